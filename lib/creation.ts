@@ -1,0 +1,187 @@
+/** Creating tensors: torch.tensor from JS data, the factories (zeros, arange, ...), random sampling. */
+import { native, type Handle } from './native';
+import { DTYPE_CODES, describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
+import { Tensor, intArg, intList, numberArg, sizesArg, wrap, type TypedArray } from './tensor';
+
+export interface TensorOptions {
+  dtype?: Dtype;
+  device?: string;
+  requiresGrad?: boolean;
+}
+
+type Data = number | boolean | TypedArray | readonly Data[] | Tensor;
+
+function opts(o: unknown): TensorOptions {
+  if (o === undefined) return {};
+  if (o !== null && typeof o === 'object' && !Array.isArray(o) && !ArrayBuffer.isView(o)) return o as TensorOptions;
+  throw new TypeError(`options must be an object like {dtype, device, requiresGrad} (got ${describe(o)})`);
+}
+
+function requiresGrad(o: TensorOptions): boolean {
+  if (o.requiresGrad === undefined) return false;
+  if (typeof o.requiresGrad !== 'boolean') throw new TypeError(`requiresGrad must be a boolean (got ${describe(o.requiresGrad)})`);
+  return o.requiresGrad;
+}
+
+/** The trailing (dtype, device, requiresGrad) arguments every native factory takes. */
+function tail(o: TensorOptions): [number | undefined, string | undefined, boolean] {
+  return [optDtypeCode(o.dtype), optDevice(o.device), requiresGrad(o)];
+}
+
+const TYPED_DTYPE = new Map<unknown, Dtype>([
+  [Float32Array, 'float32'], [Float64Array, 'float64'], [Int32Array, 'int32'], [Int16Array, 'int16'],
+  [Int8Array, 'int8'], [Uint8Array, 'uint8'], [BigInt64Array, 'int64'],
+]);
+
+// Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it.
+function flatten(data: Data, shape: number[], out: (number | boolean | bigint)[], depth: number): void {
+  if (Array.isArray(data) || ArrayBuffer.isView(data)) {
+    const arr = data as ArrayLike<Data>;
+    if (depth === shape.length) shape.push(arr.length);
+    else if (shape[depth] !== arr.length) {
+      throw new TypeError(`expected sequence of length ${shape[depth]} at dim ${depth} (got ${arr.length})`);
+    }
+    for (let i = 0; i < arr.length; i++) flatten(arr[i] as Data, shape, out, depth + 1);
+    return;
+  }
+  if (depth !== shape.length) throw new TypeError(`expected a sequence at dim ${depth} (got ${describe(data)})`);
+  if (typeof data !== 'number' && typeof data !== 'boolean' && typeof data !== 'bigint') {
+    throw new TypeError(`tensor data must be numbers, booleans or nested arrays of them (got ${describe(data)})`);
+  }
+  out.push(data);
+}
+
+/**
+ * torch.tensor(data, {dtype, device, requiresGrad}): a new tensor copied from a number, boolean, nested
+ * arrays or a TypedArray. Without a dtype: booleans → bool, integers → int64, other numbers → float32
+ * (PyTorch's rules; note that JS cannot tell 1.0 from 1, so [1.0, 2.0] is int64: pass a dtype), and a
+ * TypedArray keeps its own type (Float64Array → float64, as from NumPy).
+ */
+export function tensor(data: Data, options?: TensorOptions): Tensor {
+  const o = opts(options);
+  if (data instanceof Tensor) return data.detach().to({ dtype: o.dtype ?? data.dtype, device: o.device ?? data.device, copy: true }).requiresGrad_(requiresGrad(o));
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    const src = TYPED_DTYPE.get(data.constructor);
+    if (!src) throw new TypeError(`unsupported TypedArray ${data.constructor.name}`);
+    return fromTyped(data as TypedArray, [(data as TypedArray).length], o.dtype ?? src, o);
+  }
+  const shape: number[] = [];
+  const flat: (number | boolean | bigint)[] = [];
+  flatten(data, shape, flat, 0);
+  let inferred: Dtype = 'int64';
+  if (flat.length > 0 && flat.every((v) => typeof v === 'boolean')) inferred = 'bool';
+  else if (flat.length === 0 || flat.some((v) => typeof v === 'number' && !Number.isInteger(v))) inferred = 'float32';
+  const dtype = o.dtype ?? inferred;
+  const values = inferred === 'bool' ? Uint8Array.from(flat, Number) : Float64Array.from(flat, Number);
+  return fromTyped(values, shape, dtype, o);
+}
+
+function fromTyped(values: TypedArray, shape: number[], dtype: Dtype, o: TensorOptions): Tensor {
+  const [, device, rg] = tail(o);
+  return wrap(native.fromData(values, shape, dtypeCode(dtype), device, rg));
+}
+
+/** Splits f(2, 3, opts) / f([2, 3], opts) into sizes and options. */
+function sizeAndOptions(args: unknown[]): [number[], TensorOptions] {
+  const last = args[args.length - 1];
+  const hasOpts = last !== null && typeof last === 'object' && !Array.isArray(last);
+  return [sizesArg(hasOpts ? args.slice(0, -1) : args, 'size'), opts(hasOpts ? last : undefined)];
+}
+
+type SizeArgs = [...number[]] | [...number[], TensorOptions] | [number[]] | [number[], TensorOptions];
+type ShapeFactory = (shape: number[], dtype: number | undefined, device: string | undefined, rg: boolean) => Handle;
+type LikeFactory = (t: Handle, dtype: number | undefined, device: string | undefined, rg: boolean) => Handle;
+
+const shaped = (f: ShapeFactory) => (...args: SizeArgs): Tensor => {
+  const [size, o] = sizeAndOptions(args);
+  return wrap(f(size, ...tail(o)));
+};
+const like = (f: LikeFactory) => (input: Tensor, options?: TensorOptions): Tensor => wrap(f(handle(input), ...tail(opts(options))));
+
+function handle(t: unknown): Handle {
+  if (t instanceof Tensor) return t.handle;
+  throw new TypeError(`input must be a Tensor (got ${describe(t)})`);
+}
+
+/** torch.zeros(2, 3) or torch.zeros([2, 3], {dtype, device, requiresGrad}). */
+export const zeros = shaped(native.zeros);
+export const ones = shaped(native.ones);
+/** Uninitialised memory, as torch.empty. */
+export const empty = shaped(native.empty);
+/** Samples from U[0, 1). */
+export const rand = shaped(native.rand);
+/** Samples from N(0, 1). */
+export const randn = shaped(native.randn);
+export const zerosLike = like(native.zerosLike);
+export const onesLike = like(native.onesLike);
+export const emptyLike = like(native.emptyLike);
+export const randLike = like(native.randLike);
+export const randnLike = like(native.randnLike);
+
+export function full(size: number[], fillValue: number | boolean, options?: TensorOptions): Tensor {
+  return wrap(native.full(intList(size, 'size'), fillValueArg(fillValue), ...tail(opts(options))));
+}
+export function fullLike(input: Tensor, fillValue: number | boolean, options?: TensorOptions): Tensor {
+  return wrap(native.fullLike(handle(input), fillValueArg(fillValue), ...tail(opts(options))));
+}
+function fillValueArg(v: unknown): number | boolean {
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  throw new TypeError(`fillValue must be a number or boolean (got ${describe(v)})`);
+}
+
+/** arange(end), arange(start, end), arange(start, end, step), each with optional options last. */
+export function arange(...args: [number, TensorOptions?] | [number, number, TensorOptions?] | [number, number, number, TensorOptions?]): Tensor {
+  const nums = args.filter((a) => typeof a === 'number') as number[];
+  const o = opts(args.find((a) => typeof a === 'object'));
+  if (nums.length === 0 || nums.length > 3 || nums.some((n) => !Number.isFinite(n))) {
+    throw new TypeError('arange takes (end), (start, end) or (start, end, step), finite numbers');
+  }
+  const [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1];
+  if (step === 0) throw new RangeError('arange: step must be nonzero');
+  return wrap(native.arange(start, end, step, ...tail(o)));
+}
+
+export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
+  return wrap(native.linspace(numberArg(start, 'start'), numberArg(end, 'end'), nonNegative(steps, 'steps'), ...tail(opts(options))));
+}
+
+export function eye(n: number, m?: number | TensorOptions, options?: TensorOptions): Tensor {
+  const o = typeof m === 'object' ? m : options;
+  const cols = typeof m === 'number' ? nonNegative(m, 'm') : undefined;
+  return wrap(native.eye(nonNegative(n, 'n'), cols, ...tail(opts(o))));
+}
+
+/** randint(high, size) or randint(low, high, size): integers in [low, high), int64 by default. */
+export function randint(...args: [number, number[], TensorOptions?] | [number, number, number[], TensorOptions?]): Tensor {
+  const [low, high, size, o] = typeof args[1] === 'number'
+    ? [args[0], args[1], args[2] as number[], args[3] as TensorOptions | undefined]
+    : [0, args[0], args[1] as number[], args[2] as TensorOptions | undefined];
+  if (intArg(high, 'high') <= intArg(low, 'low')) throw new RangeError(`randint: high (${high}) must be greater than low (${low})`);
+  return wrap(native.randint(low, high, intList(size, 'size'), ...tail(opts(o))));
+}
+
+export function randintLike(input: Tensor, low: number, high?: number, options?: TensorOptions): Tensor {
+  const [lo, hi] = high === undefined ? [0, low] : [low, high];
+  if (intArg(hi, 'high') <= intArg(lo, 'low')) throw new RangeError(`randintLike: high (${hi}) must be greater than low (${lo})`);
+  return wrap(native.randintLike(handle(input), lo, hi, ...tail(opts(options))));
+}
+
+/** normal(mean, std, size): samples from N(mean, std²). */
+export function normal(mean: number, std: number, size: number[], options?: TensorOptions): Tensor {
+  if (!(numberArg(std, 'std') >= 0)) throw new RangeError(`normal: std must be >= 0 (got ${std})`);
+  return wrap(native.normal(numberArg(mean, 'mean'), std, intList(size, 'size'), ...tail(opts(options))));
+}
+
+/** Seeds every generator (CPU and CUDA), as torch.manual_seed: the same seed gives PyTorch's numbers. */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer (got ${describe(seed)})`);
+  native.manualSeed(seed);
+}
+
+function nonNegative(v: unknown, name: string): number {
+  const n = intArg(v, name);
+  if (n < 0) throw new RangeError(`${name} must be non-negative (got ${n})`);
+  return n;
+}
+
+export { DTYPE_CODES };

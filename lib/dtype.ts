@@ -1,0 +1,86 @@
+/** dtypes and devices: PyTorch's names as strings, validated before they cross into native code. */
+import { TorchError } from './errors';
+
+/** The dtypes torchnode supports, by at::ScalarType code (what crosses into native/args.cc). */
+export const DTYPE_CODES = {
+  uint8: 0,
+  int8: 1,
+  int16: 2,
+  int32: 3,
+  int64: 4,
+  float16: 5,
+  float32: 6,
+  float64: 7,
+  bool: 11,
+  bfloat16: 15,
+} as const;
+
+export type Dtype = keyof typeof DTYPE_CODES;
+export const DTYPES = Object.keys(DTYPE_CODES) as Dtype[];
+/** PyTorch's aliases (torch.float is float32, torch.long is int64, ...). */
+const ALIASES: Record<string, Dtype> = {
+  float: 'float32',
+  double: 'float64',
+  half: 'float16',
+  long: 'int64',
+  int: 'int32',
+  short: 'int16',
+};
+
+export const FLOATING_DTYPES: ReadonlySet<Dtype> = new Set(['float16', 'bfloat16', 'float32', 'float64']);
+
+/** A device string: 'cpu', 'cuda' or 'cuda:N'. */
+export type Device = string;
+
+/** The at::ScalarType code of a dtype name, or a TypeError naming the argument. */
+export function dtypeCode(dtype: unknown, argName = 'dtype'): number {
+  if (typeof dtype === 'string') {
+    const name = (ALIASES[dtype] ?? dtype) as Dtype;
+    const code = DTYPE_CODES[name];
+    if (code !== undefined) return code;
+  }
+  throw new TypeError(`${argName} must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')} (got ${describe(dtype)})`);
+}
+
+export function optDtypeCode(dtype: unknown, argName = 'dtype'): number | undefined {
+  return dtype === undefined || dtype === null ? undefined : dtypeCode(dtype, argName);
+}
+
+const DEVICE_RE = /^(cpu|cuda)(:(\d+))?$/;
+let cudaQuery: (() => { available: boolean; count: number; torchVersion: string }) | null = null;
+
+/** Set by lib/native.ts once the addon is loaded, so device checks can ask whether CUDA is there. */
+export function setCudaQuery(q: () => { available: boolean; count: number; torchVersion: string }): void {
+  cudaQuery = q;
+}
+
+/** Validates a device string; a CUDA device without CUDA is a TorchError saying so. */
+export function checkDevice(device: unknown, argName = 'device'): string {
+  const m = typeof device === 'string' ? DEVICE_RE.exec(device) : null;
+  if (!m) throw new TypeError(`${argName} must be 'cpu', 'cuda' or 'cuda:N' (got ${describe(device)})`);
+  if (m[1] === 'cuda' && cudaQuery) {
+    const { available, count, torchVersion } = cudaQuery();
+    if (!available) {
+      throw new TorchError(`${argName} '${device}': CUDA is not available (LibTorch ${torchVersion} found no CUDA device or was built without CUDA)`);
+    }
+    if (m[3] !== undefined && Number(m[3]) >= count) {
+      throw new TorchError(`${argName} '${device}': there ${count === 1 ? 'is 1 CUDA device' : `are ${count} CUDA devices`}`);
+    }
+  }
+  return device as string;
+}
+
+export function optDevice(device: unknown, argName = 'device'): string | undefined {
+  return device === undefined || device === null ? undefined : checkDevice(device, argName);
+}
+
+/** Short description of a bad value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'object') return v.constructor?.name ? `a ${v.constructor.name}` : 'an object';
+  return typeof v;
+}

@@ -1,0 +1,40 @@
+/**
+ * Errors. Every failure inside LibTorch reaches JavaScript as a TorchError carrying LibTorch's message
+ * (without its C++ backtrace). LibTorch's error kinds map to subclasses a caller can test with
+ * `instanceof`, like Python's IndexError, ValueError, ... raised by PyTorch. Bad arguments caught before
+ * they reach LibTorch are plain TypeError / RangeError naming the argument.
+ */
+export class TorchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** An index out of range (Python's IndexError in PyTorch). */
+export class TorchIndexError extends TorchError {}
+/** A value LibTorch refuses (Python's ValueError). */
+export class TorchValueError extends TorchError {}
+/** A dtype LibTorch refuses for the op (Python's TypeError). */
+export class TorchTypeError extends TorchError {}
+/** An op without a kernel for these arguments or this device (NotImplementedError). */
+export class TorchNotImplementedError extends TorchError {}
+/** An allocation failed (torch.OutOfMemoryError). */
+export class TorchOutOfMemoryError extends TorchError {}
+
+/** The classes the native side throws, by LibTorch error kind (native/errors.cc). */
+export const nativeErrorClasses = {
+  TorchError,
+  IndexError: TorchIndexError,
+  ValueError: TorchValueError,
+  TypeError: TorchTypeError,
+  NotImplementedError: TorchNotImplementedError,
+  OutOfMemoryError: TorchOutOfMemoryError,
+};
+
+/** Appends the caller's stack (captured before an await) to an error thrown later, off the JS thread. */
+export function withCallerStack(err: unknown, callerStack: string | undefined): unknown {
+  if (err instanceof Error && callerStack) {
+    err.stack = `${err.stack ?? err.message}\n    --- awaited from ---\n${callerStack.split('\n').slice(1).join('\n')}`;
+  }
+  return err;
+}

@@ -1,0 +1,29 @@
+/**
+ * torchnode: PyTorch for Node.js.
+ *
+ *     import * as torch from 'torchnode';
+ *     const x = torch.randn([2, 3], { requiresGrad: true });
+ *     x.mul(2).sum().backward();
+ */
+import './ops-table';
+import * as autograd from './autograd';
+import * as cuda from './cuda';
+
+export { Tensor, ValuesIndices, GradFn, isTensor } from './tensor';
+export type { Operand, TypedArray, NestedArray, ReduceOptions, VarOptions, ToOptions, BackwardOptions } from './tensor';
+export * from './creation';
+export * from './ops';
+export { slice } from './indexing';
+export type { Index, Slice } from './indexing';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';
+export { scope, scopeAsync, keep } from './scope';
+export { memory } from './memory';
+export type { MemoryReport } from './memory';
+export { DTYPES } from './dtype';
+export type { Dtype, Device } from './dtype';
+export {
+  TorchError, TorchIndexError, TorchValueError, TorchTypeError, TorchNotImplementedError, TorchOutOfMemoryError,
+} from './errors';
+export { buildInfo } from './native';
+export { printOptions } from './format';
+export { autograd, cuda };

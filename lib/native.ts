@@ -1,0 +1,228 @@
+/**
+ * The one place that loads the addon (node-gyp-build) and types its exports. Before loading it checks
+ * that the LibTorch found now is the one the addon was built against, and says so plainly if not: a
+ * binary loaded against another LibTorch would otherwise crash or dump symbol errors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TorchError, nativeErrorClasses } from './errors';
+import { setCudaQuery } from './dtype';
+
+/** A tensor handle: an opaque Node-API external owned by one Tensor. */
+export type Handle = { readonly __torchnodeHandle: unique symbol };
+type H = Handle;
+type N = number;
+type Operand = H | number | boolean | bigint;
+type Opt<T> = T | undefined;
+type IndexItem = number | null | boolean | '...' | H | { start?: number | null; stop?: number | null; step?: number | null };
+
+interface LibTorchInfo {
+  root: string;
+  source: string;
+  version: string;
+  cuda: boolean;
+}
+interface LibTorchModule {
+  findLibTorch(opts?: { install?: boolean }): LibTorchInfo;
+  describe(root: string, source: string): LibTorchInfo | null;
+  summary(lt: LibTorchInfo): string;
+  PROJECT_ROOT: string;
+}
+interface BuildRecord {
+  torchVersion: string;
+  root: string;
+  cuda: boolean;
+}
+
+export interface NativeAddon {
+  buildInfo: { torchVersion: string; cuda: boolean };
+  setErrorClasses(classes: object): void;
+  // tensor.cc
+  fromData(data: ArrayBufferView, shape: N[], dtype: Opt<N>, device: Opt<string>, requiresGrad: boolean): H;
+  zeros(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  ones(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  empty(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  rand(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  randn(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  zerosLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  onesLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  emptyLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  randLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  randnLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  full(shape: N[], value: number | boolean, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  fullLike(t: H, value: number | boolean, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  arange(start: N, end: N, step: N, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  linspace(start: N, end: N, steps: N, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  eye(n: N, m: Opt<N>, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  randint(low: N, high: N, shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  randintLike(t: H, low: N, high: N, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  normal(mean: N, std: N, shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
+  manualSeed(seed: N): void;
+  shape(t: H): N[];
+  stride(t: H): N[];
+  dtype(t: H): string;
+  device(t: H): string;
+  ndim(t: H): N;
+  numel(t: H): N;
+  item(t: H): number | boolean;
+  data(t: H): Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+  dispose(t: H): boolean;
+  isDisposed(t: H): boolean;
+  // ops.cc (pointwise tables are indexed by name)
+  [unaryOrBinary: string]: unknown;
+  add(a: Operand, b: Operand, alpha: Opt<N>): H;
+  sub(a: Operand, b: Operand, alpha: Opt<N>): H;
+  add_(t: H, b: Operand, alpha: Opt<N>): void;
+  sub_(t: H, b: Operand, alpha: Opt<N>): void;
+  div(a: Operand, b: Operand, roundingMode: Opt<string>): H;
+  div_(t: H, b: Operand, roundingMode: Opt<string>): void;
+  clamp(t: H, min: Opt<Operand>, max: Opt<Operand>): H;
+  clamp_(t: H, min: Opt<Operand>, max: Opt<Operand>): void;
+  fill_(t: H, value: Operand): void;
+  normal_(t: H, mean: N, std: N): void;
+  uniform_(t: H, from: N, to: N): void;
+  sum(t: H, dims: Opt<N[]>, keepdim: boolean, dtype: Opt<N>): H;
+  mean(t: H, dims: Opt<N[]>, keepdim: boolean, dtype: Opt<N>): H;
+  nansum(t: H, dims: Opt<N[]>, keepdim: boolean, dtype: Opt<N>): H;
+  prod(t: H, dim: Opt<N>, keepdim: boolean, dtype: Opt<N>): H;
+  var(t: H, dims: Opt<N[]>, correction: Opt<N>, keepdim: boolean): H;
+  std(t: H, dims: Opt<N[]>, correction: Opt<N>, keepdim: boolean): H;
+  max(t: H, dim?: N, keepdim?: boolean): H | [H, H];
+  min(t: H, dim?: N, keepdim?: boolean): H | [H, H];
+  argmax(t: H, dim: Opt<N>, keepdim: boolean): H;
+  argmin(t: H, dim: Opt<N>, keepdim: boolean): H;
+  all(t: H, dim: Opt<N>, keepdim: boolean): H;
+  any(t: H, dim: Opt<N>, keepdim: boolean): H;
+  norm(t: H, p: Opt<N>, dims: Opt<N[]>, keepdim: boolean): H;
+  logsumexp(t: H, dims: N[], keepdim: boolean): H;
+  softmax(t: H, dim: N, dtype: Opt<N>): H;
+  logSoftmax(t: H, dim: N, dtype: Opt<N>): H;
+  sort(t: H, dim: N, descending: boolean, stable: boolean): [H, H];
+  argsort(t: H, dim: N, descending: boolean, stable: boolean): H;
+  topk(t: H, k: N, dim: N, largest: boolean, sorted: boolean): [H, H];
+  allclose(a: H, b: H, rtol: N, atol: N, equalNan: boolean): boolean;
+  equal(a: H, b: H): boolean;
+  // shape.cc
+  view(t: H, shape: N[]): H;
+  reshape(t: H, shape: N[]): H;
+  permute(t: H, dims: N[]): H;
+  expand(t: H, shape: N[]): H;
+  repeat(t: H, repeats: N[]): H;
+  flip(t: H, dims: N[]): H;
+  t(t: H): H;
+  contiguous(t: H): H;
+  clone(t: H): H;
+  detach(t: H): H;
+  pinMemory(t: H): H;
+  transpose(t: H, d0: N, d1: N): H;
+  squeeze(t: H, dims: Opt<N[]>): H;
+  unsqueeze(t: H, dim: N): H;
+  flatten(t: H, start: N, end: N): H;
+  expandAs(t: H, other: H): H;
+  narrow(t: H, dim: N, start: N, length: N): H;
+  select(t: H, dim: N, index: N): H;
+  cat(ts: H[], dim: N): H;
+  stack(ts: H[], dim: N): H;
+  split(t: H, sizes: N | N[], dim: N): H[];
+  chunk(t: H, chunks: N, dim: N): H[];
+  unbind(t: H, dim: N): H[];
+  gather(t: H, dim: N, index: H): H;
+  scatter(t: H, dim: N, index: H, src: H | number, inplace: boolean): H | undefined;
+  scatterAdd(t: H, dim: N, index: H, src: H): H;
+  where(cond: H, a: Operand, b: Operand): H;
+  maskedFill(t: H, mask: H, value: Operand, inplace: boolean): H | undefined;
+  to(t: H, dtype: Opt<N>, device: Opt<string>, nonBlocking: boolean, copy: boolean): H;
+  isContiguous(t: H): boolean;
+  isPinned(t: H): boolean;
+  // indexing.cc
+  index(t: H, items: IndexItem[]): H;
+  indexPut_(t: H, items: IndexItem[], value: H | number | boolean): void;
+  // autograd.cc
+  requiresGrad(t: H): boolean;
+  requiresGrad_(t: H, flag: boolean): void;
+  grad(t: H): H | null;
+  setGrad(t: H, g: H | null): void;
+  gradFn(t: H): string | null;
+  isLeaf(t: H): boolean;
+  retainGrad(t: H): void;
+  backward(t: H, gradient: H | undefined, retainGraph: Opt<boolean>, createGraph: boolean): void;
+  autogradGrad(outputs: H[], inputs: H[], gradOutputs: (H | null)[] | undefined, retainGraph: Opt<boolean>,
+    createGraph: boolean, allowUnused: boolean): (H | null)[];
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  // memory.cc
+  memory(): { handles: N; devices: Record<string, { tensors: N; bytes: N }> };
+  liveHandles(): N;
+  // cuda.cc
+  cudaIsAvailable(): boolean;
+  cudaDeviceCount(): N;
+  cudnnIsAvailable(): boolean;
+}
+
+const libtorch = require('../scripts/libtorch.js') as LibTorchModule;
+const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+
+function baseVersion(v: string): string {
+  return v.split('+')[0];
+}
+
+/** The LibTorch that this process would use now: $LIBTORCH if set, else what the build recorded if
+ * the build took it from $LIBTORCH, else the same discovery as the build (without installing). */
+function runtimeLibTorch(built: BuildRecord & { source?: string }): LibTorchInfo | null {
+  if (!process.env.LIBTORCH && !process.env.TORCHNODE_PYTHON) {
+    const recorded = libtorch.describe(built.root, 'the build');
+    if (recorded && recorded.version === built.torchVersion) return recorded;
+  }
+  try {
+    return libtorch.findLibTorch({ install: false });
+  } catch {
+    return null;
+  }
+}
+
+function load(): NativeAddon {
+  const root = libtorch.PROJECT_ROOT;
+  let addonPath: string;
+  try {
+    addonPath = nodeGypBuild.path(root);
+  } catch {
+    throw new TorchError(`torchnode: the native addon is not built. Run \`npm install\` (or \`npm run build:native\`) in ${root}.`);
+  }
+  const recordFile = path.join(path.dirname(addonPath), 'torchnode.json');
+  const built = fs.existsSync(recordFile) ? (JSON.parse(fs.readFileSync(recordFile, 'utf8')) as BuildRecord) : null;
+  if (built) {
+    const found = runtimeLibTorch(built);
+    if (found && found.version !== built.torchVersion) {
+      throw new TorchError(
+        `torchnode was built against LibTorch ${built.torchVersion} (${built.root}) but finds LibTorch ${found.version} ` +
+          `(${found.root}, through ${found.source}) now. Rebuild it for this LibTorch with \`npm rebuild torchnode\`, ` +
+          `or point LIBTORCH / TORCHNODE_PYTHON back at ${built.torchVersion}.`,
+      );
+    }
+    if (!fs.existsSync(built.root)) {
+      throw new TorchError(`torchnode was built against LibTorch ${built.torchVersion} at ${built.root}, which is gone. Run \`npm rebuild torchnode\`.`);
+    }
+  }
+  let addon: NativeAddon;
+  try {
+    addon = require(addonPath) as NativeAddon;
+  } catch (e) {
+    const what = built ? `LibTorch ${built.torchVersion} at ${built.root}` : 'its LibTorch';
+    throw new TorchError(`torchnode: could not load ${addonPath} built against ${what}: ${(e as Error).message.split('\n')[0]}. ` +
+      'Rebuild it with `npm rebuild torchnode`.');
+  }
+  if (built && baseVersion(built.torchVersion) !== addon.buildInfo.torchVersion) {
+    throw new TorchError(`torchnode: ${addonPath} was compiled with LibTorch ${addon.buildInfo.torchVersion} headers but ` +
+      `its record says ${built.torchVersion}. Rebuild it with \`npm rebuild torchnode\`.`);
+  }
+  addon.setErrorClasses(nativeErrorClasses);
+  const torchVersion = built?.torchVersion ?? addon.buildInfo.torchVersion;
+  let cuda: { available: boolean; count: number; torchVersion: string } | null = null;
+  setCudaQuery(() => (cuda ??= { available: addon.cudaIsAvailable(), count: addon.cudaDeviceCount(), torchVersion }));
+  return addon;
+}
+
+export const native: NativeAddon = load();
+
+/** What the addon was built against. */
+export const buildInfo = native.buildInfo;

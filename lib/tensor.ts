@@ -1,0 +1,678 @@
+/**
+ * Tensor: one JS object holding one reference to an at::Tensor. Methods validate their arguments, make
+ * one native call and wrap the handle that comes back. Ops of one shape (unary, binary, in-place) are
+ * installed from the tables in ops-table.ts rather than written out one by one.
+ */
+import { inspect } from 'node:util';
+import { native, type Handle } from './native';
+import { TorchError } from './errors';
+import { checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
+import { track } from './scope';
+import { formatTensor, summaryIndices, summaryNeeded } from './format';
+import { toIndexItems, type Index } from './indexing';
+import type { BinaryMethods, InplaceBinaryMethods, InplaceUnaryMethods, UnaryMethods } from './ops-table';
+
+/** A number, boolean or Tensor where PyTorch takes `Tensor | Number`. */
+export type Operand = Tensor | number | boolean;
+export type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+/** Nested arrays of numbers or booleans, as toArray() returns them. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/** (values, indices) of max/min/sort/topk, like PyTorch's named tuple; also destructures as an array. */
+export class ValuesIndices {
+  constructor(readonly values: Tensor, readonly indices: Tensor) {}
+  *[Symbol.iterator](): Iterator<Tensor> {
+    yield this.values;
+    yield this.indices;
+  }
+}
+
+/** The autograd node that produced a tensor (PyTorch's grad_fn). */
+export class GradFn {
+  constructor(readonly name: string) {}
+  toString(): string {
+    return `<${this.name}>`;
+  }
+}
+
+export interface ReduceOptions {
+  dim?: number | number[];
+  keepdim?: boolean;
+  dtype?: Dtype;
+}
+export interface VarOptions {
+  dim?: number | number[];
+  /** Degrees of freedom subtracted from N (PyTorch's default 1). */
+  correction?: number;
+  /** Legacy form: unbiased=false is correction 0. */
+  unbiased?: boolean;
+  keepdim?: boolean;
+}
+export interface ToOptions {
+  dtype?: Dtype;
+  device?: string;
+  nonBlocking?: boolean;
+  copy?: boolean;
+}
+export interface BackwardOptions {
+  retainGraph?: boolean;
+  createGraph?: boolean;
+}
+
+export function isTensor(v: unknown): v is Tensor {
+  return v instanceof Tensor;
+}
+
+/** The handle of a Tensor argument, or a TypeError naming the argument. */
+export function handleOf(v: unknown, argName: string): Handle {
+  if (v instanceof Tensor) return v.handle;
+  throw new TypeError(`${argName} must be a Tensor (got ${describe(v)})`);
+}
+
+/** A Tensor's handle, or a number/boolean passed through (LibTorch wraps it as PyTorch does). */
+export function operandOf(v: unknown, argName: string): Handle | number | boolean {
+  if (v instanceof Tensor) return v.handle;
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  throw new TypeError(`${argName} must be a Tensor, number or boolean (got ${describe(v)})`);
+}
+
+export function intArg(v: unknown, argName: string): number {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  throw new TypeError(`${argName} must be an integer (got ${describe(v)})`);
+}
+
+export function optIntArg(v: unknown, argName: string): number | undefined {
+  return v === undefined || v === null ? undefined : intArg(v, argName);
+}
+
+export function numberArg(v: unknown, argName: string): number {
+  if (typeof v === 'number') return v;
+  throw new TypeError(`${argName} must be a number (got ${describe(v)})`);
+}
+
+export function boolArg(v: unknown, argName: string, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v === 'boolean') return v;
+  throw new TypeError(`${argName} must be a boolean (got ${describe(v)})`);
+}
+
+export function intList(v: unknown, argName: string): number[] {
+  if (typeof v === 'number') return [intArg(v, argName)];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x))) return v as number[];
+  throw new TypeError(`${argName} must be an integer or an array of integers (got ${describe(v)})`);
+}
+
+/** Sizes given PyTorch's ways: f(2, 3) or f([2, 3]). */
+export function sizesArg(args: readonly unknown[], argName: string): number[] {
+  const list = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
+  return intList(list as unknown[], argName);
+}
+
+function dimsArg(dim: unknown, argName = 'dim'): number[] | undefined {
+  return dim === undefined || dim === null ? undefined : intList(dim, argName);
+}
+
+function options<T extends object>(v: unknown, argName: string): T {
+  if (v === undefined) return {} as T;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Tensor)) return v as T;
+  throw new TypeError(`${argName} must be an options object (got ${describe(v)})`);
+}
+
+/** reduce(dim?, opts?) or reduce(opts): PyTorch's (dim=None, keepdim=False, dtype=None). */
+function reduceArgs(dimOrOpts: unknown, opts: unknown): ReduceOptions {
+  if (dimOrOpts !== null && typeof dimOrOpts === 'object' && !Array.isArray(dimOrOpts)) return options<ReduceOptions>(dimOrOpts, 'options');
+  return { ...options<ReduceOptions>(opts, 'options'), dim: dimOrOpts as number | number[] | undefined };
+}
+
+export class Tensor {
+  /** @internal The native handle; null once disposed. */
+  _h: Handle | null;
+
+  /** @internal Tensors are made by torch.* functions and ops, not with `new`. */
+  constructor(handle: Handle) {
+    this._h = handle;
+    track(this);
+  }
+
+  /** @internal The live native handle, or a TorchError if this tensor was disposed. */
+  get handle(): Handle {
+    const h = this._h;
+    if (h === null) throw new TorchError('this Tensor was disposed (dispose() or a torch.scope that ended); it can no longer be used');
+    return h;
+  }
+
+  // ---- memory ----
+
+  /** Drops this tensor's reference to its data now. Safe to call twice. */
+  dispose(): void {
+    if (this._h !== null) {
+      native.dispose(this._h);
+      this._h = null;
+    }
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+  get isDisposed(): boolean {
+    return this._h === null;
+  }
+
+  // ---- reading ----
+
+  get shape(): number[] {
+    return native.shape(this.handle);
+  }
+  /** size() is the shape; size(dim) one entry of it (negative dims count from the end). */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    const s = native.shape(this.handle);
+    if (dim === undefined) return s;
+    const d = intArg(dim, 'dim');
+    if (d < -s.length || d >= s.length) throw new RangeError(`dim ${d} is out of range for a tensor of ${s.length} dimensions`);
+    return s[d < 0 ? d + s.length : d];
+  }
+  stride(): number[] {
+    return native.stride(this.handle);
+  }
+  get dtype(): Dtype {
+    return native.dtype(this.handle) as Dtype;
+  }
+  get device(): string {
+    return native.device(this.handle);
+  }
+  get ndim(): number {
+    return native.ndim(this.handle);
+  }
+  dim(): number {
+    return native.ndim(this.handle);
+  }
+  numel(): number {
+    return native.numel(this.handle);
+  }
+  get isCuda(): boolean {
+    return this.device.startsWith('cuda');
+  }
+  isContiguous(): boolean {
+    return native.isContiguous(this.handle);
+  }
+  isPinned(): boolean {
+    return native.isPinned(this.handle);
+  }
+  isFloatingPoint(): boolean {
+    const d = this.dtype;
+    return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
+  }
+
+  /** The value of a one-element tensor as a JS number (or boolean). */
+  item(): number | boolean {
+    return native.item(this.handle);
+  }
+  /** A copy of the elements as a TypedArray (float16/bfloat16 widened to Float32Array, bool as Uint8Array). */
+  data(): TypedArray {
+    return native.data(this.handle);
+  }
+  /** The elements as nested JS arrays (int64 as numbers, bool as booleans), like PyTorch's tolist(). */
+  toArray(): NestedArray {
+    const data = this.data();
+    const isBool = this.dtype === 'bool';
+    const flat: (number | boolean)[] = Array.from(data as ArrayLike<number | bigint>, (v) =>
+      isBool ? v !== 0 : typeof v === 'bigint' ? Number(v) : v,
+    );
+    const shape = this.shape;
+    let i = 0;
+    const build = (d: number): NestedArray => {
+      if (d === shape.length) return flat[i++];
+      const out: NestedArray[] = new Array(shape[d]);
+      for (let k = 0; k < shape[d]; k++) out[k] = build(d + 1);
+      return out;
+    };
+    return build(0);
+  }
+  tolist(): NestedArray {
+    return this.toArray();
+  }
+
+  /** PyTorch's repr: `tensor([[1., 2.], ...], requires_grad=True)`, summarised when large. */
+  toString(): string {
+    const shape = this.shape;
+    const numel = this.numel();
+    const summarized = summaryNeeded(numel);
+    let values: ArrayLike<number | bigint | boolean>;
+    if (summarized) {
+      // Gather only the edge items of each long dim, as PyTorch's summary does.
+      let t = this.detach();
+      for (let d = 0; d < shape.length; d++) {
+        const keep = summaryIndices(shape[d]);
+        if (!keep) continue;
+        const idx = fromIndexList(keep);
+        const items: Index[] = [...Array(d).fill(':'), new Tensor(idx)];
+        const next = t.index(...items);
+        t.dispose();
+        (items[d] as Tensor).dispose();
+        t = next;
+      }
+      values = t.data();
+      t.dispose();
+    } else {
+      values = this.data();
+    }
+    const gradFn = native.gradFn(this.handle);
+    return formatTensor({
+      shape,
+      dtype: this.dtype,
+      device: this.device,
+      values,
+      summarized,
+      requiresGrad: this.requiresGrad,
+      gradFn,
+    });
+  }
+  [inspect.custom](): string {
+    return this._h === null ? 'Tensor(disposed)' : this.toString();
+  }
+
+  // ---- autograd ----
+
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this.handle);
+  }
+  set requiresGrad(flag: boolean) {
+    native.requiresGrad_(this.handle, boolArg(flag, 'requiresGrad', true));
+  }
+  /** Sets requiresGrad in place (default true) and returns this tensor. */
+  requiresGrad_(flag = true): this {
+    native.requiresGrad_(this.handle, boolArg(flag, 'requiresGrad', true));
+    return this;
+  }
+  /** The accumulated gradient, or null. Each read is a new handle to the same gradient. */
+  get grad(): Tensor | null {
+    return wrapOrNull(native.grad(this.handle));
+  }
+  set grad(g: Tensor | null) {
+    native.setGrad(this.handle, g === null ? null : handleOf(g, 'grad'));
+  }
+  get gradFn(): GradFn | null {
+    const name = native.gradFn(this.handle);
+    return name === null ? null : new GradFn(name);
+  }
+  get isLeaf(): boolean {
+    return native.isLeaf(this.handle);
+  }
+  retainGrad(): this {
+    native.retainGrad(this.handle);
+    return this;
+  }
+  backward(gradient?: Tensor | null, opts?: BackwardOptions): void {
+    const o = options<BackwardOptions>(opts, 'options');
+    const g = gradient === undefined || gradient === null ? undefined : handleOf(gradient, 'gradient');
+    native.backward(this.handle, g, o.retainGraph === undefined ? undefined : boolArg(o.retainGraph, 'retainGraph', false),
+      boolArg(o.createGraph, 'createGraph', false));
+  }
+  detach(): Tensor {
+    return wrap(native.detach(this.handle));
+  }
+
+  // ---- arithmetic with options (the rest are in ops-table.ts) ----
+
+  add(other: Operand, opts?: { alpha?: number }): Tensor {
+    return wrap(native.add(this.handle, operandOf(other, 'other'), options<{ alpha?: number }>(opts, 'options').alpha));
+  }
+  sub(other: Operand, opts?: { alpha?: number }): Tensor {
+    return wrap(native.sub(this.handle, operandOf(other, 'other'), options<{ alpha?: number }>(opts, 'options').alpha));
+  }
+  add_(other: Operand, opts?: { alpha?: number }): this {
+    native.add_(this.handle, operandOf(other, 'other'), options<{ alpha?: number }>(opts, 'options').alpha);
+    return this;
+  }
+  sub_(other: Operand, opts?: { alpha?: number }): this {
+    native.sub_(this.handle, operandOf(other, 'other'), options<{ alpha?: number }>(opts, 'options').alpha);
+    return this;
+  }
+  /** Division; roundingMode 'trunc' or 'floor' as in PyTorch. */
+  div(other: Operand, opts?: { roundingMode?: 'trunc' | 'floor' }): Tensor {
+    return wrap(native.div(this.handle, operandOf(other, 'other'), roundingMode(opts)));
+  }
+  div_(other: Operand, opts?: { roundingMode?: 'trunc' | 'floor' }): this {
+    native.div_(this.handle, operandOf(other, 'other'), roundingMode(opts));
+    return this;
+  }
+  clamp(min?: Operand | null, max?: Operand | null): Tensor {
+    const [lo, hi] = clampArgs(min, max);
+    return wrap(native.clamp(this.handle, lo, hi));
+  }
+  clamp_(min?: Operand | null, max?: Operand | null): this {
+    const [lo, hi] = clampArgs(min, max);
+    native.clamp_(this.handle, lo, hi);
+    return this;
+  }
+  fill_(value: Operand): this {
+    native.fill_(this.handle, operandOf(value, 'value'));
+    return this;
+  }
+  /** Fills with samples from N(mean, std²). */
+  normal_(mean = 0, std = 1): this {
+    native.normal_(this.handle, numberArg(mean, 'mean'), numberArg(std, 'std'));
+    return this;
+  }
+  /** Fills with samples from U(from, to). */
+  uniform_(from = 0, to = 1): this {
+    native.uniform_(this.handle, numberArg(from, 'from'), numberArg(to, 'to'));
+    return this;
+  }
+
+  // ---- reductions ----
+
+  sum(dim?: number | number[] | ReduceOptions, opts?: ReduceOptions): Tensor {
+    const o = reduceArgs(dim, opts);
+    return wrap(native.sum(this.handle, dimsArg(o.dim), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
+  }
+  mean(dim?: number | number[] | ReduceOptions, opts?: ReduceOptions): Tensor {
+    const o = reduceArgs(dim, opts);
+    return wrap(native.mean(this.handle, dimsArg(o.dim), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
+  }
+  nansum(dim?: number | number[] | ReduceOptions, opts?: ReduceOptions): Tensor {
+    const o = reduceArgs(dim, opts);
+    return wrap(native.nansum(this.handle, dimsArg(o.dim), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
+  }
+  prod(dim?: number | ReduceOptions, opts?: ReduceOptions): Tensor {
+    const o = reduceArgs(dim, opts);
+    return wrap(native.prod(this.handle, optIntArg(o.dim, 'dim'), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
+  }
+  var(dim?: number | number[] | VarOptions, opts?: VarOptions): Tensor {
+    const o = varArgs(dim, opts);
+    return wrap(native.var(this.handle, dimsArg(o.dim), o.correction, boolArg(o.keepdim, 'keepdim', false)));
+  }
+  std(dim?: number | number[] | VarOptions, opts?: VarOptions): Tensor {
+    const o = varArgs(dim, opts);
+    return wrap(native.std(this.handle, dimsArg(o.dim), o.correction, boolArg(o.keepdim, 'keepdim', false)));
+  }
+  /** max() of all elements; max(dim, {keepdim}) → {values, indices}; max(other) → elementwise maximum. */
+  max(): Tensor;
+  max(dim: number, opts?: { keepdim?: boolean }): ValuesIndices;
+  max(other: Tensor): Tensor;
+  max(dim?: number | Tensor, opts?: { keepdim?: boolean }): Tensor | ValuesIndices {
+    return extremum(this, 'max', dim, opts);
+  }
+  min(): Tensor;
+  min(dim: number, opts?: { keepdim?: boolean }): ValuesIndices;
+  min(other: Tensor): Tensor;
+  min(dim?: number | Tensor, opts?: { keepdim?: boolean }): Tensor | ValuesIndices {
+    return extremum(this, 'min', dim, opts);
+  }
+  argmax(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
+    return wrap(native.argmax(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
+  }
+  argmin(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
+    return wrap(native.argmin(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
+  }
+  all(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
+    return wrap(native.all(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
+  }
+  any(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
+    return wrap(native.any(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
+  }
+  /** The p-norm (default 2, Frobenius for matrices) over all elements or over dim. */
+  norm(p: number = 2, dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
+    return wrap(native.norm(this.handle, numberArg(p, 'p'), dimsArg(dim), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
+  }
+  logsumexp(dim: number | number[], opts?: { keepdim?: boolean }): Tensor {
+    return wrap(native.logsumexp(this.handle, intList(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
+  }
+  softmax(dim: number, opts?: { dtype?: Dtype }): Tensor {
+    return wrap(native.softmax(this.handle, intArg(dim, 'dim'), optDtypeCode(options<{ dtype?: Dtype }>(opts, 'options').dtype)));
+  }
+  logSoftmax(dim: number, opts?: { dtype?: Dtype }): Tensor {
+    return wrap(native.logSoftmax(this.handle, intArg(dim, 'dim'), optDtypeCode(options<{ dtype?: Dtype }>(opts, 'options').dtype)));
+  }
+  sort(dim = -1, opts?: { descending?: boolean; stable?: boolean }): ValuesIndices {
+    const o = options<{ descending?: boolean; stable?: boolean }>(opts, 'options');
+    const [v, i] = native.sort(this.handle, intArg(dim, 'dim'), boolArg(o.descending, 'descending', false), boolArg(o.stable, 'stable', false));
+    return new ValuesIndices(wrap(v), wrap(i));
+  }
+  argsort(dim = -1, opts?: { descending?: boolean; stable?: boolean }): Tensor {
+    const o = options<{ descending?: boolean; stable?: boolean }>(opts, 'options');
+    return wrap(native.argsort(this.handle, intArg(dim, 'dim'), boolArg(o.descending, 'descending', false), boolArg(o.stable, 'stable', false)));
+  }
+  topk(k: number, opts?: { dim?: number; largest?: boolean; sorted?: boolean }): ValuesIndices {
+    const o = options<{ dim?: number; largest?: boolean; sorted?: boolean }>(opts, 'options');
+    const [v, i] = native.topk(this.handle, intArg(k, 'k'), intArg(o.dim ?? -1, 'dim'), boolArg(o.largest, 'largest', true), boolArg(o.sorted, 'sorted', true));
+    return new ValuesIndices(wrap(v), wrap(i));
+  }
+  allclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean {
+    const o = options<{ rtol?: number; atol?: number; equalNan?: boolean }>(opts, 'options');
+    return native.allclose(this.handle, handleOf(other, 'other'), numberArg(o.rtol ?? 1e-5, 'rtol'), numberArg(o.atol ?? 1e-8, 'atol'), boolArg(o.equalNan, 'equalNan', false));
+  }
+  /** True if both have the same shape and elements. */
+  equal(other: Tensor): boolean {
+    return native.equal(this.handle, handleOf(other, 'other'));
+  }
+
+  // ---- shape ----
+
+  view(...shape: number[] | [number[]]): Tensor {
+    return wrap(native.view(this.handle, sizesArg(shape, 'shape')));
+  }
+  reshape(...shape: number[] | [number[]]): Tensor {
+    return wrap(native.reshape(this.handle, sizesArg(shape, 'shape')));
+  }
+  viewAs(other: Tensor): Tensor {
+    return this.view(other.shape);
+  }
+  permute(...dims: number[] | [number[]]): Tensor {
+    return wrap(native.permute(this.handle, sizesArg(dims, 'dims')));
+  }
+  expand(...sizes: number[] | [number[]]): Tensor {
+    return wrap(native.expand(this.handle, sizesArg(sizes, 'sizes')));
+  }
+  repeat(...repeats: number[] | [number[]]): Tensor {
+    return wrap(native.repeat(this.handle, sizesArg(repeats, 'repeats')));
+  }
+  flip(...dims: number[] | [number[]]): Tensor {
+    return wrap(native.flip(this.handle, sizesArg(dims, 'dims')));
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return wrap(native.transpose(this.handle, intArg(dim0, 'dim0'), intArg(dim1, 'dim1')));
+  }
+  /** The 2-D transpose (PyTorch's t()); 0-D and 1-D tensors come back as they are. */
+  t(): Tensor {
+    return wrap(native.t(this.handle));
+  }
+  /** Transposed matrix, as PyTorch's .T on 2-D tensors. */
+  get T(): Tensor {
+    return this.t();
+  }
+  squeeze(dim?: number | number[]): Tensor {
+    return wrap(native.squeeze(this.handle, dimsArg(dim)));
+  }
+  unsqueeze(dim: number): Tensor {
+    return wrap(native.unsqueeze(this.handle, intArg(dim, 'dim')));
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return wrap(native.flatten(this.handle, intArg(startDim, 'startDim'), intArg(endDim, 'endDim')));
+  }
+  expandAs(other: Tensor): Tensor {
+    return wrap(native.expandAs(this.handle, handleOf(other, 'other')));
+  }
+  contiguous(): Tensor {
+    return wrap(native.contiguous(this.handle));
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return wrap(native.narrow(this.handle, intArg(dim, 'dim'), intArg(start, 'start'), intArg(length, 'length')));
+  }
+  select(dim: number, index: number): Tensor {
+    return wrap(native.select(this.handle, intArg(dim, 'dim'), intArg(index, 'index')));
+  }
+  /** Splits into chunks of splitSize (a number) or of the given sizes (an array) along dim. */
+  split(splitSize: number | number[], dim = 0): Tensor[] {
+    const sizes = Array.isArray(splitSize) ? intList(splitSize, 'splitSize') : intArg(splitSize, 'splitSize');
+    return native.split(this.handle, sizes, intArg(dim, 'dim')).map(wrap);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return native.chunk(this.handle, intArg(chunks, 'chunks'), intArg(dim, 'dim')).map(wrap);
+  }
+  unbind(dim = 0): Tensor[] {
+    return native.unbind(this.handle, intArg(dim, 'dim')).map(wrap);
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return wrap(native.gather(this.handle, intArg(dim, 'dim'), handleOf(index, 'index')));
+  }
+  /** Out-of-place scatter: src a Tensor, or a number written at every index. */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
+    return wrap(native.scatter(this.handle, intArg(dim, 'dim'), handleOf(index, 'index'), scatterSrc(src), false) as Handle);
+  }
+  scatter_(dim: number, index: Tensor, src: Tensor | number): this {
+    native.scatter(this.handle, intArg(dim, 'dim'), handleOf(index, 'index'), scatterSrc(src), true);
+    return this;
+  }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return wrap(native.scatterAdd(this.handle, intArg(dim, 'dim'), handleOf(index, 'index'), handleOf(src, 'src')));
+  }
+  /** where(condition, other): this where condition holds, other elsewhere (torch.where(condition, this, other)). */
+  where(condition: Tensor, other: Operand): Tensor {
+    return wrap(native.where(handleOf(condition, 'condition'), this.handle, operandOf(other, 'other')));
+  }
+  maskedFill(mask: Tensor, value: Operand): Tensor {
+    return wrap(native.maskedFill(this.handle, handleOf(mask, 'mask'), operandOf(value, 'value'), false) as Handle);
+  }
+  maskedFill_(mask: Tensor, value: Operand): this {
+    native.maskedFill(this.handle, handleOf(mask, 'mask'), operandOf(value, 'value'), true);
+    return this;
+  }
+
+  // ---- indexing ----
+
+  /**
+   * PyTorch's t[...]: integers, slices ('1:3', '::2', ':' or torch.slice(1, 3)), null (a new axis),
+   * '...', booleans, boolean masks and integer index tensors (or arrays of them).
+   */
+  index(...indices: Index[]): Tensor {
+    return withIndexItems(indices, (items) => wrap(native.index(this.handle, items)));
+  }
+  /** PyTorch's t[...] = value, in place. */
+  indexPut_(indices: Index | Index[], value: Tensor | number | boolean): this {
+    const list = Array.isArray(indices) ? indices : [indices];
+    const v = value instanceof Tensor ? value.handle : value;
+    if (typeof v !== 'number' && typeof v !== 'boolean' && !(value instanceof Tensor)) {
+      throw new TypeError(`value must be a Tensor, number or boolean (got ${describe(value)})`);
+    }
+    withIndexItems(list, (items) => native.indexPut_(this.handle, items, v));
+    return this;
+  }
+
+  // ---- conversion and devices ----
+
+  /**
+   * to(dtype), to(device), to(tensor) (its dtype and device) or to({dtype, device, nonBlocking, copy}).
+   */
+  to(target: Dtype | string | Tensor | ToOptions, opts?: { nonBlocking?: boolean; copy?: boolean }): Tensor {
+    let o: ToOptions;
+    if (target instanceof Tensor) o = { dtype: target.dtype, device: target.device };
+    else if (typeof target === 'string') o = isDeviceString(target) ? { device: target } : { dtype: target as Dtype };
+    else o = options<ToOptions>(target, 'target');
+    const extra = options<{ nonBlocking?: boolean; copy?: boolean }>(opts, 'options');
+    return wrap(native.to(this.handle, optDtypeCode(o.dtype), o.device === undefined ? undefined : checkDevice(o.device),
+      boolArg(extra.nonBlocking ?? o.nonBlocking, 'nonBlocking', false), boolArg(extra.copy ?? o.copy, 'copy', false)));
+  }
+  cpu(): Tensor {
+    return this.to({ device: 'cpu' });
+  }
+  cuda(device: number | string = 'cuda', opts?: { nonBlocking?: boolean }): Tensor {
+    return this.to({ device: typeof device === 'number' ? `cuda:${device}` : device, ...options<{ nonBlocking?: boolean }>(opts, 'options') });
+  }
+  float(): Tensor {
+    return this.to({ dtype: 'float32' });
+  }
+  double(): Tensor {
+    return this.to({ dtype: 'float64' });
+  }
+  half(): Tensor {
+    return this.to({ dtype: 'float16' });
+  }
+  bfloat16(): Tensor {
+    return this.to({ dtype: 'bfloat16' });
+  }
+  long(): Tensor {
+    return this.to({ dtype: 'int64' });
+  }
+  int(): Tensor {
+    return this.to({ dtype: 'int32' });
+  }
+  bool(): Tensor {
+    return this.to({ dtype: 'bool' });
+  }
+  clone(): Tensor {
+    return wrap(native.clone(this.handle));
+  }
+  /** A copy in page-locked host memory, for fast non-blocking copies to CUDA (needs CUDA). */
+  pinMemory(): Tensor {
+    return wrap(native.pinMemory(this.handle));
+  }
+}
+
+// Declaration merging: the table-generated methods, typed (ops-table.ts installs them).
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface Tensor extends UnaryMethods, InplaceUnaryMethods, BinaryMethods, InplaceBinaryMethods {}
+
+/** Wraps a native handle in a new Tensor registered with the current scope. */
+export function wrap(h: Handle): Tensor {
+  return new Tensor(h);
+}
+
+export function wrapOrNull(h: Handle | null): Tensor | null {
+  return h === null ? null : new Tensor(h);
+}
+
+function fromIndexList(list: number[]): Handle {
+  return native.fromData(new Float64Array(list), [list.length], dtypeCode('int64'), undefined, false);
+}
+
+function withIndexItems<T>(indices: Index[], fn: (items: ReturnType<typeof toIndexItems>['items']) => T): T {
+  const { items, temporaries } = toIndexItems(indices, fromIndexList, (m: boolean[]) =>
+    native.fromData(Uint8Array.from(m, Number), [m.length], dtypeCode('bool'), undefined, false));
+  try {
+    return fn(items);
+  } finally {
+    for (const h of temporaries) native.dispose(h);
+  }
+}
+
+function isDeviceString(s: string): boolean {
+  return /^(cpu|cuda)(:\d+)?$/.test(s);
+}
+
+function roundingMode(opts: unknown): 'trunc' | 'floor' | undefined {
+  const mode = options<{ roundingMode?: string }>(opts, 'options').roundingMode;
+  if (mode === undefined || mode === 'trunc' || mode === 'floor') return mode;
+  throw new TypeError(`roundingMode must be 'trunc' or 'floor' (got ${describe(mode)})`);
+}
+
+function clampArgs(min: unknown, max: unknown): [Handle | number | boolean | undefined, Handle | number | boolean | undefined] {
+  const lo = min === undefined || min === null ? undefined : operandOf(min, 'min');
+  const hi = max === undefined || max === null ? undefined : operandOf(max, 'max');
+  if (lo === undefined && hi === undefined) throw new TypeError('clamp needs at least one of min and max');
+  return [lo, hi];
+}
+
+function scatterSrc(src: unknown): Handle | number {
+  if (src instanceof Tensor) return src.handle;
+  if (typeof src === 'number') return src;
+  throw new TypeError(`src must be a Tensor or number (got ${describe(src)})`);
+}
+
+function varArgs(dim: unknown, opts: unknown): VarOptions {
+  const o: VarOptions = dim !== null && typeof dim === 'object' && !Array.isArray(dim)
+    ? options<VarOptions>(dim, 'options')
+    : { ...options<VarOptions>(opts, 'options'), dim: dim as number | number[] | undefined };
+  if (o.correction === undefined && o.unbiased !== undefined) o.correction = boolArg(o.unbiased, 'unbiased', true) ? 1 : 0;
+  if (o.correction !== undefined) numberArg(o.correction, 'correction');
+  return o;
+}
+
+function extremum(t: Tensor, op: 'max' | 'min', dim: unknown, opts: unknown): Tensor | ValuesIndices {
+  if (dim === undefined || dim === null) return wrap(native[op](t.handle) as Handle);
+  if (dim instanceof Tensor) return wrap((native[op === 'max' ? 'maximum' : 'minimum'] as (a: Handle, b: Handle) => Handle)(t.handle, dim.handle));
+  const keepdim = boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false);
+  const [v, i] = native[op](t.handle, intArg(dim, 'dim'), keepdim) as [Handle, Handle];
+  return new ValuesIndices(wrap(v), wrap(i));
+}

@@ -1,0 +1,39 @@
+// Per-environment state of the addon (Node-API instance data): one per main thread, worker thread or
+// Electron context, never a C++ static, so the addon is context-aware.
+#pragma once
+#include <napi.h>
+
+#include <array>
+#include <cstdint>
+#include <thread>
+
+namespace tn {
+
+struct TensorBox;
+
+// The JS error classes (lib/errors.ts) the native side throws; registered once by lib/native.ts.
+enum class ErrorKind { Torch, Index, Value, Type, NotImplemented, OutOfMemory, Count };
+
+struct Addon {
+  Addon();
+  ~Addon();
+  // Sentinel of the doubly linked list of live tensor handles: O(1) insert and unlink, and
+  // torch.memory() can walk what is alive.
+  TensorBox* live;
+  int64_t liveCount = 0;
+  std::thread::id thread = std::this_thread::get_id();
+  std::array<Napi::FunctionReference, static_cast<size_t>(ErrorKind::Count)> errorClasses;
+};
+
+inline Addon& GetAddon(Napi::Env env) { return *env.GetInstanceData<Addon>(); }
+
+// Each native/*.cc that exports functions has one of these; addon.cc calls them all.
+void RegisterTensor(Napi::Env env, Napi::Object exports);
+void RegisterOps(Napi::Env env, Napi::Object exports);
+void RegisterShape(Napi::Env env, Napi::Object exports);
+void RegisterIndexing(Napi::Env env, Napi::Object exports);
+void RegisterAutograd(Napi::Env env, Napi::Object exports);
+void RegisterMemory(Napi::Env env, Napi::Object exports);
+void RegisterCuda(Napi::Env env, Napi::Object exports);
+
+}  // namespace tn

@@ -1,0 +1,244 @@
+// Tensors: creation (from JS data, factories, random), reading (shape, dtype, item, data), dispose.
+#include <ATen/ATen.h>
+#include <c10/util/Half.h>
+#include <c10/util/BFloat16.h>
+
+#include <cstring>
+
+#include "args.h"
+#include "errors.h"
+
+namespace tn {
+namespace {
+
+// Factories take trailing (dtype?, device?, requiresGrad) arguments starting at index `at`.
+at::TensorOptions Options(const Args& a, size_t at) {
+  at::TensorOptions o;
+  if (auto dt = a.optDtype(at)) o = o.dtype(*dt);
+  if (auto dev = a.optDevice(at + 1)) o = o.device(*dev);
+  return o;
+}
+
+Napi::Value Finish(const Args& a, at::Tensor t, size_t requiresGradAt) {
+  if (a.boolean(requiresGradAt, false)) t.set_requires_grad(true);
+  return Wrap(a.env(), std::move(t));
+}
+
+// The ScalarType a TypedArray holds.
+at::ScalarType TypedArrayType(const Args& a, napi_typedarray_type t) {
+  switch (t) {
+    case napi_float32_array: return at::kFloat;
+    case napi_float64_array: return at::kDouble;
+    case napi_int8_array: return at::kChar;
+    case napi_uint8_array: case napi_uint8_clamped_array: return at::kByte;
+    case napi_int16_array: return at::kShort;
+    case napi_int32_array: return at::kInt;
+    case napi_bigint64_array: return at::kLong;
+    default: a.fail(0, "a Float32/Float64/Int8/Uint8/Int16/Int32/BigInt64 TypedArray");
+  }
+}
+
+// fromData(typedArray, shape, dtype?, device?, requiresGrad): copies the JS data into a new tensor.
+Napi::Value FromData(const Napi::CallbackInfo& info) {
+  Args a(info);
+  if (!a[0].IsTypedArray()) a.fail(0, "a TypedArray");
+  auto arr = a[0].As<Napi::TypedArray>();
+  at::ScalarType src = TypedArrayType(a, arr.TypedArrayType());
+  std::vector<int64_t> shape = a.intList(1);
+  int64_t numel = 1;
+  for (int64_t s : shape) {
+    if (s < 0) ThrowRangeError(a.env(), "shape has a negative size");
+    numel *= s;
+  }
+  if (numel != static_cast<int64_t>(arr.ElementLength())) {
+    ThrowRangeError(a.env(), "shape holds " + std::to_string(numel) + " elements but the data has " + std::to_string(arr.ElementLength()));
+  }
+  auto* data = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  // from_blob borrows the JS memory only for the copy below; the tensor never keeps it.
+  at::Tensor view = at::from_blob(data, shape, at::TensorOptions().dtype(src));
+  at::ScalarType dst = a.optDtype(2).value_or(src);
+  at::Tensor t = view.to(dst, /*non_blocking=*/false, /*copy=*/true);
+  if (auto dev = a.optDevice(3)) t = t.to(*dev);
+  return Finish(a, std::move(t), 4);
+}
+
+// (shape, dtype?, device?, requiresGrad) factories.
+#define TN_SHAPE_FACTORIES(X) X(zeros) X(ones) X(empty) X(rand) X(randn)
+#define TN_DEFINE(name)                                        \
+  Napi::Value Factory_##name(const Napi::CallbackInfo& info) { \
+    Args a(info);                                              \
+    return Finish(a, at::name(a.intList(0), Options(a, 1)), 3); \
+  }
+TN_SHAPE_FACTORIES(TN_DEFINE)
+#undef TN_DEFINE
+
+// (tensor, dtype?, device?, requiresGrad) *Like factories.
+#define TN_LIKE_FACTORIES(X) X(zeros_like, zerosLike) X(ones_like, onesLike) X(empty_like, emptyLike) \
+  X(rand_like, randLike) X(randn_like, randnLike)
+#define TN_DEFINE(aten, js)                                         \
+  Napi::Value Factory_##js(const Napi::CallbackInfo& info) {        \
+    Args a(info);                                                   \
+    return Finish(a, at::aten(a.tensor(0), Options(a, 1)), 3);      \
+  }
+TN_LIKE_FACTORIES(TN_DEFINE)
+#undef TN_DEFINE
+
+Napi::Value Full(const Napi::CallbackInfo& info) {  // (shape, value, dtype?, device?, rg)
+  Args a(info);
+  return Finish(a, at::full(a.intList(0), a.scalar(1), Options(a, 2)), 4);
+}
+
+Napi::Value FullLike(const Napi::CallbackInfo& info) {  // (t, value, dtype?, device?, rg)
+  Args a(info);
+  return Finish(a, at::full_like(a.tensor(0), a.scalar(1), Options(a, 2)), 4);
+}
+
+Napi::Value Arange(const Napi::CallbackInfo& info) {  // (start, end, step, dtype?, device?, rg)
+  Args a(info);
+  return Finish(a, at::arange(a.scalar(0), a.scalar(1), a.scalar(2), Options(a, 3)), 5);
+}
+
+Napi::Value Linspace(const Napi::CallbackInfo& info) {  // (start, end, steps, dtype?, device?, rg)
+  Args a(info);
+  return Finish(a, at::linspace(a.scalar(0), a.scalar(1), a.int64(2), Options(a, 3)), 5);
+}
+
+Napi::Value Eye(const Napi::CallbackInfo& info) {  // (n, m?, dtype?, device?, rg)
+  Args a(info);
+  int64_t n = a.int64(0);
+  return Finish(a, at::eye(n, a.optInt64(1).value_or(n), Options(a, 2)), 4);
+}
+
+Napi::Value Randint(const Napi::CallbackInfo& info) {  // (low, high, shape, dtype?, device?, rg)
+  Args a(info);
+  at::TensorOptions o = Options(a, 3);
+  if (!o.has_dtype()) o = o.dtype(at::kLong);
+  return Finish(a, at::randint(a.int64(0), a.int64(1), a.intList(2), o), 5);
+}
+
+Napi::Value RandintLike(const Napi::CallbackInfo& info) {  // (t, low, high, dtype?, device?, rg)
+  Args a(info);
+  return Finish(a, at::randint_like(a.tensor(0), a.int64(1), a.int64(2), Options(a, 3)), 5);
+}
+
+Napi::Value Normal(const Napi::CallbackInfo& info) {  // (mean, std, shape, dtype?, device?, rg)
+  Args a(info);
+  return Finish(a, at::normal(a.number(0), a.number(1), a.intList(2), std::nullopt, Options(a, 3)), 5);
+}
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  Args a(info);
+  double seed = a.number(0);
+  if (!(seed >= 0) || seed != std::trunc(seed)) ThrowRangeError(a.env(), "seed must be a non-negative integer");
+  at::manual_seed(static_cast<uint64_t>(seed));
+  return a.env().Undefined();
+}
+
+// ---- reading ----
+
+Napi::Value Shape(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const at::Tensor& t = a.tensor(0);
+  auto sizes = t.sizes();
+  Napi::Array out = Napi::Array::New(a.env(), sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(a.env(), static_cast<double>(sizes[i])));
+  return out;
+}
+
+Napi::Value Dtype(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::String::New(a.env(), DtypeName(a.tensor(0).scalar_type()));
+}
+
+Napi::Value Device(const Napi::CallbackInfo& info) {
+  Args a(info);
+  c10::Device d = a.tensor(0).device();
+  // PyTorch prints a CUDA tensor's device with its index ('cuda:0').
+  return Napi::String::New(a.env(), d.str());
+}
+
+Napi::Value Ndim(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Number::New(a.env(), static_cast<double>(a.tensor(0).dim()));
+}
+
+Napi::Value Numel(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Number::New(a.env(), static_cast<double>(a.tensor(0).numel()));
+}
+
+Napi::Value Item(const Napi::CallbackInfo& info) {
+  Args a(info);
+  at::Scalar s = a.tensor(0).item();
+  if (s.isBoolean()) return Napi::Boolean::New(a.env(), s.toBool());
+  if (s.isIntegral(false)) return Napi::Number::New(a.env(), static_cast<double>(s.toLong()));
+  return Napi::Number::New(a.env(), s.toDouble());
+}
+
+// data(t): a copy of the elements in a new ArrayBuffer that V8 owns (Electron refuses external memory).
+// float16 and bfloat16 come back widened to Float32Array; bool as Uint8Array.
+Napi::Value Data(const Napi::CallbackInfo& info) {
+  Args a(info);
+  at::Tensor t = a.tensor(0).detach();
+  if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16) t = t.to(at::kFloat);
+  t = t.to(at::kCPU).contiguous();
+  napi_typedarray_type type;
+  switch (t.scalar_type()) {
+    case at::kFloat: type = napi_float32_array; break;
+    case at::kDouble: type = napi_float64_array; break;
+    case at::kLong: type = napi_bigint64_array; break;
+    case at::kInt: type = napi_int32_array; break;
+    case at::kShort: type = napi_int16_array; break;
+    case at::kChar: type = napi_int8_array; break;
+    case at::kByte: case at::kBool: type = napi_uint8_array; break;
+    default: ThrowTorch(a.env(), ErrorKind::Type, std::string("data() does not support dtype ") + c10::toString(t.scalar_type()));
+  }
+  size_t bytes = t.nbytes();
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(a.env(), bytes);
+  if (bytes) std::memcpy(buf.Data(), t.data_ptr(), bytes);
+  napi_value out;
+  NAPI_THROW_IF_FAILED(a.env(), napi_create_typedarray(a.env(), type, t.numel(), buf, 0, &out), Napi::Value());
+  return Napi::Value(a.env(), out);
+}
+
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Boolean::New(a.env(), Release(a.env(), BoxOf(a.env(), a[0], "tensor")));
+}
+
+Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Boolean::New(a.env(), !BoxOf(a.env(), a[0], "tensor")->live());
+}
+
+}  // namespace
+
+void RegisterTensor(Napi::Env env, Napi::Object exports) {
+  Export<FromData>(env, exports, "fromData");
+#define TN_REGISTER(name) Export<Factory_##name>(env, exports, #name);
+  TN_SHAPE_FACTORIES(TN_REGISTER)
+#undef TN_REGISTER
+#define TN_REGISTER(aten, js) Export<Factory_##js>(env, exports, #js);
+  TN_LIKE_FACTORIES(TN_REGISTER)
+#undef TN_REGISTER
+  Export<Full>(env, exports, "full");
+  Export<FullLike>(env, exports, "fullLike");
+  Export<Arange>(env, exports, "arange");
+  Export<Linspace>(env, exports, "linspace");
+  Export<Eye>(env, exports, "eye");
+  Export<Randint>(env, exports, "randint");
+  Export<RandintLike>(env, exports, "randintLike");
+  Export<Normal>(env, exports, "normal");
+  Export<ManualSeed>(env, exports, "manualSeed");
+  Export<Shape>(env, exports, "shape");
+  Export<Dtype>(env, exports, "dtype");
+  Export<Device>(env, exports, "device");
+  Export<Ndim>(env, exports, "ndim");
+  Export<Numel>(env, exports, "numel");
+  Export<Item>(env, exports, "item");
+  Export<Data>(env, exports, "data");
+  Export<Dispose>(env, exports, "dispose");
+  Export<IsDisposed>(env, exports, "isDisposed");
+}
+
+}  // namespace tn

@@ -1,0 +1,3 @@
+'use strict';
+// `npm install` entry: builds the native addon from source against the LibTorch found on this machine.
+require('./build-native');

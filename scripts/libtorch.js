@@ -1,0 +1,159 @@
+'use strict';
+// LibTorch discovery, shared by the build (scripts/build-native.js) and the runtime loader (lib/native.ts).
+// Order: $LIBTORCH (an unpacked LibTorch folder), the PyTorch of $TORCHNODE_PYTHON or python3, then a
+// PyTorch that `npm install` put into the project-local folder .libtorch/ with pip.
+// Nothing here imports torch in Python: finding the package and reading its version.py is enough,
+// and costs a python start-up (~30 ms) instead of an `import torch` (~1.5 s).
+
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+const LOCAL_DIR = path.join(PROJECT_ROOT, '.libtorch');
+// What the pip fallback installs: the CPU build CI uses; override for another one.
+const DEFAULT_PIP_SPEC = process.env.TORCHNODE_TORCH_SPEC || 'torch==2.13.*';
+
+class LibTorchNotFound extends Error {}
+
+function readIf(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+// The version of a LibTorch folder: version.py (a Python install), build-version (a LibTorch zip),
+// or the TORCH_VERSION_* macros of its headers.
+function readVersion(root) {
+  const py = readIf(path.join(root, 'version.py'));
+  const fromPy = py && /__version__\s*=\s*'([^']+)'/.exec(py);
+  if (fromPy) return fromPy[1];
+  const bv = readIf(path.join(root, 'build-version'));
+  if (bv && bv.trim()) return bv.trim();
+  for (const rel of ['include/torch/headeronly/version.h', 'include/torch/csrc/api/include/torch/version.h']) {
+    const h = readIf(path.join(root, rel));
+    if (!h) continue;
+    const part = (n) => (new RegExp(`#define TORCH_VERSION_${n} (\\d+)`).exec(h) || [])[1];
+    if (part('MAJOR')) return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+  }
+  return null;
+}
+
+function readCudaVersion(root, libDir) {
+  const py = readIf(path.join(root, 'version.py'));
+  const m = py && /^cuda(?::[^=]*)?=\s*'([^']+)'/m.exec(py);
+  if (m) return m[1];
+  return fs.existsSync(path.join(libDir, 'libtorch_cuda.so')) ? 'unknown' : null;
+}
+
+// Since 2.7 every official LibTorch uses the C++11 ABI; TorchConfig.cmake says so for older ones.
+function readCxx11Abi(root) {
+  const cfg = readIf(path.join(root, 'share/cmake/Torch/TorchConfig.cmake')) || '';
+  const m = /_GLIBCXX_USE_CXX11_ABI=(\d)/.exec(cfg);
+  return m ? Number(m[1]) : 1;
+}
+
+// Describes a LibTorch folder (an unpacked LibTorch or site-packages/torch), or null if it is not one.
+function describe(root, source) {
+  const includeDir = path.join(root, 'include');
+  const libDir = path.join(root, 'lib');
+  if (!fs.existsSync(path.join(includeDir, 'ATen', 'ATen.h'))) return null;
+  if (!fs.existsSync(path.join(libDir, 'libtorch_cpu.so')) && !fs.existsSync(path.join(libDir, 'libtorch_cpu.dylib'))) {
+    return null;
+  }
+  const cudaVersion = readCudaVersion(root, libDir);
+  return {
+    root,
+    source,
+    version: readVersion(root) || 'unknown',
+    cuda: cudaVersion !== null,
+    cudaVersion,
+    cxx11Abi: readCxx11Abi(root),
+    includeDirs: [includeDir, path.join(includeDir, 'torch', 'csrc', 'api', 'include')],
+    libDir,
+  };
+}
+
+function pythonExecutable() {
+  return process.env.TORCHNODE_PYTHON || 'python3';
+}
+
+// The torch package folder of a Python, found without importing torch.
+function torchDirOfPython(python, extraPath) {
+  const code = 'import importlib.util as u; s = u.find_spec("torch"); print(s.submodule_search_locations[0] if s else "")';
+  const env = { ...process.env };
+  if (extraPath) env.PYTHONPATH = extraPath + (env.PYTHONPATH ? path.delimiter + env.PYTHONPATH : '');
+  const r = spawnSync(python, ['-c', code], { encoding: 'utf8', env, timeout: 30000 });
+  if (r.error || r.status !== 0) return null;
+  const dir = r.stdout.trim();
+  return dir || null;
+}
+
+function fromEnv() {
+  const dir = process.env.LIBTORCH;
+  if (!dir) return null;
+  const found = describe(path.resolve(dir), 'LIBTORCH');
+  if (!found) {
+    throw new LibTorchNotFound(
+      `LIBTORCH=${dir} is not a LibTorch folder (expected include/ATen/ATen.h and lib/libtorch_cpu.so there). ` +
+        'Point it at an unpacked LibTorch, or unset it to use the PyTorch of python3.',
+    );
+  }
+  return found;
+}
+
+function fromPython() {
+  const python = pythonExecutable();
+  const dir = torchDirOfPython(python);
+  return dir ? describe(dir, `${python} (PyTorch)`) : null;
+}
+
+function fromLocal() {
+  const dir = path.join(LOCAL_DIR, 'torch');
+  return fs.existsSync(dir) ? describe(dir, '.libtorch (pip, project-local)') : null;
+}
+
+function installLocal(log) {
+  const python = pythonExecutable();
+  log(`torchnode: no LibTorch found; installing ${DEFAULT_PIP_SPEC} into ${LOCAL_DIR} with pip`);
+  const r = spawnSync(python, ['-m', 'pip', 'install', '--no-deps', '--target', LOCAL_DIR, DEFAULT_PIP_SPEC], {
+    stdio: 'inherit',
+  });
+  if (r.error || r.status !== 0) return null;
+  return fromLocal();
+}
+
+const HOW_TO_FIX =
+  'torchnode needs LibTorch. Either:\n' +
+  '  - set LIBTORCH to an unpacked LibTorch folder (https://pytorch.org, "LibTorch" download), or\n' +
+  "  - install PyTorch for python3:  python3 -m pip install 'torch==2.13.*'  (or set TORCHNODE_PYTHON to a python that has it),\n" +
+  'then run npm install (or npm rebuild torchnode) again.';
+
+/**
+ * Finds LibTorch. `install: true` (the build) may fall back to pip into .libtorch/; the runtime never installs.
+ * Returns a description or throws LibTorchNotFound with one message saying what to do.
+ */
+function findLibTorch({ install = false, log = () => {} } = {}) {
+  const found = fromEnv() || fromPython() || fromLocal() || (install ? installLocal(log) : null);
+  if (!found) throw new LibTorchNotFound(HOW_TO_FIX);
+  return found;
+}
+
+function summary(lt) {
+  const cuda = lt.cuda ? `CUDA ${lt.cudaVersion}` : 'CPU only';
+  return `LibTorch ${lt.version} (${cuda}) at ${lt.root}, found through ${lt.source}`;
+}
+
+module.exports = { findLibTorch, describe, readVersion, summary, LibTorchNotFound, PROJECT_ROOT };
+
+if (require.main === module) {
+  try {
+    const lt = findLibTorch({ install: process.argv.includes('--install'), log: console.error });
+    console.log(process.argv.includes('--json') ? JSON.stringify(lt, null, 2) : summary(lt));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+}
