@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Python half of scripts/bench/overhead.js: the same per-op workloads in PyTorch, timed the same way.
+
+Run by overhead.js as a child process (with OMP_NUM_THREADS=1 in its environment); prints one JSON
+object on stdout. Can also be run by hand:
+
+    OMP_NUM_THREADS=1 python3 scripts/bench/overhead.py --workloads add,mul_scalar --reps 5
+
+Each workload is a function of n that runs n steps and returns nothing; it is warmed up, then timed
+`reps` times, and both the best and the median time per step are reported. Nothing here asserts on
+time.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+# Steps per timed repeat, before --scale. Keep in step with ITERS in overhead.js.
+ITERS = {
+    'add': 100_000,
+    'mul_scalar': 100_000,
+    'shape': 100_000,
+    'item': 100_000,
+    'matmul_backward': 10_000,
+    'conv2d_backward': 10_000,
+}
+
+
+def make_add():
+    a = torch.ones(1)
+    b = torch.ones(1)
+
+    def run(n):
+        for _ in range(n):
+            c = a + b  # the previous c is freed here by refcounting, as a disposed tensor in Node
+        del c
+
+    return run
+
+
+def make_mul_scalar():
+    x = torch.ones(1)
+
+    def run(n):
+        for _ in range(n):
+            c = torch.mul(x, 2.5)
+        del c
+
+    return run
+
+
+def make_shape():
+    x = torch.ones(2, 3)
+
+    def run(n):
+        for _ in range(n):
+            s = x.shape
+        del s
+
+    return run
+
+
+def make_item():
+    x = torch.ones(1)
+
+    def run(n):
+        for _ in range(n):
+            v = x.item()
+        del v
+
+    return run
+
+
+def make_matmul_backward():
+    torch.manual_seed(0)
+    x = torch.randn(4, 4)
+    w = torch.randn(4, 4, requires_grad=True)
+
+    def run(n):
+        for _ in range(n):
+            (x @ w).sum().backward()
+            w.grad = None  # what optimizer.zero_grad() does by default (set_to_none)
+
+    return run
+
+
+def make_conv2d_backward():
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 8, 8)
+    w = torch.randn(4, 3, 3, 3, requires_grad=True)
+
+    def run(n):
+        for _ in range(n):
+            F.conv2d(x, w, padding=1).sum().backward()
+            w.grad = None
+
+    return run
+
+
+MAKERS = {
+    'add': make_add,
+    'mul_scalar': make_mul_scalar,
+    'shape': make_shape,
+    'item': make_item,
+    'matmul_backward': make_matmul_backward,
+    'conv2d_backward': make_conv2d_backward,
+}
+
+
+def measure(run, n, reps, warmup):
+    run(warmup)
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter_ns()
+        run(n)
+        times.append((time.perf_counter_ns() - t0) / 1e3 / n)  # µs per step
+    return {
+        'n': n,
+        'reps': reps,
+        'us_per_op': times,
+        'best_us': min(times),
+        'median_us': statistics.median(times),
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--workloads', default=','.join(MAKERS), help='comma-separated names: ' + ', '.join(MAKERS))
+    p.add_argument('--reps', type=int, default=5, help='timed repeats per workload (best and median reported)')
+    p.add_argument('--scale', type=float, default=1.0, help='multiply every iteration count (e.g. 0.1 for a quick run)')
+    args = p.parse_args()
+
+    torch.set_num_threads(1)
+    out = {
+        'python': platform.python_version(),
+        'torch': torch.__version__,
+        'num_threads': torch.get_num_threads(),
+        'omp_num_threads_env': os.environ.get('OMP_NUM_THREADS'),
+        'results': {},
+        'errors': {},
+    }
+    for name in [w for w in args.workloads.split(',') if w]:
+        if name not in MAKERS:
+            out['errors'][name] = f'unknown workload {name!r}'
+            continue
+        try:
+            n = max(1, int(ITERS[name] * args.scale))
+            out['results'][name] = measure(MAKERS[name](), n, args.reps, warmup=max(1, n // 10))
+        except Exception as e:  # report, do not abort the other workloads
+            out['errors'][name] = f'{type(e).__name__}: {e}'
+    json.dump(out, sys.stdout)
+    sys.stdout.write('\n')
+    return 1 if out['errors'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Reference values from Python's PyTorch for torchnode's parity tests.
+
+Reads one JSON request per line on stdin: {"id": n, "code": "...", "inputs": {name: tensor}} and runs
+`code` with torch and the inputs bound as names; the code leaves its answer in `out` (a tensor, number,
+bool, string, None, or lists/tuples/dicts of these). Writes {"id": n, "out": ...} or {"id": n, "error": "..."}.
+Tensors travel as {"__tensor__": [dtype, shape, base64 of the raw little-endian bytes]} both ways, so
+values are exact (no decimal round trip) and NaN/inf survive.
+"""
+import base64
+import json
+import sys
+import traceback
+
+import torch
+
+DTYPES = {
+    "float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16,
+    "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8, "uint8": torch.uint8,
+    "bool": torch.bool,
+}
+NAMES = {v: k for k, v in DTYPES.items()}
+
+
+def decode(v):
+    if isinstance(v, dict) and "__tensor__" in v:
+        dtype, shape, data = v["__tensor__"]
+        raw = bytearray(base64.b64decode(data))
+        t = torch.frombuffer(raw, dtype=DTYPES[dtype]) if raw else torch.empty(0, dtype=DTYPES[dtype])
+        return t.reshape(shape).clone()
+    if isinstance(v, dict):
+        return {k: decode(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [decode(x) for x in v]
+    return v
+
+
+def encode(v):
+    if isinstance(v, torch.Tensor):
+        t = v.detach().cpu().contiguous().clone()
+        raw = bytes(t.reshape(-1).view(torch.uint8).untyped_storage()) if t.numel() else b""
+        return {"__tensor__": [NAMES[t.dtype], list(t.shape), base64.b64encode(raw).decode()]}
+    if isinstance(v, (list, tuple)):
+        return [encode(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): encode(x) for k, x in v.items()}
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        return {"__float__": repr(v)}
+    if isinstance(v, torch.Size):
+        return list(v)
+    return v
+
+
+def main():
+    torch.set_num_threads(1)
+    sys.stdout.write(json.dumps({"ready": torch.__version__}) + "\n")
+    sys.stdout.flush()
+    for line in sys.stdin:
+        req = json.loads(line)
+        scope = {"torch": torch, "F": torch.nn.functional, "nn": torch.nn}
+        scope.update({k: decode(v) for k, v in req.get("inputs", {}).items()})
+        try:
+            exec(req["code"], scope)
+            reply = {"id": req["id"], "out": encode(scope.get("out"))}
+        except Exception as e:  # the test shows Python's error
+            reply = {"id": req["id"], "error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+/**
+ * A Python PyTorch process the tests ask for reference values (scripts/reference/torch_server.py).
+ * The same LibTorch version as the addon's: parity is checked against PyTorch itself, not assumed.
+ * A missing python3 or torch fails the test run with a message saying what to install.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import * as path from 'node:path';
+import { expect } from 'vitest';
+import * as torch from '../../lib/index';
+
+type Wire = unknown;
+const SERVER = path.resolve(__dirname, '../../scripts/reference/torch_server.py');
+
+function encode(v: unknown): Wire {
+  if (v instanceof torch.Tensor) {
+    const data = v.dtype === 'float16' || v.dtype === 'bfloat16' ? v.float().data() : v.data();
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+    const dtype = v.dtype === 'float16' || v.dtype === 'bfloat16' ? 'float32' : v.dtype;
+    const t = { __tensor__: [dtype, v.shape, bytes] };
+    return dtype === v.dtype ? t : { __cast__: [v.dtype, t] };
+  }
+  if (Array.isArray(v)) return v.map(encode);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encode(x)]));
+  return v;
+}
+
+const TYPED: Record<string, { new (b: ArrayBuffer): ArrayBufferView }> = {
+  float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, int16: Int16Array,
+  int8: Int8Array, uint8: Uint8Array, bool: Uint8Array,
+};
+
+function decode(v: Wire): unknown {
+  if (Array.isArray(v)) return v.map(decode);
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if ('__tensor__' in o) {
+      const [dtype, shape, b64] = o.__tensor__ as [string, number[], string];
+      const buf = Buffer.from(b64, 'base64');
+      const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+      if (dtype === 'float16' || dtype === 'bfloat16') {
+        // raw half bits: rebuild through int16 -> view is not exposed, so ask for float32 on the Python side instead
+        throw new Error(`reference returned ${dtype}: convert with .float() in the Python code`);
+      }
+      const arr = new TYPED[dtype](ab) as never;
+      return torch.tensor(arr, { dtype: dtype as torch.Dtype }).reshape(shape);
+    }
+    if ('__float__' in o) return Number(o.__float__ === 'nan' ? NaN : o.__float__ === 'inf' ? Infinity : -Infinity);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, decode(x)]));
+  }
+  return v;
+}
+
+export class PyTorch {
+  private next = 0;
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  readonly version: string;
+
+  private constructor(private proc: ChildProcessWithoutNullStreams, version: string) {
+    this.version = version;
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      const msg = JSON.parse(line) as { id: number; out?: Wire; error?: string };
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.error) p.reject(new Error(`Python reference failed: ${msg.error}`));
+      else p.resolve(decode(msg.out));
+    });
+  }
+
+  static async start(): Promise<PyTorch> {
+    const python = process.env.TORCHNODE_PYTHON || 'python3';
+    const proc = spawn(python, [SERVER], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    let stderr = '';
+    proc.stderr.on('data', (d) => (stderr += d));
+    const version = await new Promise<string>((resolve, reject) => {
+      const fail = (why: string) =>
+        reject(new Error(`The parity tests need Python's PyTorch as the reference and could not start it (${why}).\n` +
+          `Install it: python3 -m pip install 'torch==2.13.*' (or set TORCHNODE_PYTHON).\n${stderr}`));
+      proc.on('error', (e) => fail(e.message));
+      proc.on('exit', (code) => fail(`${python} exited with ${code}`));
+      createInterface({ input: proc.stdout }).once('line', (line) => resolve((JSON.parse(line) as { ready: string }).ready));
+    });
+    proc.removeAllListeners('exit');
+    return new PyTorch(proc, version);
+  }
+
+  /** Runs Python code with `inputs` bound by name (tensors travel exactly); returns what it put in `out`. */
+  run<T = torch.Tensor>(code: string, inputs: Record<string, unknown> = {}): Promise<T> {
+    const id = this.next++;
+    const wire = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, encode(v)]));
+    // half types travel as float32 and are cast back on the Python side
+    const casts = Object.entries(wire)
+      .filter(([, v]) => v !== null && typeof v === 'object' && '__cast__' in (v as object))
+      .map(([k, v]) => {
+        const [dtype, t] = (v as { __cast__: [string, unknown] }).__cast__;
+        wire[k] = t;
+        return `${k} = ${k}.to(torch.${dtype})\n`;
+      });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.proc.stdin.write(JSON.stringify({ id, code: casts.join('') + code, inputs: wire }) + '\n');
+    });
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+    this.proc.kill();
+  }
+}
+
+const TOL: Record<string, { rtol: number; atol: number }> = {
+  float64: { rtol: 1e-12, atol: 1e-12 },
+  float32: { rtol: 1e-5, atol: 1e-6 },
+  float16: { rtol: 1e-3, atol: 1e-3 },
+  bfloat16: { rtol: 1e-2, atol: 1e-2 },
+};
+
+/** Same shape, same dtype, values within the dtype's tolerance (exact for integers and bool). */
+export function expectClose(actual: torch.Tensor, expected: torch.Tensor, tol?: { rtol?: number; atol?: number }): void {
+  expect(actual).toBeInstanceOf(torch.Tensor);
+  expect(actual.shape, 'shape').toEqual(expected.shape);
+  expect(actual.dtype, 'dtype').toBe(expected.dtype);
+  const base = TOL[expected.dtype] ?? { rtol: 0, atol: 0 };
+  const rtol = tol?.rtol ?? base.rtol;
+  const atol = tol?.atol ?? base.atol;
+  const a = Array.from(actual.data() as ArrayLike<number | bigint>, Number);
+  const e = Array.from(expected.data() as ArrayLike<number | bigint>, Number);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < e.length; i++) {
+    if (Number.isNaN(e[i]) && Number.isNaN(a[i])) continue;
+    if (a[i] === e[i]) continue;
+    const excess = Math.abs(a[i] - e[i]) - (atol + rtol * Math.abs(e[i]));
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    throw new Error(`values differ at flat index ${worst}: got ${a[worst]}, PyTorch ${e[worst]} (rtol ${rtol}, atol ${atol})`);
+  }
+}
