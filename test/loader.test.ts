@@ -1,0 +1,104 @@
+// LibTorch discovery (scripts/libtorch.js), the loader's version check (lib/native.ts), and the package's
+// CommonJS and ESM entry points, each run in a child process as a user would.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const libtorch = require('../scripts/libtorch.js');
+
+/** A folder that looks like a LibTorch of the given version (headers and libraries are empty files). */
+function fakeLibTorch(version: string, cuda = false): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-libtorch-'));
+  fs.mkdirSync(path.join(dir, 'include/ATen'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'lib'));
+  fs.writeFileSync(path.join(dir, 'include/ATen/ATen.h'), '');
+  fs.writeFileSync(path.join(dir, 'lib/libtorch_cpu.so'), '');
+  if (cuda) fs.writeFileSync(path.join(dir, 'lib/libtorch_cuda.so'), '');
+  fs.writeFileSync(path.join(dir, 'build-version'), `${version}\n`);
+  return dir;
+}
+
+function node(code: string, env: Record<string, string | undefined> = {}, args: string[] = []) {
+  return spawnSync(process.execPath, [...args, '-e', code], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+}
+
+describe('LibTorch discovery', () => {
+  it('finds the PyTorch of python3 and reports version, path and CUDA', () => {
+    const r = spawnSync(process.execPath, ['scripts/libtorch.js', '--json'], { cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: '' } });
+    expect(r.status, r.stderr).toBe(0);
+    const lt = JSON.parse(r.stdout);
+    expect(lt.version).toMatch(/^2\.\d+\.\d+/);
+    expect(fs.existsSync(path.join(lt.root, 'include/ATen/ATen.h'))).toBe(true);
+    expect(typeof lt.cuda).toBe('boolean');
+  });
+
+  it('LIBTORCH comes first, with version from build-version and CUDA from libtorch_cuda', () => {
+    const dir = fakeLibTorch('2.11.0+cu130', true);
+    const prev = process.env.LIBTORCH;
+    process.env.LIBTORCH = dir;
+    try {
+      const lt = libtorch.findLibTorch();
+      expect(lt).toMatchObject({ root: dir, source: 'LIBTORCH', version: '2.11.0+cu130', cuda: true });
+      expect(libtorch.summary(lt)).toContain('LibTorch 2.11.0+cu130');
+    } finally {
+      if (prev === undefined) delete process.env.LIBTORCH;
+      else process.env.LIBTORCH = prev;
+    }
+  });
+
+  it('a LIBTORCH that is not a LibTorch folder is one clear message', () => {
+    const r = spawnSync(process.execPath, ['scripts/libtorch.js'], { cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: os.tmpdir() } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/LIBTORCH=.* is not a LibTorch folder/);
+  });
+
+  it('nothing found (no LIBTORCH, a python without torch, no .libtorch) says what to do', () => {
+    const r = spawnSync(process.execPath, ['-e', `
+      const lt = require('./scripts/libtorch.js');
+      const fs = require('fs'); const path = require('path');
+      if (fs.existsSync(path.join(lt.PROJECT_ROOT, '.libtorch/torch'))) { console.log('SKIP-LOCAL'); process.exit(0); }
+      try { lt.findLibTorch({ install: false }); console.log('FOUND'); } catch (e) { console.log(e.message); }`],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: '', TORCHNODE_PYTHON: '/nonexistent/python' } });
+    expect(r.status).toBe(0);
+    if (r.stdout.includes('SKIP-LOCAL')) return; // a pip-installed .libtorch/ here is a valid find
+    expect(r.stdout).toMatch(/torchnode needs LibTorch/);
+    expect(r.stdout).toMatch(/LIBTORCH/);
+    expect(r.stdout).toMatch(/pip install/);
+  });
+});
+
+describe('loader', () => {
+  it('refuses a LibTorch of another version at run time, naming both', () => {
+    const dir = fakeLibTorch('9.9.9');
+    const r = node(`try { require('./lib/native.ts') } catch (e) { console.log(e.name + ': ' + e.message) }`, { LIBTORCH: dir },
+      ['--experimental-strip-types', '--no-warnings']);
+    const out = r.stdout + r.stderr;
+    if (/strip-types|ERR_UNKNOWN_FILE_EXTENSION/.test(out)) {
+      // Node 20 cannot run .ts directly: use the compiled package (npm install builds dist/).
+      const r2 = node(`try { require('./dist/native.js') } catch (e) { console.log(e.name + ': ' + e.message) }`, { LIBTORCH: dir });
+      expect(r2.stdout).toMatch(/TorchError: torchnode was built against LibTorch 2\.\d+\.\d+\S* .* but finds LibTorch 9\.9\.9/);
+      expect(r2.stdout).toMatch(/npm rebuild torchnode/);
+      return;
+    }
+    expect(out).toMatch(/but finds LibTorch 9\.9\.9/);
+  });
+});
+
+describe('package entry points', () => {
+  it('require("torchnode") and import * as torch from "torchnode" both work', () => {
+    expect(fs.existsSync(path.join(root, 'dist/index.js')), 'dist/ is built by npm install (prepare)').toBe(true);
+    const cjs = node(`const torch = require('torchnode'); console.log(String(torch.ones(2).add(1)))`);
+    expect(cjs.stderr).toBe('');
+    expect(cjs.stdout.trim()).toBe('tensor([2., 2.])');
+    const esm = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `import * as torch from 'torchnode'; import { Tensor } from 'torchnode';
+       const t = torch.arange(3); console.log(t instanceof Tensor, String(t.mul(2)), typeof torch.autograd.grad)`],
+      { cwd: root, encoding: 'utf8' });
+    expect(esm.stderr).toBe('');
+    expect(esm.stdout.trim()).toBe('true tensor([0, 2, 4]) function');
+  });
+});
