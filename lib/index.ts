@@ -27,3 +27,5 @@ export {
 export { buildInfo } from './native';
 export { printOptions } from './format';
 export { autograd, cuda };
+export * as nn from './nn';
+export * as models from './models';

@@ -132,8 +132,10 @@ export interface NativeAddon {
   where(cond: H, a: Operand, b: Operand): H;
   maskedFill(t: H, mask: H, value: Operand, inplace: boolean): H | undefined;
   to(t: H, dtype: Opt<N>, device: Opt<string>, nonBlocking: boolean, copy: boolean): H;
-  isContiguous(t: H): boolean;
+  isContiguous(t: H, memoryFormat?: string): boolean;
   isPinned(t: H): boolean;
+  toMemoryFormat(t: H, memoryFormat: string): H;
+  setData(t: H, src: H): void;
   // indexing.cc
   index(t: H, items: IndexItem[]): H;
   indexPut_(t: H, items: IndexItem[], value: H | number | boolean): void;
@@ -153,6 +155,42 @@ export interface NativeAddon {
   // memory.cc
   memory(): { handles: N; devices: Record<string, { tensors: N; bytes: N }> };
   liveHandles(): N;
+  // nn.cc
+  conv2d(input: H, weight: H, bias: Opt<H>, stride: N[], padding: N[] | string, dilation: N[], groups: N): H;
+  batchNorm(input: H, runningMean: Opt<H>, runningVar: Opt<H>, weight: Opt<H>, bias: Opt<H>, training: boolean, momentum: N, eps: N): H;
+  linear(input: H, weight: H, bias: Opt<H>): H;
+  maxPool2d(input: H, kernel: N[], stride: N[], padding: N[], dilation: N[], ceilMode: boolean): H;
+  avgPool2d(input: H, kernel: N[], stride: N[], padding: N[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: Opt<N>): H;
+  adaptiveAvgPool1d(input: H, size: N[]): H;
+  adaptiveAvgPool2d(input: H, size: N[]): H;
+  adaptiveAvgPool3d(input: H, size: N[]): H;
+  adaptiveMaxPool2d(input: H, size: N[]): H;
+  dropout(input: H, p: N, training: boolean, inplace: boolean): H;
+  gelu(input: H, approximate: string): H;
+  leakyRelu(input: H, negativeSlope: N): H;
+  elu(input: H, alpha: N): H;
+  softplus(input: H, beta: N, threshold: N): H;
+  hardtanh(input: H, min: N, max: N): H;
+  crossEntropy(input: H, target: H, weight: Opt<H>, reduction: N, ignoreIndex: N, labelSmoothing: N): H;
+  nllLoss(input: H, target: H, weight: Opt<H>, reduction: N, ignoreIndex: N): H;
+  mseLoss(input: H, target: H, reduction: N): H;
+  l1Loss(input: H, target: H, reduction: N): H;
+  smoothL1Loss(input: H, target: H, reduction: N, beta: N): H;
+  binaryCrossEntropy(input: H, target: H, weight: Opt<H>, reduction: N): H;
+  binaryCrossEntropyWithLogits(input: H, target: H, weight: Opt<H>, posWeight: Opt<H>, reduction: N): H;
+  einsum(equation: string, tensors: H[]): H;
+  pad(input: H, pad: N[], mode: string, value: Opt<N>): H;
+  interpolate(input: H, size: N[], mode: string, alignCorners: boolean): H;
+  // init.cc
+  initKaimingUniform_(t: H, a: Opt<N>, mode: Opt<string>, nonlinearity: Opt<string>): void;
+  initKaimingNormal_(t: H, a: Opt<N>, mode: Opt<string>, nonlinearity: Opt<string>): void;
+  initXavierUniform_(t: H, gain: Opt<N>): void;
+  initXavierNormal_(t: H, gain: Opt<N>): void;
+  initUniform_(t: H, a: N, b: N): void;
+  initNormal_(t: H, mean: N, std: N): void;
+  initConstant_(t: H, value: N | boolean): void;
+  calculateGain(nonlinearity: string, param: Opt<N>): N;
+  fanInAndFanOut(t: H): [N, N];
   // cuda.cc
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): N;

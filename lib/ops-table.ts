@@ -9,7 +9,8 @@ import { Tensor, operandOf, wrap, type Operand } from './tensor';
 export const UNARY = [
   'neg', 'abs', 'exp', 'log', 'log2', 'log10', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin',
   'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid', 'relu', 'floor', 'ceil', 'round', 'trunc', 'frac', 'sign',
-  'reciprocal', 'square', 'erf', 'logicalNot', 'isnan', 'isinf', 'isfinite', 'bitwiseNot',
+  'reciprocal', 'square', 'erf', 'logicalNot', 'isnan', 'isinf', 'isfinite', 'bitwiseNot', 'hardsigmoid',
+  'hardswish', 'silu', 'mish', 'selu', 'relu6',
 ] as const;
 /** (t) → t, in place. */
 export const INPLACE_UNARY = [

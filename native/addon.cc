@@ -44,6 +44,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterIndexing(env, exports);
   RegisterAutograd(env, exports);
   RegisterMemory(env, exports);
+  RegisterNn(env, exports);
+  RegisterInit(env, exports);
   RegisterCuda(env, exports);
   return exports;
 }

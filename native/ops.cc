@@ -17,7 +17,8 @@ Napi::Value Undefined(const Args& a) { return a.env().Undefined(); }
   X(acos, acos) X(atan, atan) X(sinh, sinh) X(cosh, cosh) X(tanh, tanh) X(sigmoid, sigmoid)          \
   X(relu, relu) X(floor, floor) X(ceil, ceil) X(round, round) X(trunc, trunc) X(frac, frac)          \
   X(sign, sign) X(reciprocal, reciprocal) X(square, square) X(erf, erf) X(logical_not, logicalNot)   \
-  X(isnan, isnan) X(isinf, isinf) X(isfinite, isfinite) X(bitwise_not, bitwiseNot)
+  X(isnan, isnan) X(isinf, isinf) X(isfinite, isfinite) X(bitwise_not, bitwiseNot)  \
+  X(hardsigmoid, hardsigmoid) X(hardswish, hardswish) X(silu, silu) X(mish, mish) X(selu, selu) X(relu6, relu6)
 #define TN_DEFINE(aten, js) \
   Napi::Value Unary_##js(const Napi::CallbackInfo& info) { Args a(info); return Wrap(a.env(), at::aten(a.tensor(0))); }
 TN_UNARY(TN_DEFINE)

@@ -133,9 +133,32 @@ Napi::Value To(const Napi::CallbackInfo& info) {
   return Wrap(a.env(), t.to(device, dtype, a.boolean(3, false), a.boolean(4, false)));
 }
 
-Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
+at::MemoryFormat MemoryFormatArg(const Args& a, size_t i) {
+  std::string f = a.missing(i) ? "contiguous_format" : a.string(i);
+  if (f == "contiguous_format") return at::MemoryFormat::Contiguous;
+  if (f == "channels_last") return at::MemoryFormat::ChannelsLast;
+  if (f == "channels_last_3d") return at::MemoryFormat::ChannelsLast3d;
+  if (f == "preserve_format") return at::MemoryFormat::Preserve;
+  a.fail(i, "'contiguous_format', 'channels_last', 'channels_last_3d' or 'preserve_format'");
+}
+
+Napi::Value IsContiguous(const Napi::CallbackInfo& info) {  // (t, memoryFormat?)
   Args a(info);
-  return Napi::Boolean::New(a.env(), a.tensor(0).is_contiguous());
+  return Napi::Boolean::New(a.env(), a.tensor(0).is_contiguous(MemoryFormatArg(a, 1)));
+}
+
+Napi::Value ToMemoryFormat(const Napi::CallbackInfo& info) {  // (t, memoryFormat)
+  Args a(info);
+  return Wrap(a.env(), a.tensor(0).contiguous(MemoryFormatArg(a, 1)));
+}
+
+// setData(t, src): t now refers to src's data (PyTorch's `param.data = src`): the JS object, its
+// autograd identity and every holder of it (optimizers) stay the same; module.to() relies on it.
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  Args a(info);
+  at::Tensor t = a.tensor(0);
+  t.set_data(a.tensor(1));
+  return a.env().Undefined();
 }
 
 Napi::Value IsPinned(const Napi::CallbackInfo& info) {
@@ -179,6 +202,8 @@ void RegisterShape(Napi::Env env, Napi::Object exports) {
   Export<MaskedFill>(env, exports, "maskedFill");
   Export<To>(env, exports, "to");
   Export<IsContiguous>(env, exports, "isContiguous");
+  Export<ToMemoryFormat>(env, exports, "toMemoryFormat");
+  Export<SetData>(env, exports, "setData");
   Export<IsPinned>(env, exports, "isPinned");
   Export<Stride>(env, exports, "stride");
 }

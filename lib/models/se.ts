@@ -1,0 +1,60 @@
+/**
+ * Squeeze-and-Excitation (Hu et al.), as the seed tutorials write it: global average pool → fc1 →
+ * ReLU → fc2 → gate → scale the channels. impl 'conv' is the 1×1-convolution form (seed 003).
+ */
+import { Module } from '../nn/module';
+import { AdaptiveAvgPool2d, Conv2d, Hardsigmoid, Linear, ReLU, Sigmoid } from '../nn/layers';
+import { describe } from '../dtype';
+import { intArg } from '../tensor';
+import type { Tensor } from '../tensor';
+
+export interface SEOptions {
+  /** channels / reduction hidden units (default 16). */
+  reduction?: number;
+  /** 'hardsigmoid' is the quantisation-friendly gate (MobileNetV3-style). */
+  gate?: 'sigmoid' | 'hardsigmoid';
+  /** Biases in fc1/fc2 (default true, as the SENet paper and seeds 000/003). */
+  bias?: boolean;
+  impl?: 'linear' | 'conv';
+}
+
+export class SEModule extends Module {
+  declare avg_pool: AdaptiveAvgPool2d;
+  declare fc1: Linear | Conv2d;
+  declare relu: ReLU;
+  declare fc2: Linear | Conv2d;
+  declare gate: Sigmoid | Hardsigmoid;
+  readonly impl: 'linear' | 'conv';
+
+  constructor(channels: number, opts: SEOptions = {}) {
+    super();
+    const { reduction = 16, gate = 'sigmoid', bias = true, impl = 'linear' } = opts;
+    if (gate !== 'sigmoid' && gate !== 'hardsigmoid') throw new TypeError(`gate must be 'sigmoid' or 'hardsigmoid' (got ${describe(gate)})`);
+    if (impl !== 'linear' && impl !== 'conv') throw new TypeError(`impl must be 'linear' or 'conv' (got ${describe(impl)})`);
+    const hidden = Math.floor(intArg(channels, 'channels') / intArg(reduction, 'reduction'));
+    if (hidden < 1) throw new RangeError(`SEModule: channels // reduction must be at least 1 (channels ${channels}, reduction ${reduction})`);
+    this.impl = impl;
+    this.avg_pool = new AdaptiveAvgPool2d(1);
+    if (impl === 'linear') {
+      this.fc1 = new Linear(channels, hidden, { bias });
+      this.relu = new ReLU({ inplace: true });
+      this.fc2 = new Linear(hidden, channels, { bias });
+    } else {
+      this.fc1 = new Conv2d(channels, hidden, 1, { bias });
+      this.relu = new ReLU({ inplace: true });
+      this.fc2 = new Conv2d(hidden, channels, 1, { bias });
+    }
+    this.gate = gate === 'sigmoid' ? new Sigmoid() : new Hardsigmoid();
+  }
+
+  forward(x: Tensor): Tensor {
+    const [batch, channels] = x.shape;
+    let y = this.avg_pool(x);
+    if (this.impl === 'linear') y = y.view(batch, channels);
+    y = this.fc1(y);
+    y = this.relu(y);
+    y = this.fc2(y);
+    y = this.gate(y).view(batch, channels, 1, 1);
+    return x.mul(y.expandAs(x));
+  }
+}

@@ -1,0 +1,97 @@
+/** Containers: Sequential, ModuleList, ModuleDict. Children are attributes named '0', '1', … or by key. */
+import { describe } from '../dtype';
+import { Module } from './module';
+import type { Tensor } from '../tensor';
+
+function moduleArg(m: unknown, where: string): Module {
+  if (m instanceof Module) return m;
+  throw new TypeError(`${where}: expected a Module (got ${describe(m)})`);
+}
+
+/** Runs its modules in order: new Sequential(a, b, c) or new Sequential({name: module, …}). */
+export class Sequential extends Module {
+  [index: number]: Module;
+
+  constructor(...modules: Module[] | [Record<string, Module>]) {
+    super();
+    if (modules.length === 1 && !(modules[0] instanceof Module) && typeof modules[0] === 'object') {
+      for (const [name, m] of Object.entries(modules[0] as Record<string, Module>)) this.registerModule(name, moduleArg(m, `Sequential('${name}')`));
+    } else {
+      (modules as Module[]).forEach((m, i) => this.registerModule(String(i), moduleArg(m, `Sequential(${i})`)));
+    }
+  }
+  override get length(): number {
+    return [...this.children()].length;
+  }
+  append(module: Module): this {
+    this.registerModule(String(this.length), moduleArg(module, 'append'));
+    return this;
+  }
+  [Symbol.iterator](): IterableIterator<Module> {
+    return this.children();
+  }
+  forward(input: unknown): Tensor {
+    let x = input;
+    for (const m of this.children()) x = m(x);
+    return x as Tensor;
+  }
+}
+
+/** A list of modules, registered as '0', '1', …; forward is the user's. */
+export class ModuleList extends Module {
+  [index: number]: Module;
+
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+  override get length(): number {
+    return [...this.children()].length;
+  }
+  append(module: Module): this {
+    this.registerModule(String(this.length), moduleArg(module, 'ModuleList.append'));
+    return this;
+  }
+  extend(modules: Iterable<Module>): this {
+    for (const m of modules) this.append(m);
+    return this;
+  }
+  at(index: number): Module | undefined {
+    const list = [...this.children()];
+    return list[index < 0 ? index + list.length : index];
+  }
+  [Symbol.iterator](): IterableIterator<Module> {
+    return this.children();
+  }
+  forward(): never {
+    throw new TypeError('ModuleList has no forward(): iterate over it in your own module');
+  }
+}
+
+/** Modules by name. */
+export class ModuleDict extends Module {
+  constructor(modules: Record<string, Module> = {}) {
+    super();
+    for (const [k, m] of Object.entries(modules)) this.set(k, m);
+  }
+  set(key: string, module: Module): this {
+    this.registerModule(key, moduleArg(module, `ModuleDict.set('${key}')`));
+    return this;
+  }
+  get(key: string): Module | undefined {
+    for (const [k, m] of this.namedChildren()) if (k === key) return m;
+    return undefined;
+  }
+  keys(): string[] {
+    return [...this.namedChildren()].map(([k]) => k);
+  }
+  values(): Module[] {
+    return [...this.children()];
+  }
+  entries(): [string, Module][] {
+    return [...this.namedChildren()];
+  }
+  forward(): never {
+    throw new TypeError('ModuleDict has no forward(): use its modules in your own module');
+  }
+}

@@ -1,0 +1,363 @@
+/**
+ * The layers: Conv2d, Linear, BatchNorm2d, pooling, activations, Dropout, Flatten, Identity. Each one's
+ * default initialisation is PyTorch's reset_parameters() and its repr PyTorch's extra_repr().
+ */
+import { native } from '../native';
+import { describe, type Dtype } from '../dtype';
+import { Tensor, boolArg, intArg, numberArg } from '../tensor';
+import { empty, ones, tensor, zeros } from '../creation';
+import { noGrad } from '../autograd';
+import { Module, Parameter } from './module';
+import * as F from './functional';
+import * as init from './init';
+import { pyRepr } from './repr';
+
+export interface FactoryOptions {
+  device?: string;
+  dtype?: Dtype;
+}
+
+function positive(v: unknown, name: string): number {
+  const n = intArg(v, name);
+  if (n <= 0) throw new RangeError(`${name} must be a positive integer (got ${n})`);
+  return n;
+}
+
+/** PyTorch's reset_parameters for Linear and Conv: kaiming_uniform_(a=√5), bias U(±1/√fan_in). */
+function resetWeightAndBias(weight: Tensor, bias: Tensor | null): void {
+  init.kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const [fanIn] = init.calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    init.uniform_(bias, -bound, bound);
+  }
+}
+
+export interface Conv2dOptions extends FactoryOptions {
+  stride?: F.Size2;
+  padding?: F.Size2 | 'same' | 'valid';
+  dilation?: F.Size2;
+  groups?: number;
+  bias?: boolean;
+}
+
+export class Conv2d extends Module {
+  declare weight: Parameter;
+  declare bias: Parameter | null;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number] | 'same' | 'valid';
+  readonly dilation: [number, number];
+  readonly groups: number;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: F.Size2, opts: Conv2dOptions = {}) {
+    super();
+    this.inChannels = positive(inChannels, 'inChannels');
+    this.outChannels = positive(outChannels, 'outChannels');
+    this.kernelSize = F.pair(kernelSize, 'kernelSize');
+    this.stride = F.pair(opts.stride ?? 1, 'stride');
+    this.padding = opts.padding === 'same' || opts.padding === 'valid' ? opts.padding : F.pair(opts.padding ?? 0, 'padding');
+    this.dilation = F.pair(opts.dilation ?? 1, 'dilation');
+    this.groups = positive(opts.groups ?? 1, 'groups');
+    if (this.inChannels % this.groups || this.outChannels % this.groups) throw new RangeError('inChannels and outChannels must be divisible by groups');
+    const f = { device: opts.device, dtype: opts.dtype };
+    this.weight = new Parameter(empty([this.outChannels, this.inChannels / this.groups, ...this.kernelSize], f));
+    this.bias = boolArg(opts.bias, 'bias', true) ? new Parameter(empty([this.outChannels], f)) : null;
+    this.resetParameters();
+  }
+  resetParameters(): void {
+    resetWeightAndBias(this.weight, this.bias);
+  }
+  forward(input: Tensor): Tensor {
+    return F.conv2d(input, this.weight, { bias: this.bias, stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+  }
+  override extraRepr(): string {
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}`;
+    if (typeof this.padding === 'string' || this.padding.some((p) => p !== 0)) s += `, padding=${pyRepr(this.padding)}`;
+    if (this.dilation.some((d) => d !== 1)) s += `, dilation=${pyRepr(this.dilation)}`;
+    if (this.groups !== 1) s += `, groups=${this.groups}`;
+    if (!this.bias) s += ', bias=False';
+    return s;
+  }
+}
+
+export class Linear extends Module {
+  declare weight: Parameter;
+  declare bias: Parameter | null;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+
+  constructor(inFeatures: number, outFeatures: number, opts: { bias?: boolean } & FactoryOptions = {}) {
+    super();
+    this.inFeatures = intArg(inFeatures, 'inFeatures');
+    this.outFeatures = intArg(outFeatures, 'outFeatures');
+    if (this.inFeatures < 0 || this.outFeatures < 0) throw new RangeError('Linear: feature counts must be non-negative');
+    const f = { device: opts.device, dtype: opts.dtype };
+    this.weight = new Parameter(empty([this.outFeatures, this.inFeatures], f));
+    this.bias = boolArg(opts.bias, 'bias', true) ? new Parameter(empty([this.outFeatures], f)) : null;
+    this.resetParameters();
+  }
+  resetParameters(): void {
+    resetWeightAndBias(this.weight, this.bias);
+  }
+  forward(input: Tensor): Tensor {
+    return F.linear(input, this.weight, this.bias);
+  }
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyRepr(this.bias !== null)}`;
+  }
+}
+
+export interface BatchNormOptions extends FactoryOptions {
+  eps?: number;
+  /** null: a cumulative moving average, as PyTorch's momentum=None. */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+export class BatchNorm2d extends Module {
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
+  declare num_batches_tracked: Tensor | null;
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super();
+    this.numFeatures = positive(numFeatures, 'numFeatures');
+    this.eps = numberArg(opts.eps ?? 1e-5, 'eps');
+    this.momentum = opts.momentum === null ? null : numberArg(opts.momentum ?? 0.1, 'momentum');
+    this.affine = boolArg(opts.affine, 'affine', true);
+    this.trackRunningStats = boolArg(opts.trackRunningStats, 'trackRunningStats', true);
+    const f = { device: opts.device, dtype: opts.dtype };
+    if (this.affine) {
+      this.weight = new Parameter(ones([this.numFeatures], f));
+      this.bias = new Parameter(zeros([this.numFeatures], f));
+    } else {
+      this.weight = null;
+      this.bias = null;
+    }
+    if (this.trackRunningStats) {
+      this.registerBuffer('running_mean', zeros([this.numFeatures], f));
+      this.registerBuffer('running_var', ones([this.numFeatures], f));
+      this.registerBuffer('num_batches_tracked', tensor(0, { dtype: 'int64', device: opts.device }));
+    } else {
+      this.registerBuffer('running_mean', null);
+      this.registerBuffer('running_var', null);
+      this.registerBuffer('num_batches_tracked', null);
+    }
+  }
+
+  forward(input: Tensor): Tensor {
+    if (!(input instanceof Tensor)) throw new TypeError(`input must be a Tensor (got ${describe(input)})`);
+    if (input.ndim !== 4) throw new RangeError(`expected 4D input (got ${input.ndim}D input)`);
+    if (input.shape[1] !== this.numFeatures) throw new RangeError(`expected input with ${this.numFeatures} channels (got ${input.shape[1]})`);
+    // PyTorch's _BatchNorm.forward: count batches, pick the averaging factor, use batch stats in training.
+    let factor = this.momentum ?? 0;
+    if (this.training && this.trackRunningStats && this.num_batches_tracked) {
+      const n = this.num_batches_tracked;
+      noGrad(() => n.add_(1));
+      if (this.momentum === null) factor = 1 / (n.item() as number);
+    }
+    const useBatchStats = this.training || (this.running_mean === null && this.running_var === null);
+    const track = !this.training || this.trackRunningStats;
+    return F.batchNorm(input, track ? this.running_mean : null, track ? this.running_var : null, {
+      weight: this.weight, bias: this.bias, training: useBatchStats, momentum: factor, eps: this.eps,
+    });
+  }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${pyRepr(this.eps, true)}, momentum=${pyRepr(this.momentum, true)}, affine=${pyRepr(this.affine)}, track_running_stats=${pyRepr(this.trackRunningStats)}`;
+  }
+}
+
+/** A module with no parameters that applies fn; name and extraRepr as PyTorch prints them. */
+abstract class Stateless extends Module {
+  override extraRepr(): string {
+    return '';
+  }
+}
+
+export class ReLU extends Stateless {
+  constructor(readonly opts: { inplace?: boolean } = {}) {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return F.relu(input, { inplace: this.opts.inplace });
+  }
+  override extraRepr(): string {
+    return this.opts.inplace ? 'inplace=True' : '';
+  }
+}
+
+export class Sigmoid extends Stateless {
+  forward(input: Tensor): Tensor {
+    return F.sigmoid(input);
+  }
+}
+export class Tanh extends Stateless {
+  forward(input: Tensor): Tensor {
+    return F.tanh(input);
+  }
+}
+export class Hardsigmoid extends Stateless {
+  forward(input: Tensor): Tensor {
+    return F.hardsigmoid(input);
+  }
+}
+export class Hardswish extends Stateless {
+  forward(input: Tensor): Tensor {
+    return F.hardswish(input);
+  }
+}
+export class SiLU extends Stateless {
+  forward(input: Tensor): Tensor {
+    return F.silu(input);
+  }
+}
+export class GELU extends Stateless {
+  constructor(readonly opts: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return F.gelu(input, this.opts);
+  }
+  override extraRepr(): string {
+    return `approximate='${this.opts.approximate ?? 'none'}'`;
+  }
+}
+export class Softmax extends Stateless {
+  constructor(readonly dim: number) {
+    super();
+    intArg(dim, 'dim');
+  }
+  forward(input: Tensor): Tensor {
+    return F.softmax(input, this.dim);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+export class Identity extends Stateless {
+  forward(input: Tensor): Tensor {
+    return input;
+  }
+}
+
+export class Flatten extends Stateless {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return input.flatten(this.startDim, this.endDim);
+  }
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}
+
+export class Dropout extends Stateless {
+  constructor(readonly p = 0.5, readonly opts: { inplace?: boolean } = {}) {
+    super();
+    if (!(numberArg(p, 'p') >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  }
+  forward(input: Tensor): Tensor {
+    return F.dropout(input, { p: this.p, training: this.training, inplace: this.opts.inplace });
+  }
+  override extraRepr(): string {
+    return `p=${pyRepr(this.p, true)}, inplace=${pyRepr(!!this.opts.inplace)}`;
+  }
+}
+
+export class MaxPool2d extends Stateless {
+  constructor(readonly kernelSize: F.Size2, readonly opts: F.Pool2dOptions = {}) {
+    super();
+    F.pair(kernelSize, 'kernelSize');
+  }
+  forward(input: Tensor): Tensor {
+    return F.maxPool2d(input, this.kernelSize, this.opts);
+  }
+  override extraRepr(): string {
+    const o = this.opts;
+    return `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(o.stride ?? this.kernelSize)}, padding=${pyRepr(o.padding ?? 0)}, ` +
+      `dilation=${pyRepr(o.dilation ?? 1)}, ceil_mode=${pyRepr(!!o.ceilMode)}`;
+  }
+}
+
+export class AvgPool2d extends Stateless {
+  constructor(readonly kernelSize: F.Size2, readonly opts: F.AvgPool2dOptions = {}) {
+    super();
+    F.pair(kernelSize, 'kernelSize');
+  }
+  forward(input: Tensor): Tensor {
+    return F.avgPool2d(input, this.kernelSize, this.opts);
+  }
+  override extraRepr(): string {
+    return `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.opts.stride ?? this.kernelSize)}, padding=${pyRepr(this.opts.padding ?? 0)}`;
+  }
+}
+
+export class AdaptiveAvgPool2d extends Stateless {
+  constructor(readonly outputSize: F.Size2) {
+    super();
+    F.pair(outputSize, 'outputSize');
+  }
+  forward(input: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(input, this.outputSize);
+  }
+  override extraRepr(): string {
+    return `output_size=${pyRepr(this.outputSize)}`;
+  }
+}
+
+export class AdaptiveAvgPool3d extends Stateless {
+  constructor(readonly outputSize: number | [number, number, number]) {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return F.adaptiveAvgPool3d(input, this.outputSize);
+  }
+  override extraRepr(): string {
+    return `output_size=${pyRepr(this.outputSize)}`;
+  }
+}
+
+export class CrossEntropyLoss extends Stateless {
+  constructor(readonly opts: F.CrossEntropyOptions = {}) {
+    super();
+    F.reductionCode(opts.reduction);
+    if (opts.weight) this.registerBuffer('weight', opts.weight);
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.crossEntropy(input, target, this.opts);
+  }
+}
+
+export class MSELoss extends Stateless {
+  constructor(readonly opts: { reduction?: F.Reduction } = {}) {
+    super();
+    F.reductionCode(opts.reduction);
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.mseLoss(input, target, this.opts);
+  }
+}
+
+export class NLLLoss extends Stateless {
+  constructor(readonly opts: Omit<F.CrossEntropyOptions, 'labelSmoothing'> = {}) {
+    super();
+    F.reductionCode(opts.reduction);
+    if (opts.weight) this.registerBuffer('weight', opts.weight);
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.nllLoss(input, target, this.opts);
+  }
+}
+

@@ -1,0 +1,422 @@
+/**
+ * nn.Module, as PyTorch's: a Module, Parameter or registered buffer assigned as a property is part of
+ * the module under that name, in assignment order (JS keeps own string keys in insertion order, which
+ * is what PyTorch's __setattr__ bookkeeping gives), so stateDict() keys are PyTorch's. A module is
+ * callable: `model(x)` runs forward pre-hooks, forward() and forward hooks, like Python's __call__.
+ */
+import { native } from '../native';
+import { TorchError } from '../errors';
+import { describe, type Dtype } from '../dtype';
+import { Tensor, wrap } from '../tensor';
+import { keep } from '../scope';
+import { noGrad } from '../autograd';
+
+/** A Tensor that is a module parameter: requiresGrad by default, never disposed by a scope. */
+export class Parameter extends Tensor {
+  /** Makes a parameter from data (sharing its storage, as torch.nn.Parameter does). */
+  constructor(data: Tensor, requiresGrad = true) {
+    if (!(data instanceof Tensor)) throw new TypeError(`Parameter(data): data must be a Tensor (got ${describe(data)})`);
+    super(native.detach(data.handle));
+    keep(this);
+    native.requiresGrad_(this.handle, requiresGrad);
+  }
+  override toString(): string {
+    return `Parameter containing:\n${super.toString()}`;
+  }
+}
+
+export type StateDict = Record<string, Tensor>;
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+export interface RemovableHandle {
+  remove(): void;
+}
+export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
+export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown[] | unknown | void;
+export type MemoryFormat = 'channels_last' | 'contiguous_format';
+export interface ModuleToOptions {
+  device?: string;
+  dtype?: Dtype;
+  memoryFormat?: MemoryFormat;
+  nonBlocking?: boolean;
+}
+
+// Module bookkeeping lives in non-enumerable slots so a module's enumerable own properties are
+// exactly its attributes, in the order they were assigned.
+interface Internals {
+  buffers: Set<string>;
+  nonPersistent: Set<string>;
+  forwardHooks: Map<number, ForwardHook>;
+  forwardPreHooks: Map<number, ForwardPreHook>;
+}
+const INTERNALS = Symbol('torchnode.module');
+let hookIds = 0;
+
+function internals(m: Module): Internals {
+  return (m as unknown as { [INTERNALS]: Internals })[INTERNALS];
+}
+
+/** Callable modules: the instance is a function whose prototype chain is the module class's. */
+export interface Module {
+  (...inputs: unknown[]): Tensor;
+}
+
+export abstract class Module {
+  /** True in training mode (dropout active, batch norm uses and updates batch statistics). */
+  training!: boolean;
+
+  constructor() {
+    const self = function (...inputs: unknown[]): unknown {
+      return self_call(module, inputs);
+    };
+    // A function's own `name` and `length` would clash with attributes of those names.
+    delete (self as { name?: unknown }).name;
+    delete (self as { length?: unknown }).length;
+    const module = Object.setPrototypeOf(self, new.target.prototype) as Module;
+    Object.defineProperty(module, INTERNALS, {
+      value: { buffers: new Set(), nonPersistent: new Set(), forwardHooks: new Map(), forwardPreHooks: new Map() },
+    });
+    Object.defineProperty(module, 'training', { value: true, writable: true, enumerable: false });
+    return module;
+  }
+
+  /** The computation; subclasses override it. Call the module itself (`model(x)`) to run hooks too. */
+  abstract forward(...inputs: unknown[]): unknown;
+
+  // ---- registration ----
+
+  registerParameter(name: string, param: Parameter | null): void {
+    checkName(this, name);
+    if (param !== null && !(param instanceof Parameter)) {
+      throw new TypeError(`registerParameter('${name}'): expected a Parameter or null (got ${describe(param)}); wrap a tensor with new nn.Parameter(t)`);
+    }
+    (this as unknown as Record<string, unknown>)[name] = param;
+  }
+
+  /** A buffer: state that is not a parameter (BatchNorm's running_mean); persistent ones are in stateDict(). */
+  registerBuffer(name: string, tensor: Tensor | null, opts: { persistent?: boolean } = {}): void {
+    checkName(this, name);
+    if (tensor !== null && !(tensor instanceof Tensor)) throw new TypeError(`registerBuffer('${name}'): expected a Tensor or null (got ${describe(tensor)})`);
+    const inner = internals(this);
+    inner.buffers.add(name);
+    if (opts.persistent === false) inner.nonPersistent.add(name);
+    else inner.nonPersistent.delete(name);
+    if (tensor) keep(tensor);
+    (this as unknown as Record<string, unknown>)[name] = tensor;
+  }
+
+  registerModule(name: string, module: Module | null): void {
+    checkName(this, name);
+    if (module !== null && !(module instanceof Module)) throw new TypeError(`registerModule('${name}'): expected a Module or null (got ${describe(module)})`);
+    (this as unknown as Record<string, unknown>)[name] = module;
+  }
+  addModule(name: string, module: Module | null): void {
+    this.registerModule(name, module);
+  }
+
+  // ---- traversal ----
+
+  /** [name, child] for each direct submodule, in registration order. */
+  *namedChildren(): IterableIterator<[string, Module]> {
+    for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
+  }
+  *children(): IterableIterator<Module> {
+    for (const [, m] of this.namedChildren()) yield m;
+  }
+  /** This module and every submodule, depth first, each once, with dotted names ('' for this one). */
+  *namedModules(prefix = '', memo: Set<Module> = new Set()): IterableIterator<[string, Module]> {
+    if (memo.has(this)) return;
+    memo.add(this);
+    yield [prefix, this];
+    for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix ? `${prefix}.${name}` : name, memo);
+  }
+  *modules(): IterableIterator<Module> {
+    for (const [, m] of this.namedModules()) yield m;
+  }
+  /** This module's own parameters (not its children's), in registration order. */
+  *ownParameters(): IterableIterator<[string, Parameter]> {
+    for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) yield [k, v];
+  }
+  /** This module's own buffers that are set. */
+  *ownBuffers(): IterableIterator<[string, Tensor]> {
+    const inner = internals(this);
+    for (const [k, v] of Object.entries(this)) if (inner.buffers.has(k) && v instanceof Tensor) yield [k, v];
+  }
+  *namedParameters(opts: { prefix?: string; recurse?: boolean } = {}): IterableIterator<[string, Parameter]> {
+    const seen = new Set<Tensor>();
+    const mods = opts.recurse === false ? [[opts.prefix ?? '', this] as [string, Module]] : this.namedModules(opts.prefix ?? '');
+    for (const [modName, mod] of mods) {
+      for (const [k, p] of mod.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        yield [modName ? `${modName}.${k}` : k, p];
+      }
+    }
+  }
+  parameters(opts: { recurse?: boolean } = {}): Parameter[] {
+    return [...this.namedParameters(opts)].map(([, p]) => p);
+  }
+  *namedBuffers(opts: { prefix?: string; recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
+    const seen = new Set<Tensor>();
+    const mods = opts.recurse === false ? [[opts.prefix ?? '', this] as [string, Module]] : this.namedModules(opts.prefix ?? '');
+    for (const [modName, mod] of mods) {
+      for (const [k, b] of mod.ownBuffers()) {
+        if (seen.has(b)) continue;
+        seen.add(b);
+        yield [modName ? `${modName}.${k}` : k, b];
+      }
+    }
+  }
+  buffers(opts: { recurse?: boolean } = {}): Tensor[] {
+    return [...this.namedBuffers(opts)].map(([, b]) => b);
+  }
+
+  // ---- modes, devices, gradients ----
+
+  train(mode = true): this {
+    if (typeof mode !== 'boolean') throw new TypeError(`train(mode): mode must be a boolean (got ${describe(mode)})`);
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * Moves and/or casts parameters and buffers in place (the Parameter objects stay the same, so an
+   * optimizer holding them keeps working): to('cuda'), to('float64'), to({device, dtype, memoryFormat}).
+   * dtype casts only floating-point tensors, memoryFormat applies to 4-D ones, as in PyTorch.
+   */
+  to(target: string | ModuleToOptions): this {
+    const o: ModuleToOptions = typeof target === 'string'
+      ? /^(cpu|cuda)(:\d+)?$/.test(target) ? { device: target } : { dtype: target as Dtype }
+      : target;
+    if (o === null || typeof o !== 'object') throw new TypeError(`to(target): expected a device, dtype or options (got ${describe(target)})`);
+    noGrad(() => {
+      for (const t of [...this.parameters(), ...this.buffers()]) {
+        const floating = t.isFloatingPoint();
+        let next = t.to({ device: o.device, dtype: floating ? o.dtype : undefined, nonBlocking: o.nonBlocking });
+        if (o.memoryFormat && t.ndim === 4) {
+          const formatted = wrap(native.toMemoryFormat(next.handle, o.memoryFormat));
+          next.dispose();
+          next = formatted;
+        }
+        native.setData(t.handle, next.handle);
+        next.dispose();
+        const g = t instanceof Parameter ? t.grad : null;
+        if (g) {
+          const moved = g.to({ device: o.device, dtype: floating ? o.dtype : undefined });
+          t.grad = moved;
+          moved.dispose();
+          g.dispose();
+        }
+      }
+    });
+    return this;
+  }
+  cuda(device: number | string = 'cuda'): this {
+    return this.to(typeof device === 'number' ? `cuda:${device}` : device);
+  }
+  cpu(): this {
+    return this.to('cpu');
+  }
+  float(): this {
+    return this.to({ dtype: 'float32' });
+  }
+  double(): this {
+    return this.to({ dtype: 'float64' });
+  }
+  half(): this {
+    return this.to({ dtype: 'float16' });
+  }
+  bfloat16(): this {
+    return this.to({ dtype: 'bfloat16' });
+  }
+
+  /** Clears gradients: set to null (PyTorch's default setToNone) or zeroed in place. */
+  zeroGrad(opts: { setToNone?: boolean } = {}): void {
+    const setToNone = opts.setToNone ?? true;
+    for (const p of this.parameters()) {
+      const g = p.grad;
+      if (!g) continue;
+      if (setToNone) p.grad = null;
+      else noGrad(() => g.zero_());
+      g.dispose();
+    }
+  }
+
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
+  }
+
+  /** Calls fn on every submodule (children first) and then this one, as PyTorch's apply. */
+  apply(fn: (m: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  // ---- state ----
+
+  /**
+   * Parameters and persistent buffers by PyTorch's key ('layer1.0.bn1.running_mean'), in PyTorch's
+   * order: each module's parameters, then its buffers, then its children. The tensors share storage
+   * with the module's (detached, as PyTorch's); dispose them or take them inside a scope.
+   */
+  stateDict(opts: { prefix?: string; keepVars?: boolean } = {}): StateDict {
+    const out: StateDict = {};
+    const visit = (m: Module, prefix: string) => {
+      for (const [k, p] of m.ownParameters()) out[prefix + k] = opts.keepVars ? p : p.detach();
+      const inner = internals(m);
+      for (const [k, b] of m.ownBuffers()) if (!inner.nonPersistent.has(k)) out[prefix + k] = opts.keepVars ? b : b.detach();
+      for (const [name, child] of m.namedChildren()) visit(child, `${prefix}${name}.`);
+    };
+    visit(this, opts.prefix ?? '');
+    return out;
+  }
+
+  /**
+   * Copies a state dict's tensors into this module's parameters and buffers. strict (default) throws,
+   * listing missing and unexpected keys as PyTorch does; a shape mismatch always throws naming the key.
+   * Everything is checked before anything is copied: a failed load changes nothing.
+   */
+  loadStateDict(stateDict: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
+    const strict = opts.strict ?? true;
+    const source = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict ?? {}));
+    if (stateDict === null || typeof stateDict !== 'object') throw new TypeError(`loadStateDict: expected an object of tensors (got ${describe(stateDict)})`);
+    const own = this.stateDict({ keepVars: true });
+    const missingKeys = Object.keys(own).filter((k) => !source.has(k));
+    const unexpectedKeys = [...source.keys()].filter((k) => !(k in own));
+    const errors: string[] = [];
+    for (const [k, v] of source) {
+      if (!(k in own)) continue;
+      if (!(v instanceof Tensor)) {
+        errors.push(`While copying the parameter named "${k}", expected a Tensor but got ${describe(v)}.`);
+        continue;
+      }
+      const target = own[k];
+      const [a, b] = [v.shape, target.shape];
+      if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
+        errors.push(`size mismatch for ${k}: copying a param with shape [${a.join(', ')}] from checkpoint, the shape in current model is [${b.join(', ')}].`);
+      }
+    }
+    if (strict) {
+      if (unexpectedKeys.length) errors.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
+      if (missingKeys.length) errors.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
+    }
+    if (errors.length) {
+      throw new TorchError(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
+    }
+    noGrad(() => {
+      for (const [k, v] of source) if (k in own) own[k].copy_(v);
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  // ---- hooks ----
+
+  /** hook(module, inputs, output) runs after forward; a non-undefined return replaces the output. */
+  registerForwardHook(hook: ForwardHook): RemovableHandle {
+    if (typeof hook !== 'function') throw new TypeError('registerForwardHook(hook): hook must be a function');
+    return addHook(internals(this).forwardHooks, hook);
+  }
+  /** hook(module, inputs) runs before forward; a non-undefined return replaces the inputs. */
+  registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
+    if (typeof hook !== 'function') throw new TypeError('registerForwardPreHook(hook): hook must be a function');
+    return addHook(internals(this).forwardPreHooks, hook);
+  }
+
+  // ---- printing ----
+
+  /** The part inside the parentheses of this module's repr, e.g. 'in_features=64, out_features=4, bias=True'. */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** PyTorch's repr: the module tree with each child's name and extraRepr. */
+  toString(): string {
+    const lines: string[] = [];
+    const extra = this.extraRepr();
+    if (extra) lines.push(...extra.split('\n'));
+    for (const [name, child] of this.namedChildren()) lines.push(`(${name}): ${indent(child.toString())}`);
+    const name = this.constructor.name;
+    if (lines.length === 0) return `${name}()`;
+    if (lines.length === 1 && !extra.includes('\n') && [...this.namedChildren()].length === 0) return `${name}(${extra})`;
+    return `${name}(\n  ${lines.join('\n  ')}\n)`;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+function indent(s: string): string {
+  return s.split('\n').join('\n  ');
+}
+
+function checkName(m: Module, name: unknown): void {
+  if (typeof name !== 'string' || name === '') throw new TypeError(`module attribute name must be a non-empty string (got ${describe(name)})`);
+  if (name.includes('.')) throw new TypeError(`module attribute name can't contain ".": '${name}'`);
+  if (name in Module.prototype && !Object.prototype.hasOwnProperty.call(m, name)) {
+    throw new TypeError(`attribute '${name}' already exists as a Module method`);
+  }
+}
+
+function addHook<H>(hooks: Map<number, H>, hook: H): RemovableHandle {
+  const id = hookIds++;
+  hooks.set(id, hook);
+  return { remove: () => void hooks.delete(id) };
+}
+
+// An error raised inside a module call is annotated on its way out with the path of the module that
+// raised it ('layer1.0.conv1 (Conv2d): …'), so a user knows which layer refused the input.
+const ERROR_PATH = Symbol('torchnode.modulePath');
+interface ErrorPath {
+  innermost: Module;
+  current: Module;
+  path: string;
+  message: string;
+}
+function annotate(e: unknown, module: Module): void {
+  if (!(e instanceof Error)) return;
+  const tagged = e as Error & { [ERROR_PATH]?: ErrorPath };
+  let info = tagged[ERROR_PATH];
+  if (!info) {
+    info = { innermost: module, current: module, path: '', message: e.message };
+    tagged[ERROR_PATH] = info;
+  } else if (info.current !== module) {
+    const entry = [...module.namedChildren()].find(([, child]) => child === info!.current);
+    if (!entry) return;
+    info.path = info.path ? `${entry[0]}.${info.path}` : entry[0];
+    info.current = module;
+  }
+  const where = info.path ? `${info.path} (${info.innermost.constructor.name})` : info.innermost.constructor.name;
+  e.message = `${where}: ${info.message}`;
+  if (e.stack) e.stack = e.stack.replace(/^.*$/m, `${e.name}: ${e.message}`.split('\n')[0]);
+}
+
+// Python's Module.__call__: pre-hooks, forward, hooks.
+function self_call(module: Module, inputs: unknown[]): unknown {
+  try {
+    return run(module, inputs);
+  } catch (e) {
+    annotate(e, module);
+    throw e;
+  }
+}
+
+function run(module: Module, inputs: unknown[]): unknown {
+  const inner = internals(module);
+  for (const hook of inner.forwardPreHooks.values()) {
+    const r = hook(module, inputs);
+    if (r !== undefined) inputs = Array.isArray(r) ? r : [r];
+  }
+  let output = module.forward(...inputs);
+  for (const hook of inner.forwardHooks.values()) {
+    const r = hook(module, inputs, output);
+    if (r !== undefined) output = r;
+  }
+  return output;
+}
