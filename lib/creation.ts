@@ -59,7 +59,22 @@ function flatten(data: Data, shape: number[], out: (number | boolean | bigint)[]
  */
 export function tensor(data: Data, options?: TensorOptions): Tensor {
   const o = opts(options);
-  if (data instanceof Tensor) return data.detach().to({ dtype: o.dtype ?? data.dtype, device: o.device ?? data.device, copy: true }).requiresGrad_(requiresGrad(o));
+  if (data instanceof Tensor) {
+    // Options first: nothing is made when they are bad.
+    const [dtype, device, rg] = [o.dtype ?? data.dtype, o.device === undefined ? data.device : optDevice(o.device), requiresGrad(o)];
+    const detached = native.detach(data.handle);
+    let copy: Handle | null = null;
+    try {
+      copy = native.to(detached, dtypeCode(dtype), device, false, true);
+      if (rg) native.requiresGrad_(copy, true);
+      const out = wrap(copy);
+      copy = null;
+      return out;
+    } finally {
+      native.dispose(detached);
+      if (copy) native.dispose(copy);
+    }
+  }
   if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
     const src = TYPED_DTYPE.get(data.constructor);
     if (!src) throw new TypeError(`unsupported TypedArray ${data.constructor.name}`);

@@ -45,10 +45,24 @@ export function toIndexItems(
   indices: Index[],
   fromInts: (list: number[]) => Handle,
   fromBools: (list: boolean[]) => Handle,
+  dispose: (h: Handle) => void,
 ): { items: Item[]; temporaries: Handle[] } {
   const items: Item[] = [];
   const temporaries: Handle[] = [];
-  indices.forEach((ix, pos) => {
+  try {
+    indices.forEach((ix, pos) => convert(ix, pos, items, temporaries, fromInts, fromBools));
+  } catch (e) {
+    for (const h of temporaries) dispose(h);
+    throw e;
+  }
+  return { items, temporaries };
+}
+
+function convert(
+  ix: Index, pos: number, items: Item[], temporaries: Handle[],
+  fromInts: (list: number[]) => Handle, fromBools: (list: boolean[]) => Handle,
+): void {
+  {
     if (ix === null || typeof ix === 'boolean') items.push(ix);
     else if (typeof ix === 'number') {
       if (!Number.isInteger(ix)) throw new TypeError(`index ${pos} must be an integer (got ${ix})`);
@@ -72,6 +86,5 @@ export function toIndexItems(
       if (s.step !== undefined && s.step !== null && s.step < 0) throw new RangeError(`index ${pos}: slice step must be positive (as in PyTorch)`);
       items.push({ start: s.start, stop: s.stop, step: s.step });
     } else throw new TypeError(`index ${pos} must be an integer, slice, null, '...', boolean, Tensor or array (got ${describe(ix)})`);
-  });
-  return { items, temporaries };
+  }
 }

@@ -42,18 +42,20 @@ function collect(value: unknown, keep: Set<unknown>, seen: Set<unknown>): void {
 
 function close(frame: Frame, result: unknown, parent: Frame | null): void {
   const keep = new Set<unknown>();
-  collect(result, keep, new Set());
+  if (result !== null && typeof result === 'object') collect(result, keep, new Set());
   for (const t of frame) {
     if (keep.has(t)) parent?.push(t);
-    else if (!kept.has(t)) t.dispose();
+    else if (!anyKept || !kept.has(t)) t.dispose();
   }
 }
 
 // Tensors marked with keep(): never disposed by a scope.
 const kept = new WeakSet<Disposable>();
+let anyKept = false;
 
 /** Marks a tensor so no enclosing scope disposes it (tf.keep's role). Returns it. */
 export function keep<T extends Disposable>(t: T): T {
+  anyKept = true;
   kept.add(t);
   return t;
 }
@@ -88,13 +90,17 @@ export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
   const parent = activeFrame();
   const frame: Frame = [];
   asyncScopes++;
-  const saved = current;
-  current = null; // inside, new tensors go to this async frame, found through AsyncLocalStorage
   try {
     const result = await asyncFrame.run(frame, () => {
-      const p = fn();
-      current = saved;
-      return p;
+      // Inside, new tensors go to this async frame (found through AsyncLocalStorage), not to a sync
+      // scope that happens to be running around the call; that one is restored as soon as fn returns.
+      const saved = current;
+      current = null;
+      try {
+        return fn();
+      } finally {
+        current = saved;
+      }
     });
     close(frame, result, parent);
     return result;
@@ -102,7 +108,6 @@ export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
     close(frame, undefined, parent);
     throw e;
   } finally {
-    current = saved;
     asyncScopes--;
   }
 }

@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { native, type Handle } from './native';
 import { TorchError } from './errors';
-import { checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
+import { DTYPES, checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
 import { track } from './scope';
 import { formatTensor, summaryIndices, summaryNeeded } from './format';
 import { toIndexItems, type Index } from './indexing';
@@ -98,7 +98,11 @@ export function boolArg(v: unknown, argName: string, fallback: boolean): boolean
 
 export function intList(v: unknown, argName: string): number[] {
   if (typeof v === 'number') return [intArg(v, argName)];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x))) return v as number[];
+  if (Array.isArray(v)) {
+    const bad = v.findIndex((x) => !(typeof x === 'number' && Number.isSafeInteger(x)));
+    if (bad < 0) return v as number[];
+    throw new TypeError(`${argName}[${bad}] must be an integer (got ${describe(v[bad])})`);
+  }
   throw new TypeError(`${argName} must be an integer or an array of integers (got ${describe(v)})`);
 }
 
@@ -568,7 +572,11 @@ export class Tensor {
   to(target: Dtype | string | Tensor | ToOptions, opts?: { nonBlocking?: boolean; copy?: boolean }): Tensor {
     let o: ToOptions;
     if (target instanceof Tensor) o = { dtype: target.dtype, device: target.device };
-    else if (typeof target === 'string') o = isDeviceString(target) ? { device: target } : { dtype: target as Dtype };
+    else if (typeof target === 'string') {
+      if (isDeviceString(target)) o = { device: target };
+      else if (DTYPES.includes(target as Dtype) || ['float', 'double', 'half', 'long', 'int', 'short'].includes(target)) o = { dtype: target as Dtype };
+      else throw new TypeError(`to(target): '${target}' is neither a dtype (${DTYPES.join(', ')}) nor a device ('cpu', 'cuda', 'cuda:N')`);
+    }
     else o = options<ToOptions>(target, 'target');
     const extra = options<{ nonBlocking?: boolean; copy?: boolean }>(opts, 'options');
     return wrap(native.to(this.handle, optDtypeCode(o.dtype), o.device === undefined ? undefined : checkDevice(o.device),
@@ -629,7 +637,7 @@ function fromIndexList(list: number[]): Handle {
 
 function withIndexItems<T>(indices: Index[], fn: (items: ReturnType<typeof toIndexItems>['items']) => T): T {
   const { items, temporaries } = toIndexItems(indices, fromIndexList, (m: boolean[]) =>
-    native.fromData(Uint8Array.from(m, Number), [m.length], dtypeCode('bool'), undefined, false));
+    native.fromData(Uint8Array.from(m, Number), [m.length], dtypeCode('bool'), undefined, false), (h) => native.dispose(h));
   try {
     return fn(items);
   } finally {

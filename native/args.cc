@@ -48,8 +48,37 @@ at::Scalar ToScalar(Napi::Env env, Napi::Value v, const char* what) {
 
 at::Tensor Args::operand(size_t i) const {
   Napi::Value v = i < info_.Length() ? info_[i] : env_.Undefined();
-  if (v.IsExternal()) return tensor(i);
+  if (v.IsObject()) return tensor(i);
   return WrappedNumber(ToScalar(env_, v, "operand"));
+}
+
+static at::Tensor NumberLike(const at::Scalar& s, const at::Tensor& t) {
+  at::ScalarType dt = t.scalar_type();
+  if (dt != at::kFloat && dt != at::kDouble) return WrappedNumber(s);
+  at::Tensor w = at::detail::scalar_tensor_static(s, dt, at::kCPU);
+  w.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return w;
+}
+
+std::pair<at::Tensor, at::Tensor> Args::operands(size_t i, size_t j) const {
+  Napi::Value vi = i < info_.Length() ? info_[i] : env_.Undefined();
+  Napi::Value vj = j < info_.Length() ? info_[j] : env_.Undefined();
+  bool ti = vi.IsObject(), tj = vj.IsObject();  // a handle, or a number/boolean
+  if (ti && !tj) {
+    at::Tensor a = tensor(i);
+    return {a, NumberLike(ToScalar(env_, vj, "operand"), a)};
+  }
+  if (tj && !ti) {
+    at::Tensor b = tensor(j);
+    return {NumberLike(ToScalar(env_, vi, "operand"), b), b};
+  }
+  return {operand(i), operand(j)};
+}
+
+at::Tensor Args::operandLike(size_t j, const at::Tensor& t) const {
+  Napi::Value v = j < info_.Length() ? info_[j] : env_.Undefined();
+  if (v.IsObject()) return tensor(j);
+  return NumberLike(ToScalar(env_, v, "operand"), t);
 }
 
 std::vector<at::Tensor> Args::tensorList(size_t i) const {

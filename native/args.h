@@ -28,6 +28,11 @@ class Args {
   // A tensor, or a number/boolean as a wrapped-number 0-d tensor (what Python's arg parser does, so
   // type promotion is PyTorch's: int_tensor + 2 stays int64, int_tensor + 2.5 becomes float).
   at::Tensor operand(size_t i) const;
+  // Two operands; a number beside a float32/float64 tensor becomes a wrapped number of that dtype,
+  // which is what TensorIterator would cast it to anyway (it saves a per-op cast from double).
+  std::pair<at::Tensor, at::Tensor> operands(size_t i, size_t j) const;
+  // operand(j) typed like tensor t (same rule), for in-place ops.
+  at::Tensor operandLike(size_t j, const at::Tensor& t) const;
   std::vector<at::Tensor> tensorList(size_t i) const;
   at::Scalar scalar(size_t i) const;
   std::optional<at::Scalar> optScalar(size_t i) const;

@@ -4,8 +4,6 @@
 
 namespace tn {
 
-// Tags our externals so a foreign external (another addon's) is never taken for a TensorBox.
-static const napi_type_tag kTensorTag = {0x746f7263686e6f64ULL, 0x54656e736f72426fULL};
 
 Addon::Addon() : live(new TensorBox()) { live->prev = live->next = live; }
 
@@ -22,8 +20,13 @@ Addon::~Addon() {
   delete live;
 }
 
+// Tiny tensors are not reported to V8: the call costs more than the signal is worth.
+static constexpr int64_t kReportThreshold = 4096;
+
 static int64_t CpuBytes(const at::Tensor& t) {
-  return t.defined() && t.is_cpu() ? static_cast<int64_t>(t.nbytes()) : 0;
+  if (!t.defined() || !t.is_cpu()) return 0;
+  int64_t bytes = static_cast<int64_t>(t.nbytes());
+  return bytes >= kReportThreshold ? bytes : 0;
 }
 
 static void Link(Addon& addon, TensorBox* box) {
@@ -35,52 +38,46 @@ static void Link(Addon& addon, TensorBox* box) {
   ++addon.liveCount;
 }
 
-static void Unlink(TensorBox* box) {
-  box->prev->next = box->next;
-  box->next->prev = box->prev;
-  box->prev = box->next = nullptr;
-  --box->owner->liveCount;
-}
-
-bool Release(Napi::Env env, TensorBox* box) {
-  if (!box->live()) return false;
-  Unlink(box);
-  box->tensor.reset();
-  if (box->reportedBytes) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
-    box->reportedBytes = 0;
+// Unlinks the box and drops its tensor; returns the bytes to take back from V8's count.
+static int64_t Drop(TensorBox* box) {
+  if (box->prev) {
+    box->prev->next = box->next;
+    box->next->prev = box->prev;
+    box->prev = box->next = nullptr;
+    --box->owner->liveCount;
   }
-  return true;
+  box->tensor.reset();
+  int64_t bytes = box->reportedBytes;
+  box->reportedBytes = 0;
+  return bytes;
 }
 
+// The GC backstop for a handle that was never disposed.
 static void Finalize(napi_env env, void* data, void* /*hint*/) {
   auto* box = static_cast<TensorBox*>(data);
-  if (box->live()) {
-    Unlink(box);
-    box->tensor.reset();
-    if (box->reportedBytes) {
-      int64_t ignored;
-      napi_adjust_external_memory(env, -box->reportedBytes, &ignored);
-    }
+  if (int64_t bytes = Drop(box)) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, -bytes, &ignored);
   }
+  box->magic = 0;
   delete box;
 }
 
 Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
+  napi_value obj;
+  NAPI_THROW_IF_FAILED(env, napi_create_object(env, &obj), Napi::Value());
   auto* box = new TensorBox();
   box->tensor = std::move(tensor);
-  napi_value ext;
-  napi_status status = napi_create_external(env, box, Finalize, nullptr, &ext);
+  napi_status status = napi_wrap(env, obj, box, Finalize, nullptr, nullptr);
   if (status != napi_ok) {
     delete box;
     NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
-  napi_type_tag_object(env, ext, &kTensorTag);
   Link(GetAddon(env), box);
   box->reportedBytes = CpuBytes(box->tensor);
   if (box->reportedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
-  return Napi::Value(env, ext);
+  return Napi::Value(env, obj);
 }
 
 Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
@@ -90,20 +87,37 @@ Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
 }
 
 bool IsHandle(Napi::Env env, Napi::Value v) {
-  if (!v.IsExternal()) return false;
-  bool tagged = false;
-  napi_check_object_type_tag(env, v, &kTensorTag, &tagged);
-  return tagged;
+  return v.IsObject();
 }
 
 TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* what) {
-  if (!IsHandle(env, v)) ThrowTypeError(env, std::string(what) + " must be a Tensor");
-  return static_cast<TensorBox*>(v.As<Napi::External<TensorBox>>().Data());
+  // One unwrap and a magic check. A disposed handle has had its wrap removed; lib/ reports that case
+  // precisely before calling in, so here it only has to be refused.
+  void* data = nullptr;
+  if (napi_unwrap(env, v, &data) == napi_ok && data && static_cast<TensorBox*>(data)->magic == TensorBox::kMagic) {
+    return static_cast<TensorBox*>(data);
+  }
+  return nullptr;
+}
+
+bool Dispose(Napi::Env env, Napi::Value v) {
+  TensorBox* box = BoxOf(env, v, "tensor");
+  if (!box) {
+    if (!v.IsObject()) ThrowTypeError(env, "dispose: argument must be a Tensor handle");
+    return false;
+  }
+  if (box->owner != &GetAddon(env)) ThrowTorch(env, ErrorKind::Torch, "a Tensor can only be disposed in the thread that made it");
+  void* removed = nullptr;
+  napi_remove_wrap(env, v, &removed);  // deletes the finalizer record now, not at the next GC
+  if (int64_t bytes = Drop(box)) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
+  box->magic = 0;
+  delete box;
+  return true;
 }
 
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value v, const char* what) {
   TensorBox* box = BoxOf(env, v, what);
-  if (!box->live()) ThrowTorch(env, ErrorKind::Torch, std::string(what) + " is a disposed Tensor");
+  if (!box) ThrowTypeError(env, std::string(what) + " must be a live Tensor (got a disposed Tensor or another value)");
   if (box->owner != &GetAddon(env)) {
     ThrowTorch(env, ErrorKind::Torch, std::string(what) + " belongs to another thread (worker); move data with .data()");
   }

@@ -41,9 +41,9 @@ std::vector<TensorIndex> Indices(const Args& a, size_t i) {
       out.emplace_back(v.As<Napi::Boolean>().Value());
     } else if (v.IsString() && v.As<Napi::String>().Utf8Value() == "...") {
       out.emplace_back(at::indexing::Ellipsis);
-    } else if (v.IsExternal()) {
+    } else if (BoxOf(env, v, "index") != nullptr) {
       out.emplace_back(Unwrap(env, v, "index tensor"));
-    } else if (v.IsObject()) {
+    } else if (v.IsObject()) {  // {start, stop, step}
       Napi::Object o = v.As<Napi::Object>();
       out.emplace_back(Slice(SlicePart(env, o, "start"), SlicePart(env, o, "stop"), SlicePart(env, o, "step")));
     } else {

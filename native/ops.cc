@@ -45,7 +45,8 @@ TN_UNARY_INPLACE(TN_DEFINE)
 #define TN_DEFINE(aten, js)                                 \
   Napi::Value Binary_##js(const Napi::CallbackInfo& info) { \
     Args a(info);                                           \
-    return Wrap(a.env(), at::aten(a.operand(0), a.operand(1))); \
+    auto [x, y] = a.operands(0, 1);                         \
+    return Wrap(a.env(), at::aten(x, y));                   \
   }
 TN_BINARY(TN_DEFINE)
 #undef TN_DEFINE
@@ -54,7 +55,12 @@ TN_BINARY(TN_DEFINE)
 #define TN_BINARY_INPLACE(X) X(mul_, mul_) X(pow_, pow_) X(remainder_, remainder_) X(fmod_, fmod_) \
   X(copy_, copy_) X(logical_and_, logicalAnd_) X(logical_or_, logicalOr_)
 #define TN_DEFINE(aten, js) \
-  Napi::Value Inplace_##js(const Napi::CallbackInfo& info) { Args a(info); a.tensor(0).aten(a.operand(1)); return Undefined(a); }
+  Napi::Value Inplace_##js(const Napi::CallbackInfo& info) {                                          \
+    Args a(info);                                                                                     \
+    const at::Tensor& t = a.tensor(0);                                                                \
+    t.aten(a.operandLike(1, t));                                                                      \
+    return Undefined(a);                                                                              \
+  }
 TN_BINARY_INPLACE(TN_DEFINE)
 #undef TN_DEFINE
 
@@ -63,11 +69,13 @@ TN_BINARY_INPLACE(TN_DEFINE)
 #define TN_DEFINE(op)                                                                          \
   Napi::Value Alpha_##op(const Napi::CallbackInfo& info) {                                     \
     Args a(info);                                                                              \
-    return Wrap(a.env(), at::op(a.operand(0), a.operand(1), a.optScalar(2).value_or(1)));      \
+    auto [x, y] = a.operands(0, 1);                                                            \
+    return Wrap(a.env(), at::op(x, y, a.optScalar(2).value_or(1)));                            \
   }                                                                                            \
   Napi::Value Alpha_##op##_(const Napi::CallbackInfo& info) {                                  \
     Args a(info);                                                                              \
-    a.tensor(0).op##_(a.operand(1), a.optScalar(2).value_or(1));                               \
+    const at::Tensor& t = a.tensor(0);                                                         \
+    t.op##_(a.operandLike(1, t), a.optScalar(2).value_or(1));                                  \
     return Undefined(a);                                                                       \
   }
 TN_ALPHA(TN_DEFINE)
@@ -79,16 +87,35 @@ std::optional<c10::string_view> RoundingMode(const Args& a, size_t i, std::strin
   return c10::string_view(holder);
 }
 
+// Integer division of the type's minimum by -1 overflows and traps the CPU (SIGFPE): PyTorch itself
+// dies there. Checked only for integer 'trunc' division, the one path that reaches a hardware divide.
+void CheckIntegerDivision(const at::Tensor& x, const at::Tensor& y, const std::optional<c10::string_view>& mode) {
+  if (!mode || *mode != "trunc") return;
+  at::ScalarType t = at::result_type(x, y);
+  if (!at::isIntegralType(t, /*includeBool=*/false)) return;
+  at::Tensor minimum;
+  AT_DISPATCH_INTEGRAL_TYPES(t, "div", [&] { minimum = at::scalar_tensor(std::numeric_limits<scalar_t>::min(), at::TensorOptions().dtype(t)); });
+  bool overflow = at::logical_and(x.eq(minimum), y.eq(-1)).any().item<bool>();
+  TORCH_CHECK_VALUE(!overflow, "integer division overflow: the minimum ", t, " divided by -1 has no ", t, " result");
+}
+
 Napi::Value Div(const Napi::CallbackInfo& info) {  // (a, b, roundingMode?)
   Args a(info);
-  std::string mode;
-  return Wrap(a.env(), at::div(a.operand(0), a.operand(1), RoundingMode(a, 2, mode)));
+  std::string holder;
+  auto mode = RoundingMode(a, 2, holder);
+  auto [x, y] = a.operands(0, 1);
+  CheckIntegerDivision(x, y, mode);
+  return Wrap(a.env(), at::div(x, y, mode));
 }
 
 Napi::Value Div_(const Napi::CallbackInfo& info) {  // (t, b, roundingMode?)
   Args a(info);
-  std::string mode;
-  a.tensor(0).div_(a.operand(1), RoundingMode(a, 2, mode));
+  std::string holder;
+  auto mode = RoundingMode(a, 2, holder);
+  const at::Tensor& t = a.tensor(0);
+  at::Tensor y = a.operandLike(1, t);
+  CheckIntegerDivision(t, y, mode);
+  t.div_(y, mode);
   return Undefined(a);
 }
 

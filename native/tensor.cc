@@ -53,7 +53,10 @@ Napi::Value FromData(const Napi::CallbackInfo& info) {
   if (numel != static_cast<int64_t>(arr.ElementLength())) {
     ThrowRangeError(a.env(), "shape holds " + std::to_string(numel) + " elements but the data has " + std::to_string(arr.ElementLength()));
   }
-  auto* data = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  // The raw data pointer also works for a SharedArrayBuffer-backed array (node-addon-api's
+  // ArrayBuffer() refuses those).
+  void* data = nullptr;
+  NAPI_THROW_IF_FAILED(a.env(), napi_get_typedarray_info(a.env(), arr, nullptr, nullptr, &data, nullptr, nullptr), Napi::Value());
   // from_blob borrows the JS memory only for the copy below; the tensor never keeps it.
   at::Tensor view = at::from_blob(data, shape, at::TensorOptions().dtype(src));
   at::ScalarType dst = a.optDtype(2).value_or(src);
@@ -201,14 +204,14 @@ Napi::Value Data(const Napi::CallbackInfo& info) {
   return Napi::Value(a.env(), out);
 }
 
-Napi::Value Dispose(const Napi::CallbackInfo& info) {
+Napi::Value DisposeHandle(const Napi::CallbackInfo& info) {
   Args a(info);
-  return Napi::Boolean::New(a.env(), Release(a.env(), BoxOf(a.env(), a[0], "tensor")));
+  return Napi::Boolean::New(a.env(), Dispose(a.env(), a[0]));
 }
 
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   Args a(info);
-  return Napi::Boolean::New(a.env(), !BoxOf(a.env(), a[0], "tensor")->live());
+  return Napi::Boolean::New(a.env(), BoxOf(a.env(), a[0], "tensor") == nullptr);
 }
 
 }  // namespace
@@ -237,7 +240,7 @@ void RegisterTensor(Napi::Env env, Napi::Object exports) {
   Export<Numel>(env, exports, "numel");
   Export<Item>(env, exports, "item");
   Export<Data>(env, exports, "data");
-  Export<Dispose>(env, exports, "dispose");
+  Export<DisposeHandle>(env, exports, "dispose");
   Export<IsDisposed>(env, exports, "isDisposed");
 }
 

@@ -8,10 +8,13 @@
  *
  * Tiny tensors make the op itself nearly free, so what is timed is the cost of a call: argument
  * checks, the Node-API crossing, the dispatcher, wrapping and freeing the result. The Python half
- * (overhead.py, run as a child process with python3 or $TORCHNODE_PYTHON) times the same workloads;
- * the ratio is torchnode / PyTorch, and the goal is ≤ 1.0×. Each workload is warmed up and timed a few
- * times; the table shows the best repeat, --json has every repeat and the median. Nothing here
- * asserts on time: the exit status is 0 unless something failed to run.
+ * (overhead.py, a child process run with python3 or $TORCHNODE_PYTHON) times the same workloads,
+ * the two processes taking turns repeat by repeat so that noise from the rest of the machine falls on
+ * both; the ratio is torchnode / PyTorch, and the goal is ≤ 1.0×. Each workload is warmed up and timed
+ * a few times; the table shows the best repeat, --json has every repeat and the median. conv2d is
+ * found (torch.nn.functional.conv2d or torch.conv2d) and measured when torchnode has it, and the
+ * table says it was skipped when not. Nothing here asserts on time: the exit status is 0 unless
+ * something failed to run.
  *
  * Threads: torchnode has no setNumThreads API yet, so this script sets OMP_NUM_THREADS=1 (and
  * MKL_NUM_THREADS=1) for itself before loading the addon and for the Python child, which also calls
@@ -24,7 +27,8 @@ process.env.OMP_NUM_THREADS = '1';
 process.env.MKL_NUM_THREADS = '1';
 
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const os = require('node:os');
+const { spawn } = require('node:child_process');
 const { performance, PerformanceObserver } = require('node:perf_hooks');
 
 const USAGE = `usage: node scripts/bench/overhead.js [--json] [--reps N] [--scale F] [--only a,b] [--breakdown]
@@ -73,7 +77,14 @@ if (opts.help) {
   process.exit(0);
 }
 
-const torch = require('../..');
+let torch;
+try {
+  torch = require('../..');
+} catch (e) {
+  console.error(`overhead.js: could not load torchnode from ${path.resolve(__dirname, '../..')}: ${e.message}\n` +
+    'Build it first (npm run build, or npx tsc -p tsconfig.json once the addon is built).');
+  process.exit(1);
+}
 
 let threadNote = 'OMP_NUM_THREADS=1 and MKL_NUM_THREADS=1 set for both processes';
 if (typeof torch.setNumThreads === 'function') {
@@ -142,7 +153,7 @@ const WORKLOADS = [
     },
   },
   {
-    name: 'add_scope', py: 'add', iters: 100_000,
+    name: 'add_scope', py: 'add', iters: 100_000, chunked: true,
     label: `c = a.add(b), torch.scope per ${SCOPE_CHUNK} ops`,
     make() {
       const a = torch.ones([1]), b = torch.ones([1]);
@@ -250,11 +261,11 @@ const WORKLOADS = [
   },
 ];
 
-// Diagnostics (--breakdown): the add loop with layers peeled off, through torchnode's internals. They
-// are skipped, not failed, if those internals have moved.
+// Diagnostics (--breakdown): the add loop with layers peeled off (`internal` rows call the addon through
+// torchnode's internals, and are skipped, not failed, if those have moved), and variants of mul.
 const BREAKDOWN = [
   {
-    name: 'bd_napi_floor', iters: 100_000, label: 'native.numel(h): one N-API call, no op',
+    name: 'bd_napi_floor', iters: 100_000, internal: true, label: 'native.numel(h): one N-API call, no op',
     make(native) {
       const h = torch.ones([1])._h;
       let sink = 0;
@@ -265,7 +276,7 @@ const BREAKDOWN = [
     },
   },
   {
-    name: 'bd_native_add', iters: 100_000, label: 'native.add(ha, hb) + native.dispose(h)',
+    name: 'bd_native_add', iters: 100_000, internal: true, label: 'native.add(ha, hb) + native.dispose(h)',
     make(native) {
       const ha = torch.ones([1])._h, hb = torch.ones([1])._h;
       return (n) => {
@@ -274,12 +285,22 @@ const BREAKDOWN = [
     },
   },
   {
-    name: 'bd_native_add_wrap', iters: 100_000, label: '+ new Tensor(h) wrapper, t.dispose()',
+    name: 'bd_native_add_wrap', iters: 100_000, internal: true, label: '+ new Tensor(h) wrapper, t.dispose()',
     make(native) {
       const ha = torch.ones([1])._h, hb = torch.ones([1])._h;
       const Tensor = torch.Tensor;
       return (n) => {
         for (let i = 0; i < n; i++) new Tensor(native.add(ha, hb, undefined)).dispose();
+      };
+    },
+  },
+  {
+    name: 'bd_add_no_turn', iters: 100_000, drain: false,
+    label: 'add_dispose, no event-loop turn in the timing',
+    make() {
+      const a = torch.ones([1]), b = torch.ones([1]);
+      return (n) => {
+        for (let i = 0; i < n; i++) a.add(b).dispose();
       };
     },
   },
@@ -303,6 +324,16 @@ const BREAKDOWN = [
   },
 ];
 
+// What the PyTorch half runs for each (overhead.py has the code).
+const PY_CODE = {
+  add: 'c = a + b',
+  mul_scalar: 'c = torch.mul(x, 2.5)',
+  shape: 's = x.shape',
+  item: 'v = x.item()',
+  matmul_backward: '(x @ w).sum().backward(); w.grad = None',
+  conv2d_backward: 'F.conv2d(x, w, padding=1).sum().backward(); w.grad = None',
+};
+
 function check(fn, what) {
   const ok = torch.scope(fn);
   if (!ok) throw new Error(`${what} gave a wrong result`);
@@ -310,20 +341,20 @@ function check(fn, what) {
 
 // ---- timing ----
 
-/** Warm up, then time `reps` repeats of run(n); µs per step for each. */
-function measure(run, n, reps) {
-  run(Math.max(1, Math.floor(n / 10)));
-  const times = [];
-  const windows = [];
-  for (let r = 0; r < reps; r++) {
-    const p0 = performance.now();
-    const t0 = process.hrtime.bigint();
-    run(n);
-    const t1 = process.hrtime.bigint();
-    windows.push([p0, performance.now()]);
-    times.push(Number(t1 - t0) / 1e3 / n);
-  }
-  return { n, reps, us_per_op: times, best_us: Math.min(...times), median_us: median(times), windows };
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * One timed repeat: n steps, then one turn of the event loop. Node-API may defer the finalizers of
+ * handles the GC found dead to the event loop; the turn runs them inside the timed window, since
+ * they are part of what an op costs (w.drain === false leaves it out, as in a synchronous loop).
+ */
+async function timeNode(run, n, drain) {
+  const p0 = performance.now();
+  const t0 = process.hrtime.bigint();
+  run(n);
+  if (drain) await turn();
+  const t1 = process.hrtime.bigint();
+  return { us: Number(t1 - t0) / 1e3 / n, window: [p0, performance.now()] };
 }
 
 function median(xs) {
@@ -332,32 +363,73 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+function summary(n, times) {
+  return times.length ? { n, reps: times.length, us_per_op: times, best_us: Math.min(...times), median_us: median(times) } : { n, reps: 0 };
+}
+
 const iterations = (w) => {
   const n = Math.max(1, Math.round(w.iters * opts.scale));
-  return w.name.endsWith('_scope') && w.name.startsWith('add') ? Math.max(SCOPE_CHUNK, Math.round(n / SCOPE_CHUNK) * SCOPE_CHUNK) : n;
+  return w.chunked ? Math.max(SCOPE_CHUNK, Math.round(n / SCOPE_CHUNK) * SCOPE_CHUNK) : n;
 };
 
-// ---- the Python half ----
+// ---- the Python half: a child process that takes turns with this one, repeat by repeat ----
 
-function runPython(pyNames) {
-  const python = process.env.TORCHNODE_PYTHON || 'python3';
-  const script = path.join(__dirname, 'overhead.py');
-  const args = [script, '--workloads', pyNames.join(','), '--reps', String(opts.reps), '--scale', String(opts.scale)];
-  const r = spawnSync(python, args, {
-    env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-    encoding: 'utf8',
-    maxBuffer: 16 << 20,
-  });
-  if (r.error) return { interpreter: python, error: `could not run ${python}: ${r.error.message} (set TORCHNODE_PYTHON to a Python with torch)` };
-  const line = r.stdout.trim().split('\n').pop() || '';
-  let parsed;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    const err = (r.stderr || '').trim().split('\n').slice(-5).join('\n');
-    return { interpreter: python, error: `${python} ${path.relative(process.cwd(), script)} exited ${r.status} without JSON results${err ? `:\n${err}` : ''}` };
+class PythonHalf {
+  constructor() {
+    this.python = process.env.TORCHNODE_PYTHON || 'python3';
+    this.script = path.join(__dirname, 'overhead.py');
+    this.pending = [];
+    this.dead = null;
+    this.stderr = '';
+    let buf = '';
+    this.child = spawn(this.python, [this.script, '--serve'], {
+      env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk) => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const p = this.pending.shift();
+        if (!p) continue;
+        let msg;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          p.reject(new Error(`unreadable reply from ${this.python}: ${line.slice(0, 200)}`));
+          continue;
+        }
+        if (msg.error) p.reject(new Error(msg.error));
+        else p.resolve(msg);
+      }
+    });
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (chunk) => { this.stderr = (this.stderr + chunk).slice(-4000); });
+    this.child.stdin.on('error', () => {}); // EPIPE once the child is gone: reported through 'exit'
+    const die = (why) => {
+      if (this.dead) return;
+      const tail = this.stderr.trim().split('\n').slice(-4).join('\n');
+      this.dead = `${why}${tail ? `:\n${tail}` : ''}`;
+      for (const p of this.pending.splice(0)) p.reject(new Error(this.dead));
+    };
+    this.child.on('error', (e) => die(`could not run ${this.python} (${e.message}); set TORCHNODE_PYTHON to a Python with torch`));
+    this.child.on('exit', (code, signal) => die(`${this.python} ${path.basename(this.script)} exited (${signal ?? code})`));
   }
-  return { interpreter: python, ...parsed };
+
+  request(msg) {
+    if (this.dead) return Promise.reject(new Error(this.dead));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      this.child.stdin.write(JSON.stringify(msg) + '\n');
+    });
+  }
+
+  close() {
+    this.child.stdin.end();
+  }
 }
 
 // ---- main ----
@@ -376,7 +448,7 @@ async function main() {
   }
 
   let native = null;
-  if (breakdown.length) {
+  if (breakdown.some((w) => w.internal)) {
     try {
       native = require('../../dist/native').native;
       if (typeof native?.add !== 'function' || typeof native?.dispose !== 'function') native = null;
@@ -384,125 +456,171 @@ async function main() {
       native = null;
     }
     if (!native) {
-      errors.push('--breakdown: torchnode internals (dist/native.js) not found; breakdown rows skipped');
-      breakdown = [];
+      errors.push('--breakdown: torchnode internals (dist/native.js) not found; rows that call the addon directly skipped');
+      breakdown = breakdown.filter((w) => !w.internal);
     }
   }
+  const selected = [...workloads, ...breakdown];
 
-  // GC time that falls inside each workload's timed repeats (reported in --json and as a note).
+  // GC time that falls inside the timed repeats of each workload.
   const gcEntries = [];
   const obs = new PerformanceObserver((list) => gcEntries.push(...list.getEntries()));
   obs.observe({ entryTypes: ['gc'] });
 
   const log = (s) => { if (!opts.json) process.stderr.write(s); };
-  const node = {};
-  log('measuring torchnode');
-  for (const w of [...workloads, ...breakdown]) {
-    log('.');
+  const py = selected.some((w) => w.py) ? new PythonHalf() : null;
+  let pyInfo = null;
+  if (py) {
     try {
-      const run = w.make(w.needsConv2d ? conv : native);
-      node[w.name] = measure(run, iterations(w), opts.reps);
+      pyInfo = await py.request({ op: 'hello' });
     } catch (e) {
-      node[w.name] = { error: `${e.name}: ${e.message}` };
-      errors.push(`torchnode ${w.name}: ${e.message}`);
+      errors.push(`PyTorch half: ${e.message}`);
     }
   }
-  log('\n');
-  await new Promise((resolve) => setImmediate(resolve)); // let the gc observer deliver
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  obs.disconnect();
-  for (const r of Object.values(node)) {
-    if (!r.windows) continue;
-    let gcMs = 0;
-    for (const [a, b] of r.windows) for (const e of gcEntries) if (e.startTime >= a && e.startTime < b) gcMs += e.duration;
-    const totalMs = r.windows.reduce((s, [a, b]) => s + (b - a), 0);
-    r.gc_fraction = totalMs > 0 ? gcMs / totalMs : 0;
-    delete r.windows;
-  }
 
-  const pyNames = [...new Set(workloads.map((w) => w.py))];
-  let py = { results: {}, errors: {} };
-  if (pyNames.length) {
-    log('measuring PyTorch (child process)...\n');
-    py = runPython(pyNames);
-    if (py.error) errors.push(py.error);
-    for (const [name, msg] of Object.entries(py.errors || {})) errors.push(`python ${name}: ${msg}`);
-  }
-
-  const rows = [...workloads, ...breakdown].map((w) => {
-    const n = node[w.name] || {};
-    const p = w.py ? (py.results || {})[w.py] : undefined;
-    return {
+  const rows = [];
+  log(`measuring ${selected.length} workloads, torchnode and PyTorch taking turns `);
+  for (const w of selected) {
+    log('.');
+    const n = iterations(w);
+    const warmup = Math.max(1, Math.floor(n / 10));
+    const nodeTimes = [], pyTimes = [], windows = [];
+    let nodeError = null, pyError = null;
+    let run = null;
+    try {
+      run = w.make(w.needsConv2d ? conv : native);
+      run(warmup);
+    } catch (e) {
+      run = null;
+      nodeError = `${e.name}: ${e.message}`;
+    }
+    let pyReady = Boolean(w.py && pyInfo);
+    if (pyReady) {
+      try {
+        await py.request({ op: 'setup', name: w.py, warmup });
+      } catch (e) {
+        pyReady = false;
+        pyError = e.message;
+      }
+    }
+    for (let r = 0; r < opts.reps && (run || pyReady); r++) {
+      if (run) {
+        try {
+          const t = await timeNode(run, n, w.drain !== false);
+          nodeTimes.push(t.us);
+          windows.push(t.window);
+        } catch (e) {
+          run = null;
+          nodeError = `${e.name}: ${e.message}`;
+        }
+      }
+      if (pyReady) {
+        try {
+          pyTimes.push((await py.request({ op: 'run', name: w.py, n })).us_per_op);
+        } catch (e) {
+          pyReady = false;
+          pyError = e.message;
+        }
+      }
+    }
+    if (nodeError) errors.push(`torchnode ${w.name}: ${nodeError}`);
+    if (pyError) errors.push(`PyTorch ${w.py} (for ${w.name}): ${pyError}`);
+    const node = { ...summary(n, nodeTimes), ...(nodeError ? { error: nodeError } : {}) };
+    const pyt = w.py && pyInfo ? { ...summary(n, pyTimes), ...(pyError ? { error: pyError } : {}) } : null;
+    rows.push({
       workload: w.name,
       description: w.label,
-      torchnode_us: n.best_us ?? null,
-      pytorch_us: p?.best_us ?? null,
-      ratio: n.best_us != null && p?.best_us ? n.best_us / p.best_us : null,
-      ratio_median: n.median_us != null && p?.median_us ? n.median_us / p.median_us : null,
-      torchnode: n,
-      pytorch: p ?? null,
+      python_equivalent: w.py ? PY_CODE[w.py] : null,
+      torchnode_us: node.best_us ?? null,
+      pytorch_us: pyt?.best_us ?? null,
+      ratio: node.best_us != null && pyt?.best_us ? node.best_us / pyt.best_us : null,
+      ratio_median: node.median_us != null && pyt?.median_us ? node.median_us / pyt.median_us : null,
+      torchnode: node,
+      pytorch: pyt,
       diagnostic: !w.py,
-    };
-  });
+      _windows: windows,
+    });
+  }
+  log('\n');
+  if (py) py.close();
+
+  await turn(); // let the gc observer deliver
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  obs.disconnect();
+  for (const row of rows) {
+    const windows = row._windows;
+    delete row._windows;
+    if (!windows.length) continue;
+    let gcMs = 0;
+    for (const [a, b] of windows) for (const e of gcEntries) if (e.startTime >= a && e.startTime < b) gcMs += e.duration;
+    const totalMs = windows.reduce((s, [a, b]) => s + (b - a), 0);
+    row.torchnode.gc_fraction = totalMs > 0 ? gcMs / totalMs : 0;
+  }
 
   const env = {
     node: process.version,
     torchnode_libtorch: torch.buildInfo?.torchVersion ?? null,
-    python: py.interpreter ?? null,
-    python_version: py.python ?? null,
-    pytorch: py.torch ?? null,
-    pytorch_num_threads: py.num_threads ?? null,
+    python: py?.python ?? null,
+    python_version: pyInfo?.python ?? null,
+    pytorch: pyInfo?.torch ?? null,
+    pytorch_num_threads: pyInfo?.num_threads ?? null,
     platform: `${process.platform}-${process.arch}`,
-    cpus: require('node:os').cpus().length,
+    cpus: os.cpus().length,
+    loadavg_1m: os.loadavg()[0],
     threads: threadNote,
     reps: opts.reps,
     scale: opts.scale,
   };
-  const pyInfo = py.torch ? `Python ${py.python} PyTorch ${py.torch}` : 'PyTorch: not measured';
   const conv2d = conv.fn ? { available: true, form: conv.label } : { available: false, skipped: conv.reason };
 
   if (opts.json) {
     process.stdout.write(JSON.stringify({ env, conv2d, rows, errors }, null, 2) + '\n');
   } else {
-    printTable(rows, env, pyInfo, conv2d, errors);
+    printTable(rows, env, conv2d, errors);
   }
   process.exitCode = errors.length ? 1 : 0;
 }
 
-function printTable(rows, env, pyInfo, conv2d, errors) {
-  const fmt = (x, d = 2) => (x == null ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(d));
-  const ratio = (r) => (r == null ? '—' : `${r.toFixed(2)}×${r > 1 ? ' *' : ''}`);
+function printTable(rows, env, conv2d, errors) {
+  const fmt = (x) => (x == null ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  const ratio = (r, mark) => (r == null ? '—' : `${r.toFixed(2)}×${mark && r > 1 ? ' *' : ''}`);
+  const pyInfo = env.pytorch ? `Python ${env.python_version}, PyTorch ${env.pytorch}` : 'PyTorch not measured';
   const out = [];
-  out.push(`torchnode per-op overhead vs PyTorch   (node ${env.node}, LibTorch ${env.torchnode_libtorch}; ${pyInfo}; ${env.cpus} CPUs)`);
+  out.push(`torchnode per-op overhead vs PyTorch  (Node ${env.node}, torchnode's LibTorch ${env.torchnode_libtorch}; ${pyInfo}; ` +
+    `${env.cpus} CPUs, load ${env.loadavg_1m.toFixed(2)})`);
   out.push(`threads: ${env.threads}`);
-  out.push(`best of ${env.reps} timed repeats after a warm-up${env.scale !== 1 ? `, iteration counts × ${env.scale}` : ''}; ratio = torchnode / PyTorch, goal ≤ 1.00× (* = over)`);
+  out.push(`best of ${env.reps} timed repeats after a warm-up, the two sides taking turns repeat by repeat` +
+    `${env.scale !== 1 ? `; iteration counts × ${env.scale}` : ''}`);
+  out.push('ratio = torchnode / PyTorch (best repeats), goal ≤ 1.00× (* = over); median ratio compares the medians');
   out.push('');
-  const header = ['workload', 'what (Node side)', 'n', 'torchnode µs/op', 'PyTorch µs/op', 'ratio', 'GC %'];
+  const header = ['workload', 'what (Node side)', 'n', 'torchnode µs/op', 'PyTorch µs/op', 'ratio', 'median ratio', 'GC %'];
   const body = rows.map((r) => [
     r.workload,
     r.description,
     String(r.torchnode?.n ?? '—'),
-    r.torchnode?.error ? 'error' : fmt(r.torchnode_us),
-    r.diagnostic ? '' : fmt(r.pytorch_us),
-    r.diagnostic ? '' : ratio(r.ratio),
+    r.torchnode?.error && r.torchnode_us == null ? 'error' : fmt(r.torchnode_us),
+    r.diagnostic ? '' : r.pytorch?.error && r.pytorch_us == null ? 'error' : fmt(r.pytorch_us),
+    r.diagnostic ? '' : ratio(r.ratio, true),
+    r.diagnostic ? '' : ratio(r.ratio_median, false),
     r.torchnode?.gc_fraction != null ? (100 * r.torchnode.gc_fraction).toFixed(0) : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const right = [false, false, true, true, true, true, true];
-  const line = (cells) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ');
+  const right = [false, false, true, true, true, true, true, true];
+  const line = (cells) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ').trimEnd();
   out.push(line(header));
   out.push(widths.map((w) => '-'.repeat(w)).join('-|-'));
   const firstDiag = rows.findIndex((r) => r.diagnostic);
   body.forEach((b, i) => {
-    if (i === firstDiag) out.push(`${'-'.repeat(widths[0])}-+ breakdown of add (diagnostic, no PyTorch counterpart)`);
+    if (i === firstDiag) out.push('-- breakdown (diagnostic rows, torchnode only) --');
     out.push(line(b));
   });
   out.push('');
-  if (conv2d.available) out.push(`conv2d: measured with ${conv2d.form}`);
-  else out.push(`conv2d_backward: SKIPPED: ${conv2d.skipped}. matmul_backward stands in as the autograd-overhead figure.`);
-  out.push('Python workloads: add = `a + b`; mul_scalar = `torch.mul(x, 2.5)`; shape = `x.shape`; item = `x.item()`;');
-  out.push('  matmul_backward = `(x @ w).sum().backward(); w.grad = None`; conv2d_backward = `F.conv2d(x, w, padding=1).sum().backward(); w.grad = None`.');
-  out.push('GC % = share of the timed Node loops spent in V8 garbage collection.');
+  if (conv2d.available) out.push(`conv2d_backward: measured with ${conv2d.form}.`);
+  else out.push(`conv2d_backward: SKIPPED until conv2d exists: ${conv2d.skipped}. matmul_backward stands in as the autograd-overhead figure.`);
+  const used = [...new Set(rows.filter((r) => r.python_equivalent).map((r) => r.python_equivalent))];
+  if (used.length) out.push(`PyTorch side runs: ${used.map((c) => `\`${c}\``).join('; ')} (scripts/bench/overhead.py).`);
+  out.push('GC % = share of the timed Node repeats spent in V8 garbage collection. Each Node repeat ends with one event-loop');
+  out.push('turn, so Node-API finalizers deferred to the loop are timed too.');
   for (const e of errors) out.push(`ERROR: ${e}`);
   console.log(out.join('\n'));
 }

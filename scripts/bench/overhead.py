@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Python half of scripts/bench/overhead.js: the same per-op workloads in PyTorch, timed the same way.
 
-Run by overhead.js as a child process (with OMP_NUM_THREADS=1 in its environment); prints one JSON
-object on stdout. Can also be run by hand:
+Run by overhead.js as a child process (with OMP_NUM_THREADS=1 in its environment) in --serve mode,
+where the two sides take turns repeat by repeat. Run by hand, it times everything itself and prints
+one JSON object on stdout:
 
     OMP_NUM_THREADS=1 python3 scripts/bench/overhead.py --workloads add,mul_scalar --reps 5
 
@@ -129,22 +130,66 @@ def measure(run, n, reps, warmup):
     }
 
 
+def serve():
+    """Line protocol for overhead.js, so that the two sides can take turns repeat by repeat (machine
+    noise then falls on both alike). One JSON object per line in, one per line out:
+      {"op": "hello"}                            -> {"python", "torch", "num_threads", ...}
+      {"op": "setup", "name": W, "warmup": k}    -> {"ok": true}       (build the workload, run k steps)
+      {"op": "run", "name": W, "n": n}           -> {"us_per_op": x}   (one timed repeat of n steps)
+    Errors come back as {"error": "..."}; end of input ends the process."""
+    runs = {}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            op = req.get('op')
+            if op == 'hello':
+                reply = info()
+            elif op == 'setup':
+                name = req['name']
+                if name not in MAKERS:
+                    raise ValueError(f'unknown workload {name!r}')
+                runs[name] = MAKERS[name]()
+                runs[name](max(1, int(req.get('warmup', 1))))
+                reply = {'ok': True}
+            elif op == 'run':
+                if req.get('name') not in runs:
+                    raise ValueError(f"workload {req.get('name')!r} was not set up")
+                run, n = runs[req['name']], int(req['n'])
+                t0 = time.perf_counter_ns()
+                run(n)
+                reply = {'us_per_op': (time.perf_counter_ns() - t0) / 1e3 / n}
+            else:
+                raise ValueError(f'unknown op {op!r}')
+        except Exception as e:  # report, keep serving
+            reply = {'error': f'{type(e).__name__}: {e}'}
+        sys.stdout.write(json.dumps(reply) + '\n')
+        sys.stdout.flush()
+    return 0
+
+
+def info():
+    return {
+        'python': platform.python_version(),
+        'torch': torch.__version__,
+        'num_threads': torch.get_num_threads(),
+        'omp_num_threads_env': os.environ.get('OMP_NUM_THREADS'),
+    }
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--workloads', default=','.join(MAKERS), help='comma-separated names: ' + ', '.join(MAKERS))
     p.add_argument('--reps', type=int, default=5, help='timed repeats per workload (best and median reported)')
     p.add_argument('--scale', type=float, default=1.0, help='multiply every iteration count (e.g. 0.1 for a quick run)')
+    p.add_argument('--serve', action='store_true', help='answer overhead.js over stdin/stdout (see serve())')
     args = p.parse_args()
 
     torch.set_num_threads(1)
-    out = {
-        'python': platform.python_version(),
-        'torch': torch.__version__,
-        'num_threads': torch.get_num_threads(),
-        'omp_num_threads_env': os.environ.get('OMP_NUM_THREADS'),
-        'results': {},
-        'errors': {},
-    }
+    if args.serve:
+        return serve()
+    out = {**info(), 'results': {}, 'errors': {}}
     for name in [w for w in args.workloads.split(',') if w]:
         if name not in MAKERS:
             out['errors'][name] = f'unknown workload {name!r}'

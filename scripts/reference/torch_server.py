@@ -7,11 +7,14 @@ Tensors travel as {"__tensor__": [dtype, shape, base64 of the raw little-endian 
 values are exact (no decimal round trip) and NaN/inf survive.
 """
 import base64
+import ctypes
 import json
 import sys
 import traceback
 
 import torch
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))  # the reference models beside this file
 
 DTYPES = {
     "float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16,
@@ -19,6 +22,12 @@ DTYPES = {
     "bool": torch.bool,
 }
 NAMES = {v: k for k, v in DTYPES.items()}
+
+
+def raw_bytes(t):
+    """The bytes of a tensor (one memcpy, no numpy needed)."""
+    t = t.detach().cpu().contiguous()
+    return ctypes.string_at(t.data_ptr(), t.numel() * t.element_size()) if t.numel() else b""
 
 
 def decode(v):
@@ -36,9 +45,7 @@ def decode(v):
 
 def encode(v):
     if isinstance(v, torch.Tensor):
-        t = v.detach().cpu().contiguous().clone()
-        raw = bytes(t.reshape(-1).view(torch.uint8).untyped_storage()) if t.numel() else b""
-        return {"__tensor__": [NAMES[t.dtype], list(t.shape), base64.b64encode(raw).decode()]}
+        return {"__tensor__": [NAMES[v.dtype], list(v.shape), base64.b64encode(raw_bytes(v)).decode()]}
     if isinstance(v, (list, tuple)):
         return [encode(x) for x in v]
     if isinstance(v, dict):
@@ -50,13 +57,39 @@ def encode(v):
     return v
 
 
+def save_raw(tensors, path):
+    """Writes {name: tensor} as path.json (names, dtypes, shapes, offsets) + path.bin (raw bytes)."""
+    index, offset = [], 0
+    with open(path + ".bin", "wb") as f:
+        for name, t in tensors.items():
+            raw = raw_bytes(t)
+            f.write(raw)
+            index.append({"name": name, "dtype": NAMES[t.dtype], "shape": list(t.shape), "offset": offset, "bytes": len(raw)})
+            offset += len(raw)
+    with open(path + ".json", "w") as f:
+        json.dump(index, f)
+
+
+def load_raw(path):
+    with open(path + ".json") as f:
+        index = json.load(f)
+    with open(path + ".bin", "rb") as f:
+        data = f.read()
+    out = {}
+    for e in index:
+        raw = bytearray(data[e["offset"]:e["offset"] + e["bytes"]])
+        t = torch.frombuffer(raw, dtype=DTYPES[e["dtype"]]) if raw else torch.empty(0, dtype=DTYPES[e["dtype"]])
+        out[e["name"]] = t.reshape(e["shape"]).clone()
+    return out
+
+
 def main():
     torch.set_num_threads(1)
     sys.stdout.write(json.dumps({"ready": torch.__version__}) + "\n")
     sys.stdout.flush()
     for line in sys.stdin:
         req = json.loads(line)
-        scope = {"torch": torch, "F": torch.nn.functional, "nn": torch.nn}
+        scope = {"torch": torch, "F": torch.nn.functional, "nn": torch.nn, "save_raw": save_raw, "load_raw": load_raw}
         scope.update({k: decode(v) for k, v in req.get("inputs", {}).items()})
         try:
             exec(req["code"], scope)

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as path from 'node:path';
+import * as fs from 'node:fs';
 import { expect } from 'vitest';
 import * as torch from '../../lib/index';
 
@@ -49,6 +50,34 @@ function decode(v: Wire): unknown {
     return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, decode(x)]));
   }
   return v;
+}
+
+/** Reads what the Python side's save_raw(tensors, path) wrote: {name: Tensor} in its order. */
+export function loadRaw(path: string): Record<string, torch.Tensor> {
+  const index = JSON.parse(fs.readFileSync(`${path}.json`, 'utf8')) as { name: string; dtype: string; shape: number[]; offset: number; bytes: number }[];
+  const data = fs.readFileSync(`${path}.bin`);
+  const out: Record<string, torch.Tensor> = {};
+  for (const e of index) {
+    const ab = data.buffer.slice(data.byteOffset + e.offset, data.byteOffset + e.offset + e.bytes);
+    out[e.name] = torch.tensor(new TYPED[e.dtype](ab) as never, { dtype: e.dtype as torch.Dtype }).reshape(e.shape);
+  }
+  return out;
+}
+
+/** Writes {name: Tensor} for the Python side's load_raw(path). */
+export function saveRaw(tensors: Record<string, torch.Tensor>, path: string): void {
+  const index: object[] = [];
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const d = t.data();
+    const b = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    index.push({ name, dtype: t.dtype, shape: t.shape, offset, bytes: b.length });
+    chunks.push(b);
+    offset += b.length;
+  }
+  fs.writeFileSync(`${path}.bin`, Buffer.concat(chunks));
+  fs.writeFileSync(`${path}.json`, JSON.stringify(index));
 }
 
 export class PyTorch {
