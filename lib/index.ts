@@ -26,6 +26,8 @@ export {
 } from './errors';
 export { buildInfo } from './native';
 export { printOptions } from './format';
+export { summary } from './summary';
+export type { Summary, SummaryRow } from './summary';
 export { autograd, cuda };
 export * as nn from './nn';
 export * as models from './models';
