@@ -31,3 +31,4 @@ export type { Summary, SummaryRow } from './summary';
 export { autograd, cuda };
 export * as nn from './nn';
 export * as models from './models';
+export * as optim from './optim';

@@ -191,6 +191,11 @@ export interface NativeAddon {
   initConstant_(t: H, value: N | boolean): void;
   calculateGain(nonlinearity: string, param: Opt<N>): N;
   fanInAndFanOut(t: H): [N, N];
+  // optim.cc
+  sgdStep(params: H[], grads: H[], momentumBuffers: (H | null)[], lr: N, momentum: N, dampening: N, weightDecay: N,
+    nesterov: boolean, maximize: boolean): (H | null)[];
+  adamStep(params: H[], grads: H[], expAvgs: H[], expAvgSqs: H[], maxExpAvgSqs: H[], steps: H[], lr: N, beta1: N, beta2: N,
+    eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean): void;
   // cuda.cc
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): N;

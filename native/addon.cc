@@ -46,6 +46,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMemory(env, exports);
   RegisterNn(env, exports);
   RegisterInit(env, exports);
+  RegisterOptim(env, exports);
   RegisterCuda(env, exports);
   return exports;
 }

@@ -36,6 +36,7 @@ void RegisterAutograd(Napi::Env env, Napi::Object exports);
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterNn(Napi::Env env, Napi::Object exports);
 void RegisterInit(Napi::Env env, Napi::Object exports);
+void RegisterOptim(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 
 }  // namespace tn

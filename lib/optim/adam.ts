@@ -1,0 +1,63 @@
+/** torch.optim.Adam (seed 004): PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
+import { native } from '../native';
+import { numberArg } from '../tensor';
+import { tensor, zerosLike } from '../creation';
+import { keep } from '../scope';
+import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer';
+
+export interface AdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+  foreach: boolean | null;
+  capturable: boolean;
+  differentiable: boolean;
+  fused: boolean | null;
+  decoupledWeightDecay: boolean;
+}
+
+export class Adam extends Optimizer<AdamOptions> {
+  constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
+    super(params, {
+      lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null,
+      capturable: false, differentiable: false, fused: null, decoupledWeightDecay: false, ...opts,
+    });
+  }
+
+  protected validate(g: ParamGroup<AdamOptions>): void {
+    if (!(numberArg(g.lr, 'lr') >= 0)) throw new RangeError(`Invalid learning rate: ${g.lr}`);
+    if (!(numberArg(g.eps, 'eps') >= 0)) throw new RangeError(`Invalid epsilon value: ${g.eps}`);
+    const [b1, b2] = g.betas ?? [];
+    if (!(numberArg(b1, 'betas[0]') >= 0 && b1 < 1)) throw new RangeError(`Invalid beta parameter at index 0: ${b1}`);
+    if (!(numberArg(b2, 'betas[1]') >= 0 && b2 < 1)) throw new RangeError(`Invalid beta parameter at index 1: ${b2}`);
+    if (!(numberArg(g.weightDecay, 'weightDecay') >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`);
+  }
+
+  step(): void {
+    for (const group of this.paramGroups) {
+      const { params, grads } = this.withGrads(group);
+      if (params.length === 0) continue;
+      try {
+        const states = params.map((p) => {
+          let s = this.state.get(p);
+          if (!s) {
+            // PyTorch's lazy state: step as a float32 0-d tensor, zeroed moments in the parameter's layout.
+            s = { step: keep(tensor(0, { dtype: 'float32' })), expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };
+            if (group.amsgrad) s.maxExpAvgSq = keep(zerosLike(p));
+            this.state.set(p, s);
+          }
+          return s;
+        });
+        native.adamStep(params.map((p) => p.handle), grads.map((g) => g.handle), states.map((s) => s.expAvg.handle),
+          states.map((s) => s.expAvgSq.handle), group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
+          states.map((s) => s.step.handle), group.lr, group.betas[0], group.betas[1], group.eps, group.weightDecay,
+          group.amsgrad, group.maximize, group.decoupledWeightDecay);
+      } finally {
+        grads.forEach((g) => g.dispose());
+      }
+    }
+  }
+}

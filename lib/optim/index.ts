@@ -1,0 +1,10 @@
+/** torch.optim */
+import * as lrScheduler from './lr_scheduler';
+
+export { Optimizer } from './optimizer';
+export type { ParamGroup, ParamsArg, OptimizerStateDict, OptimizerState } from './optimizer';
+export { SGD } from './sgd';
+export type { SGDOptions } from './sgd';
+export { Adam } from './adam';
+export type { AdamOptions } from './adam';
+export { lrScheduler };

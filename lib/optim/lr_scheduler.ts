@@ -1,0 +1,163 @@
+/**
+ * torch.optim.lr_scheduler: StepLR, MultiStepLR, CosineAnnealingLR — PyTorch's chainable formulas in the
+ * same order of float operations, so the lr sequence is Python's.
+ */
+import { describe } from '../dtype';
+import { intArg, numberArg } from '../tensor';
+import { Optimizer } from './optimizer';
+
+type AnyOptimizer = Optimizer<{ lr: number }>;
+
+export abstract class LRScheduler {
+  baseLrs: number[];
+  lastEpoch: number;
+  protected stepCount = 0;
+  protected isInitial = false;
+  private lastLr: number[] = [];
+
+  constructor(readonly optimizer: AnyOptimizer, lastEpoch = -1) {
+    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${describe(optimizer)} is not an Optimizer`);
+    intArg(lastEpoch, 'lastEpoch');
+    optimizer.paramGroups.forEach((g, i) => {
+      if (lastEpoch === -1) g.initialLr ??= g.lr;
+      else if (g.initialLr === undefined) {
+        throw new RangeError(`param 'initial_lr' is not specified in param_groups[${i}] when resuming a scheduler with lastEpoch >= 0`);
+      }
+    });
+    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr as number);
+    this.lastEpoch = lastEpoch;
+  }
+
+  /** PyTorch's _initial_step: every subclass constructor ends with it. */
+  protected initialStep(): void {
+    this.stepCount = 0;
+    this.isInitial = true;
+    try {
+      this.step();
+    } finally {
+      this.isInitial = false;
+    }
+  }
+
+  /** The next learning rate of each group. */
+  protected abstract getLr(): number[];
+
+  /** Advances one epoch (call after optimizer.step()) and sets each group's lr. */
+  step(): void {
+    this.stepCount += 1;
+    this.lastEpoch += 1;
+    const values = this.getLr();
+    this.optimizer.paramGroups.forEach((g, i) => (g.lr = values[i]));
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  getLastLr(): number[] {
+    return [...this.lastLr];
+  }
+
+  protected groupLrs(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  /** Everything but the optimizer, with PyTorch's key names. */
+  stateDict(): Record<string, unknown> {
+    return {
+      base_lrs: [...this.baseLrs], last_epoch: this.lastEpoch, _step_count: this.stepCount, _is_initial: this.isInitial,
+      _get_lr_called_within_step: false, _last_lr: [...this.lastLr], ...this.extraState(),
+    };
+  }
+  loadStateDict(sd: Record<string, unknown>): void {
+    if (!sd || typeof sd !== 'object') throw new TypeError('loadStateDict: expected a scheduler state dict');
+    if (Array.isArray(sd.base_lrs)) this.baseLrs = sd.base_lrs.map(Number);
+    if (typeof sd.last_epoch === 'number') this.lastEpoch = sd.last_epoch;
+    if (typeof sd._step_count === 'number') this.stepCount = sd._step_count;
+    if (Array.isArray(sd._last_lr)) this.lastLr = sd._last_lr.map(Number);
+    this.loadExtraState(sd);
+  }
+  protected abstract extraState(): Record<string, unknown>;
+  protected abstract loadExtraState(sd: Record<string, unknown>): void;
+}
+
+/** lr × gamma every stepSize epochs (the seeds: StepLR(30, 0.1), StepLR(5, 0.1)). */
+export class StepLR extends LRScheduler {
+  stepSize: number;
+  gamma: number;
+  constructor(optimizer: AnyOptimizer, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
+    super(optimizer, opts?.lastEpoch ?? -1);
+    this.stepSize = intArg(opts.stepSize, 'stepSize');
+    if (this.stepSize <= 0) throw new RangeError(`stepSize must be positive (got ${this.stepSize})`);
+    this.gamma = numberArg(opts.gamma ?? 0.1, 'gamma');
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groupLrs();
+    return this.groupLrs().map((lr) => lr * this.gamma);
+  }
+  protected extraState() {
+    return { step_size: this.stepSize, gamma: this.gamma };
+  }
+  protected loadExtraState(sd: Record<string, unknown>): void {
+    if (typeof sd.step_size === 'number') this.stepSize = sd.step_size;
+    if (typeof sd.gamma === 'number') this.gamma = sd.gamma;
+  }
+}
+
+/** lr × gamma at each milestone epoch. */
+export class MultiStepLR extends LRScheduler {
+  milestones: Map<number, number>;
+  gamma: number;
+  constructor(optimizer: AnyOptimizer, opts: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
+    super(optimizer, opts?.lastEpoch ?? -1);
+    if (!Array.isArray(opts.milestones)) throw new TypeError('milestones must be an array of epochs');
+    this.milestones = new Map();
+    for (const m of opts.milestones) this.milestones.set(intArg(m, 'milestones'), (this.milestones.get(m) ?? 0) + 1);
+    this.gamma = numberArg(opts.gamma ?? 0.1, 'gamma');
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const count = this.milestones.get(this.lastEpoch);
+    if (count === undefined) return this.groupLrs();
+    return this.groupLrs().map((lr) => lr * this.gamma ** count);
+  }
+  protected extraState() {
+    return { milestones: Object.fromEntries(this.milestones), gamma: this.gamma };
+  }
+  protected loadExtraState(sd: Record<string, unknown>): void {
+    if (sd.milestones && typeof sd.milestones === 'object') {
+      this.milestones = new Map(Object.entries(sd.milestones as Record<string, number>).map(([k, v]) => [Number(k), v]));
+    }
+    if (typeof sd.gamma === 'number') this.gamma = sd.gamma;
+  }
+}
+
+/** Cosine annealing from the base lr to etaMin over tMax epochs (SGDR without restarts). */
+export class CosineAnnealingLR extends LRScheduler {
+  tMax: number;
+  etaMin: number;
+  constructor(optimizer: AnyOptimizer, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
+    super(optimizer, opts?.lastEpoch ?? -1);
+    this.tMax = intArg(opts.tMax, 'tMax');
+    if (this.tMax <= 0) throw new RangeError(`tMax must be positive (got ${this.tMax})`);
+    this.etaMin = numberArg(opts.etaMin ?? 0, 'etaMin');
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const { tMax, etaMin, lastEpoch } = this;
+    if (this.isInitial) return this.groupLrs();
+    if (this.stepCount === 1 && lastEpoch > 0) {
+      return this.baseLrs.map((base) => etaMin + (base - etaMin) * (1 + Math.cos((lastEpoch * Math.PI) / tMax)) / 2);
+    }
+    if ((((lastEpoch - 1 - tMax) % (2 * tMax)) + 2 * tMax) % (2 * tMax) === 0) {
+      return this.groupLrs().map((lr, i) => lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
+    }
+    return this.groupLrs().map((lr) =>
+      ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (lr - etaMin) + etaMin);
+  }
+  protected extraState() {
+    return { T_max: this.tMax, eta_min: this.etaMin };
+  }
+  protected loadExtraState(sd: Record<string, unknown>): void {
+    if (typeof sd.T_max === 'number') this.tMax = sd.T_max;
+    if (typeof sd.eta_min === 'number') this.etaMin = sd.eta_min;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * torch.optim.Optimizer: parameter groups, per-parameter state, zeroGrad, and state dicts in PyTorch's
+ * layout ({state: {0: {...}}, param_groups: [{lr, …, params: [0, 1, …]}]}, option names snake_case as
+ * Python writes them), so optimizer checkpoints move between Node and Python.
+ */
+import { TorchError } from '../errors';
+import { describe } from '../dtype';
+import { Tensor } from '../tensor';
+import { Parameter } from '../nn/module';
+import { noGrad } from '../autograd';
+
+export type ParamGroup<O> = O & { params: Parameter[]; initialLr?: number };
+export type ParamsArg<O> = Iterable<Parameter> | (Partial<O> & { params: Iterable<Parameter> })[];
+export type OptimizerState = Record<string, Tensor>;
+export interface OptimizerStateDict {
+  state: Record<string, Record<string, Tensor>>;
+  param_groups: Record<string, unknown>[];
+}
+
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export abstract class Optimizer<O extends { lr: number }> {
+  paramGroups: ParamGroup<O>[] = [];
+  /** Per-parameter state (momentum buffers, Adam moments), keyed by the Parameter. */
+  readonly state = new Map<Parameter, OptimizerState>();
+
+  constructor(params: ParamsArg<O>, readonly defaults: O) {
+    const list = [...(params as Iterable<unknown>)];
+    if (list.length === 0) throw new RangeError('optimizer got an empty parameter list');
+    // A list of tensors is one group (addParamGroup refuses non-Parameters); otherwise a list of groups.
+    const groups = (list.every((p) => p instanceof Tensor) ? [{ params: list }] : list) as (Partial<O> & { params: Iterable<Parameter> })[];
+    for (const g of groups) this.addParamGroup(g);
+  }
+
+  /** Adds a group: its own options override the defaults, as in PyTorch. */
+  addParamGroup(group: Partial<O> & { params: Iterable<Parameter> }): void {
+    if (group === null || typeof group !== 'object' || !group.params) throw new TypeError(`param group must be an object with params (got ${describe(group)})`);
+    const params = [...group.params];
+    params.forEach((p, i) => {
+      if (!(p instanceof Parameter)) throw new TypeError(`optimizer can only optimize Parameters; params[${i}] is ${describe(p)}`);
+    });
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    if (params.some((p) => seen.has(p))) throw new RangeError('some parameters appear in more than one parameter group');
+    const full = { ...this.defaults, ...group, params } as ParamGroup<O>;
+    this.validate(full);
+    this.paramGroups.push(full);
+  }
+
+  /** Checks a group's options; subclasses throw RangeError naming the bad option. */
+  protected abstract validate(group: ParamGroup<O>): void;
+  /** One optimization step over every parameter that has a gradient. */
+  abstract step(): void;
+
+  /** Clears the gradients of every parameter (set to null by default, as PyTorch). */
+  zeroGrad(opts: { setToNone?: boolean } = {}): void {
+    const setToNone = opts.setToNone ?? true;
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        const grad = p.grad;
+        if (!grad) continue;
+        if (setToNone) p.grad = null;
+        else noGrad(() => grad.zero_());
+        grad.dispose();
+      }
+    }
+  }
+
+  /** The parameters of a group that have gradients, with those gradients (caller disposes the grads). */
+  protected withGrads(group: ParamGroup<O>): { params: Parameter[]; grads: Tensor[] } {
+    const params: Parameter[] = [];
+    const grads: Tensor[] = [];
+    for (const p of group.params) {
+      const g = p.grad;
+      if (g) {
+        params.push(p);
+        grads.push(g);
+      }
+    }
+    return { params, grads };
+  }
+
+  /** PyTorch's layout: parameters are numbered in group order; options use Python's names. */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Parameter, number>();
+    const param_groups = this.paramGroups.map((g) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(g)) if (k !== 'params') out[k === 'initialLr' ? 'initial_lr' : snake(k)] = v;
+      out.params = g.params.map((p) => {
+        if (!index.has(p)) index.set(p, index.size);
+        return index.get(p)!;
+      });
+      return out;
+    });
+    const state: Record<string, Record<string, Tensor>> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i !== undefined) state[String(i)] = Object.fromEntries(Object.entries(s).map(([k, t]) => [snake(k), t.detach()]));
+    }
+    return { state, param_groups };
+  }
+
+  /** Restores options and state; state tensors follow their parameter's device (and dtype, except step). */
+  loadStateDict(sd: OptimizerStateDict): void {
+    if (!sd || typeof sd !== 'object' || !Array.isArray(sd.param_groups) || typeof sd.state !== 'object') {
+      throw new TypeError('loadStateDict: expected {state, param_groups} (an optimizer state dict)');
+    }
+    if (sd.param_groups.length !== this.paramGroups.length) {
+      throw new TorchError(`loaded state dict has ${sd.param_groups.length} parameter groups but the optimizer has ${this.paramGroups.length}`);
+    }
+    const ids: number[] = [];
+    sd.param_groups.forEach((g, i) => {
+      const params = g.params as number[];
+      if (!Array.isArray(params) || params.length !== this.paramGroups[i].params.length) {
+        throw new TorchError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group");
+      }
+      ids.push(...params);
+    });
+    const byId = new Map<number, Parameter>();
+    let k = 0;
+    for (const g of this.paramGroups) for (const p of g.params) byId.set(ids[k++], p);
+    const nextState = new Map<Parameter, OptimizerState>();
+    for (const [id, s] of Object.entries(sd.state)) {
+      const p = byId.get(Number(id));
+      if (!p) throw new TorchError(`loaded state dict has state for parameter ${id}, which no group lists`);
+      nextState.set(p, Object.fromEntries(Object.entries(s).map(([name, t]) => {
+        if (!(t instanceof Tensor)) throw new TypeError(`state['${id}']['${name}'] must be a Tensor`);
+        const keepDtype = name === 'step' || !t.isFloatingPoint();
+        return [camel(name), t.to({ device: p.device, dtype: keepDtype ? t.dtype : p.dtype, copy: true })];
+      })));
+    }
+    for (const s of this.state.values()) for (const t of Object.values(s)) t.dispose();
+    this.state.clear();
+    for (const [p, s] of nextState) this.state.set(p, s);
+    sd.param_groups.forEach((g, i) => {
+      for (const [key, v] of Object.entries(g)) {
+        if (key === 'params') continue;
+        (this.paramGroups[i] as Record<string, unknown>)[key === 'initial_lr' ? 'initialLr' : camel(key)] = v;
+      }
+    });
+  }
+}

@@ -1,0 +1,59 @@
+/** torch.optim.SGD: exactly PyTorch's update (momentum, dampening, weight decay, Nesterov, maximize). */
+import { native, type Handle } from '../native';
+import { numberArg, wrap } from '../tensor';
+import { keep } from '../scope';
+import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer';
+
+export interface SGDOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+  foreach: boolean | null;
+  differentiable: boolean;
+  fused: boolean | null;
+}
+
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsArg<SGDOptions>, opts: Partial<SGDOptions> = {}) {
+    super(params, {
+      lr: 0.001, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false,
+      foreach: null, differentiable: false, fused: null, ...opts,
+    });
+  }
+
+  protected validate(g: ParamGroup<SGDOptions>): void {
+    if (!(numberArg(g.lr, 'lr') >= 0)) throw new RangeError(`Invalid learning rate: ${g.lr}`);
+    if (!(numberArg(g.momentum, 'momentum') >= 0)) throw new RangeError(`Invalid momentum value: ${g.momentum}`);
+    if (!(numberArg(g.weightDecay, 'weightDecay') >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`);
+    numberArg(g.dampening, 'dampening');
+    if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new RangeError('Nesterov momentum requires a momentum and zero dampening');
+  }
+
+  step(): void {
+    for (const group of this.paramGroups) {
+      const { params, grads } = this.withGrads(group);
+      if (params.length === 0) continue;
+      const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
+      try {
+        const after = native.sgdStep(params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,
+          group.dampening, group.weightDecay, group.nesterov, group.maximize);
+        if (group.momentum !== 0) {
+          params.forEach((p, i) => {
+            const s = this.state.get(p) ?? {};
+            const buf = after[i] as Handle; // with momentum, every parameter has a buffer after the step
+            // Optimizer state lives as long as the optimizer: no scope disposes it.
+            if (!s.momentumBuffer) s.momentumBuffer = keep(wrap(buf));
+            else native.dispose(buf);
+            this.state.set(p, s);
+          });
+        } else after.forEach((h) => h && native.dispose(h)); // no momentum: no buffers
+      } finally {
+        grads.forEach((g) => g.dispose());
+      }
+    }
+  }
+}
+

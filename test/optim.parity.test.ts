@@ -1,0 +1,192 @@
+// torch.optim against Python: the same parameters and gradients, 100 steps of SGD (every option) and
+// Adam, the schedulers' lr sequences, and state dicts (layout, round trip, resume).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as torch from '../lib/index';
+import { PyTorch, expectClose } from './helpers/pytorch';
+
+const { nn, optim } = torch;
+let py: PyTorch;
+beforeAll(async () => {
+  py = await PyTorch.start();
+}, 60_000);
+afterAll(() => py?.close());
+
+torch.manualSeed(7);
+const X = torch.randn(16, 5);
+const Y = torch.randn(16, 3);
+const W0 = torch.randn(3, 5);
+const B0 = torch.randn(3);
+
+/** A linear model with fixed start weights; loss = mean((xW^T + b - y)^2). */
+function model() {
+  const m = new nn.Linear(5, 3);
+  torch.noGrad(() => {
+    m.weight.copy_(W0);
+    m.bias!.copy_(B0);
+  });
+  return m;
+}
+function lossStep(m: torch.nn.Linear, opt: torch.optim.Optimizer<{ lr: number }>) {
+  torch.scope(() => {
+    opt.zeroGrad();
+    m(X).sub(Y).pow(2).mean().backward();
+    opt.step();
+  });
+}
+const PY_MODEL = `m = torch.nn.Linear(5, 3)
+with torch.no_grad():
+    m.weight.copy_(W0); m.bias.copy_(B0)
+def loss_step(opt):
+    opt.zero_grad()
+    ((m(X) - Y) ** 2).mean().backward()
+    opt.step()
+`;
+
+describe('SGD matches torch.optim.SGD after 100 steps', () => {
+  const cases: [string, Partial<torch.optim.SGDOptions>, string][] = [
+    ['plain', { lr: 0.1 }, 'lr=0.1'],
+    ['momentum', { lr: 0.1, momentum: 0.9 }, 'lr=0.1, momentum=0.9'],
+    ['momentum + dampening', { lr: 0.05, momentum: 0.9, dampening: 0.1 }, 'lr=0.05, momentum=0.9, dampening=0.1'],
+    ['weight decay', { lr: 0.1, weightDecay: 5e-4 }, 'lr=0.1, weight_decay=5e-4'],
+    ['the seeds’ recipe: momentum 0.9, wd 1e-4', { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }, 'lr=0.1, momentum=0.9, weight_decay=1e-4'],
+    ['nesterov (seed 003)', { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }, 'lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4'],
+    ['maximize', { lr: 0.01, momentum: 0.5, maximize: true }, 'lr=0.01, momentum=0.5, maximize=True'],
+  ];
+  it.each(cases)('%s', async (_name, opts, pyOpts) => {
+    const m = model();
+    const opt = new optim.SGD(m.parameters(), opts);
+    for (let i = 0; i < 100; i++) lossStep(m, opt);
+    const ref = await py.run<torch.Tensor[]>(`${PY_MODEL}
+opt = torch.optim.SGD(m.parameters(), ${pyOpts})
+for _ in range(100): loss_step(opt)
+out = [m.weight, m.bias]`, { X, Y, W0, B0 });
+    expectClose(m.weight.detach(), ref[0], { rtol: 1e-6, atol: 1e-7 });
+    expectClose(m.bias!.detach(), ref[1], { rtol: 1e-6, atol: 1e-7 });
+  });
+
+  it('param groups with their own lr and momentum', async () => {
+    const m = model();
+    const opt = new optim.SGD([{ params: [m.weight] }, { params: [m.bias!], lr: 0.01, momentum: 0 }], { lr: 0.1, momentum: 0.9 });
+    for (let i = 0; i < 100; i++) lossStep(m, opt);
+    const ref = await py.run<torch.Tensor[]>(`${PY_MODEL}
+opt = torch.optim.SGD([{'params': [m.weight]}, {'params': [m.bias], 'lr': 0.01, 'momentum': 0}], lr=0.1, momentum=0.9)
+for _ in range(100): loss_step(opt)
+out = [m.weight, m.bias]`, { X, Y, W0, B0 });
+    expectClose(m.weight.detach(), ref[0], { rtol: 1e-6, atol: 1e-7 });
+    expectClose(m.bias!.detach(), ref[1], { rtol: 1e-6, atol: 1e-7 });
+  });
+
+  it('state dict: PyTorch’s layout, and loading it resumes to the same parameters', async () => {
+    const m = model();
+    const opt = new optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+    for (let i = 0; i < 10; i++) lossStep(m, opt);
+    const sd = opt.stateDict();
+    const ref = await py.run<{ keys: string[]; group: Record<string, unknown>; buf: torch.Tensor }>(`${PY_MODEL}
+opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+for _ in range(10): loss_step(opt)
+sd = opt.state_dict()
+out = {'keys': list(sd['state'][0].keys()), 'group': sd['param_groups'][0], 'buf': sd['state'][0]['momentum_buffer']}`, { X, Y, W0, B0 });
+    expect(Object.keys(sd.state['0'])).toEqual(ref.keys);
+    expect(sd.param_groups[0]).toEqual(ref.group);
+    expectClose(sd.state['0'].momentum_buffer, ref.buf, { rtol: 1e-6, atol: 1e-7 });
+
+    // resume: a fresh model + optimizer loaded from the state dicts continues like the original
+    const m2 = model();
+    m2.loadStateDict(m.stateDict());
+    const opt2 = new optim.SGD(m2.parameters(), { lr: 0.5 });
+    opt2.loadStateDict(sd);
+    expect(opt2.paramGroups[0].lr).toBe(0.1);
+    expect(opt2.paramGroups[0].weightDecay).toBe(1e-4);
+    for (let i = 0; i < 5; i++) {
+      lossStep(m, opt);
+      lossStep(m2, opt2);
+    }
+    expect(m2.weight.equal(m.weight)).toBe(true);
+    expect(m2.bias!.equal(m.bias!)).toBe(true);
+  });
+
+  it('bad options and state dicts are clear errors', () => {
+    const m = model();
+    expect(() => new optim.SGD(m.parameters(), { lr: -1 })).toThrow(/Invalid learning rate/);
+    expect(() => new optim.SGD(m.parameters(), { lr: 0.1, nesterov: true })).toThrow(/Nesterov momentum requires/);
+    expect(() => new optim.SGD([], { lr: 0.1 })).toThrow(/empty parameter list/);
+    expect(() => new optim.SGD([torch.ones(2)] as never, { lr: 0.1 })).toThrow(/only optimize Parameters/);
+    const opt = new optim.SGD(m.parameters(), { lr: 0.1 });
+    expect(() => opt.loadStateDict({ state: {}, param_groups: [] })).toThrow(/1 parameter groups|parameter groups/);
+    expect(() => opt.loadStateDict(null as never)).toThrow(TypeError);
+  });
+});
+
+describe('Adam matches torch.optim.Adam after 100 steps', () => {
+  const cases: [string, Partial<torch.optim.AdamOptions>, string][] = [
+    ['seed 004: lr 1e-3', { lr: 1e-3 }, 'lr=1e-3'],
+    ['betas, eps, weight decay', { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 1e-2 }, 'lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2'],
+    ['amsgrad', { lr: 0.01, amsgrad: true }, 'lr=0.01, amsgrad=True'],
+    ['maximize', { lr: 0.01, maximize: true }, 'lr=0.01, maximize=True'],
+    ['decoupled weight decay (AdamW)', { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true }, 'lr=0.01, weight_decay=0.1, decoupled_weight_decay=True'],
+  ];
+  it.each(cases)('%s', async (_name, opts, pyOpts) => {
+    const m = model();
+    const opt = new optim.Adam(m.parameters(), opts);
+    for (let i = 0; i < 100; i++) lossStep(m, opt);
+    const ref = await py.run<torch.Tensor[]>(`${PY_MODEL}
+opt = torch.optim.Adam(m.parameters(), ${pyOpts})
+for _ in range(100): loss_step(opt)
+sd = opt.state_dict()['state'][0]
+out = [m.weight, m.bias, sd['step'], sd['exp_avg'], sd['exp_avg_sq']]`, { X, Y, W0, B0 });
+    expectClose(m.weight.detach(), ref[0], { rtol: 1e-6, atol: 1e-7 });
+    expectClose(m.bias!.detach(), ref[1], { rtol: 1e-6, atol: 1e-7 });
+    const s = opt.stateDict().state['0'];
+    expectClose(s.step, ref[2]);
+    expectClose(s.exp_avg, ref[3], { rtol: 1e-6, atol: 1e-9 });
+    expectClose(s.exp_avg_sq, ref[4], { rtol: 1e-6, atol: 1e-12 });
+  });
+});
+
+describe('schedulers give PyTorch’s lr sequence', () => {
+  const cases: [string, (o: torch.optim.SGD) => torch.optim.lrScheduler.LRScheduler, string, number][] = [
+    ['StepLR(30, 0.1) (seed 000)', (o) => new optim.lrScheduler.StepLR(o, { stepSize: 30, gamma: 0.1 }), 'StepLR(opt, step_size=30, gamma=0.1)', 100],
+    ['StepLR(5, 0.1) (seed 003)', (o) => new optim.lrScheduler.StepLR(o, { stepSize: 5 }), 'StepLR(opt, step_size=5)', 12],
+    ['MultiStepLR([30, 80], 0.1)', (o) => new optim.lrScheduler.MultiStepLR(o, { milestones: [30, 80], gamma: 0.1 }), 'MultiStepLR(opt, milestones=[30, 80], gamma=0.1)', 100],
+    ['MultiStepLR repeated milestone', (o) => new optim.lrScheduler.MultiStepLR(o, { milestones: [3, 3, 6], gamma: 0.5 }), 'MultiStepLR(opt, milestones=[3, 3, 6], gamma=0.5)', 10],
+    ['CosineAnnealingLR(10, 1e-3) past a full period', (o) => new optim.lrScheduler.CosineAnnealingLR(o, { tMax: 10, etaMin: 1e-3 }), 'CosineAnnealingLR(opt, T_max=10, eta_min=1e-3)', 35],
+  ];
+  it.each(cases)('%s', async (_name, make, pyMake, epochs) => {
+    const m = model();
+    const opt = new optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+    const sched = make(opt);
+    const ours = [sched.getLastLr()[0]];
+    for (let e = 0; e < epochs; e++) {
+      sched.step();
+      ours.push(sched.getLastLr()[0]);
+    }
+    const ref = await py.run<{ lrs: number[]; keys: string[] }>(`m = torch.nn.Linear(5, 3)
+opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+from torch.optim.lr_scheduler import *
+s = ${pyMake}
+lrs = [s.get_last_lr()[0]]
+for _ in range(${epochs}):
+    opt.step(); s.step(); lrs.append(s.get_last_lr()[0])
+out = {'lrs': lrs, 'keys': sorted(s.state_dict().keys())}`);
+    expect(ours.length).toBe(ref.lrs.length);
+    ours.forEach((lr, i) => expect(lr, `epoch ${i}`).toBeCloseTo(ref.lrs[i], 14));
+    if (!pyMake.startsWith('Cosine')) expect(ours).toEqual(ref.lrs); // multiplicative: the same doubles
+    expect(Object.keys(sched.stateDict()).sort()).toEqual(ref.keys);
+  });
+
+  it('state dict round trip resumes the sequence', () => {
+    const opt = new optim.SGD(model().parameters(), { lr: 0.1 });
+    const s = new optim.lrScheduler.StepLR(opt, { stepSize: 3, gamma: 0.5 });
+    for (let i = 0; i < 4; i++) s.step();
+    const sd = s.stateDict();
+    const opt2 = new optim.SGD(model().parameters(), { lr: 0.1 });
+    opt2.loadStateDict(opt.stateDict());
+    const s2 = new optim.lrScheduler.StepLR(opt2, { stepSize: 99 });
+    s2.loadStateDict(sd);
+    for (let i = 0; i < 5; i++) {
+      s.step();
+      s2.step();
+      expect(s2.getLastLr()).toEqual(s.getLastLr());
+    }
+  });
+});
