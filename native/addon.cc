@@ -47,6 +47,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterNn(env, exports);
   RegisterInit(env, exports);
   RegisterOptim(env, exports);
+  RegisterData(env, exports);
+  RegisterSerialize(env, exports);
   RegisterCuda(env, exports);
   return exports;
 }

@@ -37,6 +37,8 @@ void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterNn(Napi::Env env, Napi::Object exports);
 void RegisterInit(Napi::Env env, Napi::Object exports);
 void RegisterOptim(Napi::Env env, Napi::Object exports);
+void RegisterData(Napi::Env env, Napi::Object exports);
+void RegisterSerialize(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 
 }  // namespace tn

@@ -446,14 +446,15 @@ out = [o, list(m.state_dict().keys()), {n: p.grad for n, p in m.named_parameters
 
   // Several training steps (different batches), then eval: outputs at each step and the final buffers,
   // num_batches_tracked included. momentum null is PyTorch's cumulative moving average.
-  const bnConfigs: [string, torch.nn.BatchNormOptions, string][] = [
-    ['default momentum 0.1', {}, ''],
-    ['momentum 0.3 eps 1e-3', { momentum: 0.3, eps: 1e-3 }, 'momentum=0.3, eps=1e-3'],
-    ['momentum null (cumulative average)', { momentum: null }, 'momentum=None'],
-    ['affine false', { affine: false, momentum: 0.2 }, 'affine=False, momentum=0.2'],
-    ['trackRunningStats false', { trackRunningStats: false }, 'track_running_stats=False'],
+  const bnConfigs: [string, torch.nn.BatchNormOptions, string, number][] = [
+    ['default momentum 0.1', {}, '', 2],
+    ['momentum 0.3 eps 1e-3', { momentum: 0.3, eps: 1e-3 }, 'momentum=0.3, eps=1e-3', 2],
+    ['momentum null (cumulative average) from a fresh count', { momentum: null }, 'momentum=None', 0],
+    ['momentum null (cumulative average) continuing a loaded count of 2', { momentum: null }, 'momentum=None', 2],
+    ['affine false', { affine: false, momentum: 0.2 }, 'affine=False, momentum=0.2', 2],
+    ['trackRunningStats false', { trackRunningStats: false }, 'track_running_stats=False', 2],
   ];
-  it.each(bnConfigs)('BatchNorm2d %s: train steps then eval', async (_name, opts, pyOpts) => {
+  it.each(bnConfigs)('BatchNorm2d %s: train steps then eval', async (_name, opts, pyOpts, count) => {
     torch.manualSeed(5);
     const bn = new nn.BatchNorm2d(4, opts);
     torch.noGrad(() => {
@@ -461,7 +462,7 @@ out = [o, list(m.state_dict().keys()), {n: p.grad for n, p in m.named_parameters
       bn.bias?.normal_(0, 0.5);
       bn.running_mean?.normal_(0, 0.2);
       bn.running_var?.uniform_(0.5, 1.5);
-      bn.num_batches_tracked?.fill_(2); // the cumulative average continues from a loaded count
+      bn.num_batches_tracked?.fill_(count); // the cumulative average continues from a loaded count
     });
     const sd = snapshot(bn);
     const xs = [x4, x4.mul(1.5).add(0.3).narrow(0, 0, 1), torch.randn([3, 4, 5, 6]).mul(2).sub(1), torch.randn([2, 4, 2, 2])];
@@ -479,7 +480,7 @@ out = [tr, ev, m.state_dict()]`, { sd, xs });
     evalOuts.forEach((o, i) => expectClose(o, ref[1][i], SUMS));
     expect(Object.keys(after)).toEqual(Object.keys(ref[2]));
     for (const [k, v] of Object.entries(ref[2])) expectClose(after[k], v, k === 'num_batches_tracked' ? EXACT : SUMS);
-    if (opts.trackRunningStats !== false) expect(after.num_batches_tracked.item()).toBe(2 + xs.length);
+    if (opts.trackRunningStats !== false) expect(after.num_batches_tracked.item()).toBe(count + xs.length);
   });
 
   it('BatchNorm2d in eval leaves running stats and num_batches_tracked alone', async () => {
@@ -574,5 +575,63 @@ out = [loss, e, trained, {n: p.grad for n, p in net.named_parameters()}]`, { ...
     for (const [k, v] of Object.entries(ref[2])) expectClose(trained[k], v, k.endsWith('num_batches_tracked') ? EXACT : SUMS);
     for (const [n, p] of net.namedParameters()) expectClose(p.grad!, ref[3][n], { rtol: 1e-4, atol: 1e-5 });
     expect(evalOut.shape).toEqual([2, 4]);
+  });
+});
+
+// ---- bad input ----
+
+describe('bad input is a clear error, as in PyTorch', () => {
+  it.each([
+    ['conv2d channel mismatch', () => F.conv2d(x4, torch.randn([3, 5, 3, 3])), /expected input\[2, 4, 9, 10\] to have 5 channels/],
+    ["conv2d padding 'same' with stride 2", () => F.conv2d(x4, w, { padding: 'same', stride: 2 }), /padding='same' is not supported for strided convolutions/],
+    ['conv2d unknown padding string', () => F.conv2d(x4, w, { padding: 'full' as never }), /padding/],
+    ['linear shape mismatch', () => F.linear(x2, torch.randn([3, 5])), /cannot be multiplied/],
+    ['maxPool2d padding over half the kernel', () => F.maxPool2d(x4, 2, { padding: 2 }), /pad should be at most half of effective kernel size/],
+    ['maxPool2d stride 0', () => F.maxPool2d(x4, 2, { stride: 0 }), /stride should not be zero/],
+    ['avgPool2d divisorOverride 0', () => F.avgPool2d(x4, 2, { divisorOverride: 0 }), /divisor must be not zero/],
+    ['adaptiveAvgPool3d with 2 sizes', () => F.adaptiveAvgPool3d(x5, [2, 2] as never), /outputSize/],
+    ['batchNorm running stats of the wrong size', () => F.batchNorm(x4, torch.zeros([3]), torch.ones([3]), { training: true }), /running_mean should contain 4 elements not 3/],
+    ['crossEntropy class index out of range', () => F.crossEntropy(logits, torch.tensor([1, 7, 0, 0, 0, 0])), /Target 7 is out of bounds/],
+    ['crossEntropy float target of the wrong shape', () => F.crossEntropy(logits, torch.randn([6, 3])), /target/],
+    ['crossEntropy labelSmoothing 1.5', () => F.crossEntropy(logits, target, { labelSmoothing: 1.5 }), /labelSmoothing must be between 0.0 and 1.0/],
+    ['nllLoss float target', () => F.nllLoss(logits, torch.randn([6])), /expected target dtype to be Long/],
+    ["reduction 'avg'", () => F.mseLoss(pred, tgt, { reduction: 'avg' as never }), /reduction must be 'none', 'mean' or 'sum'/],
+    ['pad odd length', () => F.pad(x4, [1, 2, 3]), /Padding length must be divisible by 2/],
+    ['pad unknown mode', () => F.pad(x4, [1, 1], { mode: 'zeros' }), /padding mode/i],
+    ['pad reflect with a value', () => F.pad(x4, [1, 1], { mode: 'reflect', value: 1 }), /doesn't take in value/],
+    ["gelu approximate 'fast'", () => F.gelu(act, { approximate: 'fast' as never }), /approximate must be 'none' or 'tanh'/],
+    ['dropout p 1.5', () => F.dropout(x4, { p: 1.5 }), /dropout probability has to be between 0 and 1/],
+    ['BatchNorm2d wrong channel count', () => new nn.BatchNorm2d(3)(x4), /expected input with 3 channels/],
+    ['BatchNorm2d 3-D input', () => new nn.BatchNorm2d(4)(x3.narrow(1, 0, 4)), /expected 4D input/],
+  ] as [string, () => unknown, RegExp][])('%s', (_name, fn, message) => {
+    expect(fn).toThrow(message);
+  });
+
+  // PyTorch's F.batch_norm refuses a batch with one value per channel in training (the unbiased
+  // variance would divide by zero); without the check the running variance silently becomes NaN.
+  it('batchNorm in training with one value per channel: PyTorch’s error, running stats untouched', async () => {
+    const ref = await py.run<string>(`try:
+    F.batch_norm(torch.randn(1, 4), torch.zeros(4), torch.ones(4), training=True); out = 'no error'
+except ValueError as e:
+    out = str(e)`);
+    expect(ref).toMatch(/Expected more than 1 value per channel when training/);
+    const m = torch.zeros([4]), v = torch.ones([4]);
+    expect(() => F.batchNorm(torch.randn([1, 4]), m, v, { training: true })).toThrow(/Expected more than 1 value per channel when training/);
+    expect(v.isnan().any().item()).toBe(false);
+    expect(() => F.batchNorm(torch.randn([1, 4, 1, 1]), null, null, { training: true })).toThrow(/Expected more than 1 value per channel/);
+  });
+
+  it('BatchNorm2d in training on a 1×C×1×1 batch: PyTorch’s error, running_var stays finite', () => {
+    const bn = new nn.BatchNorm2d(4);
+    expect(() => bn(torch.randn([1, 4, 1, 1]))).toThrow(/Expected more than 1 value per channel when training/);
+    expect(bn.running_var!.isnan().any().item()).toBe(false);
+  });
+
+  it("Conv2d(padding='same', stride 2) is refused when built, as nn.Conv2d does", () => {
+    expect(() => new nn.Conv2d(4, 3, 3, { padding: 'same', stride: 2 })).toThrow(/padding='same' is not supported for strided convolutions/);
+  });
+
+  it('avgPool2d divisorOverride 2.5: the error names divisorOverride (not "argument 6")', () => {
+    expect(() => F.avgPool2d(x4, 2, { divisorOverride: 2.5 })).toThrow(/divisorOverride/);
   });
 });

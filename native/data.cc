@@ -1,0 +1,9 @@
+// Placeholder: filled in by the data work (see lib/data).
+#include "args.h"
+#include "errors.h"
+
+namespace tn {
+
+void RegisterData(Napi::Env env, Napi::Object exports) {}
+
+}  // namespace tn
