@@ -344,14 +344,30 @@ except ValueError as e:
     expect(init.kaimingUniform_(torch.empty([3, 3])).shape).toEqual([3, 3]);
   });
 
-  // PyTorch: "Initializing zero-element tensors is a no-op" (a warning); the tensor is returned as is.
+  // PyTorch's kaiming_* skip a zero-element tensor ("Initializing zero-element tensors is a no-op", a
+  // warning); xavier_* on [4, 0] draw nothing; xavier_* on [0, 0] divide by a zero fan sum and raise.
   it.each([
-    ['kaimingUniform_ [4, 0]', () => init.kaimingUniform_(torch.empty([4, 0]))],
-    ['kaimingUniform_ [0, 4] fan_out', () => init.kaimingUniform_(torch.empty([0, 4]), { mode: 'fan_out' })],
-    ['kaimingNormal_ [4, 0]', () => init.kaimingNormal_(torch.empty([4, 0]))],
-    ['xavierUniform_ [0, 0]', () => init.xavierUniform_(torch.empty([0, 0]))],
-  ] as const)('zero-element tensor is a no-op as in PyTorch: %s', (_name, fn) => {
-    const t = fn();
-    expect(t.numel()).toBe(0);
+    ['kaimingUniform_ [4, 0]', [4, 0], (t: Tensor) => init.kaimingUniform_(t), 'nn.init.kaiming_uniform_(t)'],
+    ['kaimingUniform_ [0, 4] fan_out', [0, 4], (t: Tensor) => init.kaimingUniform_(t, { mode: 'fan_out' }), "nn.init.kaiming_uniform_(t, mode='fan_out')"],
+    ['kaimingNormal_ [4, 0]', [4, 0], (t: Tensor) => init.kaimingNormal_(t), 'nn.init.kaiming_normal_(t)'],
+    ['kaimingNormal_ [0, 0]', [0, 0], (t: Tensor) => init.kaimingNormal_(t, { nonlinearity: 'relu' }), "nn.init.kaiming_normal_(t, nonlinearity='relu')"],
+    ['xavierUniform_ [4, 0]', [4, 0], (t: Tensor) => init.xavierUniform_(t), 'nn.init.xavier_uniform_(t)'],
+    ['xavierNormal_ [0, 4]', [0, 4], (t: Tensor) => init.xavierNormal_(t), 'nn.init.xavier_normal_(t)'],
+    ['xavierUniform_ [0, 0]', [0, 0], (t: Tensor) => init.xavierUniform_(t), 'nn.init.xavier_uniform_(t)'],
+  ] as const)('zero-element tensor as in PyTorch: %s', async (_name, shape, fn, pyInit) => {
+    const ref = await py.run<string>(`import warnings
+warnings.simplefilter('ignore')
+try:
+    t = torch.empty(${JSON.stringify(shape)}); r = ${pyInit}; out = 'ok' if r is t else 'other'
+except Exception as e:
+    out = type(e).__name__`);
+    const t = torch.empty([...shape]);
+    if (ref === 'ok') {
+      expect(fn(t)).toBe(t);
+      expect(t.shape).toEqual(shape);
+    } else {
+      expect(ref).toBe('ZeroDivisionError');
+      expect(() => fn(t)).toThrow(); // a JS error, not a crash
+    }
   });
 });

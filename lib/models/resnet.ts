@@ -59,13 +59,14 @@ export class SEBasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const identity = this.downsample ? this.downsample(x) : x;
     let out = this.conv1(x);
     out = this.bn1(out);
     out = this.relu(out);
     out = this.conv2(out);
     out = this.bn2(out);
     if (this.se) out = this.se(out);
+    // the shortcut after the main branch, in PyTorch's order (hooks and errors follow it)
+    const identity = this.downsample ? this.downsample(x) : x;
     out.add_(identity);
     return this.relu(out);
   }
@@ -101,11 +102,12 @@ export class SEBottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const identity = this.downsample ? this.downsample(x) : x;
     let out = this.relu(this.bn1(this.conv1(x)));
     out = this.relu(this.bn2(this.conv2(out)));
     out = this.bn3(this.conv3(out));
     if (this.se) out = this.se(out);
+    // the shortcut after the main branch, in PyTorch's order (hooks and errors follow it)
+    const identity = this.downsample ? this.downsample(x) : x;
     out.add_(identity);
     return this.relu(out);
   }

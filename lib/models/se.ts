@@ -31,7 +31,8 @@ export class SEModule extends Module {
     const { reduction = 16, gate = 'sigmoid', bias = true, impl = 'linear' } = opts;
     if (gate !== 'sigmoid' && gate !== 'hardsigmoid') throw new TypeError(`gate must be 'sigmoid' or 'hardsigmoid' (got ${describe(gate)})`);
     if (impl !== 'linear' && impl !== 'conv') throw new TypeError(`impl must be 'linear' or 'conv' (got ${describe(impl)})`);
-    const hidden = Math.floor(intArg(channels, 'channels') / intArg(reduction, 'reduction'));
+    if (intArg(reduction, 'reduction') < 1) throw new RangeError(`SEModule: reduction must be a positive integer (got ${reduction})`);
+    const hidden = Math.floor(intArg(channels, 'channels') / reduction);
     if (hidden < 1) throw new RangeError(`SEModule: channels // reduction must be at least 1 (channels ${channels}, reduction ${reduction})`);
     this.impl = impl;
     this.avg_pool = new AdaptiveAvgPool2d(1);

@@ -26,12 +26,20 @@ function kaimingArgs(o: KaimingOptions): [number, string, string] {
   return [numberArg(o.a ?? 0, 'a'), o.mode ?? 'fan_in', o.nonlinearity ?? 'leaky_relu'];
 }
 
+// As Python's init: a tensor with a zero-size dim is left as it is, with a warning (LibTorch's C++
+// init has no such guard and would divide by a zero fan).
+function zeroElement(tensor: Tensor): boolean {
+  if (!tensorArg(tensor).shape.includes(0)) return false;
+  process.emitWarning('Initializing zero-element tensors is a no-op', 'UserWarning');
+  return true;
+}
+
 export function kaimingUniform_(tensor: Tensor, opts: KaimingOptions = {}): Tensor {
-  native.initKaimingUniform_(tensorArg(tensor).handle, ...kaimingArgs(opts));
+  if (!zeroElement(tensor)) native.initKaimingUniform_(tensor.handle, ...kaimingArgs(opts));
   return tensor;
 }
 export function kaimingNormal_(tensor: Tensor, opts: KaimingOptions = {}): Tensor {
-  native.initKaimingNormal_(tensorArg(tensor).handle, ...kaimingArgs(opts));
+  if (!zeroElement(tensor)) native.initKaimingNormal_(tensor.handle, ...kaimingArgs(opts));
   return tensor;
 }
 export function xavierUniform_(tensor: Tensor, opts: { gain?: number } = {}): Tensor {

@@ -12,6 +12,9 @@ import * as F from './functional';
 import * as init from './init';
 import { pyRepr } from './repr';
 
+const [TORCH_MAJOR, TORCH_MINOR] = native.buildInfo.torchVersion.split('.').map(Number);
+const BN_PRINTS_BIAS = TORCH_MAJOR > 2 || (TORCH_MAJOR === 2 && TORCH_MINOR >= 13);
+
 export interface FactoryOptions {
   device?: string;
   dtype?: Dtype;
@@ -57,6 +60,7 @@ export class Conv2d extends Module {
     this.inChannels = positive(inChannels, 'inChannels');
     this.outChannels = positive(outChannels, 'outChannels');
     this.kernelSize = F.pair(kernelSize, 'kernelSize');
+    if (this.kernelSize.some((k) => k <= 0)) throw new RangeError(`kernelSize must be positive (got ${pyRepr(this.kernelSize)})`);
     this.stride = F.pair(opts.stride ?? 1, 'stride');
     this.padding = opts.padding === 'same' || opts.padding === 'valid' ? opts.padding : F.pair(opts.padding ?? 0, 'padding');
     this.dilation = F.pair(opts.dilation ?? 1, 'dilation');
@@ -112,6 +116,8 @@ export class Linear extends Module {
 
 export interface BatchNormOptions extends FactoryOptions {
   eps?: number;
+  /** With affine, whether to learn a bias (PyTorch 2.13's keyword; default true). */
+  bias?: boolean;
   /** null: a cumulative moving average, as PyTorch's momentum=None. */
   momentum?: number | null;
   affine?: boolean;
@@ -140,7 +146,7 @@ export class BatchNorm2d extends Module {
     const f = { device: opts.device, dtype: opts.dtype };
     if (this.affine) {
       this.weight = new Parameter(ones([this.numFeatures], f));
-      this.bias = new Parameter(zeros([this.numFeatures], f));
+      this.bias = boolArg(opts.bias, 'bias', true) ? new Parameter(zeros([this.numFeatures], f)) : null;
     } else {
       this.weight = null;
       this.bias = null;
@@ -174,7 +180,10 @@ export class BatchNorm2d extends Module {
     });
   }
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${pyRepr(this.eps, true)}, momentum=${pyRepr(this.momentum, true)}, affine=${pyRepr(this.affine)}, track_running_stats=${pyRepr(this.trackRunningStats)}`;
+    // PyTorch prints bias= from 2.13, when BatchNorm gained the option; follow the linked LibTorch's version.
+    const bias = BN_PRINTS_BIAS ? `bias=${pyRepr(this.bias !== null)}, ` : '';
+    return `${this.numFeatures}, eps=${pyRepr(this.eps, true)}, momentum=${pyRepr(this.momentum, true)}, affine=${pyRepr(this.affine)}, ` +
+      `${bias}track_running_stats=${pyRepr(this.trackRunningStats)}`;
   }
 }
 

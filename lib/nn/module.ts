@@ -120,6 +120,15 @@ export abstract class Module {
 
   /** [name, child] for each direct submodule, in registration order. */
   *namedChildren(): IterableIterator<[string, Module]> {
+    const seen = new Set<Module>();
+    for (const [k, v] of this.attributeModules()) {
+      if (seen.has(v)) continue; // a module under two names is one child, as in PyTorch
+      seen.add(v);
+      yield [k, v];
+    }
+  }
+  /** Every attribute holding a module, repeats included (what repr and stateDict walk, as PyTorch's _modules). */
+  private *attributeModules(): IterableIterator<[string, Module]> {
     for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
   }
   *children(): IterableIterator<Module> {
@@ -272,7 +281,7 @@ export abstract class Module {
       for (const [k, p] of m.ownParameters()) out[prefix + k] = opts.keepVars ? p : p.detach();
       const inner = internals(m);
       for (const [k, b] of m.ownBuffers()) if (!inner.nonPersistent.has(k)) out[prefix + k] = opts.keepVars ? b : b.detach();
-      for (const [name, child] of m.namedChildren()) visit(child, `${prefix}${name}.`);
+      for (const [name, child] of m.attributeModules()) visit(child, `${prefix}${name}.`);
     };
     visit(this, opts.prefix ?? '');
     return out;
@@ -341,10 +350,11 @@ export abstract class Module {
     const lines: string[] = [];
     const extra = this.extraRepr();
     if (extra) lines.push(...extra.split('\n'));
-    for (const [name, child] of this.namedChildren()) lines.push(`(${name}): ${indent(child.toString())}`);
+    const children = [...this.attributeModules()];
+    for (const [name, child] of children) lines.push(`(${name}): ${indent(child.toString())}`);
     const name = this.constructor.name;
     if (lines.length === 0) return `${name}()`;
-    if (lines.length === 1 && !extra.includes('\n') && [...this.namedChildren()].length === 0) return `${name}(${extra})`;
+    if (children.length === 0 && !extra.includes('\n')) return `${name}(${extra})`;
     return `${name}(\n  ${lines.join('\n  ')}\n)`;
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -356,12 +366,15 @@ function indent(s: string): string {
   return s.split('\n').join('\n  ');
 }
 
+// PyTorch refuses to register over an attribute that is something else ("attribute 'forward' already
+// exists"); re-registering a parameter, buffer or module slot (or one set to null) is fine.
 function checkName(m: Module, name: unknown): void {
   if (typeof name !== 'string' || name === '') throw new TypeError(`module attribute name must be a non-empty string (got ${describe(name)})`);
   if (name.includes('.')) throw new TypeError(`module attribute name can't contain ".": '${name}'`);
-  if (name in Module.prototype && !Object.prototype.hasOwnProperty.call(m, name)) {
-    throw new TypeError(`attribute '${name}' already exists as a Module method`);
-  }
+  if (!(name in m)) return;
+  const current = (m as unknown as Record<string, unknown>)[name];
+  const ownSlot = Object.prototype.hasOwnProperty.call(m, name) && (current === null || current instanceof Module || current instanceof Tensor);
+  if (!ownSlot) throw new TypeError(`attribute '${name}' already exists`);
 }
 
 function addHook<H>(hooks: Map<number, H>, hook: H): RemovableHandle {
