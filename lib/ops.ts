@@ -83,3 +83,10 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
 export function where(condition: Tensor, input: Operand, other: Operand): Tensor {
   return wrap(native.where(handleOf(condition, 'condition'), operandOf(input, 'input'), operandOf(other, 'other')));
 }
+
+/** Einstein summation: torch.einsum('bij,bjk->bik', a, b). */
+export function einsum(equation: string, ...operands: Tensor[] | [Tensor[]]): Tensor {
+  if (typeof equation !== 'string') throw new TypeError(`einsum: equation must be a string (got ${describe(equation)})`);
+  const list = operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : (operands as Tensor[]);
+  return wrap(native.einsum(equation, tensorList(list, 'einsum').map((x) => x.handle)));
+}

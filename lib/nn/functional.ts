@@ -52,6 +52,13 @@ export interface BatchNormOptions {
 }
 /** F.batch_norm: in training, running stats (when given) are updated in place with momentum. */
 export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+  if (opts.training) {
+    // Python's F.batch_norm check (LibTorch has none): one value per channel makes the variance NaN.
+    const size = handleCheck(input).shape;
+    if (size[0] * size.slice(2).reduce((a, b) => a * b, 1) === 1) {
+      throw new RangeError(`Expected more than 1 value per channel when training, got input size [${size.join(', ')}]`);
+    }
+  }
   return wrap(native.batchNorm(handleOf(input, 'input'), optHandle(runningMean, 'runningMean'), optHandle(runningVar, 'runningVar'),
     optHandle(opts.weight, 'weight'), optHandle(opts.bias, 'bias'), boolArg(opts.training, 'training', false),
     numberArg(opts.momentum ?? 0.1, 'momentum'), numberArg(opts.eps ?? 1e-5, 'eps')));
@@ -80,7 +87,7 @@ export function avgPool2d(input: Tensor, kernelSize: Size2, opts: AvgPool2dOptio
   const k = pair(kernelSize, 'kernelSize');
   return wrap(native.avgPool2d(handleOf(input, 'input'), k, pair(opts.stride ?? k, 'stride'), pair(opts.padding ?? 0, 'padding'),
     boolArg(opts.ceilMode, 'ceilMode', false), boolArg(opts.countIncludePad, 'countIncludePad', true),
-    opts.divisorOverride ?? undefined));
+    opts.divisorOverride === undefined || opts.divisorOverride === null ? undefined : intArg(opts.divisorOverride, 'divisorOverride')));
 }
 
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Size2): Tensor {

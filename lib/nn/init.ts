@@ -21,9 +21,14 @@ function tensorArg(t: unknown): Tensor {
   return t as Tensor;
 }
 
+function stringArg(v: unknown, name: string): string {
+  if (typeof v === 'string') return v;
+  throw new TypeError(`${name} must be a string (got ${describe(v)})`);
+}
+
 function kaimingArgs(o: KaimingOptions): [number, string, string] {
   if (o === null || typeof o !== 'object') throw new TypeError(`options must be an object (got ${describe(o)})`);
-  return [numberArg(o.a ?? 0, 'a'), o.mode ?? 'fan_in', o.nonlinearity ?? 'leaky_relu'];
+  return [numberArg(o.a ?? 0, 'a'), stringArg(o.mode ?? 'fan_in', 'mode'), stringArg(o.nonlinearity ?? 'leaky_relu', 'nonlinearity')];
 }
 
 // As Python's init: a tensor with a zero-size dim is left as it is, with a warning (LibTorch's C++
@@ -66,7 +71,11 @@ export const zeros_ = (tensor: Tensor): Tensor => constant_(tensor, 0);
 export const ones_ = (tensor: Tensor): Tensor => constant_(tensor, 1);
 
 /** The recommended gain for a nonlinearity (param: leaky_relu's negative slope). */
-export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+export function calculateGain(nonlinearity: Nonlinearity | 'selu', param?: number): number {
+  stringArg(nonlinearity, 'nonlinearity');
+  if (param !== undefined) numberArg(param, 'param');
+  // Python's value for selu (LibTorch's C++ init has no selu).
+  if (nonlinearity === 'selu') return 3 / 4;
   return native.calculateGain(nonlinearity, param);
 }
 /** [fanIn, fanOut] of a weight, by PyTorch's rule (receptive field × channels). */

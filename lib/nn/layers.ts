@@ -64,6 +64,7 @@ export class Conv2d extends Module {
     this.stride = F.pair(opts.stride ?? 1, 'stride');
     this.padding = opts.padding === 'same' || opts.padding === 'valid' ? opts.padding : F.pair(opts.padding ?? 0, 'padding');
     this.dilation = F.pair(opts.dilation ?? 1, 'dilation');
+    if (this.padding === 'same' && this.stride.some((st) => st !== 1)) throw new RangeError("padding='same' is not supported for strided convolutions");
     this.groups = positive(opts.groups ?? 1, 'groups');
     if (this.inChannels % this.groups || this.outChannels % this.groups) throw new RangeError('inChannels and outChannels must be divisible by groups');
     const f = { device: opts.device, dtype: opts.dtype };
