@@ -193,6 +193,17 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
+/** The CPU generator's state (torch.get_rng_state()): a uint8 tensor to save with a checkpoint. */
+export function getRngState(): Tensor {
+  return wrap(native.getRngState());
+}
+
+/** Restores a state from getRngState(): the same random numbers follow, as in PyTorch. */
+export function setRngState(state: Tensor): void {
+  if (!(state instanceof Tensor) || state.dtype !== 'uint8') throw new TypeError('setRngState(state): state must be the uint8 Tensor getRngState() returned');
+  native.setRngState(state.handle);
+}
+
 function nonNegative(v: unknown, name: string): number {
   const n = intArg(v, name);
   if (n < 0) throw new RangeError(`${name} must be non-negative (got ${n})`);

@@ -58,6 +58,8 @@ export interface NativeAddon {
   randintLike(t: H, low: N, high: N, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
   normal(mean: N, std: N, shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
   manualSeed(seed: N): void;
+  getRngState(): H;
+  setRngState(state: H): void;
   shape(t: H): N[];
   stride(t: H): N[];
   dtype(t: H): string;

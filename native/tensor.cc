@@ -1,5 +1,6 @@
 // Tensors: creation (from JS data, factories, random), reading (shape, dtype, item, data), dispose.
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <c10/util/Half.h>
 #include <c10/util/BFloat16.h>
 
@@ -137,6 +138,23 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+// The CPU generator's state as a uint8 tensor (torch.get_rng_state()), and restoring it: a resumed
+// run draws the same numbers as an uninterrupted one.
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  Args a(info);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return Wrap(a.env(), gen.get_state());
+}
+
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  Args a(info);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(a.tensor(0));
+  return a.env().Undefined();
+}
+
 // ---- reading ----
 
 Napi::Value Shape(const Napi::CallbackInfo& info) {
@@ -233,6 +251,8 @@ void RegisterTensor(Napi::Env env, Napi::Object exports) {
   Export<RandintLike>(env, exports, "randintLike");
   Export<Normal>(env, exports, "normal");
   Export<ManualSeed>(env, exports, "manualSeed");
+  Export<GetRngState>(env, exports, "getRngState");
+  Export<SetRngState>(env, exports, "setRngState");
   Export<Shape>(env, exports, "shape");
   Export<Dtype>(env, exports, "dtype");
   Export<Device>(env, exports, "device");

@@ -124,6 +124,9 @@ export interface SEResNetOptions {
   se?: SEOptions | false;
   /** For bottleneck blocks: stride on the '3x3' (default) or the first '1x1'. */
   strideOn?: '3x3' | '1x1';
+  /** Channels of the stem and first stage (64 as in ResNet; the stages are w, 2w, 4w, 8w): a narrower
+   * SE-ResNet for small data or CPUs. */
+  width?: number;
 }
 
 export class SEResNet extends Module {
@@ -137,29 +140,30 @@ export class SEResNet extends Module {
   declare layer4: Sequential;
   declare avgpool: AdaptiveAvgPool2d;
   declare fc: Linear;
-  private inplanes = 64;
+  private inplanes: number;
 
   constructor(readonly block: BlockType, layers: [number, number, number, number], readonly opts: SEResNetOptions = {}) {
     super();
-    const { numClasses = 1000, inChannels = 3, stem = 'imagenet', zeroInitResidual = false } = opts;
+    const { numClasses = 1000, inChannels = 3, stem = 'imagenet', zeroInitResidual = false, width = 64 } = opts;
+    if (intArg(width, 'width') < 1) throw new RangeError(`width must be a positive integer (got ${width})`);
     if (block !== SEBasicBlock && block !== SEBottleneck) throw new TypeError('block must be SEBasicBlock or SEBottleneck');
     if (!Array.isArray(layers) || layers.length !== 4) throw new TypeError(`layers must be 4 block counts (got ${describe(layers)})`);
     if (stem !== 'imagenet' && stem !== 'cifar') throw new TypeError(`stem must be 'imagenet' or 'cifar' (got ${describe(stem)})`);
     if (block === SEBasicBlock && (opts.strideOn ?? '3x3') !== '3x3') throw new TypeError('strideOn applies to SEBottleneck only');
-    this.inplanes = 64;
+    this.inplanes = width;
     this.conv1 = stem === 'imagenet'
-      ? new Conv2d(intArg(inChannels, 'inChannels'), 64, 7, { stride: 2, padding: 3, bias: false })
-      : new Conv2d(intArg(inChannels, 'inChannels'), 64, 3, { stride: 1, padding: 1, bias: false });
-    this.bn1 = new BatchNorm2d(64);
+      ? new Conv2d(intArg(inChannels, 'inChannels'), width, 7, { stride: 2, padding: 3, bias: false })
+      : new Conv2d(intArg(inChannels, 'inChannels'), width, 3, { stride: 1, padding: 1, bias: false });
+    this.bn1 = new BatchNorm2d(width);
     this.relu = new ReLU({ inplace: true });
     // The CIFAR stem has no max-pool; Identity keeps the attribute layout (it has no parameters).
     this.maxpool = stem === 'imagenet' ? new MaxPool2d(3, { stride: 2, padding: 1 }) : new Identity();
-    this.layer1 = this.makeLayer(64, layers[0]);
-    this.layer2 = this.makeLayer(128, layers[1], 2);
-    this.layer3 = this.makeLayer(256, layers[2], 2);
-    this.layer4 = this.makeLayer(512, layers[3], 2);
+    this.layer1 = this.makeLayer(width, layers[0]);
+    this.layer2 = this.makeLayer(width * 2, layers[1], 2);
+    this.layer3 = this.makeLayer(width * 4, layers[2], 2);
+    this.layer4 = this.makeLayer(width * 8, layers[3], 2);
     this.avgpool = new AdaptiveAvgPool2d([1, 1]);
-    this.fc = new Linear(512 * block.expansion, intArg(numClasses, 'numClasses'));
+    this.fc = new Linear(width * 8 * block.expansion, intArg(numClasses, 'numClasses'));
 
     // torchvision's ResNet initialisation (Linear layers keep PyTorch's default).
     for (const m of this.modules()) {
