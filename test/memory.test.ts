@@ -6,15 +6,12 @@
 // The finalizer backstop and the scope/GC interplay are also checked in a child `node --expose-gc`
 // process, which loads lib/*.ts from source (compiled here with the project's own `typescript` and
 // piped to the child's require hook), so they do not depend on that trick or on a stale dist/.
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
 import { inspect } from 'node:util';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
+import { childPool, type ChildResult } from './helpers/child';
 
 const handles = (): number => torch.memory().handles;
 const cpu = (): { tensors: number; bytes: number } => torch.memory().devices.cpu ?? { tensors: 0, bytes: 0 };
@@ -42,86 +39,14 @@ async function collect(rounds = 4): Promise<void> {
 
 // ---- child processes ----
 
-const REPO = path.resolve(__dirname, '..');
-
-/**
- * lib/*.ts compiled to CommonJS once per test file, with the project's own `typescript`
- * (ts.transpileModule), and handed to each child on stdin: the child's require hook for '.ts' serves
- * these sources, so children load the current lib/ (not a possibly stale dist/) in ~0.2 s.
- */
-let compiledLib: Record<string, string> | null = null;
-function libSources(): Record<string, string> {
-  if (compiledLib) return compiledLib;
-  const ts = createRequire(path.join(REPO, 'package.json'))('typescript') as typeof import('typescript');
-  const out: Record<string, string> = {};
-  const walk = (dir: string): void => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        out[file] = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-          fileName: file,
-          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-        }).outputText;
-      }
-    }
-  };
-  walk(path.join(REPO, 'lib'));
-  return (compiledLib = out);
-}
-const CHILD_PRELUDE = `
-const compiled = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-require.extensions['.ts'] = (m, filename) => {
-  if (!(filename in compiled)) throw new Error('no compiled source for ' + filename);
-  m._compile(compiled[filename], filename);
-};
-const torch = require(${JSON.stringify(path.join(REPO, 'lib', 'index.ts'))});
-`;
-
-interface ChildResult {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  error?: Error;
-}
-
-/** Runs `body` (inside an async function, with torch, tick and collect in scope) in `node --expose-gc`. */
-function startChild(body: string, timeoutMs = 120_000): Promise<ChildResult> {
-  const script = `${CHILD_PRELUDE}
+// Bodies run inside an async function with torch, tick() and collect() (forced GC) in scope.
+const { bodies: childBodies, run: runChild } = childPool((body) => `
 const tick = () => new Promise((r) => setImmediate(r));
 const collect = async (n = 6) => { for (let i = 0; i < n; i++) { global.gc(); await tick(); } };
 (async () => {
 ${body}
 })().catch((e) => { console.error(e); process.exitCode = 1; });
-`;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', '-e', script], { cwd: REPO, timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr, error }));
-    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
-    child.stdin.on('error', () => {}); // a child that dies early closes its stdin
-    child.stdin.end(JSON.stringify(libSources()));
-  });
-}
-
-// The child processes start together (beforeAll) and run while the in-process tests do.
-const childBodies = new Map<string, string>();
-const children = new Map<string, Promise<ChildResult>>();
-function runChild(key: string): Promise<ChildResult> {
-  let p = children.get(key);
-  if (!p) {
-    p = startChild(childBodies.get(key)!);
-    children.set(key, p);
-  }
-  return p;
-}
-beforeAll(() => {
-  for (const key of childBodies.keys()) void runChild(key);
-});
+`, { nodeArgs: ['--expose-gc'] });
 
 function childJson<T>(r: ChildResult): T {
   expect(r.error, String(r.error)).toBeUndefined();

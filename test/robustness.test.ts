@@ -15,12 +15,10 @@
 // build step, and writes nothing to disk. The fuzz function is shipped to the child as its source text
 // (runFuzz.toString()), so runFuzz must stay self-contained: it may use only its parameters and JS
 // globals.
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
+import { childPool } from './helpers/child';
 
 type Torch = typeof torch;
 
@@ -425,79 +423,9 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
 
 // ---- child process: the same fuzz in a separate node, which must exit 0 ----
 
-const REPO = path.resolve(__dirname, '..');
-
-/**
- * lib/*.ts compiled to CommonJS once per test file, with the project's own `typescript`
- * (ts.transpileModule), and handed to each child on stdin: the child's require hook for '.ts' serves
- * these sources, so children load the current lib/ (not a possibly stale dist/) in ~0.2 s.
- */
-let compiledLib: Record<string, string> | null = null;
-function libSources(): Record<string, string> {
-  if (compiledLib) return compiledLib;
-  const ts = createRequire(path.join(REPO, 'package.json'))('typescript') as typeof import('typescript');
-  const out: Record<string, string> = {};
-  const walk = (dir: string): void => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        out[file] = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-          fileName: file,
-          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-        }).outputText;
-      }
-    }
-  };
-  walk(path.join(REPO, 'lib'));
-  return (compiledLib = out);
-}
-const CHILD_PRELUDE = `
-const compiled = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-require.extensions['.ts'] = (m, filename) => {
-  if (!(filename in compiled)) throw new Error('no compiled source for ' + filename);
-  m._compile(compiled[filename], filename);
-};
-const torch = require(${JSON.stringify(path.join(REPO, 'lib', 'index.ts'))});
-`;
-
-interface ChildResult {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  error?: Error;
-}
-
-function startChild(body: string, timeoutMs = 120_000): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', CHILD_PRELUDE + body], { cwd: REPO, timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr, error }));
-    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
-    child.stdin.on('error', () => {}); // a child that dies early closes its stdin
-    child.stdin.end(JSON.stringify(libSources()));
-  });
-}
-
-// Child processes start together (beforeAll below) and run while the in-process tests do; each test
-// awaits its own.
-const childBodies = new Map<string, string>();
-const children = new Map<string, Promise<ChildResult>>();
-function runChild(key: string): Promise<ChildResult> {
-  let p = children.get(key);
-  if (!p) {
-    p = startChild(childBodies.get(key)!);
-    children.set(key, p);
-  }
-  return p;
-}
-beforeAll(() => {
-  for (const key of childBodies.keys()) void runChild(key);
-});
+// Child processes start together (beforeAll in childPool) and run while the in-process tests do;
+// each test awaits its own.
+const { bodies: childBodies, run: runChild } = childPool((body) => body);
 
 const childDied = (r: { status: number | null; signal: NodeJS.Signals | null; stderr: string }): string =>
   `child exited with status ${r.status}, signal ${r.signal}; stderr tail:\n${String(r.stderr).slice(-2000)}`;
