@@ -154,27 +154,23 @@ export abstract class Module {
     for (const [k, v] of Object.entries(this)) if (inner.buffers.has(k) && v instanceof Tensor) yield [k, v];
   }
   *namedParameters(opts: { prefix?: string; recurse?: boolean } = {}): IterableIterator<[string, Parameter]> {
-    const seen = new Set<Tensor>();
-    const mods = opts.recurse === false ? [[opts.prefix ?? '', this] as [string, Module]] : this.namedModules(opts.prefix ?? '');
-    for (const [modName, mod] of mods) {
-      for (const [k, p] of mod.ownParameters()) {
-        if (seen.has(p)) continue;
-        seen.add(p);
-        yield [modName ? `${modName}.${k}` : k, p];
-      }
-    }
+    yield* this.namedMembers((m) => m.ownParameters(), opts);
   }
   parameters(opts: { recurse?: boolean } = {}): Parameter[] {
     return [...this.namedParameters(opts)].map(([, p]) => p);
   }
   *namedBuffers(opts: { prefix?: string; recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
+    yield* this.namedMembers((m) => m.ownBuffers(), opts);
+  }
+  /** Each tensor once (a shared one under its first name), with dotted names, over this module or all. */
+  private *namedMembers<T extends Tensor>(own: (m: Module) => Iterable<[string, T]>, opts: { prefix?: string; recurse?: boolean }) {
     const seen = new Set<Tensor>();
     const mods = opts.recurse === false ? [[opts.prefix ?? '', this] as [string, Module]] : this.namedModules(opts.prefix ?? '');
     for (const [modName, mod] of mods) {
-      for (const [k, b] of mod.ownBuffers()) {
-        if (seen.has(b)) continue;
-        seen.add(b);
-        yield [modName ? `${modName}.${k}` : k, b];
+      for (const [k, t] of own(mod)) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        yield [modName ? `${modName}.${k}` : k, t] as [string, T];
       }
     }
   }
