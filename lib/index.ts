@@ -32,3 +32,4 @@ export { autograd, cuda };
 export * as nn from './nn';
 export * as models from './models';
 export * as optim from './optim';
+export * as data from './data';

@@ -1,0 +1,9 @@
+/** Errors of the data loaders: a missing or damaged file, named. */
+import { TorchError } from '../errors';
+
+/** A dataset file or folder that is missing, unreadable or damaged; `path` names it. */
+export class DataFileError extends TorchError {
+  constructor(message: string, readonly path: string) {
+    super(message);
+  }
+}
