@@ -33,3 +33,6 @@ export * as nn from './nn';
 export * as models from './models';
 export * as optim from './optim';
 export * as data from './data';
+export * as train from './train';
+export { save, load, saveAsync, loadAsync } from './serialize';
+export type { LoadOptions, MapLocation, PathLike } from './serialize';

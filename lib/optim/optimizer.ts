@@ -8,6 +8,7 @@ import { describe } from '../dtype';
 import { Tensor } from '../tensor';
 import { Parameter } from '../nn/module';
 import { noGrad } from '../autograd';
+import { keep } from '../scope';
 
 export type ParamGroup<O> = O & { params: Parameter[]; initialLr?: number };
 export type ParamsArg<O> = Iterable<Parameter> | (Partial<O> & { params: Iterable<Parameter> })[];
@@ -126,7 +127,8 @@ export abstract class Optimizer<O extends { lr: number }> {
       nextState.set(p, Object.fromEntries(Object.entries(s).map(([name, t]) => {
         if (!(t instanceof Tensor)) throw new TypeError(`state['${id}']['${name}'] must be a Tensor`);
         const keepDtype = name === 'step' || !t.isFloatingPoint();
-        return [camel(name), t.to({ device: p.device, dtype: keepDtype ? t.dtype : p.dtype, copy: true })];
+        // State lives as long as the optimizer, even when loaded inside a scope.
+        return [camel(name), keep(t.to({ device: p.device, dtype: keepDtype ? t.dtype : p.dtype, copy: true }))];
       })));
     }
     for (const s of this.state.values()) for (const t of Object.values(s)) t.dispose();

@@ -1,0 +1,102 @@
+/**
+ * The learning curve (train/test accuracy and loss per epoch, like the seeds' matplotlib plot) as a
+ * self-contained SVG, or an HTML page around it.
+ */
+import type { EpochRecord } from './history';
+
+interface Series {
+  name: string;
+  color: string;
+  values: (number | null)[];
+}
+
+const W = 420;
+const H = 280;
+const M = { left: 52, right: 16, top: 30, bottom: 40 };
+
+function esc(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) hi = lo + 1;
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
+/** One panel: x = epoch, y = the series, with axes, ticks and a legend. */
+function panel(title: string, epochs: number[], series: Series[], x0: number, yLabel: string, legendAtTop: boolean): string {
+  const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+  let lo = all.length ? Math.min(...all) : 0;
+  let hi = all.length ? Math.max(...all) : 1;
+  if (hi - lo < 1e-9) (lo -= 0.5), (hi += 0.5);
+  const pad = (hi - lo) * 0.05;
+  lo -= pad;
+  hi += pad;
+  const first = epochs[0] ?? 1;
+  const last = epochs[epochs.length - 1] ?? 1;
+  const sx = (e: number) => x0 + M.left + ((e - first) / Math.max(1, last - first)) * (W - M.left - M.right);
+  const sy = (v: number) => M.top + (1 - (v - lo) / (hi - lo)) * (H - M.top - M.bottom);
+  const out: string[] = [`<text x="${x0 + W / 2}" y="18" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+  out.push(`<line x1="${x0 + M.left}" y1="${H - M.bottom}" x2="${x0 + W - M.right}" y2="${H - M.bottom}" stroke="#333"/>`);
+  out.push(`<line x1="${x0 + M.left}" y1="${M.top}" x2="${x0 + M.left}" y2="${H - M.bottom}" stroke="#333"/>`);
+  for (const t of niceTicks(lo, hi)) {
+    out.push(`<line x1="${x0 + M.left}" y1="${sy(t)}" x2="${x0 + W - M.right}" y2="${sy(t)}" stroke="#eee"/>`);
+    out.push(`<text x="${x0 + M.left - 6}" y="${sy(t) + 4}" text-anchor="end">${Number(t.toPrecision(4))}</text>`);
+  }
+  const epochTicks = epochs.length <= 12 ? epochs : niceTicks(first, last).filter((t) => Number.isInteger(t));
+  for (const e of epochTicks) out.push(`<text x="${sx(e)}" y="${H - M.bottom + 16}" text-anchor="middle">${e}</text>`);
+  out.push(`<text x="${x0 + W / 2}" y="${H - 6}" text-anchor="middle">epoch</text>`);
+  out.push(`<text transform="translate(${x0 + 14},${H / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
+  series.forEach((s, k) => {
+    const pts = epochs.map((e, i) => [e, s.values[i]] as const).filter(([, v]) => v !== null && Number.isFinite(v));
+    if (pts.length) {
+      const d = pts.map(([e, v], i) => `${i ? 'L' : 'M'}${sx(e).toFixed(1)},${sy(v as number).toFixed(1)}`).join(' ');
+      out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+      for (const [e, v] of pts) out.push(`<circle cx="${sx(e).toFixed(1)}" cy="${sy(v as number).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
+    }
+    // The legend goes where the curves are not: accuracy rises (legend low), loss falls (legend high).
+    const ly = legendAtTop ? M.top + 8 + k * 16 : H - M.bottom - 12 - (series.length - 1 - k) * 16;
+    out.push(`<line x1="${x0 + W - M.right - 92}" y1="${ly}" x2="${x0 + W - M.right - 76}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
+    out.push(`<text x="${x0 + W - M.right - 72}" y="${ly + 4}">${esc(s.name)}</text>`);
+  });
+  return out.join('\n');
+}
+
+/** Two panels side by side: accuracy (%) and loss per epoch, train and test. */
+export function learningCurveSvg(history: EpochRecord[], title = 'Learning curve'): string {
+  const epochs = history.map((r) => r.epoch);
+  const acc = panel(`${title}: accuracy`, epochs, [
+    { name: 'train', color: '#1f77b4', values: history.map((r) => r.trainAccuracy * 100) },
+    { name: 'test', color: '#ff7f0e', values: history.map((r) => (r.testAccuracy === null ? null : r.testAccuracy * 100)) },
+  ], 0, 'accuracy (%)', false);
+  const loss = panel(`${title}: loss`, epochs, [
+    { name: 'train', color: '#1f77b4', values: history.map((r) => r.trainLoss) },
+    { name: 'test', color: '#ff7f0e', values: history.map((r) => r.testLoss) },
+  ], W, 'loss', true);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H}" viewBox="0 0 ${2 * W} ${H}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+${acc}
+${loss}
+</svg>
+`;
+}
+
+/** A self-contained HTML page with the chart and the table of epochs. */
+export function learningCurveHtml(history: EpochRecord[], title = 'Learning curve'): string {
+  const pct = (v: number | null) => (v === null ? '' : (v * 100).toFixed(2) + '%');
+  const rows = history.map((r) => `<tr><td>${r.epoch}</td><td>${r.lr}</td><td>${r.trainLoss.toFixed(4)}</td><td>${pct(r.trainAccuracy)}</td>` +
+    `<td>${r.testLoss === null ? '' : r.testLoss.toFixed(4)}</td><td>${pct(r.testAccuracy)}</td><td>${r.seconds.toFixed(1)}</td></tr>`).join('\n');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head>
+<body><h1>${esc(title)}</h1>
+${learningCurveSvg(history, title)}
+<table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>seconds</th></tr>
+${rows}
+</table></body></html>
+`;
+}

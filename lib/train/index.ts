@@ -1,0 +1,6 @@
+/** torch.train: the Trainer, its history files and learning-curve chart. */
+export { Trainer } from './trainer';
+export type { TrainerOptions, FitOptions, StepEvent, Checkpoint, Batches } from './trainer';
+export { learningCurveSvg, learningCurveHtml } from './chart';
+export { historyCsv } from './history';
+export type { EpochRecord } from './history';

@@ -1,0 +1,263 @@
+/**
+ * The seeds' training loop as a Trainer: epochs of zeroGrad → forward → loss → backward → step, the
+ * scheduler stepped each epoch, train loss/accuracy, test accuracy, lr; gradient accumulation (seed 000);
+ * progress, events for every step and epoch (so an Electron window can follow), history as JSON/CSV, a
+ * learning-curve chart, and an atomic checkpoint after each epoch from which `resume` continues to
+ * bit-identical results on CPU. SIGINT stops after the current step and saves.
+ */
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Tensor } from '../tensor';
+import { Module } from '../nn/module';
+import { crossEntropy } from '../nn/functional';
+import { Optimizer } from '../optim/optimizer';
+import { LRScheduler } from '../optim/lr_scheduler';
+import { noGrad } from '../autograd';
+import { scope } from '../scope';
+import { getRngState, setRngState } from '../creation';
+import { describe } from '../dtype';
+import * as cuda from '../cuda';
+import { save, load } from '../serialize';
+import { type EpochRecord, writeAtomic, writeHistory } from './history';
+import { learningCurveHtml, learningCurveSvg } from './chart';
+import { makeProgress, type StepStats } from './progress';
+
+/** What fit() and evaluate() iterate: [input, target] batches (a DataLoader, or any iterable of pairs). */
+export type Batches = (AsyncIterable<[Tensor, Tensor]> | Iterable<[Tensor, Tensor]>) & { length?: number };
+
+export interface TrainerOptions {
+  model: Module;
+  optimizer: Optimizer<{ lr: number }>;
+  /** Stepped once per epoch, as in the seeds. */
+  scheduler?: LRScheduler | null;
+  /** (logits, target) → scalar loss; default cross-entropy. */
+  lossFn?: (output: Tensor, target: Tensor) => Tensor;
+  /** 'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:N'. */
+  device?: string;
+  /** Optimizer step every N batches, the loss scaled by 1/N (seed 000's gradient accumulation). */
+  accumulate?: number;
+  /** Where history.json/csv, curve.svg/html and checkpoints go; nothing is written without it. */
+  outDir?: string | null;
+  /** 'auto': a bar on a TTY, plain lines otherwise; false: silent. */
+  progress?: boolean | 'auto';
+  /** Seconds between plain progress lines when output is not a TTY. */
+  logEvery?: number;
+  /** Stop after the current step on SIGINT and save a checkpoint (default true). */
+  handleSigint?: boolean;
+}
+
+export interface FitOptions {
+  epochs: number;
+  testData?: Batches | null;
+  /** A checkpoint file (or outDir/checkpoint.pt) to continue from. */
+  resume?: string | null;
+}
+
+export interface StepEvent extends StepStats {
+  /** The batch's loss (before accumulation scaling). */
+  batchLoss: number;
+}
+
+/** Checkpoint contents, in torch.save's format (Python reads it with torch.load). */
+export interface Checkpoint {
+  model: Record<string, Tensor>;
+  optimizer: ReturnType<Optimizer<{ lr: number }>['stateDict']>;
+  scheduler: Record<string, unknown> | null;
+  epoch: number;
+  history: EpochRecord[];
+  rng_state: Tensor;
+}
+
+export class Trainer extends EventEmitter {
+  readonly model: Module;
+  readonly optimizer: Optimizer<{ lr: number }>;
+  readonly scheduler: LRScheduler | null;
+  readonly device: string;
+  readonly history: EpochRecord[] = [];
+  private readonly lossFn: (output: Tensor, target: Tensor) => Tensor;
+  private readonly accumulate: number;
+  private readonly outDir: string | null;
+  private stopRequested = false;
+
+  constructor(private readonly opts: TrainerOptions) {
+    super();
+    if (!(opts?.model instanceof Module)) throw new TypeError(`Trainer: model must be an nn.Module (got ${describe(opts?.model)})`);
+    if (!(opts.optimizer instanceof Optimizer)) throw new TypeError(`Trainer: optimizer must be a torch.optim optimizer (got ${describe(opts.optimizer)})`);
+    if (opts.scheduler != null && !(opts.scheduler instanceof LRScheduler)) throw new TypeError('Trainer: scheduler must be an lrScheduler');
+    this.model = opts.model;
+    this.optimizer = opts.optimizer;
+    this.scheduler = opts.scheduler ?? null;
+    this.lossFn = opts.lossFn ?? ((o, t) => crossEntropy(o, t));
+    this.accumulate = opts.accumulate ?? 1;
+    if (!Number.isInteger(this.accumulate) || this.accumulate < 1) throw new RangeError(`accumulate must be a positive integer (got ${opts.accumulate})`);
+    const device = opts.device ?? 'auto';
+    this.device = device === 'auto' ? (cuda.isAvailable() ? 'cuda' : 'cpu') : device;
+    this.outDir = opts.outDir ?? null;
+    if (this.outDir) fs.mkdirSync(this.outDir, { recursive: true });
+    this.model.to(this.device);
+  }
+
+  /** Asks fit() to stop after the current step (it saves a checkpoint first). */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** The seeds' loop over `epochs`; returns the history (one record per epoch). */
+  async fit(train: Batches, fitOpts: FitOptions): Promise<EpochRecord[]> {
+    const epochs = fitOpts?.epochs;
+    if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer (got ${describe(epochs)})`);
+    let startEpoch = 1;
+    if (fitOpts.resume) startEpoch = this.restore(fitOpts.resume) + 1;
+    const progress = makeProgress(this.opts.progress ?? 'auto', process.stderr, this.opts.logEvery ?? 10);
+    const onSigint = () => {
+      this.stopRequested = true;
+      process.stderr.write('\ntorchnode: stopping after this step and saving a checkpoint (Ctrl-C again to abort)\n');
+      process.once('SIGINT', () => process.exit(130));
+    };
+    if (this.opts.handleSigint ?? true) process.once('SIGINT', onSigint);
+    this.stopRequested = false;
+    try {
+      for (let epoch = startEpoch; epoch <= epochs && !this.stopRequested; epoch++) {
+        const started = Date.now();
+        const lr = this.optimizer.paramGroups[0].lr;
+        const trainStats = await this.trainEpoch(train, epoch, epochs, progress);
+        if (this.stopRequested && trainStats.steps < (train.length ?? Infinity)) {
+          this.checkpoint(epoch - 1); // the interrupted epoch is not complete: resume repeats it
+          break;
+        }
+        this.scheduler?.step();
+        const test = fitOpts.testData ? await this.evaluate(fitOpts.testData) : null;
+        const seconds = (Date.now() - started) / 1000;
+        const record: EpochRecord = {
+          epoch, lr, trainLoss: trainStats.loss, trainAccuracy: trainStats.accuracy,
+          testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null, seconds,
+          imagesPerSecond: trainStats.images / Math.max(seconds, 1e-9),
+        };
+        this.history.push(record);
+        progress.endEpoch(`epoch ${epoch}/${epochs}: train loss ${record.trainLoss.toFixed(4)} acc ${(record.trainAccuracy * 100).toFixed(2)}%` +
+          (test ? ` | test loss ${test.loss.toFixed(4)} acc ${(test.accuracy * 100).toFixed(2)}%` : '') + ` | lr ${lr} | ${seconds.toFixed(1)} s`);
+        this.writeOutputs();
+        this.checkpoint(epoch);
+        this.emit('epoch', record);
+      }
+    } finally {
+      progress.stop();
+      process.removeListener('SIGINT', onSigint);
+    }
+    return this.history;
+  }
+
+  private async trainEpoch(batches: Batches, epoch: number, epochs: number, progress: ReturnType<typeof makeProgress>) {
+    this.model.train();
+    this.optimizer.zeroGrad();
+    let lossSum = 0;
+    let correct = 0;
+    let images = 0;
+    let steps = 0;
+    const total = batches.length ?? NaN;
+    const started = Date.now();
+    for await (const [input, target] of batches as AsyncIterable<[Tensor, Tensor]>) {
+      steps++;
+      const { loss, right, n } = scope(() => {
+        const x = input.device === this.device ? input : input.to(this.device);
+        const y = target.device === this.device ? target : target.to(this.device);
+        const output = this.model(x);
+        const batchLoss = this.lossFn(output, y);
+        (this.accumulate > 1 ? batchLoss.div(this.accumulate) : batchLoss).backward();
+        return { loss: batchLoss.item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
+      });
+      input.dispose();
+      target.dispose();
+      if (steps % this.accumulate === 0 || steps === total) {
+        this.optimizer.step();
+        this.optimizer.zeroGrad();
+      }
+      lossSum += loss * n;
+      correct += right;
+      images += n;
+      const elapsed = (Date.now() - started) / 1000;
+      const stats: StepEvent = {
+        epoch, epochs, step: steps, steps: total, loss: lossSum / images, accuracy: correct / images, batchLoss: loss,
+        lr: this.optimizer.paramGroups[0].lr, imagesPerSecond: images / Math.max(elapsed, 1e-9),
+        etaSeconds: Number.isFinite(total) ? (elapsed / steps) * (total - steps) : 0,
+      };
+      progress.step(stats);
+      this.emit('step', stats);
+      if (this.stopRequested) break;
+      await new Promise((r) => setImmediate(r)); // keep the event loop (timers, UI, SIGINT) running
+    }
+    // A partial accumulation window at the end of an unknown-length epoch still updates.
+    if (!Number.isFinite(total) && steps % this.accumulate !== 0) {
+      this.optimizer.step();
+      this.optimizer.zeroGrad();
+    }
+    return { loss: lossSum / Math.max(images, 1), accuracy: correct / Math.max(images, 1), images, steps };
+  }
+
+  /** Loss and accuracy over a dataset, in eval mode without gradients. */
+  async evaluate(batches: Batches): Promise<{ loss: number; accuracy: number; images: number }> {
+    const wasTraining = this.model.training;
+    this.model.eval();
+    let lossSum = 0;
+    let correct = 0;
+    let images = 0;
+    try {
+      for await (const [input, target] of batches as AsyncIterable<[Tensor, Tensor]>) {
+        const r = scope(() => noGrad(() => {
+          const x = input.to(this.device);
+          const y = target.to(this.device);
+          const output = this.model(x);
+          return { loss: this.lossFn(output, y).item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
+        }));
+        input.dispose();
+        target.dispose();
+        lossSum += r.loss * r.n;
+        correct += r.right;
+        images += r.n;
+        await new Promise((res) => setImmediate(res));
+      }
+    } finally {
+      this.model.train(wasTraining);
+    }
+    return { loss: lossSum / Math.max(images, 1), accuracy: correct / Math.max(images, 1), images };
+  }
+
+  private writeOutputs(): void {
+    if (!this.outDir) return;
+    writeHistory(this.outDir, this.history);
+    writeAtomic(path.join(this.outDir, 'curve.svg'), learningCurveSvg(this.history));
+    writeAtomic(path.join(this.outDir, 'curve.html'), learningCurveHtml(this.history));
+  }
+
+  /** Writes outDir/checkpoint.pt atomically (torch.save writes a temp file, then renames). */
+  private checkpoint(epoch: number): void {
+    if (!this.outDir) return;
+    scope(() => {
+      const ckpt: Checkpoint = {
+        model: this.model.stateDict(),
+        optimizer: this.optimizer.stateDict(),
+        scheduler: this.scheduler?.stateDict() ?? null,
+        epoch,
+        history: this.history,
+        rng_state: getRngState(),
+      };
+      save(ckpt as unknown as Record<string, unknown>, path.join(this.outDir!, 'checkpoint.pt'));
+    });
+  }
+
+  /** Loads a checkpoint into model, optimizer, scheduler, history and RNG; returns its epoch. */
+  private restore(file: string): number {
+    const target = fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'checkpoint.pt') : file;
+    return scope(() => {
+      const ckpt = load(target, { mapLocation: 'cpu' }) as unknown as Checkpoint;
+      if (!ckpt || typeof ckpt !== 'object' || !ckpt.model || !ckpt.optimizer) throw new TypeError(`${target} is not a torchnode training checkpoint`);
+      this.model.loadStateDict(ckpt.model);
+      this.optimizer.loadStateDict(ckpt.optimizer);
+      if (this.scheduler && ckpt.scheduler) this.scheduler.loadStateDict(ckpt.scheduler);
+      this.history.splice(0, this.history.length, ...(ckpt.history ?? []));
+      if (ckpt.rng_state instanceof Tensor) setRngState(ckpt.rng_state);
+      return Number(ckpt.epoch) || 0;
+    });
+  }
+}

@@ -1,0 +1,82 @@
+// The `torchnode` command as a user runs it (the compiled dist/cli.js, which npm install builds):
+// help, bad flags, and train → eval → predict → summary on small data.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const cli = path.join(root, 'dist', 'cli.js');
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-cli-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+}
+
+describe('torchnode CLI', () => {
+  it('is built by npm install and lists its commands', () => {
+    expect(fs.existsSync(cli), 'dist/cli.js comes from npm install (prepare)').toBe(true);
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    for (const c of ['train', 'eval', 'predict', 'summary']) expect(r.stdout).toContain(c);
+  });
+
+  it.each(['train', 'eval', 'predict', 'summary'])('%s --help prints its options', (cmd) => {
+    const r = run(cmd, '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`torchnode ${cmd}`);
+  });
+
+  it('bad commands and flags exit 2 with a message and the usage', () => {
+    expect(run('fly').status).toBe(2);
+    const bad = run('train', '--model', 'vgg16');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--model must be one of/);
+    expect(run('train', '--epochs', 'many').stderr).toMatch(/--epochs must be an integer/);
+    expect(run('train', '--bogus').status).toBe(2);
+    expect(run('summary', '--input', '1,3').stderr).toMatch(/--input must be N,C,H,W/);
+  });
+
+  it('summary prints the layer table', () => {
+    const r = run('summary', '--model', 'se_resnet50', '--input', '1,3,64,64', '--classes', '10');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Total params: 26,059,514');
+  });
+
+  it('train on synthetic data writes the run; eval and predict use its checkpoint', async () => {
+    const out = path.join(dir, 'run');
+    const t = run('train', '--dataset', 'synthetic', '--model', 'se_resnet18', '--width', '8', '--reduction', '4', '--epochs', '2', '--batch-size', '32',
+      '--device', 'cpu', '--out', out, '--seed', '1');
+    expect(t.status, t.stderr).toBe(0);
+    for (const f of ['history.json', 'history.csv', 'curve.svg', 'curve.html', 'checkpoint.pt', 'run.json']) {
+      expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8'))).toHaveLength(2);
+    expect(t.stdout).toMatch(/test accuracy \d+\.\d+%/);
+    const e = run('eval', '--checkpoint', out, '--dataset', 'synthetic', '--device', 'cpu');
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/synthetic: \d+ images, loss \d+\.\d+, accuracy \d+\.\d+%/);
+    const resumed = run('train', '--dataset', 'synthetic', '--model', 'se_resnet18', '--width', '8', '--reduction', '4', '--epochs', '3', '--batch-size', '32',
+      '--device', 'cpu', '--out', out, '--resume', out);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8'))).toHaveLength(3);
+
+    // predict: image files → top-k classes with probabilities
+    const sharp = (await import('sharp')).default;
+    const png = path.join(dir, 'img.png');
+    await sharp(Buffer.alloc(40 * 40 * 3, 90), { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(png);
+    const p = run('predict', '--checkpoint', out, '--dataset', 'synthetic', '--top', '3', '--device', 'cpu', png);
+    expect(p.status, p.stderr).toBe(0);
+    const m = /img\.png: (\d+) ([\d.]+)%, (\d+) ([\d.]+)%, (\d+) ([\d.]+)%/.exec(p.stdout);
+    expect(m, p.stdout).not.toBeNull();
+    const probs = [m![2], m![4], m![6]].map(Number);
+    expect(probs[0]).toBeGreaterThanOrEqual(probs[1]);
+    expect(probs[1]).toBeGreaterThanOrEqual(probs[2]);
+    expect(run('predict', '--checkpoint', out, '--dataset', 'synthetic', path.join(dir, 'missing.png')).stderr).toMatch(/missing\.png/);
+  }, 300_000);
+});

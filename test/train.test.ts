@@ -1,0 +1,185 @@
+// The Trainer: the seeds' loop, gradient accumulation, history files and chart, events, stop, and
+// checkpoints: Python reads them, resume continues bit-identically, and a kill mid-write leaves the
+// previous checkpoint loadable.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as torch from '../lib/index';
+import { PyTorch } from './helpers/pytorch';
+
+const { nn, optim } = torch;
+let py: PyTorch;
+let dir: string;
+beforeAll(async () => {
+  py = await PyTorch.start();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-train-'));
+}, 60_000);
+afterAll(() => {
+  py?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+torch.manualSeed(11);
+const X = torch.randn(64, 1, 8, 8);
+const Y = torch.randint(0, 4, [64]);
+
+/** Batches of (X, Y), shuffled each epoch with torch's RNG (so the RNG state matters for resume). */
+function batches(batchSize: number, shuffle: boolean) {
+  const n = X.shape[0];
+  return {
+    length: Math.ceil(n / batchSize),
+    *[Symbol.iterator](): Iterator<[torch.Tensor, torch.Tensor]> {
+      const order = shuffle ? torch.scope(() => torch.rand([n]).argsort().toArray() as number[]) : [...Array(n).keys()];
+      for (let i = 0; i < n; i += batchSize) {
+        const idx = order.slice(i, i + batchSize);
+        yield [X.index(idx), Y.index(idx)];
+      }
+    },
+  };
+}
+
+class TinyNet extends nn.Module {
+  declare conv: torch.nn.Conv2d;
+  declare bn: torch.nn.BatchNorm2d;
+  declare drop: torch.nn.Dropout;
+  declare fc: torch.nn.Linear;
+  constructor() {
+    super();
+    this.conv = new nn.Conv2d(1, 4, 3, { padding: 1 });
+    this.bn = new nn.BatchNorm2d(4);
+    this.drop = new nn.Dropout(0.2);
+    this.fc = new nn.Linear(4 * 8 * 8, 4);
+  }
+  forward(x: torch.Tensor): torch.Tensor {
+    return this.fc(this.drop(this.bn(this.conv(x)).relu().flatten(1)));
+  }
+}
+
+function setup(outDir: string | null, extra: Partial<torch.train.TrainerOptions> = {}) {
+  const model = new TinyNet();
+  const optimizer = new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
+  const scheduler = new optim.lrScheduler.StepLR(optimizer, { stepSize: 2, gamma: 0.5 });
+  const trainer = new torch.train.Trainer({ model, optimizer, scheduler, device: 'cpu', outDir, progress: false, handleSigint: false, ...extra });
+  return { model, optimizer, scheduler, trainer };
+}
+
+describe('Trainer', () => {
+  it('gradient accumulation over 4 batches equals one step on their concatenation (seed 000)', async () => {
+    const lin = () => {
+      const m = new nn.Linear(64, 4);
+      torch.noGrad(() => {
+        m.weight.fill_(0.01);
+        m.bias!.zero_();
+      });
+      return m;
+    };
+    const flat = X.flatten(1);
+    const a = lin();
+    const ta = new torch.train.Trainer({ model: a, optimizer: new optim.SGD(a.parameters(), { lr: 0.1 }), device: 'cpu', accumulate: 4, progress: false, handleSigint: false });
+    const quarters = { length: 4, *[Symbol.iterator]() { for (let i = 0; i < 64; i += 16) yield [flat.narrow(0, i, 16), Y.narrow(0, i, 16)] as [torch.Tensor, torch.Tensor]; } };
+    await ta.fit(quarters, { epochs: 1 });
+    const b = lin();
+    const tb = new torch.train.Trainer({ model: b, optimizer: new optim.SGD(b.parameters(), { lr: 0.1 }), device: 'cpu', progress: false, handleSigint: false });
+    await tb.fit({ length: 1, *[Symbol.iterator]() { yield [flat.clone(), Y.clone()] as [torch.Tensor, torch.Tensor]; } }, { epochs: 1 });
+    expect(a.weight.allclose(b.weight, { rtol: 1e-5, atol: 1e-7 })).toBe(true);
+    expect(a.bias!.allclose(b.bias!, { rtol: 1e-5, atol: 1e-7 })).toBe(true);
+    expect(a.weight.equal(lin().weight)).toBe(false); // it did train
+  });
+
+  it('fit: history, events, files (JSON, CSV, SVG, HTML) and a checkpoint Python’s torch.load reads', async () => {
+    const out = path.join(dir, 'run1');
+    torch.manualSeed(1);
+    const { trainer } = setup(out);
+    const steps: torch.train.StepEvent[] = [];
+    const epochs: torch.train.EpochRecord[] = [];
+    trainer.on('step', (s: torch.train.StepEvent) => steps.push(s));
+    trainer.on('epoch', (e: torch.train.EpochRecord) => epochs.push(e));
+    const history = await trainer.fit(batches(16, true), { epochs: 3, testData: batches(32, false) });
+    expect(history).toHaveLength(3);
+    expect(epochs).toEqual(history);
+    expect(steps).toHaveLength(12);
+    expect(steps[3]).toMatchObject({ epoch: 1, step: 4, steps: 4 });
+    expect(history.map((h) => h.lr)).toEqual([0.05, 0.05, 0.025]); // StepLR(2, 0.5) stepped per epoch
+    for (const h of history) {
+      expect(h.trainAccuracy).toBeGreaterThanOrEqual(0);
+      expect(h.trainAccuracy).toBeLessThanOrEqual(1);
+      expect(h.testAccuracy).not.toBeNull();
+      expect(Number.isFinite(h.trainLoss)).toBe(true);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8'))).toEqual(history);
+    const csv = fs.readFileSync(path.join(out, 'history.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('epoch,lr,trainLoss,trainAccuracy,testLoss,testAccuracy,seconds,imagesPerSecond');
+    expect(csv).toHaveLength(4);
+    const svg = fs.readFileSync(path.join(out, 'curve.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect((svg.match(/<path /g) ?? []).length).toBe(4); // train/test × accuracy/loss
+    expect(fs.readFileSync(path.join(out, 'curve.html'), 'utf8')).toContain('<svg');
+    const ref = await py.run<{ keys: string[]; epoch: number; n: number; group: Record<string, unknown> }>(`ck = torch.load(${JSON.stringify(path.join(out, 'checkpoint.pt'))})
+out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), 'group': ck['optimizer']['param_groups'][0]}`);
+    expect(ref.keys).toEqual(['epoch', 'history', 'model', 'optimizer', 'rng_state', 'scheduler']);
+    expect(ref.epoch).toBe(3);
+    expect(ref.n).toBe(9); // conv weight/bias, bn weight/bias/running_mean/running_var/num_batches_tracked, fc weight/bias
+  });
+
+  it('resume continues to bit-identical parameters on CPU', async () => {
+    const run = async (epochs: number, out: string, resume: string | null, seed: number) => {
+      torch.manualSeed(seed);
+      const s = setup(out);
+      await s.trainer.fit(batches(16, true), { epochs, resume });
+      return s.model;
+    };
+    const full = await run(4, path.join(dir, 'full'), null, 5);
+    await run(2, path.join(dir, 'half'), null, 5);
+    const resumed = await run(4, path.join(dir, 'half'), path.join(dir, 'half'), 99); // another seed: the checkpoint's RNG wins
+    for (const [k, v] of Object.entries(full.stateDict())) expect(resumed.stateDict()[k].equal(v), k).toBe(true);
+  });
+
+  it('stop() ends fit after the current step and keeps the last complete epoch’s checkpoint', async () => {
+    const out = path.join(dir, 'stopped');
+    torch.manualSeed(2);
+    const { trainer } = setup(out);
+    trainer.on('step', (s: torch.train.StepEvent) => {
+      if (s.epoch === 2 && s.step === 2) trainer.stop();
+    });
+    const history = await trainer.fit(batches(16, true), { epochs: 5 });
+    expect(history).toHaveLength(1);
+    const ck = torch.load(path.join(out, 'checkpoint.pt')) as { epoch: number };
+    expect(ck.epoch).toBe(1);
+  });
+
+  it('a kill while checkpoints are being written leaves a loadable checkpoint', async () => {
+    const out = path.join(dir, 'killed');
+    fs.mkdirSync(out, { recursive: true });
+    const dist = path.resolve(__dirname, '../dist/index.js');
+    expect(fs.existsSync(dist), 'dist/ is built by npm install (prepare)').toBe(true);
+    const file = path.join(out, 'checkpoint.pt');
+    // A child that writes seResNet18-sized checkpoints to the same path as fast as it can.
+    const child = spawn(process.execPath, ['-e', `
+      const torch = require(${JSON.stringify(dist)});
+      const sd = torch.models.seResNet18({ numClasses: 10 }).stateDict();
+      let i = 0;
+      for (;;) { torch.save({ model: sd, epoch: i++ }, ${JSON.stringify(file)}); if (i === 1) process.stdout.write('first\\n'); }
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const ck = torch.load(file) as { model: Record<string, torch.Tensor>; epoch: number };
+    expect(Object.keys(ck.model)).toHaveLength(154);
+    expect(ck.epoch).toBeGreaterThanOrEqual(0);
+    const check = spawnSync('python3', ['-c', `import torch; ck = torch.load(${JSON.stringify(file)}); print(len(ck['model']))`], { encoding: 'utf8' });
+    expect(check.stdout.trim()).toBe('154');
+  }, 60_000);
+
+  it('bad arguments are clear errors', async () => {
+    const { model, optimizer } = setup(null);
+    expect(() => new torch.train.Trainer({ model: {} as torch.nn.Module, optimizer })).toThrow(/model must be an nn.Module/);
+    expect(() => new torch.train.Trainer({ model, optimizer: {} as never })).toThrow(/optimizer must be/);
+    expect(() => new torch.train.Trainer({ model, optimizer, accumulate: 0 })).toThrow(/accumulate/);
+    const t = new torch.train.Trainer({ model, optimizer, device: 'cpu', progress: false, handleSigint: false });
+    await expect(t.fit(batches(16, false), { epochs: 0 })).rejects.toThrow(/epochs must be a positive integer/);
+    await expect(t.fit(batches(16, false), { epochs: 1, resume: path.join(dir, 'nope.pt') })).rejects.toThrow(/nope\.pt/);
+  });
+});
