@@ -183,16 +183,7 @@ async function summarize(flags: Flags): Promise<void> {
 
 // ---- datasets (lib/data) ----
 
-interface DataInfo {
-  name: string;
-  classes: string[];
-  channels: number;
-  size: number;
-  trainSize: number;
-  testSize: number;
-  mean: number[];
-  std: number[];
-}
+type DataInfo = torch.data.DatasetInfo;
 
 function datasetInfo(flags: Flags): DataInfo {
   const name = String(flags.dataset);

@@ -1,6 +1,6 @@
 /** Creating tensors: torch.tensor from JS data, the factories (zeros, arange, ...), random sampling. */
 import { native, type Handle } from './native';
-import { DTYPE_CODES, describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
+import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
 import { Tensor, intArg, intList, numberArg, sizesArg, wrap, type TypedArray } from './tensor';
 
 export interface TensorOptions {
@@ -210,4 +210,3 @@ function nonNegative(v: unknown, name: string): number {
   return n;
 }
 
-export { DTYPE_CODES };

@@ -188,14 +188,7 @@ export class BatchNorm2d extends Module {
   }
 }
 
-/** A module with no parameters that applies fn; name and extraRepr as PyTorch prints them. */
-abstract class Stateless extends Module {
-  override extraRepr(): string {
-    return '';
-  }
-}
-
-export class ReLU extends Stateless {
+export class ReLU extends Module {
   constructor(readonly opts: { inplace?: boolean } = {}) {
     super();
   }
@@ -207,32 +200,32 @@ export class ReLU extends Stateless {
   }
 }
 
-export class Sigmoid extends Stateless {
+export class Sigmoid extends Module {
   forward(input: Tensor): Tensor {
     return F.sigmoid(input);
   }
 }
-export class Tanh extends Stateless {
+export class Tanh extends Module {
   forward(input: Tensor): Tensor {
     return F.tanh(input);
   }
 }
-export class Hardsigmoid extends Stateless {
+export class Hardsigmoid extends Module {
   forward(input: Tensor): Tensor {
     return F.hardsigmoid(input);
   }
 }
-export class Hardswish extends Stateless {
+export class Hardswish extends Module {
   forward(input: Tensor): Tensor {
     return F.hardswish(input);
   }
 }
-export class SiLU extends Stateless {
+export class SiLU extends Module {
   forward(input: Tensor): Tensor {
     return F.silu(input);
   }
 }
-export class GELU extends Stateless {
+export class GELU extends Module {
   constructor(readonly opts: { approximate?: 'none' | 'tanh' } = {}) {
     super();
   }
@@ -243,7 +236,7 @@ export class GELU extends Stateless {
     return `approximate='${this.opts.approximate ?? 'none'}'`;
   }
 }
-export class Softmax extends Stateless {
+export class Softmax extends Module {
   constructor(readonly dim: number) {
     super();
     intArg(dim, 'dim');
@@ -255,13 +248,13 @@ export class Softmax extends Stateless {
     return `dim=${this.dim}`;
   }
 }
-export class Identity extends Stateless {
+export class Identity extends Module {
   forward(input: Tensor): Tensor {
     return input;
   }
 }
 
-export class Flatten extends Stateless {
+export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
   }
@@ -273,7 +266,7 @@ export class Flatten extends Stateless {
   }
 }
 
-export class Dropout extends Stateless {
+export class Dropout extends Module {
   constructor(readonly p = 0.5, readonly opts: { inplace?: boolean } = {}) {
     super();
     if (!(numberArg(p, 'p') >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
@@ -286,7 +279,7 @@ export class Dropout extends Stateless {
   }
 }
 
-export class MaxPool2d extends Stateless {
+export class MaxPool2d extends Module {
   constructor(readonly kernelSize: F.Size2, readonly opts: F.Pool2dOptions = {}) {
     super();
     F.pair(kernelSize, 'kernelSize');
@@ -301,7 +294,7 @@ export class MaxPool2d extends Stateless {
   }
 }
 
-export class AvgPool2d extends Stateless {
+export class AvgPool2d extends Module {
   constructor(readonly kernelSize: F.Size2, readonly opts: F.AvgPool2dOptions = {}) {
     super();
     F.pair(kernelSize, 'kernelSize');
@@ -314,7 +307,7 @@ export class AvgPool2d extends Stateless {
   }
 }
 
-export class AdaptiveAvgPool2d extends Stateless {
+export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: F.Size2) {
     super();
     F.pair(outputSize, 'outputSize');
@@ -327,7 +320,7 @@ export class AdaptiveAvgPool2d extends Stateless {
   }
 }
 
-export class AdaptiveAvgPool3d extends Stateless {
+export class AdaptiveAvgPool3d extends Module {
   constructor(readonly outputSize: number | [number, number, number]) {
     super();
   }
@@ -339,7 +332,7 @@ export class AdaptiveAvgPool3d extends Stateless {
   }
 }
 
-export class CrossEntropyLoss extends Stateless {
+export class CrossEntropyLoss extends Module {
   constructor(readonly opts: F.CrossEntropyOptions = {}) {
     super();
     F.reductionCode(opts.reduction);
@@ -350,7 +343,7 @@ export class CrossEntropyLoss extends Stateless {
   }
 }
 
-export class MSELoss extends Stateless {
+export class MSELoss extends Module {
   constructor(readonly opts: { reduction?: F.Reduction } = {}) {
     super();
     F.reductionCode(opts.reduction);
@@ -360,7 +353,7 @@ export class MSELoss extends Stateless {
   }
 }
 
-export class NLLLoss extends Stateless {
+export class NLLLoss extends Module {
   constructor(readonly opts: Omit<F.CrossEntropyOptions, 'labelSmoothing'> = {}) {
     super();
     F.reductionCode(opts.reduction);
