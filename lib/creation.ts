@@ -204,6 +204,17 @@ export function setRngState(state: Tensor): void {
   native.setRngState(state.handle);
 }
 
+/** Threads LibTorch uses inside one CPU op (torch.get_num_threads()). */
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/** Sets the CPU intra-op thread count (torch.set_num_threads()). */
+export function setNumThreads(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`setNumThreads: n must be a positive integer (got ${describe(n)})`);
+  native.setNumThreads(n);
+}
+
 function nonNegative(v: unknown, name: string): number {
   const n = intArg(v, name);
   if (n < 0) throw new RangeError(`${name} must be non-negative (got ${n})`);

@@ -59,6 +59,8 @@ export interface NativeAddon {
   normal(mean: N, std: N, shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
   manualSeed(seed: N): void;
   getRngState(): H;
+  getNumThreads(): N;
+  setNumThreads(n: N): void;
   setRngState(state: H): void;
   shape(t: H): N[];
   stride(t: H): N[];

@@ -1,6 +1,7 @@
 // Tensors: creation (from JS data, factories, random), reading (shape, dtype, item, data), dispose.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <c10/util/Half.h>
 #include <c10/util/BFloat16.h>
 
@@ -155,6 +156,19 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+// Intra-op threads (torch.get_num_threads / set_num_threads): LibTorch's CPU parallelism.
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  Args a(info);
+  int64_t n = a.int64(0);
+  if (n < 1) ThrowRangeError(a.env(), "setNumThreads: the number of threads must be positive");
+  at::set_num_threads(static_cast<int>(n));
+  return a.env().Undefined();
+}
+
 // ---- reading ----
 
 Napi::Value Shape(const Napi::CallbackInfo& info) {
@@ -252,6 +266,8 @@ void RegisterTensor(Napi::Env env, Napi::Object exports) {
   Export<Normal>(env, exports, "normal");
   Export<ManualSeed>(env, exports, "manualSeed");
   Export<GetRngState>(env, exports, "getRngState");
+  Export<GetNumThreads>(env, exports, "getNumThreads");
+  Export<SetNumThreads>(env, exports, "setNumThreads");
   Export<SetRngState>(env, exports, "setRngState");
   Export<Shape>(env, exports, "shape");
   Export<Dtype>(env, exports, "dtype");
