@@ -53,7 +53,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
   --step-size N         StepLR step (default 30)   --gamma X   StepLR factor (default 0.1)
   --accumulate N        optimizer step every N batches (gradient accumulation)
   --device auto|cpu|cuda   (default auto: CUDA when present)
-  --amp                 mixed precision on CUDA
+  --amp                 mixed precision: float16 + loss scaling on CUDA, bfloat16 on the CPU
   --seed N              (default 0)
   --out DIR             (default ./runs/<timestamp>)
   --resume PATH         a checkpoint (or run folder) to continue from`,
@@ -120,8 +120,8 @@ async function train(flags: Flags): Promise<void> {
   const out = String(flags.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const trainer = new torch.train.Trainer({
     model, optimizer, scheduler, device: String(flags.device), accumulate: num(flags, 'accumulate', true), outDir: out,
+    amp: Boolean(flags.amp),
   });
-  if (flags.amp && !trainer.device.startsWith('cuda')) process.stderr.write('torchnode: --amp applies on CUDA only; training in float32 on the CPU\n');
   process.stderr.write(`torchnode: ${flags.model} on ${info.name} (${info.trainSize} train / ${info.testSize} test images) on ${trainer.device}; writing ${out}\n`);
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'run.json'), JSON.stringify({ ...flags, classes: info.classes, device: trainer.device }, null, 2) + '\n');

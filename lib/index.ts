@@ -29,6 +29,8 @@ export { printOptions } from './format';
 export { summary } from './summary';
 export type { Summary, SummaryRow } from './summary';
 export { autograd, cuda };
+export { autocast, isAutocastEnabled } from './amp';
+export * as amp from './amp';
 export * as nn from './nn';
 export * as models from './models';
 export * as optim from './optim';

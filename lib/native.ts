@@ -200,6 +200,12 @@ export interface NativeAddon {
     nesterov: boolean, maximize: boolean): (H | null)[];
   adamStep(params: H[], grads: H[], expAvgs: H[], expAvgSqs: H[], maxExpAvgSqs: H[], steps: H[], lr: N, beta1: N, beta2: N,
     eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean): void;
+  // amp.cc
+  autocastEnter(deviceType: string, enabled: boolean, dtype: N): [boolean, N];
+  autocastExit(deviceType: string, enabled: boolean, dtype: N): void;
+  isAutocastEnabled(deviceType: string): boolean;
+  ampUnscale(grads: H[], foundInf: H, invScale: H): void;
+  ampUpdateScale(scale: H, growthTracker: H, foundInf: H, growthFactor: N, backoffFactor: N, growthInterval: N): void;
   // cuda.cc
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): N;

@@ -49,6 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterOptim(env, exports);
   RegisterData(env, exports);
   RegisterSerialize(env, exports);
+  RegisterAmp(env, exports);
   RegisterCuda(env, exports);
   return exports;
 }

@@ -39,6 +39,7 @@ void RegisterInit(Napi::Env env, Napi::Object exports);
 void RegisterOptim(Napi::Env env, Napi::Object exports);
 void RegisterData(Napi::Env env, Napi::Object exports);
 void RegisterSerialize(Napi::Env env, Napi::Object exports);
+void RegisterAmp(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 
 }  // namespace tn

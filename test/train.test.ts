@@ -118,7 +118,7 @@ describe('Trainer', () => {
     expect(fs.readFileSync(path.join(out, 'curve.html'), 'utf8')).toContain('<svg');
     const ref = await py.run<{ keys: string[]; epoch: number; n: number; group: Record<string, unknown> }>(`ck = torch.load(${JSON.stringify(path.join(out, 'checkpoint.pt'))})
 out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), 'group': ck['optimizer']['param_groups'][0]}`);
-    expect(ref.keys).toEqual(['epoch', 'history', 'model', 'optimizer', 'rng_state', 'scheduler']);
+    expect(ref.keys).toEqual(['epoch', 'history', 'model', 'optimizer', 'rng_state', 'scaler', 'scheduler']);
     expect(ref.epoch).toBe(3);
     expect(ref.n).toBe(9); // conv weight/bias, bn weight/bias/running_mean/running_var/num_batches_tracked, fc weight/bias
   });

@@ -18,6 +18,7 @@ import { scope } from '../scope';
 import { getRngState, setRngState } from '../creation';
 import { describe } from '../dtype';
 import * as cuda from '../cuda';
+import { GradScaler, autocast } from '../amp';
 import { save, load } from '../serialize';
 import { type EpochRecord, writeAtomic, writeHistory } from './history';
 import { learningCurveHtml, learningCurveSvg } from './chart';
@@ -37,6 +38,9 @@ export interface TrainerOptions {
   device?: string;
   /** Optimizer step every N batches, the loss scaled by 1/N (seed 000's gradient accumulation). */
   accumulate?: number;
+  /** Mixed precision: forward and loss under autocast. true = float16 with a GradScaler on CUDA,
+   * bfloat16 on the CPU; or name the dtype ('bfloat16' needs no scaler). */
+  amp?: boolean | 'float16' | 'bfloat16';
   /** Where history.json/csv, curve.svg/html and checkpoints go; nothing is written without it. */
   outDir?: string | null;
   /** 'auto': a bar on a TTY, plain lines otherwise; false: silent. */
@@ -64,6 +68,7 @@ export interface Checkpoint {
   model: Record<string, Tensor>;
   optimizer: ReturnType<Optimizer<{ lr: number }>['stateDict']>;
   scheduler: Record<string, unknown> | null;
+  scaler: Record<string, number> | null;
   epoch: number;
   history: EpochRecord[];
   rng_state: Tensor;
@@ -78,6 +83,9 @@ export class Trainer extends EventEmitter {
   private readonly lossFn: (output: Tensor, target: Tensor) => Tensor;
   private readonly accumulate: number;
   private readonly outDir: string | null;
+  private readonly ampDtype: 'float16' | 'bfloat16' | null;
+  /** Loss scaling for float16 AMP (null otherwise). */
+  readonly scaler: GradScaler | null;
   private stopRequested = false;
 
   constructor(private readonly opts: TrainerOptions) {
@@ -95,6 +103,10 @@ export class Trainer extends EventEmitter {
     this.device = device === 'auto' ? (cuda.isAvailable() ? 'cuda' : 'cpu') : device;
     this.outDir = opts.outDir ?? null;
     if (this.outDir) fs.mkdirSync(this.outDir, { recursive: true });
+    const amp = opts.amp ?? false;
+    if (amp !== false && amp !== true && amp !== 'float16' && amp !== 'bfloat16') throw new TypeError(`amp must be a boolean, 'float16' or 'bfloat16' (got ${describe(amp)})`);
+    this.ampDtype = amp === false ? null : amp === true ? (this.device.startsWith('cuda') ? 'float16' : 'bfloat16') : amp;
+    this.scaler = this.ampDtype === 'float16' ? new GradScaler({ device: this.device }) : null;
     this.model.to(this.device);
   }
 
@@ -162,17 +174,17 @@ export class Trainer extends EventEmitter {
       const { loss, right, n } = scope(() => {
         const x = input.device === this.device ? input : input.to(this.device);
         const y = target.device === this.device ? target : target.to(this.device);
-        const output = this.model(x);
-        const batchLoss = this.lossFn(output, y);
-        (this.accumulate > 1 ? batchLoss.div(this.accumulate) : batchLoss).backward();
+        const [output, batchLoss] = this.autocast(() => {
+          const out = this.model(x);
+          return [out, this.lossFn(out, y)] as const;
+        });
+        const scaled = this.accumulate > 1 ? batchLoss.div(this.accumulate) : batchLoss;
+        (this.scaler ? this.scaler.scale(scaled) : scaled).backward();
         return { loss: batchLoss.item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
       });
       input.dispose();
       target.dispose();
-      if (steps % this.accumulate === 0 || steps === total) {
-        this.optimizer.step();
-        this.optimizer.zeroGrad();
-      }
+      if (steps % this.accumulate === 0 || steps === total) this.optimizerStep();
       lossSum += loss * n;
       correct += right;
       images += n;
@@ -188,11 +200,24 @@ export class Trainer extends EventEmitter {
       await new Promise((r) => setImmediate(r)); // keep the event loop (timers, UI, SIGINT) running
     }
     // A partial accumulation window at the end of an unknown-length epoch still updates.
-    if (!Number.isFinite(total) && steps % this.accumulate !== 0) {
-      this.optimizer.step();
-      this.optimizer.zeroGrad();
-    }
+    if (!Number.isFinite(total) && steps % this.accumulate !== 0) this.optimizerStep();
     return { loss: lossSum / Math.max(images, 1), accuracy: correct / Math.max(images, 1), images, steps };
+  }
+
+  private optimizerStep(): void {
+    if (this.scaler) {
+      this.scaler.step(this.optimizer);
+      this.scaler.update();
+    } else {
+      this.optimizer.step();
+    }
+    this.optimizer.zeroGrad();
+  }
+
+  /** fn under autocast when AMP is on. */
+  private autocast<T>(fn: () => T): T {
+    if (!this.ampDtype) return fn();
+    return autocast({ deviceType: this.device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: this.ampDtype }, fn);
   }
 
   /** Loss and accuracy over a dataset, in eval mode without gradients. */
@@ -207,8 +232,11 @@ export class Trainer extends EventEmitter {
         const r = scope(() => noGrad(() => {
           const x = input.to(this.device);
           const y = target.to(this.device);
-          const output = this.model(x);
-          return { loss: this.lossFn(output, y).item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
+          const [output, loss] = this.autocast(() => {
+            const out = this.model(x);
+            return [out, this.lossFn(out, y)] as const;
+          });
+          return { loss: loss.item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
         }));
         input.dispose();
         target.dispose();
@@ -238,6 +266,7 @@ export class Trainer extends EventEmitter {
         model: this.model.stateDict(),
         optimizer: this.optimizer.stateDict(),
         scheduler: this.scheduler?.stateDict() ?? null,
+        scaler: this.scaler?.stateDict() ?? null,
         epoch,
         history: this.history,
         rng_state: getRngState(),
@@ -255,6 +284,7 @@ export class Trainer extends EventEmitter {
       this.model.loadStateDict(ckpt.model);
       this.optimizer.loadStateDict(ckpt.optimizer);
       if (this.scheduler && ckpt.scheduler) this.scheduler.loadStateDict(ckpt.scheduler);
+      if (this.scaler && ckpt.scaler) this.scaler.loadStateDict(ckpt.scaler);
       this.history.splice(0, this.history.length, ...(ckpt.history ?? []));
       if (ckpt.rng_state instanceof Tensor) setRngState(ckpt.rng_state);
       return Number(ckpt.epoch) || 0;
