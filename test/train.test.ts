@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
 import { PyTorch } from './helpers/pytorch';
+import { startChild } from './helpers/child';
 
 const { nn, optim } = torch;
 let py: PyTorch;
@@ -148,6 +149,40 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     const ck = torch.load(path.join(out, 'checkpoint.pt')) as { epoch: number };
     expect(ck.epoch).toBe(1);
   });
+
+  it('SIGINT stops after the current step, saves, and the process exits normally', async () => {
+    const out = path.join(dir, 'sigint');
+    const result = await startChild(`
+      torch.manualSeed(0);
+      const model = torch.models.seResNet18({ stem: 'cifar', inChannels: 1, numClasses: 4, width: 8, se: { reduction: 4 } });
+      const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.05 });
+      const X = torch.randn(64, 1, 16, 16), Y = torch.randint(0, 4, [64]);
+      const batches = { length: 8, *[Symbol.iterator]() { for (let i = 0; i < 64; i += 8) yield [X.narrow(0, i, 8), Y.narrow(0, i, 8)]; } };
+      const trainer = new torch.train.Trainer({ model, optimizer, device: 'cpu', outDir: ${JSON.stringify(out)}, progress: false });
+      trainer.on('step', (s) => process.stdout.write('step ' + s.epoch + '.' + s.step + '\\n'));
+      trainer.fit(batches, { epochs: 1000 }).then((h) => process.stdout.write('done ' + h.length + '\\n'));
+    `, {
+      onSpawn: (child) => {
+        let sent = false;
+        child.stdout!.on('data', (d: Buffer) => {
+          // interrupt in the middle of the second epoch
+          if (!sent && d.toString().includes('step 2.3')) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        });
+      },
+    });
+    expect(result.signal, result.stderr).toBeNull();
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/stopping after this step and saving a checkpoint/);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[lines.length - 1]).toBe('done 1'); // epoch 1 finished, epoch 2 was cut short
+    expect(lines.filter((l) => l.startsWith('step 2.')).length).toBeLessThan(8);
+    const ck = torch.load(path.join(out, 'checkpoint.pt')) as { epoch: number; history: unknown[] };
+    expect(ck.epoch).toBe(1);
+    expect(ck.history).toHaveLength(1);
+  }, 120_000);
 
   it('a kill while checkpoints are being written leaves a loadable checkpoint', async () => {
     const out = path.join(dir, 'killed');

@@ -5,7 +5,7 @@
  * on stdin: the child's require hook for '.ts' serves these sources, so it loads the current lib/ (not
  * a possibly stale dist/) in ~0.2 s and nothing is written to disk.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -53,9 +53,13 @@ export interface ChildResult {
 }
 
 /** Runs CHILD_PRELUDE + script in `node [nodeArgs] -e`. */
-export function startChild(script: string, opts: { nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<ChildResult> {
+export function startChild(
+  script: string,
+  opts: { nodeArgs?: string[]; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<ChildResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '-e', CHILD_PRELUDE + script], { cwd: REPO, timeout: opts.timeoutMs ?? 120_000 });
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
