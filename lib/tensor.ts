@@ -131,10 +131,14 @@ function reduceArgs(dimOrOpts: unknown, opts: unknown): ReduceOptions {
 export class Tensor {
   /** @internal The native handle; null once disposed. */
   _h: Handle | null;
+  // The shape, read once: no op torchnode exposes changes a tensor's shape in place (module.to()'s
+  // setData keeps it). An in-place resize, if ever added, must clear this.
+  private _shape: number[] | undefined;
 
   /** @internal Tensors are made by torch.* functions and ops, not with `new`. */
   constructor(handle: Handle) {
     this._h = handle;
+    this._shape = undefined;
     track(this);
   }
 
@@ -164,13 +168,14 @@ export class Tensor {
   // ---- reading ----
 
   get shape(): number[] {
-    return native.shape(this.handle);
+    const h = this.handle;
+    return (this._shape ??= native.shape(h)).slice();
   }
   /** size() is the shape; size(dim) one entry of it (negative dims count from the end). */
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
-    const s = native.shape(this.handle);
+    const s = this.shape;
     if (dim === undefined) return s;
     const d = intArg(dim, 'dim');
     if (d < -s.length || d >= s.length) throw new RangeError(`dim ${d} is out of range for a tensor of ${s.length} dimensions`);
