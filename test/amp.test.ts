@@ -1,16 +1,12 @@
 // Mixed precision against Python: torch.autocast (CPU, bfloat16) gives the same dtypes and values, and
 // GradScaler gives PyTorch's scale sequence and parameters, including a step whose gradients overflow.
 // The CUDA float16 path uses the same code with deviceType 'cuda' (run on a GPU machine).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch, expectClose } from './helpers/pytorch';
+import { usePyTorch, expectClose } from './helpers/pytorch';
 
 const { nn, optim } = torch;
-let py: PyTorch;
-beforeAll(async () => {
-  py = await PyTorch.start();
-}, 60_000);
-afterAll(() => py?.close());
+const py = usePyTorch();
 
 torch.manualSeed(3);
 const X = torch.randn(8, 6);

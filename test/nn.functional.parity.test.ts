@@ -1,20 +1,16 @@
 // Parity of torch.nn.functional and the nn modules that wrap it with Python's PyTorch (the same
 // LibTorch): the same inputs through torchnode and through torch.nn.functional, compared within dtype
 // tolerance. Each case is [name, torchnode(), Python code computing `out` from the same inputs].
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch, expectClose } from './helpers/pytorch';
+import { usePyTorch, expectClose } from './helpers/pytorch';
 
 const { nn } = torch;
 const F = nn.functional;
 type Tensor = torch.Tensor;
 type Tol = { rtol?: number; atol?: number };
 
-let py: PyTorch;
-beforeAll(async () => {
-  py = await PyTorch.start();
-}, 60_000);
-afterAll(() => py?.close());
+const py = usePyTorch();
 
 // Reductions over many products (conv, linear, pooling sums) may round differently from Python's
 // single-threaded run in the last bits; elementwise ops are compared at the float32 default.

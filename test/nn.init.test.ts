@@ -1,20 +1,16 @@
 // torch.nn.init and the layers' default initialisation against Python's PyTorch: the same seed gives
 // exactly the same weights (the same generator calls in the same order), large layers have PyTorch's
 // statistics, gains and fans are PyTorch's numbers, and bad input is a clear error.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch, expectClose } from './helpers/pytorch';
+import { usePyTorch, expectClose } from './helpers/pytorch';
 
 const { nn } = torch;
 const init = nn.init;
 type Tensor = torch.Tensor;
 const EXACT = { rtol: 0, atol: 0 };
 
-let py: PyTorch;
-beforeAll(async () => {
-  py = await PyTorch.start();
-}, 60_000);
-afterAll(() => py?.close());
+const py = usePyTorch();
 
 /** The state of a module as plain tensors, in stateDict order. */
 const state = (m: torch.nn.Module): [string, Tensor][] => Object.entries(m.stateDict());

@@ -3,19 +3,15 @@
 // hooks (the seeds' "collect every SE gate" use), errors that name the layer that refused the input,
 // and seed 000's check_model_output_shapes loop. Wherever PyTorch has an answer, Python's PyTorch
 // (scripts/reference/seresnet.py through test/helpers/pytorch.ts) gives it and the test compares.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch, expectClose } from './helpers/pytorch';
+import { usePyTorch, expectClose } from './helpers/pytorch';
 
 const { nn, models } = torch;
 const F = nn.functional;
 type Tensor = torch.Tensor;
 
-let py: PyTorch;
-beforeAll(async () => {
-  py = await PyTorch.start();
-}, 60_000);
-afterAll(() => py?.close());
+const py = usePyTorch();
 
 // ---------------------------------------------------------------------------------------------------
 // Seed 004, written the PyTorch way in TypeScript. `declare` fields: TypeScript types only, so the

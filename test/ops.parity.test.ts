@@ -1,14 +1,10 @@
 // Parity with Python's PyTorch: the same inputs through torchnode and through torch, compared within
 // dtype tolerance. Each case is [name, torchnode(inputs), Python code computing `out` from the same inputs].
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch, expectClose } from './helpers/pytorch';
+import { usePyTorch, expectClose } from './helpers/pytorch';
 
-let py: PyTorch;
-beforeAll(async () => {
-  py = await PyTorch.start();
-}, 60_000);
-afterAll(() => py?.close());
+const py = usePyTorch();
 
 torch.manualSeed(1234);
 const x = torch.randn([3, 4]); // float32

@@ -1,15 +1,11 @@
 // torch.optim against Python: the same parameters and gradients, 100 steps of SGD (every option) and
 // Adam, the schedulers' lr sequences, and state dicts (layout, round trip, resume).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch, expectClose } from './helpers/pytorch';
+import { usePyTorch, expectClose } from './helpers/pytorch';
 
 const { nn, optim } = torch;
-let py: PyTorch;
-beforeAll(async () => {
-  py = await PyTorch.start();
-}, 60_000);
-afterAll(() => py?.close());
+const py = usePyTorch();
 
 torch.manualSeed(7);
 const X = torch.randn(16, 5);

@@ -1,14 +1,10 @@
 // torch.summary: each module's first output shape and parameter count equal what forward hooks and
 // parameters() give for the same model in Python.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch } from './helpers/pytorch';
+import { usePyTorch } from './helpers/pytorch';
 
-let py: PyTorch;
-beforeAll(async () => {
-  py = await PyTorch.start();
-}, 60_000);
-afterAll(() => py?.close());
+const py = usePyTorch();
 
 describe('torch.summary', () => {
   it.each([

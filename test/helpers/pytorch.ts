@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import * as torch from '../../lib/index';
 
 type Wire = unknown;
@@ -169,4 +169,22 @@ export function expectClose(actual: torch.Tensor, expected: torch.Tensor, tol?: 
   if (worst >= 0) {
     throw new Error(`values differ at flat index ${worst}: got ${a[worst]}, PyTorch ${e[worst]} (rtol ${rtol}, atol ${atol})`);
   }
+}
+
+/**
+ * The Python reference for one test file: started in beforeAll, closed in afterAll. Use the returned
+ * object's run() inside tests.
+ */
+export function usePyTorch(): Pick<PyTorch, 'run'> {
+  let py: PyTorch | undefined;
+  beforeAll(async () => {
+    py = await PyTorch.start();
+  }, 60_000);
+  afterAll(() => py?.close());
+  return {
+    run: <T = torch.Tensor>(code: string, inputs: Record<string, unknown> = {}) => {
+      if (!py) throw new Error('usePyTorch(): the Python reference is not started (call run() inside a test)');
+      return py.run<T>(code, inputs);
+    },
+  };
 }
