@@ -38,3 +38,4 @@ export * as data from './data';
 export * as train from './train';
 export { save, load, saveAsync, loadAsync } from './serialize';
 export type { LoadOptions, MapLocation, PathLike } from './serialize';
+export * as jit from './jit';

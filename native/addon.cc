@@ -50,6 +50,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterData(env, exports);
   RegisterSerialize(env, exports);
   RegisterAmp(env, exports);
+  RegisterJit(env, exports);
   RegisterCuda(env, exports);
   return exports;
 }

@@ -40,6 +40,7 @@ void RegisterOptim(Napi::Env env, Napi::Object exports);
 void RegisterData(Napi::Env env, Napi::Object exports);
 void RegisterSerialize(Napi::Env env, Napi::Object exports);
 void RegisterAmp(Napi::Env env, Napi::Object exports);
+void RegisterJit(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 
 }  // namespace tn

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "args.h"
+#include "async.h"
 #include "errors.h"
 
 namespace tn {
@@ -199,66 +200,6 @@ Napi::Value SerRead(const Napi::CallbackInfo& info) {
   return ArchiveResult(a.env(), ReadArchiveImpl(a.string(0)));
 }
 
-// An error for a Promise: TorchError (lib/errors.ts) with the message.
-Napi::Value MakeTorchError(Napi::Env env, const std::string& message) {
-  Napi::FunctionReference& cls = GetAddon(env).errorClasses[static_cast<size_t>(ErrorKind::Torch)];
-  if (cls.IsEmpty()) return Napi::Error::New(env, message).Value();
-  return cls.New({Napi::String::New(env, message)});
-}
-
-std::string MessageOf(const std::exception_ptr& p) {
-  try {
-    std::rethrow_exception(p);
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  } catch (const std::bad_alloc&) {
-    return "out of memory (std::bad_alloc)";
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown C++ exception";
-  }
-}
-
-// Async workers: Execute touches no JS value; errors are kept as text and rejected as TorchError.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  explicit PromiseWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
- protected:
-  void Execute() final {
-    try {
-      Run();
-    } catch (...) {
-      error_ = MessageOf(std::current_exception());
-      failed_ = true;
-    }
-  }
-  virtual void Run() = 0;
-  virtual Napi::Value Result(Napi::Env env) = 0;
-  void OnOK() final {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (failed_) {
-      deferred_.Reject(MakeTorchError(env, error_));
-      return;
-    }
-    try {
-      deferred_.Resolve(Result(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (...) {
-      deferred_.Reject(MakeTorchError(env, MessageOf(std::current_exception())));
-    }
-  }
-  void OnError(const Napi::Error& e) final { deferred_.Reject(MakeTorchError(Env(), e.Message())); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string error_;
-  bool failed_ = false;
-};
 
 class ReadWorker final : public PromiseWorker {
  public:

@@ -1,0 +1,78 @@
+// Promise-returning work off the JS thread, shared by the native files with async forms (serialize,
+// jit): Execute touches no JS value; a C++ failure is kept as text and rejects as a TorchError.
+#pragma once
+#include <napi.h>
+#include <c10/util/Exception.h>
+
+#include <exception>
+#include <new>
+#include <string>
+
+#include "addon.h"
+
+namespace tn {
+
+// The message of a caught exception, without LibTorch's C++ backtrace.
+inline std::string MessageOf(const std::exception_ptr& p) {
+  try {
+    std::rethrow_exception(p);
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  } catch (const std::bad_alloc&) {
+    return "out of memory (std::bad_alloc)";
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown C++ exception";
+  }
+}
+
+// A TorchError value (lib/errors.ts) to reject a Promise with.
+inline Napi::Value MakeTorchError(Napi::Env env, const std::string& message) {
+  Napi::FunctionReference& cls = GetAddon(env).errorClasses[static_cast<size_t>(ErrorKind::Torch)];
+  if (cls.IsEmpty()) return Napi::Error::New(env, message).Value();
+  return cls.New({Napi::String::New(env, message)});
+}
+
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() final {
+    try {
+      Run();
+    } catch (...) {
+      error_ = MessageOf(std::current_exception());
+      failed_ = true;
+    }
+  }
+  // Runs on a worker thread: LibTorch and file work only.
+  virtual void Run() = 0;
+  // Runs on the JS thread after Run succeeded: makes the resolved value.
+  virtual Napi::Value Result(Napi::Env env) = 0;
+  void OnOK() final {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (failed_) {
+      deferred_.Reject(MakeTorchError(env, error_));
+      return;
+    }
+    try {
+      deferred_.Resolve(Result(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+      deferred_.Reject(MakeTorchError(env, MessageOf(std::current_exception())));
+    }
+  }
+  void OnError(const Napi::Error& e) final { deferred_.Reject(MakeTorchError(Env(), e.Message())); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string error_;
+  bool failed_ = false;
+};
+
+}  // namespace tn
