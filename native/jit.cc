@@ -38,6 +38,7 @@
 #include "args.h"
 #include "async.h"
 #include "errors.h"
+#include "files.h"
 #include "handle.h"
 
 namespace tn {
@@ -49,8 +50,6 @@ using c10::TypePtr;
 struct JitError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-std::string ErrnoText(int e) { return std::system_category().message(e); }
 
 // ---- the module handle ----
 
@@ -80,45 +79,11 @@ torch::jit::Module& ModuleArg(const Args& a, size_t i) {
 
 // ---- loading ----
 
-class FdReader final : public caffe2::serialize::ReadAdapterInterface {
- public:
-  FdReader(int fd, size_t size) : fd_(fd), size_(size) {}
-  ~FdReader() override { ::close(fd_); }
-  size_t size() const override { return size_; }
-  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
-    if (pos >= size_) return 0;
-    if (n > size_ - pos) n = size_ - pos;
-    size_t done = 0;
-    while (done < n) {
-      ssize_t r = ::pread(fd_, static_cast<char*>(buf) + done, n - done, static_cast<off_t>(pos + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      done += static_cast<size_t>(r);
-    }
-    return done;
-  }
-
- private:
-  int fd_;
-  size_t size_;
-};
 
 
 torch::jit::Module LoadImpl(const std::string& path, const std::optional<c10::Device>& device) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw JitError("cannot open the file: " + ErrnoText(errno));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    throw JitError("cannot stat the file: " + ErrnoText(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw JitError(S_ISDIR(st.st_mode) ? "it is a directory, not a file" : "it is not a regular file");
-  }
-  size_t fileSize = static_cast<size_t>(st.st_size);
-  auto adapter = std::make_shared<FdReader>(fd, fileSize);
+  auto adapter = OpenForReading<JitError>(path);
+  size_t fileSize = adapter->size();
   if (fileSize == 0) throw JitError("the file is empty (not a TorchScript file)");
   unsigned char head[4] = {0, 0, 0, 0};
   size_t got = adapter->read(0, head, 4, "");
