@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch, expectClose } from './helpers/pytorch';
+import { PyTorch, expectClose, relError } from './helpers/pytorch';
 
 const { jit } = torch;
 let py: PyTorch;
@@ -97,11 +97,6 @@ afterAll(() => {
   py?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-function relError(a: torch.Tensor, b: torch.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return torch.scope(() => (a.sub(b).abs().max().item() as number) / ((b.abs().max().item() as number) || 1));
-}
 
 describe('Python-made TorchScript runs in Node with Python\'s outputs', () => {
   it('scripted SE-ResNet-50 (eval): forward equals Python', () => {

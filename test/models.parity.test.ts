@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
-import { PyTorch, loadRaw, saveRaw } from './helpers/pytorch';
+import { PyTorch, loadRaw, saveRaw, relError } from './helpers/pytorch';
 
 const { models } = torch;
 let py: PyTorch;
@@ -19,15 +19,6 @@ afterAll(() => {
   py?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** max |a - b| / max |b|: the relative error the issue bounds (1e-5 in fp32). */
-function relError(a: torch.Tensor, b: torch.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return torch.scope(() => {
-    const scale = b.abs().max().item() as number;
-    return (a.sub(b).abs().max().item() as number) / (scale || 1);
-  });
-}
 
 interface Config {
   name: string;

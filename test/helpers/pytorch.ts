@@ -188,3 +188,9 @@ export function usePyTorch(): Pick<PyTorch, 'run'> {
     },
   };
 }
+
+/** max |a - b| / max |b|: the relative error the issues bound (1e-5 in fp32). */
+export function relError(a: torch.Tensor, b: torch.Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  return torch.scope(() => (a.sub(b).abs().max().item() as number) / ((b.abs().max().item() as number) || 1));
+}
