@@ -28,7 +28,8 @@ import type { StateDict } from './nn/module';
 
 // ---- the native side (native/jit.cc) ----
 
-type ModuleHandle = { readonly __torchnodeScriptModule: unique symbol };
+/** @internal */
+export type ModuleHandle = { readonly __torchnodeScriptModule: unique symbol };
 type Pair<T> = [string, T];
 interface JitNative {
   jitLoad(path: string, device: string | undefined): ModuleHandle;
@@ -298,3 +299,5 @@ let tmpCounter = Math.floor(Math.random() * 1e9);
 function tmpName(target: string): string {
   return `${target}.tmp-${process.pid}-${threadId ? `${threadId}.` : ''}${tmpCounter++}`;
 }
+
+export { trace, save, type TraceOptions, type SaveOptions } from './jit-trace';

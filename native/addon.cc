@@ -51,6 +51,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSerialize(env, exports);
   RegisterAmp(env, exports);
   RegisterJit(env, exports);
+  RegisterTrace(env, exports);
   RegisterCuda(env, exports);
   return exports;
 }

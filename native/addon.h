@@ -41,6 +41,7 @@ void RegisterData(Napi::Env env, Napi::Object exports);
 void RegisterSerialize(Napi::Env env, Napi::Object exports);
 void RegisterAmp(Napi::Env env, Napi::Object exports);
 void RegisterJit(Napi::Env env, Napi::Object exports);
+void RegisterTrace(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 
 }  // namespace tn

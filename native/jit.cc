@@ -40,6 +40,7 @@
 #include "errors.h"
 #include "files.h"
 #include "handle.h"
+#include "jit.h"
 
 namespace tn {
 namespace {
@@ -58,6 +59,8 @@ struct ModuleBox {
 };
 const napi_type_tag kModuleTag = {0x746f7263686e6f64ULL, 0x6a69746d6f64756cULL};
 
+}  // namespace
+
 Napi::Value WrapModule(Napi::Env env, torch::jit::Module m) {
   auto* box = new ModuleBox{std::move(m)};
   auto ext = Napi::External<ModuleBox>::New(env, box, [](Napi::Env, ModuleBox* b) { delete b; });
@@ -65,17 +68,22 @@ Napi::Value WrapModule(Napi::Env env, torch::jit::Module m) {
   return ext;
 }
 
+namespace {
 ModuleBox* BoxArg(const Args& a, size_t i) {
   Napi::Value v = a[i];
   if (!v.IsExternal() || !v.As<Napi::External<ModuleBox>>().CheckTypeTag(&kModuleTag)) a.fail(i, "a ScriptModule handle");
   return v.As<Napi::External<ModuleBox>>().Data();
 }
 
+}  // namespace
+
 torch::jit::Module& ModuleArg(const Args& a, size_t i) {
   ModuleBox* box = BoxArg(a, i);
   if (!box->module) ThrowTorch(a.env(), ErrorKind::Torch, "this ScriptModule was disposed; it can no longer be used");
   return *box->module;
 }
+
+namespace {
 
 // ---- loading ----
 
@@ -187,7 +195,9 @@ TypePtr Unwrapped(TypePtr hint) {
   return hint;
 }
 
-IValue ToIValue(Napi::Env env, Napi::Value v, TypePtr hint, const std::string& where, int depth = 0) {
+}  // namespace
+
+IValue ToIValue(Napi::Env env, Napi::Value v, TypePtr hint, const std::string& where, int depth) {
   if (depth > 64) ThrowRangeError(env, where + ": nested more than 64 levels deep");
   if (v.IsUndefined() || v.IsNull()) return IValue();
   hint = Unwrapped(hint);
@@ -272,6 +282,8 @@ IValue ToIValue(Napi::Env env, Napi::Value v, TypePtr hint, const std::string& w
   Unsupported(env, where, "a symbol");
 }
 
+namespace {
+
 struct Prepared {
   torch::jit::Module module;
   std::string name;
@@ -302,9 +314,11 @@ Prepared Prepare(const Args& a) {
   return p;
 }
 
+}  // namespace
+
 // ---- IValue -> JS ----
 
-Napi::Value FromIValue(Napi::Env env, const IValue& v, int depth = 0) {
+Napi::Value FromIValue(Napi::Env env, const IValue& v, int depth) {
   if (depth > 64) ThrowTorch(env, ErrorKind::Torch, "a TorchScript result nested more than 64 levels deep");
   if (v.isNone()) return env.Null();
   if (v.isTensor()) return Wrap(env, v.toTensor());
@@ -348,6 +362,8 @@ Napi::Value FromIValue(Napi::Env env, const IValue& v, int depth = 0) {
   }
   ThrowTorch(env, ErrorKind::Torch, "cannot return a TorchScript value of type " + v.type()->repr_str() + " to JavaScript");
 }
+
+namespace {
 
 Napi::Value JitRun(const Napi::CallbackInfo& info) {
   Args a(info);

@@ -25,6 +25,7 @@ export class SEModule extends Module {
   declare fc2: Linear | Conv2d;
   declare gate: Sigmoid | Hardsigmoid;
   readonly impl: 'linear' | 'conv';
+  readonly channels: number;
 
   constructor(channels: number, opts: SEOptions = {}) {
     super();
@@ -35,6 +36,7 @@ export class SEModule extends Module {
     const hidden = Math.floor(intArg(channels, 'channels') / reduction);
     if (hidden < 1) throw new RangeError(`SEModule: channels // reduction must be at least 1 (channels ${channels}, reduction ${reduction})`);
     this.impl = impl;
+    this.channels = channels;
     this.avg_pool = new AdaptiveAvgPool2d(1);
     if (impl === 'linear') {
       this.fc1 = new Linear(channels, hidden, { bias });
@@ -48,14 +50,15 @@ export class SEModule extends Module {
     this.gate = gate === 'sigmoid' ? new Sigmoid() : new Hardsigmoid();
   }
 
+  // The seeds' `b, c, _, _ = x.size()` ... `.view(b, c, 1, 1)`, written without reading the batch size
+  // in JS, so that torch.jit.trace keeps it free (a number read from x.shape becomes a constant).
   forward(x: Tensor): Tensor {
-    const [batch, channels] = x.shape;
     let y = this.avg_pool(x);
-    if (this.impl === 'linear') y = y.view(batch, channels);
+    if (this.impl === 'linear') y = y.flatten(1);
     y = this.fc1(y);
     y = this.relu(y);
     y = this.fc2(y);
-    y = this.gate(y).view(batch, channels, 1, 1);
+    y = this.gate(y).view(-1, this.channels, 1, 1);
     return x.mul(y.expandAs(x));
   }
 }

@@ -416,13 +416,44 @@ function self_call(module: Module, inputs: unknown[]): unknown {
   }
 }
 
+/**
+ * @internal While torch.jit.trace runs, each submodule's forward is bracketed by enter(name)/exit(),
+ * as Python's Module._slow_forward does, so the trace gets one method per submodule.
+ */
+export interface TraceScopes {
+  names: Map<Module, string>;
+  enter(name: string): void;
+  exit(): void;
+}
+let traceScopes: TraceScopes | null = null;
+/** @internal */
+export function setTraceScopes(scopes: TraceScopes | null): void {
+  traceScopes = scopes;
+}
+/** @internal Names of a module's non-persistent buffers (not in its state dict). */
+export function nonPersistentBuffers(m: Module): ReadonlySet<string> {
+  return internals(m).nonPersistent;
+}
+
+function forwardInScope(module: Module, inputs: unknown[]): unknown {
+  const name = traceScopes?.names.get(module);
+  if (name === undefined) return module.forward(...inputs);
+  const scopes = traceScopes as TraceScopes;
+  scopes.enter(name);
+  try {
+    return module.forward(...inputs);
+  } finally {
+    scopes.exit();
+  }
+}
+
 function run(module: Module, inputs: unknown[]): unknown {
   const inner = internals(module);
   for (const hook of inner.forwardPreHooks.values()) {
     const r = hook(module, inputs);
     if (r !== undefined) inputs = Array.isArray(r) ? r : [r];
   }
-  let output = module.forward(...inputs);
+  let output = traceScopes === null ? module.forward(...inputs) : forwardInScope(module, inputs);
   for (const hook of inner.forwardHooks.values()) {
     const r = hook(module, inputs, output);
     if (r !== undefined) output = r;

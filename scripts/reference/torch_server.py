@@ -93,10 +93,10 @@ def main():
         scope.update({k: decode(v) for k, v in req.get("inputs", {}).items()})
         try:
             exec(req["code"], scope)
-            reply = {"id": req["id"], "out": encode(scope.get("out"))}
-        except Exception as e:  # the test shows Python's error
-            reply = {"id": req["id"], "error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()}
-        sys.stdout.write(json.dumps(reply) + "\n")
+            line = json.dumps({"id": req["id"], "out": encode(scope.get("out"))})
+        except Exception as e:  # the test shows Python's error (an unencodable result included)
+            line = json.dumps({"id": req["id"], "error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()})
+        sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
 

@@ -111,7 +111,10 @@ export class PyTorch {
       createInterface({ input: proc.stdout }).once('line', (line) => resolve((JSON.parse(line) as { ready: string }).ready));
     });
     proc.removeAllListeners('exit');
-    return new PyTorch(proc, version);
+    const py = new PyTorch(proc, version);
+    // A reference that dies fails the calls waiting on it at once, rather than at the test's timeout.
+    proc.on('exit', (code, signal) => py.failAll(new Error(`Python reference exited (${signal ?? code}) while a call was pending\n${stderr.slice(-2000)}`)));
+    return py;
   }
 
   /** Runs Python code with `inputs` bound by name (tensors travel exactly); returns what it put in `out`. */
@@ -130,6 +133,11 @@ export class PyTorch {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.proc.stdin.write(JSON.stringify({ id, code: casts.join('') + code, inputs: wire }) + '\n');
     });
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
   }
 
   close(): void {
