@@ -55,7 +55,7 @@ interface ModuleSpec {
   children: [string, ModuleSpec][];
 }
 interface TraceNative {
-  jitTrace(spec: ModuleSpec, inputs: Handle[], fn: (inputs: Handle[]) => unknown, strict: boolean): ModuleHandle;
+  jitTrace(spec: ModuleSpec, inputs: Handle[], fn: (inputs: Handle[]) => unknown, strict: boolean, simple: boolean): ModuleHandle;
   jitTracePushScope(name: string): void;
   jitTracePopScope(): void;
 }
@@ -75,29 +75,7 @@ export function trace(module: Module, exampleInputs: Tensor | Tensor[], opts: Tr
   if (!Array.isArray(checks)) throw new TypeError(`torch.jit.trace: checkInputs must be an array of inputs (got ${describe(checks)})`);
   const checkSets = [inputs, ...checks.map((c, i) => inputsArg(c, `checkInputs[${i}]`))];
 
-  const names = new Map<Module, string>();
-  const spec = describeModule(module, '__module', names, new Set());
-  names.delete(module); // the root is called directly, as Python's trace does
-  let outputs: unknown = null;
-  setTraceScopes({ names, enter: traceNative.jitTracePushScope, exit: traceNative.jitTracePopScope });
-  let traced: ScriptModule;
-  try {
-    const handle = traceNative.jitTrace(spec, inputs.map((t) => t.handle), (handles) => {
-      const args = handles.map((h) => wrap(h));
-      try {
-        outputs = scope(() => module(...args));
-      } finally {
-        for (const a of args) a.dispose();
-      }
-      return handlesOf(outputs);
-    }, strict);
-    traced = new ScriptModule(handle);
-  } catch (e) {
-    throw traceError(e);
-  } finally {
-    setTraceScopes(null);
-    disposeAll(outputs);
-  }
+  const traced = record(module, inputs, strict, false);
   if (opts.checkTrace ?? (!module.training || checks.length > 0)) {
     for (const set of checkSets) checkTrace(module, traced, set, tolerance);
   }
@@ -123,6 +101,41 @@ export function save(module: Module | ScriptModule, path: PathLike, opts: SaveOp
     traced.save(path);
   } finally {
     traced.dispose();
+  }
+}
+
+/**
+ * @internal A training step traced to run as recorded (flat graph, the simple executor: no profiling,
+ * fusion or symbolic autodiff), so its gradients are the eager step's. See train/step.ts.
+ */
+export function traceStep(module: Module, inputs: Tensor[]): ScriptModule {
+  return record(module, inputs, true, true);
+}
+
+// Runs module(...inputs) under LibTorch's tracer. Submodule calls are scoped (one method each) unless
+// the graph is for running as recorded.
+function record(module: Module, inputs: Tensor[], strict: boolean, simple: boolean): ScriptModule {
+  const names = new Map<Module, string>();
+  const spec = describeModule(module, '__module', names, new Set());
+  names.delete(module); // the root is called directly, as Python's trace does
+  let outputs: unknown = null;
+  if (!simple) setTraceScopes({ names, enter: traceNative.jitTracePushScope, exit: traceNative.jitTracePopScope });
+  try {
+    const handle = traceNative.jitTrace(spec, inputs.map((t) => t.handle), (handles) => {
+      const args = handles.map((h) => wrap(h));
+      try {
+        outputs = scope(() => module(...args));
+      } finally {
+        for (const a of args) a.dispose();
+      }
+      return handlesOf(outputs);
+    }, strict, simple);
+    return new ScriptModule(handle);
+  } catch (e) {
+    throw traceError(e);
+  } finally {
+    setTraceScopes(null);
+    disposeAll(outputs);
   }
 }
 

@@ -35,7 +35,7 @@ interface JitNative {
   jitLoad(path: string, device: string | undefined): ModuleHandle;
   jitLoadAsync(path: string, device: string | undefined): Promise<ModuleHandle>;
   jitRun(m: ModuleHandle, method: string, args: unknown[]): unknown;
-  jitRunAsync(m: ModuleHandle, method: string, args: unknown[]): Promise<unknown>;
+  jitRunAsync(m: ModuleHandle, method: string, args: unknown[], backward?: boolean): Promise<unknown>;
   jitMethodNames(m: ModuleHandle): string[];
   jitNamedParameters(m: ModuleHandle, recurse: boolean): Pair<Handle>[];
   jitNamedBuffers(m: ModuleHandle, recurse: boolean): Pair<Handle>[];
@@ -119,12 +119,24 @@ export class ScriptModule {
   }
 
   /** runMethod() on a worker thread; the arguments are converted now, with the current grad mode. */
-  async runMethodAsync(name: string, ...args: unknown[]): Promise<ScriptValue> {
-    const callerStack = new Error().stack;
-    if (typeof name !== 'string') throw new TypeError(`runMethodAsync(name, ...args): name must be a string (got ${describe(name)})`);
+  runMethodAsync(name: string, ...args: unknown[]): Promise<ScriptValue> {
+    if (typeof name !== 'string') return Promise.reject(new TypeError(`runMethodAsync(name, ...args): name must be a string (got ${describe(name)})`));
+    return this.callAsync(name, args, false, new Error().stack);
+  }
+
+  /**
+   * A training step's forward and backward on a worker thread: runs forward, then backward from its
+   * first result (the loss), and returns the results detached. Gradients accumulate into the
+   * parameters' .grad as loss.backward() would; leave the parameters alone until it settles.
+   */
+  forwardBackwardAsync(...args: unknown[]): Promise<ScriptValue> {
+    return this.callAsync('forward', args, true, new Error().stack);
+  }
+
+  private async callAsync(name: string, args: unknown[], backward: boolean, callerStack: string | undefined): Promise<ScriptValue> {
     let pending: Promise<unknown>;
     try {
-      pending = jitNative.jitRunAsync(this.handle, name, toNative(args, `${name}()`) as unknown[]);
+      pending = jitNative.jitRunAsync(this.handle, name, toNative(args, `${name}()`) as unknown[], backward);
     } catch (e) {
       throw withCallerStack(methodError(name, e), callerStack);
     }

@@ -198,8 +198,10 @@ export interface NativeAddon {
   // optim.cc
   sgdStep(params: H[], grads: H[], momentumBuffers: (H | null)[], lr: N, momentum: N, dampening: N, weightDecay: N,
     nesterov: boolean, maximize: boolean): (H | null)[];
+  sgdStepAsync(...args: Parameters<NativeAddon['sgdStep']>): Promise<(H | null)[]>;
   adamStep(params: H[], grads: H[], expAvgs: H[], expAvgSqs: H[], maxExpAvgSqs: H[], steps: H[], lr: N, beta1: N, beta2: N,
-    eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean): void;
+    eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean): H[];
+  adamStepAsync(...args: Parameters<NativeAddon['adamStep']>): Promise<H[]>;
   // amp.cc
   autocastEnter(deviceType: string, enabled: boolean, dtype: N): [boolean, N];
   autocastExit(deviceType: string, enabled: boolean, dtype: N): void;

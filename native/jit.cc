@@ -18,6 +18,7 @@
 #include <ATen/core/grad_mode.h>
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/serialization/import.h>
 
@@ -372,24 +373,38 @@ Napi::Value JitRun(const Napi::CallbackInfo& info) {
   return FromIValue(a.env(), out);
 }
 
+// With `backward`, the worker also runs backward from the method's first result (the loss of a traced
+// training step), so a whole forward + backward leaves the JS thread; results come back detached.
 class RunWorker final : public PromiseWorker {
  public:
-  RunWorker(Napi::Env env, Prepared p) : PromiseWorker(env, "torchnode.jit.forward"), p_(std::move(p)), grad_(c10::GradMode::is_enabled()) {}
+  RunWorker(Napi::Env env, Prepared p, bool backward)
+      : PromiseWorker(env, "torchnode.jit.forward"), p_(std::move(p)), grad_(c10::GradMode::is_enabled()), backward_(backward) {}
 
  private:
   void Run() override {
-    c10::AutoGradMode mode(grad_);
+    c10::AutoGradMode mode(grad_ || backward_);
     out_ = p_.module.get_method(p_.name)(std::move(p_.stack));
+    if (!backward_) return;
+    std::vector<IValue> items = out_.isTuple() ? out_.toTupleRef().elements().vec() : std::vector<IValue>{out_};
+    if (items.empty() || !items[0].isTensor()) throw std::runtime_error("backward: the method's first result is not a tensor");
+    torch::autograd::backward({items[0].toTensor()});
+    for (auto& v : items) {
+      if (v.isTensor()) v = v.toTensor().detach();
+    }
+    out_ = out_.isTuple() ? IValue(c10::ivalue::Tuple::create(std::move(items))) : items[0];
   }
   Napi::Value Result(Napi::Env env) override { return FromIValue(env, out_); }
   Prepared p_;
   bool grad_;
+  bool backward_;
   IValue out_;
 };
 
+// jitRunAsync(m, name, args, backward?)
 Napi::Value JitRunAsync(const Napi::CallbackInfo& info) {
   Args a(info);
-  auto* w = new RunWorker(a.env(), Prepare(a));
+  bool backward = a.boolean(3, false);
+  auto* w = new RunWorker(a.env(), Prepare(a), backward);
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;

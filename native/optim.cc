@@ -4,9 +4,11 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "args.h"
+#include "async.h"
 #include "errors.h"
 
 namespace tn {
@@ -26,78 +28,125 @@ std::vector<at::Tensor> OptionalTensorList(const Args& a, size_t i) {
 
 // sgdStep(params, grads, momentumBuffers (null where none yet), lr, momentum, dampening, weightDecay,
 //         nesterov, maximize) -> the momentum buffers after the step (new ones where there were none)
-Napi::Value SgdStep(const Napi::CallbackInfo& info) {
-  Args a(info);
-  std::vector<at::Tensor> params = a.tensorList(0);
-  std::vector<at::Tensor> grads = a.tensorList(1);
-  std::vector<at::Tensor> bufs = OptionalTensorList(a, 2);
-  double lr = a.number(3), momentum = a.number(4), dampening = a.number(5), weightDecay = a.number(6);
-  bool nesterov = a.boolean(7), maximize = a.boolean(8);
-  TORCH_CHECK_VALUE(params.size() == grads.size() && params.size() == bufs.size(), "sgdStep: list lengths differ");
+struct SgdStepArgs {
+  std::vector<at::Tensor> params, grads, bufs;
+  double lr, momentum, dampening, weightDecay;
+  bool nesterov, maximize;
+};
+
+SgdStepArgs ReadSgd(const Args& a) {
+  SgdStepArgs s{a.tensorList(0), a.tensorList(1), OptionalTensorList(a, 2), a.number(3), a.number(4), a.number(5), a.number(6),
+                a.boolean(7), a.boolean(8)};
+  TORCH_CHECK_VALUE(s.params.size() == s.grads.size() && s.params.size() == s.bufs.size(), "sgdStep: list lengths differ");
+  return s;
+}
+
+std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
   c10::AutoGradMode noGrad(false);
-  std::vector<at::Tensor> g = maximize ? at::_foreach_neg(grads) : grads;
-  if (weightDecay != 0) g = at::_foreach_add(g, params, weightDecay);
-  if (momentum != 0) {
+  auto& bufs = s.bufs;
+  std::vector<at::Tensor> g = s.maximize ? at::_foreach_neg(s.grads) : s.grads;
+  if (s.weightDecay != 0) g = at::_foreach_add(g, s.params, s.weightDecay);
+  if (s.momentum != 0) {
     bool allBuffers = std::all_of(bufs.begin(), bufs.end(), [](const at::Tensor& b) { return b.defined(); });
     if (allBuffers) {
-      at::_foreach_mul_(bufs, momentum);
-      at::_foreach_add_(bufs, g, 1 - dampening);
+      at::_foreach_mul_(bufs, s.momentum);
+      at::_foreach_add_(bufs, g, 1 - s.dampening);
     } else {
       for (size_t i = 0; i < bufs.size(); ++i) {
         if (!bufs[i].defined()) bufs[i] = g[i].detach().clone();
-        else bufs[i].mul_(momentum).add_(g[i], 1 - dampening);
+        else bufs[i].mul_(s.momentum).add_(g[i], 1 - s.dampening);
       }
     }
-    g = nesterov ? at::_foreach_add(g, bufs, momentum) : bufs;
+    g = s.nesterov ? at::_foreach_add(g, bufs, s.momentum) : bufs;
   }
-  at::_foreach_add_(params, g, -lr);
-  return WrapList(a.env(), bufs);
+  at::_foreach_add_(s.params, g, -s.lr);
+  return bufs;
 }
 
 // adamStep(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs (amsgrad, else empty), steps (0-d float
 //          tensors, incremented here), lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled)
-Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  Args a(info);
-  std::vector<at::Tensor> params = a.tensorList(0), grads = a.tensorList(1), expAvgs = a.tensorList(2),
-                          expAvgSqs = a.tensorList(3), maxSqs = a.tensorList(4), steps = a.tensorList(5);
-  double lr = a.number(6), beta1 = a.number(7), beta2 = a.number(8), eps = a.number(9), weightDecay = a.number(10);
-  bool amsgrad = a.boolean(11), maximize = a.boolean(12), decoupled = a.boolean(13);
-  size_t n = params.size();
-  TORCH_CHECK_VALUE(grads.size() == n && expAvgs.size() == n && expAvgSqs.size() == n && steps.size() == n &&
-                        (!amsgrad || maxSqs.size() == n), "adamStep: list lengths differ");
+struct AdamStepArgs {
+  std::vector<at::Tensor> params, grads, expAvgs, expAvgSqs, maxSqs, steps;
+  double lr, beta1, beta2, eps, weightDecay;
+  bool amsgrad, maximize, decoupled;
+};
+
+AdamStepArgs ReadAdam(const Args& a) {
+  AdamStepArgs s{a.tensorList(0), a.tensorList(1), a.tensorList(2), a.tensorList(3), a.tensorList(4), a.tensorList(5),
+                 a.number(6), a.number(7), a.number(8), a.number(9), a.number(10), a.boolean(11), a.boolean(12), a.boolean(13)};
+  size_t n = s.params.size();
+  TORCH_CHECK_VALUE(s.grads.size() == n && s.expAvgs.size() == n && s.expAvgSqs.size() == n && s.steps.size() == n &&
+                        (!s.amsgrad || s.maxSqs.size() == n), "adamStep: list lengths differ");
+  return s;
+}
+
+std::vector<at::Tensor> Adam(AdamStepArgs& s) {
   c10::AutoGradMode noGrad(false);
-  for (size_t i = 0; i < n; ++i) {
-    at::Tensor param = params[i];
-    at::Tensor grad = maximize ? grads[i].neg() : grads[i];
-    steps[i].add_(1);
-    if (weightDecay != 0) {
-      if (decoupled) param.mul_(1 - lr * weightDecay);
-      else grad = grad.add(param, weightDecay);
+  for (size_t i = 0; i < s.params.size(); ++i) {
+    at::Tensor param = s.params[i];
+    at::Tensor grad = s.maximize ? s.grads[i].neg() : s.grads[i];
+    s.steps[i].add_(1);
+    if (s.weightDecay != 0) {
+      if (s.decoupled) param.mul_(1 - s.lr * s.weightDecay);
+      else grad = grad.add(param, s.weightDecay);
     }
-    expAvgs[i].lerp_(grad, 1 - beta1);
-    expAvgSqs[i].mul_(beta2).addcmul_(grad, grad, 1 - beta2);
-    double step = steps[i].item<double>();
-    double biasCorrection1 = 1 - std::pow(beta1, step);
-    double biasCorrection2 = 1 - std::pow(beta2, step);
-    double stepSize = lr / biasCorrection1;
+    s.expAvgs[i].lerp_(grad, 1 - s.beta1);
+    s.expAvgSqs[i].mul_(s.beta2).addcmul_(grad, grad, 1 - s.beta2);
+    double step = s.steps[i].item<double>();
+    double biasCorrection1 = 1 - std::pow(s.beta1, step);
+    double biasCorrection2 = 1 - std::pow(s.beta2, step);
+    double stepSize = s.lr / biasCorrection1;
     double biasCorrection2Sqrt = std::pow(biasCorrection2, 0.5);
     at::Tensor denom;
-    if (amsgrad) {
-      at::maximum_out(maxSqs[i], maxSqs[i], expAvgSqs[i]);
-      denom = (maxSqs[i].sqrt() / biasCorrection2Sqrt).add_(eps);
+    if (s.amsgrad) {
+      at::maximum_out(s.maxSqs[i], s.maxSqs[i], s.expAvgSqs[i]);
+      denom = (s.maxSqs[i].sqrt() / biasCorrection2Sqrt).add_(s.eps);
     } else {
-      denom = (expAvgSqs[i].sqrt() / biasCorrection2Sqrt).add_(eps);
+      denom = (s.expAvgSqs[i].sqrt() / biasCorrection2Sqrt).add_(s.eps);
     }
-    param.addcdiv_(expAvgs[i], denom, -stepSize);
+    param.addcdiv_(s.expAvgs[i], denom, -stepSize);
   }
-  return a.env().Undefined();
+  return {};
+}
+
+// A step on a worker thread: the arguments were read on the JS thread; the result tensors come back as
+// handles. The caller leaves the parameters alone until the promise settles.
+template <typename S>
+class StepWorker final : public PromiseWorker {
+ public:
+  StepWorker(Napi::Env env, S args, std::vector<at::Tensor> (*step)(S&)) : PromiseWorker(env, "torchnode.optim.step"), args_(std::move(args)), step_(step) {}
+
+ private:
+  void Run() override { out_ = step_(args_); }
+  Napi::Value Result(Napi::Env env) override { return WrapList(env, out_); }
+  S args_;
+  std::vector<at::Tensor> (*step_)(S&);
+  std::vector<at::Tensor> out_;
+};
+
+template <typename S, S (*Read)(const Args&), std::vector<at::Tensor> (*Step)(S&)>
+Napi::Value RunStep(const Napi::CallbackInfo& info) {
+  Args a(info);
+  S s = Read(a);
+  return WrapList(a.env(), Step(s));
+}
+
+template <typename S, S (*Read)(const Args&), std::vector<at::Tensor> (*Step)(S&)>
+Napi::Value RunStepAsync(const Napi::CallbackInfo& info) {
+  Args a(info);
+  auto* w = new StepWorker<S>(a.env(), Read(a), Step);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
 }
 
 }  // namespace
 
 void RegisterOptim(Napi::Env env, Napi::Object exports) {
-  Export<SgdStep>(env, exports, "sgdStep");
-  Export<AdamStep>(env, exports, "adamStep");
+  Export<RunStep<SgdStepArgs, ReadSgd, Sgd>>(env, exports, "sgdStep");
+  Export<RunStepAsync<SgdStepArgs, ReadSgd, Sgd>>(env, exports, "sgdStepAsync");
+  Export<RunStep<AdamStepArgs, ReadAdam, Adam>>(env, exports, "adamStep");
+  Export<RunStepAsync<AdamStepArgs, ReadAdam, Adam>>(env, exports, "adamStepAsync");
 }
 
 }  // namespace tn

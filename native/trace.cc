@@ -4,7 +4,7 @@
 // attribute reads of the module. The result is a real TorchScript module: it runs here (ScriptModule),
 // saves with torch.jit.save, and Python's torch.jit.load runs it.
 //
-//   jitTrace(spec, inputs, fn, strict) -> module handle
+//   jitTrace(spec, inputs, fn, strict, simple) -> module handle   (simple: run the graph as recorded)
 //     spec   {name, training, params: [[name, t]], buffers: [[name, t]], attrs: [[name, t]],
 //             children: [[name, spec]]}   (attrs: tensors that are not state, e.g. non-persistent buffers)
 //     fn     (inputHandles) => output: runs the JS forward; the output is a tensor or (nested) arrays of them
@@ -13,6 +13,7 @@
 //     Module._slow_forward does, so every submodule gets its own forward method in the result.
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/api/compilation_unit.h>
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/frontend/tracer.h>
 
@@ -91,6 +92,7 @@ Napi::Value JitTrace(const Napi::CallbackInfo& info) {
   if (!a[2].IsFunction()) a.fail(2, "a function");
   Napi::Function fn = a[2].As<Napi::Function>();
   bool strict = a.boolean(3, true);
+  bool simple = a.boolean(4, false);
   if (tracer::isTracing()) ThrowTorch(env, ErrorKind::Torch, "jit.trace: a trace is already running (traces cannot be nested)");
 
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
@@ -107,6 +109,9 @@ Napi::Value JitTrace(const Napi::CallbackInfo& info) {
   auto result = tracer::trace(std::move(stack), traced, noNames, strict, /*force_outplace=*/false, &root);
   auto method = cu->create_function(c10::QualifiedName(*root.type()->name(), "forward"), result.first->graph);
   root.type()->addMethod(method);
+  // A traced training step runs as recorded: no profiling, no fusion, no symbolic autodiff, so its
+  // gradients come from the same autograd formulas as the eager step's.
+  if (simple) torch::jit::toGraphFunction(*method)._set_initial_executor_execution_mode(torch::jit::ExecutorExecutionMode::SIMPLE);
   return WrapModule(env, root);
 }
 

@@ -3,7 +3,9 @@ import { native } from '../native';
 import { numberArg } from '../tensor';
 import { tensor, zerosLike } from '../creation';
 import { keep } from '../scope';
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer';
+import { Optimizer, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
+import type { Parameter } from '../nn/module';
+import type { Tensor } from '../tensor';
 
 export interface AdamOptions {
   lr: number;
@@ -36,28 +38,25 @@ export class Adam extends Optimizer<AdamOptions> {
     if (!(numberArg(g.weightDecay, 'weightDecay') >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`);
   }
 
-  step(): void {
-    for (const group of this.paramGroups) {
-      const { params, grads } = this.withGrads(group);
-      if (params.length === 0) continue;
-      try {
-        const states = params.map((p) => {
-          let s = this.state.get(p);
-          if (!s) {
-            // PyTorch's lazy state: step as a float32 0-d tensor, zeroed moments in the parameter's layout.
-            s = { step: keep(tensor(0, { dtype: 'float32' })), expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };
-            if (group.amsgrad) s.maxExpAvgSq = keep(zerosLike(p));
-            this.state.set(p, s);
-          }
-          return s;
-        });
-        native.adamStep(params.map((p) => p.handle), grads.map((g) => g.handle), states.map((s) => s.expAvg.handle),
-          states.map((s) => s.expAvgSq.handle), group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
-          states.map((s) => s.step.handle), group.lr, group.betas[0], group.betas[1], group.eps, group.weightDecay,
-          group.amsgrad, group.maximize, group.decoupledWeightDecay);
-      } finally {
-        grads.forEach((g) => g.dispose());
+  protected prepareStep(group: ParamGroup<AdamOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
+    const states = params.map((p) => {
+      let s = this.state.get(p);
+      if (!s) {
+        // PyTorch's lazy state: step as a float32 0-d tensor, zeroed moments in the parameter's layout.
+        s = { step: keep(tensor(0, { dtype: 'float32' })), expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };
+        if (group.amsgrad) s.maxExpAvgSq = keep(zerosLike(p));
+        this.state.set(p, s);
       }
-    }
+      return s;
+    });
+    const args = [params.map((p) => p.handle), grads.map((g) => g.handle), states.map((s) => s.expAvg.handle),
+      states.map((s) => s.expAvgSq.handle), group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
+      states.map((s) => s.step.handle), group.lr, group.betas[0], group.betas[1], group.eps, group.weightDecay,
+      group.amsgrad, group.maximize, group.decoupledWeightDecay] as const;
+    return {
+      run: () => native.adamStep(...args),
+      runAsync: () => native.adamStepAsync(...args),
+      finish: () => {}, // Adam updates its state tensors in place
+    };
   }
 }

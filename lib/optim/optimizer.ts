@@ -10,6 +10,15 @@ import { Parameter } from '../nn/module';
 import { noGrad } from '../autograd';
 import { keep } from '../scope';
 
+import type { Handle } from '../native';
+
+/** See Optimizer.prepareStep. */
+export interface PreparedStep {
+  run(): (Handle | null)[];
+  runAsync(): Promise<(Handle | null)[]>;
+  finish(result: (Handle | null)[]): void;
+}
+
 export type ParamGroup<O> = O & { params: Parameter[]; initialLr?: number };
 export type ParamsArg<O> = Iterable<Parameter> | (Partial<O> & { params: Iterable<Parameter> })[];
 export type OptimizerState = Record<string, Tensor>;
@@ -50,8 +59,55 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** Checks a group's options; subclasses throw RangeError naming the bad option. */
   protected abstract validate(group: ParamGroup<O>): void;
+  /**
+   * A group's update as one native call, prepared on the JS thread: `run` and `runAsync` make the same
+   * call (here, or on a worker thread); `finish` takes what it returns (new state tensors).
+   */
+  protected abstract prepareStep(group: ParamGroup<O>, params: Parameter[], grads: Tensor[]): PreparedStep;
+
+  private stepping = false;
+
   /** One optimization step over every parameter that has a gradient. */
-  abstract step(): void;
+  step(): void {
+    this.notStepping();
+    for (const group of this.paramGroups) {
+      const { params, grads } = this.withGrads(group);
+      if (params.length === 0) continue;
+      try {
+        const call = this.prepareStep(group, params, grads);
+        call.finish(call.run());
+      } finally {
+        grads.forEach((g) => g.dispose());
+      }
+    }
+  }
+
+  /**
+   * step() on a worker thread, so a large model's update does not hold the event loop. Leave the
+   * parameters, their gradients and the optimizer alone until it settles.
+   */
+  async stepAsync(): Promise<void> {
+    this.notStepping();
+    this.stepping = true;
+    try {
+      for (const group of this.paramGroups) {
+        const { params, grads } = this.withGrads(group);
+        if (params.length === 0) continue;
+        try {
+          const call = this.prepareStep(group, params, grads);
+          call.finish(await call.runAsync());
+        } finally {
+          grads.forEach((g) => g.dispose());
+        }
+      }
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private notStepping(): void {
+    if (this.stepping) throw new TorchError('the optimizer is in the middle of stepAsync(); await it before stepping again');
+  }
 
   /** Clears the gradients of every parameter (set to null by default, as PyTorch). */
   zeroGrad(opts: { setToNone?: boolean } = {}): void {

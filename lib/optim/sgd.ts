@@ -2,7 +2,9 @@
 import { native, type Handle } from '../native';
 import { numberArg, wrap } from '../tensor';
 import { keep } from '../scope';
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer';
+import { Optimizer, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
+import type { Parameter } from '../nn/module';
+import type { Tensor } from '../tensor';
 
 export interface SGDOptions {
   lr: number;
@@ -32,28 +34,28 @@ export class SGD extends Optimizer<SGDOptions> {
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new RangeError('Nesterov momentum requires a momentum and zero dampening');
   }
 
-  step(): void {
-    for (const group of this.paramGroups) {
-      const { params, grads } = this.withGrads(group);
-      if (params.length === 0) continue;
-      const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
-      try {
-        const after = native.sgdStep(params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,
-          group.dampening, group.weightDecay, group.nesterov, group.maximize);
-        if (group.momentum !== 0) {
-          params.forEach((p, i) => {
-            const s = this.state.get(p) ?? {};
-            const buf = after[i] as Handle; // with momentum, every parameter has a buffer after the step
-            // Optimizer state lives as long as the optimizer: no scope disposes it.
-            if (!s.momentumBuffer) s.momentumBuffer = keep(wrap(buf));
-            else native.dispose(buf);
-            this.state.set(p, s);
-          });
-        } else after.forEach((h) => h && native.dispose(h)); // no momentum: no buffers
-      } finally {
-        grads.forEach((g) => g.dispose());
-      }
-    }
+  protected prepareStep(group: ParamGroup<SGDOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
+    const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
+    const args = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,
+      group.dampening, group.weightDecay, group.nesterov, group.maximize] as const;
+    return {
+      run: () => native.sgdStep(...args),
+      runAsync: () => native.sgdStepAsync(...args),
+      finish: (after) => {
+        if (group.momentum === 0) {
+          after.forEach((h) => h && native.dispose(h)); // no momentum: no buffers
+          return;
+        }
+        params.forEach((p, i) => {
+          const s = this.state.get(p) ?? {};
+          const buf = after[i] as Handle; // with momentum, every parameter has a buffer after the step
+          // Optimizer state lives as long as the optimizer: no scope disposes it.
+          if (!s.momentumBuffer) s.momentumBuffer = keep(wrap(buf));
+          else native.dispose(buf);
+          this.state.set(p, s);
+        });
+      },
+    };
   }
 }
 

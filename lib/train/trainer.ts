@@ -23,6 +23,7 @@ import { save, load } from '../serialize';
 import { type EpochRecord, writeAtomic, writeHistory } from './history';
 import { learningCurveHtml, learningCurveSvg } from './chart';
 import { makeProgress, type StepStats } from './progress';
+import { CompiledStep } from './step';
 
 /** What fit() and evaluate() iterate: [input, target] batches (a DataLoader, or any iterable of pairs). */
 export type Batches = (AsyncIterable<[Tensor, Tensor]> | Iterable<[Tensor, Tensor]>) & { length?: number };
@@ -49,6 +50,14 @@ export interface TrainerOptions {
   logEvery?: number;
   /** Stop after the current step on SIGINT and save a checkpoint (default true). */
   handleSigint?: boolean;
+  /**
+   * Run each step's forward, loss and backward on a worker thread, so the event loop stays free
+   * (timers, I/O, an Electron window). The step is traced once per fit() and checked against the eager
+   * step (see train/step.ts). 'auto' (default): off the thread when the check passes and AMP is off,
+   * else the eager step on the JS thread (the reason goes to the 'offThread' event); true: insist
+   * (fit() throws when the step cannot be traced); false: always the eager step.
+   */
+  offThread?: boolean | 'auto';
 }
 
 export interface FitOptions {
@@ -87,6 +96,9 @@ export class Trainer extends EventEmitter {
   /** Loss scaling for float16 AMP (null otherwise). */
   readonly scaler: GradScaler | null;
   private stopRequested = false;
+  private readonly offThread: boolean | 'auto';
+  // undefined: not tried yet this fit(); null: the eager step is used
+  private compiled: CompiledStep | null | undefined = undefined;
 
   constructor(private readonly opts: TrainerOptions) {
     super();
@@ -107,7 +119,17 @@ export class Trainer extends EventEmitter {
     if (amp !== false && amp !== true && amp !== 'float16' && amp !== 'bfloat16') throw new TypeError(`amp must be a boolean, 'float16' or 'bfloat16' (got ${describe(amp)})`);
     this.ampDtype = amp === false ? null : amp === true ? (this.device.startsWith('cuda') ? 'float16' : 'bfloat16') : amp;
     this.scaler = this.ampDtype === 'float16' ? new GradScaler({ device: this.device }) : null;
+    this.offThread = opts.offThread ?? 'auto';
+    if (this.offThread !== true && this.offThread !== false && this.offThread !== 'auto') {
+      throw new TypeError(`offThread must be a boolean or 'auto' (got ${describe(opts.offThread)})`);
+    }
+    if (this.offThread === true && this.ampDtype) throw new TypeError('offThread: true cannot be combined with amp yet (AMP steps run on the JS thread)');
     this.model.to(this.device);
+  }
+
+  /** True while steps run off the JS thread (after the first step of a fit). */
+  get stepsOffThread(): boolean {
+    return this.compiled instanceof CompiledStep;
   }
 
   /** Asks fit() to stop after the current step (it saves a checkpoint first). */
@@ -129,6 +151,7 @@ export class Trainer extends EventEmitter {
     };
     if (this.opts.handleSigint ?? true) process.once('SIGINT', onSigint);
     this.stopRequested = false;
+    this.compiled = undefined;
     try {
       for (let epoch = startEpoch; epoch <= epochs && !this.stopRequested; epoch++) {
         const started = Date.now();
@@ -156,6 +179,7 @@ export class Trainer extends EventEmitter {
     } finally {
       progress.stop();
       process.removeListener('SIGINT', onSigint);
+      this.releaseStep();
     }
     return this.history;
   }
@@ -171,20 +195,10 @@ export class Trainer extends EventEmitter {
     const started = Date.now();
     for await (const [input, target] of batches as AsyncIterable<[Tensor, Tensor]>) {
       steps++;
-      const { loss, right, n } = scope(() => {
-        const x = input.device === this.device ? input : input.to(this.device);
-        const y = target.device === this.device ? target : target.to(this.device);
-        const [output, batchLoss] = this.autocast(() => {
-          const out = this.model(x);
-          return [out, this.lossFn(out, y)] as const;
-        });
-        const scaled = this.accumulate > 1 ? batchLoss.div(this.accumulate) : batchLoss;
-        (this.scaler ? this.scaler.scale(scaled) : scaled).backward();
-        return { loss: batchLoss.item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
-      });
+      const { loss, right, n } = await this.step(input, target);
       input.dispose();
       target.dispose();
-      if (steps % this.accumulate === 0 || steps === total) this.optimizerStep();
+      if (steps % this.accumulate === 0 || steps === total) await this.optimizerStep();
       lossSum += loss * n;
       correct += right;
       images += n;
@@ -200,14 +214,64 @@ export class Trainer extends EventEmitter {
       await new Promise((r) => setImmediate(r)); // keep the event loop (timers, UI, SIGINT) running
     }
     // A partial accumulation window at the end of an unknown-length epoch still updates.
-    if (!Number.isFinite(total) && steps % this.accumulate !== 0) this.optimizerStep();
+    if (!Number.isFinite(total) && steps % this.accumulate !== 0) await this.optimizerStep();
     return { loss: lossSum / Math.max(images, 1), accuracy: correct / Math.max(images, 1), images, steps };
   }
 
-  private optimizerStep(): void {
+  // One batch's forward, loss and backward: on a worker thread when the step compiles, else here.
+  private async step(input: Tensor, target: Tensor): Promise<{ loss: number; right: number; n: number }> {
+    const x = input.device === this.device ? input : input.to(this.device);
+    const y = target.device === this.device ? target : target.to(this.device);
+    try {
+      if (this.compiled === undefined) this.compiled = this.compileStep(x, y);
+      if (this.compiled) {
+        const r = await this.compiled.run(x, y);
+        return { loss: r.loss, right: r.correct, n: y.shape[0] };
+      }
+      return scope(() => {
+        const [output, batchLoss] = this.autocast(() => {
+          const out = this.model(x);
+          return [out, this.lossFn(out, y)] as const;
+        });
+        const scaled = this.accumulate > 1 ? batchLoss.div(this.accumulate) : batchLoss;
+        (this.scaler ? this.scaler.scale(scaled) : scaled).backward();
+        return { loss: batchLoss.item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
+      });
+    } finally {
+      if (x !== input) x.dispose();
+      if (y !== target) y.dispose();
+    }
+  }
+
+  private releaseStep(): void {
+    this.compiled?.dispose();
+    this.compiled = undefined;
+  }
+
+  private compileStep(x: Tensor, y: Tensor): CompiledStep | null {
+    const report = (offThread: boolean, reason: string) => this.emit('offThread', { offThread, reason });
+    if (this.offThread === false) return null;
+    if (this.ampDtype) {
+      report(false, 'AMP steps run on the JS thread');
+      return null;
+    }
+    try {
+      const step = CompiledStep.compile(this.model, this.lossFn, x, y, this.accumulate);
+      report(true, 'the traced step reproduces the eager step');
+      return step;
+    } catch (e) {
+      if (this.offThread === true) throw e;
+      report(false, e instanceof Error ? e.message : String(e));
+      return null;
+    }
+  }
+
+  private async optimizerStep(): Promise<void> {
     if (this.scaler) {
       this.scaler.step(this.optimizer);
       this.scaler.update();
+    } else if (this.stepsOffThread) {
+      await this.optimizer.stepAsync();
     } else {
       this.optimizer.step();
     }
