@@ -8,6 +8,7 @@
 import './ops-table';
 import * as autograd from './autograd';
 import * as cuda from './cuda';
+import * as backends from './backends';
 
 export { Tensor, ValuesIndices, GradFn, isTensor } from './tensor';
 export type { Operand, TypedArray, NestedArray, ReduceOptions, VarOptions, ToOptions, BackwardOptions } from './tensor';
@@ -28,7 +29,7 @@ export { buildInfo } from './native';
 export { printOptions } from './format';
 export { summary } from './summary';
 export type { Summary, SummaryRow } from './summary';
-export { autograd, cuda };
+export { autograd, cuda, backends };
 export { autocast, isAutocastEnabled } from './amp';
 export * as amp from './amp';
 export * as nn from './nn';

@@ -34,6 +34,16 @@ interface BuildRecord {
   cuda: boolean;
 }
 
+/** A torch.cuda.Event's native handle. */
+export type CudaEventHandle = { readonly __torchnodeCudaEvent: unique symbol };
+/** ATen's global backend switches (torch.backends). */
+export interface BackendFlags {
+  cudnnBenchmark: boolean;
+  cudnnDeterministic: boolean;
+  cudnnAllowTF32: boolean;
+  matmulAllowTF32: boolean;
+}
+
 export interface NativeAddon {
   buildInfo: { torchVersion: string; cuda: boolean };
   setErrorClasses(classes: object): void;
@@ -212,6 +222,28 @@ export interface NativeAddon {
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): N;
   cudnnIsAvailable(): boolean;
+  cudaSynchronize(device: Opt<N>): void;
+  cudaManualSeed(seed: N, device: Opt<N>): void;
+  cudaMemoryStats(device: Opt<N>): [N, N, N, N];
+  cudaResetPeakMemoryStats(device: Opt<N>): void;
+  cudaEmptyCache(): void;
+  cudaMemGetInfo(device: Opt<N>): [N, N];
+  cudaCurrentStream(device: Opt<N>): [N, N];
+  cudaNewStream(device: Opt<N>, highPriority: boolean): [N, N];
+  cudaSetCurrentStream(id: N, device: N): void;
+  cudaStreamSynchronize(id: N, device: N): void;
+  cudaStreamQuery(id: N, device: N): boolean;
+  cudaEventNew(enableTiming: boolean): CudaEventHandle;
+  cudaEventRecord(e: CudaEventHandle, streamId: N, device: N): void;
+  cudaEventWait(e: CudaEventHandle, streamId: N, device: N): void;
+  cudaEventQuery(e: CudaEventHandle): boolean;
+  cudaEventSynchronize(e: CudaEventHandle): void;
+  cudaEventElapsedTime(start: CudaEventHandle, end: CudaEventHandle): N;
+  backendFlags(): BackendFlags;
+  setBackendFlag(name: keyof BackendFlags, value: boolean): void;
+  // native/cuda/device.cc: only in a build against a CUDA LibTorch
+  cudaDeviceName?: (device: Opt<N>) => string;
+  cudaDeviceCapability?: (device: Opt<N>) => [N, N];
 }
 
 const libtorch = require('../scripts/libtorch.js') as LibTorchModule;

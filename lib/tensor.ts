@@ -503,7 +503,13 @@ export class Tensor {
   expandAs(other: Tensor): Tensor {
     return wrap(native.expandAs(this.handle, handleOf(other, 'other')));
   }
-  contiguous(): Tensor {
+  /** A contiguous tensor; {memoryFormat: 'channels_last'} gives NHWC strides for 4-D tensors, as in PyTorch. */
+  contiguous(opts?: { memoryFormat?: 'channels_last' | 'contiguous_format' }): Tensor {
+    const format = opts?.memoryFormat;
+    if (format !== undefined && format !== 'contiguous_format') {
+      if (format !== 'channels_last') throw new TypeError(`contiguous: memoryFormat must be 'channels_last' or 'contiguous_format' (got ${describe(format)})`);
+      return wrap(native.toMemoryFormat(this.handle, format));
+    }
     return wrap(native.contiguous(this.handle));
   }
   narrow(dim: number, start: number, length: number): Tensor {

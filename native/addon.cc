@@ -53,6 +53,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterJit(env, exports);
   RegisterTrace(env, exports);
   RegisterCuda(env, exports);
+#ifdef TORCHNODE_CUDA
+  RegisterCudaDevice(env, exports);
+#endif
   return exports;
 }
 

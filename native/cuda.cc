@@ -1,12 +1,50 @@
-// CUDA queries that need no CUDA headers (ATen's context answers them in any build). The CUDA-only
-// code (streams, graphs, allocator stats) lives in native/cuda/ and builds only against a CUDA LibTorch.
+// torch.cuda through LibTorch's device-generic interfaces: ATen's context and CUDA hooks, the
+// accelerator API (memory statistics, synchronize), c10::Stream and c10::Event. None of these need CUDA
+// headers, so this file builds against every LibTorch and answers "CUDA is not available" where there is
+// none; libtorch_cuda registers the real implementations when it is loaded. What does need CUDA headers
+// (device names, CUDA graphs) lives in native/cuda/ and builds only against a CUDA LibTorch.
+//
+//   cudaIsAvailable(), cudaDeviceCount(), cudnnIsAvailable()
+//   cudaSynchronize(device), cudaManualSeed(seed, device | -1 for all)
+//   cudaMemoryStats(device) -> [allocated, maxAllocated, reserved, maxReserved]
+//   cudaResetPeakMemoryStats(device), cudaEmptyCache(), cudaMemGetInfo(device) -> [free, total]
+//   cudaCurrentStream(device) / cudaNewStream(device, highPriority) -> [id, deviceIndex]
+//   cudaSetCurrentStream(id, deviceIndex), cudaStreamSynchronize(id, deviceIndex), cudaStreamQuery(id, deviceIndex)
+//   cudaEventNew(enableTiming) -> event handle; cudaEventRecord(e, id, deviceIndex), cudaEventWait(e, id, deviceIndex),
+//   cudaEventQuery(e), cudaEventSynchronize(e), cudaEventElapsedTime(start, end) -> ms
+//   backendFlags() -> {cudnnBenchmark, cudnnDeterministic, cudnnAllowTF32, matmulAllowTF32}; setBackendFlag(name, value)
 #include <ATen/Context.h>
+#include <ATen/DeviceAccelerator.h>
+#include <ATen/core/Generator.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/Event.h>
+#include <c10/core/Stream.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
+#include <mutex>
+#include <string>
 
 #include "args.h"
 #include "errors.h"
 
 namespace tn {
 namespace {
+
+using c10::DeviceType;
+
+void RequireCuda(Napi::Env env, const char* what) {
+  if (!at::hasCUDA() || at::getNumGPUs() == 0) {
+    ThrowTorch(env, ErrorKind::Torch, std::string("torch.cuda.") + what + ": CUDA is not available (torch.cuda.isAvailable() is false)");
+  }
+}
+
+// A device index argument: -1/undefined means the current device.
+c10::DeviceIndex DeviceIndexArg(const Args& a, size_t i) {
+  int64_t d = a.missing(i) ? -1 : a.int64(i);
+  if (d < 0) return at::accelerator::getDeviceIndex();
+  if (d >= at::getNumGPUs()) ThrowRangeError(a.env(), "device index " + std::to_string(d) + " out of range (" + std::to_string(at::getNumGPUs()) + " CUDA devices)");
+  return static_cast<c10::DeviceIndex>(d);
+}
 
 Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::hasCUDA());
@@ -20,12 +58,211 @@ Napi::Value HasCudnn(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::Context::hasCuDNN());
 }
 
+Napi::Value Synchronize(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "synchronize");
+  at::accelerator::synchronizeDevice(DeviceIndexArg(a, 0));
+  return a.env().Undefined();
+}
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "manualSeed");
+  uint64_t seed = static_cast<uint64_t>(a.int64(0));
+  int64_t which = a.missing(1) ? -1 : a.int64(1);
+  int n = at::getNumGPUs();
+  for (int d = 0; d < n; ++d) {
+    if (which >= 0 && d != which) continue;
+    at::Generator gen = at::detail::getCUDAHooks().getDefaultGenerator(static_cast<c10::DeviceIndex>(d));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  }
+  return a.env().Undefined();
+}
+
+Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "memoryStats");
+  auto stats = at::accelerator::getDeviceStats(DeviceIndexArg(a, 0));
+  const auto all = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+  Napi::Array out = Napi::Array::New(a.env(), 4);
+  out.Set(0u, static_cast<double>(stats.allocated_bytes[all].current));
+  out.Set(1u, static_cast<double>(stats.allocated_bytes[all].peak));
+  out.Set(2u, static_cast<double>(stats.reserved_bytes[all].current));
+  out.Set(3u, static_cast<double>(stats.reserved_bytes[all].peak));
+  return out;
+}
+
+Napi::Value ResetPeakMemoryStats(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "resetPeakMemoryStats");
+  at::accelerator::resetPeakStats(DeviceIndexArg(a, 0));
+  return a.env().Undefined();
+}
+
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  if (at::hasCUDA() && at::getNumGPUs() > 0) at::accelerator::emptyCache();  // nothing cached without CUDA
+  return info.Env().Undefined();
+}
+
+Napi::Value MemGetInfo(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "memGetInfo");
+  auto [freeBytes, total] = at::accelerator::getMemoryInfo(DeviceIndexArg(a, 0));
+  Napi::Array out = Napi::Array::New(a.env(), 2);
+  out.Set(0u, static_cast<double>(freeBytes));
+  out.Set(1u, static_cast<double>(total));
+  return out;
+}
+
+// ---- streams: a JS stream is [id, deviceIndex] (c10::Stream's own packing, minus the device type) ----
+
+Napi::Value StreamValue(Napi::Env env, const c10::Stream& s) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, static_cast<double>(s.id()));
+  out.Set(1u, static_cast<double>(s.device_index()));
+  return out;
+}
+
+c10::Stream StreamArg(const Args& a, size_t i) {
+  int64_t id = a.int64(i), device = a.int64(i + 1);
+  if (device < 0 || device >= at::getNumGPUs()) ThrowRangeError(a.env(), "stream: device index " + std::to_string(device) + " out of range");
+  return c10::Stream::unpack3(id, static_cast<c10::DeviceIndex>(device), DeviceType::CUDA);
+}
+
+Napi::Value CurrentStream(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "currentStream");
+  return StreamValue(a.env(), at::accelerator::getCurrentStream(DeviceIndexArg(a, 0)));
+}
+
+Napi::Value NewStream(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "Stream");
+  c10::Device device(DeviceType::CUDA, DeviceIndexArg(a, 0));
+  const auto* impl = c10::impl::getDeviceGuardImpl(DeviceType::CUDA);
+  return StreamValue(a.env(), impl->getStreamFromGlobalPool(device, a.boolean(1, false)));
+}
+
+Napi::Value SetCurrentStream(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "setStream");
+  at::accelerator::setCurrentStream(StreamArg(a, 0));
+  return a.env().Undefined();
+}
+
+Napi::Value StreamSynchronize(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "Stream.synchronize");
+  StreamArg(a, 0).synchronize();
+  return a.env().Undefined();
+}
+
+Napi::Value StreamQuery(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "Stream.query");
+  return Napi::Boolean::New(a.env(), StreamArg(a, 0).query());
+}
+
+// ---- events: a type-tagged External owning a c10::Event ----
+
+const napi_type_tag kEventTag = {0x746f7263686e6f64ULL, 0x6375646165766e74ULL};
+
+c10::Event& EventArg(const Args& a, size_t i) {
+  Napi::Value v = a[i];
+  if (!v.IsExternal() || !v.As<Napi::External<c10::Event>>().CheckTypeTag(&kEventTag)) a.fail(i, "a torch.cuda.Event handle");
+  return *v.As<Napi::External<c10::Event>>().Data();
+}
+
+Napi::Value EventNew(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "Event");
+  // BACKEND_DEFAULT keeps CUDA's timing; PYTORCH_DEFAULT disables it (cheaper), as enable_timing=False.
+  auto flag = a.boolean(0, false) ? c10::EventFlag::BACKEND_DEFAULT : c10::EventFlag::PYTORCH_DEFAULT;
+  auto* event = new c10::Event(DeviceType::CUDA, flag);
+  auto ext = Napi::External<c10::Event>::New(a.env(), event, [](Napi::Env, c10::Event* e) { delete e; });
+  ext.TypeTag(&kEventTag);
+  return ext;
+}
+
+Napi::Value EventRecord(const Napi::CallbackInfo& info) {
+  Args a(info);
+  EventArg(a, 0).record(StreamArg(a, 1));
+  return a.env().Undefined();
+}
+
+Napi::Value EventWait(const Napi::CallbackInfo& info) {
+  Args a(info);
+  EventArg(a, 0).block(StreamArg(a, 1));
+  return a.env().Undefined();
+}
+
+Napi::Value EventQuery(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Boolean::New(a.env(), EventArg(a, 0).query());
+}
+
+Napi::Value EventSynchronize(const Napi::CallbackInfo& info) {
+  Args a(info);
+  EventArg(a, 0).synchronize();
+  return a.env().Undefined();
+}
+
+Napi::Value EventElapsedTime(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Number::New(a.env(), EventArg(a, 0).elapsedTime(EventArg(a, 1)));
+}
+
+// ---- torch.backends flags (global in ATen's context; they exist in every build) ----
+
+Napi::Value BackendFlags(const Napi::CallbackInfo& info) {
+  auto& ctx = at::globalContext();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("cudnnBenchmark", ctx.benchmarkCuDNN());
+  out.Set("cudnnDeterministic", ctx.deterministicCuDNN());
+  out.Set("cudnnAllowTF32", ctx.allowTF32CuDNN());
+  out.Set("matmulAllowTF32", ctx.allowTF32CuBLAS());
+  return out;
+}
+
+Napi::Value SetBackendFlag(const Napi::CallbackInfo& info) {
+  Args a(info);
+  std::string name = a.string(0);
+  bool on = a.boolean(1);
+  auto& ctx = at::globalContext();
+  if (name == "cudnnBenchmark") ctx.setBenchmarkCuDNN(on);
+  else if (name == "cudnnDeterministic") ctx.setDeterministicCuDNN(on);
+  else if (name == "cudnnAllowTF32") ctx.setAllowTF32CuDNN(on);
+  else if (name == "matmulAllowTF32") ctx.setAllowTF32CuBLAS(on);
+  else ThrowRangeError(a.env(), "unknown backend flag '" + name + "'");
+  return a.env().Undefined();
+}
+
 }  // namespace
 
 void RegisterCuda(Napi::Env env, Napi::Object exports) {
   Export<IsAvailable>(env, exports, "cudaIsAvailable");
   Export<DeviceCount>(env, exports, "cudaDeviceCount");
   Export<HasCudnn>(env, exports, "cudnnIsAvailable");
+  Export<Synchronize>(env, exports, "cudaSynchronize");
+  Export<ManualSeed>(env, exports, "cudaManualSeed");
+  Export<MemoryStats>(env, exports, "cudaMemoryStats");
+  Export<ResetPeakMemoryStats>(env, exports, "cudaResetPeakMemoryStats");
+  Export<EmptyCache>(env, exports, "cudaEmptyCache");
+  Export<MemGetInfo>(env, exports, "cudaMemGetInfo");
+  Export<CurrentStream>(env, exports, "cudaCurrentStream");
+  Export<NewStream>(env, exports, "cudaNewStream");
+  Export<SetCurrentStream>(env, exports, "cudaSetCurrentStream");
+  Export<StreamSynchronize>(env, exports, "cudaStreamSynchronize");
+  Export<StreamQuery>(env, exports, "cudaStreamQuery");
+  Export<EventNew>(env, exports, "cudaEventNew");
+  Export<EventRecord>(env, exports, "cudaEventRecord");
+  Export<EventWait>(env, exports, "cudaEventWait");
+  Export<EventQuery>(env, exports, "cudaEventQuery");
+  Export<EventSynchronize>(env, exports, "cudaEventSynchronize");
+  Export<EventElapsedTime>(env, exports, "cudaEventElapsedTime");
+  Export<BackendFlags>(env, exports, "backendFlags");
+  Export<SetBackendFlag>(env, exports, "setBackendFlag");
 }
 
 }  // namespace tn

@@ -148,7 +148,7 @@ describe('the exported module in Node', () => {
 describe('what cannot be traced is a clear error, and no trace is left running', () => {
   class Branchy extends nn.Module {
     forward(x: torch.Tensor): torch.Tensor {
-      return x.sum().item() > 0 ? x.mul(2) : x.mul(-3); // decided in JS: the trace keeps one branch
+      return (x.sum().item() as number) > 0 ? x.mul(2) : x.mul(-3); // decided in JS: the trace keeps one branch
     }
   }
 

@@ -59,10 +59,10 @@ async function runNode(torch, c, mode) {
   const F = torch.nn.functional;
   torch.manualSeed(0);
   const model = torch.models[FACTORIES[c.model]]({ numClasses: 10 }).to(c.device);
-  if (c.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  if (c.channelsLast) model.to({ memoryFormat: 'channels_last' });
   const opt = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   let x = torch.randn([c.batch, 3, c.size, c.size], { device: c.device });
-  if (c.channelsLast) x = x.contiguous({ memoryFormat: 'channelsLast' });
+  if (c.channelsLast) x = x.contiguous({ memoryFormat: 'channels_last' });
   const y = torch.randint(0, 10, [c.batch], { device: c.device });
   const lossFn = (o, t) => F.crossEntropy(o, t);
   let step;

@@ -1,0 +1,83 @@
+// torch.cuda and torch.backends as a CPU-only machine sees them (what CI checks): PyTorch's answers
+// without CUDA (false, 0, no-op seeds and statistics), a TorchError naming the call for what needs a
+// device, TypeErrors for malformed devices; and the backend switches against Python's defaults.
+// The GPU side is test/cuda/, run on the GPU machine.
+import { afterAll, describe, expect, it } from 'vitest';
+import * as torch from '../lib/index';
+import { usePyTorch } from './helpers/pytorch';
+
+const { cuda, backends } = torch;
+const py = usePyTorch();
+const hasCuda = cuda.isAvailable();
+
+describe.skipIf(hasCuda)('torch.cuda without CUDA (this machine has none)', () => {
+  it('answers as PyTorch does: unavailable, no devices, seeds and statistics are no-ops', () => {
+    expect(cuda.isAvailable()).toBe(false);
+    expect(cuda.deviceCount()).toBe(0);
+    expect(cuda.cudnnIsAvailable()).toBe(false);
+    cuda.manualSeed(3);
+    cuda.manualSeedAll(3);
+    cuda.emptyCache();
+    expect([cuda.memoryAllocated(), cuda.maxMemoryAllocated(), cuda.memoryReserved(), cuda.maxMemoryReserved()]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('what needs a device is a TorchError naming the call', () => {
+    const calls: [string, () => unknown][] = [
+      ['synchronize', () => cuda.synchronize()],
+      ['resetPeakMemoryStats', () => cuda.resetPeakMemoryStats()],
+      ['memGetInfo', () => cuda.memGetInfo()],
+      ['currentStream', () => cuda.currentStream()],
+      ['Stream', () => new cuda.Stream()],
+      ['Event', () => new cuda.Event({ enableTiming: true })],
+      ['getDeviceName', () => cuda.getDeviceName()],
+      ['getDeviceCapability', () => cuda.getDeviceCapability(0)],
+    ];
+    for (const [name, call] of calls) {
+      expect(call, name).toThrow(torch.TorchError);
+      expect(call, name).toThrow(new RegExp(`torch\\.cuda\\.${name}: CUDA is not available`));
+    }
+  });
+});
+
+describe('arguments are checked before anything else', () => {
+  it('malformed devices, seeds and options are TypeErrors naming them', () => {
+    for (const d of [-1, 1.5, 'cpu', 'cuda:x', {}, true]) {
+      expect(() => cuda.memoryAllocated(d as never), String(d)).toThrow(/device must be an index, 'cuda' or 'cuda:N'/);
+      expect(() => cuda.synchronize(d as never), String(d)).toThrow(TypeError);
+    }
+    for (const s of [-1, 1.5, NaN, '1']) expect(() => cuda.manualSeed(s as never), String(s)).toThrow(/seed must be a non-negative integer/);
+    expect(() => new cuda.Event({ enableTiming: 'yes' as never })).toThrow(/enableTiming must be a boolean/);
+    expect(() => cuda.stream({} as never, () => 1)).toThrow(/must be a torch.cuda.Stream/);
+  });
+});
+
+describe('torch.backends', () => {
+  const saved = { ...{ b: backends.cudnn.benchmark, d: backends.cudnn.deterministic, c: backends.cudnn.allowTF32, m: backends.cuda.matmul.allowTF32 } };
+  afterAll(() => {
+    backends.cudnn.benchmark = saved.b;
+    backends.cudnn.deterministic = saved.d;
+    backends.cudnn.allowTF32 = saved.c;
+    backends.cuda.matmul.allowTF32 = saved.m;
+  });
+
+  it('start at PyTorch\'s defaults', async () => {
+    const ref = await py.run<boolean[]>('out = [torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic, torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32]');
+    expect([backends.cudnn.benchmark, backends.cudnn.deterministic, backends.cudnn.allowTF32, backends.cuda.matmul.allowTF32]).toEqual(ref);
+    expect(backends.cudnn.isAvailable()).toBe(cuda.cudnnIsAvailable());
+  });
+
+  it('set and read back; a non-boolean is a TypeError naming the switch', () => {
+    for (const v of [true, false]) {
+      backends.cudnn.benchmark = v;
+      backends.cudnn.deterministic = v;
+      backends.cudnn.allowTF32 = v;
+      backends.cuda.matmul.allowTF32 = v;
+      expect([backends.cudnn.benchmark, backends.cudnn.deterministic, backends.cudnn.allowTF32, backends.cuda.matmul.allowTF32]).toEqual([v, v, v, v]);
+    }
+    expect(() => {
+      backends.cudnn.benchmark = 1 as never;
+    }).toThrow(/torch.backends.cudnn.benchmark must be a boolean/);
+  });
+});
+
+if (hasCuda) console.log('torch.cuda without CUDA: skipped, this machine has CUDA (test/cuda/ covers it)');
