@@ -37,5 +37,5 @@ export * as optim from './optim';
 export * as data from './data';
 export * as train from './train';
 export { save, load, saveAsync, loadAsync } from './serialize';
-export type { LoadOptions, MapLocation, PathLike } from './serialize';
+export type { LoadOptions, Loaded, MapLocation, PathLike } from './serialize';
 export * as jit from './jit';
