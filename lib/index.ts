@@ -17,6 +17,7 @@ export { slice } from './indexing';
 export type { Index, Slice } from './indexing';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';
 export { scope, scopeAsync, keep } from './scope';
+export type { Disposable } from './scope';
 export { memory } from './memory';
 export type { MemoryReport } from './memory';
 export { DTYPES } from './dtype';
@@ -25,6 +26,7 @@ export {
   TorchError, TorchIndexError, TorchValueError, TorchTypeError, TorchNotImplementedError, TorchOutOfMemoryError,
 } from './errors';
 export { buildInfo } from './native';
+export type { Handle } from './native';
 export { printOptions } from './format';
 export { summary } from './summary';
 export type { Summary, SummaryRow } from './summary';
