@@ -52,13 +52,15 @@ function main(argv) {
   const from = process.env.TORCHNODE_PREBUILD_FROM;
   if (from) {
     for (const f of [ADDON, RECORD]) {
-      if (!fs.existsSync(path.join(from, f))) {
+      if (!fs.existsSync(path.resolve(cwd, from, f))) {
         console.error(`prebuild-gyp: TORCHNODE_PREBUILD_FROM=${from} has no ${f} (build it first: npm run build:native)`);
         process.exit(1);
       }
     }
     fs.mkdirSync(outDir, { recursive: true });
-    for (const f of [ADDON, RECORD]) fs.copyFileSync(path.join(from, f), path.join(outDir, f));
+    if (path.resolve(cwd, from) !== outDir) {
+      for (const f of [ADDON, RECORD]) fs.copyFileSync(path.join(from, f), path.join(outDir, f));
+    }
     console.log(`prebuild-gyp: packaging ${path.join(from, ADDON)} (no compile)`);
   } else {
     const r = spawnSync(process.execPath, [path.join(__dirname, 'build-native.js'), ...(debug ? ['--debug'] : [])], {

@@ -7,6 +7,7 @@
 // npm also runs a script named "prebuild" before `npm run build` (its pre-hook rule); then this does
 // nothing, so `npm run build` stays a plain build.
 
+const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
@@ -14,9 +15,24 @@ const { spawnSync } = require('child_process');
 function isHookOfBuild() {
   if (process.env.npm_lifecycle_event !== 'prebuild') return false;
   const ps = (field, pid) => spawnSync('ps', ['-o', `${field}=`, '-p', String(pid)], { encoding: 'utf8' }).stdout?.trim() ?? '';
-  // this node ← the shell npm starts ← npm
-  const npmPid = ps('ppid', process.ppid);
-  return /\bnpm(?:-cli\.js)?\s+(?:run|run-script|rum|urn)\s+(?:.*\s)?build(?:\s|$)/.test(npmPid ? ps('args', npmPid) : '');
+  const parentOf = (pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return Number(ps('ppid', pid)) || 0;
+    }
+  };
+  const commandOf = (pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      return ps('args', pid);
+    }
+  };
+  // this node <- the shell npm starts <- npm
+  const npmPid = parentOf(process.ppid);
+  return npmPid > 0 && /\bnpm(?:-cli\.js)?\s+(?:run|run-script|rum|urn)\s+(?:.*\s)?build(?:\s|$)/.test(commandOf(npmPid));
 }
 
 if (isHookOfBuild()) process.exit(0);
