@@ -3,13 +3,18 @@ import { native, type Handle } from './native';
 import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
 import { Tensor, intArg, intList, numberArg, sizesArg, wrap, type TypedArray } from './tensor';
 
+/** Where and how a new tensor is made (PyTorch's dtype=, device=, requires_grad= keywords). */
 export interface TensorOptions {
+  /** Default: float32 for floating-point values, int64 for integers, bool for booleans (as PyTorch infers), or the TypedArray's type. */
   dtype?: Dtype;
+  /** 'cpu' (default), 'cuda', 'cuda:N'. */
   device?: string;
+  /** Record operations on it for autograd (default false). */
   requiresGrad?: boolean;
 }
 
-type Data = number | boolean | TypedArray | readonly Data[] | Tensor;
+/** What torch.tensor() takes: numbers, booleans, nested arrays of them, TypedArrays, tensors. */
+export type TensorData = number | boolean | TypedArray | readonly TensorData[] | Tensor;
 
 function opts(o: unknown): TensorOptions {
   if (o === undefined) return {};
@@ -34,14 +39,14 @@ const TYPED_DTYPE = new Map<unknown, Dtype>([
 ]);
 
 // Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it.
-function flatten(data: Data, shape: number[], out: (number | boolean | bigint)[], depth: number): void {
+function flatten(data: TensorData, shape: number[], out: (number | boolean | bigint)[], depth: number): void {
   if (Array.isArray(data) || ArrayBuffer.isView(data)) {
-    const arr = data as ArrayLike<Data>;
+    const arr = data as ArrayLike<TensorData>;
     if (depth === shape.length) shape.push(arr.length);
     else if (shape[depth] !== arr.length) {
       throw new TypeError(`expected sequence of length ${shape[depth]} at dim ${depth} (got ${arr.length})`);
     }
-    for (let i = 0; i < arr.length; i++) flatten(arr[i] as Data, shape, out, depth + 1);
+    for (let i = 0; i < arr.length; i++) flatten(arr[i] as TensorData, shape, out, depth + 1);
     return;
   }
   if (depth !== shape.length) throw new TypeError(`expected a sequence at dim ${depth} (got ${describe(data)})`);
@@ -57,7 +62,7 @@ function flatten(data: Data, shape: number[], out: (number | boolean | bigint)[]
  * (PyTorch's rules; note that JS cannot tell 1.0 from 1, so [1.0, 2.0] is int64: pass a dtype), and a
  * TypedArray keeps its own type (Float64Array → float64, as from NumPy).
  */
-export function tensor(data: Data, options?: TensorOptions): Tensor {
+export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   const o = opts(options);
   if (data instanceof Tensor) {
     // Options first: nothing is made when they are bad.
@@ -103,7 +108,8 @@ function sizeAndOptions(args: unknown[]): [number[], TensorOptions] {
   return [sizesArg(hasOpts ? args.slice(0, -1) : args, 'size'), opts(hasOpts ? last : undefined)];
 }
 
-type SizeArgs = [...number[]] | [...number[], TensorOptions] | [number[]] | [number[], TensorOptions];
+/** A shape as separate sizes or one array, optionally followed by options: `(2, 3)`, `([2, 3], { dtype })`. */
+export type SizeArgs = [...number[]] | [...number[], TensorOptions] | [number[]] | [number[], TensorOptions];
 type ShapeFactory = (shape: number[], dtype: number | undefined, device: string | undefined, rg: boolean) => Handle;
 type LikeFactory = (t: Handle, dtype: number | undefined, device: string | undefined, rg: boolean) => Handle;
 

@@ -1,6 +1,9 @@
 /** dtypes and devices: PyTorch's names as strings, validated before they cross into native code. */
 import { TorchError } from './errors';
 
+/** A dtype, by PyTorch's name (`torch.float32` is `'float32'`). */
+export type Dtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16';
+
 /** The dtypes torchnode supports, by at::ScalarType code (what crosses into native/args.cc). */
 export const DTYPE_CODES = {
   uint8: 0,
@@ -13,9 +16,8 @@ export const DTYPE_CODES = {
   float64: 7,
   bool: 11,
   bfloat16: 15,
-} as const;
+} as const satisfies Record<Dtype, number>;
 
-export type Dtype = keyof typeof DTYPE_CODES;
 export const DTYPES = Object.keys(DTYPE_CODES) as Dtype[];
 /** PyTorch's aliases (torch.float is float32, torch.long is int64, ...). */
 const ALIASES: Record<string, Dtype> = {

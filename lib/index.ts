@@ -18,6 +18,7 @@ export { slice } from './indexing';
 export type { Index, Slice } from './indexing';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';
 export { scope, scopeAsync, keep } from './scope';
+export type { Disposable } from './scope';
 export { memory } from './memory';
 export type { MemoryReport } from './memory';
 export { DTYPES } from './dtype';
@@ -26,6 +27,7 @@ export {
   TorchError, TorchIndexError, TorchValueError, TorchTypeError, TorchNotImplementedError, TorchOutOfMemoryError,
 } from './errors';
 export { buildInfo } from './native';
+export type { Handle } from './native';
 export { printOptions } from './format';
 export { summary } from './summary';
 export type { Summary, SummaryRow } from './summary';
@@ -38,5 +40,5 @@ export * as optim from './optim';
 export * as data from './data';
 export * as train from './train';
 export { save, load, saveAsync, loadAsync } from './serialize';
-export type { LoadOptions, MapLocation, PathLike } from './serialize';
+export type { LoadOptions, Loaded, MapLocation, PathLike } from './serialize';
 export * as jit from './jit';

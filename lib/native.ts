@@ -4,6 +4,7 @@
  * binary loaded against another LibTorch would otherwise crash or dump symbol errors.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { TorchError, nativeErrorClasses } from './errors';
 import { setCudaQuery } from './dtype';
@@ -21,17 +22,24 @@ interface LibTorchInfo {
   source: string;
   version: string;
   cuda: boolean;
+  cxx11Abi: number;
+  libDir: string;
 }
 interface LibTorchModule {
   findLibTorch(opts?: { install?: boolean }): LibTorchInfo;
   describe(root: string, source: string): LibTorchInfo | null;
   summary(lt: LibTorchInfo): string;
+  mismatch(record: BuildRecord, lt: LibTorchInfo): string | null;
   PROJECT_ROOT: string;
 }
+/** build/Release/torchnode.json of a source build, or prebuilds/<platform>-<arch>/torchnode.json of a prebuild. */
 interface BuildRecord {
   torchVersion: string;
-  root: string;
+  /** The LibTorch folder a source build links to (its rpath); a prebuild's names the builder's. */
+  root?: string;
   cuda: boolean;
+  cxx11Abi?: number | null;
+  prebuild?: boolean;
 }
 
 /** A torch.cuda.Event's native handle. */
@@ -253,12 +261,13 @@ function baseVersion(v: string): string {
   return v.split('+')[0];
 }
 
-/** The LibTorch that this process would use now: $LIBTORCH if set, else what the build recorded if
- * the build took it from $LIBTORCH, else the same discovery as the build (without installing). */
-function runtimeLibTorch(built: BuildRecord & { source?: string }): LibTorchInfo | null {
-  if (!process.env.LIBTORCH && !process.env.TORCHNODE_PYTHON) {
-    const recorded = libtorch.describe(built.root, 'the build');
-    if (recorded && recorded.version === built.torchVersion) return recorded;
+/** The LibTorch that this process would use now: $LIBTORCH or $TORCHNODE_PYTHON if set, else the folder
+ * recorded (by a source build, or by the install that chose a prebuild) if it still holds that version, else
+ * the same discovery as the build (without installing). */
+function runtimeLibTorch(recorded: { root?: string; torchVersion: string } | null): LibTorchInfo | null {
+  if (recorded?.root && !process.env.LIBTORCH && !process.env.TORCHNODE_PYTHON) {
+    const lt = libtorch.describe(recorded.root, 'the install');
+    if (lt && lt.version === recorded.torchVersion) return lt;
   }
   try {
     return libtorch.findLibTorch({ install: false });
@@ -267,34 +276,90 @@ function runtimeLibTorch(built: BuildRecord & { source?: string }): LibTorchInfo
   }
 }
 
+function readRecord<T>(file: string): T | null {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : null;
+}
+
+// RTLD_NODELETE (not in os.constants.dlopen): keeps a library loaded after process.dlopen gives up on it.
+const RTLD_NODELETE = process.platform === 'darwin' ? 0x80 : 0x1000;
+
+/**
+ * A prebuild's rpath names the LibTorch of the machine that built it, which may be absent here or another
+ * version. Loading LibTorch's libraries from the folder found here first makes the addon's dependencies
+ * (libtorch, libtorch_cpu, libc10, and the CUDA ones; matched by their sonames) these, whatever the rpath.
+ * process.dlopen loads them and then refuses them as addons ("did not self-register"); RTLD_NODELETE keeps
+ * them loaded.
+ */
+function preloadLibTorch(lt: LibTorchInfo): void {
+  const ext = process.platform === 'darwin' ? '.dylib' : '.so';
+  const names = ['c10', 'torch_cpu', 'torch', ...(lt.cuda ? ['c10_cuda', 'torch_cuda'] : [])];
+  for (const name of names) {
+    const file = path.join(lt.libDir, `lib${name}${ext}`);
+    try {
+      process.dlopen({ exports: {} }, file, os.constants.dlopen.RTLD_NOW | RTLD_NODELETE);
+    } catch (e) {
+      const message = (e as Error).message;
+      if (!message.includes('did not self-register')) {
+        throw new TorchError(`torchnode: could not load ${file} of LibTorch ${lt.version} (${lt.root}): ${message.split('\n')[0]}`);
+      }
+    }
+  }
+}
+
+/** The checks before a prebuilt binary (prebuilds/<platform>-<arch>/) loads: its LibTorch must be the one found now. */
+function preparePrebuild(addonPath: string, built: BuildRecord | null, root: string): void {
+  const rebuild = 'Build it from source for this LibTorch with `npm rebuild torchnode`';
+  if (!built) {
+    throw new TorchError(`torchnode: the prebuilt binary ${addonPath} has no torchnode.json next to it, so which LibTorch it needs is ` +
+      `unknown. ${rebuild}.`);
+  }
+  const chosen = readRecord<{ root?: string; torchVersion: string }>(path.join(root, 'build', 'prebuild.json'));
+  const found = runtimeLibTorch(chosen?.torchVersion === built.torchVersion ? chosen : null);
+  if (!found) {
+    throw new TorchError(`torchnode: the prebuilt binary ${addonPath} needs LibTorch ${built.torchVersion} and no LibTorch is found. ` +
+      'Set LIBTORCH to an unpacked LibTorch folder or TORCHNODE_PYTHON to a python that has PyTorch.');
+  }
+  const why = libtorch.mismatch(built, found);
+  if (why) {
+    throw new TorchError(`torchnode: the prebuilt binary ${addonPath} cannot run here: ${why} (found LibTorch ${found.version} at ` +
+      `${found.root}, through ${found.source}). ${rebuild}, or point LIBTORCH / TORCHNODE_PYTHON at LibTorch ${built.torchVersion}.`);
+  }
+  preloadLibTorch(found);
+}
+
+/** The checks before a source build (build/Release) loads: the LibTorch found now is the one it links. */
+function prepareSourceBuild(built: BuildRecord): void {
+  const found = runtimeLibTorch(built);
+  if (found && found.version !== built.torchVersion) {
+    throw new TorchError(
+      `torchnode was built against LibTorch ${built.torchVersion} (${built.root}) but finds LibTorch ${found.version} ` +
+        `(${found.root}, through ${found.source}) now. Rebuild it for this LibTorch with \`npm rebuild torchnode\`, ` +
+        `or point LIBTORCH / TORCHNODE_PYTHON back at ${built.torchVersion}.`,
+    );
+  }
+  if (built.root && !fs.existsSync(built.root)) {
+    throw new TorchError(`torchnode was built against LibTorch ${built.torchVersion} at ${built.root}, which is gone. Run \`npm rebuild torchnode\`.`);
+  }
+}
+
 function load(): NativeAddon {
   const root = libtorch.PROJECT_ROOT;
   let addonPath: string;
   try {
+    // A source build (build/Release) if there is one, else the prebuild for this platform (prebuilds/).
     addonPath = nodeGypBuild.path(root);
   } catch {
     throw new TorchError(`torchnode: the native addon is not built. Run \`npm install\` (or \`npm run build:native\`) in ${root}.`);
   }
-  const recordFile = path.join(path.dirname(addonPath), 'torchnode.json');
-  const built = fs.existsSync(recordFile) ? (JSON.parse(fs.readFileSync(recordFile, 'utf8')) as BuildRecord) : null;
-  if (built) {
-    const found = runtimeLibTorch(built);
-    if (found && found.version !== built.torchVersion) {
-      throw new TorchError(
-        `torchnode was built against LibTorch ${built.torchVersion} (${built.root}) but finds LibTorch ${found.version} ` +
-          `(${found.root}, through ${found.source}) now. Rebuild it for this LibTorch with \`npm rebuild torchnode\`, ` +
-          `or point LIBTORCH / TORCHNODE_PYTHON back at ${built.torchVersion}.`,
-      );
-    }
-    if (!fs.existsSync(built.root)) {
-      throw new TorchError(`torchnode was built against LibTorch ${built.torchVersion} at ${built.root}, which is gone. Run \`npm rebuild torchnode\`.`);
-    }
-  }
+  const built = readRecord<BuildRecord>(path.join(path.dirname(addonPath), 'torchnode.json'));
+  const isPrebuild = path.relative(path.join(root, 'prebuilds'), addonPath).split(path.sep)[0] !== '..';
+  if (isPrebuild) preparePrebuild(addonPath, built, root);
+  else if (built) prepareSourceBuild(built);
   let addon: NativeAddon;
   try {
     addon = require(addonPath) as NativeAddon;
   } catch (e) {
-    const what = built ? `LibTorch ${built.torchVersion} at ${built.root}` : 'its LibTorch';
+    const what = built ? `LibTorch ${built.torchVersion}${built.root && !isPrebuild ? ` at ${built.root}` : ''}` : 'its LibTorch';
     throw new TorchError(`torchnode: could not load ${addonPath} built against ${what}: ${(e as Error).message.split('\n')[0]}. ` +
       'Rebuild it with `npm rebuild torchnode`.');
   }

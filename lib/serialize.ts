@@ -84,6 +84,25 @@ export interface LoadOptions {
 }
 export type PathLike = string | URL;
 
+/**
+ * What torch.load reads, unless a type argument says more (`torch.load<nn.StateDict>('weights.pt')`):
+ * Python's values as JavaScript ones, as the module comment lists — tensors (and Parameters), numbers
+ * (bigint beyond 2**53), strings (devices and dtypes too), booleans, null, bytes as a Buffer, lists and
+ * tuples as arrays, sets, dicts as objects (or a Map when a dict's keys are not all str or int).
+ */
+export type Loaded =
+  | Tensor
+  | number
+  | bigint
+  | string
+  | boolean
+  | null
+  | Buffer
+  | Loaded[]
+  | Set<Loaded>
+  | Map<Loaded, Loaded>
+  | { [key: string]: Loaded };
+
 /** torch.save(obj, path): writes obj (tensors, state dicts, checkpoints) in PyTorch's file format. */
 export function save(obj: unknown, path: PathLike): void {
   const file = pathArg(path, 'torch.save');
@@ -113,8 +132,7 @@ export async function saveAsync(obj: unknown, path: PathLike): Promise<void> {
  * torch.load(path, {mapLocation}): reads a file written by Python's torch.save or by save(). Weights-only:
  * tensors, state dicts and plain containers (see the module comment); anything else is a TorchError.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function load<T = any>(path: PathLike, opts: LoadOptions = {}): T {
+export function load<T = Loaded>(path: PathLike, opts: LoadOptions = {}): T {
   const file = pathArg(path, 'torch.load');
   checkLoadOptions(opts);
   let read: ReadResult;
@@ -127,8 +145,7 @@ export function load<T = any>(path: PathLike, opts: LoadOptions = {}): T {
 }
 
 /** load() with the file and zip work on a worker thread; the unpickling runs on the JS thread. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function loadAsync<T = any>(path: PathLike, opts: LoadOptions = {}): Promise<T> {
+export async function loadAsync<T = Loaded>(path: PathLike, opts: LoadOptions = {}): Promise<T> {
   const callerStack = new Error().stack;
   const file = pathArg(path, 'torch.load');
   checkLoadOptions(opts);

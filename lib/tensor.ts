@@ -128,6 +128,7 @@ function reduceArgs(dimOrOpts: unknown, opts: unknown): ReduceOptions {
   return { ...options<ReduceOptions>(opts, 'options'), dim: dimOrOpts as number | number[] | undefined };
 }
 
+/** A LibTorch tensor, as torch.Tensor: made by torch.tensor(), torch.zeros(), … and by ops; PyTorch's methods in camelCase. Holds one reference to its data until dispose() (or the end of a torch.scope). */
 export class Tensor {
   /** @internal The native handle; null once disposed. */
   _h: Handle | null;
@@ -158,15 +159,18 @@ export class Tensor {
       this._h = null;
     }
   }
+/** dispose(), for `using t = …`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
+/** True after dispose(). */
   get isDisposed(): boolean {
     return this._h === null;
   }
 
   // ---- reading ----
 
+/** The sizes of the dimensions (a copy). */
   get shape(): number[] {
     const h = this.handle;
     return (this._shape ??= native.shape(h)).slice();
@@ -181,33 +185,43 @@ export class Tensor {
     if (d < -s.length || d >= s.length) throw new RangeError(`dim ${d} is out of range for a tensor of ${s.length} dimensions`);
     return s[d < 0 ? d + s.length : d];
   }
+/** Elements to skip in storage per step along each dimension. */
   stride(): number[] {
     return native.stride(this.handle);
   }
+/** The element type: 'float32', 'int64', 'bool', … */
   get dtype(): Dtype {
     return native.dtype(this.handle) as Dtype;
   }
+/** Where the data lives: 'cpu' or 'cuda:N'. */
   get device(): string {
     return native.device(this.handle);
   }
+/** The number of dimensions. */
   get ndim(): number {
     return native.ndim(this.handle);
   }
+/** The number of dimensions (ndim). */
   dim(): number {
     return native.ndim(this.handle);
   }
+/** The number of elements. */
   numel(): number {
     return native.numel(this.handle);
   }
+/** True if the data is on a CUDA device. */
   get isCuda(): boolean {
     return this.device.startsWith('cuda');
   }
+/** True if the elements are laid out densely in row-major order. */
   isContiguous(): boolean {
     return native.isContiguous(this.handle);
   }
+/** True if the data is in page-locked host memory. */
   isPinned(): boolean {
     return native.isPinned(this.handle);
   }
+/** True for float16, bfloat16, float32 and float64. */
   isFloatingPoint(): boolean {
     const d = this.dtype;
     return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';

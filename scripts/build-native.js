@@ -13,12 +13,14 @@ function fail(message) {
   process.exit(1);
 }
 
-function main() {
-  let lt;
-  try {
-    lt = findLibTorch({ install: true, log: console.log });
-  } catch (e) {
-    fail(e.message);
+/** Builds against `lt` (default: what scripts/libtorch.js finds, installing PyTorch with pip if nothing is). */
+function main(lt) {
+  if (!lt) {
+    try {
+      lt = findLibTorch({ install: true, log: console.log });
+    } catch (e) {
+      fail(e.message);
+    }
   }
   console.log(`torchnode: building against ${summary(lt)}`);
 
@@ -27,16 +29,30 @@ function main() {
   }
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const debug = process.argv.includes('--debug');
-  const args = [
-    cmakeJs, 'build', '--directory', PROJECT_ROOT, '--log-level', 'warn',
-    `--CDTORCH_INCLUDE_DIRS=${lt.includeDirs.join(';')}`,
-    `--CDTORCH_LIB_DIR=${lt.libDir}`,
-    `--CDTORCH_CUDA=${lt.cuda ? 'ON' : 'OFF'}`,
-    `--CDTORCH_CXX11_ABI=${lt.cxx11Abi}`,
+  const defines = {
+    TORCH_INCLUDE_DIRS: lt.includeDirs.join(';'),
+    TORCH_LIB_DIR: lt.libDir,
+    TORCH_CUDA: lt.cuda ? 'ON' : 'OFF',
+    TORCH_CXX11_ABI: String(lt.cxx11Abi),
+  };
+  const cmakeArgs = (command) => [
+    cmakeJs, command, '--directory', PROJECT_ROOT, '--log-level', 'warn',
+    ...Object.entries(defines).map(([k, v]) => `--CD${k}=${v}`),
+    ...(debug ? ['--debug'] : []),
   ];
-  if (debug) args.push('--debug');
   const started = Date.now();
-  const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: PROJECT_ROOT });
+  // `cmake-js build` configures only a fresh build folder: another LibTorch than the configured one
+  // needs a configure first, or the addon would still link the old one.
+  const cache = (() => {
+    try {
+      return fs.readFileSync(path.join(PROJECT_ROOT, 'build', 'CMakeCache.txt'), 'utf8');
+    } catch {
+      return null;
+    }
+  })();
+  const stale = cache && Object.entries(defines).some(([k, v]) => !cache.includes(`\n${k}:UNINITIALIZED=${v}\n`));
+  let r = stale ? spawnSync(process.execPath, cmakeArgs('configure'), { stdio: 'inherit', cwd: PROJECT_ROOT }) : { status: 0 };
+  if (r.status === 0) r = spawnSync(process.execPath, cmakeArgs('build'), { stdio: 'inherit', cwd: PROJECT_ROOT });
   if (r.status !== 0) {
     fail(
       `the native build failed against ${summary(lt)} (the compiler's messages are above).\n` +
@@ -45,10 +61,12 @@ function main() {
     );
   }
   const outDir = path.join(PROJECT_ROOT, 'build', debug ? 'Debug' : 'Release');
-  const info = { torchVersion: lt.version, root: lt.root, cuda: lt.cuda, cudaVersion: lt.cudaVersion, builtAt: new Date().toISOString() };
+  const info = { torchVersion: lt.version, root: lt.root, cuda: lt.cuda, cudaVersion: lt.cudaVersion, cxx11Abi: lt.cxx11Abi, builtAt: new Date().toISOString() };
   fs.writeFileSync(path.join(outDir, 'torchnode.json'), JSON.stringify(info, null, 2) + '\n');
   console.log(`torchnode: built ${path.relative(PROJECT_ROOT, path.join(outDir, 'torchnode.node'))} in ${((Date.now() - started) / 1000).toFixed(0)} s ` +
     `(LibTorch ${lt.version}, ${lt.cuda ? 'CUDA ' + lt.cudaVersion : 'CPU only'})`);
 }
 
-main();
+module.exports = { build: main };
+
+if (require.main === module) main();

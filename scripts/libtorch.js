@@ -146,7 +146,28 @@ function summary(lt) {
   return `LibTorch ${lt.version} (${cuda}) at ${lt.root}, found through ${lt.source}`;
 }
 
-module.exports = { findLibTorch, describe, readVersion, summary, LibTorchNotFound, PROJECT_ROOT };
+/**
+ * Why an addon built as `record` (a build's or a prebuild's torchnode.json) cannot run with the LibTorch
+ * `lt`, or null when it can: the same version (its local part names the flavour: +cpu, +cu128), the same
+ * CUDA-ness and, where both are known, the same C++ ABI.
+ */
+function mismatch(record, lt) {
+  if (record.torchVersion !== lt.version) return `it was built against LibTorch ${record.torchVersion}, not ${lt.version}`;
+  if (Boolean(record.cuda) !== Boolean(lt.cuda)) {
+    return `it was built ${record.cuda ? 'with' : 'without'} CUDA, and this LibTorch is ${lt.cuda ? 'a CUDA' : 'a CPU-only'} one`;
+  }
+  if (record.cxx11Abi != null && lt.cxx11Abi != null && record.cxx11Abi !== lt.cxx11Abi) {
+    return `it was built with _GLIBCXX_USE_CXX11_ABI=${record.cxx11Abi}, and this LibTorch uses ${lt.cxx11Abi}`;
+  }
+  return null;
+}
+
+/** Where the prebuilt binary for this machine lives in the package. */
+function prebuildDir(platform = process.platform, arch = process.arch) {
+  return path.join(PROJECT_ROOT, 'prebuilds', `${platform}-${arch}`);
+}
+
+module.exports = { findLibTorch, describe, readVersion, summary, mismatch, prebuildDir, LibTorchNotFound, PROJECT_ROOT };
 
 if (require.main === module) {
   try {

@@ -75,6 +75,7 @@ export interface PrefetchState {
   ready: boolean;
 }
 
+/** Batches of a dataset, as torch.utils.data.DataLoader: `for (const [x, y] of loader)` or `for await` (which gathers the next batch off the JS thread); batchSize, shuffle, dropLast, transform, device. */
 export class DataLoader<Y extends Target = Target> implements Iterable<Batch>, AsyncIterable<Batch> {
   readonly dataset: Dataset<Y>;
   readonly batchSize: number;

@@ -397,6 +397,8 @@ export const Compose = newless(ComposeT);
 export type Compose = ComposeT;
 export const Lambda = newless(LambdaT);
 export type Lambda = LambdaT;
+/** The classes behind the transforms above (types only: construct them through ToTensor, Normalize, …). */
+export type { ToTensorT, NormalizeT, RandomCropT, RandomHorizontalFlipT, RandomVerticalFlipT, ComposeT, LambdaT, Newless };
 
 /** @internal True if t starts with ToTensor (directly or as Compose's first step): the loader can fuse
  * its uint8 → float32 / 255 into the native gather. */

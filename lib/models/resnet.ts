@@ -129,6 +129,7 @@ export interface SEResNetOptions {
   width?: number;
 }
 
+/** The (SE-)ResNet of torchvision's layout with optional squeeze-and-excitation in every block; build one with models.seResNet18…152 or resNet18…152, or `new SEResNet(SEBasicBlock | SEBottleneck, [layers per stage], options)`. */
 export class SEResNet extends Module {
   declare conv1: Conv2d;
   declare bn1: BatchNorm2d;

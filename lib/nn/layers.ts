@@ -44,6 +44,7 @@ export interface Conv2dOptions extends FactoryOptions {
   bias?: boolean;
 }
 
+/** 2-D convolution, as torch.nn.Conv2d: `new Conv2d(inChannels, outChannels, kernelSize, { stride, padding, dilation, groups, bias })`; PyTorch's initialisation. */
 export class Conv2d extends Module {
   declare weight: Parameter;
   declare bias: Parameter | null;
@@ -88,6 +89,7 @@ export class Conv2d extends Module {
   }
 }
 
+/** y = x Wᵀ + b, as torch.nn.Linear: `new Linear(inFeatures, outFeatures, { bias })`; PyTorch's initialisation. */
 export class Linear extends Module {
   declare weight: Parameter;
   declare bias: Parameter | null;
@@ -125,6 +127,7 @@ export interface BatchNormOptions extends FactoryOptions {
   trackRunningStats?: boolean;
 }
 
+/** Batch normalisation over (N, C, H, W), as torch.nn.BatchNorm2d, with running_mean / running_var / num_batches_tracked buffers. */
 export class BatchNorm2d extends Module {
   declare weight: Parameter | null;
   declare bias: Parameter | null;
@@ -188,6 +191,7 @@ export class BatchNorm2d extends Module {
   }
 }
 
+/** max(x, 0), as torch.nn.ReLU. */
 export class ReLU extends Module {
   constructor(readonly opts: { inplace?: boolean } = {}) {
     super();
@@ -200,31 +204,37 @@ export class ReLU extends Module {
   }
 }
 
+/** 1 / (1 + e⁻ˣ), as torch.nn.Sigmoid. */
 export class Sigmoid extends Module {
   forward(input: Tensor): Tensor {
     return F.sigmoid(input);
   }
 }
+/** tanh(x), as torch.nn.Tanh. */
 export class Tanh extends Module {
   forward(input: Tensor): Tensor {
     return F.tanh(input);
   }
 }
+/** The piecewise-linear sigmoid, as torch.nn.Hardsigmoid. */
 export class Hardsigmoid extends Module {
   forward(input: Tensor): Tensor {
     return F.hardsigmoid(input);
   }
 }
+/** x · hardsigmoid(x), as torch.nn.Hardswish. */
 export class Hardswish extends Module {
   forward(input: Tensor): Tensor {
     return F.hardswish(input);
   }
 }
+/** x · sigmoid(x), as torch.nn.SiLU. */
 export class SiLU extends Module {
   forward(input: Tensor): Tensor {
     return F.silu(input);
   }
 }
+/** The Gaussian error linear unit, as torch.nn.GELU (`{ approximate: 'none' | 'tanh' }`). */
 export class GELU extends Module {
   constructor(readonly opts: { approximate?: 'none' | 'tanh' } = {}) {
     super();
@@ -236,6 +246,7 @@ export class GELU extends Module {
     return `approximate='${this.opts.approximate ?? 'none'}'`;
   }
 }
+/** Softmax along `dim`, as torch.nn.Softmax. */
 export class Softmax extends Module {
   constructor(readonly dim: number) {
     super();
@@ -248,12 +259,14 @@ export class Softmax extends Module {
     return `dim=${this.dim}`;
   }
 }
+/** Returns its input, as torch.nn.Identity. */
 export class Identity extends Module {
   forward(input: Tensor): Tensor {
     return input;
   }
 }
 
+/** Flattens dimensions startDim..endDim (default 1..-1), as torch.nn.Flatten. */
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
@@ -266,6 +279,7 @@ export class Flatten extends Module {
   }
 }
 
+/** Zeroes elements with probability p in training mode (scaling the rest by 1/(1-p)), as torch.nn.Dropout. */
 export class Dropout extends Module {
   constructor(readonly p = 0.5, readonly opts: { inplace?: boolean } = {}) {
     super();
@@ -279,6 +293,7 @@ export class Dropout extends Module {
   }
 }
 
+/** 2-D max pooling, as torch.nn.MaxPool2d. */
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: F.Size2, readonly opts: F.Pool2dOptions = {}) {
     super();
@@ -294,6 +309,7 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** 2-D average pooling, as torch.nn.AvgPool2d. */
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: F.Size2, readonly opts: F.AvgPool2dOptions = {}) {
     super();
@@ -307,6 +323,7 @@ export class AvgPool2d extends Module {
   }
 }
 
+/** Average pooling to a fixed output size, as torch.nn.AdaptiveAvgPool2d. */
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: F.Size2) {
     super();
@@ -320,6 +337,7 @@ export class AdaptiveAvgPool2d extends Module {
   }
 }
 
+/** Average pooling over (D, H, W) to a fixed output size, as torch.nn.AdaptiveAvgPool3d. */
 export class AdaptiveAvgPool3d extends Module {
   constructor(readonly outputSize: number | [number, number, number]) {
     super();
@@ -332,6 +350,7 @@ export class AdaptiveAvgPool3d extends Module {
   }
 }
 
+/** Cross-entropy of logits and class indices (or probabilities), as torch.nn.CrossEntropyLoss (weight, ignoreIndex, labelSmoothing, reduction). */
 export class CrossEntropyLoss extends Module {
   constructor(readonly opts: F.CrossEntropyOptions = {}) {
     super();
@@ -343,6 +362,7 @@ export class CrossEntropyLoss extends Module {
   }
 }
 
+/** Mean squared error, as torch.nn.MSELoss. */
 export class MSELoss extends Module {
   constructor(readonly opts: { reduction?: F.Reduction } = {}) {
     super();
@@ -353,6 +373,7 @@ export class MSELoss extends Module {
   }
 }
 
+/** Negative log-likelihood of log-probabilities, as torch.nn.NLLLoss. */
 export class NLLLoss extends Module {
   constructor(readonly opts: Omit<F.CrossEntropyOptions, 'labelSmoothing'> = {}) {
     super();

@@ -63,6 +63,7 @@ export interface Module {
   (...inputs: unknown[]): Tensor;
 }
 
+/** Base class of every layer and model, as torch.nn.Module: subclass it, assign Modules and Parameters as properties in the constructor (they are registered under those names, in order), override `forward`, and call the instance: `model(x)`. */
 export abstract class Module {
   /** True in training mode (dropout active, batch norm uses and updates batch statistics). */
   training!: boolean;
@@ -87,6 +88,7 @@ export abstract class Module {
 
   // ---- registration ----
 
+/** Registers a Parameter (or null) under `name`, as assigning it does. */
   registerParameter(name: string, param: Parameter | null): void {
     checkName(this, name);
     if (param !== null && !(param instanceof Parameter)) {
@@ -107,11 +109,13 @@ export abstract class Module {
     (this as unknown as Record<string, unknown>)[name] = tensor;
   }
 
+/** Registers a submodule (or null) under `name`, as assigning it does. */
   registerModule(name: string, module: Module | null): void {
     checkName(this, name);
     if (module !== null && !(module instanceof Module)) throw new TypeError(`registerModule('${name}'): expected a Module or null (got ${describe(module)})`);
     (this as unknown as Record<string, unknown>)[name] = module;
   }
+/** registerModule under PyTorch's older name. */
   addModule(name: string, module: Module | null): void {
     this.registerModule(name, module);
   }
@@ -131,6 +135,7 @@ export abstract class Module {
   private *attributeModules(): IterableIterator<[string, Module]> {
     for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
   }
+/** Each direct submodule, in registration order. */
   *children(): IterableIterator<Module> {
     for (const [, m] of this.namedChildren()) yield m;
   }
@@ -141,6 +146,7 @@ export abstract class Module {
     yield [prefix, this];
     for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix ? `${prefix}.${name}` : name, memo);
   }
+/** This module and every submodule, depth first, each once. */
   *modules(): IterableIterator<Module> {
     for (const [, m] of this.namedModules()) yield m;
   }
@@ -153,12 +159,15 @@ export abstract class Module {
     const inner = internals(this);
     for (const [k, v] of Object.entries(this)) if (inner.buffers.has(k) && v instanceof Tensor) yield [k, v];
   }
+/** [dotted name, parameter] over this module and its submodules (`recurse: false`: this one only); a shared parameter once. */
   *namedParameters(opts: { prefix?: string; recurse?: boolean } = {}): IterableIterator<[string, Parameter]> {
     yield* this.namedMembers((m) => m.ownParameters(), opts);
   }
+/** Every parameter, as namedParameters() without the names: what an optimizer takes. */
   parameters(opts: { recurse?: boolean } = {}): Parameter[] {
     return [...this.namedParameters(opts)].map(([, p]) => p);
   }
+/** [dotted name, buffer] over this module and its submodules (running_mean, running_var, num_batches_tracked, …). */
   *namedBuffers(opts: { prefix?: string; recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
     yield* this.namedMembers((m) => m.ownBuffers(), opts);
   }
@@ -174,17 +183,20 @@ export abstract class Module {
       }
     }
   }
+/** Every buffer, as namedBuffers() without the names. */
   buffers(opts: { recurse?: boolean } = {}): Tensor[] {
     return [...this.namedBuffers(opts)].map(([, b]) => b);
   }
 
   // ---- modes, devices, gradients ----
 
+/** Sets training mode on this module and every submodule (dropout active, batch norm on batch statistics); returns this. */
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError(`train(mode): mode must be a boolean (got ${describe(mode)})`);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
+/** Evaluation mode: train(false). */
   eval(): this {
     return this.train(false);
   }
@@ -221,21 +233,27 @@ export abstract class Module {
     });
     return this;
   }
+/** to('cuda'), or to a device index or name. */
   cuda(device: number | string = 'cuda'): this {
     return this.to(typeof device === 'number' ? `cuda:${device}` : device);
   }
+/** to('cpu'). */
   cpu(): this {
     return this.to('cpu');
   }
+/** Floating-point parameters and buffers to float32. */
   float(): this {
     return this.to({ dtype: 'float32' });
   }
+/** Floating-point parameters and buffers to float64. */
   double(): this {
     return this.to({ dtype: 'float64' });
   }
+/** Floating-point parameters and buffers to float16. */
   half(): this {
     return this.to({ dtype: 'float16' });
   }
+/** Floating-point parameters and buffers to bfloat16. */
   bfloat16(): this {
     return this.to({ dtype: 'bfloat16' });
   }
@@ -252,6 +270,7 @@ export abstract class Module {
     }
   }
 
+/** Sets requiresGrad on every parameter (false freezes them); returns this. */
   requiresGrad_(requiresGrad = true): this {
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
     return this;

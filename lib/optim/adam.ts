@@ -21,6 +21,7 @@ export interface AdamOptions {
   decoupledWeightDecay: boolean;
 }
 
+/** Adam, as torch.optim.Adam (amsgrad, maximize; `decoupledWeightDecay: true` is AdamW), step for step PyTorch's. */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
     super(params, {

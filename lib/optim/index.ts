@@ -2,7 +2,7 @@
 import * as lrScheduler from './lr_scheduler';
 
 export { Optimizer } from './optimizer';
-export type { ParamGroup, ParamsArg, OptimizerStateDict, OptimizerState } from './optimizer';
+export type { ParamGroup, ParamsArg, OptimizerStateDict, OptimizerState, PreparedStep } from './optimizer';
 export { SGD } from './sgd';
 export type { SGDOptions } from './sgd';
 export { Adam } from './adam';

@@ -6,8 +6,10 @@ import { describe } from '../dtype';
 import { intArg, numberArg } from '../tensor';
 import { Optimizer } from './optimizer';
 
-type AnyOptimizer = Optimizer<{ lr: number }>;
+/** An optimizer whose param groups have an `lr` (every torch.optim optimizer). */
+export type AnyOptimizer = Optimizer<{ lr: number }>;
 
+/** Base of the learning-rate schedules, as torch.optim.lr_scheduler.LRScheduler: step() once per epoch after the optimizer's steps; getLastLr(); stateDict()/loadStateDict(). */
 export abstract class LRScheduler {
   baseLrs: number[];
   lastEpoch: number;

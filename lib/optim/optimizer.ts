@@ -30,6 +30,7 @@ export interface OptimizerStateDict {
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** Base of the optimizers, as torch.optim.Optimizer: param groups with their options, per-parameter state, step(), zeroGrad(), and stateDict()/loadStateDict() in PyTorch's layout. */
 export abstract class Optimizer<O extends { lr: number }> {
   paramGroups: ParamGroup<O>[] = [];
   /** Per-parameter state (momentum buffers, Adam moments), keyed by the Parameter. */

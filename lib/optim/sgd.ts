@@ -18,6 +18,7 @@ export interface SGDOptions {
   fused: boolean | null;
 }
 
+/** Stochastic gradient descent, as torch.optim.SGD (momentum, dampening, weightDecay, nesterov, maximize), step for step PyTorch's. */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsArg<SGDOptions>, opts: Partial<SGDOptions> = {}) {
     super(params, {
