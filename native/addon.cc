@@ -55,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterCuda(env, exports);
 #ifdef TORCHNODE_CUDA
   RegisterCudaDevice(env, exports);
+  RegisterCudaGraph(env, exports);
 #endif
   return exports;
 }

@@ -45,6 +45,7 @@ void RegisterTrace(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 #ifdef TORCHNODE_CUDA
 void RegisterCudaDevice(Napi::Env env, Napi::Object exports);  // native/cuda/: CUDA LibTorch only
+void RegisterCudaGraph(Napi::Env env, Napi::Object exports);
 #endif
 
 }  // namespace tn

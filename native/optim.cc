@@ -27,16 +27,19 @@ std::vector<at::Tensor> OptionalTensorList(const Args& a, size_t i) {
 }
 
 // sgdStep(params, grads, momentumBuffers (null where none yet), lr, momentum, dampening, weightDecay,
-//         nesterov, maximize) -> the momentum buffers after the step (new ones where there were none)
+//         nesterov, maximize, lrTensor?) -> the momentum buffers after the step (new ones where there were none)
+// With lrTensor (a 0-d tensor on the parameters' device) the learning rate is read from it when the step
+// runs, so a step captured in a CUDA graph follows later lr changes.
 struct SgdStepArgs {
   std::vector<at::Tensor> params, grads, bufs;
   double lr, momentum, dampening, weightDecay;
   bool nesterov, maximize;
+  at::Tensor lrTensor;
 };
 
 SgdStepArgs ReadSgd(const Args& a) {
   SgdStepArgs s{a.tensorList(0), a.tensorList(1), OptionalTensorList(a, 2), a.number(3), a.number(4), a.number(5), a.number(6),
-                a.boolean(7), a.boolean(8)};
+                a.boolean(7), a.boolean(8), a.optTensor(9).value_or(at::Tensor())};
   TORCH_CHECK_VALUE(s.params.size() == s.grads.size() && s.params.size() == s.bufs.size(), "sgdStep: list lengths differ");
   return s;
 }
@@ -59,7 +62,11 @@ std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
     }
     g = s.nesterov ? at::_foreach_add(g, bufs, s.momentum) : bufs;
   }
-  at::_foreach_add_(s.params, g, -s.lr);
+  if (s.lrTensor.defined()) {
+    at::_foreach_sub_(s.params, at::_foreach_mul(g, s.lrTensor));
+  } else {
+    at::_foreach_add_(s.params, g, -s.lr);
+  }
   return bufs;
 }
 
