@@ -169,7 +169,7 @@ export class TensorDataset<Y extends Target = Tensor> extends Dataset<Y> {
 export class Subset<Y extends Target = Target> extends Dataset<Y> {
   readonly dataset: Dataset<Y>;
   readonly indices: number[];
-  private map: Handle | null = null;
+  private map: Tensor | null = null; // kept: no scope disposes it; the GC does if dispose() never comes
 
   constructor(dataset: Dataset<Y>, indices: number[] | Tensor) {
     super();
@@ -203,18 +203,21 @@ export class Subset<Y extends Target = Target> extends Dataset<Y> {
     if (!base) return null;
     if (this.map === null) {
       const mine = indexHandle(this.indices);
-      if (base.map === null) this.map = mine;
+      if (base.map === null) this.map = keep(wrap(mine));
       else {
-        this.map = native.index(base.map, [mine]);
-        native.dispose(mine);
+        try {
+          this.map = keep(wrap(native.index(base.map, [mine])));
+        } finally {
+          native.dispose(mine);
+        }
       }
     }
-    return { ...base, map: this.map };
+    return { ...base, map: this.map.handle };
   }
 
   /** Releases the index tensor the DataLoader made for this subset (the dataset is not touched). */
   dispose(): void {
-    if (this.map !== null) native.dispose(this.map);
+    if (this.map !== null) this.map.dispose();
     this.map = null;
   }
 }
