@@ -90,16 +90,18 @@ Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
   return out;
 }
 
-bool IsHandle(Napi::Env env, Napi::Value v) {
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) != napi_ok) return false;
-  return type == napi_bigint || type == napi_object || type == napi_external || type == napi_function;
-}
-
 // The value of a handle-shaped BigInt (at least 2^63, below 2^64), or false.
 static bool HandleValue(Napi::Env env, Napi::Value v, uint64_t* value) {
   bool lossless = false;
   return napi_get_value_bigint_uint64(env, v, value, &lossless) == napi_ok && lossless && (*value >> 63);
+}
+
+bool IsHandle(Napi::Env env, Napi::Value v) {
+  uint64_t value;
+  if (HandleValue(env, v, &value)) return true;  // other BigInts are int64 scalars
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok) return false;
+  return type == napi_object || type == napi_external || type == napi_function;
 }
 
 bool IsTensorHandle(Napi::Env env, Napi::Value v) {

@@ -75,8 +75,8 @@ class HandleTable {
 Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
 // Wraps each tensor; returns a JS array of handles.
 Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
-// True if v is meant as a tensor (a handle, or any other BigInt or object) rather than a number or
-// boolean operand; Unwrap then checks it is a live handle of ours.
+// True if v is meant as a tensor (a handle, or any object) rather than a number, boolean or int64 BigInt
+// operand; Unwrap then checks it is a live handle of ours.
 bool IsHandle(Napi::Env env, Napi::Value v);
 // True if v has a handle's shape (a BigInt of at least 2^63), live or not: what Unwrap accepts or
 // explains (disposed, another thread's). IsHandle also says yes to any object, for operands.

@@ -193,11 +193,14 @@ class Epoch {
 
   private gatherArgs(b: number): [Handle, Handle | null, Handle, string | undefined, boolean, boolean] {
     const src = this.source as GatherSource;
-    let idx = this.indices(b);
+    const positions = this.indices(b);
+    let idx = positions;
     if (src.map !== null) {
-      const mapped = native.index(src.map, [idx]);
-      native.dispose(idx);
-      idx = mapped;
+      try {
+        idx = native.index(src.map, [positions]);
+      } finally {
+        native.dispose(positions);
+      }
     }
     return [src.data, src.targets, idx, this.loader.device, this.loader.pin, this.toFloat];
   }

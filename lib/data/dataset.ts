@@ -142,8 +142,9 @@ export class TensorDataset<Y extends Target = Tensor> extends Dataset<Y> {
       const [hx, hy] = dataNative.dataGather(this.data.handle, this.targets.handle, idx, undefined, false, false);
       return scope(() => {
         let x = wrap(hx);
+        const y = wrap(hy as Handle); // both wrapped before the transform runs: if it throws, the scope disposes both
         if (this.transform) x = applyTransform(this.transform, x, 'transform');
-        return [x, wrap(hy as Handle)] as [Tensor, Tensor];
+        return [x, y] as [Tensor, Tensor];
       });
     } finally {
       if (own) native.dispose(idx);
