@@ -153,13 +153,15 @@ export class ScriptModule {
   }
 
   *namedParameters(opts: { recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
-    for (const [k, h] of jitNative.jitNamedParameters(this.handle, opts.recurse ?? true)) yield [k, wrap(h)];
+    // All wrapped at once: a handle left unwrapped when the caller stops early would have no GC backstop.
+    yield* jitNative.jitNamedParameters(this.handle, opts.recurse ?? true).map(([k, h]): [string, Tensor] => [k, wrap(h)]);
   }
   parameters(opts: { recurse?: boolean } = {}): Tensor[] {
     return [...this.namedParameters(opts)].map(([, p]) => p);
   }
   *namedBuffers(opts: { recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
-    for (const [k, h] of jitNative.jitNamedBuffers(this.handle, opts.recurse ?? true)) yield [k, wrap(h)];
+    // All wrapped at once: a handle left unwrapped when the caller stops early would have no GC backstop.
+    yield* jitNative.jitNamedBuffers(this.handle, opts.recurse ?? true).map(([k, h]): [string, Tensor] => [k, wrap(h)]);
   }
   buffers(opts: { recurse?: boolean } = {}): Tensor[] {
     return [...this.namedBuffers(opts)].map(([, b]) => b);
@@ -252,9 +254,10 @@ function toNative(v: unknown, where: string, depth = 0): unknown {
   return v;
 }
 
-// The native side returns tensors as handles, dicts as {__dict: [[k, v], ...], strKeys} and submodules
-// as {__module: handle}; a tensor handle has no own properties.
+// The native side returns tensors as handles (BigInts; ints come back as numbers), dicts as
+// {__dict: [[k, v], ...], strKeys} and submodules as {__module: handle}.
 function fromNative(v: unknown): ScriptValue {
+  if (typeof v === 'bigint') return wrap(v as unknown as Handle);
   if (v === null || typeof v !== 'object') return v as ScriptValue;
   if (Array.isArray(v)) return v.map(fromNative);
   if ('__dict' in v) {
@@ -271,7 +274,7 @@ function fromNative(v: unknown): ScriptValue {
     return new Map(d.__dict.map(([k, x]) => [fromNative(k), fromNative(x)]));
   }
   if ('__module' in v) return new ScriptModule((v as { __module: ModuleHandle }).__module);
-  return wrap(v as Handle);
+  throw new TorchError('unexpected value from TorchScript');
 }
 
 function deviceOpt(opts: JitLoadOptions): string | undefined {

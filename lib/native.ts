@@ -9,7 +9,11 @@ import * as path from 'node:path';
 import { TorchError, nativeErrorClasses } from './errors';
 import { setCudaQuery } from './dtype';
 
-/** A tensor handle: an opaque Node-API external owned by one Tensor. */
+/**
+ * A tensor handle: an opaque BigInt (at least 2^63, so never a valid int64 scalar) naming a slot of the
+ * addon's handle table (native/handle.h). It has no finalizer of its own: a handle belongs in a Tensor
+ * (tensor.ts wrap()) as soon as it reaches JS, whose GC backstop releases it if dispose() never comes.
+ */
 export type Handle = { readonly __torchnodeHandle: unique symbol };
 type H = Handle;
 type N = number;

@@ -9,16 +9,37 @@ export interface Disposable {
   dispose(): void;
 }
 
+// What happens to a tensor that leaves every scope alive (returned from the outermost one, or kept):
+// tensor.ts hands it to the GC backstop.
+let escape: (t: Disposable) => void = () => {};
+/** @internal Set once by tensor.ts. */
+export function onEscape(fn: (t: Disposable) => void): void {
+  escape = fn;
+}
+
 type Frame = Disposable[];
 
 let current: Frame | null = null; // innermost synchronous scope
 let asyncScopes = 0; // > 0 while some scopeAsync is running: only then ask AsyncLocalStorage
 const asyncFrame = new AsyncLocalStorage<Frame>();
 
-/** Registers a new tensor with the innermost scope (called by the Tensor constructor). */
-export function track(t: Disposable): void {
-  if (current !== null) current.push(t);
-  else if (asyncScopes > 0) asyncFrame.getStore()?.push(t);
+/**
+ * Registers a new tensor with the innermost scope (called by the Tensor constructor). Returns false when
+ * no scope is active: then nothing disposes it but its owner (or the GC backstop).
+ */
+export function track(t: Disposable): boolean {
+  if (current !== null) {
+    current.push(t);
+    return true;
+  }
+  if (asyncScopes > 0) {
+    const frame = asyncFrame.getStore();
+    if (frame !== undefined) {
+      frame.push(t);
+      return true;
+    }
+  }
+  return false;
 }
 
 function activeFrame(): Frame | null {
@@ -44,8 +65,11 @@ function close(frame: Frame, result: unknown, parent: Frame | null): void {
   const keep = new Set<unknown>();
   if (result !== null && typeof result === 'object') collect(result, keep, new Set());
   for (const t of frame) {
-    if (keep.has(t)) parent?.push(t);
-    else if (!anyKept || !kept.has(t)) t.dispose();
+    if (keep.has(t)) {
+      if (parent !== null) parent.push(t);
+      else escape(t); // leaves the outermost scope alive
+    } else if (anyKept && kept.has(t)) escape(t); // keep(): no scope disposes it
+    else t.dispose();
   }
 }
 

@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { native, type Handle } from './native';
 import { TorchError } from './errors';
 import { DTYPES, checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
-import { track } from './scope';
+import { onEscape, track } from './scope';
 import { formatTensor, summaryIndices, summaryNeeded } from './format';
 import { toIndexItems, type Index } from './indexing';
 import type { BinaryMethods, InplaceBinaryMethods, InplaceUnaryMethods, UnaryMethods } from './ops-table';
@@ -135,12 +135,15 @@ export class Tensor {
   // The shape, read once: no op torchnode exposes changes a tensor's shape in place (module.to()'s
   // setData keeps it). An in-place resize, if ever added, must clear this.
   private _shape: number[] | undefined;
+  /** @internal The GC backstop: 0 none (a scope holds it), 1 queued, 2 registered. */
+  _gc: number;
 
   /** @internal Tensors are made by torch.* functions and ops, not with `new`. */
   constructor(handle: Handle) {
     this._h = handle;
     this._shape = undefined;
-    track(this);
+    this._gc = 0;
+    if (!track(this)) backstop(this);
   }
 
   /** @internal The live native handle, or a TorchError if this tensor was disposed. */
@@ -154,9 +157,11 @@ export class Tensor {
 
   /** Drops this tensor's reference to its data now. Safe to call twice. */
   dispose(): void {
-    if (this._h !== null) {
-      native.dispose(this._h);
+    const h = this._h;
+    if (h !== null) {
       this._h = null;
+      if (this._gc === 2) collected.unregister(this);
+      native.dispose(h);
     }
   }
 /** dispose(), for `using t = …`. */
@@ -167,7 +172,6 @@ export class Tensor {
   get isDisposed(): boolean {
     return this._h === null;
   }
-
   // ---- reading ----
 
 /** The sizes of the dimensions (a copy). */
@@ -646,6 +650,67 @@ export class Tensor {
 // Declaration merging: the table-generated methods, typed (ops-table.ts installs them).
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface Tensor extends UnaryMethods, InplaceUnaryMethods, BinaryMethods, InplaceBinaryMethods {}
+
+// ---- the GC backstop ----
+//
+// A handle has no native finalizer (napi_wrap and its finalizer record cost more than the op itself on
+// 1-element tensors); a tensor dropped without dispose() is released by this FinalizationRegistry once
+// the tensor is collected. Registering (and unregistering on dispose) is not free either, so it is paid
+// only by tensors that can be dropped without dispose:
+// - a tensor made inside torch.scope/scopeAsync is held by the scope, which disposes it; it joins the
+//   backstop only if it leaves every scope alive (returned from the outermost one, or keep()),
+// - a tensor made outside any scope is queued, and the queue is registered at the end of the current
+//   job (a microtask) or every BACKSTOP_BATCH tensors, whichever comes first; those disposed by then
+//   (`a.add(b).dispose()` in a loop) never register. The queue holds at most BACKSTOP_BATCH tensors,
+//   and Node runs GC callbacks from the event loop anyway, so nothing is released later than before.
+const collected = new FinalizationRegistry<Handle>((h) => {
+  native.dispose(h);
+});
+const BACKSTOP_BATCH = 1024;
+onEscape((t) => backstop(t as Tensor));
+let queued: Tensor[] = [];
+let flushScheduled = false;
+
+function backstop(t: Tensor): void {
+  if (t._gc !== 0) return;
+  t._gc = 1;
+  queued.push(t);
+  if (queued.length >= BACKSTOP_BATCH) registerQueued();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    queueMicrotask(registerQueued);
+  }
+}
+
+function registerQueued(): void {
+  flushScheduled = false;
+  const list = queued;
+  queued = [];
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i];
+    if (t._h !== null) {
+      collected.register(t, t._h, t);
+      t._gc = 2;
+    }
+  }
+}
+
+const heldRaw = new FinalizationRegistry<(Handle | null)[]>((handles) => {
+  for (const h of handles) if (h !== null) native.dispose(h);
+});
+
+/**
+ * @internal For lib code that must hold raw handles outside a Tensor for a while (a batch gathered in
+ * the background, not yet taken): they are disposed when `owner` is collected, unless
+ * releaseHandles(owner) came first (the caller then wraps or disposes them itself).
+ */
+export function holdHandles(owner: object, handles: (Handle | null)[]): void {
+  heldRaw.register(owner, handles, owner);
+}
+/** @internal Ends holdHandles(owner): the caller now owns the handles. */
+export function releaseHandles(owner: object): void {
+  heldRaw.unregister(owner);
+}
 
 /** Wraps a native handle in a new Tensor registered with the current scope. */
 export function wrap(h: Handle): Tensor {

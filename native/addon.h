@@ -5,11 +5,12 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <thread>
 
 namespace tn {
 
-struct TensorBox;
+class HandleTable;
 
 // The JS error classes (lib/errors.ts) the native side throws; registered once by lib/native.ts.
 enum class ErrorKind { Torch, Index, Value, Type, NotImplemented, OutOfMemory, Count };
@@ -17,10 +18,9 @@ enum class ErrorKind { Torch, Index, Value, Type, NotImplemented, OutOfMemory, C
 struct Addon {
   Addon();
   ~Addon();
-  // Sentinel of the doubly linked list of live tensor handles: O(1) insert and unlink, and
-  // torch.memory() can walk what is alive.
-  TensorBox* live;
-  int64_t liveCount = 0;
+  // The tensor handles of this environment (handle.h): O(1) acquire and release, and torch.memory()
+  // can walk what is alive.
+  std::unique_ptr<HandleTable> handles;
   std::thread::id thread = std::this_thread::get_id();
   std::array<Napi::FunctionReference, static_cast<size_t>(ErrorKind::Count)> errorClasses;
 };

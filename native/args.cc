@@ -48,7 +48,7 @@ at::Scalar ToScalar(Napi::Env env, Napi::Value v, const char* what) {
 
 at::Tensor Args::operand(size_t i) const {
   Napi::Value v = i < info_.Length() ? info_[i] : env_.Undefined();
-  if (v.IsObject()) return tensor(i);
+  if (IsHandle(env_, v)) return tensor(i);
   return WrappedNumber(ToScalar(env_, v, "operand"));
 }
 
@@ -63,7 +63,7 @@ static at::Tensor NumberLike(const at::Scalar& s, const at::Tensor& t) {
 std::pair<at::Tensor, at::Tensor> Args::operands(size_t i, size_t j) const {
   Napi::Value vi = i < info_.Length() ? info_[i] : env_.Undefined();
   Napi::Value vj = j < info_.Length() ? info_[j] : env_.Undefined();
-  bool ti = vi.IsObject(), tj = vj.IsObject();  // a handle, or a number/boolean
+  bool ti = IsHandle(env_, vi), tj = IsHandle(env_, vj);  // a handle, or a number/boolean
   if (ti && !tj) {
     at::Tensor a = tensor(i);
     return {a, NumberLike(ToScalar(env_, vj, "operand"), a)};
@@ -77,7 +77,7 @@ std::pair<at::Tensor, at::Tensor> Args::operands(size_t i, size_t j) const {
 
 at::Tensor Args::operandLike(size_t j, const at::Tensor& t) const {
   Napi::Value v = j < info_.Length() ? info_[j] : env_.Undefined();
-  if (v.IsObject()) return tensor(j);
+  if (IsHandle(env_, v)) return tensor(j);
   return NumberLike(ToScalar(env_, v, "operand"), t);
 }
 

@@ -1,83 +1,87 @@
 #include "handle.h"
 
+#include <atomic>
+
 #include "errors.h"
 
 namespace tn {
 
+Addon::Addon() : handles(new HandleTable()) {}
+Addon::~Addon() = default;
 
-Addon::Addon() : live(new TensorBox()) { live->prev = live->next = live; }
+// Environments get tags 0..127 in turn: handles of two threads alive at once differ unless 128 workers
+// started in between.
+static std::atomic<uint32_t> nextTag{0};
 
-Addon::~Addon() {
-  // Environment teardown (worker exit): Node runs the externals' finalizers before this, but drop any
-  // reference still listed so no tensor outlives its environment.
-  for (TensorBox* b = live->next; b != live;) {
-    TensorBox* next = b->next;
-    b->tensor.reset();
-    b->prev = b->next = nullptr;
-    b->owner = nullptr;
-    b = next;
+HandleTable::HandleTable() : tag_(uint64_t{nextTag.fetch_add(1) & 0x7f} << kTagShift) {}
+
+// Environment teardown (worker exit, process exit): drop every reference still held, so no tensor
+// outlives its environment.
+HandleTable::~HandleTable() {
+  ForEachLive([](TensorBox& b) { b.tensor.reset(); });
+}
+
+uint32_t HandleTable::Acquire(Napi::Env env) {
+  if (freeHead_ != UINT32_MAX) {
+    uint32_t slot = freeHead_;
+    freeHead_ = At(slot).nextFree;
+    return slot;
   }
-  delete live;
+  if (size_ == (uint32_t{1} << kSlotBits)) {
+    ThrowTorch(env, ErrorKind::OutOfMemory,
+               "too many live tensors (" + std::to_string(size_) + " in this thread): dispose() tensors or use torch.scope");
+  }
+  if (size_ % kChunk == 0) chunks_.emplace_back(new TensorBox[kChunk]);
+  return size_++;
+}
+
+void HandleTable::Release(uint32_t slot) {
+  TensorBox& box = At(slot);
+  if (++box.gen == 0) box.gen = 1;  // 32 bits: a slot serves 4 billion handles before one repeats
+  box.nextFree = freeHead_;
+  freeHead_ = slot;
+}
+
+TensorBox* HandleTable::Find(uint64_t value) {
+  if ((value & (kMarker | (uint64_t{0x7f} << kTagShift))) != (kMarker | tag_)) return nullptr;
+  uint32_t slot = static_cast<uint32_t>(value & ((uint64_t{1} << kSlotBits) - 1));
+  uint32_t gen = static_cast<uint32_t>(value >> kSlotBits);
+  if (slot >= size_) return nullptr;
+  TensorBox& box = At(slot);
+  return box.gen == gen && box.tensor.defined() ? &box : nullptr;
+}
+
+bool HandleTable::Foreign(uint64_t value) const {
+  return (value & kMarker) && (value & (uint64_t{0x7f} << kTagShift)) != tag_;
 }
 
 // Tiny tensors are not reported to V8: the call costs more than the signal is worth.
 static constexpr int64_t kReportThreshold = 4096;
 
 static int64_t CpuBytes(const at::Tensor& t) {
-  if (!t.defined() || !t.is_cpu()) return 0;
+  if (!t.is_cpu()) return 0;
   int64_t bytes = static_cast<int64_t>(t.nbytes());
   return bytes >= kReportThreshold ? bytes : 0;
 }
 
-static void Link(Addon& addon, TensorBox* box) {
-  box->owner = &addon;
-  box->prev = addon.live;
-  box->next = addon.live->next;
-  addon.live->next->prev = box;
-  addon.live->next = box;
-  ++addon.liveCount;
-}
-
-// Unlinks the box and drops its tensor; returns the bytes to take back from V8's count.
-static int64_t Drop(TensorBox* box) {
-  if (box->prev) {
-    box->prev->next = box->next;
-    box->next->prev = box->prev;
-    box->prev = box->next = nullptr;
-    --box->owner->liveCount;
-  }
-  box->tensor.reset();
-  int64_t bytes = box->reportedBytes;
-  box->reportedBytes = 0;
-  return bytes;
-}
-
-// The GC backstop for a handle that was never disposed.
-static void Finalize(napi_env env, void* data, void* /*hint*/) {
-  auto* box = static_cast<TensorBox*>(data);
-  if (int64_t bytes = Drop(box)) {
-    int64_t ignored;
-    napi_adjust_external_memory(env, -bytes, &ignored);
-  }
-  box->magic = 0;
-  delete box;
-}
-
 Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
-  napi_value obj;
-  NAPI_THROW_IF_FAILED(env, napi_create_object(env, &obj), Napi::Value());
-  auto* box = new TensorBox();
-  box->tensor = std::move(tensor);
-  napi_status status = napi_wrap(env, obj, box, Finalize, nullptr, nullptr);
+  Addon& addon = GetAddon(env);
+  HandleTable& table = *addon.handles;
+  uint32_t slot = table.Acquire(env);
+  napi_value handle;
+  napi_status status = napi_create_bigint_uint64(env, table.Encode(slot), &handle);
   if (status != napi_ok) {
-    delete box;
+    table.Release(slot);
     NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
-  Link(GetAddon(env), box);
-  box->reportedBytes = CpuBytes(box->tensor);
-  if (box->reportedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
-  return Napi::Value(env, obj);
+  TensorBox& box = table.At(slot);
+  box.tensor = std::move(tensor);
+  box.owner = &addon;
+  ++table.live_;
+  box.reportedBytes = CpuBytes(box.tensor);
+  if (box.reportedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, box.reportedBytes);
+  return Napi::Value(env, handle);
 }
 
 Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
@@ -86,42 +90,61 @@ Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
   return out;
 }
 
-bool IsHandle(Napi::Env env, Napi::Value v) {
-  return v.IsObject();
+// The value of a handle-shaped BigInt (at least 2^63, below 2^64), or false.
+static bool HandleValue(Napi::Env env, Napi::Value v, uint64_t* value) {
+  bool lossless = false;
+  return napi_get_value_bigint_uint64(env, v, value, &lossless) == napi_ok && lossless && (*value >> 63);
 }
 
-TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* what) {
-  // One unwrap and a magic check. A disposed handle has had its wrap removed; lib/ reports that case
-  // precisely before calling in, so here it only has to be refused.
-  void* data = nullptr;
-  if (napi_unwrap(env, v, &data) == napi_ok && data && static_cast<TensorBox*>(data)->magic == TensorBox::kMagic) {
-    return static_cast<TensorBox*>(data);
-  }
-  return nullptr;
+bool IsHandle(Napi::Env env, Napi::Value v) {
+  uint64_t value;
+  if (HandleValue(env, v, &value)) return true;  // other BigInts are int64 scalars
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok) return false;
+  return type == napi_object || type == napi_external || type == napi_function;
+}
+
+bool IsTensorHandle(Napi::Env env, Napi::Value v) {
+  uint64_t value;
+  return HandleValue(env, v, &value);
+}
+
+TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* /*what*/) {
+  uint64_t value;
+  return HandleValue(env, v, &value) ? GetAddon(env).handles->Find(value) : nullptr;
 }
 
 bool Dispose(Napi::Env env, Napi::Value v) {
-  TensorBox* box = BoxOf(env, v, "tensor");
-  if (!box) {
-    if (!v.IsObject()) ThrowTypeError(env, "dispose: argument must be a Tensor handle");
+  uint64_t value;
+  if (!HandleValue(env, v, &value)) {
+    if (!IsHandle(env, v)) ThrowTypeError(env, "dispose: argument must be a Tensor handle");
     return false;
   }
-  if (box->owner != &GetAddon(env)) ThrowTorch(env, ErrorKind::Torch, "a Tensor can only be disposed in the thread that made it");
-  void* removed = nullptr;
-  napi_remove_wrap(env, v, &removed);  // deletes the finalizer record now, not at the next GC
-  if (int64_t bytes = Drop(box)) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
-  box->magic = 0;
-  delete box;
+  HandleTable& table = *GetAddon(env).handles;
+  TensorBox* box = table.Find(value);
+  if (!box) {
+    if (table.Foreign(value)) ThrowTorch(env, ErrorKind::Torch, "a Tensor can only be disposed in the thread that made it");
+    return false;
+  }
+  int64_t bytes = box->reportedBytes;
+  box->reportedBytes = 0;
+  box->tensor.reset();
+  table.Release(static_cast<uint32_t>(value & ((uint64_t{1} << HandleTable::kSlotBits) - 1)));
+  --table.live_;
+  if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
   return true;
 }
 
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value v, const char* what) {
-  TensorBox* box = BoxOf(env, v, what);
-  if (!box) ThrowTypeError(env, std::string(what) + " must be a live Tensor (got a disposed Tensor or another value)");
-  if (box->owner != &GetAddon(env)) {
-    ThrowTorch(env, ErrorKind::Torch, std::string(what) + " belongs to another thread (worker); move data with .data()");
+  uint64_t value;
+  if (HandleValue(env, v, &value)) {
+    HandleTable& table = *GetAddon(env).handles;
+    if (TensorBox* box = table.Find(value)) return box->tensor;
+    if (table.Foreign(value)) {
+      ThrowTorch(env, ErrorKind::Torch, std::string(what) + " belongs to another thread (worker); move data with .data()");
+    }
   }
-  return box->tensor;
+  ThrowTypeError(env, std::string(what) + " must be a live Tensor (got a disposed Tensor or another value)");
 }
 
 }  // namespace tn

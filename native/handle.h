@@ -1,34 +1,90 @@
-// A JS tensor handle is a plain object with a TensorBox wrapped in it (napi_wrap); the box holds one
-// reference to an at::Tensor. dispose() drops the reference and removes the wrap at once, so nothing is
-// left for the garbage collector: Node runs Node-API finalizers from the event loop, and a synchronous
-// loop must not pile them up. The finalizer is only the backstop for handles never disposed.
+// A JS tensor handle is a BigInt that names a slot of this environment's handle table. The slot (a
+// TensorBox) holds one reference to an at::Tensor. Making a handle allocates nothing but the BigInt:
+// no wrapped object, no Node-API reference, no finalizer record (napi_wrap and externals cost more than
+// a 1-element add). dispose() drops the reference and frees the slot at once; the slot's generation
+// moves on, so a stale handle is refused, never taken for the slot's next tenant. Slots live in chunks
+// that never move, so a TensorBox* stays valid while its handle is live.
+//
+// A handle's value is 2^63 | thread tag << 56 | generation << 24 | slot: always at least 2^63, so never
+// a valid int64 and never confused with a BigInt scalar (those must fit int64), and tagged with its
+// environment (worker thread), so a handle that reached another thread is refused there.
+//
+// The garbage collector's backstop for handles never disposed is on the JS side: lib/tensor.ts's
+// FinalizationRegistry. A handle therefore belongs in a Tensor (lib/tensor.ts wrap()) as soon as it
+// reaches JS.
 #pragma once
 #include <napi.h>
 #include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "addon.h"
 
 namespace tn {
 
 struct TensorBox {
-  static constexpr uint64_t kMagic = 0x746f7263686e6f64ULL;  // "torchnod": a wrapped pointer is ours
-  uint64_t magic = kMagic;
-  at::Tensor tensor;
-  Addon* owner = nullptr;
-  TensorBox* prev = nullptr;  // links in owner's live list while the tensor is held
-  TensorBox* next = nullptr;
+  at::Tensor tensor;          // defined while the handle is live
+  Addon* owner = nullptr;     // the environment whose table holds the box
   int64_t reportedBytes = 0;  // CPU bytes reported to V8 (AdjustExternalMemory)
+  uint32_t gen = 1;           // the generation of the slot's current (or next) handle; never 0
+  uint32_t nextFree = 0;      // free-list link while the slot is free
+};
+
+// The slots of one environment.
+class HandleTable {
+ public:
+  static constexpr int kSlotBits = 24;  // up to 16,777,216 live handles per thread
+  static constexpr uint32_t kChunk = 4096;
+
+  HandleTable();
+  ~HandleTable();
+  // The box of a handle value if it names a live handle of this table, else nullptr.
+  TensorBox* Find(uint64_t value);
+  // True if the value is a handle made by another environment (thread) of this addon.
+  bool Foreign(uint64_t value) const;
+  int64_t live() const { return live_; }
+  // Calls f(TensorBox&) for every live handle.
+  template <typename F>
+  void ForEachLive(F&& f) {
+    for (uint32_t s = 0; s < size_; ++s) {
+      TensorBox& b = At(s);
+      if (b.tensor.defined()) f(b);
+    }
+  }
+
+ private:
+  friend Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
+  friend bool Dispose(Napi::Env env, Napi::Value v);
+  TensorBox& At(uint32_t slot) { return chunks_[slot / kChunk][slot % kChunk]; }
+  uint64_t Encode(uint32_t slot) { return kMarker | tag_ | (uint64_t{At(slot).gen} << kSlotBits) | slot; }
+  uint32_t Acquire(Napi::Env env);  // a free slot; throws when the table is full
+  void Release(uint32_t slot);      // its tensor already reset; the generation moves on
+
+  static constexpr uint64_t kMarker = uint64_t{1} << 63;
+  static constexpr int kTagShift = 56;
+  uint64_t tag_;  // this environment's tag, in place
+  std::vector<std::unique_ptr<TensorBox[]>> chunks_;
+  uint32_t size_ = 0;               // slots handed out at least once
+  uint32_t freeHead_ = UINT32_MAX;  // free list, LIFO: the slot just freed is warm in cache
+  int64_t live_ = 0;
 };
 
 // Wraps a tensor in a new handle (an undefined tensor becomes null: e.g. a missing .grad).
 Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
 // Wraps each tensor; returns a JS array of handles.
 Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
-// True if v is an object (a handle), as opposed to a number or boolean operand; Unwrap checks it is ours.
+// True if v is meant as a tensor (a handle, or any object) rather than a number, boolean or int64 BigInt
+// operand; Unwrap then checks it is a live handle of ours.
 bool IsHandle(Napi::Env env, Napi::Value v);
-// The tensor of handle v; a TypeError naming `what` if v is not a live handle.
+// True if v has a handle's shape (a BigInt of at least 2^63), live or not: what Unwrap accepts or
+// explains (disposed, another thread's). IsHandle also says yes to any object, for operands.
+bool IsTensorHandle(Napi::Env env, Napi::Value v);
+// The tensor of handle v; a TypeError naming `what` if v is not a live handle (a TorchError if it is
+// another thread's).
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value v, const char* what);
-// Drops handle v's reference now and frees its box. Returns false if it was already disposed.
+// Drops handle v's reference now and frees its slot. Returns false if it was already disposed.
 bool Dispose(Napi::Env env, Napi::Value v);
 // The box of handle v, or nullptr if v is not a live handle (disposed, or not ours).
 TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* what);

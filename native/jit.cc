@@ -211,6 +211,7 @@ IValue ToIValue(Napi::Env env, Napi::Value v, TypePtr hint, const std::string& w
     if (integral) return IValue(static_cast<int64_t>(d));
     return IValue(d);
   }
+  if (IsTensorHandle(env, v)) return IValue(Unwrap(env, v, where.c_str()));
   if (v.IsBigInt()) {
     bool lossless = false;
     int64_t x = v.As<Napi::BigInt>().Int64Value(&lossless);
@@ -250,10 +251,6 @@ IValue ToIValue(Napi::Env env, Napi::Value v, TypePtr hint, const std::string& w
     return IValue(std::move(list));
   }
   if (v.IsObject()) {
-    if (TensorBox* box = BoxOf(env, v, "tensor")) {
-      if (box->owner != &GetAddon(env)) ThrowTorch(env, ErrorKind::Torch, where + ": the Tensor belongs to another thread (worker)");
-      return IValue(box->tensor);
-    }
     if (v.IsFunction() || v.IsExternal() || v.IsTypedArray() || v.IsArrayBuffer() || v.IsPromise()) Unsupported(env, where, "this value");
     Napi::Object obj = v.As<Napi::Object>();
     TypePtr valueHint;

@@ -17,14 +17,14 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   struct Usage { int64_t tensors = 0; int64_t bytes = 0; };
   std::map<std::string, Usage> perDevice;
   std::unordered_set<const void*> seen;
-  for (TensorBox* b = addon.live->next; b != addon.live; b = b->next) {
-    const at::Tensor& t = b->tensor;
+  addon.handles->ForEachLive([&](TensorBox& b) {
+    const at::Tensor& t = b.tensor;
     Usage& u = perDevice[t.device().str()];
     ++u.tensors;
-    if (!t.has_storage()) continue;
+    if (!t.has_storage()) return;
     const void* storage = t.storage().unsafeGetStorageImpl();
     if (seen.insert(storage).second) u.bytes += static_cast<int64_t>(t.storage().nbytes());
-  }
+  });
   Napi::Object devices = Napi::Object::New(env);
   for (const auto& [name, u] : perDevice) {
     Napi::Object o = Napi::Object::New(env);
@@ -33,13 +33,13 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
     devices.Set(name, o);
   }
   Napi::Object out = Napi::Object::New(env);
-  out.Set("handles", Napi::Number::New(env, static_cast<double>(addon.liveCount)));
+  out.Set("handles", Napi::Number::New(env, static_cast<double>(addon.handles->live())));
   out.Set("devices", devices);
   return out;
 }
 
 Napi::Value LiveHandles(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(GetAddon(info.Env()).liveCount));
+  return Napi::Number::New(info.Env(), static_cast<double>(GetAddon(info.Env()).handles->live()));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Memory: dispose, Symbol.dispose / `using`, torch.scope / scopeAsync, torch.memory(), flat handles and
-// RSS over 100k ops, and the GC finalizer backstop.
+// Memory: dispose, Symbol.dispose / `using`, handles (stale, another thread's), torch.scope / scopeAsync,
+// torch.memory(), flat handles and RSS over 100k ops, and the GC backstop (lib/tensor.ts's
+// FinalizationRegistry) on every path a tensor can leave the scopes alive.
 //
 // GC: tests that need a garbage collection use global.gc when vitest runs with --expose-gc, else turn
 // the flag on at run time (v8.setFlagsFromString + vm.runInNewContext('gc'), which works on Node 18+).
@@ -10,8 +11,10 @@ import { inspect } from 'node:util';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import * as path from 'node:path';
 import * as torch from '../lib/index';
-import { childPool, type ChildResult } from './helpers/child';
+import { native } from '../lib/native';
+import { REPO, childPool, type ChildResult } from './helpers/child';
 
 const handles = (): number => torch.memory().handles;
 const cpu = (): { tensors: number; bytes: number } => torch.memory().devices.cpu ?? { tensors: 0, bytes: 0 };
@@ -28,6 +31,7 @@ function getGc(): (() => void) | null {
   }
 }
 const gc = getGc();
+const wrapHandle = (h: unknown): torch.Tensor => new torch.Tensor(h as never);
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** Collects garbage and lets Node-API run the finalizers it queued (Node runs them from setImmediate). */
 async function collect(rounds = 4): Promise<void> {
@@ -163,6 +167,82 @@ describe('dispose', () => {
     expect(inner!.isDisposed).toBe(true);
     expect(handles()).toBe(before);
   });
+});
+
+// ---- handles ----
+
+describe('handles', () => {
+  const SLOT = 0xffffffn; // a handle's low 24 bits name its slot in the handle table (native/handle.h)
+
+  it('are BigInts of at least 2^63, so never an int64 scalar', () => {
+    const t = torch.ones(2);
+    expect(typeof t._h).toBe('bigint');
+    expect(t._h! >= 1n << 63n && t._h! < 1n << 64n).toBe(true);
+    // An int64 BigInt stays a scalar where the native side takes a tensor or a number
+    const u = torch.scope(() => torch.keep(wrapHandle(native.add(t.handle, 5n as never, undefined))));
+    expect(u.toArray()).toEqual([6, 6]);
+    // A handle-shaped BigInt that names no live handle is refused, in every position
+    expect(() => native.add(t.handle, ((1n << 63n) | 12345n) as never, undefined)).toThrow(/must be a live Tensor/);
+    expect(() => native.neg(((1n << 63n) | 7n) as never)).toThrow(TypeError);
+    expect(native.dispose((t._h! ^ (1n << 40n)) as never)).toBe(false); // another generation of t's slot
+    expect(t.isDisposed).toBe(false);
+    t.dispose();
+    u.dispose();
+  });
+
+  it('a disposed handle is refused, not taken for the tensor that reuses its slot', () => {
+    const before = handles();
+    const t = torch.ones(3);
+    const stale = t.handle;
+    t.dispose();
+    const u = torch.full([3], 7);
+    expect(u._h! & SLOT).toBe(stale & SLOT); // the slot was reused (else this test would prove nothing)
+    expect(u._h).not.toBe(stale);
+    expect(native.isDisposed(stale)).toBe(true);
+    expect(() => native.neg(stale)).toThrow(TypeError);
+    expect(() => native.add(stale, u.handle, undefined)).toThrow(/must be a live Tensor/);
+    expect(native.dispose(stale)).toBe(false); // a second dispose is a no-op: u is untouched
+    expect(u.isDisposed).toBe(false);
+    expect(native.isDisposed(u.handle)).toBe(false);
+    expect(u.toArray()).toEqual([7, 7, 7]);
+    u.dispose();
+    expect(handles()).toBe(before);
+  });
+
+  // A handle is a BigInt, which postMessage copies; the copy names nothing in the worker's table (each
+  // thread's handles carry its tag), and using or disposing it there is a clear error.
+  childBodies.set('foreign-handle', `
+const { Worker } = require('node:worker_threads');
+const t = torch.arange(3, { dtype: 'float32' });
+const w = new Worker(\`
+  const { parentPort, workerData } = require('node:worker_threads');
+  require.extensions['.ts'] = (m, filename) => m._compile(workerData.compiled[filename], filename);
+  const torch = require(workerData.index);
+  const { native } = require(workerData.native);
+  const mine = torch.ones(3);
+  const out = {};
+  const attempt = (name, f) => {
+    try { out[name] = 'returned ' + String(f()); } catch (e) { out[name] = e.constructor.name + ': ' + e.message; }
+  };
+  attempt('add', () => native.add(mine.handle, workerData.h, undefined));
+  attempt('dispose', () => native.dispose(workerData.h));
+  attempt('isDisposed', () => native.isDisposed(workerData.h));
+  out.mine = mine.sum().item();
+  parentPort.postMessage(out);
+\`, { eval: true, workerData: { compiled, h: t.handle, index: ${JSON.stringify(path.join(REPO, 'lib', 'index.ts'))},
+  native: ${JSON.stringify(path.join(REPO, 'lib', 'native.ts'))} } });
+const out = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+await w.terminate();
+console.log(JSON.stringify({ ...out, main: t.sum().item() }));
+`);
+  it("another thread's handle is refused there with a TorchError that says so (child process, worker)", async () => {
+    const m = childJson<Record<string, string | number>>(await runChild('foreign-handle'));
+    expect(m.add).toMatch(/^TorchError: .*belongs to another thread/);
+    expect(m.dispose).toMatch(/^TorchError: .*only be disposed in the thread that made it/);
+    expect(m.isDisposed).toBe('returned true');
+    expect(m.mine).toBe(3);
+    expect(m.main).toBe(3); // the main thread's tensor is untouched
+  }, 60_000);
 });
 
 // ---- scope ----
@@ -520,9 +600,9 @@ describe('100k ops in scopes keep live handles and RSS flat', () => {
   const MB = 1024 * 1024;
   const rss = (): number => process.memoryUsage().rss;
 
-  // Event-loop turns between scopes, as in a server or an async training loop. Node-API runs the
-  // handles' GC finalizers (which free their TensorBox) from the event loop, so this is the case the
-  // finalizers can keep up with. The warm-up lets V8's heap and malloc's arenas reach their working size.
+  // Event-loop turns between scopes, as in a server or an async training loop (GC callbacks, Node-API's
+  // or a FinalizationRegistry's, run from the event loop). The warm-up lets V8's heap and malloc's arenas
+  // reach their working size.
   it('yielding to the event loop between scopes', async () => {
     const a = torch.randn(16);
     const b = torch.randn(16);
@@ -632,4 +712,96 @@ console.log(JSON.stringify({ base: base.handles, mid: mid.handles, end: end.hand
     await collect();
     expect(handles() - base).toBeLessThan(20);
   }, 30_000);
+  // The backstop is registered only for tensors that can be dropped without dispose(): every way a
+  // tensor can leave the scopes alive must reach it. Each case makes tensors, drops them, and checks
+  // they were there before a collection and gone after.
+  childBodies.set('backstop-paths', `
+await collect();
+const base = torch.memory().handles;
+const out = {};
+const check = async (name, make) => {
+  await make();
+  const made = torch.memory().handles - base;
+  await collect();
+  out[name] = { made, left: torch.memory().handles - base };
+};
+await check('returned from the outermost scope', () => { for (let i = 0; i < 3000; i++) torch.scope(() => torch.ones(10)); });
+await check('returned through nested scopes', () => {
+  for (let i = 0; i < 1000; i++) torch.scope(() => { const r = torch.scope(() => [torch.ones(10), { t: torch.ones(10) }]); torch.ones(1); return r; });
+});
+await check('keep() inside a scope', () => { torch.scope(() => { for (let i = 0; i < 3000; i++) torch.keep(torch.ones(10)); }); });
+await check('keep() inside a nested scope', () => { torch.scope(() => torch.scope(() => { for (let i = 0; i < 100; i++) torch.keep(torch.ones(10)); })); });
+await check('keep() outside any scope', () => { for (let i = 0; i < 3000; i++) torch.keep(torch.ones(10)); });
+await check('returned from scopeAsync', async () => {
+  for (let i = 0; i < 200; i++) await torch.scopeAsync(async () => { await tick(); return { t: torch.ones(10) }; });
+});
+await check('keep() inside scopeAsync', async () => {
+  await torch.scopeAsync(async () => { await tick(); for (let i = 0; i < 100; i++) torch.keep(torch.ones(10)); });
+});
+await check('module parameters', () => { for (let i = 0; i < 300; i++) new torch.nn.Linear(2, 2); });
+await check('parameters made in a scope', () => { torch.scope(() => { for (let i = 0; i < 300; i++) new torch.nn.Linear(2, 2); }); });
+await check('a few outside any scope, then the job ends', async () => { for (let i = 0; i < 10; i++) torch.ones(10); await tick(); });
+await check('many outside any scope in one job', () => { for (let i = 0; i < 5000; i++) torch.ones(10); });
+// Registered, then disposed: the registry must not release it (or anything else) again.
+const alive = torch.ones(3);
+await tick();
+const stale = torch.ones(3);
+await tick();
+stale.dispose();
+const reuse = torch.full([3], 2);
+await collect();
+out.alive = alive.sum().item();
+out.reuse = reuse.sum().item();
+console.log(JSON.stringify(out));
+`);
+  it('every way a tensor leaves the scopes alive has the backstop (child node --expose-gc)', async () => {
+    const m = childJson<Record<string, { made: number; left: number } | number>>(await runChild('backstop-paths'));
+    const cases = Object.entries(m).filter(([, v]) => typeof v === 'object') as [string, { made: number; left: number }][];
+    expect(cases.length).toBe(11);
+    for (const [name, { made, left }] of cases) {
+      expect(made, name).toBeGreaterThanOrEqual(10);
+      expect(left, name).toBe(0);
+    }
+    expect(m.alive).toBe(3);
+    expect(m.reuse).toBe(6);
+  }, 60_000);
+
+  // Lib code that holds raw handles outside a Tensor: the epoch's permutation (shuffle), a Subset's
+  // index map, and a batch prefetched in the background. An iterator the caller abandons (no break, no
+  // return()) must not leak them.
+  childBodies.set('abandoned-loaders', `
+const x = torch.randn(64, 3), y = torch.randint(0, 2, [64]);
+const ds = new torch.data.TensorDataset(x, y);
+x.dispose();
+y.dispose();
+await collect();
+const base = torch.memory().handles;
+const out = {};
+await (async () => {
+  const it = new torch.data.DataLoader(ds, { batchSize: 8, shuffle: true })[Symbol.asyncIterator]();
+  const { value } = await it.next();
+  value.forEach((t) => t.dispose());
+  while (!it.prefetched.every((p) => p.ready)) await new Promise((r) => setTimeout(r, 5));
+  await tick();
+  out.asyncHeld = torch.memory().handles - base;
+})();
+await collect();
+out.asyncLeft = torch.memory().handles - base;
+(() => {
+  const sub = new torch.data.Subset(ds, [5, 3, 9, 1, 0, 2, 7, 8]);
+  const it = new torch.data.DataLoader(sub, { batchSize: 2, shuffle: true })[Symbol.iterator]();
+  it.next().value.forEach((t) => t.dispose());
+  out.syncHeld = torch.memory().handles - base;
+})();
+await collect();
+out.syncLeft = torch.memory().handles - base;
+console.log(JSON.stringify(out));
+`);
+  it('an abandoned DataLoader iterator leaves nothing behind once collected (child node --expose-gc)', async () => {
+    const m = childJson<Record<string, number>>(await runChild('abandoned-loaders'));
+    expect(m.asyncHeld).toBeGreaterThanOrEqual(3); // the permutation and the prefetched batch (x, y)
+    expect(m.asyncLeft).toBe(0);
+    expect(m.syncHeld).toBeGreaterThanOrEqual(2); // the permutation and the subset's index map
+    expect(m.syncLeft).toBe(0);
+  }, 60_000);
 });

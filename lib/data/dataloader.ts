@@ -18,8 +18,8 @@
  * Shuffling draws exactly what PyTorch's DataLoader draws, from the default generator (torch.manualSeed)
  * or from the loader's own torch.Generator().manual_seed(seed): the same seed gives PyTorch's order.
  */
-import { Tensor, wrap } from '../tensor';
-import { scope } from '../scope';
+import { Tensor, holdHandles, releaseHandles, wrap } from '../tensor';
+import { keep, scope } from '../scope';
 import { checkDevice, describe, dtypeCode } from '../dtype';
 import { tensor } from '../creation';
 import { stack } from '../ops';
@@ -147,7 +147,7 @@ class Epoch {
   readonly numBatches: number;
   readonly source: GatherSource | null;
   private readonly toFloat: boolean;
-  private perm: Handle | null = null;
+  private perm: Tensor | null = null; // kept: no scope disposes it; the GC does if the epoch is abandoned
   private begun = false;
   private ended = false;
 
@@ -169,14 +169,14 @@ class Epoch {
     let gen = this.loader.generator;
     // RandomSampler without a generator seeds a fresh one from the default generator.
     if (gen === undefined) gen = dataNative.dataGenerator(dataNative.dataRandomSeed(undefined));
-    this.perm = dataNative.dataRandperm(this.n, gen);
+    this.perm = keep(wrap(dataNative.dataRandperm(this.n, gen)));
   }
 
   /** natural: the epoch ran to its end (PyTorch's sampler then draws its next permutation, which is dropped). */
   end(natural: boolean): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.perm !== null) native.dispose(this.perm);
+    if (this.perm !== null) this.perm.dispose();
     this.perm = null;
     if (natural && this.loader.shuffle && this.loader.generator !== undefined) {
       native.dispose(dataNative.dataRandperm(this.n, this.loader.generator));
@@ -188,17 +188,20 @@ class Epoch {
     const start = b * this.loader.batchSize;
     const len = Math.min(this.loader.batchSize, this.n - start);
     return this.perm !== null
-      ? native.narrow(this.perm, 0, start, len)
+      ? native.narrow(this.perm.handle, 0, start, len)
       : native.arange(start, start + len, 1, dtypeCode('int64'), undefined, false);
   }
 
   private gatherArgs(b: number): [Handle, Handle | null, Handle, string | undefined, boolean, boolean] {
     const src = this.source as GatherSource;
-    let idx = this.indices(b);
+    const positions = this.indices(b);
+    let idx = positions;
     if (src.map !== null) {
-      const mapped = native.index(src.map, [idx]);
-      native.dispose(idx);
-      idx = mapped;
+      try {
+        idx = native.index(src.map, [positions]);
+      } finally {
+        native.dispose(positions);
+      }
     }
     return [src.data, src.targets, idx, this.loader.device, this.loader.pin, this.toFloat];
   }
@@ -361,7 +364,11 @@ export class AsyncDataLoaderIterator implements AsyncIterableIterator<Batch> {
   private launch(b: number): Pending {
     const p: Pending = { promise: this.epoch.startAsync(b), ready: false };
     // Also marks the promise handled: a prefetched batch that fails is reported when it is awaited.
-    p.promise.then(() => (p.ready = true), () => (p.ready = true));
+    // Until next() or close() takes the batch, the GC releases it if this iterator is abandoned.
+    p.promise.then((raw) => {
+      p.ready = true;
+      holdHandles(p, raw);
+    }, () => (p.ready = true));
     this.pending.set(b, p);
     return p;
   }
@@ -395,6 +402,7 @@ export class AsyncDataLoaderIterator implements AsyncIterableIterator<Batch> {
       this.close(false);
       throw withCallerStack(err, callerStack);
     }
+    releaseHandles(p);
     if (this.closed) {
       disposeRaw(raw);
       return DONE;
@@ -416,7 +424,12 @@ export class AsyncDataLoaderIterator implements AsyncIterableIterator<Batch> {
   private close(natural: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.promise.then(disposeRaw, () => undefined);
+    for (const p of this.pending.values()) {
+      p.promise.then((raw) => {
+        releaseHandles(p);
+        disposeRaw(raw);
+      }, () => undefined);
+    }
     this.pending.clear();
     this.epoch.end(natural);
   }

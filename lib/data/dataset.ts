@@ -142,8 +142,9 @@ export class TensorDataset<Y extends Target = Tensor> extends Dataset<Y> {
       const [hx, hy] = dataNative.dataGather(this.data.handle, this.targets.handle, idx, undefined, false, false);
       return scope(() => {
         let x = wrap(hx);
+        const y = wrap(hy as Handle); // both wrapped before the transform runs: if it throws, the scope disposes both
         if (this.transform) x = applyTransform(this.transform, x, 'transform');
-        return [x, wrap(hy as Handle)] as [Tensor, Tensor];
+        return [x, y] as [Tensor, Tensor];
       });
     } finally {
       if (own) native.dispose(idx);
@@ -169,7 +170,7 @@ export class TensorDataset<Y extends Target = Tensor> extends Dataset<Y> {
 export class Subset<Y extends Target = Target> extends Dataset<Y> {
   readonly dataset: Dataset<Y>;
   readonly indices: number[];
-  private map: Handle | null = null;
+  private map: Tensor | null = null; // kept: no scope disposes it; the GC does if dispose() never comes
 
   constructor(dataset: Dataset<Y>, indices: number[] | Tensor) {
     super();
@@ -203,18 +204,21 @@ export class Subset<Y extends Target = Target> extends Dataset<Y> {
     if (!base) return null;
     if (this.map === null) {
       const mine = indexHandle(this.indices);
-      if (base.map === null) this.map = mine;
+      if (base.map === null) this.map = keep(wrap(mine));
       else {
-        this.map = native.index(base.map, [mine]);
-        native.dispose(mine);
+        try {
+          this.map = keep(wrap(native.index(base.map, [mine])));
+        } finally {
+          native.dispose(mine);
+        }
       }
     }
-    return { ...base, map: this.map };
+    return { ...base, map: this.map.handle };
   }
 
   /** Releases the index tensor the DataLoader made for this subset (the dataset is not touched). */
   dispose(): void {
-    if (this.map !== null) native.dispose(this.map);
+    if (this.map !== null) this.map.dispose();
     this.map = null;
   }
 }

@@ -344,9 +344,10 @@ function check(fn, what) {
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * One timed repeat: n steps, then one turn of the event loop. Node-API may defer the finalizers of
- * handles the GC found dead to the event loop; the turn runs them inside the timed window, since
- * they are part of what an op costs (w.drain === false leaves it out, as in a synchronous loop).
+ * One timed repeat: n steps, then one turn of the event loop. Work deferred to the loop (the GC
+ * backstop's registration at the end of the job, FinalizationRegistry and Node-API callbacks) runs
+ * inside the timed window, since it is part of what an op costs (w.drain === false leaves it out, as
+ * in a synchronous loop).
  */
 async function timeNode(run, n, drain) {
   const p0 = performance.now();
@@ -620,7 +621,7 @@ function printTable(rows, env, conv2d, errors) {
   const used = [...new Set(rows.filter((r) => r.python_equivalent).map((r) => r.python_equivalent))];
   if (used.length) out.push(`PyTorch side runs: ${used.map((c) => `\`${c}\``).join('; ')} (scripts/bench/overhead.py).`);
   out.push('GC % = share of the timed Node repeats spent in V8 garbage collection. Each Node repeat ends with one event-loop');
-  out.push('turn, so Node-API finalizers deferred to the loop are timed too.');
+  out.push('turn, so work deferred to the loop (GC backstop registration and callbacks) is timed too.');
   for (const e of errors) out.push(`ERROR: ${e}`);
   console.log(out.join('\n'));
 }
