@@ -209,3 +209,5 @@ export class Event {
     return native.cudaEventElapsedTime(this.handle, end.handle);
   }
 }
+
+export { CUDAGraph, graph, type GraphOptions, type CaptureErrorMode } from './cuda-graph';

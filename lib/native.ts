@@ -219,7 +219,7 @@ export interface NativeAddon {
   fanInAndFanOut(t: H): [N, N];
   // optim.cc
   sgdStep(params: H[], grads: H[], momentumBuffers: (H | null)[], lr: N, momentum: N, dampening: N, weightDecay: N,
-    nesterov: boolean, maximize: boolean): (H | null)[];
+    nesterov: boolean, maximize: boolean, lrTensor?: H): (H | null)[];
   sgdStepAsync(...args: Parameters<NativeAddon['sgdStep']>): Promise<(H | null)[]>;
   adamStep(params: H[], grads: H[], expAvgs: H[], expAvgSqs: H[], maxExpAvgSqs: H[], steps: H[], lr: N, beta1: N, beta2: N,
     eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean): H[];

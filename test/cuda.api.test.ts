@@ -31,6 +31,7 @@ describe.skipIf(hasCuda)('torch.cuda without CUDA (this machine has none)', () =
       ['Event', () => new cuda.Event({ enableTiming: true })],
       ['getDeviceName', () => cuda.getDeviceName()],
       ['getDeviceCapability', () => cuda.getDeviceCapability(0)],
+      ['CUDAGraph', () => new cuda.CUDAGraph()],
     ];
     for (const [name, call] of calls) {
       expect(call, name).toThrow(torch.TorchError);
@@ -77,6 +78,37 @@ describe('torch.backends', () => {
     expect(() => {
       backends.cudnn.benchmark = 1 as never;
     }).toThrow(/torch.backends.cudnn.benchmark must be a boolean/);
+  });
+});
+
+describe('whole-step CUDA graphs in the Trainer', () => {
+  it('a step that cannot be captured is refused when the Trainer is made, saying why', () => {
+    const model = new torch.nn.Linear(2, 2);
+    const make = (opts: Partial<torch.train.TrainerOptions>) => () =>
+      new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0.1 }), cudaGraph: true, device: 'cuda', ...opts });
+    if (!hasCuda) expect(make({ device: 'cpu' })).toThrow(/cannot be captured in a CUDA graph: the device is cpu, not CUDA/);
+    expect(make({ optimizer: new torch.optim.Adam(model.parameters()) })).toThrow(/only SGD steps are captured/);
+    expect(make({ accumulate: 2 })).toThrow(/gradient accumulation/);
+  });
+
+  it('SGD reading lr from a device tensor takes the same steps and follows lr changes', () => {
+    const params = () => {
+      torch.manualSeed(9);
+      return new torch.nn.Linear(6, 3).parameters();
+    };
+    const [pa, pb] = [params(), params()];
+    const a = new torch.optim.SGD(pa, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    const b = new torch.optim.SGD(pb, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    b.lrOnDevice(true);
+    for (let i = 0; i < 4; i++) {
+      if (i === 2) for (const o of [a, b]) o.paramGroups[0].lr = 0.02;
+      b.lrOnDevice(true);
+      for (const ps of [pa, pb]) ps.forEach((p, j) => (p.grad = torch.full(p.shape, 0.05 * (i + 1) * (j + 1))));
+      a.step();
+      b.step();
+    }
+    pa.forEach((p, i) => expect(p.sub(pb[i]).abs().max().item()).toBeLessThanOrEqual(1e-6));
+    b.lrOnDevice(false);
   });
 });
 

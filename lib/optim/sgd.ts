@@ -1,6 +1,7 @@
 /** torch.optim.SGD: exactly PyTorch's update (momentum, dampening, weight decay, Nesterov, maximize). */
 import { native, type Handle } from '../native';
 import { numberArg, wrap } from '../tensor';
+import { full } from '../creation';
 import { keep } from '../scope';
 import { Optimizer, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import type { Parameter } from '../nn/module';
@@ -35,10 +36,37 @@ export class SGD extends Optimizer<SGDOptions> {
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new RangeError('Nesterov momentum requires a momentum and zero dampening');
   }
 
+  // Per group: the lr as a 0-d tensor on the parameters' device, and the value it holds.
+  private deviceLr: Map<ParamGroup<SGDOptions>, { t: Tensor; value: number }> | null = null;
+
+  /**
+   * @internal With on, the step reads each group's lr from a device tensor, refreshed here from
+   * group.lr, so a step captured in a CUDA graph follows the scheduler (train/graph-step.ts).
+   */
+  lrOnDevice(on: boolean): void {
+    if (!on) {
+      for (const { t } of this.deviceLr?.values() ?? []) t.dispose();
+      this.deviceLr = null;
+      return;
+    }
+    this.deviceLr ??= new Map();
+    for (const group of this.paramGroups) {
+      const held = this.deviceLr.get(group);
+      if (!held) {
+        const p = group.params[0];
+        this.deviceLr.set(group, { t: keep(full([], group.lr, { dtype: p.dtype, device: p.device })), value: group.lr });
+      } else if (held.value !== group.lr) {
+        held.t.fill_(group.lr); // a kernel on the current stream, outside any capture
+        held.value = group.lr;
+      }
+    }
+  }
+
   protected prepareStep(group: ParamGroup<SGDOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
     const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
+    const lr = this.deviceLr?.get(group)?.t.handle;
     const args = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,
-      group.dampening, group.weightDecay, group.nesterov, group.maximize] as const;
+      group.dampening, group.weightDecay, group.nesterov, group.maximize, lr] as const;
     return {
       run: () => native.sgdStep(...args),
       runAsync: () => native.sgdStepAsync(...args),

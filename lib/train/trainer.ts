@@ -24,6 +24,8 @@ import { type EpochRecord, writeAtomic, writeHistory } from './history';
 import { learningCurveHtml, learningCurveSvg } from './chart';
 import { makeProgress, type StepStats } from './progress';
 import { CompiledStep } from './step';
+import { GraphStep } from './graph-step';
+import type { SGD } from '../optim/sgd';
 
 /** What fit() and evaluate() iterate: [input, target] batches (a DataLoader, or any iterable of pairs). */
 export type Batches = (AsyncIterable<[Tensor, Tensor]> | Iterable<[Tensor, Tensor]>) & { length?: number };
@@ -58,6 +60,12 @@ export interface TrainerOptions {
    * (fit() throws when the step cannot be traced); false: always the eager step.
    */
   offThread?: boolean | 'auto';
+  /**
+   * CUDA only: capture the whole step (forward, loss, backward, SGD step) in a CUDA graph after 3
+   * eager warm-up steps and replay it for every full batch (train/graph-step.ts); a batch of another
+   * size runs eagerly. Needs SGD, accumulate 1 and no AMP; otherwise the constructor says why.
+   */
+  cudaGraph?: boolean;
 }
 
 export interface FitOptions {
@@ -99,6 +107,8 @@ export class Trainer extends EventEmitter {
   private readonly offThread: boolean | 'auto';
   // undefined: not tried yet this fit(); null: the eager step is used
   private compiled: CompiledStep | null | undefined = undefined;
+  private readonly graphSgd: SGD | null;
+  private graph: { side: cuda.Stream; warm: number; step: GraphStep | null } | null = null;
 
   constructor(private readonly opts: TrainerOptions) {
     super();
@@ -124,6 +134,7 @@ export class Trainer extends EventEmitter {
       throw new TypeError(`offThread must be a boolean or 'auto' (got ${describe(opts.offThread)})`);
     }
     if (this.offThread === true && this.ampDtype) throw new TypeError('offThread: true cannot be combined with amp yet (AMP steps run on the JS thread)');
+    this.graphSgd = opts.cudaGraph ? GraphStep.check(this.optimizer, this.device, this.accumulate, this.ampDtype !== null) : null;
     this.model.to(this.device);
   }
 
@@ -195,10 +206,10 @@ export class Trainer extends EventEmitter {
     const started = Date.now();
     for await (const [input, target] of batches as AsyncIterable<[Tensor, Tensor]>) {
       steps++;
-      const { loss, right, n } = await this.step(input, target);
+      const { loss, right, n, stepped } = await this.step(input, target);
       input.dispose();
       target.dispose();
-      if (steps % this.accumulate === 0 || steps === total) await this.optimizerStep();
+      if (!stepped && (steps % this.accumulate === 0 || steps === total)) await this.optimizerStep();
       lossSum += loss * n;
       correct += right;
       images += n;
@@ -219,10 +230,12 @@ export class Trainer extends EventEmitter {
   }
 
   // One batch's forward, loss and backward: on a worker thread when the step compiles, else here.
-  private async step(input: Tensor, target: Tensor): Promise<{ loss: number; right: number; n: number }> {
+  // `stepped`: the optimizer step is done too (a CUDA-graph step includes it).
+  private async step(input: Tensor, target: Tensor): Promise<{ loss: number; right: number; n: number; stepped?: boolean }> {
     const x = input.device === this.device ? input : input.to(this.device);
     const y = target.device === this.device ? target : target.to(this.device);
     try {
+      if (this.graphSgd) return this.graphStep(this.graphSgd, x, y);
       if (this.compiled === undefined) this.compiled = this.compileStep(x, y);
       if (this.compiled) {
         const r = await this.compiled.run(x, y);
@@ -246,6 +259,37 @@ export class Trainer extends EventEmitter {
   private releaseStep(): void {
     this.compiled?.dispose();
     this.compiled = undefined;
+    this.graph?.step?.dispose();
+    this.graph = null;
+  }
+
+  // CUDA graphs: 3 eager warm-up steps on the side stream, then capture; replay for full batches.
+  private graphStep(sgd: SGD, x: Tensor, y: Tensor): { loss: number; right: number; n: number; stepped: boolean } {
+    const g = (this.graph ??= { side: new cuda.Stream(), warm: 0, step: null });
+    const n = y.shape[0];
+    if (!g.step && g.warm >= 3) g.step = GraphStep.capture(this.model, this.lossFn, sgd, x, y, g.side);
+    if (g.step?.fits(x, y)) {
+      const r = g.step.run(x, y);
+      return { loss: r.loss, right: r.correct, n, stepped: true };
+    }
+    // An eager step (warm-up, or a batch of another size): once captured, the gradients are the graph's
+    // static tensors, zeroed in place rather than set to null.
+    g.warm++;
+    if (g.step) sgd.zeroGrad({ setToNone: false });
+    let r!: { loss: number; right: number };
+    g.side.waitStream(cuda.currentStream());
+    GraphStep.warmup(g.side, () => {
+      r = scope(() => {
+        const output = this.model(x);
+        const loss = this.lossFn(output, y);
+        loss.backward();
+        sgd.step();
+        if (!g.step) sgd.zeroGrad();
+        return { loss: loss.item() as number, right: output.argmax(1).eq(y).sum().item() as number };
+      });
+    });
+    cuda.currentStream().waitStream(g.side);
+    return { ...r, n, stepped: true };
   }
 
   private compileStep(x: Tensor, y: Tensor): CompiledStep | null {

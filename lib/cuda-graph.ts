@@ -1,0 +1,106 @@
+/**
+ * CUDA graphs, as Python's torch.cuda.CUDAGraph and torch.cuda.graph: the kernels that run while fn
+ * runs are recorded once, then replay() launches them all again in one call, with the same memory.
+ *
+ *     const g = new torch.cuda.CUDAGraph();
+ *     const staticOut = torch.cuda.graph(g, () => model(staticIn));   // capture (nothing runs yet)
+ *     staticIn.copy_(batch); g.replay();                                // staticOut now holds the result
+ *
+ * As in PyTorch: inputs and outputs are static tensors (copy new data into the inputs), capture runs on
+ * a side stream, and code that synchronizes with the CPU (item(), data(), printing a tensor) cannot be
+ * captured; that is a TorchError saying so. Needs a torchnode built against a CUDA LibTorch.
+ */
+import { native } from './native';
+import { TorchError } from './errors';
+import { describe } from './dtype';
+import { Stream, currentStream, isAvailable, stream, synchronize } from './cuda';
+
+type GraphHandle = { readonly __torchnodeCudaGraph: unique symbol };
+interface GraphNative {
+  cudaGraphNew?: () => GraphHandle;
+  cudaGraphCaptureBegin(g: GraphHandle, mode: string): void;
+  cudaGraphCaptureEnd(g: GraphHandle): void;
+  cudaGraphReplay(g: GraphHandle): void;
+  cudaGraphReset(g: GraphHandle): void;
+}
+const graphNative = native as unknown as GraphNative;
+
+export type CaptureErrorMode = 'global' | 'thread_local' | 'relaxed';
+
+export class CUDAGraph {
+  private readonly handle: GraphHandle;
+  private captured = false;
+
+  constructor() {
+    if (!isAvailable()) throw new TorchError('torch.cuda.CUDAGraph: CUDA is not available (torch.cuda.isAvailable() is false)');
+    if (!graphNative.cudaGraphNew) throw new TorchError('torch.cuda.CUDAGraph: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
+    this.handle = graphNative.cudaGraphNew();
+  }
+  /** Starts recording the current stream (use graph() rather than calling this directly). */
+  captureBegin(mode: CaptureErrorMode = 'thread_local'): void {
+    graphNative.cudaGraphCaptureBegin(this.handle, mode);
+  }
+  captureEnd(): void {
+    graphNative.cudaGraphCaptureEnd(this.handle);
+    this.captured = true;
+  }
+  /** Launches the recorded kernels again. */
+  replay(): void {
+    if (!this.captured) throw new TorchError('CUDAGraph.replay: nothing was captured yet');
+    graphNative.cudaGraphReplay(this.handle);
+  }
+  /** Drops the recording (and its memory pool); the graph can capture again. */
+  reset(): void {
+    graphNative.cudaGraphReset(this.handle);
+    this.captured = false;
+  }
+}
+
+export interface GraphOptions {
+  /** The side stream to capture on (default: a new one from the pool). */
+  stream?: Stream;
+  /**
+   * What other threads may do during capture: 'thread_local' (default here: the DataLoader's worker
+   * threads keep working), 'global' (Python's default), 'relaxed'.
+   */
+  captureErrorMode?: CaptureErrorMode;
+}
+
+/** Captures what fn runs into g (Python's `with torch.cuda.graph(g):`); returns fn's result. */
+export function graph<T>(g: CUDAGraph, fn: () => T, opts: GraphOptions = {}): T {
+  if (!(g instanceof CUDAGraph)) throw new TypeError(`torch.cuda.graph(g, fn): g must be a torch.cuda.CUDAGraph (got ${describe(g)})`);
+  if (typeof fn !== 'function') throw new TypeError('torch.cuda.graph(g, fn): fn must be a function');
+  const side = opts.stream ?? new Stream();
+  const mode = opts.captureErrorMode ?? 'thread_local';
+  synchronize();
+  side.waitStream(currentStream());
+  let result!: T;
+  stream(side, () => {
+    g.captureBegin(mode);
+    try {
+      result = fn();
+    } catch (e) {
+      try {
+        g.captureEnd();
+      } catch {
+        // the capture was already invalidated by what failed
+      }
+      g.reset();
+      throw captureError(e);
+    }
+    try {
+      g.captureEnd();
+    } catch (e) {
+      g.reset();
+      throw captureError(e);
+    }
+  });
+  currentStream().waitStream(side);
+  return result;
+}
+
+function captureError(e: unknown): unknown {
+  if (!(e instanceof Error) || e instanceof TypeError || e instanceof RangeError) return e;
+  return new TorchError(`torch.cuda.graph: this work cannot be captured in a CUDA graph (${e.message.split('\n')[0]}). ` +
+    'Captured code must not synchronize with the CPU (item(), data(), printing), allocate pinned memory or change shapes');
+}

@@ -1,0 +1,85 @@
+/**
+ * A whole training step (forward, loss, backward, SGD step) captured once in a CUDA graph and replayed
+ * for every batch of the same shape, as PyTorch's whole-network capture recipe does:
+ *   - warm-up steps run eagerly on the side stream first (cuDNN/cuBLAS set up their workspaces), which
+ *     also creates the momentum buffers;
+ *   - gradients are set to null before capture, so backward allocates them from the graph's memory and
+ *     each replay writes them afresh (they are never set to null again; an eager step zeroes them);
+ *   - the batch is copied into static input tensors before each replay;
+ *   - the learning rate lives in a device tensor the captured step reads, so StepLR's changes apply
+ *     without capturing again.
+ * Steps of another batch size (a last partial batch) run eagerly.
+ */
+import { Tensor } from '../tensor';
+import type { Module } from '../nn/module';
+import { keep, scope } from '../scope';
+import { TorchError } from '../errors';
+import { SGD } from '../optim/sgd';
+import type { Optimizer } from '../optim/optimizer';
+import { Stream, stream } from '../cuda';
+import { CUDAGraph, graph } from '../cuda-graph';
+import type { LossFn } from './step';
+
+export class GraphStep {
+  private constructor(
+    private readonly g: CUDAGraph,
+    private readonly staticX: Tensor,
+    private readonly staticY: Tensor,
+    private readonly loss: Tensor,
+    private readonly right: Tensor,
+    private readonly optimizer: SGD,
+  ) {}
+
+  /** Checks that the step can be captured at all (before any warm-up runs). */
+  static check(optimizer: Optimizer<{ lr: number }>, device: string, accumulate: number, amp: boolean): SGD {
+    const why = !device.startsWith('cuda') ? `the device is ${device}, not CUDA`
+      : !(optimizer instanceof SGD) ? 'only SGD steps are captured (its update reads the learning rate from a device tensor)'
+      : accumulate !== 1 ? 'gradient accumulation changes the step from batch to batch'
+      : amp ? 'AMP steps are not captured yet'
+      : null;
+    if (why) throw new TorchError(`cudaGraph: this training step cannot be captured in a CUDA graph: ${why}`);
+    return optimizer as SGD;
+  }
+
+  /** Eager warm-up steps on the side stream (they are real training steps). */
+  static warmup(side: Stream, run: () => void): void {
+    stream(side, run);
+  }
+
+  /** Captures the step on (x, y)'s shapes; runs nothing (call run() next). */
+  static capture(model: Module, lossFn: LossFn, optimizer: SGD, x: Tensor, y: Tensor, side: Stream): GraphStep {
+    optimizer.lrOnDevice(true);
+    optimizer.zeroGrad({ setToNone: true });
+    const staticX = keep(x.clone());
+    const staticY = keep(y.clone());
+    const g = new CUDAGraph();
+    const [loss, right] = graph(g, () => scope(() => {
+      const output = model(staticX);
+      const l = lossFn(output, staticY);
+      l.backward();
+      optimizer.step();
+      return [l.detach(), output.argmax(1).eq(staticY).sum()];
+    }), { stream: side });
+    return new GraphStep(g, staticX, staticY, keep(loss), keep(right), optimizer);
+  }
+
+  /** True when (x, y) fit the captured shapes. */
+  fits(x: Tensor, y: Tensor): boolean {
+    return x.shape.join() === this.staticX.shape.join() && y.shape.join() === this.staticY.shape.join();
+  }
+
+  /** Copies the batch in, replays the step; the batch's loss and right predictions. */
+  run(x: Tensor, y: Tensor): { loss: number; correct: number } {
+    this.staticX.copy_(x);
+    this.staticY.copy_(y);
+    this.optimizer.lrOnDevice(true); // refreshes the device lr if a scheduler changed it
+    this.g.replay();
+    return { loss: this.loss.item() as number, correct: this.right.item() as number };
+  }
+
+  dispose(): void {
+    this.g.reset();
+    for (const t of [this.staticX, this.staticY, this.loss, this.right]) t.dispose();
+    this.optimizer.lrOnDevice(false);
+  }
+}
