@@ -84,6 +84,34 @@ describe('worker threads', () => {
     expect(out.after).toBe(3);
   });
 
+  it('terminating a worker while its off-thread training steps are in flight does not crash the process', () => {
+    const r = node(`
+      const { Worker } = require('node:worker_threads');
+      const body = \`
+        const torch = require(${JSON.stringify(dist)});
+        const m = torch.models.seResNet18({ numClasses: 10, width: 16, stem: 'cifar', se: { reduction: 4 } });
+        const trainer = new torch.train.Trainer({ model: m, optimizer: new torch.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }), progress: false, handleSigint: false });
+        trainer.on('offThread', (e) => require('node:worker_threads').parentPort.postMessage(e));
+        const batches = { length: 1000, *[Symbol.iterator]() { for (let i = 0; i < 1000; i++) yield [torch.randn(16, 3, 32, 32), torch.randint(0, 10, [16])]; } };
+        trainer.fit(batches, { epochs: 1 });
+      \`;
+      const workers = [new Worker(body, { eval: true }), new Worker(body, { eval: true })];
+      Promise.all(workers.map((w) => new Promise((res) => w.once('message', res))))
+        .then((events) => new Promise((res) => setTimeout(() => res(events), 500)))
+        .then((events) => Promise.all(workers.map((w) => w.terminate())).then((codes) => [events, codes]))
+        .then(([events, codes]) => {
+          const torch = require(${JSON.stringify(dist)});
+          console.log(JSON.stringify({ events, codes, after: torch.ones(3).sum().item() }));
+        });
+    `);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.events.map((e: { offThread: boolean }) => e.offThread)).toEqual([true, true]); // steps were running off-thread
+    expect(out.codes).toEqual([1, 1]);
+    expect(out.after).toBe(3);
+  });
+
   it('a tensor posted to another thread arrives as plain data; using it there is a clear error', () => {
     const r = node(`
       const { Worker } = require('node:worker_threads');
