@@ -248,3 +248,24 @@ describe.skipIf(!hasCuda)('CUDA graphs', () => {
     expect(graphed.history.map((h) => h.lr)).toEqual([0.05, 0.025]);
   }, 120_000);
 });
+
+describe.skipIf(!hasCuda)('TorchScript on CUDA', () => {
+  it('a traced SE-ResNet saved on the CPU loads onto CUDA (jit.load {device}) and gives the CPU outputs; torch.load maps to CUDA', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const os = require('node:os') as typeof import('node:os');
+    const path = require('node:path') as typeof import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-cuda-jit-'));
+    torch.manualSeed(0);
+    const model = models.seResNet18({ numClasses: 10, width: 16, stem: 'cifar' }).eval();
+    const x = torch.randn([4, 3, 32, 32]);
+    torch.jit.save(model, path.join(dir, 'm.pt'), { exampleInputs: x });
+    const m = torch.jit.load(path.join(dir, 'm.pt'), { device: 'cuda' });
+    const y = m.forward(x.cuda()) as torch.Tensor;
+    expect(y.device).toBe('cuda:0');
+    expect(relError(y.cpu(), torch.noGrad(() => model(x)))).toBeLessThanOrEqual(1e-4);
+    torch.save(model.stateDict(), path.join(dir, 'sd.pt'));
+    const sd = torch.load(path.join(dir, 'sd.pt'), { mapLocation: 'cuda' }) as Record<string, torch.Tensor>;
+    expect(sd['fc.weight'].device).toBe('cuda:0');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
