@@ -12,13 +12,15 @@
  * by op, as Trainer({offThread: false})) and 'off-thread' (the step traced once and run on a worker
  * thread with the optimizer's stepAsync, as the Trainer does by default); AMP configurations run eager
  * only. The Python half (train.py, python3 or $TORCHNODE_PYTHON) times PyTorch eager on the same
- * configuration, each configuration's sides run back to back. The table shows the median ms per step
- * and torchnode / PyTorch. Nothing asserts on time.
+ * configuration; after every side's warm-up the repeats take turns (Python, eager, off-thread, Python,
+ * ...) so that noise from the rest of the machine falls on all of them. The table shows the median ms
+ * per step and torchnode / PyTorch. Nothing asserts on time.
  */
 'use strict';
 
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
+const { createInterface } = require('node:readline');
 
 const PRESETS = {
   cpu: [
@@ -54,7 +56,8 @@ function parseArgs(argv) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const FACTORIES = { se_resnet18: 'seResNet18', se_resnet50: 'seResNet50' };
 
-async function runNode(torch, c, mode) {
+// Builds the model and the step, warms up; returns a function that times one repeat (ms per step).
+async function setupNode(torch, c, mode) {
   const { CompiledStep } = require('../../dist/train/step');
   const F = torch.nn.functional;
   torch.manualSeed(0);
@@ -82,40 +85,49 @@ async function runNode(torch, c, mode) {
     const compiled = CompiledStep.compile(model, lossFn, x, y);
     step = async () => {
       opt.zeroGrad();
-      await compiled.run(x, y);
+      await compiled.run(x, y); // reads the loss: a synchronization point each step
       await opt.stepAsync();
       return null;
     };
   }
-  const sync = async (last) => {
+  const sync = (last) => {
     if (last) last.item();
-    if (c.device.startsWith('cuda') && torch.cuda.synchronize) torch.cuda.synchronize();
+    if (c.device.startsWith('cuda')) torch.cuda.synchronize();
   };
-  for (let i = 0; i < c.warmup; i++) {
-    const l = await step();
-    l?.dispose();
-  }
-  await sync(null);
-  const ms = [];
-  for (let r = 0; r < c.reps; r++) {
+  for (let i = 0; i < c.warmup; i++) (await step())?.dispose();
+  sync(null);
+  return async () => {
     const t0 = performance.now();
     let last = null;
     for (let i = 0; i < c.steps; i++) {
       last?.dispose();
       last = await step();
     }
-    await sync(last);
+    sync(last);
     last?.dispose();
-    ms.push((performance.now() - t0) / c.steps);
-  }
-  return ms;
+    return (performance.now() - t0) / c.steps;
+  };
 }
 
-function runPython(c) {
+// Starts train.py on the configuration; resolves once it has warmed up, with a function timing one repeat.
+async function setupPython(c) {
   const python = process.env.TORCHNODE_PYTHON || 'python3';
-  const r = spawnSync(python, [path.join(__dirname, 'train.py'), JSON.stringify(c)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`train.py failed (${python}): ${r.stderr || r.error}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  const proc = spawn(python, [path.join(__dirname, 'train.py'), JSON.stringify(c)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`train.py (${python}) exited before answering`);
+    return JSON.parse(value);
+  };
+  const ready = await next();
+  return {
+    torch: ready.ready,
+    rep: async () => {
+      proc.stdin.write('run\n');
+      return (await next()).ms;
+    },
+    close: () => proc.stdin.end(),
+  };
 }
 
 async function main() {
@@ -136,10 +148,17 @@ async function main() {
   for (const base of PRESETS[preset]) {
     if (o.only && !o.only.some((n) => base.name.includes(n))) continue;
     const c = { ...base, device, steps: o.steps ?? (device === 'cpu' ? 5 : 30), reps: o.reps, warmup: o.warmup, threads };
-    const py = runPython(c);
-    const eager = await runNode(torch, c, 'eager');
-    const off = c.amp ? null : await runNode(torch, c, 'offThread');
-    rows.push({ name: c.name, python: py.ms, eager, offThread: off, pythonTorch: py.torch });
+    const py = await setupPython(c);
+    const eagerRep = await setupNode(torch, c, 'eager');
+    const offRep = c.amp ? null : await setupNode(torch, c, 'offThread');
+    const [pyMs, eager, off] = [[], [], c.amp ? null : []];
+    for (let r = 0; r < c.reps; r++) {
+      pyMs.push(await py.rep());
+      eager.push(await eagerRep());
+      if (offRep) off.push(await offRep());
+    }
+    py.close();
+    rows.push({ name: c.name, python: pyMs, eager, offThread: off, pythonTorch: py.torch });
   }
   if (o.json) {
     console.log(JSON.stringify({ device, threads, rows }, null, 1));

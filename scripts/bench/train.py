@@ -1,6 +1,8 @@
 """The Python half of scripts/bench/train.js: PyTorch eager training steps of the reference SE-ResNets.
 
-    python3 scripts/bench/train.py '<config JSON>'   ->  one JSON line: {"ms": [per-step ms of each repeat]}
+    python3 scripts/bench/train.py '<config JSON>'
+    prints {"ready": torch version} after the warm-up, then for each line read from stdin times one repeat
+    and prints {"ms": per-step ms} (train.js alternates these repeats with its own)
 
 A step is what the seeds run: zero_grad, forward, cross-entropy, backward, SGD (momentum 0.9, weight
 decay 5e-4) step; on CUDA with cudnn.benchmark, optional bf16 autocast and channels_last. Each repeat
@@ -44,14 +46,15 @@ def main():
     for _ in range(c["warmup"]):
         step()
     step().item()
-    ms = []
-    for _ in range(c["reps"]):
+    print(json.dumps({"ready": torch.__version__}), flush=True)
+    for _ in sys.stdin:
         t0 = time.perf_counter()
         for _ in range(c["steps"]):
             loss = step()
         loss.item()
-        ms.append((time.perf_counter() - t0) * 1000 / c["steps"])
-    print(json.dumps({"ms": ms, "torch": torch.__version__}))
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        print(json.dumps({"ms": (time.perf_counter() - t0) * 1000 / c["steps"]}), flush=True)
 
 
 if __name__ == "__main__":
