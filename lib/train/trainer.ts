@@ -18,6 +18,7 @@ import { scope } from '../scope';
 import { getRngState, setRngState } from '../creation';
 import { describe } from '../dtype';
 import * as cuda from '../cuda';
+import * as backends from '../backends';
 import { GradScaler, autocast } from '../amp';
 import { save, load } from '../serialize';
 import { type EpochRecord, writeAtomic, writeHistory } from './history';
@@ -66,6 +67,8 @@ export interface TrainerOptions {
    * size runs eagerly. Needs SGD, accumulate 1 and no AMP; otherwise the constructor says why.
    */
   cudaGraph?: boolean;
+  /** CUDA: let cuDNN benchmark convolution algorithms for the (fixed) batch shape (default true on CUDA). */
+  cudnnBenchmark?: boolean;
 }
 
 export interface FitOptions {
@@ -135,6 +138,7 @@ export class Trainer extends EventEmitter {
     }
     if (this.offThread === true && this.ampDtype) throw new TypeError('offThread: true cannot be combined with amp yet (AMP steps run on the JS thread)');
     this.graphSgd = opts.cudaGraph ? GraphStep.check(this.optimizer, this.device, this.accumulate, this.ampDtype !== null) : null;
+    if (this.device.startsWith('cuda') && (opts.cudnnBenchmark ?? true)) backends.cudnn.benchmark = true;
     this.model.to(this.device);
   }
 
