@@ -48,6 +48,10 @@ interface BuildRecord {
 
 /** A torch.cuda.Event's native handle. */
 export type CudaEventHandle = { readonly __torchnodeCudaEvent: unique symbol };
+/** A torch.distributed process group (c10d::ProcessGroup). */
+export type ProcessGroupHandle = { readonly __torchnodeProcessGroup: unique symbol };
+/** DistributedDataParallel's c10d::Reducer. */
+export type ReducerHandle = { readonly __torchnodeReducer: unique symbol };
 /** ATen's global backend switches (torch.backends). */
 export interface BackendFlags {
   cudnnBenchmark: boolean;
@@ -253,6 +257,30 @@ export interface NativeAddon {
   cudaEventElapsedTime(start: CudaEventHandle, end: CudaEventHandle): N;
   backendFlags(): BackendFlags;
   setBackendFlag(name: keyof BackendFlags, value: boolean): void;
+  // distributed.cc
+  distBackends(): { gloo: boolean; nccl: boolean };
+  distInitAsync(backend: string, host: string, port: N, rank: N, worldSize: N, timeoutMs: N): Promise<ProcessGroupHandle>;
+  distRank(g: ProcessGroupHandle): N;
+  distWorldSize(g: ProcessGroupHandle): N;
+  distBackendName(g: ProcessGroupHandle): string;
+  distDestroy(g: ProcessGroupHandle): void;
+  distAllReduce(g: ProcessGroupHandle, tensors: H[], op: string): void;
+  distAllReduceAsync(g: ProcessGroupHandle, tensors: H[], op: string): Promise<void>;
+  distBroadcast(g: ProcessGroupHandle, tensors: H[], src: N): void;
+  distBroadcastAsync(g: ProcessGroupHandle, tensors: H[], src: N): Promise<void>;
+  distAllGather(g: ProcessGroupHandle, outputs: H[], input: H): void;
+  distAllGatherAsync(g: ProcessGroupHandle, outputs: H[], input: H): Promise<void>;
+  distBarrier(g: ProcessGroupHandle): void;
+  distBarrierAsync(g: ProcessGroupHandle): Promise<void>;
+  distBroadcastCoalesced(g: ProcessGroupHandle, tensors: H[], bufferBytes: N, src: N): void;
+  // ddp.cc
+  ddpVerifyParams(g: ProcessGroupHandle, params: H[]): void;
+  ddpCreate(g: ProcessGroupHandle, params: H[], names: string[], bucketBytes: N, firstBucketBytes: N, findUnused: boolean,
+    gradientAsBucketView: boolean, moduleName: string, broadcastBuffers: boolean): ReducerHandle;
+  ddpPrepareForward(r: ReducerHandle): void;
+  ddpRebuildBuckets(r: ReducerHandle): boolean;
+  ddpPrepareForBackward(r: ReducerHandle, outputs: H[]): void;
+  ddpDispose(r: ReducerHandle): void;
   // native/cuda/device.cc: only in a build against a CUDA LibTorch
   cudaDeviceName?: (device: Opt<N>) => string;
   cudaDeviceCapability?: (device: Opt<N>) => [N, N];

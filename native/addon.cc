@@ -53,6 +53,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterJit(env, exports);
   RegisterTrace(env, exports);
   RegisterCuda(env, exports);
+  RegisterDistributed(env, exports);
+  RegisterDdp(env, exports);
 #ifdef TORCHNODE_CUDA
   RegisterCudaDevice(env, exports);
   RegisterCudaGraph(env, exports);

@@ -43,6 +43,8 @@ void RegisterAmp(Napi::Env env, Napi::Object exports);
 void RegisterJit(Napi::Env env, Napi::Object exports);
 void RegisterTrace(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
+void RegisterDistributed(Napi::Env env, Napi::Object exports);
+void RegisterDdp(Napi::Env env, Napi::Object exports);
 #ifdef TORCHNODE_CUDA
 void RegisterCudaDevice(Napi::Env env, Napi::Object exports);  // native/cuda/: CUDA LibTorch only
 void RegisterCudaGraph(Napi::Env env, Napi::Object exports);

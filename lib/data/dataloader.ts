@@ -15,6 +15,7 @@
  * needs it. With device 'cuda' the batch is gathered into pinned memory and copied with nonBlocking.
  * Other datasets are assembled sample by sample with get(i) and torch.stack on the JS thread.
  *
+ * A `sampler` (a DistributedSampler: each rank's share) gives the order of an epoch instead.
  * Shuffling draws exactly what PyTorch's DataLoader draws, from the default generator (torch.manualSeed)
  * or from the loader's own torch.Generator().manual_seed(seed): the same seed gives PyTorch's order.
  */
@@ -29,12 +30,15 @@ import {
   Dataset, applyTransform, gatherSourceOf, generatorFor, transformArg, type GatherSource, type Target, type TransformFn,
 } from './dataset';
 import { startsWithToTensor } from './transforms';
+import type { Sampler } from './distributed';
 
 export interface DataLoaderOptions {
   /** Samples per batch (default 1). */
   batchSize?: number;
   /** A new random order every epoch (default false). */
   shuffle?: boolean;
+  /** The dataset indices of an epoch, in order (e.g. a DistributedSampler); excludes shuffle. */
+  sampler?: Sampler;
   /** The loader's own generator, torch.Generator().manual_seed(seed); without it the default generator
    * (seeded by torch.manualSeed) is used, as PyTorch does. */
   seed?: number | bigint;
@@ -55,8 +59,16 @@ export interface DataLoaderOptions {
 /** A batch: [inputs, targets]. */
 export type Batch = [Tensor, Tensor];
 
-const OPTION_KEYS = new Set(['batchSize', 'shuffle', 'seed', 'dropLast', 'transform', 'targetTransform', 'device', 'pinMemory', 'prefetch']);
+const OPTION_KEYS = new Set(['batchSize', 'shuffle', 'sampler', 'seed', 'dropLast', 'transform', 'targetTransform', 'device', 'pinMemory', 'prefetch']);
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+function samplerOption(s: unknown): Sampler | undefined {
+  if (s === undefined) return undefined;
+  const ok = s !== null && typeof s === 'object' && typeof (s as Sampler)[Symbol.iterator] === 'function' &&
+    Number.isSafeInteger((s as Sampler).length);
+  if (!ok) throw new TypeError(`DataLoader: sampler must be iterable with a length, like a DistributedSampler (got ${describe(s)})`);
+  return s as Sampler;
+}
 
 function boolOption(o: DataLoaderOptions, key: keyof DataLoaderOptions, fallback: boolean): boolean {
   const v = o[key];
@@ -80,6 +92,7 @@ export class DataLoader<Y extends Target = Target> implements Iterable<Batch>, A
   readonly dataset: Dataset<Y>;
   readonly batchSize: number;
   readonly shuffle: boolean;
+  readonly sampler: Sampler | undefined;
   readonly dropLast: boolean;
   readonly transform: TransformFn | undefined;
   readonly targetTransform: TransformFn | undefined;
@@ -108,6 +121,8 @@ export class DataLoader<Y extends Target = Target> implements Iterable<Batch>, A
     this.dataset = dataset;
     this.batchSize = bs;
     this.shuffle = boolOption(o, 'shuffle', false);
+    this.sampler = samplerOption(o.sampler);
+    if (this.sampler && this.shuffle) throw new TypeError('DataLoader: sampler option is mutually exclusive with shuffle');
     this.dropLast = boolOption(o, 'dropLast', false);
     this.prefetch = boolOption(o, 'prefetch', true);
     this.transform = transformArg(o.transform, 'DataLoader: transform');
@@ -126,7 +141,7 @@ export class DataLoader<Y extends Target = Target> implements Iterable<Batch>, A
 
   /** The number of batches per epoch (Python's len(loader)). */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler?.length ?? this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -152,7 +167,7 @@ class Epoch {
   private ended = false;
 
   constructor(readonly loader: DataLoader<Target>) {
-    this.n = loader.dataset.length;
+    this.n = loader.sampler?.length ?? loader.dataset.length;
     this.numBatches = loader.length;
     this.source = gatherSourceOf(loader.dataset);
     const first = this.source?.transform ?? loader.transform;
@@ -165,6 +180,13 @@ class Epoch {
   begin(): void {
     if (this.begun) return;
     this.begun = true;
+    const sampler = this.loader.sampler;
+    if (sampler) {
+      const order = BigInt64Array.from(sampler, (i) => BigInt(i));
+      if (order.length !== this.n) throw new RangeError(`DataLoader: the sampler gave ${order.length} indices but its length is ${this.n}`);
+      this.perm = keep(wrap(native.fromData(order, [order.length], dtypeCode('int64'), undefined, false)));
+      return;
+    }
     if (!this.loader.shuffle) return;
     let gen = this.loader.generator;
     // RandomSampler without a generator seeds a fresh one from the default generator.

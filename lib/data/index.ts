@@ -11,6 +11,8 @@
 export { Dataset, TensorDataset, Subset, randomSplit } from './dataset';
 export type { Target, TransformFn, TensorDatasetOptions } from './dataset';
 export { DataLoader, DataLoaderIterator, AsyncDataLoaderIterator } from './dataloader';
+export { DistributedSampler } from './distributed';
+export type { Sampler, DistributedSamplerOptions } from './distributed';
 export type { DataLoaderOptions, Batch, PrefetchState } from './dataloader';
 export { VisionDataset } from './datasets/vision';
 export { MNIST, FashionMNIST, parseIdx } from './datasets/mnist';

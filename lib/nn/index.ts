@@ -11,3 +11,4 @@ export {
 } from './layers';
 export type { Conv2dOptions, BatchNormOptions, FactoryOptions } from './layers';
 export { functional, init };
+export * as parallel from './parallel';
