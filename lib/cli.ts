@@ -5,7 +5,9 @@
  * and writes history, chart and checkpoints into ./runs/<timestamp>/.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as torch from './index';
 import type { SEResNet, SEResNetOptions } from './models/resnet';
@@ -36,7 +38,7 @@ const MODEL_FLAGS: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
 };
 
-const COMMANDS: Record<string, { summary: string; usage: string; options: ParseArgsConfig['options']; run: (f: Flags, rest: string[]) => Promise<void> }> = {
+const COMMANDS: Record<string, { summary: string; usage: string; options: ParseArgsConfig['options']; run: (f: Flags, rest: string[], argv: string[]) => Promise<void> }> = {
   train: {
     summary: 'train a model (SGD + StepLR, the seeds’ recipe)',
     usage: `torchnode train [options]
@@ -56,7 +58,12 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
   --amp                 mixed precision: float16 + loss scaling on CUDA, bfloat16 on the CPU
   --seed N              (default 0)
   --out DIR             (default ./runs/<timestamp>)
-  --resume PATH         a checkpoint (or run folder) to continue from`,
+  --resume PATH         a checkpoint (or run folder) to continue from
+  --nproc N             data-parallel over N local processes (torch.distributed, Gloo on the CPU, NCCL on
+                        CUDA); --batch-size is per process. Under torchrun or any launcher that sets
+                        WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR and MASTER_PORT, the same command joins
+                        that group instead.
+  --master-port N       the rendezvous port for --nproc (default: a free one)`,
     options: {
       ...MODEL_FLAGS,
       epochs: { type: 'string', default: '3' },
@@ -71,6 +78,8 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
       seed: { type: 'string', default: '0' },
       out: { type: 'string' },
       resume: { type: 'string' },
+      nproc: { type: 'string', default: '1' },
+      'master-port': { type: 'string' },
     },
     run: train,
   },
@@ -109,9 +118,31 @@ function modelFor(flags: Flags, inChannels: number, numClasses: number, imageSiz
   return FACTORIES[name]({ numClasses, inChannels, stem, width: flags.width === undefined ? undefined : num(flags, 'width', true), se });
 }
 
-async function train(flags: Flags): Promise<void> {
+async function train(flags: Flags, _rest: string[], argv: string[] = []): Promise<void> {
+  const nproc = num(flags, 'nproc', true);
+  if (nproc < 1) throw new UsageError(`--nproc must be at least 1 (got ${nproc})`);
+  if (flags['master-port'] !== undefined) num(flags, 'master-port', true);
+  // A launcher (torchrun, or --nproc below) sets WORLD_SIZE: then this process is one rank of it.
+  if (nproc > 1 && !process.env.WORLD_SIZE) return launch(nproc, flags, argv);
+  const distributed = Number(process.env.WORLD_SIZE ?? 1) > 1;
+  if (distributed) {
+    const rank = Number(process.env.RANK ?? 0);
+    const localRank = torch.distributed.getNodeLocalRank({ fallbackRank: rank });
+    if (flags.device === 'auto' || flags.device === 'cuda') flags.device = torch.cuda.isAvailable() ? `cuda:${localRank}` : 'cpu';
+    const backend = String(flags.device).startsWith('cuda') && torch.distributed.isNcclAvailable() ? 'nccl' : 'gloo';
+    await torch.distributed.initProcessGroup({ backend, initMethod: 'env://' });
+  }
+  try {
+    await trainOne(flags, distributed);
+  } finally {
+    if (distributed && torch.distributed.isInitialized()) torch.distributed.destroyProcessGroup();
+  }
+}
+
+async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
+  const leader = !distributed || torch.distributed.getRank() === 0;
   torch.manualSeed(num(flags, 'seed', true));
-  const { trainData, testData, info } = await datasets(flags, true);
+  const { trainData, testData, info } = await datasets(flags, true, distributed);
   const model = modelFor(flags, info.channels, info.classes.length, info.size);
   const optimizer = new torch.optim.SGD(model.parameters(), {
     lr: num(flags, 'lr'), momentum: num(flags, 'momentum'), weightDecay: num(flags, 'weight-decay'), nesterov: Boolean(flags.nesterov),
@@ -120,14 +151,18 @@ async function train(flags: Flags): Promise<void> {
   const out = String(flags.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const trainer = new torch.train.Trainer({
     model, optimizer, scheduler, device: String(flags.device), accumulate: num(flags, 'accumulate', true), outDir: out,
-    amp: Boolean(flags.amp),
+    amp: Boolean(flags.amp), distributed,
   });
-  process.stderr.write(`torchnode: ${flags.model} on ${info.name} (${info.trainSize} train / ${info.testSize} test images) on ${trainer.device}; writing ${out}\n`);
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'run.json'), JSON.stringify({ ...flags, classes: info.classes, device: trainer.device }, null, 2) + '\n');
+  if (leader) {
+    const where = distributed ? `${torch.distributed.getWorldSize()} processes (${torch.distributed.getBackend()}), each on ` : '';
+    process.stderr.write(`torchnode: ${flags.model} on ${info.name} (${info.trainSize} train / ${info.testSize} test images) on ${where}${trainer.device}; writing ${out}\n`);
+    fs.mkdirSync(out, { recursive: true });
+    const { nproc: _n, 'master-port': _p, ...recorded } = flags;
+    fs.writeFileSync(path.join(out, 'run.json'), JSON.stringify({ ...recorded, classes: info.classes, device: trainer.device }, null, 2) + '\n');
+  }
   await trainer.fit(trainData, { epochs: num(flags, 'epochs', true), testData, resume: flags.resume ? String(flags.resume) : null });
   const last = trainer.history[trainer.history.length - 1];
-  if (last) process.stdout.write(`test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`);
+  if (last && leader) process.stdout.write(`test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`);
 }
 
 /** The model of a run folder or checkpoint: its options from the run.json beside it (what `train` wrote),
@@ -191,15 +226,19 @@ function datasetInfo(flags: Flags): DataInfo {
   return torch.data.datasetInfo(name as (typeof DATASETS)[number], flags.data ? String(flags.data) : undefined);
 }
 
-async function datasets(flags: Flags, training: boolean) {
+async function datasets(flags: Flags, training: boolean, distributed = false) {
   const info = datasetInfo(flags);
   const batchSize = num(flags, 'batch-size', true);
   const { train: trainSet, test: testSet } = await torch.data.openDataset(info.name as (typeof DATASETS)[number], flags.data ? String(flags.data) : undefined);
   const augment = training && info.name === 'cifar10';
+  // Data-parallel: each rank its share, in an order drawn from the seed (the Trainer sets the epoch).
+  const seed = flags.seed === undefined ? 0 : num(flags, 'seed', true);
+  const trainOrder = distributed ? { sampler: new torch.data.DistributedSampler(trainSet, { shuffle: true, seed }) } : { shuffle: true };
   const trainData = new torch.data.DataLoader(trainSet, {
-    batchSize, shuffle: true, dropLast: false, transform: torch.data.standardTransform(info, augment),
+    batchSize, ...trainOrder, dropLast: false, transform: torch.data.standardTransform(info, augment),
   });
-  const testData = new torch.data.DataLoader(testSet, { batchSize, transform: torch.data.standardTransform(info, false) });
+  const testOrder = distributed ? { sampler: new torch.data.DistributedSampler(testSet, { shuffle: false }) } : {};
+  const testData = new torch.data.DataLoader(testSet, { batchSize, ...testOrder, transform: torch.data.standardTransform(info, false) });
   info.trainSize = trainSet.length;
   info.testSize = testSet.length;
   return { trainData, testData, info };
@@ -208,6 +247,81 @@ async function datasets(flags: Flags, training: boolean) {
 async function imageTensor(file: string, info: DataInfo): Promise<torch.Tensor> {
   const image = await torch.data.readImage(file, { size: info.size, channels: info.channels });
   return torch.scope(() => torch.data.standardTransform(info, false)(image.unsqueeze(0)));
+}
+
+// ---- data-parallel launcher ----
+
+/** `train --nproc N`: N copies of this command, one per rank, with the variables torchrun sets. A rank
+ * that fails stops the others, as torchrun does; the exit code is the first failure's. */
+async function launch(nproc: number, flags: Flags, argv: string[]): Promise<void> {
+  const port = flags['master-port'] !== undefined ? num(flags, 'master-port', true) : await freePort();
+  const out = String(flags.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
+  const args = [...withoutLauncherFlags(argv), '--out', out];
+  if (!process.env.OMP_NUM_THREADS) {
+    process.stderr.write('torchnode: setting OMP_NUM_THREADS=1 for each process (as torchrun does) so that they do not overload the CPU; set it to tune\n');
+  }
+  const children: ChildProcess[] = [];
+  // Ctrl-C reaches every rank from the terminal (each stops after its step and saves): wait for them.
+  // A SIGTERM sent to this launcher alone is passed on.
+  const onSigint = () => {};
+  const onSigterm = () => children.forEach((c) => c.kill('SIGTERM'));
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  const codes = await new Promise<(number | null)[]>((resolve) => {
+    const results: (number | null)[] = new Array(nproc).fill(undefined);
+    let left = nproc;
+    let failed = false;
+    for (let rank = 0; rank < nproc; rank++) {
+      const env = {
+        ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(nproc), RANK: String(rank),
+        LOCAL_RANK: String(rank), LOCAL_WORLD_SIZE: String(nproc), GROUP_RANK: '0', OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1',
+      };
+      const child = spawn(process.execPath, [...process.execArgv, __filename, 'train', ...args], { stdio: 'inherit', env });
+      children.push(child);
+      child.on('exit', (code, signal) => {
+        results[rank] = code ?? (signal ? 128 : 1);
+        left--;
+        if (results[rank] !== 0 && !failed) {
+          failed = true;
+          process.stderr.write(`torchnode: rank ${rank} exited with ${signal ?? code}; stopping the other ranks\n`);
+          for (const c of children) if (c !== child && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+        }
+        if (left === 0) resolve(results);
+      });
+    }
+  });
+  process.removeListener('SIGINT', onSigint);
+  process.removeListener('SIGTERM', onSigterm);
+  const failure = codes.find((c) => c !== 0);
+  if (failure !== undefined) throw new LaunchError(`${codes.filter((c) => c !== 0).length} of ${nproc} ranks failed`, failure ?? 1);
+}
+
+class LaunchError extends Error {
+  constructor(message: string, readonly code: number) {
+    super(message);
+  }
+}
+
+function withoutLauncherFlags(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--nproc' || a === '--master-port' || a === '--out') i++;
+    else if (!a.startsWith('--nproc=') && !a.startsWith('--master-port=') && !a.startsWith('--out=')) out.push(a);
+  }
+  return out;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 // ---- entry ----
@@ -234,10 +348,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(spec.usage + '\n');
       return 0;
     }
-    await spec.run(values as Flags, positionals);
+    await spec.run(values as Flags, positionals, rest);
     return 0;
   } catch (e) {
     const err = e as Error & { code?: string };
+    if (e instanceof LaunchError) {
+      process.stderr.write(`torchnode ${command}: ${err.message}\n`);
+      return e.code;
+    }
     if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`torchnode ${command}: ${err.message}\n\n${spec.usage}\n`);
       return 2;

@@ -27,6 +27,11 @@ import { makeProgress, type StepStats } from './progress';
 import { CompiledStep } from './step';
 import { GraphStep } from './graph-step';
 import type { SGD } from '../optim/sgd';
+import { DistributedDataParallel, type DistributedDataParallelOptions } from '../nn/parallel';
+import * as dist from '../distributed';
+import { DistributedSampler } from '../data/distributed';
+import { tensor } from '../creation';
+import { TorchError } from '../errors';
 
 /** What fit() and evaluate() iterate: [input, target] batches (a DataLoader, or any iterable of pairs). */
 export type Batches = (AsyncIterable<[Tensor, Tensor]> | Iterable<[Tensor, Tensor]>) & { length?: number };
@@ -69,6 +74,14 @@ export interface TrainerOptions {
   cudaGraph?: boolean;
   /** CUDA: let cuDNN benchmark convolution algorithms for the (fixed) batch shape (default true on CUDA). */
   cudnnBenchmark?: boolean;
+  /**
+   * Data-parallel training over the default process group (call torch.distributed.initProcessGroup
+   * first): the model is wrapped in DistributedDataParallel (these are its options), each rank trains on
+   * its own batches (a DataLoader with a DistributedSampler, whose epoch the Trainer sets), the epoch's
+   * loss and accuracy are over all ranks, a stop() on any rank stops all after the same step, and only
+   * rank 0 shows progress and writes outputs. Checkpoints hold the model's own keys (no `module.`).
+   */
+  distributed?: boolean | DistributedDataParallelOptions;
 }
 
 export interface FitOptions {
@@ -112,6 +125,9 @@ export class Trainer extends EventEmitter {
   private compiled: CompiledStep | null | undefined = undefined;
   private readonly graphSgd: SGD | null;
   private graph: { side: cuda.Stream; warm: number; step: GraphStep | null } | null = null;
+  /** The DistributedDataParallel wrapper with `distributed`, else null. */
+  readonly ddp: DistributedDataParallel | null = null;
+  private readonly leader: boolean = true;
 
   constructor(private readonly opts: TrainerOptions) {
     super();
@@ -140,6 +156,13 @@ export class Trainer extends EventEmitter {
     this.graphSgd = opts.cudaGraph ? GraphStep.check(this.optimizer, this.device, this.accumulate, this.ampDtype !== null) : null;
     if (this.device.startsWith('cuda') && (opts.cudnnBenchmark ?? true)) backends.cudnn.benchmark = true;
     this.model.to(this.device);
+    const distributed = opts.distributed ?? false;
+    if (distributed !== false) {
+      if (opts.cudaGraph) throw new TypeError('Trainer: cudaGraph cannot be combined with distributed (the gradients are all-reduced during backward)');
+      if (!dist.isInitialized()) throw new TorchError('Trainer: distributed needs the default process group: call torch.distributed.initProcessGroup first');
+      this.ddp = new DistributedDataParallel(this.model, distributed === true ? {} : distributed);
+      this.leader = dist.getRank() === 0;
+    }
   }
 
   /** True while steps run off the JS thread (after the first step of a fit). */
@@ -158,7 +181,7 @@ export class Trainer extends EventEmitter {
     if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer (got ${describe(epochs)})`);
     let startEpoch = 1;
     if (fitOpts.resume) startEpoch = this.restore(fitOpts.resume) + 1;
-    const progress = makeProgress(this.opts.progress ?? 'auto', process.stderr, this.opts.logEvery ?? 10);
+    const progress = makeProgress(this.leader ? this.opts.progress ?? 'auto' : false, process.stderr, this.opts.logEvery ?? 10);
     const onSigint = () => {
       this.stopRequested = true;
       process.stderr.write('\ntorchnode: stopping after this step and saving a checkpoint (Ctrl-C again to abort)\n');
@@ -208,8 +231,12 @@ export class Trainer extends EventEmitter {
     let steps = 0;
     const total = batches.length ?? NaN;
     const started = Date.now();
+    const sampler = (batches as { sampler?: unknown }).sampler;
+    if (this.ddp && sampler instanceof DistributedSampler) sampler.setEpoch(epoch - 1);
     for await (const [input, target] of batches as AsyncIterable<[Tensor, Tensor]>) {
       steps++;
+      // Gradient accumulation: only the last backward of a window all-reduces (DDP's no_sync).
+      if (this.ddp) this.ddp.requireBackwardGradSync = this.accumulate === 1 || !Number.isFinite(total) || steps % this.accumulate === 0 || steps === total;
       const { loss, right, n, stepped } = await this.step(input, target);
       input.dispose();
       target.dispose();
@@ -225,11 +252,13 @@ export class Trainer extends EventEmitter {
       };
       progress.step(stats);
       this.emit('step', stats);
+      if (this.ddp) this.stopRequested = this.anyRank(this.stopRequested);
       if (this.stopRequested) break;
       await new Promise((r) => setImmediate(r)); // keep the event loop (timers, UI, SIGINT) running
     }
     // A partial accumulation window at the end of an unknown-length epoch still updates.
     if (!Number.isFinite(total) && steps % this.accumulate !== 0) await this.optimizerStep();
+    [lossSum, correct, images] = this.sumOverRanks(lossSum, correct, images);
     return { loss: lossSum / Math.max(images, 1), accuracy: correct / Math.max(images, 1), images, steps };
   }
 
@@ -242,12 +271,15 @@ export class Trainer extends EventEmitter {
       if (this.graphSgd) return this.graphStep(this.graphSgd, x, y);
       if (this.compiled === undefined) this.compiled = this.compileStep(x, y);
       if (this.compiled) {
+        // The traced step runs forward and backward together: DDP's pre- and post-forward come first.
+        this.ddp?.preForward();
+        this.ddp?.postForward(null);
         const r = await this.compiled.run(x, y);
         return { loss: r.loss, right: r.correct, n: y.shape[0] };
       }
       return scope(() => {
         const [output, batchLoss] = this.autocast(() => {
-          const out = this.model(x);
+          const out = (this.ddp ?? this.model)(x);
           return [out, this.lossFn(out, y)] as const;
         });
         const scaled = this.accumulate > 1 ? batchLoss.div(this.accumulate) : batchLoss;
@@ -303,6 +335,10 @@ export class Trainer extends EventEmitter {
       report(false, 'AMP steps run on the JS thread');
       return null;
     }
+    if (this.ddp?.findsUnusedParameters) {
+      report(false, 'DistributedDataParallel with findUnusedParameters needs the eager forward');
+      return null;
+    }
     try {
       const step = CompiledStep.compile(this.model, this.lossFn, x, y, this.accumulate);
       report(true, 'the traced step reproduces the eager step');
@@ -332,7 +368,8 @@ export class Trainer extends EventEmitter {
     return autocast({ deviceType: this.device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: this.ampDtype }, fn);
   }
 
-  /** Loss and accuracy over a dataset, in eval mode without gradients. */
+  /** Loss and accuracy over a dataset, in eval mode without gradients. With `distributed`, every rank
+   * calls it (on its share of the data) and gets the result over all ranks. */
   async evaluate(batches: Batches): Promise<{ loss: number; accuracy: number; images: number }> {
     const wasTraining = this.model.training;
     this.model.eval();
@@ -360,11 +397,23 @@ export class Trainer extends EventEmitter {
     } finally {
       this.model.train(wasTraining);
     }
+    [lossSum, correct, images] = this.sumOverRanks(lossSum, correct, images);
     return { loss: lossSum / Math.max(images, 1), accuracy: correct / Math.max(images, 1), images };
   }
 
+  // With `distributed`: each value summed over all ranks (every rank calls this at the same point).
+  private sumOverRanks(...values: number[]): number[] {
+    if (!this.ddp) return values;
+    return scope(() => dist.allReduce(tensor(values, { dtype: 'float64' })).toArray() as number[]);
+  }
+
+  // With `distributed`: whether any rank's flag is set, so that all ranks stop after the same step.
+  private anyRank(flag: boolean): boolean {
+    return this.sumOverRanks(flag ? 1 : 0)[0] > 0;
+  }
+
   private writeOutputs(): void {
-    if (!this.outDir) return;
+    if (!this.outDir || !this.leader) return;
     writeHistory(this.outDir, this.history);
     writeAtomic(path.join(this.outDir, 'curve.svg'), learningCurveSvg(this.history));
     writeAtomic(path.join(this.outDir, 'curve.html'), learningCurveHtml(this.history));
@@ -372,7 +421,7 @@ export class Trainer extends EventEmitter {
 
   /** Writes outDir/checkpoint.pt atomically (torch.save writes a temp file, then renames). */
   private checkpoint(epoch: number): void {
-    if (!this.outDir) return;
+    if (!this.outDir || !this.leader) return;
     scope(() => {
       const ckpt: Checkpoint = {
         model: this.model.stateDict(),
