@@ -259,7 +259,8 @@ export interface NativeAddon {
   setBackendFlag(name: keyof BackendFlags, value: boolean): void;
   // distributed.cc
   distBackends(): { gloo: boolean; nccl: boolean };
-  distInitAsync(backend: string, host: string, port: N, rank: N, worldSize: N, timeoutMs: N): Promise<ProcessGroupHandle>;
+  distInitAsync(backend: string, host: string, port: N, rank: N, worldSize: N, timeoutMs: N, hostStore: boolean,
+    prefix: string): Promise<ProcessGroupHandle>;
   distRank(g: ProcessGroupHandle): N;
   distWorldSize(g: ProcessGroupHandle): N;
   distBackendName(g: ProcessGroupHandle): string;

@@ -2,7 +2,7 @@
 // backend) and its collectives.
 //
 //   distBackends() -> {gloo, nccl}                            which backends this build has
-//   distInitAsync(backend, host, port, rank, worldSize, timeoutMs) -> Promise<group>
+//   distInitAsync(backend, host, port, rank, worldSize, timeoutMs, hostStore, prefix) -> Promise<group>
 //   distRank(g), distWorldSize(g), distBackendName(g), distDestroy(g)
 //   distAllReduce(g, tensors, op) / distAllReduceAsync        in place; op: sum product min max band bor bxor avg
 //   distBroadcast(g, tensors, src) / distBroadcastAsync       in place
@@ -16,6 +16,7 @@
 // completes, and the caller leaves the tensors alone until then). A peer that dies or stops answering
 // fails the wait: Gloo reports a closed connection at once, anything else times out.
 #include <c10/core/GradMode.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/comm.hpp>
 
@@ -68,19 +69,21 @@ BackendKind BackendArg(const Args& a, size_t i) {
 
 class InitWorker final : public PromiseWorker {
  public:
-  InitWorker(Napi::Env env, BackendKind kind, std::string host, int port, int rank, int size, int64_t timeoutMs)
+  InitWorker(Napi::Env env, BackendKind kind, std::string host, int port, int rank, int size, int64_t timeoutMs, bool hostStore,
+             std::string prefix)
       : PromiseWorker(env, "torchnode.distributed.init"), kind_(kind), host_(std::move(host)), port_(port), rank_(rank),
-        size_(size), timeout_(timeoutMs) {}
+        size_(size), timeout_(timeoutMs), hostStore_(hostStore), prefix_(std::move(prefix)) {}
 
  private:
   void Run() override {
     c10d::TCPStoreOptions o;
     o.port = static_cast<std::uint16_t>(port_);
-    o.isServer = rank_ == 0;
+    o.isServer = hostStore_;
     o.numWorkers = size_;
     o.waitWorkers = true;
     o.timeout = timeout_;
     c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(host_, o);
+    if (!prefix_.empty()) store = c10::make_intrusive<c10d::PrefixStore>(prefix_, store);
     auto pg = c10::make_intrusive<c10d::ProcessGroup>(store, rank_, size_);
     using BT = c10d::ProcessGroup::BackendType;
     if (kind_ == BackendKind::Gloo) {
@@ -105,10 +108,13 @@ class InitWorker final : public PromiseWorker {
   std::string host_;
   int port_, rank_, size_;
   std::chrono::milliseconds timeout_;
+  bool hostStore_;
+  std::string prefix_;
   c10::intrusive_ptr<c10d::ProcessGroup> pg_;
 };
 
-// distInitAsync(backend, host, port, rank, worldSize, timeoutMs)
+// distInitAsync(backend, host, port, rank, worldSize, timeoutMs, hostStore, prefix): hostStore: this rank
+// runs the TCPStore server (rank 0, unless a launcher's agent already does); prefix: the store's key prefix.
 Napi::Value InitAsync(const Napi::CallbackInfo& info) {
   Args a(info);
   BackendKind kind = BackendArg(a, 0);
@@ -119,7 +125,10 @@ Napi::Value InitAsync(const Napi::CallbackInfo& info) {
     ThrowRangeError(a.env(), "rank must be in 0..worldSize-1 (got rank " + std::to_string(rank) + ", worldSize " + std::to_string(size) + ")");
   }
   if (timeoutMs < 1) ThrowRangeError(a.env(), "timeout must be a positive number of milliseconds");
-  auto* w = new InitWorker(a.env(), kind, host, static_cast<int>(port), static_cast<int>(rank), static_cast<int>(size), timeoutMs);
+  bool hostStore = a.boolean(6);
+  std::string prefix = a.string(7);
+  auto* w = new InitWorker(a.env(), kind, host, static_cast<int>(port), static_cast<int>(rank), static_cast<int>(size), timeoutMs,
+                           hostStore, std::move(prefix));
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;

@@ -86,7 +86,7 @@ function intOption(v: unknown, name: string, min: number): number {
 }
 
 /** Where to meet and who we are, from initMethod, the options and the environment (as PyTorch's handlers). */
-function rendezvous(o: InitProcessGroupOptions): { host: string; port: number; rank: number; worldSize: number } {
+function rendezvous(o: InitProcessGroupOptions): { host: string; port: number; rank: number; worldSize: number; hostStore: boolean; prefix: string } {
   const method = o.initMethod ?? 'env://';
   if (typeof method !== 'string') throw new TypeError(`initMethod must be a string like 'env://' or 'tcp://host:port' (got ${describe(method)})`);
   let host: string;
@@ -123,7 +123,11 @@ function rendezvous(o: InitProcessGroupOptions): { host: string; port: number; r
   if (rank >= worldSize) throw new RangeError(`rank must be below worldSize (got rank ${rank}, worldSize ${worldSize})`);
   const portNumber = intOption(port, fromEnv ? 'MASTER_PORT' : 'the port', 1);
   if (portNumber > 65535) throw new RangeError(`the port must be at most 65535 (got ${portNumber})`);
-  return { host, port: portNumber, rank, worldSize };
+  // Under torchrun the agent already serves the store on MASTER_PORT: every rank is a client of it, with
+  // the prefix PyTorch uses there (as torch.distributed.rendezvous's env:// handler).
+  const agent = fromEnv && process.env.TORCHELASTIC_USE_AGENT_STORE === 'True';
+  const prefix = agent ? `/worker/attempt_${env('TORCHELASTIC_RESTART_COUNT', 'env://')}` : '';
+  return { host, port: portNumber, rank, worldSize, hostStore: !agent && rank === 0, prefix };
 }
 
 /**
@@ -148,7 +152,7 @@ export async function initProcessGroup(opts: InitProcessGroupOptions = {}): Prom
   }
   pending = true;
   try {
-    const handle = await native.distInitAsync(backend, r.host, r.port, r.rank, r.worldSize, Math.ceil(timeout));
+    const handle = await native.distInitAsync(backend, r.host, r.port, r.rank, r.worldSize, Math.ceil(timeout), r.hostStore, r.prefix);
     group = { handle, rank: r.rank, worldSize: r.worldSize, backend };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
