@@ -252,13 +252,13 @@ export class Trainer extends EventEmitter {
       };
       progress.step(stats);
       this.emit('step', stats);
-      if (this.ddp) this.stopRequested = this.anyRank(this.stopRequested);
+      if (this.ddp) this.stopRequested = await this.anyRank(this.stopRequested);
       if (this.stopRequested) break;
       await new Promise((r) => setImmediate(r)); // keep the event loop (timers, UI, SIGINT) running
     }
     // A partial accumulation window at the end of an unknown-length epoch still updates.
     if (!Number.isFinite(total) && steps % this.accumulate !== 0) await this.optimizerStep();
-    [lossSum, correct, images] = this.sumOverRanks(lossSum, correct, images);
+    [lossSum, correct, images] = await this.sumOverRanks(lossSum, correct, images);
     return { loss: lossSum / Math.max(images, 1), accuracy: correct / Math.max(images, 1), images, steps };
   }
 
@@ -397,19 +397,25 @@ export class Trainer extends EventEmitter {
     } finally {
       this.model.train(wasTraining);
     }
-    [lossSum, correct, images] = this.sumOverRanks(lossSum, correct, images);
+    [lossSum, correct, images] = await this.sumOverRanks(lossSum, correct, images);
     return { loss: lossSum / Math.max(images, 1), accuracy: correct / Math.max(images, 1), images };
   }
 
-  // With `distributed`: each value summed over all ranks (every rank calls this at the same point).
-  private sumOverRanks(...values: number[]): number[] {
+  // With `distributed`: each value summed over all ranks (every rank calls this at the same point). The
+  // wait for slower ranks happens off the JS thread.
+  private async sumOverRanks(...values: number[]): Promise<number[]> {
     if (!this.ddp) return values;
-    return scope(() => dist.allReduce(tensor(values, { dtype: 'float64' })).toArray() as number[]);
+    const t = tensor(values, { dtype: 'float64' });
+    try {
+      return (await dist.allReduceAsync(t)).toArray() as number[];
+    } finally {
+      t.dispose();
+    }
   }
 
   // With `distributed`: whether any rank's flag is set, so that all ranks stop after the same step.
-  private anyRank(flag: boolean): boolean {
-    return this.sumOverRanks(flag ? 1 : 0)[0] > 0;
+  private async anyRank(flag: boolean): Promise<boolean> {
+    return (await this.sumOverRanks(flag ? 1 : 0))[0] > 0;
   }
 
   private writeOutputs(): void {
