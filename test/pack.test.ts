@@ -62,6 +62,8 @@ const ALLOWED = [
   /^package\.json$/, /^README\.md$/, /^CMakeLists\.txt$/,
   /^dist\/.+\.(js|d\.ts)$/,
   /^native\/([a-z0-9_]+\/)?[a-z0-9_]+\.(cc|h)$/,
+  // gloo's headers (with their licence and provenance), which a source build of native/distributed_gloo.cc needs
+  /^native\/third_party\/gloo\/(LICENSE|README\.md|gloo\/([a-z_]+\/)?[a-z_]+\.h)$/,
   /^scripts\/(install|libtorch|build-native)\.js$/,
   /^prebuilds\/[a-z0-9]+-[a-z0-9+]+\/torchnode\.(node|json)$/,
 ];
