@@ -56,6 +56,9 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
   --accumulate N        optimizer step every N batches (gradient accumulation)
   --device auto|cpu|cuda   (default auto: CUDA when present)
   --amp                 mixed precision: float16 + loss scaling on CUDA, bfloat16 on the CPU
+  --cuda-graph          CUDA: capture the whole step in a CUDA graph and replay it (SGD, no --amp/--accumulate)
+  --off-thread          run each step's forward/backward on a worker thread (default with CUDA; on the CPU a
+                        terminal needs no free event loop, and the eager step is faster there)
   --seed N              (default 0)
   --out DIR             (default ./runs/<timestamp>)
   --resume PATH         a checkpoint (or run folder) to continue from
@@ -75,6 +78,8 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
       gamma: { type: 'string', default: '0.1' },
       accumulate: { type: 'string', default: '1' },
       amp: { type: 'boolean', default: false },
+      'cuda-graph': { type: 'boolean', default: false },
+      'off-thread': { type: 'boolean' },
       seed: { type: 'string', default: '0' },
       out: { type: 'string' },
       resume: { type: 'string' },
@@ -118,6 +123,10 @@ function modelFor(flags: Flags, inChannels: number, numClasses: number, imageSiz
   return FACTORIES[name]({ numClasses, inChannels, stem, width: flags.width === undefined ? undefined : num(flags, 'width', true), se });
 }
 
+function onCuda(device: string): boolean {
+  return device.startsWith('cuda') || (device === 'auto' && torch.cuda.isAvailable());
+}
+
 async function train(flags: Flags, _rest: string[], argv: string[] = []): Promise<void> {
   const nproc = num(flags, 'nproc', true);
   if (nproc < 1) throw new UsageError(`--nproc must be at least 1 (got ${nproc})`);
@@ -151,7 +160,8 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
   const out = String(flags.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const trainer = new torch.train.Trainer({
     model, optimizer, scheduler, device: String(flags.device), accumulate: num(flags, 'accumulate', true), outDir: out,
-    amp: Boolean(flags.amp), distributed,
+    amp: Boolean(flags.amp), distributed, cudaGraph: Boolean(flags['cuda-graph']),
+    offThread: flags['off-thread'] === undefined ? (onCuda(String(flags.device)) ? 'auto' : false) : Boolean(flags['off-thread']),
   });
   if (leader) {
     const where = distributed ? `${torch.distributed.getWorldSize()} processes (${torch.distributed.getBackend()}), each on ` : '';

@@ -5,7 +5,7 @@
  *     node scripts/bench/train.js                 # CPU presets (small enough for a laptop or CI box)
  *     node scripts/bench/train.js --preset gpu    # issue 6's four H100 configurations (needs CUDA)
  *     node scripts/bench/train.js --json          # every repeat as JSON
- *     options: --steps N --reps N --warmup N --only name,name --threads N
+ *     options: --steps N --reps N --warmup N --only name,name --threads N --modes eager,offThread
  *
  * A step is the seeds' loop: zeroGrad, forward, cross-entropy, backward, SGD step (momentum 0.9, weight
  * decay 5e-4), on fixed random data. torchnode runs it two ways: 'eager' (the step on the JS thread, op
@@ -36,7 +36,7 @@ const PRESETS = {
 };
 
 function parseArgs(argv) {
-  const o = { preset: null, json: false, steps: null, reps: 3, warmup: 3, only: null, threads: null };
+  const o = { preset: null, json: false, steps: null, reps: 3, warmup: 3, only: null, threads: null, modes: ['eager', 'offThread'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
@@ -47,6 +47,7 @@ function parseArgs(argv) {
     else if (a.startsWith('--warmup')) o.warmup = Number(value());
     else if (a.startsWith('--threads')) o.threads = Number(value());
     else if (a.startsWith('--only')) o.only = value().split(',');
+    else if (a.startsWith('--modes')) o.modes = value().split(',');
     else if (a === '--help' || a === '-h') o.help = true;
     else throw new Error(`unknown argument ${a} (see --help)`);
   }
@@ -149,12 +150,12 @@ async function main() {
     if (o.only && !o.only.some((n) => base.name.includes(n))) continue;
     const c = { ...base, device, steps: o.steps ?? (device === 'cpu' ? 5 : 30), reps: o.reps, warmup: o.warmup, threads };
     const py = await setupPython(c);
-    const eagerRep = await setupNode(torch, c, 'eager');
-    const offRep = c.amp ? null : await setupNode(torch, c, 'offThread');
-    const [pyMs, eager, off] = [[], [], c.amp ? null : []];
+    const eagerRep = o.modes.includes('eager') ? await setupNode(torch, c, 'eager') : null;
+    const offRep = c.amp || !o.modes.includes('offThread') ? null : await setupNode(torch, c, 'offThread');
+    const [pyMs, eager, off] = [[], eagerRep ? [] : null, offRep ? [] : null];
     for (let r = 0; r < c.reps; r++) {
       pyMs.push(await py.rep());
-      eager.push(await eagerRep());
+      if (eagerRep) eager.push(await eagerRep());
       if (offRep) off.push(await offRep());
     }
     py.close();
@@ -168,8 +169,8 @@ async function main() {
   console.log(`training step, ${device}${device === 'cpu' ? `, ${threads} threads` : ''}: median ms per step (torchnode / PyTorch ${rows[0]?.pythonTorch ?? ''} eager)`);
   console.log(['config'.padEnd(30), 'PyTorch', 'eager', 'ratio', 'off-thread', 'ratio'].join('\t'));
   for (const r of rows) {
-    const p = median(r.python), e = median(r.eager), f = r.offThread ? median(r.offThread) : null;
-    console.log([r.name.padEnd(30), fmt(p), fmt(e), `${fmt(e / p)}x`, fmt(f), f === null ? '-' : `${fmt(f / p)}x`].join('\t'));
+    const p = median(r.python), e = r.eager ? median(r.eager) : null, f = r.offThread ? median(r.offThread) : null;
+    console.log([r.name.padEnd(30), fmt(p), fmt(e), e === null ? '-' : `${fmt(e / p)}x`, fmt(f), f === null ? '-' : `${fmt(f / p)}x`].join('\t'));
   }
 }
 
