@@ -13,7 +13,7 @@
 import { native } from './native';
 import { TorchError } from './errors';
 import { describe } from './dtype';
-import { Stream, currentStream, isAvailable, stream, synchronize } from './cuda';
+import { Stream, isAvailable, onStream, synchronize } from './cuda';
 
 type GraphHandle = { readonly __torchnodeCudaGraph: unique symbol };
 interface GraphNative {
@@ -73,9 +73,8 @@ export function graph<T>(g: CUDAGraph, fn: () => T, opts: GraphOptions = {}): T 
   const side = opts.stream ?? new Stream();
   const mode = opts.captureErrorMode ?? 'thread_local';
   synchronize();
-  side.waitStream(currentStream());
   let result!: T;
-  stream(side, () => {
+  onStream(side, () => {
     g.captureBegin(mode);
     try {
       result = fn();
@@ -95,7 +94,6 @@ export function graph<T>(g: CUDAGraph, fn: () => T, opts: GraphOptions = {}): T 
       throw captureError(e);
     }
   });
-  currentStream().waitStream(side);
   return result;
 }
 

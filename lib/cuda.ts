@@ -10,6 +10,7 @@
  *     torch.cuda.maxMemoryAllocated();           // bytes
  */
 import { native, type CudaEventHandle } from './native';
+import { Tensor, wrap } from './tensor';
 import { TorchError } from './errors';
 import { describe } from './dtype';
 
@@ -69,6 +70,15 @@ export function manualSeed(seed: number): void {
 export function manualSeedAll(seed: number): void {
   const s = seedArg(seed, 'manualSeedAll');
   if (isAvailable()) native.cudaManualSeed(s, undefined);
+}
+
+/** The device's default generator state (a uint8 tensor), as torch.cuda.get_rng_state. */
+export function getRngState(device?: DeviceArg): Tensor {
+  return wrap(native.cudaGetRngState(deviceIndex(device, 'getRngState')));
+}
+export function setRngState(state: Tensor, device?: DeviceArg): void {
+  if (!(state instanceof Tensor)) throw new TypeError(`torch.cuda.setRngState(state): state must be a Tensor (got ${describe(state)})`);
+  native.cudaSetRngState(state.handle, deviceIndex(device, 'setRngState'));
 }
 
 function seedArg(seed: unknown, fn: string): number {
@@ -172,6 +182,18 @@ export function stream<T>(s: Stream, fn: () => T): T {
   } finally {
     native.cudaSetCurrentStream(previous.id, previous.deviceIndex);
   }
+}
+
+/**
+ * Runs fn with `s` as the current stream, ordered after what the current stream has queued so far, and
+ * orders the current stream's later work after fn's (how PyTorch's recipes use a side stream).
+ */
+export function onStream<T>(s: Stream, fn: () => T): T {
+  const main = currentStream(s.deviceIndex);
+  s.waitStream(main);
+  const result = stream(s, fn);
+  main.waitStream(s);
+  return result;
 }
 
 /** A CUDA event: a marker in a stream, for synchronization and timing. */

@@ -15,7 +15,7 @@
  */
 import { native, type Handle } from './native';
 import { TorchError } from './errors';
-import { Tensor, wrap } from './tensor';
+import { Tensor, tensorsIn, wrap } from './tensor';
 import { describe } from './dtype';
 import { noGrad } from './autograd';
 import { scope } from './scope';
@@ -125,17 +125,18 @@ function record(module: Module, inputs: Tensor[], strict: boolean, simple: boole
       const args = handles.map((h) => wrap(h));
       try {
         outputs = scope(() => module(...args));
+        return handlesOf(outputs);
       } finally {
-        for (const a of args) a.dispose();
+        const returned = new Set(tensorsIn(outputs));
+        for (const a of args) if (!returned.has(a)) a.dispose();
       }
-      return handlesOf(outputs);
     }, strict, simple);
     return new ScriptModule(handle);
   } catch (e) {
     throw traceError(e);
   } finally {
     setTraceScopes(null);
-    disposeAll(outputs);
+    for (const t of tensorsIn(outputs)) t.dispose();
   }
 }
 
@@ -175,21 +176,11 @@ function handlesOf(v: unknown, depth = 0): unknown {
   throw new TypeError(`torch.jit.trace: the forward must return a Tensor or (nested) arrays of Tensors (got ${describe(v)})`);
 }
 
-function disposeAll(v: unknown): void {
-  if (v instanceof Tensor) v.dispose();
-  else if (Array.isArray(v)) v.forEach(disposeAll);
-}
-
-function flatTensors(v: unknown, out: Tensor[] = []): Tensor[] {
-  if (v instanceof Tensor) out.push(v);
-  else if (Array.isArray(v)) for (const x of v) flatTensors(x, out);
-  return out;
-}
 
 function checkTrace(module: Module, traced: ScriptModule, inputs: Tensor[], tolerance: number): void {
   const mismatch = noGrad(() => scope(() => {
-    const eager = flatTensors(module(...inputs));
-    const replay = flatTensors(traced.forward(...inputs));
+    const eager = tensorsIn(module(...inputs));
+    const replay = tensorsIn(traced.forward(...inputs));
     if (eager.length !== replay.length) return `the trace returns ${replay.length} tensors, the forward ${eager.length}`;
     for (let i = 0; i < eager.length; i++) {
       const [a, b] = [eager[i], replay[i]];

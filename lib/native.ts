@@ -240,6 +240,8 @@ export interface NativeAddon {
   cudnnIsAvailable(): boolean;
   cudaSynchronize(device: Opt<N>): void;
   cudaManualSeed(seed: N, device: Opt<N>): void;
+  cudaGetRngState(device: Opt<N>): H;
+  cudaSetRngState(state: H, device: Opt<N>): void;
   cudaMemoryStats(device: Opt<N>): [N, N, N, N];
   cudaResetPeakMemoryStats(device: Opt<N>): void;
   cudaEmptyCache(): void;

@@ -713,6 +713,14 @@ export function releaseHandles(owner: object): void {
 }
 
 /** Wraps a native handle in a new Tensor registered with the current scope. */
+/** Every Tensor in v: v itself, or inside (nested) arrays and plain objects, in order. */
+export function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {
+  if (v instanceof Tensor) out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => tensorsIn(x, out));
+  else if (v !== null && typeof v === 'object') Object.values(v).forEach((x) => tensorsIn(x, out));
+  return out;
+}
+
 export function wrap(h: Handle): Tensor {
   return new Tensor(h);
 }

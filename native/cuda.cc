@@ -6,6 +6,7 @@
 //
 //   cudaIsAvailable(), cudaDeviceCount(), cudnnIsAvailable()
 //   cudaSynchronize(device), cudaManualSeed(seed, device | -1 for all)
+//   cudaGetRngState(device) -> uint8 tensor, cudaSetRngState(state, device)
 //   cudaMemoryStats(device) -> [allocated, maxAllocated, reserved, maxReserved]
 //   cudaResetPeakMemoryStats(device), cudaEmptyCache(), cudaMemGetInfo(device) -> [free, total]
 //   cudaCurrentStream(device) / cudaNewStream(device, highPriority) -> [id, deviceIndex]
@@ -25,7 +26,9 @@
 #include <string>
 
 #include "args.h"
+#include "cuda_args.h"
 #include "errors.h"
+#include "handle.h"
 
 namespace tn {
 namespace {
@@ -38,13 +41,6 @@ void RequireCuda(Napi::Env env, const char* what) {
   }
 }
 
-// A device index argument: -1/undefined means the current device.
-c10::DeviceIndex DeviceIndexArg(const Args& a, size_t i) {
-  int64_t d = a.missing(i) ? -1 : a.int64(i);
-  if (d < 0) return at::accelerator::getDeviceIndex();
-  if (d >= at::getNumGPUs()) ThrowRangeError(a.env(), "device index " + std::to_string(d) + " out of range (" + std::to_string(at::getNumGPUs()) + " CUDA devices)");
-  return static_cast<c10::DeviceIndex>(d);
-}
 
 Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::hasCUDA());
@@ -61,7 +57,7 @@ Napi::Value HasCudnn(const Napi::CallbackInfo& info) {
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   Args a(info);
   RequireCuda(a.env(), "synchronize");
-  at::accelerator::synchronizeDevice(DeviceIndexArg(a, 0));
+  at::accelerator::synchronizeDevice(CudaDeviceArg(a, 0));
   return a.env().Undefined();
 }
 
@@ -80,10 +76,29 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+// The default generator of a device; its state as a uint8 tensor, as torch.cuda.get_rng_state.
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "getRngState");
+  at::Generator gen = at::detail::getCUDAHooks().getDefaultGenerator(CudaDeviceArg(a, 0));
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return Wrap(a.env(), gen.get_state());
+}
+
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  Args a(info);
+  RequireCuda(a.env(), "setRngState");
+  at::Tensor state = a.tensor(0);
+  at::Generator gen = at::detail::getCUDAHooks().getDefaultGenerator(CudaDeviceArg(a, 1));
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+  return a.env().Undefined();
+}
+
 Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   Args a(info);
   RequireCuda(a.env(), "memoryStats");
-  auto stats = at::accelerator::getDeviceStats(DeviceIndexArg(a, 0));
+  auto stats = at::accelerator::getDeviceStats(CudaDeviceArg(a, 0));
   const auto all = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
   Napi::Array out = Napi::Array::New(a.env(), 4);
   out.Set(0u, static_cast<double>(stats.allocated_bytes[all].current));
@@ -96,7 +111,7 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
 Napi::Value ResetPeakMemoryStats(const Napi::CallbackInfo& info) {
   Args a(info);
   RequireCuda(a.env(), "resetPeakMemoryStats");
-  at::accelerator::resetPeakStats(DeviceIndexArg(a, 0));
+  at::accelerator::resetPeakStats(CudaDeviceArg(a, 0));
   return a.env().Undefined();
 }
 
@@ -108,7 +123,7 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
 Napi::Value MemGetInfo(const Napi::CallbackInfo& info) {
   Args a(info);
   RequireCuda(a.env(), "memGetInfo");
-  auto [freeBytes, total] = at::accelerator::getMemoryInfo(DeviceIndexArg(a, 0));
+  auto [freeBytes, total] = at::accelerator::getMemoryInfo(CudaDeviceArg(a, 0));
   Napi::Array out = Napi::Array::New(a.env(), 2);
   out.Set(0u, static_cast<double>(freeBytes));
   out.Set(1u, static_cast<double>(total));
@@ -133,13 +148,13 @@ c10::Stream StreamArg(const Args& a, size_t i) {
 Napi::Value CurrentStream(const Napi::CallbackInfo& info) {
   Args a(info);
   RequireCuda(a.env(), "currentStream");
-  return StreamValue(a.env(), at::accelerator::getCurrentStream(DeviceIndexArg(a, 0)));
+  return StreamValue(a.env(), at::accelerator::getCurrentStream(CudaDeviceArg(a, 0)));
 }
 
 Napi::Value NewStream(const Napi::CallbackInfo& info) {
   Args a(info);
   RequireCuda(a.env(), "Stream");
-  c10::Device device(DeviceType::CUDA, DeviceIndexArg(a, 0));
+  c10::Device device(DeviceType::CUDA, CudaDeviceArg(a, 0));
   const auto* impl = c10::impl::getDeviceGuardImpl(DeviceType::CUDA);
   return StreamValue(a.env(), impl->getStreamFromGlobalPool(device, a.boolean(1, false)));
 }
@@ -240,12 +255,21 @@ Napi::Value SetBackendFlag(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+c10::DeviceIndex CudaDeviceArg(const Args& a, size_t i) {
+  int64_t d = a.missing(i) ? -1 : a.int64(i);
+  if (d < 0) return at::accelerator::getDeviceIndex();
+  if (d >= at::getNumGPUs()) ThrowRangeError(a.env(), "device index " + std::to_string(d) + " out of range (" + std::to_string(at::getNumGPUs()) + " CUDA devices)");
+  return static_cast<c10::DeviceIndex>(d);
+}
+
 void RegisterCuda(Napi::Env env, Napi::Object exports) {
   Export<IsAvailable>(env, exports, "cudaIsAvailable");
   Export<DeviceCount>(env, exports, "cudaDeviceCount");
   Export<HasCudnn>(env, exports, "cudnnIsAvailable");
   Export<Synchronize>(env, exports, "cudaSynchronize");
   Export<ManualSeed>(env, exports, "cudaManualSeed");
+  Export<GetRngState>(env, exports, "cudaGetRngState");
+  Export<SetRngState>(env, exports, "cudaSetRngState");
   Export<MemoryStats>(env, exports, "cudaMemoryStats");
   Export<ResetPeakMemoryStats>(env, exports, "cudaResetPeakMemoryStats");
   Export<EmptyCache>(env, exports, "cudaEmptyCache");

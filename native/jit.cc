@@ -316,8 +316,34 @@ Prepared Prepare(const Args& a) {
 
 // ---- IValue -> JS ----
 
-Napi::Value FromIValue(Napi::Env env, const IValue& v, int depth) {
+namespace {
+// Throws (as FromIValue would) before anything is wrapped: a handle made for part of a result that then
+// fails to convert would have no owner (handles have no finalizer of their own).
+void CheckConvertible(Napi::Env env, const IValue& v, int depth) {
   if (depth > 64) ThrowTorch(env, ErrorKind::Torch, "a TorchScript result nested more than 64 levels deep");
+  if (v.isNone() || v.isTensor() || v.isBool() || v.isInt() || v.isDouble() || v.isString() || v.isDevice()) return;
+  if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) CheckConvertible(env, e, depth + 1);
+    return;
+  }
+  if (v.isList()) {
+    for (const auto& e : v.toListRef()) CheckConvertible(env, e, depth + 1);
+    return;
+  }
+  if (v.isGenericDict()) {
+    for (const auto& e : v.toGenericDict()) {
+      CheckConvertible(env, e.key(), depth + 1);
+      CheckConvertible(env, e.value(), depth + 1);
+    }
+    return;
+  }
+  if (v.isObject() && v.toObjectRef().type()->is_module()) return;
+  ThrowTorch(env, ErrorKind::Torch, "cannot return a TorchScript value of type " + v.type()->repr_str() + " to JavaScript");
+}
+}  // namespace
+
+Napi::Value FromIValue(Napi::Env env, const IValue& v, int depth) {
+  if (depth == 0) CheckConvertible(env, v, 0);
   if (v.isNone()) return env.Null();
   if (v.isTensor()) return Wrap(env, v.toTensor());
   if (v.isBool()) return Napi::Boolean::New(env, v.toBool());

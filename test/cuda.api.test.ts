@@ -32,6 +32,8 @@ describe.skipIf(hasCuda)('torch.cuda without CUDA (this machine has none)', () =
       ['getDeviceName', () => cuda.getDeviceName()],
       ['getDeviceCapability', () => cuda.getDeviceCapability(0)],
       ['CUDAGraph', () => new cuda.CUDAGraph()],
+      ['getRngState', () => cuda.getRngState()],
+      ['setRngState', () => cuda.setRngState(torch.zeros([16], { dtype: 'uint8' }))],
     ];
     for (const [name, call] of calls) {
       expect(call, name).toThrow(torch.TorchError);

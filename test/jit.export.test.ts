@@ -124,14 +124,15 @@ describe('the exported module in Node', () => {
       lin = new nn.Linear(3, 3);
       forward(a: torch.Tensor, b: torch.Tensor): torch.Tensor {
         const h = this.lin(a.add(b));
-        return [h, h.relu()] as unknown as torch.Tensor;
+        return [h, h.relu(), a] as unknown as torch.Tensor; // an input returned as it is, too
       }
     }
     const m = new Two();
     const [a, b] = [torch.randn([2, 3]), torch.randn([2, 3])];
     const traced = jit.trace(m, [a, b]);
-    const [h, r] = traced.forward(a, b) as torch.Tensor[];
+    const [h, r, same] = traced.forward(a, b) as torch.Tensor[];
     expect(relError(h, m.lin(a.add(b)))).toBeLessThanOrEqual(1e-6);
+    expect(same.equal(a)).toBe(true);
     expect(r.min().item()).toBeGreaterThanOrEqual(0);
     traced.dispose();
   });

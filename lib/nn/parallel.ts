@@ -15,7 +15,7 @@
  * became ready). The wrapped module is the child `module`, so state dict keys carry PyTorch's
  * `module.` prefix. noSync(fn) skips the all-reduce for gradient accumulation.
  */
-import { Tensor } from '../tensor';
+import { Tensor, tensorsIn } from '../tensor';
 import { Module } from './module';
 import { isGradEnabled } from '../autograd';
 import { describe } from '../dtype';
@@ -135,9 +135,3 @@ function bool(v: unknown, fallback: boolean, name: string): boolean {
 }
 
 // The tensors of a forward's output (a Tensor, or arrays and plain objects of them), as _find_tensors.
-function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {
-  if (v instanceof Tensor) out.push(v);
-  else if (Array.isArray(v)) v.forEach((x) => tensorsIn(x, out));
-  else if (v !== null && typeof v === 'object') Object.values(v).forEach((x) => tensorsIn(x, out));
-  return out;
-}

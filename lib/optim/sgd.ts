@@ -50,21 +50,30 @@ export class SGD extends Optimizer<SGDOptions> {
       return;
     }
     this.deviceLr ??= new Map();
-    for (const group of this.paramGroups) {
-      const held = this.deviceLr.get(group);
-      if (!held) {
-        const p = group.params[0];
-        this.deviceLr.set(group, { t: keep(full([], group.lr, { dtype: p.dtype, device: p.device })), value: group.lr });
-      } else if (held.value !== group.lr) {
-        held.t.fill_(group.lr); // a kernel on the current stream, outside any capture
+    for (const group of this.paramGroups) this.refreshLr(group);
+  }
+
+  // The group's device lr, made or refilled when group.lr changed (a kernel on the current stream; never
+  // inside a capture, where the value is the one the capture started with). float32, as a Python float
+  // lr is applied in at least float32 precision.
+  private refreshLr(group: ParamGroup<SGDOptions>): Tensor | undefined {
+    const held = this.deviceLr?.get(group);
+    if (held) {
+      if (held.value !== group.lr) {
+        held.t.fill_(group.lr);
         held.value = group.lr;
       }
+      return held.t;
     }
+    if (!this.deviceLr || group.params.length === 0) return undefined;
+    const t = keep(full([], group.lr, { dtype: 'float32', device: group.params[0].device }));
+    this.deviceLr.set(group, { t, value: group.lr });
+    return t;
   }
 
   protected prepareStep(group: ParamGroup<SGDOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
     const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
-    const lr = this.deviceLr?.get(group)?.t.handle;
+    const lr = this.refreshLr(group)?.handle;
     const args = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,
       group.dampening, group.weightDecay, group.nesterov, group.maximize, lr] as const;
     return {

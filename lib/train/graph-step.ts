@@ -16,9 +16,9 @@ import { keep, scope } from '../scope';
 import { TorchError } from '../errors';
 import { SGD } from '../optim/sgd';
 import type { Optimizer } from '../optim/optimizer';
-import { Stream, stream } from '../cuda';
+import type { Stream } from '../cuda';
 import { CUDAGraph, graph } from '../cuda-graph';
-import type { LossFn } from './step';
+import { lossAndRight, type LossFn } from './step';
 
 export class GraphStep {
   private constructor(
@@ -41,26 +41,27 @@ export class GraphStep {
     return optimizer as SGD;
   }
 
-  /** Eager warm-up steps on the side stream (they are real training steps). */
-  static warmup(side: Stream, run: () => void): void {
-    stream(side, run);
-  }
-
   /** Captures the step on (x, y)'s shapes; runs nothing (call run() next). */
   static capture(model: Module, lossFn: LossFn, optimizer: SGD, x: Tensor, y: Tensor, side: Stream): GraphStep {
     optimizer.lrOnDevice(true);
     optimizer.zeroGrad({ setToNone: true });
     const staticX = keep(x.clone());
     const staticY = keep(y.clone());
-    const g = new CUDAGraph();
-    const [loss, right] = graph(g, () => scope(() => {
-      const output = model(staticX);
-      const l = lossFn(output, staticY);
-      l.backward();
-      optimizer.step();
-      return [l.detach(), output.argmax(1).eq(staticY).sum()];
-    }), { stream: side });
-    return new GraphStep(g, staticX, staticY, keep(loss), keep(right), optimizer);
+    try {
+      const g = new CUDAGraph();
+      const [loss, right] = graph(g, () => scope(() => {
+        const [l, r] = lossAndRight(model, lossFn, staticX, staticY);
+        l.backward();
+        optimizer.step();
+        return [l.detach(), r];
+      }), { stream: side });
+      return new GraphStep(g, staticX, staticY, keep(loss), keep(right), optimizer);
+    } catch (e) {
+      staticX.dispose();
+      staticY.dispose();
+      optimizer.lrOnDevice(false);
+      throw e;
+    }
   }
 
   /** True when (x, y) fit the captured shapes. */

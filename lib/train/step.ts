@@ -20,8 +20,15 @@ import { getRngState, setRngState } from '../creation';
 import { TorchError } from '../errors';
 import type { ScriptModule } from '../jit';
 import { traceStep } from '../jit-trace';
+import * as cuda from '../cuda';
 
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
+
+/** The seeds' step body, shared by every way of stepping: the batch's loss and its right argmax predictions. */
+export function lossAndRight(model: Module, lossFn: LossFn, x: Tensor, y: Tensor): [Tensor, Tensor] {
+  const output = model(x);
+  return [lossFn(output, y), output.argmax(1).eq(y).sum()];
+}
 
 /** model + loss as one module: forward(x, y) → [loss / divisor, number of right argmax predictions]. */
 class StepModule extends Module {
@@ -29,9 +36,7 @@ class StepModule extends Module {
     super();
   }
   forward(x: Tensor, y: Tensor): Tensor {
-    const output = this.model(x);
-    const loss = this.lossFn(output, y);
-    const right = output.argmax(1).eq(y).sum();
+    const [loss, right] = lossAndRight(this.model, this.lossFn, x, y);
     return [this.divisor === 1 ? loss : loss.div(this.divisor), right] as unknown as Tensor;
   }
 }
@@ -102,20 +107,29 @@ function compare(step: StepModule, traced: ScriptModule, x: Tensor, y: Tensor, s
   return null;
 }
 
-// What a forward changes besides its result: the RNG (dropout) and buffers (batch-norm statistics).
+// What a forward changes besides its result: the RNG (dropout; the CPU's, and the CUDA device's where the
+// model is) and buffers (batch-norm statistics).
 class Snapshot {
-  private constructor(private readonly rng: Tensor, private readonly buffers: [Tensor, Tensor][]) {}
+  private constructor(
+    private readonly rng: Tensor,
+    private readonly cudaRng: { device: string; state: Tensor } | null,
+    private readonly buffers: [Tensor, Tensor][],
+  ) {}
   static take(model: Module): Snapshot {
-    return noGrad(() => new Snapshot(keep(getRngState()), model.buffers().map((b) => [b, keep(b.clone())] as [Tensor, Tensor])));
+    const device = model.parameters()[0]?.device ?? 'cpu';
+    const cudaRng = device.startsWith('cuda') ? { device, state: keep(cuda.getRngState(device)) } : null;
+    return noGrad(() => new Snapshot(keep(getRngState()), cudaRng, model.buffers().map((b) => [b, keep(b.clone())] as [Tensor, Tensor])));
   }
   restore(): void {
     setRngState(this.rng);
+    if (this.cudaRng) cuda.setRngState(this.cudaRng.state, this.cudaRng.device);
     noGrad(() => {
       for (const [live, saved] of this.buffers) live.copy_(saved);
     });
   }
   dispose(): void {
     this.rng.dispose();
+    this.cudaRng?.state.dispose();
     for (const [, saved] of this.buffers) saved.dispose();
   }
 }

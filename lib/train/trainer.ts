@@ -24,7 +24,7 @@ import { save, load } from '../serialize';
 import { type EpochRecord, writeAtomic, writeHistory } from './history';
 import { learningCurveHtml, learningCurveSvg } from './chart';
 import { makeProgress, type StepStats } from './progress';
-import { CompiledStep } from './step';
+import { CompiledStep, lossAndRight } from './step';
 import { GraphStep } from './graph-step';
 import type { SGD } from '../optim/sgd';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from '../nn/parallel';
@@ -124,7 +124,7 @@ export class Trainer extends EventEmitter {
   // undefined: not tried yet this fit(); null: the eager step is used
   private compiled: CompiledStep | null | undefined = undefined;
   private readonly graphSgd: SGD | null;
-  private graph: { side: cuda.Stream; warm: number; step: GraphStep | null } | null = null;
+  private graph: { side: cuda.Stream; shape: string; warm: number; step: GraphStep | null } | null = null;
   /** The DistributedDataParallel wrapper with `distributed`, else null. */
   readonly ddp: DistributedDataParallel | null = null;
   private readonly leader: boolean = true;
@@ -154,6 +154,7 @@ export class Trainer extends EventEmitter {
     }
     if (this.offThread === true && this.ampDtype) throw new TypeError('offThread: true cannot be combined with amp yet (AMP steps run on the JS thread)');
     this.graphSgd = opts.cudaGraph ? GraphStep.check(this.optimizer, this.device, this.accumulate, this.ampDtype !== null) : null;
+    if (this.graphSgd && this.offThread === true) throw new TypeError('cudaGraph and offThread: true cannot be combined (a replayed graph is already one call per step)');
     if (this.device.startsWith('cuda') && (opts.cudnnBenchmark ?? true)) backends.cudnn.benchmark = true;
     this.model.to(this.device);
     const distributed = opts.distributed ?? false;
@@ -278,13 +279,10 @@ export class Trainer extends EventEmitter {
         return { loss: r.loss, right: r.correct, n: y.shape[0] };
       }
       return scope(() => {
-        const [output, batchLoss] = this.autocast(() => {
-          const out = (this.ddp ?? this.model)(x);
-          return [out, this.lossFn(out, y)] as const;
-        });
+        const [batchLoss, right] = this.autocast(() => lossAndRight(this.ddp ?? this.model, this.lossFn, x, y));
         const scaled = this.accumulate > 1 ? batchLoss.div(this.accumulate) : batchLoss;
         (this.scaler ? this.scaler.scale(scaled) : scaled).backward();
-        return { loss: batchLoss.item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
+        return { loss: batchLoss.item() as number, right: right.item() as number, n: y.shape[0] };
       });
     } finally {
       if (x !== input) x.dispose();
@@ -299,34 +297,31 @@ export class Trainer extends EventEmitter {
     this.graph = null;
   }
 
-  // CUDA graphs: 3 eager warm-up steps on the side stream, then capture; replay for full batches.
+  // CUDA graphs: 3 eager warm-up steps on the side stream with batches of one shape, then capture on
+  // that shape; replay for batches of it, eager steps for others.
   private graphStep(sgd: SGD, x: Tensor, y: Tensor): { loss: number; right: number; n: number; stepped: boolean } {
-    const g = (this.graph ??= { side: new cuda.Stream(), warm: 0, step: null });
+    const shape = `${x.shape}|${y.shape}`;
+    const g = (this.graph ??= { side: new cuda.Stream(), shape, warm: 0, step: null });
     const n = y.shape[0];
-    if (!g.step && g.warm >= 3) g.step = GraphStep.capture(this.model, this.lossFn, sgd, x, y, g.side);
+    if (!g.step && g.warm >= 3 && shape === g.shape) g.step = GraphStep.capture(this.model, this.lossFn, sgd, x, y, g.side);
     if (g.step?.fits(x, y)) {
       const r = g.step.run(x, y);
       return { loss: r.loss, right: r.correct, n, stepped: true };
     }
     // An eager step (warm-up, or a batch of another size): once captured, the gradients are the graph's
     // static tensors, zeroed in place rather than set to null.
-    g.warm++;
+    if (shape === g.shape) g.warm++;
     if (g.step) sgd.zeroGrad({ setToNone: false });
-    let r!: { loss: number; right: number };
-    g.side.waitStream(cuda.currentStream());
-    GraphStep.warmup(g.side, () => {
-      r = scope(() => {
-        const output = this.model(x);
-        const loss = this.lossFn(output, y);
-        loss.backward();
-        sgd.step();
-        if (!g.step) sgd.zeroGrad();
-        return { loss: loss.item() as number, right: output.argmax(1).eq(y).sum().item() as number };
-      });
-    });
-    cuda.currentStream().waitStream(g.side);
+    const r = cuda.onStream(g.side, () => scope(() => {
+      const [loss, right] = lossAndRight(this.model, this.lossFn, x, y);
+      loss.backward();
+      sgd.step();
+      if (!g.step) sgd.zeroGrad();
+      return { loss: loss.item() as number, right: right.item() as number };
+    }));
     return { ...r, n, stepped: true };
   }
+
 
   private compileStep(x: Tensor, y: Tensor): CompiledStep | null {
     const report = (offThread: boolean, reason: string) => this.emit('offThread', { offThread, reason });

@@ -127,6 +127,10 @@ describe.skipIf(!hasCuda)('torch.cuda API', () => {
     const r1 = torch.randn([4], { device: 'cuda' }).cpu();
     cuda.manualSeed(5);
     expect(torch.randn([4], { device: 'cuda' }).cpu().equal(r1)).toBe(true);
+    const state = cuda.getRngState();
+    const r2 = torch.randn([4], { device: 'cuda' }).cpu();
+    cuda.setRngState(state);
+    expect(torch.randn([4], { device: 'cuda' }).cpu().equal(r2)).toBe(true);
   });
 
   it('allocator statistics follow allocations; emptyCache returns cached blocks', () => {
