@@ -27,7 +27,7 @@ std::vector<at::Tensor> OptionalTensorList(const Args& a, size_t i) {
 }
 
 // sgdStep(params, grads, momentumBuffers (null where none yet), lr, momentum, dampening, weightDecay,
-//         nesterov, maximize, lrTensor?) -> the momentum buffers after the step (new ones where there were none)
+//         nesterov, maximize, lrTensor?) -> the momentum buffers this step made (null where one existed)
 // With lrTensor (a 0-d tensor on the parameters' device) the learning rate is read from it when the step
 // runs, so a step captured in a CUDA graph follows later lr changes.
 struct SgdStepArgs {
@@ -47,6 +47,8 @@ SgdStepArgs ReadSgd(const Args& a) {
 std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
   c10::AutoGradMode noGrad(false);
   auto& bufs = s.bufs;
+  std::vector<bool> had(bufs.size());
+  for (size_t i = 0; i < bufs.size(); ++i) had[i] = bufs[i].defined();
   std::vector<at::Tensor> g = s.maximize ? at::_foreach_neg(s.grads) : s.grads;
   if (s.weightDecay != 0) g = at::_foreach_add(g, s.params, s.weightDecay);
   if (s.momentum != 0) {
@@ -67,7 +69,12 @@ std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
   } else {
     at::_foreach_add_(s.params, g, -s.lr);
   }
-  return bufs;
+  // Only the buffers made by this step go back (the others the caller holds already): null elsewhere.
+  std::vector<at::Tensor> made(bufs.size());
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    if (!had[i]) made[i] = bufs[i];
+  }
+  return made;
 }
 
 // adamStep(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs (amsgrad, else empty), steps (0-d float

@@ -1,5 +1,5 @@
 /** torch.optim.SGD: exactly PyTorch's update (momentum, dampening, weight decay, Nesterov, maximize). */
-import { native, type Handle } from '../native';
+import { native } from '../native';
 import { numberArg, wrap } from '../tensor';
 import { full } from '../creation';
 import { keep } from '../scope';
@@ -85,12 +85,10 @@ export class SGD extends Optimizer<SGDOptions> {
           return;
         }
         params.forEach((p, i) => {
-          const s = this.state.get(p) ?? {};
-          const buf = after[i] as Handle; // with momentum, every parameter has a buffer after the step
+          const buf = after[i]; // a buffer this step made; null where the parameter had one
+          if (buf === null) return;
           // Optimizer state lives as long as the optimizer: no scope disposes it.
-          if (!s.momentumBuffer) s.momentumBuffer = keep(wrap(buf));
-          else native.dispose(buf);
-          this.state.set(p, s);
+          this.state.set(p, { ...this.state.get(p), momentumBuffer: keep(wrap(buf)) });
         });
       },
     };
