@@ -44,30 +44,50 @@ SgdStepArgs ReadSgd(const Args& a) {
   return s;
 }
 
-std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
-  c10::AutoGradMode noGrad(false);
+// One parameter's update: torch.optim.SGD's single-tensor form, which PyTorch uses for CPU tensors
+// (each parameter's passes run while it is still in cache).
+void SgdOne(SgdStepArgs& s, size_t i) {
+  at::Tensor& param = s.params[i];
+  at::Tensor& buf = s.bufs[i];
+  at::Tensor g = s.maximize ? s.grads[i].neg() : s.grads[i];
+  if (s.weightDecay != 0) g = g.add(param, s.weightDecay);
+  if (s.momentum != 0) {
+    if (!buf.defined()) buf = g.detach().clone();
+    else buf.mul_(s.momentum).add_(g, 1 - s.dampening);
+    g = s.nesterov ? g.add(buf, s.momentum) : buf;
+  }
+  if (s.lrTensor.defined()) param.sub_(g * s.lrTensor);
+  else param.add_(g, -s.lr);
+}
+
+// The same update over all parameters with LibTorch's _foreach kernels (PyTorch's default on CUDA), once
+// every parameter has its momentum buffer.
+void SgdForeach(SgdStepArgs& s) {
   auto& bufs = s.bufs;
-  std::vector<bool> had(bufs.size());
-  for (size_t i = 0; i < bufs.size(); ++i) had[i] = bufs[i].defined();
   std::vector<at::Tensor> g = s.maximize ? at::_foreach_neg(s.grads) : s.grads;
   if (s.weightDecay != 0) g = at::_foreach_add(g, s.params, s.weightDecay);
   if (s.momentum != 0) {
-    bool allBuffers = std::all_of(bufs.begin(), bufs.end(), [](const at::Tensor& b) { return b.defined(); });
-    if (allBuffers) {
-      at::_foreach_mul_(bufs, s.momentum);
-      at::_foreach_add_(bufs, g, 1 - s.dampening);
-    } else {
-      for (size_t i = 0; i < bufs.size(); ++i) {
-        if (!bufs[i].defined()) bufs[i] = g[i].detach().clone();
-        else bufs[i].mul_(s.momentum).add_(g[i], 1 - s.dampening);
-      }
-    }
+    at::_foreach_mul_(bufs, s.momentum);
+    at::_foreach_add_(bufs, g, 1 - s.dampening);
     g = s.nesterov ? at::_foreach_add(g, bufs, s.momentum) : bufs;
   }
   if (s.lrTensor.defined()) {
     at::_foreach_sub_(s.params, at::_foreach_mul(g, s.lrTensor));
   } else {
     at::_foreach_add_(s.params, g, -s.lr);
+  }
+}
+
+std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
+  c10::AutoGradMode noGrad(false);
+  auto& bufs = s.bufs;
+  std::vector<bool> had(bufs.size());
+  for (size_t i = 0; i < bufs.size(); ++i) had[i] = bufs[i].defined();
+  bool allBuffers = s.momentum == 0 || std::all_of(bufs.begin(), bufs.end(), [](const at::Tensor& b) { return b.defined(); });
+  if (!s.params.empty() && s.params[0].is_cuda() && allBuffers) {
+    SgdForeach(s);
+  } else {
+    for (size_t i = 0; i < s.params.size(); ++i) SgdOne(s, i);
   }
   // Only the buffers made by this step go back (the others the caller holds already): null elsewhere.
   std::vector<at::Tensor> made(bufs.size());
