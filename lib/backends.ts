@@ -26,9 +26,12 @@ export interface CudnnBackend {
   /** TF32 in cuDNN convolutions (default true, as PyTorch). */
   allowTF32: boolean;
   isAvailable(): boolean;
+  /** The cuDNN version LibTorch loaded (92400 for 9.24.0), or null without cuDNN; as PyTorch's. */
+  version(): number | null;
 }
 
-export const cudnn: CudnnBackend = Object.defineProperties({ isAvailable: () => native.cudnnIsAvailable() } as CudnnBackend, {
+const cudnnFunctions = { isAvailable: () => native.cudnnIsAvailable(), version: () => native.cudaVersions().cudnn };
+export const cudnn: CudnnBackend = Object.defineProperties(cudnnFunctions as CudnnBackend, {
   benchmark: flag('cudnnBenchmark', 'cudnn.benchmark'),
   deterministic: flag('cudnnDeterministic', 'cudnn.deterministic'),
   allowTF32: flag('cudnnAllowTF32', 'cudnn.allowTF32'),

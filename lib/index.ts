@@ -26,7 +26,7 @@ export type { Dtype, Device } from './dtype';
 export {
   TorchError, TorchIndexError, TorchValueError, TorchTypeError, TorchNotImplementedError, TorchOutOfMemoryError,
 } from './errors';
-export { buildInfo } from './native';
+export { buildInfo, version } from './native';
 export type { Handle } from './native';
 export { printOptions } from './format';
 export { summary } from './summary';

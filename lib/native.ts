@@ -238,6 +238,7 @@ export interface NativeAddon {
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): N;
   cudnnIsAvailable(): boolean;
+  cudaVersions(): { cuda: string | null; cudnn: number | null };
   cudaSynchronize(device: Opt<N>): void;
   cudaManualSeed(seed: N, device: Opt<N>): void;
   cudaGetRngState(device: Opt<N>): H;
@@ -377,6 +378,9 @@ function prepareSourceBuild(built: BuildRecord): void {
   }
 }
 
+/** The version of the LibTorch the addon runs on, as its version.py spells it ('2.13.0+cpu'). */
+let loadedTorchVersion = '';
+
 function load(): NativeAddon {
   const root = libtorch.PROJECT_ROOT;
   let addonPath: string;
@@ -404,6 +408,7 @@ function load(): NativeAddon {
   }
   addon.setErrorClasses(nativeErrorClasses);
   const torchVersion = built?.torchVersion ?? addon.buildInfo.torchVersion;
+  loadedTorchVersion = torchVersion;
   let cuda: { available: boolean; count: number; torchVersion: string } | null = null;
   setCudaQuery(() => (cuda ??= { available: addon.cudaIsAvailable(), count: addon.cudaDeviceCount(), torchVersion }));
   return addon;
@@ -413,3 +418,9 @@ export const native: NativeAddon = load();
 
 /** What the addon was built against. */
 export const buildInfo = native.buildInfo;
+
+/** torch.version: torch.__version__ of the LibTorch in use, and the CUDA it was built with (null: CPU only). */
+export const version: { readonly torch: string; readonly cuda: string | null } = Object.freeze({
+  torch: loadedTorchVersion,
+  cuda: native.cudaVersions().cuda,
+});

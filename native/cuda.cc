@@ -35,8 +35,13 @@ namespace {
 
 using c10::DeviceType;
 
+// How many CUDA devices there are; 0 without CUDA (a CPU LibTorch, or no driver).
+int64_t NumGpus() {
+  return at::hasCUDA() ? static_cast<int64_t>(at::getNumGPUs()) : 0;
+}
+
 void RequireCuda(Napi::Env env, const char* what) {
-  if (!at::hasCUDA() || at::getNumGPUs() == 0) {
+  if (NumGpus() == 0) {
     ThrowTorch(env, ErrorKind::Torch, std::string("torch.cuda.") + what + ": CUDA is not available (torch.cuda.isAvailable() is false)");
   }
 }
@@ -47,11 +52,28 @@ Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DeviceCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), at::hasCUDA() ? static_cast<double>(at::getNumGPUs()) : 0.0);
+  return Napi::Number::New(info.Env(), static_cast<double>(NumGpus()));
 }
 
 Napi::Value HasCudnn(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::Context::hasCuDNN());
+}
+
+// torch.version.cuda ('13.0') and torch.backends.cudnn.version() (92400), or null for each. Asked of the
+// CUDA hooks that libtorch_cuda registers when it loads, so a CUDA build answering proves it is linked.
+Napi::Value Versions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::CUDAHooksInterface& hooks = at::detail::getCUDAHooks();
+  Napi::Object o = Napi::Object::New(env);
+  if (hooks.hasCUDART()) {
+    long v = hooks.versionCUDART();  // CUDART_VERSION: major * 1000 + minor * 10
+    o.Set("cuda", std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10));
+  } else {
+    o.Set("cuda", env.Null());
+  }
+  o.Set("cudnn", at::Context::hasCuDNN() ? Napi::Value(Napi::Number::New(env, static_cast<double>(hooks.versionRuntimeCuDNN())))
+                                         : env.Null());
+  return o;
 }
 
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {
@@ -66,8 +88,8 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   RequireCuda(a.env(), "manualSeed");
   uint64_t seed = static_cast<uint64_t>(a.int64(0));
   int64_t which = a.missing(1) ? -1 : a.int64(1);
-  int n = at::getNumGPUs();
-  for (int d = 0; d < n; ++d) {
+  int64_t n = NumGpus();
+  for (int64_t d = 0; d < n; ++d) {
     if (which >= 0 && d != which) continue;
     at::Generator gen = at::detail::getCUDAHooks().getDefaultGenerator(static_cast<c10::DeviceIndex>(d));
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -116,7 +138,7 @@ Napi::Value ResetPeakMemoryStats(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
-  if (at::hasCUDA() && at::getNumGPUs() > 0) at::accelerator::emptyCache();  // nothing cached without CUDA
+  if (NumGpus() > 0) at::accelerator::emptyCache();  // nothing cached without CUDA
   return info.Env().Undefined();
 }
 
@@ -141,7 +163,7 @@ Napi::Value StreamValue(Napi::Env env, const c10::Stream& s) {
 
 c10::Stream StreamArg(const Args& a, size_t i) {
   int64_t id = a.int64(i), device = a.int64(i + 1);
-  if (device < 0 || device >= at::getNumGPUs()) ThrowRangeError(a.env(), "stream: device index " + std::to_string(device) + " out of range");
+  if (device < 0 || device >= NumGpus()) ThrowRangeError(a.env(), "stream: device index " + std::to_string(device) + " out of range");
   return c10::Stream::unpack3(id, static_cast<c10::DeviceIndex>(device), DeviceType::CUDA);
 }
 
@@ -258,7 +280,7 @@ Napi::Value SetBackendFlag(const Napi::CallbackInfo& info) {
 c10::DeviceIndex CudaDeviceArg(const Args& a, size_t i) {
   int64_t d = a.missing(i) ? -1 : a.int64(i);
   if (d < 0) return at::accelerator::getDeviceIndex();
-  if (d >= at::getNumGPUs()) ThrowRangeError(a.env(), "device index " + std::to_string(d) + " out of range (" + std::to_string(at::getNumGPUs()) + " CUDA devices)");
+  if (d >= NumGpus()) ThrowRangeError(a.env(), "device index " + std::to_string(d) + " out of range (" + std::to_string(NumGpus()) + " CUDA devices)");
   return static_cast<c10::DeviceIndex>(d);
 }
 
@@ -266,6 +288,7 @@ void RegisterCuda(Napi::Env env, Napi::Object exports) {
   Export<IsAvailable>(env, exports, "cudaIsAvailable");
   Export<DeviceCount>(env, exports, "cudaDeviceCount");
   Export<HasCudnn>(env, exports, "cudnnIsAvailable");
+  Export<Versions>(env, exports, "cudaVersions");
   Export<Synchronize>(env, exports, "cudaSynchronize");
   Export<ManualSeed>(env, exports, "cudaManualSeed");
   Export<GetRngState>(env, exports, "cudaGetRngState");

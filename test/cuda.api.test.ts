@@ -2,6 +2,7 @@
 // without CUDA (false, 0, no-op seeds and statistics), a TorchError naming the call for what needs a
 // device, TypeErrors for malformed devices; and the backend switches against Python's defaults.
 // The GPU side is test/cuda/, run on the GPU machine.
+import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
 import { usePyTorch } from './helpers/pytorch';
@@ -11,10 +12,13 @@ const py = usePyTorch();
 const hasCuda = cuda.isAvailable();
 
 describe.skipIf(hasCuda)('torch.cuda without CUDA (this machine has none)', () => {
-  it('answers as PyTorch does: unavailable, no devices, seeds and statistics are no-ops', () => {
+  it('answers as PyTorch does: unavailable, no devices, seeds and statistics are no-ops', async () => {
     expect(cuda.isAvailable()).toBe(false);
     expect(cuda.deviceCount()).toBe(0);
-    expect(cuda.cudnnIsAvailable()).toBe(false);
+    // cuDNN is a property of the build, not of a device: a CUDA LibTorch without a GPU has it
+    const ref = await py.run<boolean>('out = torch.backends.cudnn.is_available()');
+    expect(cuda.cudnnIsAvailable()).toBe(ref);
+    expect(ref).toBe(torch.buildInfo.cuda);
     cuda.manualSeed(3);
     cuda.manualSeedAll(3);
     cuda.emptyCache();
@@ -38,6 +42,24 @@ describe.skipIf(hasCuda)('torch.cuda without CUDA (this machine has none)', () =
     for (const [name, call] of calls) {
       expect(call, name).toThrow(torch.TorchError);
       expect(call, name).toThrow(new RegExp(`torch\\.cuda\\.${name}: CUDA is not available`));
+    }
+  });
+});
+
+describe('torch.version and the CUDA backend', () => {
+  it('torch.version, torch.version.cuda and cudnn.version() equal Python\'s', async () => {
+    const ref = await py.run<[string, string | null, number | null]>(
+      'out = [torch.__version__, torch.version.cuda, torch.backends.cudnn.version()]');
+    expect([torch.version.torch, torch.version.cuda, backends.cudnn.version()]).toEqual(ref);
+  });
+
+  // The answers above come from the hooks libtorch_cuda registers when it loads: a CUDA build that
+  // had dropped it (an as-needed link) would answer null.
+  it('a CUDA build really links libtorch_cuda; a CPU build does not', () => {
+    expect(torch.version.cuda !== null).toBe(torch.buildInfo.cuda);
+    if (process.platform === 'linux') {
+      const maps = fs.readFileSync('/proc/self/maps', 'utf8');
+      expect(/libtorch_cuda\.so/.test(maps)).toBe(torch.buildInfo.cuda);
     }
   });
 });
