@@ -57,8 +57,9 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
   --device auto|cpu|cuda   (default auto: CUDA when present)
   --amp                 mixed precision: float16 + loss scaling on CUDA, bfloat16 on the CPU
   --cuda-graph          CUDA: capture the whole step in a CUDA graph and replay it (SGD, no --amp/--accumulate)
-  --off-thread          run each step's forward/backward on a worker thread (default with CUDA; on the CPU a
-                        terminal needs no free event loop, and the eager step is faster there)
+  --no-off-thread       step on the JS thread, op by op. Default: each step traced once and run on torchnode's
+                        compute thread, or on the JS thread where it can't be traced faithfully (--off-thread:
+                        insist, and fail instead)
   --seed N              (default 0)
   --out DIR             (default ./runs/<timestamp>)
   --resume PATH         a checkpoint (or run folder) to continue from
@@ -80,6 +81,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
       amp: { type: 'boolean', default: false },
       'cuda-graph': { type: 'boolean', default: false },
       'off-thread': { type: 'boolean' },
+      'no-off-thread': { type: 'boolean' },
       seed: { type: 'string', default: '0' },
       out: { type: 'string' },
       resume: { type: 'string' },
@@ -123,8 +125,11 @@ function modelFor(flags: Flags, inChannels: number, numClasses: number, imageSiz
   return FACTORIES[name]({ numClasses, inChannels, stem, width: flags.width === undefined ? undefined : num(flags, 'width', true), se });
 }
 
-function onCuda(device: string): boolean {
-  return device.startsWith('cuda') || (device === 'auto' && torch.cuda.isAvailable());
+// --off-thread insists (fails when the step can't be traced), --no-off-thread declines, neither: 'auto'.
+function offThreadFlag(flags: Flags): boolean | 'auto' {
+  if (flags['off-thread'] && flags['no-off-thread']) throw new UsageError('--off-thread and --no-off-thread contradict each other');
+  if (flags['no-off-thread']) return false;
+  return flags['off-thread'] ? true : 'auto';
 }
 
 async function train(flags: Flags, _rest: string[], argv: string[] = []): Promise<void> {
@@ -161,7 +166,7 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
   const trainer = new torch.train.Trainer({
     model, optimizer, scheduler, device: String(flags.device), accumulate: num(flags, 'accumulate', true), outDir: out,
     amp: Boolean(flags.amp), distributed, cudaGraph: Boolean(flags['cuda-graph']),
-    offThread: flags['off-thread'] === undefined ? (onCuda(String(flags.device)) ? 'auto' : false) : Boolean(flags['off-thread']),
+    offThread: offThreadFlag(flags),
   });
   if (leader) {
     const where = distributed ? `${torch.distributed.getWorldSize()} processes (${torch.distributed.getBackend()}), each on ` : '';
@@ -169,6 +174,8 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
     fs.mkdirSync(out, { recursive: true });
     const { nproc: _n, 'master-port': _p, ...recorded } = flags;
     fs.writeFileSync(path.join(out, 'run.json'), JSON.stringify({ ...recorded, classes: info.classes, device: trainer.device }, null, 2) + '\n');
+    trainer.on('offThread', ({ offThread, reason }: { offThread: boolean; reason: string }) =>
+      process.stderr.write(offThread ? 'torchnode: steps run off the JS thread, traced\n' : `torchnode: steps run on the JS thread (${reason})\n`));
   }
   await trainer.fit(trainData, { epochs: num(flags, 'epochs', true), testData, resume: flags.resume ? String(flags.resume) : null });
   const last = trainer.history[trainer.history.length - 1];

@@ -11,6 +11,7 @@
 namespace tn {
 
 class HandleTable;
+class ComputeThread;
 
 // The JS error classes (lib/errors.ts) the native side throws; registered once by lib/native.ts.
 enum class ErrorKind { Torch, Index, Value, Type, NotImplemented, OutOfMemory, Count };
@@ -23,6 +24,9 @@ struct Addon {
   std::unique_ptr<HandleTable> handles;
   std::thread::id thread = std::this_thread::get_id();
   std::array<Napi::FunctionReference, static_cast<size_t>(ErrorKind::Count)> errorClasses;
+  // Started by the first compute job off the JS thread (async.h); shared with the jobs in flight, so it
+  // outlives whichever of them and this environment ends last.
+  std::shared_ptr<ComputeThread> compute;
 };
 
 inline Addon& GetAddon(Napi::Env env) { return *env.GetInstanceData<Addon>(); }

@@ -5,10 +5,12 @@
 #include <c10/util/Exception.h>
 
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 
 #include "addon.h"
+#include "compute_thread.h"
 
 namespace tn {
 
@@ -34,15 +36,31 @@ inline Napi::Value MakeTorchError(Napi::Env env, const std::string& message) {
   return cls.New({Napi::String::New(env, message)});
 }
 
+// Where a worker's Run() goes: libuv's pool (file I/O, waits on other processes), or the environment's
+// compute thread (compute_thread.h), for LibTorch compute that repeats, such as training steps.
+enum class RunOn { Pool, ComputeThread };
+
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  explicit PromiseWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+  PromiseWorker(Napi::Env env, const char* name, RunOn where = RunOn::Pool)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {
+    if (where == RunOn::ComputeThread) {
+      std::shared_ptr<ComputeThread>& compute = GetAddon(env).compute;
+      if (!compute) compute = std::make_shared<ComputeThread>();
+      compute_ = compute;
+      ReleaseOpenMpTeam();
+    }
+  }
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
   void Execute() final {
     try {
-      Run();
+      if (compute_) {
+        compute_->RunAndWait([this] { Run(); });
+      } else {
+        Run();
+      }
     } catch (...) {
       error_ = MessageOf(std::current_exception());
       failed_ = true;
@@ -71,6 +89,7 @@ class PromiseWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
+  std::shared_ptr<ComputeThread> compute_;
   std::string error_;
   bool failed_ = false;
 };

@@ -401,7 +401,7 @@ Napi::Value JitRun(const Napi::CallbackInfo& info) {
 class RunWorker final : public PromiseWorker {
  public:
   RunWorker(Napi::Env env, Prepared p, bool backward)
-      : PromiseWorker(env, "torchnode.jit.forward"), p_(std::move(p)), grad_(c10::GradMode::is_enabled()), backward_(backward) {}
+      : PromiseWorker(env, "torchnode.jit.forward", RunOn::ComputeThread), p_(std::move(p)), grad_(c10::GradMode::is_enabled()), backward_(backward) {}
 
  private:
   void Run() override {

@@ -148,7 +148,7 @@ std::vector<at::Tensor> Adam(AdamStepArgs& s) {
 template <typename S>
 class StepWorker final : public PromiseWorker {
  public:
-  StepWorker(Napi::Env env, S args, std::vector<at::Tensor> (*step)(S&)) : PromiseWorker(env, "torchnode.optim.step"), args_(std::move(args)), step_(step) {}
+  StepWorker(Napi::Env env, S args, std::vector<at::Tensor> (*step)(S&)) : PromiseWorker(env, "torchnode.optim.step", RunOn::ComputeThread), args_(std::move(args)), step_(step) {}
 
  private:
   void Run() override { out_ = step_(args_); }

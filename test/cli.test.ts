@@ -39,6 +39,7 @@ describe('torchnode CLI', () => {
     expect(bad.stderr).toMatch(/--model must be one of/);
     expect(run('train', '--epochs', 'many').stderr).toMatch(/--epochs must be an integer/);
     expect(run('train', '--bogus').status).toBe(2);
+    expect(run('train', '--off-thread', '--no-off-thread').stderr).toMatch(/--off-thread and --no-off-thread contradict/);
     expect(run('summary', '--input', '1,3').stderr).toMatch(/--input must be N,C,H,W/);
   });
 
@@ -53,6 +54,7 @@ describe('torchnode CLI', () => {
     const t = run('train', '--dataset', 'synthetic', '--model', 'se_resnet18', '--width', '8', '--reduction', '4', '--epochs', '2', '--batch-size', '32',
       '--device', 'cpu', '--out', out, '--seed', '1');
     expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toContain('steps run off the JS thread, traced'); // the default
     for (const f of ['history.json', 'history.csv', 'curve.svg', 'curve.html', 'checkpoint.pt', 'run.json']) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
@@ -62,8 +64,9 @@ describe('torchnode CLI', () => {
     expect(e.status, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/synthetic: \d+ images, loss \d+\.\d+, accuracy \d+\.\d+%/);
     const resumed = run('train', '--dataset', 'synthetic', '--model', 'se_resnet18', '--width', '8', '--reduction', '4', '--epochs', '3', '--batch-size', '32',
-      '--device', 'cpu', '--out', out, '--resume', out);
+      '--device', 'cpu', '--out', out, '--resume', out, '--no-off-thread');
     expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).not.toContain('steps run off the JS thread');
     expect(JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8'))).toHaveLength(3);
 
     // predict: image files → top-k classes with probabilities

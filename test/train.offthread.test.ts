@@ -162,6 +162,26 @@ describe('the pieces', () => {
     }
   });
 
+  // Off-thread compute queues on the environment's one compute thread (native/compute_thread.h).
+  it('many async calls in flight at once each settle with their own result; a failing one leaves the rest', async () => {
+    torch.manualSeed(3);
+    const lin = new nn.Linear(5, 4);
+    const xs = Array.from({ length: 16 }, () => torch.randn([6, 5]));
+    const traced = torch.jit.trace(lin, xs[0]);
+    const want = torch.noGrad(() => xs.map((x) => lin(x)));
+    const calls = xs.map((x) => traced.forwardAsync(x) as Promise<torch.Tensor>);
+    calls.splice(8, 0, traced.forwardAsync(torch.randn([6, 7])) as Promise<torch.Tensor>); // wrong width
+    const settled = await Promise.allSettled(calls);
+    expect(settled[8].status).toBe('rejected');
+    expect(String((settled[8] as PromiseRejectedResult).reason)).toMatch(/mat1 and mat2 shapes cannot be multiplied/);
+    settled.splice(8, 1);
+    settled.forEach((r, i) => {
+      expect(r.status, `call ${i}`).toBe('fulfilled');
+      expect((r as PromiseFulfilledResult<torch.Tensor>).value.equal(want[i]), `call ${i}`).toBe(true);
+    });
+    traced.dispose();
+  });
+
   it('ScriptModule.forwardBackwardAsync: the gradients of loss.backward(), results detached', async () => {
     class Loss extends nn.Module {
       lin = new nn.Linear(3, 2);
