@@ -5,16 +5,20 @@
  *     node scripts/bench/train.js                 # CPU presets (small enough for a laptop or CI box)
  *     node scripts/bench/train.js --preset gpu    # issue 6's four H100 configurations (needs CUDA)
  *     node scripts/bench/train.js --json          # every repeat as JSON
- *     options: --steps N --reps N --warmup N --only name,name --threads N --modes eager,offThread
+ *     node scripts/bench/train.js --device cuda   # the same as --preset gpu (--device cpu: --preset cpu)
+ *     options: --steps N --reps N --warmup N --only name,name --threads N --modes eager,offThread,graph
  *
  * A step is the seeds' loop: zeroGrad, forward, cross-entropy, backward, SGD step (momentum 0.9, weight
- * decay 5e-4), on fixed random data. torchnode runs it two ways: 'eager' (the step on the JS thread, op
- * by op, as Trainer({offThread: false})) and 'off-thread' (the step traced once and run on a worker
- * thread with the optimizer's stepAsync, as the Trainer does by default); AMP configurations run eager
- * only. The Python half (train.py, python3 or $TORCHNODE_PYTHON) times PyTorch eager on the same
- * configuration; after every side's warm-up the repeats take turns (Python, eager, off-thread, Python,
- * ...) so that noise from the rest of the machine falls on all of them. The table shows the median ms
- * per step and torchnode / PyTorch. Nothing asserts on time.
+ * decay 5e-4), on fixed random data. torchnode runs it up to three ways: 'eager' (the step on the JS
+ * thread, op by op, as Trainer({offThread: false})), 'off-thread' (the step traced once and run on the
+ * compute thread with the optimizer's stepAsync, as the Trainer does by default) and, on CUDA, 'graph'
+ * (the whole step captured once in a CUDA graph and replayed, reading loss and accuracy back each step,
+ * as Trainer({cudaGraph: true})); AMP configurations run eager only. The Python half (train.py, python3
+ * or $TORCHNODE_PYTHON) times PyTorch eager on the same configuration, and with 'graph' also PyTorch's
+ * own whole-step CUDA graph (its documented recipe: replay without reading anything back). After every
+ * side's warm-up the repeats take turns (Python, eager, off-thread, graph, Python, ...) so that noise
+ * from the rest of the machine falls on all of them. The table shows the median ms per step and
+ * torchnode / PyTorch eager. Both sides use cudnn.benchmark on CUDA. Nothing asserts on time.
  */
 'use strict';
 
@@ -36,12 +40,13 @@ const PRESETS = {
 };
 
 function parseArgs(argv) {
-  const o = { preset: null, json: false, steps: null, reps: 3, warmup: 3, only: null, threads: null, modes: ['eager', 'offThread'] };
+  const o = { preset: null, json: false, steps: null, reps: 3, warmup: 3, only: null, threads: null, modes: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
     if (a === '--json') o.json = true;
     else if (a.startsWith('--preset')) o.preset = value();
+    else if (a.startsWith('--device')) o.device = value();
     else if (a.startsWith('--steps')) o.steps = Number(value());
     else if (a.startsWith('--reps')) o.reps = Number(value());
     else if (a.startsWith('--warmup')) o.warmup = Number(value());
@@ -64,6 +69,7 @@ async function setupNode(torch, c, mode) {
   torch.manualSeed(0);
   const model = torch.models[FACTORIES[c.model]]({ numClasses: 10 }).to(c.device);
   if (c.channelsLast) model.to({ memoryFormat: 'channels_last' });
+  if (c.device.startsWith('cuda')) torch.backends.cudnn.benchmark = true; // as train.py
   const opt = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   let x = torch.randn([c.batch, 3, c.size, c.size], { device: c.device });
   if (c.channelsLast) x = x.contiguous({ memoryFormat: 'channels_last' });
@@ -81,6 +87,22 @@ async function setupNode(torch, c, mode) {
       });
       opt.step();
       return loss;
+    };
+  } else if (mode === 'graph') {
+    // As Trainer({cudaGraph: true}): eager warm-ups on the side stream, then one capture.
+    const { GraphStep } = require('../../dist/train/graph-step');
+    const side = new torch.cuda.Stream();
+    for (let i = 0; i < 3; i++) {
+      torch.cuda.onStream(side, () => {
+        opt.zeroGrad();
+        torch.scope(() => lossFn(model(x), y).backward());
+        opt.step();
+      });
+    }
+    const captured = GraphStep.capture(model, lossFn, opt, x, y, side);
+    step = async () => {
+      captured.run(x, y); // reads loss and accuracy back: a synchronization point each step
+      return null;
     };
   } else {
     const compiled = CompiledStep.compile(model, lossFn, x, y);
@@ -111,9 +133,9 @@ async function setupNode(torch, c, mode) {
 }
 
 // Starts train.py on the configuration; resolves once it has warmed up, with a function timing one repeat.
-async function setupPython(c) {
+async function setupPython(c, graph = false) {
   const python = process.env.TORCHNODE_PYTHON || 'python3';
-  const proc = spawn(python, [path.join(__dirname, 'train.py'), JSON.stringify(c)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(python, [path.join(__dirname, 'train.py'), JSON.stringify({ ...c, graph })], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const next = async () => {
     const { value, done } = await lines.next();
@@ -139,27 +161,37 @@ async function main() {
   }
   const torch = require('../../dist');
   const cudaHere = torch.cuda.isAvailable();
-  const preset = o.preset ?? (cudaHere ? 'gpu' : 'cpu');
+  if (o.device !== undefined && !/^(cpu|cuda)$/.test(o.device)) throw new Error(`--device must be cpu or cuda (got ${o.device})`);
+  const preset = o.preset ?? (o.device ? (o.device === 'cuda' ? 'gpu' : 'cpu') : cudaHere ? 'gpu' : 'cpu');
   if (!PRESETS[preset]) throw new Error(`--preset must be ${Object.keys(PRESETS).join(' or ')}`);
   if (preset === 'gpu' && !cudaHere) throw new Error('--preset gpu needs CUDA, and torch.cuda.isAvailable() is false here');
   const device = preset === 'gpu' ? 'cuda' : 'cpu';
+  const modes = o.modes ?? (device === 'cuda' ? ['eager', 'offThread', 'graph'] : ['eager', 'offThread']);
+  if (modes.includes('graph') && device !== 'cuda') throw new Error('--modes graph needs CUDA (a CUDA graph step)');
   if (o.threads) torch.setNumThreads(o.threads);
   const threads = torch.getNumThreads();
   const rows = [];
   for (const base of PRESETS[preset]) {
     if (o.only && !o.only.some((n) => base.name.includes(n))) continue;
     const c = { ...base, device, steps: o.steps ?? (device === 'cpu' ? 5 : 30), reps: o.reps, warmup: o.warmup, threads };
+    const graphs = modes.includes('graph') && !c.amp;
     const py = await setupPython(c);
-    const eagerRep = o.modes.includes('eager') ? await setupNode(torch, c, 'eager') : null;
-    const offRep = c.amp || !o.modes.includes('offThread') ? null : await setupNode(torch, c, 'offThread');
-    const [pyMs, eager, off] = [[], eagerRep ? [] : null, offRep ? [] : null];
+    const pyGraph = graphs ? await setupPython(c, true) : null;
+    const reps = {
+      eager: modes.includes('eager') ? await setupNode(torch, c, 'eager') : null,
+      offThread: c.amp || !modes.includes('offThread') ? null : await setupNode(torch, c, 'offThread'),
+      graph: graphs ? await setupNode(torch, c, 'graph') : null,
+      pythonGraph: pyGraph?.rep ?? null,
+    };
+    const row = { name: c.name, python: [], pythonTorch: py.torch };
+    for (const k of Object.keys(reps)) row[k] = reps[k] ? [] : null;
     for (let r = 0; r < c.reps; r++) {
-      pyMs.push(await py.rep());
-      if (eagerRep) eager.push(await eagerRep());
-      if (offRep) off.push(await offRep());
+      row.python.push(await py.rep());
+      for (const [k, rep] of Object.entries(reps)) if (rep) row[k].push(await rep());
     }
     py.close();
-    rows.push({ name: c.name, python: pyMs, eager, offThread: off, pythonTorch: py.torch });
+    pyGraph?.close();
+    rows.push(row);
   }
   if (o.json) {
     console.log(JSON.stringify({ device, threads, rows }, null, 1));
@@ -167,10 +199,13 @@ async function main() {
   }
   const fmt = (x) => (x === null ? '-' : x.toFixed(2));
   console.log(`training step, ${device}${device === 'cpu' ? `, ${threads} threads` : ''}: median ms per step (torchnode / PyTorch ${rows[0]?.pythonTorch ?? ''} eager)`);
-  console.log(['config'.padEnd(30), 'PyTorch', 'eager', 'ratio', 'off-thread', 'ratio'].join('\t'));
+  const columns = [['eager', 'eager'], ['offThread', 'off-thread'], ['graph', 'graph'], ['pythonGraph', 'PyTorch graph']]
+    .filter(([k]) => rows.some((r) => r[k]));
+  console.log(['config'.padEnd(30), 'PyTorch', ...columns.flatMap(([, title]) => [title, 'ratio'])].join('\t'));
   for (const r of rows) {
-    const p = median(r.python), e = r.eager ? median(r.eager) : null, f = r.offThread ? median(r.offThread) : null;
-    console.log([r.name.padEnd(30), fmt(p), fmt(e), e === null ? '-' : `${fmt(e / p)}x`, fmt(f), f === null ? '-' : `${fmt(f / p)}x`].join('\t'));
+    const p = median(r.python);
+    const cells = columns.flatMap(([k]) => (r[k] ? [fmt(median(r[k])), `${fmt(median(r[k]) / p)}x`] : ['-', '-']));
+    console.log([r.name.padEnd(30), fmt(p), ...cells].join('\t'));
   }
 }
 
