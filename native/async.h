@@ -2,11 +2,16 @@
 // jit): Execute touches no JS value; a C++ failure is kept as text and rejects as a TorchError.
 #pragma once
 #include <napi.h>
+#include <ATen/Context.h>
+#include <ATen/DeviceAccelerator.h>
+#include <ATen/ThreadLocalState.h>
+#include <c10/core/StreamGuard.h>
 #include <c10/util/Exception.h>
 
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "addon.h"
@@ -43,7 +48,7 @@ enum class RunOn { Pool, ComputeThread };
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   PromiseWorker(Napi::Env env, const char* name, RunOn where = RunOn::Pool)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), callerStream_(CurrentCudaStream()) {
     if (where == RunOn::ComputeThread) {
       std::shared_ptr<ComputeThread>& compute = GetAddon(env).compute;
       if (!compute) compute = std::make_shared<ComputeThread>();
@@ -55,11 +60,19 @@ class PromiseWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() final {
+    // Run() sees what LibTorch keeps per thread (grad mode, autocast, ...) and the current CUDA stream
+    // as the JS thread had them when the call was made, whichever thread it runs on.
+    auto runAsCaller = [this] {
+      at::ThreadLocalStateGuard tls(callerState_);
+      std::optional<c10::StreamGuard> stream;
+      if (callerStream_) stream.emplace(*callerStream_);
+      Run();
+    };
     try {
       if (compute_) {
-        compute_->RunAndWait([this] { Run(); });
+        compute_->RunAndWait(runAsCaller);
       } else {
-        Run();
+        runAsCaller();
       }
     } catch (...) {
       error_ = MessageOf(std::current_exception());
@@ -88,7 +101,15 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) final { deferred_.Reject(MakeTorchError(Env(), e.Message())); }
 
  private:
+  // The current CUDA stream (and so device), where CUDA is present.
+  static std::optional<c10::Stream> CurrentCudaStream() {
+    if (!at::hasCUDA()) return std::nullopt;
+    return at::accelerator::getCurrentStream(at::accelerator::getDeviceIndex());
+  }
+
   Napi::Promise::Deferred deferred_;
+  at::ThreadLocalState callerState_;
+  std::optional<c10::Stream> callerStream_;
   std::shared_ptr<ComputeThread> compute_;
   std::string error_;
   bool failed_ = false;

@@ -38,16 +38,17 @@ void ComputeThread::RunAndWait(const std::function<void()>& job) {
 void ComputeThread::Loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   bool holdsTeam = false;
+  const auto hasWork = [this] { return stopping_ || !queue_.empty(); };
   for (;;) {
     // Idle for a while (a training loop's steps come back to back): hand the OpenMP team back, so that
     // ops on the JS thread after training run at full speed again.
-    if (holdsTeam && !wake_.wait_for(lock, kIdleRelease, [&] { return stopping_ || !queue_.empty(); })) {
+    if (holdsTeam && !wake_.wait_for(lock, kIdleRelease, hasWork)) {
       lock.unlock();
       ReleaseOpenMpTeam();
       lock.lock();
       holdsTeam = false;
     }
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    wake_.wait(lock, hasWork);
     if (queue_.empty()) return;  // stopping, and nothing left: every waiter has its answer
     holdsTeam = true;
     Task* task = queue_.front();

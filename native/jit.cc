@@ -401,11 +401,11 @@ Napi::Value JitRun(const Napi::CallbackInfo& info) {
 class RunWorker final : public PromiseWorker {
  public:
   RunWorker(Napi::Env env, Prepared p, bool backward)
-      : PromiseWorker(env, "torchnode.jit.forward", RunOn::ComputeThread), p_(std::move(p)), grad_(c10::GradMode::is_enabled()), backward_(backward) {}
+      : PromiseWorker(env, "torchnode.jit.forward", RunOn::ComputeThread), p_(std::move(p)), backward_(backward) {}
 
  private:
   void Run() override {
-    c10::AutoGradMode mode(grad_ || backward_);
+    c10::AutoGradMode mode(c10::GradMode::is_enabled() || backward_);  // the caller's grad mode (PromiseWorker)
     out_ = p_.module.get_method(p_.name)(std::move(p_.stack));
     if (!backward_) return;
     std::vector<IValue> items = out_.isTuple() ? out_.toTupleRef().elements().vec() : std::vector<IValue>{out_};
@@ -418,7 +418,6 @@ class RunWorker final : public PromiseWorker {
   }
   Napi::Value Result(Napi::Env env) override { return FromIValue(env, out_); }
   Prepared p_;
-  bool grad_;
   bool backward_;
   IValue out_;
 };

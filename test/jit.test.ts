@@ -234,6 +234,21 @@ describe('async forms', () => {
     f.dispose();
   });
 
+  it('an async call runs under the autocast state it was made in, on the compute thread', async () => {
+    const m = await jit.loadAsync(file('se18_trace.pt'));
+    let p!: Promise<unknown>;
+    torch.autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => {
+      p = m.forwardAsync(fx.x);
+    });
+    const cast = (await p) as torch.Tensor;
+    const plain = (await m.forwardAsync(fx.x)) as torch.Tensor;
+    expect(cast.dtype).toBe('bfloat16'); // the final linear ran in bfloat16, as under Python's autocast
+    expect(plain.dtype).toBe('float32'); // and the state did not stay behind on the compute thread
+    expect(relError(cast.float(), fx.y18)).toBeLessThanOrEqual(5e-2);
+    for (const t of [cast, plain]) t.dispose();
+    m.dispose();
+  });
+
   it('rejections name the file or the argument and keep the caller\'s stack', async () => {
     const missing = file('missing.pt');
     async function callerOfLoad() {
