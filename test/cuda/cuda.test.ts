@@ -1,8 +1,8 @@
 // CUDA on the GPU machine (issue 6's proof): results equal the CPU path within tolerance for every op
 // family and for an SE-ResNet-18 training step; torch.cuda's devices, streams, events and allocator
-// statistics; AMP lowers the loss; GPU memory stays flat over many steps. Elsewhere every test here is
-// skipped, and the reason is printed.
-import { describe, expect, it } from 'vitest';
+// statistics are in memory.test.ts, alone in their process); AMP lowers the loss; CUDA graphs replay
+// the eager steps. Elsewhere every test here is skipped, and the reason is printed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib/index';
 import { relError } from '../helpers/pytorch';
 
@@ -10,6 +10,17 @@ const { cuda, nn, optim, models } = torch;
 const F = nn.functional;
 const hasCuda = cuda.isAvailable();
 if (!hasCuda) console.log('test/cuda: skipped: CUDA is not available on this machine (these tests run on the GPU machine)');
+
+// Comparisons with the CPU are in float32: cuDNN's TF32 convolutions (PyTorch's default, as ours) round
+// inputs to 10 mantissa bits, errors of about 1e-3. Off for this file, as PyTorch's own tests do.
+let tf32 = false;
+beforeAll(() => {
+  tf32 = torch.backends.cudnn.allowTF32;
+  torch.backends.cudnn.allowTF32 = false;
+});
+afterAll(() => {
+  torch.backends.cudnn.allowTF32 = tf32;
+});
 
 // Runs fn on CPU tensors and on their CUDA copies; the results must agree.
 function sameOnCuda(name: string, inputs: torch.Tensor[], fn: (...xs: torch.Tensor[]) => torch.Tensor, tol = 1e-5): void {
@@ -119,7 +130,7 @@ describe.skipIf(!hasCuda)('CUDA equals the CPU path', () => {
 });
 
 describe.skipIf(!hasCuda)('torch.cuda API', () => {
-  it('devices, names, seeds', () => {
+  it('devices, names, seeds', () => torch.scope(() => {
     expect(cuda.deviceCount()).toBeGreaterThanOrEqual(1);
     expect(cuda.getDeviceName()).toMatch(/NVIDIA/);
     expect(cuda.getDeviceCapability()[0]).toBeGreaterThanOrEqual(7);
@@ -131,30 +142,15 @@ describe.skipIf(!hasCuda)('torch.cuda API', () => {
     const r2 = torch.randn([4], { device: 'cuda' }).cpu();
     cuda.setRngState(state);
     expect(torch.randn([4], { device: 'cuda' }).cpu().equal(r2)).toBe(true);
-  });
-
-  it('allocator statistics follow allocations; emptyCache returns cached blocks', () => {
-    cuda.synchronize();
-    const before = cuda.memoryAllocated();
-    cuda.resetPeakMemoryStats();
-    const t = torch.empty([1024, 1024], { device: 'cuda' }); // 4 MiB
-    expect(cuda.memoryAllocated() - before).toBe(4 * 1024 * 1024);
-    expect(cuda.maxMemoryAllocated()).toBeGreaterThanOrEqual(before + 4 * 1024 * 1024);
-    expect(cuda.memoryReserved()).toBeGreaterThanOrEqual(cuda.memoryAllocated());
-    t.dispose();
-    expect(cuda.memoryAllocated()).toBe(before);
-    cuda.emptyCache();
-    const [free, total] = cuda.memGetInfo();
-    expect(free).toBeGreaterThan(0);
-    expect(total).toBeGreaterThan(free);
-  });
+  }));
 
   it('streams and events: work on a side stream, ordering with events, timing', () => {
     const s = new cuda.Stream();
     expect(s.deviceIndex).toBe(0);
     const start = new cuda.Event({ enableTiming: true });
     const end = new cuda.Event({ enableTiming: true });
-    const x = torch.randn([512, 512], { device: 'cuda' });
+    const x = torch.randn([512, 512], { device: 'cuda' }); // made on the current stream: s waits for it
+    s.waitStream(cuda.currentStream());
     const y = cuda.stream(s, () => {
       start.record(s);
       let r = x;
@@ -199,35 +195,28 @@ describe.skipIf(!hasCuda)('training on CUDA', () => {
     }
   }, 120_000);
 
-  it('GPU memory is flat: memoryAllocated after step 2000 equals that after step 100', async () => {
-    torch.manualSeed(0);
-    const model = models.seResNet18({ numClasses: 10, width: 8, stem: 'cifar' }).to('cuda');
-    const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-    const x = torch.randn([16, 3, 32, 32], { device: 'cuda' });
-    const y = torch.randint(0, 10, [16], { device: 'cuda' });
-    let at100 = -1;
-    for (let step = 1; step <= 2000; step++) {
-      opt.zeroGrad();
-      torch.scope(() => F.crossEntropy(model(x), y).backward());
-      opt.step();
-      if (step === 100) at100 = cuda.memoryAllocated();
-    }
-    cuda.synchronize();
-    expect(cuda.memoryAllocated()).toBe(at100);
-  }, 300_000);
 });
 
 describe.skipIf(!hasCuda)('CUDA graphs', () => {
-  it('torch.cuda.graph captures; replay recomputes from new static input', () => {
+  it('torch.cuda.graph captures; replay recomputes from new static input; a failed capture leaves the allocator usable', () => {
     const lin = new nn.Linear(8, 4).to('cuda');
     const staticIn = torch.randn([16, 8], { device: 'cuda' });
+    const side = new cuda.Stream();
+    torch.noGrad(() => cuda.onStream(side, () => lin(staticIn).dispose())); // warm-up: cuBLAS's workspace for this stream
     const g = new cuda.CUDAGraph();
-    const staticOut = torch.noGrad(() => cuda.graph(g, () => lin(staticIn)));
+    const staticOut = torch.noGrad(() => cuda.graph(g, () => lin(staticIn), { stream: side }));
     const x = torch.randn([16, 8], { device: 'cuda' });
     staticIn.copy_(x);
     g.replay();
     expect(relError(staticOut.cpu(), torch.noGrad(() => lin(x)).cpu())).toBeLessThanOrEqual(1e-6);
-    expect(() => cuda.graph(new cuda.CUDAGraph(), () => staticIn.sum().item())).toThrow(/cannot be captured in a CUDA graph/);
+    expect(() => cuda.graph(new cuda.CUDAGraph(), () => staticIn.sum().item(), { stream: side })).toThrow(/cannot be captured in a CUDA graph/);
+    // The failed capture's memory pool is released and the allocator has left capture mode: emptyCache
+    // (which asserts that no capture is under way) works, and a new capture on the same stream succeeds.
+    cuda.emptyCache();
+    const again = new cuda.CUDAGraph();
+    const doubled = torch.noGrad(() => cuda.graph(again, () => staticIn.mul(2), { stream: side }));
+    again.replay();
+    expect(relError(doubled.cpu(), x.mul(2).cpu())).toBe(0);
   });
 
   it('Trainer cudaGraph: replayed steps give the eager steps\' parameters; StepLR applies without re-capture; a partial batch runs eagerly', async () => {
