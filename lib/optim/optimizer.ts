@@ -183,9 +183,12 @@ export abstract class Optimizer<O extends { lr: number }> {
       if (!p) throw new TorchError(`loaded state dict has state for parameter ${id}, which no group lists`);
       nextState.set(p, Object.fromEntries(Object.entries(s).map(([name, t]) => {
         if (!(t instanceof Tensor)) throw new TypeError(`state['${id}']['${name}'] must be a Tensor`);
-        const keepDtype = name === 'step' || !t.isFloatingPoint();
-        // State lives as long as the optimizer, even when loaded inside a scope.
-        return [camel(name), keep(t.to({ device: p.device, dtype: keepDtype ? t.dtype : p.dtype, copy: true }))];
+        const isStep = name === 'step';
+        const keepDtype = isStep || !t.isFloatingPoint();
+        // As PyTorch: 'step' stays where it was loaded (on the CPU, reading it in a step costs no GPU
+        // sync); the rest follows the parameter. State lives as long as the optimizer, even when loaded
+        // inside a scope.
+        return [camel(name), keep(t.to({ device: isStep ? t.device : p.device, dtype: keepDtype ? t.dtype : p.dtype, copy: true }))];
       })));
     }
     for (const s of this.state.values()) for (const t of Object.values(s)) t.dispose();

@@ -225,7 +225,8 @@ export class Trainer extends EventEmitter {
 
   private async trainEpoch(batches: Batches, epoch: number, epochs: number, progress: ReturnType<typeof makeProgress>) {
     this.model.train();
-    this.optimizer.zeroGrad();
+    // A captured step's gradients are the graph's own tensors: zeroed in place, never dropped.
+    this.optimizer.zeroGrad(this.graph?.step ? { setToNone: false } : undefined);
     let lossSum = 0;
     let correct = 0;
     let images = 0;
@@ -397,10 +398,11 @@ export class Trainer extends EventEmitter {
   }
 
   // With `distributed`: each value summed over all ranks (every rank calls this at the same point). The
-  // wait for slower ranks happens off the JS thread.
+  // wait for slower ranks happens off the JS thread. On the training device: an NCCL group has no CPU
+  // backend.
   private async sumOverRanks(...values: number[]): Promise<number[]> {
     if (!this.ddp) return values;
-    const t = tensor(values, { dtype: 'float64' });
+    const t = tensor(values, { dtype: 'float64', device: this.device });
     try {
       return (await dist.allReduceAsync(t)).toArray() as number[];
     } finally {
