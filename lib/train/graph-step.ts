@@ -18,6 +18,7 @@ import { SGD } from '../optim/sgd';
 import type { Optimizer } from '../optim/optimizer';
 import type { Stream } from '../cuda';
 import { CUDAGraph, graph } from '../cuda-graph';
+import { stack } from '../ops';
 import { lossAndRight, type LossFn } from './step';
 
 export class GraphStep {
@@ -25,8 +26,7 @@ export class GraphStep {
     private readonly g: CUDAGraph,
     private readonly staticX: Tensor,
     private readonly staticY: Tensor,
-    private readonly loss: Tensor,
-    private readonly right: Tensor,
+    private readonly lossAndRight: Tensor, // [loss, right predictions], float32: one read a step
     private readonly optimizer: SGD,
   ) {}
 
@@ -49,13 +49,13 @@ export class GraphStep {
     const staticY = keep(y.clone());
     try {
       const g = new CUDAGraph();
-      const [loss, right] = graph(g, () => scope(() => {
+      const summary = graph(g, () => scope(() => {
         const [l, r] = lossAndRight(model, lossFn, staticX, staticY);
         l.backward();
         optimizer.step();
-        return [l.detach(), r];
+        return stack([l.detach().float(), r.float()]);
       }), { stream: side });
-      return new GraphStep(g, staticX, staticY, keep(loss), keep(right), optimizer);
+      return new GraphStep(g, staticX, staticY, keep(summary), optimizer);
     } catch (e) {
       staticX.dispose();
       staticY.dispose();
@@ -75,12 +75,13 @@ export class GraphStep {
     this.staticY.copy_(y);
     this.optimizer.lrOnDevice(true); // refreshes the device lr if a scheduler changed it
     this.g.replay();
-    return { loss: this.loss.item() as number, correct: this.right.item() as number };
+    const [loss, correct] = this.lossAndRight.toArray() as number[];
+    return { loss, correct };
   }
 
   dispose(): void {
     this.g.reset();
-    for (const t of [this.staticX, this.staticY, this.loss, this.right]) t.dispose();
+    for (const t of [this.staticX, this.staticY, this.lossAndRight]) t.dispose();
     this.optimizer.lrOnDevice(false);
   }
 }
