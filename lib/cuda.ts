@@ -115,7 +115,10 @@ export function emptyCache(): void {
 }
 /** [free, total] device memory in bytes, as the driver reports it. */
 export function memGetInfo(device?: DeviceArg): [number, number] {
-  return native.cudaMemGetInfo(deviceIndex(device, 'memGetInfo'));
+  const index = deviceIndex(device, 'memGetInfo');
+  requireAvailable('memGetInfo');
+  if (!native.cudaMemGetInfo) throw new TorchError('torch.cuda.memGetInfo: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
+  return native.cudaMemGetInfo(index);
 }
 
 function currentDeviceIndex(): number {

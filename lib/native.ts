@@ -246,7 +246,6 @@ export interface NativeAddon {
   cudaMemoryStats(device: Opt<N>): [N, N, N, N];
   cudaResetPeakMemoryStats(device: Opt<N>): void;
   cudaEmptyCache(): void;
-  cudaMemGetInfo(device: Opt<N>): [N, N];
   cudaCurrentStream(device: Opt<N>): [N, N];
   cudaNewStream(device: Opt<N>, highPriority: boolean): [N, N];
   cudaSetCurrentStream(id: N, device: N): void;
@@ -287,6 +286,7 @@ export interface NativeAddon {
   ddpDispose(r: ReducerHandle): void;
   // native/cuda/device.cc: only in a build against a CUDA LibTorch
   cudaDeviceName?: (device: Opt<N>) => string;
+  cudaMemGetInfo?: (device: Opt<N>) => [N, N];
   cudaDeviceCapability?: (device: Opt<N>) => [N, N];
 }
 

@@ -8,7 +8,7 @@
 //   cudaSynchronize(device), cudaManualSeed(seed, device | -1 for all)
 //   cudaGetRngState(device) -> uint8 tensor, cudaSetRngState(state, device)
 //   cudaMemoryStats(device) -> [allocated, maxAllocated, reserved, maxReserved]
-//   cudaResetPeakMemoryStats(device), cudaEmptyCache(), cudaMemGetInfo(device) -> [free, total]
+//   cudaResetPeakMemoryStats(device), cudaEmptyCache()
 //   cudaCurrentStream(device) / cudaNewStream(device, highPriority) -> [id, deviceIndex]
 //   cudaSetCurrentStream(id, deviceIndex), cudaStreamSynchronize(id, deviceIndex), cudaStreamQuery(id, deviceIndex)
 //   cudaEventNew(enableTiming) -> event handle; cudaEventRecord(e, id, deviceIndex), cudaEventWait(e, id, deviceIndex),
@@ -140,16 +140,6 @@ Napi::Value ResetPeakMemoryStats(const Napi::CallbackInfo& info) {
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   if (NumGpus() > 0) at::accelerator::emptyCache();  // nothing cached without CUDA
   return info.Env().Undefined();
-}
-
-Napi::Value MemGetInfo(const Napi::CallbackInfo& info) {
-  Args a(info);
-  RequireCuda(a.env(), "memGetInfo");
-  auto [freeBytes, total] = at::accelerator::getMemoryInfo(CudaDeviceArg(a, 0));
-  Napi::Array out = Napi::Array::New(a.env(), 2);
-  out.Set(0u, static_cast<double>(freeBytes));
-  out.Set(1u, static_cast<double>(total));
-  return out;
 }
 
 // ---- streams: a JS stream is [id, deviceIndex] (c10::Stream's own packing, minus the device type) ----
@@ -296,7 +286,6 @@ void RegisterCuda(Napi::Env env, Napi::Object exports) {
   Export<MemoryStats>(env, exports, "cudaMemoryStats");
   Export<ResetPeakMemoryStats>(env, exports, "cudaResetPeakMemoryStats");
   Export<EmptyCache>(env, exports, "cudaEmptyCache");
-  Export<MemGetInfo>(env, exports, "cudaMemGetInfo");
   Export<CurrentStream>(env, exports, "cudaCurrentStream");
   Export<NewStream>(env, exports, "cudaNewStream");
   Export<SetCurrentStream>(env, exports, "cudaSetCurrentStream");
