@@ -223,10 +223,11 @@ export interface NativeAddon {
   fanInAndFanOut(t: H): [N, N];
   // optim.cc
   sgdStep(params: H[], grads: H[], momentumBuffers: (H | null)[], lr: N, momentum: N, dampening: N, weightDecay: N,
-    nesterov: boolean, maximize: boolean, lrTensor?: H): (H | null)[];
+    nesterov: boolean, maximize: boolean, lrTensor: H | undefined, kernel: 'single' | 'foreach' | 'fused'): (H | null)[];
   sgdStepAsync(...args: Parameters<NativeAddon['sgdStep']>): Promise<(H | null)[]>;
   adamStep(params: H[], grads: H[], expAvgs: H[], expAvgSqs: H[], maxExpAvgSqs: H[], steps: H[], lr: N, beta1: N, beta2: N,
-    eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean): H[];
+    eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean, kernel: 'single' | 'foreach' | 'fused',
+    capturable: boolean): H[];
   adamStepAsync(...args: Parameters<NativeAddon['adamStep']>): Promise<H[]>;
   // amp.cc
   autocastEnter(deviceType: string, enabled: boolean, dtype: N): [boolean, N];

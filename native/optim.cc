@@ -26,8 +26,43 @@ std::vector<at::Tensor> OptionalTensorList(const Args& a, size_t i) {
   return out;
 }
 
+// How a step runs, as torch.optim's foreach and fused options choose (the caller applies PyTorch's
+// default: foreach when every parameter is on CUDA, else one parameter at a time).
+enum class Impl { Single, Foreach, Fused };
+
+Impl ImplArg(const Args& a, size_t i) {
+  std::string name = a.string(i);
+  if (name == "single") return Impl::Single;
+  if (name == "foreach") return Impl::Foreach;
+  if (name == "fused") return Impl::Fused;
+  a.fail(i, "'single', 'foreach' or 'fused'");
+}
+
+// The indices of the parameters that share a device and dtype: a fused kernel takes one such set at a
+// time, as torch.optim groups them (_group_tensors_by_device_and_dtype).
+std::vector<std::vector<size_t>> ByDeviceAndDtype(const std::vector<at::Tensor>& params, const std::vector<size_t>& among) {
+  std::vector<std::pair<std::pair<c10::Device, at::ScalarType>, std::vector<size_t>>> groups;
+  for (size_t i : among) {
+    auto key = std::make_pair(params[i].device(), params[i].scalar_type());
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+    if (it == groups.end()) groups.push_back({key, {i}});
+    else it->second.push_back(i);
+  }
+  std::vector<std::vector<size_t>> out;
+  for (auto& g : groups) out.push_back(std::move(g.second));
+  return out;
+}
+
+std::vector<at::Tensor> Pick(const std::vector<at::Tensor>& v, const std::vector<size_t>& indices) {
+  std::vector<at::Tensor> out;
+  if (v.empty()) return out;  // amsgrad's list, when off
+  out.reserve(indices.size());
+  for (size_t i : indices) out.push_back(v[i]);
+  return out;
+}
+
 // sgdStep(params, grads, momentumBuffers (null where none yet), lr, momentum, dampening, weightDecay,
-//         nesterov, maximize, lrTensor?) -> the momentum buffers this step made (null where one existed)
+//         nesterov, maximize, lrTensor?, impl) -> the momentum buffers this step made (null where one existed)
 // With lrTensor (a 0-d tensor on the parameters' device) the learning rate is read from it when the step
 // runs, so a step captured in a CUDA graph follows later lr changes.
 struct SgdStepArgs {
@@ -35,11 +70,12 @@ struct SgdStepArgs {
   double lr, momentum, dampening, weightDecay;
   bool nesterov, maximize;
   at::Tensor lrTensor;
+  Impl impl;
 };
 
 SgdStepArgs ReadSgd(const Args& a) {
   SgdStepArgs s{a.tensorList(0), a.tensorList(1), OptionalTensorList(a, 2), a.number(3), a.number(4), a.number(5), a.number(6),
-                a.boolean(7), a.boolean(8), a.optTensor(9).value_or(at::Tensor())};
+                a.boolean(7), a.boolean(8), a.optTensor(9).value_or(at::Tensor()), ImplArg(a, 10)};
   TORCH_CHECK_VALUE(s.params.size() == s.grads.size() && s.params.size() == s.bufs.size(), "sgdStep: list lengths differ");
   return s;
 }
@@ -60,15 +96,21 @@ void SgdOne(SgdStepArgs& s, size_t i) {
   else param.add_(g, -s.lr);
 }
 
-// The same update over all parameters with LibTorch's _foreach kernels (PyTorch's default on CUDA), once
-// every parameter has its momentum buffer.
+// The same update over all parameters with LibTorch's _foreach kernels (PyTorch's default on CUDA).
 void SgdForeach(SgdStepArgs& s) {
   auto& bufs = s.bufs;
   std::vector<at::Tensor> g = s.maximize ? at::_foreach_neg(s.grads) : s.grads;
   if (s.weightDecay != 0) g = at::_foreach_add(g, s.params, s.weightDecay);
   if (s.momentum != 0) {
-    at::_foreach_mul_(bufs, s.momentum);
-    at::_foreach_add_(bufs, g, 1 - s.dampening);
+    if (std::all_of(bufs.begin(), bufs.end(), [](const at::Tensor& b) { return b.defined(); })) {
+      at::_foreach_mul_(bufs, s.momentum);
+      at::_foreach_add_(bufs, g, 1 - s.dampening);
+    } else {
+      for (size_t i = 0; i < bufs.size(); ++i) {
+        if (!bufs[i].defined()) bufs[i] = g[i].detach().clone();
+        else bufs[i].mul_(s.momentum).add_(g[i], 1 - s.dampening);
+      }
+    }
     g = s.nesterov ? at::_foreach_add(g, bufs, s.momentum) : bufs;
   }
   if (s.lrTensor.defined()) {
@@ -78,13 +120,41 @@ void SgdForeach(SgdStepArgs& s) {
   }
 }
 
+// fused=True: LibTorch's _fused_sgd_, one kernel per device and dtype. Its first step makes every
+// momentum buffer; a parameter that gets its first gradient later is updated on its own (PyTorch's fused
+// path has no way to take it).
+void SgdFused(SgdStepArgs& s) {
+  bool withMomentum = s.momentum != 0;
+  bool firstStep = withMomentum && std::none_of(s.bufs.begin(), s.bufs.end(), [](const at::Tensor& b) { return b.defined(); });
+  std::vector<size_t> fused;
+  for (size_t i = 0; i < s.params.size(); ++i) {
+    if (withMomentum && !firstStep && !s.bufs[i].defined()) {
+      SgdOne(s, i);
+      continue;
+    }
+    if (firstStep) s.bufs[i] = at::empty_like(s.grads[i]);
+    fused.push_back(i);
+  }
+  for (const auto& idx : ByDeviceAndDtype(s.params, fused)) {
+    auto params = Pick(s.params, idx), grads = Pick(s.grads, idx);
+    auto bufs = withMomentum ? Pick(s.bufs, idx) : std::vector<at::Tensor>{};
+    if (s.lrTensor.defined()) {
+      at::_fused_sgd_(params, grads, bufs, s.weightDecay, s.momentum, s.lrTensor.to(params[0].device()), s.dampening, s.nesterov,
+                      s.maximize, firstStep);
+    } else {
+      at::_fused_sgd_(params, grads, bufs, s.weightDecay, s.momentum, s.lr, s.dampening, s.nesterov, s.maximize, firstStep);
+    }
+  }
+}
+
 std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
   c10::AutoGradMode noGrad(false);
   auto& bufs = s.bufs;
   std::vector<bool> had(bufs.size());
   for (size_t i = 0; i < bufs.size(); ++i) had[i] = bufs[i].defined();
-  bool allBuffers = s.momentum == 0 || std::all_of(bufs.begin(), bufs.end(), [](const at::Tensor& b) { return b.defined(); });
-  if (!s.params.empty() && s.params[0].is_cuda() && allBuffers) {
+  if (s.impl == Impl::Fused) {
+    SgdFused(s);
+  } else if (s.impl == Impl::Foreach) {
     SgdForeach(s);
   } else {
     for (size_t i = 0; i < s.params.size(); ++i) SgdOne(s, i);
@@ -98,47 +168,142 @@ std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
 }
 
 // adamStep(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs (amsgrad, else empty), steps (0-d float
-//          tensors, incremented here), lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled)
+//          tensors, incremented here), lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled,
+//          impl, capturable)
+// capturable: the steps live on the parameters' device and the bias corrections are computed there, with
+// no host sync, so the step can be captured in a CUDA graph.
 struct AdamStepArgs {
   std::vector<at::Tensor> params, grads, expAvgs, expAvgSqs, maxSqs, steps;
   double lr, beta1, beta2, eps, weightDecay;
   bool amsgrad, maximize, decoupled;
+  Impl impl;
+  bool capturable;
 };
 
 AdamStepArgs ReadAdam(const Args& a) {
   AdamStepArgs s{a.tensorList(0), a.tensorList(1), a.tensorList(2), a.tensorList(3), a.tensorList(4), a.tensorList(5),
-                 a.number(6), a.number(7), a.number(8), a.number(9), a.number(10), a.boolean(11), a.boolean(12), a.boolean(13)};
+                 a.number(6), a.number(7), a.number(8), a.number(9), a.number(10), a.boolean(11), a.boolean(12), a.boolean(13),
+                 ImplArg(a, 14), a.boolean(15)};
   size_t n = s.params.size();
   TORCH_CHECK_VALUE(s.grads.size() == n && s.expAvgs.size() == n && s.expAvgSqs.size() == n && s.steps.size() == n &&
                         (!s.amsgrad || s.maxSqs.size() == n), "adamStep: list lengths differ");
   return s;
 }
 
+// torch.optim.Adam's single-tensor form, one parameter.
+void AdamOne(AdamStepArgs& s, size_t i) {
+  at::Tensor param = s.params[i];
+  at::Tensor grad = s.maximize ? s.grads[i].neg() : s.grads[i];
+  s.steps[i].add_(1);
+  if (s.weightDecay != 0) {
+    if (s.decoupled) param.mul_(1 - s.lr * s.weightDecay);
+    else grad = grad.add(param, s.weightDecay);
+  }
+  s.expAvgs[i].lerp_(grad, 1 - s.beta1);
+  s.expAvgSqs[i].mul_(s.beta2).addcmul_(grad, grad, 1 - s.beta2);
+  if (s.capturable) {
+    // Python's tensor arithmetic spelled out: `1 - b ** step` is rsub(pow(b, step), 1); `x / t` is t.reciprocal() * x.
+    at::Tensor biasCorrection1 = at::rsub(at::pow(s.beta1, s.steps[i]), 1);
+    at::Tensor biasCorrection2 = at::rsub(at::pow(s.beta2, s.steps[i]), 1);
+    at::Tensor stepSizeNeg = (biasCorrection1.reciprocal() * s.lr).neg();
+    at::Tensor scale = biasCorrection2.sqrt() * stepSizeNeg;
+    at::Tensor sq = s.expAvgSqs[i];
+    if (s.amsgrad) {
+      s.maxSqs[i].copy_(at::maximum(s.maxSqs[i], sq));
+      sq = s.maxSqs[i];
+    }
+    at::Tensor denom = (sq.sqrt() / scale).add_(stepSizeNeg.reciprocal() * s.eps);
+    param.addcdiv_(s.expAvgs[i], denom);
+    return;
+  }
+  double step = s.steps[i].item<double>();
+  double biasCorrection1 = 1 - std::pow(s.beta1, step);
+  double biasCorrection2 = 1 - std::pow(s.beta2, step);
+  double stepSize = s.lr / biasCorrection1;
+  double biasCorrection2Sqrt = std::pow(biasCorrection2, 0.5);
+  at::Tensor denom;
+  if (s.amsgrad) {
+    at::maximum_out(s.maxSqs[i], s.maxSqs[i], s.expAvgSqs[i]);
+    denom = (s.maxSqs[i].sqrt() / biasCorrection2Sqrt).add_(s.eps);
+  } else {
+    denom = (s.expAvgSqs[i].sqrt() / biasCorrection2Sqrt).add_(s.eps);
+  }
+  param.addcdiv_(s.expAvgs[i], denom, -stepSize);
+}
+
+// torch.optim.Adam's multi-tensor form: the same update as _foreach kernels over every parameter.
+void AdamForeach(AdamStepArgs& s) {
+  std::vector<at::Tensor> grads = s.maximize ? at::_foreach_neg(s.grads) : s.grads;
+  at::_foreach_add_(s.steps, 1);
+  if (s.weightDecay != 0) {
+    if (s.decoupled) at::_foreach_mul_(s.params, 1 - s.lr * s.weightDecay);
+    else grads = at::_foreach_add(grads, s.params, s.weightDecay);
+  }
+  at::_foreach_lerp_(s.expAvgs, grads, 1 - s.beta1);
+  at::_foreach_mul_(s.expAvgSqs, s.beta2);
+  at::_foreach_addcmul_(s.expAvgSqs, grads, grads, 1 - s.beta2);
+  grads.clear();
+  std::vector<at::Tensor> denom;
+  if (s.amsgrad) {
+    at::_foreach_maximum_(s.maxSqs, s.expAvgSqs);
+    denom = at::_foreach_sqrt(s.maxSqs);
+  } else {
+    denom = at::_foreach_sqrt(s.expAvgSqs);
+  }
+  if (s.capturable) {
+    // On the device: stepSize = -lr / (1 - beta1^t) (kept negated until the end), sqrt(1 - beta2^t).
+    std::vector<at::Tensor> stepSize = at::_foreach_pow(s.beta1, s.steps);
+    std::vector<at::Tensor> biasCorrection2 = at::_foreach_pow(s.beta2, s.steps);
+    at::_foreach_sub_(stepSize, 1);
+    at::_foreach_sub_(biasCorrection2, 1);
+    at::_foreach_neg_(biasCorrection2);
+    at::_foreach_div_(stepSize, s.lr);
+    at::_foreach_reciprocal_(stepSize);
+    at::_foreach_sqrt_(biasCorrection2);
+    at::_foreach_div_(denom, biasCorrection2);
+    at::_foreach_add_(denom, s.eps);
+    at::_foreach_div_(denom, stepSize);
+    at::_foreach_addcdiv_(s.params, s.expAvgs, denom);
+    return;
+  }
+  std::vector<at::Scalar> biasCorrection2Sqrt, stepSize;
+  for (const at::Tensor& t : s.steps) {
+    double step = t.item<double>();
+    stepSize.push_back(s.lr / (1 - std::pow(s.beta1, step)) * -1);
+    biasCorrection2Sqrt.push_back(std::pow(1 - std::pow(s.beta2, step), 0.5));
+  }
+  at::_foreach_div_(denom, biasCorrection2Sqrt);
+  at::_foreach_add_(denom, s.eps);
+  at::_foreach_addcdiv_(s.params, s.expAvgs, denom, stepSize);
+}
+
+// fused=True: LibTorch's _fused_adam_ (_fused_adamw_ for decoupled weight decay), one kernel per device
+// and dtype; the steps are on the parameters' device.
+void AdamFused(AdamStepArgs& s) {
+  std::vector<size_t> all(s.params.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  for (const auto& idx : ByDeviceAndDtype(s.params, all)) {
+    auto steps = Pick(s.steps, idx);
+    at::_foreach_add_(steps, 1);
+    if (s.decoupled) {
+      at::_fused_adamw_(Pick(s.params, idx), Pick(s.grads, idx), Pick(s.expAvgs, idx), Pick(s.expAvgSqs, idx), Pick(s.maxSqs, idx),
+                        steps, s.lr, s.beta1, s.beta2, s.weightDecay, s.eps, s.amsgrad, s.maximize);
+    } else {
+      at::_fused_adam_(Pick(s.params, idx), Pick(s.grads, idx), Pick(s.expAvgs, idx), Pick(s.expAvgSqs, idx), Pick(s.maxSqs, idx),
+                       steps, s.lr, s.beta1, s.beta2, s.weightDecay, s.eps, s.amsgrad, s.maximize);
+    }
+  }
+}
+
 std::vector<at::Tensor> Adam(AdamStepArgs& s) {
   c10::AutoGradMode noGrad(false);
-  for (size_t i = 0; i < s.params.size(); ++i) {
-    at::Tensor param = s.params[i];
-    at::Tensor grad = s.maximize ? s.grads[i].neg() : s.grads[i];
-    s.steps[i].add_(1);
-    if (s.weightDecay != 0) {
-      if (s.decoupled) param.mul_(1 - s.lr * s.weightDecay);
-      else grad = grad.add(param, s.weightDecay);
-    }
-    s.expAvgs[i].lerp_(grad, 1 - s.beta1);
-    s.expAvgSqs[i].mul_(s.beta2).addcmul_(grad, grad, 1 - s.beta2);
-    double step = s.steps[i].item<double>();
-    double biasCorrection1 = 1 - std::pow(s.beta1, step);
-    double biasCorrection2 = 1 - std::pow(s.beta2, step);
-    double stepSize = s.lr / biasCorrection1;
-    double biasCorrection2Sqrt = std::pow(biasCorrection2, 0.5);
-    at::Tensor denom;
-    if (s.amsgrad) {
-      at::maximum_out(s.maxSqs[i], s.maxSqs[i], s.expAvgSqs[i]);
-      denom = (s.maxSqs[i].sqrt() / biasCorrection2Sqrt).add_(s.eps);
-    } else {
-      denom = (s.expAvgSqs[i].sqrt() / biasCorrection2Sqrt).add_(s.eps);
-    }
-    param.addcdiv_(s.expAvgs[i], denom, -stepSize);
+  if (s.params.empty()) return {};
+  if (s.impl == Impl::Fused) {
+    AdamFused(s);
+  } else if (s.impl == Impl::Foreach) {
+    AdamForeach(s);
+  } else {
+    for (size_t i = 0; i < s.params.size(); ++i) AdamOne(s, i);
   }
   return {};
 }

@@ -1,5 +1,6 @@
-// torch.optim against Python: the same parameters and gradients, 100 steps of SGD (every option) and
-// Adam, the schedulers' lr sequences, and state dicts (layout, round trip, resume).
+// torch.optim against Python: the same parameters and gradients, 100 steps of SGD and Adam (every
+// option and every kernel: single-tensor, foreach, fused, capturable), the schedulers' lr sequences,
+// and state dicts (layout, round trip, resume).
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
 import { usePyTorch, expectClose } from './helpers/pytorch';
@@ -38,6 +39,12 @@ def loss_step(opt):
     opt.step()
 `;
 
+// Python runs the same option; capturable is refused there on the CPU (a device check only, the math
+// is device-independent), so its device list is widened for the reference.
+const PY_CAPTURABLE_ON_CPU = `import torch.optim.adam as _adam
+_adam._get_capturable_supported_devices = lambda supports_xla=True: ['cpu', 'cuda']
+`;
+
 describe('SGD matches torch.optim.SGD after 100 steps', () => {
   const cases: [string, Partial<torch.optim.SGDOptions>, string][] = [
     ['plain', { lr: 0.1 }, 'lr=0.1'],
@@ -47,6 +54,11 @@ describe('SGD matches torch.optim.SGD after 100 steps', () => {
     ['the seeds’ recipe: momentum 0.9, wd 1e-4', { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }, 'lr=0.1, momentum=0.9, weight_decay=1e-4'],
     ['nesterov (seed 003)', { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }, 'lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4'],
     ['maximize', { lr: 0.01, momentum: 0.5, maximize: true }, 'lr=0.01, momentum=0.5, maximize=True'],
+    ['foreach, momentum + wd', { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, foreach: true }, 'lr=0.1, momentum=0.9, weight_decay=1e-4, foreach=True'],
+    ['foreach, nesterov + maximize', { lr: 0.01, momentum: 0.9, nesterov: true, maximize: true, foreach: true }, 'lr=0.01, momentum=0.9, nesterov=True, maximize=True, foreach=True'],
+    ['fused, momentum + dampening + wd', { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 5e-4, fused: true }, 'lr=0.05, momentum=0.9, dampening=0.1, weight_decay=5e-4, fused=True'],
+    ['fused, no momentum', { lr: 0.1, fused: true }, 'lr=0.1, fused=True'],
+    ['fused, nesterov', { lr: 0.01, momentum: 0.9, nesterov: true, fused: true }, 'lr=0.01, momentum=0.9, nesterov=True, fused=True'],
   ];
   it.each(cases)('%s', async (_name, opts, pyOpts) => {
     const m = model();
@@ -120,12 +132,22 @@ describe('Adam matches torch.optim.Adam after 100 steps', () => {
     ['amsgrad', { lr: 0.01, amsgrad: true }, 'lr=0.01, amsgrad=True'],
     ['maximize', { lr: 0.01, maximize: true }, 'lr=0.01, maximize=True'],
     ['decoupled weight decay (AdamW)', { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true }, 'lr=0.01, weight_decay=0.1, decoupled_weight_decay=True'],
+    ['Adam foreach, wd', { lr: 0.01, betas: [0.8, 0.99], weightDecay: 1e-2, foreach: true }, 'lr=0.01, betas=(0.8, 0.99), weight_decay=1e-2, foreach=True'],
+    ['Adam foreach, amsgrad + maximize', { lr: 0.01, amsgrad: true, maximize: true, foreach: true }, 'lr=0.01, amsgrad=True, maximize=True, foreach=True'],
+    ['AdamW foreach', { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true, foreach: true }, 'lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, foreach=True'],
+    ['Adam fused', { lr: 0.01, weightDecay: 1e-2, fused: true }, 'lr=0.01, weight_decay=1e-2, fused=True'],
+    ['Adam fused, amsgrad', { lr: 0.01, amsgrad: true, fused: true }, 'lr=0.01, amsgrad=True, fused=True'],
+    ['AdamW fused', { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true, fused: true }, 'lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, fused=True'],
+    ['Adam capturable', { lr: 0.01, weightDecay: 1e-2, capturable: true, foreach: false }, 'lr=0.01, weight_decay=1e-2, capturable=True, foreach=False'],
+    ['Adam capturable, amsgrad', { lr: 0.01, amsgrad: true, capturable: true, foreach: false }, 'lr=0.01, amsgrad=True, capturable=True, foreach=False'],
+    ['Adam capturable foreach', { lr: 0.01, weightDecay: 1e-2, capturable: true, foreach: true }, 'lr=0.01, weight_decay=1e-2, capturable=True, foreach=True'],
+    ['Adam capturable foreach, amsgrad', { lr: 0.01, amsgrad: true, capturable: true, foreach: true }, 'lr=0.01, amsgrad=True, capturable=True, foreach=True'],
   ];
   it.each(cases)('%s', async (_name, opts, pyOpts) => {
     const m = model();
     const opt = new optim.Adam(m.parameters(), opts);
     for (let i = 0; i < 100; i++) lossStep(m, opt);
-    const ref = await py.run<torch.Tensor[]>(`${PY_MODEL}
+    const ref = await py.run<torch.Tensor[]>(`${PY_CAPTURABLE_ON_CPU}${PY_MODEL}
 opt = torch.optim.Adam(m.parameters(), ${pyOpts})
 for _ in range(100): loss_step(opt)
 sd = opt.state_dict()['state'][0]
@@ -134,8 +156,56 @@ out = [m.weight, m.bias, sd['step'], sd['exp_avg'], sd['exp_avg_sq']]`, { X, Y, 
     expectClose(m.bias!.detach(), ref[1], { rtol: 1e-6, atol: 1e-7 });
     const s = opt.stateDict().state['0'];
     expectClose(s.step, ref[2]);
+    expect(s.step.dtype).toBe(ref[2].dtype);
     expectClose(s.exp_avg, ref[3], { rtol: 1e-6, atol: 1e-9 });
     expectClose(s.exp_avg_sq, ref[4], { rtol: 1e-6, atol: 1e-12 });
+  });
+});
+
+describe('fused kernels: checkpoints, late gradients, option errors', () => {
+  it('a plain Adam checkpoint resumes under fused Adam as in PyTorch', async () => {
+    const m = model();
+    const plain = new optim.Adam(m.parameters(), { lr: 0.01 });
+    for (let i = 0; i < 10; i++) lossStep(m, plain);
+    const sd = plain.stateDict();
+    sd.param_groups[0].fused = true;
+    const fused = new optim.Adam(m.parameters(), { lr: 0.01, fused: true });
+    fused.loadStateDict(sd);
+    expect(fused.stateDict().state['0'].step.dtype).toBe('float32');
+    for (let i = 0; i < 10; i++) lossStep(m, fused);
+    const ref = await py.run<torch.Tensor[]>(`${PY_MODEL}
+opt = torch.optim.Adam(m.parameters(), lr=0.01)
+for _ in range(10): loss_step(opt)
+sd = opt.state_dict(); sd['param_groups'][0]['fused'] = True
+opt = torch.optim.Adam(m.parameters(), lr=0.01, fused=True)
+opt.load_state_dict(sd)
+for _ in range(10): loss_step(opt)
+out = [m.weight, m.bias]`, { X, Y, W0, B0 });
+    expectClose(m.weight.detach(), ref[0], { rtol: 1e-6, atol: 1e-7 });
+    expectClose(m.bias!.detach(), ref[1], { rtol: 1e-6, atol: 1e-7 });
+  });
+
+  it('a parameter that gets its first gradient after a fused SGD step is updated as PyTorch’s single-tensor step', async () => {
+    const a = model();
+    const b = model();
+    const fused = new optim.SGD(a.parameters(), { lr: 0.1, momentum: 0.9, fused: true });
+    const single = new optim.SGD(b.parameters(), { lr: 0.1, momentum: 0.9, foreach: false });
+    for (const [m, opt] of [[a, fused], [b, single]] as const) {
+      m.bias!.requiresGrad_(false);
+      lossStep(m, opt);
+      m.bias!.requiresGrad_(true);
+      for (let i = 0; i < 5; i++) lossStep(m, opt);
+    }
+    expectClose(a.weight.detach(), b.weight.detach(), { rtol: 1e-6, atol: 1e-7 });
+    expectClose(a.bias!.detach(), b.bias!.detach(), { rtol: 1e-6, atol: 1e-7 });
+    expect(a.bias!.equal(B0)).toBe(false);
+  });
+
+  it('conflicting or unsupported kernel options are clear errors', () => {
+    const m = model();
+    expect(() => new optim.SGD(m.parameters(), { lr: 0.1, fused: true, foreach: true })).toThrow(/`fused` and `foreach` cannot be `true` together/);
+    expect(() => new optim.Adam(m.parameters(), { fused: true, foreach: true })).toThrow(RangeError);
+    expect(() => new optim.Adam(m.parameters(), { differentiable: true })).toThrow(/differentiable: true is not supported/);
   });
 });
 

@@ -1,10 +1,11 @@
 /** torch.optim.Adam (seed 004): PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
 import { native } from '../native';
 import { numberArg } from '../tensor';
-import { tensor, zerosLike } from '../creation';
+import { tensor, zeros, zerosLike } from '../creation';
 import { keep } from '../scope';
-import { Optimizer, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
+import { Optimizer, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import type { Parameter } from '../nn/module';
+import { TorchError } from '../errors';
 import type { Tensor } from '../tensor';
 
 export interface AdamOptions {
@@ -37,14 +38,23 @@ export class Adam extends Optimizer<AdamOptions> {
     if (!(numberArg(b1, 'betas[0]') >= 0 && b1 < 1)) throw new RangeError(`Invalid beta parameter at index 0: ${b1}`);
     if (!(numberArg(b2, 'betas[1]') >= 0 && b2 < 1)) throw new RangeError(`Invalid beta parameter at index 1: ${b2}`);
     if (!(numberArg(g.weightDecay, 'weightDecay') >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`);
+    validateKernelOptions(g);
   }
 
   protected prepareStep(group: ParamGroup<AdamOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
+    const kernel = stepKernel(group, params);
+    const stepOnDevice = group.capturable || kernel === 'fused';
+    if (group.capturable) {
+      const bad = params.find((p) => !p.device.startsWith('cuda') && p.device !== 'cpu');
+      if (bad) throw new TorchError(`capturable: true needs parameters on CUDA (or the CPU); got one on ${bad.device}`);
+    }
     const states = params.map((p) => {
       let s = this.state.get(p);
       if (!s) {
-        // PyTorch's lazy state: step as a float32 0-d tensor, zeroed moments in the parameter's layout.
-        s = { step: keep(tensor(0, { dtype: 'float32' })), expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };
+        // PyTorch's lazy state: step as a float32 0-d tensor (on the CPU, unless fused or capturable
+        // kernels read it on the device), zeroed moments in the parameter's layout.
+        const step = stepOnDevice ? zeros([], { dtype: 'float32', device: p.device }) : tensor(0, { dtype: 'float32' });
+        s = { step: keep(step), expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };
         if (group.amsgrad) s.maxExpAvgSq = keep(zerosLike(p));
         this.state.set(p, s);
       }
@@ -53,7 +63,7 @@ export class Adam extends Optimizer<AdamOptions> {
     const args = [params.map((p) => p.handle), grads.map((g) => g.handle), states.map((s) => s.expAvg.handle),
       states.map((s) => s.expAvgSq.handle), group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
       states.map((s) => s.step.handle), group.lr, group.betas[0], group.betas[1], group.eps, group.weightDecay,
-      group.amsgrad, group.maximize, group.decoupledWeightDecay] as const;
+      group.amsgrad, group.maximize, group.decoupledWeightDecay, kernel, group.capturable] as const;
     return {
       run: () => native.adamStep(...args),
       runAsync: () => native.adamStepAsync(...args),

@@ -27,6 +27,34 @@ export interface OptimizerStateDict {
   param_groups: Record<string, unknown>[];
 }
 
+/** The options that choose how torch.optim's SGD and Adam run their update. */
+export interface KernelOptions {
+  foreach: boolean | null;
+  fused: boolean | null;
+  differentiable: boolean;
+}
+export type StepKernel = 'single' | 'foreach' | 'fused';
+
+/** @internal Checks them as torch.optim does when an optimizer is made. */
+export function validateKernelOptions(g: KernelOptions): void {
+  if (g.differentiable) throw new RangeError('differentiable: true is not supported (torchnode steps run outside autograd)');
+  if (g.fused && g.foreach) throw new RangeError('`fused` and `foreach` cannot be `true` together');
+}
+
+/**
+ * @internal How a group's update runs, as torch.optim chooses: fused or foreach when asked; when neither
+ * is given, foreach if every parameter is on CUDA (many small kernels cost more there than a loop does on
+ * the CPU), else one parameter at a time.
+ */
+export function stepKernel(g: KernelOptions, params: Parameter[]): StepKernel {
+  if (g.fused) {
+    const bad = params.find((p) => !p.isFloatingPoint() || !/^(cpu|cuda)/.test(p.device));
+    if (bad) throw new TorchError(`fused: true needs floating-point parameters on the CPU or CUDA (got ${bad.dtype} on ${bad.device})`);
+    return 'fused';
+  }
+  return (g.foreach ?? (g.fused == null && params.every((p) => p.device.startsWith('cuda')))) ? 'foreach' : 'single';
+}
+
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -175,20 +203,29 @@ export abstract class Optimizer<O extends { lr: number }> {
       ids.push(...params);
     });
     const byId = new Map<number, Parameter>();
+    const groupOf = new Map<Parameter, Record<string, unknown>>();  // the loaded group of each parameter
     let k = 0;
-    for (const g of this.paramGroups) for (const p of g.params) byId.set(ids[k++], p);
+    this.paramGroups.forEach((g, i) => {
+      for (const p of g.params) {
+        byId.set(ids[k++], p);
+        groupOf.set(p, sd.param_groups[i]);
+      }
+    });
     const nextState = new Map<Parameter, OptimizerState>();
     for (const [id, s] of Object.entries(sd.state)) {
       const p = byId.get(Number(id));
       if (!p) throw new TorchError(`loaded state dict has state for parameter ${id}, which no group lists`);
       nextState.set(p, Object.fromEntries(Object.entries(s).map(([name, t]) => {
         if (!(t instanceof Tensor)) throw new TypeError(`state['${id}']['${name}'] must be a Tensor`);
-        const isStep = name === 'step';
-        const keepDtype = isStep || !t.isFloatingPoint();
         // As PyTorch: 'step' stays where it was loaded (on the CPU, reading it in a step costs no GPU
-        // sync); the rest follows the parameter. State lives as long as the optimizer, even when loaded
-        // inside a scope.
-        return [camel(name), keep(t.to({ device: isStep ? t.device : p.device, dtype: keepDtype ? t.dtype : p.dtype, copy: true }))];
+        // sync) unless the group is fused or capturable, whose kernels read it on the parameter's device
+        // as float32; the rest follows the parameter. State lives as long as the optimizer, even when
+        // loaded inside a scope.
+        if (name === 'step') {
+          const onDevice = Boolean(groupOf.get(p)?.fused) || Boolean(groupOf.get(p)?.capturable);
+          return [name, keep(onDevice ? t.to({ device: p.device, dtype: 'float32', copy: true }) : t.clone())];
+        }
+        return [camel(name), keep(t.to({ device: p.device, dtype: t.isFloatingPoint() ? p.dtype : t.dtype, copy: true }))];
       })));
     }
     for (const s of this.state.values()) for (const t of Object.values(s)) t.dispose();

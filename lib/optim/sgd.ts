@@ -3,7 +3,7 @@ import { native } from '../native';
 import { numberArg, wrap } from '../tensor';
 import { full } from '../creation';
 import { keep } from '../scope';
-import { Optimizer, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
+import { Optimizer, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import type { Parameter } from '../nn/module';
 import type { Tensor } from '../tensor';
 
@@ -34,6 +34,7 @@ export class SGD extends Optimizer<SGDOptions> {
     if (!(numberArg(g.weightDecay, 'weightDecay') >= 0)) throw new RangeError(`Invalid weight_decay value: ${g.weightDecay}`);
     numberArg(g.dampening, 'dampening');
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new RangeError('Nesterov momentum requires a momentum and zero dampening');
+    validateKernelOptions(g);
   }
 
   // Per group: the lr as a 0-d tensor on the parameters' device, and the value it holds.
@@ -75,7 +76,7 @@ export class SGD extends Optimizer<SGDOptions> {
     const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
     const lr = this.refreshLr(group)?.handle;
     const args = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,
-      group.dampening, group.weightDecay, group.nesterov, group.maximize, lr] as const;
+      group.dampening, group.weightDecay, group.nesterov, group.maximize, lr, stepKernel(group, params)] as const;
     return {
       run: () => native.sgdStep(...args),
       runAsync: () => native.sgdStepAsync(...args),

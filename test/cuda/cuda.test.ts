@@ -118,6 +118,37 @@ describe.skipIf(!hasCuda)('CUDA equals the CPU path', () => {
     }
   });
 
+  it('optimizers: the CUDA default (foreach), fused and capturable steps equal the CPU single-tensor step', () => {
+    const kinds: [string, (ps: torch.nn.Parameter[], kernel: 'default' | 'single') => torch.optim.Optimizer<{ lr: number }>][] = [
+      ['SGD foreach', (ps, k) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, foreach: k === 'single' ? false : null })],
+      ['SGD fused', (ps, k) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, foreach: k === 'single' ? false : null, fused: k === 'single' ? null : true })],
+      ['Adam foreach', (ps, k) => new optim.Adam(ps, { lr: 0.01, weightDecay: 1e-2, foreach: k === 'single' ? false : null })],
+      ['AdamW fused', (ps, k) => new optim.Adam(ps, { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true, amsgrad: true, foreach: k === 'single' ? false : null, fused: k === 'single' ? null : true })],
+      ['Adam capturable', (ps, k) => new optim.Adam(ps, { lr: 0.01, capturable: k !== 'single', foreach: k === 'single' ? false : null })],
+    ];
+    for (const [name, make] of kinds) {
+      const run = (device: string) => torch.scope(() => {
+        torch.manualSeed(0);
+        const model = new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 3)).to(device);
+        const opt = make(model.parameters(), device === 'cpu' ? 'single' : 'default');
+        torch.manualSeed(1);
+        const x = torch.randn([32, 6]).to(device);
+        const y = torch.randn([32, 3]).to(device);
+        for (let i = 0; i < 20; i++) {
+          torch.scope(() => {
+            opt.zeroGrad();
+            model(x).sub(y).pow(2).mean().backward();
+            opt.step();
+          });
+        }
+        return model.parameters().map((p) => p.detach().cpu());
+      });
+      const cpu = run('cpu');
+      const gpu = run('cuda');
+      cpu.forEach((t, i) => expect(relError(gpu[i], t), `${name}: parameter ${i}`).toBeLessThanOrEqual(1e-4));
+    }
+  });
+
   it('tensors and modules move with to(); pinned memory and non-blocking copies', () => {
     const t = torch.randn([1000]).pinMemory();
     expect(t.isPinned()).toBe(true);
