@@ -6,7 +6,7 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { findLibTorch, summary, PROJECT_ROOT } = require('./libtorch');
+const { findLibTorch, summary, tooOld, PROJECT_ROOT } = require('./libtorch');
 
 function fail(message) {
   console.error(`\ntorchnode: ${message}\n`);
@@ -22,6 +22,8 @@ function main(lt) {
       fail(e.message);
     }
   }
+  const old = tooOld(lt);
+  if (old) fail(old);
   console.log(`torchnode: building against ${summary(lt)}`);
 
   if (spawnSync('cmake', ['--version']).error) {

@@ -146,6 +146,23 @@ function summary(lt) {
   return `LibTorch ${lt.version} (${cuda}) at ${lt.root}, found through ${lt.source}`;
 }
 
+// The oldest LibTorch the sources build against: native/cuda.cc's memory statistics use the
+// at::accelerator API of 2.9. (Tested: 2.11 with CUDA, 2.13 and 2.14.)
+const MIN_VERSION = [2, 9];
+
+/** Why `lt` is too old to build against (a message saying what to do), or null. An unknown version passes. */
+function tooOld(lt) {
+  const m = /^(\d+)\.(\d+)/.exec(lt.version);
+  if (!m) return null;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major > MIN_VERSION[0] || (major === MIN_VERSION[0] && minor >= MIN_VERSION[1])) return null;
+  return (
+    `torchnode needs LibTorch ${MIN_VERSION.join('.')} or newer, and found ${summary(lt)}.\n` +
+    "Install a newer PyTorch for python3 (python3 -m pip install 'torch==2.13.*'), or set TORCHNODE_PYTHON to a python " +
+    'that has one, or LIBTORCH to a newer unpacked LibTorch; then run npm install again.'
+  );
+}
+
 /**
  * Why an addon built as `record` (a build's or a prebuild's torchnode.json) cannot run with the LibTorch
  * `lt`, or null when it can: the same version (its local part names the flavour: +cpu, +cu128), the same
@@ -167,7 +184,7 @@ function prebuildDir(platform = process.platform, arch = process.arch) {
   return path.join(PROJECT_ROOT, 'prebuilds', `${platform}-${arch}`);
 }
 
-module.exports = { findLibTorch, describe, readVersion, summary, mismatch, prebuildDir, LibTorchNotFound, PROJECT_ROOT };
+module.exports = { findLibTorch, describe, readVersion, summary, tooOld, mismatch, prebuildDir, LibTorchNotFound, PROJECT_ROOT };
 
 if (require.main === module) {
   try {

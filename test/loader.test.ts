@@ -50,6 +50,17 @@ describe('LibTorch discovery', () => {
     }
   });
 
+  it('a LibTorch older than the sources need stops the build with one message, before cmake', () => {
+    const dir = fakeLibTorch('2.5.1+cpu', false);
+    const r = spawnSync(process.execPath, ['scripts/build-native.js'], { cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: dir } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/torchnode needs LibTorch 2\.9 or newer, and found LibTorch 2\.5\.1\+cpu \(CPU only\) at .*LIBTORCH/);
+    expect(r.stdout).not.toMatch(/building against/);
+    expect(libtorch.tooOld({ ...libtorch.describe(dir, 'test'), version: '2.9.0+cu128' })).toBeNull();
+    expect(libtorch.tooOld({ ...libtorch.describe(dir, 'test'), version: '3.0.0' })).toBeNull();
+    expect(libtorch.tooOld({ ...libtorch.describe(dir, 'test'), version: 'unknown' })).toBeNull();
+  });
+
   it('a LIBTORCH that is not a LibTorch folder is one clear message', () => {
     const r = spawnSync(process.execPath, ['scripts/libtorch.js'], { cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: os.tmpdir() } });
     expect(r.status).toBe(1);
