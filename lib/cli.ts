@@ -142,7 +142,9 @@ async function train(flags: Flags, _rest: string[], argv: string[] = []): Promis
   if (distributed) {
     const rank = Number(process.env.RANK ?? 0);
     const localRank = torch.distributed.getNodeLocalRank({ fallbackRank: rank });
-    if (flags.device === 'auto' || flags.device === 'cuda') flags.device = torch.cuda.isAvailable() ? `cuda:${localRank}` : 'cpu';
+    // Each rank takes the GPU of its local rank; an explicit 'cuda' without one fails in the Trainer, never falls back.
+    if (flags.device === 'cuda' || (flags.device === 'auto' && torch.cuda.isAvailable())) flags.device = `cuda:${localRank}`;
+    else if (flags.device === 'auto') flags.device = 'cpu';
     const backend = String(flags.device).startsWith('cuda') && torch.distributed.isNcclAvailable() ? 'nccl' : 'gloo';
     await torch.distributed.initProcessGroup({ backend, initMethod: 'env://' });
   }

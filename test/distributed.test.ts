@@ -524,6 +524,17 @@ describe('torchnode train --nproc', () => {
   });
 });
 
+describe.skipIf(torch.cuda.isAvailable())('torchnode train --nproc --device cuda without CUDA', () => {
+  it('fails on every rank naming the device, instead of training on the CPU', async () => {
+    const args = TRAIN.map((a) => (a === 'cpu' ? 'cuda' : a));
+    const [r] = await runCommand(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...args, '--nproc', '2', '--out', path.join(dir, 'cuda-run')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/device 'cuda:[01]': CUDA is not available/);
+    expect(r.stderr).not.toMatch(/each on cpu/);
+    expect(fs.existsSync(path.join(dir, 'cuda-run', 'history.json'))).toBe(false);
+  });
+});
+
 // ---- NCCL ----
 
 const ncclReason = !torch.cuda.isAvailable() ? 'CUDA is not available on this machine' : !dist.isNcclAvailable() ? 'this build has no NCCL (nccl.h was not found)' : null;
