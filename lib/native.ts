@@ -227,7 +227,7 @@ export interface NativeAddon {
   sgdStepAsync(...args: Parameters<NativeAddon['sgdStep']>): Promise<(H | null)[]>;
   adamStep(params: H[], grads: H[], expAvgs: H[], expAvgSqs: H[], maxExpAvgSqs: H[], steps: H[], lr: N, beta1: N, beta2: N,
     eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean, kernel: 'single' | 'foreach' | 'fused',
-    capturable: boolean): H[];
+    capturable: boolean, lrTensor: H | undefined): H[];
   adamStepAsync(...args: Parameters<NativeAddon['adamStep']>): Promise<H[]>;
   // amp.cc
   autocastEnter(deviceType: string, enabled: boolean, dtype: N): [boolean, N];

@@ -169,24 +169,27 @@ std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
 
 // adamStep(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs (amsgrad, else empty), steps (0-d float
 //          tensors, incremented here), lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled,
-//          impl, capturable)
+//          impl, capturable, lrTensor?)
 // capturable: the steps live on the parameters' device and the bias corrections are computed there, with
-// no host sync, so the step can be captured in a CUDA graph.
+// no host sync, so the step can be captured in a CUDA graph; lrTensor (capturable or fused only), as for
+// SGD, lets a captured step follow later lr changes.
 struct AdamStepArgs {
   std::vector<at::Tensor> params, grads, expAvgs, expAvgSqs, maxSqs, steps;
   double lr, beta1, beta2, eps, weightDecay;
   bool amsgrad, maximize, decoupled;
   Impl impl;
   bool capturable;
+  at::Tensor lrTensor;
 };
 
 AdamStepArgs ReadAdam(const Args& a) {
   AdamStepArgs s{a.tensorList(0), a.tensorList(1), a.tensorList(2), a.tensorList(3), a.tensorList(4), a.tensorList(5),
                  a.number(6), a.number(7), a.number(8), a.number(9), a.number(10), a.boolean(11), a.boolean(12), a.boolean(13),
-                 ImplArg(a, 14), a.boolean(15)};
+                 ImplArg(a, 14), a.boolean(15), a.optTensor(16).value_or(at::Tensor())};
   size_t n = s.params.size();
   TORCH_CHECK_VALUE(s.grads.size() == n && s.expAvgs.size() == n && s.expAvgSqs.size() == n && s.steps.size() == n &&
                         (!s.amsgrad || s.maxSqs.size() == n), "adamStep: list lengths differ");
+  TORCH_CHECK_VALUE(!s.lrTensor.defined() || s.capturable || s.impl == Impl::Fused, "adamStep: a tensor lr needs capturable or fused");
   return s;
 }
 
@@ -196,8 +199,9 @@ void AdamOne(AdamStepArgs& s, size_t i) {
   at::Tensor grad = s.maximize ? s.grads[i].neg() : s.grads[i];
   s.steps[i].add_(1);
   if (s.weightDecay != 0) {
-    if (s.decoupled) param.mul_(1 - s.lr * s.weightDecay);
-    else grad = grad.add(param, s.weightDecay);
+    if (!s.decoupled) grad = grad.add(param, s.weightDecay);
+    else if (s.lrTensor.defined()) param.mul_(at::rsub(s.lrTensor * s.weightDecay, 1));
+    else param.mul_(1 - s.lr * s.weightDecay);
   }
   s.expAvgs[i].lerp_(grad, 1 - s.beta1);
   s.expAvgSqs[i].mul_(s.beta2).addcmul_(grad, grad, 1 - s.beta2);
@@ -205,7 +209,7 @@ void AdamOne(AdamStepArgs& s, size_t i) {
     // Python's tensor arithmetic spelled out: `1 - b ** step` is rsub(pow(b, step), 1); `x / t` is t.reciprocal() * x.
     at::Tensor biasCorrection1 = at::rsub(at::pow(s.beta1, s.steps[i]), 1);
     at::Tensor biasCorrection2 = at::rsub(at::pow(s.beta2, s.steps[i]), 1);
-    at::Tensor stepSizeNeg = (biasCorrection1.reciprocal() * s.lr).neg();
+    at::Tensor stepSizeNeg = (s.lrTensor.defined() ? s.lrTensor / biasCorrection1 : biasCorrection1.reciprocal() * s.lr).neg();
     at::Tensor scale = biasCorrection2.sqrt() * stepSizeNeg;
     at::Tensor sq = s.expAvgSqs[i];
     if (s.amsgrad) {
@@ -236,8 +240,9 @@ void AdamForeach(AdamStepArgs& s) {
   std::vector<at::Tensor> grads = s.maximize ? at::_foreach_neg(s.grads) : s.grads;
   at::_foreach_add_(s.steps, 1);
   if (s.weightDecay != 0) {
-    if (s.decoupled) at::_foreach_mul_(s.params, 1 - s.lr * s.weightDecay);
-    else grads = at::_foreach_add(grads, s.params, s.weightDecay);
+    if (!s.decoupled) grads = at::_foreach_add(grads, s.params, s.weightDecay);
+    else if (s.lrTensor.defined()) at::_foreach_mul_(s.params, at::rsub(s.lrTensor * s.weightDecay, 1));
+    else at::_foreach_mul_(s.params, 1 - s.lr * s.weightDecay);
   }
   at::_foreach_lerp_(s.expAvgs, grads, 1 - s.beta1);
   at::_foreach_mul_(s.expAvgSqs, s.beta2);
@@ -257,7 +262,8 @@ void AdamForeach(AdamStepArgs& s) {
     at::_foreach_sub_(stepSize, 1);
     at::_foreach_sub_(biasCorrection2, 1);
     at::_foreach_neg_(biasCorrection2);
-    at::_foreach_div_(stepSize, s.lr);
+    if (s.lrTensor.defined()) at::_foreach_div_(stepSize, s.lrTensor);
+    else at::_foreach_div_(stepSize, s.lr);
     at::_foreach_reciprocal_(stepSize);
     at::_foreach_sqrt_(biasCorrection2);
     at::_foreach_div_(denom, biasCorrection2);
@@ -283,14 +289,18 @@ void AdamFused(AdamStepArgs& s) {
   std::vector<size_t> all(s.params.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   for (const auto& idx : ByDeviceAndDtype(s.params, all)) {
-    auto steps = Pick(s.steps, idx);
+    auto params = Pick(s.params, idx), grads = Pick(s.grads, idx), expAvgs = Pick(s.expAvgs, idx);
+    auto expAvgSqs = Pick(s.expAvgSqs, idx), maxSqs = Pick(s.maxSqs, idx), steps = Pick(s.steps, idx);
     at::_foreach_add_(steps, 1);
-    if (s.decoupled) {
-      at::_fused_adamw_(Pick(s.params, idx), Pick(s.grads, idx), Pick(s.expAvgs, idx), Pick(s.expAvgSqs, idx), Pick(s.maxSqs, idx),
-                        steps, s.lr, s.beta1, s.beta2, s.weightDecay, s.eps, s.amsgrad, s.maximize);
+    // _fused_adamw_ takes the same arguments as _fused_adam_; the lr comes as a double or a tensor.
+    if (s.lrTensor.defined()) {
+      auto op = s.decoupled ? &at::_ops::_fused_adamw__tensor_lr::call : &at::_ops::_fused_adam__tensor_lr::call;
+      op(params, grads, expAvgs, expAvgSqs, maxSqs, steps, s.lrTensor.to(params[0].device()), s.beta1, s.beta2, s.weightDecay,
+         s.eps, s.amsgrad, s.maximize, std::nullopt, std::nullopt);
     } else {
-      at::_fused_adam_(Pick(s.params, idx), Pick(s.grads, idx), Pick(s.expAvgs, idx), Pick(s.expAvgSqs, idx), Pick(s.maxSqs, idx),
-                       steps, s.lr, s.beta1, s.beta2, s.weightDecay, s.eps, s.amsgrad, s.maximize);
+      auto op = s.decoupled ? &at::_ops::_fused_adamw_::call : &at::_ops::_fused_adam_::call;
+      op(params, grads, expAvgs, expAvgSqs, maxSqs, steps, s.lr, s.beta1, s.beta2, s.weightDecay, s.eps, s.amsgrad, s.maximize,
+         std::nullopt, std::nullopt);
     }
   }
 }

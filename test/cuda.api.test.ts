@@ -111,7 +111,8 @@ describe('whole-step CUDA graphs in the Trainer', () => {
     const make = (opts: Partial<torch.train.TrainerOptions>) => () =>
       new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0.1 }), cudaGraph: true, device: 'cuda', ...opts });
     if (!hasCuda) expect(make({ device: 'cpu' })).toThrow(/cannot be captured in a CUDA graph: the device is cpu, not CUDA/);
-    expect(make({ optimizer: new torch.optim.Adam(model.parameters()) })).toThrow(/only SGD steps are captured/);
+    expect(make({ optimizer: new torch.optim.Adam(model.parameters()) })).toThrow(/Adam is captured only with capturable: true/);
+    expect(make({ optimizer: new torch.optim.Adam([{ params: [model.weight], capturable: true }, { params: [model.bias!] }]) })).toThrow(/capturable: true/);
     expect(make({ accumulate: 2 })).toThrow(/gradient accumulation/);
   });
 

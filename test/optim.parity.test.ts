@@ -201,6 +201,32 @@ out = [m.weight, m.bias]`, { X, Y, W0, B0 });
     expect(a.bias!.equal(B0)).toBe(false);
   });
 
+  // What a CUDA-graph step (train/graph-step.ts) runs: the lr read from a device tensor, changed between steps.
+  it.each([
+    ['Adam capturable', { amsgrad: true }, 'amsgrad=True, foreach=False'],
+    ['Adam capturable foreach, weight decay', { weightDecay: 1e-2, foreach: true }, 'weight_decay=1e-2, foreach=True'],
+    ['AdamW capturable foreach', { weightDecay: 0.1, decoupledWeightDecay: true, foreach: true }, 'weight_decay=0.1, decoupled_weight_decay=True, foreach=True'],
+    ['AdamW capturable', { weightDecay: 0.1, decoupledWeightDecay: true }, 'weight_decay=0.1, decoupled_weight_decay=True, foreach=False'],
+    ['AdamW capturable fused', { weightDecay: 0.1, decoupledWeightDecay: true, fused: true }, 'weight_decay=0.1, decoupled_weight_decay=True, fused=True'],
+  ] as [string, Partial<torch.optim.AdamOptions>, string][])('%s, lr on the device: Python’s Adam with a tensor lr', async (_name, opts, pyOpts) => {
+    const m = model();
+    const opt = new optim.Adam(m.parameters(), { lr: 0.01, capturable: true, ...opts });
+    opt.lrOnDevice(true);
+    for (let i = 0; i < 60; i++) {
+      if (i === 30) opt.paramGroups[0].lr = 0.002;
+      lossStep(m, opt);
+    }
+    opt.lrOnDevice(false);
+    const ref = await py.run<torch.Tensor[]>(`${PY_CAPTURABLE_ON_CPU}${PY_MODEL}
+opt = torch.optim.Adam(m.parameters(), lr=torch.tensor(0.01), capturable=True, ${pyOpts})
+for i in range(60):
+    if i == 30: opt.param_groups[0]['lr'].fill_(0.002)
+    loss_step(opt)
+out = [m.weight, m.bias]`, { X, Y, W0, B0 });
+    expectClose(m.weight.detach(), ref[0], { rtol: 1e-6, atol: 1e-7 });
+    expectClose(m.bias!.detach(), ref[1], { rtol: 1e-6, atol: 1e-7 });
+  });
+
   it('conflicting or unsupported kernel options are clear errors', () => {
     const m = model();
     expect(() => new optim.SGD(m.parameters(), { lr: 0.1, fused: true, foreach: true })).toThrow(/`fused` and `foreach` cannot be `true` together/);

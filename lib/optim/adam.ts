@@ -63,7 +63,7 @@ export class Adam extends Optimizer<AdamOptions> {
     const args = [params.map((p) => p.handle), grads.map((g) => g.handle), states.map((s) => s.expAvg.handle),
       states.map((s) => s.expAvgSq.handle), group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
       states.map((s) => s.step.handle), group.lr, group.betas[0], group.betas[1], group.eps, group.weightDecay,
-      group.amsgrad, group.maximize, group.decoupledWeightDecay, kernel, group.capturable] as const;
+      group.amsgrad, group.maximize, group.decoupledWeightDecay, kernel, group.capturable, this.deviceLrOf(group)?.handle] as const;
     return {
       run: () => native.adamStep(...args),
       runAsync: () => native.adamStepAsync(...args),

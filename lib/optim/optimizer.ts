@@ -9,6 +9,7 @@ import { Tensor } from '../tensor';
 import { Parameter } from '../nn/module';
 import { noGrad } from '../autograd';
 import { keep } from '../scope';
+import { full } from '../creation';
 
 import type { Handle } from '../native';
 
@@ -84,6 +85,43 @@ export abstract class Optimizer<O extends { lr: number }> {
     const full = { ...this.defaults, ...group, params } as ParamGroup<O>;
     this.validate(full);
     this.paramGroups.push(full);
+  }
+
+  // Per group: the lr as a 0-d tensor on the parameters' device, and the value it holds (lrOnDevice).
+  private deviceLr: Map<ParamGroup<O>, { t: Tensor; value: number }> | null = null;
+
+  /**
+   * @internal With on, the step reads each group's lr from a device tensor, refreshed here from
+   * group.lr, so a step captured in a CUDA graph follows the scheduler (train/graph-step.ts).
+   */
+  lrOnDevice(on: boolean): void {
+    if (!on) {
+      for (const { t } of this.deviceLr?.values() ?? []) t.dispose();
+      this.deviceLr = null;
+      return;
+    }
+    this.deviceLr ??= new Map();
+    for (const group of this.paramGroups) this.deviceLrOf(group);
+  }
+
+  /**
+   * The group's device lr while lrOnDevice is on, made or refilled when group.lr changed (a kernel on the
+   * current stream; never inside a capture, where the value is the one the capture started with).
+   * float32, as a Python float lr is applied in at least float32 precision.
+   */
+  protected deviceLrOf(group: ParamGroup<O>): Tensor | undefined {
+    const held = this.deviceLr?.get(group);
+    if (held) {
+      if (held.value !== group.lr) {
+        held.t.fill_(group.lr);
+        held.value = group.lr;
+      }
+      return held.t;
+    }
+    if (!this.deviceLr || group.params.length === 0) return undefined;
+    const t = keep(full([], group.lr, { dtype: 'float32', device: group.params[0].device }));
+    this.deviceLr.set(group, { t, value: group.lr });
+    return t;
   }
 
   /** Checks a group's options; subclasses throw RangeError naming the bad option. */

@@ -1,7 +1,6 @@
 /** torch.optim.SGD: exactly PyTorch's update (momentum, dampening, weight decay, Nesterov, maximize). */
 import { native } from '../native';
 import { numberArg, wrap } from '../tensor';
-import { full } from '../creation';
 import { keep } from '../scope';
 import { Optimizer, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import type { Parameter } from '../nn/module';
@@ -37,44 +36,9 @@ export class SGD extends Optimizer<SGDOptions> {
     validateKernelOptions(g);
   }
 
-  // Per group: the lr as a 0-d tensor on the parameters' device, and the value it holds.
-  private deviceLr: Map<ParamGroup<SGDOptions>, { t: Tensor; value: number }> | null = null;
-
-  /**
-   * @internal With on, the step reads each group's lr from a device tensor, refreshed here from
-   * group.lr, so a step captured in a CUDA graph follows the scheduler (train/graph-step.ts).
-   */
-  lrOnDevice(on: boolean): void {
-    if (!on) {
-      for (const { t } of this.deviceLr?.values() ?? []) t.dispose();
-      this.deviceLr = null;
-      return;
-    }
-    this.deviceLr ??= new Map();
-    for (const group of this.paramGroups) this.refreshLr(group);
-  }
-
-  // The group's device lr, made or refilled when group.lr changed (a kernel on the current stream; never
-  // inside a capture, where the value is the one the capture started with). float32, as a Python float
-  // lr is applied in at least float32 precision.
-  private refreshLr(group: ParamGroup<SGDOptions>): Tensor | undefined {
-    const held = this.deviceLr?.get(group);
-    if (held) {
-      if (held.value !== group.lr) {
-        held.t.fill_(group.lr);
-        held.value = group.lr;
-      }
-      return held.t;
-    }
-    if (!this.deviceLr || group.params.length === 0) return undefined;
-    const t = keep(full([], group.lr, { dtype: 'float32', device: group.params[0].device }));
-    this.deviceLr.set(group, { t, value: group.lr });
-    return t;
-  }
-
   protected prepareStep(group: ParamGroup<SGDOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
     const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
-    const lr = this.refreshLr(group)?.handle;
+    const lr = this.deviceLrOf(group)?.handle;
     const args = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,
       group.dampening, group.weightDecay, group.nesterov, group.maximize, lr, stepKernel(group, params)] as const;
     return {

@@ -1,20 +1,22 @@
 /**
- * A whole training step (forward, loss, backward, SGD step) captured once in a CUDA graph and replayed
+ * A whole training step (forward, loss, backward, optimizer step) captured once in a CUDA graph and replayed
  * for every batch of the same shape, as PyTorch's whole-network capture recipe does:
  *   - warm-up steps run eagerly on the side stream first (cuDNN/cuBLAS set up their workspaces), which
- *     also creates the momentum buffers;
+ *     also creates the optimizer's state (momentum buffers, Adam's moments and step counts);
  *   - gradients are set to null before capture, so backward allocates them from the graph's memory and
  *     each replay writes them afresh (they are never set to null again; an eager step zeroes them);
  *   - the batch is copied into static input tensors before each replay;
  *   - the learning rate lives in a device tensor the captured step reads, so StepLR's changes apply
  *     without capturing again.
- * Steps of another batch size (a last partial batch) run eagerly.
+ * Steps of another batch size (a last partial batch) run eagerly. SGD is captured as it is; Adam needs
+ * capturable: true, as in PyTorch (its step counts and bias corrections then stay on the GPU).
  */
 import { Tensor } from '../tensor';
 import type { Module } from '../nn/module';
 import { keep, scope } from '../scope';
 import { TorchError } from '../errors';
 import { SGD } from '../optim/sgd';
+import { Adam } from '../optim/adam';
 import type { Optimizer } from '../optim/optimizer';
 import type { Stream } from '../cuda';
 import { CUDAGraph, graph } from '../cuda-graph';
@@ -27,22 +29,23 @@ export class GraphStep {
     private readonly staticX: Tensor,
     private readonly staticY: Tensor,
     private readonly lossAndRight: Tensor, // [loss, right predictions], float32: one read a step
-    private readonly optimizer: SGD,
+    private readonly optimizer: Optimizer<{ lr: number }>,
   ) {}
 
   /** Checks that the step can be captured at all (before any warm-up runs). */
-  static check(optimizer: Optimizer<{ lr: number }>, device: string, accumulate: number, amp: boolean): SGD {
+  static check(optimizer: Optimizer<{ lr: number }>, device: string, accumulate: number, amp: boolean): Optimizer<{ lr: number }> {
     const why = !device.startsWith('cuda') ? `the device is ${device}, not CUDA`
-      : !(optimizer instanceof SGD) ? 'only SGD steps are captured (its update reads the learning rate from a device tensor)'
+      : !(optimizer instanceof SGD || optimizer instanceof Adam) ? 'only SGD and Adam steps are captured (their update reads the learning rate from a device tensor)'
+      : optimizer instanceof Adam && !optimizer.paramGroups.every((g) => g.capturable) ? 'Adam is captured only with capturable: true, as in PyTorch (its step counts then stay on the GPU)'
       : accumulate !== 1 ? 'gradient accumulation changes the step from batch to batch'
       : amp ? 'AMP steps are not captured yet'
       : null;
     if (why) throw new TorchError(`cudaGraph: this training step cannot be captured in a CUDA graph: ${why}`);
-    return optimizer as SGD;
+    return optimizer;
   }
 
   /** Captures the step on (x, y)'s shapes; runs nothing (call run() next). */
-  static capture(model: Module, lossFn: LossFn, optimizer: SGD, x: Tensor, y: Tensor, side: Stream): GraphStep {
+  static capture(model: Module, lossFn: LossFn, optimizer: Optimizer<{ lr: number }>, x: Tensor, y: Tensor, side: Stream): GraphStep {
     optimizer.lrOnDevice(true);
     optimizer.zeroGrad({ setToNone: true });
     const staticX = keep(x.clone());

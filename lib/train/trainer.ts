@@ -26,7 +26,6 @@ import { learningCurveHtml, learningCurveSvg } from './chart';
 import { makeProgress, type StepStats } from './progress';
 import { CompiledStep, lossAndRight } from './step';
 import { GraphStep } from './graph-step';
-import type { SGD } from '../optim/sgd';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from '../nn/parallel';
 import * as dist from '../distributed';
 import { DistributedSampler } from '../data/distributed';
@@ -67,9 +66,10 @@ export interface TrainerOptions {
    */
   offThread?: boolean | 'auto';
   /**
-   * CUDA only: capture the whole step (forward, loss, backward, SGD step) in a CUDA graph after 3
+   * CUDA only: capture the whole step (forward, loss, backward, optimizer step) in a CUDA graph after 3
    * eager warm-up steps and replay it for every full batch (train/graph-step.ts); a batch of another
-   * size runs eagerly. Needs SGD, accumulate 1 and no AMP; otherwise the constructor says why.
+   * size runs eagerly. Needs SGD or Adam({capturable: true}), accumulate 1 and no AMP; otherwise the
+   * constructor says why.
    */
   cudaGraph?: boolean;
   /** CUDA: let cuDNN benchmark convolution algorithms for the (fixed) batch shape (default true on CUDA). */
@@ -123,7 +123,7 @@ export class Trainer extends EventEmitter {
   private readonly offThread: boolean | 'auto';
   // undefined: not tried yet this fit(); null: the eager step is used
   private compiled: CompiledStep | null | undefined = undefined;
-  private readonly graphSgd: SGD | null;
+  private readonly graphOptimizer: Optimizer<{ lr: number }> | null;
   private graph: { side: cuda.Stream; shape: string; warm: number; step: GraphStep | null } | null = null;
   /** The DistributedDataParallel wrapper with `distributed`, else null. */
   readonly ddp: DistributedDataParallel | null = null;
@@ -153,8 +153,8 @@ export class Trainer extends EventEmitter {
       throw new TypeError(`offThread must be a boolean or 'auto' (got ${describe(opts.offThread)})`);
     }
     if (this.offThread === true && this.ampDtype) throw new TypeError('offThread: true cannot be combined with amp yet (AMP steps run on the JS thread)');
-    this.graphSgd = opts.cudaGraph ? GraphStep.check(this.optimizer, this.device, this.accumulate, this.ampDtype !== null) : null;
-    if (this.graphSgd && this.offThread === true) throw new TypeError('cudaGraph and offThread: true cannot be combined (a replayed graph is already one call per step)');
+    this.graphOptimizer = opts.cudaGraph ? GraphStep.check(this.optimizer, this.device, this.accumulate, this.ampDtype !== null) : null;
+    if (this.graphOptimizer && this.offThread === true) throw new TypeError('cudaGraph and offThread: true cannot be combined (a replayed graph is already one call per step)');
     if (this.device.startsWith('cuda') && (opts.cudnnBenchmark ?? true)) backends.cudnn.benchmark = true;
     this.model.to(this.device);
     const distributed = opts.distributed ?? false;
@@ -270,7 +270,7 @@ export class Trainer extends EventEmitter {
     const x = input.device === this.device ? input : input.to(this.device);
     const y = target.device === this.device ? target : target.to(this.device);
     try {
-      if (this.graphSgd) return this.graphStep(this.graphSgd, x, y);
+      if (this.graphOptimizer) return this.graphStep(this.graphOptimizer, x, y);
       if (this.compiled === undefined) this.compiled = this.compileStep(x, y);
       if (this.compiled) {
         // The traced step runs forward and backward together: DDP's pre- and post-forward come first.
@@ -300,11 +300,11 @@ export class Trainer extends EventEmitter {
 
   // CUDA graphs: 3 eager warm-up steps on the side stream with batches of one shape, then capture on
   // that shape; replay for batches of it, eager steps for others.
-  private graphStep(sgd: SGD, x: Tensor, y: Tensor): { loss: number; right: number; n: number; stepped: boolean } {
+  private graphStep(optimizer: Optimizer<{ lr: number }>, x: Tensor, y: Tensor): { loss: number; right: number; n: number; stepped: boolean } {
     const shape = `${x.shape}|${y.shape}`;
     const g = (this.graph ??= { side: new cuda.Stream(), shape, warm: 0, step: null });
     const n = y.shape[0];
-    if (!g.step && g.warm >= 3 && shape === g.shape) g.step = GraphStep.capture(this.model, this.lossFn, sgd, x, y, g.side);
+    if (!g.step && g.warm >= 3 && shape === g.shape) g.step = GraphStep.capture(this.model, this.lossFn, optimizer, x, y, g.side);
     if (g.step?.fits(x, y)) {
       const r = g.step.run(x, y);
       return { loss: r.loss, right: r.correct, n, stepped: true };
@@ -312,12 +312,12 @@ export class Trainer extends EventEmitter {
     // An eager step (warm-up, or a batch of another size): once captured, the gradients are the graph's
     // static tensors, zeroed in place rather than set to null.
     if (shape === g.shape) g.warm++;
-    if (g.step) sgd.zeroGrad({ setToNone: false });
+    if (g.step) optimizer.zeroGrad({ setToNone: false });
     const r = cuda.onStream(g.side, () => scope(() => {
       const [loss, right] = lossAndRight(this.model, this.lossFn, x, y);
       loss.backward();
-      sgd.step();
-      if (!g.step) sgd.zeroGrad();
+      optimizer.step();
+      if (!g.step) optimizer.zeroGrad();
       return { loss: loss.item() as number, right: right.item() as number };
     }));
     return { ...r, n, stepped: true };
