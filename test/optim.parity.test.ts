@@ -185,6 +185,26 @@ out = [m.weight, m.bias]`, { X, Y, W0, B0 });
     expectClose(m.bias!.detach(), ref[1], { rtol: 1e-6, atol: 1e-7 });
   });
 
+  it('a step count loaded as float64 (an older checkpoint) becomes float32 for the fused kernel, at load or at the next step', () => {
+    const m = model();
+    const plain = new optim.Adam(m.parameters(), { lr: 0.01 });
+    for (let i = 0; i < 3; i++) lossStep(m, plain);
+    const sd = plain.stateDict();
+    for (const s of Object.values(sd.state)) s.step = s.step.double();
+    delete sd.param_groups[0].fused; // as older PyTorch wrote them: the live option stands
+    const a = new optim.Adam(m.parameters(), { lr: 0.01, fused: true });
+    a.loadStateDict(sd);
+    expect(a.stateDict().state['0'].step.dtype).toBe('float32');
+    sd.param_groups[0].fused = false;
+    const b = new optim.Adam(m.parameters(), { lr: 0.01 });
+    b.loadStateDict(sd);
+    expect(b.stateDict().state['0'].step.dtype).toBe('float64'); // as PyTorch: kept as loaded
+    b.paramGroups[0].fused = true;
+    lossStep(m, b);
+    expect(b.stateDict().state['0'].step.dtype).toBe('float32');
+    expect(b.stateDict().state['0'].step.item()).toBe(4);
+  });
+
   it('a parameter that gets its first gradient after a fused SGD step is updated as PyTorch’s single-tensor step', async () => {
     const a = model();
     const b = model();

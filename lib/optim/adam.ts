@@ -44,6 +44,7 @@ export class Adam extends Optimizer<AdamOptions> {
   protected prepareStep(group: ParamGroup<AdamOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
     const kernel = stepKernel(group, params);
     const stepOnDevice = group.capturable || kernel === 'fused';
+    // capturable also runs on the CPU (PyTorch refuses it there): the same math, with nothing to capture.
     if (group.capturable) {
       const bad = params.find((p) => !p.device.startsWith('cuda') && p.device !== 'cpu');
       if (bad) throw new TorchError(`capturable: true needs parameters on CUDA (or the CPU); got one on ${bad.device}`);
@@ -57,6 +58,12 @@ export class Adam extends Optimizer<AdamOptions> {
         s = { step: keep(step), expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };
         if (group.amsgrad) s.maxExpAvgSq = keep(zerosLike(p));
         this.state.set(p, s);
+      } else if (stepOnDevice && (s.step.device !== p.device || s.step.dtype !== 'float32')) {
+        // A step kept on the CPU (a checkpoint from before fused or capturable was set) moves to the
+        // device once, here, rather than failing in the kernel (or, worse, inside a CUDA graph capture).
+        const moved = keep(s.step.to({ device: p.device, dtype: 'float32', copy: true }));
+        s.step.dispose();
+        s.step = moved;
       }
       return s;
     });

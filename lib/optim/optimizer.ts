@@ -241,12 +241,12 @@ export abstract class Optimizer<O extends { lr: number }> {
       ids.push(...params);
     });
     const byId = new Map<number, Parameter>();
-    const groupOf = new Map<Parameter, Record<string, unknown>>();  // the loaded group of each parameter
+    const groupOf = new Map<Parameter, Record<string, unknown>>();  // each parameter's group options, as loaded
     let k = 0;
     this.paramGroups.forEach((g, i) => {
       for (const p of g.params) {
         byId.set(ids[k++], p);
-        groupOf.set(p, sd.param_groups[i]);
+        groupOf.set(p, { ...g, ...sd.param_groups[i] });
       }
     });
     const nextState = new Map<Parameter, OptimizerState>();

@@ -35,17 +35,27 @@ export class GraphStep {
   /** Checks that the step can be captured at all (before any warm-up runs). */
   static check(optimizer: Optimizer<{ lr: number }>, device: string, accumulate: number, amp: boolean): Optimizer<{ lr: number }> {
     const why = !device.startsWith('cuda') ? `the device is ${device}, not CUDA`
-      : !(optimizer instanceof SGD || optimizer instanceof Adam) ? 'only SGD and Adam steps are captured (their update reads the learning rate from a device tensor)'
-      : optimizer instanceof Adam && !optimizer.paramGroups.every((g) => g.capturable) ? 'Adam is captured only with capturable: true, as in PyTorch (its step counts then stay on the GPU)'
       : accumulate !== 1 ? 'gradient accumulation changes the step from batch to batch'
       : amp ? 'AMP steps are not captured yet'
-      : null;
+      : GraphStep.optimizerProblem(optimizer);
     if (why) throw new TorchError(`cudaGraph: this training step cannot be captured in a CUDA graph: ${why}`);
     return optimizer;
   }
 
+  // Why the optimizer's step cannot be captured, or null. Asked again at capture: a loadStateDict between
+  // can change the options.
+  private static optimizerProblem(optimizer: Optimizer<{ lr: number }>): string | null {
+    if (!(optimizer instanceof SGD || optimizer instanceof Adam)) return 'only SGD and Adam steps are captured (their update reads the learning rate from a device tensor)';
+    if (optimizer instanceof Adam && !optimizer.paramGroups.every((g) => g.capturable)) {
+      return 'Adam is captured only with capturable: true, as in PyTorch (its step counts then stay on the GPU)';
+    }
+    return null;
+  }
+
   /** Captures the step on (x, y)'s shapes; runs nothing (call run() next). */
   static capture(model: Module, lossFn: LossFn, optimizer: Optimizer<{ lr: number }>, x: Tensor, y: Tensor, side: Stream): GraphStep {
+    const why = GraphStep.optimizerProblem(optimizer);
+    if (why) throw new TorchError(`cudaGraph: this training step cannot be captured in a CUDA graph: ${why}`);
     optimizer.lrOnDevice(true);
     optimizer.zeroGrad({ setToNone: true });
     const staticX = keep(x.clone());
