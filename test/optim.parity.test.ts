@@ -162,6 +162,27 @@ out = [m.weight, m.bias, sd['step'], sd['exp_avg'], sd['exp_avg_sq']]`, { X, Y, 
   });
 });
 
+describe('AdamW matches torch.optim.AdamW', () => {
+  it('its defaults (weight decay 1e-2, decoupled), steps, state dict; a loaded state dict keeps the decay decoupled', async () => {
+    const m = model();
+    const opt = new optim.AdamW(m.parameters(), { lr: 0.01 });
+    for (let i = 0; i < 100; i++) lossStep(m, opt);
+    const ref = await py.run<{ w: torch.Tensor; b: torch.Tensor; group: Record<string, unknown> }>(`${PY_MODEL}
+opt = torch.optim.AdamW(m.parameters(), lr=0.01)
+for _ in range(100): loss_step(opt)
+out = {'w': m.weight, 'b': m.bias, 'group': opt.state_dict()['param_groups'][0]}`, { X, Y, W0, B0 });
+    expectClose(m.weight.detach(), ref.w, { rtol: 1e-6, atol: 1e-7 });
+    expectClose(m.bias!.detach(), ref.b, { rtol: 1e-6, atol: 1e-7 });
+    const sd = opt.stateDict();
+    expect(sd.param_groups[0]).toEqual(ref.group);
+    sd.param_groups[0].decoupled_weight_decay = false;
+    const again = new optim.AdamW(m.parameters());
+    again.loadStateDict(sd);
+    expect(again.paramGroups[0].decoupledWeightDecay).toBe(true);
+    expect(again.paramGroups[0].weightDecay).toBe(1e-2);
+  });
+});
+
 describe('fused kernels: checkpoints, late gradients, option errors', () => {
   it('a plain Adam checkpoint resumes under fused Adam as in PyTorch', async () => {
     const m = model();

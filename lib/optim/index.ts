@@ -7,4 +7,5 @@ export { SGD } from './sgd';
 export type { SGDOptions } from './sgd';
 export { Adam } from './adam';
 export type { AdamOptions } from './adam';
+export { AdamW } from './adamw';
 export { lrScheduler };

@@ -1,0 +1,16 @@
+/** torch.optim.AdamW: Adam with decoupled weight decay (default 1e-2), as PyTorch defines it now. */
+import { Adam, type AdamOptions } from './adam';
+import type { OptimizerStateDict, ParamsArg } from './optimizer';
+
+/** AdamW, as torch.optim.AdamW: `new Adam(params, {...opts, decoupledWeightDecay: true})` with weightDecay 1e-2 by default. */
+export class AdamW extends Adam {
+  constructor(params: ParamsArg<AdamOptions>, opts: Partial<Omit<AdamOptions, 'decoupledWeightDecay'>> = {}) {
+    super(params, { weightDecay: 1e-2, ...opts, decoupledWeightDecay: true });
+  }
+
+  /** As PyTorch's: whatever the state dict says, the decay stays decoupled. */
+  override loadStateDict(sd: OptimizerStateDict): void {
+    super.loadStateDict(sd);
+    for (const g of this.paramGroups) g.decoupledWeightDecay = true;
+  }
+}
