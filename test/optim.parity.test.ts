@@ -283,6 +283,10 @@ describe('schedulers give PyTorch’s lr sequence', () => {
     ['MultiStepLR([30, 80], 0.1)', (o) => new optim.lrScheduler.MultiStepLR(o, { milestones: [30, 80], gamma: 0.1 }), 'MultiStepLR(opt, milestones=[30, 80], gamma=0.1)', 100],
     ['MultiStepLR repeated milestone', (o) => new optim.lrScheduler.MultiStepLR(o, { milestones: [3, 3, 6], gamma: 0.5 }), 'MultiStepLR(opt, milestones=[3, 3, 6], gamma=0.5)', 10],
     ['CosineAnnealingLR(10, 1e-3) past a full period', (o) => new optim.lrScheduler.CosineAnnealingLR(o, { tMax: 10, etaMin: 1e-3 }), 'CosineAnnealingLR(opt, T_max=10, eta_min=1e-3)', 35],
+    ['ExponentialLR(0.9)', (o) => new optim.lrScheduler.ExponentialLR(o, { gamma: 0.9 }), 'ExponentialLR(opt, gamma=0.9)', 30],
+    ['LinearLR warm-up (defaults)', (o) => new optim.lrScheduler.LinearLR(o), 'LinearLR(opt)', 10],
+    ['LinearLR(0.5 → 0.1 over 7)', (o) => new optim.lrScheduler.LinearLR(o, { startFactor: 0.5, endFactor: 0.1, totalIters: 7 }), 'LinearLR(opt, start_factor=0.5, end_factor=0.1, total_iters=7)', 12],
+    ['LambdaLR(1 / (1 + epoch))', (o) => new optim.lrScheduler.LambdaLR(o, { lrLambda: (e) => 1 / (1 + e) }), 'LambdaLR(opt, lambda e: 1 / (1 + e))', 10],
   ];
   it.each(cases)('%s', async (_name, make, pyMake, epochs) => {
     const m = model();
@@ -305,6 +309,14 @@ out = {'lrs': lrs, 'keys': sorted(s.state_dict().keys())}`);
     ours.forEach((lr, i) => expect(lr, `epoch ${i}`).toBeCloseTo(ref.lrs[i], 14));
     if (!pyMake.startsWith('Cosine')) expect(ours).toEqual(ref.lrs); // multiplicative: the same doubles
     expect(Object.keys(sched.stateDict()).sort()).toEqual(ref.keys);
+  });
+
+  it('bad scheduler options are clear errors', () => {
+    const opt = new optim.SGD(model().parameters(), { lr: 0.1 });
+    expect(() => new optim.lrScheduler.LinearLR(opt, { startFactor: 0 })).toThrow(/startFactor must be in \(0, 1\]/);
+    expect(() => new optim.lrScheduler.LambdaLR(opt, { lrLambda: [(e) => e, (e) => e] })).toThrow(/Expected 1 lrLambdas, but got 2/);
+    expect(() => new optim.lrScheduler.LambdaLR(opt, { lrLambda: 0.5 as never })).toThrow(/lrLambda must be a function/);
+    expect(() => new optim.lrScheduler.ExponentialLR(opt, { gamma: 'x' as never })).toThrow(TypeError);
   });
 
   it('state dict round trip resumes the sequence', () => {

@@ -1,6 +1,6 @@
 /**
- * torch.optim.lr_scheduler: StepLR, MultiStepLR, CosineAnnealingLR — PyTorch's chainable formulas in the
- * same order of float operations, so the lr sequence is Python's.
+ * torch.optim.lr_scheduler: StepLR, MultiStepLR, CosineAnnealingLR, ExponentialLR, LinearLR, LambdaLR —
+ * PyTorch's chainable formulas in the same order of float operations, so the lr sequence is Python's.
  */
 import { describe } from '../dtype';
 import { intArg, numberArg } from '../tensor';
@@ -162,4 +162,79 @@ export class CosineAnnealingLR extends LRScheduler {
     if (typeof sd.T_max === 'number') this.tMax = sd.T_max;
     if (typeof sd.eta_min === 'number') this.etaMin = sd.eta_min;
   }
+}
+
+/** lr × gamma every epoch. */
+export class ExponentialLR extends LRScheduler {
+  gamma: number;
+  constructor(optimizer: AnyOptimizer, opts: { gamma: number; lastEpoch?: number }) {
+    super(optimizer, opts?.lastEpoch ?? -1);
+    this.gamma = numberArg(opts.gamma, 'gamma');
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.isInitial) return this.groupLrs();
+    return this.groupLrs().map((lr) => lr * this.gamma);
+  }
+  protected extraState() {
+    return { gamma: this.gamma };
+  }
+  protected loadExtraState(sd: Record<string, unknown>): void {
+    if (typeof sd.gamma === 'number') this.gamma = sd.gamma;
+  }
+}
+
+/** The lr scaled by a factor going linearly from startFactor to endFactor over totalIters epochs (a warm-up). */
+export class LinearLR extends LRScheduler {
+  startFactor: number;
+  endFactor: number;
+  totalIters: number;
+  constructor(optimizer: AnyOptimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    super(optimizer, opts?.lastEpoch ?? -1);
+    this.startFactor = numberArg(opts.startFactor ?? 1 / 3, 'startFactor');
+    this.endFactor = numberArg(opts.endFactor ?? 1, 'endFactor');
+    this.totalIters = intArg(opts.totalIters ?? 5, 'totalIters');
+    if (this.startFactor > 1 || this.startFactor <= 0) throw new RangeError(`startFactor must be in (0, 1] (got ${this.startFactor})`);
+    if (this.endFactor > 1 || this.endFactor < 0) throw new RangeError(`endFactor must be in [0, 1] (got ${this.endFactor})`);
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const { startFactor, endFactor, totalIters, lastEpoch } = this;
+    if (lastEpoch === 0) return this.groupLrs().map((lr) => lr * startFactor);
+    if (this.isInitial || lastEpoch > totalIters) return this.groupLrs();
+    const factor = 1 + (endFactor - startFactor) / (totalIters * startFactor + (lastEpoch - 1) * (endFactor - startFactor));
+    return this.groupLrs().map((lr) => lr * factor);
+  }
+  protected extraState() {
+    return { start_factor: this.startFactor, end_factor: this.endFactor, total_iters: this.totalIters };
+  }
+  protected loadExtraState(sd: Record<string, unknown>): void {
+    if (typeof sd.start_factor === 'number') this.startFactor = sd.start_factor;
+    if (typeof sd.end_factor === 'number') this.endFactor = sd.end_factor;
+    if (typeof sd.total_iters === 'number') this.totalIters = sd.total_iters;
+  }
+}
+
+/** The base lr × lrLambda(epoch): one function, or one per param group. */
+export class LambdaLR extends LRScheduler {
+  lrLambdas: ((epoch: number) => number)[];
+  constructor(optimizer: AnyOptimizer, opts: { lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }) {
+    super(optimizer, opts?.lastEpoch ?? -1);
+    const groups = optimizer.paramGroups.length;
+    const fns = Array.isArray(opts?.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts?.lrLambda);
+    if (fns.length !== groups) throw new RangeError(`Expected ${groups} lrLambdas, but got ${fns.length}`);
+    fns.forEach((f, i) => {
+      if (typeof f !== 'function') throw new TypeError(`lrLambda${Array.isArray(opts?.lrLambda) ? `[${i}]` : ''} must be a function (got ${describe(f)})`);
+    });
+    this.lrLambdas = fns as ((epoch: number) => number)[];
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    return this.baseLrs.map((base, i) => base * this.lrLambdas[i](this.lastEpoch));
+  }
+  // As PyTorch: functions are not saved (one null per group).
+  protected extraState() {
+    return { lr_lambdas: this.lrLambdas.map(() => null) };
+  }
+  protected loadExtraState(): void {}
 }
