@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as torch from './index';
+import { checkDevice } from './dtype';
 import type { SEResNet, SEResNetOptions } from './models/resnet';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -145,6 +146,7 @@ async function train(flags: Flags, _rest: string[], argv: string[] = []): Promis
     // Each rank takes the GPU of its local rank; an explicit 'cuda' without one fails in the Trainer, never falls back.
     if (flags.device === 'cuda' || (flags.device === 'auto' && torch.cuda.isAvailable())) flags.device = `cuda:${localRank}`;
     else if (flags.device === 'auto') flags.device = 'cpu';
+    checkDevice(flags.device); // before the rendezvous: a CUDA device that is not there is the error to see
     const backend = String(flags.device).startsWith('cuda') && torch.distributed.isNcclAvailable() ? 'nccl' : 'gloo';
     await torch.distributed.initProcessGroup({ backend, initMethod: 'env://' });
   }
