@@ -143,10 +143,11 @@ async function train(flags: Flags, _rest: string[], argv: string[] = []): Promis
   if (distributed) {
     const rank = Number(process.env.RANK ?? 0);
     const localRank = torch.distributed.getNodeLocalRank({ fallbackRank: rank });
-    // Each rank takes the GPU of its local rank; an explicit 'cuda' without one fails in the Trainer, never falls back.
+    // Each rank takes the GPU of its local rank. An explicit 'cuda' without one never falls back to the CPU:
+    // checkDevice refuses it here, before the rendezvous, so that is the error every rank shows.
     if (flags.device === 'cuda' || (flags.device === 'auto' && torch.cuda.isAvailable())) flags.device = `cuda:${localRank}`;
     else if (flags.device === 'auto') flags.device = 'cpu';
-    checkDevice(flags.device); // before the rendezvous: a CUDA device that is not there is the error to see
+    checkDevice(flags.device);
     const backend = String(flags.device).startsWith('cuda') && torch.distributed.isNcclAvailable() ? 'nccl' : 'gloo';
     await torch.distributed.initProcessGroup({ backend, initMethod: 'env://' });
   }

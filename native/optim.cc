@@ -53,6 +53,18 @@ std::vector<std::vector<size_t>> ByDeviceAndDtype(const std::vector<at::Tensor>&
   return out;
 }
 
+// Runs a step's update as its impl says: one parameter at a time, or the foreach or fused form.
+template <typename S>
+void RunKernel(S& s, void (*one)(S&, size_t), void (*foreach)(S&), void (*fused)(S&)) {
+  switch (s.impl) {
+    case Impl::Fused: fused(s); break;
+    case Impl::Foreach: foreach(s); break;
+    case Impl::Single:
+      for (size_t i = 0; i < s.params.size(); ++i) one(s, i);
+      break;
+  }
+}
+
 std::vector<at::Tensor> Pick(const std::vector<at::Tensor>& v, const std::vector<size_t>& indices) {
   std::vector<at::Tensor> out;
   if (v.empty()) return out;  // amsgrad's list, when off
@@ -152,13 +164,7 @@ std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
   auto& bufs = s.bufs;
   std::vector<bool> had(bufs.size());
   for (size_t i = 0; i < bufs.size(); ++i) had[i] = bufs[i].defined();
-  if (s.impl == Impl::Fused) {
-    SgdFused(s);
-  } else if (s.impl == Impl::Foreach) {
-    SgdForeach(s);
-  } else {
-    for (size_t i = 0; i < s.params.size(); ++i) SgdOne(s, i);
-  }
+  RunKernel(s, SgdOne, SgdForeach, SgdFused);
   // Only the buffers made by this step go back (the others the caller holds already): null elsewhere.
   std::vector<at::Tensor> made(bufs.size());
   for (size_t i = 0; i < bufs.size(); ++i) {
@@ -308,13 +314,7 @@ void AdamFused(AdamStepArgs& s) {
 std::vector<at::Tensor> Adam(AdamStepArgs& s) {
   c10::AutoGradMode noGrad(false);
   if (s.params.empty()) return {};
-  if (s.impl == Impl::Fused) {
-    AdamFused(s);
-  } else if (s.impl == Impl::Foreach) {
-    AdamForeach(s);
-  } else {
-    for (size_t i = 0; i < s.params.size(); ++i) AdamOne(s, i);
-  }
+  RunKernel(s, AdamOne, AdamForeach, AdamFused);
   return {};
 }
 

@@ -23,6 +23,8 @@ import { CUDAGraph, graph } from '../cuda-graph';
 import { stack } from '../ops';
 import { lossAndRight, type LossFn } from './step';
 
+const CANNOT_CAPTURE = 'cudaGraph: this training step cannot be captured in a CUDA graph: ';
+
 export class GraphStep {
   private constructor(
     private readonly g: CUDAGraph,
@@ -38,7 +40,7 @@ export class GraphStep {
       : accumulate !== 1 ? 'gradient accumulation changes the step from batch to batch'
       : amp ? 'AMP steps are not captured yet'
       : GraphStep.optimizerProblem(optimizer);
-    if (why) throw new TorchError(`cudaGraph: this training step cannot be captured in a CUDA graph: ${why}`);
+    if (why) throw new TorchError(CANNOT_CAPTURE + why);
     return optimizer;
   }
 
@@ -55,7 +57,7 @@ export class GraphStep {
   /** Captures the step on (x, y)'s shapes; runs nothing (call run() next). */
   static capture(model: Module, lossFn: LossFn, optimizer: Optimizer<{ lr: number }>, x: Tensor, y: Tensor, side: Stream): GraphStep {
     const why = GraphStep.optimizerProblem(optimizer);
-    if (why) throw new TorchError(`cudaGraph: this training step cannot be captured in a CUDA graph: ${why}`);
+    if (why) throw new TorchError(CANNOT_CAPTURE + why);
     optimizer.lrOnDevice(true);
     optimizer.zeroGrad({ setToNone: true });
     const staticX = keep(x.clone());
