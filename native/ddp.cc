@@ -16,17 +16,19 @@
 #include <torch/csrc/distributed/c10d/logger.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <string>
-#include <type_traits>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "distributed.h"
 #include "errors.h"
+#include "reducer_compat.h"
 
 namespace tn {
 namespace {
@@ -52,28 +54,6 @@ c10d::Reducer& ReducerArg(const Args& a, size_t i) {
   ReducerBox* box = BoxArg(a, i);
   if (!box->reducer) ThrowTorch(a.env(), ErrorKind::Torch, "this DistributedDataParallel was disposed");
   return *box->reducer;
-}
-
-// The Reducer's constructor gained arguments over LibTorch releases: the per-bucket size limits went
-// (they are recomputed inside), and skip_all_reduce_unused_params, use_python_reducer,
-// bucket_bytes_cap_list and batched_grad_copy came. R is a template parameter so that only the form
-// this LibTorch has is compiled.
-template <typename R>
-std::shared_ptr<R> MakeReducer(std::vector<at::Tensor> params, std::vector<std::vector<size_t>> buckets,
-                               std::vector<size_t> limits, c10::intrusive_ptr<c10d::ProcessGroup> pg, std::vector<bool> sparse,
-                               int64_t bucketBytes, bool findUnused, bool asView, std::unordered_map<size_t, std::string> names,
-                               int64_t firstBucketBytes) {
-  if constexpr (std::is_constructible_v<R, std::vector<at::Tensor>, std::vector<std::vector<size_t>>, c10::intrusive_ptr<c10d::ProcessGroup>,
-                                        std::vector<bool>, int64_t, bool, bool, std::unordered_map<size_t, std::string>, int64_t, bool,
-                                        bool, std::vector<int64_t>, bool>) {
-    return std::make_shared<R>(std::move(params), std::move(buckets), std::move(pg), std::move(sparse), bucketBytes, findUnused,
-                               asView, std::move(names), firstBucketBytes, /*skip_all_reduce_unused_params=*/false,
-                               /*use_python_reducer=*/false, /*bucket_bytes_cap_list=*/std::vector<int64_t>{},
-                               /*batched_grad_copy=*/false);
-  } else {
-    return std::make_shared<R>(std::move(params), std::move(buckets), limits, std::move(pg), std::move(sparse), bucketBytes,
-                               findUnused, asView, std::move(names), firstBucketBytes);
-  }
 }
 
 Napi::Value VerifyParams(const Napi::CallbackInfo& info) {  // (g, params)
@@ -105,14 +85,13 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   else if (firstBucketBytes < bucketBytes) limits = {static_cast<size_t>(firstBucketBytes), static_cast<size_t>(bucketBytes)};
   else limits = {static_cast<size_t>(bucketBytes)};
   std::vector<bool> sparse(params.size(), false);
-  auto [buckets, perBucketLimits] = c10d::compute_bucket_assignment_by_size(params, limits, sparse);
+  std::vector<std::vector<size_t>> buckets = std::get<0>(c10d::compute_bucket_assignment_by_size(params, limits, sparse));
   // Gradients are produced roughly in reverse order of definition.
   std::reverse(buckets.begin(), buckets.end());
-  std::reverse(perBucketLimits.begin(), perBucketLimits.end());
 
   auto box = std::make_unique<ReducerBox>();
-  box->reducer = MakeReducer<c10d::Reducer>(params, std::move(buckets), std::move(perBucketLimits), pg, std::move(sparse), bucketBytes,
-                                            findUnused, asView, std::move(names), firstBucketBytes);
+  box->reducer = MakeReducer<c10d::Reducer>(params, std::move(buckets), pg, std::move(sparse), bucketBytes, findUnused, asView,
+                                            std::move(names), firstBucketBytes);
   box->logger = std::make_shared<c10d::Logger>(box->reducer);
   box->reducer->set_logger(box->logger);
   box->logger->set_construction_data_and_log(moduleName, {}, -1, broadcastBuffers, /*has_sync_bn=*/false, /*static_graph=*/false);
