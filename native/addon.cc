@@ -1,6 +1,6 @@
 // The addon's entry point: per-environment state, the build's identity, and every native/*.cc's exports.
 #include <napi.h>
-#include <torch/headeronly/version.h>
+#include <torch/version.h>  // in every release; newer ones forward it to torch/headeronly/version.h
 
 #include "addon.h"
 #include "errors.h"
