@@ -253,7 +253,7 @@ for n, r, rank, shuffle, seed, epoch, drop in cases:
       expect(loader.length).toBe(2); // 4 samples each (11 padded to 12), in batches of 2
       const got = [...loader].flatMap(([x, y]) => {
         x.dispose();
-        return (y.toArray() as bigint[]).map(Number);
+        return (y.toArray() as number[]).map(Number);
       });
       expect(got).toEqual(sampler.indices());
       seen.push(...got);
@@ -263,7 +263,7 @@ for n, r, rank, shuffle, seed, epoch, drop in cases:
       .toThrow(/sampler option is mutually exclusive with shuffle/);
     expect(() => new torch.data.DataLoader(ds, { sampler: {} as never })).toThrow(/sampler must be iterable with a length/);
     // as in PyTorch, any iterable with a length is a sampler
-    const listed = [...new torch.data.DataLoader(ds, { batchSize: 2, sampler: [3, 1, 4] })].map(([x, y]) => (x.dispose(), (y.toArray() as bigint[]).map(Number)));
+    const listed = [...new torch.data.DataLoader(ds, { batchSize: 2, sampler: [3, 1, 4] })].map(([x, y]) => (x.dispose(), (y.toArray() as number[]).map(Number)));
     expect(listed).toEqual([[3, 1], [4]]);
   });
 

@@ -176,7 +176,7 @@ describe('arguments and results', () => {
   it('runMethod on @torch.jit.export methods; Optional and default arguments', () => {
     const m = jit.load(file('fn.pt'));
     expect(m.methodNames()).toEqual(expect.arrayContaining(['forward', 'scaled', 'maybe']));
-    expect(Array.from((m.runMethod('scaled', torch.tensor([1, 1, 1])) as torch.Tensor).data())).toEqual([3, 4, 5]);
+    expect(Array.from((m.runMethod('scaled', torch.tensor([1, 1, 1])) as torch.Tensor).data() as ArrayLike<number>)).toEqual([3, 4, 5]);
     expect(m.runMethod('maybe', null)).toBe(null);
     expect(Array.from((m.runMethod('maybe', torch.tensor([1, 2])) as torch.Tensor).data(), Number)).toEqual([4, 5]);
     expect(Array.from((m.runMethod('maybe', torch.tensor([1, 2]), 10) as torch.Tensor).data(), Number)).toEqual([11, 12]);
@@ -229,7 +229,7 @@ describe('async forms', () => {
     expect((a as torch.Tensor).requiresGrad).toBe(true);
     const f = await jit.loadAsync(file('fn.pt'));
     const out = (await f.runMethodAsync('scaled', torch.tensor([1, 1, 1]))) as torch.Tensor;
-    expect(Array.from(out.data())).toEqual([3, 4, 5]);
+    expect(Array.from(out.data() as ArrayLike<number>)).toEqual([3, 4, 5]);
     m.dispose();
     f.dispose();
   });

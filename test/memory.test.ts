@@ -13,7 +13,7 @@ import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
-import { native } from '../lib/native';
+import { native, type Handle } from '../lib/native';
 import { REPO, childPool, type ChildResult } from './helpers/child';
 
 const handles = (): number => torch.memory().handles;
@@ -173,18 +173,21 @@ describe('dispose', () => {
 
 describe('handles', () => {
   const SLOT = 0xffffffn; // a handle's low 24 bits name its slot in the handle table (native/handle.h)
+  // A Handle is typed opaque; these tests look at the BigInt it is, and call a pointwise op by its table name.
+  const bits = (h: Handle | null) => h as unknown as bigint;
+  type Unary = (t: Handle) => Handle;
 
   it('are BigInts of at least 2^63, so never an int64 scalar', () => {
     const t = torch.ones(2);
     expect(typeof t._h).toBe('bigint');
-    expect(t._h! >= 1n << 63n && t._h! < 1n << 64n).toBe(true);
+    expect(bits(t._h!) >= 1n << 63n && bits(t._h!) < 1n << 64n).toBe(true);
     // An int64 BigInt stays a scalar where the native side takes a tensor or a number
     const u = torch.scope(() => torch.keep(wrapHandle(native.add(t.handle, 5n as never, undefined))));
     expect(u.toArray()).toEqual([6, 6]);
     // A handle-shaped BigInt that names no live handle is refused, in every position
     expect(() => native.add(t.handle, ((1n << 63n) | 12345n) as never, undefined)).toThrow(/must be a live Tensor/);
-    expect(() => native.neg(((1n << 63n) | 7n) as never)).toThrow(TypeError);
-    expect(native.dispose((t._h! ^ (1n << 40n)) as never)).toBe(false); // another generation of t's slot
+    expect(() => (native.neg as Unary)(((1n << 63n) | 7n) as never)).toThrow(TypeError);
+    expect(native.dispose((bits(t._h!) ^ (1n << 40n)) as never)).toBe(false); // another generation of t's slot
     expect(t.isDisposed).toBe(false);
     t.dispose();
     u.dispose();
@@ -196,10 +199,10 @@ describe('handles', () => {
     const stale = t.handle;
     t.dispose();
     const u = torch.full([3], 7);
-    expect(u._h! & SLOT).toBe(stale & SLOT); // the slot was reused (else this test would prove nothing)
+    expect(bits(u._h!) & SLOT).toBe(bits(stale) & SLOT); // the slot was reused (else this test would prove nothing)
     expect(u._h).not.toBe(stale);
     expect(native.isDisposed(stale)).toBe(true);
-    expect(() => native.neg(stale)).toThrow(TypeError);
+    expect(() => (native.neg as Unary)(stale)).toThrow(TypeError);
     expect(() => native.add(stale, u.handle, undefined)).toThrow(/must be a live Tensor/);
     expect(native.dispose(stale)).toBe(false); // a second dispose is a no-op: u is untouched
     expect(u.isDisposed).toBe(false);

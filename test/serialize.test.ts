@@ -39,6 +39,12 @@ function relError(a: torch.Tensor, b: torch.Tensor): number {
   return torch.scope(() => (a.sub(b).abs().max().item() as number) / ((b.abs().max().item() as number) || 1));
 }
 const tmpLeftovers = (d: string) => fs.readdirSync(d).filter((n) => n.includes('.tmp-'));
+/** A training checkpoint as Python's torch.save writes one (py_small.pt, proto*.pt, and the test's own). */
+interface Checkpoint {
+  model: torch.nn.StateDict;
+  optimizer: torch.optim.OptimizerStateDict;
+  epoch: number;
+}
 
 describe('Node saves, Python torch.load (weights_only=True) reads', () => {
   it('every dtype; 0-d, empty, non-contiguous, offset, expanded and requires-grad tensors; shared storage', async () => {
@@ -225,14 +231,15 @@ with torch.no_grad():
     out = {'logits': m(x), 'buf': opt.state[m.fc.weight]['momentum_buffer']}`, { x });
 
     const model = models.seResNet18({ numClasses: 10 });
-    const sd = load(sdPath);
+    const sd = load<torch.nn.StateDict>(sdPath);
     expect(Object.keys(sd)).toEqual(Object.keys(model.stateDict()));
     expect(Object.getOwnPropertyDescriptor(sd, '_metadata')?.enumerable).toBe(false); // kept, but not a key
     expect(model.loadStateDict(sd)).toEqual({ missingKeys: [], unexpectedKeys: [] });
     model.eval();
     expect(relError(torch.noGrad(() => model(x)), r.logits)).toBeLessThanOrEqual(1e-5);
 
-    const ck = await loadAsync(ckPath);
+    type TrainingCheckpoint = Checkpoint & { history: { loss: number[] }; best: null; tag: string };
+    const ck = await loadAsync<TrainingCheckpoint>(ckPath);
     expect(ck.epoch).toBe(3);
     expect(ck.history).toEqual({ loss: [2.5, 1.25] });
     expect(ck.best).toBeNull();
@@ -248,7 +255,13 @@ with torch.no_grad():
   }, 60_000);
 
   it("Python's other values (tuple, Size, device, dtype, set, bytes, big ints, Parameter, Counter, tuple keys) and back", async () => {
-    const m = load(file('misc.pt'));
+    // misc.pt's values as load() gives them (see scripts/reference/serialize_fixtures.py)
+    type Misc = {
+      tuple: torch.Loaded[]; size: number[]; device: string; cuda_device: string; dtype: string; set: Set<number>; bytes: Buffer;
+      big: bigint; negbig: bigint; none: null; nested: torch.Loaded[]; int_keys: Record<number, string>;
+      tuple_keys: Map<number[], string>; param: torch.nn.Parameter; counter: Record<string, number>; float: number; shared: torch.Tensor[];
+    };
+    const m = load<Misc>(file('misc.pt'));
     expect(m.tuple).toEqual([1, 2.5, 'x']);
     expect(m.size).toEqual([2, 3]);
     expect([m.device, m.cuda_device, m.dtype]).toEqual(['cpu', 'cuda:1', 'float16']);
@@ -279,7 +292,7 @@ out = True`);
   });
 
   it("a state dict's OrderedDict type and _metadata survive a Node round trip", async () => {
-    const sdIn = load(file('py_small.pt')).model;
+    const sdIn = load<Checkpoint>(file('py_small.pt')).model;
     const p = file('py_small_back.pt');
     save({ model: sdIn }, p);
     const r = await py.run<unknown[]>(`
@@ -290,9 +303,10 @@ out = [type(x).__name__, x._metadata == y._metadata, list(x.keys()) == list(y.ke
   });
 
   it('pickle protocols 4 and 5 (torch.save(..., pickle_protocol=N)) load like the default 2', () => {
-    const ref = load(file('proto2.pt'));
+    type ProtoCheckpoint = Checkpoint & { names: string[]; t: number[] };
+    const ref = load<ProtoCheckpoint>(file('proto2.pt'));
     for (const proto of [4, 5]) {
-      const r = load(file(`proto${proto}.pt`));
+      const r = load<ProtoCheckpoint>(file(`proto${proto}.pt`));
       expect(Object.keys(r)).toEqual(Object.keys(ref));
       expect([r.epoch, r.names, r.t]).toEqual([1, ['a', 'b', 'a', 'b', 'a', 'b'], [1, 2, 3, 4]]);
       for (const [k, v] of Object.entries(ref.model as Record<string, torch.Tensor>)) expect(r.model[k].equal(v), k).toBe(true);
@@ -314,7 +328,7 @@ describe('Node round trip', () => {
     };
     const f = file('roundtrip.pt');
     save(obj, f);
-    const r = load(f);
+    const r = load<typeof obj>(f); // the same shape comes back
     expect(r.view.stride()).toEqual([1, 4]);
     expect(r.view.shape).toEqual([4, 3]);
     r.base.fill_(7);
@@ -356,17 +370,17 @@ describe('atomic writes', () => {
     expect(fs.statSync(sub).isDirectory()).toBe(true);
     expect(() => save({ w: torch.ones([2]) }, path.join(d, 'missing', 'x.pt'))).toThrow(/No such file or directory/);
     expect(tmpLeftovers(d)).toEqual([]);
-    expect(load(f).w.equal(torch.ones([3]))).toBe(true);
+    expect(load<{ w: torch.Tensor }>(f).w.equal(torch.ones([3]))).toBe(true);
     // Saving over an existing file replaces it whole.
     save({ w: torch.full([3], 2) }, f);
-    expect(load(f).w.equal(torch.full([3], 2))).toBe(true);
+    expect(load<{ w: torch.Tensor }>(f).w.equal(torch.full([3], 2))).toBe(true);
   });
 
   it('concurrent saveAsync to one path: the file is always one whole checkpoint', async () => {
     const d = fs.mkdtempSync(path.join(dir, 'concurrent-'));
     const f = path.join(d, 'ckpt.pt');
     await Promise.all([0, 1, 2, 3, 4, 5].map((i) => saveAsync({ i, w: torch.full([1000], i) }, f)));
-    const r = load(f);
+    const r = load<{ i: number; w: torch.Tensor }>(f);
     expect(r.w.equal(torch.full([1000], r.i))).toBe(true);
     expect(tmpLeftovers(d)).toEqual([]);
   });
@@ -377,13 +391,13 @@ describe('async', () => {
     const f = file('async.pt');
     const w = torch.randn([64, 64]);
     await saveAsync({ w, step: 5 }, f);
-    const r = await loadAsync(f);
+    const r = await loadAsync<{ w: torch.Tensor; step: number }>(f);
     expect(r.step).toBe(5);
     expect(r.w.equal(w)).toBe(true);
   });
 
   it("errors from the worker keep the caller's stack", async function callerOfLoadAsync() {
-    const err = await loadAsync(file('nope.pt')).catch((e: unknown) => e as Error);
+    const err = await loadAsync<never>(file('nope.pt')).catch((e: unknown) => e as Error); // <never>: the file is missing
     expect(err).toBeInstanceOf(torch.TorchError);
     expect(err.message).toContain(file('nope.pt'));
     expect(err.stack).toContain('awaited from');
@@ -432,8 +446,9 @@ describe('bad files are a TorchError naming the file', () => {
 describe('mapLocation', () => {
   it("tensors saved on 'cuda:0' load where mapLocation says (and say so when CUDA is missing)", () => {
     const f = file('cuda.pt');
+    type CudaFixture = { w: torch.Tensor; t: torch.Tensor }; // t: a transposed view of w's storage
     if (torch.cuda.isAvailable()) {
-      const r = load(f);
+      const r = load<CudaFixture>(f);
       expect(r.w.device).toBe('cuda:0');
       expect(r.t.stride()).toEqual([1, 3]);
     } else {
@@ -441,7 +456,7 @@ describe('mapLocation', () => {
     }
     const expected = torch.arange(0, 6, { dtype: 'float32' }).view(2, 3);
     for (const mapLocation of ['cpu', { 'cuda:0': 'cpu' }, (loc: string) => (loc.startsWith('cuda') ? 'cpu' : undefined)]) {
-      const r = load(f, { mapLocation });
+      const r = load<CudaFixture>(f, { mapLocation });
       expect(r.w.device).toBe('cpu');
       expect(r.w.equal(expected)).toBe(true);
       r.w.fill_(1);
@@ -458,7 +473,7 @@ describe('mapLocation', () => {
     const f = file('to_cuda.pt');
     const base = torch.randn([4, 4]);
     save({ base, t: base.t() }, f);
-    const r = load(f, { mapLocation: 'cuda' });
+    const r = load<{ base: torch.Tensor; t: torch.Tensor }>(f, { mapLocation: 'cuda' });
     expect(r.base.device).toBe('cuda:0');
     expect(r.t.cpu().equal(base.t())).toBe(true);
     r.base.fill_(1);
