@@ -38,6 +38,13 @@ const configs: Config[] = [
     input: [2, 3, 32, 32],
     classes: 10,
   },
+  {
+    name: 'seResNet18 width 16 (the dispatch-bound training benchmark)',
+    build: () => models.seResNet18({ stem: 'cifar', numClasses: 10, width: 16 }),
+    python: "R.se_resnet18(stem='cifar', num_classes=10, width=16)",
+    input: [2, 3, 16, 16],
+    classes: 10,
+  },
 ];
 
 describe.each(configs)('$name matches PyTorch', (cfg) => {

@@ -30,6 +30,9 @@ const PRESETS = {
   cpu: [
     { name: 'seResNet18 b32 32x32', model: 'se_resnet18', batch: 32, size: 32 },
     { name: 'seResNet50 b8 64x64', model: 'se_resnet50', batch: 8, size: 64 },
+    // Tiny kernels, so the step time is mostly per-op dispatch: the regime of a GPU step, where
+    // PyTorch's eager step is bound by launching ops from the host (issue 6).
+    { name: 'seResNet18 w16 b2 8x8', model: 'se_resnet18', batch: 2, size: 8, width: 16 },
   ],
   gpu: [
     { name: 'seResNet18 b128 32x32', model: 'se_resnet18', batch: 128, size: 32 },
@@ -67,7 +70,7 @@ async function setupNode(torch, c, mode) {
   const { CompiledStep } = require('../../dist/train/step');
   const F = torch.nn.functional;
   torch.manualSeed(0);
-  const model = torch.models[FACTORIES[c.model]]({ numClasses: 10 }).to(c.device);
+  const model = torch.models[FACTORIES[c.model]]({ numClasses: 10, width: c.width ?? 64 }).to(c.device);
   if (c.channelsLast) model.to({ memoryFormat: 'channels_last' });
   if (c.device.startsWith('cuda')) torch.backends.cudnn.benchmark = true; // as train.py
   const opt = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });

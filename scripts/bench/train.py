@@ -30,7 +30,7 @@ def main():
     device = torch.device(c["device"])
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    model = getattr(R, c["model"])(num_classes=c.get("classes", 10)).to(device)
+    model = getattr(R, c["model"])(num_classes=c.get("classes", 10), width=c.get("width", 64)).to(device)
     fmt = torch.channels_last if c.get("channelsLast") else torch.contiguous_format
     model = model.to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)

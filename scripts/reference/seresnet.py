@@ -150,7 +150,7 @@ class SEBottleneck(nn.Module):
 
 class SEResNet(nn.Module):
     def __init__(self, block, layers, num_classes=1000, in_channels=3, stem="imagenet",
-                 zero_init_residual=False, se=None, stride_on="3x3"):
+                 zero_init_residual=False, se=None, stride_on="3x3", width=64):
         super(SEResNet, self).__init__()
         if stem not in ("imagenet", "cifar"):
             raise ValueError(f"stem must be 'imagenet' or 'cifar', got {stem!r}")
@@ -158,12 +158,12 @@ class SEResNet(nn.Module):
             raise ValueError("stride_on applies to SEBottleneck only")
         self._se = se  # the SE options handed to every block (a plain attribute, not a module)
         self._block_kw = {"stride_on": stride_on} if block is SEBottleneck else {}
-        self.inplanes = 64
+        self.inplanes = width  # 64 in every seed; smaller for tests and the dispatch-bound benchmark
         if stem == "imagenet":
-            self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+            self.conv1 = nn.Conv2d(in_channels, width, kernel_size=7, stride=2, padding=3, bias=False)
         else:  # seed 002's CIFAR stem
-            self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+            self.conv1 = nn.Conv2d(in_channels, width, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
         if stem == "imagenet":
             self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
@@ -171,12 +171,12 @@ class SEResNet(nn.Module):
             # CIFAR has no max-pool; Identity keeps the attribute layout (named_children) the same
             # and has no parameters, so the state_dict is unaffected.
             self.maxpool = nn.Identity()
-        self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.layer1 = self._make_layer(block, width, layers[0])
+        self.layer2 = self._make_layer(block, width * 2, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, width * 4, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, width * 8, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        self.fc = nn.Linear(width * 8 * block.expansion, num_classes)
 
         # torchvision's ResNet init. Every Conv2d, so impl='conv' SE convs too (their biases keep
         # PyTorch's default); Linear layers (fc, impl='linear' SE) keep PyTorch's default init.
