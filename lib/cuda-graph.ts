@@ -78,23 +78,37 @@ export function graph<T>(g: CUDAGraph, fn: () => T, opts: GraphOptions = {}): T 
     g.captureBegin(mode);
     try {
       result = fn();
+      if (result instanceof Promise) {
+        result.catch(() => {}); // its outcome no longer matters: the capture is refused
+        throw new TypeError('torch.cuda.graph(g, fn): fn must be synchronous (work queued after it returns would miss the capture)');
+      }
     } catch (e) {
       try {
         g.captureEnd();
       } catch {
         // the capture was already invalidated by what failed
       }
-      g.reset();
+      resetQuietly(g);
       throw captureError(e);
     }
     try {
       g.captureEnd();
     } catch (e) {
-      g.reset();
+      resetQuietly(g);
       throw captureError(e);
     }
   });
   return result;
+}
+
+// After a failed capture the native side has already handed the pool back; what reset() could still
+// complain about must not hide the capture's own error.
+function resetQuietly(g: CUDAGraph): void {
+  try {
+    g.reset();
+  } catch {
+    // nothing left to clean up
+  }
 }
 
 function captureError(e: unknown): unknown {

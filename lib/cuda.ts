@@ -194,9 +194,11 @@ export function stream<T>(s: Stream, fn: () => T): T {
 export function onStream<T>(s: Stream, fn: () => T): T {
   const main = currentStream(s.deviceIndex);
   s.waitStream(main);
-  const result = stream(s, fn);
-  main.waitStream(s);
-  return result;
+  try {
+    return stream(s, fn);
+  } finally {
+    main.waitStream(s); // also when fn threw: what main frees next may still be read by s's queued work
+  }
 }
 
 /** A CUDA event: a marker in a stream, for synchronization and timing. */

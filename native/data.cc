@@ -10,8 +10,10 @@
 // (so an order matches torch.utils.data.DataLoader's) and SyntheticDataset's deterministic data.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/DeviceAccelerator.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
+#include <c10/core/StreamGuard.h>
 #include <c10/util/Exception.h>
 
 #include <cmath>
@@ -42,6 +44,9 @@ struct GatherRequest {
   std::optional<c10::Device> device;
   bool pin = false;      // gather into page-locked memory (CUDA builds, asked for by lib/data only then)
   bool toFloat = false;  // uint8 inputs become float32 / 255 (ToTensor's scaling, fused)
+  // The caller's current stream on a CUDA target: a worker thread copies on it too, so the batch is
+  // ordered before, and its memory tied to, the stream that will read it.
+  std::optional<c10::Stream> stream;
 };
 
 struct GatherResult {
@@ -110,6 +115,8 @@ at::Tensor GatherOne(const at::Tensor& src, const at::Tensor& indices, const Gat
 // Runs on whichever thread calls it; touches only tensors.
 GatherResult Gather(const GatherRequest& r) {
   at::NoGradGuard noGrad;  // a batch is data, never part of a graph (and the thread's grad mode is its own)
+  std::optional<c10::StreamGuard> onCallerStream;
+  if (r.stream) onCallerStream.emplace(*r.stream);
   GatherResult out;
   out.inputs = GatherOne(r.data, r.indices, r);
   if (r.toFloat && out.inputs.scalar_type() == at::kByte) out.inputs = out.inputs.to(at::kFloat).div_(255);
@@ -127,6 +134,9 @@ GatherRequest ReadRequest(const Args& a) {
   r.device = a.optDevice(3);
   r.pin = a.boolean(4, false);
   r.toFloat = a.boolean(5, false);
+  if (r.device && r.device->is_cuda()) {
+    r.stream = at::accelerator::getCurrentStream(r.device->has_index() ? r.device->index() : at::accelerator::getDeviceIndex());
+  }
   if (r.data.dim() < 1) ThrowRangeError(a.env(), "the dataset's inputs must have at least one dimension (samples first)");
   if (r.targets.defined()) {
     if (r.targets.dim() < 1) ThrowRangeError(a.env(), "the dataset's targets must have at least one dimension (samples first)");

@@ -13,14 +13,18 @@
 // The rendezvous (TCPStore, then the backend connecting every rank) runs on a worker thread. A
 // collective is issued on the JS thread, so every rank issues the same sequence in its call order, and
 // waited for there (plain form) or on a worker thread (Async form: the Promise settles when the Work
-// completes, and the caller leaves the tensors alone until then). A peer that dies or stops answering
-// fails the wait: Gloo reports a closed connection at once, anything else times out.
+// completes, and the caller leaves the tensors alone until then). With NCCL, as in PyTorch, waiting
+// orders the caller's CUDA stream after the collective rather than blocking the host: work queued on
+// that stream afterwards sees the result. A peer that dies or stops answering fails the wait: Gloo
+// reports a closed connection at once, anything else times out (NCCL's watchdog then ends the process,
+// PyTorch's default, unless TORCH_NCCL_ASYNC_ERROR_HANDLING says otherwise).
 #include <c10/core/GradMode.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/comm.hpp>
 
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -161,9 +165,23 @@ Napi::Value BackendName(const Napi::CallbackInfo& info) {
 }
 
 // Drops the group now (its backend's threads and connections end with it); idempotent.
+// As destroy_process_group: the backends are shut down first (NCCL's communicators end cleanly; its
+// destructor alone would abort them), then the group is dropped, also when the shutdown fails.
+template <typename PG, typename = void>
+struct HasShutdown : std::false_type {};
+template <typename PG>
+struct HasShutdown<PG, std::void_t<decltype(std::declval<PG&>().shutdown())>> : std::true_type {};
+
+template <typename PG>
+void DropGroup(c10::intrusive_ptr<PG>& pg) {
+  if (!pg) return;
+  auto dropped = std::move(pg);
+  if constexpr (HasShutdown<PG>::value) dropped->shutdown();
+}
+
 Napi::Value Destroy(const Napi::CallbackInfo& info) {
   Args a(info);
-  BoxArg(a, 0)->pg.reset();
+  DropGroup(BoxArg(a, 0)->pg);
   return a.env().Undefined();
 }
 

@@ -88,9 +88,10 @@ std::optional<c10::string_view> RoundingMode(const Args& a, size_t i, std::strin
 }
 
 // Integer division of the type's minimum by -1 overflows and traps the CPU (SIGFPE): PyTorch itself
-// dies there. Checked only for integer 'trunc' division, the one path that reaches a hardware divide.
+// dies there. Checked only for integer 'trunc' division on the CPU, the one path that reaches a trapping
+// hardware divide (a GPU does not trap, and the check's item() would sync and break graph capture).
 void CheckIntegerDivision(const at::Tensor& x, const at::Tensor& y, const std::optional<c10::string_view>& mode) {
-  if (!mode || *mode != "trunc") return;
+  if (!mode || *mode != "trunc" || !x.is_cpu() || !y.is_cpu()) return;
   at::ScalarType t = at::result_type(x, y);
   if (!at::isIntegralType(t, /*includeBool=*/false)) return;
   at::Tensor minimum;

@@ -21,11 +21,13 @@ const copy = (bs: [torch.Tensor, torch.Tensor][]) => ({
   },
 });
 
+// On the CPU, also on the GPU machine: bit-equality needs deterministic kernels, which cuDNN's benchmarked
+// weight-gradient algorithms (picked per thread) are not.
 async function fitOnce(offThread: boolean | 'auto', data: [torch.Tensor, torch.Tensor][], extra: Partial<torch.train.TrainerOptions> = {}) {
   torch.manualSeed(0);
   const model = models.seResNet18({ numClasses: 10, width: 8, stem: 'cifar', se: { reduction: 4 } });
   const optimizer = new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4, nesterov: true });
-  const trainer = new train.Trainer({ model, optimizer, progress: false, offThread, handleSigint: false, ...extra });
+  const trainer = new train.Trainer({ model, optimizer, device: 'cpu', progress: false, offThread, handleSigint: false, ...extra });
   const events: { offThread: boolean; reason: string }[] = [];
   trainer.on('offThread', (e) => events.push(e));
   const history = await trainer.fit(copy(data), { epochs: 2 });
@@ -58,7 +60,7 @@ describe('Trainer.fit off the JS thread', () => {
     const ticksPerStep = async (offThread: boolean) => {
       torch.manualSeed(0);
       const model = models.seResNet18({ numClasses: 10, width: 32, stem: 'cifar' });
-      const trainer = new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.01 }), progress: false, offThread, handleSigint: false });
+      const trainer = new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.01 }), device: 'cpu', progress: false, offThread, handleSigint: false });
       const perStep: number[] = [];
       let ticks = 0;
       trainer.on('step', () => {
@@ -92,7 +94,7 @@ describe('Trainer.fit off the JS thread', () => {
     const run = async (offThread: boolean | 'auto') => {
       torch.manualSeed(0);
       const model = new Baked();
-      const trainer = new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), progress: false, offThread, handleSigint: false });
+      const trainer = new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), device: 'cpu', progress: false, offThread, handleSigint: false });
       const events: { offThread: boolean; reason: string }[] = [];
       trainer.on('offThread', (e) => events.push(e));
       await trainer.fit(copy(data), { epochs: 1 });

@@ -4,13 +4,17 @@
 //
 //   cudaGraphNew() -> handle; cudaGraphCaptureBegin(g, mode: 'global' | 'thread_local' | 'relaxed')
 //   cudaGraphCaptureEnd(g); cudaGraphReplay(g); cudaGraphReset(g)
+#include <ATen/core/CachingHostAllocator.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include <exception>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "../args.h"
 #include "../errors.h"
@@ -20,15 +24,64 @@ namespace {
 
 const napi_type_tag kGraphTag = {0x746f7263686e6f64ULL, 0x6375646167726168ULL};
 
+// What a failed capture leaves behind depends on the LibTorch release. From 2.14, CUDAGraph tracks the
+// pool it took (allocated_pool_), and its reset() ends the allocators' routing to the pool and releases
+// it. Before, a capture_begin or capture_end that throws can leave the device allocator (and, from
+// about 2.11, the pinned-host allocator) routing allocations to the pool, and reset() releases the pool
+// only after a successful capture. Its (protected) member is detected through this subclass.
+struct LibTorchGraph : at::cuda::CUDAGraph {
+  template <typename G, typename = void>
+  struct TracksPool : std::false_type {};
+  template <typename G>
+  struct TracksPool<G, std::void_t<decltype(&G::allocated_pool_)>> : std::true_type {};
+  static constexpr bool ResetCleansUpFailedCapture() { return TracksPool<LibTorchGraph>::value; }
+};
+
+// The pinned-host allocator's graph pools (release_pool and end_allocate_to_pool), where it has them.
+template <typename A, typename = void>
+struct HasHostPools : std::false_type {};
+template <typename A>
+struct HasHostPools<A, std::void_t<decltype(std::declval<A&>().release_pool(c10::MempoolId_t{}))>> : std::true_type {};
+
 // The graph, and the memory pool its capture allocates from: ours rather than one CUDAGraph makes for
-// itself, so that a capture that fails (cudaStreamEndCapture throws before CUDAGraph hands its pool
-// back) can still end the allocator's capture mode and release the pool.
+// itself, because CUDAGraph::pool() refuses to name the pool of a capture that failed.
 struct Graph {
-  at::cuda::CUDAGraph graph;
+  LibTorchGraph graph;
   c10::MempoolId_t pool{0, 0};
   c10::DeviceIndex device = 0;
   cudaStream_t stream = nullptr;  // the capture's
 };
+
+// Each step may find its work already done (the failure came after it, or before the pool was taken),
+// and then refuses: that refusal is not the error to report, the capture's is.
+template <typename Fn>
+void IgnoringRefusal(Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception&) {
+  }
+}
+
+template <typename HostAllocator = at::HostAllocator>
+void ReleaseHostPool(const Graph& g) {
+  if constexpr (HasHostPools<HostAllocator>::value) {
+    HostAllocator* host = at::getHostAllocator(at::kCUDA);
+    IgnoringRefusal([&] { host->end_allocate_to_pool(g.pool); });
+    IgnoringRefusal([&] { host->release_pool(g.pool); });
+  }
+}
+
+// After a capture_begin or capture_end that threw on the capture stream: no allocation may go on being
+// routed to the pool, and the pool goes back to the allocators.
+void CleanUpFailedCapture(Graph& g) {
+  if constexpr (LibTorchGraph::ResetCleansUpFailedCapture()) {
+    IgnoringRefusal([&] { g.graph.reset(); });
+  } else {
+    IgnoringRefusal([&] { c10::cuda::CUDACachingAllocator::endAllocateToPool(g.device, g.pool); });
+    IgnoringRefusal([&] { c10::cuda::CUDACachingAllocator::releasePool(g.device, g.pool); });
+    ReleaseHostPool(g);
+  }
+}
 
 Graph& GraphArg(const Args& a, size_t i) {
   Napi::Value v = a[i];
@@ -53,7 +106,12 @@ Napi::Value GraphCaptureBegin(const Napi::CallbackInfo& info) {
   g.pool = at::cuda::graph_pool_handle();
   g.device = c10::cuda::current_device();
   g.stream = c10::cuda::getCurrentCUDAStream(g.device).stream();
-  g.graph.capture_begin(g.pool, m);
+  try {
+    g.graph.capture_begin(g.pool, m);
+  } catch (...) {
+    CleanUpFailedCapture(g);
+    throw;
+  }
   return a.env().Undefined();
 }
 
@@ -66,14 +124,8 @@ Napi::Value GraphCaptureEnd(const Napi::CallbackInfo& info) {
     g.graph.capture_end();
   } catch (...) {
     if (!onCaptureStream) throw;
-    // An invalidated capture (an item() inside it, say): the stream has left capture mode, but the
-    // allocator still routes this device's allocations to the pool and defers frees until told.
-    // (A failure later in capture_end has told it already, and this first call refuses.)
-    try {
-      c10::cuda::CUDACachingAllocator::endAllocateToPool(g.device, g.pool);
-    } catch (const c10::Error&) {
-    }
-    c10::cuda::CUDACachingAllocator::releasePool(g.device, g.pool);
+    // An invalidated capture (an item() inside it, say): the stream has left capture mode.
+    CleanUpFailedCapture(g);
     throw;
   }
   return a.env().Undefined();
