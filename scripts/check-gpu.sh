@@ -5,8 +5,9 @@
 #     run: bash .gpu/on-device.sh 'bash scripts/check-gpu.sh'      # carry [".gpu"]
 #
 # Steps, most important first, each under its own time limit so one hang cannot spend the rest:
-# build against the machine's CUDA LibTorch, the CUDA tests (test/cuda, the torch.cuda API, NCCL),
-# the training and TorchScript benchmarks (issue 6's table), then the whole suite on the CUDA build.
+# build against the machine's CUDA LibTorch, the CUDA tests (test/cuda with NCCL, the torch.cuda API,
+# AMP), the training and TorchScript benchmarks (issue 6's table), then, if time is left, the whole
+# suite on the CUDA build.
 # Each step's output goes to $OUT/<step>.log (.gpu-check/ without $OUT); summary.txt lists each step's
 # exit status and seconds, and the benchmark tables. The whole run stays under TORCHNODE_GPU_BUDGET_S
 # seconds (default 480: a device call may run 600 s, and starting the machine takes minutes of the
@@ -22,10 +23,15 @@ export NO_COLOR=1 FORCE_COLOR=0 # plain logs
 : >"$summary"
 status=0
 
-# step NAME LIMIT_S COMMAND: runs COMMAND with at most LIMIT_S seconds (less if the budget is short).
+# step NAME LIMIT_S COMMAND [optional]: runs COMMAND with at most LIMIT_S seconds (less if the budget is
+# short). An optional step runs only with at least LIMIT_S seconds left, and its result is not the run's.
 step() {
-  local name=$1 limit=$2 cmd=$3 left rc t0
+  local name=$1 limit=$2 cmd=$3 optional=${4:-} left rc t0
   left=$((budget - SECONDS))
+  if [ -n "$optional" ] && [ "$left" -lt "$limit" ]; then
+    echo "$name: not run (optional; $left s of the budget left, it wants $limit)" | tee -a "$summary"
+    return 0
+  fi
   if [ "$left" -lt 30 ]; then
     echo "$name: not run, the budget ($budget s) is spent" | tee -a "$summary"
     [ "$status" -ne 0 ] || status=124
@@ -36,7 +42,7 @@ step() {
   timeout -k 10 "$limit" bash -c "$cmd" >"$out/$name.log" 2>&1
   rc=$?
   printf '%-12s rc=%-3s %4ss  (limit %ss)\n' "$name" "$rc" $((SECONDS - t0)) "$limit" | tee -a "$summary"
-  [ "$rc" -eq 0 ] || [ "$status" -ne 0 ] || status=$rc
+  [ -n "$optional" ] || [ "$rc" -eq 0 ] || [ "$status" -ne 0 ] || status=$rc
   return "$rc"
 }
 
@@ -50,12 +56,16 @@ if ! step build 240 'npm run build'; then
   tail -n 40 "$out/build.log"
   exit "$status"
 fi
-step cuda-tests 200 'npx vitest run test/cuda test/cuda.api.test.ts test/distributed.test.ts test/amp.test.ts --reporter=verbose'
-grep -E "Test Files|Tests |✗|×|FAIL" "$out/cuda-tests.log" | head -40 | tee -a "$summary"
-step bench-train 170 'node scripts/bench/train.js --preset gpu'
-tail -n 8 "$out/bench-train.log" | tee -a "$summary"
+node -e "const t = require('./dist'); console.log('torchnode build', JSON.stringify(t.buildInfo), '| cuda.isAvailable', t.cuda.isAvailable(), '| NCCL', t.distributed.isNcclAvailable())" 2>&1 | tee -a "$summary"
+# test/cuda holds the NCCL test too (test/cuda/nccl.test.ts); a skip prints its reason, kept in the summary.
+step cuda-tests 150 'npx vitest run test/cuda test/cuda.api.test.ts test/amp.test.ts --reporter=verbose'
+grep -E "Test Files|Tests |✗|×|FAIL|skipped:" "$out/cuda-tests.log" | head -40 | tee -a "$summary"
+# bench/train.js prints each configuration's row as it ends: a run cut short keeps what it measured.
+step bench-train 240 'node scripts/bench/train.js --preset gpu'
+grep -vE "^\s*$" "$out/bench-train.log" | tail -n 14 | tee -a "$summary"
 step bench-jit 60 'node scripts/bench/jit.js'
 tail -n 3 "$out/bench-jit.log" | tee -a "$summary"
-step suite 300 'npx vitest run'
-grep -E "Test Files|Tests |FAIL" "$out/suite.log" | head -30 | tee -a "$summary"
+# The whole suite on the CUDA build: only with time to spare, and not part of the verdict.
+step suite 200 'npx vitest run' optional
+[ ! -f "$out/suite.log" ] || grep -E "Test Files|Tests |FAIL" "$out/suite.log" | head -30 | tee -a "$summary"
 exit "$status"

@@ -2,31 +2,20 @@
 // values they must produce, DistributedSampler against Python's, DistributedDataParallel training an
 // SE-ResNet-18 on two ranks against one process on the same global batch, failing ranks (dead, hung,
 // absent) that make the others fail with a clear error instead of hanging, and `torchnode train --nproc`.
+// NCCL, which needs the GPU machine, is in test/cuda/nccl.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
-import { startChild, REPO, type ChildResult } from './helpers/child';
+import { freePort, startChild, REPO, type ChildResult } from './helpers/child';
 import { usePyTorch, expectClose } from './helpers/pytorch';
 
 const dist = torch.distributed;
 const py = usePyTorch();
 let dir: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // A rank's script: `rank`, `port` and `dir` are defined; `emit(obj)` reports a result; an error exits 1
 // with its class and message on stderr. One intra-op thread per process, as torchrun sets it.
@@ -532,29 +521,5 @@ describe.skipIf(torch.cuda.isAvailable())('torchnode train --nproc --device cuda
     expect(r.stderr).toMatch(/device 'cuda:[01]': CUDA is not available/);
     expect(r.stderr).not.toMatch(/each on cpu/);
     expect(fs.existsSync(path.join(dir, 'cuda-run', 'history.json'))).toBe(false);
-  });
-});
-
-// ---- NCCL ----
-
-const ncclReason = !torch.cuda.isAvailable() ? 'CUDA is not available on this machine' : !dist.isNcclAvailable() ? 'this build has no NCCL (nccl.h was not found)' : null;
-if (ncclReason) console.log(`torch.distributed NCCL: skipped: ${ncclReason} (it runs on the GPU machine)`);
-
-describe.skipIf(ncclReason !== null)('NCCL', () => {
-  it('a group of one on CUDA: allReduce, broadcast, and a DDP step', async () => {
-    await dist.initProcessGroup({ backend: 'nccl', initMethod: `tcp://127.0.0.1:${await freePort()}`, rank: 0, worldSize: 1 });
-    try {
-      expect(dist.getBackend()).toBe('nccl');
-      const x = torch.tensor([1.5, -2], { device: 'cuda' });
-      expect(dist.allReduce(x).cpu().toArray()).toEqual([1.5, -2]);
-      expect(dist.broadcast(x).cpu().toArray()).toEqual([1.5, -2]);
-      const model = new torch.nn.Linear(4, 2).to('cuda');
-      const ddp = new torch.nn.parallel.DistributedDataParallel(model);
-      torch.scope(() => ddp(torch.ones([3, 4], { device: 'cuda' })).sum().backward());
-      expect(model.weight.grad!.cpu().toArray()).toEqual(torch.full([2, 4], 3).toArray());
-      ddp.dispose();
-    } finally {
-      dist.destroyProcessGroup();
-    }
   });
 });

@@ -44,6 +44,7 @@ async function main() {
   const x = torch.randn([c.batch, 3, c.size, c.size], { device: c.device });
   const run = () => torch.noGrad(() => model.forward(x));
   for (let i = 0; i < c.warmup; i++) run().dispose();
+  if (c.device === 'cuda') torch.cuda.synchronize(); // the warm-ups must not run into Python's first repeat
   const py = [];
   const node = [];
   for (let r = 0; r < c.reps; r++) {
@@ -55,7 +56,7 @@ async function main() {
       y?.dispose();
       y = run();
     }
-    y.sum().item();
+    torch.scope(() => y.sum().item()); // waits for the last forward
     y.dispose();
     node.push((performance.now() - t0) / c.steps);
   }

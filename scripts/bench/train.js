@@ -79,6 +79,7 @@ async function setupNode(torch, c, mode) {
   const y = torch.randint(0, 10, [c.batch], { device: c.device });
   const lossFn = (o, t) => F.crossEntropy(o, t);
   let step;
+  let release = () => {};
   if (mode === 'eager') {
     const forward = () => lossFn(model(x), y);
     step = async () => {
@@ -103,12 +104,14 @@ async function setupNode(torch, c, mode) {
       });
     }
     const captured = GraphStep.capture(model, lossFn, opt, x, y, side);
+    release = () => captured.dispose();
     step = async () => {
       captured.run(x, y); // reads loss and accuracy back: a synchronization point each step
       return null;
     };
   } else {
     const compiled = CompiledStep.compile(model, lossFn, x, y);
+    release = () => compiled.dispose();
     step = async () => {
       opt.zeroGrad();
       await compiled.run(x, y); // reads the loss: a synchronization point each step
@@ -122,7 +125,7 @@ async function setupNode(torch, c, mode) {
   };
   for (let i = 0; i < c.warmup; i++) (await step())?.dispose();
   sync(null);
-  return async () => {
+  const rep = async () => {
     const t0 = performance.now();
     let last = null;
     for (let i = 0; i < c.steps; i++) {
@@ -133,6 +136,13 @@ async function setupNode(torch, c, mode) {
     last?.dispose();
     return (performance.now() - t0) / c.steps;
   };
+  // Frees what the mode holds beyond the model (a captured graph and its memory pool, a traced step).
+  const dispose = () => {
+    release();
+    for (const t of [x, y, ...model.parameters(), ...model.buffers()]) t.dispose();
+    if (c.device.startsWith('cuda')) torch.cuda.emptyCache();
+  };
+  return { rep, dispose };
 }
 
 // Starts train.py on the configuration; resolves once it has warmed up, with a function timing one repeat.
@@ -173,43 +183,73 @@ async function main() {
   if (modes.includes('graph') && device !== 'cuda') throw new Error('--modes graph needs CUDA (a CUDA graph step)');
   if (o.threads) torch.setNumThreads(o.threads);
   const threads = torch.getNumThreads();
+  const fmt = (x) => (x === null ? '-' : x.toFixed(2));
+  const graphs = modes.includes('graph');
+  const columns = [['eager', 'eager'], ['offThread', 'off-thread'], ['graph', 'graph'], ['pythonGraph', 'PyTorch graph']]
+    .filter(([k]) => modes.includes(k) || (k === 'pythonGraph' && graphs));
+  if (!o.json) {
+    // Printed before the first configuration and a row as each one ends, so a run cut short keeps its rows.
+    console.log(`training step, ${device}${device === 'cpu' ? `, ${threads} threads` : ''}: median ms per step (torchnode / PyTorch eager)`);
+    if (modes.includes('offThread') || graphs) {
+      console.log('(off-thread and graph read loss and accuracy back every step, as the Trainer does; ' +
+        'PyTorch eager and PyTorch graph do not; a cell says "err" where that mode failed, with the error below)');
+    }
+    console.log(['config'.padEnd(30), 'PyTorch', ...columns.flatMap(([, title]) => [title, 'ratio'])].join('\t'));
+  }
   const rows = [];
   for (const base of PRESETS[preset]) {
     if (o.only && !o.only.some((n) => base.name.includes(n))) continue;
     const c = { ...base, device, steps: o.steps ?? (device === 'cpu' ? 5 : 30), reps: o.reps, warmup: o.warmup, threads };
-    const graphs = modes.includes('graph') && !c.amp;
-    const py = await setupPython(c);
-    const pyGraph = graphs ? await setupPython(c, true) : null;
-    const reps = {
-      eager: modes.includes('eager') ? await setupNode(torch, c, 'eager') : null,
-      offThread: c.amp || !modes.includes('offThread') ? null : await setupNode(torch, c, 'offThread'),
-      graph: graphs ? await setupNode(torch, c, 'graph') : null,
-      pythonGraph: pyGraph?.rep ?? null,
+    const row = { name: c.name, python: [], pythonTorch: null, errors: {} };
+    const wanted = {
+      eager: modes.includes('eager'),
+      offThread: modes.includes('offThread') && !c.amp,
+      graph: graphs && !c.amp,
+      pythonGraph: graphs && !c.amp,
     };
-    const row = { name: c.name, python: [], pythonTorch: py.torch };
-    for (const k of Object.keys(reps)) row[k] = reps[k] ? [] : null;
-    for (let r = 0; r < c.reps; r++) {
-      row.python.push(await py.rep());
-      for (const [k, rep] of Object.entries(reps)) if (rep) row[k].push(await rep());
+    const sides = {};
+    // A mode that fails (setup or a repeat) is reported in its cell; the others go on.
+    const attempt = async (k, fn) => {
+      try {
+        return await fn();
+      } catch (e) {
+        row.errors[k] = String(e && e.message ? e.message : e).split('\n')[0].slice(0, 300);
+        return null;
+      }
+    };
+    const py = await attempt('python', () => setupPython(c));
+    if (py) row.pythonTorch = py.torch;
+    if (py && !o.json && rows.every((r) => !r.pythonTorch)) console.log(`(PyTorch ${py.torch} in ${process.env.TORCHNODE_PYTHON || 'python3'})`);
+    if (wanted.pythonGraph) sides.pythonGraph = await attempt('pythonGraph', () => setupPython(c, true));
+    for (const k of ['eager', 'offThread', 'graph']) if (wanted[k]) sides[k] = await attempt(k, () => setupNode(torch, c, k));
+    for (const k of Object.keys(wanted)) row[k] = wanted[k] && sides[k] ? [] : null;
+    for (let r = 0; r < c.reps && py; r++) {
+      const ms = await attempt('python', () => py.rep());
+      if (ms === null) break;
+      row.python.push(ms);
+      for (const k of Object.keys(sides)) {
+        if (!row[k] || row.errors[k]) continue;
+        const t = await attempt(k, () => sides[k].rep());
+        if (t !== null) row[k].push(t);
+      }
     }
-    py.close();
-    pyGraph?.close();
+    py?.close();
+    sides.pythonGraph?.close();
+    for (const k of ['eager', 'offThread', 'graph']) if (sides[k]) sides[k].dispose();
     rows.push(row);
+    if (!o.json) {
+      const p = row.python.length ? median(row.python) : null;
+      const cell = (k) => {
+        if (row.errors[k] || (k === 'pythonGraph' && wanted.pythonGraph && !sides.pythonGraph)) return ['err', '-'];
+        if (!row[k] || !row[k].length) return ['-', '-'];
+        const m = median(row[k]);
+        return [fmt(m), p === null ? '-' : `${fmt(m / p)}x`];
+      };
+      console.log([c.name.padEnd(30), row.errors.python ? 'err' : fmt(p), ...columns.flatMap(([k]) => cell(k))].join('\t'));
+      for (const [k, msg] of Object.entries(row.errors)) console.log(`  ${k}: ${msg}`);
+    }
   }
-  if (o.json) {
-    console.log(JSON.stringify({ device, threads, rows }, null, 1));
-    return;
-  }
-  const fmt = (x) => (x === null ? '-' : x.toFixed(2));
-  console.log(`training step, ${device}${device === 'cpu' ? `, ${threads} threads` : ''}: median ms per step (torchnode / PyTorch ${rows[0]?.pythonTorch ?? ''} eager)`);
-  const columns = [['eager', 'eager'], ['offThread', 'off-thread'], ['graph', 'graph'], ['pythonGraph', 'PyTorch graph']]
-    .filter(([k]) => rows.some((r) => r[k]));
-  console.log(['config'.padEnd(30), 'PyTorch', ...columns.flatMap(([, title]) => [title, 'ratio'])].join('\t'));
-  for (const r of rows) {
-    const p = median(r.python);
-    const cells = columns.flatMap(([k]) => (r[k] ? [fmt(median(r[k])), `${fmt(median(r[k]) / p)}x`] : ['-', '-']));
-    console.log([r.name.padEnd(30), fmt(p), ...cells].join('\t'));
-  }
+  if (o.json) console.log(JSON.stringify({ device, threads, rows }, null, 1));
 }
 
 main().catch((e) => {

@@ -7,11 +7,24 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { beforeAll } from 'vitest';
 
 export const REPO = path.resolve(__dirname, '../..');
+
+/** A TCP port free on loopback now (for a rendezvous). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 let compiledLib: Record<string, string> | null = null;
 function libSources(): Record<string, string> {
