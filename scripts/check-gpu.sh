@@ -2,7 +2,7 @@
 # Everything a GPU session verifies, in one device call (device time is scarce; ../shared/gpu/README.md):
 #
 #     bash ../shared/gpu/pack.sh                                   # here, once
-#     run: bash .gpu/on-device.sh 'bash scripts/check-gpu.sh'      # carry [".gpu"]
+#     run: bash .gpu/on-device.sh 'bash scripts/check-gpu.sh'      # carry [".gpu"], timeout_s 580
 #
 # Steps, most important first, each under its own time limit so one hang cannot spend the rest:
 # build against the machine's CUDA LibTorch, the CUDA tests (test/cuda with NCCL, the torch.cuda API,
@@ -10,14 +10,15 @@
 # suite on the CUDA build.
 # Each step's output goes to $OUT/<step>.log (.gpu-check/ without $OUT); summary.txt lists each step's
 # exit status and seconds, and the benchmark tables. The whole run stays under TORCHNODE_GPU_BUDGET_S
-# seconds (default 480: a device call may run 600 s, and starting the machine takes minutes of the
-# session's 15).
+# seconds (default 520: a device call may run 600 s, unpacking node takes some, and starting the
+# machine takes minutes of the session's 15).
 # Only the build failing stops the run; the exit status is the first failing step's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-$PWD/.gpu-check}
 mkdir -p "$out"
-budget=${TORCHNODE_GPU_BUDGET_S:-480}
+rm -f "$out"/*.log # a log from an earlier run must not be read as this one's
+budget=${TORCHNODE_GPU_BUDGET_S:-520}
 summary="$out/summary.txt"
 export NO_COLOR=1 FORCE_COLOR=0 # plain logs
 : >"$summary"
@@ -52,16 +53,16 @@ step() {
   echo "node $(node --version), $(nproc) cores"
 } | tee -a "$summary"
 
-if ! step build 240 'npm run build'; then
+if ! step build 200 'npm run build'; then
   tail -n 40 "$out/build.log"
   exit "$status"
 fi
 node -e "const t = require('./dist'); console.log('torchnode build', JSON.stringify(t.buildInfo), '| cuda.isAvailable', t.cuda.isAvailable(), '| NCCL', t.distributed.isNcclAvailable())" 2>&1 | tee -a "$summary"
 # test/cuda holds the NCCL test too (test/cuda/nccl.test.ts); a skip prints its reason, kept in the summary.
-step cuda-tests 150 'npx vitest run test/cuda test/cuda.api.test.ts test/amp.test.ts --reporter=verbose'
+step cuda-tests 120 'npx vitest run test/cuda test/cuda.api.test.ts test/amp.test.ts --reporter=verbose'
 grep -E "Test Files|Tests |✗|×|FAIL|skipped:" "$out/cuda-tests.log" | head -40 | tee -a "$summary"
 # bench/train.js prints each configuration's row as it ends: a run cut short keeps what it measured.
-step bench-train 240 'node scripts/bench/train.js --preset gpu'
+step bench-train 220 'node scripts/bench/train.js --preset gpu'
 grep -vE "^\s*$" "$out/bench-train.log" | tail -n 14 | tee -a "$summary"
 step bench-jit 60 'node scripts/bench/jit.js'
 tail -n 3 "$out/bench-jit.log" | tee -a "$summary"

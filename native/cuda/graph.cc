@@ -35,6 +35,9 @@ struct LibTorchGraph : at::cuda::CUDAGraph {
   template <typename G>
   struct TracksPool<G, std::void_t<decltype(&G::allocated_pool_)>> : std::true_type {};
   static constexpr bool ResetCleansUpFailedCapture() { return TracksPool<LibTorchGraph>::value; }
+  // Set once cudaStreamEndCapture succeeded: from then on reset() releases the pool in every release
+  // (a capture_end that fails later, in instantiate, leaves that to reset()).
+  bool CaptureEnded() const { return capture_ended_; }
 };
 
 // The pinned-host allocator's graph pools (release_pool and end_allocate_to_pool), where it has them.
@@ -47,6 +50,7 @@ struct HasHostPools<A, std::void_t<decltype(std::declval<A&>().release_pool(c10:
 // itself, because CUDAGraph::pool() refuses to name the pool of a capture that failed.
 struct Graph {
   LibTorchGraph graph;
+  bool captured = false;  // holds a successful capture (until reset)
   c10::MempoolId_t pool{0, 0};
   c10::DeviceIndex device = 0;
   cudaStream_t stream = nullptr;  // the capture's
@@ -74,7 +78,7 @@ void ReleaseHostPool(const Graph& g) {
 // After a capture_begin or capture_end that threw on the capture stream: no allocation may go on being
 // routed to the pool, and the pool goes back to the allocators.
 void CleanUpFailedCapture(Graph& g) {
-  if constexpr (LibTorchGraph::ResetCleansUpFailedCapture()) {
+  if (LibTorchGraph::ResetCleansUpFailedCapture() || g.graph.CaptureEnded()) {
     IgnoringRefusal([&] { g.graph.reset(); });
   } else {
     IgnoringRefusal([&] { c10::cuda::CUDACachingAllocator::endAllocateToPool(g.device, g.pool); });
@@ -103,6 +107,8 @@ Napi::Value GraphCaptureBegin(const Napi::CallbackInfo& info) {
                             : mode == "relaxed" ? cudaStreamCaptureModeRelaxed
                             : mode == "thread_local" ? cudaStreamCaptureModeThreadLocal
                                                      : (ThrowRangeError(a.env(), "captureErrorMode must be 'global', 'thread_local' or 'relaxed'"), cudaStreamCaptureModeGlobal);
+  // As PyTorch: a graph is captured once (what it holds must not be thrown away by a refused capture).
+  TORCH_CHECK(!g.captured, "this CUDAGraph already holds a capture: reset() it, or use a new one, to capture again");
   g.pool = at::cuda::graph_pool_handle();
   g.device = c10::cuda::current_device();
   g.stream = c10::cuda::getCurrentCUDAStream(g.device).stream();
@@ -128,6 +134,7 @@ Napi::Value GraphCaptureEnd(const Napi::CallbackInfo& info) {
     CleanUpFailedCapture(g);
     throw;
   }
+  g.captured = true;
   return a.env().Undefined();
 }
 
@@ -139,7 +146,9 @@ Napi::Value GraphReplay(const Napi::CallbackInfo& info) {
 
 Napi::Value GraphReset(const Napi::CallbackInfo& info) {
   Args a(info);
-  GraphArg(a, 0).graph.reset();
+  Graph& g = GraphArg(a, 0);
+  g.graph.reset();
+  g.captured = false;
   return a.env().Undefined();
 }
 

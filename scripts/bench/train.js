@@ -65,7 +65,7 @@ function parseArgs(argv) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const FACTORIES = { se_resnet18: 'seResNet18', se_resnet50: 'seResNet50' };
 
-// Builds the model and the step, warms up; returns a function that times one repeat (ms per step).
+// Builds the model and the step, warms up; returns rep() (times one repeat: ms per step) and dispose().
 async function setupNode(torch, c, mode) {
   const { CompiledStep } = require('../../dist/train/step');
   const F = torch.nn.functional;
@@ -80,52 +80,76 @@ async function setupNode(torch, c, mode) {
   const lossFn = (o, t) => F.crossEntropy(o, t);
   let step;
   let release = () => {};
-  if (mode === 'eager') {
-    const forward = () => lossFn(model(x), y);
-    step = async () => {
-      opt.zeroGrad();
-      const loss = torch.scope(() => {
-        const l = c.amp ? torch.autocast({ deviceType: c.device.split(':')[0], dtype: c.amp }, forward) : forward();
-        l.backward();
-        return l.detach();
-      });
-      opt.step();
-      return loss;
-    };
-  } else if (mode === 'graph') {
-    // As Trainer({cudaGraph: true}): eager warm-ups on the side stream, then one capture.
-    const { GraphStep } = require('../../dist/train/graph-step');
-    const side = new torch.cuda.Stream();
-    for (let i = 0; i < 3; i++) {
-      torch.cuda.onStream(side, () => {
-        opt.zeroGrad();
-        torch.scope(() => lossFn(model(x), y).backward());
-        opt.step();
-      });
+  // Frees what this mode holds (a captured graph and its memory pool, a traced step, the model, its
+  // gradients and the data) once it is timed, or when its setup fails part-way.
+  const dispose = () => {
+    release();
+    opt.zeroGrad();
+    for (const t of [x, y, ...model.parameters(), ...model.buffers()]) t.dispose();
+    if (c.device.startsWith('cuda')) torch.cuda.emptyCache();
+  };
+  try {
+    step = await makeStep();
+    for (let i = 0; i < c.warmup; i++) (await step())?.dispose();
+    sync(null);
+  } catch (e) {
+    try {
+      dispose();
+    } catch {
+      // the setup's own error is the one to report
     }
-    const captured = GraphStep.capture(model, lossFn, opt, x, y, side);
-    release = () => captured.dispose();
-    step = async () => {
-      captured.run(x, y); // reads loss and accuracy back: a synchronization point each step
-      return null;
-    };
-  } else {
+    throw e;
+  }
+  return { rep, dispose };
+
+  async function makeStep() {
+    if (mode === 'eager') {
+      const forward = () => lossFn(model(x), y);
+      return async () => {
+        opt.zeroGrad();
+        const loss = torch.scope(() => {
+          const l = c.amp ? torch.autocast({ deviceType: c.device.split(':')[0], dtype: c.amp }, forward) : forward();
+          l.backward();
+          return l.detach();
+        });
+        opt.step();
+        return loss;
+      };
+    }
+    if (mode === 'graph') {
+      // As Trainer({cudaGraph: true}): eager warm-ups on the side stream, then one capture.
+      const { GraphStep } = require('../../dist/train/graph-step');
+      const side = new torch.cuda.Stream();
+      for (let i = 0; i < 3; i++) {
+        torch.cuda.onStream(side, () => {
+          opt.zeroGrad();
+          torch.scope(() => lossFn(model(x), y).backward());
+          opt.step();
+        });
+      }
+      const captured = GraphStep.capture(model, lossFn, opt, x, y, side);
+      release = () => captured.dispose();
+      return async () => {
+        captured.run(x, y); // reads loss and accuracy back: a synchronization point each step
+        return null;
+      };
+    }
     const compiled = CompiledStep.compile(model, lossFn, x, y);
     release = () => compiled.dispose();
-    step = async () => {
+    return async () => {
       opt.zeroGrad();
       await compiled.run(x, y); // reads the loss: a synchronization point each step
       await opt.stepAsync();
       return null;
     };
   }
-  const sync = (last) => {
+
+  function sync(last) {
     if (last) last.item();
     if (c.device.startsWith('cuda')) torch.cuda.synchronize();
-  };
-  for (let i = 0; i < c.warmup; i++) (await step())?.dispose();
-  sync(null);
-  const rep = async () => {
+  }
+
+  async function rep() {
     const t0 = performance.now();
     let last = null;
     for (let i = 0; i < c.steps; i++) {
@@ -135,14 +159,7 @@ async function setupNode(torch, c, mode) {
     sync(last);
     last?.dispose();
     return (performance.now() - t0) / c.steps;
-  };
-  // Frees what the mode holds beyond the model (a captured graph and its memory pool, a traced step).
-  const dispose = () => {
-    release();
-    for (const t of [x, y, ...model.parameters(), ...model.buffers()]) t.dispose();
-    if (c.device.startsWith('cuda')) torch.cuda.emptyCache();
-  };
-  return { rep, dispose };
+  }
 }
 
 // Starts train.py on the configuration; resolves once it has warmed up, with a function timing one repeat.
@@ -235,7 +252,7 @@ async function main() {
     }
     py?.close();
     sides.pythonGraph?.close();
-    for (const k of ['eager', 'offThread', 'graph']) if (sides[k]) sides[k].dispose();
+    for (const k of ['eager', 'offThread', 'graph']) if (sides[k]) await attempt(k, () => sides[k].dispose());
     rows.push(row);
     if (!o.json) {
       const p = row.python.length ? median(row.python) : null;
