@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const native = path.resolve(__dirname, '..', 'native');
-const cxx = process.env.CXX || 'c++';
+// CXX may carry arguments (`ccache g++`), as the build's compiler may.
+const [cxx, ...cxxArgs] = (process.env.CXX || 'c++').trim().split(/\s+/);
 
 const STAND_INS = `
 #include "reducer_compat.h"
@@ -57,7 +58,7 @@ function compile(defines: string[]) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reducer-compat-'));
   fs.writeFileSync(path.join(dir, 'main.cc'), STAND_INS);
   const exe = path.join(dir, 'main');
-  const r = spawnSync(cxx, ['-std=gnu++17', '-I', native, ...defines, '-o', exe, path.join(dir, 'main.cc')], { encoding: 'utf8' });
+  const r = spawnSync(cxx, [...cxxArgs, '-std=gnu++17', '-I', native, ...defines, '-o', exe, path.join(dir, 'main.cc')], { encoding: 'utf8' });
   return { ...r, exe, dir };
 }
 
