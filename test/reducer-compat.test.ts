@@ -77,6 +77,7 @@ describe('c10d::Reducer constructor forms (native/reducer_compat.h)', () => {
   it('a form older than 2.9 fails to compile with a message saying what is needed', () => {
     const c = compile(['-DOLDER']);
     fs.rmSync(c.dir, { recursive: true, force: true });
+    expect(c.error, `the C++ compiler ${cxx} (set CXX to choose another)`).toBeUndefined();
     expect(c.status).not.toBe(0);
     expect(c.stderr).toContain('LibTorch 2.9 or later is needed');
   });
