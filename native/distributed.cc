@@ -164,7 +164,6 @@ Napi::Value BackendName(const Napi::CallbackInfo& info) {
   return Napi::String::New(a.env(), GroupArg(a, 0)->getBackendName());
 }
 
-// Drops the group now (its backend's threads and connections end with it); idempotent.
 // As destroy_process_group: the backends are shut down first (NCCL's communicators end cleanly; its
 // destructor alone would abort them), then the group is dropped, also when the shutdown fails.
 template <typename PG, typename = void>
@@ -179,6 +178,7 @@ void DropGroup(c10::intrusive_ptr<PG>& pg) {
   if constexpr (HasShutdown<PG>::value) dropped->shutdown();
 }
 
+// Drops the group now (its backend's threads and connections end with it); idempotent.
 Napi::Value Destroy(const Napi::CallbackInfo& info) {
   Args a(info);
   DropGroup(BoxArg(a, 0)->pg);
