@@ -2,6 +2,7 @@
 import { native, type Handle } from './native';
 import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
 import { Tensor, intArg, intList, numberArg, sizesArg, wrap, type TypedArray } from './tensor';
+import { TorchError } from './errors';
 
 /** Where and how a new tensor is made (PyTorch's dtype=, device=, requires_grad= keywords). */
 export interface TensorOptions {
@@ -13,8 +14,8 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
-/** What torch.tensor() takes: numbers, booleans, nested arrays of them, TypedArrays, tensors. */
-export type TensorData = number | boolean | TypedArray | readonly TensorData[] | Tensor;
+/** What torch.tensor() takes: numbers, bigints (exact int64), booleans, nested arrays of them, TypedArrays, tensors. */
+export type TensorData = number | bigint | boolean | TypedArray | readonly TensorData[] | Tensor;
 
 function opts(o: unknown): TensorOptions {
   if (o === undefined) return {};
@@ -38,15 +39,20 @@ const TYPED_DTYPE = new Map<unknown, Dtype>([
   [Int8Array, 'int8'], [Uint8Array, 'uint8'], [BigInt64Array, 'int64'],
 ]);
 
-// Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it.
-function flatten(data: TensorData, shape: number[], out: (number | boolean | bigint)[], depth: number): void {
+// Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it. `rows`
+// collects the dtype of each innermost TypedArray (undefined for a plain array).
+function flatten(data: TensorData, shape: number[], out: (number | boolean | bigint)[], depth: number, rows: (Dtype | undefined)[]): void {
   if (Array.isArray(data) || ArrayBuffer.isView(data)) {
     const arr = data as ArrayLike<TensorData>;
+    // Numbers were already found at this depth: the shape is settled and this sequence is ragged.
+    if (depth === shape.length && out.length > 0) throw new TypeError(`expected a number at dim ${depth} (got a sequence)`);
     if (depth === shape.length) shape.push(arr.length);
     else if (shape[depth] !== arr.length) {
       throw new TypeError(`expected sequence of length ${shape[depth]} at dim ${depth} (got ${arr.length})`);
     }
-    for (let i = 0; i < arr.length; i++) flatten(arr[i] as TensorData, shape, out, depth + 1);
+    if (ArrayBuffer.isView(data)) rows.push(TYPED_DTYPE.get(data.constructor));
+    else if (arr.length > 0 && !Array.isArray(arr[0]) && !ArrayBuffer.isView(arr[0])) rows.push(undefined);
+    for (let i = 0; i < arr.length; i++) flatten(arr[i] as TensorData, shape, out, depth + 1, rows);
     return;
   }
   if (depth !== shape.length) throw new TypeError(`expected a sequence at dim ${depth} (got ${describe(data)})`);
@@ -87,13 +93,38 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   }
   const shape: number[] = [];
   const flat: (number | boolean | bigint)[] = [];
-  flatten(data, shape, flat, 0);
+  const rows: (Dtype | undefined)[] = [];
+  flatten(data, shape, flat, 0, rows);
   let inferred: Dtype = 'int64';
   if (flat.length > 0 && flat.every((v) => typeof v === 'boolean')) inferred = 'bool';
   else if (flat.length === 0 || flat.some((v) => typeof v === 'number' && !Number.isInteger(v))) inferred = 'float32';
+  // Rows that are TypedArrays of one type keep it, as a list of NumPy arrays does.
+  if (rows.length > 0 && rows[0] !== undefined && rows.every((d) => d === rows[0])) inferred = rows[0];
   const dtype = o.dtype ?? inferred;
-  const values = inferred === 'bool' ? Uint8Array.from(flat, Number) : Float64Array.from(flat, Number);
+  checkRange(flat, dtype);
+  let values: TypedArray;
+  if (inferred === 'bool') values = Uint8Array.from(flat, Number);
+  else if (dtype === 'int64' && flat.some((v) => typeof v === 'bigint')) values = BigInt64Array.from(flat, (v) => BigInt(v)); // exact
+  else values = Float64Array.from(flat, Number);
   return fromTyped(values, shape, dtype, o);
+}
+
+// What torch.tensor accepts for an integer dtype, as c10::checked_convert: a value out of range is an
+// error, not wrapped. Python ints may wrap into uint8 from down to -255; other numbers may not go below 0.
+const INT_RANGE: Partial<Record<Dtype, [number, number]>> = {
+  uint8: [0, 255], int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1], int64: [-(2 ** 63), 2 ** 63],
+};
+
+function checkRange(flat: (number | boolean | bigint)[], dtype: Dtype): void {
+  const range = INT_RANGE[dtype];
+  if (!range) return;
+  for (const v of flat) {
+    if (typeof v === 'boolean') continue;
+    const ok = typeof v === 'bigint'
+      ? (dtype === 'int64' ? v >= -(2n ** 63n) && v < 2n ** 63n : v >= BigInt(dtype === 'uint8' ? -255 : range[0]) && v <= BigInt(range[1]))
+      : v >= (dtype === 'uint8' && Number.isInteger(v) ? -255 : range[0]) && (dtype === 'int64' ? v < range[1] : v <= range[1]);
+    if (!ok) throw new TorchError(`value cannot be converted to type ${dtype} without overflow (got ${v})`);
+  }
 }
 
 function fromTyped(values: TypedArray, shape: number[], dtype: Dtype, o: TensorOptions): Tensor {

@@ -49,6 +49,8 @@ export function toIndexItems(
 ): { items: Item[]; temporaries: Handle[] } {
   const items: Item[] = [];
   const temporaries: Handle[] = [];
+  // No index at all is Python's x[()]: the whole tensor, as x[...] gives it.
+  if (indices.length === 0) return { items: ['...'], temporaries };
   try {
     indices.forEach((ix, pos) => convert(ix, pos, items, temporaries, fromInts, fromBools));
   } catch (e) {
@@ -71,7 +73,8 @@ function convert(
     else if (isHandleHolder(ix)) items.push(ix.handle);
     else if (Array.isArray(ix)) {
       let h: Handle;
-      if (ix.every((v) => typeof v === 'boolean')) h = fromBools(ix as boolean[]);
+      // [] is an empty list of indices (Python's x[[]]), not an empty mask.
+      if (ix.length > 0 && ix.every((v) => typeof v === 'boolean')) h = fromBools(ix as boolean[]);
       else if (ix.every((v) => typeof v === 'number' && Number.isInteger(v))) h = fromInts(ix as number[]);
       else throw new TypeError(`index ${pos}: an array index must hold only integers or only booleans`);
       temporaries.push(h);

@@ -6,7 +6,8 @@
  *     const logits = m.forward(x) as torch.Tensor;
  *
  * Arguments and results, JS ↔ TorchScript: Tensor ↔ Tensor; number → int when integral, else float
- * (float when the method's schema asks for float); bigint → int; boolean ↔ bool; string ↔ str;
+ * (float when the method's schema asks for float); bigint → int; int → number, or bigint beyond 2^53
+ * (a number would round it); float → number; boolean ↔ bool; string ↔ str;
  * null/undefined → None (None → null); Array → List, or Tuple where the schema wants a tuple (lists
  * and tuples come back as arrays); plain object ↔ Dict[str, …] (a dict with other keys comes back as a
  * Map); a submodule comes back as a ScriptModule. A value of the wrong type is a TorchError with
@@ -57,7 +58,7 @@ export interface JitLoadOptions {
   device?: string;
 }
 /** What TorchScript values become in JS (see the module comment). */
-export type ScriptValue = Tensor | number | boolean | string | null | ScriptModule | ScriptValue[] | { [key: string]: ScriptValue } | Map<unknown, ScriptValue>;
+export type ScriptValue = Tensor | number | bigint | boolean | string | null | ScriptModule | ScriptValue[] | { [key: string]: ScriptValue } | Map<unknown, ScriptValue>;
 
 /** torch.jit.load(path, {device}): a TorchScript module saved by torch.jit.save (Python) or ScriptModule.save. */
 export function load(path: PathLike, opts: JitLoadOptions = {}): ScriptModule {
@@ -254,10 +255,10 @@ function toNative(v: unknown, where: string, depth = 0): unknown {
   return v;
 }
 
-// The native side returns tensors as handles (BigInts; ints come back as numbers), dicts as
-// {__dict: [[k, v], ...], strKeys} and submodules as {__module: handle}.
+// The native side returns tensors as handles (BigInts of at least 2^63; an int is a number, or an int64
+// BigInt, below 2^63, past 2^53), dicts as {__dict: [[k, v], ...], strKeys} and submodules as {__module: handle}.
 function fromNative(v: unknown): ScriptValue {
-  if (typeof v === 'bigint') return wrap(v as unknown as Handle);
+  if (typeof v === 'bigint') return v >= 2n ** 63n ? wrap(v as unknown as Handle) : v;
   if (v === null || typeof v !== 'object') return v as ScriptValue;
   if (Array.isArray(v)) return v.map(fromNative);
   if ('__dict' in v) {

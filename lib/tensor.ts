@@ -96,6 +96,26 @@ export function boolArg(v: unknown, argName: string, fallback: boolean): boolean
   throw new TypeError(`${argName} must be a boolean (got ${describe(v)})`);
 }
 
+/**
+ * An options object with known keys only: like Python's "unexpected keyword argument", a misspelt option
+ * (or PyTorch's snake_case name for one) is an error rather than silently left out.
+ */
+export function optionsArg<T extends object>(opts: unknown, who: string, known: readonly string[], example = ''): T {
+  if (opts === undefined) return {} as T;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`${who}: options must be an object${example ? ` like ${example}` : ''} (got ${describe(opts)})`);
+  }
+  const unknown = Object.keys(opts).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    const named = unknown.map((k) => {
+      const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      return `'${k}'${camel !== k && known.includes(camel) ? ` (torchnode's name is '${camel}')` : ''}`;
+    });
+    throw new TypeError(`${who}: unknown option${unknown.length > 1 ? 's' : ''} ${named.join(', ')} (the options are ${known.join(', ')})`);
+  }
+  return opts as T;
+}
+
 export function intList(v: unknown, argName: string): number[] {
   if (typeof v === 'number') return [intArg(v, argName)];
   if (Array.isArray(v)) {
@@ -404,6 +424,7 @@ export class Tensor {
   }
   prod(dim?: number | ReduceOptions, opts?: ReduceOptions): Tensor {
     const o = reduceArgs(dim, opts);
+    if ((o.dim === undefined || o.dim === null) && o.keepdim !== undefined) throw new TypeError('prod: keepdim needs a dim (as in Python)');
     return wrap(native.prod(this.handle, optIntArg(o.dim, 'dim'), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
   }
   var(dim?: number | number[] | VarOptions, opts?: VarOptions): Tensor {
@@ -770,7 +791,8 @@ function varArgs(dim: unknown, opts: unknown): VarOptions {
   const o: VarOptions = dim !== null && typeof dim === 'object' && !Array.isArray(dim)
     ? options<VarOptions>(dim, 'options')
     : { ...options<VarOptions>(opts, 'options'), dim: dim as number | number[] | undefined };
-  if (o.correction === undefined && o.unbiased !== undefined) o.correction = boolArg(o.unbiased, 'unbiased', true) ? 1 : 0;
+  if (o.correction !== undefined && o.unbiased !== undefined) throw new TypeError('var/std: pass correction or unbiased, not both (as in Python)');
+  if (o.unbiased !== undefined) o.correction = boolArg(o.unbiased, 'unbiased', true) ? 1 : 0;
   if (o.correction !== undefined) numberArg(o.correction, 'correction');
   return o;
 }

@@ -32,8 +32,8 @@ at::Tensor WrappedNumber(const at::Scalar& s) {
 at::Scalar ToScalar(Napi::Env env, Napi::Value v, const char* what) {
   if (v.IsNumber()) {
     double d = v.As<Napi::Number>().DoubleValue();
-    // An integral JS number is a Python int (int64 scalar); anything else a Python float.
-    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) <= 9007199254740992.0) return at::Scalar(static_cast<int64_t>(d));
+    // An integral JS number is a Python int (int64 scalar), as in torch.tensor(); anything else a Python float.
+    if (std::isfinite(d) && d == std::trunc(d) && d >= -0x1p63 && d < 0x1p63) return at::Scalar(static_cast<int64_t>(d));
     return at::Scalar(d);
   }
   if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
@@ -112,7 +112,7 @@ std::optional<double> Args::optNumber(size_t i) const {
 
 int64_t Args::int64(size_t i) const {
   double d = number(i);
-  if (!std::isfinite(d) || d != std::trunc(d) || std::fabs(d) > 9007199254740992.0) fail(i, "an integer");
+  if (!std::isfinite(d) || d != std::trunc(d) || d < -0x1p63 || d >= 0x1p63) fail(i, "an integer within int64");
   return static_cast<int64_t>(d);
 }
 

@@ -43,7 +43,9 @@ class FdReader final : public caffe2::serialize::ReadAdapterInterface {
 // Opens path for reading; a missing file, a directory or another non-regular file throws Error(message).
 template <typename Error>
 std::shared_ptr<FdReader> OpenForReading(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever; it is refused
+  // below. Reads use pread on a regular file, which the flag does not affect.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error("cannot open the file: " + ErrnoText(errno));
   struct stat st;
   if (::fstat(fd, &st) != 0) {

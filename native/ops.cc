@@ -37,9 +37,9 @@ TN_UNARY_INPLACE(TN_DEFINE)
 
 // (a, b) -> new tensor, with broadcasting; either side may be a number.
 #define TN_BINARY(X)                                                                                       \
-  X(mul, mul) X(pow, pow) X(eq, eq) X(ne, ne) X(lt, lt) X(le, le) X(gt, gt) X(ge, ge)                      \
+  X(mul, mul) X(eq, eq) X(ne, ne) X(lt, lt) X(le, le) X(gt, gt) X(ge, ge)                      \
   X(logical_and, logicalAnd) X(logical_or, logicalOr) X(logical_xor, logicalXor) X(maximum, maximum)     \
-  X(minimum, minimum) X(remainder, remainder) X(fmod, fmod) X(atan2, atan2) X(bitwise_and, bitwiseAnd)    \
+  X(minimum, minimum) X(atan2, atan2) X(bitwise_and, bitwiseAnd)    \
   X(bitwise_or, bitwiseOr) X(bitwise_xor, bitwiseXor) X(matmul, matmul) X(mm, mm) X(bmm, bmm)           \
   X(dot, dot) X(outer, outer)
 #define TN_DEFINE(aten, js)                                 \
@@ -52,7 +52,7 @@ TN_BINARY(TN_DEFINE)
 #undef TN_DEFINE
 
 // (t, b) -> t, in place.
-#define TN_BINARY_INPLACE(X) X(mul_, mul_) X(pow_, pow_) X(remainder_, remainder_) X(fmod_, fmod_) \
+#define TN_BINARY_INPLACE(X) X(mul_, mul_) \
   X(copy_, copy_) X(logical_and_, logicalAnd_) X(logical_or_, logicalOr_)
 #define TN_DEFINE(aten, js) \
   Napi::Value Inplace_##js(const Napi::CallbackInfo& info) {                                          \
@@ -62,6 +62,26 @@ TN_BINARY(TN_DEFINE)
     return Undefined(a);                                                                              \
   }
 TN_BINARY_INPLACE(TN_DEFINE)
+#undef TN_DEFINE
+
+// (a, b) with ATen overloads for a number exponent/divisor, which Python's binding picks for a number:
+// pow(Tensor, Scalar) is exactly rounded for 2, -1, 0.5… and refuses negative integer powers of integers.
+#define TN_SCALAR_BINARY(X) X(pow) X(remainder) X(fmod)
+#define TN_DEFINE(op)                                                                          \
+  Napi::Value Scalar_##op(const Napi::CallbackInfo& info) {                                    \
+    Args a(info);                                                                              \
+    if (!IsHandle(a.env(), a[1])) return Wrap(a.env(), at::op(a.tensor(0), a.scalar(1)));      \
+    auto [x, y] = a.operands(0, 1);                                                            \
+    return Wrap(a.env(), at::op(x, y));                                                        \
+  }                                                                                            \
+  Napi::Value Scalar_##op##_(const Napi::CallbackInfo& info) {                                 \
+    Args a(info);                                                                              \
+    const at::Tensor& t = a.tensor(0);                                                         \
+    if (IsHandle(a.env(), a[1])) t.op##_(a.operandLike(1, t));                                 \
+    else t.op##_(a.scalar(1));                                                                 \
+    return Undefined(a);                                                                       \
+  }
+TN_SCALAR_BINARY(TN_DEFINE)
 #undef TN_DEFINE
 
 // add/sub take alpha: (a, b, alpha?) and their in-place forms (t, b, alpha?).
@@ -88,15 +108,16 @@ std::optional<c10::string_view> RoundingMode(const Args& a, size_t i, std::strin
 }
 
 // Integer division of the type's minimum by -1 overflows and traps the CPU (SIGFPE): PyTorch itself
-// dies there. Checked only for integer 'trunc' division on the CPU, the one path that reaches a trapping
-// hardware divide (a GPU does not trap, and the check's item() would sync and break graph capture).
+// dies there. Checked only for int32/int64 'trunc' division on the CPU, the one path that reaches a
+// trapping hardware divide (narrower types are divided as int; a GPU does not trap, and the check's item()
+// would sync and break graph capture). Compared in the result type, where the division happens.
 void CheckIntegerDivision(const at::Tensor& x, const at::Tensor& y, const std::optional<c10::string_view>& mode) {
   if (!mode || *mode != "trunc" || !x.is_cpu() || !y.is_cpu()) return;
   at::ScalarType t = at::result_type(x, y);
-  if (!at::isIntegralType(t, /*includeBool=*/false)) return;
-  at::Tensor minimum;
-  AT_DISPATCH_INTEGRAL_TYPES(t, "div", [&] { minimum = at::scalar_tensor(std::numeric_limits<scalar_t>::min(), at::TensorOptions().dtype(t)); });
-  bool overflow = at::logical_and(x.eq(minimum), y.eq(-1)).any().item<bool>();
+  if (t != at::kInt && t != at::kLong) return;
+  at::Scalar minimum = t == at::kInt ? at::Scalar(int64_t{std::numeric_limits<int32_t>::min()})
+                                     : at::Scalar(std::numeric_limits<int64_t>::min());
+  bool overflow = at::logical_and(x.to(t).eq(minimum), y.to(t).eq(-1)).any().item<bool>();
   TORCH_CHECK_VALUE(!overflow, "integer division overflow: the minimum ", t, " divided by -1 has no ", t, " result");
 }
 
@@ -106,7 +127,7 @@ Napi::Value Div(const Napi::CallbackInfo& info) {  // (a, b, roundingMode?)
   auto mode = RoundingMode(a, 2, holder);
   auto [x, y] = a.operands(0, 1);
   CheckIntegerDivision(x, y, mode);
-  return Wrap(a.env(), at::div(x, y, mode));
+  return Wrap(a.env(), mode ? at::div(x, y, mode) : at::div(x, y));  // Python's overload for each
 }
 
 Napi::Value Div_(const Napi::CallbackInfo& info) {  // (t, b, roundingMode?)
@@ -116,7 +137,8 @@ Napi::Value Div_(const Napi::CallbackInfo& info) {  // (t, b, roundingMode?)
   const at::Tensor& t = a.tensor(0);
   at::Tensor y = a.operandLike(1, t);
   CheckIntegerDivision(t, y, mode);
-  t.div_(y, mode);
+  if (mode) t.div_(y, mode);
+  else t.div_(y);
   return Undefined(a);
 }
 
@@ -141,7 +163,9 @@ Napi::Value Clamp_(const Napi::CallbackInfo& info) {
 
 Napi::Value Fill_(const Napi::CallbackInfo& info) {  // (t, value: number | 0-d tensor)
   Args a(info);
-  a.tensor(0).fill_(a.operand(1));
+  // fill_(Scalar) refuses a number the dtype cannot hold, as Python's does; fill_(Tensor) would wrap it.
+  if (IsHandle(a.env(), a[1])) a.tensor(0).fill_(a.tensor(1));
+  else a.tensor(0).fill_(a.scalar(1));
   return Undefined(a);
 }
 
@@ -159,14 +183,20 @@ Napi::Value Uniform_(const Napi::CallbackInfo& info) {  // (t, from, to)
 
 // ---- reductions ----
 
-// (t, dims?, keepdim, dtype?): the whole tensor when dims is missing.
-#define TN_DIMS_REDUCTIONS(X) X(sum, sum) X(mean, mean) X(nansum, nansum)
-#define TN_DEFINE(aten, js)                                                        \
+// (t, dims?, keepdim, dtype?): the whole tensor when dims is missing, through the overload Python's x.sum()
+// takes (its grad_fn is SumBackward0).
+#define TN_DIMS_REDUCTIONS(X) \
+  X(sum, sum, at::sum(t, dtype)) X(mean, mean, at::mean(t, dtype)) X(nansum, nansum, at::nansum(t, std::nullopt, false, dtype))
+#define TN_DEFINE(aten, js, whole)                                                 \
   Napi::Value Reduce_##js(const Napi::CallbackInfo& info) {                        \
     Args a(info);                                                                  \
+    const at::Tensor& t = a.tensor(0);                                             \
     auto dims = a.optIntList(1);                                                   \
+    bool keep = a.boolean(2, false);                                               \
+    auto dtype = a.optDtype(3);                                                    \
+    if (!dims && !keep) return Wrap(a.env(), whole);                               \
     at::OptionalIntArrayRef dimRef = dims ? at::OptionalIntArrayRef(*dims) : std::nullopt; \
-    return Wrap(a.env(), at::aten(a.tensor(0), dimRef, a.boolean(2, false), a.optDtype(3))); \
+    return Wrap(a.env(), at::aten(t, dimRef, keep, dtype));                        \
   }
 TN_DIMS_REDUCTIONS(TN_DEFINE)
 #undef TN_DEFINE
@@ -219,10 +249,11 @@ TN_DIM_REDUCTIONS(TN_DEFINE)
 
 Napi::Value Norm(const Napi::CallbackInfo& info) {  // (t, p?, dims?, keepdim)
   Args a(info);
-  at::Scalar p = a.optScalar(1).value_or(2);
+  // Python's Tensor.norm is torch.linalg.vector_norm for strided tensors.
+  at::Scalar p = a.optScalar(1).value_or(2.0);
   auto dims = a.optIntList(2);
-  if (!dims) return Wrap(a.env(), at::norm(a.tensor(0), p));
-  return Wrap(a.env(), at::norm(a.tensor(0), p, *dims, a.boolean(3, false)));
+  at::OptionalIntArrayRef dimRef = dims ? at::OptionalIntArrayRef(*dims) : std::nullopt;
+  return Wrap(a.env(), at::linalg_vector_norm(a.tensor(0), p, dimRef, a.boolean(3, false)));
 }
 
 Napi::Value Logsumexp(const Napi::CallbackInfo& info) {  // (t, dims, keepdim)
@@ -241,7 +272,9 @@ TN_SOFTMAX(TN_DEFINE)
 
 Napi::Value Sort(const Napi::CallbackInfo& info) {  // (t, dim, descending, stable) -> [values, indices]
   Args a(info);
-  auto r = at::sort(a.tensor(0), a.boolean(3, false), a.int64(1), a.boolean(2, false));
+  // The stable overload only when asked for, as Python's binding chooses (grad_fn SortBackward0 or 1).
+  auto r = a.boolean(3, false) ? at::sort(a.tensor(0), true, a.int64(1), a.boolean(2, false))
+                               : at::sort(a.tensor(0), a.int64(1), a.boolean(2, false));
   return WrapList(a.env(), {std::get<0>(r), std::get<1>(r)});
 }
 
@@ -283,7 +316,10 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
 #define TN_REGISTER(op) Export<Alpha_##op>(env, exports, #op); Export<Alpha_##op##_>(env, exports, #op "_");
   TN_ALPHA(TN_REGISTER)
 #undef TN_REGISTER
-#define TN_REGISTER(aten, js) Export<Reduce_##js>(env, exports, #js);
+#define TN_REGISTER(op) Export<Scalar_##op>(env, exports, #op); Export<Scalar_##op##_>(env, exports, #op "_");
+  TN_SCALAR_BINARY(TN_REGISTER)
+#undef TN_REGISTER
+#define TN_REGISTER(aten, js, ...) Export<Reduce_##js>(env, exports, #js);
   TN_DIMS_REDUCTIONS(TN_REGISTER)
 #undef TN_REGISTER
 #define TN_REGISTER(op, ...) Export<Reduce_##op>(env, exports, #op);

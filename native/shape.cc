@@ -118,9 +118,16 @@ Napi::Value Where(const Napi::CallbackInfo& info) {  // (condition, a, b): a and
 
 Napi::Value MaskedFill(const Napi::CallbackInfo& info) {  // (t, mask, value, inplace)
   Args a(info);
-  at::Tensor value = a.operand(2);
-  if (a.boolean(3, false)) return a.tensor(0).masked_fill_(a.tensor(1), value), a.env().Undefined();
-  return Wrap(a.env(), a.tensor(0).masked_fill(a.tensor(1), value));
+  const at::Tensor& t = a.tensor(0);
+  const at::Tensor& mask = a.tensor(1);
+  // A number takes masked_fill(Scalar), as in Python (its range is checked; grad_fn MaskedFillBackward0).
+  bool inplace = a.boolean(3, false);
+  if (IsHandle(a.env(), a[2])) {
+    const at::Tensor& value = a.tensor(2);
+    return inplace ? (t.masked_fill_(mask, value), a.env().Undefined()) : Wrap(a.env(), t.masked_fill(mask, value));
+  }
+  at::Scalar value = a.scalar(2);
+  return inplace ? (t.masked_fill_(mask, value), a.env().Undefined()) : Wrap(a.env(), t.masked_fill(mask, value));
 }
 
 // to(t, dtype?, device?, nonBlocking, copy): a new handle even when nothing changes (PyTorch returns

@@ -2,6 +2,7 @@
 // load in Node and give Python's outputs; a scripted function with every argument kind round-trips;
 // the state dict moves into torchnode's own SE-ResNet-50; what Node saves Python loads; the async
 // forms; and bad files (missing, truncated, corrupt, a torch.save file) are TorchErrors naming the file.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,6 +44,10 @@ class Fn(torch.nn.Module):
     @torch.jit.export
     def scaled(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.scale + self.offset
+
+    @torch.jit.export
+    def big(self, n: int) -> List[int]:
+        return [n, 1152921504606846977, -1152921504606846977, 9007199254740991]
 
     @torch.jit.export
     def maybe(self, x: Optional[torch.Tensor], n: int = 3) -> Optional[torch.Tensor]:
@@ -181,6 +186,8 @@ describe('arguments and results', () => {
     expect(Array.from((m.runMethod('maybe', torch.tensor([1, 2])) as torch.Tensor).data(), Number)).toEqual([4, 5]);
     expect(Array.from((m.runMethod('maybe', torch.tensor([1, 2]), 10) as torch.Tensor).data(), Number)).toEqual([11, 12]);
     expect(() => m.runMethod('nope')).toThrow(/no method 'nope'.*forward/);
+    // ints past 2^53 come back as BigInts, exact (a number would round them), as torch.load gives them
+    expect(m.runMethod('big', 5)).toEqual([5, 1152921504606846977n, -1152921504606846977n, 9007199254740991]);
     m.dispose();
   });
 
@@ -306,6 +313,13 @@ describe('bad files are TorchErrors naming the file', () => {
     fs.writeFileSync(file('text.pt'), 'hello, not a model');
     expectFileError(file('text.pt'), /zip/);
     expectFileError(file('state_dict.pt'), /torch\.save file.*torch\.load/);
+  });
+
+  it('a FIFO is refused at once, not waited on for a writer (sync and async)', async () => {
+    const fifo = file('model.fifo');
+    execFileSync('mkfifo', [fifo]);
+    expectFileError(fifo, /not a regular file/);
+    await expect(jit.loadAsync(fifo)).rejects.toThrow(/not a regular file/);
   });
 
   it('~100 truncated and corrupted copies never crash', () => {

@@ -197,6 +197,98 @@ describe('ops match PyTorch', () => {
   });
 });
 
+describe("Python's overloads: a number operand, a whole-tensor reduction", () => {
+  it('pow, remainder and fmod with a number exponent or divisor give Python’s values to the bit', async () => {
+    torch.manualSeed(7);
+    const v = torch.randn([20000]);
+    const p = v.abs().add(0.1);
+    const ours = {
+      sq: v.pow(2), cube: v.pow(3), inv: p.pow(-1), inv2: p.pow(-2), root: p.pow(0.5), iroot: p.pow(-0.5),
+      rem: v.mul(10).remainder(3), fmod: v.mul(10).fmod(3), sq_: v.clone().pow_(2), rem_: v.mul(10).remainder_(3),
+    };
+    const ref = await py.run<Record<string, unknown>>(`out = {'sq': v.pow(2), 'cube': v.pow(3), 'inv': p.pow(-1), 'inv2': p.pow(-2),
+  'root': p.pow(0.5), 'iroot': p.pow(-0.5), 'rem': (v * 10).remainder(3), 'fmod': (v * 10).fmod(3),
+  'sq_': v.clone().pow_(2), 'rem_': (v * 10).remainder_(3)}`, { v, p });
+    for (const [k, t] of Object.entries(ours)) expectClose(t, ref[k] as torch.Tensor, { rtol: 0, atol: 0 });
+  });
+
+  it('grad_fn names are Python’s (the same ATen overloads)', async () => {
+    const a = torch.tensor([1.5, -2, 3], { requiresGrad: true });
+    const mask = torch.tensor([true, false, true]);
+    const ours = {
+      sum: a.sum(), mean: a.mean(), sumDim: a.sum(0), div: a.div(2), divTensor: a.div(a), pow: a.pow(2), powTensor: a.pow(a.detach()),
+      norm: a.norm(), sort: a.sort().values, stableSort: a.sort(-1, { stable: true }).values, maskedFill: a.maskedFill(mask, 0),
+      remainder: a.remainder(1), fmod: a.fmod(1),
+    };
+    const names = Object.fromEntries(Object.entries(ours).map(([k, t]) => [k, t.gradFn?.name]));
+    const ref = await py.run<Record<string, string>>(`
+a = torch.tensor([1.5, -2, 3], requires_grad=True)
+mask = torch.tensor([True, False, True])
+outs = {'sum': a.sum(), 'mean': a.mean(), 'sumDim': a.sum(0), 'div': a.div(2), 'divTensor': a.div(a), 'pow': a.pow(2),
+  'powTensor': a.pow(a.detach()), 'norm': a.norm(), 'sort': a.sort().values, 'stableSort': a.sort(stable=True).values,
+  'maskedFill': a.masked_fill(mask, 0), 'remainder': a.remainder(1), 'fmod': a.fmod(1)}
+out = {k: type(t.grad_fn).__name__ for k, t in outs.items()}`);
+    expect(names).toEqual(ref);
+    expect(String(a.norm())).toBe('tensor(3.9051, grad_fn=<LinalgVectorNormBackward0>)');
+  });
+
+  it('errors Python raises for a number operand: negative integer powers, fill_ and maskedFill out of range', () => {
+    expect(() => torch.tensor([1, 2]).pow(-1)).toThrow(/Integers to negative integer powers are not allowed/);
+    expect(() => torch.tensor([1, 2]).pow_(-1)).toThrow(/Integers to negative integer powers are not allowed/);
+    expect(() => torch.zeros(2, { dtype: 'int8' }).fill_(1000)).toThrow(/cannot be converted to type int8_t without overflow/);
+    expect(() => torch.zeros(2, { dtype: 'uint8' }).maskedFill(torch.tensor([true, false]), 300)).toThrow(/without overflow/);
+    expect(torch.zeros(2, { dtype: 'int8' }).fill_(torch.tensor(5)).toArray()).toEqual([5, 5]); // a 0-d tensor value still works
+  });
+
+  it("div(…, {roundingMode: 'trunc'}) of integers: Python's results where nothing overflows", async () => {
+    const ours = {
+      int32: torch.tensor([0, 6, -7], { dtype: 'int32' }).div(torch.tensor([-1, -1, 2]), { roundingMode: 'trunc' }),
+      uint8: torch.tensor([0, 5], { dtype: 'uint8' }).div(-1, { roundingMode: 'trunc' }),
+      int8: torch.tensor([-128, 5], { dtype: 'int8' }).div(-1, { roundingMode: 'trunc' }),
+      int16: torch.tensor([-32768, 9], { dtype: 'int16' }).div(torch.tensor([-1, 2], { dtype: 'int16' }), { roundingMode: 'trunc' }),
+    };
+    const ref = await py.run<Record<string, unknown>>(`out = {
+  'int32': torch.div(torch.tensor([0, 6, -7], dtype=torch.int32), torch.tensor([-1, -1, 2]), rounding_mode='trunc'),
+  'uint8': torch.div(torch.tensor([0, 5], dtype=torch.uint8), -1, rounding_mode='trunc'),
+  'int8': torch.div(torch.tensor([-128, 5], dtype=torch.int8), -1, rounding_mode='trunc'),
+  'int16': torch.div(torch.tensor([-32768, 9], dtype=torch.int16), torch.tensor([-1, 2], dtype=torch.int16), rounding_mode='trunc')}`);
+    for (const [k, t] of Object.entries(ours)) expectClose(t, ref[k] as torch.Tensor, { rtol: 0, atol: 0 });
+  });
+
+  it('integral numbers past 2^53 are ints, as in torch.tensor() and Python', async () => {
+    torch.manualSeed(0);
+    const ours = [torch.tensor([1]).add(2 ** 60), torch.full([2], 2 ** 60), torch.arange(2 ** 60, 2 ** 60 + 4096, 1024),
+      torch.tensor([5]).clamp(2 ** 60), torch.randint(0, 2 ** 60, [2]), torch.tensor([3]).bitwiseAnd(2 ** 60 + 2 ** 40)];
+    const ref = await py.run<torch.Tensor[]>(`torch.manual_seed(0)
+out = [torch.tensor([1]).add(2**60), torch.full([2], 2**60), torch.arange(2**60, 2**60 + 4096, 1024),
+  torch.tensor([5]).clamp(2**60), torch.randint(0, 2**60, [2]), torch.tensor([3]).bitwise_and(2**60 + 2**40)]`);
+    ours.forEach((t, i) => expect([t.dtype, t.data()], String(i)).toEqual([ref[i].dtype, ref[i].data()]));
+    expect(() => torch.tensor([1]).narrow(0, 0, 2 ** 64)).toThrow(/integer within int64/);
+  });
+
+  it('x.index() is x[()] and x.index([]) is x[[]], as in Python', async () => {
+    const t = torch.arange(24).reshape(2, 3, 4);
+    const ours = { all: t.index(), none: t.index([]), set: t.clone().indexPut_([], 5) };
+    const ref = await py.run<Record<string, torch.Tensor>>(`t = torch.arange(24).reshape(2, 3, 4)
+s = t.clone(); s[()] = 5
+out = {'all': t[()], 'none': t[[]], 'set': s}`);
+    for (const [k, v] of Object.entries(ours)) expect([v.shape, v.toArray()], k).toEqual([ref[k].shape, ref[k].toArray()]);
+  });
+
+  it("argument combinations Python's binding refuses", () => {
+    expect(() => x.var({ correction: 0, unbiased: true })).toThrow(/correction or unbiased, not both/);
+    expect(() => x.prod({ keepdim: true })).toThrow(/keepdim needs a dim/);
+    expect(x.prod(1, { keepdim: true }).shape).toEqual([3, 1]);
+  });
+
+  it('slice bounds past int64 mean "to the end", as sys.maxsize does in Python', () => {
+    const r = torch.arange(5);
+    expect(r.index('1:9223372036854775807').toArray()).toEqual([1, 2, 3, 4]);
+    expect(r.index(torch.slice(-(2 ** 70), 2 ** 70)).toArray()).toEqual([0, 1, 2, 3, 4]);
+    expect(() => r.index(2 ** 63)).toThrow(RangeError);
+  });
+});
+
 describe('creation matches PyTorch', () => {
   const creation: Case[] = [
     ['tensor ints → int64', () => torch.tensor([[1, 2], [3, 4]]), 'out = torch.tensor([[1, 2], [3, 4]])'],
@@ -224,6 +316,42 @@ describe('creation matches PyTorch', () => {
   ];
   it.each(creation)('%s', async (_name, js, code) => {
     expectClose(js(), await py.run(code, inputs));
+  });
+
+  it('tensor(): rows that are TypedArrays keep their type; BigInts stay exact', () => {
+    const rows = torch.tensor([new Float32Array([1, 2]), new Float32Array([3, 4])]);
+    expect([rows.dtype, rows.shape, rows.toArray()]).toEqual(['float32', [2, 2], [[1, 2], [3, 4]]]);
+    expect(torch.tensor([[new Int16Array([1])], [new Int16Array([2])]]).dtype).toBe('int16');
+    expect(torch.tensor([new Float32Array([1]), [2]]).dtype).toBe('int64'); // mixed rows: the values decide
+    expect(torch.tensor([2n ** 62n + 1n, 3]).data()).toEqual(new BigInt64Array([2n ** 62n + 1n, 3n]));
+  });
+
+  it("tensor(): ragged data and values out of the dtype's range are Python's errors", async () => {
+    expect(() => torch.tensor([1, [2]])).toThrow(TypeError);
+    expect(() => torch.tensor([1, [2, 3]])).toThrow(/expected a number at dim 1/);
+    const refused: [torch.TensorData, torch.Dtype | undefined][] = [
+      [[300], 'uint8'], [[-256], 'uint8'], [[255.5], 'uint8'], [[-0.5], 'uint8'], [[-129], 'int8'], [[1e10], 'int32'],
+      [[2 ** 63], undefined], [[NaN], 'int64'], [[Infinity], 'int32'], [[2n ** 63n], 'int64'],
+    ];
+    for (const [data, dtype] of refused) {
+      expect(() => torch.tensor(data, { dtype }), `${String(data)} as ${dtype}`).toThrow(/cannot be converted to type \w+ without overflow/);
+    }
+    // What Python accepts at the edges: -1 wraps into uint8, 1.5 truncates, floats overflow to inf.
+    const ours = [torch.tensor([-1, -255], { dtype: 'uint8' }), torch.tensor([1.5, -2.7], { dtype: 'int64' }),
+      torch.tensor([1e6], { dtype: 'float16' }).float(), torch.tensor([-(2 ** 63)])];
+    const ref = await py.run<torch.Tensor[]>(`out = [torch.tensor([-1, -255], dtype=torch.uint8), torch.tensor([1.5, -2.7], dtype=torch.int64),
+  torch.tensor([1e6], dtype=torch.float16).float(), torch.tensor([-2**63])]`);
+    ours.forEach((t, i) => expectClose(t, ref[i], { rtol: 0, atol: 0 }));
+    const refusedByPython = await py.run<boolean[]>(`
+out = []
+for data, dtype in [([300], torch.uint8), ([-256], torch.uint8), ([255.5], torch.uint8), ([-0.5], torch.uint8), ([-129], torch.int8),
+                    ([1e10], torch.int32), ([2**63], None), ([float('nan')], torch.int64), ([float('inf')], torch.int32), ([2**63], torch.int64)]:
+    try:
+        torch.tensor(data, dtype=dtype)
+        out.append(False)
+    except (RuntimeError, ValueError):
+        out.append(True)`);
+    expect(refusedByPython).toEqual(refused.map(() => true));
   });
 
   // The same seed gives PyTorch's own random numbers (the same CPU generator).

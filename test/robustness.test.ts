@@ -15,6 +15,9 @@
 // build step, and writes nothing to disk. The fuzz function is shipped to the child as its source text
 // (runFuzz.toString()), so runFuzz must stay self-contained: it may use only its parameters and JS
 // globals.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
@@ -768,6 +771,21 @@ describe('focused malformed calls: the error class and message name the problem'
     await expect(torch.scopeAsync('x' as never)).rejects.toBeInstanceOf(TypeError);
     expect(thrown(() => torch.keep(5 as never))).toBeInstanceOf(TypeError);
     expect(thrown(() => torch.setGradEnabled('no' as never)).message).toMatch(/enabled/);
+  });
+
+  it('torch.load of a FIFO is refused at once, not waited on for a writer (sync and async)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-fifo-'));
+    try {
+      const fifo = path.join(dir, 'weights.pt');
+      execFileSync('mkfifo', [fifo]);
+      const e = thrown(() => torch.load(fifo));
+      expect(e).toBeInstanceOf(torch.TorchError);
+      expect(e.message).toContain(fifo);
+      expect(e.message).toMatch(/not a regular file/);
+      await expect(torch.loadAsync(fifo)).rejects.toThrow(/not a regular file/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('errors keep a JS stack and no C++ backtrace', () => {
