@@ -222,6 +222,9 @@ export interface NativeAddon {
   calculateGain(nonlinearity: string, param: Opt<N>): N;
   fanInAndFanOut(t: H): [N, N];
   // optim.cc
+  /** Python's math.cos(x) and x ** y for floats (the C library's), for the lr schedules. */
+  libmCos(x: N): N;
+  libmPow(x: N, y: N): N;
   sgdStep(params: H[], grads: H[], momentumBuffers: (H | null)[], lr: N, momentum: N, dampening: N, weightDecay: N,
     nesterov: boolean, maximize: boolean, lrTensor: H | undefined, kernel: 'single' | 'foreach' | 'fused'): (H | null)[];
   sgdStepAsync(...args: Parameters<NativeAddon['sgdStep']>): Promise<(H | null)[]>;

@@ -318,6 +318,29 @@ std::optional<at::Generator> OptGenerator(const Args& a, size_t i) {
   return *v.As<Napi::External<at::Generator>>().Data();
 }
 
+// dataGeneratorState(generator) → uint8 tensor, and dataSetGeneratorState(generator, state): a DataLoader's
+// own generator in a training checkpoint, so that a resumed run shuffles as an uninterrupted one.
+at::Generator GeneratorArg(const Args& a, size_t i) {
+  std::optional<at::Generator> gen = OptGenerator(a, i);
+  if (!gen) a.fail(i, "a generator");
+  return *gen;
+}
+
+Napi::Value GeneratorState(const Napi::CallbackInfo& info) {
+  Args a(info);
+  at::Generator gen = GeneratorArg(a, 0);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return Wrap(a.env(), gen.get_state());
+}
+
+Napi::Value SetGeneratorState(const Napi::CallbackInfo& info) {
+  Args a(info);
+  at::Generator gen = GeneratorArg(a, 0);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(a.tensor(1));
+  return a.env().Undefined();
+}
+
 // dataRandomSeed(generator?) → BigInt: torch.empty((), dtype=torch.int64).random_(generator=g).item(),
 // the draw PyTorch's DataLoader and RandomSampler make for their seeds.
 Napi::Value RandomSeed(const Napi::CallbackInfo& info) {
@@ -361,6 +384,8 @@ void RegisterData(Napi::Env env, Napi::Object exports) {
   Export<GatherReady>(env, exports, "dataGatherReady");
   Export<MakeGenerator>(env, exports, "dataGenerator");
   Export<RandomSeed>(env, exports, "dataRandomSeed");
+  Export<GeneratorState>(env, exports, "dataGeneratorState");
+  Export<SetGeneratorState>(env, exports, "dataSetGeneratorState");
   Export<Randperm>(env, exports, "dataRandperm");
   Export<Synthetic>(env, exports, "dataSynthetic");
 }

@@ -349,9 +349,23 @@ Napi::Value RunStepAsync(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// Python's math.cos and float ** (the C library's cos and pow), for the lr schedules: V8's own
+// Math.cos and ** differ from them in the last bit for some arguments.
+Napi::Value LibmCos(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Number::New(a.env(), std::cos(a.number(0)));
+}
+
+Napi::Value LibmPow(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Number::New(a.env(), std::pow(a.number(0), a.number(1)));
+}
+
 }  // namespace
 
 void RegisterOptim(Napi::Env env, Napi::Object exports) {
+  Export<LibmCos>(env, exports, "libmCos");
+  Export<LibmPow>(env, exports, "libmPow");
   Export<RunStep<SgdStepArgs, ReadSgd, Sgd>>(env, exports, "sgdStep");
   Export<RunStepAsync<SgdStepArgs, ReadSgd, Sgd>>(env, exports, "sgdStepAsync");
   Export<RunStep<AdamStepArgs, ReadAdam, Adam>>(env, exports, "adamStep");

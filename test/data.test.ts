@@ -525,6 +525,44 @@ out = {"seeded": seeded, "global": glob, "after": torch.rand(3)}`);
     ds.dispose();
   });
 
+  it('an epoch left with a break just after its last batch leaves the generator where PyTorch leaves it', async () => {
+    const ds = indexDataset(10);
+    // batch size 3: a last partial batch (kept, or dropped); 5: a full last batch.
+    const cases = [[3, false], [3, true], [5, false]] as const;
+    const got: number[][][] = [];
+    for (const [batchSize, dropLast] of cases) {
+      for (const asyncIter of [false, true]) {
+        const loader = new data.DataLoader(ds, { batchSize, dropLast, shuffle: true, seed: 3 });
+        let seen = 0;
+        const take = ([x, y]: data.Batch) => {
+          x.dispose();
+          y.dispose();
+          return ++seen === loader.length;
+        };
+        if (asyncIter) {
+          for await (const batch of loader) if (take(batch)) break;
+        } else {
+          for (const batch of loader) if (take(batch)) break;
+        }
+        const next = collect(loader);
+        if (asyncIter) expect(next, `batchSize ${batchSize}, dropLast ${dropLast}`).toEqual(got[got.length - 1]);
+        else got.push(next);
+      }
+    }
+    const ref = await py.run<number[][][]>(`
+from torch.utils.data import DataLoader, TensorDataset
+ds = TensorDataset(torch.arange(10))
+out = []
+for bs, drop in [(3, False), (3, True), (5, False)]:
+    dl = DataLoader(ds, batch_size=bs, drop_last=drop, shuffle=True, generator=torch.Generator().manual_seed(3))
+    for i, _ in enumerate(dl):
+        if i == len(dl) - 1:
+            break
+    out.append([b[0].tolist() for b in dl])`);
+    expect(got).toEqual(ref);
+    ds.dispose();
+  });
+
   it('async iteration gives the batches sync iteration gives, with and without prefetch', async () => {
     const ds = indexDataset(37);
     for (const prefetch of [true, false]) {

@@ -137,7 +137,7 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     for (const [k, v] of Object.entries(full.stateDict())) expect(resumed.stateDict()[k].equal(v), k).toBe(true);
   });
 
-  it('stop() ends fit after the current step and keeps the last complete epoch’s checkpoint', async () => {
+  it('stop() ends fit after the current step; checkpoint.pt stays at the last complete epoch, so resume is bit-identical', async () => {
     const out = path.join(dir, 'stopped');
     torch.manualSeed(2);
     const { trainer } = setup(out);
@@ -146,8 +146,51 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     });
     const history = await trainer.fit(batches(16, true), { epochs: 5 });
     expect(history).toHaveLength(1);
-    const ck = torch.load(path.join(out, 'checkpoint.pt')) as { epoch: number };
+    const ck = torch.load(path.join(out, 'checkpoint.pt')) as { epoch: number; interrupted?: unknown };
     expect(ck.epoch).toBe(1);
+    expect(ck.interrupted).toBeUndefined();
+    // The stopped epoch's own state is kept apart.
+    const cut = torch.load(path.join(out, 'interrupted.pt')) as { epoch: number; interrupted: unknown; model: Record<string, torch.Tensor> };
+    expect([cut.epoch, cut.interrupted]).toEqual([1, { epoch: 2, step: 2 }]);
+    expect(cut.model['fc.weight'].equal(trainer.model.stateDict()['fc.weight'])).toBe(true);
+    // Resuming the run equals a run never stopped; a complete epoch then removes interrupted.pt.
+    const resumed = setup(out);
+    await resumed.trainer.fit(batches(16, true), { epochs: 3, resume: out });
+    torch.manualSeed(2);
+    const straight = setup(null);
+    await straight.trainer.fit(batches(16, true), { epochs: 3 });
+    for (const [k, v] of Object.entries(straight.model.stateDict())) expect(resumed.model.stateDict()[k].equal(v), k).toBe(true);
+    expect(fs.existsSync(path.join(out, 'interrupted.pt'))).toBe(false);
+  });
+
+  it('resume is bit-identical with a DataLoader that has its own seed (its generator is in the checkpoint)', async () => {
+    const ds = new torch.data.TensorDataset(X, Y);
+    const loader = () => new torch.data.DataLoader(ds, { batchSize: 16, shuffle: true, seed: 1 });
+    const run = async (epochs: number, out: string | null, resume: string | null) => {
+      torch.manualSeed(3);
+      const s = setup(out);
+      await s.trainer.fit(loader(), { epochs, resume });
+      return s.model;
+    };
+    const straight = await run(3, null, null);
+    const out = path.join(dir, 'seeded-loader');
+    await run(1, out, null);
+    const resumed = await run(3, out, out); // a new loader: its generator starts from the seed again
+    for (const [k, v] of Object.entries(straight.stateDict())) expect(resumed.stateDict()[k].equal(v), k).toBe(true);
+  });
+
+  it('a DistributedSampler gets its epoch from the Trainer also without distributed: a new order each epoch', async () => {
+    const ds = new torch.data.TensorDataset(X, Y);
+    const sampler = new torch.data.DistributedSampler(ds, { numReplicas: 1, rank: 0, shuffle: true, seed: 4 });
+    const orders: number[][] = [];
+    const seen = { length: 4, async *[Symbol.asyncIterator]() {
+      orders.push([...sampler]);
+      yield* new torch.data.DataLoader(ds, { batchSize: 16, sampler });
+    }, sampler };
+    const { trainer } = setup(null);
+    await trainer.fit(seen as unknown as torch.train.Batches, { epochs: 3 });
+    expect(sampler.epoch).toBe(2);
+    expect(new Set(orders.map(String)).size).toBe(3);
   });
 
   it('SIGINT stops after the current step, saves, and the process exits normally', async () => {

@@ -19,7 +19,7 @@
  * Shuffling draws exactly what PyTorch's DataLoader draws, from the default generator (torch.manualSeed)
  * or from the loader's own torch.Generator().manual_seed(seed): the same seed gives PyTorch's order.
  */
-import { Tensor, holdHandles, releaseHandles, wrap } from '../tensor';
+import { Tensor, holdHandles, optionsArg, releaseHandles, wrap } from '../tensor';
 import { keep, scope } from '../scope';
 import { checkDevice, describe, dtypeCode } from '../dtype';
 import { tensor } from '../creation';
@@ -59,7 +59,7 @@ export interface DataLoaderOptions {
 /** A batch: [inputs, targets]. */
 export type Batch = [Tensor, Tensor];
 
-const OPTION_KEYS = new Set(['batchSize', 'shuffle', 'sampler', 'seed', 'dropLast', 'transform', 'targetTransform', 'device', 'pinMemory', 'prefetch']);
+const OPTION_KEYS = ['batchSize', 'shuffle', 'sampler', 'seed', 'dropLast', 'transform', 'targetTransform', 'device', 'pinMemory', 'prefetch'];
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 function samplerOption(s: unknown): Sampler | undefined {
@@ -106,15 +106,7 @@ export class DataLoader<Y extends Target = Target> implements Iterable<Batch>, A
 
   constructor(dataset: Dataset<Y>, options: DataLoaderOptions = {}) {
     if (!(dataset instanceof Dataset)) throw new TypeError(`DataLoader: dataset must be a Dataset (got ${describe(dataset)})`);
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw new TypeError(`DataLoader: options must be an object like {batchSize, shuffle} (got ${describe(options)})`);
-    }
-    const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k));
-    if (unknown.length > 0) {
-      throw new TypeError(`DataLoader: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} ` +
-        `(the options are ${[...OPTION_KEYS].join(', ')})`);
-    }
-    const o = options;
+    const o = optionsArg<DataLoaderOptions>(options, 'DataLoader', OPTION_KEYS, '{batchSize, shuffle}');
     const bs = o.batchSize ?? 1;
     if (typeof bs !== 'number' || !Number.isSafeInteger(bs)) throw new TypeError(`DataLoader: batchSize must be an integer (got ${describe(bs)})`);
     if (bs < 1) throw new RangeError(`DataLoader: batchSize must be at least 1 (got ${bs})`);
@@ -145,6 +137,18 @@ export class DataLoader<Y extends Target = Target> implements Iterable<Batch>, A
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
+  /** @internal The state of the loader's own generator (its `seed`), or null without one: for checkpoints. */
+  generatorState(): Tensor | null {
+    return this.generator === undefined ? null : wrap(dataNative.dataGeneratorState(this.generator));
+  }
+
+  /** @internal Restores generatorState(); the next epochs shuffle as they would have after it. */
+  setGeneratorState(state: Tensor): void {
+    if (this.generator === undefined) throw new TypeError('DataLoader: this loader has no seed, so no generator state to restore');
+    if (!(state instanceof Tensor) || state.dtype !== 'uint8') throw new TypeError('DataLoader: a generator state is a uint8 Tensor');
+    dataNative.dataSetGeneratorState(this.generator, state.handle);
+  }
+
   /** One epoch, synchronously: `for (const [x, y] of loader)`. */
   [Symbol.iterator](): DataLoaderIterator {
     return new DataLoaderIterator(new Epoch(this));
@@ -165,6 +169,7 @@ class Epoch {
   private perm: Tensor | null = null; // kept: no scope disposes it; the GC does if the epoch is abandoned
   private begun = false;
   private ended = false;
+  private exhausted = false; // the sampler has run out (PyTorch's drew its dropped permutation)
 
   constructor(readonly loader: DataLoader<Target>) {
     this.n = loader.sampler?.length ?? loader.dataset.length;
@@ -194,13 +199,31 @@ class Epoch {
     this.perm = keep(wrap(dataNative.dataRandperm(this.n, gen)));
   }
 
-  /** natural: the epoch ran to its end (PyTorch's sampler then draws its next permutation, which is dropped). */
+  /**
+   * Batch b is handed out. PyTorch's BatchSampler runs its sampler to the end while it fills a last
+   * partial batch, so the sampler's extra permutation is drawn then, before that batch is seen; when the
+   * last batch is full (or partial ones are dropped), only the request after it does so (end()).
+   */
+  taking(b: number): void {
+    const { batchSize, dropLast } = this.loader;
+    if (b === this.numBatches - 1 && !dropLast && this.n % batchSize !== 0) this.exhaust();
+  }
+
+  /** natural: the epoch ran to its end. */
   end(natural: boolean): void {
     if (this.ended) return;
     this.ended = true;
     if (this.perm !== null) this.perm.dispose();
     this.perm = null;
-    if (natural && this.loader.shuffle && this.loader.generator !== undefined) {
+    if (natural) this.exhaust();
+  }
+
+  // RandomSampler, once its n indices are out, draws one more permutation of which it yields nothing;
+  // with the loader's own generator, that draw shifts the next epoch's order.
+  private exhaust(): void {
+    if (this.exhausted) return;
+    this.exhausted = true;
+    if (this.loader.shuffle && this.loader.generator !== undefined) {
       native.dispose(dataNative.dataRandperm(this.n, this.loader.generator));
     }
   }
@@ -335,6 +358,7 @@ export class DataLoaderIterator implements IterableIterator<Batch> {
         return DONE;
       }
       const b = this.b++;
+      e.taking(b);
       if (e.source === null) return { done: false, value: e.collate(b) };
       const job = this.jobs.get(b) ?? e.startJob(b);
       this.jobs.delete(b);
@@ -408,6 +432,7 @@ export class AsyncDataLoaderIterator implements AsyncIterableIterator<Batch> {
         return DONE;
       }
       b = this.b++;
+      e.taking(b);
       if (e.source === null) return { done: false, value: e.collate(b) };
       p = this.pending.get(b) ?? this.launch(b);
       this.pending.delete(b);

@@ -20,6 +20,9 @@ export interface DataNative {
   dataGatherReady(job: Job): boolean;
   /** torch.Generator().manual_seed(seed). */
   dataGenerator(seed: number | bigint): NativeGenerator;
+  /** g.get_state() and g.set_state(state): a uint8 tensor. */
+  dataGeneratorState(generator: NativeGenerator): Handle;
+  dataSetGeneratorState(generator: NativeGenerator, state: Handle): void;
   /** torch.empty((), dtype=torch.int64).random_(generator=g).item() (g omitted: the default generator). */
   dataRandomSeed(generator?: NativeGenerator): bigint;
   /** torch.randperm(n, generator=g). */

@@ -3,8 +3,7 @@ import { native } from '../native';
 import { numberArg } from '../tensor';
 import { tensor, zeros, zerosLike } from '../creation';
 import { keep } from '../scope';
-import { Optimizer, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
-import type { Parameter } from '../nn/module';
+import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import { TorchError } from '../errors';
 import type { Tensor } from '../tensor';
 
@@ -22,13 +21,16 @@ export interface AdamOptions {
   decoupledWeightDecay: boolean;
 }
 
+/** @internal torch.optim.Adam's defaults. */
+export const ADAM_DEFAULTS: Readonly<AdamOptions> = {
+  lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null,
+  capturable: false, differentiable: false, fused: null, decoupledWeightDecay: false,
+};
+
 /** Adam, as torch.optim.Adam (amsgrad, maximize; `decoupledWeightDecay: true` is AdamW), step for step PyTorch's. */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super(params, {
-      lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null,
-      capturable: false, differentiable: false, fused: null, decoupledWeightDecay: false, ...opts,
-    });
+    super(params, optimizerOptions('Adam', ADAM_DEFAULTS, opts));
   }
 
   protected validate(g: ParamGroup<AdamOptions>): void {
@@ -41,7 +43,7 @@ export class Adam extends Optimizer<AdamOptions> {
     validateKernelOptions(g);
   }
 
-  protected prepareStep(group: ParamGroup<AdamOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
+  protected prepareStep(group: ParamGroup<AdamOptions>, params: Tensor[], grads: Tensor[]): PreparedStep {
     const kernel = stepKernel(group, params);
     const stepOnDevice = group.capturable || kernel === 'fused';
     // capturable also runs on the CPU (PyTorch refuses it there): the same math, with nothing to capture.

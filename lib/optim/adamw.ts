@@ -1,11 +1,12 @@
 /** torch.optim.AdamW: Adam with decoupled weight decay (default 1e-2), as PyTorch defines it now. */
-import { Adam, type AdamOptions } from './adam';
-import type { OptimizerStateDict, ParamsArg } from './optimizer';
+import { ADAM_DEFAULTS, Adam, type AdamOptions } from './adam';
+import { optimizerOptions, type OptimizerStateDict, type ParamsArg } from './optimizer';
 
 /** AdamW, as torch.optim.AdamW: `new Adam(params, {...opts, decoupledWeightDecay: true})` with weightDecay 1e-2 by default. */
 export class AdamW extends Adam {
   constructor(params: ParamsArg<AdamOptions>, opts: Partial<Omit<AdamOptions, 'decoupledWeightDecay'>> = {}) {
-    super(params, { weightDecay: 1e-2, ...opts, decoupledWeightDecay: true });
+    const known = Object.keys(ADAM_DEFAULTS).filter((k) => k !== 'decoupledWeightDecay');
+    super(params, optimizerOptions('AdamW', { ...ADAM_DEFAULTS, weightDecay: 1e-2, decoupledWeightDecay: true }, opts, known));
   }
 
   /** As PyTorch's: whatever the state dict says, the decay stays decoupled. */

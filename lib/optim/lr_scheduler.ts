@@ -1,10 +1,15 @@
 /**
  * torch.optim.lr_scheduler: StepLR, MultiStepLR, CosineAnnealingLR, ExponentialLR, LinearLR, LambdaLR —
- * PyTorch's chainable formulas in the same order of float operations, so the lr sequence is Python's.
+ * PyTorch's chainable formulas in the same order of float operations, with the C library's cos and pow
+ * as Python's math uses, so the lr sequence is Python's to the bit.
  */
 import { describe } from '../dtype';
-import { intArg, numberArg } from '../tensor';
+import { intArg, numberArg, optionsArg } from '../tensor';
+import { native } from '../native';
 import { Optimizer } from './optimizer';
+
+// math.cos as Python computes it (V8's Math.cos can differ in the last bit).
+const cos = (x: number): number => native.libmCos(x);
 
 /** An optimizer whose param groups have an `lr` (every torch.optim optimizer). */
 export type AnyOptimizer = Optimizer<{ lr: number }>;
@@ -84,8 +89,9 @@ export abstract class LRScheduler {
 export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
-  constructor(optimizer: AnyOptimizer, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
-    super(optimizer, opts?.lastEpoch ?? -1);
+  constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number; lastEpoch?: number }) {
+    const opts = optionsArg<typeof options>(options, 'StepLR', ['stepSize', 'gamma', 'lastEpoch'], '{stepSize: 30}');
+    super(optimizer, opts.lastEpoch ?? -1);
     this.stepSize = intArg(opts.stepSize, 'stepSize');
     if (this.stepSize <= 0) throw new RangeError(`stepSize must be positive (got ${this.stepSize})`);
     this.gamma = numberArg(opts.gamma ?? 0.1, 'gamma');
@@ -108,8 +114,9 @@ export class StepLR extends LRScheduler {
 export class MultiStepLR extends LRScheduler {
   milestones: Map<number, number>;
   gamma: number;
-  constructor(optimizer: AnyOptimizer, opts: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
-    super(optimizer, opts?.lastEpoch ?? -1);
+  constructor(optimizer: AnyOptimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
+    const opts = optionsArg<typeof options>(options, 'MultiStepLR', ['milestones', 'gamma', 'lastEpoch'], '{milestones: [30, 80]}');
+    super(optimizer, opts.lastEpoch ?? -1);
     if (!Array.isArray(opts.milestones)) throw new TypeError('milestones must be an array of epochs');
     this.milestones = new Map();
     for (const m of opts.milestones) this.milestones.set(intArg(m, 'milestones'), (this.milestones.get(m) ?? 0) + 1);
@@ -119,7 +126,7 @@ export class MultiStepLR extends LRScheduler {
   protected getLr(): number[] {
     const count = this.milestones.get(this.lastEpoch);
     if (count === undefined) return this.groupLrs();
-    return this.groupLrs().map((lr) => lr * this.gamma ** count);
+    return this.groupLrs().map((lr) => lr * native.libmPow(this.gamma, count));
   }
   protected extraState() {
     return { milestones: Object.fromEntries(this.milestones), gamma: this.gamma };
@@ -136,8 +143,9 @@ export class MultiStepLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
-  constructor(optimizer: AnyOptimizer, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
-    super(optimizer, opts?.lastEpoch ?? -1);
+  constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number }) {
+    const opts = optionsArg<typeof options>(options, 'CosineAnnealingLR', ['tMax', 'etaMin', 'lastEpoch'], '{tMax: 100}');
+    super(optimizer, opts.lastEpoch ?? -1);
     this.tMax = intArg(opts.tMax, 'tMax');
     if (this.tMax <= 0) throw new RangeError(`tMax must be positive (got ${this.tMax})`);
     this.etaMin = numberArg(opts.etaMin ?? 0, 'etaMin');
@@ -147,13 +155,13 @@ export class CosineAnnealingLR extends LRScheduler {
     const { tMax, etaMin, lastEpoch } = this;
     if (this.isInitial) return this.groupLrs();
     if (this.stepCount === 1 && lastEpoch > 0) {
-      return this.baseLrs.map((base) => etaMin + (base - etaMin) * (1 + Math.cos((lastEpoch * Math.PI) / tMax)) / 2);
+      return this.baseLrs.map((base) => etaMin + (base - etaMin) * (1 + cos((lastEpoch * Math.PI) / tMax)) / 2);
     }
     if ((((lastEpoch - 1 - tMax) % (2 * tMax)) + 2 * tMax) % (2 * tMax) === 0) {
-      return this.groupLrs().map((lr, i) => lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
+      return this.groupLrs().map((lr, i) => lr + ((this.baseLrs[i] - etaMin) * (1 - cos(Math.PI / tMax))) / 2);
     }
     return this.groupLrs().map((lr) =>
-      ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (lr - etaMin) + etaMin);
+      ((1 + cos((Math.PI * lastEpoch) / tMax)) / (1 + cos((Math.PI * (lastEpoch - 1)) / tMax))) * (lr - etaMin) + etaMin);
   }
   protected extraState() {
     return { T_max: this.tMax, eta_min: this.etaMin };
@@ -167,8 +175,9 @@ export class CosineAnnealingLR extends LRScheduler {
 /** lr × gamma every epoch. */
 export class ExponentialLR extends LRScheduler {
   gamma: number;
-  constructor(optimizer: AnyOptimizer, opts: { gamma: number; lastEpoch?: number }) {
-    super(optimizer, opts?.lastEpoch ?? -1);
+  constructor(optimizer: AnyOptimizer, options: { gamma: number; lastEpoch?: number }) {
+    const opts = optionsArg<typeof options>(options, 'ExponentialLR', ['gamma', 'lastEpoch'], '{gamma: 0.9}');
+    super(optimizer, opts.lastEpoch ?? -1);
     this.gamma = numberArg(opts.gamma, 'gamma');
     this.initialStep();
   }
@@ -189,8 +198,9 @@ export class LinearLR extends LRScheduler {
   startFactor: number;
   endFactor: number;
   totalIters: number;
-  constructor(optimizer: AnyOptimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
-    super(optimizer, opts?.lastEpoch ?? -1);
+  constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    const opts = optionsArg<typeof options>(options, 'LinearLR', ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'], '{startFactor: 0.1}');
+    super(optimizer, opts.lastEpoch ?? -1);
     this.startFactor = numberArg(opts.startFactor ?? 1 / 3, 'startFactor');
     this.endFactor = numberArg(opts.endFactor ?? 1, 'endFactor');
     this.totalIters = intArg(opts.totalIters ?? 5, 'totalIters');
@@ -218,13 +228,14 @@ export class LinearLR extends LRScheduler {
 /** The base lr × lrLambda(epoch): one function, or one per param group. */
 export class LambdaLR extends LRScheduler {
   lrLambdas: ((epoch: number) => number)[];
-  constructor(optimizer: AnyOptimizer, opts: { lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }) {
-    super(optimizer, opts?.lastEpoch ?? -1);
+  constructor(optimizer: AnyOptimizer, options: { lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }) {
+    const opts = optionsArg<typeof options>(options, 'LambdaLR', ['lrLambda', 'lastEpoch'], '{lrLambda: (epoch) => 0.95 ** epoch}');
+    super(optimizer, opts.lastEpoch ?? -1);
     const groups = optimizer.paramGroups.length;
-    const fns = Array.isArray(opts?.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts?.lrLambda);
+    const fns = Array.isArray(opts.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts.lrLambda);
     if (fns.length !== groups) throw new RangeError(`Expected ${groups} lrLambdas, but got ${fns.length}`);
     fns.forEach((f, i) => {
-      if (typeof f !== 'function') throw new TypeError(`lrLambda${Array.isArray(opts?.lrLambda) ? `[${i}]` : ''} must be a function (got ${describe(f)})`);
+      if (typeof f !== 'function') throw new TypeError(`lrLambda${Array.isArray(opts.lrLambda) ? `[${i}]` : ''} must be a function (got ${describe(f)})`);
     });
     this.lrLambdas = fns as ((epoch: number) => number)[];
     this.initialStep();

@@ -5,8 +5,7 @@
  */
 import { TorchError } from '../errors';
 import { describe } from '../dtype';
-import { Tensor } from '../tensor';
-import { Parameter } from '../nn/module';
+import { Tensor, optionsArg } from '../tensor';
 import { noGrad } from '../autograd';
 import { keep } from '../scope';
 import { full } from '../creation';
@@ -20,8 +19,9 @@ export interface PreparedStep {
   finish(result: (Handle | null)[]): void;
 }
 
-export type ParamGroup<O> = O & { params: Parameter[]; initialLr?: number };
-export type ParamsArg<O> = Iterable<Parameter> | (Partial<O> & { params: Iterable<Parameter> })[];
+export type ParamGroup<O> = O & { params: Tensor[]; initialLr?: number };
+/** Parameters (any leaf tensors, as in PyTorch), or param groups: `{params, ...options}`. */
+export type ParamsArg<O> = Iterable<Tensor> | (Partial<O> & { params: Iterable<Tensor> })[];
 export type OptimizerState = Record<string, Tensor>;
 export interface OptimizerStateDict {
   state: Record<string, Record<string, Tensor>>;
@@ -47,7 +47,7 @@ export function validateKernelOptions(g: KernelOptions): void {
  * is given, foreach if every parameter is on CUDA (many small kernels cost more there than a loop does on
  * the CPU), else one parameter at a time.
  */
-export function stepKernel(g: KernelOptions, params: Parameter[]): StepKernel {
+export function stepKernel(g: KernelOptions, params: Tensor[]): StepKernel {
   if (g.fused) {
     const bad = params.find((p) => !p.isFloatingPoint() || !/^(cpu|cuda)/.test(p.device));
     if (bad) throw new TorchError(`fused: true needs floating-point parameters on the CPU or CUDA (got ${bad.dtype} on ${bad.device})`);
@@ -59,26 +59,39 @@ export function stepKernel(g: KernelOptions, params: Parameter[]): StepKernel {
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** @internal An optimizer's options: its defaults, overridden by the user's (whose names must be known). */
+export function optimizerOptions<O extends object>(who: string, defaults: O, opts: unknown, known: readonly string[] = Object.keys(defaults)): O {
+  return { ...defaults, ...optionsArg<Partial<O>>(opts, who, known, '{lr: 0.1}') };
+}
+
 /** Base of the optimizers, as torch.optim.Optimizer: param groups with their options, per-parameter state, step(), zeroGrad(), and stateDict()/loadStateDict() in PyTorch's layout. */
 export abstract class Optimizer<O extends { lr: number }> {
   paramGroups: ParamGroup<O>[] = [];
-  /** Per-parameter state (momentum buffers, Adam moments), keyed by the Parameter. */
-  readonly state = new Map<Parameter, OptimizerState>();
+  /** Per-parameter state (momentum buffers, Adam moments), keyed by the parameter. */
+  readonly state = new Map<Tensor, OptimizerState>();
 
   constructor(params: ParamsArg<O>, readonly defaults: O) {
     const list = [...(params as Iterable<unknown>)];
     if (list.length === 0) throw new RangeError('optimizer got an empty parameter list');
-    // A list of tensors is one group (addParamGroup refuses non-Parameters); otherwise a list of groups.
-    const groups = (list.every((p) => p instanceof Tensor) ? [{ params: list }] : list) as (Partial<O> & { params: Iterable<Parameter> })[];
+    // A list of tensors is one group (addParamGroup refuses anything else); otherwise a list of groups.
+    const groups = (list.every((p) => p instanceof Tensor) ? [{ params: list }] : list) as (Partial<O> & { params: Iterable<Tensor> })[];
     for (const g of groups) this.addParamGroup(g);
   }
 
-  /** Adds a group: its own options override the defaults, as in PyTorch. */
-  addParamGroup(group: Partial<O> & { params: Iterable<Parameter> }): void {
+  /**
+   * Adds a group: its own options override the defaults, as in PyTorch. A group may carry keys of its own
+   * (PyTorch's do), but not an option under Python's snake_case name, which would be silently unused.
+   */
+  addParamGroup(group: Partial<O> & { params: Iterable<Tensor> }): void {
     if (group === null || typeof group !== 'object' || !group.params) throw new TypeError(`param group must be an object with params (got ${describe(group)})`);
+    for (const k of Object.keys(group)) {
+      const name = camel(k);
+      if (name !== k && (name in this.defaults || name === 'initialLr')) throw new TypeError(`param group option '${k}': torchnode's name is '${name}'`);
+    }
     const params = [...group.params];
     params.forEach((p, i) => {
-      if (!(p instanceof Parameter)) throw new TypeError(`optimizer can only optimize Parameters; params[${i}] is ${describe(p)}`);
+      if (!(p instanceof Tensor)) throw new TypeError(`optimizer can only optimize Tensors; params[${i}] is ${describe(p)}`);
+      if (!p.isLeaf) throw new RangeError(`can't optimize a non-leaf Tensor (params[${i}])`);
     });
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     if (params.some((p) => seen.has(p))) throw new RangeError('some parameters appear in more than one parameter group');
@@ -130,7 +143,7 @@ export abstract class Optimizer<O extends { lr: number }> {
    * A group's update as one native call, prepared on the JS thread: `run` and `runAsync` make the same
    * call (here, or on a worker thread); `finish` takes what it returns (new state tensors).
    */
-  protected abstract prepareStep(group: ParamGroup<O>, params: Parameter[], grads: Tensor[]): PreparedStep;
+  protected abstract prepareStep(group: ParamGroup<O>, params: Tensor[], grads: Tensor[]): PreparedStep;
 
   private stepping = false;
 
@@ -191,8 +204,8 @@ export abstract class Optimizer<O extends { lr: number }> {
   }
 
   /** The parameters of a group that have gradients, with those gradients (caller disposes the grads). */
-  protected withGrads(group: ParamGroup<O>): { params: Parameter[]; grads: Tensor[] } {
-    const params: Parameter[] = [];
+  protected withGrads(group: ParamGroup<O>): { params: Tensor[]; grads: Tensor[] } {
+    const params: Tensor[] = [];
     const grads: Tensor[] = [];
     for (const p of group.params) {
       const g = p.grad;
@@ -206,7 +219,7 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** PyTorch's layout: parameters are numbered in group order; options use Python's names. */
   stateDict(): OptimizerStateDict {
-    const index = new Map<Parameter, number>();
+    const index = new Map<Tensor, number>();
     const param_groups = this.paramGroups.map((g) => {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(g)) if (k !== 'params') out[k === 'initialLr' ? 'initial_lr' : snake(k)] = v;
@@ -240,8 +253,8 @@ export abstract class Optimizer<O extends { lr: number }> {
       }
       ids.push(...params);
     });
-    const byId = new Map<number, Parameter>();
-    const groupOf = new Map<Parameter, Record<string, unknown>>();  // each parameter's group options, as loaded
+    const byId = new Map<number, Tensor>();
+    const groupOf = new Map<Tensor, Record<string, unknown>>();  // each parameter's group options, as loaded
     let k = 0;
     this.paramGroups.forEach((g, i) => {
       for (const p of g.params) {
@@ -249,7 +262,7 @@ export abstract class Optimizer<O extends { lr: number }> {
         groupOf.set(p, { ...g, ...sd.param_groups[i] });
       }
     });
-    const nextState = new Map<Parameter, OptimizerState>();
+    const nextState = new Map<Tensor, OptimizerState>();
     for (const [id, s] of Object.entries(sd.state)) {
       const p = byId.get(Number(id));
       if (!p) throw new TorchError(`loaded state dict has state for parameter ${id}, which no group lists`);

@@ -2,8 +2,7 @@
 import { native } from '../native';
 import { numberArg, wrap } from '../tensor';
 import { keep } from '../scope';
-import { Optimizer, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
-import type { Parameter } from '../nn/module';
+import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import type { Tensor } from '../tensor';
 
 export interface SGDOptions {
@@ -21,10 +20,10 @@ export interface SGDOptions {
 /** Stochastic gradient descent, as torch.optim.SGD (momentum, dampening, weightDecay, nesterov, maximize), step for step PyTorch's. */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsArg<SGDOptions>, opts: Partial<SGDOptions> = {}) {
-    super(params, {
+    super(params, optimizerOptions('SGD', {
       lr: 0.001, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false,
-      foreach: null, differentiable: false, fused: null, ...opts,
-    });
+      foreach: null, differentiable: false, fused: null,
+    }, opts));
   }
 
   protected validate(g: ParamGroup<SGDOptions>): void {
@@ -36,7 +35,7 @@ export class SGD extends Optimizer<SGDOptions> {
     validateKernelOptions(g);
   }
 
-  protected prepareStep(group: ParamGroup<SGDOptions>, params: Parameter[], grads: Tensor[]): PreparedStep {
+  protected prepareStep(group: ParamGroup<SGDOptions>, params: Tensor[], grads: Tensor[]): PreparedStep {
     const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
     const lr = this.deviceLrOf(group)?.handle;
     const args = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,

@@ -3,7 +3,8 @@
  * scheduler stepped each epoch, train loss/accuracy, test accuracy, lr; gradient accumulation (seed 000);
  * progress, events for every step and epoch (so an Electron window can follow), history as JSON/CSV, a
  * learning-curve chart, and an atomic checkpoint after each epoch from which `resume` continues to
- * bit-identical results on CPU. SIGINT stops after the current step and saves.
+ * bit-identical results on CPU. SIGINT stops after the current step and saves its state apart
+ * (interrupted.pt), leaving checkpoint.pt at the last complete epoch.
  */
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -29,6 +30,7 @@ import { GraphStep } from './graph-step';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from '../nn/parallel';
 import * as dist from '../distributed';
 import { DistributedSampler } from '../data/distributed';
+import { DataLoader } from '../data/dataloader';
 import { tensor } from '../creation';
 import { TorchError } from '../errors';
 
@@ -105,6 +107,10 @@ export interface Checkpoint {
   epoch: number;
   history: EpochRecord[];
   rng_state: Tensor;
+  /** The training DataLoader's own generator, when it has a `seed`. */
+  loader_rng_state?: Tensor | null;
+  /** Only in interrupted.pt: the epoch that was stopped, and how many of its steps ran. */
+  interrupted?: { epoch: number; step: number } | null;
 }
 
 export class Trainer extends EventEmitter {
@@ -120,6 +126,7 @@ export class Trainer extends EventEmitter {
   /** Loss scaling for float16 AMP (null otherwise). */
   readonly scaler: GradScaler | null;
   private stopRequested = false;
+  private trainLoader: DataLoader | null = null; // fit()'s, when a DataLoader: its generator is checkpointed
   private readonly offThread: boolean | 'auto';
   // undefined: not tried yet this fit(); null: the eager step is used
   private compiled: CompiledStep | null | undefined = undefined;
@@ -181,6 +188,7 @@ export class Trainer extends EventEmitter {
     const epochs = fitOpts?.epochs;
     if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer (got ${describe(epochs)})`);
     let startEpoch = 1;
+    this.trainLoader = train instanceof DataLoader ? train : null;
     if (fitOpts.resume) startEpoch = this.restore(fitOpts.resume) + 1;
     const progress = makeProgress(this.leader ? this.opts.progress ?? 'auto' : false, process.stderr, this.opts.logEvery ?? 10);
     const onSigint = () => {
@@ -197,7 +205,9 @@ export class Trainer extends EventEmitter {
         const lr = this.optimizer.paramGroups[0].lr;
         const trainStats = await this.trainEpoch(train, epoch, epochs, progress);
         if (this.stopRequested && trainStats.steps < (train.length ?? Infinity)) {
-          this.checkpoint(epoch - 1); // the interrupted epoch is not complete: resume repeats it
+          // checkpoint.pt stays at the last complete epoch, from which resume is bit-identical; the
+          // interrupted state is kept apart (resuming from it repeats the epoch from those weights).
+          this.checkpoint(epoch - 1, { epoch, step: trainStats.steps });
           break;
         }
         this.scheduler?.step();
@@ -234,7 +244,7 @@ export class Trainer extends EventEmitter {
     const total = batches.length ?? NaN;
     const started = Date.now();
     const sampler = (batches as { sampler?: unknown }).sampler;
-    if (this.ddp && sampler instanceof DistributedSampler) sampler.setEpoch(epoch - 1);
+    if (sampler instanceof DistributedSampler) sampler.setEpoch(epoch - 1);
     for await (const [input, target] of batches as AsyncIterable<[Tensor, Tensor]>) {
       steps++;
       // Gradient accumulation: only the last backward of a window all-reduces (DDP's no_sync).
@@ -422,9 +432,13 @@ export class Trainer extends EventEmitter {
     writeAtomic(path.join(this.outDir, 'curve.html'), learningCurveHtml(this.history));
   }
 
-  /** Writes outDir/checkpoint.pt atomically (torch.save writes a temp file, then renames). */
-  private checkpoint(epoch: number): void {
+  /**
+   * Writes outDir/checkpoint.pt atomically (torch.save writes a temp file, then renames) after a complete
+   * epoch, and then drops a stale interrupted.pt; a stopped epoch's state goes to interrupted.pt.
+   */
+  private checkpoint(epoch: number, interrupted: Checkpoint['interrupted'] = null): void {
     if (!this.outDir || !this.leader) return;
+    const file = path.join(this.outDir, interrupted ? 'interrupted.pt' : 'checkpoint.pt');
     scope(() => {
       const ckpt: Checkpoint = {
         model: this.model.stateDict(),
@@ -435,22 +449,43 @@ export class Trainer extends EventEmitter {
         history: this.history,
         rng_state: getRngState(),
       };
-      save(ckpt as unknown as Record<string, unknown>, path.join(this.outDir!, 'checkpoint.pt'));
+      if (this.trainLoader?.generator !== undefined) ckpt.loader_rng_state = this.trainLoader.generatorState();
+      if (interrupted) ckpt.interrupted = interrupted;
+      save(ckpt as unknown as Record<string, unknown>, file);
     });
+    if (interrupted) {
+      if (this.opts.progress !== false) process.stderr.write(`torchnode: epoch ${interrupted.epoch} stopped after step ${interrupted.step}; its state is in ${file}. ` +
+        `checkpoint.pt holds epoch ${epoch}, from which --resume continues as if never stopped\n`);
+    } else {
+      fs.rmSync(path.join(this.outDir, 'interrupted.pt'), { force: true });
+    }
   }
 
   /** Loads a checkpoint into model, optimizer, scheduler, history and RNG; returns its epoch. */
   private restore(file: string): number {
-    const target = fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'checkpoint.pt') : file;
+    const isDir = fs.existsSync(file) && fs.statSync(file).isDirectory();
+    const target = isDir ? path.join(file, 'checkpoint.pt') : file;
+    if (isDir && !fs.existsSync(target) && fs.existsSync(path.join(file, 'interrupted.pt'))) {
+      throw new TorchError(`resume: ${file} has no checkpoint.pt (no epoch was completed); to continue from the stopped ` +
+        `epoch's state, resume from ${path.join(file, 'interrupted.pt')}`);
+    }
     return scope(() => {
       const ckpt = load(target, { mapLocation: 'cpu' }) as unknown as Checkpoint;
       if (!ckpt || typeof ckpt !== 'object' || !ckpt.model || !ckpt.optimizer) throw new TypeError(`${target} is not a torchnode training checkpoint`);
-      this.model.loadStateDict(ckpt.model);
-      this.optimizer.loadStateDict(ckpt.optimizer);
-      if (this.scheduler && ckpt.scheduler) this.scheduler.loadStateDict(ckpt.scheduler);
-      if (this.scaler && ckpt.scaler) this.scaler.loadStateDict(ckpt.scaler);
+      try {
+        this.model.loadStateDict(ckpt.model);
+        this.optimizer.loadStateDict(ckpt.optimizer);
+        if (this.scheduler && ckpt.scheduler) this.scheduler.loadStateDict(ckpt.scheduler);
+        if (this.scaler && ckpt.scaler) this.scaler.loadStateDict(ckpt.scaler);
+      } catch (e) {
+        if (e instanceof Error) e.message = `resume from ${target}: ${e.message}`;
+        throw e;
+      }
       this.history.splice(0, this.history.length, ...(ckpt.history ?? []));
       if (ckpt.rng_state instanceof Tensor) setRngState(ckpt.rng_state);
+      if (ckpt.loader_rng_state instanceof Tensor && this.trainLoader?.generator !== undefined) {
+        this.trainLoader?.setGeneratorState(ckpt.loader_rng_state);
+      }
       return Number(ckpt.epoch) || 0;
     });
   }
