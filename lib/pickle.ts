@@ -138,8 +138,9 @@ export class PickleWriter {
   bool(b: boolean): void {
     this.byte(b ? OP.NEWTRUE : OP.NEWFALSE);
   }
-  /** An int: BININT1/BININT2/BININT where they fit (as CPython), else LONG1 (two's complement). */
+  /** An int: BININT1/BININT2/BININT where they fit, else LONG1 (two's complement), LONG4 beyond 255 bytes (as CPython). */
   int(v: number | bigint): void {
+    if (typeof v === 'bigint' && v >= -0x80000000n && v <= 0x7fffffffn) v = Number(v); // CPython's opcodes for small ints
     if (typeof v === 'number' && Number.isSafeInteger(v)) {
       if (v >= 0 && v <= 0xff) {
         this.byte(OP.BININT1);
@@ -163,9 +164,13 @@ export class PickleWriter {
     }
     const big = BigInt(v);
     const bytes = encodeLong(big);
-    if (bytes.length > 255) throw new RangeError(`int ${big} is too large to pickle`);
-    this.byte(OP.LONG1);
-    this.byte(bytes.length);
+    if (bytes.length > 255) {
+      this.byte(OP.LONG4);
+      this.u32(bytes.length);
+    } else {
+      this.byte(OP.LONG1);
+      this.byte(bytes.length);
+    }
     this.raw(bytes);
   }
   float(v: number): void {
@@ -266,25 +271,19 @@ export class PickleWriter {
   }
 }
 
-/** pickle.encode_long: little-endian two's complement, as few bytes as hold the sign. */
+/** pickle.encode_long: little-endian two's complement, as few bytes as hold the sign (through hex: linear in size). */
 function encodeLong(x: bigint): Buffer {
   if (x === 0n) return Buffer.alloc(0);
-  const out: number[] = [];
-  let v = x;
-  // Emit bytes until the remaining value is all sign bits and the last byte's top bit agrees.
-  for (;;) {
-    const byte = Number(v & 0xffn);
-    out.push(byte);
-    v >>= 8n;
-    if ((v === 0n && (byte & 0x80) === 0) || (v === -1n && (byte & 0x80) !== 0)) break;
-  }
-  return Buffer.from(out);
+  const mag = (x < 0n ? -x - 1n : x).toString(16); // the bits beside the sign bit
+  const bits = mag === '0' ? 0 : (mag.length - 1) * 4 + parseInt(mag[0], 16).toString(2).length;
+  const n = Math.floor(bits / 8) + 1;
+  const u = x < 0n ? x + (1n << BigInt(8 * n)) : x;
+  return Buffer.from(u.toString(16).padStart(2 * n, '0'), 'hex').reverse();
 }
 
 function decodeLong(b: Buffer): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  let v = BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -448,7 +447,8 @@ export class Unpickler {
           break;
         case OP.LONG4: {
           const n = this.i32();
-          if (n < 0 || n > 4096) throw new PickleError(`LONG4 of ${n} bytes is not supported`);
+          // Python writes ints past 255 bytes so; a JS BigInt holds at most 2^30 bits, so cap well below.
+          if (n < 0 || n > 1 << 20) throw new PickleError(`LONG4 of ${n} bytes is not supported`);
           this.push(decodeLong(this.take(n)));
           break;
         }

@@ -250,6 +250,10 @@ class SavePickler {
         else w.float(v);
         return;
       case 'bigint':
+        // Beyond 255 bytes an int takes pickle's LONG4, which Python's torch.load (weights_only) refuses.
+        if (v >= 2n ** 2039n || v < -(2n ** 2039n)) {
+          throw new RangeError(`torch.save: the int at ${where} needs more than 255 bytes, which Python's torch.load cannot read`);
+        }
         w.int(v);
         return;
       case 'string':
@@ -368,7 +372,8 @@ class SavePickler {
     w.emptyList();
     w.put();
     const items = [...set];
-    w.batchAppends(items, (x) => this.save(x, `${where}(set item)`));
+    // Python hashes set items: arrays go as tuples (what a tuple in a set loads as), as Map keys do.
+    w.batchAppends(items, (x) => this.saveKey(x, `${where}(set item)`, 'a set item'));
     w.tuple(1);
     w.put();
     w.reduce();
@@ -396,7 +401,8 @@ class SavePickler {
     const intKey = (k: string): boolean => (info ? info.intKeys.has(k) : !ordered && CANONICAL_INT.test(k) && Number.isSafeInteger(Number(k)));
     this.openDict(obj, ordered);
     this.w.batchSetItems(keys, (k) => {
-      if (intKey(k)) this.w.int(Number(k));
+      // An int key beyond 2**53 came from Python as its decimal string: write it back exactly.
+      if (intKey(k)) this.w.int(Number.isSafeInteger(Number(k)) ? Number(k) : BigInt(k));
       else this.w.str(k);
       this.save(obj[k], child(where, k));
     });
@@ -414,21 +420,26 @@ class SavePickler {
     });
   }
 
-  /** A Map key: a primitive, or an array of keys saved as a tuple (what a Python tuple key loads as). */
-  private saveKey(k: unknown, where: string): void {
-    if (typeof k === 'string' || typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean' || k === null || k === undefined) {
+  /**
+   * A Map key or set item, which Python hashes: a primitive, a Tensor, bytes, or an array of these
+   * saved as a tuple (what a Python tuple key loads as). Anything else is refused here, not by Python's load.
+   */
+  private saveKey(k: unknown, where: string, what = 'a Map key', inTuple: unknown[] = []): void {
+    if (typeof k === 'string' || typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean' || k === null || k === undefined ||
+      k instanceof Tensor || k instanceof Uint8Array) {
       this.save(k, where);
       return;
     }
-    if (Array.isArray(k)) {
+    if (Array.isArray(k) && !inTuple.includes(k)) {
       if (k.length > 3) this.w.mark();
-      for (const x of k) this.saveKey(x, where);
+      for (const x of k) this.saveKey(x, where, what, [...inTuple, k]);
       this.w.tuple(k.length);
       if (k.length) this.w.put();
       return;
     }
-    throw new TypeError(`torch.save: cannot save a Map key that is ${describe(k)} at ${where}: keys must be strings, numbers, bigints, ` +
-      'booleans, null or arrays of these (tuples)');
+    const is = Array.isArray(k) ? 'an array containing itself' : typeof k === 'object' && isPlainObject(k) ? 'a plain object' : describe(k);
+    throw new TypeError(`torch.save: cannot save ${what} that is ${is} at ${where}: ` +
+      'Python hashes it, so it must be a string, number, bigint, boolean, null, Tensor, Buffer or an array of these (a tuple)');
   }
 
   private openDict(obj: object, ordered: boolean): void {
@@ -505,6 +516,8 @@ for (const [full, kind] of [
   ALLOWED.set(full, new PyGlobal(full, kind));
 }
 for (const [name, dtype] of Object.entries(PY_STORAGE_DTYPE)) ALLOWED.set(`torch.${name}`, new PyGlobal(`torch.${name}`, 'storage', dtype ?? undefined));
+// What Python writes in _rebuild_tensor_v3 files (uint16, float8, …), and what its weights-only load allows.
+ALLOWED.set('torch.storage.UntypedStorage', new PyGlobal('torch.storage.UntypedStorage', 'storage'));
 
 /** Globals Python's weights-only load accepts but torchnode cannot build. */
 const UNSUPPORTED_TENSORS: Record<string, string> = {

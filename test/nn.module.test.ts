@@ -493,12 +493,7 @@ out = [[k, list(v.shape), str(v.dtype).replace('torch.', '')] for k, v in R.se_r
     const sd = models.seResNet18({ numClasses: 10 }).stateDict();
     delete sd['fc.bias'];
     sd['fc.extra'] = torch.zeros([1]);
-    let err: unknown;
-    try {
-      m.loadStateDict(sd);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => m.loadStateDict(sd));
     expect(err).toBeInstanceOf(torch.TorchError);
     const ref = await py.run<string>(`import seresnet as R
 m = R.se_resnet18(num_classes=10)
@@ -556,6 +551,62 @@ except RuntimeError as e:
       for (const [k, v] of Object.entries(b.stateDict())) expect(v.equal(keep[k]), k).toBe(true);
     }
     expect(a.conv1.weight.equal(b.conv1.weight)).toBe(false); // so a successful load would have shown
+  });
+
+  it("keys named like Object.prototype's members are unexpected keys, as any other (object and Map input)", async () => {
+    const keys = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+    const ref = await py.run<string>(`m = nn.Linear(2, 2)
+sd = dict(m.state_dict())
+for k in ${JSON.stringify(keys)}: sd[k] = torch.ones(1)
+try:
+    m.load_state_dict(sd)
+except RuntimeError as e:
+    out = str(e)`);
+    const m = new nn.Linear(2, 2);
+    const obj: Record<string, Tensor> = { ...m.stateDict() };
+    for (const k of keys) Object.defineProperty(obj, k, { value: torch.ones([1]), enumerable: true, writable: true, configurable: true });
+    const trimLines = (s: string) => s.split('\n').map((l) => l.trimEnd()).join('\n');
+    for (const sd of [obj, new Map(Object.entries(obj))]) {
+      const err = thrown(() => m.loadStateDict(sd));
+      expect(err).toBeInstanceOf(torch.TorchError);
+      expect(trimLines(err.message)).toBe(trimLines(ref));
+      expect(m.loadStateDict(sd, { strict: false })).toEqual({ missingKeys: [], unexpectedKeys: keys });
+    }
+  });
+
+  it('an old BatchNorm checkpoint (no _metadata, or version < 2) without num_batches_tracked loads, as in PyTorch', async () => {
+    const make = () => new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.BatchNorm2d(4));
+    const bn = (s: torch.nn.Sequential) => s[1] as torch.nn.BatchNorm2d;
+    const ref = await py.run<[string[], string[]][]>(`out = []
+for meta in [None, {'1': {'version': 1}}, {'1': {'version': 2}}]:
+    m = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    sd = m.state_dict(); del sd['1.num_batches_tracked']
+    if meta is None: del sd._metadata
+    else: sd._metadata = meta
+    r = m.load_state_dict(sd, strict=False)
+    out.append([r.missing_keys, r.unexpected_keys])`);
+    expect(ref).toEqual([[[], []], [[], []], [['1.num_batches_tracked'], []]]);
+    const got: [string[], string[]][] = [];
+    for (const meta of [undefined, { '1': { version: 1 } }, { '1': { version: 2 } }]) {
+      const a = make();
+      const b = make();
+      bn(b).num_batches_tracked!.fill_(5);
+      const sd = a.stateDict();
+      delete sd['1.num_batches_tracked'];
+      if (meta) Object.defineProperty(sd, '_metadata', { value: meta, enumerable: false }); // as torch.load gives it
+      const r = b.loadStateDict(sd, { strict: false });
+      got.push([r.missingKeys, r.unexpectedKeys]);
+      expect(bn(b).running_var!.equal(bn(a).running_var!)).toBe(true);
+      expect(bn(b).num_batches_tracked!.item()).toBe(5); // PyTorch keeps the module's own value
+      if (meta?.['1'].version !== 2) expect(make().loadStateDict(sd)).toEqual({ missingKeys: [], unexpectedKeys: [] }); // strict too
+    }
+    expect(got).toEqual(ref);
+    const sd = make().stateDict();
+    delete sd['1.num_batches_tracked'];
+    expect(sd).not.toHaveProperty('_metadata');
+    expect(() => new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.BatchNorm2d(4, { trackRunningStats: false })).loadStateDict(sd)).toThrow(
+      /Unexpected key\(s\) in state_dict: "1\.running_mean", "1\.running_var"/,
+    );
   });
 });
 

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
+import { PickleWriter } from '../lib/pickle';
 import { PyTorch, expectClose } from './helpers/pytorch';
 
 const { models, nn, optim, save, load, saveAsync, loadAsync } = torch;
@@ -316,6 +317,110 @@ out = [type(x).__name__, x._metadata == y._metadata, list(x.keys()) == list(y.ke
   });
 });
 
+describe('Python values that must survive a Node round trip', () => {
+  it('a set of tuples comes back a set of tuples (its arrays go as tuples, as Map keys do)', async () => {
+    const src = file('set_tuples.pt');
+    await py.run(`torch.save({'s': {(1, 2), (3, (4, 'x')), (), 'a', 5}}, ${q(src)})\nout = None`);
+    const r = load<{ s: Set<unknown> }>(src);
+    expect(r.s).toEqual(new Set([[1, 2], [3, [4, 'x']], [], 'a', 5]));
+    const back = file('set_tuples_back.pt');
+    save(r, back);
+    const ok = await py.run<boolean>(`x = torch.load(${q(back)}); y = torch.load(${q(src)})
+assert x == y, x
+out = True`);
+    expect(ok).toBe(true);
+  });
+
+  it('dict int keys beyond 2**53 are saved back as the same ints', async () => {
+    const src = file('big_keys.pt');
+    await py.run(`torch.save({2**60 + 1: 'a', -(2**70) - 3: 'b', 7: 'c', '9007199254740993': 'd'}, ${q(src)})\nout = None`);
+    const r = load<Record<string, string>>(src);
+    expect(r['1152921504606846977']).toBe('a');
+    const back = file('big_keys_back.pt');
+    save(r, back);
+    const keys = await py.run<string[]>(`x = torch.load(${q(back)})
+assert x == torch.load(${q(src)}), x
+out = [repr(k) for k in x]`);
+    expect(keys).toEqual(['1152921504606846977', '-1180591620717411303427', '7', "'9007199254740993'"]);
+  });
+
+  it('ints wider than 255 bytes: LONG4 as CPython pickles it; torch.save refuses them (Python cannot load them), torch.load reads them', async () => {
+    const ints = [0n, 1n, -1n, 127n, 128n, 255n, 256n, -128n, -129n, 2n ** 63n, -(2n ** 63n), 2n ** 2039n - 1n, 2n ** 2039n, -(2n ** 2039n),
+      -(2n ** 2039n) - 1n, 2n ** 2100n, -(2n ** 4000n) + 1n, 2n ** 40000n];
+    const ref = await py.run<string[]>(`import pickle
+out = [pickle.dumps(int(v, 16), 2).hex() for v in ${JSON.stringify(ints.map((v) => v.toString(16)))}]`);
+    const mine = ints.map((v) => {
+      const w = new PickleWriter();
+      w.proto();
+      w.int(v);
+      w.stop();
+      return w.bytes().toString('hex');
+    });
+    expect(mine).toEqual(ref);
+    // The widest ints torch.save writes are LONG1's (255 bytes); Python reads them back.
+    const widest = { a: 2n ** 2039n - 1n, b: -(2n ** 2039n) };
+    const p = file('long1.pt');
+    save(widest, p);
+    expect(load(p)).toEqual(widest);
+    expect(await py.run<boolean>(`out = torch.load(${q(p)}) == {'a': 2**2039 - 1, 'b': -(2**2039)}`)).toBe(true);
+    // One more bit needs LONG4, which Python's weights-only torch.load refuses (in its own files too):
+    // refused before anything is written, naming where the int is.
+    const p4 = file('long4.pt');
+    expect(() => save({ x: [1, 2n ** 2039n] }, p4)).toThrow(/int at obj\.x\[1\] needs more than 255 bytes/);
+    expect(fs.existsSync(p4)).toBe(false);
+    const refused = await py.run<boolean>(`torch.save({'c': 2**40000, 'e': -(2**50000)}, ${q(file('long4_py.pt'))})
+try:
+    torch.load(${q(file('long4_py.pt'))}); out = False
+except Exception:
+    out = True`);
+    expect(refused).toBe(true);
+    expect(load(file('long4_py.pt'))).toEqual({ c: 2n ** 40000n, e: -(2n ** 50000n) });
+  });
+
+  it("an old BatchNorm checkpoint without num_batches_tracked loads as in PyTorch; its _metadata's version decides", async () => {
+    const old = file('old_bn.pt');
+    const v2 = file('v2_bn_missing.pt');
+    const ref = await py.run<boolean[]>(`m = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+sd = m.state_dict(); del sd['1.num_batches_tracked']
+torch.save(sd, ${q(v2)})
+torch.save(dict(sd), ${q(old)})  # a plain dict: no _metadata, as before PyTorch 0.4.1
+out = []
+for f in [${q(old)}, ${q(v2)}]:
+    try:
+        nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).load_state_dict(torch.load(f)); out.append(True)
+    except RuntimeError:
+        out.append(False)`);
+    expect(ref).toEqual([true, false]);
+    const make = () => new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.BatchNorm2d(4));
+    expect(make().loadStateDict(load(old))).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(() => make().loadStateDict(load(v2))).toThrow(/Missing key\(s\) in state_dict: "1\.num_batches_tracked"/);
+  });
+
+  it("_rebuild_tensor_v3's torch.storage.UntypedStorage is allowed, as in Python's weights-only load", async () => {
+    const v3 = file('v3_f16.pt');
+    const u16 = file('v3_u16.pt');
+    // Python writes v3 for its newer dtypes only; list float16 among them to get a v3 file torchnode can load.
+    const ok = await py.run<boolean>(`import torch.storage as S
+orig = S._new_dtypes
+S._new_dtypes = lambda: orig() | {torch.float16}
+try:
+    torch.save({'t': torch.tensor([1.5, -2.0], dtype=torch.float16)}, ${q(v3)})
+finally:
+    S._new_dtypes = orig
+torch.save(torch.ones(2, dtype=torch.uint16), ${q(u16)})
+import zipfile
+assert all(b'torch.storage\\nUntypedStorage' in zipfile.ZipFile(f).read(n) for f in [${q(v3)}, ${q(u16)}] for n in zipfile.ZipFile(f).namelist() if n.endswith('data.pkl'))
+assert torch.load(${q(v3)})['t'].tolist() == [1.5, -2.0] and torch.load(${q(u16)}).tolist() == [1, 1]
+out = True`);
+    expect(ok).toBe(true);
+    const r = load<{ t: torch.Tensor }>(v3);
+    expect(r.t.dtype).toBe('float16');
+    expect(r.t.float().toArray()).toEqual([1.5, -2]);
+    expect(() => load(u16)).toThrow(/dtype uint16/);
+    expect(() => load(u16)).not.toThrow(/global/);
+  });
+});
+
 describe('Node round trip', () => {
   it('views stay views of one storage; Parameters, Maps, Sets, bigints, Buffers and cycles come back', () => {
     const base = torch.arange(0, 12, { dtype: 'float32' });
@@ -351,6 +456,18 @@ describe('Node round trip', () => {
     const t = torch.ones([2]);
     t.dispose();
     expect(() => save([t], f)).toThrow(/disposed/);
+    expect(fs.existsSync(f)).toBe(false);
+  });
+
+  it('set items Python cannot hash are a TypeError naming where they are, before the file is written', () => {
+    const f = file('bad_set.pt');
+    expect(() => save({ s: new Set([1, { a: 1 }]) }, f)).toThrow(/cannot save a set item that is a plain object at obj\.s\(set item\)/);
+    expect(() => save({ s: new Set([[1, new Map()]]) }, f)).toThrow(/cannot save a set item that is a Map at obj\.s\(set item\)/);
+    expect(() => save([new Set([new Set([1])])], f)).toThrow(/cannot save a set item that is a Set at obj\[0\]\(set item\)/);
+    const cyclic: unknown[] = [1];
+    cyclic.push(cyclic);
+    expect(() => save(new Set([cyclic]), f)).toThrow(/an array containing itself at obj\(set item\)/);
+    expect(() => save(new Map([[{ a: 1 }, 1]]), f)).toThrow(/cannot save a Map key that is a plain object at obj/);
     expect(fs.existsSync(f)).toBe(false);
   });
 });

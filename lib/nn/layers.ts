@@ -166,6 +166,14 @@ export class BatchNorm2d extends Module {
     }
   }
 
+  /** As PyTorch's _NormBase: checkpoints before version 2 have no num_batches_tracked; it keeps its value. */
+  protected override _loadFromStateDict(stateDict: Map<string, unknown>, prefix: string, localMetadata: Record<string, unknown>): void {
+    const version = localMetadata.version;
+    const key = `${prefix}num_batches_tracked`;
+    const old = version === undefined || version === null || (typeof version === 'number' && version < 2);
+    if (old && this.trackRunningStats && this.num_batches_tracked && !stateDict.has(key)) stateDict.set(key, this.num_batches_tracked);
+  }
+
   forward(input: Tensor): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`input must be a Tensor (got ${describe(input)})`);
     if (input.ndim !== 4) throw new RangeError(`expected 4D input (got ${input.ndim}D input)`);

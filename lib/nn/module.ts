@@ -309,19 +309,28 @@ export abstract class Module {
    */
   loadStateDict(stateDict: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
     const strict = opts.strict ?? true;
-    const source = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict ?? {}));
     if (stateDict === null || typeof stateDict !== 'object') throw new TypeError(`loadStateDict: expected an object of tensors (got ${describe(stateDict)})`);
-    const own = this.stateDict({ keepVars: true });
-    const missingKeys = Object.keys(own).filter((k) => !source.has(k));
-    const unexpectedKeys = [...source.keys()].filter((k) => !(k in own));
+    // A copy: the per-module hooks may add keys (as PyTorch's _load_from_state_dict does to its own dict).
+    const source = new Map<string, unknown>(stateDict instanceof Map ? stateDict : Object.entries(stateDict));
+    const metadata = stateDictMetadata(stateDict);
+    const visit = (m: Module, prefix: string) => {
+      const local = metadata?.(prefix.slice(0, -1));
+      const record = local instanceof Map ? Object.fromEntries(local) : local !== null && typeof local === 'object' ? local : {};
+      m._loadFromStateDict(source, prefix, record as Record<string, unknown>);
+      for (const [name, child] of m.attributeModules()) visit(child, `${prefix}${name}.`);
+    };
+    visit(this, '');
+    const own = new Map(Object.entries(this.stateDict({ keepVars: true })));
+    const missingKeys = [...own.keys()].filter((k) => !source.has(k));
+    const unexpectedKeys = [...source.keys()].filter((k) => !own.has(k));
     const errors: string[] = [];
     for (const [k, v] of source) {
-      if (!(k in own)) continue;
+      const target = own.get(k);
+      if (target === undefined) continue;
       if (!(v instanceof Tensor)) {
         errors.push(`While copying the parameter named "${k}", expected a Tensor but got ${describe(v)}.`);
         continue;
       }
-      const target = own[k];
       const [a, b] = [v.shape, target.shape];
       if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
         errors.push(`size mismatch for ${k}: copying a param with shape [${a.join(', ')}] from checkpoint, the shape in current model is [${b.join(', ')}].`);
@@ -335,9 +344,22 @@ export abstract class Module {
       throw new TorchError(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
     }
     noGrad(() => {
-      for (const [k, v] of source) if (k in own) own[k].copy_(v);
+      for (const [k, v] of source) {
+        const target = own.get(k);
+        if (target !== undefined && target !== v) target.copy_(v as Tensor);
+      }
     });
     return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * Called by loadStateDict for this module before any key is checked, as PyTorch's
+   * _load_from_state_dict: `stateDict` is the caller's (a copy), `prefix` this module's ('layer1.0.bn1.'),
+   * `localMetadata` its entry of the state dict's _metadata ({ version: 2 }, or {}). A module whose
+   * saved form changed across versions overrides it to upgrade old checkpoints in place.
+   */
+  protected _loadFromStateDict(stateDict: Map<string, unknown>, prefix: string, localMetadata: Record<string, unknown>): void {
+    // nothing to upgrade by default
   }
 
   // ---- hooks ----
@@ -375,6 +397,16 @@ export abstract class Module {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+/** A lookup in a state dict's _metadata: the non-enumerable property torch.load gives it (an enumerable one is a key). */
+function stateDictMetadata(sd: object): ((prefix: string) => unknown) | undefined {
+  const d = Object.getOwnPropertyDescriptor(sd, '_metadata');
+  if (!d || (d.enumerable && !(sd instanceof Map))) return undefined;
+  const meta: unknown = d.value;
+  if (meta instanceof Map) return (k) => meta.get(k);
+  if (meta !== null && typeof meta === 'object') return (k) => (Object.hasOwn(meta, k) ? (meta as Record<string, unknown>)[k] : undefined);
+  return undefined;
 }
 
 function indent(s: string): string {
