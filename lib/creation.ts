@@ -2,7 +2,7 @@
 import { native, type Handle } from './native';
 import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
 import { Tensor, intArg, intList, numberArg, sizesArg, wrap, type TypedArray } from './tensor';
-import { TorchError } from './errors';
+import { TorchValueError } from './errors';
 
 /** Where and how a new tensor is made (PyTorch's dtype=, device=, requires_grad= keywords). */
 export interface TensorOptions {
@@ -101,30 +101,17 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   // Rows that are TypedArrays of one type keep it, as a list of NumPy arrays does.
   if (rows.length > 0 && rows[0] !== undefined && rows.every((d) => d === rows[0])) inferred = rows[0];
   const dtype = o.dtype ?? inferred;
-  checkRange(flat, dtype);
-  let values: TypedArray;
-  if (inferred === 'bool') values = Uint8Array.from(flat, Number);
-  else if (dtype === 'int64' && flat.some((v) => typeof v === 'bigint')) values = BigInt64Array.from(flat, (v) => BigInt(v)); // exact
-  else values = Float64Array.from(flat, Number);
-  return fromTyped(values, shape, dtype, o);
-}
-
-// What torch.tensor accepts for an integer dtype, as c10::checked_convert: a value out of range is an
-// error, not wrapped. Python ints may wrap into uint8 from down to -255; other numbers may not go below 0.
-const INT_RANGE: Partial<Record<Dtype, [number, number]>> = {
-  uint8: [0, 255], int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1], int64: [-(2 ** 63), 2 ** 63],
-};
-
-function checkRange(flat: (number | boolean | bigint)[], dtype: Dtype): void {
-  const range = INT_RANGE[dtype];
-  if (!range) return;
-  for (const v of flat) {
-    if (typeof v === 'boolean') continue;
-    const ok = typeof v === 'bigint'
-      ? (dtype === 'int64' ? v >= -(2n ** 63n) && v < 2n ** 63n : v >= BigInt(dtype === 'uint8' ? -255 : range[0]) && v <= BigInt(range[1]))
-      : v >= (dtype === 'uint8' && Number.isInteger(v) ? -255 : range[0]) && (dtype === 'int64' ? v < range[1] : v <= range[1]);
-    if (!ok) throw new TorchError(`value cannot be converted to type ${dtype} without overflow (got ${v})`);
+  if (inferred === 'bool') return fromTyped(Uint8Array.from(flat, Number), shape, dtype, o);
+  if (dtype === 'int64' && flat.some((v) => typeof v === 'bigint')) {
+    // exact, where a number would round; BigInt64Array.from would wrap what int64 cannot hold
+    const big = flat.map((v) => BigInt(v as number | bigint));
+    const bad = big.find((v) => v < -(2n ** 63n) || v >= 2n ** 63n);
+    if (bad !== undefined) throw new TorchValueError(`Overflow when unpacking long long (got ${bad})`);
+    return fromTyped(BigInt64Array.from(big), shape, dtype, o);
   }
+  // Range-checked natively for an integer dtype, by LibTorch's rule, as torch.tensor checks Python values.
+  const [, device, rg] = tail(o);
+  return wrap(native.fromData(Float64Array.from(flat, Number), shape, dtypeCode(dtype), device, rg, true));
 }
 
 function fromTyped(values: TypedArray, shape: number[], dtype: Dtype, o: TensorOptions): Tensor {

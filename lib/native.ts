@@ -64,7 +64,7 @@ export interface NativeAddon {
   buildInfo: { torchVersion: string; cuda: boolean };
   setErrorClasses(classes: object): void;
   // tensor.cc
-  fromData(data: ArrayBufferView, shape: N[], dtype: Opt<N>, device: Opt<string>, requiresGrad: boolean): H;
+  fromData(data: ArrayBufferView, shape: N[], dtype: Opt<N>, device: Opt<string>, requiresGrad: boolean, checked?: boolean): H;
   zeros(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
   ones(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
   empty(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
@@ -210,7 +210,7 @@ export interface NativeAddon {
   binaryCrossEntropyWithLogits(input: H, target: H, weight: Opt<H>, posWeight: Opt<H>, reduction: N): H;
   einsum(equation: string, tensors: H[]): H;
   pad(input: H, pad: N[], mode: string, value: Opt<N>): H;
-  interpolate(input: H, size: N[], mode: string, alignCorners: boolean): H;
+  interpolate(input: H, size: N[], mode: string, alignCorners: boolean, antialias: boolean): H;
   // init.cc
   initKaimingUniform_(t: H, a: Opt<N>, mode: Opt<string>, nonlinearity: Opt<string>): void;
   initKaimingNormal_(t: H, a: Opt<N>, mode: Opt<string>, nonlinearity: Opt<string>): void;

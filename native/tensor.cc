@@ -40,7 +40,28 @@ at::ScalarType TypedArrayType(const Args& a, napi_typedarray_type t) {
   }
 }
 
-// fromData(typedArray, shape, dtype?, device?, requiresGrad): copies the JS data into a new tensor.
+// JS numbers into an integer dtype as torch.tensor stores Python values: an integral number is a Python
+// int (checked_convert from int64), any other a Python float (from double); out of range is an error,
+// by this LibTorch's own rule (2.14 truncates a float before its check, 2.13 does not).
+void CheckIntegerValues(const Args& a, const double* values, int64_t n, at::ScalarType dst) {
+  // Python's names in its message (torch/csrc/utils/python_scalars.h), not c10's Byte/Char/…
+  const char* name = dst == at::kByte ? "uint8" : dst == at::kChar ? "int8" : dst == at::kShort ? "int16"
+                   : dst == at::kInt  ? "int32" : "int64";
+  AT_DISPATCH_INTEGRAL_TYPES(dst, "tensor", [&] {
+    for (int64_t k = 0; k < n; ++k) {
+      double d = values[k];
+      if (std::isfinite(d) && d == std::trunc(d)) {
+        if (d < -0x1p63 || d >= 0x1p63) ThrowTorch(a.env(), ErrorKind::Value, "Overflow when unpacking long long");
+        c10::checked_convert<scalar_t, int64_t>(static_cast<int64_t>(d), name);
+      } else {
+        c10::checked_convert<scalar_t, double>(d, name);
+      }
+    }
+  });
+}
+
+// fromData(typedArray, shape, dtype?, device?, requiresGrad, checked?): copies the JS data into a new
+// tensor; `checked`: a Float64Array of JS numbers, range-checked for an integer dtype (torch.tensor's rule).
 Napi::Value FromData(const Napi::CallbackInfo& info) {
   Args a(info);
   if (!a[0].IsTypedArray()) a.fail(0, "a TypedArray");
@@ -62,6 +83,9 @@ Napi::Value FromData(const Napi::CallbackInfo& info) {
   // from_blob borrows the JS memory only for the copy below; the tensor never keeps it.
   at::Tensor view = at::from_blob(data, shape, at::TensorOptions().dtype(src));
   at::ScalarType dst = a.optDtype(2).value_or(src);
+  if (a.boolean(5, false) && src == at::kDouble && at::isIntegralType(dst, /*includeBool=*/false)) {
+    CheckIntegerValues(a, static_cast<const double*>(data), numel, dst);
+  }
   at::Tensor t = view.to(dst, /*non_blocking=*/false, /*copy=*/true);
   if (auto dev = a.optDevice(3)) t = t.to(*dev);
   return Finish(a, std::move(t), 4);
