@@ -150,10 +150,13 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {  // (input, pad[], mode, value
   return Wrap(a.env(), at::pad(a.tensor(0), a.intList(1), a.string(2), a.optNumber(3)));
 }
 
-Napi::Value Interpolate(const Napi::CallbackInfo& info) {  // (input, size[2], mode 'nearest' | 'bilinear', alignCorners)
+// (input, size[2], mode 'nearest' | 'bilinear', alignCorners, antialias): F.interpolate to a size;
+// antialias is torchvision's Resize (on uint8 too, as its tensor path).
+Napi::Value Interpolate(const Napi::CallbackInfo& info) {
   Args a(info);
   std::string mode = a.string(2);
   if (mode == "nearest") return Wrap(a.env(), at::upsample_nearest2d(a.tensor(0), a.intList(1)));
+  if (mode == "bilinear" && a.boolean(4, false)) return Wrap(a.env(), at::_upsample_bilinear2d_aa(a.tensor(0), a.intList(1), a.boolean(3, false)));
   if (mode == "bilinear") return Wrap(a.env(), at::upsample_bilinear2d(a.tensor(0), a.intList(1), a.boolean(3, false)));
   a.fail(2, "'nearest' or 'bilinear'");
 }

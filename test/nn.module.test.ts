@@ -981,3 +981,72 @@ with torch.no_grad():
     expect(e.message).toBe('Linear: mat1 and mat2 shapes cannot be multiplied (512x1 and 512x1000)');
   });
 });
+
+describe('containers and modes as PyTorch runs them', () => {
+  it('a module placed twice in Sequential or ModuleList is two entries: run twice, counted twice', async () => {
+    torch.manualSeed(5);
+    const l = new nn.Linear(2, 2);
+    const x = torch.randn([3, 2]);
+    const s = new nn.Sequential(l, l);
+    const y = s(x);
+    s.append(new nn.ReLU());
+    const ref = await py.run<{ y: Tensor; n: number; repr: string }>(`l = torch.nn.Linear(2, 2)
+with torch.no_grad():
+    l.weight.copy_(w); l.bias.copy_(b)
+s = torch.nn.Sequential(l, l)
+y = s(x).detach()
+s.append(torch.nn.ReLU())
+out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.weight.detach(), b: l.bias!.detach(), x });
+    expectClose(y.detach(), ref.y);
+    expect(new nn.ModuleList([l, l]).length).toBe(ref.n);
+    expect(s.length).toBe(3);
+    expect(String(s)).toBe(ref.repr);
+    expect(s.at(-1)).toBeInstanceOf(nn.ReLU);
+    expect(s.at(0)).toBe(l);
+    expect([...s.parameters()]).toHaveLength(2); // the shared weight and bias once, as in PyTorch
+  });
+
+  it("train()/eval() call each child's own train(), so an override (a frozen BatchNorm) holds", async () => {
+    class Frozen extends nn.Module {
+      declare bn: torch.nn.BatchNorm2d;
+      constructor() {
+        super();
+        this.bn = new nn.BatchNorm2d(2);
+      }
+      override train(mode = true): this {
+        super.train(mode);
+        this.bn.eval();
+        return this;
+      }
+      forward(x: Tensor): Tensor {
+        return this.bn(x);
+      }
+    }
+    const outer = new nn.Sequential(new Frozen(), new nn.ReLU());
+    outer.train();
+    expect([outer.training, (outer.at(0) as Frozen).training, (outer.at(0) as Frozen).bn.training]).toEqual([true, true, false]);
+    outer.eval();
+    expect((outer.at(0) as Frozen).training).toBe(false);
+  });
+
+  it("ModuleList prints as Python's: runs of alike modules compressed", async () => {
+    const list = new nn.ModuleList([new nn.Linear(2, 2), new nn.Linear(2, 2), new nn.Linear(2, 2), new nn.ReLU(),
+      new nn.Sequential(new nn.Linear(2, 3)), new nn.Sequential(new nn.Linear(2, 3))]);
+    const ref = await py.run<string[]>(`out = [repr(torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.ReLU(),
+  torch.nn.Sequential(torch.nn.Linear(2, 3)), torch.nn.Sequential(torch.nn.Linear(2, 3))])), repr(torch.nn.ModuleList())]`);
+    expect([String(list), String(new nn.ModuleList())]).toEqual(ref);
+  });
+
+  it("Conv2d with padding 'same' prints as Python's (unquoted)", async () => {
+    const ours = [String(new nn.Conv2d(4, 8, 3, { padding: 'same' })), String(new nn.Conv2d(4, 8, 3, { padding: 'valid', bias: false }))];
+    const ref = await py.run<string[]>("out = [repr(torch.nn.Conv2d(4, 8, 3, padding='same')), repr(torch.nn.Conv2d(4, 8, 3, padding='valid', bias=False))]");
+    expect(ours).toEqual(ref);
+  });
+
+  it('F.softmax and F.logSoftmax take a dtype, as in Python', async () => {
+    const x = torch.randn([2, 3]);
+    const ours = [F.softmax(x, 1, { dtype: 'float64' }), F.logSoftmax(x, 0, { dtype: 'float64' })];
+    const ref = await py.run<Tensor[]>('out = [F.softmax(x, 1, dtype=torch.float64), F.log_softmax(x, 0, dtype=torch.float64)]', { x });
+    ours.forEach((t, i) => expectClose(t, ref[i]));
+  });
+});

@@ -21,18 +21,24 @@ export class Sequential extends Module {
     }
   }
   override get length(): number {
-    return [...this.children()].length;
+    return [...this.attributeModules()].length;
   }
   append(module: Module): this {
     this.registerModule(String(this.length), moduleArg(module, 'append'));
     return this;
   }
-  [Symbol.iterator](): IterableIterator<Module> {
-    return this.children();
+  /** Its modules in order, a module placed twice included twice (as Python's iteration of _modules). */
+  *[Symbol.iterator](): IterableIterator<Module> {
+    for (const [, m] of this.attributeModules()) yield m;
+  }
+  /** Python's [i], negative i counting from the end. */
+  at(index: number): Module | undefined {
+    const list = [...this];
+    return list[index < 0 ? index + list.length : index];
   }
   forward(input: unknown): Tensor {
     let x = input;
-    for (const m of this.children()) x = m(x);
+    for (const m of this) x = m(x);
     return x as Tensor;
   }
 }
@@ -46,7 +52,7 @@ export class ModuleList extends Module {
     for (const m of modules) this.append(m);
   }
   override get length(): number {
-    return [...this.children()].length;
+    return [...this.attributeModules()].length;
   }
   append(module: Module): this {
     this.registerModule(String(this.length), moduleArg(module, 'ModuleList.append'));
@@ -56,15 +62,31 @@ export class ModuleList extends Module {
     for (const m of modules) this.append(m);
     return this;
   }
-  at(index: number): Module | undefined {
-    const list = [...this.children()];
-    return list[index < 0 ? index + list.length : index];
+  /** Its modules in order, a module placed twice included twice (as Python's iteration of _modules). */
+  *[Symbol.iterator](): IterableIterator<Module> {
+    for (const [, m] of this.attributeModules()) yield m;
   }
-  [Symbol.iterator](): IterableIterator<Module> {
-    return this.children();
+  /** Python's [i], negative i counting from the end. */
+  at(index: number): Module | undefined {
+    const list = [...this];
+    return list[index < 0 ? index + list.length : index];
   }
   forward(): never {
     throw new TypeError('ModuleList has no forward(): iterate over it in your own module');
+  }
+  /** As Python's ModuleList repr: runs of modules that print alike are one line, `(0-2): 3 x Linear(…)`. */
+  override toString(): string {
+    const reprs = [...this].map(String);
+    if (reprs.length === 0) return 'ModuleList()';
+    const lines: string[] = [];
+    for (let start = 0; start < reprs.length;) {
+      let end = start;
+      while (end + 1 < reprs.length && reprs[end + 1] === reprs[start]) end++;
+      const line = start === end ? `(${start}): ${reprs[start]}` : `(${start}-${end}): ${end - start + 1} x ${reprs[start]}`;
+      lines.push(line.split('\n').join('\n  '));
+      start = end + 1;
+    }
+    return `ModuleList(\n  ${lines.join('\n  ')}\n)`;
   }
 }
 

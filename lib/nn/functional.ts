@@ -2,9 +2,11 @@
  * torch.nn.functional: one native call each, arguments validated and named here. Sizes given as a
  * number mean the same along each spatial dim, as PyTorch's _pair.
  */
-import { native } from '../native';
+import { native, type Handle } from '../native';
 import { describe } from '../dtype';
-import { Tensor, boolArg, handleOf, intArg, numberArg, wrap } from '../tensor';
+import { Tensor, boolArg, handleOf, intArg, numberArg, optionsArg, wrap } from '../tensor';
+import { TorchError, TorchValueError } from '../errors';
+import type { Dtype } from '../dtype';
 
 export type Size2 = number | [number, number];
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -22,6 +24,11 @@ export function reductionCode(r: unknown): number {
   return code;
 }
 
+// F.name's options: an unknown or snake_case one is a TypeError, as Python's unexpected keyword argument.
+function fopts<T extends object>(opts: unknown, name: string, known: readonly string[]): T {
+  return optionsArg<T>(opts, `F.${name}`, known);
+}
+
 function optHandle(t: unknown, name: string) {
   return t === undefined || t === null ? undefined : handleOf(t, name);
 }
@@ -33,7 +40,8 @@ export interface Conv2dOptions {
   dilation?: Size2;
   groups?: number;
 }
-export function conv2d(input: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
+export function conv2d(input: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
+  const opts = fopts<Conv2dOptions>(options, 'conv2d', ['bias', 'stride', 'padding', 'dilation', 'groups']);
   const padding = opts.padding === 'same' || opts.padding === 'valid' ? opts.padding : pair(opts.padding ?? 0, 'padding');
   return wrap(native.conv2d(handleOf(input, 'input'), handleOf(weight, 'weight'), optHandle(opts.bias, 'bias'),
     pair(opts.stride ?? 1, 'stride'), padding, pair(opts.dilation ?? 1, 'dilation'), intArg(opts.groups ?? 1, 'groups')));
@@ -51,7 +59,8 @@ export interface BatchNormOptions {
   eps?: number;
 }
 /** F.batch_norm: in training, running stats (when given) are updated in place with momentum. */
-export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
+  const opts = fopts<BatchNormOptions>(options, 'batchNorm', ['weight', 'bias', 'training', 'momentum', 'eps']);
   if (opts.training) {
     // Python's F.batch_norm check (LibTorch has none): one value per channel makes the variance NaN.
     const size = handleCheck(input).shape;
@@ -70,7 +79,8 @@ export interface Pool2dOptions {
   dilation?: Size2;
   ceilMode?: boolean;
 }
-export function maxPool2d(input: Tensor, kernelSize: Size2, opts: Pool2dOptions = {}): Tensor {
+export function maxPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptions = {}): Tensor {
+  const opts = fopts<Pool2dOptions>(options, 'maxPool2d', ['stride', 'padding', 'dilation', 'ceilMode']);
   const k = pair(kernelSize, 'kernelSize');
   return wrap(native.maxPool2d(handleOf(input, 'input'), k, pair(opts.stride ?? k, 'stride'), pair(opts.padding ?? 0, 'padding'),
     pair(opts.dilation ?? 1, 'dilation'), boolArg(opts.ceilMode, 'ceilMode', false)));
@@ -83,7 +93,8 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
   divisorOverride?: number | null;
 }
-export function avgPool2d(input: Tensor, kernelSize: Size2, opts: AvgPool2dOptions = {}): Tensor {
+export function avgPool2d(input: Tensor, kernelSize: Size2, options: AvgPool2dOptions = {}): Tensor {
+  const opts = fopts<AvgPool2dOptions>(options, 'avgPool2d', ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   const k = pair(kernelSize, 'kernelSize');
   return wrap(native.avgPool2d(handleOf(input, 'input'), k, pair(opts.stride ?? k, 'stride'), pair(opts.padding ?? 0, 'padding'),
     boolArg(opts.ceilMode, 'ceilMode', false), boolArg(opts.countIncludePad, 'countIncludePad', true),
@@ -102,7 +113,8 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: Size2): Tensor {
   return wrap(native.adaptiveMaxPool2d(handleOf(input, 'input'), pair(outputSize, 'outputSize')));
 }
 
-export function dropout(input: Tensor, opts: { p?: number; training?: boolean; inplace?: boolean } = {}): Tensor {
+export function dropout(input: Tensor, options: { p?: number; training?: boolean; inplace?: boolean } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'dropout', ['p', 'training', 'inplace']);
   const p = numberArg(opts.p ?? 0.5, 'p');
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   if (opts.inplace) {
@@ -112,7 +124,8 @@ export function dropout(input: Tensor, opts: { p?: number; training?: boolean; i
   return wrap(native.dropout(handleOf(input, 'input'), p, boolArg(opts.training, 'training', true), false));
 }
 
-export function relu(input: Tensor, opts: { inplace?: boolean } = {}): Tensor {
+export function relu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'relu', ['inplace']);
   return opts.inplace ? input.relu_() : input.relu();
 }
 export const sigmoid = (input: Tensor): Tensor => input.sigmoid();
@@ -122,19 +135,48 @@ export const hardswish = (input: Tensor): Tensor => input.hardswish();
 export const silu = (input: Tensor): Tensor => input.silu();
 export const mish = (input: Tensor): Tensor => input.mish();
 export const relu6 = (input: Tensor): Tensor => input.relu6();
-export function gelu(input: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
-  const a = opts.approximate ?? 'none';
+export function gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  const a = fopts<typeof options>(options, 'gelu', ['approximate']).approximate ?? 'none';
   if (a !== 'none' && a !== 'tanh') throw new TypeError(`approximate must be 'none' or 'tanh' (got ${describe(a)})`);
   return wrap(native.gelu(handleOf(input, 'input'), a));
 }
 export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
   return wrap(native.leakyRelu(handleOf(input, 'input'), numberArg(negativeSlope, 'negativeSlope')));
 }
-export function softmax(input: Tensor, dim: number): Tensor {
-  return handleCheck(input).softmax(dim);
+export function elu(input: Tensor, options: { alpha?: number } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'elu', ['alpha']);
+  return wrap(native.elu(handleOf(input, 'input'), numberArg(opts.alpha ?? 1, 'alpha')));
 }
-export function logSoftmax(input: Tensor, dim: number): Tensor {
-  return handleCheck(input).logSoftmax(dim);
+export function softplus(input: Tensor, options: { beta?: number; threshold?: number } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'softplus', ['beta', 'threshold']);
+  return wrap(native.softplus(handleOf(input, 'input'), numberArg(opts.beta ?? 1, 'beta'), numberArg(opts.threshold ?? 20, 'threshold')));
+}
+export function hardtanh(input: Tensor, options: { minVal?: number; maxVal?: number } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'hardtanh', ['minVal', 'maxVal']);
+  const [lo, hi] = [numberArg(opts.minVal ?? -1, 'minVal'), numberArg(opts.maxVal ?? 1, 'maxVal')];
+  if (hi <= lo) throw new RangeError(`hardtanh: maxVal must be greater than minVal (got ${lo}, ${hi})`);
+  return wrap(native.hardtanh(handleOf(input, 'input'), lo, hi));
+}
+
+/** F.interpolate of (N, C, H, W) to `size`: mode 'nearest' (default) or 'bilinear' (alignCorners, default false; antialias). */
+export function interpolate(input: Tensor, options: { size: Size2; mode?: 'nearest' | 'bilinear'; alignCorners?: boolean; antialias?: boolean }): Tensor {
+  const opts = fopts<typeof options>(options, 'interpolate', ['size', 'mode', 'alignCorners', 'antialias']);
+  const antialias = boolArg(opts.antialias, 'antialias', false);
+  if (antialias && opts.mode !== 'bilinear') throw new RangeError('Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input');
+  const mode = opts.mode ?? 'nearest';
+  if (mode !== 'nearest' && mode !== 'bilinear') throw new TypeError(`interpolate: mode must be 'nearest' or 'bilinear' (got ${describe(mode)})`);
+  if (mode === 'nearest' && opts.alignCorners !== undefined) {
+    throw new RangeError('align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear');
+  }
+  if (handleCheck(input).ndim !== 4) throw new RangeError(`interpolate: expected a 4-D (N, C, H, W) input (got ${input.ndim}-D)`);
+  return wrap(native.interpolate(input.handle, pair(opts.size, 'size'), mode, boolArg(opts.alignCorners, 'alignCorners', false), antialias));
+}
+
+export function softmax(input: Tensor, dim: number, opts?: { dtype?: Dtype }): Tensor {
+  return handleCheck(input).softmax(dim, fopts(opts, 'softmax', ['dtype']));
+}
+export function logSoftmax(input: Tensor, dim: number, opts?: { dtype?: Dtype }): Tensor {
+  return handleCheck(input).logSoftmax(dim, fopts(opts, 'logSoftmax', ['dtype']));
 }
 function handleCheck(t: unknown): Tensor {
   handleOf(t, 'input');
@@ -148,28 +190,103 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
 }
 /** F.cross_entropy: target holds class indices (int64) or class probabilities (float, same shape). */
-export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const opts = fopts<CrossEntropyOptions>(options, 'crossEntropy', ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const smoothing = numberArg(opts.labelSmoothing ?? 0, 'labelSmoothing');
   if (!(smoothing >= 0 && smoothing <= 1)) throw new RangeError(`labelSmoothing must be between 0.0 and 1.0 (got ${smoothing})`);
   return wrap(native.crossEntropy(handleOf(input, 'input'), handleOf(target, 'target'), optHandle(opts.weight, 'weight'),
     reductionCode(opts.reduction), intArg(opts.ignoreIndex ?? -100, 'ignoreIndex'), smoothing));
 }
-export function nllLoss(input: Tensor, target: Tensor, opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
+export function nllLoss(input: Tensor, target: Tensor, options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
+  const opts = fopts<CrossEntropyOptions>(options, 'nllLoss', ['weight', 'ignoreIndex', 'reduction']);
   return wrap(native.nllLoss(handleOf(input, 'input'), handleOf(target, 'target'), optHandle(opts.weight, 'weight'),
     reductionCode(opts.reduction), intArg(opts.ignoreIndex ?? -100, 'ignoreIndex')));
 }
-export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return wrap(native.mseLoss(handleOf(input, 'input'), handleOf(target, 'target'), reductionCode(opts.reduction)));
+export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'mseLoss', ['reduction']);
+  return broadcastLoss(input, target, 'mseLoss', (x, y) => native.mseLoss(x, y, reductionCode(opts.reduction)));
 }
-export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return wrap(native.l1Loss(handleOf(input, 'input'), handleOf(target, 'target'), reductionCode(opts.reduction)));
+export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'l1Loss', ['reduction']);
+  return broadcastLoss(input, target, 'l1Loss', (x, y) => native.l1Loss(x, y, reductionCode(opts.reduction)));
 }
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+
+const warnedSize = new Set<string>();
+/**
+ * As Python's F.mse_loss / F.l1_loss: input and target of different sizes are broadcast against each other
+ * first (with Python's warning, once), so the gradient is taken over the broadcast elements.
+ */
+function broadcastLoss(input: Tensor, target: Tensor, name: string, loss: (x: Handle, y: Handle) => Handle): Tensor {
+  const [x, y] = [handleOf(input, 'input'), handleOf(target, 'target')];
+  const [xs, ys] = [input.shape, target.shape];
+  if (xs.length === ys.length && xs.every((s, i) => s === ys[i])) return wrap(loss(x, y));
+  if (!warnedSize.has(name)) {
+    warnedSize.add(name);
+    process.emitWarning(`F.${name}: using a target size ([${ys.join(', ')}]) that is different to the input size ([${xs.join(', ')}]). ` +
+      'This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.');
+  }
+  const n = Math.max(xs.length, ys.length);
+  const shape = Array.from({ length: n }, (_, i) => {
+    const [a, b] = [xs[xs.length - n + i] ?? 1, ys[ys.length - n + i] ?? 1];
+    if (a !== b && a !== 1 && b !== 1) {
+      throw new TorchError(`The size of tensor a (${a}) must match the size of tensor b (${b}) at non-singleton dimension ${i}`);
+    }
+    return a === 1 ? b : a;
+  });
+  // torch.broadcast_tensors: expanded views, whose backward sums back over the broadcast dims
+  const bx = native.expand(x, shape);
+  let by: Handle;
+  try {
+    by = native.expand(y, shape);
+  } catch (e) {
+    native.dispose(bx);
+    throw e;
+  }
+  try {
+    return wrap(loss(bx, by));
+  } finally {
+    native.dispose(bx);
+    native.dispose(by);
+  }
+}
+/** F.smooth_l1_loss: squared below beta, absolute above; beta 0 is l1Loss (as Python's). */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'smoothL1Loss', ['reduction', 'beta']);
+  const beta = numberArg(opts.beta ?? 1, 'beta');
+  if (beta < 0) throw new RangeError(`smoothL1Loss: beta must be non-negative (got ${beta})`);
+  const reduction = reductionCode(opts.reduction);
+  return broadcastLoss(input, target, 'smoothL1Loss', (x, y) => (beta === 0 ? native.l1Loss(x, y, reduction) : native.smoothL1Loss(x, y, reduction, beta)));
+}
+
+/** F.binary_cross_entropy of probabilities; target of input's size (Python's rule); weight broadcast to it. */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'binaryCrossEntropy', ['weight', 'reduction']);
+  const [xs, ys] = [handleCheck(input).shape, handleCheck(target).shape];
+  if (xs.length !== ys.length || xs.some((s, i) => s !== ys[i])) {
+    throw new TorchValueError(`Using a target size ([${ys.join(', ')}]) that is different to the input size ([${xs.join(', ')}]) is deprecated. ` +
+      'Please ensure they have the same size.');
+  }
+  const weight = optHandle(opts.weight, 'weight');
+  const expanded = weight === undefined ? undefined : native.expand(weight, ys);
+  try {
+    return wrap(native.binaryCrossEntropy(handleOf(input, 'input'), handleOf(target, 'target'), expanded, reductionCode(opts.reduction)));
+  } finally {
+    if (expanded !== undefined) native.dispose(expanded);
+  }
+}
+
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'binaryCrossEntropyWithLogits', ['weight', 'posWeight', 'reduction']);
+  const [xs, ys] = [handleCheck(input).shape, handleCheck(target).shape];
+  if (xs.length !== ys.length || xs.some((s, i) => s !== ys[i])) {
+    throw new TorchValueError(`Target size ([${ys.join(', ')}]) must be the same as input size ([${xs.join(', ')}])`);
+  }
   return wrap(native.binaryCrossEntropyWithLogits(handleOf(input, 'input'), handleOf(target, 'target'), optHandle(opts.weight, 'weight'),
     optHandle(opts.posWeight, 'posWeight'), reductionCode(opts.reduction)));
 }
 
 /** F.pad: pad is (left, right, top, bottom, …) from the last dim backwards; mode 'constant' | 'reflect' | 'replicate' | 'circular'. */
-export function pad(input: Tensor, padding: number[], opts: { mode?: string; value?: number } = {}): Tensor {
+export function pad(input: Tensor, padding: number[], options: { mode?: string; value?: number } = {}): Tensor {
+  const opts = fopts<typeof options>(options, 'pad', ['mode', 'value']);
   return wrap(native.pad(handleOf(input, 'input'), padding.map((p) => intArg(p, 'pad')), opts.mode ?? 'constant', opts.value));
 }

@@ -4,7 +4,7 @@
  */
 import { native } from '../native';
 import { describe, type Dtype } from '../dtype';
-import { Tensor, boolArg, intArg, numberArg } from '../tensor';
+import { Tensor, boolArg, intArg, numberArg, optionsArg } from '../tensor';
 import { empty, ones, tensor, zeros } from '../creation';
 import { noGrad } from '../autograd';
 import { Module, Parameter } from './module';
@@ -56,8 +56,9 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly groups: number;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: F.Size2, opts: Conv2dOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: F.Size2, options: Conv2dOptions = {}) {
     super();
+    const opts = optionsArg<Conv2dOptions>(options, 'Conv2d', ['stride', 'padding', 'dilation', 'groups', 'bias', 'device', 'dtype']);
     this.inChannels = positive(inChannels, 'inChannels');
     this.outChannels = positive(outChannels, 'outChannels');
     this.kernelSize = F.pair(kernelSize, 'kernelSize');
@@ -81,7 +82,9 @@ export class Conv2d extends Module {
   }
   override extraRepr(): string {
     let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}`;
-    if (typeof this.padding === 'string' || this.padding.some((p) => p !== 0)) s += `, padding=${pyRepr(this.padding)}`;
+    // str.format in Python's repr: padding=same, unquoted
+    if (typeof this.padding === 'string') s += `, padding=${this.padding}`;
+    else if (this.padding.some((p) => p !== 0)) s += `, padding=${pyRepr(this.padding)}`;
     if (this.dilation.some((d) => d !== 1)) s += `, dilation=${pyRepr(this.dilation)}`;
     if (this.groups !== 1) s += `, groups=${this.groups}`;
     if (!this.bias) s += ', bias=False';
@@ -96,8 +99,9 @@ export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
 
-  constructor(inFeatures: number, outFeatures: number, opts: { bias?: boolean } & FactoryOptions = {}) {
+  constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } & FactoryOptions = {}) {
     super();
+    const opts = optionsArg<typeof options>(options, 'Linear', ['bias', 'device', 'dtype']);
     this.inFeatures = intArg(inFeatures, 'inFeatures');
     this.outFeatures = intArg(outFeatures, 'outFeatures');
     if (this.inFeatures < 0 || this.outFeatures < 0) throw new RangeError('Linear: feature counts must be non-negative');
@@ -140,8 +144,9 @@ export class BatchNorm2d extends Module {
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
 
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super();
+    const opts = optionsArg<BatchNormOptions>(options, 'BatchNorm2d', ['eps', 'bias', 'momentum', 'affine', 'trackRunningStats', 'device', 'dtype']);
     this.numFeatures = positive(numFeatures, 'numFeatures');
     this.eps = numberArg(opts.eps ?? 1e-5, 'eps');
     this.momentum = opts.momentum === null ? null : numberArg(opts.momentum ?? 0.1, 'momentum');
@@ -203,6 +208,7 @@ export class BatchNorm2d extends Module {
 export class ReLU extends Module {
   constructor(readonly opts: { inplace?: boolean } = {}) {
     super();
+    optionsArg(opts, 'ReLU', ['inplace']);
   }
   forward(input: Tensor): Tensor {
     return F.relu(input, { inplace: this.opts.inplace });
@@ -246,6 +252,7 @@ export class SiLU extends Module {
 export class GELU extends Module {
   constructor(readonly opts: { approximate?: 'none' | 'tanh' } = {}) {
     super();
+    optionsArg(opts, 'GELU', ['approximate']);
   }
   forward(input: Tensor): Tensor {
     return F.gelu(input, this.opts);
@@ -291,6 +298,7 @@ export class Flatten extends Module {
 export class Dropout extends Module {
   constructor(readonly p = 0.5, readonly opts: { inplace?: boolean } = {}) {
     super();
+    optionsArg(opts, 'Dropout', ['inplace']);
     if (!(numberArg(p, 'p') >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
   forward(input: Tensor): Tensor {
@@ -305,6 +313,7 @@ export class Dropout extends Module {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: F.Size2, readonly opts: F.Pool2dOptions = {}) {
     super();
+    optionsArg(opts, 'MaxPool2d', ['stride', 'padding', 'dilation', 'ceilMode']);
     F.pair(kernelSize, 'kernelSize');
   }
   forward(input: Tensor): Tensor {
@@ -321,6 +330,7 @@ export class MaxPool2d extends Module {
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: F.Size2, readonly opts: F.AvgPool2dOptions = {}) {
     super();
+    optionsArg(opts, 'AvgPool2d', ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
     F.pair(kernelSize, 'kernelSize');
   }
   forward(input: Tensor): Tensor {
@@ -362,6 +372,7 @@ export class AdaptiveAvgPool3d extends Module {
 export class CrossEntropyLoss extends Module {
   constructor(readonly opts: F.CrossEntropyOptions = {}) {
     super();
+    optionsArg(opts, 'CrossEntropyLoss', ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
     F.reductionCode(opts.reduction);
     if (opts.weight) this.registerBuffer('weight', opts.weight);
   }
@@ -374,6 +385,7 @@ export class CrossEntropyLoss extends Module {
 export class MSELoss extends Module {
   constructor(readonly opts: { reduction?: F.Reduction } = {}) {
     super();
+    optionsArg(opts, 'MSELoss', ['reduction']);
     F.reductionCode(opts.reduction);
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -385,6 +397,7 @@ export class MSELoss extends Module {
 export class NLLLoss extends Module {
   constructor(readonly opts: Omit<F.CrossEntropyOptions, 'labelSmoothing'> = {}) {
     super();
+    optionsArg(opts, 'NLLLoss', ['weight', 'ignoreIndex', 'reduction']);
     F.reductionCode(opts.reduction);
     if (opts.weight) this.registerBuffer('weight', opts.weight);
   }

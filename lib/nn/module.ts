@@ -131,8 +131,8 @@ export abstract class Module {
       yield [k, v];
     }
   }
-  /** Every attribute holding a module, repeats included (what repr and stateDict walk, as PyTorch's _modules). */
-  private *attributeModules(): IterableIterator<[string, Module]> {
+  /** Every attribute holding a module, repeats included (what repr, stateDict and containers walk, as PyTorch's _modules). */
+  protected *attributeModules(): IterableIterator<[string, Module]> {
     for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
   }
 /** Each direct submodule, in registration order. */
@@ -193,7 +193,9 @@ export abstract class Module {
 /** Sets training mode on this module and every submodule (dropout active, batch norm on batch statistics); returns this. */
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError(`train(mode): mode must be a boolean (got ${describe(mode)})`);
-    for (const m of this.modules()) m.training = mode;
+    // Each child's own train(), as PyTorch's: a module that overrides it (to keep BatchNorm frozen) is heard.
+    this.training = mode;
+    for (const m of this.children()) m.train(mode);
     return this;
   }
 /** Evaluation mode: train(false). */
