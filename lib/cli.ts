@@ -94,13 +94,14 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
   eval: {
     summary: 'test accuracy of a checkpoint',
     usage: `torchnode eval --checkpoint PATH [--model NAME --width N --dataset NAME --data PATH --device D --batch-size N]`,
-    options: { ...MODEL_FLAGS, checkpoint: { type: 'string' } },
+    // --dataset and --data default to the run's own (its run.json), then mnist
+    options: { ...MODEL_FLAGS, dataset: { type: 'string' }, checkpoint: { type: 'string' } },
     run: evaluate,
   },
   predict: {
     summary: 'classify image files with a checkpoint (top-k classes and probabilities)',
     usage: `torchnode predict --checkpoint PATH [--model NAME --width N --dataset NAME --top K] IMAGE...`,
-    options: { ...MODEL_FLAGS, checkpoint: { type: 'string' }, top: { type: 'string', default: '3' } },
+    options: { ...MODEL_FLAGS, dataset: { type: 'string' }, checkpoint: { type: 'string' }, top: { type: 'string', default: '3' } },
     run: predict,
   },
   summary: {
@@ -115,6 +116,23 @@ function num(flags: Flags, name: string, integer = false): number {
   const v = Number(flags[name]);
   if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} (got ${flags[name]})`);
   return v;
+}
+
+function positiveInt(flags: Flags, name: string): number {
+  const v = num(flags, name, true);
+  if (v < 1) throw new UsageError(`--${name} must be at least 1 (got ${v})`);
+  return v;
+}
+
+// --device: auto, or a device torch knows; checked before anything is written.
+function deviceFlag(flags: Flags): string {
+  const device = String(flags.device);
+  if (device === 'auto') return device;
+  try {
+    return checkDevice(device, '--device');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 function modelFor(flags: Flags, inChannels: number, numClasses: number, imageSize: number): SEResNet {
@@ -160,6 +178,10 @@ async function train(flags: Flags, _rest: string[], argv: string[] = []): Promis
 
 async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
   const leader = !distributed || torch.distributed.getRank() === 0;
+  // Flags checked first: a refused command writes nothing (an existing run's run.json stays as it is).
+  const epochs = positiveInt(flags, 'epochs');
+  const device = deviceFlag(flags);
+  if (flags.resume && !fs.existsSync(String(flags.resume))) throw new UsageError(`--resume: ${flags.resume} does not exist`);
   torch.manualSeed(num(flags, 'seed', true));
   const { trainData, testData, info } = await datasets(flags, true, distributed);
   const model = modelFor(flags, info.channels, info.classes.length, info.size);
@@ -169,30 +191,35 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
   const scheduler = new torch.optim.lrScheduler.StepLR(optimizer, { stepSize: num(flags, 'step-size', true), gamma: num(flags, 'gamma') });
   const out = String(flags.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const trainer = new torch.train.Trainer({
-    model, optimizer, scheduler, device: String(flags.device), accumulate: num(flags, 'accumulate', true), outDir: out,
+    model, optimizer, scheduler, device, accumulate: num(flags, 'accumulate', true), outDir: out,
     amp: Boolean(flags.amp), distributed, cudaGraph: Boolean(flags['cuda-graph']),
     offThread: offThreadFlag(flags),
   });
   if (leader) {
     const where = distributed ? `${torch.distributed.getWorldSize()} processes (${torch.distributed.getBackend()}), each on ` : '';
     process.stderr.write(`torchnode: ${flags.model} on ${info.name} (${info.trainSize} train / ${info.testSize} test images) on ${where}${trainer.device}; writing ${out}\n`);
-    fs.mkdirSync(out, { recursive: true });
+    // run.json once training runs (a resume that fails leaves the run's own in place); eval and predict read it.
     const { nproc: _n, 'master-port': _p, ...recorded } = flags;
-    fs.writeFileSync(path.join(out, 'run.json'), JSON.stringify({ ...recorded, classes: info.classes, device: trainer.device }, null, 2) + '\n');
+    trainer.once('step', () => fs.writeFileSync(path.join(out, 'run.json'),
+      JSON.stringify({ ...recorded, classes: info.classes, device: trainer.device }, null, 2) + '\n'));
     trainer.on('offThread', ({ offThread, reason }: { offThread: boolean; reason: string }) =>
       process.stderr.write(offThread ? 'torchnode: steps run off the JS thread, traced\n' : `torchnode: steps run on the JS thread (${reason})\n`));
   }
-  await trainer.fit(trainData, { epochs: num(flags, 'epochs', true), testData, resume: flags.resume ? String(flags.resume) : null });
+  await trainer.fit(trainData, { epochs, testData, resume: flags.resume ? String(flags.resume) : null });
   const last = trainer.history[trainer.history.length - 1];
   if (last && leader) process.stdout.write(`test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`);
 }
 
 /** The model of a run folder or checkpoint: its options from the run.json beside it (what `train` wrote),
  * else from the flags; the weights from the checkpoint. */
-function loadCheckpointModel(flags: Flags, inChannels: number, classes: number, size: number): SEResNet {
+function checkpointFile(flags: Flags): string {
   const file = String(flags.checkpoint ?? '');
   if (!file) throw new UsageError('--checkpoint PATH is required');
-  const ckptFile = fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'checkpoint.pt') : file;
+  return fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'checkpoint.pt') : file;
+}
+
+function loadCheckpointModel(flags: Flags, inChannels: number, classes: number, size: number): SEResNet {
+  const ckptFile = checkpointFile(flags);
   const run = readRun(ckptFile);
   const model = modelFor({ model: run.model ?? flags.model, width: run.width ?? flags.width, stem: run.stem ?? flags.stem,
     reduction: run.reduction ?? flags.reduction }, inChannels, classes, size);
@@ -203,22 +230,37 @@ function loadCheckpointModel(flags: Flags, inChannels: number, classes: number, 
 
 function readRun(ckptFile: string): Flags & { classes?: string[] } {
   const runFile = path.join(path.dirname(ckptFile), 'run.json');
-  return fs.existsSync(runFile) ? JSON.parse(fs.readFileSync(runFile, 'utf8')) : {};
+  if (!fs.existsSync(runFile)) return {};
+  try {
+    return JSON.parse(fs.readFileSync(runFile, 'utf8'));
+  } catch (e) {
+    throw new Error(`${runFile} is damaged (${(e as Error).message}); it holds the run's model options`);
+  }
 }
 
-async function evaluate(flags: Flags): Promise<void> {
+/** eval and predict: the dataset of the run that made the checkpoint unless --dataset / --data say otherwise. */
+function withRunDataset(flags: Flags): Flags {
+  const run = readRun(checkpointFile(flags));
+  return { ...flags, dataset: flags.dataset ?? run.dataset ?? 'mnist', data: flags.data ?? run.data };
+}
+
+async function evaluate(cliFlags: Flags): Promise<void> {
+  const flags = withRunDataset(cliFlags);
+  const device = deviceFlag(flags);
   const { testData, info } = await datasets(flags, false);
   const model = loadCheckpointModel(flags, info.channels, info.classes.length, info.size);
-  const trainer = new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0 }), device: String(flags.device), progress: false });
+  const trainer = new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0 }), device, progress: false });
   const r = await trainer.evaluate(testData);
   process.stdout.write(`${info.name}: ${r.images} images, loss ${r.loss.toFixed(4)}, accuracy ${(r.accuracy * 100).toFixed(2)}%\n`);
 }
 
-async function predict(flags: Flags, files: string[]): Promise<void> {
+async function predict(cliFlags: Flags, files: string[]): Promise<void> {
   if (files.length === 0) throw new UsageError('give one or more image files');
+  const flags = withRunDataset(cliFlags);
+  const topK = positiveInt(flags, 'top');
   const info = datasetInfo(flags);
   const model = loadCheckpointModel(flags, info.channels, info.classes.length, info.size);
-  const k = Math.min(num(flags, 'top', true), info.classes.length);
+  const k = Math.min(topK, info.classes.length);
   for (const file of files) {
     const x = await imageTensor(file, info);
     const { values, indices } = torch.scope(() => {

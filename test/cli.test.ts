@@ -81,5 +81,31 @@ describe('torchnode CLI', () => {
     expect(probs[0]).toBeGreaterThanOrEqual(probs[1]);
     expect(probs[1]).toBeGreaterThanOrEqual(probs[2]);
     expect(run('predict', '--checkpoint', out, '--dataset', 'synthetic', path.join(dir, 'missing.png')).stderr).toMatch(/missing\.png/);
+
+    // eval and predict default to the run's own dataset (its run.json), not mnist
+    const byRun = run('eval', '--checkpoint', out, '--device', 'cpu');
+    expect(byRun.status, byRun.stderr).toBe(0);
+    expect(byRun.stdout).toMatch(/^synthetic: /);
+    expect(run('predict', '--checkpoint', out, png).status).toBe(0);
+
+    // A refused command leaves the finished run as it was: nothing is written before the flags are checked,
+    // and a resume that fails does not rewrite run.json.
+    const runJson = fs.readFileSync(path.join(out, 'run.json'), 'utf8');
+    const refused = [
+      ['--epochs', '0'], ['--epochs', 'NaN'], ['--device', 'tpu'], ['--resume', path.join(dir, 'nowhere')], ['--model', 'resnet18', '--resume', out],
+    ];
+    for (const extra of refused) {
+      const r = run('train', '--dataset', 'synthetic', '--width', '16', '--epochs', '4', '--out', out, ...extra);
+      expect(r.status, extra.join(' ')).not.toBe(0);
+      expect(fs.readFileSync(path.join(out, 'run.json'), 'utf8'), extra.join(' ')).toBe(runJson);
+    }
+    expect(run('train', '--device', 'tpu').stderr).toMatch(/--device must be 'cpu', 'cuda' or 'cuda:N' \(got 'tpu'\)/);
+    expect(run('predict', '--checkpoint', out, '--top', '0', png).stderr).toMatch(/--top must be at least 1/);
+    expect(run('eval', '--checkpoint', out, '--device', 'tpu').stderr).toMatch(/--device must be/);
+    const damaged = path.join(dir, 'damaged');
+    fs.mkdirSync(damaged);
+    fs.copyFileSync(path.join(out, 'checkpoint.pt'), path.join(damaged, 'checkpoint.pt'));
+    fs.writeFileSync(path.join(damaged, 'run.json'), '{"model": "se_resn');
+    expect(run('eval', '--checkpoint', damaged).stderr).toContain(`${path.join(damaged, 'run.json')} is damaged`);
   }, 300_000);
 });

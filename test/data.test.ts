@@ -332,6 +332,47 @@ describe('ImageFolder', () => {
     gray.dispose();
   });
 
+  it("orders classes and files as torchvision (code points, sorted(os.walk)); dangling links are skipped", async () => {
+    const root = dir('folder-order');
+    const files = ['Ａ/1.png', '😀/1.png', 'é/1.png', 'c/0.png', 'c/x/1.png', 'c/x/y/1.png', 'c/x-z/1.png', 'c/x.y/1.png', 'c/x/y/b.png', 'c/x/y/a.png'];
+    for (const f of files) await png(path.join(root, f), 2, 2, 3, [1, 2, 3]);
+    fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'zz')); // a dangling link beside the classes
+    fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'c', 'x', 'sub')); // and inside a class
+    const ds = await data.ImageFolder.load({ root });
+    const ref = await py.run<{ classes: string[]; samples: [string, number][] }>(`import os
+root = ${JSON.stringify(root)}
+classes = sorted(e.name for e in os.scandir(root) if e.is_dir())
+samples = []
+for k, c in enumerate(classes):
+    for r, _, names in sorted(os.walk(os.path.join(root, c), followlinks=True)):
+        samples += [[os.path.join(r, f), k] for f in sorted(names) if f.endswith('.png')]
+out = {'classes': classes, 'samples': samples}`);
+    expect(ds.classes).toEqual(ref.classes);
+    expect(ds.samples).toEqual(ref.samples);
+    ds.dispose();
+  });
+
+  it("resizes as torchvision's Resize of a uint8 image (bilinear, antialias), up and down; gray as PIL's convert('L')", async () => {
+    const root = dir('folder-resize');
+    const [w, h] = [37, 23];
+    const px = Buffer.from(Array.from({ length: w * h * 3 }, (_, k) => (k * 37 + ((k / 3) | 0) * 11) % 256));
+    fs.mkdirSync(path.join(root, 'a'), { recursive: true });
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(root, 'a', 'x.png'));
+    const original = await data.readImage(path.join(root, 'a', 'x.png'));
+    expect(original.shape).toEqual([3, h, w]);
+    for (const [size, channels] of [[[64, 80], 3], [[10, 7], 3], [[50, 12], 1]] as [[number, number], number][]) {
+      const ds = await data.ImageFolder.load({ root, size, channels });
+      const ref = await py.run<torch.Tensor>(`x = img.to(torch.int32)
+if ${channels} == 1:
+    x = ((x[0] * 19595 + x[1] * 38470 + x[2] * 7471 + 32768) >> 16)[None]
+out = torch.nn.functional.interpolate(x.to(torch.uint8)[None], size=(${size[0]}, ${size[1]}), mode='bilinear', antialias=True)[0]`,
+      { img: original });
+      expectClose(ds.data.select(0, 0), ref, { rtol: 0, atol: 0 });
+      ds.dispose();
+    }
+    original.dispose();
+  });
+
   it('needs one size, and names bad files and empty classes', async () => {
     const root = dir('folder-sizes');
     await png(path.join(root, 'a', '1.png'), 8, 6, 3, [1, 2, 3]);

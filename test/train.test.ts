@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as torch from '../lib/index';
 import { PyTorch } from './helpers/pytorch';
 import { startChild } from './helpers/child';
+import { learningCurveSvg } from '../lib/train/chart';
 
 const { nn, optim } = torch;
 let py: PyTorch;
@@ -161,6 +162,20 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     await straight.trainer.fit(batches(16, true), { epochs: 3 });
     for (const [k, v] of Object.entries(straight.model.stateDict())) expect(resumed.model.stateDict()[k].equal(v), k).toBe(true);
     expect(fs.existsSync(path.join(out, 'interrupted.pt'))).toBe(false);
+  });
+
+  it('the learning curve is drawn for any losses: huge and nearly equal, flat, or one epoch', () => {
+    const rec = (epoch: number, trainLoss: number, testLoss: number | null) =>
+      ({ epoch, lr: 0.1, trainLoss, trainAccuracy: 0.5, testLoss, testAccuracy: 0.5, seconds: 1, imagesPerSecond: 1 });
+    const cases = [
+      [rec(1, 1e12, 1e12 + 2 ** -8 * 2), rec(2, 1e12, 1e12)], // a few floats apart: ticks once stepped forever
+      [rec(1, 1e8, 1e8 + 2 ** -26)], [rec(1, 2.3, 2.3), rec(2, 2.3, 2.3)], [rec(1, 0, null)], [rec(1, 1e300, -1e300)],
+    ];
+    for (const history of cases) {
+      const svg = learningCurveSvg(history);
+      expect(svg).toMatch(/^<svg/);
+      expect(svg).not.toMatch(/NaN|Infinity/);
+    }
   });
 
   it('resume is bit-identical with a DataLoader that has its own seed (its generator is in the checkpoint)', async () => {

@@ -10,7 +10,7 @@ import { randomSplit, type Dataset } from './dataset';
 import { DataFileError } from './errors';
 import { MNIST } from './datasets/mnist';
 import { CIFAR10 } from './datasets/cifar';
-import { ImageFolder } from './datasets/imagefolder';
+import { ImageFolder, findClasses } from './datasets/imagefolder';
 import { SyntheticDataset } from './datasets/synthetic';
 import { Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor } from './transforms';
 import type { TransformFn } from './dataset';
@@ -56,7 +56,7 @@ function imageFolderSplit(dir: string): { train: string; test: string | null } {
 
 function folderClasses(dir: string): string[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new DataFileError(`imagefolder: the folder ${dir} does not exist`, dir);
-  return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return findClasses(dir); // as ImageFolder finds them, so the model is built for the classes it will see
 }
 
 /** The facts of a named dataset (for imagefolder, its classes are read from dataDir). */

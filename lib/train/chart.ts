@@ -23,9 +23,12 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw)!;
+  // Counted, not accumulated: t += step stops moving when step is below the spacing of floats near lo.
+  const first = Math.ceil(lo / step);
+  const n = Math.min(20, Math.floor(hi / step + 1e-9) - first + 1);
   const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
-  return ticks;
+  for (let i = 0; i < n; i++) ticks.push(Number(((first + i) * step).toPrecision(12)));
+  return [...new Set(ticks)];
 }
 
 /** One panel: x = epoch, y = the series, with axes, ticks and a legend. */
@@ -33,7 +36,9 @@ function panel(title: string, epochs: number[], series: Series[], x0: number, yL
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   let lo = all.length ? Math.min(...all) : 0;
   let hi = all.length ? Math.max(...all) : 1;
-  if (hi - lo < 1e-9) (lo -= 0.5), (hi += 0.5);
+  // A flat series (to the float precision of its size) gets a band around it.
+  const scale = Math.max(1, Math.abs(lo), Math.abs(hi));
+  if (hi - lo < 1e-9 * scale) (lo -= 0.5 * scale * 1e-3 + 0.5), (hi += 0.5 * scale * 1e-3 + 0.5);
   const pad = (hi - lo) * 0.05;
   lo -= pad;
   hi += pad;

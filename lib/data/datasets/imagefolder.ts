@@ -18,10 +18,12 @@ import { rootArg } from './files';
 export interface ImageFolderOptions {
   /** The folder with one subfolder per class. */
   root: string;
-  /** Every image is resized to this (a number: square; [height, width]), stretched (bilinear) as
-   * torchvision's Resize((h, w)) does. Without it every image must already have the first image's size. */
+  /** Every image is resized to this (a number: square; [height, width]), stretched as torchvision's
+   * Resize((h, w)) does a uint8 image tensor (bilinear, antialias). Without it every image must already have
+   * the first image's size. */
   size?: number | [number, number];
-  /** 3 (RGB, the default: grayscale is replicated and alpha dropped, as PIL's convert('RGB')) or 1 (grayscale). */
+  /** 3 (RGB, the default: grayscale is replicated and alpha dropped, as PIL's convert('RGB')) or 1 (PIL's
+   * convert('L') luma, as torchvision's Grayscale). */
   channels?: number;
   /** File extensions that count as images (case-insensitive). */
   extensions?: string[];
@@ -34,7 +36,6 @@ export interface ImageFolderOptions {
 export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
 
 type Sharp = (input: string | Buffer, opts?: { raw: { width: number; height: number; channels: number } }) => {
-  resize(width: number, height: number, opts: { fit: string; kernel: string }): ReturnType<Sharp>;
   removeAlpha(): ReturnType<Sharp>;
   toColourspace(space: string): ReturnType<Sharp>;
   raw(): ReturnType<Sharp>;
@@ -65,19 +66,59 @@ interface Loaded {
   samples: [string, number][];
 }
 
+/** Python's order of str (by code point); JS's default sort goes by UTF-16 unit, which differs above U+FFFF. */
+function byCodePoint(a: string, b: string): number {
+  const [ia, ib] = [a[Symbol.iterator](), b[Symbol.iterator]()];
+  for (;;) {
+    const [x, y] = [ia.next(), ib.next()];
+    if (x.done || y.done) return (x.done ? 0 : 1) - (y.done ? 0 : 1);
+    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+}
+
+// A directory, or a link to one (os.walk's followlinks); a dangling link is neither, as is_dir() says.
+function isDir(e: fs.Dirent, full: string): boolean {
+  if (e.isDirectory()) return true;
+  if (!e.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(full).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function readDir(d: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(d, { withFileTypes: true });
+  } catch (e) {
+    throw new DataFileError(`ImageFolder: cannot read the folder ${d}: ${(e as Error).message}`, d);
+  }
+}
+
+/** The class folders of root, as torchvision's find_classes: sorted subfolder names (links to folders too). */
+export function findClasses(root: string): string[] {
+  return readDir(root).filter((e) => isDir(e, path.join(root, e.name))).map((e) => e.name).sort(byCodePoint);
+}
+
 function listFiles(dir: string, exts: Set<string>): string[] {
-  // sorted(os.walk(dir)): folders in path order, the files of each folder sorted by name.
-  const out: string[] = [];
+  // torchvision: for root, _, fnames in sorted(os.walk(dir, followlinks=True)): for fname in sorted(fnames).
+  // sorted() orders whole folder paths, so 'x-z' and 'x.y' come before 'x/y'.
+  const folders: [string, string[]][] = [];
   const walk = (d: string): void => {
-    const entries = fs.readdirSync(d, { withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory() && exts.has(path.extname(e.name).toLowerCase())).map((e) => e.name).sort();
-    for (const f of files) out.push(path.join(d, f));
-    const subdirs = entries.filter((e) => e.isDirectory() || (e.isSymbolicLink() && fs.statSync(path.join(d, e.name)).isDirectory()))
-      .map((e) => e.name).sort();
-    for (const s of subdirs) walk(path.join(d, s));
+    const files: string[] = [];
+    const subdirs: string[] = [];
+    for (const e of readDir(d)) {
+      const full = path.join(d, e.name);
+      if (isDir(e, full)) subdirs.push(full);
+      else if (exts.has(path.extname(e.name).toLowerCase())) files.push(e.name);
+    }
+    folders.push([d, files.sort(byCodePoint)]);
+    for (const s of subdirs) walk(s);
   };
   walk(dir);
-  return out;
+  folders.sort(([a], [b]) => byCodePoint(a, b));
+  return folders.flatMap(([d, files]) => files.map((f) => path.join(d, f)));
 }
 
 function sizeArg(size: unknown): [number, number] | null {
@@ -136,9 +177,7 @@ export class ImageFolder extends VisionDataset {
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer (got ${describe(concurrency)})`);
     transformArg(opts.transform, 'transform');
 
-    const classes = fs.readdirSync(root, { withFileTypes: true })
-      .filter((e) => e.isDirectory() || (e.isSymbolicLink() && fs.statSync(path.join(root, e.name)).isDirectory()))
-      .map((e) => e.name).sort();
+    const classes = findClasses(root);
     if (classes.length === 0) throw new DataFileError(`ImageFolder: no class folders found in ${root}`, root);
     const samples: [string, number][] = [];
     const empty: string[] = [];
@@ -191,25 +230,41 @@ export class ImageFolder extends VisionDataset {
   }
 }
 
-/** Decodes one image file with sharp to raw interleaved bytes (HWC), resized to hw when given. */
+/**
+ * Decodes one image file to raw interleaved bytes (HWC), resized to hw when given, as torchvision's
+ * ImageFolder + Resize((h, w)) make it: sharp decodes to RGB without alpha (PIL's convert('RGB')); gray is
+ * PIL's convert('L') luma; the resize is torchvision's on a uint8 tensor (bilinear, antialias), run by LibTorch.
+ */
 export async function decodeImage(file: string, hw: [number, number] | null, channels: 1 | 3): Promise<{ data: Buffer; width: number; height: number }> {
   const sharp = loadSharp();
+  let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    // First to RGB (or grayscale) without alpha, as PIL's convert('RGB'), then resize those pixels:
-    // sharp resizing an image with alpha would premultiply it first.
-    const space = channels === 3 ? 'srgb' : 'b-w';
-    const decoded = await sharp(file).removeAlpha().toColourspace(space).raw().toBuffer({ resolveWithObject: true });
-    let { data, info } = decoded;
-    if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`);
-    if (hw && (info.height !== hw[0] || info.width !== hw[1])) {
-      ({ data, info } = await sharp(data, { raw: { width: info.width, height: info.height, channels } })
-        .resize(hw[1], hw[0], { fit: 'fill', kernel: 'linear' }).toColourspace(space).raw().toBuffer({ resolveWithObject: true }));
-      if (info.channels !== channels) throw new Error(`resized to ${info.channels} channels, expected ${channels}`);
-    }
-    return { data, width: info.width, height: info.height };
+    decoded = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new DataFileError(`cannot decode image ${file} (${(e as Error).message})`, file);
   }
+  const { info } = decoded;
+  if (info.channels !== 3) throw new DataFileError(`cannot decode image ${file} (decoded ${info.channels} channels, expected 3)`, file);
+  const data = channels === 3 ? decoded.data : luma(decoded.data);
+  if (!hw || (info.height === hw[0] && info.width === hw[1])) return { data, width: info.width, height: info.height };
+  return { data: resizeHWC(data, info.height, info.width, channels, hw), width: hw[1], height: hw[0] };
+}
+
+// PIL's convert('L') of 8-bit RGB: (R·19595 + G·38470 + B·7471 + 2^15) >> 16, ITU-R 601-2 luma.
+function luma(rgb: Buffer): Buffer {
+  const out = Buffer.alloc(rgb.length / 3);
+  for (let i = 0; i < out.length; i++) out[i] = (rgb[3 * i] * 19595 + rgb[3 * i + 1] * 38470 + rgb[3 * i + 2] * 7471 + 0x8000) >>> 16;
+  return out;
+}
+
+// torchvision's resize of a uint8 CHW tensor: F.interpolate(bilinear, align_corners=False, antialias=True).
+function resizeHWC(data: Buffer, height: number, width: number, channels: number, hw: [number, number]): Buffer {
+  return scope(() => {
+    const img = wrap(native.fromData(data, [1, height, width, channels], dtypeCode('uint8'), undefined, false)).permute(0, 3, 1, 2);
+    const out = wrap(native.interpolate(img.contiguous().handle, hw, 'bilinear', false, true));
+    const bytes = out.permute(0, 2, 3, 1).contiguous().data() as Uint8Array;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  });
 }
 
 /**
