@@ -241,6 +241,7 @@ function readRun(ckptFile: string): Flags & { classes?: string[] } {
 /** eval and predict: the dataset of the run that made the checkpoint unless --dataset / --data say otherwise. */
 function withRunDataset(flags: Flags): Flags {
   const run = readRun(checkpointFile(flags));
+  if (flags.dataset !== undefined && flags.dataset !== run.dataset) return flags; // another dataset: not the run's folder
   return { ...flags, dataset: flags.dataset ?? run.dataset ?? 'mnist', data: flags.data ?? run.data };
 }
 

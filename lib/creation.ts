@@ -39,9 +39,10 @@ const TYPED_DTYPE = new Map<unknown, Dtype>([
   [Int8Array, 'int8'], [Uint8Array, 'uint8'], [BigInt64Array, 'int64'],
 ]);
 
-// Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it. `rows`
-// collects the dtype of each innermost TypedArray (undefined for a plain array).
-function flatten(data: TensorData, shape: number[], out: (number | boolean | bigint)[], depth: number, rows: (Dtype | undefined)[]): void {
+// Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it. `kinds`
+// collects what each value says of the dtype: a TypedArray its own type, a boolean bool, an integer int64,
+// another number float32 (Python's default dtype).
+function flatten(data: TensorData, shape: number[], out: (number | boolean | bigint)[], depth: number, kinds: Set<Dtype>): void {
   if (Array.isArray(data) || ArrayBuffer.isView(data)) {
     const arr = data as ArrayLike<TensorData>;
     // Numbers were already found at this depth: the shape is settled and this sequence is ragged.
@@ -50,16 +51,33 @@ function flatten(data: TensorData, shape: number[], out: (number | boolean | big
     else if (shape[depth] !== arr.length) {
       throw new TypeError(`expected sequence of length ${shape[depth]} at dim ${depth} (got ${arr.length})`);
     }
-    if (ArrayBuffer.isView(data)) rows.push(TYPED_DTYPE.get(data.constructor));
-    else if (arr.length > 0 && !Array.isArray(arr[0]) && !ArrayBuffer.isView(arr[0])) rows.push(undefined);
-    for (let i = 0; i < arr.length; i++) flatten(arr[i] as TensorData, shape, out, depth + 1, rows);
+    if (ArrayBuffer.isView(data)) {
+      const dtype = TYPED_DTYPE.get(data.constructor);
+      if (!dtype) throw new TypeError(`unsupported TypedArray ${data.constructor.name}`);
+      kinds.add(dtype);
+      if (depth + 1 !== shape.length && arr.length > 0) throw new TypeError(`expected a sequence at dim ${depth + 1} (got a number)`);
+      for (let i = 0; i < arr.length; i++) out.push(arr[i] as number | bigint);
+      return;
+    }
+    for (let i = 0; i < arr.length; i++) flatten(arr[i] as TensorData, shape, out, depth + 1, kinds);
     return;
   }
   if (depth !== shape.length) throw new TypeError(`expected a sequence at dim ${depth} (got ${describe(data)})`);
   if (typeof data !== 'number' && typeof data !== 'boolean' && typeof data !== 'bigint') {
     throw new TypeError(`tensor data must be numbers, booleans or nested arrays of them (got ${describe(data)})`);
   }
+  kinds.add(typeof data === 'boolean' ? 'bool' : typeof data === 'bigint' || Number.isInteger(data) ? 'int64' : 'float32');
   out.push(data);
+}
+
+// torch.promote_types over the dtypes torch.tensor() infers from JS data.
+const PROMOTION_ORDER: Dtype[] = ['bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float16', 'bfloat16', 'float32', 'float64'];
+function promoteTypes(a: Dtype, b: Dtype): Dtype {
+  if (a === b) return a;
+  const pair = [a, b];
+  if (pair.includes('uint8') && pair.includes('int8')) return 'int16';
+  if (pair.includes('float16') && pair.includes('bfloat16')) return 'float32';
+  return PROMOTION_ORDER.indexOf(a) > PROMOTION_ORDER.indexOf(b) ? a : b;
 }
 
 /**
@@ -93,18 +111,20 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   }
   const shape: number[] = [];
   const flat: (number | boolean | bigint)[] = [];
-  const rows: (Dtype | undefined)[] = [];
-  flatten(data, shape, flat, 0, rows);
-  let inferred: Dtype = 'int64';
-  if (flat.length > 0 && flat.every((v) => typeof v === 'boolean')) inferred = 'bool';
-  else if (flat.length === 0 || flat.some((v) => typeof v === 'number' && !Number.isInteger(v))) inferred = 'float32';
-  // Rows that are TypedArrays of one type keep it, as a list of NumPy arrays does.
-  if (rows.length > 0 && rows[0] !== undefined && rows.every((d) => d === rows[0])) inferred = rows[0];
+  const kinds = new Set<Dtype>();
+  flatten(data, shape, flat, 0, kinds);
+  // Each value's kind (a TypedArray row its own type, as a NumPy array in a list), promoted together as
+  // Python's torch.tensor infers the dtype of nested sequences.
+  const inferred = kinds.size === 0 ? 'float32' : [...kinds].reduce(promoteTypes);
   const dtype = o.dtype ?? inferred;
   if (inferred === 'bool') return fromTyped(Uint8Array.from(flat, Number), shape, dtype, o);
   if (dtype === 'int64' && flat.some((v) => typeof v === 'bigint')) {
     // exact, where a number would round; BigInt64Array.from would wrap what int64 cannot hold
-    const big = flat.map((v) => BigInt(v as number | bigint));
+    const big = flat.map((v) => {
+      if (typeof v === 'bigint') return v;
+      if (!Number.isFinite(v)) throw new TorchValueError(`value cannot be converted to type int64 without overflow (got ${v})`);
+      return BigInt(Math.trunc(Number(v))); // a float is truncated, as Python's into an int64 tensor
+    });
     const bad = big.find((v) => v < -(2n ** 63n) || v >= 2n ** 63n);
     if (bad !== undefined) throw new TorchValueError(`Overflow when unpacking long long (got ${bad})`);
     return fromTyped(BigInt64Array.from(big), shape, dtype, o);

@@ -80,7 +80,8 @@ export function optDevice(device: unknown, argName = 'device'): string | undefin
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'function') return 'a function';
   if (typeof v === 'object') return v.constructor?.name ? `a ${v.constructor.name}` : 'an object';

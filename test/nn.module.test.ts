@@ -1004,6 +1004,8 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.
     expect(s.at(-1)).toBeInstanceOf(nn.ReLU);
     expect(s.at(0)).toBe(l);
     expect([...s.parameters()]).toHaveLength(2); // the shared weight and bias once, as in PyTorch
+    const d = new nn.ModuleDict({ a: l, b: l });
+    expect([d.keys(), d.get('b')]).toEqual([['a', 'b'], l]); // Python: list(d.keys()) == ['a', 'b'], d['b'] is l
   });
 
   it("train()/eval() call each child's own train(), so an override (a frozen BatchNorm) holds", async () => {
@@ -1035,6 +1037,9 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.
     const ref = await py.run<string[]>(`out = [repr(torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.ReLU(),
   torch.nn.Sequential(torch.nn.Linear(2, 3)), torch.nn.Sequential(torch.nn.Linear(2, 3))])), repr(torch.nn.ModuleList())]`);
     expect([String(list), String(new nn.ModuleList())]).toEqual(ref);
+    class Blocks extends nn.ModuleList {}
+    const refBlocks = await py.run<string>('class Blocks(torch.nn.ModuleList): pass\nout = repr(Blocks([torch.nn.ReLU(), torch.nn.ReLU()]))');
+    expect(String(new Blocks([new nn.ReLU(), new nn.ReLU()]))).toBe(refBlocks);
   });
 
   it("Conv2d with padding 'same' prints as Python's (unquoted)", async () => {

@@ -318,12 +318,24 @@ describe('creation matches PyTorch', () => {
     expectClose(js(), await py.run(code, inputs));
   });
 
-  it('tensor(): rows that are TypedArrays keep their type; BigInts stay exact', () => {
+  it('tensor(): rows that are TypedArrays keep their type; BigInts stay exact', async () => {
     const rows = torch.tensor([new Float32Array([1, 2]), new Float32Array([3, 4])]);
     expect([rows.dtype, rows.shape, rows.toArray()]).toEqual(['float32', [2, 2], [[1, 2], [3, 4]]]);
     expect(torch.tensor([[new Int16Array([1])], [new Int16Array([2])]]).dtype).toBe('int16');
-    expect(torch.tensor([new Float32Array([1]), [2]]).dtype).toBe('int64'); // mixed rows: the values decide
+    // Mixed rows promote together, as a list of NumPy arrays and lists does in Python (torch.promote_types;
+    // a JS integer is a Python int, another number a Python float of the default dtype).
+    const mixed: [torch.TensorData, string[]][] = [
+      [[new Float32Array([1]), [2]], ['float32', 'int64']], [[new Int16Array([1]), new Int32Array([2])], ['int16', 'int32']],
+      [[new Float32Array([1]), new Int32Array([2])], ['float32', 'int32']], [[new Float64Array([1 / 3]), [2.5]], ['float64', 'float32']],
+      [[new Uint8Array([1]), new Int8Array([2])], ['uint8', 'int8']], [[[true], new Uint8Array([2])], ['bool', 'uint8']],
+    ];
+    const promoted = await py.run<string[]>(`import functools
+out = [str(functools.reduce(torch.promote_types, [getattr(torch, d) for d in ds])).replace('torch.', '') for ds in ${JSON.stringify(mixed.map(([, d]) => d))}]`);
+    expect(mixed.map(([data]) => torch.tensor(data).dtype)).toEqual(promoted);
+    expect(torch.tensor([new Float64Array([1 / 3]), [2.5]]).toArray()).toEqual([[1 / 3], [2.5]]); // not rounded through float32
     expect(torch.tensor([2n ** 62n + 1n, 3]).data()).toEqual(new BigInt64Array([2n ** 62n + 1n, 3n]));
+    expect(torch.tensor([1n, 1.5, -2.7], { dtype: 'int64' }).data()).toEqual(new BigInt64Array([1n, 1n, -2n])); // floats truncate, as in Python
+    expect(() => torch.tensor([1n, NaN], { dtype: 'int64' })).toThrow(torch.TorchValueError);
   });
 
   it("tensor(): ragged data is an error; integer dtypes take values as Python's torch.tensor does (this LibTorch's range rule)", async () => {

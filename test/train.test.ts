@@ -178,6 +178,21 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     }
   });
 
+  it("a new run in a folder drops an earlier run's checkpoints, so a stop in its first epoch leaves nothing to resume by mistake", async () => {
+    const out = path.join(dir, 'reused');
+    torch.manualSeed(4);
+    await setup(out).trainer.fit(batches(16, true), { epochs: 1 });
+    expect(fs.existsSync(path.join(out, 'checkpoint.pt'))).toBe(true);
+    const { trainer } = setup(out);
+    trainer.on('step', (s: torch.train.StepEvent) => {
+      if (s.step === 2) trainer.stop();
+    });
+    await trainer.fit(batches(16, true), { epochs: 3 });
+    expect(fs.existsSync(path.join(out, 'checkpoint.pt'))).toBe(false);
+    expect((torch.load(path.join(out, 'interrupted.pt')) as { epoch: number }).epoch).toBe(0);
+    await expect(setup(out).trainer.fit(batches(16, true), { epochs: 2, resume: out })).rejects.toThrow(/no checkpoint\.pt.*interrupted\.pt/);
+  });
+
   it('resume is bit-identical with a DataLoader that has its own seed (its generator is in the checkpoint)', async () => {
     const ds = new torch.data.TensorDataset(X, Y);
     const loader = () => new torch.data.DataLoader(ds, { batchSize: 16, shuffle: true, seed: 1 });

@@ -77,7 +77,8 @@ export class ModuleList extends Module {
   /** As Python's ModuleList repr: runs of modules that print alike are one line, `(0-2): 3 x Linear(…)`. */
   override toString(): string {
     const reprs = [...this].map(String);
-    if (reprs.length === 0) return 'ModuleList()';
+    const name = this.constructor.name;
+    if (reprs.length === 0) return `${name}()`;
     const lines: string[] = [];
     for (let start = 0; start < reprs.length;) {
       let end = start;
@@ -86,7 +87,7 @@ export class ModuleList extends Module {
       lines.push(line.split('\n').join('\n  '));
       start = end + 1;
     }
-    return `ModuleList(\n  ${lines.join('\n  ')}\n)`;
+    return `${name}(\n  ${lines.join('\n  ')}\n)`;
   }
 }
 
@@ -100,18 +101,19 @@ export class ModuleDict extends Module {
     this.registerModule(key, moduleArg(module, `ModuleDict.set('${key}')`));
     return this;
   }
+  // Every key, a module under two keys included under both (as Python's _modules).
   get(key: string): Module | undefined {
-    for (const [k, m] of this.namedChildren()) if (k === key) return m;
+    for (const [k, m] of this.attributeModules()) if (k === key) return m;
     return undefined;
   }
   keys(): string[] {
-    return [...this.namedChildren()].map(([k]) => k);
+    return this.entries().map(([k]) => k);
   }
   values(): Module[] {
-    return [...this.children()];
+    return this.entries().map(([, m]) => m);
   }
   entries(): [string, Module][] {
-    return [...this.namedChildren()];
+    return [...this.attributeModules()];
   }
   forward(): never {
     throw new TypeError('ModuleDict has no forward(): use its modules in your own module');

@@ -190,6 +190,10 @@ export class Trainer extends EventEmitter {
     let startEpoch = 1;
     this.trainLoader = train instanceof DataLoader ? train : null;
     if (fitOpts.resume) startEpoch = this.restore(fitOpts.resume) + 1;
+    else if (this.outDir && this.leader) {
+      // A new run in this folder: an earlier run's checkpoints must not be taken for its own by a resume.
+      for (const f of ['checkpoint.pt', 'interrupted.pt']) fs.rmSync(path.join(this.outDir, f), { force: true });
+    }
     const progress = makeProgress(this.leader ? this.opts.progress ?? 'auto' : false, process.stderr, this.opts.logEvery ?? 10);
     const onSigint = () => {
       this.stopRequested = true;
@@ -454,8 +458,9 @@ export class Trainer extends EventEmitter {
       save(ckpt as unknown as Record<string, unknown>, file);
     });
     if (interrupted) {
-      if (this.opts.progress !== false) process.stderr.write(`torchnode: epoch ${interrupted.epoch} stopped after step ${interrupted.step}; its state is in ${file}. ` +
-        `checkpoint.pt holds epoch ${epoch}, from which --resume continues as if never stopped\n`);
+      const resumable = epoch > 0 ? `checkpoint.pt holds epoch ${epoch}, from which --resume continues as if never stopped`
+        : 'no epoch has completed, so there is no checkpoint.pt yet (resuming from interrupted.pt repeats epoch 1 from its weights)';
+      if (this.opts.progress !== false) process.stderr.write(`torchnode: epoch ${interrupted.epoch} stopped after step ${interrupted.step}; its state is in ${file}; ${resumable}\n`);
     } else {
       fs.rmSync(path.join(this.outDir, 'interrupted.pt'), { force: true });
     }
