@@ -121,8 +121,8 @@ export interface NativeAddon {
   min(t: H, dim?: N, keepdim?: boolean): H | [H, H];
   argmax(t: H, dim: Opt<N>, keepdim: boolean): H;
   argmin(t: H, dim: Opt<N>, keepdim: boolean): H;
-  all(t: H, dim: Opt<N>, keepdim: boolean): H;
-  any(t: H, dim: Opt<N>, keepdim: boolean): H;
+  all(t: H, dims: Opt<N[]>, keepdim: boolean): H;
+  any(t: H, dims: Opt<N[]>, keepdim: boolean): H;
   norm(t: H, p: Opt<N>, dims: Opt<N[]>, keepdim: boolean): H;
   logsumexp(t: H, dims: N[], keepdim: boolean): H;
   softmax(t: H, dim: N, dtype: Opt<N>): H;

@@ -52,13 +52,14 @@ export function summary(model: Module, inputShape: number[] | number[][], opts: 
       if (!outputs.has(mod)) outputs.set(mod, shapesOf(output));
     }),
   );
-  const wasTraining = model.training;
+  // Each module's own mode is restored after (a model may hold a submodule in eval on purpose).
+  const modes = [...model.modules()].map((m) => [m, m.training] as const);
   model.eval();
   try {
     scope(() => noGrad(() => model(...shapes.map((s) => zeros(s, { dtype: opts.dtype, device: opts.device })))));
   } finally {
     handles.forEach((h) => h.remove());
-    model.train(wasTraining);
+    for (const [m, training] of modes) m.training = training;
   }
   const rows: SummaryRow[] = named.map(([name, m]) => {
     const params = m.parameters();

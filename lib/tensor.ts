@@ -454,11 +454,12 @@ export class Tensor {
   argmin(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
     return wrap(native.argmin(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
   }
-  all(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
-    return wrap(native.all(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
+  /** all() of every element, or over dim (a number or, as Python's all(dim=(0, 1)), several). */
+  all(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
+    return wrap(native.all(this.handle, dimsArg(dim ?? undefined), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
   }
-  any(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
-    return wrap(native.any(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
+  any(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
+    return wrap(native.any(this.handle, dimsArg(dim ?? undefined), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
   }
   /** The p-norm (default 2, Frobenius for matrices) over all elements or over dim. */
   norm(p: number = 2, dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
@@ -778,6 +779,10 @@ function clampArgs(min: unknown, max: unknown): [Handle | number | boolean | und
   const lo = min === undefined || min === null ? undefined : operandOf(min, 'min');
   const hi = max === undefined || max === null ? undefined : operandOf(max, 'max');
   if (lo === undefined && hi === undefined) throw new TypeError('clamp needs at least one of min and max');
+  // Python's clamp takes two numbers or two Tensors, not one of each
+  if (lo !== undefined && hi !== undefined && (min instanceof Tensor) !== (max instanceof Tensor)) {
+    throw new TypeError('clamp: min and max must both be numbers or both Tensors');
+  }
   return [lo, hi];
 }
 

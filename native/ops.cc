@@ -233,18 +233,29 @@ TN_STAT_REDUCTIONS(TN_DEFINE)
 TN_EXTREMA(TN_DEFINE)
 #undef TN_DEFINE
 
-// argmax/argmin/all/any: (t, dim?, keepdim).
-#define TN_DIM_REDUCTIONS(X) X(argmax, at::argmax(t, dim, keep)) X(argmin, at::argmin(t, dim, keep)) \
-  X(all, dim ? at::all(t, *dim, keep) : at::all(t)) X(any, dim ? at::any(t, *dim, keep) : at::any(t))
-#define TN_DEFINE(op, expr)                                   \
+// argmax/argmin: (t, dim?, keepdim).
+#define TN_DIM_REDUCTIONS(X) X(argmax) X(argmin)
+#define TN_DEFINE(op)                                         \
   Napi::Value Reduce_##op(const Napi::CallbackInfo& info) {   \
     Args a(info);                                             \
-    const at::Tensor& t = a.tensor(0);                        \
-    std::optional<int64_t> dim = a.optInt64(1);               \
-    bool keep = a.boolean(2, false);                          \
-    return Wrap(a.env(), expr);                               \
+    return Wrap(a.env(), at::op(a.tensor(0), a.optInt64(1), a.boolean(2, false))); \
   }
 TN_DIM_REDUCTIONS(TN_DEFINE)
+#undef TN_DEFINE
+
+// all/any: (t, dims?, keepdim): every element through the overload Python's x.all() takes; dims a list.
+#define TN_BOOL_REDUCTIONS(X) X(all) X(any)
+#define TN_DEFINE(op)                                                                      \
+  Napi::Value Reduce_##op(const Napi::CallbackInfo& info) {                                \
+    Args a(info);                                                                          \
+    const at::Tensor& t = a.tensor(0);                                                     \
+    auto dims = a.optIntList(1);                                                           \
+    bool keep = a.boolean(2, false);                                                       \
+    if (!dims) return Wrap(a.env(), keep ? at::op(t, at::OptionalIntArrayRef(), true) : at::op(t)); \
+    if (dims->size() == 1) return Wrap(a.env(), at::op(t, (*dims)[0], keep));              \
+    return Wrap(a.env(), at::op(t, at::OptionalIntArrayRef(*dims), keep));                 \
+  }
+TN_BOOL_REDUCTIONS(TN_DEFINE)
 #undef TN_DEFINE
 
 Napi::Value Norm(const Napi::CallbackInfo& info) {  // (t, p?, dims?, keepdim)
@@ -326,6 +337,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   TN_STAT_REDUCTIONS(TN_REGISTER)
   TN_EXTREMA(TN_REGISTER)
   TN_DIM_REDUCTIONS(TN_REGISTER)
+  TN_BOOL_REDUCTIONS(TN_REGISTER)
 #undef TN_REGISTER
 #define TN_REGISTER(aten, js) Export<Softmax_##js>(env, exports, #js);
   TN_SOFTMAX(TN_REGISTER)

@@ -1042,6 +1042,14 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.
     expect(String(new Blocks([new nn.ReLU(), new nn.ReLU()]))).toBe(refBlocks);
   });
 
+  it('torch.summary leaves each module in the mode it was in', () => {
+    const m = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.BatchNorm2d(2), new nn.ReLU());
+    m.train();
+    (m.at(1) as torch.nn.BatchNorm2d).eval();
+    torch.summary(m, [1, 1, 8, 8]);
+    expect([...m.modules()].map((x) => x.training)).toEqual([true, true, false, true]);
+  });
+
   it("Conv2d with padding 'same' prints as Python's (unquoted)", async () => {
     const ours = [String(new nn.Conv2d(4, 8, 3, { padding: 'same' })), String(new nn.Conv2d(4, 8, 3, { padding: 'valid', bias: false }))];
     const ref = await py.run<string[]>("out = [repr(torch.nn.Conv2d(4, 8, 3, padding='same')), repr(torch.nn.Conv2d(4, 8, 3, padding='valid', bias=False))]");

@@ -275,7 +275,15 @@ out = {'all': t[()], 'none': t[[]], 'set': s}`);
     for (const [k, v] of Object.entries(ours)) expect([v.shape, v.toArray()], k).toEqual([ref[k].shape, ref[k].toArray()]);
   });
 
+  it('all/any over several dims, and with keepdim over all, as Python', async () => {
+    const m = torch.tensor([[[true, false], [true, true]], [[true, true], [true, true]]]);
+    const ours = [m.all(), m.all(1), m.all([0, 2]), m.any([1, 2], { keepdim: true }), m.all(null, { keepdim: true }), m.any(-1)];
+    const ref = await py.run<torch.Tensor[]>('out = [m.all(), m.all(1), m.all((0, 2)), m.any((1, 2), keepdim=True), m.all(keepdim=True), m.any(-1)]', { m });
+    ours.forEach((t, i) => expectClose(t, ref[i]));
+  });
+
   it("argument combinations Python's binding refuses", () => {
+    expect(() => x.clamp(torch.tensor([0.5]), 2)).toThrow(/clamp: min and max must both be numbers or both Tensors/);
     expect(() => x.var({ correction: 0, unbiased: true })).toThrow(/correction or unbiased, not both/);
     expect(() => x.prod({ keepdim: true })).toThrow(/keepdim needs a dim/);
     expect(x.prod(1, { keepdim: true }).shape).toEqual([3, 1]);
