@@ -13,7 +13,10 @@ import { toIndexItems, type Index } from './indexing';
 import type { BinaryMethods, InplaceBinaryMethods, InplaceUnaryMethods, UnaryMethods } from './ops-table';
 
 /** A number, boolean or Tensor where PyTorch takes `Tensor | Number`. */
-export type Operand = Tensor | number | boolean;
+/** A tensor, or a scalar: a number (an int when integral), a boolean, or a bigint (an exact int64). */
+export type Operand = Tensor | number | boolean | bigint;
+
+let warnedT = false;
 export type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
 /** Nested arrays of numbers or booleans, as toArray() returns them. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -69,11 +72,16 @@ export function handleOf(v: unknown, argName: string): Handle {
   throw new TypeError(`${argName} must be a Tensor (got ${describe(v)})`);
 }
 
-/** A Tensor's handle, or a number/boolean passed through (LibTorch wraps it as PyTorch does). */
-export function operandOf(v: unknown, argName: string): Handle | number | boolean {
+/** A Tensor's handle, or a number/boolean/bigint passed through (LibTorch wraps it as PyTorch does). */
+export function operandOf(v: unknown, argName: string): Handle | number | boolean | bigint {
   if (v instanceof Tensor) return v.handle;
   if (typeof v === 'number' || typeof v === 'boolean') return v;
-  throw new TypeError(`${argName} must be a Tensor, number or boolean (got ${describe(v)})`);
+  if (typeof v === 'bigint') {
+    // an int64 scalar; the native side tells tensor handles from these by range (handles are >= 2^63)
+    if (v < -(2n ** 63n) || v >= 2n ** 63n) throw new RangeError(`${argName} does not fit in int64 (got ${v}n)`);
+    return v;
+  }
+  throw new TypeError(`${argName} must be a Tensor, number, boolean or bigint (got ${describe(v)})`);
 }
 
 export function intArg(v: unknown, argName: string): number {
@@ -528,8 +536,21 @@ export class Tensor {
     return wrap(native.t(this.handle));
   }
   /** Transposed matrix, as PyTorch's .T on 2-D tensors. */
+  /** Python's x.T: t() up to 2 dims; beyond, the dims reversed (deprecated there too: use permute or mT). */
   get T(): Tensor {
-    return this.t();
+    const n = this.ndim;
+    if (n <= 2) return this.t();
+    if (!warnedT) {
+      warnedT = true;
+      process.emitWarning('The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated; ' +
+        'use x.mT to transpose batches of matrices or x.permute(...) to reverse the dimensions.');
+    }
+    return this.permute(Array.from({ length: n }, (_, i) => n - 1 - i));
+  }
+  /** Python's x.mT: the last two dims swapped (a batch of matrices transposed). */
+  get mT(): Tensor {
+    if (this.ndim < 2) throw new RangeError(`tensor.mT is only supported on matrices or batches of matrices. Got ${this.ndim}-D tensor.`);
+    return this.transpose(-2, -1);
   }
   squeeze(dim?: number | number[]): Tensor {
     return wrap(native.squeeze(this.handle, dimsArg(dim)));
@@ -775,7 +796,7 @@ function roundingMode(opts: unknown): 'trunc' | 'floor' | undefined {
   throw new TypeError(`roundingMode must be 'trunc' or 'floor' (got ${describe(mode)})`);
 }
 
-function clampArgs(min: unknown, max: unknown): [Handle | number | boolean | undefined, Handle | number | boolean | undefined] {
+function clampArgs(min: unknown, max: unknown): [Handle | number | boolean | bigint | undefined, Handle | number | boolean | bigint | undefined] {
   const lo = min === undefined || min === null ? undefined : operandOf(min, 'min');
   const hi = max === undefined || max === null ? undefined : operandOf(max, 'max');
   if (lo === undefined && hi === undefined) throw new TypeError('clamp needs at least one of min and max');

@@ -264,6 +264,13 @@ out = [torch.tensor([1]).add(2**60), torch.full([2], 2**60), torch.arange(2**60,
   torch.tensor([5]).clamp(2**60), torch.randint(0, 2**60, [2]), torch.tensor([3]).bitwise_and(2**60 + 2**40)]`);
     ours.forEach((t, i) => expect([t.dtype, t.data()], String(i)).toEqual([ref[i].dtype, ref[i].data()]));
     expect(() => torch.tensor([1]).narrow(0, 0, 2 ** 64)).toThrow(/integer within int64/);
+    // A BigInt operand is an exact int64, as a Python int of any size that fits.
+    const big = [torch.tensor([1, 2]).add(2n ** 62n + 1n), torch.tensor([5]).mul(-3n), torch.tensor([1.5]).add(2n), torch.tensor([3]).pow(2n),
+      torch.tensor([1, 9]).clamp(0n, 4n), torch.where(torch.tensor([true, false]), 2n ** 60n + 3n, 0n)];
+    const bigRef = await py.run<torch.Tensor[]>(`out = [torch.tensor([1, 2]).add(2**62 + 1), torch.tensor([5]) * -3, torch.tensor([1.5]) + 2,
+  torch.tensor([3]).pow(2), torch.tensor([1, 9]).clamp(0, 4), torch.where(torch.tensor([True, False]), 2**60 + 3, 0)]`);
+    big.forEach((t, i) => expect([t.dtype, t.data()], `bigint ${i}`).toEqual([bigRef[i].dtype, bigRef[i].data()]));
+    expect(() => torch.tensor([1]).add(2n ** 63n)).toThrow(/other does not fit in int64/);
   });
 
   it('x.index() is x[()] and x.index([]) is x[[]], as in Python', async () => {
@@ -280,6 +287,14 @@ out = {'all': t[()], 'none': t[[]], 'set': s}`);
     const ours = [m.all(), m.all(1), m.all([0, 2]), m.any([1, 2], { keepdim: true }), m.all(null, { keepdim: true }), m.any(-1)];
     const ref = await py.run<torch.Tensor[]>('out = [m.all(), m.all(1), m.all((0, 2)), m.any((1, 2), keepdim=True), m.all(keepdim=True), m.any(-1)]', { m });
     ours.forEach((t, i) => expectClose(t, ref[i]));
+  });
+
+  it('x.T reverses the dims beyond 2-D (as Python, deprecated there too); x.mT swaps the last two', async () => {
+    const t = torch.arange(24).reshape(2, 3, 4);
+    const ours = [t.T, t.mT, torch.arange(3).T, torch.arange(6).reshape(2, 3).T];
+    const ref = await py.run<torch.Tensor[]>('import warnings\nwarnings.simplefilter("ignore")\nout = [t.T, t.mT, torch.arange(3).T, torch.arange(6).reshape(2, 3).T]', { t });
+    ours.forEach((o, i) => expect([o.shape, o.toArray()], String(i)).toEqual([ref[i].shape, ref[i].toArray()]));
+    expect(() => torch.arange(3).mT).toThrow(/only supported on matrices/);
   });
 
   it("argument combinations Python's binding refuses", () => {

@@ -689,11 +689,14 @@ describe('focused malformed calls: the error class and message name the problem'
   });
 
   it('wrong operand types → TypeError naming the argument', () => {
-    for (const v of ['x', 2n, null, undefined, {}, [1, 2], Symbol('s'), () => 1]) {
+    for (const v of ['x', null, undefined, {}, [1, 2], Symbol('s'), () => 1]) {
       const e = thrown(() => torch.ones(2).add(v as never));
       expect(e).toBeInstanceOf(TypeError);
       expect(e.message).toMatch(/other/);
     }
+    // a bigint is an int64 scalar; one past int64 is a RangeError naming the argument
+    expect(thrown(() => torch.ones(2).add(2n ** 64n))).toBeInstanceOf(RangeError);
+    expect(thrown(() => torch.ones(2).add(-(2n ** 63n) - 1n)).message).toMatch(/other does not fit in int64/);
     expect(thrown(() => torch.exp('x' as never)).message).toMatch(/input must be a Tensor/);
     expect(thrown(() => torch.ones(2).clamp()).message).toMatch(/clamp/);
     expect(thrown(() => torch.ones(2).div(1, { roundingMode: 'round' as never })).message).toMatch(/roundingMode/);

@@ -132,7 +132,7 @@ describe('worker threads', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out.isTensor).toBe(false);
-    expect(out.error).toMatch(/^TypeError: other must be a Tensor, number or boolean/);
+    expect(out.error).toMatch(/^TypeError: other must be a Tensor, number, boolean or bigint/);
     expect(out.viaData).toBe(6); // the way to move values: data() in, torch.tensor() out
   });
 });
