@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as torch from './index';
 import { checkDevice } from './dtype';
+import { checkpointPath } from './train/trainer';
 import type { SEResNet, SEResNetOptions } from './models/resnet';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -215,7 +216,7 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
 function checkpointFile(flags: Flags): string {
   const file = String(flags.checkpoint ?? '');
   if (!file) throw new UsageError('--checkpoint PATH is required');
-  return fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'checkpoint.pt') : file;
+  return checkpointPath(file);
 }
 
 function loadCheckpointModel(flags: Flags, inChannels: number, classes: number, size: number): SEResNet {

@@ -1,7 +1,7 @@
 /** Creating tensors: torch.tensor from JS data, the factories (zeros, arange, ...), random sampling. */
 import { native, type Handle } from './native';
 import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
-import { Tensor, intArg, intList, numberArg, sizesArg, wrap, type TypedArray } from './tensor';
+import { Tensor, fitsInt64, intArg, intList, numberArg, sizesArg, wrap, type TypedArray } from './tensor';
 import { TorchValueError } from './errors';
 
 /** Where and how a new tensor is made (PyTorch's dtype=, device=, requires_grad= keywords). */
@@ -125,7 +125,7 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
       if (!Number.isFinite(v)) throw new TorchValueError(`value cannot be converted to type int64 without overflow (got ${v})`);
       return BigInt(Math.trunc(Number(v))); // a float is truncated, as Python's into an int64 tensor
     });
-    const bad = big.find((v) => v < -(2n ** 63n) || v >= 2n ** 63n);
+    const bad = big.find((v) => !fitsInt64(v));
     if (bad !== undefined) throw new TorchValueError(`Overflow when unpacking long long (got ${bad})`);
     return fromTyped(BigInt64Array.from(big), shape, dtype, o);
   }

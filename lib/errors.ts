@@ -31,6 +31,14 @@ export const nativeErrorClasses = {
   OutOfMemoryError: TorchOutOfMemoryError,
 };
 
+const warned = new Set<string>();
+/** process.emitWarning once per process for each key (Python's warnings show a warning once per place). */
+export function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  process.emitWarning(message);
+}
+
 /** Appends the caller's stack (captured before an await) to an error thrown later, off the JS thread. */
 export function withCallerStack(err: unknown, callerStack: string | undefined): unknown {
   if (err instanceof Error && callerStack) {

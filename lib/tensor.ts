@@ -5,18 +5,15 @@
  */
 import { inspect } from 'node:util';
 import { native, type Handle } from './native';
-import { TorchError } from './errors';
+import { TorchError, warnOnce } from './errors';
 import { DTYPES, checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
 import { onEscape, track } from './scope';
 import { formatTensor, summaryIndices, summaryNeeded } from './format';
 import { toIndexItems, type Index } from './indexing';
 import type { BinaryMethods, InplaceBinaryMethods, InplaceUnaryMethods, UnaryMethods } from './ops-table';
 
-/** A number, boolean or Tensor where PyTorch takes `Tensor | Number`. */
-/** A tensor, or a scalar: a number (an int when integral), a boolean, or a bigint (an exact int64). */
+/** Where PyTorch takes `Tensor | Number`: a tensor, or a number (an int when integral), a boolean, or a bigint (an exact int64). */
 export type Operand = Tensor | number | boolean | bigint;
-
-let warnedT = false;
 export type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
 /** Nested arrays of numbers or booleans, as toArray() returns them. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -78,10 +75,25 @@ export function operandOf(v: unknown, argName: string): Handle | number | boolea
   if (typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') {
     // an int64 scalar; the native side tells tensor handles from these by range (handles are >= 2^63)
-    if (v < -(2n ** 63n) || v >= 2n ** 63n) throw new RangeError(`${argName} does not fit in int64 (got ${v}n)`);
+    if (!fitsInt64(v)) throw new RangeError(`${argName} does not fit in int64 (got ${v}n)`);
     return v;
   }
   throw new TypeError(`${argName} must be a Tensor, number, boolean or bigint (got ${describe(v)})`);
+}
+
+/** Whether a bigint is an int64 value. */
+export function fitsInt64(v: bigint): boolean {
+  return v >= -(2n ** 63n) && v < 2n ** 63n;
+}
+
+/** Whether two shapes are the same. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
+/** Python's snake_case option name in torchnode's camelCase (weight_decay → weightDecay). */
+export function camelCase(k: string): string {
+  return k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 export function intArg(v: unknown, argName: string): number {
@@ -116,7 +128,7 @@ export function optionsArg<T extends object>(opts: unknown, who: string, known: 
   const unknown = Object.keys(opts).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
     const named = unknown.map((k) => {
-      const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      const camel = camelCase(k);
       return `'${k}'${camel !== k && known.includes(camel) ? ` (torchnode's name is '${camel}')` : ''}`;
     });
     throw new TypeError(`${who}: unknown option${unknown.length > 1 ? 's' : ''} ${named.join(', ')} (the options are ${known.join(', ')})`);
@@ -535,16 +547,12 @@ export class Tensor {
   t(): Tensor {
     return wrap(native.t(this.handle));
   }
-  /** Transposed matrix, as PyTorch's .T on 2-D tensors. */
   /** Python's x.T: t() up to 2 dims; beyond, the dims reversed (deprecated there too: use permute or mT). */
   get T(): Tensor {
     const n = this.ndim;
     if (n <= 2) return this.t();
-    if (!warnedT) {
-      warnedT = true;
-      process.emitWarning('The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated; ' +
-        'use x.mT to transpose batches of matrices or x.permute(...) to reverse the dimensions.');
-    }
+    warnOnce('Tensor.T', 'The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated; ' +
+      'use x.mT to transpose batches of matrices or x.permute(...) to reverse the dimensions.');
     return this.permute(Array.from({ length: n }, (_, i) => n - 1 - i));
   }
   /** Python's x.mT: the last two dims swapped (a batch of matrices transposed). */

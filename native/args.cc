@@ -33,7 +33,7 @@ at::Scalar ToScalar(Napi::Env env, Napi::Value v, const char* what) {
   if (v.IsNumber()) {
     double d = v.As<Napi::Number>().DoubleValue();
     // An integral JS number is a Python int (int64 scalar), as in torch.tensor(); anything else a Python float.
-    if (std::isfinite(d) && d == std::trunc(d) && d >= -0x1p63 && d < 0x1p63) return at::Scalar(static_cast<int64_t>(d));
+    if (std::isfinite(d) && d == std::trunc(d) && InInt64Range(d)) return at::Scalar(static_cast<int64_t>(d));
     return at::Scalar(d);
   }
   if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
@@ -112,7 +112,7 @@ std::optional<double> Args::optNumber(size_t i) const {
 
 int64_t Args::int64(size_t i) const {
   double d = number(i);
-  if (!std::isfinite(d) || d != std::trunc(d) || d < -0x1p63 || d >= 0x1p63) fail(i, "an integer within int64");
+  if (!std::isfinite(d) || d != std::trunc(d) || !InInt64Range(d)) fail(i, "an integer within int64");
   return static_cast<int64_t>(d);
 }
 

@@ -56,6 +56,11 @@ class Args {
   Napi::Env env_;
 };
 
+// Whether a double lies in int64's range [-2^63, 2^63), where casting it to int64_t is defined.
+inline bool InInt64Range(double d) { return d >= -0x1p63 && d < 0x1p63; }
+// JS's Number.MAX_SAFE_INTEGER: ints beyond it are BigInts in JS, as a double would round them.
+constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
+
 at::Scalar ToScalar(Napi::Env env, Napi::Value v, const char* what);
 at::Tensor WrappedNumber(const at::Scalar& s);
 // The JS name of a dtype ('float32', ...), as lib/dtype.ts names them.

@@ -21,8 +21,7 @@ std::optional<c10::SymInt> SlicePart(Napi::Env env, Napi::Object o, const char* 
   double d = v.As<Napi::Number>().DoubleValue();
   if (d != std::trunc(d) || !std::isfinite(d)) ThrowTypeError(env, std::string("slice ") + key + " must be an integer");
   // A bound past int64 (Python's sys.maxsize and beyond) means "to the end", as it does in Python.
-  if (d >= 0x1p63) return c10::SymInt(std::numeric_limits<int64_t>::max());
-  if (d < -0x1p63) return c10::SymInt(std::numeric_limits<int64_t>::min());
+  if (!InInt64Range(d)) return c10::SymInt(d > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min());
   return c10::SymInt(static_cast<int64_t>(d));
 }
 
@@ -39,7 +38,7 @@ std::vector<TensorIndex> Indices(const Args& a, size_t i) {
     } else if (v.IsNumber()) {
       double d = v.As<Napi::Number>().DoubleValue();
       if (d != std::trunc(d) || !std::isfinite(d)) ThrowTypeError(env, "index " + std::to_string(k) + " must be an integer");
-      if (d >= 0x1p63 || d < -0x1p63) ThrowRangeError(env, "index " + std::to_string(k) + " is out of the int64 range");
+      if (!InInt64Range(d)) ThrowRangeError(env, "index " + std::to_string(k) + " is out of the int64 range");
       out.emplace_back(static_cast<int64_t>(d));
     } else if (v.IsBoolean()) {
       out.emplace_back(v.As<Napi::Boolean>().Value());

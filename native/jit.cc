@@ -348,7 +348,6 @@ Napi::Value FromIValue(Napi::Env env, const IValue& v, int depth) {
   if (v.isTensor()) return Wrap(env, v.toTensor());
   if (v.isBool()) return Napi::Boolean::New(env, v.toBool());
   if (v.isInt()) {  // a BigInt beyond 2^53, where a number would round it (as torch.load does)
-    constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
     int64_t i = v.toInt();
     if (i > kMaxSafeInteger || i < -kMaxSafeInteger) return Napi::BigInt::New(env, i);
     return Napi::Number::New(env, static_cast<double>(i));

@@ -120,14 +120,12 @@ Napi::Value MaskedFill(const Napi::CallbackInfo& info) {  // (t, mask, value, in
   Args a(info);
   const at::Tensor& t = a.tensor(0);
   const at::Tensor& mask = a.tensor(1);
-  // A number takes masked_fill(Scalar), as in Python (its range is checked; grad_fn MaskedFillBackward0).
   bool inplace = a.boolean(3, false);
-  if (IsHandle(a.env(), a[2])) {
-    const at::Tensor& value = a.tensor(2);
+  auto fill = [&](const auto& value) {
     return inplace ? (t.masked_fill_(mask, value), a.env().Undefined()) : Wrap(a.env(), t.masked_fill(mask, value));
-  }
-  at::Scalar value = a.scalar(2);
-  return inplace ? (t.masked_fill_(mask, value), a.env().Undefined()) : Wrap(a.env(), t.masked_fill(mask, value));
+  };
+  // A number takes masked_fill(Scalar), as in Python (its range is checked; grad_fn MaskedFillBackward0).
+  return IsHandle(a.env(), a[2]) ? fill(a.tensor(2)) : fill(a.scalar(2));
 }
 
 // to(t, dtype?, device?, nonBlocking, copy): a new handle even when nothing changes (PyTorch returns

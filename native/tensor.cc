@@ -51,7 +51,7 @@ void CheckIntegerValues(const Args& a, const double* values, int64_t n, at::Scal
     for (int64_t k = 0; k < n; ++k) {
       double d = values[k];
       if (std::isfinite(d) && d == std::trunc(d)) {
-        if (d < -0x1p63 || d >= 0x1p63) ThrowTorch(a.env(), ErrorKind::Value, "Overflow when unpacking long long");
+        if (!InInt64Range(d)) ThrowTorch(a.env(), ErrorKind::Value, "Overflow when unpacking long long");
         c10::checked_convert<scalar_t, int64_t>(static_cast<int64_t>(d), name);
       } else {
         c10::checked_convert<scalar_t, double>(d, name);

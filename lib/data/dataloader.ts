@@ -24,7 +24,7 @@ import { keep, scope } from '../scope';
 import { checkDevice, describe, dtypeCode } from '../dtype';
 import { tensor } from '../creation';
 import { stack } from '../ops';
-import { withCallerStack } from '../errors';
+import { warnOnce, withCallerStack } from '../errors';
 import { dataNative, native, type Handle, type Job, type NativeGenerator } from './native';
 import {
   Dataset, applyTransform, gatherSourceOf, generatorFor, transformArg, type GatherSource, type Target, type TransformFn,
@@ -77,8 +77,6 @@ function boolOption(o: DataLoaderOptions, key: keyof DataLoaderOptions, fallback
   return v;
 }
 
-let warnedPin = false;
-
 /** What an iterator reports about the batches it has started but not yet yielded. */
 export interface PrefetchState {
   /** Batch number in this epoch. */
@@ -123,9 +121,8 @@ export class DataLoader<Y extends Target = Target> implements Iterable<Batch>, A
     const cudaTarget = this.device !== undefined && this.device.startsWith('cuda');
     this.pinMemory = boolOption(o, 'pinMemory', cudaTarget);
     const cuda = native.cudaIsAvailable();
-    if (this.pinMemory && !cuda && !warnedPin) {
-      warnedPin = true;
-      process.emitWarning("DataLoader: pinMemory is set but CUDA is not available, so pinned memory won't be used.");
+    if (this.pinMemory && !cuda) {
+      warnOnce('DataLoader.pinMemory', "DataLoader: pinMemory is set but CUDA is not available, so pinned memory won't be used.");
     }
     this.pin = this.pinMemory && cuda;
     this.generator = generatorFor(o.seed, 'DataLoader: seed');

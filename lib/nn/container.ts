@@ -8,23 +8,15 @@ function moduleArg(m: unknown, where: string): Module {
   throw new TypeError(`${where}: expected a Module (got ${describe(m)})`);
 }
 
-/** Runs its modules in order: new Sequential(a, b, c) or new Sequential({name: module, …}). */
-export class Sequential extends Module {
+/** What Sequential and ModuleList share: modules numbered in order, a module placed twice counted twice. */
+export abstract class ModuleSequence extends Module {
   [index: number]: Module;
 
-  constructor(...modules: Module[] | [Record<string, Module>]) {
-    super();
-    if (modules.length === 1 && !(modules[0] instanceof Module) && typeof modules[0] === 'object') {
-      for (const [name, m] of Object.entries(modules[0] as Record<string, Module>)) this.registerModule(name, moduleArg(m, `Sequential('${name}')`));
-    } else {
-      (modules as Module[]).forEach((m, i) => this.registerModule(String(i), moduleArg(m, `Sequential(${i})`)));
-    }
-  }
   override get length(): number {
     return [...this.attributeModules()].length;
   }
   append(module: Module): this {
-    this.registerModule(String(this.length), moduleArg(module, 'append'));
+    this.registerModule(String(this.length), moduleArg(module, `${this.constructor.name}.append`));
     return this;
   }
   /** Its modules in order, a module placed twice included twice (as Python's iteration of _modules). */
@@ -35,6 +27,18 @@ export class Sequential extends Module {
   at(index: number): Module | undefined {
     const list = [...this];
     return list[index < 0 ? index + list.length : index];
+  }
+}
+
+/** Runs its modules in order: new Sequential(a, b, c) or new Sequential({name: module, …}). */
+export class Sequential extends ModuleSequence {
+  constructor(...modules: Module[] | [Record<string, Module>]) {
+    super();
+    if (modules.length === 1 && !(modules[0] instanceof Module) && typeof modules[0] === 'object') {
+      for (const [name, m] of Object.entries(modules[0] as Record<string, Module>)) this.registerModule(name, moduleArg(m, `Sequential('${name}')`));
+    } else {
+      (modules as Module[]).forEach((m, i) => this.registerModule(String(i), moduleArg(m, `Sequential(${i})`)));
+    }
   }
   forward(input: unknown): Tensor {
     let x = input;
@@ -44,32 +48,14 @@ export class Sequential extends Module {
 }
 
 /** A list of modules, registered as '0', '1', …; forward is the user's. */
-export class ModuleList extends Module {
-  [index: number]: Module;
-
+export class ModuleList extends ModuleSequence {
   constructor(modules: Iterable<Module> = []) {
     super();
     for (const m of modules) this.append(m);
   }
-  override get length(): number {
-    return [...this.attributeModules()].length;
-  }
-  append(module: Module): this {
-    this.registerModule(String(this.length), moduleArg(module, 'ModuleList.append'));
-    return this;
-  }
   extend(modules: Iterable<Module>): this {
     for (const m of modules) this.append(m);
     return this;
-  }
-  /** Its modules in order, a module placed twice included twice (as Python's iteration of _modules). */
-  *[Symbol.iterator](): IterableIterator<Module> {
-    for (const [, m] of this.attributeModules()) yield m;
-  }
-  /** Python's [i], negative i counting from the end. */
-  at(index: number): Module | undefined {
-    const list = [...this];
-    return list[index < 0 ? index + list.length : index];
   }
   forward(): never {
     throw new TypeError('ModuleList has no forward(): iterate over it in your own module');

@@ -4,8 +4,8 @@
  */
 import { native, type Handle } from '../native';
 import { describe } from '../dtype';
-import { Tensor, boolArg, handleOf, intArg, numberArg, optionsArg, wrap } from '../tensor';
-import { TorchError, TorchValueError } from '../errors';
+import { Tensor, boolArg, handleOf, intArg, numberArg, optionsArg, sameShape, wrap } from '../tensor';
+import { TorchError, TorchValueError, warnOnce } from '../errors';
 import type { Dtype } from '../dtype';
 
 export type Size2 = number | [number, number];
@@ -211,7 +211,6 @@ export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Red
   return broadcastLoss(input, target, 'l1Loss', (x, y) => native.l1Loss(x, y, reductionCode(opts.reduction)));
 }
 
-const warnedSize = new Set<string>();
 /**
  * As Python's F.mse_loss / F.l1_loss: input and target of different sizes are broadcast against each other
  * first (with Python's warning, once), so the gradient is taken over the broadcast elements.
@@ -219,12 +218,9 @@ const warnedSize = new Set<string>();
 function broadcastLoss(input: Tensor, target: Tensor, name: string, loss: (x: Handle, y: Handle) => Handle): Tensor {
   const [x, y] = [handleOf(input, 'input'), handleOf(target, 'target')];
   const [xs, ys] = [input.shape, target.shape];
-  if (xs.length === ys.length && xs.every((s, i) => s === ys[i])) return wrap(loss(x, y));
-  if (!warnedSize.has(name)) {
-    warnedSize.add(name);
-    process.emitWarning(`F.${name}: using a target size ([${ys.join(', ')}]) that is different to the input size ([${xs.join(', ')}]). ` +
-      'This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.');
-  }
+  if (sameShape(xs, ys)) return wrap(loss(x, y));
+  warnOnce(`F.${name}.broadcast`, `F.${name}: using a target size ([${ys.join(', ')}]) that is different to the input size ([${xs.join(', ')}]). ` +
+    'This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.');
   const n = Math.max(xs.length, ys.length);
   const shape = Array.from({ length: n }, (_, i) => {
     const [a, b] = [xs[xs.length - n + i] ?? 1, ys[ys.length - n + i] ?? 1];
@@ -262,7 +258,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
   const opts = fopts<typeof options>(options, 'binaryCrossEntropy', ['weight', 'reduction']);
   const [xs, ys] = [handleCheck(input).shape, handleCheck(target).shape];
-  if (xs.length !== ys.length || xs.some((s, i) => s !== ys[i])) {
+  if (!sameShape(xs, ys)) {
     throw new TorchValueError(`Using a target size ([${ys.join(', ')}]) that is different to the input size ([${xs.join(', ')}]) is deprecated. ` +
       'Please ensure they have the same size.');
   }
@@ -278,7 +274,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { wei
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
   const opts = fopts<typeof options>(options, 'binaryCrossEntropyWithLogits', ['weight', 'posWeight', 'reduction']);
   const [xs, ys] = [handleCheck(input).shape, handleCheck(target).shape];
-  if (xs.length !== ys.length || xs.some((s, i) => s !== ys[i])) {
+  if (!sameShape(xs, ys)) {
     throw new TorchValueError(`Target size ([${ys.join(', ')}]) must be the same as input size ([${xs.join(', ')}])`);
   }
   return wrap(native.binaryCrossEntropyWithLogits(handleOf(input, 'input'), handleOf(target, 'target'), optHandle(opts.weight, 'weight'),

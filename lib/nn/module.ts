@@ -7,7 +7,7 @@
 import { native } from '../native';
 import { TorchError } from '../errors';
 import { describe, type Dtype } from '../dtype';
-import { Tensor, wrap } from '../tensor';
+import { Tensor, sameShape, wrap } from '../tensor';
 import { keep } from '../scope';
 import { noGrad } from '../autograd';
 
@@ -334,7 +334,7 @@ export abstract class Module {
         continue;
       }
       const [a, b] = [v.shape, target.shape];
-      if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
+      if (!sameShape(a, b)) {
         errors.push(`size mismatch for ${k}: copying a param with shape [${a.join(', ')}] from checkpoint, the shape in current model is [${b.join(', ')}].`);
       }
     }

@@ -5,7 +5,7 @@
  */
 import { TorchError } from '../errors';
 import { describe } from '../dtype';
-import { Tensor, optionsArg } from '../tensor';
+import { Tensor, camelCase, optionsArg } from '../tensor';
 import { noGrad } from '../autograd';
 import { keep } from '../scope';
 import { full } from '../creation';
@@ -57,7 +57,6 @@ export function stepKernel(g: KernelOptions, params: Tensor[]): StepKernel {
 }
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** @internal An optimizer's options: its defaults, overridden by the user's (whose names must be known). */
 export function optimizerOptions<O extends object>(who: string, defaults: O, opts: unknown, known: readonly string[] = Object.keys(defaults)): O {
@@ -85,7 +84,7 @@ export abstract class Optimizer<O extends { lr: number }> {
   addParamGroup(group: Partial<O> & { params: Iterable<Tensor> }): void {
     if (group === null || typeof group !== 'object' || !group.params) throw new TypeError(`param group must be an object with params (got ${describe(group)})`);
     for (const k of Object.keys(group)) {
-      const name = camel(k);
+      const name = camelCase(k);
       if (name !== k && (name in this.defaults || name === 'initialLr')) throw new TypeError(`param group option '${k}': torchnode's name is '${name}'`);
     }
     const params = [...group.params];
@@ -276,7 +275,7 @@ export abstract class Optimizer<O extends { lr: number }> {
           const onDevice = Boolean(groupOf.get(p)?.fused) || Boolean(groupOf.get(p)?.capturable);
           return [name, keep(onDevice ? t.to({ device: p.device, dtype: 'float32', copy: true }) : t.clone())];
         }
-        return [camel(name), keep(t.to({ device: p.device, dtype: t.isFloatingPoint() ? p.dtype : t.dtype, copy: true }))];
+        return [camelCase(name), keep(t.to({ device: p.device, dtype: t.isFloatingPoint() ? p.dtype : t.dtype, copy: true }))];
       })));
     }
     for (const s of this.state.values()) for (const t of Object.values(s)) t.dispose();
@@ -285,7 +284,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     sd.param_groups.forEach((g, i) => {
       for (const [key, v] of Object.entries(g)) {
         if (key === 'params') continue;
-        (this.paramGroups[i] as Record<string, unknown>)[key === 'initial_lr' ? 'initialLr' : camel(key)] = v;
+        (this.paramGroups[i] as Record<string, unknown>)[key === 'initial_lr' ? 'initialLr' : camelCase(key)] = v;
       }
     });
   }

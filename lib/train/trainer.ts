@@ -113,6 +113,11 @@ export interface Checkpoint {
   interrupted?: { epoch: number; step: number } | null;
 }
 
+/** @internal The checkpoint a path names: a run folder's checkpoint.pt, or the file itself. */
+export function checkpointPath(fileOrRunDir: string): string {
+  return fs.existsSync(fileOrRunDir) && fs.statSync(fileOrRunDir).isDirectory() ? path.join(fileOrRunDir, 'checkpoint.pt') : fileOrRunDir;
+}
+
 export class Trainer extends EventEmitter {
   readonly model: Module;
   readonly optimizer: Optimizer<{ lr: number }>;
@@ -468,9 +473,8 @@ export class Trainer extends EventEmitter {
 
   /** Loads a checkpoint into model, optimizer, scheduler, history and RNG; returns its epoch. */
   private restore(file: string): number {
-    const isDir = fs.existsSync(file) && fs.statSync(file).isDirectory();
-    const target = isDir ? path.join(file, 'checkpoint.pt') : file;
-    if (isDir && !fs.existsSync(target) && fs.existsSync(path.join(file, 'interrupted.pt'))) {
+    const target = checkpointPath(file);
+    if (target !== file && !fs.existsSync(target) && fs.existsSync(path.join(file, 'interrupted.pt'))) {
       throw new TorchError(`resume: ${file} has no checkpoint.pt (no epoch was completed); to continue from the stopped ` +
         `epoch's state, resume from ${path.join(file, 'interrupted.pt')}`);
     }
