@@ -2,7 +2,7 @@
 # Builds native/ against a CUDA LibTorch and runs the test suite on that build, on a machine without a
 # GPU: native/cuda/ compiles, the addon links libtorch_cuda, and everything that needs no device passes
 # (test/cuda/ skips, saying why); the CUDA-dependent files also compile as C++17, as LibTorch up to 2.13
-# needs (scripts/check-cuda-cxx17.js, with python3's PyTorch headers). The CUDA LibTorch is PyTorch's
+# needs (scripts/check-cuda-cxx17.js, with the headers of the LibTorch the main build found). The CUDA LibTorch is PyTorch's
 # CUDA wheel, installed with pip into .cuda-check/venv (about 7 GB); the copy of the project it builds is
 # .cuda-check/src.
 # .ci/run calls it after `npm test`. Where no CUDA wheel can be installed it says so and exits 0; a
@@ -50,7 +50,8 @@ mkdir -p "$CHECK/src"
 tar -c --exclude=./.git --exclude=./node_modules --exclude=./build --exclude=./dist --exclude=./.libtorch \
   --exclude=./.cuda-check --exclude=./.gpu --exclude=./prebuilds . | tar -x -C "$CHECK/src"
 cp -al node_modules "$CHECK/src/node_modules"
-CXX17_TORCH=$(python3 -W ignore -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+# The LibTorch of the main build (python3's PyTorch, or npm install's .libtorch/), for the C++17 check.
+CXX17_TORCH=$(node -p 'require("./scripts/libtorch.js").findLibTorch().root')
 cd "$CHECK/src"
 export TORCHNODE_PYTHON="$VENV/bin/python"
 node scripts/build-native.js

@@ -110,19 +110,32 @@ function fromPython() {
   return dir ? describe(dir, `${python} (PyTorch)`) : null;
 }
 
-function fromLocal() {
+// A .libtorch/ made by an older install holds torch without its dependencies (pip --no-deps).
+function localIsComplete() {
+  return fs.existsSync(path.join(LOCAL_DIR, 'typing_extensions.py'));
+}
+
+function fromLocal({ install = false, log = () => {} } = {}) {
   const dir = path.join(LOCAL_DIR, 'torch');
-  return fs.existsSync(dir) ? describe(dir, '.libtorch (pip, project-local)') : null;
+  if (!fs.existsSync(dir)) return null;
+  if (install && !localIsComplete()) {
+    log(`torchnode: ${LOCAL_DIR} lacks the packages PyTorch imports; adding them with pip`);
+    pipInstallLocal(['--upgrade']);
+  }
+  return describe(dir, '.libtorch (pip, project-local)');
+}
+
+// With its dependencies (typing_extensions, sympy, filelock…): the tests run this PyTorch in Python as
+// their reference (scripts/python.js), and a python3 without them could not import it.
+function pipInstallLocal(extra = []) {
+  const args = ['-m', 'pip', 'install', '--retries', '0', '--target', LOCAL_DIR, ...extra, DEFAULT_PIP_SPEC];
+  const r = spawnSync(pythonExecutable(), args, { stdio: 'inherit' });
+  return !r.error && r.status === 0;
 }
 
 function installLocal(log) {
-  const python = pythonExecutable();
   log(`torchnode: no LibTorch found; installing ${DEFAULT_PIP_SPEC} into ${LOCAL_DIR} with pip`);
-  const r = spawnSync(python, ['-m', 'pip', 'install', '--no-deps', '--target', LOCAL_DIR, DEFAULT_PIP_SPEC], {
-    stdio: 'inherit',
-  });
-  if (r.error || r.status !== 0) return null;
-  return fromLocal();
+  return pipInstallLocal() ? fromLocal() : null;
 }
 
 const HOW_TO_FIX =
@@ -136,7 +149,7 @@ const HOW_TO_FIX =
  * Returns a description or throws LibTorchNotFound with one message saying what to do.
  */
 function findLibTorch({ install = false, log = () => {} } = {}) {
-  const found = fromEnv() || fromPython() || fromLocal() || (install ? installLocal(log) : null);
+  const found = fromEnv() || fromPython() || fromLocal({ install, log }) || (install ? installLocal(log) : null);
   if (!found) throw new LibTorchNotFound(HOW_TO_FIX);
   return found;
 }
@@ -184,7 +197,7 @@ function prebuildDir(platform = process.platform, arch = process.arch) {
   return path.join(PROJECT_ROOT, 'prebuilds', `${platform}-${arch}`);
 }
 
-module.exports = { findLibTorch, describe, readVersion, summary, tooOld, mismatch, prebuildDir, LibTorchNotFound, PROJECT_ROOT };
+module.exports = { findLibTorch, pythonExecutable, torchDirOfPython, localIsComplete, LOCAL_DIR, describe, readVersion, summary, tooOld, mismatch, prebuildDir, LibTorchNotFound, PROJECT_ROOT };
 
 if (require.main === module) {
   try {

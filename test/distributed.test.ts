@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import * as torch from '../lib/index';
 import { freePort, startChild, REPO, type ChildResult } from './helpers/child';
 import { usePyTorch, expectClose } from './helpers/pytorch';
+import { referencePython } from './helpers/python';
 
 const dist = torch.distributed;
 const py = usePyTorch();
@@ -67,7 +68,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   if (dist.isInitialized()) dist.destroyProcessGroup();
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 // ---- collectives ----
@@ -471,9 +472,9 @@ describe('a rank that fails makes the others fail with a clear error, never hang
 
 // ---- the CLI ----
 
-function runCommand(command: string, args: string[]): Promise<RankResult[]> {
+function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<RankResult[]> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: dir, timeout: 120_000 });
+    const child = spawn(command, args, { cwd: dir, timeout: 120_000, env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -486,8 +487,11 @@ function runCommand(command: string, args: string[]): Promise<RankResult[]> {
 const TRAIN = ['train', '--dataset', 'synthetic', '--width', '8', '--reduction', '4', '--epochs', '2', '--batch-size', '32', '--device', 'cpu', '--seed', '3'];
 const cliRun = job('cli', () => runCommand(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...TRAIN, '--nproc', '2', '--out', path.join(dir, 'cli-run')]));
 // PyTorch's own launcher (torchrun) running the same command: its agent serves the store.
-const torchrunRun = job('torchrun', () => runCommand(process.env.TORCHNODE_PYTHON || 'python3', ['-m', 'torch.distributed.run', '--nproc-per-node', '2',
-  '--no-python', process.execPath, path.join(REPO, 'dist', 'cli.js'), ...TRAIN, '--out', path.join(dir, 'torchrun-run')]));
+const torchrunRun = job('torchrun', () => {
+  const python = referencePython();
+  return runCommand(python.command, ['-m', 'torch.distributed.run', '--nproc-per-node', '2',
+    '--no-python', process.execPath, path.join(REPO, 'dist', 'cli.js'), ...TRAIN, '--out', path.join(dir, 'torchrun-run')], python.env);
+});
 
 describe('torchnode train --nproc', () => {
   it("trains on 2 local processes with torchrun's variables, and runs under torchrun itself; rank 0 writes the run", async () => {

@@ -3,6 +3,7 @@
 // test then builds the FormatInput from that data itself and compares strings exactly.
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { referencePython } from './helpers/python';
 import { formatTensor, printOptions, summaryIndices, summaryNeeded, type FormatInput } from '../lib/format';
 
 type Opts = Partial<typeof printOptions>;
@@ -179,14 +180,11 @@ function inputFor(k: Case, r: PyResult): FormatInput {
 let results: PyResult[] = [];
 
 beforeAll(() => {
-  const python = process.env.PYTHON ?? 'python3';
+  const python = referencePython();
   const payload = CASES.map((k) => ({ expr: k.expr, device: k.device ?? null, opts: toPyOpts(k.opts) }));
-  const p = spawnSync(python, ['-c', PY_SCRIPT], { input: JSON.stringify(payload), encoding: 'utf8', maxBuffer: 1 << 28 });
+  const p = spawnSync(python.command, ['-c', PY_SCRIPT], { input: JSON.stringify(payload), encoding: 'utf8', maxBuffer: 1 << 28, env: python.env });
   if (p.error || p.status !== 0) {
-    throw new Error(
-      `format.test needs '${python}' with PyTorch importable (set $PYTHON to override); ` +
-        `it failed: ${p.error?.message ?? `exit ${p.status}`}\n${p.stderr ?? ''}`,
-    );
+    throw new Error(`format.test: ${python.source} failed: ${p.error?.message ?? `exit ${p.status}`}\n${p.stderr ?? ''}`);
   }
   results = JSON.parse(p.stdout) as PyResult[];
   if (results.length !== CASES.length) throw new Error('python returned the wrong number of cases');

@@ -100,7 +100,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => {
   py?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Python-made TorchScript runs in Node with Python\'s outputs', () => {

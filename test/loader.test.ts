@@ -1,6 +1,6 @@
 // LibTorch discovery (scripts/libtorch.js), the loader's version check (lib/native.ts), and the package's
 // CommonJS and ESM entry points, each run in a child process as a user would.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -27,7 +27,7 @@ function node(code: string, env: Record<string, string | undefined> = {}, args: 
 }
 
 describe('LibTorch discovery', () => {
-  it('finds the PyTorch of python3 and reports version, path and CUDA', () => {
+  it('finds a LibTorch (python3\'s PyTorch, or .libtorch/) and reports version, path and CUDA', () => {
     const r = spawnSync(process.execPath, ['scripts/libtorch.js', '--json'], { cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: '' } });
     expect(r.status, r.stderr).toBe(0);
     const lt = JSON.parse(r.stdout);
@@ -68,17 +68,80 @@ describe('LibTorch discovery', () => {
   });
 
   it('nothing found (no LIBTORCH, a python without torch, no .libtorch) says what to do', () => {
+    const tmp = projectWithout();
     const r = spawnSync(process.execPath, ['-e', `
       const lt = require('./scripts/libtorch.js');
-      const fs = require('fs'); const path = require('path');
-      if (fs.existsSync(path.join(lt.PROJECT_ROOT, '.libtorch/torch'))) { console.log('SKIP-LOCAL'); process.exit(0); }
       try { lt.findLibTorch({ install: false }); console.log('FOUND'); } catch (e) { console.log(e.message); }`],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: '', TORCHNODE_PYTHON: '/nonexistent/python' } });
-    expect(r.status).toBe(0);
-    if (r.stdout.includes('SKIP-LOCAL')) return; // a pip-installed .libtorch/ here is a valid find
+    { cwd: tmp, encoding: 'utf8', env: { ...process.env, LIBTORCH: '', TORCHNODE_PYTHON: '/nonexistent/python' } });
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/torchnode needs LibTorch/);
     expect(r.stdout).toMatch(/LIBTORCH/);
     expect(r.stdout).toMatch(/pip install/);
+  });
+});
+
+/** A copy of scripts/ in a fresh folder: a project root with no .libtorch/ (or the one a test makes). */
+const madeRoots: string[] = [];
+afterAll(() => madeRoots.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+function projectWithout(): string {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-root-'));
+  madeRoots.push(tmp);
+  fs.mkdirSync(path.join(tmp, 'scripts'));
+  for (const f of ['libtorch.js', 'python.js']) fs.copyFileSync(path.join(root, 'scripts', f), path.join(tmp, 'scripts', f));
+  return tmp;
+}
+
+/** A python3 that does not see the site-packages (and so no PyTorch installed there): python3 -S. */
+function pythonWithoutTorch(dir: string): string {
+  const file = path.join(dir, 'bare-python');
+  fs.writeFileSync(file, '#!/bin/sh\nexec python3 -S "$@"\n', { mode: 0o755 });
+  return file;
+}
+
+function findReference(tmp: string, python: string) {
+  const r = spawnSync(process.execPath, ['scripts/python.js', '--json'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, TORCHNODE_PYTHON: python } });
+  return { status: r.status, out: r.stdout + r.stderr, json: r.status === 0 ? JSON.parse(r.stdout) : null };
+}
+
+describe('the reference Python PyTorch (scripts/python.js)', () => {
+  it('is the PyTorch the addon was built against', () => {
+    const r = spawnSync(process.execPath, ['scripts/python.js', '--', '-c', 'import torch; print(torch.__version__)'], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const built = JSON.parse(fs.readFileSync(path.join(root, 'build/Release/torchnode.json'), 'utf8')) as { torchVersion: string };
+    expect(r.stdout.trim()).toBe(built.torchVersion);
+  });
+
+  it("falls back to python3 with npm install's .libtorch/ on PYTHONPATH when python3 has no PyTorch", () => {
+    const tmp = projectWithout();
+    fs.mkdirSync(path.join(tmp, '.libtorch/torch'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, '.libtorch/torch/__init__.py'), '');
+    fs.writeFileSync(path.join(tmp, '.libtorch/typing_extensions.py'), '');
+    const python = pythonWithoutTorch(tmp);
+    const r = findReference(tmp, python);
+    expect(r.status, r.out).toBe(0);
+    expect(r.json).toMatchObject({ command: python, torchDir: path.join(tmp, '.libtorch/torch') });
+    expect(r.json.PYTHONPATH.split(path.delimiter)[0]).toBe(path.join(tmp, '.libtorch'));
+    expect(r.json.source).toMatch(/\.libtorch \(npm install's PyTorch\)/);
+  });
+
+  it('none at all is one message saying what to do', () => {
+    const tmp = projectWithout();
+    const r = findReference(tmp, pythonWithoutTorch(tmp));
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/tests compare with Python's PyTorch and found none: .*bare-python has no PyTorch, and there is no .*\.libtorch/);
+    expect(r.out).toMatch(/npm install/);
+    expect(r.out).toMatch(/pip install 'torch==2\.13\.\*'/);
+    expect(r.out).toMatch(/TORCHNODE_PYTHON/);
+    expect(findReference(tmp, '/nonexistent/python').out).toMatch(/there is no \/nonexistent\/python to run/);
+  });
+
+  it('a .libtorch/ from an older install, without the packages torch imports, is named as such', () => {
+    const tmp = projectWithout();
+    fs.mkdirSync(path.join(tmp, '.libtorch/torch'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, '.libtorch/torch/__init__.py'), '');
+    const r = findReference(tmp, pythonWithoutTorch(tmp));
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/holds PyTorch without its dependencies .*remove it and run npm install again/);
   });
 });
 

@@ -11,10 +11,10 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { referencePython } from './helpers/python';
 
 const REPO = path.resolve(__dirname, '..');
 const PLATFORM_DIR = `${process.platform}-${process.arch}`;
-const PYTHON = process.env.TORCHNODE_PYTHON || 'python3';
 
 // A nested npm must not take the outer `npm test`'s settings (local prefix, lifecycle, build-from-source).
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -138,7 +138,8 @@ describe('installed from the tarball into an empty project', () => {
   });
 
   it("require('torchnode') and import('torchnode') run a forward pass with PyTorch's numbers", () => {
-    const py = runOk(PYTHON, ['-c', MODEL_PY]);
+    const python = referencePython();
+    const py = runOk(python.command, ['-c', MODEL_PY], { env: python.env });
     const expected = JSON.parse(py.stdout) as number[][];
     const cjs = runOk(process.execPath, ['-e', `const torch = require('torchnode');${MODEL_JS}`], { cwd: project });
     const esm = runOk(process.execPath, ['--input-type=module', '-e',

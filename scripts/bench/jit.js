@@ -14,6 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { createInterface } = require('node:readline');
+const { findReferencePython } = require('../python');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,12 +31,12 @@ async function main() {
     steps: arg('steps', cuda ? 20 : 5), reps: arg('reps', 5), warmup: arg('warmup', 3), threads: torch.getNumThreads(),
     file: path.join(dir, 'se_resnet50.pt'),
   };
-  const python = process.env.TORCHNODE_PYTHON || 'python3';
-  const proc = spawn(python, [path.join(__dirname, 'jit.py'), JSON.stringify(c)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const python = findReferencePython();
+  const proc = spawn(python.command, [path.join(__dirname, 'jit.py'), JSON.stringify(c)], { stdio: ['pipe', 'pipe', 'inherit'], env: python.env });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const next = async () => {
     const { value, done } = await lines.next();
-    if (done) throw new Error(`jit.py (${python}) exited before answering`);
+    if (done) throw new Error(`jit.py (${python.source}) exited before answering`);
     return JSON.parse(value);
   };
   const { ready } = await next();

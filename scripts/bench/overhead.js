@@ -8,7 +8,7 @@
  *
  * Tiny tensors make the op itself nearly free, so what is timed is the cost of a call: argument
  * checks, the Node-API crossing, the dispatcher, wrapping and freeing the result. The Python half
- * (overhead.py, a child process run with python3 or $TORCHNODE_PYTHON) times the same workloads,
+ * (overhead.py, a child process run with the reference Python of scripts/python.js) times the same workloads,
  * the two processes taking turns repeat by repeat so that noise from the rest of the machine falls on
  * both; the ratio is torchnode / PyTorch, and the goal is ≤ 1.0×. Each workload is warmed up and timed
  * a few times; the table shows the best repeat, --json has every repeat and the median. conv2d is
@@ -30,6 +30,7 @@ const path = require('node:path');
 const os = require('node:os');
 const { spawn } = require('node:child_process');
 const { performance, PerformanceObserver } = require('node:perf_hooks');
+const { findReferencePython } = require('../python');
 
 const USAGE = `usage: node scripts/bench/overhead.js [--json] [--reps N] [--scale F] [--only a,b] [--breakdown]
 
@@ -40,7 +41,7 @@ const USAGE = `usage: node scripts/bench/overhead.js [--json] [--reps N] [--scal
   --breakdown   also time the add loop layer by layer (raw native call, + Tensor wrapper, ...)
                 to show where torchnode's time goes; these rows have no Python counterpart
 
-Environment: TORCHNODE_PYTHON picks the Python interpreter (default python3).`;
+Environment: TORCHNODE_PYTHON picks the Python interpreter (default python3, with npm install's .libtorch/ when it has no torch).`;
 
 function parseArgs(argv) {
   const o = { json: false, reps: 5, scale: 1, only: null, breakdown: false };
@@ -377,14 +378,15 @@ const iterations = (w) => {
 
 class PythonHalf {
   constructor() {
-    this.python = process.env.TORCHNODE_PYTHON || 'python3';
+    const python = findReferencePython();
+    this.python = python.command;
     this.script = path.join(__dirname, 'overhead.py');
     this.pending = [];
     this.dead = null;
     this.stderr = '';
     let buf = '';
     this.child = spawn(this.python, [this.script, '--serve'], {
-      env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+      env: { ...python.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdout.setEncoding('utf8');

@@ -14,7 +14,7 @@
  * compute thread with the optimizer's stepAsync, as the Trainer does by default) and, on CUDA, 'graph'
  * (the whole step captured once in a CUDA graph and replayed, reading loss and accuracy back each step,
  * as Trainer({cudaGraph: true})); AMP configurations run eager only. The Python half (train.py, python3
- * or $TORCHNODE_PYTHON) times PyTorch eager on the same configuration, and with 'graph' also PyTorch's
+ * or $TORCHNODE_PYTHON, found as scripts/python.js finds it) times PyTorch eager on the same configuration, and with 'graph' also PyTorch's
  * own whole-step CUDA graph (its documented recipe: replay without reading anything back). After every
  * side's warm-up the repeats take turns (Python, eager, off-thread, graph, Python, ...) so that noise
  * from the rest of the machine falls on all of them. The table shows the median ms per step and
@@ -25,6 +25,7 @@
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { createInterface } = require('node:readline');
+const { findReferencePython } = require('../python');
 
 const PRESETS = {
   cpu: [
@@ -164,12 +165,12 @@ async function setupNode(torch, c, mode) {
 
 // Starts train.py on the configuration; resolves once it has warmed up, with a function timing one repeat.
 async function setupPython(c, graph = false) {
-  const python = process.env.TORCHNODE_PYTHON || 'python3';
-  const proc = spawn(python, [path.join(__dirname, 'train.py'), JSON.stringify({ ...c, graph })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const python = findReferencePython();
+  const proc = spawn(python.command, [path.join(__dirname, 'train.py'), JSON.stringify({ ...c, graph })], { stdio: ['pipe', 'pipe', 'inherit'], env: python.env });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const next = async () => {
     const { value, done } = await lines.next();
-    if (done) throw new Error(`train.py (${python}) exited before answering`);
+    if (done) throw new Error(`train.py (${python.source}) exited before answering`);
     return JSON.parse(value);
   };
   const ready = await next();
@@ -236,7 +237,7 @@ async function main() {
     };
     const py = await attempt('python', () => setupPython(c));
     if (py) row.pythonTorch = py.torch;
-    if (py && !o.json && rows.every((r) => !r.pythonTorch)) console.log(`(PyTorch ${py.torch} in ${process.env.TORCHNODE_PYTHON || 'python3'})`);
+    if (py && !o.json && rows.every((r) => !r.pythonTorch)) console.log(`(PyTorch ${py.torch} in ${findReferencePython().source})`);
     if (wanted.pythonGraph) sides.pythonGraph = await attempt('pythonGraph', () => setupPython(c, true));
     for (const k of ['eager', 'offThread', 'graph']) if (wanted[k]) sides[k] = await attempt(k, () => setupNode(torch, c, k));
     for (const k of Object.keys(wanted)) row[k] = wanted[k] && sides[k] ? [] : null;

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, expect } from 'vitest';
 import * as torch from '../../lib/index';
+import { referencePython } from './python';
 
 type Wire = unknown;
 const SERVER = path.resolve(__dirname, '../../scripts/reference/torch_server.py');
@@ -98,16 +99,16 @@ export class PyTorch {
   }
 
   static async start(): Promise<PyTorch> {
-    const python = process.env.TORCHNODE_PYTHON || 'python3';
-    const proc = spawn(python, [SERVER], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const python = referencePython();
+    const proc = spawn(python.command, [SERVER], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...python.env, OMP_NUM_THREADS: '1' } });
     let stderr = '';
     proc.stderr.on('data', (d) => (stderr += d));
     const version = await new Promise<string>((resolve, reject) => {
       const fail = (why: string) =>
         reject(new Error(`The parity tests need Python's PyTorch as the reference and could not start it (${why}).\n` +
-          `Install it: python3 -m pip install 'torch==2.13.*' (or set TORCHNODE_PYTHON).\n${stderr}`));
+          `It is ${python.source}; see node scripts/python.js.\n${stderr}`));
       proc.on('error', (e) => fail(e.message));
-      proc.on('exit', (code) => fail(`${python} exited with ${code}`));
+      proc.on('exit', (code) => fail(`${python.command} exited with ${code}`));
       createInterface({ input: proc.stdout }).once('line', (line) => resolve((JSON.parse(line) as { ready: string }).ready));
     });
     proc.removeAllListeners('exit');

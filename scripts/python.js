@@ -1,0 +1,73 @@
+'use strict';
+// The Python PyTorch that tests, reference generators and benchmarks compare with, found in the order
+// scripts/libtorch.js finds LibTorch, so that it is the same PyTorch the addon was built against:
+//   1. $TORCHNODE_PYTHON, or python3, when its PyTorch imports;
+//   2. that python with the project-local .libtorch/ (where `npm install` put PyTorch with pip) on PYTHONPATH.
+// `node scripts/python.js` prints what it found (--json for the whole record); `node scripts/python.js --
+// ARGS…` runs that Python with ARGS.
+
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { pythonExecutable, torchDirOfPython, localIsComplete, LOCAL_DIR } = require('./libtorch');
+
+class ReferencePythonNotFound extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'ReferencePythonNotFound';
+  }
+}
+
+function withPythonPath(dir, env = process.env) {
+  return { ...env, PYTHONPATH: dir + (env.PYTHONPATH ? path.delimiter + env.PYTHONPATH : '') };
+}
+
+let cached = null;
+
+/**
+ * { command, env, torchDir, source }: spawn `command` with `env` (it carries PYTHONPATH where needed) to
+ * run Python with the reference PyTorch. Throws ReferencePythonNotFound, whose message says what to do.
+ */
+function findReferencePython() {
+  if (cached) return cached;
+  const command = pythonExecutable();
+  const own = torchDirOfPython(command);
+  if (own) {
+    cached = { command, env: { ...process.env }, torchDir: own, source: `${command} (its own PyTorch)` };
+    return cached;
+  }
+  const local = torchDirOfPython(command, LOCAL_DIR);
+  if (local && localIsComplete()) {
+    cached = { command, env: withPythonPath(LOCAL_DIR), torchDir: local, source: `${command} with ${LOCAL_DIR} (npm install's PyTorch)` };
+    return cached;
+  }
+  const ran = spawnSync(command, ['--version'], { encoding: 'utf8' });
+  const which = ran.error ? `there is no ${command} to run (${ran.error.code || ran.error.message})` : `${command} has no PyTorch`;
+  const local_ = local
+    ? `${LOCAL_DIR} holds PyTorch without its dependencies (an older npm install): remove it and run npm install again`
+    : `there is no ${LOCAL_DIR} (npm install puts PyTorch there when it finds none)`;
+  throw new ReferencePythonNotFound(
+    `torchnode's tests compare with Python's PyTorch and found none: ${which}, and ${local_}.\n` +
+      'Fix it with one of:\n' +
+      '  - npm install   (with no PyTorch found, it installs one into .libtorch/ for the build and the tests), or\n' +
+      "  - python3 -m pip install 'torch==2.13.*', or\n" +
+      '  - TORCHNODE_PYTHON=/path/to/python, a python that has PyTorch.',
+  );
+}
+
+module.exports = { findReferencePython, ReferencePythonNotFound };
+
+if (require.main === module) {
+  try {
+    const py = findReferencePython();
+    const dash = process.argv.indexOf('--');
+    if (dash >= 0) {
+      const r = spawnSync(py.command, process.argv.slice(dash + 1), { env: py.env, stdio: 'inherit' });
+      process.exit(r.status === null ? 1 : r.status);
+    }
+    const { env, ...shown } = py;
+    console.log(process.argv.includes('--json') ? JSON.stringify({ ...shown, PYTHONPATH: env.PYTHONPATH || null }, null, 2) : `${py.source}: ${py.torchDir}`);
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+}
