@@ -46,3 +46,18 @@ export function withCallerStack(err: unknown, callerStack: string | undefined): 
   }
   return err;
 }
+
+/**
+ * An error's message in one line, for a report that goes on one line: its first line, except for a
+ * TorchScript interpreter failure, whose first line only says that something failed ("The following
+ * operation failed in the TorchScript interpreter.") and whose cause is the traceback's last error line.
+ */
+export function oneLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (/failed in the TorchScript interpreter/.test(lines[0] ?? '')) {
+    const cause = lines.slice(1).reverse().find((l) => /^[\w.]*(Error|Exception)\b.*:/.test(l));
+    if (cause) return cause;
+  }
+  return lines[0] ?? message;
+}

@@ -18,10 +18,9 @@
  * worker thread with the grad mode of the call. Results are new tensors the caller owns (dispose them
  * or use torch.scope); dispose() frees the module at once (the garbage collector is only a backstop).
  */
-import * as fs from 'node:fs';
-import { threadId } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { native, type Handle } from './native';
+import { freshTmpFor, saveTarget } from './atomic';
 import { TorchError, withCallerStack } from './errors';
 import { Tensor, wrap } from './tensor';
 import { checkDevice, describe } from './dtype';
@@ -209,14 +208,9 @@ export class ScriptModule {
   save(path: PathLike): void {
     const file = pathArg(path, 'ScriptModule.save');
     const h = this.handle;
-    let target = file;
+    const target = saveTarget(file);
     try {
-      if (fs.lstatSync(file).isSymbolicLink()) target = fs.realpathSync(file);
-    } catch {
-      // missing, or a dangling link: write at the path itself
-    }
-    try {
-      jitNative.jitSave(h, tmpName(target), target);
+      jitNative.jitSave(h, freshTmpFor(target), target);
     } catch (e) {
       throw fileError('ScriptModule.save', file, e);
     }
@@ -311,9 +305,5 @@ function methodError(name: string, e: unknown): unknown {
   return e;
 }
 
-let tmpCounter = Math.floor(Math.random() * 1e9);
-function tmpName(target: string): string {
-  return `${target}.tmp-${process.pid}-${threadId ? `${threadId}.` : ''}${tmpCounter++}`;
-}
 
 export { trace, save, type TraceOptions, type SaveOptions } from './jit-trace';

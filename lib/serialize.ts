@@ -45,8 +45,8 @@
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { threadId } from 'node:worker_threads';
 import { native, type Handle } from './native';
+import { freshTmpFor, saveTarget } from './atomic';
 import { TorchError, withCallerStack } from './errors';
 import { Tensor, wrap } from './tensor';
 import { Parameter } from './nn/module';
@@ -109,7 +109,7 @@ export function save(obj: unknown, path: PathLike): void {
   const { pkl, storages } = pickleForSave(obj);
   const target = saveTarget(file);
   try {
-    serNative.serSave(tmpName(target), target, pkl, storages);
+    serNative.serSave(freshTmpFor(target), target, pkl, storages);
   } catch (e) {
     throw fileError('torch.save', file, e);
   }
@@ -122,7 +122,7 @@ export async function saveAsync(obj: unknown, path: PathLike): Promise<void> {
   const { pkl, storages } = pickleForSave(obj);
   const target = saveTarget(file);
   try {
-    await serNative.serSaveAsync(tmpName(target), target, pkl, storages);
+    await serNative.serSaveAsync(freshTmpFor(target), target, pkl, storages);
   } catch (e) {
     throw withCallerStack(fileError('torch.save', file, e), callerStack);
   }
@@ -180,22 +180,6 @@ function fileError(fn: string, file: string, e: unknown): TorchError {
     .replace(/\.?\s*This is an internal miniz error[\s\S]*$/, '')
     .replace(/\s*\(Could this error message be improved\?[\s\S]*$/, '');
   return new TorchError(`${fn}('${file}'): ${why}`);
-}
-
-/** Writing through a symlink replaces what it points to (as Python's open() would), not the link. */
-function saveTarget(file: string): string {
-  try {
-    if (fs.lstatSync(file).isSymbolicLink()) return fs.realpathSync(file);
-  } catch {
-    // missing, or a dangling link: write at the path itself
-  }
-  return file;
-}
-
-// Starts at a random number so a temporary file left by a crashed process with the same pid is not hit.
-let tmpCounter = Math.floor(Math.random() * 1e9);
-function tmpName(target: string): string {
-  return `${target}.tmp-${process.pid}-${threadId ? `${threadId}.` : ''}${tmpCounter++}`;
 }
 
 const STORAGE_CLASS: Record<Dtype, string> = {

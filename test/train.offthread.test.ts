@@ -102,6 +102,9 @@ describe('Trainer.fit off the JS thread', () => {
     };
     const auto = await run('auto');
     expect(auto.events).toEqual([{ offThread: false, reason: expect.stringMatching(/does not reproduce the eager one.*batch of 4/) }]);
+    // the reason names the cause, not only that the TorchScript interpreter failed
+    expect(auto.events[0].reason).toMatch(/the trace fails: RuntimeError: mat1 and mat2 shapes cannot be multiplied \(8x392 and 784x10\) on a batch of 4/);
+    expect(auto.events[0].reason).not.toMatch(/interpreter/);
     const eager = await run(false);
     expect(auto.weight.equal(eager.weight)).toBe(true);
     await expect(run(true)).rejects.toThrow(/does not reproduce the eager one/);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
+import { referencePython } from './helpers/python';
 import { PyTorch } from './helpers/pytorch';
 import { startChild } from './helpers/child';
 import { learningCurveSvg } from '../lib/train/chart';
@@ -20,7 +21,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => {
   py?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 torch.manualSeed(11);
@@ -68,6 +69,18 @@ function setup(outDir: string | null, extra: Partial<torch.train.TrainerOptions>
 }
 
 describe('Trainer', () => {
+  it("fit over an array of [input, target] pairs runs every epoch and leaves the caller's tensors alone", async () => {
+    const { trainer, model } = setup(null);
+    const pairs: [torch.Tensor, torch.Tensor][] = [[X.narrow(0, 0, 32).clone(), Y.narrow(0, 0, 32).clone()], [X.narrow(0, 32, 32).clone(), Y.narrow(0, 32, 32).clone()]];
+    const history = await trainer.fit(pairs, { epochs: 3, testData: pairs });
+    expect(history).toHaveLength(3);
+    pairs.forEach(([x, y], i) => {
+      expect(x.equal(X.narrow(0, i * 32, 32))).toBe(true);
+      expect(y.equal(Y.narrow(0, i * 32, 32))).toBe(true);
+    });
+    expect(model(pairs[0][0]).shape).toEqual([32, 4]);
+  });
+
   it('gradient accumulation over 4 batches equals one step on their concatenation (seed 000)', async () => {
     const lin = () => {
       const m = new nn.Linear(64, 4);
@@ -277,9 +290,45 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     const ck = torch.load(file) as { model: Record<string, torch.Tensor>; epoch: number };
     expect(Object.keys(ck.model)).toHaveLength(154);
     expect(ck.epoch).toBeGreaterThanOrEqual(0);
-    const check = spawnSync('python3', ['-c', `import torch; ck = torch.load(${JSON.stringify(file)}); print(len(ck['model']))`], { encoding: 'utf8' });
-    expect(check.stdout.trim()).toBe('154');
+    const python = referencePython();
+    const check = spawnSync(python.command, ['-c', `import torch; ck = torch.load(${JSON.stringify(file)}); print(len(ck['model']))`], { encoding: 'utf8', env: python.env });
+    expect(check.stdout.trim(), check.stderr).toBe('154');
   }, 60_000);
+
+  it('temporaries of writers killed mid-save are removed by the next save to that path, and by a new run', async () => {
+    const out = path.join(dir, 'leftovers');
+    fs.mkdirSync(out, { recursive: true });
+    const file = path.join(out, 'big.pt');
+    const dist = path.resolve(__dirname, '../dist/index.js');
+    const temps = () => fs.readdirSync(out).filter((f) => f.includes('.tmp-')).sort();
+    // 50 MB saves killed at random moments, until one was killed mid-write.
+    for (let kill = 0; kill < 20 && temps().length === 0; kill++) {
+      const child = spawn(process.execPath, ['-e', `
+        const torch = require(${JSON.stringify(dist)});
+        const big = torch.zeros([13_000_000]);
+        process.stdout.write('ready\\n');
+        for (;;) torch.save({ big }, ${JSON.stringify(file)});
+      `], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    const left = temps();
+    expect(left.length, 'a kill mid-save leaves a temporary (20 tries)').toBeGreaterThan(0);
+    // One of a live process (the test runner's parent) and one of another file stay.
+    const live = `big.pt.tmp-${process.ppid}-7`;
+    const other = `other.pt.tmp-${left[0].split('.tmp-')[1]}`;
+    fs.writeFileSync(path.join(out, live), 'x');
+    fs.writeFileSync(path.join(out, other), 'x');
+    torch.save({ small: torch.ones(2) }, file);
+    expect(temps()).toEqual([live, other].sort());
+    expect((torch.load(file) as { small: torch.Tensor }).small.toArray()).toEqual([1, 1]);
+    // A new run in the folder removes every dead writer's temporary there.
+    const { trainer } = setup(out);
+    await trainer.fit(batches(32, false), { epochs: 1 });
+    expect(temps()).toEqual([live]);
+  }, 120_000);
 
   it('bad arguments are clear errors', async () => {
     const { model, optimizer } = setup(null);

@@ -4,6 +4,7 @@
  * is what PyTorch's __setattr__ bookkeeping gives), so stateDict() keys are PyTorch's. A module is
  * callable: `model(x)` runs forward pre-hooks, forward() and forward hooks, like Python's __call__.
  */
+import * as path from 'node:path';
 import { native } from '../native';
 import { TorchError } from '../errors';
 import { describe, type Dtype } from '../dtype';
@@ -432,9 +433,19 @@ function addHook<H>(hooks: Map<number, H>, hook: H): RemovableHandle {
   return { remove: () => void hooks.delete(id) };
 }
 
-// An error raised inside a module call is annotated on its way out with the path of the module that
-// raised it ('layer1.0.conv1 (Conv2d): …'), so a user knows which layer refused the input.
+// An error that torchnode raises inside a module call (LibTorch's, or an argument check of a layer) is
+// annotated on its way out with the path of the module that raised it ('layer1.0.conv1 (Conv2d): …'), so
+// a user knows which layer refused the input. An error of the user's own code (a forward, a hook) is
+// theirs: it passes through as it was thrown, as in Python.
 const ERROR_PATH = Symbol('torchnode.modulePath');
+const OWN_CODE = path.dirname(__dirname) + path.sep; // lib/ (dist/ once built)
+
+function raisedByTorchnode(e: Error): boolean {
+  if (e instanceof TorchError) return true;
+  const frame = /^\s+at .*$/m.exec(e.stack ?? '');
+  return frame !== null && frame[0].includes(OWN_CODE);
+}
+
 interface ErrorPath {
   innermost: Module;
   current: Module;
@@ -442,7 +453,7 @@ interface ErrorPath {
   message: string;
 }
 function annotate(e: unknown, module: Module): void {
-  if (!(e instanceof Error)) return;
+  if (!(e instanceof Error) || !raisedByTorchnode(e)) return;
   const tagged = e as Error & { [ERROR_PATH]?: ErrorPath };
   let info = tagged[ERROR_PATH];
   if (!info) {

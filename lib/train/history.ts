@@ -1,6 +1,6 @@
 /** A training run's per-epoch history, written as JSON and CSV. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeAtomic } from '../atomic';
 
 export interface EpochRecord {
   epoch: number;
@@ -21,12 +21,6 @@ export function historyCsv(history: EpochRecord[]): string {
   return [COLUMNS.join(','), ...rows].join('\n') + '\n';
 }
 
-/** Writes a file so that readers never see a half-written one: a temp file, then rename. */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
 
 export function writeHistory(dir: string, history: EpochRecord[]): void {
   writeAtomic(path.join(dir, 'history.json'), JSON.stringify(history, null, 2) + '\n');

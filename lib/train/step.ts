@@ -17,7 +17,7 @@ import { Module } from '../nn/module';
 import { noGrad } from '../autograd';
 import { scope, keep } from '../scope';
 import { getRngState, setRngState } from '../creation';
-import { TorchError } from '../errors';
+import { TorchError, oneLine } from '../errors';
 import type { ScriptModule } from '../jit';
 import { traceStep } from '../jit-trace';
 import * as cuda from '../cuda';
@@ -95,7 +95,7 @@ function compare(step: StepModule, traced: ScriptModule, x: Tensor, y: Tensor, s
   try {
     replay = noGrad(() => traced.forward(x, y) as Tensor[]);
   } catch (e) {
-    return `the trace fails: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+    return `the trace fails: ${oneLine(e)}`;
   } finally {
     state.restore();
   }

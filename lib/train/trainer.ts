@@ -22,7 +22,8 @@ import * as cuda from '../cuda';
 import * as backends from '../backends';
 import { GradScaler, autocast } from '../amp';
 import { save, load } from '../serialize';
-import { type EpochRecord, writeAtomic, writeHistory } from './history';
+import { type EpochRecord, writeHistory } from './history';
+import { removeStaleTemps, writeAtomic } from '../atomic';
 import { learningCurveHtml, learningCurveSvg } from './chart';
 import { makeProgress, type StepStats } from './progress';
 import { CompiledStep, lossAndRight } from './step';
@@ -113,6 +114,15 @@ export interface Checkpoint {
   interrupted?: { epoch: number; step: number } | null;
 }
 
+/**
+ * A DataLoader's batches are made for this one iteration, and freed as soon as the step is done. Tensors
+ * from any other iterable (an array of pairs, a generator) belong to the caller: never disposed here.
+ */
+function disposeBatch(input: Tensor, target: Tensor): void {
+  input.dispose();
+  target.dispose();
+}
+
 /** @internal The checkpoint a path names: a run folder's checkpoint.pt, or the file itself. */
 export function checkpointPath(fileOrRunDir: string): string {
   return fs.existsSync(fileOrRunDir) && fs.statSync(fileOrRunDir).isDirectory() ? path.join(fileOrRunDir, 'checkpoint.pt') : fileOrRunDir;
@@ -194,6 +204,8 @@ export class Trainer extends EventEmitter {
     if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer (got ${describe(epochs)})`);
     let startEpoch = 1;
     this.trainLoader = train instanceof DataLoader ? train : null;
+    // Temporaries of writers killed mid-save (an earlier run's SIGKILL) take disk until someone removes them.
+    if (this.outDir && this.leader) removeStaleTemps(this.outDir);
     if (fitOpts.resume) startEpoch = this.restore(fitOpts.resume) + 1;
     else if (this.outDir && this.leader) {
       // A new run in this folder: an earlier run's checkpoints must not be taken for its own by a resume.
@@ -254,13 +266,13 @@ export class Trainer extends EventEmitter {
     const started = Date.now();
     const sampler = (batches as { sampler?: unknown }).sampler;
     if (sampler instanceof DistributedSampler) sampler.setEpoch(epoch - 1);
+    const ownBatches = batches instanceof DataLoader;
     for await (const [input, target] of batches as AsyncIterable<[Tensor, Tensor]>) {
       steps++;
       // Gradient accumulation: only the last backward of a window all-reduces (DDP's no_sync).
       if (this.ddp) this.ddp.requireBackwardGradSync = this.accumulate === 1 || !Number.isFinite(total) || steps % this.accumulate === 0 || steps === total;
       const { loss, right, n, stepped } = await this.step(input, target);
-      input.dispose();
-      target.dispose();
+      if (ownBatches) disposeBatch(input, target);
       if (!stepped && (steps % this.accumulate === 0 || steps === total)) await this.optimizerStep();
       lossSum += loss * n;
       correct += right;
@@ -391,6 +403,7 @@ export class Trainer extends EventEmitter {
     let lossSum = 0;
     let correct = 0;
     let images = 0;
+    const ownBatches = batches instanceof DataLoader;
     try {
       for await (const [input, target] of batches as AsyncIterable<[Tensor, Tensor]>) {
         const r = scope(() => noGrad(() => {
@@ -402,8 +415,7 @@ export class Trainer extends EventEmitter {
           });
           return { loss: loss.item() as number, right: output.argmax(1).eq(y).sum().item() as number, n: y.shape[0] };
         }));
-        input.dispose();
-        target.dispose();
+        if (ownBatches) disposeBatch(input, target);
         lossSum += r.loss * r.n;
         correct += r.right;
         images += r.n;
