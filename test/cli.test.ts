@@ -38,6 +38,8 @@ describe('torchnode CLI', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--model must be one of/);
     expect(run('train', '--epochs', 'many').stderr).toMatch(/--epochs must be an integer/);
+    expect(run('train', '--step-size', 'soon').stderr).toMatch(/--step-size must be an integer \(got soon\)/);
+    expect(run('train', '--step-size', '0').stderr).toMatch(/--step-size must be at least 1/);
     expect(run('train', '--bogus').status).toBe(2);
     expect(run('train', '--off-thread', '--no-off-thread').stderr).toMatch(/--off-thread and --no-off-thread contradict/);
     expect(run('summary', '--input', '1,3').stderr).toMatch(/--input must be N,C,H,W/);
@@ -67,7 +69,9 @@ describe('torchnode CLI', () => {
       '--device', 'cpu', '--out', out, '--resume', out, '--no-off-thread');
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).not.toContain('steps run off the JS thread');
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8'))).toHaveLength(3);
+    const history = JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8')) as { lr: number }[];
+    // --step-size auto: one decay after two thirds of the run (2 epochs: after 2)
+    expect(history.map((r) => r.lr)).toEqual([0.1, 0.1, 0.1 * 0.1]);
 
     // predict: image files → top-k classes with probabilities
     const sharp = (await import('sharp')).default;
