@@ -185,6 +185,9 @@ export interface NativeAddon {
   // memory.cc
   memory(): { handles: N; devices: Record<string, { tensors: N; bytes: N }> };
   liveHandles(): N;
+  // collector.cc
+  attachCollector(tensorsAndHandles: unknown[]): void;
+  releaseCollected(): void;
   // nn.cc
   conv2d(input: H, weight: H, bias: Opt<H>, stride: N[], padding: N[] | string, dilation: N[], groups: N): H;
   batchNorm(input: H, runningMean: Opt<H>, runningVar: Opt<H>, weight: Opt<H>, bias: Opt<H>, training: boolean, momentum: N, eps: N): H;

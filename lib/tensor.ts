@@ -175,7 +175,7 @@ export class Tensor {
   // The shape, read once: no op torchnode exposes changes a tensor's shape in place (module.to()'s
   // setData keeps it). An in-place resize, if ever added, must clear this.
   private _shape: number[] | undefined;
-  /** @internal The GC backstop: 0 none (a scope holds it), 1 queued, 2 registered. */
+  /** @internal The collector's release: 0 none (a scope holds it), 1 queued, 2 attached. */
   _gc: number;
 
   /** @internal Tensors are made by torch.* functions and ops, not with `new`. */
@@ -200,7 +200,6 @@ export class Tensor {
     const h = this._h;
     if (h !== null) {
       this._h = null;
-      if (this._gc === 2) collected.unregister(this);
       native.dispose(h);
     }
   }
@@ -702,22 +701,22 @@ export class Tensor {
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface Tensor extends UnaryMethods, InplaceUnaryMethods, BinaryMethods, InplaceBinaryMethods {}
 
-// ---- the GC backstop ----
+// ---- the garbage collector's release ----
 //
-// A handle has no native finalizer (napi_wrap and its finalizer record cost more than the op itself on
-// 1-element tensors); a tensor dropped without dispose() is released by this FinalizationRegistry once
-// the tensor is collected. Registering (and unregistering on dispose) is not free either, so it is paid
-// only by tensors that can be dropped without dispose:
-// - a tensor made inside torch.scope/scopeAsync is held by the scope, which disposes it; it joins the
-//   backstop only if it leaves every scope alive (returned from the outermost one, or keep()),
-// - a tensor made outside any scope is queued, and the queue is registered at the end of the current
+// Python frees a tensor when its last reference goes; here a tensor nothing references any more is
+// released when the garbage collector takes its Tensor: a native finalizer (native/collector.cc) that,
+// on Node >= 20.10, runs during the collection itself, so a loop that never yields stays flat. V8 sees
+// each tensor's bytes (the addon reports them), so it collects as tensor memory grows. Attaching the
+// finalizer costs more than a 1-element op, so only tensors that can be dropped without dispose() pay:
+// - a tensor made inside torch.scope/scopeAsync is held by the scope, which disposes it; it gets the
+//   finalizer only if it leaves every scope alive (returned from the outermost one, or keep()),
+// - a tensor made outside any scope is queued, and the queue is attached at the end of the current
 //   job (a microtask) or every BACKSTOP_BATCH tensors, whichever comes first; those disposed by then
-//   (`a.add(b).dispose()` in a loop) never register. The queue holds at most BACKSTOP_BATCH tensors,
-//   and Node runs GC callbacks from the event loop anyway, so nothing is released later than before.
-const collected = new FinalizationRegistry<Handle>((h) => {
-  native.dispose(h);
-});
-const BACKSTOP_BATCH = 1024;
+//   (`a.add(b).dispose()` in a loop) never pay. The queue holds at most BACKSTOP_BATCH tensors: a loop
+//   that never yields keeps that many alive at most.
+// A disposed tensor's finalizer still runs when it is collected, and finds its handle gone (handles
+// carry a generation): nothing to undo on dispose().
+const BACKSTOP_BATCH = 64;
 onEscape((t) => backstop(t as Tensor));
 let queued: Tensor[] = [];
 let flushScheduled = false;
@@ -737,13 +736,15 @@ function registerQueued(): void {
   flushScheduled = false;
   const list = queued;
   queued = [];
+  const pairs: unknown[] = [];
   for (let i = 0; i < list.length; i++) {
     const t = list[i];
     if (t._h !== null) {
-      collected.register(t, t._h, t);
+      pairs.push(t, t._h);
       t._gc = 2;
     }
   }
+  if (pairs.length > 0) native.attachCollector(pairs);
 }
 
 const heldRaw = new FinalizationRegistry<(Handle | null)[]>((handles) => {

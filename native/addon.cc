@@ -44,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterIndexing(env, exports);
   RegisterAutograd(env, exports);
   RegisterMemory(env, exports);
+  RegisterCollector(env, exports);
   RegisterNn(env, exports);
   RegisterInit(env, exports);
   RegisterOptim(env, exports);

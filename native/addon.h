@@ -12,6 +12,9 @@ namespace tn {
 
 class HandleTable;
 class ComputeThread;
+struct CollectorLink;
+CollectorLink* NewCollectorLink(HandleTable* table);  // collector.cc
+void DetachCollectorLink(CollectorLink* link);
 
 // The JS error classes (lib/errors.ts) the native side throws; registered once by lib/native.ts.
 enum class ErrorKind { Torch, Index, Value, Type, NotImplemented, OutOfMemory, Count };
@@ -22,6 +25,8 @@ struct Addon {
   // The tensor handles of this environment (handle.h): O(1) acquire and release, and torch.memory()
   // can walk what is alive.
   std::unique_ptr<HandleTable> handles;
+  // What the finalizers of collected Tensors reach (collector.cc); it may outlive this Addon.
+  CollectorLink* collector;
   std::thread::id thread = std::this_thread::get_id();
   std::array<Napi::FunctionReference, static_cast<size_t>(ErrorKind::Count)> errorClasses;
   // Started by the first compute job off the JS thread (async.h); shared with the jobs in flight, so it
@@ -38,6 +43,7 @@ void RegisterShape(Napi::Env env, Napi::Object exports);
 void RegisterIndexing(Napi::Env env, Napi::Object exports);
 void RegisterAutograd(Napi::Env env, Napi::Object exports);
 void RegisterMemory(Napi::Env env, Napi::Object exports);
+void RegisterCollector(Napi::Env env, Napi::Object exports);
 void RegisterNn(Napi::Env env, Napi::Object exports);
 void RegisterInit(Napi::Env env, Napi::Object exports);
 void RegisterOptim(Napi::Env env, Napi::Object exports);

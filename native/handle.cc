@@ -6,8 +6,8 @@
 
 namespace tn {
 
-Addon::Addon() : handles(new HandleTable()) {}
-Addon::~Addon() = default;
+Addon::Addon() : handles(new HandleTable()), collector(NewCollectorLink(handles.get())) {}
+Addon::~Addon() { DetachCollectorLink(collector); }
 
 // Environments get tags 0..127 in turn: handles of two threads alive at once differ unless 128 workers
 // started in between.
@@ -55,11 +55,35 @@ bool HandleTable::Foreign(uint64_t value) const {
   return (value & kMarker) && (value & (uint64_t{0x7f} << kTagShift)) != tag_;
 }
 
-// Tiny tensors are not reported to V8: the call costs more than the signal is worth.
+static uint32_t SlotOf(uint64_t value) { return static_cast<uint32_t>(value & ((uint64_t{1} << HandleTable::kSlotBits) - 1)); }
+
+int64_t HandleTable::ReleaseCollected() {
+  draining_.swap(collected_);
+  int64_t bytes = 0;
+  for (uint64_t value : draining_) {
+    TensorBox* box = Find(value);
+    if (!box) continue;  // disposed before its Tensor was collected
+    bytes += box->reportedBytes;
+    box->reportedBytes = 0;
+    box->tensor.reset();
+    Release(SlotOf(value));
+    --live_;
+  }
+  draining_.clear();
+  return bytes;
+}
+
+void ReleaseCollected(Napi::Env env) {
+  HandleTable& table = *GetAddon(env).handles;
+  if (!table.HasCollected()) return;
+  if (int64_t bytes = table.ReleaseCollected()) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
+}
+
+// Tiny tensors are not reported to V8: the call costs more than the signal is worth. GPU bytes are
+// reported too: V8 cannot see them, and a loop that drops CUDA tensors must make it collect all the same.
 static constexpr int64_t kReportThreshold = 4096;
 
-static int64_t CpuBytes(const at::Tensor& t) {
-  if (!t.is_cpu()) return 0;
+static int64_t ReportedBytes(const at::Tensor& t) {
   int64_t bytes = static_cast<int64_t>(t.nbytes());
   return bytes >= kReportThreshold ? bytes : 0;
 }
@@ -68,6 +92,7 @@ Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
   Addon& addon = GetAddon(env);
   HandleTable& table = *addon.handles;
+  if (table.HasCollected()) ReleaseCollected(env);
   uint32_t slot = table.Acquire(env);
   napi_value handle;
   napi_status status = napi_create_bigint_uint64(env, table.Encode(slot), &handle);
@@ -79,7 +104,7 @@ Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
   box.tensor = std::move(tensor);
   box.owner = &addon;
   ++table.live_;
-  box.reportedBytes = CpuBytes(box.tensor);
+  box.reportedBytes = ReportedBytes(box.tensor);
   if (box.reportedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, box.reportedBytes);
   return Napi::Value(env, handle);
 }
@@ -129,7 +154,7 @@ bool Dispose(Napi::Env env, Napi::Value v) {
   int64_t bytes = box->reportedBytes;
   box->reportedBytes = 0;
   box->tensor.reset();
-  table.Release(static_cast<uint32_t>(value & ((uint64_t{1} << HandleTable::kSlotBits) - 1)));
+  table.Release(SlotOf(value));
   --table.live_;
   if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
   return true;

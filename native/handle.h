@@ -9,9 +9,13 @@
 // a valid int64 and never confused with a BigInt scalar (those must fit int64), and tagged with its
 // environment (worker thread), so a handle that reached another thread is refused there.
 //
-// The garbage collector's backstop for handles never disposed is on the JS side: lib/tensor.ts's
-// FinalizationRegistry. A handle therefore belongs in a Tensor (lib/tensor.ts wrap()) as soon as it
-// reaches JS.
+// A handle that is never disposed is released when the garbage collector takes the JS Tensor holding it:
+// lib/tensor.ts attaches a Node-API finalizer to each Tensor that no scope owns (AttachCollector below).
+// Built as Node-API's experimental version, the finalizer runs during the collection itself (Node >=
+// 20.10), so even a loop that never yields frees what it no longer references; it only notes the handle,
+// and the next Wrap (or a drain posted for after the GC) releases it, outside the collector. V8 sees each
+// tensor's bytes (AdjustExternalMemory), so it collects as tensor memory grows. A handle therefore
+// belongs in a Tensor (lib/tensor.ts wrap()) as soon as it reaches JS.
 #pragma once
 #include <napi.h>
 #include <ATen/core/Tensor.h>
@@ -27,7 +31,7 @@ namespace tn {
 struct TensorBox {
   at::Tensor tensor;          // defined while the handle is live
   Addon* owner = nullptr;     // the environment whose table holds the box
-  int64_t reportedBytes = 0;  // CPU bytes reported to V8 (AdjustExternalMemory)
+  int64_t reportedBytes = 0;  // bytes reported to V8 (AdjustExternalMemory)
   uint32_t gen = 1;           // the generation of the slot's current (or next) handle; never 0
   uint32_t nextFree = 0;      // free-list link while the slot is free
 };
@@ -45,6 +49,12 @@ class HandleTable {
   // True if the value is a handle made by another environment (thread) of this addon.
   bool Foreign(uint64_t value) const;
   int64_t live() const { return live_; }
+  // A handle whose JS Tensor was garbage collected: released by ReleaseCollected, never here (this runs
+  // inside the collector).
+  void Collected(uint64_t value) { collected_.push_back(value); }
+  bool HasCollected() const { return !collected_.empty(); }
+  // Releases the collected handles still live (not disposed meanwhile); returns the bytes they reported.
+  int64_t ReleaseCollected();
   // Calls f(TensorBox&) for every live handle.
   template <typename F>
   void ForEachLive(F&& f) {
@@ -69,6 +79,8 @@ class HandleTable {
   uint32_t size_ = 0;               // slots handed out at least once
   uint32_t freeHead_ = UINT32_MAX;  // free list, LIFO: the slot just freed is warm in cache
   int64_t live_ = 0;
+  std::vector<uint64_t> collected_;  // filled by finalizers, possibly in the middle of a GC
+  std::vector<uint64_t> draining_;   // what ReleaseCollected works through: a GC meanwhile adds to collected_
 };
 
 // Wraps a tensor in a new handle (an undefined tensor becomes null: e.g. a missing .grad).
@@ -86,6 +98,8 @@ bool IsTensorHandle(Napi::Env env, Napi::Value v);
 const at::Tensor& Unwrap(Napi::Env env, Napi::Value v, const char* what);
 // Drops handle v's reference now and frees its slot. Returns false if it was already disposed.
 bool Dispose(Napi::Env env, Napi::Value v);
+// Releases the handles whose Tensors were garbage collected (AttachCollector), and tells V8.
+void ReleaseCollected(Napi::Env env);
 // The box of handle v, or nullptr if v is not a live handle (disposed, or not ours).
 TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* what);
 

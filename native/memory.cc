@@ -13,6 +13,7 @@ namespace {
 
 Napi::Value Memory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  ReleaseCollected(env);  // what the collector took is not alive any more
   Addon& addon = GetAddon(env);
   struct Usage { int64_t tensors = 0; int64_t bytes = 0; };
   std::map<std::string, Usage> perDevice;
@@ -39,6 +40,7 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value LiveHandles(const Napi::CallbackInfo& info) {
+  ReleaseCollected(info.Env());
   return Napi::Number::New(info.Env(), static_cast<double>(GetAddon(info.Env()).handles->live()));
 }
 

@@ -1,6 +1,7 @@
 // Memory: dispose, Symbol.dispose / `using`, handles (stale, another thread's), torch.scope / scopeAsync,
-// torch.memory(), flat handles and RSS over 100k ops, and the GC backstop (lib/tensor.ts's
-// FinalizationRegistry) on every path a tensor can leave the scopes alive.
+// torch.memory(), flat handles and RSS over 100k ops, and the collector's release (native/collector.cc,
+// attached by lib/tensor.ts) on every path a tensor can leave the scopes alive. test/memory.loop.test.ts
+// has the loops written without scope or dispose.
 //
 // GC: tests that need a garbage collection use global.gc when vitest runs with --expose-gc, else turn
 // the flag on at run time (v8.setFlagsFromString + vm.runInNewContext('gc'), which works on Node 18+).
