@@ -10,6 +10,7 @@ import * as torch from '../lib/index';
 import * as data from '../lib/data';
 import { dataNative } from '../lib/data/native';
 import { PyTorch, expectClose } from './helpers/pytorch';
+import { collect as collectGarbage } from './helpers/gc';
 
 const T = data.transforms;
 let py: PyTorch;
@@ -183,6 +184,7 @@ describe('MNIST from IDX files', () => {
       ['label out of range', idx([n, rows, cols], images), idx([n], Uint8Array.from([1, 2, 30, 4])), 'labels', /label 30 at index 2/],
       ['empty file', Buffer.alloc(0), idx([n], labels), 'images', /truncated/],
     ];
+    await collectGarbage(); // the count without earlier tests' garbage, which a collection may take meanwhile
     const before = torch.memory().handles;
     for (const [name, img, lab, bad, pattern] of cases) {
       const root = dir(`idx-bad-${name.replace(/ /g, '-')}`);
@@ -267,6 +269,7 @@ describe('CIFAR10', () => {
   });
 
   it('rejects damaged and missing batches with an error naming the file', async () => {
+    await collectGarbage(); // the count without earlier tests' garbage, which a collection may take meanwhile
     const before = torch.memory().handles;
     const a = cifarRoot('cifar-short');
     const short = path.join(a.bins, 'data_batch_4.bin');
@@ -667,6 +670,7 @@ for bs, drop in [(3, False), (3, True), (5, False)]:
       transform: T.Compose([T.ToTensor(), T.RandomCrop(8, { padding: 2 }), T.RandomHorizontalFlip(), T.Normalize([0.5, 0.5, 0.5], [0.25, 0.25, 0.25])]),
     });
     await collectAsync(loader); // warm-up: Normalize caches its constants
+    await collectGarbage();
     const baseline = torch.memory().handles;
     for (let epoch = 0; epoch < 3; epoch++) {
       collect(loader);
@@ -736,6 +740,7 @@ for bs, drop in [(3, False), (3, True), (5, False)]:
         return [torch.zeros([1]), i + 0.5];
       }
     }
+    await collectGarbage(); // the count without earlier tests' garbage, which a collection may take meanwhile
     const before = torch.memory().handles;
     const loader = new data.DataLoader(new Squares(), { batchSize: 3, shuffle: true, seed: 0 });
     const sync = collect(loader);
@@ -882,6 +887,7 @@ out = torch.stack([x[n].flip(-1) if flip[n] else x[n] for n in range(8)])`, { x 
     const recipe = T.Compose([T.ToTensor(), T.RandomCrop(32, { padding: 4 }), T.RandomHorizontalFlip(), T.Normalize(mean, std)]);
     torch.manualSeed(21);
     const x = torch.randint(0, 256, [6, 3, 32, 32], { dtype: 'uint8' });
+    await collectGarbage(); // the count without earlier tests' garbage, which a collection may take meanwhile
     const before = torch.memory().handles;
     const out = recipe(x);
     expect(torch.memory().handles).toBe(before + 3); // the result, and Normalize's cached mean and std

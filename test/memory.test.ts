@@ -9,38 +9,18 @@
 // process, which loads lib/*.ts from source (compiled here with the project's own `typescript` and
 // piped to the child's require hook), so they do not depend on that trick or on a stale dist/.
 import { inspect } from 'node:util';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
 import { native, type Handle } from '../lib/native';
 import { REPO, childPool, type ChildResult } from './helpers/child';
+import { collect, gc } from './helpers/gc';
 
 const handles = (): number => torch.memory().handles;
 const cpu = (): { tensors: number; bytes: number } => torch.memory().devices.cpu ?? { tensors: 0, bytes: 0 };
 
-function getGc(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const fn = vm.runInNewContext('gc') as unknown;
-    return typeof fn === 'function' ? (fn as () => void) : null;
-  } catch {
-    return null;
-  }
-}
-const gc = getGc();
 const wrapHandle = (h: unknown): torch.Tensor => new torch.Tensor(h as never);
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-/** Collects garbage and lets Node-API run the finalizers it queued (Node runs them from setImmediate). */
-async function collect(rounds = 4): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    gc?.();
-    await tick();
-  }
-}
 
 // ---- child processes ----
 
