@@ -42,6 +42,11 @@ const TYPED_DTYPE = new Map<unknown, Dtype>([
 // Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it. `kinds`
 // collects what each value says of the dtype: a TypedArray its own type, a boolean bool, an integer int64,
 // another number float32 (Python's default dtype).
+// A Node Buffer (a Uint8Array subclass) holds bytes as its parent does.
+function typedDtype(data: ArrayBufferView): Dtype | undefined {
+  return TYPED_DTYPE.get(data.constructor) ?? (Buffer.isBuffer(data) ? 'uint8' : undefined);
+}
+
 function flatten(data: TensorData, shape: number[], out: (number | boolean | bigint)[], depth: number, kinds: Set<Dtype>): void {
   if (Array.isArray(data) || ArrayBuffer.isView(data)) {
     const arr = data as ArrayLike<TensorData>;
@@ -52,7 +57,7 @@ function flatten(data: TensorData, shape: number[], out: (number | boolean | big
       throw new TypeError(`expected sequence of length ${shape[depth]} at dim ${depth} (got ${arr.length})`);
     }
     if (ArrayBuffer.isView(data)) {
-      const dtype = TYPED_DTYPE.get(data.constructor);
+      const dtype = typedDtype(data);
       if (!dtype) throw new TypeError(`unsupported TypedArray ${data.constructor.name}`);
       kinds.add(dtype);
       if (depth + 1 !== shape.length && arr.length > 0) throw new TypeError(`expected a sequence at dim ${depth + 1} (got a number)`);
@@ -105,7 +110,7 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
     }
   }
   if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
-    const src = TYPED_DTYPE.get(data.constructor);
+    const src = typedDtype(data);
     if (!src) throw new TypeError(`unsupported TypedArray ${data.constructor.name}`);
     return fromTyped(data as TypedArray, [(data as TypedArray).length], o.dtype ?? src, o);
   }

@@ -42,4 +42,5 @@ export * as train from './train';
 export { save, load, saveAsync, loadAsync } from './serialize';
 export type { LoadOptions, Loaded, MapLocation, PathLike } from './serialize';
 export * as jit from './jit';
+export * as safetensors from './safetensors';
 export * as distributed from './distributed';

@@ -187,6 +187,10 @@ export interface NativeAddon {
   liveHandles(): N;
   // collector.cc
   attachCollector(tensorsAndHandles: unknown[]): void;
+  // shape.cc
+  viewDtype(t: H, dtype: N): H;
+  // tensor.cc
+  storageDataPtr(t: H): bigint;
   releaseCollected(): void;
   // nn.cc
   conv2d(input: H, weight: H, bias: Opt<H>, stride: N[], padding: N[] | string, dilation: N[], groups: N): H;

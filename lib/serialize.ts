@@ -164,7 +164,7 @@ export async function loadAsync<T = Loaded>(path: PathLike, opts: LoadOptions = 
 
 // ---- helpers shared by save and load ----
 
-function pathArg(p: unknown, fn: string): string {
+export function pathArg(p: unknown, fn: string): string {
   const s = p instanceof URL ? fileURLToPath(p) : p;
   if (typeof s !== 'string' || s.length === 0 || s.includes('\0')) {
     throw new TypeError(`${fn}: path must be a non-empty string or a file URL (got ${describe(p)})`);

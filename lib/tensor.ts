@@ -518,8 +518,12 @@ export class Tensor {
 
   // ---- shape ----
 
-  view(...shape: number[] | [number[]]): Tensor {
-    return wrap(native.view(this.handle, sizesArg(shape, 'shape')));
+  /** view(shape) as PyTorch's; view(dtype) reads the same bytes as another dtype (its last dim scaled by the item sizes). */
+  view(dtype: Dtype): Tensor;
+  view(...shape: number[] | [number[]]): Tensor;
+  view(...shape: unknown[]): Tensor {
+    if (shape.length === 1 && typeof shape[0] === 'string') return wrap(native.viewDtype(this.handle, dtypeCode(shape[0])));
+    return wrap(native.view(this.handle, sizesArg(shape as number[] | [number[]], 'shape')));
   }
   reshape(...shape: number[] | [number[]]): Tensor {
     return wrap(native.reshape(this.handle, sizesArg(shape, 'shape')));

@@ -23,6 +23,12 @@ TN_SHAPE_ARG(TN_DEFINE)
 TN_NO_ARG(TN_DEFINE)
 #undef TN_DEFINE
 
+// Tensor.view(dtype): the same bytes read as another dtype (Python's view(dtype) overload).
+Napi::Value ViewDtype(const Napi::CallbackInfo& info) {  // (t, dtype)
+  Args a(info);
+  return Wrap(a.env(), a.tensor(0).view(a.dtype(1)));
+}
+
 Napi::Value Transpose(const Napi::CallbackInfo& info) {  // (t, dim0, dim1)
   Args a(info);
   return Wrap(a.env(), a.tensor(0).transpose(a.int64(1), a.int64(2)));
@@ -182,6 +188,7 @@ Napi::Value Stride(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterShape(Napi::Env env, Napi::Object exports) {
+  Export<ViewDtype>(env, exports, "viewDtype");
 #define TN_REGISTER(aten, js) Export<Shape_##js>(env, exports, #js);
   TN_SHAPE_ARG(TN_REGISTER)
 #undef TN_REGISTER

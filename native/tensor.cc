@@ -265,6 +265,14 @@ Napi::Value DisposeHandle(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(a.env(), Dispose(a.env(), a[0]));
 }
 
+// t.untyped_storage().data_ptr(): tensors sharing memory share it (0 without storage).
+Napi::Value StorageDataPtr(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const at::Tensor& t = a.tensor(0);
+  auto ptr = t.has_storage() ? reinterpret_cast<uint64_t>(t.storage().data()) : 0;
+  return Napi::BigInt::New(a.env(), ptr);
+}
+
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   Args a(info);
   return Napi::Boolean::New(a.env(), BoxOf(a.env(), a[0], "tensor") == nullptr);
@@ -302,6 +310,7 @@ void RegisterTensor(Napi::Env env, Napi::Object exports) {
   Export<Data>(env, exports, "data");
   Export<DisposeHandle>(env, exports, "dispose");
   Export<IsDisposed>(env, exports, "isDisposed");
+  Export<StorageDataPtr>(env, exports, "storageDataPtr");
 }
 
 }  // namespace tn

@@ -6,6 +6,7 @@
 // `node scripts/python.js` prints what it found (--json for the whole record); `node scripts/python.js --
 // ARGS…` runs that Python with ARGS.
 
+const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { pythonExecutable, torchDirOfPython, localIsComplete, LOCAL_DIR } = require('./libtorch');
@@ -26,8 +27,49 @@ let cached = null;
 /**
  * { command, env, torchDir, source }: spawn `command` with `env` (it carries PYTHONPATH where needed) to
  * run Python with the reference PyTorch. Throws ReferencePythonNotFound, whose message says what to do.
+ * `packages`: Python packages some tests compare with besides torch (safetensors, …); those the Python
+ * lacks are installed with pip into the project-local .reference/<name>/ the first time, and put on
+ * PYTHONPATH.
  */
-function findReferencePython() {
+function findReferencePython({ packages = [] } = {}) {
+  const base = findTorchPython();
+  if (packages.length === 0) return base;
+  const dirs = packages.map((name) => ensurePackage(base, name));
+  return { ...base, env: withPythonPath(dirs.join(path.delimiter), base.env), source: `${base.source} with ${packages.join(', ')}` };
+}
+
+const EXTRAS_DIR = path.join(LOCAL_DIR, '..', '.reference');
+
+function importable(python, env, module) {
+  const code = `import importlib.util as u, sys; sys.exit(0 if u.find_spec(${JSON.stringify(module)}) else 1)`;
+  return spawnSync(python.command, ['-c', code], { env, timeout: 30000 }).status === 0;
+}
+
+// The folder to put on PYTHONPATH for `name` ('' when the Python has it already). Installed into a
+// temporary folder and renamed into place, so test files that ask at once do not see a half install.
+function ensurePackage(python, name) {
+  const dir = path.join(EXTRAS_DIR, name);
+  if (importable(python, withPythonPath(dir, python.env), name)) return dir;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const r = spawnSync(python.command, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--no-deps', '--target', tmp, name], {
+    env: python.env, encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new ReferencePythonNotFound(`the tests compare with Python's ${name} too, and pip could not install it into ${dir}:\n` +
+      `${(r.stderr || r.error || '').toString().trim().split('\n').slice(-3).join('\n')}\n` +
+      `Install it for ${python.command} (python3 -m pip install ${name}), or let pip reach a package index.`);
+  }
+  try {
+    fs.renameSync(tmp, dir);
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true }); // another test file installed it meanwhile
+  }
+  return dir;
+}
+
+function findTorchPython() {
   if (cached) return cached;
   const command = pythonExecutable();
   const own = torchDirOfPython(command);

@@ -14,8 +14,9 @@ export interface ReferencePython {
 }
 
 const load = createRequire(__filename);
-const finder = load('../../scripts/python.js') as { findReferencePython(): ReferencePython };
+const finder = load('../../scripts/python.js') as { findReferencePython(o?: { packages?: string[] }): ReferencePython };
 
-export function referencePython(): ReferencePython {
-  return finder.findReferencePython();
+/** `packages`: Python packages besides torch the test compares with (installed into .reference/ if missing). */
+export function referencePython(opts: { packages?: string[] } = {}): ReferencePython {
+  return finder.findReferencePython(opts);
 }

@@ -98,8 +98,8 @@ export class PyTorch {
     });
   }
 
-  static async start(): Promise<PyTorch> {
-    const python = referencePython();
+  static async start(opts: { packages?: string[] } = {}): Promise<PyTorch> {
+    const python = referencePython(opts);
     const proc = spawn(python.command, [SERVER], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...python.env, OMP_NUM_THREADS: '1' } });
     let stderr = '';
     proc.stderr.on('data', (d) => (stderr += d));
@@ -184,11 +184,11 @@ export function expectClose(actual: torch.Tensor, expected: torch.Tensor, tol?: 
  * The Python reference for one test file: started in beforeAll, closed in afterAll. Use the returned
  * object's run() inside tests.
  */
-export function usePyTorch(): Pick<PyTorch, 'run'> {
+export function usePyTorch(opts: { packages?: string[] } = {}): Pick<PyTorch, 'run'> {
   let py: PyTorch | undefined;
   beforeAll(async () => {
-    py = await PyTorch.start();
-  }, 60_000);
+    py = await PyTorch.start(opts);
+  }, 120_000);
   afterAll(() => py?.close());
   return {
     run: <T = torch.Tensor>(code: string, inputs: Record<string, unknown> = {}) => {
