@@ -43,4 +43,5 @@ export { save, load, saveAsync, loadAsync } from './serialize';
 export type { LoadOptions, Loaded, MapLocation, PathLike } from './serialize';
 export * as jit from './jit';
 export * as safetensors from './safetensors';
+export * as vision from './vision';
 export * as distributed from './distributed';

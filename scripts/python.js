@@ -39,6 +39,14 @@ function findReferencePython({ packages = [] } = {}) {
 }
 
 const EXTRAS_DIR = path.join(LOCAL_DIR, '..', '.reference');
+// What pip installs for a package name, and the module it imports as: torchvision pinned to the release
+// that goes with torch 2.13 (only its pure-Python parts are used: its compiled ops are a CUDA build).
+const PACKAGES = {
+  safetensors: { pip: 'safetensors', module: 'safetensors' },
+  torchvision: { pip: 'torchvision==0.28.*', module: 'torchvision' },
+  pillow: { pip: 'pillow', module: 'PIL' },
+  numpy: { pip: 'numpy', module: 'numpy' },
+};
 
 function importable(python, env, module) {
   const code = `import importlib.util as u, sys; sys.exit(0 if u.find_spec(${JSON.stringify(module)}) else 1)`;
@@ -48,11 +56,13 @@ function importable(python, env, module) {
 // The folder to put on PYTHONPATH for `name` ('' when the Python has it already). Installed into a
 // temporary folder and renamed into place, so test files that ask at once do not see a half install.
 function ensurePackage(python, name) {
+  const known = PACKAGES[name];
+  if (!known) throw new Error(`scripts/python.js: no reference package '${name}' (known: ${Object.keys(PACKAGES).join(', ')})`);
   const dir = path.join(EXTRAS_DIR, name);
-  if (importable(python, withPythonPath(dir, python.env), name)) return dir;
+  if (importable(python, withPythonPath(dir, python.env), known.module)) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  const r = spawnSync(python.command, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--no-deps', '--target', tmp, name], {
+  const r = spawnSync(python.command, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--no-deps', '--target', tmp, known.pip], {
     env: python.env, encoding: 'utf8',
   });
   if (r.status !== 0) {
