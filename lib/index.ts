@@ -44,4 +44,5 @@ export type { LoadOptions, Loaded, MapLocation, PathLike } from './serialize';
 export * as jit from './jit';
 export * as safetensors from './safetensors';
 export * as vision from './vision';
+export * as viz from './viz';
 export * as distributed from './distributed';

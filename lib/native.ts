@@ -191,6 +191,9 @@ export interface NativeAddon {
   viewDtype(t: H, dtype: N): H;
   // tensor.cc
   storageDataPtr(t: H): bigint;
+  // autograd_graph.cc
+  autogradGraph(t: H): { nodes: { id: bigint; name: string; variable?: { id: bigint; shape: N[] } }[]; edges: [N, N][] } | null;
+  tensorId(t: H): bigint;
   releaseCollected(): void;
   // nn.cc
   conv2d(input: H, weight: H, bias: Opt<H>, stride: N[], padding: N[] | string, dilation: N[], groups: N): H;

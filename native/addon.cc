@@ -43,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterShape(env, exports);
   RegisterIndexing(env, exports);
   RegisterAutograd(env, exports);
+  RegisterAutogradGraph(env, exports);
   RegisterMemory(env, exports);
   RegisterCollector(env, exports);
   RegisterNn(env, exports);

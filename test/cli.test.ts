@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type * as torch from '../lib/index';
 
 const root = path.resolve(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -26,7 +27,7 @@ describe('torchnode CLI', () => {
     for (const c of ['train', 'eval', 'predict', 'summary']) expect(r.stdout).toContain(c);
   });
 
-  it.each(['train', 'eval', 'predict', 'summary'])('%s --help prints its options', (cmd) => {
+  it.each(['train', 'eval', 'predict', 'summary', 'graph'])('%s --help prints its options', (cmd) => {
     const r = run(cmd, '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`torchnode ${cmd}`);
@@ -43,6 +44,23 @@ describe('torchnode CLI', () => {
     expect(run('train', '--bogus').status).toBe(2);
     expect(run('train', '--off-thread', '--no-off-thread').stderr).toMatch(/--off-thread and --no-off-thread contradict/);
     expect(run('summary', '--input', '1,3').stderr).toMatch(/--input must be N,C,H,W/);
+  });
+
+  it('graph writes the autograd graph as SVG, DOT or JSON', () => {
+    const svg = path.join(dir, 'graph.svg');
+    const r = run('graph', '--model', 'se_resnet18', '--width', '16', '--input', '1,3,32,32', '--out', svg);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/se_resnet18: \d+ autograd nodes, \d+ edges; wrote .*graph\.svg/);
+    const text = fs.readFileSync(svg, 'utf8');
+    for (const label of ['<svg', 'ConvolutionBackward0', 'AddmmBackward0', 'layer4.1.se.fc2.weight', 'fc.bias']) expect(text).toContain(label);
+    expect(run('graph', '--out', path.join(dir, 'graph.dot')).status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'graph.dot'), 'utf8')).toMatch(/^digraph \{/);
+    expect(run('graph', '--model', 'resnet18', '--out', path.join(dir, 'graph.json')).status).toBe(0);
+    const data = JSON.parse(fs.readFileSync(path.join(dir, 'graph.json'), 'utf8')) as torch.viz.Graph;
+    expect(data.nodes[0]).toEqual({ kind: 'output', name: '', shape: [1, 10] });
+    const bad = run('graph', '--out', path.join(dir, 'graph.png'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--out must end in \.svg, \.dot or \.json/);
   });
 
   it('summary prints the layer table', () => {
