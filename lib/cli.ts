@@ -99,10 +99,12 @@ every 30 epochs): --epochs 90 --weight-decay 1e-4 --step-size 30; more in the RE
     run: train,
   },
   eval: {
-    summary: 'test accuracy of a checkpoint',
-    usage: `torchnode eval --checkpoint PATH [--model NAME --width N --dataset NAME --data PATH --device D --batch-size N]`,
+    summary: 'test accuracy of a checkpoint, with its confusion matrix and SE weights as charts',
+    usage: `torchnode eval --checkpoint PATH [--model NAME --width N --dataset NAME --data PATH --device D --batch-size N --out DIR]
+
+  --out DIR   where confusion.svg/html and se-weights.svg/html go (default: the checkpoint's run folder)`,
     // --dataset and --data default to the run's own (its run.json), then mnist
-    options: { ...MODEL_FLAGS, dataset: { type: 'string' }, checkpoint: { type: 'string' } },
+    options: { ...MODEL_FLAGS, dataset: { type: 'string' }, checkpoint: { type: 'string' }, out: { type: 'string' } },
     run: evaluate,
   },
   predict: {
@@ -227,6 +229,8 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
   await trainer.fit(trainData, { epochs, testData, resume: flags.resume ? String(flags.resume) : null });
   const last = trainer.history[trainer.history.length - 1];
   if (last && leader) process.stdout.write(`test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`);
+  // Data-parallel ranks each hold a share of the test set: the charts of one share would mislead.
+  if (last && !distributed) await writeCharts(model, testData, info, trainer.device, out);
 }
 
 /** The model of a run folder or checkpoint: its options from the run.json beside it (what `train` wrote),
@@ -272,6 +276,16 @@ async function evaluate(cliFlags: Flags): Promise<void> {
   const trainer = new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0 }), device, progress: false });
   const r = await trainer.evaluate(testData);
   process.stdout.write(`${info.name}: ${r.images} images, loss ${r.loss.toFixed(4)}, accuracy ${(r.accuracy * 100).toFixed(2)}%\n`);
+  const out = flags.out === undefined ? path.dirname(checkpointFile(flags)) : String(flags.out);
+  fs.mkdirSync(out, { recursive: true });
+  await writeCharts(model, testData, info, trainer.device, out);
+}
+
+// The confusion matrix and SE weights of the test set, charted beside the learning curve.
+async function writeCharts(model: torch.nn.Module, testData: torch.data.DataLoader, info: DataInfo, device: string, out: string): Promise<void> {
+  const report = await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length, device);
+  const files = torch.train.writeEvaluationCharts(out, report, info.classes);
+  process.stdout.write(`${files.filter((f) => f.endsWith('.svg')).join(' and ')} in ${out}\n`);
 }
 
 async function predict(cliFlags: Flags, files: string[]): Promise<void> {

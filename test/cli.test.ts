@@ -75,7 +75,7 @@ describe('torchnode CLI', () => {
       '--device', 'cpu', '--out', out, '--seed', '1');
     expect(t.status, t.stderr).toBe(0);
     expect(t.stderr).toContain('steps run off the JS thread, traced'); // the default
-    for (const f of ['history.json', 'history.csv', 'curve.svg', 'curve.html', 'checkpoint.pt', 'run.json']) {
+    for (const f of ['history.json', 'history.csv', 'curve.svg', 'curve.html', 'checkpoint.pt', 'run.json', 'confusion.svg', 'confusion.html', 'se-weights.svg', 'se-weights.html']) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
     expect(JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8'))).toHaveLength(2);
@@ -83,6 +83,10 @@ describe('torchnode CLI', () => {
     const e = run('eval', '--checkpoint', out, '--dataset', 'synthetic', '--device', 'cpu');
     expect(e.status, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/synthetic: \d+ images, loss \d+\.\d+, accuracy \d+\.\d+%/);
+    expect(e.stdout).toMatch(/confusion\.svg and se-weights\.svg in .*run/);
+    const evalOut = path.join(dir, 'eval-charts');
+    expect(run('eval', '--checkpoint', out, '--dataset', 'synthetic', '--device', 'cpu', '--out', evalOut).status).toBe(0);
+    expect(fs.readdirSync(evalOut).sort()).toEqual(['confusion.html', 'confusion.svg', 'se-weights.html', 'se-weights.svg']);
     const resumed = run('train', '--dataset', 'synthetic', '--model', 'se_resnet18', '--width', '8', '--reduction', '4', '--epochs', '3', '--batch-size', '32',
       '--device', 'cpu', '--out', out, '--resume', out, '--no-off-thread');
     expect(resumed.status, resumed.stderr).toBe(0);

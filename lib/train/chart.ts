@@ -1,6 +1,6 @@
 /**
- * The learning curve (train/test accuracy and loss per epoch, like the seeds' matplotlib plot) as a
- * self-contained SVG, or an HTML page around it.
+ * A run's charts as self-contained SVG, or an HTML page around each: the learning curve (train/test
+ * accuracy and loss per epoch), the confusion matrix of an evaluation, and the SE gates' channel weights.
  */
 import type { EpochRecord } from './history';
 
@@ -96,12 +96,108 @@ export function learningCurveHtml(history: EpochRecord[], title = 'Learning curv
   const pct = (v: number | null) => (v === null ? '' : (v * 100).toFixed(2) + '%');
   const rows = history.map((r) => `<tr><td>${r.epoch}</td><td>${r.lr}</td><td>${r.trainLoss.toFixed(4)}</td><td>${pct(r.trainAccuracy)}</td>` +
     `<td>${r.testLoss === null ? '' : r.testLoss.toFixed(4)}</td><td>${pct(r.testAccuracy)}</td><td>${r.seconds.toFixed(1)}</td></tr>`).join('\n');
+  return page(title, learningCurveSvg(history, title),
+    `<table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>seconds</th></tr>\n${rows}\n</table>`);
+}
+
+function page(title: string, svg: string, table = ''): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head>
 <body><h1>${esc(title)}</h1>
-${learningCurveSvg(history, title)}
-<table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>seconds</th></tr>
-${rows}
-</table></body></html>
+${svg}
+${table}</body></html>
 `;
+}
+
+/**
+ * A confusion matrix: rows the true classes, columns the predicted ones, each cell shaded by the share of
+ * its row and labelled with its count.
+ */
+export function confusionMatrixSvg(matrix: number[][], classes: string[], title = 'Confusion matrix'): string {
+  const k = classes.length;
+  const cell = Math.max(18, Math.min(44, Math.floor(440 / Math.max(k, 1))));
+  const left = 110;
+  const top = 110; // room for the title, 'predicted' and the slanted class names
+  const width = left + k * cell + 20;
+  const height = top + k * cell + 50;
+  const total = matrix.reduce((s, row) => s + row.reduce((a, b) => a + b, 0), 0);
+  const right = matrix.reduce((s, row, i) => s + (row[i] ?? 0), 0);
+  const label = (s: string) => esc(s.length > 14 ? `${s.slice(0, 13)}…` : s);
+  const out: string[] = [
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-weight="bold">${esc(title)}: ${right} of ${total} right (${total ? ((100 * right) / total).toFixed(2) : '0.00'}%)</text>`,
+    `<text x="${left + (k * cell) / 2}" y="36" text-anchor="middle">predicted</text>`,
+    `<text transform="translate(14,${top + (k * cell) / 2}) rotate(-90)" text-anchor="middle">true</text>`,
+  ];
+  matrix.forEach((row, i) => {
+    const sum = row.reduce((a, b) => a + b, 0);
+    out.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${label(classes[i])}</text>`);
+    row.forEach((n, j) => {
+      const share = sum ? n / sum : 0;
+      const shade = Math.round(255 - share * 200);
+      out.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="rgb(${shade},${shade},255)" stroke="#fff"/>`);
+      if (n) out.push(`<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 4}" text-anchor="middle" fill="${share > 0.6 ? '#fff' : '#000'}">${n}</text>`);
+    });
+  });
+  classes.forEach((c, j) => {
+    out.push(`<text transform="translate(${left + j * cell + cell / 2 + 4},${top - 6}) rotate(-60)">${label(c)}</text>`);
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10">
+<rect width="100%" height="100%" fill="white"/>
+${out.join('\n')}
+</svg>
+`;
+}
+
+/** The confusion matrix's page: the chart, then each class's recall and precision. */
+export function confusionMatrixHtml(matrix: number[][], classes: string[], title = 'Confusion matrix'): string {
+  const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(2)}%` : '');
+  const rows = classes.map((c, i) => {
+    const row = matrix[i].reduce((a, b) => a + b, 0);
+    const col = matrix.reduce((s, r) => s + r[i], 0);
+    return `<tr><td style="text-align:left">${esc(c)}</td><td>${row}</td><td>${pct(matrix[i][i], row)}</td><td>${pct(matrix[i][i], col)}</td></tr>`;
+  });
+  return page(title, confusionMatrixSvg(matrix, classes, title),
+    `<table><tr><th>class</th><th>images</th><th>recall</th><th>precision</th></tr>\n${rows.join('\n')}\n</table>`);
+}
+
+/**
+ * The SE gates' channel weights, one small panel per SE block (its mean weight per channel over the
+ * images it saw, channel by channel): the squeeze-and-excitation paper's and the tutorials' figure.
+ */
+export function seWeightsSvg(weights: Record<string, number[]>, title = 'SE channel weights'): string {
+  const blocks = Object.entries(weights);
+  const pw = 220;
+  const ph = 120;
+  const cols = Math.min(4, Math.max(blocks.length, 1));
+  const rows = Math.ceil(blocks.length / cols);
+  const m = { left: 30, right: 8, top: 22, bottom: 22 };
+  const out: string[] = [`<text x="${(cols * pw) / 2}" y="18" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+  blocks.forEach(([name, w], b) => {
+    const x0 = (b % cols) * pw;
+    const y0 = 26 + Math.floor(b / cols) * ph;
+    const sx = (c: number) => x0 + m.left + (c / Math.max(1, w.length - 1)) * (pw - m.left - m.right);
+    const sy = (v: number) => y0 + m.top + (1 - v) * (ph - m.top - m.bottom);
+    out.push(`<text x="${x0 + pw / 2}" y="${y0 + 14}" text-anchor="middle">${esc(name)} (${w.length} channels)</text>`);
+    out.push(`<rect x="${x0 + m.left}" y="${sy(1)}" width="${pw - m.left - m.right}" height="${sy(0) - sy(1)}" fill="none" stroke="#ccc"/>`);
+    for (const t of [0, 0.5, 1]) out.push(`<text x="${x0 + m.left - 4}" y="${sy(t) + 3}" text-anchor="end">${t}</text>`);
+    const d = w.map((v, c) => `${c ? 'L' : 'M'}${sx(c).toFixed(1)},${sy(Math.min(1, Math.max(0, v))).toFixed(1)}`).join(' ');
+    out.push(`<path d="${d}" fill="none" stroke="#1f77b4" stroke-width="1.2"/>`);
+    out.push(`<text x="${x0 + pw / 2}" y="${y0 + ph - 6}" text-anchor="middle" fill="#666">channel</text>`);
+  });
+  const width = cols * pw;
+  const height = 30 + rows * ph;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10">
+<rect width="100%" height="100%" fill="white"/>
+${out.join('\n')}
+</svg>
+`;
+}
+
+/** The SE weights' page: the chart, then each block's mean, smallest and largest weight. */
+export function seWeightsHtml(weights: Record<string, number[]>, title = 'SE channel weights'): string {
+  const rows = Object.entries(weights).map(([name, w]) =>
+    `<tr><td style="text-align:left">${esc(name)}</td><td>${w.length}</td><td>${(w.reduce((a, b) => a + b, 0) / w.length).toFixed(4)}</td>` +
+    `<td>${Math.min(...w).toFixed(4)}</td><td>${Math.max(...w).toFixed(4)}</td></tr>`);
+  return page(title, seWeightsSvg(weights, title),
+    `<table><tr><th>block</th><th>channels</th><th>mean</th><th>min</th><th>max</th></tr>\n${rows.join('\n')}\n</table>`);
 }

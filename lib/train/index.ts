@@ -1,6 +1,8 @@
 /** torch.train: the Trainer, its history files and learning-curve chart. */
 export { Trainer } from './trainer';
 export type { TrainerOptions, FitOptions, StepEvent, Checkpoint, Batches } from './trainer';
-export { learningCurveSvg, learningCurveHtml } from './chart';
+export { learningCurveSvg, learningCurveHtml, confusionMatrixSvg, confusionMatrixHtml, seWeightsSvg, seWeightsHtml } from './chart';
+export { evaluationReport, writeEvaluationCharts } from './report';
+export type { EvaluationReport } from './report';
 export { historyCsv } from './history';
 export type { EpochRecord } from './history';
