@@ -9,7 +9,7 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { pythonExecutable, torchDirOfPython, localIsComplete, LOCAL_DIR } = require('./libtorch');
+const { pythonExecutable, torchDirOfPython, localIsComplete, LOCAL_DIR, PROJECT_ROOT } = require('./libtorch');
 
 class ReferencePythonNotFound extends Error {
   constructor(message) {
@@ -38,7 +38,7 @@ function findReferencePython({ packages = [] } = {}) {
   return { ...base, env: withPythonPath(dirs.join(path.delimiter), base.env), source: `${base.source} with ${packages.join(', ')}` };
 }
 
-const EXTRAS_DIR = path.join(LOCAL_DIR, '..', '.reference');
+const EXTRAS_DIR = path.join(PROJECT_ROOT, '.reference');
 // What pip installs for a package name, and the module it imports as: torchvision pinned to the release
 // that goes with torch 2.13 (only its pure-Python parts are used: its compiled ops are a CUDA build).
 const PACKAGES = {

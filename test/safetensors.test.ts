@@ -1,4 +1,4 @@
-// safetensors against Python's own `safetensors` package (installed into .reference/ by the test
+// safetensors against Python's own `safetensors` package (installed into .reference/, with numpy, by the test
 // helper when the reference Python lacks it): files both ways, byte-identical writes, safe_open's
 // partial reads, sharded checkpoints into a model, and hundreds of damaged files.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ const file = (name: string) => path.join(dir, name);
 const q = (s: string) => JSON.stringify(s);
 
 beforeAll(async () => {
-  py = await PyTorch.start({ packages: ['safetensors'] });
+  py = await PyTorch.start({ packages: ['safetensors', 'numpy'] }); // safetensors.torch imports numpy
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-safetensors-'));
 }, 120_000);
 afterAll(() => {
