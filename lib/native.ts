@@ -190,7 +190,7 @@ export interface NativeAddon {
   // shape.cc
   viewDtype(t: H, dtype: N): H;
   // tensor.cc
-  storageDataPtr(t: H): bigint;
+  memoryOf(t: H): [bigint, bigint];
   // autograd_graph.cc
   autogradGraph(t: H): { nodes: { id: bigint; name: string; variable?: { id: bigint; shape: N[] } }[]; edges: [N, N][] } | null;
   tensorId(t: H): bigint;

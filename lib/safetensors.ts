@@ -144,6 +144,11 @@ function checkEntry(name: string, info: unknown, dataLength: number, fail: (why:
   return { name, dtype: dtype!, shape: shape as number[], begin, end };
 }
 
+/** out[name] = t, also for a name like '__proto__' (which plain assignment would take as the prototype). */
+function put<T>(out: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** A tensor of `dtype` and `shape` holding a copy of `bytes` (little-endian, as the format stores them). */
 function fromBytes(bytes: Uint8Array, e: Entry, device: string | undefined): Tensor {
   return scope(() => {
@@ -171,7 +176,7 @@ function readTensors(header: Header, readAt: ReadAt, names: string[], device: st
       if (e.end - e.begin > MAX_BUFFER) {
         throw new SafetensorError(`safetensors: tensor '${name}' has ${e.end - e.begin} bytes, more than one read can hold (${MAX_BUFFER})`);
       }
-      out[name] = fromBytes(readAt(header.dataStart + e.begin, e.end - e.begin), e, device);
+      put(out, name, fromBytes(readAt(header.dataStart + e.begin, e.end - e.begin), e, device));
     }
   } catch (err) {
     for (const t of Object.values(out)) t.dispose();
@@ -217,8 +222,13 @@ export class SafeOpen {
 
   private readonly where: string;
 
-  /** The tensors' names, in the order of their data in the file (as Python's keys()). */
+  /** The tensors' names, sorted (as Python's keys()). */
   keys(): string[] {
+    return [...this.header.entries.keys()].sort(byName);
+  }
+
+  /** The tensors' names in the order of their data in the file (Python's offset_keys(); load_file's order). */
+  offsetKeys(): string[] {
     return inFileOrder(this.header);
   }
 
@@ -280,7 +290,7 @@ export function loadFile(file: PathLike, opts?: LoadOptions): Record<string, Ten
   try {
     const out: Record<string, Tensor> = {};
     try {
-      for (const name of f.keys()) out[name] = f.getTensor(name);
+      for (const name of f.offsetKeys()) put(out, name, f.getTensor(name));
     } catch (e) {
       for (const t of Object.values(out)) t.dispose();
       throw e;
@@ -322,9 +332,10 @@ export function loadSharded(indexOrDir: PathLike, opts?: LoadOptions): Record<st
       const file = path.join(path.dirname(index), shard);
       const f = new SafeOpen(file, opts);
       try {
+        const held = new Set(f.keys());
         for (const name of names) {
-          if (!f.keys().includes(name)) throw new SafetensorError(`safetensors: ${index} puts '${name}' in ${shard}, which does not hold it`);
-          loaded[name] = f.getTensor(name);
+          if (!held.has(name)) throw new SafetensorError(`safetensors: ${index} puts '${name}' in ${shard}, which does not hold it`);
+          put(loaded, name, f.getTensor(name));
         }
       } finally {
         f.close();
@@ -334,7 +345,9 @@ export function loadSharded(indexOrDir: PathLike, opts?: LoadOptions): Record<st
     for (const t of Object.values(loaded)) t.dispose();
     throw e;
   }
-  return Object.fromEntries(Object.keys(weightMap as object).map((name) => [name, loaded[name]]));
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(weightMap as object)) put(out, name, loaded[name]);
+  return out;
 }
 
 // ---- writing ----
@@ -374,6 +387,30 @@ export function loadModel(model: Module, file: PathLike, opts: LoadOptions & { s
   }
 }
 
+/**
+ * Python refuses tensors whose memory overlaps (loading them back would give separate tensors); views of
+ * one storage that do not overlap, such as the parts of qkv.chunk(3), are fine, as there.
+ */
+function refuseOverlaps(items: { name: string; t: Tensor }[], who: string): void {
+  const byStorage = new Map<string, { name: string; start: bigint; stop: bigint }[]>();
+  for (const { name, t } of items) {
+    if (t.numel() === 0) continue;
+    const [storage, data] = native.memoryOf(t.handle);
+    const key = `${t.device} ${storage}`;
+    const range = { name, start: data, stop: data + BigInt(t.numel() * ITEMSIZE[t.dtype]) };
+    byStorage.set(key, [...(byStorage.get(key) ?? []), range]);
+  }
+  for (const ranges of byStorage.values()) {
+    ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    for (let i = 1; i < ranges.length; i++) {
+      const before = ranges.slice(0, i).find((r) => r.stop > ranges[i].start);
+      if (before) {
+        throw new SafetensorError(`${who}: '${before.name}' and '${ranges[i].name}' share memory; save one of them (or a .clone()), as Python's safetensors asks`);
+      }
+    }
+  }
+}
+
 function serialize(tensors: unknown, metadata: unknown, who: string): Buffer {
   if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors) || tensors instanceof Tensor) {
     throw new TypeError(`${who}: tensors must be an object of name → Tensor (got ${describe(tensors)})`);
@@ -382,7 +419,6 @@ function serialize(tensors: unknown, metadata: unknown, who: string): Buffer {
     throw new TypeError(`${who}: metadata must map strings to strings (got ${describe(metadata)})`);
   }
   const items: { name: string; code: string; t: Tensor }[] = [];
-  const storages = new Map<string, string>();
   for (const [name, t] of Object.entries(tensors as Record<string, unknown>)) {
     if (!(t instanceof Tensor)) throw new TypeError(`${who}: '${name}' must be a Tensor (got ${describe(t)})`);
     const code = CODE_OF.get(t.dtype);
@@ -392,28 +428,25 @@ function serialize(tensors: unknown, metadata: unknown, who: string): Buffer {
     }
     items.push({ name, code, t });
   }
-  // Python refuses tensors that share memory: loading them back would give two tensors.
-  for (const { name, t } of items) {
-    if (t.numel() === 0) continue;
-    const key = `${t.device} ${native.storageDataPtr(t.handle)}`;
-    const other = storages.get(key);
-    if (other !== undefined) throw new SafetensorError(`${who}: '${other}' and '${name}' share memory; save one of them (or a .clone()), as Python's safetensors asks`);
-    storages.set(key, name);
-  }
+  refuseOverlaps(items, who);
   items.sort((a, b) => RANK.get(b.code)! - RANK.get(a.code)! || byName(a.name, b.name));
-  const header: Record<string, unknown> = {};
-  if (metadata !== null) header.__metadata__ = metadata;
+  // The JSON text is built entry by entry: a JS object would put integer-like names ('0', '12') first.
+  const entries: string[] = [];
+  if (metadata !== null) {
+    const meta = Object.entries(metadata as Metadata).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
+    entries.push(`"__metadata__":{${meta.join(',')}}`);
+  }
   const chunks: Uint8Array[] = [];
   let offset = 0;
   scope(() => {
     for (const { name, code, t } of items) {
       const bytes = t.detach().cpu().reshape(-1).view('uint8').data() as Uint8Array;
-      header[name] = { dtype: code, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+      entries.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype: code, shape: t.shape, data_offsets: [offset, offset + bytes.length] })}`);
       chunks.push(bytes);
       offset += bytes.length;
     }
   });
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  let json = Buffer.from(`{${entries.join(',')}}`, 'utf8');
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const size = Buffer.alloc(8);

@@ -9,9 +9,11 @@
  *
  * Nodes are the grad_fn nodes under Python's names (ConvolutionBackward0, AddmmBackward0…), the leaves
  * a gradient accumulates into (AccumulateGrad, with a box for the tensor: its parameter name and shape),
- * and the output tensor; edges go from each next function to the node that feeds it, in make_dot's
- * depth-first order. Python's show_saved/show_attrs have no counterpart: LibTorch's C++ nodes do not
- * list their saved tensors and attributes generically (Python's generated bindings do).
+ * and the output tensor; edges go from each next function to the node that feeds it. The nodes come in
+ * make_dot's depth-first order; the DOT text lists nodes, then edges (make_dot interleaves them, so
+ * Graphviz may place equal graphs a little differently). Not drawn as make_dot draws them: the base of
+ * a view output (make_dot's dotted edge), and Python's show_saved/show_attrs, since LibTorch's C++ nodes
+ * do not list their saved tensors and attributes generically (Python's generated bindings do).
  */
 import { native } from './native';
 import { Tensor, optionsArg } from './tensor';
@@ -49,8 +51,12 @@ export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions)
   const graph: Graph = { nodes: [], edges: [] };
   // A node reached from several outputs is drawn once, and its edges once (make_dot's `seen`).
   const drawn = new Map<bigint, number>();
+  const drawnOutputs = new Set<bigint>();
   list.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new TypeError(`makeDot: output ${i} must be a Tensor (got ${describe(t)})`);
+    const id = native.tensorId(t.handle);
+    if (drawnOutputs.has(id)) return; // the same tensor twice is drawn once
+    drawnOutputs.add(id);
     const out = graph.nodes.push({ kind: 'output', name: names.get(native.tensorId(t.handle)) ?? '', shape: t.shape }) - 1;
     const walk = native.autogradGraph(t.handle);
     if (!walk) return;
@@ -78,9 +84,9 @@ function quote(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** make_dot's label of a tensor: its name, then its shape as a Python tuple. */
+/** make_dot's label of a tensor: its name, then its shape as make_dot writes it ('(3)', '(2, 10)'). */
 function tensorLabel(n: GraphNode): string {
-  return `${n.name}\n (${n.shape!.join(', ')}${n.shape!.length === 1 ? ',' : ''})`;
+  return `${n.name}\n (${n.shape!.join(', ')})`;
 }
 
 /** The DOT text of a graph, with make_dot's node style and its size rule (0.15 in. a line, at least 12). */

@@ -72,9 +72,8 @@ Napi::Value AttachCollector(const Napi::CallbackInfo& info) {
     uint64_t value;
     bool lossless;
     napi_get_value_bigint_uint64(a.env(), list.Get(i + 1), &value, &lossless);
-    napi_status status = napi_add_finalizer(a.env(), owner, reinterpret_cast<void*>(value), OnCollected, link, nullptr);
-    NAPI_THROW_IF_FAILED(a.env(), status, Napi::Value());
-    ++link->pending;
+    // Only a non-object fails here, and was skipped above; the rest are attached whatever happens.
+    if (napi_add_finalizer(a.env(), owner, reinterpret_cast<void*>(value), OnCollected, link, nullptr) == napi_ok) ++link->pending;
   }
   return a.env().Undefined();
 }

@@ -37,7 +37,9 @@ uint32_t HandleTable::Acquire(Napi::Env env) {
 
 void HandleTable::Release(uint32_t slot) {
   TensorBox& box = At(slot);
-  if (++box.gen == 0) box.gen = 1;  // 32 bits: a slot serves 4 billion handles before one repeats
+  // 32 bits: a slot serves 4 billion handles. It is then retired rather than reused, so no old handle
+  // (a disposed Tensor whose finalizer runs late) can ever name the slot's next tenant.
+  if (++box.gen == 0) return;
   box.nextFree = freeHead_;
   freeHead_ = slot;
 }

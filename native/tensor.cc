@@ -265,12 +265,15 @@ Napi::Value DisposeHandle(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(a.env(), Dispose(a.env(), a[0]));
 }
 
-// t.untyped_storage().data_ptr(): tensors sharing memory share it (0 without storage).
-Napi::Value StorageDataPtr(const Napi::CallbackInfo& info) {
+// [t.untyped_storage().data_ptr(), t.data_ptr()] (0s without storage): which memory a tensor uses.
+Napi::Value MemoryOf(const Napi::CallbackInfo& info) {
   Args a(info);
   const at::Tensor& t = a.tensor(0);
-  auto ptr = t.has_storage() ? reinterpret_cast<uint64_t>(t.storage().data()) : 0;
-  return Napi::BigInt::New(a.env(), ptr);
+  Napi::Array out = Napi::Array::New(a.env(), 2);
+  bool has = t.has_storage();
+  out.Set(0u, Napi::BigInt::New(a.env(), has ? static_cast<uint64_t>(reinterpret_cast<uintptr_t>(t.storage().data())) : 0));
+  out.Set(1u, Napi::BigInt::New(a.env(), has ? static_cast<uint64_t>(reinterpret_cast<uintptr_t>(t.data_ptr())) : 0));
+  return out;
 }
 
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
@@ -310,7 +313,7 @@ void RegisterTensor(Napi::Env env, Napi::Object exports) {
   Export<Data>(env, exports, "data");
   Export<DisposeHandle>(env, exports, "dispose");
   Export<IsDisposed>(env, exports, "isDisposed");
-  Export<StorageDataPtr>(env, exports, "storageDataPtr");
+  Export<MemoryOf>(env, exports, "memoryOf");
 }
 
 }  // namespace tn

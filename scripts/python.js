@@ -1,8 +1,10 @@
 'use strict';
 // The Python PyTorch that tests, reference generators and benchmarks compare with, found in the order
 // scripts/libtorch.js finds LibTorch, so that it is the same PyTorch the addon was built against:
-//   1. $TORCHNODE_PYTHON, or python3, when its PyTorch imports;
+//   1. $TORCHNODE_PYTHON, or python3, when it has a torch package (found without importing it, as the
+//      build finds it);
 //   2. that python with the project-local .libtorch/ (where `npm install` put PyTorch with pip) on PYTHONPATH.
+// With LIBTORCH (an unpacked LibTorch, which has no Python) the reference is still one of these.
 // `node scripts/python.js` prints what it found (--json for the whole record); `node scripts/python.js --
 // ARGS…` runs that Python with ARGS.
 
@@ -74,7 +76,13 @@ function ensurePackage(python, name) {
   try {
     fs.renameSync(tmp, dir);
   } catch {
-    fs.rmSync(tmp, { recursive: true, force: true }); // another test file installed it meanwhile
+    // Another test file installed it meanwhile, or a broken folder is in the way: keep a working one.
+    if (importable(python, withPythonPath(dir, python.env), known.module)) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    } else {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.renameSync(tmp, dir);
+    }
   }
   return dir;
 }

@@ -876,6 +876,13 @@ describe('errors name the layer that refused the input', () => {
     const e2 = thrown(() => seq(torch.randn([2, 3, 4])));
     expect(e2).toBeInstanceOf(RangeError);
     expect(e2.message).toBe('Picky wants 2-D input, got 3-D');
+    // a message with lines that look like stack frames in torchnode's own files is still the user's
+    const framed = `boom\n    at f (${require('node:path').resolve(__dirname, '../lib/tensor.ts')}:1:1)`;
+    const h2 = model.fc.registerForwardHook(() => {
+      throw new Error(framed);
+    });
+    expect(thrown(() => model(torch.randn([1, 3, 32, 32]))).message).toBe(framed);
+    h2.remove();
     // torchnode's own checks inside the same call still name the layer
     expect(() => new nn.Sequential(new nn.Linear(3, 2))(torch.randn([2, 4]))).toThrow(/^0 \(Linear\): mat1 and mat2 shapes/);
   });

@@ -119,6 +119,8 @@ ${WALK}`);
     const functions = both.nodes.filter((n) => n.kind === 'function').map((n) => n.name).sort();
     expect(functions).toEqual(['AccumulateGrad', 'AccumulateGrad', 'MeanBackward0', 'MulBackward0', 'SumBackward0']);
     expect(new Set(both.edges.map((e) => e.join())).size).toBe(both.edges.length);
+    // the same output twice is drawn once
+    expect(torch.viz.autogradGraph([y, y]).nodes.filter((n) => n.kind === 'output')).toHaveLength(1);
     // a tensor without a graph is one node
     expect(torch.viz.autogradGraph(torch.ones(2))).toEqual({ nodes: [{ kind: 'output', name: '', shape: [2] }], edges: [] });
     expect(() => torch.viz.makeDot(y, { params: { a: 1 } } as never)).toThrow(/params.a must be a Tensor/);
@@ -133,7 +135,7 @@ ${WALK}`);
     expect(source).toMatch(/^digraph \{\n\tgraph \[size="12,12"\]\n\tnode \[align=left fontname=monospace fontsize=10 height=0.2 ranksep=0.1 shape=box style=filled\]\n/);
     expect(source).toContain('[label="\\n (3, 2)" fillcolor=darkolivegreen1]');
     expect(source).toContain('[label="weight\\n (2, 4)" fillcolor=lightblue]');
-    expect(source).toContain('[label="bias\\n (2,)" fillcolor=lightblue]');
+    expect(source).toContain('[label="bias\\n (2)" fillcolor=lightblue]');
     expect(source).toContain('[label="ReluBackward0"]');
     expect(source).toContain('[label="AddmmBackward0"]');
     const svg = await dot.svg();

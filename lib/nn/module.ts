@@ -442,7 +442,10 @@ const OWN_CODE = path.dirname(__dirname) + path.sep; // lib/ (dist/ once built)
 
 function raisedByTorchnode(e: Error): boolean {
   if (e instanceof TorchError) return true;
-  const frame = /^\s+at .*$/m.exec(e.stack ?? '');
+  // The first stack frame: after the message, which may itself hold lines that look like frames.
+  const stack = e.stack ?? '';
+  const at = stack.indexOf(e.message);
+  const frame = /^\s+at .*$/m.exec(at >= 0 ? stack.slice(at + e.message.length) : stack);
   return frame !== null && frame[0].includes(OWN_CODE);
 }
 
