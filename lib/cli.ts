@@ -230,7 +230,9 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
   const last = trainer.history[trainer.history.length - 1];
   if (last && leader) process.stdout.write(`test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`);
   // Data-parallel ranks each hold a share of the test set: the charts of one share would mislead.
-  if (last && !distributed) await writeCharts(model, testData, info, trainer.device, out);
+  if (last && !distributed) {
+    writeCharts(await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length, trainer.device), info, out);
+  }
 }
 
 /** The model of a run folder or checkpoint: its options from the run.json beside it (what `train` wrote),
@@ -273,17 +275,18 @@ async function evaluate(cliFlags: Flags): Promise<void> {
   const device = deviceFlag(flags);
   const { testData, info } = await datasets(flags, false);
   const model = loadCheckpointModel(flags, info.channels, info.classes.length, info.size);
-  const trainer = new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0 }), device, progress: false });
-  const r = await trainer.evaluate(testData);
-  process.stdout.write(`${info.name}: ${r.images} images, loss ${r.loss.toFixed(4)}, accuracy ${(r.accuracy * 100).toFixed(2)}%\n`);
   const out = flags.out === undefined ? path.dirname(checkpointFile(flags)) : String(flags.out);
+  // The Trainer places the model on the device; one pass gives the loss, the accuracy and the charts.
+  const trainer = new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0 }), device, progress: false });
+  const r = await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length,
+    trainer.device, torch.nn.functional.crossEntropy);
+  process.stdout.write(`${info.name}: ${r.images} images, loss ${r.loss!.toFixed(4)}, accuracy ${(r.accuracy * 100).toFixed(2)}%\n`);
   fs.mkdirSync(out, { recursive: true });
-  await writeCharts(model, testData, info, trainer.device, out);
+  writeCharts(r, info, out);
 }
 
 // The confusion matrix and SE weights of the test set, charted beside the learning curve.
-async function writeCharts(model: torch.nn.Module, testData: torch.data.DataLoader, info: DataInfo, device: string, out: string): Promise<void> {
-  const report = await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length, device);
+function writeCharts(report: torch.train.EvaluationReport, info: DataInfo, out: string): void {
   const files = torch.train.writeEvaluationCharts(out, report, info.classes);
   process.stdout.write(`${files.filter((f) => f.endsWith('.svg')).join(' and ')} in ${out}\n`);
 }

@@ -1,5 +1,5 @@
 // The autograd graph behind a tensor, as Python reaches it through grad_fn.next_functions: for drawing
-// it (lib/autograd-graph.ts, torchviz's make_dot). Nodes in the order of a depth-first walk from grad_fn
+// it (lib/viz.ts, torchviz's make_dot). Nodes in the order of a depth-first walk from grad_fn
 // (make_dot's order); an AccumulateGrad node carries its leaf tensor's identity and shape, which the JS
 // side matches against named parameters.
 #include <ATen/core/Tensor.h>
@@ -26,8 +26,9 @@ std::string PythonName(const Node& node) {
   return colon == std::string::npos ? name : name.substr(colon + 2);
 }
 
-Napi::Value TensorId(Napi::Env env, const at::Tensor& t) {
-  return Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(t.unsafeGetTensorImpl())));
+// An object's address as a BigInt: the identity of a node or of a tensor (its TensorImpl).
+Napi::Value IdOf(Napi::Env env, const void* p) {
+  return Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
 }
 
 // autogradGraph(t) -> { nodes: [{ id, name, variable?: { id, shape } }], edges: [[from, to]] } or null when t
@@ -68,11 +69,11 @@ Napi::Value AutogradGraph(const Napi::CallbackInfo& info) {
   Napi::Array nodes = Napi::Array::New(env, order.size());
   for (uint32_t i = 0; i < order.size(); ++i) {
     Napi::Object n = Napi::Object::New(env);
-    n.Set("id", Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(order[i]))));
+    n.Set("id", IdOf(env, order[i]));
     n.Set("name", PythonName(*order[i]));
     if (auto* acc = dynamic_cast<const torch::autograd::AccumulateGrad*>(order[i])) {
       Napi::Object v = Napi::Object::New(env);
-      v.Set("id", TensorId(env, acc->variable));
+      v.Set("id", IdOf(env, acc->variable.unsafeGetTensorImpl()));
       Napi::Array shape = Napi::Array::New(env, acc->variable.dim());
       for (int64_t d = 0; d < acc->variable.dim(); ++d) shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(acc->variable.size(d))));
       v.Set("shape", shape);
@@ -96,7 +97,7 @@ Napi::Value AutogradGraph(const Napi::CallbackInfo& info) {
 // The identity of the tensor behind a handle (its TensorImpl): what AccumulateGrad's variable is matched by.
 Napi::Value TensorIdOf(const Napi::CallbackInfo& info) {
   Args a(info);
-  return TensorId(a.env(), a.tensor(0));
+  return IdOf(a.env(), a.tensor(0).unsafeGetTensorImpl());
 }
 
 }  // namespace

@@ -67,11 +67,8 @@ Napi::Value AttachCollector(const Napi::CallbackInfo& info) {
   CollectorLink* link = addon.collector;
   for (uint32_t i = 0; i + 1 < list.Length(); i += 2) {
     Napi::Value owner = list.Get(i);
-    TensorBox* box = BoxOf(a.env(), list.Get(i + 1), "handle");
-    if (!box || !owner.IsObject()) continue;
     uint64_t value;
-    bool lossless;
-    napi_get_value_bigint_uint64(a.env(), list.Get(i + 1), &value, &lossless);
+    if (!BoxOf(a.env(), list.Get(i + 1), "handle", &value) || !owner.IsObject()) continue;
     // Only a non-object fails here, and was skipped above; the rest are attached whatever happens.
     if (napi_add_finalizer(a.env(), owner, reinterpret_cast<void*>(value), OnCollected, link, nullptr) == napi_ok) ++link->pending;
   }

@@ -59,17 +59,20 @@ bool HandleTable::Foreign(uint64_t value) const {
 
 static uint32_t SlotOf(uint64_t value) { return static_cast<uint32_t>(value & ((uint64_t{1} << HandleTable::kSlotBits) - 1)); }
 
+int64_t HandleTable::Free(TensorBox& box, uint64_t value) {
+  int64_t bytes = box.reportedBytes;
+  box.reportedBytes = 0;
+  box.tensor.reset();
+  Release(SlotOf(value));
+  --live_;
+  return bytes;
+}
+
 int64_t HandleTable::ReleaseCollected() {
   draining_.swap(collected_);
   int64_t bytes = 0;
   for (uint64_t value : draining_) {
-    TensorBox* box = Find(value);
-    if (!box) continue;  // disposed before its Tensor was collected
-    bytes += box->reportedBytes;
-    box->reportedBytes = 0;
-    box->tensor.reset();
-    Release(SlotOf(value));
-    --live_;
+    if (TensorBox* box = Find(value)) bytes += Free(*box, value);  // else disposed before it was collected
   }
   draining_.clear();
   return bytes;
@@ -136,9 +139,11 @@ bool IsTensorHandle(Napi::Env env, Napi::Value v) {
   return HandleValue(env, v, &value);
 }
 
-TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* /*what*/) {
-  uint64_t value;
-  return HandleValue(env, v, &value) ? GetAddon(env).handles->Find(value) : nullptr;
+TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* /*what*/, uint64_t* value) {
+  uint64_t parsed;
+  if (!HandleValue(env, v, &parsed)) return nullptr;
+  if (value) *value = parsed;
+  return GetAddon(env).handles->Find(parsed);
 }
 
 bool Dispose(Napi::Env env, Napi::Value v) {
@@ -153,12 +158,7 @@ bool Dispose(Napi::Env env, Napi::Value v) {
     if (table.Foreign(value)) ThrowTorch(env, ErrorKind::Torch, "a Tensor can only be disposed in the thread that made it");
     return false;
   }
-  int64_t bytes = box->reportedBytes;
-  box->reportedBytes = 0;
-  box->tensor.reset();
-  table.Release(SlotOf(value));
-  --table.live_;
-  if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
+  if (int64_t bytes = table.Free(*box, value)) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
   return true;
 }
 

@@ -55,6 +55,8 @@ class HandleTable {
   bool HasCollected() const { return !collected_.empty(); }
   // Releases the collected handles still live (not disposed meanwhile); returns the bytes they reported.
   int64_t ReleaseCollected();
+  // Drops the reference of live handle `value` (its box) and frees its slot; returns the bytes it reported.
+  int64_t Free(TensorBox& box, uint64_t value);
   // Calls f(TensorBox&) for every live handle.
   template <typename F>
   void ForEachLive(F&& f) {
@@ -100,7 +102,8 @@ const at::Tensor& Unwrap(Napi::Env env, Napi::Value v, const char* what);
 bool Dispose(Napi::Env env, Napi::Value v);
 // Releases the handles whose Tensors were garbage collected (AttachCollector), and tells V8.
 void ReleaseCollected(Napi::Env env);
-// The box of handle v, or nullptr if v is not a live handle (disposed, or not ours).
-TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* what);
+// The box of handle v, or nullptr if v is not a live handle (disposed, or not ours); `value` gets the
+// handle's value when given.
+TensorBox* BoxOf(Napi::Env env, Napi::Value v, const char* what, uint64_t* value = nullptr);
 
 }  // namespace tn

@@ -18,7 +18,7 @@ describe('evaluationReport', () => {
     const y = torch.randint(0, 3, [20]);
     const batches: [torch.Tensor, torch.Tensor][] = [[x.narrow(0, 0, 8), y.narrow(0, 0, 8)], [x.narrow(0, 8, 12), y.narrow(0, 8, 12)]];
     model.train();
-    const report = await torch.train.evaluationReport(model, batches, 3);
+    const report = await torch.train.evaluationReport(model, batches, 3, 'cpu', torch.nn.functional.crossEntropy);
     expect(model.training).toBe(true); // its mode comes back
     // the same predictions, made here in one batch
     model.eval();
@@ -34,6 +34,9 @@ describe('evaluationReport', () => {
     expect(report.confusion).toEqual(expected);
     expect(report.images).toBe(20);
     expect(report.accuracy).toBe(truth.filter((v, i) => v === predicted[i]).length / 20);
+    // the mean loss of the batches, weighted by their sizes: the loss over all 20 images
+    const loss = torch.noGrad(() => torch.nn.functional.crossEntropy(model(x), y).item() as number);
+    expect(report.loss).toBeCloseTo(loss, 5);
     expect(Object.keys(report.seWeights)).toEqual(Object.keys(gates));
     expect(Object.keys(report.seWeights)).toHaveLength(8); // one per block
     for (const [name, w] of Object.entries(report.seWeights)) {
@@ -52,6 +55,7 @@ describe('evaluationReport', () => {
     const model = new torch.nn.Sequential(new torch.nn.Flatten(), new torch.nn.Linear(4, 2));
     const report = await torch.train.evaluationReport(model, [[torch.randn(5, 4), torch.tensor([0, 1, 0, 1, 1])]], 2);
     expect(report.seWeights).toEqual({});
+    expect(report.loss).toBeNull(); // no lossFn given
     expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(5);
     const out = path.join(dir, 'plain');
     fs.mkdirSync(out);

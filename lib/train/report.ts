@@ -19,11 +19,16 @@ export interface EvaluationReport {
   seWeights: Record<string, number[]>;
   images: number;
   accuracy: number;
+  /** The mean of `lossFn` over the images, when one was given. */
+  loss: number | null;
 }
 
-/** Runs the model (in eval mode, without gradients) over [input, target] batches of `numClasses` classes. */
+/**
+ * Runs the model (in eval mode, without gradients) over [input, target] batches of `numClasses` classes;
+ * with `lossFn` (a batch's mean loss, as the Trainer's) the mean loss too, so one pass gives all of it.
+ */
 export async function evaluationReport(model: Module, batches: Iterable<[Tensor, Tensor]> | AsyncIterable<[Tensor, Tensor]>,
-  numClasses: number, device = 'cpu'): Promise<EvaluationReport> {
+  numClasses: number, device = 'cpu', lossFn?: (output: Tensor, target: Tensor) => Tensor): Promise<EvaluationReport> {
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   const sums = new Map<string, { sum: number[]; n: number }>();
   const hooks = [...model.namedModules()].filter(([, m]) => m instanceof SEModule).map(([name, m]) =>
@@ -39,9 +44,15 @@ export async function evaluationReport(model: Module, batches: Iterable<[Tensor,
   model.eval();
   let images = 0;
   let right = 0;
+  let lossSum = 0;
   try {
     for await (const [input, target] of batches) {
-      const [predicted, truth] = scope(() => noGrad(() => [model(input.to(device)).argmax(1).toArray() as number[], target.toArray() as number[]]));
+      const [predicted, truth, loss] = scope(() => noGrad(() => {
+        const output = model(input.to(device));
+        const batchLoss = lossFn ? (lossFn(output, target.to(device)).item() as number) : 0;
+        return [output.argmax(1).toArray() as number[], target.toArray() as number[], batchLoss] as const;
+      }));
+      lossSum += loss * truth.length;
       truth.forEach((t, i) => {
         confusion[t][predicted[i]]++;
         if (t === predicted[i]) right++;
@@ -53,7 +64,7 @@ export async function evaluationReport(model: Module, batches: Iterable<[Tensor,
     model.train(wasTraining);
   }
   const seWeights = Object.fromEntries([...sums].map(([name, { sum, n }]) => [name, sum.map((v) => v / n)]));
-  return { confusion, seWeights, images, accuracy: images ? right / images : 0 };
+  return { confusion, seWeights, images, accuracy: images ? right / images : 0, loss: lossFn ? lossSum / Math.max(images, 1) : null };
 }
 
 /** confusion.svg/html, and se-weights.svg/html when the model has SE blocks, into `dir`; the files written. */

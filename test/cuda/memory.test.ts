@@ -9,6 +9,16 @@ const F = nn.functional;
 const hasCuda = cuda.isAvailable();
 if (!hasCuda) console.log('test/cuda/memory: skipped: CUDA is not available on this machine (these tests run on the GPU machine)');
 
+/** An SE-ResNet-18 (cifar stem) of `width` on CUDA, SGD with momentum, and one batch of `batch` 32×32 images. */
+function training(width: number, batch: number) {
+  torch.manualSeed(0);
+  const model = models.seResNet18({ numClasses: 10, width, stem: 'cifar' }).to('cuda');
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const x = torch.randn([batch, 3, 32, 32], { device: 'cuda' });
+  const y = torch.randint(0, 10, [batch], { device: 'cuda' });
+  return { model, opt, x, y };
+}
+
 describe.skipIf(!hasCuda)('CUDA memory', () => {
   it('allocator statistics follow allocations; emptyCache returns cached blocks', () => {
     cuda.synchronize();
@@ -30,11 +40,7 @@ describe.skipIf(!hasCuda)('CUDA memory', () => {
   });
 
   it('GPU memory is flat: memoryAllocated after step 2000 equals that after step 100', () => {
-    torch.manualSeed(0);
-    const model = models.seResNet18({ numClasses: 10, width: 8, stem: 'cifar' }).to('cuda');
-    const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-    const x = torch.randn([16, 3, 32, 32], { device: 'cuda' });
-    const y = torch.randint(0, 10, [16], { device: 'cuda' });
+    const { model, opt, x, y } = training(8, 16);
     let at100 = -1;
     for (let step = 1; step <= 2000; step++) {
       opt.zeroGrad();
@@ -48,11 +54,7 @@ describe.skipIf(!hasCuda)('CUDA memory', () => {
   }, 300_000);
 
   it('the loop written without scope or dispose keeps GPU memory bounded too (V8 is told the GPU bytes)', () => {
-    torch.manualSeed(0);
-    const model = models.seResNet18({ numClasses: 10, width: 16, stem: 'cifar' }).to('cuda');
-    const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-    const x = torch.randn([64, 3, 32, 32], { device: 'cuda' });
-    const y = torch.randint(0, 10, [64], { device: 'cuda' });
+    const { model, opt, x, y } = training(16, 64);
     let at20 = -1;
     let peak = 0;
     (() => {
