@@ -2,7 +2,8 @@
 import { TorchError } from './errors';
 
 /** A dtype, by PyTorch's name (`torch.float32` is `'float32'`). */
-export type Dtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16';
+export type Dtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16'
+  | 'complex64' | 'complex128';
 
 /** The dtypes torchnode supports, by at::ScalarType code (what crosses into native/args.cc). */
 export const DTYPE_CODES = {
@@ -16,6 +17,8 @@ export const DTYPE_CODES = {
   float64: 7,
   bool: 11,
   bfloat16: 15,
+  complex64: 9,
+  complex128: 10,
 } as const satisfies Record<Dtype, number>;
 
 export const DTYPES = Object.keys(DTYPE_CODES) as Dtype[];
@@ -27,6 +30,8 @@ const ALIASES: Record<string, Dtype> = {
   long: 'int64',
   int: 'int32',
   short: 'int16',
+  cfloat: 'complex64',
+  cdouble: 'complex128',
 };
 
 export const FLOATING_DTYPES: ReadonlySet<Dtype> = new Set(['float16', 'bfloat16', 'float32', 'float64']);

@@ -5,15 +5,21 @@
  *     const x = torch.randn([2, 3], { requiresGrad: true });
  *     x.mul(2).sum().backward();
  */
-import './ops-table';
+import './surface';
 import * as autograd from './autograd';
 import * as cuda from './cuda';
 import * as backends from './backends';
 
-export { Tensor, ValuesIndices, GradFn, isTensor } from './tensor';
-export type { Operand, TypedArray, NestedArray, ReduceOptions, VarOptions, ToOptions, BackwardOptions } from './tensor';
+export { Tensor, GradFn, isTensor } from './tensor';
+export type { ValuesIndices, Operand, TypedArray, NestedArray, ReduceOptions, VarOptions, ToOptions, BackwardOptions } from './tensor';
 export * from './creation';
 export * from './ops';
+export * from './generated/torch';
+export { linalg, fft, special } from './surface';
+export type { Scalar, Layout, MemoryFormat } from './dispatch';
+export type { LinalgFunctions } from './generated/linalg';
+export type { FftFunctions } from './generated/fft';
+export type { SpecialFunctions } from './generated/special';
 export { slice } from './indexing';
 export type { Index, Slice } from './indexing';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';

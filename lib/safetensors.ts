@@ -32,16 +32,17 @@ export class SafetensorError extends TorchError {}
 /** safetensors' dtype names, those LibTorch and torchnode share, in safetensors' own order (by alignment). */
 const FORMAT_DTYPES: readonly [string, Dtype][] = [
   ['BOOL', 'bool'], ['U8', 'uint8'], ['I8', 'int8'], ['I16', 'int16'], ['F16', 'float16'], ['BF16', 'bfloat16'],
-  ['I32', 'int32'], ['F32', 'float32'], ['F64', 'float64'], ['I64', 'int64'],
+  ['I32', 'int32'], ['F32', 'float32'], ['F64', 'float64'], ['I64', 'int64'], ['C64', 'complex64'],
 ];
 const DTYPE_OF = new Map(FORMAT_DTYPES);
 const CODE_OF = new Map(FORMAT_DTYPES.map(([code, dtype]) => [dtype, code]));
 const RANK = new Map(FORMAT_DTYPES.map(([code], i) => [code, i]));
 const ITEMSIZE: Record<Dtype, number> = {
   bool: 1, uint8: 1, int8: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, float64: 8, int64: 8,
+  complex64: 8, complex128: 16,
 };
 // Defined by the format, not (yet) by torchnode's dtypes: named in the error rather than called unknown.
-const ELSEWHERE = new Set(['U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64']);
+const ELSEWHERE = new Set(['U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2']);
 // Python's limit: a larger header is refused before it is read.
 const MAX_HEADER = 100_000_000;
 const MAX_BUFFER = bufferConstants.MAX_LENGTH;

@@ -43,7 +43,6 @@
  * loadAsync do the file and zip work on a worker thread (the pickle is made / read on the JS thread);
  * do not modify the saved tensors in place until saveAsync's promise settles.
  */
-import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { native, type Handle } from './native';
 import { freshTmpFor, saveTarget } from './atomic';
@@ -185,9 +184,11 @@ function fileError(fn: string, file: string, e: unknown): TorchError {
 const STORAGE_CLASS: Record<Dtype, string> = {
   float32: 'FloatStorage', float64: 'DoubleStorage', float16: 'HalfStorage', bfloat16: 'BFloat16Storage',
   int64: 'LongStorage', int32: 'IntStorage', int16: 'ShortStorage', int8: 'CharStorage', uint8: 'ByteStorage', bool: 'BoolStorage',
+  complex64: 'ComplexFloatStorage', complex128: 'ComplexDoubleStorage',
 };
 const ITEMSIZE: Record<Dtype, number> = {
   float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  complex64: 8, complex128: 16,
 };
 
 /** How a dict that came from torch.load is saved back: its type and which keys were ints. */

@@ -1,7 +1,7 @@
 /**
  * Tensor: one JS object holding one reference to an at::Tensor. Methods validate their arguments, make
- * one native call and wrap the handle that comes back. Ops of one shape (unary, binary, in-place) are
- * installed from the tables in ops-table.ts rather than written out one by one.
+ * one native call and wrap the handle that comes back. The rest of PyTorch's methods are generated from
+ * its operator schema (lib/surface.ts installs them); those written here keep a faster or special path.
  */
 import { inspect } from 'node:util';
 import { native, type Handle } from './native';
@@ -10,7 +10,6 @@ import { DTYPES, checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } fr
 import { onEscape, track } from './scope';
 import { formatTensor, summaryIndices, summaryNeeded } from './format';
 import { toIndexItems, type Index } from './indexing';
-import type { BinaryMethods, InplaceBinaryMethods, InplaceUnaryMethods, UnaryMethods } from './ops-table';
 
 /** Where PyTorch takes `Tensor | Number`: a tensor, or a number (an int when integral), a boolean, or a bigint (an exact int64). */
 export type Operand = Tensor | number | boolean | bigint;
@@ -18,14 +17,8 @@ export type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array |
 /** Nested arrays of numbers or booleans, as toArray() returns them. */
 export type NestedArray = number | boolean | NestedArray[];
 
-/** (values, indices) of max/min/sort/topk, like PyTorch's named tuple; also destructures as an array. */
-export class ValuesIndices {
-  constructor(readonly values: Tensor, readonly indices: Tensor) {}
-  *[Symbol.iterator](): Iterator<Tensor> {
-    yield this.values;
-    yield this.indices;
-  }
-}
+/** (values, indices) of max/min/sort/topk, like PyTorch's named tuple: an array with named fields. */
+export type ValuesIndices = [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
 
 /** The autograd node that produced a tensor (PyTorch's grad_fn). */
 export class GradFn {
@@ -57,6 +50,21 @@ export interface ToOptions {
 export interface BackwardOptions {
   retainGraph?: boolean;
   createGraph?: boolean;
+}
+
+/** Where PyTorch takes a Scalar: a number (an int when integral), a boolean, or a bigint (an exact int64). */
+export type Scalar = number | boolean | bigint;
+
+/**
+ * @internal The generated bindings of the hand-written add/sub/div (lib/surface.ts fills this in): their
+ * keyword forms go there.
+ */
+export const keywordForms: Record<string, (self: Tensor, args: unknown[]) => unknown> = {};
+
+/** Python's keyword form of an argument: a plain options object (not a Tensor posted to a worker, which
+ * arrives as one with _h: the typed path names that mistake). */
+function isKeywords(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !(v instanceof Tensor) && !Array.isArray(v) && !('_h' in v);
 }
 
 export function isTensor(v: unknown): v is Tensor {
@@ -152,20 +160,10 @@ export function sizesArg(args: readonly unknown[], argName: string): number[] {
   return intList(list as unknown[], argName);
 }
 
-function dimsArg(dim: unknown, argName = 'dim'): number[] | undefined {
-  return dim === undefined || dim === null ? undefined : intList(dim, argName);
-}
-
 function options<T extends object>(v: unknown, argName: string): T {
   if (v === undefined) return {} as T;
   if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Tensor)) return v as T;
   throw new TypeError(`${argName} must be an options object (got ${describe(v)})`);
-}
-
-/** reduce(dim?, opts?) or reduce(opts): PyTorch's (dim=None, keepdim=False, dtype=None). */
-function reduceArgs(dimOrOpts: unknown, opts: unknown): ReduceOptions {
-  if (dimOrOpts !== null && typeof dimOrOpts === 'object' && !Array.isArray(dimOrOpts)) return options<ReduceOptions>(dimOrOpts, 'options');
-  return { ...options<ReduceOptions>(opts, 'options'), dim: dimOrOpts as number | number[] | undefined };
 }
 
 /** A LibTorch tensor, as torch.Tensor: made by torch.tensor(), torch.zeros(), … and by ops; PyTorch's methods in camelCase. Holds one reference to its data until dispose() (or the end of a torch.scope). */
@@ -379,177 +377,49 @@ export class Tensor {
     return wrap(native.detach(this.handle));
   }
 
-  // ---- arithmetic with options (the rest are in ops-table.ts) ----
+  // ---- arithmetic with options ----
 
-  add(other: Operand, opts?: { alpha?: number }): Tensor {
-    return wrap(native.add(this.handle, operandOf(other, 'other'), options<{ alpha?: number }>(opts, 'options').alpha));
+  // add/sub/div with a tensor or number take the shortest path (a typed native call); with keywords —
+  // alpha, roundingMode, or Python's other= — they go through the generated binding, which checks them.
+  add(other: Operand, opts?: { alpha?: Scalar }): Tensor {
+    if (opts !== undefined || isKeywords(other)) return keywordForms.add(this, opts === undefined ? [other] : [other, opts]) as Tensor;
+    return wrap(native.add(this.handle, operandOf(other, 'other'), undefined));
   }
-  sub(other: Operand, opts?: { alpha?: number }): Tensor {
-    return wrap(native.sub(this.handle, operandOf(other, 'other'), options<{ alpha?: number }>(opts, 'options').alpha));
+  sub(other: Operand, opts?: { alpha?: Scalar }): Tensor {
+    if (opts !== undefined || isKeywords(other)) return keywordForms.sub(this, opts === undefined ? [other] : [other, opts]) as Tensor;
+    return wrap(native.sub(this.handle, operandOf(other, 'other'), undefined));
   }
-  add_(other: Operand, opts?: { alpha?: number }): this {
-    native.add_(this.handle, operandOf(other, 'other'), options<{ alpha?: number }>(opts, 'options').alpha);
+  add_(other: Operand, opts?: { alpha?: Scalar }): this {
+    if (opts !== undefined || isKeywords(other)) return keywordForms.add_(this, opts === undefined ? [other] : [other, opts]) as this;
+    native.add_(this.handle, operandOf(other, 'other'), undefined);
     return this;
   }
-  sub_(other: Operand, opts?: { alpha?: number }): this {
-    native.sub_(this.handle, operandOf(other, 'other'), options<{ alpha?: number }>(opts, 'options').alpha);
+  sub_(other: Operand, opts?: { alpha?: Scalar }): this {
+    if (opts !== undefined || isKeywords(other)) return keywordForms.sub_(this, opts === undefined ? [other] : [other, opts]) as this;
+    native.sub_(this.handle, operandOf(other, 'other'), undefined);
     return this;
   }
   /** Division; roundingMode 'trunc' or 'floor' as in PyTorch. */
-  div(other: Operand, opts?: { roundingMode?: 'trunc' | 'floor' }): Tensor {
-    return wrap(native.div(this.handle, operandOf(other, 'other'), roundingMode(opts)));
+  div(other: Operand, opts?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor {
+    if (opts !== undefined || isKeywords(other)) return keywordForms.div(this, opts === undefined ? [other] : [other, opts]) as Tensor;
+    return wrap(native.div(this.handle, operandOf(other, 'other'), undefined));
   }
-  div_(other: Operand, opts?: { roundingMode?: 'trunc' | 'floor' }): this {
-    native.div_(this.handle, operandOf(other, 'other'), roundingMode(opts));
+  div_(other: Operand, opts?: { roundingMode?: 'trunc' | 'floor' | null }): this {
+    if (opts !== undefined || isKeywords(other)) return keywordForms.div_(this, opts === undefined ? [other] : [other, opts]) as this;
+    native.div_(this.handle, operandOf(other, 'other'), undefined);
     return this;
   }
-  clamp(min?: Operand | null, max?: Operand | null): Tensor {
-    const [lo, hi] = clampArgs(min, max);
-    return wrap(native.clamp(this.handle, lo, hi));
-  }
-  clamp_(min?: Operand | null, max?: Operand | null): this {
-    const [lo, hi] = clampArgs(min, max);
-    native.clamp_(this.handle, lo, hi);
-    return this;
-  }
-  fill_(value: Operand): this {
-    native.fill_(this.handle, operandOf(value, 'value'));
-    return this;
-  }
-  /** Fills with samples from N(mean, std²). */
-  normal_(mean = 0, std = 1): this {
-    native.normal_(this.handle, numberArg(mean, 'mean'), numberArg(std, 'std'));
-    return this;
-  }
-  /** Fills with samples from U(from, to). */
-  uniform_(from = 0, to = 1): this {
-    native.uniform_(this.handle, numberArg(from, 'from'), numberArg(to, 'to'));
+  /** Copies src's elements into this tensor (broadcast, cast, across devices), in place. */
+  copy_(src: Operand): this {
+    native.copy_(this.handle, operandOf(src, 'src'));
     return this;
   }
 
-  // ---- reductions ----
-
-  sum(dim?: number | number[] | ReduceOptions, opts?: ReduceOptions): Tensor {
-    const o = reduceArgs(dim, opts);
-    return wrap(native.sum(this.handle, dimsArg(o.dim), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
-  }
-  mean(dim?: number | number[] | ReduceOptions, opts?: ReduceOptions): Tensor {
-    const o = reduceArgs(dim, opts);
-    return wrap(native.mean(this.handle, dimsArg(o.dim), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
-  }
-  nansum(dim?: number | number[] | ReduceOptions, opts?: ReduceOptions): Tensor {
-    const o = reduceArgs(dim, opts);
-    return wrap(native.nansum(this.handle, dimsArg(o.dim), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
-  }
-  prod(dim?: number | ReduceOptions, opts?: ReduceOptions): Tensor {
-    const o = reduceArgs(dim, opts);
-    if ((o.dim === undefined || o.dim === null) && o.keepdim !== undefined) throw new TypeError('prod: keepdim needs a dim (as in Python)');
-    return wrap(native.prod(this.handle, optIntArg(o.dim, 'dim'), boolArg(o.keepdim, 'keepdim', false), optDtypeCode(o.dtype)));
-  }
-  var(dim?: number | number[] | VarOptions, opts?: VarOptions): Tensor {
-    const o = varArgs(dim, opts);
-    return wrap(native.var(this.handle, dimsArg(o.dim), o.correction, boolArg(o.keepdim, 'keepdim', false)));
-  }
-  std(dim?: number | number[] | VarOptions, opts?: VarOptions): Tensor {
-    const o = varArgs(dim, opts);
-    return wrap(native.std(this.handle, dimsArg(o.dim), o.correction, boolArg(o.keepdim, 'keepdim', false)));
-  }
-  /** max() of all elements; max(dim, {keepdim}) → {values, indices}; max(other) → elementwise maximum. */
-  max(): Tensor;
-  max(dim: number, opts?: { keepdim?: boolean }): ValuesIndices;
-  max(other: Tensor): Tensor;
-  max(dim?: number | Tensor, opts?: { keepdim?: boolean }): Tensor | ValuesIndices {
-    return extremum(this, 'max', dim, opts);
-  }
-  min(): Tensor;
-  min(dim: number, opts?: { keepdim?: boolean }): ValuesIndices;
-  min(other: Tensor): Tensor;
-  min(dim?: number | Tensor, opts?: { keepdim?: boolean }): Tensor | ValuesIndices {
-    return extremum(this, 'min', dim, opts);
-  }
-  argmax(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
-    return wrap(native.argmax(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
-  }
-  argmin(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
-    return wrap(native.argmin(this.handle, optIntArg(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
-  }
-  /** all() of every element, or over dim (a number or, as Python's all(dim=(0, 1)), several). */
-  all(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
-    return wrap(native.all(this.handle, dimsArg(dim ?? undefined), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
-  }
-  any(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
-    return wrap(native.any(this.handle, dimsArg(dim ?? undefined), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
-  }
-  /** The p-norm (default 2, Frobenius for matrices) over all elements or over dim. */
-  norm(p: number = 2, dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
-    return wrap(native.norm(this.handle, numberArg(p, 'p'), dimsArg(dim), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
-  }
-  logsumexp(dim: number | number[], opts?: { keepdim?: boolean }): Tensor {
-    return wrap(native.logsumexp(this.handle, intList(dim, 'dim'), boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false)));
-  }
-  softmax(dim: number, opts?: { dtype?: Dtype }): Tensor {
-    return wrap(native.softmax(this.handle, intArg(dim, 'dim'), optDtypeCode(options<{ dtype?: Dtype }>(opts, 'options').dtype)));
-  }
-  logSoftmax(dim: number, opts?: { dtype?: Dtype }): Tensor {
-    return wrap(native.logSoftmax(this.handle, intArg(dim, 'dim'), optDtypeCode(options<{ dtype?: Dtype }>(opts, 'options').dtype)));
-  }
-  sort(dim = -1, opts?: { descending?: boolean; stable?: boolean }): ValuesIndices {
-    const o = options<{ descending?: boolean; stable?: boolean }>(opts, 'options');
-    const [v, i] = native.sort(this.handle, intArg(dim, 'dim'), boolArg(o.descending, 'descending', false), boolArg(o.stable, 'stable', false));
-    return new ValuesIndices(wrap(v), wrap(i));
-  }
-  argsort(dim = -1, opts?: { descending?: boolean; stable?: boolean }): Tensor {
-    const o = options<{ descending?: boolean; stable?: boolean }>(opts, 'options');
-    return wrap(native.argsort(this.handle, intArg(dim, 'dim'), boolArg(o.descending, 'descending', false), boolArg(o.stable, 'stable', false)));
-  }
-  topk(k: number, opts?: { dim?: number; largest?: boolean; sorted?: boolean }): ValuesIndices {
-    const o = options<{ dim?: number; largest?: boolean; sorted?: boolean }>(opts, 'options');
-    const [v, i] = native.topk(this.handle, intArg(k, 'k'), intArg(o.dim ?? -1, 'dim'), boolArg(o.largest, 'largest', true), boolArg(o.sorted, 'sorted', true));
-    return new ValuesIndices(wrap(v), wrap(i));
-  }
-  allclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean {
-    const o = options<{ rtol?: number; atol?: number; equalNan?: boolean }>(opts, 'options');
-    return native.allclose(this.handle, handleOf(other, 'other'), numberArg(o.rtol ?? 1e-5, 'rtol'), numberArg(o.atol ?? 1e-8, 'atol'), boolArg(o.equalNan, 'equalNan', false));
-  }
-  /** True if both have the same shape and elements. */
-  equal(other: Tensor): boolean {
-    return native.equal(this.handle, handleOf(other, 'other'));
-  }
+  // Reductions (sum, mean, max, std, softmax, sort, topk…) are generated: Python's positional arguments
+  // and keywords exactly (x.sum(1, true), x.max(1) → [values, indices]).
 
   // ---- shape ----
 
-  /** view(shape) as PyTorch's; view(dtype) reads the same bytes as another dtype (its last dim scaled by the item sizes). */
-  view(dtype: Dtype): Tensor;
-  view(...shape: number[] | [number[]]): Tensor;
-  view(...shape: unknown[]): Tensor {
-    if (shape.length === 1 && typeof shape[0] === 'string') return wrap(native.viewDtype(this.handle, dtypeCode(shape[0])));
-    return wrap(native.view(this.handle, sizesArg(shape as number[] | [number[]], 'shape')));
-  }
-  reshape(...shape: number[] | [number[]]): Tensor {
-    return wrap(native.reshape(this.handle, sizesArg(shape, 'shape')));
-  }
-  viewAs(other: Tensor): Tensor {
-    return this.view(other.shape);
-  }
-  permute(...dims: number[] | [number[]]): Tensor {
-    return wrap(native.permute(this.handle, sizesArg(dims, 'dims')));
-  }
-  expand(...sizes: number[] | [number[]]): Tensor {
-    return wrap(native.expand(this.handle, sizesArg(sizes, 'sizes')));
-  }
-  repeat(...repeats: number[] | [number[]]): Tensor {
-    return wrap(native.repeat(this.handle, sizesArg(repeats, 'repeats')));
-  }
-  flip(...dims: number[] | [number[]]): Tensor {
-    return wrap(native.flip(this.handle, sizesArg(dims, 'dims')));
-  }
-  transpose(dim0: number, dim1: number): Tensor {
-    return wrap(native.transpose(this.handle, intArg(dim0, 'dim0'), intArg(dim1, 'dim1')));
-  }
-  /** The 2-D transpose (PyTorch's t()); 0-D and 1-D tensors come back as they are. */
-  t(): Tensor {
-    return wrap(native.t(this.handle));
-  }
   /** Python's x.T: t() up to 2 dims; beyond, the dims reversed (deprecated there too: use permute or mT). */
   get T(): Tensor {
     const n = this.ndim;
@@ -563,18 +433,6 @@ export class Tensor {
     if (this.ndim < 2) throw new RangeError(`tensor.mT is only supported on matrices or batches of matrices. Got ${this.ndim}-D tensor.`);
     return this.transpose(-2, -1);
   }
-  squeeze(dim?: number | number[]): Tensor {
-    return wrap(native.squeeze(this.handle, dimsArg(dim)));
-  }
-  unsqueeze(dim: number): Tensor {
-    return wrap(native.unsqueeze(this.handle, intArg(dim, 'dim')));
-  }
-  flatten(startDim = 0, endDim = -1): Tensor {
-    return wrap(native.flatten(this.handle, intArg(startDim, 'startDim'), intArg(endDim, 'endDim')));
-  }
-  expandAs(other: Tensor): Tensor {
-    return wrap(native.expandAs(this.handle, handleOf(other, 'other')));
-  }
   /** A contiguous tensor; {memoryFormat: 'channels_last'} gives NHWC strides for 4-D tensors, as in PyTorch. */
   contiguous(opts?: { memoryFormat?: 'channels_last' | 'contiguous_format' }): Tensor {
     const format = opts?.memoryFormat;
@@ -583,48 +441,6 @@ export class Tensor {
       return wrap(native.toMemoryFormat(this.handle, format));
     }
     return wrap(native.contiguous(this.handle));
-  }
-  narrow(dim: number, start: number, length: number): Tensor {
-    return wrap(native.narrow(this.handle, intArg(dim, 'dim'), intArg(start, 'start'), intArg(length, 'length')));
-  }
-  select(dim: number, index: number): Tensor {
-    return wrap(native.select(this.handle, intArg(dim, 'dim'), intArg(index, 'index')));
-  }
-  /** Splits into chunks of splitSize (a number) or of the given sizes (an array) along dim. */
-  split(splitSize: number | number[], dim = 0): Tensor[] {
-    const sizes = Array.isArray(splitSize) ? intList(splitSize, 'splitSize') : intArg(splitSize, 'splitSize');
-    return native.split(this.handle, sizes, intArg(dim, 'dim')).map(wrap);
-  }
-  chunk(chunks: number, dim = 0): Tensor[] {
-    return native.chunk(this.handle, intArg(chunks, 'chunks'), intArg(dim, 'dim')).map(wrap);
-  }
-  unbind(dim = 0): Tensor[] {
-    return native.unbind(this.handle, intArg(dim, 'dim')).map(wrap);
-  }
-  gather(dim: number, index: Tensor): Tensor {
-    return wrap(native.gather(this.handle, intArg(dim, 'dim'), handleOf(index, 'index')));
-  }
-  /** Out-of-place scatter: src a Tensor, or a number written at every index. */
-  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
-    return wrap(native.scatter(this.handle, intArg(dim, 'dim'), handleOf(index, 'index'), scatterSrc(src), false) as Handle);
-  }
-  scatter_(dim: number, index: Tensor, src: Tensor | number): this {
-    native.scatter(this.handle, intArg(dim, 'dim'), handleOf(index, 'index'), scatterSrc(src), true);
-    return this;
-  }
-  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
-    return wrap(native.scatterAdd(this.handle, intArg(dim, 'dim'), handleOf(index, 'index'), handleOf(src, 'src')));
-  }
-  /** where(condition, other): this where condition holds, other elsewhere (torch.where(condition, this, other)). */
-  where(condition: Tensor, other: Operand): Tensor {
-    return wrap(native.where(handleOf(condition, 'condition'), this.handle, operandOf(other, 'other')));
-  }
-  maskedFill(mask: Tensor, value: Operand): Tensor {
-    return wrap(native.maskedFill(this.handle, handleOf(mask, 'mask'), operandOf(value, 'value'), false) as Handle);
-  }
-  maskedFill_(mask: Tensor, value: Operand): this {
-    native.maskedFill(this.handle, handleOf(mask, 'mask'), operandOf(value, 'value'), true);
-    return this;
   }
 
   // ---- indexing ----
@@ -701,9 +517,6 @@ export class Tensor {
   }
 }
 
-// Declaration merging: the table-generated methods, typed (ops-table.ts installs them).
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface Tensor extends UnaryMethods, InplaceUnaryMethods, BinaryMethods, InplaceBinaryMethods {}
 
 // ---- the garbage collector's release ----
 //
@@ -803,43 +616,3 @@ function isDeviceString(s: string): boolean {
   return /^(cpu|cuda)(:\d+)?$/.test(s);
 }
 
-function roundingMode(opts: unknown): 'trunc' | 'floor' | undefined {
-  const mode = options<{ roundingMode?: string }>(opts, 'options').roundingMode;
-  if (mode === undefined || mode === 'trunc' || mode === 'floor') return mode;
-  throw new TypeError(`roundingMode must be 'trunc' or 'floor' (got ${describe(mode)})`);
-}
-
-function clampArgs(min: unknown, max: unknown): [Handle | number | boolean | bigint | undefined, Handle | number | boolean | bigint | undefined] {
-  const lo = min === undefined || min === null ? undefined : operandOf(min, 'min');
-  const hi = max === undefined || max === null ? undefined : operandOf(max, 'max');
-  if (lo === undefined && hi === undefined) throw new TypeError('clamp needs at least one of min and max');
-  // Python's clamp takes two numbers or two Tensors, not one of each
-  if (lo !== undefined && hi !== undefined && (min instanceof Tensor) !== (max instanceof Tensor)) {
-    throw new TypeError('clamp: min and max must both be numbers or both Tensors');
-  }
-  return [lo, hi];
-}
-
-function scatterSrc(src: unknown): Handle | number {
-  if (src instanceof Tensor) return src.handle;
-  if (typeof src === 'number') return src;
-  throw new TypeError(`src must be a Tensor or number (got ${describe(src)})`);
-}
-
-function varArgs(dim: unknown, opts: unknown): VarOptions {
-  const o: VarOptions = dim !== null && typeof dim === 'object' && !Array.isArray(dim)
-    ? options<VarOptions>(dim, 'options')
-    : { ...options<VarOptions>(opts, 'options'), dim: dim as number | number[] | undefined };
-  if (o.correction !== undefined && o.unbiased !== undefined) throw new TypeError('var/std: pass correction or unbiased, not both (as in Python)');
-  if (o.unbiased !== undefined) o.correction = boolArg(o.unbiased, 'unbiased', true) ? 1 : 0;
-  if (o.correction !== undefined) numberArg(o.correction, 'correction');
-  return o;
-}
-
-function extremum(t: Tensor, op: 'max' | 'min', dim: unknown, opts: unknown): Tensor | ValuesIndices {
-  if (dim === undefined || dim === null) return wrap(native[op](t.handle) as Handle);
-  if (dim instanceof Tensor) return wrap((native[op === 'max' ? 'maximum' : 'minimum'] as (a: Handle, b: Handle) => Handle)(t.handle, dim.handle));
-  const keepdim = boolArg(options<{ keepdim?: boolean }>(opts, 'options').keepdim, 'keepdim', false);
-  const [v, i] = native[op](t.handle, intArg(dim, 'dim'), keepdim) as [Handle, Handle];
-  return new ValuesIndices(wrap(v), wrap(i));
-}

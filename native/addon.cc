@@ -40,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<SetErrorClasses>(env, exports, "setErrorClasses");
   RegisterTensor(env, exports);
   RegisterOps(env, exports);
+  RegisterDispatch(env, exports);
   RegisterShape(env, exports);
   RegisterIndexing(env, exports);
   RegisterAutograd(env, exports);

@@ -39,6 +39,7 @@ inline Addon& GetAddon(Napi::Env env) { return *env.GetInstanceData<Addon>(); }
 // Each native/*.cc that exports functions has one of these; addon.cc calls them all.
 void RegisterTensor(Napi::Env env, Napi::Object exports);
 void RegisterOps(Napi::Env env, Napi::Object exports);
+void RegisterDispatch(Napi::Env env, Napi::Object exports);
 void RegisterShape(Napi::Env env, Napi::Object exports);
 void RegisterIndexing(Napi::Env env, Napi::Object exports);
 void RegisterAutograd(Napi::Env env, Napi::Object exports);

@@ -52,7 +52,7 @@ at::Tensor Args::operand(size_t i) const {
   return WrappedNumber(ToScalar(env_, v, "operand"));
 }
 
-static at::Tensor NumberLike(const at::Scalar& s, const at::Tensor& t) {
+at::Tensor WrappedNumberLike(const at::Scalar& s, const at::Tensor& t) {
   at::ScalarType dt = t.scalar_type();
   if (dt != at::kFloat && dt != at::kDouble) return WrappedNumber(s);
   at::Tensor w = at::detail::scalar_tensor_static(s, dt, at::kCPU);
@@ -66,11 +66,11 @@ std::pair<at::Tensor, at::Tensor> Args::operands(size_t i, size_t j) const {
   bool ti = IsHandle(env_, vi), tj = IsHandle(env_, vj);  // a handle, or a number/boolean
   if (ti && !tj) {
     at::Tensor a = tensor(i);
-    return {a, NumberLike(ToScalar(env_, vj, "operand"), a)};
+    return {a, WrappedNumberLike(ToScalar(env_, vj, "operand"), a)};
   }
   if (tj && !ti) {
     at::Tensor b = tensor(j);
-    return {NumberLike(ToScalar(env_, vi, "operand"), b), b};
+    return {WrappedNumberLike(ToScalar(env_, vi, "operand"), b), b};
   }
   return {operand(i), operand(j)};
 }
@@ -78,7 +78,7 @@ std::pair<at::Tensor, at::Tensor> Args::operands(size_t i, size_t j) const {
 at::Tensor Args::operandLike(size_t j, const at::Tensor& t) const {
   Napi::Value v = j < info_.Length() ? info_[j] : env_.Undefined();
   if (IsHandle(env_, v)) return tensor(j);
-  return NumberLike(ToScalar(env_, v, "operand"), t);
+  return WrappedNumberLike(ToScalar(env_, v, "operand"), t);
 }
 
 std::vector<at::Tensor> Args::tensorList(size_t i) const {
@@ -157,6 +157,7 @@ static bool SupportedDtype(int64_t code) {
   switch (static_cast<at::ScalarType>(code)) {
     case at::kByte: case at::kChar: case at::kShort: case at::kInt: case at::kLong:
     case at::kHalf: case at::kFloat: case at::kDouble: case at::kBool: case at::kBFloat16:
+    case at::kComplexFloat: case at::kComplexDouble:
       return true;
     default:
       return false;
@@ -200,6 +201,8 @@ const char* DtypeName(at::ScalarType t) {
     case at::kDouble: return "float64";
     case at::kBool: return "bool";
     case at::kBFloat16: return "bfloat16";
+    case at::kComplexFloat: return "complex64";
+    case at::kComplexDouble: return "complex128";
     default: return c10::toString(t);
   }
 }

@@ -63,6 +63,9 @@ constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
 at::Scalar ToScalar(Napi::Env env, Napi::Value v, const char* what);
 at::Tensor WrappedNumber(const at::Scalar& s);
+// A number beside tensor t: a wrapped number of t's dtype when t is float32/float64 (what TensorIterator
+// would cast it to anyway, minus the per-op cast), else WrappedNumber(s).
+at::Tensor WrappedNumberLike(const at::Scalar& s, const at::Tensor& t);
 // The JS name of a dtype ('float32', ...), as lib/dtype.ts names them.
 const char* DtypeName(at::ScalarType t);
 

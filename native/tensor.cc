@@ -239,6 +239,10 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
 Napi::Value Data(const Napi::CallbackInfo& info) {
   Args a(info);
   at::Tensor t = a.tensor(0).detach();
+  // A gradient may be a ZeroTensor (no memory at all: sgn's backward gives one) or a lazily negated or
+  // conjugated view; read the values they stand for.
+  t = t._is_zerotensor() ? at::zeros(t.sizes(), t.options()) : t.resolve_conj().resolve_neg();
+  if (t.is_complex()) t = at::view_as_real(t);  // complex: (real, imaginary) pairs, interleaved
   if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16) t = t.to(at::kFloat);
   t = t.to(at::kCPU).contiguous();
   napi_typedarray_type type;

@@ -154,9 +154,8 @@ describe('dispose', () => {
 
 describe('handles', () => {
   const SLOT = 0xffffffn; // a handle's low 24 bits name its slot in the handle table (native/handle.h)
-  // A Handle is typed opaque; these tests look at the BigInt it is, and call a pointwise op by its table name.
+  // A Handle is typed opaque; these tests look at the BigInt it is, and call native entry points directly.
   const bits = (h: Handle | null) => h as unknown as bigint;
-  type Unary = (t: Handle) => Handle;
 
   it('are BigInts of at least 2^63, so never an int64 scalar', () => {
     const t = torch.ones(2);
@@ -167,7 +166,7 @@ describe('handles', () => {
     expect(u.toArray()).toEqual([6, 6]);
     // A handle-shaped BigInt that names no live handle is refused, in every position
     expect(() => native.add(t.handle, ((1n << 63n) | 12345n) as never, undefined)).toThrow(/must be a live Tensor/);
-    expect(() => (native.neg as Unary)(((1n << 63n) | 7n) as never)).toThrow(TypeError);
+    expect(() => native.clone(((1n << 63n) | 7n) as never)).toThrow(TypeError);
     expect(native.dispose((bits(t._h!) ^ (1n << 40n)) as never)).toBe(false); // another generation of t's slot
     expect(t.isDisposed).toBe(false);
     t.dispose();
@@ -183,7 +182,7 @@ describe('handles', () => {
     expect(bits(u._h!) & SLOT).toBe(bits(stale) & SLOT); // the slot was reused (else this test would prove nothing)
     expect(u._h).not.toBe(stale);
     expect(native.isDisposed(stale)).toBe(true);
-    expect(() => (native.neg as Unary)(stale)).toThrow(TypeError);
+    expect(() => native.clone(stale)).toThrow(TypeError);
     expect(() => native.add(stale, u.handle, undefined)).toThrow(/must be a live Tensor/);
     expect(native.dispose(stale)).toBe(false); // a second dispose is a no-op: u is untouched
     expect(u.isDisposed).toBe(false);

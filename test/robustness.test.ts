@@ -533,7 +533,7 @@ describe('focused malformed calls: the error class and message name the problem'
     expect(e.message).toMatch(/dtype/);
     expect(e.message).toMatch(/float8/);
     expect(thrown(() => torch.ones(2).to({ dtype: 'complex' as never }))).toBeInstanceOf(TypeError);
-    expect(thrown(() => torch.ones(2).sum({ dtype: 'complex64' as never })).message).toMatch(/dtype/);
+    expect(thrown(() => torch.ones(2).sum({ dtype: 'complex32' as never })).message).toMatch(/dtype must be one of/);
     expect(thrown(() => torch.tensor([1, 2], { dtype: 'int128' as never })).message).toMatch(/dtype/);
   });
 
@@ -563,12 +563,11 @@ describe('focused malformed calls: the error class and message name the problem'
     expect(thrown(() => torch.stack([torch.zeros(2), torch.zeros(3)]))).toBeInstanceOf(torch.TorchError);
     expect(thrown(() => torch.zeros(6).view(4, 2)).message).toMatch(/invalid for input of size 6/);
     expect(thrown(() => torch.zeros(6).view(-1, -1))).toBeInstanceOf(torch.TorchError);
-    const empty = thrown(() => torch.cat([]));
-    expect(empty).toBeInstanceOf(TypeError);
-    expect(empty.message).toMatch(/tensors/);
+    // LibTorch's own check, as Python raises it (a RuntimeError there)
+    expect(thrown(() => torch.cat([])).message).toMatch(/expected a non-empty list of Tensors/);
     const bad = thrown(() => torch.cat([torch.zeros(2), 'x' as never]));
     expect(bad).toBeInstanceOf(TypeError);
-    expect(bad.message).toMatch(/tensors\[1\]/);
+    expect(bad.message).toMatch(/argument 'tensors' \(position 1\) must be an array of Tensors, not \[Tensor, string\]/);
   });
 
   it('a disposed tensor → TorchError mentioning disposed (as receiver and as argument)', () => {
@@ -590,14 +589,15 @@ describe('focused malformed calls: the error class and message name the problem'
     // 2**53 is past the integers a JS number holds exactly: refused before LibTorch, naming the size.
     expect(thrown(() => torch.zeros(2 ** 53))).toBeInstanceOf(TypeError);
     expect(thrown(() => torch.zeros(2 ** 53)).message).toMatch(/size\[0\] must be an integer/);
-    expect(thrown(() => torch.zeros(1).expand(2 ** 53, 2 ** 53)).message).toMatch(/sizes\[0\] must be an integer/);
+    expect(thrown(() => torch.zeros(1).expand(2 ** 53, 2 ** 53)).message).toMatch(/argument 'size' must be a list of ints, but element 0 is an int past 2\^53/);
     expect(thrown(() => torch.zeros(1).expand(2 ** 52, 2 ** 52)).message).toMatch(/overflow/);
     expect(thrown(() => torch.eye(2 ** 53))).toBeInstanceOf(torch.TorchError);
     expect(thrown(() => torch.arange(1e300))).toBeInstanceOf(torch.TorchError);
     expect(thrown(() => torch.linspace(0, 1, 2 ** 53))).toBeInstanceOf(torch.TorchError);
     expect(thrown(() => torch.randint(10, [1e12]))).toBeInstanceOf(torch.TorchError);
     expect(thrown(() => torch.zeros(1).repeat(1e12))).toBeInstanceOf(torch.TorchError);
-    expect(thrown(() => torch.zeros(3).narrow(0, 0, 2 ** 53))).toBeInstanceOf(torch.TorchError);
+    expect(thrown(() => torch.zeros(3).narrow(0, 0, 2 ** 53))).toBeInstanceOf(TypeError);
+    expect(thrown(() => torch.zeros(3).narrow(0, 0, 2n ** 60n))).toBeInstanceOf(torch.TorchError);
     // Negative sizes
     expect(thrown(() => torch.zeros(-1)).message).toMatch(/non-negative/);
     expect(thrown(() => torch.linspace(0, 1, -1))).toBeInstanceOf(RangeError);
@@ -610,7 +610,7 @@ describe('focused malformed calls: the error class and message name the problem'
       expect(e).toBeInstanceOf(TypeError);
       expect(e.message).toMatch(/size/);
     }
-    expect(thrown(() => torch.zeros(2).view(NaN)).message).toMatch(/shape/);
+    expect(thrown(() => torch.zeros(2).view(NaN)).message).toMatch(/view\(\) received an invalid combination of arguments - got \(float\)/);
     expect(thrown(() => torch.zeros(2).reshape(2.5)).message).toMatch(/shape/);
   });
 
@@ -665,10 +665,12 @@ describe('focused malformed calls: the error class and message name the problem'
   });
 
   it('out-of-range and absurd dims → TorchIndexError; non-integer dims → TypeError naming dim', () => {
-    for (const d of [5, -5, 2 ** 53, -(2 ** 53)]) {
-      expect(thrown(() => torch.zeros(2).sum(d))).toBeInstanceOf(torch.TorchIndexError);
+    for (const d of [5, -5, 2 ** 53 - 1, -(2 ** 53) + 1, 2n ** 62n]) {
+      expect(thrown(() => torch.zeros(2).sum(d as never))).toBeInstanceOf(torch.TorchIndexError);
       expect(thrown(() => torch.zeros(2).softmax(d))).toBeInstanceOf(torch.TorchIndexError);
     }
+    // past 2^53 a JS number is not an exact int: refused before LibTorch, as not an int
+    expect(thrown(() => torch.zeros(2).sum(2 ** 53))).toBeInstanceOf(TypeError);
     expect(thrown(() => torch.zeros(2).sum(5)).message).toMatch(/Dimension out of range/);
     for (const d of [1.5, NaN, 'x', Infinity]) expect(thrown(() => torch.zeros(2).softmax(d as never)).message).toMatch(/dim/);
     expect(thrown(() => torch.zeros(2).transpose(0, NaN)).message).toMatch(/dim1/);
@@ -703,10 +705,10 @@ describe('focused malformed calls: the error class and message name the problem'
     // a bigint is an int64 scalar; one past int64 is a RangeError naming the argument
     expect(thrown(() => torch.ones(2).add(2n ** 64n))).toBeInstanceOf(RangeError);
     expect(thrown(() => torch.ones(2).add(-(2n ** 63n) - 1n)).message).toMatch(/other does not fit in int64/);
-    expect(thrown(() => torch.exp('x' as never)).message).toMatch(/input must be a Tensor/);
+    expect(thrown(() => torch.exp('x' as never)).message).toMatch(/torch.exp\(\): argument 'input' \(position 1\) must be Tensor, not string/);
     expect(thrown(() => torch.ones(2).clamp()).message).toMatch(/clamp/);
     expect(thrown(() => torch.ones(2).div(1, { roundingMode: 'round' as never })).message).toMatch(/roundingMode/);
-    expect(thrown(() => torch.ones(2).sum(0, 'keep' as never)).message).toMatch(/options/);
+    expect(thrown(() => torch.ones(2).sum(0, 'keep' as never)).message).toMatch(/got \(int, string\)/);
     expect(thrown(() => torch.ones(2).sum(0, { keepdim: 'yes' as never })).message).toMatch(/keepdim/);
     expect(thrown(() => torch.tensor([[1, 2], [3]])).message).toMatch(/expected sequence of length 2/);
     expect(thrown(() => torch.tensor(['a'] as never))).toBeInstanceOf(TypeError);
@@ -813,6 +815,10 @@ describe('process-killing inputs (each in its own child process)', () => {
     'int32 INT_MIN div(-1, trunc)': "torch.tensor([-(2 ** 31)], { dtype: 'int32' }).div(-1, { roundingMode: 'trunc' })",
     'int64 INT_MIN div(tensor -1, trunc)': "torch.tensor(new BigInt64Array([-(2n ** 63n), 4n])).div(torch.tensor([-1, -1]), { roundingMode: 'trunc' })",
     'int64 INT_MIN div_(-1, trunc)': "torch.tensor(new BigInt64Array([-(2n ** 63n)])).div_(-1, { roundingMode: 'trunc' })",
+    // the generated surface's ways to the same division (native/dispatch.cc guards them)
+    'torch.div(INT_MIN, -1, trunc)': "torch.div(torch.tensor([-(2n ** 63n)]), -1, { roundingMode: 'trunc' })",
+    'divide(INT_MIN, tensor -1, trunc)': "torch.tensor([-(2 ** 31)], { dtype: 'int32' }).divide(torch.tensor([-1], { dtype: 'int32' }), { roundingMode: 'trunc' })",
+    'div with out=': "torch.div(torch.tensor([-(2n ** 63n)]), torch.tensor([-1]), { roundingMode: 'trunc', out: torch.zeros([1], { dtype: 'int64' }) })",
   };
   for (const [name, expr] of Object.entries(cases)) {
     childBodies.set(name, `

@@ -23,7 +23,7 @@ import { Tensor, holdHandles, optionsArg, releaseHandles, wrap } from '../tensor
 import { keep, scope } from '../scope';
 import { checkDevice, describe, dtypeCode } from '../dtype';
 import { tensor } from '../creation';
-import { stack } from '../ops';
+import { stack } from '../generated/torch';
 import { warnOnce, withCallerStack } from '../errors';
 import { dataNative, native, type Handle, type Job, type NativeGenerator } from './native';
 import {

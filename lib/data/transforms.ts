@@ -17,7 +17,7 @@ import { Tensor } from '../tensor';
 import { keep, scope } from '../scope';
 import { describe, FLOATING_DTYPES } from '../dtype';
 import { arange, rand, randint, tensor } from '../creation';
-import { where } from '../ops';
+import { where } from '../generated/torch';
 import { pad } from '../nn/functional';
 
 /** A transform is callable on a batch: `t(x)`. */

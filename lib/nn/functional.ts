@@ -7,6 +7,7 @@ import { describe } from '../dtype';
 import { Tensor, boolArg, handleOf, intArg, numberArg, optionsArg, sameShape, wrap } from '../tensor';
 import { TorchError, TorchValueError, warnOnce } from '../errors';
 import type { Dtype } from '../dtype';
+import { nnFunctions } from '../surface';
 
 export type Size2 = number | [number, number];
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -130,11 +131,11 @@ export function relu(input: Tensor, options: { inplace?: boolean } = {}): Tensor
 }
 export const sigmoid = (input: Tensor): Tensor => input.sigmoid();
 export const tanh = (input: Tensor): Tensor => input.tanh();
-export const hardsigmoid = (input: Tensor): Tensor => input.hardsigmoid();
-export const hardswish = (input: Tensor): Tensor => input.hardswish();
-export const silu = (input: Tensor): Tensor => input.silu();
-export const mish = (input: Tensor): Tensor => input.mish();
-export const relu6 = (input: Tensor): Tensor => input.relu6();
+export const hardsigmoid = (input: Tensor): Tensor => nnFunctions.hardsigmoid(input);
+export const hardswish = (input: Tensor): Tensor => nnFunctions.hardswish(input);
+export const silu = (input: Tensor): Tensor => nnFunctions.silu(input);
+export const mish = (input: Tensor): Tensor => nnFunctions.mish(input);
+export const relu6 = (input: Tensor): Tensor => nnFunctions.relu6(input);
 export function gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
   const a = fopts<typeof options>(options, 'gelu', ['approximate']).approximate ?? 'none';
   if (a !== 'none' && a !== 'tanh') throw new TypeError(`approximate must be 'none' or 'tanh' (got ${describe(a)})`);

@@ -20,7 +20,7 @@ import { Adam } from '../optim/adam';
 import type { Optimizer } from '../optim/optimizer';
 import type { Stream } from '../cuda';
 import { CUDAGraph, graph } from '../cuda-graph';
-import { stack } from '../ops';
+import { stack } from '../generated/torch';
 import { lossAndRight, type LossFn } from './step';
 
 const CANNOT_CAPTURE = 'cudaGraph: this training step cannot be captured in a CUDA graph: ';

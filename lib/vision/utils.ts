@@ -10,7 +10,7 @@ import type sharp from 'sharp';
 import type { Sharp as SharpImage } from 'sharp';
 import { Tensor, optionsArg } from '../tensor';
 import { full } from '../creation';
-import { cat, stack } from '../ops';
+import { cat, stack } from '../generated/torch';
 import { noGrad } from '../autograd';
 import { scope } from '../scope';
 import { TorchError } from '../errors';
