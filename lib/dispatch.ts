@@ -11,13 +11,16 @@
  */
 import { native, type Handle } from './native';
 import { DTYPE_CODES, checkDevice, describe, dtypeCode, type Dtype } from './dtype';
-import { Tensor, wrap } from './tensor';
+import { Tensor, fitsInt64, wrap } from './tensor';
 import { TorchNotImplementedError } from './errors';
 import { NUMBERS_AS_TENSORS, TENSOR_VARARGS, camelCase, parseSchema, type Schema, type SchemaParam } from './schema';
 
 export type { Scalar } from './tensor';
-export type Layout = 'strided' | 'sparse_coo' | 'sparse_csr' | 'sparse_csc' | 'sparse_bsr' | 'sparse_bsc';
+/** torchnode's tensors are dense: the one layout. */
+export type Layout = 'strided';
 export type MemoryFormat = 'contiguous_format' | 'preserve_format' | 'channels_last' | 'channels_last_3d';
+/** c10::MemoryFormat's codes, in order. */
+const MEMORY_FORMATS: readonly MemoryFormat[] = ['contiguous_format', 'preserve_format', 'channels_last', 'channels_last_3d'];
 
 const DTYPE_NAMES: Record<number, Dtype> = Object.fromEntries(Object.entries(DTYPE_CODES).map(([k, v]) => [v, k as Dtype]));
 
@@ -64,7 +67,8 @@ export class Overloads {
     const keywords = new Map<string, number>();
     params.forEach((p, i) => {
       if (!p.kwOnly && i !== self) positional.push(i);
-      if (i !== self) keywords.set(camelCase(p.name === 'self' ? 'input' : p.name), i);
+      // (written keyword-only parameters are out=, by that name only: torch.max(x, 0, {out: [v, i]}))
+      if (i !== self && !(p.kwOnly && p.write)) keywords.set(camelCase(p.name === 'self' ? 'input' : p.name), i);
     });
     const outs = params.flatMap((p, i) => (p.kwOnly && p.write ? [i] : []));
     const resultArg = schema.returns.map((r) => (r.write ? params.findIndex((p) => p.write && p.alias === r.alias) : -1));
@@ -110,8 +114,11 @@ export class Overloads {
     if (sig.id === null) {
       throw new TorchNotImplementedError(`${this.who}(): the LibTorch in use (${native.buildInfo.torchVersion}) has no operator aten::${sig.schema.name}.${sig.schema.overload}`);
     }
-    const nativeArgs = new Array<unknown>(values.length);
-    for (let i = 0; i < values.length; i++) nativeArgs[i] = toNative(sig.params[i], values[i]);
+    // trailing defaults are left off: an older LibTorch whose operator lacks them still takes the call
+    let n = values.length;
+    while (n > 0 && values[n - 1] === undefined) n--;
+    const nativeArgs = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) nativeArgs[i] = toNative(sig.params[i], values[i]);
     const r = native.opCall(sig.id, ...nativeArgs);
     const out = sig.oneTensor && r !== null ? wrap(r as Handle) : this.results(sig, values, r);
     if (opts?.requiresGrad === true && out instanceof Tensor) out.requiresGrad_(true);
@@ -156,7 +163,7 @@ export class Overloads {
 
   private mismatch(self: Tensor | undefined, args: readonly unknown[], n: number, opts: Record<string, unknown> | undefined): string {
     // One overload that could take the call (out= or not): say what is wrong with it, as Python does.
-    const wantsOut = opts !== undefined && opts.out !== undefined;
+    const wantsOut = opts !== undefined && opts.out !== undefined && opts.out !== null;
     const candidates = this.signatures.filter((s) => wantsOut === s.outs.length > 0);
     if (candidates.length === 1) {
       const why: string[] = [];
@@ -185,7 +192,7 @@ function bind(sig: Signature, self: Tensor | undefined, args: readonly unknown[]
   const params = sig.params;
   const values = new Array<unknown>(params.length);
   if (sig.self >= 0) values[sig.self] = self;
-  const wantsOut = opts !== undefined && opts.out !== undefined;
+  const wantsOut = opts !== undefined && opts.out !== undefined && opts.out !== null;
   if (wantsOut !== sig.outs.length > 0) return undefined;
   const positional = sig.positional;
   if (sig.varargs === 'int' && n >= 1 && typeof args[0] === 'number') {
@@ -221,13 +228,22 @@ function bind(sig: Signature, self: Tensor | undefined, args: readonly unknown[]
   if (opts) {
     for (const key in opts) {
       const v = opts[key];
-      if (v === undefined || key === 'requiresGrad') continue;
-      if (key === 'out' && sig.outs.length > 1) {
-        if (!Array.isArray(v) || v.length !== sig.outs.length || !v.every((t) => t instanceof Tensor)) {
-          why?.push(`argument 'out' must be an array of ${sig.outs.length} Tensors, not ${kindOf(v)}`);
+      if (v === undefined || (key === 'out' && v === null)) continue;
+      if (key === 'requiresGrad') {
+        // Python adds requires_grad to the factories (TensorOptions) only
+        if (!sig.schema.factory || typeof v !== 'boolean') {
+          why?.push(sig.schema.factory ? `argument 'requiresGrad' must be boolean, not ${kindOf(v)}` : "got an unexpected keyword argument 'requiresGrad'");
           return undefined;
         }
-        sig.outs.forEach((idx, j) => (values[idx] = v[j]));
+        continue;
+      }
+      if (key === 'out') {
+        const list = sig.outs.length === 1 ? [v] : v;
+        if (!Array.isArray(list) || list.length !== sig.outs.length || !list.every((t) => t instanceof Tensor)) {
+          why?.push(`argument 'out' must be ${sig.outs.length === 1 ? 'a Tensor' : `an array of ${sig.outs.length} Tensors`}, not ${kindOf(v)}`);
+          return undefined;
+        }
+        sig.outs.forEach((idx, j) => (values[idx] = list[j]));
         continue;
       }
       const idx = sig.keywords.get(key);
@@ -324,9 +340,24 @@ function toNative(p: SchemaParam, v: unknown): unknown {
   if (v === undefined || v === null) return v;
   switch (p.kind) {
     case 'Tensor':
-      return v instanceof Tensor ? v.handle : v;
+      if (v instanceof Tensor) return v.handle;
+      // a number for a tensor; a bigint must be an int64 (past it, native code would read a handle)
+      if (typeof v === 'bigint' && !fitsInt64(v)) throw new RangeError(`${camelCase(p.name)} does not fit in int64 (got ${v}n)`);
+      return v;
+    case 'int[]':
+      // Python's int[N] takes one int for all N (a 3 kernel is 3×3)
+      return typeof v === 'number' || typeof v === 'bigint' ? new Array(p.size ?? 1).fill(v) : v;
     case 'ScalarType':
       return dtypeCode(v, p.name);
+    case 'Layout':
+      // torchnode's tensors are dense (strided) only: at::kStrided
+      if (v !== 'strided') throw new TypeError(`${camelCase(p.name)} must be one of 'strided' (torchnode has dense tensors only; got ${describe(v)})`);
+      return 0;
+    case 'MemoryFormat': {
+      const code = MEMORY_FORMATS.indexOf(v as MemoryFormat);
+      if (code < 0) throw new TypeError(`${camelCase(p.name)} must be one of ${MEMORY_FORMATS.map((f) => `'${f}'`).join(', ')} (got ${describe(v)})`);
+      return code;
+    }
     case 'Device':
       return checkDevice(v, p.name);
     case 'Tensor[]':

@@ -109,7 +109,7 @@ export interface NativeAddon {
   sub_(t: H, b: Operand, alpha: Opt<N>): void;
   div(a: Operand, b: Operand, roundingMode: Opt<string>): H;
   div_(t: H, b: Operand, roundingMode: Opt<string>): void;
-  copy_(t: H, src: Operand): void;
+  copy_(t: H, src: Operand, nonBlocking: boolean): void;
   // shape.cc: what lib/ calls directly
   expand(t: H, shape: N[]): H;
   contiguous(t: H): H;

@@ -410,8 +410,9 @@ export class Tensor {
     return this;
   }
   /** Copies src's elements into this tensor (broadcast, cast, across devices), in place. */
-  copy_(src: Operand): this {
-    native.copy_(this.handle, operandOf(src, 'src'));
+  copy_(src: Operand, opts?: { nonBlocking?: boolean }): this {
+    const o = optionsArg<{ nonBlocking?: boolean }>(opts, 'copy_', ['nonBlocking']);
+    native.copy_(this.handle, operandOf(src, 'src'), boolArg(o.nonBlocking, 'nonBlocking', false));
     return this;
   }
 
@@ -507,9 +508,6 @@ export class Tensor {
   }
   bool(): Tensor {
     return this.to({ dtype: 'bool' });
-  }
-  clone(): Tensor {
-    return wrap(native.clone(this.handle));
   }
   /** A copy in page-locked host memory, for fast non-blocking copies to CUDA (needs CUDA). */
   pinMemory(): Tensor {

@@ -29,6 +29,8 @@ struct OpTable {
   // For div/divide with a rounding mode: the argument index of rounding_mode (the overflow guard,
   // ops.h), else -1.
   std::unique_ptr<int[]> roundingMode{new int[kMaxOps]};
+  // pdist: its backward over an empty input segfaults in LibTorch 2.13 (Python dies the same way).
+  std::unique_ptr<bool[]> pdist{new bool[kMaxOps]};
   std::atomic<uint32_t> count{0};
   std::mutex adding;
 };
@@ -75,7 +77,7 @@ template <typename T, typename F>
 c10::List<T> ListOf(Napi::Env env, Napi::Value v, const std::string& name, F&& item) {
   c10::List<T> list;
   if (!v.IsArray()) {
-    list.push_back(item(v, name));  // a lone value for a list, as Python's int[N] takes 3 for (3, 3, …)
+    list.push_back(item(v, name));  // a lone value (lib/dispatch.ts repeats one for int[N] as Python does)
     return list;
   }
   Napi::Array a = v.As<Napi::Array>();
@@ -88,20 +90,6 @@ c10::List<T> ListOf(Napi::Env env, Napi::Value v, const std::string& name, F&& i
 at::Tensor TensorOf(Napi::Env env, Napi::Value v, const std::string& name) {
   if (IsHandle(env, v)) return Unwrap(env, v, name.c_str());
   return WrappedNumber(ToScalar(env, v, name.c_str()));  // a number where Python allows one as a tensor
-}
-
-int64_t EnumOf(Napi::Env env, Napi::Value v, const std::string& name, std::initializer_list<const char*> names) {
-  if (v.IsString()) {
-    std::string s = v.As<Napi::String>().Utf8Value();
-    int64_t i = 0;
-    for (const char* n : names) {
-      if (s == n) return i;
-      ++i;
-    }
-  }
-  std::string list;
-  for (const char* n : names) list += std::string(list.empty() ? "" : ", ") + "'" + n + "'";
-  ThrowTypeError(env, name + " must be one of " + list);
 }
 
 c10::IValue ToIValue(Napi::Env env, Napi::Value v, const c10::TypePtr& type, const std::string& name) {
@@ -128,11 +116,9 @@ c10::IValue ToIValue(Napi::Env env, Napi::Value v, const c10::TypePtr& type, con
       if (!v.IsString()) ThrowTypeError(env, name + " must be a string");
       return v.As<Napi::String>().Utf8Value();
     case c10::TypeKind::ScalarTypeType:  // the dtype code (lib/dtype.ts checks the name)
+    case c10::TypeKind::LayoutType:        // their codes (lib/dispatch.ts maps the names; a schema may
+    case c10::TypeKind::MemoryFormatType:  // also call these int, as it does ScalarType)
       return IntOf(env, v, name);
-    case c10::TypeKind::LayoutType:
-      return EnumOf(env, v, name, {"strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "_mkldnn", "jagged"});
-    case c10::TypeKind::MemoryFormatType:
-      return EnumOf(env, v, name, {"contiguous_format", "preserve_format", "channels_last", "channels_last_3d"});
     case c10::TypeKind::DeviceObjType:
       if (!v.IsString()) ThrowTypeError(env, name + " must be a device string such as 'cpu' or 'cuda:0'");
       return c10::Device(v.As<Napi::String>().Utf8Value());
@@ -215,6 +201,7 @@ Napi::Value OpFind(const Napi::CallbackInfo& info) {
   if (n == kMaxOps) ThrowTorch(a.env(), ErrorKind::Torch, "opFind: the operator table is full");
   ops.slots[n] = *op;
   ops.roundingMode[n] = RoundingModeArg(op->schema());
+  ops.pdist[n] = op->schema().name() == "aten::pdist";
   ops.count.store(n + 1, std::memory_order_release);
   return Napi::Number::New(a.env(), n);
 }
@@ -255,6 +242,11 @@ Napi::Value OpCall(const Napi::CallbackInfo& info) {
     const c10::IValue& other = stack[1];
     CheckIntegerDivision(stack[0].toTensor(), other.isTensor() ? other.toTensor() : WrappedNumber(other.toScalar()),
                          c10::string_view(stack[mode].toStringRef()));
+  }
+  if (Ops().pdist[id] && stack[0].isTensor()) {
+    const at::Tensor& x = stack[0].toTensor();
+    TORCH_CHECK_VALUE(!(x.requires_grad() && x.dim() > 0 && x.size(0) == 0), "pdist: an input with no rows that requires grad "
+                      "is refused: LibTorch's backward for it crashes the process (detach it, or pass at least one row)");
   }
   op.callBoxed(stack);
   const std::vector<c10::Argument>& returns = schema.returns();

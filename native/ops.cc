@@ -44,11 +44,11 @@ Napi::Value Undefined(const Args& a) { return a.env().Undefined(); }
 TN_ALPHA(TN_DEFINE)
 #undef TN_DEFINE
 
-// copy_(t, src): src a tensor, or a number written everywhere (typed like t).
+// copy_(t, src, nonBlocking): src a tensor, or a number written everywhere (typed like t).
 Napi::Value Copy_(const Napi::CallbackInfo& info) {
   Args a(info);
   const at::Tensor& t = a.tensor(0);
-  t.copy_(a.operandLike(1, t));
+  t.copy_(a.operandLike(1, t), a.boolean(2, false));
   return Undefined(a);
 }
 

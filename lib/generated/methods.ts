@@ -323,6 +323,8 @@ export interface GeneratedTensorMethods {
   clip_(options?: { min?: Tensor | null; max?: Tensor | null }): this;
   clip_(min: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): this;
   clip_(min: Tensor | null, max: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): this;
+  /** PyTorch's `Tensor.clone`: `clone(Tensor self, *, MemoryFormat? memory_format=None)` */
+  clone(options?: { memoryFormat?: MemoryFormat | null }): Tensor;
   /** PyTorch's `Tensor.conj`: `conj(Tensor(a) self)` */
   conj(options?: {  }): Tensor;
   /** PyTorch's `Tensor.conj_physical`: `conj_physical(Tensor self)` */

@@ -1,0 +1,80 @@
+// Python's calling convention on the generated surface (lib/dispatch.ts): positional arguments, then
+// one options object; keyword-only arguments only there; out=, varargs, int[N] from one int; and the
+// refusals Python's argument parser makes, as TypeErrors naming the argument.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../lib';
+import { Overloads } from '../lib/dispatch';
+
+const x = torch.arange(12, { dtype: 'float32' }).reshape(3, 4);
+const same = (a: torch.Tensor, b: torch.Tensor): void => {
+  expect(a.shape).toEqual(b.shape);
+  expect(a.toArray()).toEqual(b.toArray());
+};
+
+describe('the generated surface takes Python\'s arguments', () => {
+  it('positional, options and mixed forms are the same call', () => {
+    same(x.sum(1, true), x.sum(1, { keepdim: true }));
+    same(x.sum(1, true), x.sum({ dim: 1, keepdim: true }));
+    same(torch.sum(x, 1, true), x.sum(1, true));
+    same(x.std(0, true), x.std([0], { unbiased: true }));
+    const { values, indices } = x.max(1, true);
+    expect([values.shape, indices.toArray()]).toEqual([[3, 1], [[3], [3], [3]]]);
+    same(x.cumsum(1), torch.cumsum({ input: x, dim: 1 }));
+  });
+
+  it('varargs where Python has them, and one int for an int[N]', () => {
+    same(x.view(2, 6), x.view([2, 6]));
+    same(x.permute(1, 0), x.t());
+    const [a, b] = torch.broadcastTensors(torch.zeros(3, 1), torch.zeros(4));
+    expect([a.shape, b.shape]).toEqual([[3, 4], [3, 4]]);
+    const img = torch.arange(16, { dtype: 'float32' }).reshape(1, 1, 4, 4);
+    same(torch.maxPool2d(img, 2), torch.maxPool2d(img, [2, 2]));
+  });
+
+  it('out= writes into and returns the given tensor; out: null is the plain call', () => {
+    const out = torch.zeros(3, 4);
+    expect(torch.add(x, x, { out })).toBe(out);
+    same(out, x.mul(2));
+    same(torch.add(x, x, { out: null } as never), x.mul(2));
+    const [v, i] = [torch.zeros(3), torch.zeros([3], { dtype: 'int64' })];
+    const r = torch.max(x, 1, { out: [v, i] } as never) as unknown as torch.Tensor[];
+    expect(r[0]).toBe(v);
+    expect(i.toArray()).toEqual([3, 3, 3]);
+  });
+
+  it('refuses what Python refuses, naming the argument', () => {
+    expect(() => x.sum({ keep_dim: true } as never)).toThrow(/unknown option 'keep_dim' \(did you mean 'keepdim'\?\)/);
+    expect(() => x.sum({ keepDim: true } as never)).toThrow(/unknown option 'keepDim' \(did you mean 'keepdim'\?\)/);
+    // dtype is keyword-only in sum(input, dim, keepdim, *, dtype)
+    expect(() => x.sum(1, true, 'float64' as never)).toThrow(/invalid combination of arguments - got \(int, boolean, string\)/);
+    expect(() => torch.exp('x' as never)).toThrow(/torch.exp\(\): argument 'input' \(position 1\) must be Tensor, not string/);
+    expect(() => torch.max(x, 0, { indices: torch.zeros(3) } as never)).toThrow(/unknown option 'indices'/);
+    // requires_grad is a factory's keyword only
+    expect(() => torch.cumsum(x, 0, { requiresGrad: true } as never)).toThrow(/unknown option 'requiresGrad'/);
+    expect(torch.hannWindow(4, { requiresGrad: true }).requiresGrad).toBe(true);
+    expect(() => torch.hannWindow(4, { requiresGrad: 1 } as never)).toThrow(/got \(int, requiresGrad=int\)/);
+    // a bigint for a tensor must be an int64: past it native code would read it as a tensor handle
+    expect(() => x.mul(2n ** 63n)).toThrow(RangeError);
+    expect(x.mul(2n).sum().item()).toBe(132);
+    // torchnode's tensors are dense: other layouts are refused
+    expect(x.newZeros([2], { layout: 'strided' }).shape).toEqual([2]);
+    expect(() => x.newZeros([2], { layout: 'sparse_coo' as never })).toThrow(/layout must be one of 'strided'/);
+    expect(x.clone({ memoryFormat: 'preserve_format' }).shape).toEqual([3, 4]);
+    expect(torch.zeros(1, 2, 3, 4).contiguous({ memoryFormat: 'channels_last' }).stride()).toEqual([24, 1, 8, 2]);
+    expect(() => x.clone({ memoryFormat: 'nhwc' as never })).toThrow(/memoryFormat must be one of 'contiguous_format'/);
+  });
+
+  it('an operator the LibTorch in use lacks is a TorchNotImplementedError naming it', () => {
+    const missing = new Overloads('torch.notAnOp', ['not_an_op(Tensor self) -> Tensor'], false);
+    expect(() => missing.call(undefined, [x])).toThrow(torch.TorchNotImplementedError);
+    expect(() => missing.call(undefined, [x])).toThrow(/has no operator aten::not_an_op/);
+  });
+
+  it('inputs that crash LibTorch itself are refused before the call', () => {
+    // pdist's backward over no rows segfaults in LibTorch 2.13 (Python dies the same way)
+    expect(() => torch.pdist(torch.zeros([0, 4]).requiresGrad_())).toThrow(torch.TorchValueError);
+    expect(torch.pdist(torch.zeros([0, 4])).shape).toEqual([0]);
+    // integer division of the minimum by -1 traps the CPU: refused on every path to it
+    expect(() => torch.div(torch.tensor([-(2n ** 63n)]), -1, { roundingMode: 'trunc' })).toThrow(/integer division overflow/);
+  });
+});
