@@ -1,7 +1,7 @@
 /** Creating tensors: torch.tensor from JS data, the factories (zeros, arange, ...), random sampling. */
 import { native, type Handle } from './native';
 import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
-import { Tensor, fitsInt64, intArg, intList, numberArg, sizesArg, wrap, type TypedArray } from './tensor';
+import { Tensor, fitsInt64, intArg, intList, numberArg, optionsArg, sizesArg, wrap, type TypedArray } from './tensor';
 import { TorchValueError } from './errors';
 
 /** Where and how a new tensor is made (PyTorch's dtype=, device=, requires_grad= keywords). */
@@ -17,9 +17,14 @@ export interface TensorOptions {
 /** What torch.tensor() takes: numbers, bigints (exact int64), booleans, nested arrays of them, TypedArrays, tensors. */
 export type TensorData = number | bigint | boolean | TypedArray | readonly TensorData[] | Tensor;
 
-function opts(o: unknown): TensorOptions {
+const TENSOR_OPTIONS = ['dtype', 'device', 'requiresGrad'] as const;
+
+/** The options of a factory: only dtype, device and requiresGrad; a misspelt one is a TypeError naming it. */
+function opts(o: unknown, who: string): TensorOptions {
   if (o === undefined) return {};
-  if (o !== null && typeof o === 'object' && !Array.isArray(o) && !ArrayBuffer.isView(o)) return o as TensorOptions;
+  if (o !== null && typeof o === 'object' && !Array.isArray(o) && !ArrayBuffer.isView(o)) {
+    return optionsArg<TensorOptions>(o, who, TENSOR_OPTIONS, '{dtype, device, requiresGrad}');
+  }
   throw new TypeError(`options must be an object like {dtype, device, requiresGrad} (got ${describe(o)})`);
 }
 
@@ -92,7 +97,7 @@ function promoteTypes(a: Dtype, b: Dtype): Dtype {
  * TypedArray keeps its own type (Float64Array → float64, as from NumPy).
  */
 export function tensor(data: TensorData, options?: TensorOptions): Tensor {
-  const o = opts(options);
+  const o = opts(options, 'torch.tensor');
   if (data instanceof Tensor) {
     // Options first: nothing is made when they are bad.
     const [dtype, device, rg] = [o.dtype ?? data.dtype, o.device === undefined ? data.device : optDevice(o.device), requiresGrad(o)];
@@ -145,10 +150,10 @@ function fromTyped(values: TypedArray, shape: number[], dtype: Dtype, o: TensorO
 }
 
 /** Splits f(2, 3, opts) / f([2, 3], opts) into sizes and options. */
-function sizeAndOptions(args: unknown[]): [number[], TensorOptions] {
+function sizeAndOptions(args: unknown[], who: string): [number[], TensorOptions] {
   const last = args[args.length - 1];
   const hasOpts = last !== null && typeof last === 'object' && !Array.isArray(last);
-  return [sizesArg(hasOpts ? args.slice(0, -1) : args, 'size'), opts(hasOpts ? last : undefined)];
+  return [sizesArg(hasOpts ? args.slice(0, -1) : args, 'size'), opts(hasOpts ? last : undefined, who)];
 }
 
 /** A shape as separate sizes or one array, optionally followed by options: `(2, 3)`, `([2, 3], { dtype })`. */
@@ -156,11 +161,11 @@ export type SizeArgs = [...number[]] | [...number[], TensorOptions] | [number[]]
 type ShapeFactory = (shape: number[], dtype: number | undefined, device: string | undefined, rg: boolean) => Handle;
 type LikeFactory = (t: Handle, dtype: number | undefined, device: string | undefined, rg: boolean) => Handle;
 
-const shaped = (f: ShapeFactory) => (...args: SizeArgs): Tensor => {
-  const [size, o] = sizeAndOptions(args);
+const shaped = (f: ShapeFactory, who: string) => (...args: SizeArgs): Tensor => {
+  const [size, o] = sizeAndOptions(args, who);
   return wrap(f(size, ...tail(o)));
 };
-const like = (f: LikeFactory) => (input: Tensor, options?: TensorOptions): Tensor => wrap(f(handle(input), ...tail(opts(options))));
+const like = (f: LikeFactory, who: string) => (input: Tensor, options?: TensorOptions): Tensor => wrap(f(handle(input), ...tail(opts(options, who))));
 
 function handle(t: unknown): Handle {
   if (t instanceof Tensor) return t.handle;
@@ -168,25 +173,25 @@ function handle(t: unknown): Handle {
 }
 
 /** torch.zeros(2, 3) or torch.zeros([2, 3], {dtype, device, requiresGrad}). */
-export const zeros = shaped(native.zeros);
-export const ones = shaped(native.ones);
+export const zeros = shaped(native.zeros, 'torch.zeros');
+export const ones = shaped(native.ones, 'torch.ones');
 /** Uninitialised memory, as torch.empty. */
-export const empty = shaped(native.empty);
+export const empty = shaped(native.empty, 'torch.empty');
 /** Samples from U[0, 1). */
-export const rand = shaped(native.rand);
+export const rand = shaped(native.rand, 'torch.rand');
 /** Samples from N(0, 1). */
-export const randn = shaped(native.randn);
-export const zerosLike = like(native.zerosLike);
-export const onesLike = like(native.onesLike);
-export const emptyLike = like(native.emptyLike);
-export const randLike = like(native.randLike);
-export const randnLike = like(native.randnLike);
+export const randn = shaped(native.randn, 'torch.randn');
+export const zerosLike = like(native.zerosLike, 'torch.zerosLike');
+export const onesLike = like(native.onesLike, 'torch.onesLike');
+export const emptyLike = like(native.emptyLike, 'torch.emptyLike');
+export const randLike = like(native.randLike, 'torch.randLike');
+export const randnLike = like(native.randnLike, 'torch.randnLike');
 
 export function full(size: number[], fillValue: number | boolean, options?: TensorOptions): Tensor {
-  return wrap(native.full(intList(size, 'size'), fillValueArg(fillValue), ...tail(opts(options))));
+  return wrap(native.full(intList(size, 'size'), fillValueArg(fillValue), ...tail(opts(options, 'torch.full'))));
 }
 export function fullLike(input: Tensor, fillValue: number | boolean, options?: TensorOptions): Tensor {
-  return wrap(native.fullLike(handle(input), fillValueArg(fillValue), ...tail(opts(options))));
+  return wrap(native.fullLike(handle(input), fillValueArg(fillValue), ...tail(opts(options, 'torch.fullLike'))));
 }
 function fillValueArg(v: unknown): number | boolean {
   if (typeof v === 'number' || typeof v === 'boolean') return v;
@@ -196,7 +201,7 @@ function fillValueArg(v: unknown): number | boolean {
 /** arange(end), arange(start, end), arange(start, end, step), each with optional options last. */
 export function arange(...args: [number, TensorOptions?] | [number, number, TensorOptions?] | [number, number, number, TensorOptions?]): Tensor {
   const nums = args.filter((a) => typeof a === 'number') as number[];
-  const o = opts(args.find((a) => typeof a === 'object'));
+  const o = opts(args.find((a) => typeof a === 'object'), 'torch.arange');
   if (nums.length === 0 || nums.length > 3 || nums.some((n) => !Number.isFinite(n))) {
     throw new TypeError('arange takes (end), (start, end) or (start, end, step), finite numbers');
   }
@@ -206,13 +211,13 @@ export function arange(...args: [number, TensorOptions?] | [number, number, Tens
 }
 
 export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
-  return wrap(native.linspace(numberArg(start, 'start'), numberArg(end, 'end'), nonNegative(steps, 'steps'), ...tail(opts(options))));
+  return wrap(native.linspace(numberArg(start, 'start'), numberArg(end, 'end'), nonNegative(steps, 'steps'), ...tail(opts(options, 'torch.linspace'))));
 }
 
 export function eye(n: number, m?: number | TensorOptions, options?: TensorOptions): Tensor {
   const o = typeof m === 'object' ? m : options;
   const cols = typeof m === 'number' ? nonNegative(m, 'm') : undefined;
-  return wrap(native.eye(nonNegative(n, 'n'), cols, ...tail(opts(o))));
+  return wrap(native.eye(nonNegative(n, 'n'), cols, ...tail(opts(o, 'torch.eye'))));
 }
 
 /** randint(high, size) or randint(low, high, size): integers in [low, high), int64 by default. */
@@ -221,19 +226,19 @@ export function randint(...args: [number, number[], TensorOptions?] | [number, n
     ? [args[0], args[1], args[2] as number[], args[3] as TensorOptions | undefined]
     : [0, args[0], args[1] as number[], args[2] as TensorOptions | undefined];
   if (intArg(high, 'high') <= intArg(low, 'low')) throw new RangeError(`randint: high (${high}) must be greater than low (${low})`);
-  return wrap(native.randint(low, high, intList(size, 'size'), ...tail(opts(o))));
+  return wrap(native.randint(low, high, intList(size, 'size'), ...tail(opts(o, 'torch.randint'))));
 }
 
 export function randintLike(input: Tensor, low: number, high?: number, options?: TensorOptions): Tensor {
   const [lo, hi] = high === undefined ? [0, low] : [low, high];
   if (intArg(hi, 'high') <= intArg(lo, 'low')) throw new RangeError(`randintLike: high (${hi}) must be greater than low (${lo})`);
-  return wrap(native.randintLike(handle(input), lo, hi, ...tail(opts(options))));
+  return wrap(native.randintLike(handle(input), lo, hi, ...tail(opts(options, 'torch.randintLike'))));
 }
 
 /** normal(mean, std, size): samples from N(mean, std²). */
 export function normal(mean: number, std: number, size: number[], options?: TensorOptions): Tensor {
   if (!(numberArg(std, 'std') >= 0)) throw new RangeError(`normal: std must be >= 0 (got ${std})`);
-  return wrap(native.normal(numberArg(mean, 'mean'), std, intList(size, 'size'), ...tail(opts(options))));
+  return wrap(native.normal(numberArg(mean, 'mean'), std, intList(size, 'size'), ...tail(opts(options, 'torch.normal'))));
 }
 
 /** Seeds every generator (CPU and CUDA), as torch.manual_seed: the same seed gives PyTorch's numbers. */

@@ -160,10 +160,10 @@ export function sizesArg(args: readonly unknown[], argName: string): number[] {
   return intList(list as unknown[], argName);
 }
 
-function options<T extends object>(v: unknown, argName: string): T {
-  if (v === undefined) return {} as T;
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Tensor)) return v as T;
-  throw new TypeError(`${argName} must be an options object (got ${describe(v)})`);
+/** An options object of the hand-written methods: known keys only (optionsArg's rule), never a Tensor. */
+function options<T extends object>(v: unknown, who: string, known: readonly string[]): T {
+  if (v instanceof Tensor) throw new TypeError(`${who}: options must be an object (got a Tensor)`);
+  return optionsArg<T>(v, who, known);
 }
 
 /** A LibTorch tensor, as torch.Tensor: made by torch.tensor(), torch.zeros(), … and by ops; PyTorch's methods in camelCase. Holds one reference to its data until dispose() (or the end of a torch.scope). */
@@ -368,7 +368,7 @@ export class Tensor {
     return this;
   }
   backward(gradient?: Tensor | null, opts?: BackwardOptions): void {
-    const o = options<BackwardOptions>(opts, 'options');
+    const o = options<BackwardOptions>(opts, 'backward', ['retainGraph', 'createGraph']);
     const g = gradient === undefined || gradient === null ? undefined : handleOf(gradient, 'gradient');
     native.backward(this.handle, g, o.retainGraph === undefined ? undefined : boolArg(o.retainGraph, 'retainGraph', false),
       boolArg(o.createGraph, 'createGraph', false));
@@ -477,8 +477,8 @@ export class Tensor {
       else if (DTYPES.includes(target as Dtype) || ['float', 'double', 'half', 'long', 'int', 'short'].includes(target)) o = { dtype: target as Dtype };
       else throw new TypeError(`to(target): '${target}' is neither a dtype (${DTYPES.join(', ')}) nor a device ('cpu', 'cuda', 'cuda:N')`);
     }
-    else o = options<ToOptions>(target, 'target');
-    const extra = options<{ nonBlocking?: boolean; copy?: boolean }>(opts, 'options');
+    else o = options<ToOptions>(target, 'to', ['dtype', 'device', 'nonBlocking', 'copy']);
+    const extra = options<{ nonBlocking?: boolean; copy?: boolean }>(opts, 'to', ['nonBlocking', 'copy']);
     return wrap(native.to(this.handle, optDtypeCode(o.dtype), o.device === undefined ? undefined : checkDevice(o.device),
       boolArg(extra.nonBlocking ?? o.nonBlocking, 'nonBlocking', false), boolArg(extra.copy ?? o.copy, 'copy', false)));
   }
@@ -486,7 +486,7 @@ export class Tensor {
     return this.to({ device: 'cpu' });
   }
   cuda(device: number | string = 'cuda', opts?: { nonBlocking?: boolean }): Tensor {
-    return this.to({ device: typeof device === 'number' ? `cuda:${device}` : device, ...options<{ nonBlocking?: boolean }>(opts, 'options') });
+    return this.to({ device: typeof device === 'number' ? `cuda:${device}` : device, ...options<{ nonBlocking?: boolean }>(opts, 'cuda', ['nonBlocking']) });
   }
   float(): Tensor {
     return this.to({ dtype: 'float32' });

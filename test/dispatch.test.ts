@@ -64,6 +64,17 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(() => x.clone({ memoryFormat: 'nhwc' as never })).toThrow(/memoryFormat must be one of 'contiguous_format'/);
   });
 
+  it('the hand-written factories and methods check their options by the same rule', () => {
+    expect(() => torch.randn(2, { dtyp: 'float32' } as never)).toThrow(/torch.randn: unknown option 'dtyp' \(the options are dtype, device, requiresGrad\)/);
+    expect(() => torch.zeros([2], { requires_grad: true } as never)).toThrow(/unknown option 'requires_grad' \(torchnode's name is 'requiresGrad'\)/);
+    expect(() => torch.tensor([1], { dtpye: 'float32' } as never)).toThrow(/torch.tensor: unknown option 'dtpye'/);
+    expect(() => torch.zerosLike(x, { devcie: 'cpu' } as never)).toThrow(/torch.zerosLike: unknown option 'devcie'/);
+    expect(torch.ones(2, { dtype: 'float64', requiresGrad: true }).requiresGrad).toBe(true);
+    expect(() => x.to({ dtpye: 'float64' } as never)).toThrow(/to: unknown option 'dtpye'/);
+    expect(() => x.to('float64', { non_blocking: true } as never)).toThrow(/torchnode's name is 'nonBlocking'/);
+    expect(() => x.sum().backward(null, { retain_graph: true } as never)).toThrow(/torchnode's name is 'retainGraph'/);
+  });
+
   it('an operator the LibTorch in use lacks is a TorchNotImplementedError naming it', () => {
     const missing = new Overloads('torch.notAnOp', ['not_an_op(Tensor self) -> Tensor'], false);
     expect(() => missing.call(undefined, [x])).toThrow(torch.TorchNotImplementedError);
