@@ -27,7 +27,7 @@ export const printOptions: {
 
 const FLOAT_DTYPES = new Set(['float32', 'float64', 'float16', 'bfloat16']);
 // PyTorch's has_default_dtype: default float dtype, int64 and bool print no dtype suffix.
-const DEFAULT_DTYPES = new Set(['float32', 'int64', 'bool']);
+const DEFAULT_DTYPES = new Set(['float32', 'int64', 'bool', 'complex64']);
 const PREFIX = 'tensor(';
 
 export function summaryNeeded(numel: number): boolean {
@@ -189,9 +189,20 @@ function formatValue(f: Formatter, v: Scalar): string {
 interface Layout {
   shape: number[]; // real shape
   strides: number[]; // strides of the stored (possibly summarised) values
-  values: ArrayLike<Scalar>;
+  values: ArrayLike<Scalar>; // the real parts, for a complex tensor
   summarize: boolean;
   fmt: Formatter;
+  // A complex tensor's imaginary parts and their formatter (PyTorch formats the two parts apart).
+  imag?: ArrayLike<Scalar>;
+  fmtImag?: Formatter;
+}
+
+/** One element as PyTorch prints it; a complex one as real+imagj. */
+function element(L: Layout, i: number): string {
+  const real = formatValue(L.fmt, L.values[i]);
+  if (!L.fmtImag || !L.imag) return real;
+  const imag = (formatValue(L.fmtImag, L.imag[i]) + 'j').trimStart();
+  return imag[0] === '+' || imag[0] === '-' ? real + imag : `${real}+${imag}`;
 }
 
 function vectorStr(L: Layout, offset: number, indent: number): string {
@@ -202,9 +213,10 @@ function vectorStr(L: Layout, offset: number, indent: number): string {
   const data: string[] = [];
   for (let i = 0; i < stored; i++) {
     if (cut && i === e) data.push(' ...');
-    data.push(formatValue(L.fmt, L.values[offset + i]));
+    data.push(element(L, offset + i));
   }
-  const elementLength = L.fmt.width + 2; // ", " between elements
+  // ", " between elements; a complex one adds the imaginary part and its "j"
+  const elementLength = L.fmt.width + 2 + (L.fmtImag ? L.fmtImag.width + 1 : 0);
   const perLine = Math.max(1, Math.floor((printOptions.linewidth - indent) / elementLength));
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += perLine) lines.push(data.slice(i, i + perLine).join(', '));
@@ -213,7 +225,7 @@ function vectorStr(L: Layout, offset: number, indent: number): string {
 
 function tensorStr(L: Layout, dim: number, offset: number, indent: number): string {
   const ndim = L.shape.length;
-  if (ndim === 0) return formatValue(L.fmt, L.values[0]);
+  if (ndim === 0) return element(L, 0);
   if (dim === ndim - 1) return vectorStr(L, offset, indent);
   const e = printOptions.edgeitems;
   const size = L.shape[dim];
@@ -286,7 +298,12 @@ export function formatTensor(t: FormatInput): string {
     if (!summarize && t.summarized && t.values.length !== numel) {
       throw new Error(`formatTensor: values are summarised but numel ${numel} <= threshold`);
     }
-    const values = summarize && !t.summarized ? gatherSummary(t.values, shape) : t.values;
+    // a complex tensor's values come as (real, imaginary) pairs
+    const complex = dtype.startsWith('complex');
+    const part = (k: number): ArrayLike<Scalar> => (complex ? Array.from({ length: t.values.length / 2 }, (_, i) => t.values[2 * i + k]) : t.values);
+    const gather = (v: ArrayLike<Scalar>): ArrayLike<Scalar> => (summarize && !t.summarized ? gatherSummary(v, shape) : v);
+    const values = gather(part(0));
+    const imag = complex ? gather(part(1)) : undefined;
     const stored = shape.map((s) => (summarize && s > 2 * e ? 2 * e : s));
     const expected = stored.reduce((a, b) => a * b, 1);
     if (values.length !== expected) {
@@ -296,7 +313,12 @@ export function formatTensor(t: FormatInput): string {
       body = '[...]'; // edgeitems=0: nothing but the ellipsis is shown
     } else {
       const strides = stored.map((_, i) => stored.slice(i + 1).reduce((a, b) => a * b, 1));
-      const layout: Layout = { shape, strides, values, summarize, fmt: makeFormatter(values, dtype) };
+      const partDtype = dtype === 'complex128' ? 'float64' : complex ? 'float32' : dtype;
+      const layout: Layout = { shape, strides, values, summarize, fmt: makeFormatter(values, partDtype) };
+      if (imag) {
+        layout.imag = imag;
+        layout.fmtImag = makeFormatter(imag, partDtype);
+      }
       body = tensorStr(layout, 0, 0, indent);
     }
   }

@@ -36,6 +36,11 @@ const CASES: Case[] = [
   c('nan sci', "torch.tensor([float('nan'), 1e10, 1.])"),
   c('neg zero int', 'torch.tensor([-0.0, 1.0])'), c('neg zero dec', 'torch.tensor([-0.0, 1.5])'),
   c('neg zero only', 'torch.tensor([-0.0, 0.0])'), c('neg zero sci', 'torch.tensor([-0.0, 1e-7, 2.5])'),
+  // complex: real and imaginary parts formatted apart, as real+imagj
+  c('complex64', 'torch.complex(torch.tensor([1.5, -2.]), torch.tensor([0.5, 3.]))'),
+  c('complex fft ints', 'torch.fft.fft(torch.tensor([1., 2., 3., 4.]))'), c('complex 0-d', 'torch.complex(torch.tensor(1.5), torch.tensor(-0.25))'),
+  c('complex128 summarised sci', 'torch.fft.fft(torch.arange(2000, dtype=torch.float64))'),
+  c('complex 2-D', 'torch.complex(torch.randn(2, 3), torch.randn(2, 3))'),
   // 2-D / 3-D / 4-D
   c('2-D randn', 'torch.randn(3, 4)'), c('2-D int', 'torch.arange(12).reshape(3, 4)'),
   c('3-D arange', 'torch.arange(24.).reshape(2, 3, 4)'), c('3-D randn', 'torch.randn(2, 3, 4) * 100'),
@@ -135,7 +140,7 @@ for case in json.load(sys.stdin):
         t = eval(case['expr'], {'torch': torch})
         text = on_device(t, case['device']) if case.get('device') else repr(t)
     out.append(dict(repr=text, shape=list(t.shape), dtype=str(t.dtype).replace('torch.', ''),
-                    values=[enc(v, t.dtype) for v in t.detach().reshape(-1).tolist()],
+                    values=[enc(v, t.dtype) for v in (torch.view_as_real(t.detach()) if t.is_complex() else t.detach()).reshape(-1).tolist()],
                     requires_grad=t.requires_grad,
                     grad_fn=type(t.grad_fn).__name__ if t.grad_fn is not None else None))
 print(json.dumps(out))
@@ -172,7 +177,8 @@ function inputFor(k: Case, r: PyResult): FormatInput {
   const summarized = summaryNeeded(numel);
   return {
     shape: r.shape, dtype: r.dtype, device: k.device ?? 'cpu',
-    values: summarized ? summarise(flat, r.shape) : flat, summarized,
+    // a complex tensor's values are (real, imaginary) pairs: a last dim of 2 to summarise over
+    values: summarized ? summarise(flat, r.dtype.startsWith('complex') ? [...r.shape, 2] : r.shape) : flat, summarized,
     requiresGrad: r.requires_grad, gradFn: r.grad_fn,
   };
 }
