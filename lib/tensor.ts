@@ -144,6 +144,37 @@ export function optionsArg<T extends object>(opts: unknown, who: string, known: 
   return opts as T;
 }
 
+/** Every prefix of a tuple type ([], [A], [A, B], …), for Python's optional positional arguments. */
+type Prefixes<T extends unknown[]> = T extends [...infer Head, unknown] ? Prefixes<Head> | T : T;
+type WithOptions<P, O> = P extends unknown[] ? [...P, O?] : never;
+/**
+ * The arguments after a constructor's required ones, as Python takes them: any prefix of the optional
+ * positional ones (`P`, in Python's order), then optionally the options object `O`.
+ */
+export type PyRest<P extends unknown[], O> = WithOptions<Prefixes<P>, O>;
+
+/**
+ * Python's binding of optional positional arguments: `rest` holds them in `names`' order, then maybe one
+ * options object; the result is that object with the positional ones added under their names (a name given
+ * both ways is a TypeError, as Python's "multiple values for argument"). The caller checks the names.
+ */
+export function pyOptions(who: string, rest: readonly unknown[], names: readonly string[]): Record<string, unknown> {
+  let n = rest.length;
+  const last = rest[n - 1];
+  let out: Record<string, unknown> = {};
+  if (n > 0 && last !== null && typeof last === 'object' && !Array.isArray(last) && !(last instanceof Tensor)) {
+    out = { ...(last as Record<string, unknown>) };
+    n--;
+  }
+  if (n > names.length) throw new TypeError(`${who}: takes at most ${names.length} optional positional arguments (${names.join(', ')}), got ${n}`);
+  for (let i = 0; i < n; i++) {
+    if (rest[i] === undefined) continue;
+    if (out[names[i]] !== undefined) throw new TypeError(`${who}: got multiple values for argument '${names[i]}'`);
+    out[names[i]] = rest[i];
+  }
+  return out;
+}
+
 export function intList(v: unknown, argName: string): number[] {
   if (typeof v === 'number') return [intArg(v, argName)];
   if (Array.isArray(v)) {

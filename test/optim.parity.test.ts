@@ -284,7 +284,9 @@ describe('optimizer options and parameters as torch.optim takes them', () => {
       .toThrow(/SGD: unknown option 'weight_decay' \(torchnode's name is 'weightDecay'\)/);
     expect(() => new optim.Adam(m.parameters(), { lr: 0.1, amsGrad: true } as never)).toThrow(/Adam: unknown option 'amsGrad'/);
     expect(() => new optim.AdamW(m.parameters(), { decoupledWeightDecay: false } as never)).toThrow(/AdamW: unknown option 'decoupledWeightDecay'/);
-    expect(() => new optim.SGD(m.parameters(), 0.1 as never)).toThrow(/SGD: options must be an object/);
+    // Python's positional form: SGD(params, lr, momentum, …)
+    expect(new optim.SGD(m.parameters(), 0.1).paramGroups[0].lr).toBe(0.1);
+    expect(() => new optim.SGD(m.parameters(), 0.1, 0.9, 0, 0, false, true as never)).toThrow(/SGD: takes at most 5 optional positional arguments/);
     // In a param group: an option under Python's name is refused; other keys are the group's own, as in PyTorch.
     expect(() => new optim.SGD([{ params: m.parameters(), weight_decay: 0.5 }] as never, { lr: 0.1 }))
       .toThrow(/param group option 'weight_decay': torchnode's name is 'weightDecay'/);
@@ -361,7 +363,9 @@ out = {'lrs': lrs, 'keys': sorted(s.state_dict().keys())}`);
       .toThrow(/LinearLR: unknown options 'start_factor' \(torchnode's name is 'startFactor'\), 'total_iters'/);
     expect(() => new optim.lrScheduler.CosineAnnealingLR(opt, { tMax: 2, eta_min: 0.05 } as never)).toThrow(/'eta_min'.*'etaMin'/);
     expect(() => new optim.lrScheduler.StepLR(opt, { stepSize: 2, gama: 0.5 } as never)).toThrow(/StepLR: unknown option 'gama'/);
-    expect(() => new optim.lrScheduler.StepLR(opt, 5 as never)).toThrow(/StepLR: options must be an object/);
+    // Python's positional form: StepLR(optimizer, step_size, gamma)
+    expect(new optim.lrScheduler.StepLR(opt, 5).stepSize).toBe(5);
+    expect(() => new optim.lrScheduler.StepLR(opt)).toThrow(/stepSize must be an integer/);
   });
 
   it('state dict round trip resumes the sequence', () => {

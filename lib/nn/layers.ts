@@ -4,7 +4,7 @@
  */
 import { native } from '../native';
 import { describe, type Dtype } from '../dtype';
-import { Tensor, boolArg, intArg, numberArg, optionsArg } from '../tensor';
+import { Tensor, boolArg, intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../tensor';
 import { empty, ones, tensor, zeros } from '../creation';
 import { noGrad } from '../autograd';
 import { Module, Parameter } from './module';
@@ -56,8 +56,10 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly groups: number;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: F.Size2, options: Conv2dOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: F.Size2,
+    ...rest: PyRest<[stride: F.Size2, padding: F.Size2 | 'same' | 'valid', dilation: F.Size2, groups: number, bias: boolean], Conv2dOptions>) {
     super();
+    const options = pyOptions('Conv2d', rest, ['stride', 'padding', 'dilation', 'groups', 'bias']);
     const opts = optionsArg<Conv2dOptions>(options, 'Conv2d', ['stride', 'padding', 'dilation', 'groups', 'bias', 'device', 'dtype']);
     this.inChannels = positive(inChannels, 'inChannels');
     this.outChannels = positive(outChannels, 'outChannels');
@@ -99,9 +101,9 @@ export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
 
-  constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } & FactoryOptions = {}) {
+  constructor(inFeatures: number, outFeatures: number, ...rest: PyRest<[bias: boolean], { bias?: boolean } & FactoryOptions>) {
     super();
-    const opts = optionsArg<typeof options>(options, 'Linear', ['bias', 'device', 'dtype']);
+    const opts = optionsArg<{ bias?: boolean } & FactoryOptions>(pyOptions('Linear', rest, ['bias']), 'Linear', ['bias', 'device', 'dtype']);
     this.inFeatures = intArg(inFeatures, 'inFeatures');
     this.outFeatures = intArg(outFeatures, 'outFeatures');
     if (this.inFeatures < 0 || this.outFeatures < 0) throw new RangeError('Linear: feature counts must be non-negative');
@@ -144,8 +146,9 @@ export class BatchNorm2d extends Module {
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
 
-  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+  constructor(numFeatures: number, ...rest: PyRest<[eps: number, momentum: number | null, affine: boolean, trackRunningStats: boolean], BatchNormOptions>) {
     super();
+    const options = pyOptions('BatchNorm2d', rest, ['eps', 'momentum', 'affine', 'trackRunningStats']);
     const opts = optionsArg<BatchNormOptions>(options, 'BatchNorm2d', ['eps', 'bias', 'momentum', 'affine', 'trackRunningStats', 'device', 'dtype']);
     this.numFeatures = positive(numFeatures, 'numFeatures');
     this.eps = numberArg(opts.eps ?? 1e-5, 'eps');
@@ -206,9 +209,10 @@ export class BatchNorm2d extends Module {
 
 /** max(x, 0), as torch.nn.ReLU. */
 export class ReLU extends Module {
-  constructor(readonly opts: { inplace?: boolean } = {}) {
+  readonly opts: { inplace?: boolean };
+  constructor(...rest: PyRest<[inplace: boolean], { inplace?: boolean }>) {
     super();
-    optionsArg(opts, 'ReLU', ['inplace']);
+    this.opts = optionsArg(pyOptions('ReLU', rest, ['inplace']), 'ReLU', ['inplace']);
   }
   forward(input: Tensor): Tensor {
     return F.relu(input, { inplace: this.opts.inplace });
@@ -296,9 +300,13 @@ export class Flatten extends Module {
 
 /** Zeroes elements with probability p in training mode (scaling the rest by 1/(1-p)), as torch.nn.Dropout. */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5, readonly opts: { inplace?: boolean } = {}) {
+  readonly p: number;
+  readonly opts: { inplace?: boolean };
+  constructor(...rest: PyRest<[p: number, inplace: boolean], { p?: number; inplace?: boolean }>) {
     super();
-    optionsArg(opts, 'Dropout', ['inplace']);
+    const o = optionsArg<{ p?: number; inplace?: boolean }>(pyOptions('Dropout', rest, ['p', 'inplace']), 'Dropout', ['p', 'inplace']);
+    const p = (this.p = o.p ?? 0.5);
+    this.opts = { inplace: o.inplace };
     if (!(numberArg(p, 'p') >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
   forward(input: Tensor): Tensor {
@@ -311,9 +319,14 @@ export class Dropout extends Module {
 
 /** 2-D max pooling, as torch.nn.MaxPool2d. */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: F.Size2, readonly opts: F.Pool2dOptions = {}) {
+  readonly opts: F.Pool2dOptions;
+  constructor(readonly kernelSize: F.Size2,
+    ...rest: PyRest<[stride: F.Size2 | null, padding: F.Size2, dilation: F.Size2, returnIndices: false, ceilMode: boolean], F.Pool2dOptions>) {
     super();
-    optionsArg(opts, 'MaxPool2d', ['stride', 'padding', 'dilation', 'ceilMode']);
+    const o = pyOptions('MaxPool2d', rest, ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode']);
+    if (o.returnIndices === false) delete o.returnIndices;  // the default; true is refused below (no indices yet)
+    if (o.stride === null) delete o.stride;  // Python's stride=None: the kernel size
+    this.opts = optionsArg(o, 'MaxPool2d', ['stride', 'padding', 'dilation', 'ceilMode']);
     F.pair(kernelSize, 'kernelSize');
   }
   forward(input: Tensor): Tensor {
@@ -328,9 +341,13 @@ export class MaxPool2d extends Module {
 
 /** 2-D average pooling, as torch.nn.AvgPool2d. */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: F.Size2, readonly opts: F.AvgPool2dOptions = {}) {
+  readonly opts: F.AvgPool2dOptions;
+  constructor(readonly kernelSize: F.Size2,
+    ...rest: PyRest<[stride: F.Size2 | null, padding: F.Size2, ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null], F.AvgPool2dOptions>) {
     super();
-    optionsArg(opts, 'AvgPool2d', ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+    const o = pyOptions('AvgPool2d', rest, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+    if (o.stride === null) delete o.stride;  // Python's stride=None: the kernel size
+    this.opts = optionsArg(o, 'AvgPool2d', ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
     F.pair(kernelSize, 'kernelSize');
   }
   forward(input: Tensor): Tensor {

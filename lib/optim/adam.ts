@@ -1,6 +1,6 @@
 /** torch.optim.Adam (seed 004): PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
 import { native } from '../native';
-import { numberArg } from '../tensor';
+import { numberArg, pyOptions, type PyRest } from '../tensor';
 import { tensor, zeros, zerosLike } from '../creation';
 import { keep } from '../scope';
 import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
@@ -22,6 +22,9 @@ export interface AdamOptions {
 }
 
 /** @internal torch.optim.Adam's defaults. */
+/** Adam's and AdamW's arguments Python takes by position, in its order. */
+export const ADAM_POSITIONAL = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'];
+
 export const ADAM_DEFAULTS: Readonly<AdamOptions> = {
   lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null,
   capturable: false, differentiable: false, fused: null, decoupledWeightDecay: false,
@@ -29,8 +32,9 @@ export const ADAM_DEFAULTS: Readonly<AdamOptions> = {
 
 /** Adam, as torch.optim.Adam (amsgrad, maximize; `decoupledWeightDecay: true` is AdamW), step for step PyTorch's. */
 export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super(params, optimizerOptions('Adam', ADAM_DEFAULTS, opts));
+  constructor(params: ParamsArg<AdamOptions>,
+    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, amsgrad: boolean], Partial<AdamOptions>>) {
+    super(params, optimizerOptions('Adam', ADAM_DEFAULTS, pyOptions('Adam', rest, ADAM_POSITIONAL)));
   }
 
   protected validate(g: ParamGroup<AdamOptions>): void {

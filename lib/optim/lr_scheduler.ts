@@ -4,7 +4,7 @@
  * as Python's math uses, so the lr sequence is Python's to the bit.
  */
 import { describe } from '../dtype';
-import { intArg, numberArg, optionsArg } from '../tensor';
+import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../tensor';
 import { native } from '../native';
 import { Optimizer } from './optimizer';
 
@@ -89,8 +89,9 @@ export abstract class LRScheduler {
 export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
-  constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number; lastEpoch?: number }) {
-    const opts = optionsArg<typeof options>(options, 'StepLR', ['stepSize', 'gamma', 'lastEpoch'], '{stepSize: 30}');
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[stepSize: number, gamma: number, lastEpoch: number], { stepSize?: number; gamma?: number; lastEpoch?: number }>) {
+    const options = pyOptions('StepLR', rest, ['stepSize', 'gamma', 'lastEpoch']);
+    const opts = optionsArg<{ stepSize?: number; gamma?: number; lastEpoch?: number }>(options, 'StepLR', ['stepSize', 'gamma', 'lastEpoch'], '{stepSize: 30}');
     super(optimizer, opts.lastEpoch ?? -1);
     this.stepSize = intArg(opts.stepSize, 'stepSize');
     if (this.stepSize <= 0) throw new RangeError(`stepSize must be positive (got ${this.stepSize})`);
@@ -114,8 +115,9 @@ export class StepLR extends LRScheduler {
 export class MultiStepLR extends LRScheduler {
   milestones: Map<number, number>;
   gamma: number;
-  constructor(optimizer: AnyOptimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
-    const opts = optionsArg<typeof options>(options, 'MultiStepLR', ['milestones', 'gamma', 'lastEpoch'], '{milestones: [30, 80]}');
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[milestones: number[], gamma: number, lastEpoch: number], { milestones?: number[]; gamma?: number; lastEpoch?: number }>) {
+    const options = pyOptions('MultiStepLR', rest, ['milestones', 'gamma', 'lastEpoch']);
+    const opts = optionsArg<{ milestones?: number[]; gamma?: number; lastEpoch?: number }>(options, 'MultiStepLR', ['milestones', 'gamma', 'lastEpoch'], '{milestones: [30, 80]}');
     super(optimizer, opts.lastEpoch ?? -1);
     if (!Array.isArray(opts.milestones)) throw new TypeError('milestones must be an array of epochs');
     this.milestones = new Map();
@@ -143,8 +145,9 @@ export class MultiStepLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
-  constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number }) {
-    const opts = optionsArg<typeof options>(options, 'CosineAnnealingLR', ['tMax', 'etaMin', 'lastEpoch'], '{tMax: 100}');
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[tMax: number, etaMin: number, lastEpoch: number], { tMax?: number; etaMin?: number; lastEpoch?: number }>) {
+    const options = pyOptions('CosineAnnealingLR', rest, ['tMax', 'etaMin', 'lastEpoch']);
+    const opts = optionsArg<{ tMax?: number; etaMin?: number; lastEpoch?: number }>(options, 'CosineAnnealingLR', ['tMax', 'etaMin', 'lastEpoch'], '{tMax: 100}');
     super(optimizer, opts.lastEpoch ?? -1);
     this.tMax = intArg(opts.tMax, 'tMax');
     if (this.tMax <= 0) throw new RangeError(`tMax must be positive (got ${this.tMax})`);
@@ -175,8 +178,9 @@ export class CosineAnnealingLR extends LRScheduler {
 /** lr × gamma every epoch. */
 export class ExponentialLR extends LRScheduler {
   gamma: number;
-  constructor(optimizer: AnyOptimizer, options: { gamma: number; lastEpoch?: number }) {
-    const opts = optionsArg<typeof options>(options, 'ExponentialLR', ['gamma', 'lastEpoch'], '{gamma: 0.9}');
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[gamma: number, lastEpoch: number], { gamma?: number; lastEpoch?: number }>) {
+    const options = pyOptions('ExponentialLR', rest, ['gamma', 'lastEpoch']);
+    const opts = optionsArg<{ gamma?: number; lastEpoch?: number }>(options, 'ExponentialLR', ['gamma', 'lastEpoch'], '{gamma: 0.9}');
     super(optimizer, opts.lastEpoch ?? -1);
     this.gamma = numberArg(opts.gamma, 'gamma');
     this.initialStep();
@@ -198,8 +202,9 @@ export class LinearLR extends LRScheduler {
   startFactor: number;
   endFactor: number;
   totalIters: number;
-  constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
-    const opts = optionsArg<typeof options>(options, 'LinearLR', ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'], '{startFactor: 0.1}');
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[startFactor: number, endFactor: number, totalIters: number, lastEpoch: number], { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }>) {
+    const options = pyOptions('LinearLR', rest, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
+    const opts = optionsArg<{ startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }>(options, 'LinearLR', ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'], '{startFactor: 0.1}');
     super(optimizer, opts.lastEpoch ?? -1);
     this.startFactor = numberArg(opts.startFactor ?? 1 / 3, 'startFactor');
     this.endFactor = numberArg(opts.endFactor ?? 1, 'endFactor');
@@ -228,8 +233,9 @@ export class LinearLR extends LRScheduler {
 /** The base lr × lrLambda(epoch): one function, or one per param group. */
 export class LambdaLR extends LRScheduler {
   lrLambdas: ((epoch: number) => number)[];
-  constructor(optimizer: AnyOptimizer, options: { lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }) {
-    const opts = optionsArg<typeof options>(options, 'LambdaLR', ['lrLambda', 'lastEpoch'], '{lrLambda: (epoch) => 0.95 ** epoch}');
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch: number], { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>) {
+    const options = pyOptions('LambdaLR', rest, ['lrLambda', 'lastEpoch']);
+    const opts = optionsArg<{ lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>(options, 'LambdaLR', ['lrLambda', 'lastEpoch'], '{lrLambda: (epoch) => 0.95 ** epoch}');
     super(optimizer, opts.lastEpoch ?? -1);
     const groups = optimizer.paramGroups.length;
     const fns = Array.isArray(opts.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts.lrLambda);

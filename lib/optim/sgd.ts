@@ -1,6 +1,6 @@
 /** torch.optim.SGD: exactly PyTorch's update (momentum, dampening, weight decay, Nesterov, maximize). */
 import { native } from '../native';
-import { numberArg, wrap } from '../tensor';
+import { numberArg, pyOptions, wrap, type PyRest } from '../tensor';
 import { keep } from '../scope';
 import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import type { Tensor } from '../tensor';
@@ -19,11 +19,12 @@ export interface SGDOptions {
 
 /** Stochastic gradient descent, as torch.optim.SGD (momentum, dampening, weightDecay, nesterov, maximize), step for step PyTorch's. */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: ParamsArg<SGDOptions>, opts: Partial<SGDOptions> = {}) {
+  constructor(params: ParamsArg<SGDOptions>,
+    ...rest: PyRest<[lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean], Partial<SGDOptions>>) {
     super(params, optimizerOptions('SGD', {
       lr: 0.001, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false,
       foreach: null, differentiable: false, fused: null,
-    }, opts));
+    }, pyOptions('SGD', rest, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'])));
   }
 
   protected validate(g: ParamGroup<SGDOptions>): void {

@@ -1,0 +1,72 @@
+// PyTorch's own way of writing a model: optional constructor arguments by position, in Python's order,
+// then an options object for the rest (both forms, mixed as Python allows). Checked against Python's
+// repr of the same constructors, and each positional form against its keyword form.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import * as torch from '../lib';
+import { referencePython } from './helpers/python';
+
+const { nn, optim } = torch;
+
+// [torchnode, the same in Python]
+const LAYERS: [() => torch.nn.Module, string][] = [
+  [() => new nn.Conv2d(3, 64, 3, 1, 1), 'nn.Conv2d(3, 64, 3, 1, 1)'],
+  [() => new nn.Conv2d(3, 8, 3, 2, 1, 1, 1, false), 'nn.Conv2d(3, 8, 3, 2, 1, 1, 1, False)'],
+  [() => new nn.Conv2d(4, 8, 3, 1, { padding: 2, groups: 2 }), 'nn.Conv2d(4, 8, 3, 1, padding=2, groups=2)'],
+  [() => new nn.MaxPool2d(2, 2), 'nn.MaxPool2d(2, 2)'],
+  [() => new nn.MaxPool2d(3, null, 1), 'nn.MaxPool2d(3, None, 1)'],
+  [() => new nn.AvgPool2d(2, 1, 0, true), 'nn.AvgPool2d(2, 1, 0, True)'],
+  [() => new nn.Linear(4, 2, false), 'nn.Linear(4, 2, False)'],
+  [() => new nn.BatchNorm2d(16, 1e-3, 0.01), 'nn.BatchNorm2d(16, 1e-3, 0.01)'],
+  [() => new nn.Dropout(0.25, true), 'nn.Dropout(0.25, True)'],
+  [() => new nn.ReLU(true), 'nn.ReLU(True)'],
+];
+
+describe("constructors take Python's positional arguments", () => {
+  it('print as Python prints the same constructor calls', () => {
+    const py = referencePython();
+    const code = `import torch\nfrom torch import nn\nfor m in [${LAYERS.map(([, p]) => p).join(', ')}]: print(repr(m))`;
+    const r = spawnSync(py.command, ['-c', code], { env: py.env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const theirs = r.stdout.trim().split('\n');
+    expect(LAYERS.map(([make]) => String(make()))).toEqual(theirs);
+  });
+
+  it('a positional argument and its keyword are the same, and both at once is refused', () => {
+    expect(String(new nn.Conv2d(3, 8, 3, 2, 1))).toBe(String(new nn.Conv2d(3, 8, 3, { stride: 2, padding: 1 })));
+    expect(() => new nn.Conv2d(3, 8, 3, 2, { stride: 2 })).toThrow(/Conv2d: got multiple values for argument 'stride'/);
+    expect(() => new nn.Linear(4, 2, false, true as never)).toThrow(/Linear: takes at most 1 optional positional arguments/);
+    expect(() => new nn.Conv2d(3, 8, 3, { strides: 2 } as never)).toThrow(/unknown option 'strides'/);
+    expect(() => new nn.MaxPool2d(2, 2, 0, 1, true as never)).toThrow(/unknown option 'returnIndices'/);
+  });
+
+  it('optimizers and schedulers: SGD(params, lr, momentum), StepLR(opt, stepSize, gamma) step as their keyword forms', () => {
+    const run = (make: (p: torch.Tensor[]) => [torch.optim.Optimizer<{ lr: number }>, torch.optim.lrScheduler.LRScheduler]) => {
+      torch.manualSeed(0);
+      const w = torch.randn([3], { requiresGrad: true });
+      const [opt, sched] = make([w]);
+      const lrs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        opt.zeroGrad();
+        w.mul(w).sum().backward();
+        opt.step();
+        sched.step();
+        lrs.push(opt.paramGroups[0].lr);
+      }
+      return { w: w.toArray(), lrs };
+    };
+    const positional = run((p) => {
+      const opt = new optim.SGD(p, 0.1, 0.9);
+      return [opt, new optim.lrScheduler.StepLR(opt, 2, 0.5)];
+    });
+    const keywords = run((p) => {
+      const opt = new optim.SGD(p, { lr: 0.1, momentum: 0.9 });
+      return [opt, new optim.lrScheduler.StepLR(opt, { stepSize: 2, gamma: 0.5 })];
+    });
+    expect(positional).toEqual(keywords);
+    expect(positional.lrs).toEqual([0.1, 0.05, 0.05, 0.025, 0.025]);
+    const adam = new optim.AdamW([torch.zeros([1], { requiresGrad: true })], 0.01, [0.8, 0.9]);
+    expect([adam.paramGroups[0].lr, adam.paramGroups[0].betas, adam.paramGroups[0].weightDecay]).toEqual([0.01, [0.8, 0.9], 0.01]);
+    expect(() => new optim.SGD([torch.zeros([1], { requiresGrad: true })], 0.1, { lr: 0.2 })).toThrow(/multiple values for argument 'lr'/);
+  });
+});
