@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { native, type Handle } from './native';
 import { freshTmpFor, saveTarget } from './atomic';
 import { TorchError, withCallerStack } from './errors';
-import { Tensor, wrap } from './tensor';
+import { Tensor, wrap, optionsArg } from './tensor';
 import { checkDevice, describe } from './dtype';
 import type { StateDict } from './nn/module';
 
@@ -274,6 +274,7 @@ function fromNative(v: unknown): ScriptValue {
 
 function deviceOpt(opts: JitLoadOptions): string | undefined {
   if (opts === null || typeof opts !== 'object') throw new TypeError(`torch.jit.load: options must be an object (got ${describe(opts)})`);
+  optionsArg(opts, 'torch.jit.load', ['device'], "{device: 'cpu'}");
   return opts.device === undefined || opts.device === null ? undefined : checkDevice(opts.device, 'device');
 }
 

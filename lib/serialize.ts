@@ -103,7 +103,17 @@ export type Loaded =
   | { [key: string]: Loaded };
 
 /** torch.save(obj, path): writes obj (tensors, state dicts, checkpoints) in PyTorch's file format. */
-export function save(obj: unknown, path: PathLike): void {
+/** Python's torch.save options (pickle_module, pickle_protocol, …) have no counterpart here: refused by name. */
+function noSaveOptions(extra: unknown, fn: string): void {
+  if (extra === undefined) return;
+  const keys = extra !== null && typeof extra === 'object' ? Object.keys(extra) : [];
+  if (keys.length === 0 && extra !== null && typeof extra === 'object') return;
+  throw new TypeError(`${fn}: takes no options (got ${keys.length ? keys.map((k) => `'${k}'`).join(', ') : describe(extra)}): ` +
+    "it always writes PyTorch's zip format with pickle protocol 2, as Python's defaults do");
+}
+
+export function save(obj: unknown, path: PathLike, options?: Record<string, never>): void {
+  noSaveOptions(options, 'torch.save');
   const file = pathArg(path, 'torch.save');
   const { pkl, storages } = pickleForSave(obj);
   const target = saveTarget(file);
@@ -115,7 +125,8 @@ export function save(obj: unknown, path: PathLike): void {
 }
 
 /** save() with the file work on a worker thread. The tensors must not change in place until it settles. */
-export async function saveAsync(obj: unknown, path: PathLike): Promise<void> {
+export async function saveAsync(obj: unknown, path: PathLike, options?: Record<string, never>): Promise<void> {
+  noSaveOptions(options, 'torch.saveAsync');
   const callerStack = new Error().stack;
   const file = pathArg(path, 'torch.save');
   const { pkl, storages } = pickleForSave(obj);

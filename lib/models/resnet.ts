@@ -7,7 +7,7 @@ import { Sequential } from '../nn/container';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Identity, Linear, MaxPool2d, ReLU } from '../nn/layers';
 import * as init from '../nn/init';
 import { describe } from '../dtype';
-import { intArg } from '../tensor';
+import { intArg, optionsArg } from '../tensor';
 import type { Tensor } from '../tensor';
 import { SEModule, type SEOptions } from './se';
 
@@ -145,6 +145,7 @@ export class SEResNet extends Module {
 
   constructor(readonly block: BlockType, layers: [number, number, number, number], readonly opts: SEResNetOptions = {}) {
     super();
+    optionsArg(opts, 'SEResNet', ['numClasses', 'inChannels', 'stem', 'zeroInitResidual', 'se', 'strideOn', 'width'], '{numClasses: 10}');
     const { numClasses = 1000, inChannels = 3, stem = 'imagenet', zeroInitResidual = false, width = 64 } = opts;
     if (intArg(width, 'width') < 1) throw new RangeError(`width must be a positive integer (got ${width})`);
     if (block !== SEBasicBlock && block !== SEBottleneck) throw new TypeError('block must be SEBasicBlock or SEBottleneck');

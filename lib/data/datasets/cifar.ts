@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { native } from '../native';
-import { wrap } from '../../tensor';
+import { optionsArg, wrap } from '../../tensor';
 import { dtypeCode, describe } from '../../dtype';
 import { scope } from '../../scope';
 import { DataFileError } from '../errors';
@@ -60,9 +60,10 @@ function trainArg(v: unknown): boolean {
   return v;
 }
 
-function optionsArg(o: unknown): CIFAR10Options & Internal {
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new TypeError(`CIFAR10: options must be an object like {root, train} (got ${describe(o)})`);
-  return o as CIFAR10Options & Internal;
+/** The options object, its keys checked (a misspelt one is a TypeError naming it) before any file is read. */
+function datasetOptions(o: unknown): CIFAR10Options & Internal {
+  if (o === undefined) throw new TypeError('CIFAR10: options must be an object like {root, train} (got undefined)');
+  return optionsArg<CIFAR10Options & Internal>(o, 'CIFAR10', ['root', 'train', 'transform'], '{root, train}');
 }
 
 /**
@@ -76,7 +77,7 @@ export class CIFAR10 extends VisionDataset {
   readonly train: boolean;
 
   constructor(opts: CIFAR10Options) {
-    const o = optionsArg(opts);
+    const o = datasetOptions(opts);
     const train = trainArg(o.train);
     const transform = transformArg(o.transform, 'transform');
     const raw = o[PARSED] ?? concat(files(o, train).map((f) => {
@@ -102,7 +103,7 @@ export class CIFAR10 extends VisionDataset {
 
   /** Reads the batches without blocking the event loop. */
   static async load(opts: CIFAR10Options): Promise<CIFAR10> {
-    const o = optionsArg(opts);
+    const o = datasetOptions(opts);
     const list = files(o, trainArg(o.train));
     const bufs = await Promise.all(list.map((f) => readBytesAsync('CIFAR10', f)));
     bufs.forEach((b, k) => check(list[k], b));

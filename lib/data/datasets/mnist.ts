@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native';
-import { wrap } from '../../tensor';
+import { optionsArg, wrap } from '../../tensor';
 import { dtypeCode, describe } from '../../dtype';
 import { DataFileError } from '../errors';
 import { transformArg, type TransformFn } from '../dataset';
@@ -98,9 +98,10 @@ function trainArg(v: unknown): boolean {
   return v;
 }
 
-function optionsArg<T>(who: string, o: unknown): T {
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new TypeError(`${who}: options must be an object like {root, train} (got ${describe(o)})`);
-  return o as T;
+/** The options object, its keys checked (a misspelt one is a TypeError naming it) before any file is read. */
+function datasetOptions<T extends object>(who: string, o: unknown, known: readonly string[]): T {
+  if (o === undefined) throw new TypeError(`${who}: options must be an object like {root, train} (got undefined)`);
+  return optionsArg<T>(o, who, known, '{root, train}');
 }
 
 /**
@@ -116,7 +117,7 @@ export class MNIST extends VisionDataset {
   readonly train: boolean;
 
   constructor(opts: MNISTOptions) {
-    const o = optionsArg<MNISTOptions & Internal>(new.target.name, opts);
+    const o = datasetOptions<MNISTOptions & Internal>(new.target.name, opts, ['root', 'train', 'transform']);
     const cls = new.target as typeof MNIST;
     const train = trainArg(o.train);
     const transform = transformArg(o.transform, 'transform');
@@ -135,7 +136,7 @@ export class MNIST extends VisionDataset {
 
   /** Reads the IDX files without blocking the event loop. */
   static async load<T extends typeof MNIST>(this: T, opts: MNISTOptions): Promise<InstanceType<T>> {
-    const o = optionsArg<MNISTOptions>(this.name, opts);
+    const o = datasetOptions<MNISTOptions>(this.name, opts, ['root', 'train', 'transform']);
     const parsed = await this.readFiles(o, trainArg(o.train), true);
     return new this({ ...o, [PARSED]: parsed } as MNISTOptions) as InstanceType<T>;
   }
@@ -164,7 +165,7 @@ export class MNIST extends VisionDataset {
    * 0–1 values, so data is uint8 like the IDX files.
    */
   static fromPackage(opts: MNISTPackageOptions = {}): MNIST {
-    const o = optionsArg<MNISTPackageOptions>('MNIST.fromPackage', opts);
+    const o = datasetOptions<MNISTPackageOptions>('MNIST.fromPackage', opts, ['train', 'testFraction', 'transform']);
     const train = trainArg(o.train);
     const testFraction = o.testFraction ?? 0.15;
     if (typeof testFraction !== 'number' || !(testFraction >= 0 && testFraction <= 1)) {
