@@ -83,6 +83,13 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(() => torch.data.MNIST.fromPackage({ trian: true } as never)).toThrow(/MNIST.fromPackage: unknown option 'trian'/);
     expect(() => torch.save(torch.ones(1), '/nonexistent/x.pt', { pickle_protocol: 2 } as never)).toThrow(/torch.save: takes no options \(got 'pickle_protocol'\)/);
     expect(() => torch.jit.load('/nonexistent.pt', { map_location: 'cpu' } as never)).toThrow(/torch.jit.load: unknown option 'map_location'/);
+    expect(() => new torch.train.Trainer({ epochs: 2 } as never)).toThrow(/Trainer: unknown option 'epochs'/);
+  });
+
+  it("Trainer.fit's options too", async () => {
+    const model = new torch.nn.Sequential(new torch.nn.Flatten(), new torch.nn.Linear(4, 2));
+    const trainer = new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), 0.1), progress: false, outDir: null });
+    await expect(trainer.fit([], { epoch: 1 } as never)).rejects.toThrow(/fit: unknown option 'epoch'/);
   });
 
   it('an operator the LibTorch in use lacks is a TorchNotImplementedError naming it', () => {

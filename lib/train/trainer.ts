@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Tensor } from '../tensor';
+import { Tensor, optionsArg } from '../tensor';
 import { Module } from '../nn/module';
 import { crossEntropy } from '../nn/functional';
 import { Optimizer } from '../optim/optimizer';
@@ -123,6 +123,13 @@ function disposeBatch(input: Tensor, target: Tensor): void {
   target.dispose();
 }
 
+/** The keys of TrainerOptions: any other is a TypeError naming it. */
+const TRAINER_OPTIONS = ['model', 'optimizer', 'scheduler', 'lossFn', 'device', 'accumulate', 'amp', 'outDir', 'progress',
+  'logEvery', 'handleSigint', 'offThread', 'cudaGraph', 'cudnnBenchmark', 'distributed'] as const satisfies readonly (keyof TrainerOptions)[];
+// (and every key: a new option left out of the list fails to compile here)
+const allTrainerOptions: Exclude<keyof TrainerOptions, (typeof TRAINER_OPTIONS)[number]> extends never ? true : never = true;
+void allTrainerOptions;
+
 /** @internal The checkpoint a path names: a run folder's checkpoint.pt, or the file itself. */
 export function checkpointPath(fileOrRunDir: string): string {
   return fs.existsSync(fileOrRunDir) && fs.statSync(fileOrRunDir).isDirectory() ? path.join(fileOrRunDir, 'checkpoint.pt') : fileOrRunDir;
@@ -153,6 +160,7 @@ export class Trainer extends EventEmitter {
 
   constructor(private readonly opts: TrainerOptions) {
     super();
+    optionsArg(opts, 'Trainer', TRAINER_OPTIONS, '{model, optimizer}');
     if (!(opts?.model instanceof Module)) throw new TypeError(`Trainer: model must be an nn.Module (got ${describe(opts?.model)})`);
     if (!(opts.optimizer instanceof Optimizer)) throw new TypeError(`Trainer: optimizer must be a torch.optim optimizer (got ${describe(opts.optimizer)})`);
     if (opts.scheduler != null && !(opts.scheduler instanceof LRScheduler)) throw new TypeError('Trainer: scheduler must be an lrScheduler');
@@ -200,6 +208,7 @@ export class Trainer extends EventEmitter {
 
   /** The seeds' loop over `epochs`; returns the history (one record per epoch). */
   async fit(train: Batches, fitOpts: FitOptions): Promise<EpochRecord[]> {
+    optionsArg(fitOpts, 'fit', ['epochs', 'testData', 'resume'], '{epochs: 4}');
     const epochs = fitOpts?.epochs;
     if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer (got ${describe(epochs)})`);
     let startEpoch = 1;
