@@ -40,6 +40,17 @@ describe("constructors take Python's positional arguments", () => {
     expect(() => new nn.MaxPool2d(2, 2, 0, 1, true as never)).toThrow(/unknown option 'returnIndices'/);
   });
 
+  it("nn.functional too: F.conv2d(x, w, b, stride, padding), F.maxPool2d(x, 3, 2, 1), F.avgPool2d(x, 2, 1)", () => {
+    const F = nn.functional;
+    torch.manualSeed(0);
+    const x = torch.randn(1, 3, 8, 8), w = torch.randn(4, 3, 3, 3), b = torch.randn(4);
+    expect(F.conv2d(x, w, b, 2, 1).toArray()).toEqual(F.conv2d(x, w, { bias: b, stride: 2, padding: 1 }).toArray());
+    expect(F.conv2d(x, w, null, 1, 'same').shape).toEqual([1, 4, 8, 8]);
+    expect(F.maxPool2d(x, 3, 2, 1).toArray()).toEqual(F.maxPool2d(x, 3, { stride: 2, padding: 1 }).toArray());
+    expect(F.avgPool2d(x, 2, 1).toArray()).toEqual(F.avgPool2d(x, 2, { stride: 1 }).toArray());
+    expect(() => F.conv2d(x, w, b, 2, { bias: b })).toThrow(/conv2d: got multiple values for argument 'bias'/);
+  });
+
   it('optimizers and schedulers: SGD(params, lr, momentum), StepLR(opt, stepSize, gamma) step as their keyword forms', () => {
     const run = (make: (p: torch.Tensor[]) => [torch.optim.Optimizer<{ lr: number }>, torch.optim.lrScheduler.LRScheduler]) => {
       torch.manualSeed(0);

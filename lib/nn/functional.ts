@@ -4,7 +4,7 @@
  */
 import { native, type Handle } from '../native';
 import { describe } from '../dtype';
-import { Tensor, boolArg, handleOf, intArg, numberArg, optionsArg, sameShape, wrap } from '../tensor';
+import { Tensor, boolArg, handleOf, intArg, numberArg, optionsArg, pyOptions, sameShape, wrap, type PyRest } from '../tensor';
 import { TorchError, TorchValueError, warnOnce } from '../errors';
 import type { Dtype } from '../dtype';
 import { nnFunctions } from '../surface';
@@ -41,8 +41,10 @@ export interface Conv2dOptions {
   dilation?: Size2;
   groups?: number;
 }
-export function conv2d(input: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
-  const opts = fopts<Conv2dOptions>(options, 'conv2d', ['bias', 'stride', 'padding', 'dilation', 'groups']);
+/** F.conv2d(input, weight, bias, stride, padding, dilation, groups): Python's order, or any of them by name. */
+export function conv2d(input: Tensor, weight: Tensor,
+  ...rest: PyRest<[bias: Tensor | null, stride: Size2, padding: Size2 | 'same' | 'valid', dilation: Size2, groups: number], Conv2dOptions>): Tensor {
+  const opts = fopts<Conv2dOptions>(pyOptions('conv2d', rest, ['bias', 'stride', 'padding', 'dilation', 'groups']), 'conv2d', ['bias', 'stride', 'padding', 'dilation', 'groups']);
   const padding = opts.padding === 'same' || opts.padding === 'valid' ? opts.padding : pair(opts.padding ?? 0, 'padding');
   return wrap(native.conv2d(handleOf(input, 'input'), handleOf(weight, 'weight'), optHandle(opts.bias, 'bias'),
     pair(opts.stride ?? 1, 'stride'), padding, pair(opts.dilation ?? 1, 'dilation'), intArg(opts.groups ?? 1, 'groups')));
@@ -80,8 +82,10 @@ export interface Pool2dOptions {
   dilation?: Size2;
   ceilMode?: boolean;
 }
-export function maxPool2d(input: Tensor, kernelSize: Size2, options: Pool2dOptions = {}): Tensor {
-  const opts = fopts<Pool2dOptions>(options, 'maxPool2d', ['stride', 'padding', 'dilation', 'ceilMode']);
+/** F.max_pool2d(input, kernelSize, stride, padding, dilation, ceilMode): Python's order, or by name. */
+export function maxPool2d(input: Tensor, kernelSize: Size2,
+  ...rest: PyRest<[stride: Size2, padding: Size2, dilation: Size2, ceilMode: boolean], Pool2dOptions>): Tensor {
+  const opts = fopts<Pool2dOptions>(pyOptions('maxPool2d', rest, ['stride', 'padding', 'dilation', 'ceilMode']), 'maxPool2d', ['stride', 'padding', 'dilation', 'ceilMode']);
   const k = pair(kernelSize, 'kernelSize');
   return wrap(native.maxPool2d(handleOf(input, 'input'), k, pair(opts.stride ?? k, 'stride'), pair(opts.padding ?? 0, 'padding'),
     pair(opts.dilation ?? 1, 'dilation'), boolArg(opts.ceilMode, 'ceilMode', false)));
@@ -94,8 +98,10 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
   divisorOverride?: number | null;
 }
-export function avgPool2d(input: Tensor, kernelSize: Size2, options: AvgPool2dOptions = {}): Tensor {
-  const opts = fopts<AvgPool2dOptions>(options, 'avgPool2d', ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+/** F.avg_pool2d(input, kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride): Python's order, or by name. */
+export function avgPool2d(input: Tensor, kernelSize: Size2,
+  ...rest: PyRest<[stride: Size2, padding: Size2, ceilMode: boolean, countIncludePad: boolean, divisorOverride: number], AvgPool2dOptions>): Tensor {
+  const opts = fopts<AvgPool2dOptions>(pyOptions('avgPool2d', rest, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']), 'avgPool2d', ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   const k = pair(kernelSize, 'kernelSize');
   return wrap(native.avgPool2d(handleOf(input, 'input'), k, pair(opts.stride ?? k, 'stride'), pair(opts.padding ?? 0, 'padding'),
     boolArg(opts.ceilMode, 'ceilMode', false), boolArg(opts.countIncludePad, 'countIncludePad', true),
