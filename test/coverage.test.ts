@@ -21,11 +21,17 @@ for space in ('linalg', 'fft', 'special'):
   mod = getattr(torch, space)
   names = (n[len(space) + 1:] for n in dir(getattr(torch._C, '_' + space)) if n.startswith(space + '_'))
   out[space] = public(n for n in names if hasattr(mod, n))
+out['version'] = torch.__version__
 print(json.dumps(out))
 `;
 
 // The generator's own list of what it leaves out on purpose (sparse, quantized, named and nested tensors).
-const { leftOutReason } = createRequire(__filename)('../scripts/gen/surface.js') as { leftOutReason(name: string): string | undefined };
+const gen = createRequire(__filename)('../scripts/gen/surface.js') as {
+  leftOutReason(name: string): string | undefined;
+  pinnedNames(): Set<string>;
+  PYTORCH_VERSION: string;
+};
+const { leftOutReason } = gen;
 
 function offered(space: string, name: string): boolean {
   const js = camelCase(name);
@@ -46,7 +52,19 @@ describe('coverage of PyTorch\'s ATen-backed API', () => {
     const py = referencePython();
     const r = spawnSync(py.command, ['-c', SURFACE], { env: py.env, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const surface = JSON.parse(r.stdout) as Record<string, string[]>;
+    const { version, ...surface } = JSON.parse(r.stdout) as Record<string, string[]> & { version: string };
+    // Names a newer Python has that the pinned schema does not are the next regeneration's: reported, not
+    // counted (the surface is generated from PyTorch ${gen.PYTORCH_VERSION}'s schema, the Python here may be newer).
+    const pinned = gen.pinnedNames();
+    const newer: string[] = [];
+    for (const [space, names] of Object.entries(surface)) {
+      surface[space] = names.filter((n) => {
+        const known = pinned.has(`${space}.${n}`) || version.startsWith(gen.PYTORCH_VERSION.replace(/\.0$/, ''));
+        if (!known) newer.push(`${space}.${n}`);
+        return known;
+      });
+    }
+    if (newer.length) console.log(`in PyTorch ${version} but not in the pinned schema (${gen.PYTORCH_VERSION}): ${newer.join(', ')}`);
     let total = 0;
     let have = 0;
     const lines: string[] = [];

@@ -280,5 +280,20 @@ function main() {
   if (stale) process.exit(1);
 }
 
+/** Every name the pinned schema has, bound or not, as '<space>.<python name>' (space: torch, Tensor, linalg…). */
+function pinnedNames() {
+  const entries = YAML.parse(fs.readFileSync(path.join(__dirname, 'native_functions.yaml'), 'utf8')).filter((e) => e && e.func);
+  const names = new Set();
+  for (const entry of entries) {
+    const base = parseSchema(entry.func).name;
+    const variants = String(entry.variants ?? 'function').split(',').map((v) => v.trim());
+    const module = entry.python_module;
+    const prefix = MODULES[module] ?? '';
+    if (variants.includes('function')) names.add(module ? `${module}.${base.startsWith(prefix) ? base.slice(prefix.length) : base}` : `torch.${base}`);
+    if (variants.includes('method')) names.add(`Tensor.${base}`);
+  }
+  return names;
+}
+
 if (require.main === module) main();
-module.exports = { generate, collect, leftOutReason };
+module.exports = { generate, collect, leftOutReason, pinnedNames, PYTORCH_VERSION };
