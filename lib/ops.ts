@@ -1,11 +1,12 @@
 /**
- * torch.* functions that Python binds by hand rather than from the schema; the rest of torch.* is
- * generated (lib/generated/torch.ts).
+ * torch.* functions that Python binds by hand, or wraps in Python code with a signature of its own
+ * (torch/functional.py); the rest of torch.* is generated (lib/generated/torch.ts).
  */
 import { native } from './native';
 import { describe, type Dtype } from './dtype';
-import { Tensor, handleOf, optionsArg, wrap } from './tensor';
-import { linalg } from './surface';
+import { Tensor, handleOf, optionsArg, pyOptions, wrap, type PyRest } from './tensor';
+import { linalg, torchFunctions } from './surface';
+import { TorchValueError } from './errors';
 
 /** Einstein summation: torch.einsum('bij,bjk->bik', a, b), the operands as arguments or one array. */
 export function einsum(equation: string, ...operands: Tensor[] | [Tensor[]]): Tensor {
@@ -41,3 +42,66 @@ declare module './tensor' {
 Tensor.prototype.norm = function (this: Tensor, ...args: [number | 'fro' | 'nuc' | null, number | number[] | null, boolean, { dtype?: Dtype }]) {
   return norm(this, ...args);
 };
+
+// ---- torch.functional: Python wraps these bindings in Python code with signatures of its own ----
+
+const binding = (name: string): ((...args: unknown[]) => unknown) => (torchFunctions as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+
+/**
+ * torch.tensordot(a, b, dims = 2, {out}): dims a number (the last `dims` of a with the first of b), or
+ * [dimsA, dimsB], as Python's.
+ */
+export function tensordot(a: Tensor, b: Tensor,
+  ...rest: PyRest<[dims: number | [number[], number[]], out: Tensor | null], { dims?: number | [number[], number[]]; out?: Tensor | null }>): Tensor {
+  const o = optionsArg<{ dims?: number | [number[], number[]]; out?: Tensor | null }>(pyOptions('torch.tensordot', rest, ['dims', 'out']), 'torch.tensordot', ['dims', 'out']);
+  const dims = o.dims ?? 2;
+  let dimsA: number[];
+  let dimsB: number[];
+  if (typeof dims === 'number') {
+    if (!Number.isInteger(dims) || dims < 0) throw new RangeError(`tensordot expects dims >= 0, but got dims=${dims}`);
+    dimsA = Array.from({ length: dims }, (_, i) => i - dims);
+    dimsB = Array.from({ length: dims }, (_, i) => i);
+  } else if (Array.isArray(dims) && dims.length === 2) {
+    [dimsA, dimsB] = dims.map((d) => (typeof d === 'number' ? [d] : d)) as [number[], number[]];
+  } else if (Array.isArray(dims)) {
+    // Python unpacks the pair: a list of another length is its ValueError
+    throw new TorchValueError(`torch.tensordot: dims must be a number or a pair [dimsA, dimsB] (got ${dims.length} items)`);
+  } else {
+    throw new TypeError(`torch.tensordot: dims must be a number or [dimsA, dimsB] (got ${describe(dims)})`);
+  }
+  return binding('tensordot')(a, b, dimsA, dimsB, o.out == null ? {} : { out: o.out }) as Tensor;
+}
+
+/**
+ * torch.uniqueConsecutive(input, returnInverse, returnCounts, dim): the tensor alone, or [output,
+ * inverse?, counts?] when asked for, as Python returns them.
+ */
+export function uniqueConsecutive(input: Tensor,
+  ...rest: PyRest<[returnInverse: boolean, returnCounts: boolean, dim: number | null], { returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }>): Tensor | Tensor[] {
+  const names = ['returnInverse', 'returnCounts', 'dim'];
+  const o = optionsArg<{ returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }>(pyOptions('torch.uniqueConsecutive', rest, names), 'torch.uniqueConsecutive', names);
+  const { returnInverse = false, returnCounts = false, dim = null } = o;
+  const [output, inverse, counts] = binding('uniqueConsecutive')(input, returnInverse, returnCounts, dim) as Tensor[];
+  if (!returnInverse && !returnCounts) {
+    inverse.dispose();
+    counts.dispose();
+    return output;
+  }
+  const out = [output];
+  if (returnInverse) out.push(inverse);
+  else inverse.dispose();
+  if (returnCounts) out.push(counts);
+  else counts.dispose();
+  return out;
+}
+
+const CDIST_MODES = ['use_mm_for_euclid_dist_if_necessary', 'use_mm_for_euclid_dist', 'donot_use_mm_for_euclid_dist'] as const;
+
+/** torch.cdist(x1, x2, p = 2, computeMode): computeMode by Python's names. */
+export function cdist(x1: Tensor, x2: Tensor, ...rest: PyRest<[p: number, computeMode: (typeof CDIST_MODES)[number]], { p?: number; computeMode?: (typeof CDIST_MODES)[number] }>): Tensor {
+  const o = optionsArg<{ p?: number; computeMode?: string }>(pyOptions('torch.cdist', rest, ['p', 'computeMode']), 'torch.cdist', ['p', 'computeMode']);
+  const { p = 2, computeMode = 'use_mm_for_euclid_dist_if_necessary' } = o;
+  const mode = CDIST_MODES.indexOf(computeMode as (typeof CDIST_MODES)[number]);
+  if (mode < 0) throw new TypeError(`torch.cdist: ${describe(computeMode)} is not a valid value for computeMode (${CDIST_MODES.join(', ')})`);
+  return binding('cdist')(x1, x2, p, mode === 0 ? null : mode) as Tensor;
+}

@@ -42,6 +42,21 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(i.toArray()).toEqual([3, 3, 3]);
   });
 
+  it("torch.functional's wrappers take Python's own signatures", async () => {
+    torch.manualSeed(3);
+    const a = torch.randn(2, 3, 4), b = torch.randn(3, 4, 5);
+    same(torch.tensordot(a, b, 2), torch.tensordot(a, b, [[1, 2], [0, 1]]));
+    expect(torch.tensordot(a, b, { dims: 2 }).shape).toEqual([2, 5]);
+    const u = torch.tensor([1, 1, 2, 2, 3, 1]);
+    expect((torch.uniqueConsecutive(u) as torch.Tensor).toArray()).toEqual([1, 2, 3, 1]);
+    const [vals, counts] = torch.uniqueConsecutive(u, { returnCounts: true }) as torch.Tensor[];
+    expect([vals.toArray(), counts.toArray()]).toEqual([[1, 2, 3, 1], [2, 2, 1, 1]]);
+    const p = torch.tensor([[0, 0], [3, 4]], { dtype: 'float32' });
+    expect(torch.cdist(p, p, 2, 'donot_use_mm_for_euclid_dist').toArray()).toEqual([[0, 5], [5, 0]]);
+    expect(torch.cdist(p, p, { p: 1 }).toArray()).toEqual([[0, 7], [7, 0]]);
+    expect(() => torch.cdist(p, p, 2, 'fast' as never)).toThrow(/not a valid value for computeMode/);
+  });
+
   it('refuses what Python refuses, naming the argument', () => {
     expect(() => x.sum({ keep_dim: true } as never)).toThrow(/unknown option 'keep_dim' \(did you mean 'keepdim'\?\)/);
     expect(() => x.sum({ keepDim: true } as never)).toThrow(/unknown option 'keepDim' \(did you mean 'keepdim'\?\)/);

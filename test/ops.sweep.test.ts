@@ -56,6 +56,11 @@ const HAND_FACTORIES = new Set(['arange', 'eye', 'full', 'full_like', 'zeros', '
   'randint', 'zeros_like', 'ones_like', 'empty_like', 'rand_like', 'randn_like', 'randint_like']);
 // Gradients Python cannot show as values: sgn's is a ZeroTensor, which tolist() refuses.
 const NO_GRAD_COMPARE = new Set(['sgn']);
+// Python's own code around a binding that torchnode mirrors (lib/ops.ts), or whose binding already takes
+// Python's arguments (split, unflatten): compared like the rest.
+const MIRRORED = ['torch.norm', 'tensor.norm', 'torch.tensordot', 'torch.unique_consecutive', 'torch.cdist', 'tensor.split', 'tensor.unflatten'];
+// (the hand-written mirrors take their tensors by position only; test/dispatch.test.ts holds their keywords)
+const POSITIONAL_TENSORS = new Set(['norm', 'tensordot', 'unique_consecutive', 'cdist']);
 // Calls that crash PyTorch itself (a segfault in the process), so neither side runs them: upstream bugs.
 const CRASHES = new Set(['torch.pdist f32 empty']);
 
@@ -125,7 +130,7 @@ function buildCalls(): Call[] {
         calls.push({ label, space, name, self, args, kwargs, grad: float && !name.endsWith('_') && !NO_GRAD_COMPARE.has(name), optionsForm: false });
         // the options form: the last positional argument by its keyword
         // (Python's *tensors wrappers take no keywords: no options form for those)
-        if (args.length > 0 && v === VARIANTS[0] && !HAND_FACTORIES.has(name) && !TENSOR_VARARGS.has(name)) {
+        if (args.length > 0 && v === VARIANTS[0] && !HAND_FACTORIES.has(name) && !TENSOR_VARARGS.has(name) && !POSITIONAL_TENSORS.has(name)) {
           const last = required.filter((p) => !p.kwOnly && !(method && p.name === 'self')).pop()!;
           const pyName = last.name === 'self' ? 'input' : last.name;
           calls.push({ label: `${space}.${name} ${v.label} (${pyName} as an option)`, space, name, self,
@@ -172,7 +177,7 @@ for c in spec['calls']:
         if c['space'] == 'tensor':
             self = val({'t': c['self']})
             fn = getattr(self.clone() if c['name'].endswith('_') else self, c['name'])
-            if not isinstance(fn, type(self.add)) and c['name'] not in spec['mirrored']:
+            if not isinstance(fn, type(self.add)) and 'tensor.' + c['name'] not in spec['mirrored']:
                 out.append({'skip': 'python'})
                 continue
             r = fn(*args, **kwargs)
@@ -181,7 +186,7 @@ for c in spec['calls']:
             fn = getattr(mod, c['name'])
             # Python code around the binding (torch.functional: tensordot, unique_consecutive, …) has its
             # own signature; compared only where torchnode mirrors it (*tensors, norm)
-            if not isinstance(fn, type(torch.add)) and c['name'] not in spec['mirrored']:
+            if not isinstance(fn, type(torch.add)) and c['space'] + '.' + c['name'] not in spec['mirrored']:
                 out.append({'skip': 'python'})
                 continue
             r = fn(*args, **kwargs)
@@ -297,7 +302,7 @@ describe('the generated surface against Python, op by op', () => {
   it('gives Python\'s values, dtypes, shapes, errors and gradients', () => {
     const calls = buildCalls();
     const py = referencePython();
-    const r = spawnSync(py.command, ['-c', PYTHON], { env: py.env, input: JSON.stringify({ inputs: INPUTS, calls, mirrored: [...TENSOR_VARARGS, 'norm'] }), encoding: 'utf8', maxBuffer: 1 << 28 });
+    const r = spawnSync(py.command, ['-c', PYTHON], { env: py.env, input: JSON.stringify({ inputs: INPUTS, calls, mirrored: [...[...TENSOR_VARARGS].map((n) => `torch.${n}`), ...MIRRORED] }), encoding: 'utf8', maxBuffer: 1 << 28 });
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const theirs = JSON.parse(r.stdout) as { result: Outcome; grads?: Outcome[] | Outcome; skip?: string }[];
     const pythonLevel = [...new Set(calls.filter((c, i) => theirs[i].skip === 'python').map((c) => `${c.space}.${c.name}`))];
