@@ -11,6 +11,7 @@ import * as cuda from './cuda';
 import * as backends from './backends';
 
 export { Tensor, GradFn, isTensor } from './tensor';
+export type { PyRest, Prefixes, WithOptions } from './tensor';
 export type { ValuesIndices, Operand, TypedArray, NestedArray, ReduceOptions, VarOptions, ToOptions, BackwardOptions } from './tensor';
 export * from './creation';
 export * from './ops';

@@ -145,8 +145,9 @@ export function optionsArg<T extends object>(opts: unknown, who: string, known: 
 }
 
 /** Every prefix of a tuple type ([], [A], [A, B], …), for Python's optional positional arguments. */
-type Prefixes<T extends unknown[]> = T extends [...infer Head, unknown] ? Prefixes<Head> | T : T;
-type WithOptions<P, O> = P extends unknown[] ? [...P, O?] : never;
+export type Prefixes<T extends unknown[]> = T extends [...infer Head, unknown] ? Prefixes<Head> | T : T;
+/** Each tuple of P followed by an optional options object O. */
+export type WithOptions<P, O> = P extends unknown[] ? [...P, O?] : never;
 /**
  * The arguments after a constructor's required ones, as Python takes them: any prefix of the optional
  * positional ones (`P`, in Python's order), then optionally the options object `O`.
