@@ -101,7 +101,6 @@ export interface NativeAddon {
   // dispatch.cc: any ATen operator by its schema (lib/dispatch.ts)
   opFind(name: string, overload: string): number | null;
   opCall(id: number, ...args: unknown[]): unknown;
-  opSchema(id: number): string;
   // ops.cc: the hand-kept arithmetic
   add(a: Operand, b: Operand, alpha: Opt<N>): H;
   sub(a: Operand, b: Operand, alpha: Opt<N>): H;

@@ -262,20 +262,11 @@ Napi::Value OpCall(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// opSchema(id): the operator's schema as this LibTorch has it, e.g. 'aten::sum.dim_IntList(Tensor self, …) -> Tensor'.
-Napi::Value OpSchema(const Napi::CallbackInfo& info) {
-  Args a(info);
-  std::ostringstream s;
-  s << OpOf(a.env(), a[0]).schema();
-  return Napi::String::New(a.env(), s.str());
-}
-
 }  // namespace
 
 void RegisterDispatch(Napi::Env env, Napi::Object exports) {
   Export<OpFind>(env, exports, "opFind");
   Export<OpCall>(env, exports, "opCall");
-  Export<OpSchema>(env, exports, "opSchema");
 }
 
 }  // namespace tn
