@@ -115,8 +115,11 @@ every 30 epochs): --epochs 90 --weight-decay 1e-4 --step-size 30; more in the RE
   },
   graph: {
     summary: 'the autograd graph of a forward pass, drawn as torchviz does (SVG, DOT or JSON)',
-    usage: `torchnode graph [--model NAME --width N --stem S --reduction N --input 1,3,32,32 --classes N] --out graph.svg`,
-    options: { ...MODEL_FLAGS, input: { type: 'string', default: '1,3,32,32' }, classes: { type: 'string', default: '10' }, out: { type: 'string', default: 'graph.svg' } },
+    usage: `torchnode graph [--model NAME --width N --stem S --reduction N --input 1,3,32,32 --classes N] [--show-attrs] [--show-saved] --out graph.svg`,
+    options: {
+      ...MODEL_FLAGS, input: { type: 'string', default: '1,3,32,32' }, classes: { type: 'string', default: '10' }, out: { type: 'string', default: 'graph.svg' },
+      'show-attrs': { type: 'boolean', default: false }, 'show-saved': { type: 'boolean', default: false },
+    },
     run: graph,
   },
   summary: {
@@ -330,7 +333,9 @@ async function graph(flags: Flags): Promise<void> {
   const format = path.extname(out).slice(1).toLowerCase();
   if (!['svg', 'dot', 'json'].includes(format)) throw new UsageError(`--out must end in .svg, .dot or .json (got ${out})`);
   const model = modelFor(flags, shape[1], num(flags, 'classes', true), shape[2]);
-  const dot = torch.viz.makeDot(model(torch.randn(shape)), { params: Object.fromEntries(model.namedParameters()) });
+  const dot = torch.viz.makeDot(model(torch.randn(shape)), {
+    params: Object.fromEntries(model.namedParameters()), showAttrs: Boolean(flags['show-attrs']), showSaved: Boolean(flags['show-saved']),
+  });
   const text = format === 'svg' ? await dot.svg() : format === 'dot' ? dot.source : JSON.stringify(dot.graph, null, 1) + '\n';
   fs.writeFileSync(out, text);
   const functions = dot.graph.nodes.filter((n) => n.kind === 'function').length;

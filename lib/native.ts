@@ -147,7 +147,14 @@ export interface NativeAddon {
   // tensor.cc
   memoryOf(t: H): [bigint, bigint];
   // autograd_graph.cc
-  autogradGraph(t: H): { nodes: { id: bigint; name: string; variable?: { id: bigint; shape: N[] } }[]; edges: [N, N][] } | null;
+  autogradGraph(
+    t: H,
+    withSaved?: boolean,
+  ): {
+    nodes: { id: bigint; name: string; variable?: { id: bigint; shape: N[] }; saved?: { name: string; tensor?: { id: bigint; shape: N[]; handle: H } | null; tensors?: ({ id: bigint; shape: N[]; handle: H } | null)[]; text?: string }[] }[];
+    edges: [N, N][];
+  } | null;
+  viewBase(t: H): H | null;
   tensorId(t: H): bigint;
   releaseCollected(): void;
   // nn.cc

@@ -1,7 +1,8 @@
 // The autograd graph behind a tensor, as Python reaches it through grad_fn.next_functions: for drawing
 // it (lib/viz.ts, torchviz's make_dot). Nodes in the order of a depth-first walk from grad_fn
 // (make_dot's order); an AccumulateGrad node carries its leaf tensor's identity and shape, which the JS
-// side matches against named parameters.
+// side matches against named parameters. With saved fields asked for, each generated node also lists what
+// it saved for backward, as Python's `_saved_*` attributes (saved_attrs.h).
 #include <ATen/core/Tensor.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/accumulate_grad.h>
@@ -12,6 +13,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "saved_attrs.h"
 
 namespace tn {
 namespace {
@@ -31,25 +33,77 @@ Napi::Value IdOf(Napi::Env env, const void* p) {
   return Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
 }
 
-// autogradGraph(t) -> { nodes: [{ id, name, variable?: { id, shape } }], edges: [[from, to]] } or null when t
-// has no grad_fn. An edge [from, to]: `from` is one of to's next functions (gradients flow from `to` to
+Napi::Array ShapeOf(Napi::Env env, const at::Tensor& t) {
+  Napi::Array shape = Napi::Array::New(env, t.dim());
+  for (int64_t d = 0; d < t.dim(); ++d) shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(t.size(d))));
+  return shape;
+}
+
+Napi::Value TensorInfo(Napi::Env env, const at::Tensor& t) {  // { id, shape }, or null for None
+  if (!t.defined()) return env.Null();
+  Napi::Object info = Napi::Object::New(env);
+  info.Set("id", IdOf(env, t.unsafeGetTensorImpl()));
+  info.Set("shape", ShapeOf(env, t));
+  return info;
+}
+
+// A node's saved fields as [{ name, tensor }|{ name, tensors }|{ name, text }], in Python's names. Reading a
+// field after backward freed it throws Python's own error ("Trying to backward through the graph a
+// second time…"), as getattr does there. A saved output unpacks to a new tensor each time (as in Python),
+// so each saved tensor also comes back as a handle: held by the caller while it draws, no address is
+// reused for another tensor.
+class SavedToJs : public SavedVisitor {
+ public:
+  explicit SavedToJs(Napi::Env env) : env_(env), out_(Napi::Array::New(env)) {}
+  void tensor(const char* name, const torch::autograd::SavedVariable& saved, const NodePtr& node) override {
+    at::Tensor t = saved.unpack(node);
+    if (!t.defined()) return value(name, "None");
+    add(name).Set("tensor", Held(t));
+  }
+  void tensors(const char* name, const std::vector<torch::autograd::SavedVariable>& saved, const NodePtr& node) override {
+    Napi::Array list = Napi::Array::New(env_, saved.size());
+    for (size_t i = 0; i < saved.size(); ++i) list.Set(static_cast<uint32_t>(i), Held(saved[i].unpack(node)));
+    add(name).Set("tensors", list);
+  }
+  void value(const char* name, std::string python_str) override { add(name).Set("text", python_str); }
+  Napi::Array result() const { return out_; }
+
+ private:
+  Napi::Value Held(const at::Tensor& t) {
+    Napi::Value info = TensorInfo(env_, t);
+    if (t.defined()) info.As<Napi::Object>().Set("handle", Wrap(env_, t));
+    return info;
+  }
+  Napi::Object add(const char* name) {
+    Napi::Object field = Napi::Object::New(env_);
+    field.Set("name", name);
+    out_.Set(out_.Length(), field);
+    return field;
+  }
+  Napi::Env env_;
+  Napi::Array out_;
+};
+
+// autogradGraph(t, withSaved?) -> { nodes: [{ id, name, variable?: { id, shape }, saved?: [...] }],
+// edges: [[from, to]] } or null when t has no grad_fn. An edge [from, to]: `from` is one of to's next functions (gradients flow from `to` to
 // `from`); next functions that are None in Python (inputs needing no gradient) are left out, as there.
 Napi::Value AutogradGraph(const Napi::CallbackInfo& info) {
   Args a(info);
   Napi::Env env = a.env();
-  Node* root = a.tensor(0).grad_fn().get();
+  NodePtr root = a.tensor(0).grad_fn();
   if (!root) return env.Null();
+  bool withSaved = a.boolean(1, false);
   std::unordered_map<const Node*, uint32_t> index;
-  std::vector<const Node*> order;
+  std::vector<NodePtr> order;
   std::vector<std::pair<uint32_t, uint32_t>> edges;
   // Depth-first, each node once, next functions in order: make_dot's recursion, without recursing
   // (a deep network's graph is thousands of nodes long).
   struct Frame { const Node* node; size_t next; };
   std::vector<Frame> stack;
-  auto visit = [&](const Node* node) {
-    index.emplace(node, static_cast<uint32_t>(order.size()));
+  auto visit = [&](const NodePtr& node) {
+    index.emplace(node.get(), static_cast<uint32_t>(order.size()));
     order.push_back(node);
-    stack.push_back({node, 0});
+    stack.push_back({node.get(), 0});
   };
   visit(root);
   while (!stack.empty()) {
@@ -59,25 +113,25 @@ Napi::Value AutogradGraph(const Napi::CallbackInfo& info) {
       stack.pop_back();
       continue;
     }
-    const Node* child = next[top.next++].function.get();
+    const NodePtr& childPtr = next[top.next++].function;
+    const Node* child = childPtr.get();
     if (!child) continue;
     const Node* parent = top.node;
     bool seen = index.count(child) > 0;
-    if (!seen) visit(child);  // invalidates `top`
+    if (!seen) visit(childPtr);  // invalidates `top`
     edges.emplace_back(index.at(child), index.at(parent));
   }
   Napi::Array nodes = Napi::Array::New(env, order.size());
   for (uint32_t i = 0; i < order.size(); ++i) {
     Napi::Object n = Napi::Object::New(env);
-    n.Set("id", IdOf(env, order[i]));
+    n.Set("id", IdOf(env, order[i].get()));
     n.Set("name", PythonName(*order[i]));
-    if (auto* acc = dynamic_cast<const torch::autograd::AccumulateGrad*>(order[i])) {
-      Napi::Object v = Napi::Object::New(env);
-      v.Set("id", IdOf(env, acc->variable.unsafeGetTensorImpl()));
-      Napi::Array shape = Napi::Array::New(env, acc->variable.dim());
-      for (int64_t d = 0; d < acc->variable.dim(); ++d) shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(acc->variable.size(d))));
-      v.Set("shape", shape);
-      n.Set("variable", v);
+    if (auto* acc = dynamic_cast<const torch::autograd::AccumulateGrad*>(order[i].get())) {
+      n.Set("variable", TensorInfo(env, acc->variable));
+    }
+    if (withSaved) {
+      SavedToJs saved(env);
+      if (VisitSaved(order[i], saved)) n.Set("saved", saved.result());
     }
     nodes.Set(i, n);
   }
@@ -100,11 +154,20 @@ Napi::Value TensorIdOf(const Napi::CallbackInfo& info) {
   return IdOf(a.env(), a.tensor(0).unsafeGetTensorImpl());
 }
 
+// viewBase(t): the tensor t is a view of (Python's t._base), or null when t is not a view.
+Napi::Value ViewBase(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const at::Tensor& t = a.tensor(0);
+  if (!t.is_view()) return a.env().Null();
+  return Wrap(a.env(), at::Tensor(t._base()));
+}
+
 }  // namespace
 
 void RegisterAutogradGraph(Napi::Env env, Napi::Object exports) {
   Export<AutogradGraph>(env, exports, "autogradGraph");
   Export<TensorIdOf>(env, exports, "tensorId");
+  Export<ViewBase>(env, exports, "viewBase");
 }
 
 }  // namespace tn

@@ -55,6 +55,10 @@ describe('torchnode CLI', () => {
     for (const label of ['<svg', 'ConvolutionBackward0', 'AddmmBackward0', 'layer4.1.se.fc2.weight', 'fc.bias']) expect(text).toContain(label);
     expect(run('graph', '--out', path.join(dir, 'graph.dot')).status).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'graph.dot'), 'utf8')).toMatch(/^digraph \{/);
+    expect(run('graph', '--show-attrs', '--show-saved', '--out', path.join(dir, 'saved.dot')).status).toBe(0);
+    const saved = fs.readFileSync(path.join(dir, 'saved.dot'), 'utf8');
+    expect(saved).toMatch(/ConvolutionBackward0\\n-+\\nbias_sym_sizes_opt: +\(0,\)\\ndilation/); // no bias: Python shows (0,) too
+    expect(saved).toContain('fillcolor=orange');
     expect(run('graph', '--model', 'resnet18', '--out', path.join(dir, 'graph.json')).status).toBe(0);
     const data = JSON.parse(fs.readFileSync(path.join(dir, 'graph.json'), 'utf8')) as torch.viz.Graph;
     expect(data.nodes[0]).toEqual({ kind: 'output', name: '', shape: [1, 10] });

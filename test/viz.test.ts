@@ -127,6 +127,107 @@ ${WALK}`);
     expect(() => torch.viz.makeDot(y, { param: {} } as never)).toThrow(/unknown option 'param'/);
   });
 
+  it('showAttrs and showSaved: each grad_fn’s saved fields as Python’s _saved_ attributes, and make_dot’s labels', async () => {
+    // Field kinds: int lists, SymInts, bools, doubles, Scalars (int, float), optional Scalars, negative
+    // dims (Python shows them as unsigned), saved inputs, saved outputs, a list of optional tensors.
+    torch.manualSeed(0);
+    const conv = new torch.nn.Conv2d(3, 4, 3, { padding: 1 });
+    const bn = new torch.nn.BatchNorm2d(4);
+    const lin = new torch.nn.Linear(4, 2);
+    let h = torch.nn.functional.maxPool2d(torch.relu(bn(conv(torch.randn(2, 3, 8, 8)))), 2);
+    h = h.pow(2.5).clamp({ min: 0.1 }).mul(1e-5);
+    h = torch.cat([h, h], 1).mean([2, 3]).narrow(1, 0, 4);
+    h = torch.indexPut(h, [torch.tensor([0, 1])], torch.ones(2, 4));
+    const y = torch.nn.functional.leakyRelu(lin(h), 0.2).std(-1, { correction: 0 }).sum();
+    const expected = await py.run<{ names: string[]; attrs: [string, string][][]; saved: number[][][]; labels: string[] }>(`
+torch.manual_seed(0)
+conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+bn = torch.nn.BatchNorm2d(4)
+lin = torch.nn.Linear(4, 2)
+F = torch.nn.functional
+h = F.max_pool2d(torch.relu(bn(conv(torch.randn(2, 3, 8, 8)))), 2)
+h = h.pow(2.5).clamp(min=0.1).mul(1e-5)
+h = torch.cat([h, h], 1).mean([2, 3]).narrow(1, 0, 4)
+h = torch.index_put(h, (torch.tensor([0, 1]),), torch.ones(2, 4))
+y = F.leaky_relu(lin(h), 0.2).std(-1, correction=0).sum()
+class M(torch.nn.Module):
+    pass
+m = M()
+${WALK}
+def saved_of(fn):
+    attrs, shapes = [], []
+    for attr in dir(fn):
+        if not attr.startswith('_saved_'):
+            continue
+        val, name = getattr(fn, attr), attr[len('_saved_'):]
+        if torch.is_tensor(val):
+            attrs.append([name, '[saved tensor]'])
+            shapes.append(list(val.shape))
+        elif isinstance(val, tuple) and any(torch.is_tensor(t) for t in val):
+            attrs.append([name, '[saved tensors]'])
+            shapes += [list(t.shape) for t in val if torch.is_tensor(t)]
+        else:
+            attrs.append([name, str(val)])
+    return attrs, shapes
+# torchviz's get_fn_name(fn, show_attrs=True, max_attr_chars=20)
+def label(fn, max_attr_chars=20):
+    name = type(fn).__name__
+    attrs = dict(saved_of(fn)[0])
+    if not attrs:
+        return name
+    col1width = max(len(k) for k in attrs.keys())
+    col2width = min(max(len(str(v)) for v in attrs.values()), max(max_attr_chars, 3))
+    sep = '-' * max(col1width + col2width + 2, len(name))
+    attrstr = '%-' + str(col1width) + 's: %' + str(col2width) + 's'
+    truncate = lambda s: s[:col2width - 3] + '...' if len(s) > col2width else s
+    return name + '\\n' + sep + '\\n' + '\\n'.join(attrstr % (k, truncate(str(v))) for (k, v) in attrs.items())
+out = {'names': out['names'], 'attrs': [saved_of(f)[0] for f in order], 'saved': [saved_of(f)[1] for f in order],
+       'labels': [label(f) for f in order]}`);
+    const graph = torch.viz.autogradGraph(y, { showAttrs: true, showSaved: true });
+    const functions = graph.nodes.map((n, i) => [n, i] as const).filter(([n]) => n.kind === 'function');
+    expect(functions.map(([n]) => n.name)).toEqual(expected.names);
+    expect(functions.map(([n]) => Object.entries(n.attrs ?? {}))).toEqual(expected.attrs);
+    const savedShapes = functions.map(([, i]) => graph.edges.filter(([from, , style]) => from === i && style === 'saved').map(([, to]) => graph.nodes[to].shape));
+    expect(savedShapes).toEqual(expected.saved);
+    // the checks above saw every field kind
+    const attrs = Object.assign({}, ...functions.map(([n]) => n.attrs ?? {}));
+    expect(attrs).toMatchObject({ eps: '1e-05', negative_slope: '0.2', exponent: '2.5', min: '0.1', max: 'None', training: 'True' });
+    expect(functions.find(([n]) => n.name === 'StdBackward0')![0].attrs!.dim).toBe('(18446744073709551615,)');
+    expect(attrs.indices).toBe('[saved tensors]');
+    // make_dot's labels, cut at maxAttrChars
+    const source = torch.viz.makeDot(y, { showAttrs: true, maxAttrChars: 20 }).source;
+    for (const label of expected.labels) expect(source).toContain(`[label="${label.replace(/\n/g, '\\n')}"]`);
+    expect(source).not.toContain('fillcolor=orange'); // saved tensors only with showSaved
+    // a saved leaf is the leaf's node (a convolution's weight); saved outputs are each their own
+    const shown = torch.viz.autogradGraph(y, { showSaved: true, params: Object.fromEntries(conv.namedParameters()) });
+    const weight = shown.nodes.findIndex((n) => n.kind === 'variable' && n.name === 'weight');
+    expect(shown.edges.filter(([, to, style]) => to === weight && style === 'saved')).toHaveLength(1);
+    expect(shown.nodes.filter((n) => n.kind === 'saved' && n.name === 'result')).toHaveLength(2); // std's and relu's
+    expect(() => torch.viz.makeDot(y, { showAttrs: 1 } as never)).toThrow(/showAttrs must be a boolean/);
+    // after backward the saved tensors are freed: reading them is Python's error
+    y.backward();
+    expect(() => torch.viz.makeDot(y, { showSaved: true })).toThrow(/backward through the graph a second time/);
+    // the graph itself is still drawn
+    expect(torch.viz.autogradGraph(y).nodes.filter((n) => n.kind === 'function').map((n) => n.name)).toEqual(expected.names);
+  });
+
+  it('a view output is drawn from its base, with a dotted edge (make_dot’s add_base_tensor)', async () => {
+    const lin = new torch.nn.Linear(4, 2);
+    const out = lin(torch.randn(3, 4));
+    const v = out.view(-1);
+    const graph = torch.viz.autogradGraph(v);
+    const base = graph.nodes.findIndex((n) => n.kind === 'base');
+    expect(graph.nodes[base]).toEqual({ kind: 'base', name: '', shape: [3, 2] });
+    expect(graph.edges).toContainEqual([base, 0, 'view']);
+    const addmm = graph.nodes.findIndex((n) => n.name === 'AddmmBackward0');
+    expect(graph.edges).toContainEqual([addmm, base]); // the base's own grad_fn, drawn once
+    expect(graph.nodes.filter((n) => n.name === 'AddmmBackward0')).toHaveLength(1);
+    expect(torch.viz.makeDot(v).source).toContain(`${base} -> 0 [style=dotted]`);
+    expect(torch.viz.makeDot(v).source).toContain('fillcolor=darkolivegreen3');
+    // not a view: no base
+    expect(torch.viz.autogradGraph(out).nodes.some((n) => n.kind === 'base')).toBe(false);
+  });
+
   it('DOT text in make_dot’s style, and an SVG laid out by Graphviz', async () => {
     const lin = new torch.nn.Linear(4, 2);
     const y = lin(torch.randn(3, 4)).relu();
@@ -141,5 +242,14 @@ ${WALK}`);
     const svg = await dot.svg();
     expect(svg).toMatch(/^<\?xml[\s\S]*<svg /);
     for (const text of ['ReluBackward0', 'AddmmBackward0', 'AccumulateGrad', 'weight', '(2, 4)']) expect(svg).toContain(text);
+    // boxes sized for the monospace text (the SVG's only, the DOT text stays make_dot's): AddmmBackward0's
+    // 16-character-wide table row fits its box
+    const attrs = torch.viz.makeDot(y, { showAttrs: true, showSaved: true });
+    expect(attrs.source).not.toContain('width=');
+    const drawn = await attrs.svg();
+    const box = drawn.match(/<polygon fill="lightgrey" stroke="black" points="([\d.]+),[^ ]* ([\d.]+),[^"]*"\/>\s*<text[^>]*>AddmmBackward0</);
+    expect(box).not.toBeNull();
+    expect(Number(box![1]) - Number(box![2])).toBeGreaterThanOrEqual(6 * 'mat1_sym_strides: [saved tensor]'.length);
+    expect(drawn).toContain('fill="orange"');
   });
 });

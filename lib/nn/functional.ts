@@ -87,7 +87,8 @@ export function maxPool2d(input: Tensor, kernelSize: Size2,
   ...rest: PyRest<[stride: Size2, padding: Size2, dilation: Size2, ceilMode: boolean], Pool2dOptions>): Tensor {
   const opts = fopts<Pool2dOptions>(pyOptions('maxPool2d', rest, ['stride', 'padding', 'dilation', 'ceilMode']), 'maxPool2d', ['stride', 'padding', 'dilation', 'ceilMode']);
   const k = pair(kernelSize, 'kernelSize');
-  return wrap(native.maxPool2d(handleOf(input, 'input'), k, pair(opts.stride ?? k, 'stride'), pair(opts.padding ?? 0, 'padding'),
+  // No stride is ATen's empty list (the kernel size), as Python passes it: grad_fn._saved_stride is () then
+  return wrap(native.maxPool2d(handleOf(input, 'input'), k, opts.stride == null ? [] : pair(opts.stride, 'stride'), pair(opts.padding ?? 0, 'padding'),
     pair(opts.dilation ?? 1, 'dilation'), boolArg(opts.ceilMode, 'ceilMode', false)));
 }
 
@@ -103,7 +104,7 @@ export function avgPool2d(input: Tensor, kernelSize: Size2,
   ...rest: PyRest<[stride: Size2, padding: Size2, ceilMode: boolean, countIncludePad: boolean, divisorOverride: number], AvgPool2dOptions>): Tensor {
   const opts = fopts<AvgPool2dOptions>(pyOptions('avgPool2d', rest, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']), 'avgPool2d', ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   const k = pair(kernelSize, 'kernelSize');
-  return wrap(native.avgPool2d(handleOf(input, 'input'), k, pair(opts.stride ?? k, 'stride'), pair(opts.padding ?? 0, 'padding'),
+  return wrap(native.avgPool2d(handleOf(input, 'input'), k, opts.stride == null ? [] : pair(opts.stride, 'stride'), pair(opts.padding ?? 0, 'padding'),
     boolArg(opts.ceilMode, 'ceilMode', false), boolArg(opts.countIncludePad, 'countIncludePad', true),
     opts.divisorOverride === undefined || opts.divisorOverride === null ? undefined : intArg(opts.divisorOverride, 'divisorOverride')));
 }

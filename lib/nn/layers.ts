@@ -330,7 +330,7 @@ export class MaxPool2d extends Module {
     F.pair(kernelSize, 'kernelSize');
   }
   forward(input: Tensor): Tensor {
-    return F.maxPool2d(input, this.kernelSize, this.opts);
+    return F.maxPool2d(input, this.kernelSize, { ...this.opts, stride: this.opts.stride ?? this.kernelSize }); // Python's module: stride=None is kernel_size
   }
   override extraRepr(): string {
     const o = this.opts;
@@ -351,7 +351,7 @@ export class AvgPool2d extends Module {
     F.pair(kernelSize, 'kernelSize');
   }
   forward(input: Tensor): Tensor {
-    return F.avgPool2d(input, this.kernelSize, this.opts);
+    return F.avgPool2d(input, this.kernelSize, { ...this.opts, stride: this.opts.stride ?? this.kernelSize }); // Python's module: stride=None is kernel_size
   }
   override extraRepr(): string {
     return `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.opts.stride ?? this.kernelSize)}, padding=${pyRepr(this.opts.padding ?? 0)}`;
