@@ -7,7 +7,7 @@ import { native } from './native';
 import { TorchError } from './errors';
 import { describe, dtypeCode, type Dtype } from './dtype';
 import { Tensor } from './tensor';
-import { full } from './creation';
+import { full } from './generated/torch';
 import { keep } from './scope';
 import { Optimizer } from './optim/optimizer';
 

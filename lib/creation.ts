@@ -1,4 +1,7 @@
-/** Creating tensors: torch.tensor from JS data, the factories (zeros, arange, ...), random sampling. */
+/**
+ * Creating tensors from JS data (torch.tensor), and the generators' seed and state. The factories (zeros,
+ * arange, full, randint, normal…) are generated from the schema (lib/generated/torch.ts), as Python's are.
+ */
 import { native, type Handle } from './native';
 import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
 import { Tensor, fitsInt64, intArg, intList, numberArg, optionsArg, sizesArg, wrap, type TypedArray } from './tensor';
@@ -147,98 +150,6 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
 function fromTyped(values: TypedArray, shape: number[], dtype: Dtype, o: TensorOptions): Tensor {
   const [, device, rg] = tail(o);
   return wrap(native.fromData(values, shape, dtypeCode(dtype), device, rg));
-}
-
-/** Splits f(2, 3, opts) / f([2, 3], opts) into sizes and options. */
-function sizeAndOptions(args: unknown[], who: string): [number[], TensorOptions] {
-  const last = args[args.length - 1];
-  const hasOpts = last !== null && typeof last === 'object' && !Array.isArray(last);
-  return [sizesArg(hasOpts ? args.slice(0, -1) : args, 'size'), opts(hasOpts ? last : undefined, who)];
-}
-
-/** A shape as separate sizes or one array, optionally followed by options: `(2, 3)`, `([2, 3], { dtype })`. */
-export type SizeArgs = [...number[]] | [...number[], TensorOptions] | [number[]] | [number[], TensorOptions];
-type ShapeFactory = (shape: number[], dtype: number | undefined, device: string | undefined, rg: boolean) => Handle;
-type LikeFactory = (t: Handle, dtype: number | undefined, device: string | undefined, rg: boolean) => Handle;
-
-const shaped = (f: ShapeFactory, who: string) => (...args: SizeArgs): Tensor => {
-  const [size, o] = sizeAndOptions(args, who);
-  return wrap(f(size, ...tail(o)));
-};
-const like = (f: LikeFactory, who: string) => (input: Tensor, options?: TensorOptions): Tensor => wrap(f(handle(input), ...tail(opts(options, who))));
-
-function handle(t: unknown): Handle {
-  if (t instanceof Tensor) return t.handle;
-  throw new TypeError(`input must be a Tensor (got ${describe(t)})`);
-}
-
-/** torch.zeros(2, 3) or torch.zeros([2, 3], {dtype, device, requiresGrad}). */
-export const zeros = shaped(native.zeros, 'torch.zeros');
-export const ones = shaped(native.ones, 'torch.ones');
-/** Uninitialised memory, as torch.empty. */
-export const empty = shaped(native.empty, 'torch.empty');
-/** Samples from U[0, 1). */
-export const rand = shaped(native.rand, 'torch.rand');
-/** Samples from N(0, 1). */
-export const randn = shaped(native.randn, 'torch.randn');
-export const zerosLike = like(native.zerosLike, 'torch.zerosLike');
-export const onesLike = like(native.onesLike, 'torch.onesLike');
-export const emptyLike = like(native.emptyLike, 'torch.emptyLike');
-export const randLike = like(native.randLike, 'torch.randLike');
-export const randnLike = like(native.randnLike, 'torch.randnLike');
-
-export function full(size: number[], fillValue: number | boolean, options?: TensorOptions): Tensor {
-  return wrap(native.full(intList(size, 'size'), fillValueArg(fillValue), ...tail(opts(options, 'torch.full'))));
-}
-export function fullLike(input: Tensor, fillValue: number | boolean, options?: TensorOptions): Tensor {
-  return wrap(native.fullLike(handle(input), fillValueArg(fillValue), ...tail(opts(options, 'torch.fullLike'))));
-}
-function fillValueArg(v: unknown): number | boolean {
-  if (typeof v === 'number' || typeof v === 'boolean') return v;
-  throw new TypeError(`fillValue must be a number or boolean (got ${describe(v)})`);
-}
-
-/** arange(end), arange(start, end), arange(start, end, step), each with optional options last. */
-export function arange(...args: [number, TensorOptions?] | [number, number, TensorOptions?] | [number, number, number, TensorOptions?]): Tensor {
-  const nums = args.filter((a) => typeof a === 'number') as number[];
-  const o = opts(args.find((a) => typeof a === 'object'), 'torch.arange');
-  if (nums.length === 0 || nums.length > 3 || nums.some((n) => !Number.isFinite(n))) {
-    throw new TypeError('arange takes (end), (start, end) or (start, end, step), finite numbers');
-  }
-  const [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1];
-  if (step === 0) throw new RangeError('arange: step must be nonzero');
-  return wrap(native.arange(start, end, step, ...tail(o)));
-}
-
-export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
-  return wrap(native.linspace(numberArg(start, 'start'), numberArg(end, 'end'), nonNegative(steps, 'steps'), ...tail(opts(options, 'torch.linspace'))));
-}
-
-export function eye(n: number, m?: number | TensorOptions, options?: TensorOptions): Tensor {
-  const o = typeof m === 'object' ? m : options;
-  const cols = typeof m === 'number' ? nonNegative(m, 'm') : undefined;
-  return wrap(native.eye(nonNegative(n, 'n'), cols, ...tail(opts(o, 'torch.eye'))));
-}
-
-/** randint(high, size) or randint(low, high, size): integers in [low, high), int64 by default. */
-export function randint(...args: [number, number[], TensorOptions?] | [number, number, number[], TensorOptions?]): Tensor {
-  const [low, high, size, o] = typeof args[1] === 'number'
-    ? [args[0], args[1], args[2] as number[], args[3] as TensorOptions | undefined]
-    : [0, args[0], args[1] as number[], args[2] as TensorOptions | undefined];
-  if (intArg(high, 'high') <= intArg(low, 'low')) throw new RangeError(`randint: high (${high}) must be greater than low (${low})`);
-  return wrap(native.randint(low, high, intList(size, 'size'), ...tail(opts(o, 'torch.randint'))));
-}
-
-export function randintLike(input: Tensor, low: number, high?: number, options?: TensorOptions): Tensor {
-  const [lo, hi] = high === undefined ? [0, low] : [low, high];
-  if (intArg(hi, 'high') <= intArg(lo, 'low')) throw new RangeError(`randintLike: high (${hi}) must be greater than low (${lo})`);
-  return wrap(native.randintLike(handle(input), lo, hi, ...tail(opts(options, 'torch.randintLike'))));
-}
-
-/** normal(mean, std, size): samples from N(mean, std²). */
-export function normal(mean: number, std: number, size: number[], options?: TensorOptions): Tensor {
-  if (!(numberArg(std, 'std') >= 0)) throw new RangeError(`normal: std must be >= 0 (got ${std})`);
-  return wrap(native.normal(numberArg(mean, 'mean'), std, intList(size, 'size'), ...tail(opts(options, 'torch.normal'))));
 }
 
 /** Seeds every generator (CPU and CUDA), as torch.manual_seed: the same seed gives PyTorch's numbers. */

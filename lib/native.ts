@@ -65,24 +65,6 @@ export interface NativeAddon {
   setErrorClasses(classes: object): void;
   // tensor.cc
   fromData(data: ArrayBufferView, shape: N[], dtype: Opt<N>, device: Opt<string>, requiresGrad: boolean, checked?: boolean): H;
-  zeros(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  ones(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  empty(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  rand(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  randn(shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  zerosLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  onesLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  emptyLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  randLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  randnLike(t: H, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  full(shape: N[], value: number | boolean, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  fullLike(t: H, value: number | boolean, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  arange(start: N, end: N, step: N, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  linspace(start: N, end: N, steps: N, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  eye(n: N, m: Opt<N>, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  randint(low: N, high: N, shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  randintLike(t: H, low: N, high: N, dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
-  normal(mean: N, std: N, shape: N[], dtype: Opt<N>, device: Opt<string>, rg: boolean): H;
   manualSeed(seed: N): void;
   getRngState(): H;
   getNumThreads(): N;

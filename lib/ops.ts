@@ -105,3 +105,16 @@ export function cdist(x1: Tensor, x2: Tensor, ...rest: PyRest<[p: number, comput
   if (mode < 0) throw new TypeError(`torch.cdist: ${describe(computeMode)} is not a valid value for computeMode (${CDIST_MODES.join(', ')})`);
   return binding('cdist')(x1, x2, p, mode === 0 ? null : mode) as Tensor;
 }
+
+/**
+ * torch.split(tensor, splitSizeOrSections, dim = 0): Python's own (torch/functional.py), whose second
+ * argument is named split_size_or_sections; it calls Tensor.split (a size: equal chunks, a list: those sizes).
+ */
+export function split(tensor: Tensor,
+  ...rest: PyRest<[splitSizeOrSections: number | number[], dim: number], { splitSizeOrSections?: number | number[]; dim?: number }>): Tensor[] {
+  const o = optionsArg<{ splitSizeOrSections?: number | number[]; dim?: number }>(
+    pyOptions('torch.split', rest, ['splitSizeOrSections', 'dim']), 'torch.split', ['splitSizeOrSections', 'dim']);
+  if (!(tensor instanceof Tensor)) throw new TypeError(`torch.split: tensor must be a Tensor (got ${describe(tensor)})`);
+  if (o.splitSizeOrSections === undefined) throw new TypeError("torch.split() missing 1 required positional argument: 'splitSizeOrSections'");
+  return tensor.split(o.splitSizeOrSections as number, o.dim ?? 0);
+}

@@ -4,7 +4,7 @@
  */
 import { Module } from './nn/module';
 import { Tensor } from './tensor';
-import { zeros } from './creation';
+import { zeros } from './generated/torch';
 import { noGrad } from './autograd';
 import { scope } from './scope';
 import { describe, type Dtype } from './dtype';

@@ -21,7 +21,7 @@ type Fn = (...args: unknown[]) => unknown;
 function functions(table: schema.SchemaTable, prefix: string): Record<string, Fn> {
   const out: Record<string, Fn> = {};
   for (const [name, schemas] of Object.entries(table)) {
-    const overloads = new Overloads(`${prefix}${name}`, schemas, false);
+    const overloads = new Overloads(`${prefix}${camelCase(name)}`, schemas, false); // messages name what JS calls it
     out[camelCase(name)] = (...args: unknown[]) => overloads.call(undefined, args);
   }
   return out;
@@ -32,7 +32,7 @@ function installMethods(table: schema.SchemaTable): void {
   for (const [name, schemas] of Object.entries(table)) {
     const js = camelCase(name);
     if (js in proto) continue;
-    const overloads = new Overloads(`Tensor.${name}`, schemas, true);
+    const overloads = new Overloads(`Tensor.${camelCase(name)}`, schemas, true);
     Object.defineProperty(proto, js, {
       value: function (this: Tensor, ...args: unknown[]) {
         if (!(this instanceof Tensor)) throw new TypeError(`Tensor.${js}: called on ${describe(this)}, not a Tensor`);
@@ -49,7 +49,7 @@ installMethods(schema.TENSOR);
 
 // The hand-written add/sub/div hand their keyword forms (alpha, roundingMode, other=) to the binding.
 for (const name of ['add', 'sub', 'div', 'add_', 'sub_', 'div_']) {
-  const overloads = new Overloads(`Tensor.${name}`, schema.TENSOR[name], true);
+  const overloads = new Overloads(`Tensor.${camelCase(name)}`, schema.TENSOR[name], true);
   keywordForms[name] = (self, args) => overloads.call(self, args);
 }
 export const torchFunctions = functions(schema.TORCH, 'torch.') as unknown as TorchFunctions;

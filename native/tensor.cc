@@ -1,4 +1,4 @@
-// Tensors: creation (from JS data, factories, random), reading (shape, dtype, item, data), dispose.
+// Tensors: creation from JS data, the generators' seed and state, reading (shape, dtype, item, data), dispose.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -12,14 +12,6 @@
 
 namespace tn {
 namespace {
-
-// Factories take trailing (dtype?, device?, requiresGrad) arguments starting at index `at`.
-at::TensorOptions Options(const Args& a, size_t at) {
-  at::TensorOptions o;
-  if (auto dt = a.optDtype(at)) o = o.dtype(*dt);
-  if (auto dev = a.optDevice(at + 1)) o = o.device(*dev);
-  return o;
-}
 
 Napi::Value Finish(const Args& a, at::Tensor t, size_t requiresGradAt) {
   if (a.boolean(requiresGradAt, false)) t.set_requires_grad(true);
@@ -89,70 +81,6 @@ Napi::Value FromData(const Napi::CallbackInfo& info) {
   at::Tensor t = view.to(dst, /*non_blocking=*/false, /*copy=*/true);
   if (auto dev = a.optDevice(3)) t = t.to(*dev);
   return Finish(a, std::move(t), 4);
-}
-
-// (shape, dtype?, device?, requiresGrad) factories.
-#define TN_SHAPE_FACTORIES(X) X(zeros) X(ones) X(empty) X(rand) X(randn)
-#define TN_DEFINE(name)                                        \
-  Napi::Value Factory_##name(const Napi::CallbackInfo& info) { \
-    Args a(info);                                              \
-    return Finish(a, at::name(a.intList(0), Options(a, 1)), 3); \
-  }
-TN_SHAPE_FACTORIES(TN_DEFINE)
-#undef TN_DEFINE
-
-// (tensor, dtype?, device?, requiresGrad) *Like factories.
-#define TN_LIKE_FACTORIES(X) X(zeros_like, zerosLike) X(ones_like, onesLike) X(empty_like, emptyLike) \
-  X(rand_like, randLike) X(randn_like, randnLike)
-#define TN_DEFINE(aten, js)                                         \
-  Napi::Value Factory_##js(const Napi::CallbackInfo& info) {        \
-    Args a(info);                                                   \
-    return Finish(a, at::aten(a.tensor(0), Options(a, 1)), 3);      \
-  }
-TN_LIKE_FACTORIES(TN_DEFINE)
-#undef TN_DEFINE
-
-Napi::Value Full(const Napi::CallbackInfo& info) {  // (shape, value, dtype?, device?, rg)
-  Args a(info);
-  return Finish(a, at::full(a.intList(0), a.scalar(1), Options(a, 2)), 4);
-}
-
-Napi::Value FullLike(const Napi::CallbackInfo& info) {  // (t, value, dtype?, device?, rg)
-  Args a(info);
-  return Finish(a, at::full_like(a.tensor(0), a.scalar(1), Options(a, 2)), 4);
-}
-
-Napi::Value Arange(const Napi::CallbackInfo& info) {  // (start, end, step, dtype?, device?, rg)
-  Args a(info);
-  return Finish(a, at::arange(a.scalar(0), a.scalar(1), a.scalar(2), Options(a, 3)), 5);
-}
-
-Napi::Value Linspace(const Napi::CallbackInfo& info) {  // (start, end, steps, dtype?, device?, rg)
-  Args a(info);
-  return Finish(a, at::linspace(a.scalar(0), a.scalar(1), a.int64(2), Options(a, 3)), 5);
-}
-
-Napi::Value Eye(const Napi::CallbackInfo& info) {  // (n, m?, dtype?, device?, rg)
-  Args a(info);
-  int64_t n = a.int64(0);
-  return Finish(a, at::eye(n, a.optInt64(1).value_or(n), Options(a, 2)), 4);
-}
-
-Napi::Value Randint(const Napi::CallbackInfo& info) {  // (low, high, shape, dtype?, device?, rg)
-  Args a(info);
-  at::TensorOptions o = Options(a, 3);
-  if (!o.has_dtype()) o = o.dtype(at::kLong);
-  return Finish(a, at::randint(a.int64(0), a.int64(1), a.intList(2), o), 5);
-}
-
-Napi::Value RandintLike(const Napi::CallbackInfo& info) {  // (t, low, high, dtype?, device?, rg)
-  Args a(info);
-  return Finish(a, at::randint_like(a.tensor(0), a.int64(1), a.int64(2), Options(a, 3)), 5);
-}
-
-Napi::Value Normal(const Napi::CallbackInfo& info) {  // (mean, std, shape, dtype?, device?, rg)
-  Args a(info);
-  return Finish(a, at::normal(a.number(0), a.number(1), a.intList(2), std::nullopt, Options(a, 3)), 5);
 }
 
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
@@ -289,20 +217,6 @@ Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
 
 void RegisterTensor(Napi::Env env, Napi::Object exports) {
   Export<FromData>(env, exports, "fromData");
-#define TN_REGISTER(name) Export<Factory_##name>(env, exports, #name);
-  TN_SHAPE_FACTORIES(TN_REGISTER)
-#undef TN_REGISTER
-#define TN_REGISTER(aten, js) Export<Factory_##js>(env, exports, #js);
-  TN_LIKE_FACTORIES(TN_REGISTER)
-#undef TN_REGISTER
-  Export<Full>(env, exports, "full");
-  Export<FullLike>(env, exports, "fullLike");
-  Export<Arange>(env, exports, "arange");
-  Export<Linspace>(env, exports, "linspace");
-  Export<Eye>(env, exports, "eye");
-  Export<Randint>(env, exports, "randint");
-  Export<RandintLike>(env, exports, "randintLike");
-  Export<Normal>(env, exports, "normal");
   Export<ManualSeed>(env, exports, "manualSeed");
   Export<GetRngState>(env, exports, "getRngState");
   Export<GetNumThreads>(env, exports, "getNumThreads");

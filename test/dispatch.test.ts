@@ -79,11 +79,17 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(() => x.clone({ memoryFormat: 'nhwc' as never })).toThrow(/memoryFormat must be one of 'contiguous_format'/);
   });
 
-  it('the hand-written factories and methods check their options by the same rule', () => {
-    expect(() => torch.randn(2, { dtyp: 'float32' } as never)).toThrow(/torch.randn: unknown option 'dtyp' \(the options are dtype, device, requiresGrad\)/);
+  it('the factories and the hand-written methods check their options by the same rule', () => {
+    expect(() => torch.randn(2, { dtyp: 'float32' } as never)).toThrow(/torch.randn\(\): unknown option 'dtyp' \(the options are size, dtype, layout, device, pinMemory, generator, out, requiresGrad\)/);
     expect(() => torch.zeros([2], { requires_grad: true } as never)).toThrow(/unknown option 'requires_grad' \(torchnode's name is 'requiresGrad'\)/);
     expect(() => torch.tensor([1], { dtpye: 'float32' } as never)).toThrow(/torch.tensor: unknown option 'dtpye'/);
-    expect(() => torch.zerosLike(x, { devcie: 'cpu' } as never)).toThrow(/torch.zerosLike: unknown option 'devcie'/);
+    expect(() => torch.zerosLike(x, { devcie: 'cpu' } as never)).toThrow(/torch.zerosLike\(\): unknown option 'devcie'/);
+    // Python's keywords for what Python passes by position
+    expect(torch.arange({ end: 3 }).tolist()).toEqual([0, 1, 2]);
+    expect(torch.zeros({ size: [2, 3], dtype: 'float64' }).dtype).toBe('float64');
+    expect(torch.full({ size: [2], fillValue: 1.5 }).tolist()).toEqual([1.5, 1.5]);
+    expect(torch.randint({ high: 10, size: [4] }).dtype).toBe('int64');
+    expect(torch.zeros(2, 3, { dtype: 'int32' }).shape).toEqual([2, 3]);
     expect(torch.ones(2, { dtype: 'float64', requiresGrad: true }).requiresGrad).toBe(true);
     expect(() => x.to({ dtpye: 'float64' } as never)).toThrow(/to: unknown option 'dtpye'/);
     expect(() => x.to('float64', { non_blocking: true } as never)).toThrow(/torchnode's name is 'nonBlocking'/);

@@ -258,7 +258,7 @@ out = {k: type(t.grad_fn).__name__ for k, t in outs.items()}`);
   it('integral numbers past 2^53 are ints, as in torch.tensor() and Python', async () => {
     torch.manualSeed(0);
     const ours = [torch.tensor([1]).add(2 ** 60), torch.full([2], 2 ** 60), torch.arange(2 ** 60, 2 ** 60 + 4096, 1024),
-      torch.tensor([5]).clamp(2 ** 60), torch.randint(0, 2 ** 60, [2]), torch.tensor([3]).bitwiseAnd(2 ** 60 + 2 ** 40)];
+      torch.tensor([5]).clamp(2 ** 60), torch.randint(0, 2n ** 60n, [2]), torch.tensor([3]).bitwiseAnd(2 ** 60 + 2 ** 40)];
     const ref = await py.run<torch.Tensor[]>(`torch.manual_seed(0)
 out = [torch.tensor([1]).add(2**60), torch.full([2], 2**60), torch.arange(2**60, 2**60 + 4096, 1024),
   torch.tensor([5]).clamp(2**60), torch.randint(0, 2**60, [2]), torch.tensor([3]).bitwise_and(2**60 + 2**40)]`);

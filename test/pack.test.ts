@@ -65,6 +65,7 @@ const ALLOWED = [
   // gloo's headers (with their licence and provenance), which a source build of native/distributed_gloo.cc needs
   /^native\/third_party\/gloo\/(LICENSE|README\.md|gloo\/([a-z_]+\/)?[a-z_]+\.h)$/,
   /^scripts\/(install|libtorch|build-native)\.js$/,
+  /^scripts\/gen\/saved-attrs\.js$/, // the build generates native/'s saved-field table with it
   /^prebuilds\/[a-z0-9]+-[a-z0-9+]+\/torchnode\.(node|json)$/,
 ];
 
@@ -112,7 +113,7 @@ describe('npm pack', () => {
     const unexpected = tarFiles.filter((f) => !ALLOWED.some((re) => re.test(f)));
     expect(unexpected).toEqual([]);
     for (const f of ['package.json', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/native.js',
-      'scripts/install.js', 'scripts/libtorch.js', 'scripts/build-native.js',
+      'scripts/install.js', 'scripts/libtorch.js', 'scripts/build-native.js', 'scripts/gen/saved-attrs.js',
       `prebuilds/${PLATFORM_DIR}/torchnode.node`, `prebuilds/${PLATFORM_DIR}/torchnode.json`]) {
       expect(tarFiles, f).toContain(f);
     }

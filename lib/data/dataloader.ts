@@ -23,7 +23,7 @@ import { Tensor, holdHandles, optionsArg, releaseHandles, wrap } from '../tensor
 import { keep, scope } from '../scope';
 import { checkDevice, describe, dtypeCode } from '../dtype';
 import { tensor } from '../creation';
-import { stack } from '../generated/torch';
+import { arange, stack } from '../generated/torch';
 import { warnOnce, withCallerStack } from '../errors';
 import { dataNative, native, type Handle, type Job, type NativeGenerator } from './native';
 import {
@@ -229,9 +229,8 @@ class Epoch {
   private indices(b: number): Handle {
     const start = b * this.loader.batchSize;
     const len = Math.min(this.loader.batchSize, this.n - start);
-    return this.perm !== null
-      ? native.narrow(this.perm.handle, 0, start, len)
-      : native.arange(start, start + len, 1, dtypeCode('int64'), undefined, false);
+    if (this.perm !== null) return native.narrow(this.perm.handle, 0, start, len);
+    return keep(arange(start, start + len, { dtype: 'int64' })).handle; // out of any scope: the caller disposes it
   }
 
   private gatherArgs(b: number): [Handle, Handle | null, Handle, string | undefined, boolean, boolean] {

@@ -16,7 +16,8 @@ import { inspect } from 'node:util';
 import { Tensor } from '../tensor';
 import { keep, scope } from '../scope';
 import { describe, FLOATING_DTYPES } from '../dtype';
-import { arange, rand, randint, tensor } from '../creation';
+import { tensor } from '../creation';
+import { arange, rand, randint } from '../generated/torch';
 import { where } from '../generated/torch';
 import { pad } from '../nn/functional';
 

@@ -489,6 +489,7 @@ export interface GeneratedTensorMethods {
   expand(size: number[], options?: { size?: number[]; implicit?: boolean }): Tensor;
   expand(options: { size?: number[]; implicit?: boolean }): Tensor;
   expand(...size: number[]): Tensor;
+  expand(...args: [...size: number[], options: { size?: number[]; implicit?: boolean }]): Tensor;
   /** PyTorch's `Tensor.expand_as`: `expand_as(Tensor(a) self, Tensor other)` */
   expandAs(other: Tensor, options?: { other?: Tensor }): Tensor;
   expandAs(options: { other?: Tensor }): Tensor;
@@ -636,6 +637,7 @@ export interface GeneratedTensorMethods {
   hashTensor(options?: { dim?: number | number[]; keepdim?: boolean; mode?: number | bigint }): Tensor;
   hashTensor(dim: number | number[], options?: { dim?: number | number[]; keepdim?: boolean; mode?: number | bigint }): Tensor;
   hashTensor(...dim: number[]): Tensor;
+  hashTensor(...args: [...dim: number[], options: { dim?: number | number[]; keepdim?: boolean; mode?: number | bigint }]): Tensor;
   /** PyTorch's `Tensor.heaviside`: `heaviside(Tensor self, Tensor values)` */
   heaviside(values: Tensor, options?: { values?: Tensor }): Tensor;
   heaviside(options: { values?: Tensor }): Tensor;
@@ -1077,6 +1079,7 @@ export interface GeneratedTensorMethods {
   newEmpty(size: number[], options?: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   newEmpty(options: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   newEmpty(...size: number[]): Tensor;
+  newEmpty(...args: [...size: number[], options: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
   /** PyTorch's `Tensor.new_empty_strided`: `new_empty_strided(Tensor self, SymInt[] size, SymInt[] stride, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None)` */
   newEmptyStrided(size: number[], stride: number[], options?: { size?: number[]; stride?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   newEmptyStrided(options: { size?: number[]; stride?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1087,10 +1090,12 @@ export interface GeneratedTensorMethods {
   newOnes(size: number[], options?: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   newOnes(options: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   newOnes(...size: number[]): Tensor;
+  newOnes(...args: [...size: number[], options: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
   /** PyTorch's `Tensor.new_zeros`: `new_zeros(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None)` */
   newZeros(size: number[], options?: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   newZeros(options: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   newZeros(...size: number[]): Tensor;
+  newZeros(...args: [...size: number[], options: { size?: number[]; dtype?: Dtype | null; layout?: Layout | null; device?: string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
   /** PyTorch's `Tensor.nextafter`: `nextafter(Tensor self, Tensor other)` */
   nextafter(other: Tensor, options?: { other?: Tensor }): Tensor;
   nextafter(options: { other?: Tensor }): Tensor;
@@ -1237,6 +1242,7 @@ export interface GeneratedTensorMethods {
   resize_(size: number[], options?: { size?: number[]; memoryFormat?: MemoryFormat | null }): this;
   resize_(options: { size?: number[]; memoryFormat?: MemoryFormat | null }): this;
   resize_(...size: number[]): this;
+  resize_(...args: [...size: number[], options: { size?: number[]; memoryFormat?: MemoryFormat | null }]): this;
   /** PyTorch's `Tensor.resize_as_`: `resize_as_(Tensor(a!) self, Tensor the_template, *, MemoryFormat? memory_format=None)` */
   resizeAs_(theTemplate: Tensor, options?: { theTemplate?: Tensor; memoryFormat?: MemoryFormat | null }): this;
   resizeAs_(options: { theTemplate?: Tensor; memoryFormat?: MemoryFormat | null }): this;
@@ -1392,6 +1398,7 @@ export interface GeneratedTensorMethods {
   std(options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
   std(dim: number | number[] | null, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
   std(...dim: number[]): Tensor;
+  std(...args: [...dim: number[], options: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }]): Tensor;
   /** PyTorch's `Tensor.stft`: `stft(Tensor self, int n_fft, int? hop_length=None, int? win_length=None, Tensor? window=None, bool normalized=False, bool? onesided=None, bool? return_complex=None, bool? align_to_window=None)`, `stft(Tensor self, int n_fft, int? hop_length=None, int? win_length=None, Tensor? window=None, bool center=True, str pad_mode="reflect", bool normalized=False, bool? onesided=None, bool? return_complex=None, bool? align_to_window=None)` */
   stft(nFft: number | bigint, options?: { nFft?: number | bigint; hopLength?: number | bigint | null; winLength?: number | bigint | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
   stft(nFft: number | bigint, hopLength: number | bigint | null, options?: { nFft?: number | bigint; hopLength?: number | bigint | null; winLength?: number | bigint | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
@@ -1575,6 +1582,7 @@ export interface GeneratedTensorMethods {
   var(options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
   var(dim: number | number[] | null, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
   var(...dim: number[]): Tensor;
+  var(...args: [...dim: number[], options: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }]): Tensor;
   /** PyTorch's `Tensor.vdot`: `vdot(Tensor self, Tensor other)` */
   vdot(other: Tensor, options?: { other?: Tensor }): Tensor;
   vdot(options: { other?: Tensor }): Tensor;

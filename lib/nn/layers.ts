@@ -5,7 +5,8 @@
 import { native } from '../native';
 import { describe, type Dtype } from '../dtype';
 import { Tensor, boolArg, intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../tensor';
-import { empty, ones, tensor, zeros } from '../creation';
+import { tensor } from '../creation';
+import { empty, ones, zeros } from '../generated/torch';
 import { noGrad } from '../autograd';
 import { Module, Parameter } from './module';
 import * as F from './functional';

@@ -1,7 +1,8 @@
 /** torch.optim.Adam (seed 004): PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
 import { native } from '../native';
 import { numberArg, pyOptions, type PyRest } from '../tensor';
-import { tensor, zeros, zerosLike } from '../creation';
+import { tensor } from '../creation';
+import { zeros, zerosLike } from '../generated/torch';
 import { keep } from '../scope';
 import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import { TorchError } from '../errors';

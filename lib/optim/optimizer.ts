@@ -8,7 +8,7 @@ import { describe } from '../dtype';
 import { Tensor, camelCase, optionsArg } from '../tensor';
 import { noGrad } from '../autograd';
 import { keep } from '../scope';
-import { full } from '../creation';
+import { full } from '../generated/torch';
 
 import type { Handle } from '../native';
 

@@ -9,7 +9,7 @@
 import type sharp from 'sharp';
 import type { Sharp as SharpImage } from 'sharp';
 import { Tensor, optionsArg } from '../tensor';
-import { full } from '../creation';
+import { full } from '../generated/torch';
 import { cat, stack } from '../generated/torch';
 import { noGrad } from '../autograd';
 import { scope } from '../scope';

@@ -154,7 +154,10 @@ function signatures(schema, { method, outs }) {
   }
   if (required > 0) out.push(`(options: ${optsType}): ${ret}`);
   // Python's varargs: x.view(2, 3) for view(int[] size), torch.broadcastTensors(a, b) for (Tensor[] tensors)
-  if (positional.length === 1 && positional[0].kind === 'int[]') out.push(`(...${jsParam(positional[0])}: number[]): ${ret}`);
+  if (positional.length === 1 && positional[0].kind === 'int[]') {
+    out.push(`(...${jsParam(positional[0])}: number[]): ${ret}`);
+    if (keywords.length > 1 || extra.length) out.push(`(...args: [...${jsParam(positional[0])}: number[], options: ${optsType}]): ${ret}`); // torch.zeros(2, 3, {dtype})
+  }
   if (positional.length === 1 && positional[0].kind === 'Tensor[]' && TENSOR_VARARGS.has(schema.name)) out.push(`(...${jsParam(positional[0])}: Tensor[]): ${ret}`);
   return out;
 }
