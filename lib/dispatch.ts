@@ -110,11 +110,12 @@ export class Overloads {
   }
 
   private invoke(sig: Signature, values: unknown[], opts: Record<string, unknown> | undefined): unknown {
-    if (sig.id === undefined) sig.id = native.opFind(`aten::${sig.schema.name}`, sig.schema.overload);
+    // by name: the LibTorch in use may order, add or lack arguments against the schema this was generated from
+    if (sig.id === undefined) sig.id = native.opFind(`aten::${sig.schema.name}`, sig.schema.overload, sig.params.map((p) => p.name));
     if (sig.id === null) {
       throw new TorchNotImplementedError(`${this.who}(): the LibTorch in use (${native.buildInfo.torchVersion}) has no operator aten::${sig.schema.name}.${sig.schema.overload}`);
     }
-    // trailing defaults are left off: an older LibTorch whose operator lacks them still takes the call
+    // trailing defaults are left off (fewer values to convert; the operator's own defaults apply)
     let n = values.length;
     while (n > 0 && values[n - 1] === undefined) n--;
     const nativeArgs = new Array<unknown>(n);

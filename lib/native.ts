@@ -81,7 +81,7 @@ export interface NativeAddon {
   dispose(t: H): boolean;
   isDisposed(t: H): boolean;
   // dispatch.cc: any ATen operator by its schema (lib/dispatch.ts)
-  opFind(name: string, overload: string): number | null;
+  opFind(name: string, overload: string, argNames?: string[]): number | null;
   opCall(id: number, ...args: unknown[]): unknown;
   // ops.cc: the hand-kept arithmetic
   add(a: Operand, b: Operand, alpha: Opt<N>): H;

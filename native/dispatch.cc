@@ -4,14 +4,19 @@
 // and the device kernels all apply, as for a direct at:: call) and converts what it returns.
 //
 // Why boxed: one path serves ~2,500 overloads across LibTorch 2.9–2.14 with no generated C++ to compile,
-// and an operator that this LibTorch lacks is a null id, never a build failure. Measured on LibTorch
+// and an operator that this LibTorch lacks is a null id, never a build failure. Arguments are matched by
+// name: the JS side passes them in the order of the schema it was generated from (PyTorch 2.13's), and
+// where this LibTorch's operator orders, adds or lacks arguments, opFind maps one onto the other. Measured on LibTorch
 // 2.13 (1-element add): a direct at::add 469 ns, this path's callBoxed 533 ns.
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "args.h"
 #include "errors.h"
@@ -24,8 +29,18 @@ namespace {
 // the same in every environment (worker thread). Slots never move; a slot is written once, before the
 // count that publishes it.
 constexpr uint32_t kMaxOps = 1 << 14;
+
+// How the arguments the JS side passes (named by the generated schema) land on this LibTorch's operator.
+struct ArgMap {
+  std::vector<std::string> names;  // the names the JS side passes arguments by, in its order
+  std::vector<int> from;           // for each of this operator's arguments, its JS position (-1: its default);
+                                   // empty when both orders are the same
+  std::vector<size_t> absent;      // JS positions whose name this operator lacks: refused if given
+};
+
 struct OpTable {
   std::unique_ptr<std::optional<c10::OperatorHandle>[]> slots{new std::optional<c10::OperatorHandle>[kMaxOps]};
+  std::unique_ptr<ArgMap[]> args{new ArgMap[kMaxOps]};
   // For div/divide with a rounding mode: the argument index of rounding_mode (the overflow guard,
   // ops.h), else -1.
   std::unique_ptr<int[]> roundingMode{new int[kMaxOps]};
@@ -44,8 +59,6 @@ uint32_t IdOf(Napi::Env env, Napi::Value id) {
   if (i >= Ops().count.load(std::memory_order_acquire)) ThrowTypeError(env, "opCall: not an operator id from opFind");
   return i;
 }
-
-const c10::OperatorHandle& OpOf(Napi::Env env, Napi::Value id) { return *Ops().slots[IdOf(env, id)]; }
 
 int RoundingModeArg(const c10::FunctionSchema& schema) {
   const std::string& name = schema.name();
@@ -186,27 +199,59 @@ Napi::Value ToJs(Napi::Env env, const c10::IValue& v) {
   ThrowTypeError(env, "torchnode cannot return a value of type " + v.tagKind());
 }
 
-// opFind(name, overload): the id of operator aten::name.overload in this LibTorch, or null if it has none.
+ArgMap MapArguments(const c10::FunctionSchema& schema, std::vector<std::string> names) {
+  const auto& params = schema.arguments();
+  ArgMap map;
+  std::vector<std::string> own;
+  for (const auto& p : params) own.push_back(p.name());
+  if (names.empty() || names == own) {
+    map.names = std::move(own);
+    return map;
+  }
+  map.names = std::move(names);
+  for (const auto& p : params) {
+    auto at = std::find(map.names.begin(), map.names.end(), p.name());
+    map.from.push_back(at == map.names.end() ? -1 : static_cast<int>(at - map.names.begin()));
+  }
+  for (size_t j = 0; j < map.names.size(); ++j) {
+    if (std::find(own.begin(), own.end(), map.names[j]) == own.end()) map.absent.push_back(j);
+  }
+  return map;
+}
+
+// opFind(name, overload, argNames?): the id of operator aten::name.overload in this LibTorch, or null if it
+// has none. argNames: the names opCall's arguments come by (default: this LibTorch's own order).
 Napi::Value OpFind(const Napi::CallbackInfo& info) {
   Args a(info);
   std::string name = a.string(0), overload = a.missing(1) ? "" : a.string(1);
+  std::vector<std::string> names;
+  if (!a.missing(2)) {
+    if (!info[2].IsArray()) ThrowTypeError(a.env(), "opFind: argNames must be an array of strings");
+    Napi::Array list = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      if (!list.Get(i).IsString()) ThrowTypeError(a.env(), "opFind: argNames must be an array of strings");
+      names.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
   auto op = c10::Dispatcher::singleton().findSchema({name, overload});
   if (!op) return a.env().Null();
+  ArgMap map = MapArguments(op->schema(), std::move(names));
   OpTable& ops = Ops();
   std::lock_guard<std::mutex> lock(ops.adding);
   uint32_t n = ops.count.load(std::memory_order_relaxed);
   for (uint32_t i = 0; i < n; ++i) {
-    if (*ops.slots[i] == *op) return Napi::Number::New(a.env(), i);
+    if (*ops.slots[i] == *op && ops.args[i].names == map.names) return Napi::Number::New(a.env(), i);
   }
   if (n == kMaxOps) ThrowTorch(a.env(), ErrorKind::Torch, "opFind: the operator table is full");
   ops.slots[n] = *op;
+  ops.args[n] = std::move(map);
   ops.roundingMode[n] = RoundingModeArg(op->schema());
   ops.pdist[n] = op->schema().name() == "aten::pdist";
   ops.count.store(n + 1, std::memory_order_release);
   return Napi::Number::New(a.env(), n);
 }
 
-// opCall(id, ...args): args in the schema's order (keyword-only ones included), undefined for a default.
+// opCall(id, ...args): args in opFind's argNames order (keyword-only ones included), undefined for a default.
 // One result comes back as itself, several as an array; a result that is an argument written in place
 // (Tensor(a!)) comes back undefined: the caller returns its own object for it.
 Napi::Value OpCall(const Napi::CallbackInfo& info) {
@@ -215,8 +260,20 @@ Napi::Value OpCall(const Napi::CallbackInfo& info) {
   const c10::OperatorHandle& op = *Ops().slots[id];
   const c10::FunctionSchema& schema = op.schema();
   const std::vector<c10::Argument>& params = schema.arguments();
+  const ArgMap& map = Ops().args[id];
   size_t given = info.Length() - 1;
-  if (given > params.size()) ThrowTypeError(env, schema.name() + " takes " + std::to_string(params.size()) + " arguments in this LibTorch");
+  if (given > map.names.size()) ThrowTypeError(env, schema.name() + " takes " + std::to_string(map.names.size()) + " arguments");
+  for (size_t j : map.absent) {
+    if (j < given && !info[j + 1].IsUndefined()) {
+      ThrowTypeError(env, schema.name() + "(): argument '" + map.names[j] + "' is not in this LibTorch's operator (" + schema.name() +
+                              (schema.overload_name().empty() ? "" : "." + schema.overload_name()) + ")");
+    }
+  }
+  // The JS value for this operator's argument i.
+  auto argument = [&](size_t i) -> Napi::Value {
+    size_t j = map.from.empty() ? i : static_cast<size_t>(map.from[i]);  // -1 wraps past `given`
+    return j < given ? info[j + 1] : env.Undefined();
+  };
   torch::jit::Stack stack;
   stack.reserve(params.size());
   // Numbers passed for Tensor arguments (x.mul(2)): typed like the first real tensor once it is known.
@@ -224,7 +281,7 @@ Napi::Value OpCall(const Napi::CallbackInfo& info) {
   const at::Tensor* reference = nullptr;
   for (size_t i = 0; i < params.size(); ++i) {
     const c10::Argument& p = params[i];
-    Napi::Value v = i < given ? info[i + 1] : env.Undefined();
+    Napi::Value v = argument(i);
     if (p.type()->kind() == c10::TypeKind::TensorType && (v.IsNumber() || v.IsBoolean() || (v.IsBigInt() && !IsHandle(env, v)))) {
       numbers.emplace_back(i, ToScalar(env, v, p.name().c_str()));
       stack.emplace_back();

@@ -119,6 +119,33 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(() => missing.call(undefined, [x])).toThrow(/has no operator aten::not_an_op/);
   });
 
+  it('arguments reach the operator by name: a LibTorch whose operator orders, adds or lacks arguments still takes the call', () => {
+    // The surface is generated from PyTorch 2.13's schema; these stand for other versions' schemas of
+    // aten::sub.Tensor, which here is (Tensor self, Tensor other, *, Scalar alpha=1).
+    const a = torch.tensor([1, 2]);
+    const b = torch.tensor([10, 20]);
+    const newer = new Overloads('torch.sub', ['sub.Tensor(Tensor self, Tensor other, *, Scalar beta=1, Scalar alpha=1) -> Tensor'], false);
+    expect((newer.call(undefined, [a, b, { alpha: 2 }]) as torch.Tensor).tolist()).toEqual([-19, -38]);
+    expect(() => newer.call(undefined, [a, b, { beta: 3 }])).toThrow(/argument 'beta' is not in this LibTorch's operator \(aten::sub.Tensor\)/);
+    const older = new Overloads('torch.sub', ['sub.Tensor(Tensor self, Tensor other) -> Tensor'], false);
+    expect((older.call(undefined, [a, b]) as torch.Tensor).tolist()).toEqual([-9, -18]); // alpha: the operator's default
+    const reordered = new Overloads('torch.sub', ['sub.Tensor(Tensor other, Tensor self, *, Scalar alpha=1) -> Tensor'], false);
+    expect((reordered.call(undefined, [b, a, { alpha: 3 }]) as torch.Tensor).tolist()).toEqual([-29, -58]);
+    // the surface's own binding of the operator is untouched by the others
+    expect(torch.sub(a, b, { alpha: 2 }).tolist()).toEqual([-19, -38]);
+    expect(torch.sub(a, b).tolist()).toEqual([-9, -18]);
+  });
+
+  it('torch.split is Python\'s own: (tensor, splitSizeOrSections, dim)', () => {
+    const t = torch.arange(10);
+    expect(torch.split(t, 4).map((p) => p.tolist())).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(torch.split(t, [3, 7]).map((p) => p.shape[0])).toEqual([3, 7]);
+    expect(torch.split(t.view(2, 5), { splitSizeOrSections: 2, dim: 1 }).map((p) => p.shape)).toEqual([[2, 2], [2, 2], [2, 1]]);
+    expect(t.split(5).length).toBe(2); // Tensor.split(splitSize, dim), as Python's
+    expect(() => torch.split(t, { split_size_or_sections: 2 } as never)).toThrow(/unknown option 'split_size_or_sections'/);
+    expect(() => torch.split(t)).toThrow(/missing 1 required positional argument: 'splitSizeOrSections'/);
+  });
+
   it('inputs that crash LibTorch itself are refused before the call', () => {
     // pdist's backward over no rows segfaults in LibTorch 2.13 (Python dies the same way)
     expect(() => torch.pdist(torch.zeros([0, 4]).requiresGrad_())).toThrow(torch.TorchValueError);
