@@ -4,7 +4,7 @@
  */
 import { native, type Handle } from './native';
 import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
-import { Tensor, fitsInt64, intArg, intList, numberArg, optionsArg, sizesArg, wrap, type TypedArray } from './tensor';
+import { Tensor, fitsInt64, intArg, optionsArg, pyOptions, wrap, type PyRest, type TypedArray } from './tensor';
 import { TorchValueError } from './errors';
 
 /** Where and how a new tensor is made (PyTorch's dtype=, device=, requires_grad= keywords). */
@@ -180,9 +180,101 @@ export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
-function nonNegative(v: unknown, name: string): number {
-  const n = intArg(v, name);
-  if (n < 0) throw new RangeError(`${name} must be non-negative (got ${n})`);
-  return n;
+
+
+/**
+ * torch.as_tensor(data, dtype, device): `data` itself when it is a Tensor of that dtype and device (else
+ * converted, keeping its graph), a new tensor from JS data otherwise. (Python shares a NumPy array's
+ * memory; a JS array or TypedArray is copied, as torch.tensor copies it.)
+ */
+export function asTensor(data: TensorData,
+  ...rest: PyRest<[dtype: Dtype | null, device: string | null], { dtype?: Dtype | null; device?: string | null }>): Tensor {
+  const o = optionsArg<{ dtype?: Dtype | null; device?: string | null }>(pyOptions('torch.asTensor', rest, ['dtype', 'device']), 'torch.asTensor', ['dtype', 'device']);
+  if (!(data instanceof Tensor)) return tensor(data, { ...(o.dtype != null && { dtype: o.dtype }), ...(o.device != null && { device: o.device }) });
+  return sameOrConverted(data, o.dtype ?? undefined, o.device ?? undefined);
 }
 
+/** data converted to dtype/device if either differs, autograd recording the conversion; else data itself. */
+function sameOrConverted(data: Tensor, dtype: Dtype | undefined, device: string | undefined): Tensor {
+  const dev = device === undefined ? undefined : optDevice(device);
+  if ((dtype === undefined || dtype === data.dtype) && (dev === undefined || dev === data.device || (dev === 'cuda' && data.device.startsWith('cuda')))) return data;
+  return data.to({ ...(dtype !== undefined && { dtype }), ...(dev !== undefined && { device: dev }) });
+}
+
+export interface AsarrayOptions {
+  dtype?: Dtype | null;
+  device?: string | null;
+  /** true: always a copy; false: never (an error when a conversion is needed); default: only when needed. */
+  copy?: boolean | null;
+  requiresGrad?: boolean;
+}
+
+/**
+ * torch.asarray(obj, {dtype, device, copy, requiresGrad}): a Tensor is shared when it already has the dtype
+ * and device (copy: true copies it; copy: false refuses a conversion); JS data becomes a new tensor.
+ */
+export function asarray(obj: TensorData, options?: AsarrayOptions): Tensor {
+  const o = optionsArg<AsarrayOptions>(options, 'torch.asarray', ['dtype', 'device', 'copy', 'requiresGrad']);
+  if (o.copy != null && typeof o.copy !== 'boolean') throw new TypeError(`torch.asarray: copy must be a boolean or null (got ${describe(o.copy)})`);
+  const rg = o.requiresGrad ?? false;
+  if (typeof rg !== 'boolean') throw new TypeError(`torch.asarray: requiresGrad must be a boolean (got ${describe(rg)})`);
+  const dtype = o.dtype ?? undefined;
+  const device = o.device ?? undefined;
+  if (!(obj instanceof Tensor)) {
+    if (o.copy === false) throw new TorchValueError("torch.asarray: can't alias JS data (an array or TypedArray) with a tensor: copy=false is only for tensors");
+    return tensor(obj, { ...(dtype && { dtype }), ...(device && { device }), requiresGrad: rg });
+  }
+  let out = sameOrConverted(obj, dtype, device);
+  if (out !== obj && o.copy === false) {
+    throw new TorchValueError(`torch.asarray: can't alias tensor of dtype ${obj.dtype} on ${obj.device} as ${dtype ?? obj.dtype} on ${device ?? obj.device}: copy=false forbids the conversion`);
+  }
+  if (out === obj && o.copy === true) out = obj.clone();
+  if (rg) out = (out === obj ? obj.detach() : out).requiresGrad_(true); // Python: a new leaf that shares the memory
+  return out;
+}
+
+const ELEMENT_BYTES: Record<Dtype, number> = {
+  uint8: 1, int8: 1, bool: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, int64: 8, float64: 8, complex64: 8, complex128: 16,
+};
+
+export interface FrombufferOptions {
+  /** Required, as in Python: how the bytes are read. */
+  dtype: Dtype;
+  /** How many elements (default -1: all from offset to the end). */
+  count?: number;
+  /** Bytes to skip first (default 0). */
+  offset?: number;
+  requiresGrad?: boolean;
+}
+
+/**
+ * torch.frombuffer(buffer, {dtype, count, offset, requiresGrad}): the bytes of an ArrayBuffer, a Buffer
+ * or any TypedArray/DataView read as `dtype`, in this machine's byte order. Python's shares the buffer's
+ * memory; here the bytes are copied once (a JS buffer can be detached or moved while a tensor lives).
+ */
+export function frombuffer(buffer: ArrayBufferLike | ArrayBufferView, options: FrombufferOptions): Tensor {
+  const o = optionsArg<FrombufferOptions>(options, 'torch.frombuffer', ['dtype', 'count', 'offset', 'requiresGrad']);
+  if (o.dtype === undefined) throw new TypeError("torch.frombuffer() missing required keyword argument 'dtype'");
+  dtypeCode(o.dtype); // names the dtype if it is not one
+  const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+    : buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) ? new Uint8Array(buffer)
+      : null;
+  if (bytes === null) throw new TypeError(`torch.frombuffer: buffer must be an ArrayBuffer, a Buffer or a TypedArray (got ${describe(buffer)})`);
+  const offset = intArg(o.offset ?? 0, 'offset');
+  const count = intArg(o.count ?? -1, 'count');
+  const size = ELEMENT_BYTES[o.dtype];
+  const length = bytes.length;
+  // LibTorch's own checks (torch/csrc/utils/tensor_new.cpp), with its messages
+  if (length === 0 || count === 0) throw new TorchValueError(`both buffer length (${length}) and count (${count}) must not be 0`);
+  if (offset < 0 || offset >= length) throw new TorchValueError(`offset (${offset} bytes) must be non-negative and no greater than buffer length (${length} bytes) minus 1`);
+  if (count <= 0 && (length - offset) % size !== 0) {
+    throw new TorchValueError(`buffer length (${length - offset} bytes) after offset (${offset} bytes) must be a multiple of element size (${size})`);
+  }
+  const n = count < 0 ? (length - offset) / size : count;
+  if (offset + n * size > length) {
+    throw new TorchValueError(`requested buffer length (${n} * ${size} bytes) after offset (${offset} bytes) must not be greater than actual buffer length (${length} bytes)`);
+  }
+  const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + n * size);
+  const out = wrap(native.fromData(copy, [n * size], dtypeCode('uint8'), undefined, false)).view(o.dtype);
+  return o.requiresGrad === true ? out.requiresGrad_(true) : out;
+}

@@ -19,6 +19,11 @@ export type { Scalar } from './tensor';
 /** torchnode's tensors are dense: the one layout. */
 export type Layout = 'strided';
 export type MemoryFormat = 'contiguous_format' | 'preserve_format' | 'channels_last' | 'channels_last_3d';
+/** A CUDA stream, as torch.cuda.Stream holds one (x.recordStream(torch.cuda.currentStream())). */
+export interface StreamLike {
+  readonly id: number;
+  readonly deviceIndex: number;
+}
 /** c10::MemoryFormat's codes, in order. */
 const MEMORY_FORMATS: readonly MemoryFormat[] = ['contiguous_format', 'preserve_format', 'channels_last', 'channels_last_3d'];
 
@@ -283,7 +288,7 @@ function nameOf(sig: Signature, i: number): string {
 function expected(p: SchemaParam): string {
   const kinds: Record<string, string> = {
     Tensor: 'Tensor', int: 'int', float: 'float', bool: 'boolean', Scalar: 'Number', str: 'string', ScalarType: 'a dtype name',
-    Device: 'a device string', Layout: 'a layout name', MemoryFormat: 'a memory format name', Generator: 'null',
+    Device: 'a device string', Layout: 'a layout name', MemoryFormat: 'a memory format name', Generator: 'null', Stream: 'a torch.cuda.Stream',
     'int[]': 'an array of ints', 'float[]': 'an array of floats', 'bool[]': 'an array of booleans',
     'Tensor[]': 'an array of Tensors', 'Tensor?[]': 'an array of Tensors or nulls',
   };
@@ -321,6 +326,8 @@ function accepts(p: SchemaParam, v: unknown, numbersAsTensors: boolean): boolean
     case 'Layout':
     case 'MemoryFormat':
       return typeof v === 'string';
+    case 'Stream':
+      return typeof v === 'object' && v !== null && Number.isSafeInteger((v as StreamLike).id) && Number.isSafeInteger((v as StreamLike).deviceIndex);
     case 'int[]':
       return (p.size !== undefined && isInt(v)) || (Array.isArray(v) && v.every(isInt));
     case 'float[]':
@@ -361,6 +368,8 @@ function toNative(p: SchemaParam, v: unknown): unknown {
     }
     case 'Device':
       return checkDevice(v, p.name);
+    case 'Stream':
+      return [(v as StreamLike).id, (v as StreamLike).deviceIndex];
     case 'Tensor[]':
       return (v as Tensor[]).map((t) => t.handle);
     case 'Tensor?[]':

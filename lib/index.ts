@@ -17,7 +17,7 @@ export * from './creation';
 export * from './ops';
 export * from './generated/torch';
 export { linalg, fft, special } from './surface';
-export type { Scalar, Layout, MemoryFormat } from './dispatch';
+export type { Scalar, Layout, MemoryFormat, StreamLike } from './dispatch';
 export type { LinalgFunctions } from './generated/linalg';
 export type { FftFunctions } from './generated/fft';
 export type { SpecialFunctions } from './generated/special';

@@ -114,6 +114,8 @@ export interface NativeAddon {
   gradFn(t: H): string | null;
   isLeaf(t: H): boolean;
   retainGrad(t: H): void;
+  retainsGrad(t: H): boolean;
+  outputNr(t: H): N;
   backward(t: H, gradient: H | undefined, retainGraph: Opt<boolean>, createGraph: boolean): void;
   autogradGrad(outputs: H[], inputs: H[], gradOutputs: (H | null)[] | undefined, retainGraph: Opt<boolean>,
     createGraph: boolean, allowUnused: boolean): (H | null)[];

@@ -4,9 +4,10 @@
  */
 import { native } from './native';
 import { describe, type Dtype } from './dtype';
-import { Tensor, handleOf, optionsArg, pyOptions, wrap, type PyRest } from './tensor';
-import { linalg, torchFunctions } from './surface';
-import { TorchValueError } from './errors';
+import { Tensor, handleOf, optionsArg, pyOptions, wrap, type PyRest, type Scalar } from './tensor';
+import { installMethod, linalg, torchFunctions } from './surface';
+import { TorchValueError, warnOnce } from './errors';
+import { Overloads } from './dispatch';
 
 /** Einstein summation: torch.einsum('bij,bjk->bik', a, b), the operands as arguments or one array. */
 export function einsum(equation: string, ...operands: Tensor[] | [Tensor[]]): Tensor {
@@ -117,4 +118,69 @@ export function split(tensor: Tensor,
   if (!(tensor instanceof Tensor)) throw new TypeError(`torch.split: tensor must be a Tensor (got ${describe(tensor)})`);
   if (o.splitSizeOrSections === undefined) throw new TypeError("torch.split() missing 1 required positional argument: 'splitSizeOrSections'");
   return tensor.split(o.splitSizeOrSections as number, o.dim ?? 0);
+}
+
+// torch.* functions Python binds by hand (python_torch_functions_manual.cpp) over ATen operators: bound
+// here to the operators' schemas (from the pinned native_functions.yaml), so they take Python's arguments.
+function bound(name: string, schemas: string[]): (...args: unknown[]) => unknown {
+  const overloads = new Overloads(`torch.${name}`, schemas, false);
+  return (...args: unknown[]) => overloads.call(undefined, args);
+}
+/** torch.numel(input): how many elements input has. */
+export const numel = bound('numel', ['numel(Tensor self) -> int']) as (input: Tensor, options?: { input?: Tensor }) => number;
+/** torch.get_device(input): the CUDA device index, or -1 on the CPU. */
+export const getDevice = bound('getDevice', ['get_device(Tensor self) -> int']) as (input: Tensor, options?: { input?: Tensor }) => number;
+/** torch.is_same_size(input, other): whether both have the same shape. */
+export const isSameSize = bound('isSameSize', ['is_same_size(Tensor self, Tensor other) -> bool']) as
+  (input: Tensor, other: Tensor, options?: { input?: Tensor; other?: Tensor }) => boolean;
+/** torch.fill(input, value): a new tensor like input, every element value. */
+export const fill = bound('fill', ['fill.Scalar(Tensor self, Scalar value) -> Tensor', 'fill.Tensor(Tensor self, Tensor value) -> Tensor']) as
+  (input: Tensor, value: Scalar | Tensor, options?: { input?: Tensor; value?: Scalar | Tensor }) => Tensor;
+
+/** torch.range's keywords (and its positional arguments by name). */
+export interface RangeOptions {
+  start?: Scalar;
+  end?: Scalar;
+  step?: Scalar;
+  dtype?: Dtype | null;
+  device?: string | null;
+  requiresGrad?: boolean;
+  out?: Tensor;
+}
+const rangeBinding = bound('range', [
+  'range.step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor',
+  'range.out(Scalar start, Scalar end, Scalar step=1, *, Tensor(a!) out) -> Tensor(a!)',
+]);
+/**
+ * torch.range(start, end, step = 1): from start to end *inclusive*, in the default dtype (float32).
+ * Deprecated in PyTorch (and warned here once, as there): use torch.arange, which stops before end.
+ */
+export function range(start: Scalar, end: Scalar, options?: RangeOptions): Tensor;
+export function range(start: Scalar, end: Scalar, step: Scalar, options?: RangeOptions): Tensor;
+export function range(options: RangeOptions): Tensor;
+export function range(...args: unknown[]): Tensor {
+  warnOnce('torch.range', 'torch.range is deprecated and will be removed in a future release because its behavior is inconsistent with ' +
+    "Python's range builtin. Instead, use torch.arange, which produces values in [start, end).");
+  return rangeBinding(...args) as Tensor;
+}
+
+// Tensor.is_same_size, Python's method over the same operator.
+installMethod('isSameSize', ['is_same_size(Tensor self, Tensor other) -> bool']);
+// Tensor.set_(source, storageOffset, size, stride): this tensor made a view of source's memory (Python's
+// method; its Storage overloads have no counterpart, torchnode has no Storage objects).
+installMethod('set_', [
+  'set_.source_Tensor(Tensor(a!) self, Tensor source) -> Tensor(a!)',
+  'set_.source_Tensor_storage_offset(Tensor(a!) self, Tensor source, SymInt storage_offset, SymInt[] size, SymInt[] stride=[]) -> Tensor(a!)',
+  'set_(Tensor(a!) self) -> Tensor(a!)',
+]);
+
+declare module './tensor' {
+  interface Tensor {
+    /** Python's Tensor.is_same_size(other): whether both have the same shape. */
+    isSameSize(other: Tensor, options?: { other?: Tensor }): boolean;
+    /** Python's Tensor.set_(source?, storageOffset?, size?, stride?): shares source's memory (no source: empty). */
+    set_(source?: Tensor, options?: { source?: Tensor }): this;
+    set_(source: Tensor, storageOffset: number, size: number[], stride?: number[],
+      options?: { source?: Tensor; storageOffset?: number; size?: number[]; stride?: number[] }): this;
+  }
 }

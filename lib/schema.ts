@@ -7,7 +7,7 @@
 
 /** The argument kinds torchnode passes; an overload with any other (Dimname, Storage…) is not bound. */
 export const SUPPORTED_KINDS: ReadonlySet<string> = new Set([
-  'Tensor', 'int', 'float', 'bool', 'Scalar', 'str', 'ScalarType', 'Device', 'Layout', 'MemoryFormat', 'Generator',
+  'Tensor', 'int', 'float', 'bool', 'Scalar', 'str', 'ScalarType', 'Device', 'Layout', 'MemoryFormat', 'Generator', 'Stream',
   'Tensor[]', 'Tensor?[]', 'int[]', 'float[]', 'bool[]',
 ]);
 

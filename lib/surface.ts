@@ -27,21 +27,24 @@ function functions(table: schema.SchemaTable, prefix: string): Record<string, Fn
   return out;
 }
 
+/** Installs Tensor.prototype[js] as the binding of these schemas (Python's method of that name). */
+export function installMethod(js: string, schemas: readonly string[]): void {
+  const overloads = new Overloads(`Tensor.${js}`, schemas, true);
+  Object.defineProperty(Tensor.prototype, js, {
+    value: function (this: Tensor, ...args: unknown[]) {
+      if (!(this instanceof Tensor)) throw new TypeError(`Tensor.${js}: called on ${describe(this)}, not a Tensor`);
+      if (this._h === null) void this.handle;  // throws: disposed
+      return overloads.call(this, args);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
 function installMethods(table: schema.SchemaTable): void {
-  const proto = Tensor.prototype as unknown as Record<string, Fn>;
   for (const [name, schemas] of Object.entries(table)) {
     const js = camelCase(name);
-    if (js in proto) continue;
-    const overloads = new Overloads(`Tensor.${camelCase(name)}`, schemas, true);
-    Object.defineProperty(proto, js, {
-      value: function (this: Tensor, ...args: unknown[]) {
-        if (!(this instanceof Tensor)) throw new TypeError(`Tensor.${js}: called on ${describe(this)}, not a Tensor`);
-        if (this._h === null) void this.handle;  // throws: disposed
-        return overloads.call(this, args);
-      },
-      writable: true,
-      configurable: true,
-    });
+    if (!(js in Tensor.prototype)) installMethod(js, schemas);
   }
 }
 
@@ -59,7 +62,32 @@ export const special = functions(schema.SPECIAL, 'torch.special.') as unknown as
 /** torch._C._nn: the ATen functions behind torch.nn.functional. */
 export const nnFunctions = functions(schema.NN, 'torch.nn.functional.') as unknown as NnFunctions;
 
+// Python's x.real and x.imag: properties over torch.real / torch.imag (views of a complex tensor's parts;
+// x.real of a real tensor is x). Assigning copies into the view, as Python's setters do.
+for (const part of ['real', 'imag'] as const) {
+  const view = (torchFunctions as unknown as Record<string, (t: Tensor) => Tensor>)[part];
+  Object.defineProperty(Tensor.prototype, part, {
+    get(this: Tensor): Tensor {
+      return view(this);
+    },
+    set(this: Tensor, value: Tensor | number) {
+      const target = view(this);
+      if (value instanceof Tensor) target.copy_(value);
+      else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') target.fill_(value);
+      else throw new TypeError(`Tensor.${part} = value: value must be a Tensor or a number (got ${describe(value)})`);
+    },
+    configurable: true,
+  });
+}
+
 declare module './tensor' {
   // eslint-disable-next-line @typescript-eslint/no-empty-interface
-  interface Tensor extends GeneratedTensorMethods {}
+  interface Tensor extends GeneratedTensorMethods {
+    /** Python's x.real: the real part of a complex tensor, as a view (x itself for a real tensor); assignable. */
+    get real(): Tensor;
+    set real(value: Tensor | number);
+    /** Python's x.imag: the imaginary part of a complex tensor, as a view (an error for a real one); assignable. */
+    get imag(): Tensor;
+    set imag(value: Tensor | number);
+  }
 }

@@ -399,6 +399,14 @@ export class Tensor {
     native.retainGrad(this.handle);
     return this;
   }
+  /** Python's x.retains_grad: whether retainGrad() was called on this non-leaf tensor. */
+  get retainsGrad(): boolean {
+    return native.retainsGrad(this.handle);
+  }
+  /** Python's x.output_nr: which output of its gradFn this tensor is (0 for a leaf). */
+  get outputNr(): number {
+    return native.outputNr(this.handle);
+  }
   backward(gradient?: Tensor | null, opts?: BackwardOptions): void {
     const o = options<BackwardOptions>(opts, 'backward', ['retainGraph', 'createGraph']);
     const g = gradient === undefined || gradient === null ? undefined : handleOf(gradient, 'gradient');
@@ -465,6 +473,16 @@ export class Tensor {
   get mT(): Tensor {
     if (this.ndim < 2) throw new RangeError(`tensor.mT is only supported on matrices or batches of matrices. Got ${this.ndim}-D tensor.`);
     return this.transpose(-2, -1);
+  }
+  /** Python's x.mH: the last two dims swapped and conjugated (the adjoint of a batch of matrices). */
+  get mH(): Tensor {
+    if (this.ndim < 2) throw new RangeError(`tensor.mH is only supported on matrices or batches of matrices. Got ${this.ndim}-D tensor.`);
+    return this.transpose(-2, -1).conj();
+  }
+  /** Python's x.H: a matrix transposed and conjugated (2-D only). */
+  get H(): Tensor {
+    if (this.ndim !== 2) throw new RangeError(`tensor.H is only supported on matrices (2-D tensors). Got ${this.ndim}-D tensor.`);
+    return this.transpose(0, 1).conj();
   }
   /** A contiguous tensor; {memoryFormat: 'channels_last'} gives NHWC strides for 4-D tensors, as in PyTorch. */
   contiguous(opts?: { memoryFormat?: 'channels_last' | 'contiguous_format' }): Tensor {

@@ -53,6 +53,17 @@ Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(a.env(), a.tensor(0).is_leaf());
 }
 
+Napi::Value RetainsGrad(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Boolean::New(a.env(), a.tensor(0).retains_grad());
+}
+
+// Which output of its grad_fn the tensor is (0 for a leaf or a single output).
+Napi::Value OutputNr(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return Napi::Number::New(a.env(), static_cast<double>(a.tensor(0).output_nr()));
+}
+
 Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
   Args a(info);
   a.tensor(0).retain_grad();
@@ -107,6 +118,8 @@ void RegisterAutograd(Napi::Env env, Napi::Object exports) {
   Export<GradFn>(env, exports, "gradFn");
   Export<IsLeaf>(env, exports, "isLeaf");
   Export<RetainGrad>(env, exports, "retainGrad");
+  Export<RetainsGrad>(env, exports, "retainsGrad");
+  Export<OutputNr>(env, exports, "outputNr");
   Export<Backward>(env, exports, "backward");
   Export<AutogradGrad>(env, exports, "autogradGrad");
   Export<SetGradEnabled>(env, exports, "setGradEnabled");

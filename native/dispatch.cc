@@ -10,6 +10,7 @@
 // 2.13 (1-element add): a direct at::add 469 ns, this path's callBoxed 533 ns.
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,6 +30,7 @@ namespace {
 // the same in every environment (worker thread). Slots never move; a slot is written once, before the
 // count that publishes it.
 constexpr uint32_t kMaxOps = 1 << 14;
+constexpr bool kRemainderTraps = TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR < 13;
 
 // How the arguments the JS side passes (named by the generated schema) land on this LibTorch's operator.
 struct ArgMap {
@@ -46,6 +48,9 @@ struct OpTable {
   std::unique_ptr<int[]> roundingMode{new int[kMaxOps]};
   // pdist: its backward over an empty input segfaults in LibTorch 2.13 (Python dies the same way).
   std::unique_ptr<bool[]> pdist{new bool[kMaxOps]};
+  // remainder/fmod of integers: the minimum modulo -1 traps the CPU before LibTorch 2.13 (SIGFPE: the
+  // process dies); 2.13 gives 0, as Python does. Refused there, as trunc division's overflow is.
+  std::unique_ptr<bool[]> remainderTraps{new bool[kMaxOps]};
   std::atomic<uint32_t> count{0};
   std::mutex adding;
 };
@@ -132,6 +137,12 @@ c10::IValue ToIValue(Napi::Env env, Napi::Value v, const c10::TypePtr& type, con
     case c10::TypeKind::LayoutType:        // their codes (lib/dispatch.ts maps the names; a schema may
     case c10::TypeKind::MemoryFormatType:  // also call these int, as it does ScalarType)
       return IntOf(env, v, name);
+    case c10::TypeKind::StreamObjType: {  // [id, deviceIndex] of a CUDA stream (lib/cuda.ts's Stream)
+      if (!v.IsArray() || v.As<Napi::Array>().Length() != 2) ThrowTypeError(env, name + " must be a torch.cuda.Stream");
+      Napi::Array s = v.As<Napi::Array>();
+      return c10::Stream::unpack3(IntOf(env, s.Get(0u), name + ".id"), static_cast<c10::DeviceIndex>(IntOf(env, s.Get(1u), name + ".deviceIndex")),
+                                  c10::DeviceType::CUDA);
+    }
     case c10::TypeKind::DeviceObjType:
       if (!v.IsString()) ThrowTypeError(env, name + " must be a device string such as 'cpu' or 'cuda:0'");
       return c10::Device(v.As<Napi::String>().Utf8Value());
@@ -247,6 +258,9 @@ Napi::Value OpFind(const Napi::CallbackInfo& info) {
   ops.args[n] = std::move(map);
   ops.roundingMode[n] = RoundingModeArg(op->schema());
   ops.pdist[n] = op->schema().name() == "aten::pdist";
+  const std::string& opName = op->schema().name();
+  ops.remainderTraps[n] = kRemainderTraps && (opName == "aten::remainder" || opName == "aten::remainder_" || opName == "aten::fmod" ||
+                                              opName == "aten::fmod_");
   ops.count.store(n + 1, std::memory_order_release);
   return Napi::Number::New(a.env(), n);
 }
@@ -299,6 +313,10 @@ Napi::Value OpCall(const Napi::CallbackInfo& info) {
     const c10::IValue& other = stack[1];
     CheckIntegerDivision(stack[0].toTensor(), other.isTensor() ? other.toTensor() : WrappedNumber(other.toScalar()),
                          c10::string_view(stack[mode].toStringRef()));
+  }
+  if (Ops().remainderTraps[id] && stack.size() >= 2) {
+    auto operand = [](const c10::IValue& v) { return v.isTensor() ? v.toTensor() : WrappedNumber(v.toScalar()); };
+    CheckIntegerDivision(operand(stack[0]), operand(stack[1]), c10::string_view("trunc"));
   }
   if (Ops().pdist[id] && stack[0].isTensor()) {
     const at::Tensor& x = stack[0].toTensor();

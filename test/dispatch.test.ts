@@ -136,6 +136,13 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(torch.sub(a, b).tolist()).toEqual([-9, -18]);
   });
 
+  it('a CUDA stream crosses to the operator (Tensor.recordStream): on a CPU tensor, Python\'s NotImplementedError', () => {
+    const stream = torch.cuda.Stream.of(0, 0);
+    expect(() => torch.ones(2).recordStream(stream)).toThrow(torch.TorchNotImplementedError);
+    expect(() => torch.ones(2).recordStream(stream)).toThrow(/Could not run 'aten::record_stream' with arguments from the 'CPU' backend/);
+    expect(() => torch.ones(2).recordStream('cuda' as never)).toThrow(/argument 's' \(position 1\) must be a torch.cuda.Stream, not string/);
+  });
+
   it('torch.split is Python\'s own: (tensor, splitSizeOrSections, dim)', () => {
     const t = torch.arange(10);
     expect(torch.split(t, 4).map((p) => p.tolist())).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
@@ -152,5 +159,12 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(torch.pdist(torch.zeros([0, 4])).shape).toEqual([0]);
     // integer division of the minimum by -1 traps the CPU: refused on every path to it
     expect(() => torch.div(torch.tensor([-(2n ** 63n)]), -1, { roundingMode: 'trunc' })).toThrow(/integer division overflow/);
+    // its remainder traps too before LibTorch 2.13 (refused there); from 2.13 it is 0, as in Python
+    const minimum = torch.tensor([-(2n ** 63n)]);
+    const [major, minor] = torch.buildInfo.torchVersion.split('.').map(Number);
+    for (const f of [() => torch.remainder(minimum, -1), () => torch.fmod(minimum, torch.tensor([-1])), () => minimum.clone().remainder_(-1)]) {
+      if (major > 2 || minor >= 13) expect(f().tolist()).toEqual([0]);
+      else expect(f).toThrow(/integer division overflow/);
+    }
   });
 });

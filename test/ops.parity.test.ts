@@ -522,3 +522,104 @@ out = [g, gg]`,
     expect(a.toArray()).toEqual([2, 2]);
   });
 });
+
+describe('what Python binds by hand: torch.numel, fill, range, asarray, frombuffer…; x.real, imag, mH, outputNr', () => {
+  it('the same values, dtypes and errors as Python', async () => {
+    const m = torch.tensor([[1, 2], [3, 4]], { dtype: 'float32' });
+    const c = torch.viewAsComplex(torch.tensor([[1, 2], [3, -4]], { dtype: 'float32' }));
+    const bytes = new Float32Array([1.5, -2, 3.25, 8]);
+    const ref = await py.run<Record<string, unknown>>(`
+import warnings
+warnings.simplefilter('ignore')
+m = torch.tensor([[1, 2], [3, 4]], dtype=torch.float32)
+c = torch.view_as_complex(torch.tensor([[1, 2], [3, -4]], dtype=torch.float32))
+buf = bytearray(torch.tensor([1.5, -2, 3.25, 8], dtype=torch.float32).numpy().tobytes())
+def err(f):
+    try:
+        f()
+    except Exception as e:
+        return [type(e).__name__, str(e)]
+a = torch.ones(2, requires_grad=True)
+p, q = a.mul(2).unbind()
+r = a.mul(3)
+r.retain_grad()
+s = torch.zeros(0)
+s.set_(m)
+w = torch.zeros(0)
+w.set_(m, 1, [3], [1])
+out = {
+  'numel': torch.numel(m), 'get_device': torch.get_device(m), 'same': [torch.is_same_size(m, m), m.is_same_size(torch.zeros(4))],
+  'fill': torch.fill(m, 7), 'fill_t': torch.fill(m, torch.tensor(2.5)), 'range': torch.range(1, 4), 'range_step': torch.range(0, 1, 0.25),
+  'range_int': torch.range(1, 3, dtype=torch.int64),
+  'as_tensor': torch.as_tensor([1, 2]), 'as_tensor_d': torch.as_tensor(m, dtype=torch.float64), 'asarray': torch.asarray([[1.5, 2]]),
+  'asarray_same': torch.asarray(m) is m, 'asarray_copy': torch.asarray(m, copy=True) is m,
+  'asarray_nocopy': err(lambda: torch.asarray(m, dtype=torch.float64, copy=False)),
+  'frombuffer': torch.frombuffer(buf, dtype=torch.float32), 'frombuffer_off': torch.frombuffer(buf, dtype=torch.float32, offset=4, count=2),
+  'frombuffer_i16': torch.frombuffer(buf, dtype=torch.int16, count=3),
+  'fb_len': err(lambda: torch.frombuffer(buf, dtype=torch.float32, offset=2)),
+  'fb_off': err(lambda: torch.frombuffer(buf, dtype=torch.float32, offset=16)),
+  'fb_count': err(lambda: torch.frombuffer(buf, dtype=torch.float32, count=5)),
+  'fb_zero': err(lambda: torch.frombuffer(buf, dtype=torch.float32, count=0)),
+  'real': c.real, 'imag': c.imag, 'real_of_real': m.real, 'imag_of_real': err(lambda: m.imag), 'mH': torch.view_as_real(c.reshape(1, 2).mH.resolve_conj()), 'H': m.H,
+  'mH_1d': err(lambda: c.mH),
+  'output_nr': [p.output_nr, q.output_nr, a.output_nr], 'retains_grad': [r.retains_grad, a.retains_grad],
+  'set': s, 'set_view': w,
+}`);
+    const got: Record<string, unknown> = {};
+    const err = (f: () => unknown): [string, string] | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return [(e as Error).constructor.name, (e as Error).message];
+      }
+      return undefined;
+    };
+    const a = torch.ones(2, { requiresGrad: true });
+    const [p, q] = a.mul(2).unbind();
+    const r = a.mul(3);
+    r.retainGrad();
+    const s = torch.zeros(0);
+    s.set_(m);
+    const w = torch.zeros(0);
+    w.set_(m, 1, [3], [1]);
+    Object.assign(got, {
+      numel: torch.numel(m), get_device: torch.getDevice(m), same: [torch.isSameSize(m, m), m.isSameSize(torch.zeros(4))],
+      fill: torch.fill(m, 7), fill_t: torch.fill(m, torch.tensor(2.5)), range: torch.range(1, 4), range_step: torch.range(0, 1, 0.25),
+      range_int: torch.range(1, 3, { dtype: 'int64' }),
+      as_tensor: torch.asTensor([1, 2]), as_tensor_d: torch.asTensor(m, { dtype: 'float64' }), asarray: torch.asarray([[1.5, 2]]),
+      frombuffer: torch.frombuffer(bytes, { dtype: 'float32' }), frombuffer_off: torch.frombuffer(bytes.buffer, { dtype: 'float32', offset: 4, count: 2 }),
+      frombuffer_i16: torch.frombuffer(Buffer.from(bytes.buffer), { dtype: 'int16', count: 3 }),
+      real: c.real, imag: c.imag, real_of_real: m.real, mH: torch.viewAsReal(c.reshape(1, 2).mH.resolveConj()), H: m.H,
+      output_nr: [p.outputNr, q.outputNr, a.outputNr], retains_grad: [r.retainsGrad, a.retainsGrad],
+      set: s, set_view: w,
+    });
+    for (const [k, v] of Object.entries(got)) {
+      if (v instanceof torch.Tensor) {
+        const e = ref[k] as torch.Tensor;
+        expect([v.dtype, v.shape, v.data()], k).toEqual([e.dtype, e.shape, e.data()]);
+      } else {
+        expect(v, k).toEqual(ref[k]);
+      }
+    }
+    expect(torch.asarray(m)).toBe(m);
+    expect(torch.asarray(m, { copy: true })).not.toBe(m);
+    expect(ref.asarray_same).toBe(true);
+    // the errors: Python's messages (ValueError → TorchValueError, RuntimeError → TorchError)
+    const messageOf = (name: string) => (ref[name] as [string, string])[1];
+    expect(err(() => torch.frombuffer(bytes, { dtype: 'float32', offset: 2 }))).toEqual(['TorchValueError', messageOf('fb_len')]);
+    expect(err(() => torch.frombuffer(bytes, { dtype: 'float32', offset: 16 }))).toEqual(['TorchValueError', messageOf('fb_off')]);
+    expect(err(() => torch.frombuffer(bytes, { dtype: 'float32', count: 5 }))).toEqual(['TorchValueError', messageOf('fb_count')]);
+    expect(err(() => torch.frombuffer(bytes, { dtype: 'float32', count: 0 }))).toEqual(['TorchValueError', messageOf('fb_zero')]);
+    expect(err(() => m.imag)).toEqual(['TorchError', messageOf('imag_of_real')]);
+    expect((ref.asarray_nocopy as string[])[0]).toBe('ValueError');
+    expect(err(() => torch.asarray(m, { dtype: 'float64', copy: false }))?.[0]).toBe('TorchValueError');
+    expect((ref.mH_1d as string[])[0]).toBe('RuntimeError');
+    expect(() => c.mH).toThrow(/tensor.mH is only supported on matrices or batches of matrices. Got 1-D tensor/);
+    expect(() => torch.frombuffer(bytes, {} as never)).toThrow(/missing required keyword argument 'dtype'/);
+    // assigning to x.real / x.imag writes into the complex tensor, as Python's setters
+    const d = c.clone();
+    d.imag = 0;
+    d.real = torch.tensor([9, 8], { dtype: 'float32' });
+    expect(torch.viewAsReal(d).tolist()).toEqual([[9, 0], [8, 0]]);
+  });
+});

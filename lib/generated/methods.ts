@@ -2,7 +2,7 @@
 // Do not edit; regenerate with `node scripts/gen/surface.js`.
 import type { Tensor } from '../tensor';
 import type { Dtype } from '../dtype';
-import type { Scalar, Layout, MemoryFormat } from '../dispatch';
+import type { Scalar, Layout, MemoryFormat, StreamLike } from '../dispatch';
 
 /** Tensor methods generated from the schema (lib/surface.ts installs them; lib/tensor.ts's own come first). */
 export interface GeneratedTensorMethods {
@@ -1200,6 +1200,9 @@ export interface GeneratedTensorMethods {
   reciprocal(options?: {  }): Tensor;
   /** PyTorch's `Tensor.reciprocal_`: `reciprocal_(Tensor(a!) self)` */
   reciprocal_(options?: {  }): this;
+  /** PyTorch's `Tensor.record_stream`: `record_stream(Tensor(a!) self, Stream s)` */
+  recordStream(s: StreamLike, options?: { s?: StreamLike }): void;
+  recordStream(options: { s?: StreamLike }): void;
   /** PyTorch's `Tensor.relu`: `relu(Tensor self)` */
   relu(options?: {  }): Tensor;
   /** PyTorch's `Tensor.relu_`: `relu_(Tensor(a!) self)` */

@@ -3328,6 +3328,9 @@ export const TENSOR: SchemaTable = {
   "reciprocal_": [
     "reciprocal_(Tensor(a!) self) -> Tensor(a!)",
   ],
+  "record_stream": [
+    "record_stream(Tensor(a!) self, Stream s) -> ()",
+  ],
   "relu": [
     "relu(Tensor self) -> Tensor",
   ],

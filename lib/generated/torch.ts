@@ -2,7 +2,7 @@
 // Do not edit; regenerate with `node scripts/gen/surface.js`.
 import type { Tensor } from '../tensor';
 import type { Dtype } from '../dtype';
-import type { Scalar, Layout, MemoryFormat } from '../dispatch';
+import type { Scalar, Layout, MemoryFormat, StreamLike } from '../dispatch';
 import { torchFunctions } from '../surface';
 
 /** torch.* functions generated from the schema. */

@@ -197,6 +197,10 @@ describe.skipIf(!hasCuda)('torch.cuda API', () => {
     s.synchronize();
     expect(s.query()).toBe(true);
     expect(() => new cuda.Event().elapsedTime(end)).toThrow(/enableTiming/);
+    // x.recordStream(s): the caching allocator keeps x's memory until the work queued on s so far is done
+    const z = torch.randn([256], { device: 'cuda' });
+    expect(z.recordStream(s)).toBeUndefined();
+    cuda.stream(s, () => z.mul(2).sum().item());
   });
 
   it('cudnn.benchmark gives the same convolution results', () => {
