@@ -49,6 +49,7 @@ export * as train from './train';
 export { save, load, saveAsync, loadAsync } from './serialize';
 export type { LoadOptions, Loaded, MapLocation, PathLike } from './serialize';
 export * as jit from './jit';
+export * as aoti from './aoti';
 export * as safetensors from './safetensors';
 export * as vision from './vision';
 export * as viz from './viz';

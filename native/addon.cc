@@ -45,6 +45,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterIndexing(env, exports);
   RegisterAutograd(env, exports);
   RegisterAutogradGraph(env, exports);
+  RegisterAoti(env, exports);
   RegisterMemory(env, exports);
   RegisterCollector(env, exports);
   RegisterNn(env, exports);
