@@ -135,8 +135,10 @@ export class AOTICompiledModel {
     const known = new Set(this.getConstantFqns());
     const unknown = Object.keys(map).filter((k) => !known.has(k));
     if (unknown.length) {
-      throw new TorchError(`AOTICompiledModel.loadConstants: the model has no constant ${unknown.map((k) => `'${k}'`).join(', ')} ` +
-        `(its constants: ${[...known].map((k) => `'${k}'`).join(', ')})`);
+      const list = (names: string[]) => names.slice(0, 8).map((k) => `'${k}'`).join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
+      const frozen = [...known].some((k) => k.startsWith('_frozen_param'))
+        ? '; it was compiled with freezing, which folds the weights into constants of its own: compile without it to swap weights' : '';
+      throw new TorchError(`AOTICompiledModel.loadConstants: the model has no constant ${list(unknown)} (its constants: ${list([...known])}${frozen})`);
     }
     const names = Object.keys(map);
     try {

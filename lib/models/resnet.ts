@@ -2,8 +2,8 @@
  * ResNet and SE-ResNet (torchvision's layout and names, so state dicts match PyTorch's): SEBasicBlock,
  * SEBottleneck, SEResNet, and the factories seResNet18…152 / resNet18…152 (the same code with SE off).
  */
-import { Module } from '../nn/module';
-import { Sequential } from '../nn/container';
+import { Module, pipe, release } from '../nn/module';
+import { Sequential, releasesIntermediates } from '../nn/container';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Identity, Linear, MaxPool2d, ReLU } from '../nn/layers';
 import * as init from '../nn/init';
 import { describe } from '../dtype';
@@ -59,15 +59,11 @@ export class SEBasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.conv1(x);
-    out = this.bn1(out);
-    out = this.relu(out);
-    out = this.conv2(out);
-    out = this.bn2(out);
-    if (this.se) out = this.se(out);
+    const out = pipe(x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2, ...(this.se ? [this.se] : []));
     // the shortcut after the main branch, in PyTorch's order (hooks and errors follow it)
     const identity = this.downsample ? this.downsample(x) : x;
     out.add_(identity);
+    if (identity !== x) release(identity);
     return this.relu(out);
   }
 }
@@ -102,13 +98,12 @@ export class SEBottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu(this.bn1(this.conv1(x)));
-    out = this.relu(this.bn2(this.conv2(out)));
-    out = this.bn3(this.conv3(out));
-    if (this.se) out = this.se(out);
+    const out = pipe(x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3,
+      ...(this.se ? [this.se] : []));
     // the shortcut after the main branch, in PyTorch's order (hooks and errors follow it)
     const identity = this.downsample ? this.downsample(x) : x;
     out.add_(identity);
+    if (identity !== x) release(identity);
     return this.relu(out);
   }
 }
@@ -187,27 +182,18 @@ export class SEResNet extends Module {
     const { expansion } = this.block;
     let downsample: Sequential | null = null;
     if (stride !== 1 || this.inplanes !== planes * expansion) {
-      downsample = new Sequential(conv1x1(this.inplanes, planes * expansion, stride), new BatchNorm2d(planes * expansion));
+      downsample = releasesIntermediates(new Sequential(conv1x1(this.inplanes, planes * expansion, stride), new BatchNorm2d(planes * expansion)));
     }
     const blockOpts = { se: this.opts.se, ...(this.block === SEBottleneck ? { strideOn: this.opts.strideOn } : {}) };
     const layers: Module[] = [new this.block(this.inplanes, planes, { stride, downsample, ...blockOpts })];
     this.inplanes = planes * expansion;
     for (let i = 1; i < intArg(blocks, 'layers'); i++) layers.push(new this.block(this.inplanes, planes, blockOpts));
-    return new Sequential(...layers);
+    return releasesIntermediates(new Sequential(...layers));
   }
 
   forward(x: Tensor): Tensor {
-    x = this.conv1(x);
-    x = this.bn1(x);
-    x = this.relu(x);
-    x = this.maxpool(x);
-    x = this.layer1(x);
-    x = this.layer2(x);
-    x = this.layer3(x);
-    x = this.layer4(x);
-    x = this.avgpool(x);
-    x = x.flatten(1);
-    return this.fc(x);
+    return pipe(x, this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4,
+      this.avgpool, (t) => t.flatten(1), this.fc);
   }
 }
 

@@ -2,7 +2,7 @@
  * Squeeze-and-Excitation (Hu et al.), as the seed tutorials write it: global average pool → fc1 →
  * ReLU → fc2 → gate → scale the channels. impl 'conv' is the 1×1-convolution form (seed 003).
  */
-import { Module } from '../nn/module';
+import { Module, pipe, release } from '../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Hardsigmoid, Linear, ReLU, Sigmoid } from '../nn/layers';
 import { describe } from '../dtype';
 import { intArg } from '../tensor';
@@ -53,12 +53,10 @@ export class SEModule extends Module {
   // The seeds' `b, c, _, _ = x.size()` ... `.view(b, c, 1, 1)`, written without reading the batch size
   // in JS, so that torch.jit.trace keeps it free (a number read from x.shape becomes a constant).
   forward(x: Tensor): Tensor {
-    let y = this.avg_pool(x);
-    if (this.impl === 'linear') y = y.flatten(1);
-    y = this.fc1(y);
-    y = this.relu(y);
-    y = this.fc2(y);
-    y = this.gate(y).view(-1, this.channels, 1, 1);
-    return x.mul(y.expandAs(x));
+    const flatten = this.impl === 'linear' ? [(t: Tensor) => t.flatten(1)] : [];
+    const y = pipe(x, this.avg_pool, ...flatten, this.fc1, this.relu, this.fc2, this.gate, (t) => t.view(-1, this.channels, 1, 1));
+    const out = x.mul(y.expandAs(x));
+    release(y);
+    return out;
   }
 }

@@ -1,6 +1,6 @@
 /** Containers: Sequential, ModuleList, ModuleDict. Children are attributes named '0', '1', … or by key. */
 import { describe } from '../dtype';
-import { Module } from './module';
+import { Module, pipe } from './module';
 import type { Tensor } from '../tensor';
 
 function moduleArg(m: unknown, where: string): Module {
@@ -41,10 +41,19 @@ export class Sequential extends ModuleSequence {
     }
   }
   forward(input: unknown): Tensor {
+    if (releasing.has(this)) return pipe(input as Tensor, ...(this as Iterable<(x: Tensor) => Tensor>));
     let x = input;
     for (const m of this) x = m(x);
     return x as Tensor;
   }
+}
+
+// Sequentials torchnode builds of its own layers (a model's stages): they free intermediates as they die.
+const releasing = new WeakSet<Sequential>();
+/** @internal Marks a Sequential of torchnode's own layers, which keep no input: see pipe (nn/module.ts). */
+export function releasesIntermediates(seq: Sequential): Sequential {
+  releasing.add(seq);
+  return seq;
 }
 
 /** A list of modules, registered as '0', '1', …; forward is the user's. */
