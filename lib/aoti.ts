@@ -20,13 +20,13 @@
  * torchnode turns on the compiled code's own check (AOTI_RUNTIME_CHECK_INPUTS=1) unless the environment
  * already sets it; set it to 0 to skip it.
  */
-import { fileURLToPath } from 'node:url';
 import { native, type Handle } from './native';
 import { TorchError, withCallerStack } from './errors';
 import { Tensor, optionsArg, wrap } from './tensor';
 import { describe } from './dtype';
 import type { Module, StateDict } from './nn/module';
 import { loadFile } from './safetensors';
+import { pathArg, type PathLike } from './serialize';
 
 /** @internal */
 type PackageHandle = { readonly __torchnodeAotiPackage: unique symbol };
@@ -61,7 +61,6 @@ export interface LoadConstantsOptions {
   userManaged?: boolean;
 }
 
-type PathLike = string | URL;
 const LOAD_OPTIONS = ['modelName', 'runSingleThreaded', 'numRunners', 'deviceIndex'] as const;
 
 /** A loaded package: call it as the exported module's forward (`model(x)`). */
@@ -167,7 +166,7 @@ function checkInputs(): void {
 
 /** torch._inductor.aoti_load_package(path): a .pt2 package made by aoti_compile_and_package. */
 export function loadPackage(path: PathLike, opts?: LoadPackageOptions): AOTICompiledModel {
-  const file = pathArg(path);
+  const file = pathArg(path, 'torch.aoti.loadPackage');
   const o = loadOptions(opts);
   checkInputs();
   try {
@@ -180,7 +179,7 @@ export function loadPackage(path: PathLike, opts?: LoadPackageOptions): AOTIComp
 /** loadPackage() with the unpacking and loading on a worker thread. */
 export async function loadPackageAsync(path: PathLike, opts?: LoadPackageOptions): Promise<AOTICompiledModel> {
   const callerStack = new Error().stack;
-  const file = pathArg(path);
+  const file = pathArg(path, 'torch.aoti.loadPackage');
   const o = loadOptions(opts);
   checkInputs();
   try {
@@ -201,14 +200,6 @@ function loadOptions(opts: LoadPackageOptions | undefined): Required<LoadPackage
   const deviceIndex = o.deviceIndex ?? -1;
   if (!Number.isSafeInteger(deviceIndex) || deviceIndex < -1) throw new RangeError(`torch.aoti.loadPackage: deviceIndex must be -1 or a device index (got ${describe(deviceIndex)})`);
   return { modelName, runSingleThreaded, numRunners, deviceIndex };
-}
-
-function pathArg(p: unknown): string {
-  const s = p instanceof URL ? fileURLToPath(p) : p;
-  if (typeof s !== 'string' || s.length === 0 || s.includes('\0')) {
-    throw new TypeError(`torch.aoti.loadPackage: path must be a non-empty string or a file URL (got ${describe(p)})`);
-  }
-  return s;
 }
 
 function clean(e: unknown): string {
