@@ -188,6 +188,8 @@ export interface NativeAddon {
     eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean, kernel: 'single' | 'foreach' | 'fused',
     capturable: boolean, lrTensor: H | undefined): H[];
   adamStepAsync(...args: Parameters<NativeAddon['adamStep']>): Promise<H[]>;
+  /** Indices of the tensors by (device, dtype) group, in the order ATen groups them (torch.optim, nn.utils). */
+  foreachGroups(tensors: H[]): N[][];
   // amp.cc
   autocastEnter(deviceType: string, enabled: boolean, dtype: N): [boolean, N];
   autocastExit(deviceType: string, enabled: boolean, dtype: N): void;

@@ -2,6 +2,7 @@
 // single-tensor SGD and Adam step for step, so parameters equal Python's to the bit. The scalar math
 // (bias corrections) is done here in C++ with the same libm calls CPython makes.
 #include <ATen/ATen.h>
+#include <ATen/native/ForeachUtils.h>
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
@@ -361,6 +362,26 @@ Napi::Value LibmPow(const Napi::CallbackInfo& info) {
   return Napi::Number::New(a.env(), std::pow(a.number(0), a.number(1)));
 }
 
+// foreachGroups(tensors): indices of the tensors grouped by (device, dtype), groups in the order
+// ATen's own grouping iterates them (an unordered_map): Python's torch.nn.utils and torch.optim group
+// with it, and the order of the groups decides the order norms are summed in.
+Napi::Value ForeachGroups(const Napi::CallbackInfo& info) {
+  Args a(info);
+  std::vector<at::Tensor> tensors = a.tensorList(0);
+  if (tensors.empty()) return Napi::Array::New(a.env());
+  std::vector<std::optional<at::Tensor>> list(tensors.begin(), tensors.end());
+  auto groups = at::native::_group_tensors_by_first_tensors_device_and_dtype({list}, /*with_indices=*/true);
+  Napi::Array out = Napi::Array::New(a.env(), groups.size());
+  uint32_t g = 0;
+  for (const auto& entry : groups) {
+    const auto& indices = entry.second.second;
+    Napi::Array group = Napi::Array::New(a.env(), indices.size());
+    for (size_t k = 0; k < indices.size(); ++k) group.Set(static_cast<uint32_t>(k), static_cast<double>(indices[k]));
+    out.Set(g++, group);
+  }
+  return out;
+}
+
 }  // namespace
 
 void RegisterOptim(Napi::Env env, Napi::Object exports) {
@@ -370,6 +391,7 @@ void RegisterOptim(Napi::Env env, Napi::Object exports) {
   Export<RunStepAsync<SgdStepArgs, ReadSgd, Sgd>>(env, exports, "sgdStepAsync");
   Export<RunStep<AdamStepArgs, ReadAdam, Adam>>(env, exports, "adamStep");
   Export<RunStepAsync<AdamStepArgs, ReadAdam, Adam>>(env, exports, "adamStepAsync");
+  Export<ForeachGroups>(env, exports, "foreachGroups");
 }
 
 }  // namespace tn

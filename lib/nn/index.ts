@@ -12,3 +12,4 @@ export {
 export type { Conv2dOptions, BatchNormOptions, FactoryOptions } from './layers';
 export { functional, init };
 export * as parallel from './parallel';
+export * as utils from './utils';

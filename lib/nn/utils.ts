@@ -1,0 +1,174 @@
+/**
+ * torch.nn.utils: gradient clipping and parameters as one vector, as Python's (torch/nn/utils/
+ * clip_grad.py, convert_parameters.py), with the same arithmetic in the same order: the per-tensor norms
+ * from `_foreach_norm` per (device, dtype) group, their norm, then `grad *= min(max / (norm + 1e-6), 1)`.
+ *
+ *     loss.backward();
+ *     const norm = torch.nn.utils.clipGradNorm_(model.parameters(), 1.0);
+ *     optimizer.step();
+ */
+import { Tensor } from '../tensor';
+import { native } from '../native';
+import { Overloads } from '../dispatch';
+import { noGrad } from '../autograd';
+import { TorchError } from '../errors';
+import { describe } from '../dtype';
+import { linalg, torchFunctions } from '../surface';
+
+function op(name: string, schema: string): (...args: unknown[]) => unknown {
+  const overloads = new Overloads(`torch.${name}`, [schema], false);
+  return (...args: unknown[]) => overloads.call(undefined, args);
+}
+const foreachNorm = op('_foreach_norm', '_foreach_norm.Scalar(Tensor[] self, Scalar ord=2, ScalarType? dtype=None) -> Tensor[]');
+const foreachMul_ = op('_foreach_mul_', '_foreach_mul_.Tensor(Tensor(a!)[] self, Tensor other) -> ()');
+const foreachClampMin_ = op('_foreach_clamp_min_', '_foreach_clamp_min_.Scalar(Tensor(a!)[] self, Scalar scalar) -> ()');
+const foreachClampMax_ = op('_foreach_clamp_max_', '_foreach_clamp_max_.Scalar(Tensor(a!)[] self, Scalar scalar) -> ()');
+
+/** A norm's order: a number, or 'inf' / '-inf' as Python's float('inf') spelling. */
+export type NormType = number | 'inf' | '-inf';
+
+export interface TotalNormOptions {
+  /** An error when the total norm is NaN or infinite (default false). */
+  errorIfNonfinite?: boolean;
+  /** false: one norm per tensor instead of the _foreach kernels (Python's foreach=False; default: foreach). */
+  foreach?: boolean | null;
+}
+
+type Params = Tensor | Iterable<Tensor>;
+
+function tensorsOf(params: Params, name: string): Tensor[] {
+  const list = params instanceof Tensor ? [params] : typeof (params as Iterable<Tensor>)?.[Symbol.iterator] === 'function' ? [...params] : null;
+  if (list === null) throw new TypeError(`${name}: parameters must be a Tensor or an iterable of Tensors (got ${describe(params)})`);
+  list.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`${name}: parameters[${i}] must be a Tensor (got ${describe(t)})`);
+  });
+  return list;
+}
+
+function normOrder(normType: unknown, name: string): number {
+  if (normType === 'inf') return Infinity;
+  if (normType === '-inf') return -Infinity;
+  if (typeof normType !== 'number' || Number.isNaN(normType)) throw new TypeError(`${name}: normType must be a number, 'inf' or '-inf' (got ${describe(normType)})`);
+  return normType;
+}
+
+function options(o: TotalNormOptions | undefined, name: string): { errorIfNonfinite: boolean; foreach: boolean | null } {
+  if (o === undefined) return { errorIfNonfinite: false, foreach: null };
+  if (o === null || typeof o !== 'object') throw new TypeError(`${name}: options must be an object (got ${describe(o)})`);
+  for (const k of Object.keys(o)) {
+    if (k !== 'errorIfNonfinite' && k !== 'foreach') throw new TypeError(`${name}: unknown option '${k}' (the options are errorIfNonfinite, foreach)`);
+  }
+  return { errorIfNonfinite: o.errorIfNonfinite === true, foreach: o.foreach ?? null };
+}
+
+/** Tensors grouped by (device, dtype) as Python's _group_tensors_by_device_and_dtype groups them, in ATen's group order. */
+function groups(tensors: Tensor[]): Tensor[][] {
+  return native.foreachGroups(tensors.map((t) => t.handle)).map((g) => g.map((i) => tensors[i]));
+}
+
+/** torch.nn.utils.get_total_norm(tensors, normType = 2): the norm of all of them as one vector. */
+export function getTotalNorm(tensors: Params, normType: NormType = 2, opts?: TotalNormOptions): Tensor {
+  const list = tensorsOf(tensors, 'getTotalNorm');
+  const order = normOrder(normType, 'getTotalNorm');
+  const o = options(opts, 'getTotalNorm');
+  return noGrad(() => {
+    if (list.length === 0) return torchFunctions.zeros([]); // Python's torch.tensor(0.0)
+    const first = list[0].device;
+    const norms: Tensor[] = [];
+    for (const group of groups(list)) {
+      if (o.foreach === false) norms.push(...group.map((g) => linalg.vectorNorm(g, order)));
+      else norms.push(...(foreachNorm(group, order) as Tensor[]));
+    }
+    const total = linalg.vectorNorm(torchFunctions.stack(norms.map((n) => n.to(first))), order);
+    if (o.errorIfNonfinite && !Number.isFinite(total.item() as number)) {
+      throw new TorchError(`The total norm of order ${pyFloat(order)} for gradients from \`parameters\` is non-finite, so it cannot be clipped. ` +
+        'To disable this error and scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`');
+    }
+    return total;
+  });
+}
+
+/** torch.nn.utils.clip_grads_with_norm_(parameters, maxNorm, totalNorm): scales the gradients by min(maxNorm / (totalNorm + 1e-6), 1). */
+export function clipGradsWithNorm_(parameters: Params, maxNorm: number, totalNorm: Tensor, opts?: Pick<TotalNormOptions, 'foreach'>): void {
+  const params = tensorsOf(parameters, 'clipGradsWithNorm_');
+  if (typeof maxNorm !== 'number') throw new TypeError(`clipGradsWithNorm_: maxNorm must be a number (got ${describe(maxNorm)})`);
+  if (!(totalNorm instanceof Tensor)) throw new TypeError(`clipGradsWithNorm_: totalNorm must be a Tensor (got ${describe(totalNorm)})`);
+  const o = options(opts, 'clipGradsWithNorm_');
+  const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  if (grads.length === 0) return;
+  noGrad(() => {
+    const coef = torchFunctions.clamp(totalNorm.add(1e-6).reciprocal().mul(maxNorm), { max: 1.0 });
+    for (const group of groups(grads)) {
+      const c = coef.to(group[0].device);
+      if (o.foreach === false) for (const g of group) g.mul_(c);
+      else foreachMul_(group, c);
+    }
+  });
+}
+
+/**
+ * torch.nn.utils.clip_grad_norm_(parameters, maxNorm, normType = 2, {errorIfNonfinite, foreach}):
+ * scales the gradients so that their total norm is at most maxNorm; returns the total norm before.
+ */
+export function clipGradNorm_(parameters: Params, maxNorm: number, normType: NormType = 2, opts?: TotalNormOptions): Tensor {
+  const params = tensorsOf(parameters, 'clipGradNorm_');
+  const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  const total = getTotalNorm(grads, normType, opts);
+  clipGradsWithNorm_(params, maxNorm, total, { foreach: opts?.foreach ?? null });
+  return total;
+}
+
+/** torch.nn.utils.clip_grad_value_(parameters, clipValue): each gradient element into [-clipValue, clipValue]. */
+export function clipGradValue_(parameters: Params, clipValue: number, opts?: Pick<TotalNormOptions, 'foreach'>): void {
+  const params = tensorsOf(parameters, 'clipGradValue_');
+  if (typeof clipValue !== 'number') throw new TypeError(`clipGradValue_: clipValue must be a number (got ${describe(clipValue)})`);
+  const o = options(opts, 'clipGradValue_');
+  const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  noGrad(() => {
+    for (const group of groups(grads)) {
+      if (o.foreach === false) {
+        for (const g of group) g.clamp_(-clipValue, clipValue);
+      } else {
+        foreachClampMin_(group, -clipValue);
+        foreachClampMax_(group, clipValue);
+      }
+    }
+  });
+}
+
+/** torch.nn.utils.parameters_to_vector(parameters): every parameter flattened into one vector. */
+export function parametersToVector(parameters: Params): Tensor {
+  const params = tensorsOf(parameters, 'parametersToVector');
+  checkOneDevice(params, 'parametersToVector');
+  return torchFunctions.cat(params.map((p) => p.view(-1)));
+}
+
+/** torch.nn.utils.vector_to_parameters(vec, parameters): the vector's slices become the parameters' data. */
+export function vectorToParameters(vec: Tensor, parameters: Params): void {
+  if (!(vec instanceof Tensor)) throw new TypeError(`expected torch.Tensor, but got: ${describe(vec)}`);
+  const params = tensorsOf(parameters, 'vectorToParameters');
+  checkOneDevice([vec, ...params], 'vectorToParameters');
+  const total = params.reduce((n, p) => n + p.numel(), 0);
+  if (vec.ndim !== 1 || vec.numel() !== total) {
+    throw new TorchError(`vectorToParameters: vec must be 1-D with ${total} elements, one per parameter element (got shape [${vec.shape.join(', ')}])`);
+  }
+  let at = 0;
+  for (const p of params) {
+    const n = p.numel();
+    native.setData(p.handle, vec.narrow(0, at, n).viewAs(p).handle); // Python's param.data = …: shares vec's memory
+    at += n;
+  }
+}
+
+function checkOneDevice(tensors: Tensor[], name: string): void {
+  const device = tensors[0]?.device;
+  const other = tensors.find((t) => t.device !== device);
+  if (other) throw new TypeError(`${name}: Found two parameters on different devices, this is currently not supported (${device} and ${other.device})`);
+}
+
+/** Python's str() of a float, for the message: 2.0, inf. */
+function pyFloat(x: number): string {
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  return Number.isInteger(x) ? `${x}.0` : String(x);
+}
