@@ -71,6 +71,7 @@ export interface AOTICompiledModel {
 export class AOTICompiledModel {
   // Set on the callable the constructor returns (Object.assign below).
   private _h!: PackageHandle | null;
+  private running!: number; // runAsync calls in flight: constants are not swapped under them
   private readonly inSpec!: Spec;
   private readonly outSpec!: Spec;
 
@@ -83,7 +84,7 @@ export class AOTICompiledModel {
     delete (self as { length?: unknown }).length;
     const model = Object.setPrototypeOf(self, new.target.prototype) as AOTICompiledModel;
     const [inSpec, outSpec] = aotiNative.aotiCallSpec(handle).map((s) => parseSpec(s, path));
-    Object.assign(model, { _h: handle, path, inSpec, outSpec });
+    Object.assign(model, { _h: handle, path, inSpec, outSpec, running: 0 });
     return model;
   }
 
@@ -106,10 +107,13 @@ export class AOTICompiledModel {
   async runAsync(...args: unknown[]): Promise<unknown> {
     const callerStack = new Error().stack;
     const flat = flatten(this.inSpec, args, this.path);
+    this.running++;
     try {
       return unflatten(this.outSpec, (await aotiNative.aotiRunAsync(this.handle, flat)).map(wrap), this.path);
     } catch (e) {
       throw withCallerStack(runError(this.path, e), callerStack);
+    } finally {
+      this.running--;
     }
   }
 
@@ -130,7 +134,19 @@ export class AOTICompiledModel {
    */
   loadConstants(constants: StateDict | Record<string, Tensor> | Module | PathLike, opts?: LoadConstantsOptions): void {
     const o = optionsArg<LoadConstantsOptions>(opts, 'AOTICompiledModel.loadConstants', ['checkFullUpdate', 'userManaged']);
-    const map = constantsOf(constants);
+    // LibTorch swaps the active constants without a lock: never under a run on the compute thread
+    if (this.running > 0) throw new TorchError(`AOTICompiledModel.loadConstants: ${this.running} runAsync call(s) are still running; await them first`);
+    const fromFile = typeof constants === 'string' || constants instanceof URL;
+    // a file's tensors are read onto the package's device (LibTorch copies nothing across devices here)
+    const map = constantsOf(constants, this.getMetadata().AOTI_DEVICE_KEY === 'cuda' ? 'cuda' : 'cpu');
+    try {
+      this.swapConstants(map, o);
+    } finally {
+      if (fromFile && o.userManaged !== true) for (const t of Object.values(map)) t.dispose();
+    }
+  }
+
+  private swapConstants(map: Record<string, Tensor>, o: LoadConstantsOptions): void {
     const known = new Set(this.getConstantFqns());
     const unknown = Object.keys(map).filter((k) => !known.has(k));
     if (unknown.length) {
@@ -198,7 +214,9 @@ function loadOptions(opts: LoadPackageOptions | undefined): Required<LoadPackage
   const numRunners = o.numRunners ?? 1;
   if (!Number.isSafeInteger(numRunners) || numRunners < 1) throw new RangeError(`torch.aoti.loadPackage: numRunners must be a positive integer (got ${describe(numRunners)})`);
   const deviceIndex = o.deviceIndex ?? -1;
-  if (!Number.isSafeInteger(deviceIndex) || deviceIndex < -1) throw new RangeError(`torch.aoti.loadPackage: deviceIndex must be -1 or a device index (got ${describe(deviceIndex)})`);
+  if (!Number.isSafeInteger(deviceIndex) || deviceIndex < -1 || deviceIndex > 127) {
+    throw new RangeError(`torch.aoti.loadPackage: deviceIndex must be -1 or a device index (got ${describe(deviceIndex)})`);
+  }
   return { modelName, runSingleThreaded, numRunners, deviceIndex };
 }
 
@@ -219,8 +237,8 @@ function runError(file: string, e: unknown, what = 'run'): Error {
   return new (e.constructor as new (m: string) => Error)(`AOTICompiledModel.${what}() ('${file}'): ${clean(e).trim()}${hint}`);
 }
 
-function constantsOf(c: unknown): Record<string, Tensor> {
-  if (typeof c === 'string' || c instanceof URL) return loadFile(c);
+function constantsOf(c: unknown, device: string): Record<string, Tensor> {
+  if (typeof c === 'string' || c instanceof URL) return loadFile(c, { device });
   if (typeof c === 'function' && typeof (c as Module).stateDict === 'function') return (c as Module).stateDict() as Record<string, Tensor>;
   if (c instanceof Map) return Object.fromEntries(c) as Record<string, Tensor>;
   if (c !== null && typeof c === 'object' && !Array.isArray(c)) {

@@ -3,7 +3,7 @@
  * arange, full, randint, normal…) are generated from the schema (lib/generated/torch.ts), as Python's are.
  */
 import { native, type Handle } from './native';
-import { describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
+import { canonicalDtype, describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
 import { Tensor, fitsInt64, intArg, optionsArg, pyOptions, wrap, type PyRest, type TypedArray } from './tensor';
 import { TorchValueError } from './errors';
 
@@ -191,7 +191,7 @@ export function asTensor(data: TensorData,
   ...rest: PyRest<[dtype: Dtype | null, device: string | null], { dtype?: Dtype | null; device?: string | null }>): Tensor {
   const o = optionsArg<{ dtype?: Dtype | null; device?: string | null }>(pyOptions('torch.asTensor', rest, ['dtype', 'device']), 'torch.asTensor', ['dtype', 'device']);
   if (!(data instanceof Tensor)) return tensor(data, { ...(o.dtype != null && { dtype: o.dtype }), ...(o.device != null && { device: o.device }) });
-  return sameOrConverted(data, o.dtype ?? undefined, o.device ?? undefined);
+  return sameOrConverted(data, o.dtype == null ? undefined : canonicalDtype(o.dtype), o.device ?? undefined);
 }
 
 /** data converted to dtype/device if either differs, autograd recording the conversion; else data itself. */
@@ -218,7 +218,7 @@ export function asarray(obj: TensorData, options?: AsarrayOptions): Tensor {
   if (o.copy != null && typeof o.copy !== 'boolean') throw new TypeError(`torch.asarray: copy must be a boolean or null (got ${describe(o.copy)})`);
   const rg = o.requiresGrad ?? false;
   if (typeof rg !== 'boolean') throw new TypeError(`torch.asarray: requiresGrad must be a boolean (got ${describe(rg)})`);
-  const dtype = o.dtype ?? undefined;
+  const dtype = o.dtype == null ? undefined : canonicalDtype(o.dtype);
   const device = o.device ?? undefined;
   if (!(obj instanceof Tensor)) {
     if (o.copy === false) throw new TorchValueError("torch.asarray: can't alias JS data (an array or TypedArray) with a tensor: copy=false is only for tensors");
@@ -229,7 +229,9 @@ export function asarray(obj: TensorData, options?: AsarrayOptions): Tensor {
     throw new TorchValueError(`torch.asarray: can't alias tensor of dtype ${obj.dtype} on ${obj.device} as ${dtype ?? obj.dtype} on ${device ?? obj.device}: copy=false forbids the conversion`);
   }
   if (out === obj && o.copy === true) out = obj.clone();
-  if (rg) out = (out === obj ? obj.detach() : out).requiresGrad_(true); // Python: a new leaf that shares the memory
+  // Python's rule (tensor_new.cpp, asarray): requiresGrad sets the flag on a leaf result and is ignored
+  // on a non-leaf (its graph is kept either way)
+  if (rg && out.isLeaf) out.requiresGrad_(true);
   return out;
 }
 
@@ -255,14 +257,14 @@ export interface FrombufferOptions {
 export function frombuffer(buffer: ArrayBufferLike | ArrayBufferView, options: FrombufferOptions): Tensor {
   const o = optionsArg<FrombufferOptions>(options, 'torch.frombuffer', ['dtype', 'count', 'offset', 'requiresGrad']);
   if (o.dtype === undefined) throw new TypeError("torch.frombuffer() missing required keyword argument 'dtype'");
-  dtypeCode(o.dtype); // names the dtype if it is not one
+  const dtype = canonicalDtype(o.dtype);
   const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
     : buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) ? new Uint8Array(buffer)
       : null;
   if (bytes === null) throw new TypeError(`torch.frombuffer: buffer must be an ArrayBuffer, a Buffer or a TypedArray (got ${describe(buffer)})`);
   const offset = intArg(o.offset ?? 0, 'offset');
   const count = intArg(o.count ?? -1, 'count');
-  const size = ELEMENT_BYTES[o.dtype];
+  const size = ELEMENT_BYTES[dtype];
   const length = bytes.length;
   // LibTorch's own checks (torch/csrc/utils/tensor_new.cpp), with its messages
   if (length === 0 || count === 0) throw new TorchValueError(`both buffer length (${length}) and count (${count}) must not be 0`);
@@ -275,6 +277,6 @@ export function frombuffer(buffer: ArrayBufferLike | ArrayBufferView, options: F
     throw new TorchValueError(`requested buffer length (${n} * ${size} bytes) after offset (${offset} bytes) must not be greater than actual buffer length (${length} bytes)`);
   }
   const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + n * size);
-  const out = wrap(native.fromData(copy, [n * size], dtypeCode('uint8'), undefined, false)).view(o.dtype);
+  const out = wrap(native.fromData(copy, [n * size], dtypeCode('uint8'), undefined, false)).view(dtype);
   return o.requiresGrad === true ? out.requiresGrad_(true) : out;
 }

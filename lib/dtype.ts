@@ -39,14 +39,18 @@ export const FLOATING_DTYPES: ReadonlySet<Dtype> = new Set(['float16', 'bfloat16
 /** A device string: 'cpu', 'cuda' or 'cuda:N'. */
 export type Device = string;
 
-/** The at::ScalarType code of a dtype name, or a TypeError naming the argument. */
-export function dtypeCode(dtype: unknown, argName = 'dtype'): number {
+/** A dtype name or alias ('float', 'long'…) as its canonical name, or a TypeError naming the argument. */
+export function canonicalDtype(dtype: unknown, argName = 'dtype'): Dtype {
   if (typeof dtype === 'string') {
     const name = (ALIASES[dtype] ?? dtype) as Dtype;
-    const code = DTYPE_CODES[name];
-    if (code !== undefined) return code;
+    if (DTYPE_CODES[name] !== undefined) return name;
   }
   throw new TypeError(`${argName} must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')} (got ${describe(dtype)})`);
+}
+
+/** The at::ScalarType code of a dtype name, or a TypeError naming the argument. */
+export function dtypeCode(dtype: unknown, argName = 'dtype'): number {
+  return DTYPE_CODES[canonicalDtype(dtype, argName)];
 }
 
 export function optDtypeCode(dtype: unknown, argName = 'dtype'): number | undefined {

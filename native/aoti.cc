@@ -121,8 +121,8 @@ void CheckLibraries(const std::string& path) {
     if (name.size() < 3 || name.compare(name.size() - 3, 3, ".so") != 0) continue;
     // The directory names entries with the archive's top folder first ("m/data/…"); the reader drops it.
     auto expected = std::find_if(crcs.begin(), crcs.end(), [&](const auto& e) {
-      return e.first.size() > name.size() && e.first.compare(e.first.size() - name.size(), name.size(), name) == 0 &&
-             e.first[e.first.size() - name.size() - 1] == '/';
+      auto slash = e.first.find('/');
+      return slash != std::string::npos && e.first.compare(slash + 1, std::string::npos, name) == 0;
     });
     if (expected == crcs.end()) throw PackageError("not a valid AOTInductor package: " + name + " is missing from the zip directory");
     at::DataPtr data;
@@ -188,7 +188,8 @@ Napi::Value AotiLoadAsync(const Napi::CallbackInfo& info) {
 
 Napi::Value AotiRun(const Napi::CallbackInfo& info) {
   Args a(info);
-  return WrapList(a.env(), PackageArg(a, 0)->run(a.tensorList(1)));
+  std::shared_ptr<AOTIModelPackageLoader> loader = PackageArg(a, 0);  // held while the arguments are read
+  return WrapList(a.env(), loader->run(a.tensorList(1)));
 }
 
 // The worker shares the loader, so a dispose() while it runs frees it only when the run is done.
@@ -238,7 +239,7 @@ Napi::Value AotiMetadata(const Napi::CallbackInfo& info) {
 // aotiLoadConstants(p, names, tensors, checkFullUpdate, userManaged): Python's load_constants.
 Napi::Value AotiLoadConstants(const Napi::CallbackInfo& info) {
   Args a(info);
-  AOTIModelPackageLoader& loader = *PackageArg(a, 0);
+  std::shared_ptr<AOTIModelPackageLoader> loader = PackageArg(a, 0);  // held while the arguments are read
   if (!a[1].IsArray()) a.fail(1, "an array of constant names");
   Napi::Array names = a[1].As<Napi::Array>();
   std::vector<at::Tensor> tensors = a.tensorList(2);
@@ -248,7 +249,7 @@ Napi::Value AotiLoadConstants(const Napi::CallbackInfo& info) {
     if (!names.Get(i).IsString()) a.fail(1, "an array of constant names");
     constants[names.Get(i).As<Napi::String>().Utf8Value()] = tensors[i];
   }
-  loader.load_constants(constants, /*use_inactive=*/false, a.boolean(3, false), a.boolean(4, false));
+  loader->load_constants(constants, /*use_inactive=*/false, a.boolean(3, false), a.boolean(4, false));
   return a.env().Undefined();
 }
 

@@ -53,7 +53,7 @@ std::string PythonStr(const at::Scalar& x) {
     };
     auto c = x.toComplexDouble();
     if (c.real() == 0 && !std::signbit(c.real())) return part(c.imag()) + "j";
-    return "(" + part(c.real()) + (std::signbit(c.imag()) || std::isnan(c.imag()) ? "" : "+") + part(c.imag()) + "j)";
+    return "(" + part(c.real()) + (std::signbit(c.imag()) ? "" : "+") + part(c.imag()) + "j)";
   }
   if (x.isFloatingPoint()) return PythonStr(x.toDouble());
   if (x.isBoolean()) return PythonStr(x.toBool());

@@ -82,9 +82,13 @@ describe('torch.aoti: AOTInductor packages', () => {
     model.dispose();
   });
 
-  it('swaps in new weights from a state dict or a safetensors file, as Python\'s load_constants', () => {
+  it('swaps in new weights from a state dict or a safetensors file, as Python\'s load_constants', async () => {
     const [x, a, b, scale] = ref.inputs;
     const model = torch.aoti.loadPackage(pkg);
+    // never under a run on the compute thread (LibTorch swaps the active constants without a lock)
+    const pending = model.runAsync(x, [a, b], { scale });
+    expect(() => model.loadConstants(ref.swapped)).toThrow(/1 runAsync call\(s\) are still running; await them first/);
+    expectOutputs(await pending, ref.out);
     model.loadConstants(ref.swapped);
     expectOutputs(model(x, [a, b], { scale }), ref.outSwapped);
     const file = path.join(dir, 'swapped.safetensors');

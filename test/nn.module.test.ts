@@ -1086,4 +1086,20 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.
     const ref = await py.run<Tensor[]>('out = [F.softmax(x, 1, dtype=torch.float64), F.log_softmax(x, 0, dtype=torch.float64)]', { x });
     ours.forEach((t, i) => expectClose(t, ref[i]));
   });
+
+  it('torchnode\'s models free their intermediates early, but never one a hook saw or kept', () => {
+    const m = torch.models.seResNet18({ stem: 'cifar', numClasses: 10, width: 8, se: { reduction: 4 } }).eval();
+    const block = [...m.layer1.children()][0] as torch.nn.Module & { conv1: torch.nn.Module; bn1: torch.nn.Module };
+    let seen: torch.Tensor | null = null;
+    let replaced: torch.Tensor | null = null;
+    block.conv1.registerForwardHook((_m, _inputs, out) => {
+      seen = out as torch.Tensor;
+    });
+    block.bn1.registerForwardHook((_m, _inputs, out) => (replaced = (out as torch.Tensor).mul(1)));
+    const y = torch.noGrad(() => m(torch.randn(2, 3, 8, 8)));
+    expect(y.shape).toEqual([2, 10]);
+    expect(seen!.sum().item()).toEqual(expect.any(Number)); // not disposed
+    expect(replaced!.shape).toEqual([2, 8, 8, 8]);
+    expect(replaced!.sum().item()).toEqual(expect.any(Number));
+  });
 });

@@ -533,7 +533,8 @@ import warnings
 warnings.simplefilter('ignore')
 m = torch.tensor([[1, 2], [3, 4]], dtype=torch.float32)
 c = torch.view_as_complex(torch.tensor([[1, 2], [3, -4]], dtype=torch.float32))
-buf = bytearray(torch.tensor([1.5, -2, 3.25, 8], dtype=torch.float32).numpy().tobytes())
+import struct
+buf = bytearray(struct.pack('<4f', 1.5, -2.0, 3.25, 8.0))
 def err(f):
     try:
         f()
@@ -564,6 +565,7 @@ out = {
   'mH_1d': err(lambda: c.mH),
   'output_nr': [p.output_nr, q.output_nr, a.output_nr], 'retains_grad': [r.retains_grad, a.retains_grad],
   'set': s, 'set_view': w,
+  'asarray_grad': [torch.asarray(p).requires_grad, torch.asarray(p, requires_grad=True).grad_fn is not None, torch.asarray(a).requires_grad],
 }`);
     const got: Record<string, unknown> = {};
     const err = (f: () => unknown): [string, string] | undefined => {
@@ -592,7 +594,11 @@ out = {
       real: c.real, imag: c.imag, real_of_real: m.real, mH: torch.viewAsReal(c.reshape(1, 2).mH.resolveConj()), H: m.H,
       output_nr: [p.outputNr, q.outputNr, a.outputNr], retains_grad: [r.retainsGrad, a.retainsGrad],
       set: s, set_view: w,
+      asarray_grad: [torch.asarray(p).requiresGrad, torch.asarray(p, { requiresGrad: true }).gradFn !== null, torch.asarray(a).requiresGrad],
     });
+    // dtype aliases, as everywhere
+    expect(torch.frombuffer(bytes, { dtype: 'float' as never }).tolist()).toEqual([1.5, -2, 3.25, 8]);
+    expect(torch.asarray(m, { dtype: 'float' as never, copy: false })).toBe(m);
     for (const [k, v] of Object.entries(got)) {
       if (v instanceof torch.Tensor) {
         const e = ref[k] as torch.Tensor;

@@ -519,13 +519,19 @@ function run(module: Module, inputs: unknown[]): unknown {
   if (inner.forwardPreHooks.size) observe(inputs);
   for (const hook of inner.forwardPreHooks.values()) {
     const r = hook(module, inputs);
-    if (r !== undefined) inputs = Array.isArray(r) ? r : [r];
+    if (r !== undefined) {
+      inputs = Array.isArray(r) ? r : [r];
+      observe(inputs);
+    }
   }
   let output = traceScopes === null ? module.forward(...inputs) : forwardInScope(module, inputs);
   if (inner.forwardHooks.size) observe([inputs, output]);
   for (const hook of inner.forwardHooks.values()) {
     const r = hook(module, inputs, output);
-    if (r !== undefined) output = r;
+    if (r !== undefined) {
+      output = r;
+      observe(r); // a hook's replacement may be one it keeps
+    }
   }
   return output;
 }
