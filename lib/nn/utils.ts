@@ -34,9 +34,10 @@ export interface TotalNormOptions {
   foreach?: boolean | null;
 }
 
-type Params = Tensor | Iterable<Tensor>;
+/** Python's _tensor_or_tensors: one tensor, or any iterable of them (model.parameters()). */
+export type TensorOrTensors = Tensor | Iterable<Tensor>;
 
-function tensorsOf(params: Params, name: string): Tensor[] {
+function tensorsOf(params: TensorOrTensors, name: string): Tensor[] {
   const list = params instanceof Tensor ? [params] : typeof (params as Iterable<Tensor>)?.[Symbol.iterator] === 'function' ? [...params] : null;
   if (list === null) throw new TypeError(`${name}: parameters must be a Tensor or an iterable of Tensors (got ${describe(params)})`);
   list.forEach((t, i) => {
@@ -67,7 +68,7 @@ function groups(tensors: Tensor[]): Tensor[][] {
 }
 
 /** torch.nn.utils.get_total_norm(tensors, normType = 2): the norm of all of them as one vector. */
-export function getTotalNorm(tensors: Params, normType: NormType = 2, opts?: TotalNormOptions): Tensor {
+export function getTotalNorm(tensors: TensorOrTensors, normType: NormType = 2, opts?: TotalNormOptions): Tensor {
   const list = tensorsOf(tensors, 'getTotalNorm');
   const order = normOrder(normType, 'getTotalNorm');
   const o = options(opts, 'getTotalNorm');
@@ -89,7 +90,7 @@ export function getTotalNorm(tensors: Params, normType: NormType = 2, opts?: Tot
 }
 
 /** torch.nn.utils.clip_grads_with_norm_(parameters, maxNorm, totalNorm): scales the gradients by min(maxNorm / (totalNorm + 1e-6), 1). */
-export function clipGradsWithNorm_(parameters: Params, maxNorm: number, totalNorm: Tensor, opts?: Pick<TotalNormOptions, 'foreach'>): void {
+export function clipGradsWithNorm_(parameters: TensorOrTensors, maxNorm: number, totalNorm: Tensor, opts?: Pick<TotalNormOptions, 'foreach'>): void {
   const params = tensorsOf(parameters, 'clipGradsWithNorm_');
   if (typeof maxNorm !== 'number') throw new TypeError(`clipGradsWithNorm_: maxNorm must be a number (got ${describe(maxNorm)})`);
   if (!(totalNorm instanceof Tensor)) throw new TypeError(`clipGradsWithNorm_: totalNorm must be a Tensor (got ${describe(totalNorm)})`);
@@ -110,7 +111,7 @@ export function clipGradsWithNorm_(parameters: Params, maxNorm: number, totalNor
  * torch.nn.utils.clip_grad_norm_(parameters, maxNorm, normType = 2, {errorIfNonfinite, foreach}):
  * scales the gradients so that their total norm is at most maxNorm; returns the total norm before.
  */
-export function clipGradNorm_(parameters: Params, maxNorm: number, normType: NormType = 2, opts?: TotalNormOptions): Tensor {
+export function clipGradNorm_(parameters: TensorOrTensors, maxNorm: number, normType: NormType = 2, opts?: TotalNormOptions): Tensor {
   const params = tensorsOf(parameters, 'clipGradNorm_');
   const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
   const total = getTotalNorm(grads, normType, opts);
@@ -119,7 +120,7 @@ export function clipGradNorm_(parameters: Params, maxNorm: number, normType: Nor
 }
 
 /** torch.nn.utils.clip_grad_value_(parameters, clipValue): each gradient element into [-clipValue, clipValue]. */
-export function clipGradValue_(parameters: Params, clipValue: number, opts?: Pick<TotalNormOptions, 'foreach'>): void {
+export function clipGradValue_(parameters: TensorOrTensors, clipValue: number, opts?: Pick<TotalNormOptions, 'foreach'>): void {
   const params = tensorsOf(parameters, 'clipGradValue_');
   if (typeof clipValue !== 'number') throw new TypeError(`clipGradValue_: clipValue must be a number (got ${describe(clipValue)})`);
   const o = options(opts, 'clipGradValue_');
@@ -137,14 +138,14 @@ export function clipGradValue_(parameters: Params, clipValue: number, opts?: Pic
 }
 
 /** torch.nn.utils.parameters_to_vector(parameters): every parameter flattened into one vector. */
-export function parametersToVector(parameters: Params): Tensor {
+export function parametersToVector(parameters: TensorOrTensors): Tensor {
   const params = tensorsOf(parameters, 'parametersToVector');
   checkOneDevice(params, 'parametersToVector');
   return torchFunctions.cat(params.map((p) => p.view(-1)));
 }
 
 /** torch.nn.utils.vector_to_parameters(vec, parameters): the vector's slices become the parameters' data. */
-export function vectorToParameters(vec: Tensor, parameters: Params): void {
+export function vectorToParameters(vec: Tensor, parameters: TensorOrTensors): void {
   if (!(vec instanceof Tensor)) throw new TypeError(`expected torch.Tensor, but got: ${describe(vec)}`);
   const params = tensorsOf(parameters, 'vectorToParameters');
   checkOneDevice([vec, ...params], 'vectorToParameters');
