@@ -16,6 +16,8 @@ import { setCudaQuery } from './dtype';
  */
 export type Handle = { readonly __torchnodeHandle: unique symbol };
 type H = Handle;
+/** A grad_fn node (native/autograd_graph.cc): an External that keeps the node alive until collected. */
+export type NodeHandle = { readonly __torchnodeNode: unique symbol };
 type N = number;
 type Operand = H | number | boolean | bigint;
 type Opt<T> = T | undefined;
@@ -139,6 +141,10 @@ export interface NativeAddon {
     edges: [N, N][];
   } | null;
   viewBase(t: H): H | null;
+  gradFnNode(t: H): NodeHandle | null;
+  nodeInfo(n: NodeHandle): { id: bigint; name: string; next: [NodeHandle | null, N][] };
+  nodeVariable(n: NodeHandle): H | null;
+  nodeSaved(n: NodeHandle): { name: string; tensor?: { id: bigint; shape: N[]; handle: H } | null; tensors?: ({ id: bigint; shape: N[]; handle: H } | null)[]; text?: string }[] | null;
   tensorId(t: H): bigint;
   releaseCollected(): void;
   // nn.cc

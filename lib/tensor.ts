@@ -4,7 +4,7 @@
  * its operator schema (lib/surface.ts installs them); those written here keep a faster or special path.
  */
 import { inspect } from 'node:util';
-import { native, type Handle } from './native';
+import { native, type Handle, type NodeHandle } from './native';
 import { TorchError, warnOnce } from './errors';
 import { DTYPES, checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
 import { onEscape, track } from './scope';
@@ -21,12 +21,67 @@ export type NestedArray = number | boolean | NestedArray[];
 export type ValuesIndices = [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
 
 /** The autograd node that produced a tensor (PyTorch's grad_fn). */
+/**
+ * The autograd node that made a tensor, as Python's `grad_fn`: its name (Python's class name, such as
+ * 'AddmmBackward0'), the next functions gradients flow to, an AccumulateGrad's leaf tensor, and what the
+ * node saved for backward. One object per node while it is reachable (`y.gradFn === y.gradFn`, as
+ * Python's `is`); holding it keeps the graph behind it alive, as there.
+ */
 export class GradFn {
-  constructor(readonly name: string) {}
+  readonly name: string;
+  /** @internal */
+  readonly id: bigint;
+  private readonly node: NodeHandle;
+
+  private constructor(node: NodeHandle, info: { id: bigint; name: string }) {
+    this.node = node;
+    this.name = info.name;
+    this.id = info.id;
+  }
+
+  /** @internal The GradFn of a node: the same object as long as one is reachable. */
+  static of(node: NodeHandle): GradFn {
+    const info = native.nodeInfo(node);
+    const id = info.id;
+    const known = gradFns.get(id)?.deref();
+    if (known) return known;
+    const fn = new GradFn(node, info);
+    gradFns.set(id, new WeakRef(fn));
+    forgetGradFn.register(fn, id, fn);
+    return fn;
+  }
+
+  /** Python's next_functions: [next node or null (an input that needs no gradient), input number]. */
+  get nextFunctions(): [GradFn | null, number][] {
+    return native.nodeInfo(this.node).next.map(([n, nr]) => [n === null ? null : GradFn.of(n), nr]);
+  }
+
+  /** AccumulateGrad's `variable`: the leaf its gradient accumulates into (undefined on other nodes). */
+  get variable(): Tensor | undefined {
+    const h = native.nodeVariable(this.node);
+    return h === null ? undefined : wrap(h);
+  }
+
+  /**
+   * What the node saved for backward, as Python's `_saved_<name>` attributes: tensors, arrays of them,
+   * null for None, and other values as Python prints them ('(1, 1)', 'True', '1e-05'). Reading them after
+   * backward freed them is Python's error.
+   */
+  get saved(): Record<string, Tensor | null | (Tensor | null)[] | string> {
+    const fields = native.nodeSaved(this.node) ?? [];
+    const tensor = (t: { handle: Handle } | null) => (t === null ? null : wrap(t.handle));
+    return Object.fromEntries([...fields].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) =>
+      [f.name, f.tensor !== undefined ? tensor(f.tensor) : f.tensors !== undefined ? f.tensors.map(tensor) : f.text === 'None' ? null : f.text!]));
+  }
+
   toString(): string {
     return `<${this.name}>`;
   }
 }
+const gradFns = new Map<bigint, WeakRef<GradFn>>();
+const forgetGradFn = new FinalizationRegistry<bigint>((id) => {
+  if (!gradFns.get(id)?.deref()) gradFns.delete(id);
+});
 
 export interface ReduceOptions {
   dim?: number | number[];
@@ -389,8 +444,8 @@ export class Tensor {
     native.setGrad(this.handle, g === null ? null : handleOf(g, 'grad'));
   }
   get gradFn(): GradFn | null {
-    const name = native.gradFn(this.handle);
-    return name === null ? null : new GradFn(name);
+    const node = native.gradFnNode(this.handle);
+    return node === null ? null : GradFn.of(node);
   }
   get isLeaf(): boolean {
     return native.isLeaf(this.handle);

@@ -105,7 +105,7 @@ export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions)
     }
   };
   // A grad_fn's graph, below the node `into` that its root feeds.
-  const walks: unknown[] = []; // holds the saved tensors' handles until the graph is drawn (native/autograd_graph.cc)
+  const walks: NonNullable<ReturnType<typeof native.autogradGraph>>[] = []; // their saved tensors' handles are freed at the end
   const addFunctions = (t: Tensor, into: number) => {
     const walk = native.autogradGraph(t.handle, withSaved);
     if (!walk) return;
@@ -141,11 +141,19 @@ export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions)
     }
     return index;
   };
-  list.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new TypeError(`makeDot: output ${i} must be a Tensor (got ${describe(t)})`);
-    addTensor(t, 'output');
-  });
-  walks.length = 0;
+  try {
+    list.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw new TypeError(`makeDot: output ${i} must be a Tensor (got ${describe(t)})`);
+      addTensor(t, 'output');
+    });
+  } finally {
+    // the saved tensors' handles, held until now so that no address was reused for another tensor
+    for (const walk of walks) {
+      for (const n of walk.nodes) {
+        for (const field of n.saved ?? []) for (const t of field.tensor ? [field.tensor] : field.tensors ?? []) if (t) native.dispose(t.handle);
+      }
+    }
+  }
   return graph;
 }
 

@@ -154,6 +154,69 @@ Napi::Value TensorIdOf(const Napi::CallbackInfo& info) {
   return IdOf(a.env(), a.tensor(0).unsafeGetTensorImpl());
 }
 
+// ---- one node, as Python's grad_fn object: a handle that keeps it (and what it reaches) alive ----
+
+struct NodeBox {
+  NodePtr node;
+};
+const napi_type_tag kNodeTag = {0x746f7263686e6f64ULL, 0x67726164666e6f64ULL};
+
+Napi::Value WrapNode(Napi::Env env, const NodePtr& node) {
+  if (!node) return env.Null();
+  auto ext = Napi::External<NodeBox>::New(env, new NodeBox{node}, [](Napi::Env, NodeBox* b) { delete b; });
+  ext.TypeTag(&kNodeTag);
+  return ext;
+}
+
+const NodePtr& NodeArg(const Args& a, size_t i) {
+  Napi::Value v = a[i];
+  if (!v.IsExternal() || !v.As<Napi::External<NodeBox>>().CheckTypeTag(&kNodeTag)) a.fail(i, "a grad_fn node handle");
+  return v.As<Napi::External<NodeBox>>().Data()->node;
+}
+
+// gradFnNode(t): the node that made t (Python's t.grad_fn), or null.
+Napi::Value GradFnNode(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return WrapNode(a.env(), a.tensor(0).grad_fn());
+}
+
+// nodeInfo(n) -> { id, name, next: [[node | null, inputNr]] }: Python's grad_fn identity, name() and
+// next_functions.
+Napi::Value NodeInfo(const Napi::CallbackInfo& info) {
+  Args a(info);
+  Napi::Env env = a.env();
+  NodePtr node = NodeArg(a, 0);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("id", IdOf(env, node.get()));
+  out.Set("name", PythonName(*node));
+  const auto& edges = node->next_edges();
+  Napi::Array next = Napi::Array::New(env, edges.size());
+  for (size_t i = 0; i < edges.size(); ++i) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, WrapNode(env, edges[i].function));
+    pair.Set(1u, Napi::Number::New(env, edges[i].input_nr));
+    next.Set(static_cast<uint32_t>(i), pair);
+  }
+  out.Set("next", next);
+  return out;
+}
+
+// nodeVariable(n): an AccumulateGrad's leaf tensor (a new handle), or null for other nodes.
+Napi::Value NodeVariable(const Napi::CallbackInfo& info) {
+  Args a(info);
+  auto* acc = dynamic_cast<const torch::autograd::AccumulateGrad*>(NodeArg(a, 0).get());
+  return acc ? Wrap(a.env(), acc->variable) : a.env().Null();
+}
+
+// nodeSaved(n): what the node saved for backward, as autogradGraph's `saved` (null for a node that
+// saves nothing Python shows).
+Napi::Value NodeSaved(const Napi::CallbackInfo& info) {
+  Args a(info);
+  SavedToJs saved(a.env());
+  if (!VisitSaved(NodeArg(a, 0), saved)) return a.env().Null();
+  return saved.result();
+}
+
 // viewBase(t): the tensor t is a view of (Python's t._base), or null when t is not a view.
 Napi::Value ViewBase(const Napi::CallbackInfo& info) {
   Args a(info);
@@ -168,6 +231,10 @@ void RegisterAutogradGraph(Napi::Env env, Napi::Object exports) {
   Export<AutogradGraph>(env, exports, "autogradGraph");
   Export<TensorIdOf>(env, exports, "tensorId");
   Export<ViewBase>(env, exports, "viewBase");
+  Export<GradFnNode>(env, exports, "gradFnNode");
+  Export<NodeInfo>(env, exports, "nodeInfo");
+  Export<NodeVariable>(env, exports, "nodeVariable");
+  Export<NodeSaved>(env, exports, "nodeSaved");
 }
 
 }  // namespace tn

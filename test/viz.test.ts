@@ -228,6 +228,46 @@ out = {'names': out['names'], 'attrs': [saved_of(f)[0] for f in order], 'saved':
     expect(torch.viz.autogradGraph(out).nodes.some((n) => n.kind === 'base')).toBe(false);
   });
 
+  it('gradFn is Python\'s grad_fn: name, nextFunctions with input numbers, AccumulateGrad\'s variable, saved values', async () => {
+    const a = torch.randn([2, 3], { requiresGrad: true });
+    const b = torch.randn([3], { requiresGrad: true });
+    const y = a.mul(b).sum(1).pow(2).sum();
+    const expected = await py.run<{ walk: [string, [string | null, number][]][]; saved: Record<string, unknown> }>(`
+a.requires_grad_(True)
+b.requires_grad_(True)
+y = a.mul(b).sum(1).pow(2).sum()
+walk, seen, todo = [], set(), [y.grad_fn]
+while todo:
+    f = todo.pop(0)
+    if f in seen:
+        continue
+    seen.add(f)
+    walk.append([type(f).__name__, [[None if n is None else type(n).__name__, nr] for n, nr in f.next_functions]])
+    todo += [n for n, _ in f.next_functions if n is not None]
+pow_fn = y.grad_fn.next_functions[0][0]
+out = {'walk': walk, 'saved': {'exponent': str(pow_fn._saved_exponent), 'self': pow_fn._saved_self}}`,
+    { a: a.detach(), b: b.detach() });
+    const walk: [string, [string | null, number][]][] = [];
+    const seen = new Set<torch.GradFn>();
+    const todo = [y.gradFn!];
+    while (todo.length) {
+      const f = todo.shift()!;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      walk.push([f.name, f.nextFunctions.map(([n, nr]) => [n === null ? null : n.name, nr])]);
+      todo.push(...f.nextFunctions.map(([n]) => n).filter((n): n is torch.GradFn => n !== null));
+    }
+    expect(walk).toEqual(expected.walk);
+    expect(y.gradFn).toBe(y.gradFn); // one object per node, as Python's \`is\`
+    const powFn = y.gradFn!.nextFunctions[0][0]!;
+    expect(powFn.saved.exponent).toBe(expected.saved.exponent);
+    expect((powFn.saved.self as torch.Tensor).data()).toEqual((expected.saved.self as torch.Tensor).data());
+    const leaf = [...seen].find((f) => f.name === 'AccumulateGrad')!;
+    expect([a, b].some((t) => leaf.variable!.equal(t))).toBe(true);
+    expect(y.gradFn!.variable).toBeUndefined();
+    expect(a.gradFn).toBeNull();
+  });
+
   it('DOT text in make_dot’s style, and an SVG laid out by Graphviz', async () => {
     const lin = new torch.nn.Linear(4, 2);
     const y = lin(torch.randn(3, 4)).relu();
