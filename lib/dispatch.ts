@@ -402,3 +402,9 @@ function pythonSignature(sig: Signature): string {
   });
   return parts.join(', ');
 }
+
+/** A function over these schemas, called as Python calls its binding: `who` names it in messages. */
+export function bindFunction(who: string, schemas: readonly string[]): (...args: unknown[]) => unknown {
+  const overloads = new Overloads(who, schemas, false);
+  return (...args: unknown[]) => overloads.call(undefined, args);
+}

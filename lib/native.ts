@@ -16,6 +16,14 @@ import { setCudaQuery } from './dtype';
  */
 export type Handle = { readonly __torchnodeHandle: unique symbol };
 type H = Handle;
+/** One field a backward node saved (native/autograd_graph.cc): a tensor (with a handle to dispose), a list
+ * of them, or any other value as Python's str() of it. */
+export type SavedField = {
+  name: string;
+  tensor?: { id: bigint; shape: N[]; handle: H } | null;
+  tensors?: ({ id: bigint; shape: N[]; handle: H } | null)[];
+  text?: string;
+};
 /** A grad_fn node (native/autograd_graph.cc): an External that keeps the node alive until collected. */
 export type NodeHandle = { readonly __torchnodeNode: unique symbol };
 type N = number;
@@ -137,14 +145,14 @@ export interface NativeAddon {
     t: H,
     withSaved?: boolean,
   ): {
-    nodes: { id: bigint; name: string; variable?: { id: bigint; shape: N[] }; saved?: { name: string; tensor?: { id: bigint; shape: N[]; handle: H } | null; tensors?: ({ id: bigint; shape: N[]; handle: H } | null)[]; text?: string }[] }[];
+    nodes: { id: bigint; name: string; variable?: { id: bigint; shape: N[] }; saved?: SavedField[] }[];
     edges: [N, N][];
   } | null;
   viewBase(t: H): H | null;
   gradFnNode(t: H): NodeHandle | null;
   nodeInfo(n: NodeHandle): { id: bigint; name: string; next: [NodeHandle | null, N][] };
   nodeVariable(n: NodeHandle): H | null;
-  nodeSaved(n: NodeHandle): { name: string; tensor?: { id: bigint; shape: N[]; handle: H } | null; tensors?: ({ id: bigint; shape: N[]; handle: H } | null)[]; text?: string }[] | null;
+  nodeSaved(n: NodeHandle): SavedField[] | null;
   tensorId(t: H): bigint;
   releaseCollected(): void;
   // nn.cc

@@ -7,7 +7,7 @@ import { describe, type Dtype } from './dtype';
 import { Tensor, handleOf, optionsArg, pyOptions, wrap, type PyRest, type Scalar } from './tensor';
 import { installMethod, linalg, torchFunctions } from './surface';
 import { TorchValueError, warnOnce } from './errors';
-import { Overloads } from './dispatch';
+import { bindFunction } from './dispatch';
 
 /** Einstein summation: torch.einsum('bij,bjk->bik', a, b), the operands as arguments or one array. */
 export function einsum(equation: string, ...operands: Tensor[] | [Tensor[]]): Tensor {
@@ -122,10 +122,7 @@ export function split(tensor: Tensor,
 
 // torch.* functions Python binds by hand (python_torch_functions_manual.cpp) over ATen operators: bound
 // here to the operators' schemas (from the pinned native_functions.yaml), so they take Python's arguments.
-function bound(name: string, schemas: string[]): (...args: unknown[]) => unknown {
-  const overloads = new Overloads(`torch.${name}`, schemas, false);
-  return (...args: unknown[]) => overloads.call(undefined, args);
-}
+const bound = (name: string, schemas: string[]) => bindFunction(`torch.${name}`, schemas);
 /** torch.numel(input): how many elements input has. */
 export const numel = bound('numel', ['numel(Tensor self) -> int']) as (input: Tensor, options?: { input?: Tensor }) => number;
 /** torch.get_device(input): the CUDA device index, or -1 on the CPU. */

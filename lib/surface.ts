@@ -3,7 +3,7 @@
  * (torch.*, torch.linalg.*, torch.fft.*, torch.special.*) or a Tensor method that calls it through
  * lib/dispatch.ts. A Tensor method lib/tensor.ts writes itself is left as it is.
  */
-import { Overloads } from './dispatch';
+import { Overloads, bindFunction } from './dispatch';
 import { Tensor, keywordForms } from './tensor';
 import { camelCase } from './schema';
 import { describe } from './dtype';
@@ -20,10 +20,8 @@ type Fn = (...args: unknown[]) => unknown;
 /** torch.<space>.<name>(input, …) for every name of a table. */
 function functions(table: schema.SchemaTable, prefix: string): Record<string, Fn> {
   const out: Record<string, Fn> = {};
-  for (const [name, schemas] of Object.entries(table)) {
-    const overloads = new Overloads(`${prefix}${camelCase(name)}`, schemas, false); // messages name what JS calls it
-    out[camelCase(name)] = (...args: unknown[]) => overloads.call(undefined, args);
-  }
+  // messages name what JS calls it
+  for (const [name, schemas] of Object.entries(table)) out[camelCase(name)] = bindFunction(`${prefix}${camelCase(name)}`, schemas);
   return out;
 }
 

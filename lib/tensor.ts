@@ -70,7 +70,7 @@ export class GradFn {
   get saved(): Record<string, Tensor | null | (Tensor | null)[] | string> {
     const fields = native.nodeSaved(this.node) ?? [];
     const tensor = (t: { handle: Handle } | null) => (t === null ? null : wrap(t.handle));
-    return Object.fromEntries([...fields].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) =>
+    return Object.fromEntries(fields.map((f) =>
       [f.name, f.tensor !== undefined ? tensor(f.tensor) : f.tensors !== undefined ? f.tensors.map(tensor) : f.text === 'None' ? null : f.text!]));
   }
 

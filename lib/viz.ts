@@ -18,7 +18,7 @@
  * leaf also saved by a convolution); it is drawn as the last role make_dot declares it in, as Graphviz
  * keeps the last declaration.
  */
-import { native } from './native';
+import { native, type SavedField } from './native';
 import { Tensor, optionsArg } from './tensor';
 import { describe } from './dtype';
 
@@ -60,8 +60,6 @@ export interface MakeDotOptions {
   maxAttrChars?: number;
 }
 
-type NativeTensorInfo = { id: bigint; shape: number[] } | null;
-type NativeSaved = { name: string; tensor?: NativeTensorInfo; tensors?: NativeTensorInfo[]; text?: string };
 
 /** The graph as data: what makeDot draws. */
 export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions): Graph {
@@ -94,9 +92,9 @@ export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions)
     tensors.set(id, index);
     return index;
   };
-  const addSaved = (fn: number, saved: NativeSaved[]) => {
+  const addSaved = (fn: number, saved: SavedField[]) => {
     for (const field of saved) {
-      const items: [string, NativeTensorInfo][] = field.tensor
+      const items: [string, SavedField['tensor']][] = field.tensor
         ? [[field.name, field.tensor]]
         : (field.tensors ?? []).map((t, i) => [`${field.name}[${i}]`, t]);
       for (const [name, t] of items) {
@@ -116,7 +114,7 @@ export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions)
       if (known !== undefined) return known;
       const index = graph.nodes.push({ kind: 'function', name: n.name }) - 1;
       drawn.set(n.id, index);
-      const saved = ([...(n.saved ?? [])] as NativeSaved[]).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+      const saved = n.saved ?? []; // sorted by name natively, as Python's dir() lists them
       if (o.showAttrs && saved.length) graph.nodes[index].attrs = Object.fromEntries(saved.map((f) => [f.name, attrText(f)]));
       if (o.showSaved) addSaved(index, saved);
       if (n.variable) {
@@ -158,7 +156,7 @@ export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions)
 }
 
 /** make_dot's value for a saved field: '[saved tensor]', '[saved tensors]', or Python's str() of it. */
-function attrText(field: NativeSaved): string {
+function attrText(field: SavedField): string {
   if (field.tensor) return '[saved tensor]';
   if (field.tensors) {
     if (field.tensors.some((t) => t !== null)) return '[saved tensors]';

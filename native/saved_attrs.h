@@ -26,7 +26,7 @@ struct SavedVisitor {
   virtual void value(const char* name, std::string python_str) = 0;
 };
 
-// Hands `node`'s saved fields to `v` in the header's order; false for a class with none (AccumulateGrad,
+// Hands `node`'s saved fields to `v` sorted by name, as Python's dir() lists them; false for a class with none (AccumulateGrad,
 // hand-written nodes, custom functions), as Python lists no `_saved_` attribute there.
 bool VisitSaved(const NodePtr& node, SavedVisitor& v);
 

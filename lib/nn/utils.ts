@@ -7,18 +7,15 @@
  *     const norm = torch.nn.utils.clipGradNorm_(model.parameters(), 1.0);
  *     optimizer.step();
  */
-import { Tensor } from '../tensor';
+import { Tensor, optionsArg } from '../tensor';
 import { native } from '../native';
-import { Overloads } from '../dispatch';
+import { bindFunction } from '../dispatch';
 import { noGrad } from '../autograd';
 import { TorchError } from '../errors';
 import { describe } from '../dtype';
 import { linalg, torchFunctions } from '../surface';
 
-function op(name: string, schema: string): (...args: unknown[]) => unknown {
-  const overloads = new Overloads(`torch.${name}`, [schema], false);
-  return (...args: unknown[]) => overloads.call(undefined, args);
-}
+const op = (name: string, schema: string) => bindFunction(`torch.${name}`, [schema]);
 const foreachNorm = op('_foreach_norm', '_foreach_norm.Scalar(Tensor[] self, Scalar ord=2, ScalarType? dtype=None) -> Tensor[]');
 const foreachMul_ = op('_foreach_mul_', '_foreach_mul_.Tensor(Tensor(a!)[] self, Tensor other) -> ()');
 const foreachClampMin_ = op('_foreach_clamp_min_', '_foreach_clamp_min_.Scalar(Tensor(a!)[] self, Scalar scalar) -> ()');
@@ -54,12 +51,8 @@ function normOrder(normType: unknown, name: string): number {
 }
 
 function options(o: TotalNormOptions | undefined, name: string): { errorIfNonfinite: boolean; foreach: boolean | null } {
-  if (o === undefined) return { errorIfNonfinite: false, foreach: null };
-  if (o === null || typeof o !== 'object') throw new TypeError(`${name}: options must be an object (got ${describe(o)})`);
-  for (const k of Object.keys(o)) {
-    if (k !== 'errorIfNonfinite' && k !== 'foreach') throw new TypeError(`${name}: unknown option '${k}' (the options are errorIfNonfinite, foreach)`);
-  }
-  return { errorIfNonfinite: o.errorIfNonfinite === true, foreach: o.foreach ?? null };
+  const checked = optionsArg<TotalNormOptions>(o, name, ['errorIfNonfinite', 'foreach']);
+  return { errorIfNonfinite: checked.errorIfNonfinite === true, foreach: checked.foreach ?? null };
 }
 
 /** Tensors grouped by (device, dtype) as Python's _group_tensors_by_device_and_dtype groups them, in ATen's group order. */

@@ -64,18 +64,19 @@ function parseNodes(text) {
   return nodes;
 }
 
-/** The C++ lines that hand one node's saved fields to the visitor, in Python's names. */
+/** The C++ lines that hand one node's saved fields to the visitor, in Python's names and in the order
+ * Python's dir() lists them (sorted). */
 function visitLines(node) {
   const out = [];
   for (const { type, field } of node.fields) {
     if (type === TENSOR || type === TENSORS) {
       const name = field.replace(/_$/, ''); // input_ → _saved_input
-      out.push(`v.${type === TENSOR ? 'tensor' : 'tensors'}("${name}", n.${field}, self);`);
+      out.push([name, `v.${type === TENSOR ? 'tensor' : 'tensors'}("${name}", n.${field}, self);`]);
     } else if (VALUES.has(type) && !(type === 'bool' && field.endsWith('_released_'))) {
-      out.push(`v.value("${field}", PythonStr(n.${field}));`);
+      out.push([field, `v.value("${field}", PythonStr(n.${field}));`]);
     }
   }
-  return out;
+  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
 }
 
 function generate(headerText, headerName) {
