@@ -1,6 +1,8 @@
 // Parity of torch.nn.functional and the nn modules that wrap it with Python's PyTorch (the same
 // LibTorch): the same inputs through torchnode and through torch.nn.functional, compared within dtype
 // tolerance. Each case is [name, torchnode(), Python code computing `out` from the same inputs].
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
 import { usePyTorch, expectClose } from './helpers/pytorch';
@@ -335,14 +337,16 @@ describe('torch.nn.functional matches PyTorch', () => {
     expect(a.equal(c)).toBe(false);
   });
 
-  it('every exported function of nn.functional is covered here', () => {
-    const helpers = new Set(['pair', 'reductionCode']);
+  it('every exported function of nn.functional is covered here or in nn.layers.parity.test.ts', () => {
+    const helpers = new Set(['pair', 'ntuple', 'reductionCode', 'legacyReduction']);
+    const layers = fs.readFileSync(path.join(__dirname, 'nn.layers.parity.test.ts'), 'utf8');
     const exported = Object.entries(F).filter(([k, v]) => typeof v === 'function' && !helpers.has(k)).map(([k]) => k);
     const covered = new Set<string>();
     const all: Case[] = [...convCases, ...linearCases, ...poolCases, ...batchNormCases, ...dropoutCases, ...activationCases, ...lossCases, ...padCases];
     for (const [, js] of all) {
       for (const k of exported) if (js.toString().includes(`F.${k}(`)) covered.add(k);
     }
+    for (const k of exported) if (layers.includes(`F.${k}(`)) covered.add(k);
     expect(exported.filter((k) => !covered.has(k))).toEqual([]);
   });
 });
@@ -631,12 +635,12 @@ describe('bad input is a clear error, as in PyTorch', () => {
       /Target size \(\[4, 3\]\) must be the same as input size \(\[4, 1\]\)/],
     ['mseLoss of shapes that do not broadcast', () => F.mseLoss(torch.zeros([3]), torch.zeros([4])), /size of tensor a \(3\) must match/],
     // An option torchnode does not have (or Python's snake_case name) would silently change the result.
-    ["Conv2d paddingMode: 'reflect' (not supported)", () => new nn.Conv2d(1, 1, 3, { padding: 1, paddingMode: 'reflect' } as never), /Conv2d: unknown option 'paddingMode'/],
+    ['Conv2d padding_mode', () => new nn.Conv2d(1, 1, 3, { padding: 1, padding_mode: 'reflect' } as never), /'padding_mode' \(torchnode's name is 'paddingMode'\)/],
     ['CrossEntropyLoss label_smoothing', () => new nn.CrossEntropyLoss({ label_smoothing: 0.3 } as never), /'label_smoothing' \(torchnode's name is 'labelSmoothing'\)/],
     ['crossEntropy ignore_index', () => F.crossEntropy(logits, target, { ignore_index: 1 } as never), /F\.crossEntropy: unknown option 'ignore_index'/],
     ['MaxPool2d ceil_mode', () => new nn.MaxPool2d(3, { stride: 2, ceil_mode: true } as never), /MaxPool2d: unknown option 'ceil_mode'/],
     ['BatchNorm2d track_running_stats', () => new nn.BatchNorm2d(2, { track_running_stats: false } as never), /'trackRunningStats'/],
-    ['maxPool2d returnIndices (not supported)', () => F.maxPool2d(x4, 2, { returnIndices: true } as never), /unknown option 'returnIndices'/],
+    ['maxPool2d return_indices', () => F.maxPool2d(x4, 2, { return_indices: true } as never), /'return_indices' \(torchnode's name is 'returnIndices'\)/],
     ['Linear bais', () => new nn.Linear(2, 2, { bais: false } as never), /Linear: unknown option 'bais'/],
   ] as [string, () => unknown, RegExp][])('%s', (_name, fn, message) => {
     expect(fn).toThrow(message);

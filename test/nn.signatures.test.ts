@@ -35,9 +35,12 @@ describe("constructors take Python's positional arguments", () => {
   it('a positional argument and its keyword are the same, and both at once is refused', () => {
     expect(String(new nn.Conv2d(3, 8, 3, 2, 1))).toBe(String(new nn.Conv2d(3, 8, 3, { stride: 2, padding: 1 })));
     expect(() => new nn.Conv2d(3, 8, 3, 2, { stride: 2 })).toThrow(/Conv2d: got multiple values for argument 'stride'/);
-    expect(() => new nn.Linear(4, 2, false, true as never)).toThrow(/Linear: takes at most 1 optional positional arguments/);
+    // Linear(in, out, bias, device, dtype): Python's positional parameters, no more
+    expect(() => new nn.Linear(4, 2, false, 'cpu', 'float32', 1 as never)).toThrow(/Linear: takes at most 3 optional positional arguments/);
     expect(() => new nn.Conv2d(3, 8, 3, { strides: 2 } as never)).toThrow(/unknown option 'strides'/);
-    expect(() => new nn.MaxPool2d(2, 2, 0, 1, true as never)).toThrow(/unknown option 'returnIndices'/);
+    const [pooled, indices] = new nn.MaxPool2d(2, 2, 0, 1, true)(torch.arange(16, { dtype: 'float32' }).reshape([1, 1, 4, 4])) as unknown as torch.Tensor[];
+    expect(pooled.flatten().toArray()).toEqual([5, 7, 13, 15]);
+    expect(indices.flatten().toArray()).toEqual([5, 7, 13, 15]);
   });
 
   it("nn.functional too: F.conv2d(x, w, b, stride, padding), F.maxPool2d(x, 3, 2, 1), F.avgPool2d(x, 2, 1)", () => {

@@ -1,0 +1,42 @@
+/**
+ * The argument forms torch.nn.functional shares: sizes given as one number or one per spatial dim (Python's
+ * _single/_pair/_triple), reductions as ATen's enum, Python's legacy size_average/reduce.
+ */
+import { describe } from '../../dtype';
+import { Tensor, handleOf, intArg } from '../../tensor';
+
+export type Size2 = number | [number, number];
+export type Size = number | number[];
+export type Reduction = 'none' | 'mean' | 'sum';
+const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+/** A size for `n` spatial dims: one integer repeated, or n of them. */
+export function ntuple(n: number, v: unknown, name: string): number[] {
+  if (typeof v === 'number') return new Array<number>(n).fill(intArg(v, name));
+  if (Array.isArray(v) && v.length === n) return v.map((x, i) => intArg(x, `${name}[${i}]`));
+  throw new TypeError(`${name} must be an integer or ${n} integers (got ${describe(v)})`);
+}
+
+export function pair(v: unknown, name: string): [number, number] {
+  return ntuple(2, v, name) as [number, number];
+}
+
+export function reductionCode(r: unknown): number {
+  const code = REDUCTIONS[(r ?? 'mean') as Reduction];
+  if (code === undefined) throw new TypeError(`reduction must be 'none', 'mean' or 'sum' (got ${describe(r)})`);
+  return code;
+}
+
+/** Python's _Reduction.legacy_get_string: size_average / reduce, when either is given, decide the reduction. */
+export function legacyReduction(who: string, sizeAverage: boolean | null | undefined, reduce: boolean | null | undefined, reduction: Reduction): Reduction {
+  if (sizeAverage == null && reduce == null) return reduction;
+  const out: Reduction = reduce === false ? 'none' : sizeAverage === false ? 'sum' : 'mean';
+  process.emitWarning(`${who}: sizeAverage and reduce args will be deprecated, please use reduction='${out}' instead.`, 'UserWarning');
+  return out;
+}
+
+/** The tensor argument `name`, checked. */
+export function tensorArg(t: unknown, name = 'input'): Tensor {
+  handleOf(t, name);
+  return t as Tensor;
+}

@@ -1,0 +1,336 @@
+// Parity of torch.nn's layers with Python's: each module is built with the same (positional) arguments in
+// both, Python's loads torchnode's state dict, and the same float64 inputs go through both. Compared:
+// the repr, the state-dict keys, the output, the gradients of the inputs and of every parameter, and the
+// state after the forward (running statistics). Random layers run from the same seed.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../lib/index';
+import { usePyTorch, expectClose } from './helpers/pytorch';
+
+const { nn } = torch;
+const F = nn.functional;
+type Tensor = torch.Tensor;
+type Module = torch.nn.Module;
+
+const py = usePyTorch();
+
+torch.manualSeed(7);
+const r = (...shape: number[]) => torch.randn(shape, { dtype: 'float64' });
+const x1d = r(2, 4, 9); // N C L
+const x2d = r(2, 4, 7, 8); // N C H W
+const x3d = r(2, 4, 5, 6, 5); // N C D H W
+const vec = r(3, 10);
+const pos = torch.rand([2, 4, 7, 8], { dtype: 'float64' }).add(0.1);
+const ids = torch.tensor([[1, 2, 4, 5], [4, 3, 2, 9]]);
+const flat = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9]);
+const offsets = torch.tensor([0, 3]);
+const cls = torch.tensor([1, 0, 4]);
+const sign = torch.tensor([1, -1, 1], { dtype: 'float64' });
+const prob = torch.rand([3, 10], { dtype: 'float64' });
+const multiLabel = torch.tensor([[3, 0, -1, 1, 5, 6, 7, 8, 9, 2], [1, -1, 0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 2, 3, -1, 0, 0, 0, 0, 0]]);
+const binLabel = torch.tensor([[1, 0, 1, 0, 1, 1, 0, 0, 0, 1], [0, 0, 1, 1, 0, 0, 0, 1, 1, 0], [1, 1, 1, 0, 0, 0, 0, 1, 0, 0]], { dtype: 'float64' });
+const seq = torch.randn([12, 2, 5], { dtype: 'float64' }).logSoftmax(2);
+const ctcTargets = torch.tensor([[1, 2, 2, 3], [4, 1, 1, 0]]);
+
+type Options = { train?: boolean; seed?: boolean; grads?: number; tol?: { rtol?: number; atol?: number } };
+/** [name, torchnode module, Python constructor, inputs, options]: the first `grads` inputs (default all floating ones) require grad. */
+type Case = [string, () => Module, string, Tensor[], Options?];
+const cases: Case[] = [
+  // convolutions: Python's positional order, every padding mode, transposes with output padding
+  ['Conv1d', () => new nn.Conv1d(4, 6, 3), 'nn.Conv1d(4, 6, 3)', [x1d]],
+  ['Conv1d positional', () => new nn.Conv1d(4, 6, 3, 2, 1, 1, 2, false), 'nn.Conv1d(4, 6, 3, 2, 1, 1, 2, False)', [x1d]],
+  ['Conv1d reflect', () => new nn.Conv1d(4, 6, 3, 1, 2, { paddingMode: 'reflect' }), "nn.Conv1d(4, 6, 3, 1, 2, padding_mode='reflect')", [x1d]],
+  ["Conv1d 'same'", () => new nn.Conv1d(4, 2, 4, { padding: 'same', dilation: 2 }), "nn.Conv1d(4, 2, 4, padding='same', dilation=2)", [x1d]],
+  ['Conv2d circular', () => new nn.Conv2d(4, 3, [3, 2], 1, [1, 2], { paddingMode: 'circular' }), "nn.Conv2d(4, 3, (3, 2), 1, (1, 2), padding_mode='circular')", [x2d]],
+  ['Conv2d replicate', () => new nn.Conv2d(4, 3, 3, 2, 1, { paddingMode: 'replicate' }), "nn.Conv2d(4, 3, 3, 2, 1, padding_mode='replicate')", [x2d]],
+  ["Conv2d 'same' even kernel reflect", () => new nn.Conv2d(4, 3, 4, { padding: 'same', paddingMode: 'reflect' }),
+    "nn.Conv2d(4, 3, 4, padding='same', padding_mode='reflect')", [x2d]],
+  ['Conv3d', () => new nn.Conv3d(4, 2, 3, [1, 2, 1], 1), 'nn.Conv3d(4, 2, 3, (1, 2, 1), 1)', [x3d]],
+  ['ConvTranspose1d', () => new nn.ConvTranspose1d(4, 3, 3, 2, 1, 1), 'nn.ConvTranspose1d(4, 3, 3, 2, 1, 1)', [x1d]],
+  ['ConvTranspose2d groups dilation', () => new nn.ConvTranspose2d(4, 6, 3, 2, 1, 0, 2, true, 2), 'nn.ConvTranspose2d(4, 6, 3, 2, 1, 0, 2, True, 2)', [x2d]],
+  ['ConvTranspose3d', () => new nn.ConvTranspose3d(4, 2, [2, 3, 2], { stride: 2, bias: false }), 'nn.ConvTranspose3d(4, 2, (2, 3, 2), stride=2, bias=False)', [x3d]],
+  ['Unfold', () => new nn.Unfold([2, 3], 1, 1, 2), 'nn.Unfold((2, 3), 1, 1, 2)', [x2d]],
+  ['Fold', () => new nn.Fold([4, 5], 2), 'nn.Fold((4, 5), 2)', [r(2, 12, 12)]],
+  // linear and embeddings
+  ['Linear positional', () => new nn.Linear(10, 4, false), 'nn.Linear(10, 4, False)', [vec]],
+  ['Bilinear', () => new nn.Bilinear(10, 10, 3), 'nn.Bilinear(10, 10, 3)', [vec, prob]],
+  ['Identity', () => new nn.Identity(54, { unused: true }), "nn.Identity(54, unused=True)", [vec]],
+  ['Embedding', () => new nn.Embedding(10, 3, 0), 'nn.Embedding(10, 3, 0)', [ids]],
+  ['Embedding max_norm', () => new nn.Embedding(10, 3, { maxNorm: 1, paddingIdx: -1 }), 'nn.Embedding(10, 3, max_norm=1.0, padding_idx=-1)', [ids]],
+  ['EmbeddingBag 2-D sum', () => new nn.EmbeddingBag(10, 3, { mode: 'sum' }), "nn.EmbeddingBag(10, 3, mode='sum')", [ids]],
+  ['EmbeddingBag offsets max', () => new nn.EmbeddingBag(10, 3, null, 2, false, 'max'), "nn.EmbeddingBag(10, 3, None, 2, False, 'max')", [flat, offsets]],
+  // normalisation, in training (running statistics updated) and in eval
+  ['BatchNorm1d 3-D', () => new nn.BatchNorm1d(4), 'nn.BatchNorm1d(4)', [x1d], { train: true }],
+  ['BatchNorm1d 2-D cumulative', () => new nn.BatchNorm1d(10, 1e-3, null), 'nn.BatchNorm1d(10, 1e-3, None)', [vec], { train: true }],
+  ['BatchNorm3d', () => new nn.BatchNorm3d(4, { momentum: 0.3 }), 'nn.BatchNorm3d(4, momentum=0.3)', [x3d], { train: true }],
+  ['BatchNorm2d eval', () => new nn.BatchNorm2d(4, 1e-5, 0.1, false), 'nn.BatchNorm2d(4, 1e-5, 0.1, False)', [x2d]],
+  ['InstanceNorm1d', () => new nn.InstanceNorm1d(4), 'nn.InstanceNorm1d(4)', [x1d], { train: true }],
+  ['InstanceNorm2d affine tracked', () => new nn.InstanceNorm2d(4, 1e-5, 0.1, true, true), 'nn.InstanceNorm2d(4, 1e-5, 0.1, True, True)', [x2d], { train: true }],
+  ['InstanceNorm3d unbatched', () => new nn.InstanceNorm3d(4, { affine: true }), 'nn.InstanceNorm3d(4, affine=True)', [r(4, 3, 4, 5)], { train: true }],
+  ['LayerNorm', () => new nn.LayerNorm([7, 8]), 'nn.LayerNorm([7, 8])', [x2d]],
+  ['LayerNorm no bias', () => new nn.LayerNorm(10, 1e-6, true, false), 'nn.LayerNorm(10, 1e-6, True, False)', [vec]],
+  ['GroupNorm', () => new nn.GroupNorm(2, 4), 'nn.GroupNorm(2, 4)', [x2d]],
+  ['RMSNorm', () => new nn.RMSNorm([8]), 'nn.RMSNorm([8])', [x2d]],
+  ['RMSNorm eps', () => new nn.RMSNorm(10, 1e-4, false), 'nn.RMSNorm(10, 1e-4, False)', [vec]],
+  ['LocalResponseNorm 4-D', () => new nn.LocalResponseNorm(3), 'nn.LocalResponseNorm(3)', [x2d]],
+  ['LocalResponseNorm 3-D', () => new nn.LocalResponseNorm(2, 1e-3, 0.5, 2), 'nn.LocalResponseNorm(2, 1e-3, 0.5, 2.0)', [x1d]],
+  // pooling
+  ['MaxPool1d', () => new nn.MaxPool1d(3, 2, 1), 'nn.MaxPool1d(3, 2, 1)', [x1d]],
+  ['MaxPool2d ceil dilation', () => new nn.MaxPool2d(2, 2, 0, 2, false, true), 'nn.MaxPool2d(2, 2, 0, 2, False, True)', [x2d]],
+  ['MaxPool3d', () => new nn.MaxPool3d([2, 3, 2]), 'nn.MaxPool3d((2, 3, 2))', [x3d]],
+  ['AvgPool1d', () => new nn.AvgPool1d(3, 2, 1, false, false), 'nn.AvgPool1d(3, 2, 1, False, False)', [x1d]],
+  ['AvgPool2d divisor', () => new nn.AvgPool2d(3, 1, 1, false, true, 4), 'nn.AvgPool2d(3, 1, 1, False, True, 4)', [x2d]],
+  ['AvgPool3d', () => new nn.AvgPool3d(2, { ceilMode: true }), 'nn.AvgPool3d(2, ceil_mode=True)', [x3d]],
+  ['AdaptiveAvgPool1d', () => new nn.AdaptiveAvgPool1d(4), 'nn.AdaptiveAvgPool1d(4)', [x1d]],
+  ['AdaptiveAvgPool2d with None', () => new nn.AdaptiveAvgPool2d([3, null]), 'nn.AdaptiveAvgPool2d((3, None))', [x2d]],
+  ['AdaptiveAvgPool3d', () => new nn.AdaptiveAvgPool3d([2, 3, 2]), 'nn.AdaptiveAvgPool3d((2, 3, 2))', [x3d]],
+  ['AdaptiveMaxPool1d', () => new nn.AdaptiveMaxPool1d(4), 'nn.AdaptiveMaxPool1d(4)', [x1d]],
+  ['AdaptiveMaxPool2d', () => new nn.AdaptiveMaxPool2d([3, 5]), 'nn.AdaptiveMaxPool2d((3, 5))', [x2d]],
+  ['AdaptiveMaxPool3d', () => new nn.AdaptiveMaxPool3d(2), 'nn.AdaptiveMaxPool3d(2)', [x3d]],
+  ['LPPool1d', () => new nn.LPPool1d(2, 3, 2), 'nn.LPPool1d(2, 3, 2)', [pos.flatten(2)]],
+  ['LPPool2d', () => new nn.LPPool2d(1.5, 2), 'nn.LPPool2d(1.5, 2)', [pos]],
+  ['LPPool3d inf', () => new nn.LPPool3d(Infinity, 2), "nn.LPPool3d(float('inf'), 2)", [x3d]],
+  ['FractionalMaxPool2d', () => new nn.FractionalMaxPool2d(2, { outputRatio: 0.5 }), 'nn.FractionalMaxPool2d(2, output_ratio=0.5)', [x2d], { seed: true }],
+  ['FractionalMaxPool3d', () => new nn.FractionalMaxPool3d(2, [3, 3, 3]), 'nn.FractionalMaxPool3d(2, (3, 3, 3))', [x3d], { seed: true }],
+  // padding
+  ['ZeroPad1d', () => new nn.ZeroPad1d([1, 2]), 'nn.ZeroPad1d((1, 2))', [x1d]],
+  ['ZeroPad2d', () => new nn.ZeroPad2d(1), 'nn.ZeroPad2d(1)', [x2d]],
+  ['ZeroPad3d', () => new nn.ZeroPad3d([1, 0, 2, 1, 0, 1]), 'nn.ZeroPad3d((1, 0, 2, 1, 0, 1))', [x3d]],
+  ['ConstantPad1d', () => new nn.ConstantPad1d(2, 3.5), 'nn.ConstantPad1d(2, 3.5)', [x1d]],
+  ['ConstantPad2d', () => new nn.ConstantPad2d([1, 2, 0, 1], -1), 'nn.ConstantPad2d((1, 2, 0, 1), -1.0)', [x2d]],
+  ['ConstantPad3d', () => new nn.ConstantPad3d(1, 0.5), 'nn.ConstantPad3d(1, 0.5)', [x3d]],
+  ['ReflectionPad1d', () => new nn.ReflectionPad1d([2, 1]), 'nn.ReflectionPad1d((2, 1))', [x1d]],
+  ['ReflectionPad2d', () => new nn.ReflectionPad2d(2), 'nn.ReflectionPad2d(2)', [x2d]],
+  ['ReflectionPad3d', () => new nn.ReflectionPad3d(1), 'nn.ReflectionPad3d(1)', [x3d]],
+  ['ReplicationPad1d', () => new nn.ReplicationPad1d(3), 'nn.ReplicationPad1d(3)', [x1d]],
+  ['ReplicationPad2d', () => new nn.ReplicationPad2d([1, 0, 2, 3]), 'nn.ReplicationPad2d((1, 0, 2, 3))', [x2d]],
+  ['ReplicationPad3d', () => new nn.ReplicationPad3d(2), 'nn.ReplicationPad3d(2)', [x3d]],
+  ['CircularPad1d', () => new nn.CircularPad1d(2), 'nn.CircularPad1d(2)', [x1d]],
+  ['CircularPad2d', () => new nn.CircularPad2d([1, 2, 2, 1]), 'nn.CircularPad2d((1, 2, 2, 1))', [x2d]],
+  ['CircularPad3d', () => new nn.CircularPad3d(1), 'nn.CircularPad3d(1)', [x3d]],
+  // activations (positional arguments as Python takes them)
+  ...([
+    ['ELU', 'nn.ELU(0.5)', () => new nn.ELU(0.5)], ['CELU', 'nn.CELU(1.5)', () => new nn.CELU(1.5)], ['SELU', 'nn.SELU()', () => new nn.SELU()],
+    ['GELU tanh', "nn.GELU('tanh')", () => new nn.GELU('tanh')], ['GLU', 'nn.GLU(1)', () => new nn.GLU(1)],
+    ['Hardshrink', 'nn.Hardshrink(0.8)', () => new nn.Hardshrink(0.8)], ['Softshrink', 'nn.Softshrink()', () => new nn.Softshrink()],
+    ['Hardtanh', 'nn.Hardtanh(-0.5, 1.5)', () => new nn.Hardtanh(-0.5, 1.5)], ['ReLU6', 'nn.ReLU6()', () => new nn.ReLU6()],
+    ['LeakyReLU', 'nn.LeakyReLU(0.2)', () => new nn.LeakyReLU(0.2)], ['LogSigmoid', 'nn.LogSigmoid()', () => new nn.LogSigmoid()],
+    ['Softplus', 'nn.Softplus(2.0, 1.5)', () => new nn.Softplus(2, 1.5)], ['Softsign', 'nn.Softsign()', () => new nn.Softsign()],
+    ['Tanhshrink', 'nn.Tanhshrink()', () => new nn.Tanhshrink()], ['Threshold', 'nn.Threshold(0.1, 20)', () => new nn.Threshold(0.1, 20)],
+    ['Mish', 'nn.Mish()', () => new nn.Mish()], ['SiLU', 'nn.SiLU()', () => new nn.SiLU()], ['Hardswish', 'nn.Hardswish()', () => new nn.Hardswish()],
+    ['Hardsigmoid', 'nn.Hardsigmoid()', () => new nn.Hardsigmoid()], ['Sigmoid', 'nn.Sigmoid()', () => new nn.Sigmoid()], ['Tanh', 'nn.Tanh()', () => new nn.Tanh()],
+    ['ReLU', 'nn.ReLU()', () => new nn.ReLU()], ['Softmax', 'nn.Softmax(1)', () => new nn.Softmax(1)], ['Softmin', 'nn.Softmin(0)', () => new nn.Softmin(0)],
+    ['LogSoftmax', 'nn.LogSoftmax(-1)', () => new nn.LogSoftmax(-1)], ['PReLU', 'nn.PReLU()', () => new nn.PReLU()],
+    ['RReLU eval', 'nn.RReLU(0.1, 0.3)', () => new nn.RReLU(0.1, 0.3)],
+  ] as [string, string, () => Module][]).map(([name, pyc, js]): Case => [name, js, pyc, [vec]]),
+  ['PReLU per channel', () => new nn.PReLU(4, 0.1), 'nn.PReLU(4, 0.1)', [x2d]],
+  ['RReLU training', () => new nn.RReLU(), 'nn.RReLU()', [vec], { train: true, seed: true }],
+  ['Softmax2d', () => new nn.Softmax2d(), 'nn.Softmax2d()', [x2d]],
+  // dropout: the same masks from the same seed
+  ['Dropout', () => new nn.Dropout(0.3), 'nn.Dropout(0.3)', [x2d], { train: true, seed: true }],
+  ['Dropout1d', () => new nn.Dropout1d(), 'nn.Dropout1d()', [x1d], { train: true, seed: true }],
+  ['Dropout2d', () => new nn.Dropout2d(0.4), 'nn.Dropout2d(0.4)', [x2d], { train: true, seed: true }],
+  ['Dropout3d', () => new nn.Dropout3d(0.2), 'nn.Dropout3d(0.2)', [x3d], { train: true, seed: true }],
+  ['AlphaDropout', () => new nn.AlphaDropout(0.2), 'nn.AlphaDropout(0.2)', [vec], { train: true, seed: true }],
+  ['FeatureAlphaDropout', () => new nn.FeatureAlphaDropout(0.3), 'nn.FeatureAlphaDropout(0.3)', [x2d], { train: true, seed: true }],
+  // reshaping and resampling
+  ['Flatten', () => new nn.Flatten(2), 'nn.Flatten(2)', [x3d]],
+  ['Unflatten', () => new nn.Unflatten(1, [2, 5]), 'nn.Unflatten(1, (2, 5))', [vec]],
+  ['PixelShuffle', () => new nn.PixelShuffle(2), 'nn.PixelShuffle(2)', [x2d]],
+  ['PixelUnshuffle', () => new nn.PixelUnshuffle(2), 'nn.PixelUnshuffle(2)', [r(1, 2, 4, 6)]],
+  ['ChannelShuffle', () => new nn.ChannelShuffle(2), 'nn.ChannelShuffle(2)', [x2d]],
+  ['Upsample nearest', () => new nn.Upsample(null, 2), 'nn.Upsample(None, 2)', [x2d]],
+  ['Upsample linear', () => new nn.Upsample(13, null, 'linear', true), "nn.Upsample(13, None, 'linear', True)", [x1d]],
+  ['Upsample bicubic', () => new nn.Upsample({ scaleFactor: [1.5, 2], mode: 'bicubic' }), "nn.Upsample(scale_factor=(1.5, 2.0), mode='bicubic')", [x2d]],
+  ['Upsample trilinear', () => new nn.Upsample([6, 7, 8], null, 'trilinear'), "nn.Upsample((6, 7, 8), None, 'trilinear')", [x3d]],
+  ['Upsample nearest-exact', () => new nn.Upsample({ size: [5, 11], mode: 'nearest-exact' }), "nn.Upsample(size=(5, 11), mode='nearest-exact')", [x2d]],
+  ['Upsample area', () => new nn.Upsample({ scaleFactor: 0.5, mode: 'area' }), "nn.Upsample(scale_factor=0.5, mode='area')", [x2d]],
+  ['UpsamplingNearest2d', () => new nn.UpsamplingNearest2d([9, 9]), 'nn.UpsamplingNearest2d((9, 9))', [x2d]],
+  ['UpsamplingBilinear2d', () => new nn.UpsamplingBilinear2d(null, 2), 'nn.UpsamplingBilinear2d(None, 2)', [x2d]],
+  ['CosineSimilarity', () => new nn.CosineSimilarity(0), 'nn.CosineSimilarity(0)', [vec, prob]],
+  ['PairwiseDistance', () => new nn.PairwiseDistance(1, 1e-6, true), 'nn.PairwiseDistance(1, 1e-6, True)', [vec, prob]],
+  // losses
+  ['L1Loss', () => new nn.L1Loss(), 'nn.L1Loss()', [vec, prob]],
+  ['MSELoss sum', () => new nn.MSELoss({ reduction: 'sum' }), "nn.MSELoss(reduction='sum')", [vec, prob]],
+  ['CrossEntropyLoss weighted', () => new nn.CrossEntropyLoss(prob.select(0, 0).float().double(), null, 2, null, 'mean', 0.1),
+    "nn.CrossEntropyLoss(weight, None, 2, None, 'mean', 0.1)", [vec, cls]],
+  ['NLLLoss', () => new nn.NLLLoss(), 'nn.NLLLoss()', [vec.logSoftmax(1), cls]],
+  ['BCELoss', () => new nn.BCELoss(), 'nn.BCELoss()', [prob, binLabel]],
+  ['BCEWithLogitsLoss posWeight', () => new nn.BCEWithLogitsLoss({ posWeight: prob.select(0, 1) }), 'nn.BCEWithLogitsLoss(pos_weight=pw)', [vec, binLabel]],
+  ['HuberLoss', () => new nn.HuberLoss('sum', 0.5), "nn.HuberLoss('sum', 0.5)", [vec, prob]],
+  ['SmoothL1Loss', () => new nn.SmoothL1Loss(null, null, 'mean', 0.3), "nn.SmoothL1Loss(None, None, 'mean', 0.3)", [vec, prob]],
+  ['KLDivLoss batchmean', () => new nn.KLDivLoss({ reduction: 'batchmean' }), "nn.KLDivLoss(reduction='batchmean')", [vec.logSoftmax(1), prob]],
+  ['KLDivLoss logTarget', () => new nn.KLDivLoss(null, null, 'sum', true), "nn.KLDivLoss(None, None, 'sum', True)", [vec.logSoftmax(1), prob.log()]],
+  ['PoissonNLLLoss', () => new nn.PoissonNLLLoss(false, true), 'nn.PoissonNLLLoss(False, True)', [prob.add(0.5), prob.mul(3)]],
+  ['GaussianNLLLoss', () => new nn.GaussianNLLLoss({ full: true }), 'nn.GaussianNLLLoss(full=True)', [vec, prob, prob.add(0.2)]],
+  ['GaussianNLLLoss homoscedastic', () => new nn.GaussianNLLLoss(), 'nn.GaussianNLLLoss()', [vec, prob, prob.select(1, 0).add(0.1)]],
+  ['CTCLoss', () => new nn.CTCLoss(0, 'sum'), "nn.CTCLoss(0, 'sum')", [seq, ctcTargets, torch.tensor([12, 10]), torch.tensor([4, 3])]],
+  ['MarginRankingLoss', () => new nn.MarginRankingLoss(0.2), 'nn.MarginRankingLoss(0.2)', [vec.select(1, 0), prob.select(1, 0), sign]],
+  ['HingeEmbeddingLoss', () => new nn.HingeEmbeddingLoss(0.5), 'nn.HingeEmbeddingLoss(0.5)', [vec.select(1, 0), sign]],
+  ['CosineEmbeddingLoss', () => new nn.CosineEmbeddingLoss(0.1), 'nn.CosineEmbeddingLoss(0.1)', [vec, prob, sign]],
+  ['TripletMarginLoss', () => new nn.TripletMarginLoss(1, 2, 1e-6, true), 'nn.TripletMarginLoss(1.0, 2.0, 1e-6, True)', [vec, prob, prob.flip(0)]],
+  ['TripletMarginWithDistanceLoss', () => new nn.TripletMarginWithDistanceLoss({ swap: true, margin: 0.5 }),
+    'nn.TripletMarginWithDistanceLoss(swap=True, margin=0.5)', [vec, prob, prob.flip(0)]],
+  ['MultiLabelMarginLoss', () => new nn.MultiLabelMarginLoss(), 'nn.MultiLabelMarginLoss()', [vec, multiLabel]],
+  ['MultiLabelSoftMarginLoss', () => new nn.MultiLabelSoftMarginLoss(), 'nn.MultiLabelSoftMarginLoss()', [vec, binLabel]],
+  ['MultiMarginLoss', () => new nn.MultiMarginLoss(2, 0.5), 'nn.MultiMarginLoss(2, 0.5)', [vec, cls]],
+  ['SoftMarginLoss', () => new nn.SoftMarginLoss(), 'nn.SoftMarginLoss()', [vec.select(1, 0), sign], { grads: 1 }],
+];
+const extras = { weight: prob.select(0, 0).float().double(), pw: prob.select(0, 1) };
+
+const PY = `
+torch.manual_seed(seed)
+m = eval(ctor, {'nn': torch.nn, 'torch': torch, **extras}).double()
+info = [repr(m), list(m.state_dict().keys())]
+m.load_state_dict(state, strict=True)
+m.train(train)
+xs = [x.clone().requires_grad_(x.is_floating_point() and i < grads) for i, x in enumerate(xs)]
+if reseed: torch.manual_seed(1234)
+o = m(*xs)
+o = o[0] if isinstance(o, tuple) else o
+if o.requires_grad: o.sum().backward()
+out = info + [o.detach(), [x.grad for x in xs], [p.grad for _, p in m.named_parameters()], m.state_dict()]
+`;
+
+describe('torch.nn layers equal Python\'s', () => {
+  it.each(cases)('%s', async (_name, make, ctor, xs, opts = {}) => {
+    torch.manualSeed(3);
+    const m = make().to('float64');
+    m.train(!!opts.train);
+    // a copy: the forward may update the state in place (running statistics, max_norm renormalisation)
+    const state = Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, v.clone()]));
+    const needGrad = opts.grads ?? xs.length;
+    const inputs = xs.map((x, i) => (x.isFloatingPoint() && i < needGrad ? x.clone().requiresGrad_(true) : x));
+    if (opts.seed) torch.manualSeed(1234);
+    let o = m(...inputs) as Tensor | Tensor[];
+    o = Array.isArray(o) ? o[0] : o;
+    if (o.requiresGrad) o.sum().backward();
+    const [repr, keys, out, grads, paramGrads, after] = await py.run<[string, string[], Tensor, (Tensor | null)[], (Tensor | null)[], Record<string, Tensor>]>(
+      PY, { seed: 3, ctor, state, xs, grads: needGrad, train: !!opts.train, reseed: !!opts.seed, extras });
+    expect(String(m), 'repr').toBe(repr);
+    expect(Object.keys(state), 'state-dict keys').toEqual(keys);
+    const tol = opts.tol ?? { rtol: 1e-10, atol: 1e-12 };
+    expectClose(o.detach(), out, tol);
+    inputs.forEach((x, i) => {
+      if (grads[i] === null) expect(x.grad ?? null, `input ${i} grad`).toBeNull();
+      else expectClose(x.grad!, grads[i]!, tol);
+    });
+    const params = [...m.namedParameters()];
+    expect(params.length, 'parameter count').toBe(paramGrads.length);
+    params.forEach(([name, p], i) => {
+      if (paramGrads[i] === null) expect(p.grad ?? null, `${name} grad`).toBeNull();
+      else expectClose(p.grad!, paramGrads[i]!, tol);
+    });
+    const now = m.stateDict();
+    for (const [k, v] of Object.entries(after)) expectClose(now[k], v, tol);
+  });
+});
+
+// The functionals, called directly with Python's positional arguments (those the modules above reach,
+// and those no module wraps): [name, torchnode, Python code computing `out`].
+const [pooled2, indices2] = F.maxPool2dWithIndices(x2d, 2);
+const [pooled1, indices1] = F.maxPool1dWithIndices(x1d, 2, null, 0, 1, false);
+const [pooled1b] = F.maxPool1d(x1d, 2, null, 0, 1, false, true) as unknown as Tensor[];
+const [pooled3, indices3] = F.maxPool3dWithIndices(x3d, 2);
+const theta = torch.tensor([[[0.9, -0.2, 0.1], [0.3, 1.1, -0.1]], [[1, 0, 0], [0, 1, 0]]], { dtype: 'float64' });
+const grid = F.affineGrid(theta, [2, 4, 5, 6], false);
+const fx = { x1d, x2d, x3d, vec, prob, pos, ids, flat, offsets, cls, sign, binLabel, multiLabel, seq, ctcTargets, pooled1, indices1, pooled2, indices2,
+  pooled3, indices3, theta, grid, w1: r(6, 4, 3), w3: r(2, 4, 3, 3, 3), wt: r(4, 3, 3), table: r(10, 3), wb: r(3, 10, 10), g: r(7, 8), c4: r(4) };
+type FnCase = [string, () => Tensor | Tensor[], string];
+const fnCases: FnCase[] = [
+  ['selu', () => F.selu(vec), 'F.selu(vec)'], ['logsigmoid', () => F.logsigmoid(vec), 'F.logsigmoid(vec)'],
+  ['tanhshrink', () => F.tanhshrink(vec), 'F.tanhshrink(vec)'], ['softsign', () => F.softsign(vec), 'F.softsign(vec)'],
+  ['hardshrink', () => F.hardshrink(vec, 0.7), 'F.hardshrink(vec, 0.7)'], ['softshrink', () => F.softshrink(vec, 0.3), 'F.softshrink(vec, 0.3)'],
+  ['prelu', () => F.prelu(x2d, fx.c4), 'F.prelu(x2d, c4)'], ['softmin', () => F.softmin(vec, 1), 'F.softmin(vec, 1)'],
+  ['celu', () => F.celu(vec, 0.7), 'F.celu(vec, 0.7)'], ['rrelu eval', () => F.rrelu(vec, 0.1, 0.2), 'F.rrelu(vec, 0.1, 0.2)'],
+  ['threshold', () => F.threshold(vec, 0.2, -3), 'F.threshold(vec, 0.2, -3.0)'], ['glu', () => F.glu(vec, 1), 'F.glu(vec, 1)'],
+  ['gumbelSoftmax hard', () => (torch.manualSeed(5), F.gumbelSoftmax(vec, 0.5, true)), 'torch.manual_seed(5); out = F.gumbel_softmax(vec, 0.5, True)'],
+  ['normalize', () => F.normalize(vec, 1, 0), 'F.normalize(vec, 1.0, 0)'], ['oneHot', () => F.oneHot(cls, 6), 'F.one_hot(cls, 6)'],
+  ['conv1d', () => F.conv1d(x1d, fx.w1, null, 2, 1), 'F.conv1d(x1d, w1, None, 2, 1)'],
+  ['conv3d', () => F.conv3d(x3d, fx.w3, null, 1, 'same'), "F.conv3d(x3d, w3, None, 1, 'same')"],
+  ['convTranspose1d', () => F.convTranspose1d(x1d, fx.wt, null, 2, 1, 1), 'F.conv_transpose1d(x1d, wt, None, 2, 1, 1)'],
+  ['convTranspose2d', () => F.convTranspose2d(x2d, fx.wt.unsqueeze(-1), null, [2, 1]), 'F.conv_transpose2d(x2d, wt.unsqueeze(-1), None, (2, 1))'],
+  ['convTranspose3d', () => F.convTranspose3d(x3d, fx.wt.unsqueeze(-1).unsqueeze(-1)), 'F.conv_transpose3d(x3d, wt[..., None, None])'],
+  ['unfold', () => F.unfold(x2d, 3, 1, 1, 2), 'F.unfold(x2d, 3, 1, 1, 2)'], ['fold', () => F.fold(F.unfold(x2d, 2), [7, 8], 2), 'F.fold(F.unfold(x2d, 2), (7, 8), 2)'],
+  ['maxPool1d indices', () => [pooled1b, indices1], 'F.max_pool1d(x1d, 2, None, 0, 1, False, True)'],
+  ['maxPool2dWithIndices', () => [pooled2, indices2], 'F.max_pool2d_with_indices(x2d, 2)'],
+  ['maxPool3dWithIndices', () => [pooled3, indices3], 'F.max_pool3d_with_indices(x3d, 2)'],
+  ['maxPool1d', () => F.maxPool1d(x1d, 3, 2), 'F.max_pool1d(x1d, 3, 2)'], ['maxPool3d', () => F.maxPool3d(x3d, 2, 1), 'F.max_pool3d(x3d, 2, 1)'],
+  ['avgPool1d', () => F.avgPool1d(x1d, 3, 2, 1), 'F.avg_pool1d(x1d, 3, 2, 1)'], ['avgPool3d', () => F.avgPool3d(x3d, 2, null, 1, true), 'F.avg_pool3d(x3d, 2, None, 1, True)'],
+  ['adaptiveAvgPool1d', () => F.adaptiveAvgPool1d(x1d, 5), 'F.adaptive_avg_pool1d(x1d, 5)'],
+  ['adaptiveMaxPool1d indices', () => F.adaptiveMaxPool1d(x1d, 4, true), 'F.adaptive_max_pool1d(x1d, 4, True)'],
+  ['adaptiveMaxPool3d', () => F.adaptiveMaxPool3d(x3d, [2, null, 3]), 'F.adaptive_max_pool3d(x3d, (2, None, 3))'],
+  ['lpPool1d', () => F.lpPool1d(pos.flatten(2), 3, 2), 'F.lp_pool1d(pos.flatten(2), 3, 2)'], ['lpPool2d', () => F.lpPool2d(pos, 2, 3, 2), 'F.lp_pool2d(pos, 2, 3, 2)'],
+  ['lpPool3d', () => F.lpPool3d(x3d.abs(), 1, 2), 'F.lp_pool3d(x3d.abs(), 1, 2)'],
+  ['maxUnpool1d', () => F.maxUnpool1d(pooled1, indices1, 2), 'F.max_unpool1d(pooled1, indices1, 2)'],
+  ['maxUnpool2d output size', () => F.maxUnpool2d(pooled2, indices2, 2, null, 0, [7, 8]), 'F.max_unpool2d(pooled2, indices2, 2, None, 0, (7, 8))'],
+  ['maxUnpool3d', () => F.maxUnpool3d(pooled3, indices3, 2, null, 0, [5, 6, 5]), 'F.max_unpool3d(pooled3, indices3, 2, None, 0, (5, 6, 5))'],
+  ['fractionalMaxPool2d indices', () => (torch.manualSeed(9), F.fractionalMaxPool2d(x2d, 2, [3, 4], null, true)),
+    'torch.manual_seed(9); out = F.fractional_max_pool2d(x2d, 2, (3, 4), None, True)'],
+  ['fractionalMaxPool3d', () => (torch.manualSeed(9), F.fractionalMaxPool3d(x3d, 2, null, 0.5)), 'torch.manual_seed(9); out = F.fractional_max_pool3d(x3d, 2, None, 0.5)'],
+  ['layerNorm', () => F.layerNorm(x2d, [8], fx.g.select(0, 0), null, 1e-3), 'F.layer_norm(x2d, [8], g[0], None, 1e-3)'],
+  ['rmsNorm', () => F.rmsNorm(x2d, [7, 8], fx.g), 'F.rms_norm(x2d, [7, 8], g)'], ['groupNorm', () => F.groupNorm(x2d, 4, fx.c4, fx.c4), 'F.group_norm(x2d, 4, c4, c4)'],
+  ['instanceNorm', () => F.instanceNorm(x1d, null, null, fx.c4), 'F.instance_norm(x1d, None, None, c4)'],
+  ['localResponseNorm', () => F.localResponseNorm(x3d, 3, 1e-2), 'F.local_response_norm(x3d, 3, 1e-2)'],
+  ['dropout1d', () => (torch.manualSeed(4), F.dropout1d(x1d.select(0, 0), 0.5)), 'torch.manual_seed(4); out = F.dropout1d(x1d[0], 0.5)'],
+  ['dropout2d', () => (torch.manualSeed(4), F.dropout2d(x2d, 0.3, true)), 'torch.manual_seed(4); out = F.dropout2d(x2d, 0.3, True)'],
+  ['dropout3d', () => (torch.manualSeed(4), F.dropout3d(x3d, 0.3)), 'torch.manual_seed(4); out = F.dropout3d(x3d, 0.3)'],
+  ['alphaDropout', () => (torch.manualSeed(4), F.alphaDropout(vec, 0.3, true)), 'torch.manual_seed(4); out = F.alpha_dropout(vec, 0.3, True)'],
+  ['featureAlphaDropout', () => (torch.manualSeed(4), F.featureAlphaDropout(x2d, 0.3, true)), 'torch.manual_seed(4); out = F.feature_alpha_dropout(x2d, 0.3, True)'],
+  ['pixelShuffle', () => F.pixelShuffle(x2d, 2), 'F.pixel_shuffle(x2d, 2)'], ['pixelUnshuffle', () => F.pixelUnshuffle(x2d.narrow(3, 0, 6).narrow(2, 0, 6), 3),
+    'F.pixel_unshuffle(x2d[..., :6, :6], 3)'],
+  ['channelShuffle', () => F.channelShuffle(x2d, 2), 'F.channel_shuffle(x2d, 2)'], ['bilinear', () => F.bilinear(vec, prob, fx.wb), 'F.bilinear(vec, prob, wb)'],
+  ['cosineSimilarity', () => F.cosineSimilarity(vec, prob, 0), 'F.cosine_similarity(vec, prob, 0)'],
+  ['pairwiseDistance', () => F.pairwiseDistance(vec, prob, 3), 'F.pairwise_distance(vec, prob, 3)'], ['pdist', () => F.pdist(vec, 1), 'F.pdist(vec, 1)'],
+  ['upsample', () => F.upsample(x1d, null, 2, 'linear'), "F.upsample(x1d, None, 2, 'linear')"],
+  ['upsampleNearest', () => F.upsampleNearest(x2d, [9, 10]), 'F.upsample_nearest(x2d, (9, 10))'],
+  ['upsampleBilinear', () => F.upsampleBilinear(x2d, null, 2), 'F.upsample_bilinear(x2d, None, 2)'],
+  ['interpolate antialias', () => F.interpolate(x2d, [4, 5], null, 'bilinear', false, null, true), "F.interpolate(x2d, (4, 5), None, 'bilinear', False, None, True)"],
+  ['interpolate bicubic antialias', () => F.interpolate(x2d, { size: [3, 3], mode: 'bicubic', antialias: true }), "F.interpolate(x2d, size=(3, 3), mode='bicubic', antialias=True)"],
+  ['interpolate recompute', () => F.interpolate(x2d, null, 1.7, 'bilinear', true, true), "F.interpolate(x2d, None, 1.7, 'bilinear', True, True)"],
+  ['affineGrid', () => grid, 'F.affine_grid(theta, [2, 4, 5, 6], False)'],
+  ['gridSample', () => F.gridSample(x2d, grid.narrow(1, 0, 3), 'bilinear', 'reflection', true), "F.grid_sample(x2d, grid[:, :3], 'bilinear', 'reflection', True)"],
+  ['gridSample nearest', () => F.gridSample(x2d, grid, 'nearest'), "F.grid_sample(x2d, grid, 'nearest')"],
+  ['huberLoss', () => F.huberLoss(vec, prob, 'none', 0.4), "F.huber_loss(vec, prob, 'none', 0.4)"],
+  ['huberLoss weight', () => F.huberLoss(vec, prob, 'mean', 1, binLabel), "F.huber_loss(vec, prob, 'mean', 1.0, binLabel)"],
+  ['klDiv', () => F.klDiv(vec.logSoftmax(1), prob, null, null, 'sum'), "F.kl_div(vec.log_softmax(1), prob, None, None, 'sum')"],
+  ['poissonNllLoss', () => F.poissonNllLoss(vec, prob), 'F.poisson_nll_loss(vec, prob)'],
+  ['gaussianNllLoss float var', () => F.gaussianNllLoss(vec, prob, 0.5, false, 1e-6, 'sum'), "F.gaussian_nll_loss(vec, prob, 0.5, False, 1e-6, 'sum')"],
+  ['ctcLoss lists', () => F.ctcLoss(seq, ctcTargets, [12, 11], [4, 2], 0, 'none'), "F.ctc_loss(seq, ctcTargets, [12, 11], [4, 2], 0, 'none')"],
+  ['marginRankingLoss', () => F.marginRankingLoss(vec.select(1, 0), prob.select(1, 0), sign, 0.1), 'F.margin_ranking_loss(vec[:, 0], prob[:, 0], sign, 0.1)'],
+  ['hingeEmbeddingLoss', () => F.hingeEmbeddingLoss(vec.select(1, 0), sign, 2), 'F.hinge_embedding_loss(vec[:, 0], sign, 2.0)'],
+  ['cosineEmbeddingLoss', () => F.cosineEmbeddingLoss(vec, prob, sign, 0.3, null, null, 'none'), "F.cosine_embedding_loss(vec, prob, sign, 0.3, None, None, 'none')"],
+  ['tripletMarginLoss', () => F.tripletMarginLoss(vec, prob, prob.flip(0), 2, 1), 'F.triplet_margin_loss(vec, prob, prob.flip(0), 2.0, 1.0)'],
+  ['tripletMarginWithDistanceLoss', () => F.tripletMarginWithDistanceLoss(vec, prob, prob.flip(0), { distanceFunction: (a, b) => F.cosineSimilarity(a, b).neg().add(1) }),
+    'F.triplet_margin_with_distance_loss(vec, prob, prob.flip(0), distance_function=lambda a, b: 1 - F.cosine_similarity(a, b))'],
+  ['multilabelMarginLoss', () => F.multilabelMarginLoss(vec, multiLabel), 'F.multilabel_margin_loss(vec, multiLabel)'],
+  ['softMarginLoss', () => F.softMarginLoss(vec, binLabel.mul(2).sub(1), null, null, 'sum'), "F.soft_margin_loss(vec, binLabel * 2 - 1, None, None, 'sum')"],
+  ['multilabelSoftMarginLoss', () => F.multilabelSoftMarginLoss(vec, binLabel, prob.select(0, 0)), 'F.multilabel_soft_margin_loss(vec, binLabel, prob[0])'],
+  ['multiMarginLoss', () => F.multiMarginLoss(vec, cls, 1, 0.5, prob.select(0, 1)), 'F.multi_margin_loss(vec, cls, 1, 0.5, prob[1])'],
+  ['embedding', () => F.embedding(ids, fx.table, 2), 'F.embedding(ids, table, 2)'],
+  ['embeddingBag offsets', () => F.embeddingBag(flat, fx.table, offsets, null, 2, false, 'sum', false, null, true),
+    "F.embedding_bag(flat, table, offsets, None, 2, False, 'sum', False, None, True)"],
+];
+
+describe('torch.nn.functional equals Python\'s, called with positional arguments', () => {
+  it.each(fnCases)('%s', async (_name, js, code) => {
+    const got = js();
+    const want = await py.run<Tensor | Tensor[]>(code.includes('out =') ? code : `out = ${code}`, fx);
+    const list = Array.isArray(got) ? got : [got];
+    const wants = Array.isArray(want) ? want : [want];
+    expect(list.length).toBe(wants.length);
+    list.forEach((t, i) => expectClose(t.detach(), wants[i], { rtol: 1e-10, atol: 1e-12 }));
+  });
+});
+
+describe('max unpooling modules', () => {
+  it.each([
+    ['MaxUnpool1d', () => new nn.MaxUnpool1d(2), 'nn.MaxUnpool1d(2)', pooled1, indices1, null],
+    ['MaxUnpool2d', () => new nn.MaxUnpool2d(2, 2), 'nn.MaxUnpool2d(2, 2)', pooled2, indices2, [7, 8]],
+    ['MaxUnpool3d', () => new nn.MaxUnpool3d([2, 2, 2]), 'nn.MaxUnpool3d((2, 2, 2))', pooled3, indices3, [5, 6, 5]],
+  ] as [string, () => Module, string, Tensor, Tensor, number[] | null][])('%s', async (_name, make, ctor, input, indices, size) => {
+    const m = make();
+    const [repr, out] = await py.run<[string, Tensor]>('m = eval(ctor, {"nn": torch.nn}); out = [repr(m), m(x, i, size)]', { ctor, x: input, i: indices, size });
+    expect(String(m)).toBe(repr);
+    expectClose((m as unknown as (x: Tensor, i: Tensor, s: number[] | null) => Tensor)(input, indices, size), out, { rtol: 0, atol: 0 });
+  });
+});
