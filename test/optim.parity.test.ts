@@ -4,40 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
 import { usePyTorch, expectClose } from './helpers/pytorch';
+import { linearProblem, PY_MODEL } from './helpers/optim';
 
 const { nn, optim } = torch;
 const py = usePyTorch();
 
-torch.manualSeed(7);
-const X = torch.randn(16, 5);
-const Y = torch.randn(16, 3);
-const W0 = torch.randn(3, 5);
-const B0 = torch.randn(3);
-
-/** A linear model with fixed start weights; loss = mean((xW^T + b - y)^2). */
-function model() {
-  const m = new nn.Linear(5, 3);
-  torch.noGrad(() => {
-    m.weight.copy_(W0);
-    m.bias!.copy_(B0);
-  });
-  return m;
-}
-function lossStep(m: torch.nn.Linear, opt: torch.optim.Optimizer<{ lr: number }>) {
-  torch.scope(() => {
-    opt.zeroGrad();
-    m(X).sub(Y).pow(2).mean().backward();
-    opt.step();
-  });
-}
-const PY_MODEL = `m = torch.nn.Linear(5, 3)
-with torch.no_grad():
-    m.weight.copy_(W0); m.bias.copy_(B0)
-def loss_step(opt):
-    opt.zero_grad()
-    ((m(X) - Y) ** 2).mean().backward()
-    opt.step()
-`;
+const { data, model, lossStep } = linearProblem(7);
+const { X, Y, W0, B0 } = data;
 
 // Python runs the same option; capturable is refused there on the CPU (a device check only, the math
 // is device-independent), so its device list is widened for the reference.

@@ -1,0 +1,67 @@
+/**
+ * The optimizers whose update torchnode writes with tensor operations, one parameter at a time, as
+ * Python's `_single_tensor_<name>` functions do (the path Python takes on the CPU): the same operations in
+ * the same order, so the steps are Python's to the bit. Per-parameter state is made on first use and kept
+ * for the optimizer's life; a step's temporaries are freed when it returns.
+ */
+import { Tensor } from '../tensor';
+import { noGrad } from '../autograd';
+import { keep, scope } from '../scope';
+import { zeros } from '../generated/torch';
+import { Optimizer, type ParamGroup, type PreparedStep } from './optimizer';
+
+/** The options every single-tensor optimizer has, as Python's. */
+export interface CommonOptions {
+  lr: number;
+  maximize: boolean;
+  foreach: boolean | null;
+  differentiable: boolean;
+}
+
+export abstract class SingleTensorOptimizer<O extends CommonOptions> extends Optimizer<O> {
+  /** One parameter's update: `state` holds what `initState` made for it (with `step` counted already). */
+  protected abstract update(group: ParamGroup<O>, param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void;
+  /** The parameter's state before its first step (besides `step`), as Python's _init_group. */
+  protected abstract initState(group: ParamGroup<O>, param: Tensor, grad: Tensor): Record<string, Tensor>;
+
+  protected prepareStep(group: ParamGroup<O>, params: Tensor[], grads: Tensor[]): PreparedStep {
+    // runs on the JS thread: the update is many small tensor operations, not one native call
+    const run = () => {
+      noGrad(() => params.forEach((p, i) => this.stepOne(group, p, grads[i])));
+      return [];
+    };
+    return { run, runAsync: async () => run(), finish: () => {} };
+  }
+
+  private stepOne(group: ParamGroup<O>, param: Tensor, grad: Tensor): void {
+    let state = this.state.get(param);
+    if (!state) {
+      // step as Python's: a float32 0-d tensor on the CPU
+      state = { step: keep(zeros([], { dtype: 'float32' })) };
+      for (const [k, t] of Object.entries(this.initState(group, param, grad))) state[k] = keep(t);
+      this.state.set(param, state);
+    }
+    const s = state;
+    s.step.add_(1);
+    const step = s.step.item() as number;
+    scope(() => this.update(group, param, group.maximize ? grad.neg() : grad, s, step));
+  }
+
+  /** Python's checks of the options all of them share. */
+  protected validateCommon(g: ParamGroup<O>): void {
+    if (typeof g.lr !== 'number' || !(g.lr >= 0)) throw new RangeError(`Invalid learning rate: ${g.lr}`);
+    if (g.differentiable) throw new RangeError('differentiable: true is not supported (torchnode steps run outside autograd)');
+    if ((g as { capturable?: boolean }).capturable) throw new RangeError('capturable: true is not supported by this optimizer in torchnode');
+  }
+}
+
+/** Python's "Invalid <name> value: v" check of an option that must be ≥ 0. */
+export function nonNegative(v: number, pyName: string, what = `${pyName} value`): void {
+  if (typeof v !== 'number' || !(v >= 0)) throw new RangeError(`Invalid ${what}: ${v}`);
+}
+export function betasArg(betas: [number, number]): void {
+  if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`betas must be two numbers (got ${String(betas)})`);
+  betas.forEach((b, i) => {
+    if (typeof b !== 'number' || !(b >= 0 && b < 1)) throw new RangeError(`Invalid beta parameter at index ${i}: ${b}`);
+  });
+}

@@ -1,0 +1,105 @@
+// torch.optim's other optimizers against Python: RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD
+// and Rprop, built with Python's positional arguments. 20 steps on the same model and data give Python's
+// parameters to the bit (Python's CPU path is the single-tensor one, as torchnode's); the state dict has
+// Python's layout, and a state dict from either side resumes on the other with the same next steps.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../lib/index';
+import { usePyTorch, expectClose } from './helpers/pytorch';
+import { linearProblem, PY_MODEL } from './helpers/optim';
+
+const { nn, optim } = torch;
+const py = usePyTorch();
+
+type Opt = torch.optim.Optimizer<{ lr: number }>;
+const { data, model, lossStep } = linearProblem(11);
+const { X, Y, W0, B0 } = data;
+const EXACT = { rtol: 0, atol: 0 };
+
+/** [name, torchnode optimizer over params, Python's constructor call after `params, `]. */
+type Case = [string, (params: torch.Tensor[]) => Opt, string];
+const cases: Case[] = [
+  ['RMSprop', (p) => new optim.RMSprop(p, 0.01), '0.01'],
+  ['RMSprop centered, momentum, wd', (p) => new optim.RMSprop(p, 0.005, 0.9, 1e-6, 1e-3, 0.5, true), '0.005, 0.9, 1e-6, 1e-3, 0.5, True'],
+  ['RMSprop maximize', (p) => new optim.RMSprop(p, { lr: 1e-3, maximize: true }), 'lr=1e-3, maximize=True'],
+  ['Adagrad', (p) => new optim.Adagrad(p, 0.1), '0.1'],
+  ['Adagrad lr decay, wd, accumulator', (p) => new optim.Adagrad(p, 0.1, 0.01, 1e-3, 0.5, 1e-8), '0.1, 0.01, 1e-3, 0.5, 1e-8'],
+  ['Adadelta', (p) => new optim.Adadelta(p), ''],
+  ['Adadelta rho, wd', (p) => new optim.Adadelta(p, 0.5, 0.8, 1e-5, 1e-2), '0.5, 0.8, 1e-5, 1e-2'],
+  ['Adamax', (p) => new optim.Adamax(p, 0.01), '0.01'],
+  ['Adamax betas, wd, maximize', (p) => new optim.Adamax(p, 0.01, [0.8, 0.99], 1e-6, 1e-2, { maximize: true }), '0.01, (0.8, 0.99), 1e-6, 1e-2, maximize=True'],
+  ['NAdam', (p) => new optim.NAdam(p, 0.01), '0.01'],
+  ['NAdam decoupled wd', (p) => new optim.NAdam(p, 0.01, [0.85, 0.995], 1e-8, 0.1, 0.01, true), '0.01, (0.85, 0.995), 1e-8, 0.1, 0.01, True'],
+  ['NAdam wd', (p) => new optim.NAdam(p, { lr: 0.02, weightDecay: 0.05 }), 'lr=0.02, weight_decay=0.05'],
+  ['RAdam', (p) => new optim.RAdam(p, 0.01), '0.01'],
+  ['RAdam decoupled wd', (p) => new optim.RAdam(p, 0.01, [0.9, 0.99], 1e-8, 0.1, true), '0.01, (0.9, 0.99), 1e-8, 0.1, True'],
+  ['ASGD', (p) => new optim.ASGD(p, 0.05), '0.05'],
+  ['ASGD averaging from step 5, wd', (p) => new optim.ASGD(p, 0.05, 1e-3, 0.6, 5, 1e-3), '0.05, 1e-3, 0.6, 5, 1e-3'],
+  ['Rprop', (p) => new optim.Rprop(p), ''],
+  ['Rprop etas, step sizes', (p) => new optim.Rprop(p, 0.02, [0.3, 1.5], [1e-4, 0.1]), '0.02, (0.3, 1.5), (1e-4, 0.1)'],
+];
+
+describe('20 steps equal Python\'s', () => {
+  it.each(cases)('%s', async (name, make, pyArgs) => {
+    const m = model();
+    const opt = make(m.parameters());
+    for (let i = 0; i < 20; i++) lossStep(m, opt);
+    const cls = name.split(' ')[0];
+    const ref = await py.run<[torch.Tensor, torch.Tensor, Record<string, unknown>]>(`${PY_MODEL}
+opt = torch.optim.${cls}(m.parameters()${pyArgs ? `, ${pyArgs}` : ''})
+for _ in range(20): loss_step(opt)
+sd = opt.state_dict()
+out = [m.weight, m.bias, sd]`, { X, Y, W0, B0 });
+    expectClose(m.weight.detach(), ref[0], EXACT);
+    expectClose(m.bias!.detach(), ref[1], EXACT);
+    // the state dict: the same groups (options under Python's names) and the same state tensors
+    const sd = opt.stateDict();
+    const want = ref[2] as { state: Record<string, Record<string, torch.Tensor>>; param_groups: Record<string, unknown>[] };
+    expect(sd.param_groups).toEqual(want.param_groups);
+    expect(Object.keys(sd.state)).toEqual(Object.keys(want.state));
+    for (const [id, s] of Object.entries(want.state)) {
+      expect(Object.keys(sd.state[id]).sort()).toEqual(Object.keys(s).sort());
+      for (const [k, t] of Object.entries(s)) expectClose(sd.state[id][k], t, EXACT);
+    }
+  });
+});
+
+describe('a state dict resumes on the other side', () => {
+  it.each(cases.filter(([n]) => !n.includes(' ')))('%s: Node → Python and Python → Node', async (name, make, pyArgs) => {
+    const m = model();
+    const opt = make(m.parameters());
+    for (let i = 0; i < 7; i++) lossStep(m, opt);
+    const ref = await py.run<[torch.Tensor, Record<string, unknown>, Record<string, torch.Tensor>]>(`${PY_MODEL}
+m.load_state_dict(msd)
+opt = torch.optim.${name}(m.parameters()${pyArgs ? `, ${pyArgs}` : ''})
+osd['state'] = {int(k): v for k, v in osd['state'].items()}  # (JSON keys are strings; Python's ids are ints)
+opt.load_state_dict(osd)
+for _ in range(5): loss_step(opt)
+out = [m.weight, opt.state_dict(), m.state_dict()]`, { X, Y, W0, B0, msd: m.stateDict(), osd: opt.stateDict() });
+    for (let i = 0; i < 5; i++) lossStep(m, opt);
+    expectClose(m.weight.detach(), ref[0], EXACT);
+    // Python's state after 12 steps, loaded here, steps on as Python's would
+    const m2 = model();
+    m2.loadStateDict(ref[2]);
+    const opt2 = make(m2.parameters());
+    opt2.loadStateDict(ref[1] as never);
+    lossStep(m, opt);
+    lossStep(m2, opt2);
+    expectClose(m2.weight.detach(), m.weight.detach(), EXACT);
+  });
+});
+
+describe('bad options are Python\'s errors', () => {
+  it.each([
+    ['RMSprop negative lr', () => new optim.RMSprop(model().parameters(), -1), /Invalid learning rate: -1/],
+    ['RMSprop alpha', () => new optim.RMSprop(model().parameters(), 0.01, -0.5), /Invalid alpha value: -0.5/],
+    ['Adagrad lr_decay', () => new optim.Adagrad(model().parameters(), 0.01, -1), /Invalid lr_decay value: -1/],
+    ['Adadelta rho', () => new optim.Adadelta(model().parameters(), 1, 1.5), /Invalid rho value: 1.5/],
+    ['Adamax beta', () => new optim.Adamax(model().parameters(), 0.01, [1, 0.9]), /Invalid beta parameter at index 0: 1/],
+    ['NAdam momentum_decay', () => new optim.NAdam(model().parameters(), { momentumDecay: -1 }), /Invalid momentum_decay value: -1/],
+    ['Rprop etas', () => new optim.Rprop(model().parameters(), 0.01, [1.5, 1.2]), /Invalid eta values: 1.5, 1.2/],
+    ['a snake_case option', () => new optim.RAdam(model().parameters(), { weight_decay: 1 } as never), /'weight_decay' \(torchnode's name is 'weightDecay'\)/],
+    ['too many positional arguments', () => new optim.Rprop(model().parameters(), 0.01, [0.5, 1.2], [1e-6, 50], 1 as never), /takes at most 3/],
+  ] as [string, () => unknown, RegExp][])('%s', (_name, make, message) => {
+    expect(make).toThrow(message);
+  });
+});
