@@ -13,7 +13,7 @@ import { Tensor, optionsArg } from '../tensor';
 import { Module } from '../nn/module';
 import { crossEntropy } from '../nn/functional';
 import { Optimizer } from '../optim/optimizer';
-import { LRScheduler } from '../optim/lr_scheduler';
+import { LRScheduler } from '../optim/lr_scheduler/base';
 import { noGrad } from '../autograd';
 import { scope } from '../scope';
 import { getRngState, setRngState } from '../creation';

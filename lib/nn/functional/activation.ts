@@ -7,7 +7,7 @@ import { describe, type Dtype } from '../../dtype';
 import { warnOnce } from '../../errors';
 import { scope } from '../../scope';
 import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 
 function input(t: unknown, name = 'input'): Tensor {
   handleOf(t, name);

@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '../../tensor';
 import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 import { ntuple, tensorArg, type Size } from './args';
 
 export type ConvFields = { bias: Tensor | null; stride: Size; padding: Size | 'same' | 'valid'; dilation: Size; groups: number };

@@ -3,7 +3,7 @@ import { native } from '../../native';
 import { Tensor, handleOf, wrap } from '../../tensor';
 import { warnOnce } from '../../errors';
 import { torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 import { tensorArg } from './args';
 
 export type DropoutFields = { p: number; training: boolean; inplace: boolean };

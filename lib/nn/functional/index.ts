@@ -5,7 +5,7 @@
  */
 import { native } from '../../native';
 import { Tensor, handleOf, wrap } from '../../tensor';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 import { pair, tensorArg, type Size2 } from './args';
 
 export * from './activation';

@@ -8,7 +8,7 @@ import { TorchError, warnOnce } from '../../errors';
 import { scope } from '../../scope';
 import { noGrad } from '../../autograd';
 import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 import { logsigmoid } from './activation';
 import { legacyReduction, reductionCode, tensorArg, type Reduction } from './args';
 

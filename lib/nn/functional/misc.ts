@@ -8,7 +8,7 @@ import { describe } from '../../dtype';
 import { warnOnce } from '../../errors';
 import { bindFunction } from '../../dispatch';
 import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 import { adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d } from './pooling';
 import { tensorArg } from './args';
 

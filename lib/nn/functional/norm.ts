@@ -2,7 +2,7 @@
 import type { Tensor } from '../../tensor';
 import { scope } from '../../scope';
 import { torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 import { avgPool2d, avgPool3d } from './pooling';
 import { pad } from './misc';
 import { tensorArg } from './args';

@@ -9,7 +9,7 @@ import { describe } from '../../dtype';
 import { scope } from '../../scope';
 import { nnFunctions as NN, torchFunctions as T } from '../../surface';
 import { rand } from '../../generated/torch';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 import { ntuple, tensorArg, type Size } from './args';
 
 export type Dims = 1 | 2 | 3;

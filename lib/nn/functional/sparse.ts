@@ -3,7 +3,7 @@ import { Tensor, sameShape } from '../../tensor';
 import { scope } from '../../scope';
 import { noGrad } from '../../autograd';
 import { torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 import { tensorArg } from './args';
 
 /** Python's padding_idx normalisation: negative counts from the end; null is ATen's −1. */

@@ -10,7 +10,7 @@ import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyFloat, pyRepr } from '../repr';
-import { Signature, signature, type ArgsOf } from '../signature';
+import { Signature, signature, type ArgsOf } from '../../signature';
 
 export type ModuleClass<S, T> = { new (...args: ArgsOf<S>): Module & Readonly<T> & { forward(input: Tensor): Tensor } };
 

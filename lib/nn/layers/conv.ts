@@ -9,7 +9,7 @@ import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyRepr } from '../repr';
-import { signature, type ArgsOf, type Signature } from '../signature';
+import { signature, type ArgsOf, type Signature } from '../../signature';
 import type { Size } from '../functional/args';
 import type { Dtype } from '../../dtype';
 

@@ -2,7 +2,7 @@
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { pyFloat, pyRepr } from '../repr';
-import { signature } from '../signature';
+import { signature } from '../../signature';
 import { functionalModule } from './activation';
 
 export type DropoutFields = { p: number; inplace: boolean };

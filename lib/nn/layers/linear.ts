@@ -6,7 +6,7 @@ import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyRepr } from '../repr';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 
 export type LinearFields = { bias: boolean; device: string | null; dtype: Dtype | null };
 const factory = (a: LinearFields) => ({ device: a.device ?? undefined, dtype: a.dtype ?? undefined });

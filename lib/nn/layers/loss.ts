@@ -6,7 +6,7 @@
 import type { Tensor } from '../../tensor';
 import { Module } from '../module';
 import * as F from '../functional';
-import { Signature, signature, type ArgsOf } from '../signature';
+import { Signature, signature, type ArgsOf } from '../../signature';
 import { PairwiseDistance } from './shape';
 
 export type Reduction = F.Reduction;

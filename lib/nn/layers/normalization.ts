@@ -13,7 +13,7 @@ import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyFloat, pyRepr } from '../repr';
-import { signature, type ArgsOf, type Signature } from '../signature';
+import { signature, type ArgsOf, type Signature } from '../../signature';
 
 const [TORCH_MAJOR, TORCH_MINOR] = native.buildInfo.torchVersion.split('.').map(Number);
 /** PyTorch prints bias= for batch, instance and group norm from 2.13, when they gained the option; follow the linked LibTorch. */

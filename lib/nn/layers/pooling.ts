@@ -6,7 +6,7 @@ import type { Tensor } from '../../tensor';
 import { Module } from '../module';
 import * as F from '../functional';
 import { pyRepr } from '../repr';
-import { signature, type ArgsOf, type Signature } from '../signature';
+import { signature, type ArgsOf, type Signature } from '../../signature';
 import type { Size } from '../functional/args';
 import type { AdaptiveSize } from '../functional/pooling';
 

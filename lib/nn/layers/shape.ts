@@ -7,7 +7,7 @@ import { describe } from '../../dtype';
 import { Module } from '../module';
 import * as F from '../functional';
 import { pyFloat, pyRepr } from '../repr';
-import { signature, type ArgsOf, type Signature } from '../signature';
+import { signature, type ArgsOf, type Signature } from '../../signature';
 import { functionalModule } from './activation';
 
 const FLATTEN = signature<{ startDim: number; endDim: number }>()('Flatten', ['startDim', 'endDim'], { startDim: 1, endDim: -1 });

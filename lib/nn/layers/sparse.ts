@@ -7,7 +7,7 @@ import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyFloat, pyRepr } from '../repr';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../../signature';
 
 export type EmbeddingFactory = { device: string | null; dtype: Dtype | null };
 /** Python's padding_idx: negative counts from the end; out of range is an error. */

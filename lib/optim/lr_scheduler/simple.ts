@@ -1,89 +1,10 @@
 /**
- * torch.optim.lr_scheduler: StepLR, MultiStepLR, CosineAnnealingLR, ExponentialLR, LinearLR, LambdaLR —
- * PyTorch's chainable formulas in the same order of float operations, with the C library's cos and pow
- * as Python's math uses, so the lr sequence is Python's to the bit.
+ * The schedules that are one formula of the epoch: StepLR, MultiStepLR, CosineAnnealingLR, ExponentialLR,
+ * LinearLR, LambdaLR, MultiplicativeLR, ConstantLR and PolynomialLR, as torch.optim.lr_scheduler's.
  */
-import { describe } from '../dtype';
-import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../tensor';
-import { native } from '../native';
-import { Optimizer } from './optimizer';
-
-// math.cos as Python computes it (V8's Math.cos can differ in the last bit).
-const cos = (x: number): number => native.libmCos(x);
-
-/** An optimizer whose param groups have an `lr` (every torch.optim optimizer). */
-export type AnyOptimizer = Optimizer<{ lr: number }>;
-
-/** Base of the learning-rate schedules, as torch.optim.lr_scheduler.LRScheduler: step() once per epoch after the optimizer's steps; getLastLr(); stateDict()/loadStateDict(). */
-export abstract class LRScheduler {
-  baseLrs: number[];
-  lastEpoch: number;
-  protected stepCount = 0;
-  protected isInitial = false;
-  private lastLr: number[] = [];
-
-  constructor(readonly optimizer: AnyOptimizer, lastEpoch = -1) {
-    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${describe(optimizer)} is not an Optimizer`);
-    intArg(lastEpoch, 'lastEpoch');
-    optimizer.paramGroups.forEach((g, i) => {
-      if (lastEpoch === -1) g.initialLr ??= g.lr;
-      else if (g.initialLr === undefined) {
-        throw new RangeError(`param 'initial_lr' is not specified in param_groups[${i}] when resuming a scheduler with lastEpoch >= 0`);
-      }
-    });
-    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr as number);
-    this.lastEpoch = lastEpoch;
-  }
-
-  /** PyTorch's _initial_step: every subclass constructor ends with it. */
-  protected initialStep(): void {
-    this.stepCount = 0;
-    this.isInitial = true;
-    try {
-      this.step();
-    } finally {
-      this.isInitial = false;
-    }
-  }
-
-  /** The next learning rate of each group. */
-  protected abstract getLr(): number[];
-
-  /** Advances one epoch (call after optimizer.step()) and sets each group's lr. */
-  step(): void {
-    this.stepCount += 1;
-    this.lastEpoch += 1;
-    const values = this.getLr();
-    this.optimizer.paramGroups.forEach((g, i) => (g.lr = values[i]));
-    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
-  }
-
-  getLastLr(): number[] {
-    return [...this.lastLr];
-  }
-
-  protected groupLrs(): number[] {
-    return this.optimizer.paramGroups.map((g) => g.lr);
-  }
-
-  /** Everything but the optimizer, with PyTorch's key names. */
-  stateDict(): Record<string, unknown> {
-    return {
-      base_lrs: [...this.baseLrs], last_epoch: this.lastEpoch, _step_count: this.stepCount, _is_initial: this.isInitial,
-      _get_lr_called_within_step: false, _last_lr: [...this.lastLr], ...this.extraState(),
-    };
-  }
-  loadStateDict(sd: Record<string, unknown>): void {
-    if (!sd || typeof sd !== 'object') throw new TypeError('loadStateDict: expected a scheduler state dict');
-    if (Array.isArray(sd.base_lrs)) this.baseLrs = sd.base_lrs.map(Number);
-    if (typeof sd.last_epoch === 'number') this.lastEpoch = sd.last_epoch;
-    if (typeof sd._step_count === 'number') this.stepCount = sd._step_count;
-    if (Array.isArray(sd._last_lr)) this.lastLr = sd._last_lr.map(Number);
-    this.loadExtraState(sd);
-  }
-  protected abstract extraState(): Record<string, unknown>;
-  protected abstract loadExtraState(sd: Record<string, unknown>): void;
-}
+import { describe } from '../../dtype';
+import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../../tensor';
+import { LRScheduler, cos, pow, type AnyOptimizer } from './base';
 
 /** lr × gamma every stepSize epochs (the seeds: StepLR(30, 0.1), StepLR(5, 0.1)). */
 export class StepLR extends LRScheduler {
@@ -101,6 +22,9 @@ export class StepLR extends LRScheduler {
   protected getLr(): number[] {
     if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groupLrs();
     return this.groupLrs().map((lr) => lr * this.gamma);
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * pow(this.gamma, Math.floor(this.lastEpoch / this.stepSize)));
   }
   protected extraState() {
     return { step_size: this.stepSize, gamma: this.gamma };
@@ -128,7 +52,12 @@ export class MultiStepLR extends LRScheduler {
   protected getLr(): number[] {
     const count = this.milestones.get(this.lastEpoch);
     if (count === undefined) return this.groupLrs();
-    return this.groupLrs().map((lr) => lr * native.libmPow(this.gamma, count));
+    return this.groupLrs().map((lr) => lr * pow(this.gamma, count));
+  }
+  protected override closedFormLr(): number[] {
+    let passed = 0;
+    for (const [m, count] of this.milestones) if (m <= this.lastEpoch) passed += count;
+    return this.baseLrs.map((base) => base * pow(this.gamma, passed));
   }
   protected extraState() {
     return { milestones: Object.fromEntries(this.milestones), gamma: this.gamma };
@@ -166,6 +95,9 @@ export class CosineAnnealingLR extends LRScheduler {
     return this.groupLrs().map((lr) =>
       ((1 + cos((Math.PI * lastEpoch) / tMax)) / (1 + cos((Math.PI * (lastEpoch - 1)) / tMax))) * (lr - etaMin) + etaMin);
   }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => this.etaMin + ((base - this.etaMin) * (1 + cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
+  }
   protected extraState() {
     return { T_max: this.tMax, eta_min: this.etaMin };
   }
@@ -188,6 +120,9 @@ export class ExponentialLR extends LRScheduler {
   protected getLr(): number[] {
     if (this.isInitial) return this.groupLrs();
     return this.groupLrs().map((lr) => lr * this.gamma);
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * pow(this.gamma, this.lastEpoch));
   }
   protected extraState() {
     return { gamma: this.gamma };
@@ -219,6 +154,10 @@ export class LinearLR extends LRScheduler {
     if (this.isInitial || lastEpoch > totalIters) return this.groupLrs();
     const factor = 1 + (endFactor - startFactor) / (totalIters * startFactor + (lastEpoch - 1) * (endFactor - startFactor));
     return this.groupLrs().map((lr) => lr * factor);
+  }
+  protected override closedFormLr(): number[] {
+    const { startFactor, endFactor, totalIters, lastEpoch } = this;
+    return this.baseLrs.map((base) => base * (startFactor + ((endFactor - startFactor) * Math.min(totalIters, lastEpoch)) / totalIters));
   }
   protected extraState() {
     return { start_factor: this.startFactor, end_factor: this.endFactor, total_iters: this.totalIters };
@@ -254,4 +193,90 @@ export class LambdaLR extends LRScheduler {
     return { lr_lambdas: this.lrLambdas.map(() => null) };
   }
   protected loadExtraState(): void {}
+}
+
+/** The lr × lrLambda(epoch) each epoch: one function, or one per param group. */
+export class MultiplicativeLR extends LRScheduler {
+  lrLambdas: ((epoch: number) => number)[];
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch: number], { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>) {
+    const opts = optionsArg<{ lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>(
+      pyOptions('MultiplicativeLR', rest, ['lrLambda', 'lastEpoch']), 'MultiplicativeLR', ['lrLambda', 'lastEpoch'], '{lrLambda: () => 0.95}');
+    const groups = optimizer.paramGroups.length;
+    const fns = Array.isArray(opts.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts.lrLambda);
+    if (fns.length !== groups) throw new RangeError(`Expected ${groups} lr_lambdas, but got ${fns.length}`);
+    fns.forEach((f) => {
+      if (typeof f !== 'function') throw new TypeError(`lr_lambda should be a function, but got ${describe(f)}`);
+    });
+    super(optimizer, opts.lastEpoch ?? -1);
+    this.lrLambdas = fns as ((epoch: number) => number)[];
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.isInitial) return this.groupLrs();
+    return this.groupLrs().map((lr, i) => lr * this.lrLambdas[i](this.lastEpoch));
+  }
+  protected extraState() {
+    return { lr_lambdas: this.lrLambdas.map(() => null) };
+  }
+  protected loadExtraState(): void {}
+}
+
+/** The lr × factor until epoch totalIters, then the lr itself (a constant warm-up). */
+export class ConstantLR extends LRScheduler {
+  factor: number;
+  totalIters: number;
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[factor: number, totalIters: number, lastEpoch: number], { factor?: number; totalIters?: number; lastEpoch?: number }>) {
+    const opts = optionsArg<{ factor?: number; totalIters?: number; lastEpoch?: number }>(pyOptions('ConstantLR', rest, ['factor', 'totalIters', 'lastEpoch']),
+      'ConstantLR', ['factor', 'totalIters', 'lastEpoch']);
+    const factor = numberArg(opts.factor ?? 1 / 3, 'factor');
+    if (factor > 1 || factor < 0) throw new RangeError('Constant multiplicative factor expected to be between 0 and 1.');
+    super(optimizer, opts.lastEpoch ?? -1);
+    this.factor = factor;
+    this.totalIters = intArg(opts.totalIters ?? 5, 'totalIters');
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groupLrs().map((lr) => lr * this.factor);
+    if (this.lastEpoch !== this.totalIters) return this.groupLrs();
+    return this.groupLrs().map((lr) => lr * (1.0 / this.factor));
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * (this.factor + (this.lastEpoch >= this.totalIters ? 1 : 0) * (1 - this.factor)));
+  }
+  protected extraState() {
+    return { factor: this.factor, total_iters: this.totalIters };
+  }
+  protected loadExtraState(sd: Record<string, unknown>): void {
+    if (typeof sd.factor === 'number') this.factor = sd.factor;
+    if (typeof sd.total_iters === 'number') this.totalIters = sd.total_iters;
+  }
+}
+
+/** The lr decayed by a polynomial of power over totalIters epochs. */
+export class PolynomialLR extends LRScheduler {
+  totalIters: number;
+  power: number;
+  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[totalIters: number, power: number, lastEpoch: number], { totalIters?: number; power?: number; lastEpoch?: number }>) {
+    const opts = optionsArg<{ totalIters?: number; power?: number; lastEpoch?: number }>(pyOptions('PolynomialLR', rest, ['totalIters', 'power', 'lastEpoch']),
+      'PolynomialLR', ['totalIters', 'power', 'lastEpoch']);
+    super(optimizer, opts.lastEpoch ?? -1);
+    this.totalIters = intArg(opts.totalIters ?? 5, 'totalIters');
+    this.power = numberArg(opts.power ?? 1, 'power');
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.isInitial || this.lastEpoch > this.totalIters) return this.groupLrs();
+    const decay = pow((1.0 - this.lastEpoch / this.totalIters) / (1.0 - (this.lastEpoch - 1) / this.totalIters), this.power);
+    return this.groupLrs().map((lr) => lr * decay);
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * pow(1.0 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters, this.power));
+  }
+  protected extraState() {
+    return { total_iters: this.totalIters, power: this.power };
+  }
+  protected loadExtraState(sd: Record<string, unknown>): void {
+    if (typeof sd.total_iters === 'number') this.totalIters = sd.total_iters;
+    if (typeof sd.power === 'number') this.power = sd.power;
+  }
 }
