@@ -148,6 +148,21 @@ const cases: Case[] = [
   ['UpsamplingBilinear2d', () => new nn.UpsamplingBilinear2d(null, 2), 'nn.UpsamplingBilinear2d(None, 2)', [x2d]],
   ['CosineSimilarity', () => new nn.CosineSimilarity(0), 'nn.CosineSimilarity(0)', [vec, prob]],
   ['PairwiseDistance', () => new nn.PairwiseDistance(1, 1e-6, true), 'nn.PairwiseDistance(1, 1e-6, True)', [vec, prob]],
+  // recurrent layers (the output sequence; the final states are checked below)
+  ['RNN', () => new nn.RNN(4, 6), 'nn.RNN(4, 6)', [x1d.permute(2, 0, 1)]],
+  ['RNN relu, 2 layers, bidirectional, batch first', () => new nn.RNN(4, 5, 2, 'relu', true, true, 0, true), "nn.RNN(4, 5, 2, 'relu', True, True, 0.0, True)",
+    [x1d.transpose(1, 2)]],
+  ['LSTM', () => new nn.LSTM(4, 6), 'nn.LSTM(4, 6)', [x1d.permute(2, 0, 1)]],
+  ['LSTM 2 layers, proj, bidirectional, no bias', () => new nn.LSTM(4, 6, 2, false, false, 0, true, 3), 'nn.LSTM(4, 6, 2, False, False, 0.0, True, 3)',
+    [x1d.permute(2, 0, 1)]],
+  ['LSTM unbatched', () => new nn.LSTM(4, 3, { batchFirst: true }), 'nn.LSTM(4, 3, batch_first=True)', [x1d.select(0, 0).t()]],
+  ['LSTM dropout in training', () => new nn.LSTM(4, 5, 3, true, false, 0.4), 'nn.LSTM(4, 5, 3, True, False, 0.4)', [x1d.permute(2, 0, 1)],
+    { train: true, seed: true }],
+  ['GRU', () => new nn.GRU(4, 6, 2, true, true), 'nn.GRU(4, 6, 2, True, True)', [x1d.transpose(1, 2)]],
+  ['GRU bidirectional', () => new nn.GRU(4, 3, { bidirectional: true }), 'nn.GRU(4, 3, bidirectional=True)', [x1d.permute(2, 0, 1)]],
+  ['RNNCell', () => new nn.RNNCell(10, 4, true, 'relu'), "nn.RNNCell(10, 4, True, 'relu')", [vec]],
+  ['LSTMCell', () => new nn.LSTMCell(10, 4), 'nn.LSTMCell(10, 4)', [vec]],
+  ['GRUCell unbatched', () => new nn.GRUCell(10, 4, false), 'nn.GRUCell(10, 4, False)', [vec.select(0, 1)]],
   // losses
   ['L1Loss', () => new nn.L1Loss(), 'nn.L1Loss()', [vec, prob]],
   ['MSELoss sum', () => new nn.MSELoss({ reduction: 'sum' }), "nn.MSELoss(reduction='sum')", [vec, prob]],
@@ -332,5 +347,56 @@ describe('max unpooling modules', () => {
     const [repr, out] = await py.run<[string, Tensor]>('m = eval(ctor, {"nn": torch.nn}); out = [repr(m), m(x, i, size)]', { ctor, x: input, i: indices, size });
     expect(String(m)).toBe(repr);
     expectClose((m as unknown as (x: Tensor, i: Tensor, s: number[] | null) => Tensor)(input, indices, size), out, { rtol: 0, atol: 0 });
+  });
+});
+
+describe('recurrent layers: states, packed sequences, and the LSTM helpers', () => {
+  const seqs = [r(5, 4), r(3, 4), r(6, 4)];
+  const fixed = { seqs, h0: r(4, 2, 6), c0: r(4, 2, 6), x: x1d.permute(2, 0, 1) };
+
+  it('LSTM with initial states: output, h_n, c_n and every gradient equal Python\'s', async () => {
+    torch.manualSeed(1);
+    const lstm = new nn.LSTM(4, 6, 2, { bidirectional: true }).to('float64');
+    const [h0, c0] = [fixed.h0.clone().requiresGrad_(true), fixed.c0.clone().requiresGrad_(true)];
+    const [out, [hn, cn]] = lstm(fixed.x, [h0, c0]) as unknown as [Tensor, [Tensor, Tensor]];
+    out.sum().add(hn.mul(2).sum()).add(cn.mul(3).sum()).backward();
+    const ref = await py.run<Tensor[]>(`m = torch.nn.LSTM(4, 6, 2, bidirectional=True).double()
+m.load_state_dict(state)
+h0 = h0.clone().requires_grad_(); c0 = c0.clone().requires_grad_()
+out, (hn, cn) = m(x, (h0, c0))
+(out.sum() + (hn * 2).sum() + (cn * 3).sum()).backward()
+out = [out, hn, cn, h0.grad, c0.grad] + [p.grad for p in m.parameters()]`, { ...fixed, state: lstm.stateDict() });
+    const got = [out, hn, cn, h0.grad!, c0.grad!, ...[...lstm.parameters()].map((p) => p.grad!)];
+    got.forEach((t, i) => expectClose(t.detach(), ref[i], { rtol: 1e-10, atol: 1e-12 }));
+  });
+
+  it('a PackedSequence through a GRU, unsorted, and back: Python\'s outputs, lengths and states', async () => {
+    torch.manualSeed(2);
+    const gru = new nn.GRU(4, 5, { batchFirst: true }).to('float64');
+    const padded = nn.utils.rnn.padSequence(seqs, true);
+    const packed = nn.utils.rnn.packPaddedSequence(padded, [5, 3, 6], true, false);
+    const [out, hn] = gru(packed) as unknown as [torch.nn.utils.rnn.PackedSequence, Tensor];
+    const [unpacked, lengths] = nn.utils.rnn.padPackedSequence(out, true, -1);
+    const again = nn.utils.rnn.unpackSequence(nn.utils.rnn.packSequence(seqs, false));
+    const ref = await py.run<Tensor[]>(`from torch.nn.utils.rnn import *
+m = torch.nn.GRU(4, 5, batch_first=True).double()
+m.load_state_dict(state)
+packed = pack_padded_sequence(pad_sequence(seqs, True), [5, 3, 6], True, False)
+out, hn = m(packed)
+unpacked, lengths = pad_packed_sequence(out, True, -1.0)
+out = [packed.data, packed.batch_sizes, packed.sorted_indices, out.data, hn, unpacked, lengths]`, { seqs, state: gru.stateDict() });
+    const got = [packed.data, packed.batchSizes, packed.sortedIndices!, out.data, hn, unpacked, lengths];
+    got.forEach((t, i) => expectClose(t, ref[i], { rtol: 1e-10, atol: 1e-12 }));
+    again.forEach((t, i) => expectClose(t, seqs[i], { rtol: 0, atol: 0 }));
+  });
+
+  it('bad input is Python\'s error', () => {
+    const lstm = new nn.LSTM(4, 6);
+    expect(() => lstm(torch.randn(3, 2, 5))).toThrow('input.size(-1) must be equal to input_size. Expected 4, got 5');
+    expect(() => lstm(torch.randn(3, 2, 4), [torch.zeros(1, 3, 6), torch.zeros(1, 2, 6)] as never)).toThrow('Expected hidden[0] size (1, 2, 6), got [1, 3, 6]');
+    expect(() => new nn.GRU(4, 6, { projSize: 2 } as never)).toThrow('proj_size argument is only supported for LSTM, not RNN or GRU');
+    expect(() => new nn.LSTM(4, 6, { projSize: 6 })).toThrow('proj_size has to be smaller than hidden_size');
+    expect(() => new nn.RNN(4, 6, 1, 'sigmoid' as never)).toThrow("Unknown nonlinearity 'sigmoid'. Select from 'tanh' or 'relu'.");
+    expect(() => nn.utils.rnn.padPackedSequence(nn.utils.rnn.packSequence([torch.ones(3, 1)]), false, 0, 2)).toThrow(/total_length=2 and max sequence length being 3/);
   });
 });

@@ -166,3 +166,4 @@ function pyFloat(x: number): string {
   if (x === -Infinity) return '-inf';
   return Number.isInteger(x) ? `${x}.0` : String(x);
 }
+export * as rnn from './packed';

@@ -9,3 +9,4 @@ export * from './padding';
 export * from './pooling';
 export * from './shape';
 export * from './sparse';
+export * from './rnn';
