@@ -16,16 +16,16 @@ import { pyFloat } from '../repr';
 import { signature, type ArgsOf } from '../../signature';
 import { PackedSequence } from '../packed';
 
-type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
-const GATES: Record<Mode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
-type Factory = { device: string | null; dtype: Dtype | null };
+export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
+export type RNNFactory = { device: string | null; dtype: Dtype | null };
 export type RNNFields = {
   numLayers: number; bias: boolean; batchFirst: boolean; dropout: number; bidirectional: boolean; projSize: number;
-} & Factory;
+} & RNNFactory;
 const DEFAULTS: RNNFields = { numLayers: 1, bias: true, batchFirst: false, dropout: 0, bidirectional: false, projSize: 0, device: null, dtype: null };
 const LSTM_ARGS = signature<RNNFields>()('LSTM', ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'projSize', 'device', 'dtype'], DEFAULTS);
 // RNN and GRU know projSize only to refuse it with Python's message
-type NoProj = Omit<RNNFields, 'projSize'> & { projSize: null };
+export type NoProj = Omit<RNNFields, 'projSize'> & { projSize: null };
 const GRU_ARGS = signature<NoProj>()('GRU', ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'], { ...DEFAULTS, projSize: null });
 const RNN_ARGS = signature<NoProj & { nonlinearity: 'tanh' | 'relu' }>()('RNN',
   ['numLayers', 'nonlinearity', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'], { ...DEFAULTS, projSize: null, nonlinearity: 'tanh' });
@@ -50,7 +50,7 @@ export abstract class RNNBase extends Module {
   /** The parameters' names in the order ATen takes them (PyTorch's _flat_weights_names). */
   readonly flatWeightsNames: string[] = [];
 
-  protected constructor(readonly mode: Mode, inputSize: number, hiddenSize: number, a: RNNFields) {
+  protected constructor(readonly mode: RNNMode, inputSize: number, hiddenSize: number, a: RNNFields) {
     super();
     const who = mode.startsWith('RNN') ? 'RNN' : mode;
     if (!(Number.isInteger(hiddenSize) && hiddenSize > 0)) throw new RangeError('hidden_size must be greater than zero');
@@ -222,7 +222,7 @@ export class GRU extends RNNBase {
   }
 }
 
-export type CellFields = { bias: boolean } & Factory;
+export type CellFields = { bias: boolean } & RNNFactory;
 const CELL = (who: string) => signature<CellFields>()(who, ['bias', 'device', 'dtype'], { bias: true, device: null, dtype: null });
 const RNN_CELL = signature<CellFields & { nonlinearity: 'tanh' | 'relu' }>()('RNNCell', ['bias', 'nonlinearity', 'device', 'dtype'],
   { bias: true, nonlinearity: 'tanh', device: null, dtype: null });

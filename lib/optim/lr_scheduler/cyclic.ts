@@ -32,7 +32,7 @@ function setMomentum(group: Group, key: 'momentum' | 'betas', m: number): void {
   else group.momentum = m;
 }
 
-type WarmRestartsFields = { tMult: number; etaMin: number; lastEpoch: number };
+export type WarmRestartsFields = { tMult: number; etaMin: number; lastEpoch: number };
 const WARM = signature<WarmRestartsFields>()('CosineAnnealingWarmRestarts', ['tMult', 'etaMin', 'lastEpoch'], { tMult: 1, etaMin: 0, lastEpoch: -1 });
 /** Cosine annealing restarted every T_i epochs, T_i growing by tMult (SGDR), as CosineAnnealingWarmRestarts(optimizer, t0, tMult, etaMin). */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
@@ -94,8 +94,8 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 }
 
-type CyclicMode = 'triangular' | 'triangular2' | 'exp_range';
-type CyclicFields = {
+export type CyclicMode = 'triangular' | 'triangular2' | 'exp_range';
+export type CyclicFields = {
   stepSizeUp: number; stepSizeDown: number | null; mode: CyclicMode; gamma: number; scaleFn: ((x: number) => number) | null;
   scaleMode: 'cycle' | 'iterations'; cycleMomentum: boolean; baseMomentum: number | number[]; maxMomentum: number | number[]; lastEpoch: number;
 };
@@ -183,7 +183,7 @@ export class CyclicLR extends LRScheduler {
   }
 }
 
-type OneCycleFields = {
+export type OneCycleFields = {
   totalSteps: number | null; epochs: number | null; stepsPerEpoch: number | null; pctStart: number; annealStrategy: 'cos' | 'linear';
   cycleMomentum: boolean; baseMomentum: number | number[]; maxMomentum: number | number[]; divFactor: number; finalDivFactor: number;
   threePhase: boolean; lastEpoch: number;
@@ -193,7 +193,7 @@ const ONE_CYCLE = signature<OneCycleFields>()('OneCycleLR',
     'threePhase', 'lastEpoch'],
   { totalSteps: null, epochs: null, stepsPerEpoch: null, pctStart: 0.3, annealStrategy: 'cos', cycleMomentum: true, baseMomentum: 0.85,
     maxMomentum: 0.95, divFactor: 25, finalDivFactor: 1e4, threePhase: false, lastEpoch: -1 });
-type Phase = { endStep: number; startLr: string; endLr: string; startMomentum: string; endMomentum: string };
+export type Phase = { endStep: number; startLr: string; endLr: string; startMomentum: string; endMomentum: string };
 /** The 1cycle policy: up to maxLr and down far below, as OneCycleLR(optimizer, maxLr, totalSteps | {epochs, stepsPerEpoch}, pctStart, …); step per batch. */
 export class OneCycleLR extends LRScheduler {
   totalSteps: number;

@@ -4,4 +4,5 @@ export type { AnyOptimizer } from './base';
 export * from './simple';
 export * from './cyclic';
 export { ReduceLROnPlateau } from './plateau';
+export type { PlateauFields } from './plateau';
 export { SequentialLR, ChainedScheduler } from './composite';

@@ -4,7 +4,7 @@ import { signature, type ArgsOf } from '../../signature';
 import { Optimizer } from '../optimizer';
 import type { AnyOptimizer } from './base';
 
-type PlateauFields = {
+export type PlateauFields = {
   mode: 'min' | 'max'; factor: number; patience: number; threshold: number; thresholdMode: 'rel' | 'abs'; cooldown: number;
   minLr: number | number[]; eps: number;
 };
