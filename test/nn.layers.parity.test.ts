@@ -163,6 +163,24 @@ const cases: Case[] = [
   ['RNNCell', () => new nn.RNNCell(10, 4, true, 'relu'), "nn.RNNCell(10, 4, True, 'relu')", [vec]],
   ['LSTMCell', () => new nn.LSTMCell(10, 4), 'nn.LSTMCell(10, 4)', [vec]],
   ['GRUCell unbatched', () => new nn.GRUCell(10, 4, false), 'nn.GRUCell(10, 4, False)', [vec.select(0, 1)]],
+  // attention and transformers (eval: Python's reference path, as its parameters need gradients)
+  ['MultiheadAttention', () => new nn.MultiheadAttention(8, 2), 'nn.MultiheadAttention(8, 2)', [r(5, 2, 8), r(7, 2, 8), r(7, 2, 8)]],
+  ['MultiheadAttention kdim/vdim, bias_kv, zero attn, batch first', () => new nn.MultiheadAttention(8, 4, 0, true, true, true, 6, 4, true),
+    'nn.MultiheadAttention(8, 4, 0.0, True, True, True, 6, 4, True)', [r(2, 5, 8), r(2, 7, 6), r(2, 7, 4)]],
+  ['MultiheadAttention dropout in training', () => new nn.MultiheadAttention(8, 2, 0.3, false), 'nn.MultiheadAttention(8, 2, 0.3, False)',
+    [r(5, 2, 8), r(5, 2, 8), r(5, 2, 8)], { train: true, seed: true }],
+  ['TransformerEncoderLayer', () => new nn.TransformerEncoderLayer(8, 2, 16, 0), 'nn.TransformerEncoderLayer(8, 2, 16, 0.0)', [r(5, 2, 8)]],
+  ['TransformerEncoderLayer gelu, batch first, norm first', () => new nn.TransformerEncoderLayer(8, 2, 16, 0.1, 'gelu', 1e-6, true, true),
+    "nn.TransformerEncoderLayer(8, 2, 16, 0.1, 'gelu', 1e-6, True, True)", [r(2, 5, 8)], { train: true, seed: true }],
+  ['TransformerDecoderLayer', () => new nn.TransformerDecoderLayer(8, 2, 16, 0), 'nn.TransformerDecoderLayer(8, 2, 16, 0.0)', [r(4, 2, 8), r(5, 2, 8)]],
+  ['TransformerEncoder', () => new nn.TransformerEncoder(new nn.TransformerEncoderLayer(8, 2, 16, 0), 2, new nn.LayerNorm(8)),
+    'nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, 0.0), 2, nn.LayerNorm(8))', [r(5, 2, 8)]],
+  // (a module as activation is tested on a bare layer: Python's deepcopy of a layer turns one into relu, a PyTorch bug not copied here)
+  ['TransformerDecoderLayer with an activation module', () => new nn.TransformerDecoderLayer(8, 2, 16, 0, new nn.GELU()),
+    'nn.TransformerDecoderLayer(8, 2, 16, 0.0, nn.GELU())', [r(4, 2, 8), r(5, 2, 8)]],
+  ['TransformerDecoder', () => new nn.TransformerDecoder(new nn.TransformerDecoderLayer(8, 2, 16, 0, 'gelu'), 2),
+    "nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, 0.0, 'gelu'), 2)", [r(4, 2, 8), r(5, 2, 8)]],
+  ['Transformer', () => new nn.Transformer(8, 2, 2, 1, 16, 0), 'nn.Transformer(8, 2, 2, 1, 16, 0.0)', [r(5, 2, 8), r(4, 2, 8)]],
   // losses
   ['L1Loss', () => new nn.L1Loss(), 'nn.L1Loss()', [vec, prob]],
   ['MSELoss sum', () => new nn.MSELoss({ reduction: 'sum' }), "nn.MSELoss(reduction='sum')", [vec, prob]],
@@ -398,5 +416,44 @@ out = [packed.data, packed.batch_sizes, packed.sorted_indices, out.data, hn, unp
     expect(() => new nn.LSTM(4, 6, { projSize: 6 })).toThrow('proj_size has to be smaller than hidden_size');
     expect(() => new nn.RNN(4, 6, 1, 'sigmoid' as never)).toThrow("Unknown nonlinearity 'sigmoid'. Select from 'tanh' or 'relu'.");
     expect(() => nn.utils.rnn.padPackedSequence(nn.utils.rnn.packSequence([torch.ones(3, 1)]), false, 0, 2)).toThrow(/total_length=2 and max sequence length being 3/);
+  });
+});
+
+describe('attention: masks, weights and causal decoding', () => {
+  it('MultiheadAttention weights per head, with a padding mask and a causal mask', async () => {
+    torch.manualSeed(4);
+    const mha = new nn.MultiheadAttention(8, 2, { batchFirst: true }).to('float64');
+    const x = r(2, 5, 8);
+    const kpm = torch.tensor([[false, false, false, true, true], [false, false, false, false, false]]);
+    const causal = nn.Transformer.generateSquareSubsequentMask(5, { dtype: 'float64' });
+    const [out, w] = mha(x, x, x, { keyPaddingMask: kpm, attnMask: causal, averageAttnWeights: false }) as unknown as [Tensor, Tensor];
+    const ref = await py.run<Tensor[]>(`m = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+m.load_state_dict(state)
+causal = torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64)
+out, w = m(x, x, x, key_padding_mask=kpm, attn_mask=causal, average_attn_weights=False)
+out = [out, w, causal]`, { state: mha.stateDict(), x, kpm });
+    [out, w, causal].forEach((t, i) => expectClose(t.detach(), ref[i], { rtol: 1e-10, atol: 1e-12 }));
+  });
+
+  it('a Transformer with a causal target mask (detected, as Python does) equals Python\'s', async () => {
+    torch.manualSeed(5);
+    const t = new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 2, dimFeedforward: 16, dropout: 0, batchFirst: true })
+      .to('float64');
+    const [src, tgt] = [r(2, 6, 8), r(2, 4, 8)];
+    const mask = nn.Transformer.generateSquareSubsequentMask(4, { dtype: 'float64' });
+    const out = t(src, tgt, { tgtMask: mask }) as unknown as Tensor;
+    const ref = await py.run<Tensor>(`m = torch.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16,
+  dropout=0.0, batch_first=True).double()
+m.load_state_dict(state)
+out = m(src, tgt, tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64))`, { state: t.stateDict(), src, tgt });
+    expectClose(out.detach(), ref, { rtol: 1e-10, atol: 1e-12 });
+  });
+
+  it('F.scaledDotProductAttention and F.multiHeadAttentionForward', async () => {
+    const [q, k, v] = [r(2, 3, 5, 4), r(2, 3, 6, 4), r(2, 3, 6, 4)];
+    const got = [F.scaledDotProductAttention(q, k, v), F.scaledDotProductAttention(q, k, v, null, 0, true, { scale: 0.3 })];
+    const ref = await py.run<Tensor[]>(`out = [F.scaled_dot_product_attention(q, k, v), F.scaled_dot_product_attention(q, k, v, None, 0.0, True, scale=0.3)]`,
+      { q, k, v });
+    got.forEach((t, i) => expectClose(t, ref[i], { rtol: 1e-10, atol: 1e-12 }));
   });
 });

@@ -2,7 +2,7 @@
 import * as functional from './functional';
 import * as init from './init';
 
-export { Module, Parameter } from './module';
+export { Module, Parameter, deepcopy } from './module';
 export type { StateDict, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook, ModuleToOptions, MemoryFormat } from './module';
 export { Sequential, ModuleList, ModuleDict } from './container';
 export * from './layers';

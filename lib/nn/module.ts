@@ -59,6 +59,53 @@ function internals(m: Module): Internals {
   return (m as unknown as { [INTERNALS]: Internals })[INTERNALS];
 }
 
+/** A callable module with `proto` as its class and no attributes yet (what the constructor starts from). */
+function bareModule(proto: object): Module {
+  const self = function (...inputs: unknown[]): unknown {
+    return self_call(module, inputs);
+  };
+  // A function's own `name` and `length` would clash with attributes of those names.
+  delete (self as { name?: unknown }).name;
+  delete (self as { length?: unknown }).length;
+  const module = Object.setPrototypeOf(self, proto) as Module;
+  Object.defineProperty(module, INTERNALS, {
+    value: { buffers: new Set(), nonPersistent: new Set(), forwardHooks: new Map(), forwardPreHooks: new Map() },
+  });
+  Object.defineProperty(module, 'training', { value: true, writable: true, enumerable: false });
+  return module;
+}
+
+/**
+ * A copy of a module that shares nothing with it, as Python's copy.deepcopy(module): the same class and
+ * configuration, its own parameters and buffers (with their values and requiresGrad), submodules copied
+ * likewise (one shared submodule stays one), hooks not carried over. What TransformerEncoder uses to
+ * stack copies of one layer.
+ */
+export function deepcopy<M extends Module>(module: M, memo: Map<unknown, unknown> = new Map()): M {
+  const copyValue = (v: unknown): unknown => {
+    if (memo.has(v)) return memo.get(v);
+    let out: unknown = v;
+    if (v instanceof Module) return deepcopy(v, memo);
+    if (v instanceof Parameter) out = noGrad(() => new Parameter(v.detach().clone(), v.requiresGrad));
+    else if (v instanceof Tensor) out = keep(noGrad(() => v.detach().clone()));
+    else if (Array.isArray(v)) out = v.map(copyValue);
+    else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copyValue(x)]));
+    }
+    memo.set(v, out);
+    return out;
+  };
+  if (memo.has(module)) return memo.get(module) as M;
+  const copy = bareModule(Object.getPrototypeOf(module) as object) as M;
+  memo.set(module, copy);
+  copy.training = module.training;
+  const [from, to] = [internals(module), internals(copy)];
+  for (const b of from.buffers) to.buffers.add(b);
+  for (const b of from.nonPersistent) to.nonPersistent.add(b);
+  for (const [k, v] of Object.entries(module)) (copy as unknown as Record<string, unknown>)[k] = copyValue(v);
+  return copy;
+}
+
 /** Callable modules: the instance is a function whose prototype chain is the module class's. */
 export interface Module {
   (...inputs: unknown[]): Tensor;
@@ -70,18 +117,7 @@ export abstract class Module {
   training!: boolean;
 
   constructor() {
-    const self = function (...inputs: unknown[]): unknown {
-      return self_call(module, inputs);
-    };
-    // A function's own `name` and `length` would clash with attributes of those names.
-    delete (self as { name?: unknown }).name;
-    delete (self as { length?: unknown }).length;
-    const module = Object.setPrototypeOf(self, new.target.prototype) as Module;
-    Object.defineProperty(module, INTERNALS, {
-      value: { buffers: new Set(), nonPersistent: new Set(), forwardHooks: new Map(), forwardPreHooks: new Map() },
-    });
-    Object.defineProperty(module, 'training', { value: true, writable: true, enumerable: false });
-    return module;
+    return bareModule(new.target.prototype as object);
   }
 
   /** The computation; subclasses override it. Call the module itself (`model(x)`) to run hooks too. */

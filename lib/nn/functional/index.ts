@@ -16,6 +16,7 @@ export * from './dropout';
 export * from './misc';
 export * from './loss';
 export * from './sparse';
+export * from './attention';
 export { ntuple, pair, reductionCode, legacyReduction, type Size, type Size2, type Reduction } from './args';
 
 const optHandle = (t: Tensor | null, name: string) => (t === null ? undefined : handleOf(t, name));

@@ -10,3 +10,4 @@ export * from './pooling';
 export * from './shape';
 export * from './sparse';
 export * from './rnn';
+export * from './transformer';
