@@ -11,7 +11,7 @@
  */
 import { native, type Handle } from './native';
 import { DTYPE_CODES, checkDevice, describe, dtypeCode, type Dtype } from './dtype';
-import { Tensor, fitsInt64, wrap } from './tensor';
+import { Tensor, fitsInt64, optionHint, wrap } from './tensor';
 import { TorchNotImplementedError } from './errors';
 import { NUMBERS_AS_TENSORS, TENSOR_VARARGS, camelCase, parseSchema, type Schema, type SchemaParam } from './schema';
 
@@ -160,10 +160,7 @@ export class Overloads {
     const known = this.keywords;
     for (const key of Object.keys(opts)) {
       if (known.has(key)) continue;
-      const camel = camelCase(key);
-      const near = [...known].find((k) => k.toLowerCase() === camel.toLowerCase());
-      const hint = camel !== key && known.has(camel) ? ` (torchnode's name is '${camel}')` : near ? ` (did you mean '${near}'?)` : '';
-      throw new TypeError(`${this.who}(): unknown option '${key}'${hint} (the options are ${[...known].join(', ')})`);
+      throw new TypeError(`${this.who}(): unknown option '${key}'${optionHint(key, known)} (the options are ${[...known].join(', ')})`);
     }
   }
 

@@ -190,13 +190,38 @@ export function optionsArg<T extends object>(opts: unknown, who: string, known: 
   }
   const unknown = Object.keys(opts).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
-    const named = unknown.map((k) => {
-      const camel = camelCase(k);
-      return `'${k}'${camel !== k && known.includes(camel) ? ` (torchnode's name is '${camel}')` : ''}`;
-    });
+    const named = unknown.map((k) => `'${k}'${optionHint(k, known)}`);
     throw new TypeError(`${who}: unknown option${unknown.length > 1 ? 's' : ''} ${named.join(', ')} (the options are ${known.join(', ')})`);
   }
   return opts as T;
+}
+
+/**
+ * What an unknown option was probably meant to be, as a hint for its error: PyTorch's snake_case name of
+ * a known option, or a known option one or two typing slips away ('dtpye', 'keepDim'); '' when none is.
+ */
+export function optionHint(key: string, known: Iterable<string>): string {
+  const names = [...known];
+  const camel = camelCase(key);
+  if (camel !== key && names.includes(camel)) return ` (torchnode's name is '${camel}')`;
+  const lower = camel.toLowerCase();
+  const near = names.find((k) => k.toLowerCase() === lower) ??
+    names.find((k) => Math.min(k.length, lower.length) > 3 && editDistance(k.toLowerCase(), lower) <= 2);
+  return near ? ` (did you mean '${near}'?)` : '';
+}
+
+/** Levenshtein distance with transpositions (Damerau's optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
 
 /** Every prefix of a tuple type ([], [A], [A, B], …), for Python's optional positional arguments. */

@@ -84,3 +84,24 @@ describe("constructors take Python's positional arguments", () => {
     expect(() => new optim.SGD([torch.zeros([1], { requiresGrad: true })], 0.1, { lr: 0.2 })).toThrow(/multiple values for argument 'lr'/);
   });
 });
+
+describe('one strict options rule', () => {
+  // Each misspelt or snake_case option is a TypeError naming it and the right spelling, before any file is touched.
+  it.each([
+    ['torch.randn(2, {dtyp})', () => torch.randn(2, { dtyp: 'float64' } as never), /unknown option 'dtyp' \(did you mean 'dtype'\?\)/],
+    ['torch.zeros([2], {requires_grad})', () => torch.zeros([2], { requires_grad: true } as never), /'requires_grad' \(torchnode's name is 'requiresGrad'\)/],
+    ['x.sum(1, {keepDim})', () => torch.ones(2, 2).sum(1, { keepDim: true } as never), /'keepDim' \(did you mean 'keepdim'\?\)/],
+    ['x.to({dtpye})', () => torch.ones(2).to({ dtpye: 'float64' } as never), /'dtpye' \(did you mean 'dtype'\?\)/],
+    ['models.seResNet18({num_classes})', () => torch.models.seResNet18({ num_classes: 10 } as never), /'num_classes' \(torchnode's name is 'numClasses'\)/],
+    ['new CIFAR10({transfrom})', () => new torch.data.CIFAR10({ root: '/nonexistent', transfrom: null } as never), /'transfrom' \(did you mean 'transform'\?\)/],
+    ['MNIST.fromPackage({trian})', () => torch.data.MNIST.fromPackage({ trian: true } as never), /'trian' \(did you mean 'train'\?\)/],
+    ['torch.save(x, f, {pickle_protocol})', () => torch.save(torch.ones(1), '/nonexistent/x.pt', { pickle_protocol: 2 } as never), /pickle_protocol/],
+    ['jit.load(f, {map_location})', () => torch.jit.load('/nonexistent.pt', { map_location: 'cpu' } as never), /unknown option 'map_location'/],
+    ['new nn.LSTM(4, 8, {batch_first})', () => new torch.nn.LSTM(4, 8, { batch_first: true } as never), /'batch_first' \(torchnode's name is 'batchFirst'\)/],
+    ['new optim.NAdam(params, {momentumDecy})', () => new torch.optim.NAdam([new torch.nn.Parameter(torch.zeros(1))], { momentumDecy: 0 } as never),
+      /'momentumDecy' \(did you mean 'momentumDecay'\?\)/],
+  ] as [string, () => unknown, RegExp][])('%s', (_name, call, message) => {
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(message);
+  });
+});
