@@ -87,3 +87,50 @@ describe('coverage of PyTorch\'s ATen-backed API', () => {
     expect(have / total).toBeGreaterThanOrEqual(0.9);
   });
 });
+
+// torch.nn and torch.optim, counted from the Python install the same way: the nn modules, nn.functional,
+// the optimizers and schedulers, nn.init and nn.utils (with nn.utils.rnn). A name counts when torchnode
+// offers it under its camelCase name. Left out, with the reason printed: Python's own plumbing.
+const LIBRARY = `
+import json, inspect, torch, torch.nn as nn, torch.nn.functional as F, torch.optim as O, torch.optim.lr_scheduler as L, torch.nn.init as I, torch.nn.utils as U
+pub = lambda ns: sorted(n for n in dir(ns) if not n.startswith('_'))
+fn = lambda ns, n: callable(getattr(ns, n)) and not inspect.isclass(getattr(ns, n)) and not inspect.ismodule(getattr(ns, n))
+print(json.dumps({
+  'nn': [n for n in pub(nn) if inspect.isclass(getattr(nn, n)) and issubclass(getattr(nn, n), nn.Module)],
+  'nn.functional': [n for n in pub(F) if fn(F, n)],
+  'optim': [n for n in pub(O) if inspect.isclass(getattr(O, n)) and issubclass(getattr(O, n), O.Optimizer)],
+  'optim.lrScheduler': [n for n in pub(L) if inspect.isclass(getattr(L, n)) and (issubclass(getattr(L, n), L.LRScheduler) or n == 'ReduceLROnPlateau')],
+  'nn.init': [n for n in pub(I) if fn(I, n) and getattr(I, n).__module__ == 'torch.nn.init'],
+  'nn.utils': [n for n in pub(U) if fn(U, n)],
+  'nn.utils.rnn': [n for n in pub(U.rnn) if callable(getattr(U.rnn, n)) and getattr(U.rnn, n).__module__ == 'torch.nn.utils.rnn'],
+}))
+`;
+const PLUMBING: Record<string, string> = {
+  'nn.Container': "Python's deprecated module base (before Module)",
+  'nn.functional.Optional': 'a typing import', 'nn.functional.assert_int_or_pair': "Python's argument check",
+  'nn.functional.boolean_dispatch': "Python's overload helper", 'nn.functional.handle_torch_function': "Python's __torch_function__ protocol",
+  'nn.functional.has_torch_function': "Python's __torch_function__ protocol", 'nn.functional.has_torch_function_unary': "Python's __torch_function__ protocol",
+  'nn.functional.has_torch_function_variadic': "Python's __torch_function__ protocol",
+  'nn.utils.rnn.bind': "Python's method-binding helper",
+};
+
+describe('coverage of torch.nn and torch.optim', () => {
+  it('offers ≥ 90% of nn, nn.functional, optim, lr_scheduler, nn.init and nn.utils each', () => {
+    const py = referencePython();
+    const r = spawnSync(py.command, ['-c', LIBRARY], { env: py.env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const surface = JSON.parse(r.stdout) as Record<string, string[]>;
+    const lines: string[] = [];
+    const shares: Record<string, number> = {};
+    for (const [space, names] of Object.entries(surface)) {
+      const ns = space.split('.').reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, torch as unknown as Record<string, unknown>);
+      const counted = names.filter((n) => !PLUMBING[`${space}.${n}`]);
+      const missing = counted.filter((n) => !(n in ns) && !(camelCase(n) in ns));
+      shares[space] = (counted.length - missing.length) / counted.length;
+      lines.push(`${space.padEnd(18)} ${counted.length - missing.length}/${counted.length} (${(100 * shares[space]).toFixed(1)}%)` +
+        `${missing.length ? `  not yet: ${missing.join(', ')}` : ''}`);
+    }
+    console.log(`torchnode's share of torch.nn and torch.optim:\n${lines.join('\n')}\nleft out: ${Object.entries(PLUMBING).map(([n, why]) => `${n} (${why})`).join('; ')}`);
+    for (const [space, share] of Object.entries(shares)) expect(share, space).toBeGreaterThanOrEqual(0.9);
+  });
+});

@@ -26,6 +26,17 @@ describe('default initialisation is exactly PyTorch’s for the same seed', () =
     ['BatchNorm2d(8)', () => new nn.BatchNorm2d(8), 'nn.BatchNorm2d(8)'],
     ['BatchNorm2d(8, affine=false)', () => new nn.BatchNorm2d(8, { affine: false }), 'nn.BatchNorm2d(8, affine=False)'],
     ['Linear(64, 32, float64)', () => new nn.Linear(64, 32, { dtype: 'float64' }), 'nn.Linear(64, 32, dtype=torch.float64)'],
+    // the other layers' reset_parameters
+    ['Conv1d(4, 6, 3)', () => new nn.Conv1d(4, 6, 3), 'nn.Conv1d(4, 6, 3)'],
+    ['ConvTranspose3d(4, 2, 3, groups 2)', () => new nn.ConvTranspose3d(4, 2, 3, { groups: 2 }), 'nn.ConvTranspose3d(4, 2, 3, groups=2)'],
+    ['Embedding(10, 4, paddingIdx 1)', () => new nn.Embedding(10, 4, 1), 'nn.Embedding(10, 4, 1)'],
+    ['Bilinear(3, 4, 5)', () => new nn.Bilinear(3, 4, 5), 'nn.Bilinear(3, 4, 5)'],
+    ['LSTM(4, 6, 2, projSize 3, bidirectional)', () => new nn.LSTM(4, 6, 2, { projSize: 3, bidirectional: true }), 'nn.LSTM(4, 6, 2, proj_size=3, bidirectional=True)'],
+    ['GRUCell(4, 5)', () => new nn.GRUCell(4, 5), 'nn.GRUCell(4, 5)'],
+    ['MultiheadAttention(8, 2, kdim 6, bias_kv)', () => new nn.MultiheadAttention(8, 2, { kdim: 6, addBiasKv: true }), 'nn.MultiheadAttention(8, 2, kdim=6, add_bias_kv=True)'],
+    ['Transformer(8, 2, 1, 1, 16)', () => new nn.Transformer(8, 2, 1, 1, 16), 'nn.Transformer(8, 2, 1, 1, 16)'],
+    ['PReLU(3)', () => new nn.PReLU(3), 'nn.PReLU(3)'],
+    ['GroupNorm(2, 4)', () => new nn.GroupNorm(2, 4), 'nn.GroupNorm(2, 4)'],
   ];
   it.each(layers)('%s after manualSeed(0)', async (_name, build, pyBuild) => {
     torch.manualSeed(0);
@@ -365,5 +376,29 @@ except Exception as e:
       expect(ref).toBe('ZeroDivisionError');
       expect(() => fn(t)).toThrow(); // a JS error, not a crash
     }
+  });
+});
+
+describe('the initialisers Python writes itself equal its draws', () => {
+  it.each([
+    ['trunc_normal_ (mass inside: redraws)', () => init.truncNormal_(torch.empty(40, 30), 0.5, 1, -1, 2), 'init.trunc_normal_(torch.empty(40, 30), 0.5, 1.0, -1.0, 2.0)'],
+    ['trunc_normal_ (narrow window: rejection sampling)', () => init.truncNormal_(torch.empty(20, 10), 0, 1, 2, 2.5), 'init.trunc_normal_(torch.empty(20, 10), 0.0, 1.0, 2.0, 2.5)'],
+    ['orthogonal_ (wide)', () => init.orthogonal_(torch.empty(3, 5, 2), 2), 'init.orthogonal_(torch.empty(3, 5, 2), 2.0)'],
+    ['orthogonal_ (tall)', () => init.orthogonal_(torch.empty(7, 4)), 'init.orthogonal_(torch.empty(7, 4))'],
+    ['dirac_ (groups)', () => init.dirac_(torch.empty(6, 2, 3, 3), 3), 'init.dirac_(torch.empty(6, 2, 3, 3), 3)'],
+    ['dirac_ (1-d)', () => init.dirac_(torch.empty(4, 5, 3)), 'init.dirac_(torch.empty(4, 5, 3))'],
+    ['eye_', () => init.eye_(torch.empty(3, 5)), 'init.eye_(torch.empty(3, 5))'],
+    ['sparse_', () => init.sparse_(torch.empty(10, 6), 0.3, 0.5), 'init.sparse_(torch.empty(10, 6), 0.3, 0.5)'],
+  ] as [string, () => Tensor, string][])('%s', async (_name, js, pyCode) => {
+    torch.manualSeed(3);
+    const ours = js();
+    const ref = await py.run<Tensor>(`import torch.nn.init as init\ntorch.manual_seed(3)\nout = ${pyCode}`);
+    expectClose(ours, ref, EXACT);
+  });
+  it('refuses what Python refuses', () => {
+    expect(() => init.orthogonal_(torch.empty(3))).toThrow('Only tensors with 2 or more dimensions are supported');
+    expect(() => init.dirac_(torch.empty(3, 3))).toThrow('Only tensors with 3, 4, or 5 dimensions are supported');
+    expect(() => init.dirac_(torch.empty(5, 2, 3), 2)).toThrow('dim 0 must be divisible by groups');
+    expect(() => init.eye_(torch.empty(3, 3, 3))).toThrow('Only tensors with 2 dimensions are supported');
   });
 });

@@ -145,3 +145,21 @@ export function normalize(x: Tensor, ...rest: ArgsOf<typeof NORMALIZE>): Tensor 
 
 const ONE_HOT = signature<{ numClasses: number }>()('F.oneHot', ['numClasses'], { numClasses: -1 });
 export const oneHot = (x: Tensor, ...rest: ArgsOf<typeof ONE_HOT>): Tensor => NN.oneHot(input(x, 'tensor'), ONE_HOT.bind(rest).numClasses);
+
+// Python's in-place forms (F.relu_, F.elu_, …): the operator's `_` form, arguments as Python's.
+/** In place: max(x, 0). */
+export const relu_ = (x: Tensor): Tensor => input(x).relu_();
+/** In place: ELU. */
+export const elu_ = (x: Tensor, alpha = 1): Tensor => NN.elu_(input(x), alpha);
+/** In place: CELU. */
+export const celu_ = (x: Tensor, alpha = 1): Tensor => T.celu_(input(x), alpha);
+/** In place: SELU. */
+export const selu_ = (x: Tensor): Tensor => T.selu_(input(x));
+/** In place: leaky ReLU. */
+export const leakyRelu_ = (x: Tensor, negativeSlope = 0.01): Tensor => NN.leakyRelu_(input(x), negativeSlope);
+/** In place: hardtanh. */
+export const hardtanh_ = (x: Tensor, minVal = -1, maxVal = 1): Tensor => NN.hardtanh_(input(x), minVal, maxVal);
+/** In place: randomised leaky ReLU. */
+export const rrelu_ = (x: Tensor, lower = 1 / 8, upper = 1 / 3, training = false): Tensor => T.rrelu_(input(x), lower, upper, training);
+/** In place: y = x where x > threshold, else value. */
+export const threshold_ = (x: Tensor, threshold: number, value: number): Tensor => T.threshold_(input(x), threshold, value);

@@ -56,3 +56,7 @@ export function fold(input: Tensor, outputSize: Size, kernelSize: Size, ...rest:
   return NN.col2im(tensorArg(input), ntuple(2, outputSize, 'outputSize'), ntuple(2, kernelSize, 'kernelSize'), ntuple(2, a.dilation, 'dilation'),
     ntuple(2, a.padding, 'padding'), ntuple(2, a.stride, 'stride'));
 }
+
+/** A 1-D convolution over (time, batch, channels) input, as F.conv_tbc(input, weight, bias, pad). */
+export const convTbc = (input: Tensor, weight: Tensor, bias: Tensor, pad = 0): Tensor =>
+  T.convTbc(tensorArg(input), tensorArg(weight, 'weight'), tensorArg(bias, 'bias'), pad);

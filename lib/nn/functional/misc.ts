@@ -157,6 +157,9 @@ export const pixelShuffle = (input: Tensor, upscaleFactor: number): Tensor => T.
 export const pixelUnshuffle = (input: Tensor, downscaleFactor: number): Tensor => T.pixelUnshuffle(tensorArg(input), downscaleFactor);
 /** Interleaves the channels of `groups` groups (ShuffleNet). */
 export const channelShuffle = (input: Tensor, groups: number): Tensor => T.channelShuffle(tensorArg(input), groups);
+const nativeShuffle = bindFunction('F.nativeChannelShuffle', ['native_channel_shuffle(Tensor self, SymInt groups) -> Tensor']);
+/** channelShuffle by ATen's native kernel, as F.native_channel_shuffle. */
+export const nativeChannelShuffle = (input: Tensor, groups: number): Tensor => nativeShuffle(tensorArg(input), groups) as Tensor;
 
 const BILINEAR = signature<{ bias: Tensor | null }>()('F.bilinear', ['bias'], { bias: null });
 /** y = x1ᵀ A x2 + b. */

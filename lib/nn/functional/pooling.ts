@@ -229,3 +229,13 @@ export function fractionalMaxPool3d(input: Tensor, kernelSize: Size, ...rest: Fr
 export function fractionalMaxPool3d(input: Tensor, kernelSize: Size, ...rest: unknown[]): Tensor | [Tensor, Tensor] {
   return fractionalMaxPool(3, input, kernelSize, rest);
 }
+
+/** [output, indices], as Python's F.adaptive_max_poolNd_with_indices. */
+export const adaptiveMaxPool1dWithIndices = (input: Tensor, outputSize: AdaptiveSize) => adaptiveMax(1, input, outputSize, [true]) as [Tensor, Tensor];
+export const adaptiveMaxPool2dWithIndices = (input: Tensor, outputSize: AdaptiveSize) => adaptiveMax(2, input, outputSize, [true]) as [Tensor, Tensor];
+export const adaptiveMaxPool3dWithIndices = (input: Tensor, outputSize: AdaptiveSize) => adaptiveMax(3, input, outputSize, [true]) as [Tensor, Tensor];
+/** [output, indices], as Python's F.fractional_max_poolNd_with_indices. */
+export const fractionalMaxPool2dWithIndices = (input: Tensor, kernelSize: Size, ...rest: FractionalArgs) =>
+  fractionalMaxPool(2, input, kernelSize, [...rest.slice(0, -1), { ...lastOptions(rest), returnIndices: true }]) as [Tensor, Tensor];
+export const fractionalMaxPool3dWithIndices = (input: Tensor, kernelSize: Size, ...rest: FractionalArgs) =>
+  fractionalMaxPool(3, input, kernelSize, [...rest.slice(0, -1), { ...lastOptions(rest), returnIndices: true }]) as [Tensor, Tensor];
