@@ -106,6 +106,14 @@ export function deepcopy<M extends Module>(module: M, memo: Map<unknown, unknown
   return copy;
 }
 
+/** Removes an attribute (parameter, buffer, submodule or plain), as Python's delattr(module, name). */
+export function delattr(module: Module, name: string): void {
+  const inner = internals(module);
+  inner.buffers.delete(name);
+  inner.nonPersistent.delete(name);
+  delete (module as unknown as Record<string, unknown>)[name];
+}
+
 /** Callable modules: the instance is a function whose prototype chain is the module class's. */
 export interface Module {
   (...inputs: unknown[]): Tensor;

@@ -11,7 +11,9 @@ import { Tensor, optionsArg } from '../tensor';
 import { native } from '../native';
 import { bindFunction } from '../dispatch';
 import { noGrad } from '../autograd';
-import { TorchError } from '../errors';
+import { TorchError, warnOnce } from '../errors';
+import type { Module, MemoryFormat } from './module';
+import { Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, type ConvNd } from './layers/conv';
 import { describe } from '../dtype';
 import { linalg, torchFunctions } from '../surface';
 
@@ -167,3 +169,33 @@ function pyFloat(x: number): string {
   return Number.isInteger(x) ? `${x}.0` : String(x);
 }
 export * as rnn from './packed';
+export { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights } from './fusion';
+export { weightNorm, removeWeightNorm, spectralNorm, removeSpectralNorm } from './reparam';
+
+/** Python's deprecated name of clipGradNorm_, with its warning. */
+export function clipGradNorm(parameters: TensorOrTensors, maxNorm: number, normType: NormType = 2, opts?: TotalNormOptions): Tensor {
+  warnOnce('nn.utils.clipGradNorm', '`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.');
+  return clipGradNorm_(parameters, maxNorm, normType, opts);
+}
+
+/** Gives every Conv2d / ConvTranspose2d weight under `module` the memory format (channels_last), as Python's convert_conv2d_weight_memory_format. */
+export function convertConv2dWeightMemoryFormat<M extends Module>(module: M, memoryFormat: MemoryFormat): M {
+  return convertConvWeights(module, memoryFormat, [Conv2d, ConvTranspose2d]);
+}
+/** Gives every Conv3d / ConvTranspose3d weight under `module` the memory format (channels_last_3d), as Python's convert_conv3d_weight_memory_format. */
+export function convertConv3dWeightMemoryFormat<M extends Module>(module: M, memoryFormat: MemoryFormat | 'channels_last_3d'): M {
+  return convertConvWeights(module, memoryFormat, [Conv3d, ConvTranspose3d]);
+}
+function convertConvWeights<M extends Module>(module: M, memoryFormat: string, kinds: { prototype: ConvNd }[]): M {
+  for (const m of module.modules()) {
+    if (kinds.some((k) => Object.prototype.isPrototypeOf.call(k.prototype, m))) {
+      const conv = m as unknown as ConvNd;
+      noGrad(() => {
+        const converted = conv.weight.contiguous({ memoryFormat } as never);
+        conv.weight.set_(converted);
+        converted.dispose();
+      });
+    }
+  }
+  return module;
+}

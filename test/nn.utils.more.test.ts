@@ -1,0 +1,97 @@
+// torch.nn.utils beyond clipping: fusing batch norm into the layer before it, weight_norm and
+// spectral_norm (the hook-based ones), and the conv weight memory-format conversion — against Python.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../lib/index';
+import { usePyTorch, expectClose } from './helpers/pytorch';
+
+const { nn } = torch;
+const U = nn.utils;
+type Tensor = torch.Tensor;
+const py = usePyTorch();
+const TIGHT = { rtol: 1e-12, atol: 1e-14 };
+
+describe('fusion', () => {
+  it('fuseConvBnEval and fuseLinearBnEval give the same outputs as Python\'s fused layers', async () => {
+    torch.manualSeed(1);
+    const conv = new nn.Conv2d(3, 4, 3, { bias: false }).to('float64').eval();
+    const bn = new nn.BatchNorm2d(4).to('float64');
+    bn.train();
+    bn(torch.randn([8, 4, 5, 5], { dtype: 'float64' }).mul(3).add(1));
+    bn.eval();
+    const lin = new nn.Linear(5, 4).to('float64').eval();
+    const bn1 = new nn.BatchNorm1d(4).to('float64');
+    bn1.train();
+    bn1(torch.randn([16, 4], { dtype: 'float64' }).mul(2));
+    bn1.eval();
+    const fc = U.fuseConvBnEval(conv, bn);
+    const fl = U.fuseLinearBnEval(lin, bn1);
+    expect(fc).not.toBe(conv);
+    const x = torch.randn([2, 3, 6, 6], { dtype: 'float64' });
+    const v = torch.randn([3, 5], { dtype: 'float64' });
+    const ref = await py.run<Tensor[]>(`from torch.nn.utils import fuse_conv_bn_eval, fuse_linear_bn_eval
+conv = torch.nn.Conv2d(3, 4, 3, bias=False).double().eval(); conv.load_state_dict(c)
+bn = torch.nn.BatchNorm2d(4).double().eval(); bn.load_state_dict(b)
+lin = torch.nn.Linear(5, 4).double().eval(); lin.load_state_dict(l)
+bn1 = torch.nn.BatchNorm1d(4).double().eval(); bn1.load_state_dict(b1)
+fc, fl = fuse_conv_bn_eval(conv, bn), fuse_linear_bn_eval(lin, bn1)
+out = [fc.weight, fc.bias, fl.weight, fl.bias, fc(x), fl(v)]`, { c: conv.stateDict(), b: bn.stateDict(), l: lin.stateDict(), b1: bn1.stateDict(), x, v });
+    const got = [fc.weight, fc.bias!, fl.weight, fl.bias!, fc(x) as Tensor, fl(v) as Tensor];
+    got.forEach((t, i) => expectClose(t.detach(), ref[i], TIGHT));
+    // and what the fused layer computes is what conv then bn computed
+    expectClose(fc(x) as Tensor, bn(conv(x)) as Tensor, { rtol: 1e-10, atol: 1e-12 });
+    expect(() => U.fuseConvBnEval(conv.train(), bn)).toThrow('Fusion only for eval!');
+  });
+});
+
+describe('weightNorm and spectralNorm', () => {
+  it('weightNorm: Python\'s parameters, state-dict keys, outputs and gradients; removeWeightNorm restores one weight', async () => {
+    torch.manualSeed(2);
+    const lin = U.weightNorm(new nn.Linear(5, 3).to('float64'), 'weight', 1);
+    expect(Object.keys(lin.stateDict())).toEqual(['bias', 'weight_g', 'weight_v']);
+    const x = torch.randn([4, 5], { dtype: 'float64' });
+    (lin(x) as Tensor).pow(2).sum().backward();
+    const ref = await py.run<Tensor[]>(`import warnings; warnings.simplefilter('ignore')
+lin = torch.nn.utils.weight_norm(torch.nn.Linear(5, 3).double(), 'weight', 1)
+lin.load_state_dict(state)
+y = lin(x); (y ** 2).sum().backward()
+out = [y, lin.weight_g.grad, lin.weight_v.grad, lin.bias.grad]`, { state: lin.stateDict(), x });
+    const g = lin as unknown as Record<string, Tensor>;
+    [lin(x) as Tensor, g.weight_g.grad!, g.weight_v.grad!, lin.bias!.grad!].forEach((t, i) => expectClose(t.detach(), ref[i], TIGHT));
+    const w = (lin as unknown as { weight: Tensor }).weight.detach().clone();
+    U.removeWeightNorm(lin);
+    expect(Object.keys(lin.stateDict())).toEqual(['bias', 'weight']);
+    expectClose(lin.weight, w, TIGHT);
+    expect(() => U.removeWeightNorm(lin)).toThrow(/weight_norm of 'weight' not found/);
+  });
+
+  it('spectralNorm: the same power iterations (buffers u, v) and weights as Python over training steps', async () => {
+    torch.manualSeed(3);
+    const conv = U.spectralNorm(new nn.ConvTranspose2d(3, 4, 3).to('float64'));
+    expect(Object.keys(conv.stateDict())).toEqual(['bias', 'weight_orig', 'weight_u', 'weight_v']);
+    const state = Object.fromEntries(Object.entries(conv.stateDict()).map(([k, t]) => [k, t.clone()]));
+    const x = torch.randn([2, 3, 4, 4], { dtype: 'float64' });
+    const outs = [0, 1, 2].map(() => (conv(x) as Tensor).detach());
+    conv.eval();
+    outs.push((conv(x) as Tensor).detach());
+    const ref = await py.run<Tensor[]>(`conv = torch.nn.utils.spectral_norm(torch.nn.ConvTranspose2d(3, 4, 3).double())
+conv.load_state_dict(state)
+outs = [conv(x).detach() for _ in range(3)]
+conv.eval(); outs.append(conv(x).detach())
+out = outs + [conv.weight_u, conv.weight_v]`, { state, x });
+    const c = conv as unknown as Record<string, Tensor>;
+    [...outs, c.weight_u, c.weight_v].forEach((t, i) => expectClose(t, ref[i], { rtol: 1e-10, atol: 1e-12 }));
+    U.removeSpectralNorm(conv);
+    expect(Object.keys(conv.stateDict())).toEqual(['bias', 'weight']);
+  });
+});
+
+describe('convertConv2dWeightMemoryFormat', () => {
+  it('makes every Conv2d weight channels_last and leaves the values', () => {
+    const m = new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.ReLU(), new nn.Conv2d(4, 2, 1));
+    const before = (m.at(0) as torch.nn.Conv2d).weight.clone();
+    U.convertConv2dWeightMemoryFormat(m, 'channels_last');
+    const w = (m.at(0) as torch.nn.Conv2d).weight;
+    expect(w.stride()).toEqual([27, 1, 9, 3]);  // channels_last: C innermost
+    expectClose(w.detach(), before, { rtol: 0, atol: 0 });
+  });
+});
