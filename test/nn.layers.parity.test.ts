@@ -457,3 +457,35 @@ out = m(src, tgt, tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(
     got.forEach((t, i) => expectClose(t, ref[i], { rtol: 1e-10, atol: 1e-12 }));
   });
 });
+
+describe('ParameterList and ParameterDict', () => {
+  it('register their parameters as Python does: keys, repr, a model using them loads into Python and computes the same', async () => {
+    class Mix extends nn.Module {
+      ws = new nn.ParameterList([torch.randn(3, 4, { dtype: 'float64' }), new nn.Parameter(torch.randn(4, 2, { dtype: 'float64' }))]);
+      scales = new nn.ParameterDict({ a: torch.ones(2, { dtype: 'float64' }), b: torch.full([2], 0.5, { dtype: 'float64' }) });
+      forward(x: Tensor): Tensor {
+        let y = x;
+        for (const w of this.ws) y = y.matmul(w);
+        return y.mul(this.scales.get('a')!).add(this.scales.get('b')!);
+      }
+    }
+    const m = new Mix();
+    expect(Object.keys(m.stateDict())).toEqual(['ws.0', 'ws.1', 'scales.a', 'scales.b']);
+    expect(m.parameters().length).toBe(4);
+    const x = r(5, 3);
+    const ref = await py.run<[string, Tensor]>(`class Mix(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ws = torch.nn.ParameterList([torch.randn(3, 4, dtype=torch.float64), torch.nn.Parameter(torch.randn(4, 2, dtype=torch.float64))])
+        self.scales = torch.nn.ParameterDict({'a': torch.ones(2, dtype=torch.float64), 'b': torch.full((2,), 0.5, dtype=torch.float64)})
+    def forward(self, x):
+        y = x
+        for w in self.ws: y = y @ w
+        return y * self.scales['a'] + self.scales['b']
+m = Mix(); m.load_state_dict(state)
+out = [repr(m), m(x)]`, { state: m.stateDict(), x });
+    expect(String(m)).toBe(ref[0]);
+    expectClose(m(x) as Tensor, ref[1], { rtol: 1e-12, atol: 1e-14 });
+    expect(() => m.ws.append('w' as never)).toThrow(/expected a Tensor or Parameter/);
+  });
+});

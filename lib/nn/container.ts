@@ -1,7 +1,7 @@
-/** Containers: Sequential, ModuleList, ModuleDict. Children are attributes named '0', '1', … or by key. */
+/** Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict. Entries are attributes named '0', '1', … or by key. */
 import { describe } from '../dtype';
-import { Module, pipe } from './module';
-import type { Tensor } from '../tensor';
+import { Module, Parameter, delattr, pipe } from './module';
+import { Tensor } from '../tensor';
 
 function moduleArg(m: unknown, where: string): Module {
   if (m instanceof Module) return m;
@@ -112,5 +112,108 @@ export class ModuleDict extends Module {
   }
   forward(): never {
     throw new TypeError('ModuleDict has no forward(): use its modules in your own module');
+  }
+}
+
+const LEGACY_TYPES: Record<string, string> = {
+  float32: 'FloatTensor', float64: 'DoubleTensor', float16: 'HalfTensor', bfloat16: 'BFloat16Tensor', int64: 'LongTensor', int32: 'IntTensor',
+  int16: 'ShortTensor', int8: 'CharTensor', uint8: 'ByteTensor', bool: 'BoolTensor', complex64: 'ComplexFloatTensor', complex128: 'ComplexDoubleTensor',
+};
+/**
+ * Python's line for one entry: ParameterList prints the dtype (`[torch.float32 of size 2x3]`), ParameterDict
+ * torch.typename (`[torch.FloatTensor of size 2x3]`, `torch.cuda.…` on a GPU).
+ */
+function parameterLine(key: string, p: Tensor, typename: boolean): string {
+  const cuda = p.device.startsWith('cuda');
+  const kind = typename ? `torch.${cuda ? 'cuda.' : ''}${LEGACY_TYPES[p.dtype] ?? p.dtype}` : `torch.${p.dtype}`;
+  return `  (${key}): ${p instanceof Parameter ? 'Parameter' : 'Tensor'} containing: [${kind} of size ${p.shape.join('x')}${cuda ? ` (${p.device})` : ''}]`;
+}
+/** Python's rule: a plain tensor put in a parameter container becomes a Parameter. */
+function asParameter(t: unknown, where: string): Parameter {
+  if (t instanceof Parameter) return t;
+  if (t instanceof Tensor) return new Parameter(t);
+  throw new TypeError(`${where}: expected a Tensor or Parameter (got ${describe(t)})`);
+}
+
+/** A list of parameters, registered as '0', '1', … (so optimizers and stateDict see them), as torch.nn.ParameterList. */
+export class ParameterList extends Module {
+  [index: number]: Parameter;
+  constructor(values: Iterable<Tensor> = []) {
+    super();
+    for (const v of values) this.append(v);
+  }
+  override get length(): number {
+    return [...this.ownParameters()].length;
+  }
+  append(value: Tensor): this {
+    this.registerParameter(String(this.length), asParameter(value, 'ParameterList.append'));
+    return this;
+  }
+  extend(values: Iterable<Tensor>): this {
+    for (const v of values) this.append(v);
+    return this;
+  }
+  *[Symbol.iterator](): IterableIterator<Parameter> {
+    for (const [, p] of this.ownParameters()) yield p;
+  }
+  /** Python's [i], negative i counting from the end. */
+  at(index: number): Parameter | undefined {
+    const list = [...this];
+    return list[index < 0 ? index + list.length : index];
+  }
+  forward(): never {
+    throw new TypeError('ParameterList has no forward(): use its parameters in your own module');
+  }
+  override extraRepr(): string {
+    return [...this].map((p, i) => parameterLine(String(i), p, false)).join('\n');
+  }
+}
+
+/** Parameters by name, as torch.nn.ParameterDict. */
+export class ParameterDict extends Module {
+  constructor(values: Record<string, Tensor> | Iterable<[string, Tensor]> = {}) {
+    super();
+    this.update(values);
+  }
+  set(key: string, value: Tensor): this {
+    this.registerParameter(key, asParameter(value, `ParameterDict.set('${key}')`));
+    return this;
+  }
+  get(key: string): Parameter | undefined {
+    for (const [k, p] of this.ownParameters()) if (k === key) return p;
+    return undefined;
+  }
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+  /** Removes key and returns its parameter, as Python's pop. */
+  pop(key: string): Parameter {
+    const p = this.get(key);
+    if (p === undefined) throw new RangeError(`ParameterDict has no key '${key}'`);
+    delattr(this, key);
+    return p;
+  }
+  update(values: Record<string, Tensor> | Iterable<[string, Tensor]>): this {
+    const pairs = Symbol.iterator in (values as object) ? [...(values as Iterable<[string, Tensor]>)] : Object.entries(values);
+    for (const [k, v] of pairs) this.set(k, v);
+    return this;
+  }
+  keys(): string[] {
+    return [...this.ownParameters()].map(([k]) => k);
+  }
+  values(): Parameter[] {
+    return [...this.ownParameters()].map(([, p]) => p);
+  }
+  entries(): [string, Parameter][] {
+    return [...this.ownParameters()];
+  }
+  get size(): number {
+    return this.keys().length;
+  }
+  forward(): never {
+    throw new TypeError('ParameterDict has no forward(): use its parameters in your own module');
+  }
+  override extraRepr(): string {
+    return this.entries().map(([k, p]) => parameterLine(k, p, true)).join('\n');
   }
 }

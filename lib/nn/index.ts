@@ -4,7 +4,7 @@ import * as init from './init';
 
 export { Module, Parameter, deepcopy } from './module';
 export type { StateDict, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook, ModuleToOptions, MemoryFormat } from './module';
-export { Sequential, ModuleList, ModuleDict } from './container';
+export { Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict } from './container';
 export * from './layers';
 export { Signature } from '../signature';
 export type { ArgsOf, Values } from '../signature';
