@@ -489,3 +489,34 @@ out = [repr(m), m(x)]`, { state: m.stateDict(), x });
     expect(() => m.ws.append('w' as never)).toThrow(/expected a Tensor or Parameter/);
   });
 });
+
+describe('lazy layers', () => {
+  it.each([
+    ['LazyLinear', () => new nn.LazyLinear(3), 'nn.LazyLinear(3)', r(4, 6), 'Linear'],
+    ['LazyConv2d', () => new nn.LazyConv2d(4, 3, 1, 1), 'nn.LazyConv2d(4, 3, 1, 1)', x2d, 'Conv2d'],
+    ['LazyConv1d unbatched', () => new nn.LazyConv1d(2, 3, { groups: 2 }), 'nn.LazyConv1d(2, 3, groups=2)', x1d.select(0, 0), 'Conv1d'],
+    ['LazyConvTranspose3d', () => new nn.LazyConvTranspose3d(2, 2, 2), 'nn.LazyConvTranspose3d(2, 2, 2)', x3d, 'ConvTranspose3d'],
+    ['LazyBatchNorm2d', () => new nn.LazyBatchNorm2d(), 'nn.LazyBatchNorm2d()', x2d, 'BatchNorm2d'],
+    ['LazyInstanceNorm1d', () => new nn.LazyInstanceNorm1d(1e-3), 'nn.LazyInstanceNorm1d(1e-3)', x1d, 'InstanceNorm1d'],
+  ] as [string, () => Module, string, Tensor, string][])('%s sizes itself at its first call, initialised as Python\'s, and becomes %s',
+    async (_name, make, ctor, x, becomes) => {
+      torch.manualSeed(8);
+      const m = make().to('float64');
+      const before = String(m);
+      torch.manualSeed(9);
+      const out = m(x) as Tensor;
+      const ref = await py.run<[string, string, Tensor, Record<string, Tensor>]>(`torch.manual_seed(8)
+m = eval(ctor, {'nn': torch.nn}).double()
+before = repr(m)
+torch.manual_seed(9)
+y = m(x)
+out = [before, repr(m), y, m.state_dict()]`, { ctor, x });
+      expect(before).toBe(ref[0]);
+      expect(String(m)).toBe(ref[1]);
+      expect(m.constructor.name).toBe(becomes);
+      expectClose(out.detach(), ref[2], { rtol: 1e-12, atol: 1e-14 });
+      const state = m.stateDict();
+      expect(Object.keys(state)).toEqual(Object.keys(ref[3]));
+      for (const [k, v] of Object.entries(ref[3])) expectClose(state[k], v, { rtol: 0, atol: 0 });
+    });
+});

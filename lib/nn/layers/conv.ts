@@ -60,7 +60,8 @@ export abstract class ConvNd extends Module {
     a: ConvFields & { outputPadding?: Size }) {
     super();
     const who = this.constructor.name;
-    this.inChannels = positive(inChannels, 'inChannels') && inChannels;
+    // a Lazy class starts with 0 channels in, known at its first call
+    this.inChannels = (new.target as { lazy?: boolean }).lazy && inChannels === 0 ? 0 : positive(inChannels, 'inChannels');
     this.outChannels = positive(outChannels, 'outChannels') && outChannels;
     if (!(Number.isInteger(a.groups) && a.groups > 0)) throw new RangeError('groups must be a positive integer');
     if (inChannels % a.groups) throw new RangeError('in_channels must be divisible by groups');

@@ -11,3 +11,4 @@ export * from './shape';
 export * from './sparse';
 export * from './rnn';
 export * from './transformer';
+export * from './lazy';

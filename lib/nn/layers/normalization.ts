@@ -45,7 +45,8 @@ export abstract class NormBase extends Module {
 
   protected constructor(numFeatures: number, a: NormFields) {
     super();
-    if (!(typeof numFeatures === 'number' && Number.isInteger(numFeatures) && numFeatures > 0)) {
+    const lazy = (new.target as { lazy?: boolean }).lazy && numFeatures === 0;  // a Lazy class: known at its first call
+    if (!lazy && !(typeof numFeatures === 'number' && Number.isInteger(numFeatures) && numFeatures > 0)) {
       throw new RangeError(`numFeatures must be a positive integer (got ${describe(numFeatures)})`);
     }
     this.numFeatures = numFeatures;
