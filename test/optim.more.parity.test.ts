@@ -103,3 +103,42 @@ describe('bad options are Python\'s errors', () => {
     expect(make).toThrow(message);
   });
 });
+
+describe('LBFGS', () => {
+  it.each([
+    ['without line search', {}, ''],
+    ['strong Wolfe, short history', { lineSearchFn: 'strong_wolfe', historySize: 3, maxIter: 6 }, "line_search_fn='strong_wolfe', history_size=3, max_iter=6"],
+    ['lr 0.5, maxIter 4', { lr: 0.5, maxIter: 4 }, 'lr=0.5, max_iter=4'],
+  ] as [string, Partial<torch.optim.LBFGSOptions>, string][])('%s: 5 steps with a closure equal Python\'s', async (_name, opts, pyOpts) => {
+    const m = model();
+    const opt = new optim.LBFGS(m.parameters(), opts);
+    const losses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const l = opt.step(() => {
+        opt.zeroGrad();
+        const loss = m(X).sub(Y).pow(2).mean();
+        loss.backward();
+        return loss;
+      });
+      losses.push(l.item() as number);
+    }
+    const ref = await py.run<[torch.Tensor, torch.Tensor, number[]]>(`${PY_MODEL}
+opt = torch.optim.LBFGS(m.parameters()${pyOpts ? `, ${pyOpts}` : ''})
+def closure():
+    opt.zero_grad()
+    loss = ((m(X) - Y) ** 2).mean()
+    loss.backward()
+    return loss
+losses = [opt.step(closure).item() for _ in range(5)]
+out = [m.weight, m.bias, losses]`, { X, Y, W0, B0 });
+    expect(losses).toEqual(ref[2]);
+    expectClose(m.weight.detach(), ref[0], EXACT);
+    expectClose(m.bias!.detach(), ref[1], EXACT);
+  });
+  it('needs a closure and one parameter group', () => {
+    const m = model();
+    expect(() => new optim.LBFGS(m.parameters()).step()).toThrow(/closure must be a function/);
+    expect(() => new optim.LBFGS([{ params: [m.weight] }, { params: [m.bias!] }])).toThrow("LBFGS doesn't support per-parameter options (parameter groups)");
+    expect(() => new optim.LBFGS(m.parameters(), { lineSearchFn: 'armijo' as never })).toThrow("only 'strong_wolfe' is supported");
+  });
+});

@@ -24,6 +24,8 @@ export { ASGD } from './asgd';
 export type { ASGDOptions } from './asgd';
 export { Rprop } from './rprop';
 export type { RpropOptions } from './rprop';
+export { LBFGS } from './lbfgs';
+export type { LBFGSOptions } from './lbfgs';
 export { SingleTensorOptimizer } from './single-tensor';
 export type { CommonOptions } from './single-tensor';
 export { lrScheduler };
