@@ -111,7 +111,7 @@ const PLUMBING: Record<string, string> = {
   'nn.functional.boolean_dispatch': "Python's overload helper", 'nn.functional.handle_torch_function': "Python's __torch_function__ protocol",
   'nn.functional.has_torch_function': "Python's __torch_function__ protocol", 'nn.functional.has_torch_function_unary': "Python's __torch_function__ protocol",
   'nn.functional.has_torch_function_variadic': "Python's __torch_function__ protocol",
-  'nn.utils.rnn.bind': "Python's method-binding helper",
+  'nn.utils.rnn.bind': "Python's method-binding helper", 'nn.utils.rnn.PackedSequence_': "PackedSequence's namedtuple base",
 };
 
 describe('coverage of torch.nn and torch.optim', () => {

@@ -36,16 +36,26 @@ const cases: Case[] = [
   ['ASGD averaging from step 5, wd', (p) => new optim.ASGD(p, 0.05, 1e-3, 0.6, 5, 1e-3), '0.05, 1e-3, 0.6, 5, 1e-3'],
   ['Rprop', (p) => new optim.Rprop(p), ''],
   ['Rprop etas, step sizes', (p) => new optim.Rprop(p, 0.02, [0.3, 1.5], [1e-4, 0.1]), '0.02, (0.3, 1.5), (1e-4, 0.1)'],
+  ['Adafactor', (p) => new optim.Adafactor(p, 0.05), '0.05'],
+  ['Adafactor eps, d, wd, maximize', (p) => new optim.Adafactor(p, 0.05, -0.5, [1e-6, 1e-2], 2, 0.01, { maximize: true }),
+    '0.05, -0.5, (1e-6, 1e-2), 2.0, 0.01, maximize=True'],
+];
+// Muon takes 2-D parameters only
+const muonCases: Case[] = [
+  ['Muon', (p) => new optim.Muon(p.filter((t) => t.ndim === 2), 0.02), '0.02'],
+  ['Muon no nesterov, match_rms_adamw', (p) => new optim.Muon(p.filter((t) => t.ndim === 2), 0.02, 0.05, 0.9, false, [3.4445, -4.775, 2.0315], 1e-7, 3,
+    'match_rms_adamw'), "0.02, 0.05, 0.9, False, (3.4445, -4.775, 2.0315), 1e-7, 3, 'match_rms_adamw'"],
 ];
 
 describe('20 steps equal Python\'s', () => {
-  it.each(cases)('%s', async (name, make, pyArgs) => {
+  it.each([...cases, ...muonCases])('%s', async (name, make, pyArgs) => {
     const m = model();
     const opt = make(m.parameters());
     for (let i = 0; i < 20; i++) lossStep(m, opt);
     const cls = name.split(' ')[0];
+    const params = cls === 'Muon' ? '[m.weight]' : 'm.parameters()';
     const ref = await py.run<[torch.Tensor, torch.Tensor, Record<string, unknown>]>(`${PY_MODEL}
-opt = torch.optim.${cls}(m.parameters()${pyArgs ? `, ${pyArgs}` : ''})
+opt = torch.optim.${cls}(${params}${pyArgs ? `, ${pyArgs}` : ''})
 for _ in range(20): loss_step(opt)
 sd = opt.state_dict()
 out = [m.weight, m.bias, sd]`, { X, Y, W0, B0 });

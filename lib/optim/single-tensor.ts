@@ -18,7 +18,7 @@ export interface CommonOptions {
   differentiable: boolean;
 }
 
-export abstract class SingleTensorOptimizer<O extends CommonOptions> extends Optimizer<O> {
+export abstract class SingleTensorOptimizer<O extends { lr: number; maximize?: boolean; differentiable?: boolean }> extends Optimizer<O> {
   /** One parameter's update: `state` holds what `initState` made for it (with `step` counted already). */
   protected abstract update(group: ParamGroup<O>, param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void;
   /** The parameter's state before its first step (besides `step`), as Python's _init_group. */
@@ -33,17 +33,19 @@ export abstract class SingleTensorOptimizer<O extends CommonOptions> extends Opt
     return { run, runAsync: async () => run(), finish: () => {} };
   }
 
+  /** Whether the state counts steps (Python's `step`, a float32 0-d tensor on the CPU); Muon's does not. */
+  protected readonly countsSteps: boolean = true;
+
   private stepOne(group: ParamGroup<O>, param: Tensor, grad: Tensor): void {
     let state = this.state.get(param);
     if (!state) {
-      // step as Python's: a float32 0-d tensor on the CPU
-      state = { step: keep(zeros([], { dtype: 'float32' })) };
+      state = this.countsSteps ? { step: keep(zeros([], { dtype: 'float32' })) } : {};
       for (const [k, t] of Object.entries(this.initState(group, param, grad))) state[k] = keep(t);
       this.state.set(param, state);
     }
     const s = state;
-    s.step.add_(1);
-    const step = s.step.item() as number;
+    s.step?.add_(1);
+    const step = s.step ? (s.step.item() as number) : 0;
     scope(() => this.update(group, param, group.maximize ? grad.neg() : grad, s, step));
   }
 
