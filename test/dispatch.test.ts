@@ -80,7 +80,7 @@ describe('the generated surface takes Python\'s arguments', () => {
   });
 
   it('the factories and the hand-written methods check their options by the same rule', () => {
-    expect(() => torch.randn(2, { dtyp: 'float32' } as never)).toThrow(/torch.randn\(\): unknown option 'dtyp' \(the options are size, dtype, layout, device, pinMemory, generator, out, requiresGrad\)/);
+    expect(() => torch.randn(2, { dtyp: 'float32' } as never)).toThrow(/torch.randn\(\): unknown option 'dtyp' \(did you mean 'dtype'\?\) \(the options are size, dtype, layout, device, pinMemory, generator, out, requiresGrad\)/);
     expect(() => torch.zeros([2], { requires_grad: true } as never)).toThrow(/unknown option 'requires_grad' \(torchnode's name is 'requiresGrad'\)/);
     expect(() => torch.tensor([1], { dtpye: 'float32' } as never)).toThrow(/torch.tensor: unknown option 'dtpye'/);
     expect(() => torch.zerosLike(x, { devcie: 'cpu' } as never)).toThrow(/torch.zerosLike\(\): unknown option 'devcie'/);

@@ -267,7 +267,8 @@ const [pooled3, indices3] = F.maxPool3dWithIndices(x3d, 2);
 const theta = torch.tensor([[[0.9, -0.2, 0.1], [0.3, 1.1, -0.1]], [[1, 0, 0], [0, 1, 0]]], { dtype: 'float64' });
 const grid = F.affineGrid(theta, [2, 4, 5, 6], false);
 const fx = { x1d, x2d, x3d, vec, prob, pos, ids, flat, offsets, cls, sign, binLabel, multiLabel, seq, ctcTargets, pooled1, indices1, pooled2, indices2,
-  pooled3, indices3, theta, grid, w1: r(6, 4, 3), w3: r(2, 4, 3, 3, 3), wt: r(4, 3, 3), table: r(10, 3), wb: r(3, 10, 10), g: r(7, 8), c4: r(4) };
+  pooled3, indices3, theta, grid, w1: r(6, 4, 3), w3: r(2, 4, 3, 3, 3), wt: r(4, 3, 3), table: r(10, 3), wb: r(3, 10, 10), g: r(7, 8), c4: r(4),
+  q: r(5, 2, 4), inW: r(12, 4), inB: r(12), outW: r(4, 4), outB: r(4) };
 type FnCase = [string, () => Tensor | Tensor[], string];
 const fnCases: FnCase[] = [
   ['selu', () => F.selu(vec), 'F.selu(vec)'], ['logsigmoid', () => F.logsigmoid(vec), 'F.logsigmoid(vec)'],
@@ -340,6 +341,25 @@ const fnCases: FnCase[] = [
   ['multilabelSoftMarginLoss', () => F.multilabelSoftMarginLoss(vec, binLabel, prob.select(0, 0)), 'F.multilabel_soft_margin_loss(vec, binLabel, prob[0])'],
   ['multiMarginLoss', () => F.multiMarginLoss(vec, cls, 1, 0.5, prob.select(0, 1)), 'F.multi_margin_loss(vec, cls, 1, 0.5, prob[1])'],
   ['embedding', () => F.embedding(ids, fx.table, 2), 'F.embedding(ids, table, 2)'],
+  // the in-place forms, on copies
+  ['relu_', () => F.relu_(vec.clone()), 'F.relu_(vec.clone())'], ['elu_', () => F.elu_(vec.clone(), 0.5), 'F.elu_(vec.clone(), 0.5)'],
+  ['celu_', () => F.celu_(vec.clone(), 2), 'F.celu_(vec.clone(), 2.0)'], ['selu_', () => F.selu_(vec.clone()), 'F.selu_(vec.clone())'],
+  ['leakyRelu_', () => F.leakyRelu_(vec.clone(), 0.2), 'F.leaky_relu_(vec.clone(), 0.2)'],
+  ['hardtanh_', () => F.hardtanh_(vec.clone(), -0.5, 0.5), 'F.hardtanh_(vec.clone(), -0.5, 0.5)'],
+  ['rrelu_', () => F.rrelu_(vec.clone(), 0.1, 0.3), 'F.rrelu_(vec.clone(), 0.1, 0.3)'],
+  ['threshold_', () => F.threshold_(vec.clone(), 0.1, 9), 'F.threshold_(vec.clone(), 0.1, 9.0)'],
+  ['convTbc', () => F.convTbc(x1d.permute(2, 0, 1).contiguous(), fx.w1.permute(2, 1, 0).contiguous(), fx.c4.narrow(0, 0, 4).repeat(2).narrow(0, 0, 6), 1),
+    'F.conv_tbc(x1d.permute(2, 0, 1).contiguous(), w1.permute(2, 1, 0).contiguous(), c4[:4].repeat(2)[:6], 1)'],
+  ['adaptiveMaxPool1dWithIndices', () => F.adaptiveMaxPool1dWithIndices(x1d, 4), 'F.adaptive_max_pool1d_with_indices(x1d, 4)'],
+  ['adaptiveMaxPool2dWithIndices', () => F.adaptiveMaxPool2dWithIndices(x2d, [3, 4]), 'F.adaptive_max_pool2d_with_indices(x2d, (3, 4))'],
+  ['adaptiveMaxPool3dWithIndices', () => F.adaptiveMaxPool3dWithIndices(x3d, 2), 'F.adaptive_max_pool3d_with_indices(x3d, 2)'],
+  ['fractionalMaxPool2dWithIndices', () => (torch.manualSeed(9), F.fractionalMaxPool2dWithIndices(x2d, 2, [3, 4])),
+    'torch.manual_seed(9); out = F.fractional_max_pool2d_with_indices(x2d, 2, (3, 4))'],
+  ['fractionalMaxPool3dWithIndices', () => (torch.manualSeed(9), F.fractionalMaxPool3dWithIndices(x3d, 2, null, 0.5)),
+    'torch.manual_seed(9); out = F.fractional_max_pool3d_with_indices(x3d, 2, None, 0.5)'],
+  ['nativeChannelShuffle', () => F.nativeChannelShuffle(x2d, 2), 'F.native_channel_shuffle(x2d, 2)'],
+  ['multiHeadAttentionForward', () => F.multiHeadAttentionForward(fx.q, fx.q, fx.q, 4, 2, fx.inW, fx.inB, null, null, false, 0, fx.outW, fx.outB) as Tensor[],
+    'F.multi_head_attention_forward(q, q, q, 4, 2, inW, inB, None, None, False, 0.0, outW, outB)'],
   ['embeddingBag offsets', () => F.embeddingBag(flat, fx.table, offsets, null, 2, false, 'sum', false, null, true),
     "F.embedding_bag(flat, table, offsets, None, 2, False, 'sum', False, None, True)"],
 ];

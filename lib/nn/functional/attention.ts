@@ -24,7 +24,8 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
 }
 
 /** Python's _canonical_mask: a bool mask becomes an additive float one (−inf where true). */
-export function canonicalMask(mask: Tensor | null, name: string, otherType: string | null, otherName: string, targetType: Tensor['dtype'],
+/** @internal */
+export function _canonicalMask(mask: Tensor | null, name: string, otherType: string | null, otherName: string, targetType: Tensor['dtype'],
   checkOther = true): Tensor | null {
   if (mask === null) return null;
   const isFloat = mask.isFloatingPoint();
@@ -114,7 +115,7 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
       keyPaddingMask = keyPaddingMask?.unsqueeze(0) ?? null;
     }
     const [tgtLen, bsz, embedDim] = q0.shape;
-    keyPaddingMask = canonicalMask(keyPaddingMask, 'key_padding_mask', a.attnMask?.dtype ?? null, 'attn_mask', q0.dtype);
+    keyPaddingMask = _canonicalMask(keyPaddingMask, 'key_padding_mask', a.attnMask?.dtype ?? null, 'attn_mask', q0.dtype);
     let isCausal = a.isCausal;
     let attnMask: Tensor | null;
     if (isCausal && a.attnMask === null) {
@@ -123,7 +124,7 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     }
     if (isCausal && keyPaddingMask === null && !a.needWeights) attnMask = null;
     else {
-      attnMask = canonicalMask(a.attnMask, 'attn_mask', null, '', q0.dtype, false);
+      attnMask = _canonicalMask(a.attnMask, 'attn_mask', null, '', q0.dtype, false);
       if (keyPaddingMask !== null) isCausal = false;
     }
     if (embedDim !== embedDimToCheck) throw new RangeError(`was expecting embedding dimension of ${embedDimToCheck}, but got ${embedDim}`);

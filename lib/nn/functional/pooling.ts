@@ -49,15 +49,16 @@ export function maxPool3d(input: Tensor, kernelSize: Size, ...rest: unknown[]): 
 }
 /** The [output, indices] forms, as Python's F.max_poolNd_with_indices. */
 export const maxPool1dWithIndices = (input: Tensor, kernelSize: Size, ...rest: MaxPoolArgs) =>
-  maxPool(1, input, kernelSize, [...rest.slice(0, -1), { ...lastOptions(rest), returnIndices: true }]) as [Tensor, Tensor];
+  maxPool(1, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
 export const maxPool2dWithIndices = (input: Tensor, kernelSize: Size, ...rest: MaxPoolArgs) =>
-  maxPool(2, input, kernelSize, [...rest.slice(0, -1), { ...lastOptions(rest), returnIndices: true }]) as [Tensor, Tensor];
+  maxPool(2, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
 export const maxPool3dWithIndices = (input: Tensor, kernelSize: Size, ...rest: MaxPoolArgs) =>
-  maxPool(3, input, kernelSize, [...rest.slice(0, -1), { ...lastOptions(rest), returnIndices: true }]) as [Tensor, Tensor];
-// rest with its options object split off the positional ones (so returnIndices can be added by name)
-function lastOptions(rest: readonly unknown[]): Record<string, unknown> {
+  maxPool(3, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
+/** `rest` with returnIndices: true added to its options object (made when it has none). */
+function withReturnIndices(rest: readonly unknown[]): unknown[] {
   const last = rest[rest.length - 1];
-  return last !== null && typeof last === 'object' && !Array.isArray(last) && !(last instanceof Tensor) ? (last as Record<string, unknown>) : {};
+  const hasOptions = last !== null && typeof last === 'object' && !Array.isArray(last) && !(last instanceof Tensor);
+  return hasOptions ? [...rest.slice(0, -1), { ...(last as object), returnIndices: true }] : [...rest, { returnIndices: true }];
 }
 
 export type AvgPoolFields = { stride: Size | null; padding: Size; ceilMode: boolean; countIncludePad: boolean; divisorOverride: number | null };
@@ -236,6 +237,6 @@ export const adaptiveMaxPool2dWithIndices = (input: Tensor, outputSize: Adaptive
 export const adaptiveMaxPool3dWithIndices = (input: Tensor, outputSize: AdaptiveSize) => adaptiveMax(3, input, outputSize, [true]) as [Tensor, Tensor];
 /** [output, indices], as Python's F.fractional_max_poolNd_with_indices. */
 export const fractionalMaxPool2dWithIndices = (input: Tensor, kernelSize: Size, ...rest: FractionalArgs) =>
-  fractionalMaxPool(2, input, kernelSize, [...rest.slice(0, -1), { ...lastOptions(rest), returnIndices: true }]) as [Tensor, Tensor];
+  fractionalMaxPool(2, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
 export const fractionalMaxPool3dWithIndices = (input: Tensor, kernelSize: Size, ...rest: FractionalArgs) =>
-  fractionalMaxPool(3, input, kernelSize, [...rest.slice(0, -1), { ...lastOptions(rest), returnIndices: true }]) as [Tensor, Tensor];
+  fractionalMaxPool(3, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];

@@ -100,8 +100,8 @@ export class MultiheadAttention extends Module {
     const a = MHA_FORWARD.bind(rest);
     const batched = query.ndim === 3;
     return scope(() => {
-      const keyPaddingMask = F.canonicalMask(a.keyPaddingMask, 'key_padding_mask', a.attnMask?.dtype ?? null, 'attn_mask', query.dtype);
-      const attnMask = F.canonicalMask(a.attnMask, 'attn_mask', null, '', query.dtype, false);
+      const keyPaddingMask = F._canonicalMask(a.keyPaddingMask, 'key_padding_mask', a.attnMask?.dtype ?? null, 'attn_mask', query.dtype);
+      const attnMask = F._canonicalMask(a.attnMask, 'attn_mask', null, '', query.dtype, false);
       let [q, k, v] = [query, key, value];
       if (this.batchFirst && batched) {
         // the same tensor stays one, so self-attention takes Python's packed projection
@@ -190,8 +190,8 @@ export class TransformerEncoderLayer extends TransformerLayer {
   forward(src: Tensor, ...rest: ArgsOf<typeof ENCODER_LAYER_FORWARD>): Tensor {
     const a = ENCODER_LAYER_FORWARD.bind(rest);
     return scope(() => {
-      const kpm = F.canonicalMask(a.srcKeyPaddingMask, 'src_key_padding_mask', a.srcMask?.dtype ?? null, 'src_mask', src.dtype);
-      const mask = F.canonicalMask(a.srcMask, 'src_mask', null, '', src.dtype, false);
+      const kpm = F._canonicalMask(a.srcKeyPaddingMask, 'src_key_padding_mask', a.srcMask?.dtype ?? null, 'src_mask', src.dtype);
+      const mask = F._canonicalMask(a.srcMask, 'src_mask', null, '', src.dtype, false);
       const sa = (x: Tensor) => this.dropout1(attend(this.self_attn, x, x, { attnMask: mask, keyPaddingMask: kpm, needWeights: false, isCausal: a.isCausal })) as Tensor;
       let x = src;
       if (this.normFirst) {
@@ -285,8 +285,8 @@ export class TransformerEncoder extends Module {
   forward(src: Tensor, ...rest: ArgsOf<typeof ENCODER_FORWARD>): Tensor {
     const a = ENCODER_FORWARD.bind(rest);
     return scope(() => {
-      const kpm = F.canonicalMask(a.srcKeyPaddingMask, 'src_key_padding_mask', a.mask?.dtype ?? null, 'mask', src.dtype);
-      const mask = F.canonicalMask(a.mask, 'mask', null, '', src.dtype, false);
+      const kpm = F._canonicalMask(a.srcKeyPaddingMask, 'src_key_padding_mask', a.mask?.dtype ?? null, 'mask', src.dtype);
+      const mask = F._canonicalMask(a.mask, 'mask', null, '', src.dtype, false);
       const first = this.layers.at(0) as TransformerEncoderLayer;
       const isCausal = detectIsCausal(mask, a.isCausal, seqLen(src, first.self_attn.batchFirst));
       let out = src;
