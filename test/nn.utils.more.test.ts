@@ -95,3 +95,77 @@ describe('convertConv2dWeightMemoryFormat', () => {
     expectClose(w.detach(), before, { rtol: 0, atol: 0 });
   });
 });
+
+describe('nn.utils.parametrize and parametrizations', () => {
+  it('parametrizations.weightNorm: Python\'s class name, keys, values, gradients; old weight_g/weight_v keys load', async () => {
+    torch.manualSeed(4);
+    const lin = U.parametrizations.weightNorm(new nn.Linear(5, 3).to('float64'));
+    expect(lin.constructor.name).toBe('ParametrizedLinear');
+    expect(Object.keys(lin.stateDict())).toEqual(['bias', 'parametrizations.weight.original0', 'parametrizations.weight.original1']);
+    const x = torch.randn([4, 5], { dtype: 'float64' });
+    (lin(x) as Tensor).pow(2).sum().backward();
+    const ref = await py.run<[string, Tensor, Tensor, Tensor]>(`from torch.nn.utils import parametrizations
+lin = parametrizations.weight_norm(torch.nn.Linear(5, 3).double())
+lin.load_state_dict(state)
+y = lin(x); (y ** 2).sum().backward()
+out = [repr(lin), y, lin.parametrizations.weight.original0.grad, lin.parametrizations.weight.original1.grad]`, { state: lin.stateDict(), x });
+    expect(String(lin)).toBe(ref[0]);
+    const p = (lin as unknown as { parametrizations: { get(k: string): Record<string, Tensor> } }).parametrizations.get('weight')!;
+    [lin(x) as Tensor, p.original0.grad!, p.original1.grad!].forEach((t, i) => expectClose(t.detach(), ref[i + 1] as Tensor, TIGHT));
+    // a checkpoint of the hook-based weight_norm loads (Python's compatibility hook)
+    const old = U.weightNorm(new nn.Linear(5, 3).to('float64'));
+    lin.loadStateDict(old.stateDict());
+    old(x);  // the hook-based form computes its weight at each call
+    expectClose((lin as unknown as { weight: Tensor }).weight, (old as unknown as { weight: Tensor }).weight, TIGHT);
+    U.parametrize.removeParametrizations(lin, 'weight');
+    expect(lin.constructor.name).toBe('Linear');
+    expect(Object.keys(lin.stateDict())).toEqual(['bias', 'weight']);
+  });
+
+  it('parametrizations.spectralNorm: 15 power iterations at start, one per training forward, buffers and outputs as Python\'s', async () => {
+    torch.manualSeed(5);
+    const conv = new nn.Conv2d(3, 4, 3).to('float64');
+    const w0 = conv.weight.detach().clone();
+    torch.manualSeed(6);
+    U.parametrizations.spectralNorm(conv);
+    expect(Object.keys(conv.stateDict())).toEqual(['bias', 'parametrizations.weight.original', 'parametrizations.weight.0._u',
+      'parametrizations.weight.0._v']);
+    const x = torch.randn([2, 3, 5, 5], { dtype: 'float64' });
+    const outs = [0, 1].map(() => (conv(x) as Tensor).detach());
+    const ref = await py.run<Tensor[]>(`from torch.nn.utils import parametrizations
+conv = torch.nn.Conv2d(3, 4, 3).double()
+with torch.no_grad(): conv.weight.copy_(w0); conv.bias.copy_(b0)
+torch.manual_seed(6)
+parametrizations.spectral_norm(conv)
+outs = [conv(x).detach() for _ in range(2)]
+out = outs + [conv.parametrizations.weight[0]._u, conv.parametrizations.weight[0]._v]`, { w0, b0: conv.bias!, x });
+    const sn = (conv as unknown as { parametrizations: { get(k: string): { at(i: number): Record<string, Tensor> } } }).parametrizations.get('weight')!.at(0)!;
+    [...outs, sn._u, sn._v].forEach((t, i) => expectClose(t, ref[i], { rtol: 1e-10, atol: 1e-12 }));
+  });
+
+  it('registerParametrization with a module of one\'s own, chained, and assignment through rightInverse', () => {
+    class Symmetric extends nn.Module {
+      forward(x: Tensor): Tensor {
+        return x.triu().add(x.triu(1).transpose(-1, -2));
+      }
+    }
+    class Scale extends nn.Module {
+      forward(x: Tensor): Tensor {
+        return x.mul(2);
+      }
+      rightInverse(x: Tensor): Tensor {
+        return x.div(2);
+      }
+    }
+    const lin = new nn.Linear(3, 3);
+    U.parametrize.registerParametrization(lin, 'weight', new Symmetric());
+    const w = (lin as unknown as { weight: Tensor }).weight;
+    expectClose(w, w.t(), { rtol: 0, atol: 0 });
+    expect(U.parametrize.isParametrized(lin, 'weight')).toBe(true);
+    const m = new nn.Linear(2, 2);
+    U.parametrize.registerParametrization(m, 'weight', new Scale());
+    (m as unknown as { weight: Tensor }).weight = torch.ones(2, 2);
+    expectClose((m as unknown as { weight: Tensor }).weight, torch.ones(2, 2), { rtol: 0, atol: 0 });
+    expect(() => U.parametrize.removeParametrizations(new nn.Linear(2, 2), 'weight')).toThrow(/does not have a parametrization on weight/);
+  });
+});

@@ -66,7 +66,7 @@ export class ModuleList extends ModuleSequence {
     for (const m of modules) this.append(m);
     return this;
   }
-  forward(): never {
+  forward(..._inputs: unknown[]): unknown {
     throw new TypeError('ModuleList has no forward(): iterate over it in your own module');
   }
   /** As Python's ModuleList repr: runs of modules that print alike are one line, `(0-2): 3 x Linear(…)`. */

@@ -199,3 +199,9 @@ function convertConvWeights<M extends Module>(module: M, memoryFormat: string, k
   }
   return module;
 }
+/** torch.nn.utils.parametrize: registerParametrization, removeParametrizations, isParametrized, ParametrizationList. */
+export * as parametrize from './parametrize';
+/** torch.nn.utils.parametrizations: weightNorm and spectralNorm as parametrisations. */
+import { weightNorm as parametrizedWeightNorm, spectralNorm as parametrizedSpectralNorm } from './parametrize';
+const parametrizations = { weightNorm: parametrizedWeightNorm, spectralNorm: parametrizedSpectralNorm };
+export { parametrizations };

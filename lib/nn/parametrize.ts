@@ -1,0 +1,261 @@
+/**
+ * torch.nn.utils.parametrize and torch.nn.utils.parametrizations: a module's tensor computed on each read
+ * from other, stored tensors by a chain of modules (a ParametrizationList under
+ * `module.parametrizations[name]`), as Python's register_parametrization does — the same attribute names,
+ * class name (`ParametrizedLinear`), state-dict keys (`parametrizations.weight.original`) and values.
+ * weightNorm and spectralNorm are the parametrisations Python ships, orthogonal aside.
+ */
+import { Tensor } from '../tensor';
+import { describe } from '../dtype';
+import { bindFunction } from '../dispatch';
+import { noGrad } from '../autograd';
+import { keep, scope } from '../scope';
+import { torchFunctions as T } from '../surface';
+import { Module, Parameter, delattr } from './module';
+import { ModuleDict, ModuleList } from './container';
+import { normalize } from './functional/activation';
+import { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './layers/conv';
+
+type Attrs = Record<string, unknown>;
+/** A parametrisation: a module whose forward maps the stored tensor(s) to the one read, with an optional inverse. */
+export type Parametrization = Module & { rightInverse?: (value: Tensor) => Tensor | Tensor[] };
+
+function register(owner: Module, name: string, t: Tensor): void {
+  if (t instanceof Parameter) owner.registerParameter(name, t);
+  else owner.registerBuffer(name, t);
+}
+
+/** The chain of parametrisations of one tensor, and the tensor(s) it is computed from (`original`, or `original0`, `original1`, …). */
+export class ParametrizationList extends ModuleList {
+  readonly isTensor: boolean;
+  readonly ntensors: number;
+  unsafe: boolean;
+  constructor(modules: Parametrization[], original: Tensor, unsafe = false) {
+    if (modules.length === 0) throw new RangeError('ParametrizationList requires one or more modules.');
+    super(modules);
+    this.unsafe = unsafe;
+    let value: Tensor | Tensor[] = original;
+    noGrad(() => {
+      for (const m of [...modules].reverse()) if (m.rightInverse) value = m.rightInverse(value as Tensor);
+    });
+    this.isTensor = value instanceof Tensor;
+    if (value instanceof Tensor) {
+      if (value !== original) noGrad(() => original.set_(value as Tensor));
+      this.ntensors = 1;
+      register(this, 'original', original);
+    } else {
+      const parts = value as Tensor[];
+      this.ntensors = parts.length;
+      parts.forEach((t, i) => {
+        const part = original instanceof Parameter ? new Parameter(t, original.requiresGrad) : t.requiresGrad_(original.requiresGrad);
+        register(this, `original${i}`, part);
+      });
+    }
+    if (!unsafe) {
+      const z = scope(() => this.forward());
+      if (!(z instanceof Tensor)) throw new TypeError(`A parametrization must return a tensor. Got ${describe(z)}.`);
+      if (z.dtype !== original.dtype || z.shape.join() !== original.shape.join()) {
+        throw new RangeError('Registering a parametrization may not change the shape or dtype of the tensor, unless `unsafe` is true.');
+      }
+    }
+  }
+  /** The parametrised tensor: the first module applied to the original(s), then each next one. */
+  override forward(): Tensor {
+    const mods = [...this] as unknown as ((...x: Tensor[]) => Tensor)[];
+    const self = this as unknown as Attrs;
+    const originals = this.isTensor ? [self.original as Tensor] : Array.from({ length: this.ntensors }, (_, i) => self[`original${i}`] as Tensor);
+    return scope(() => mods.slice(1).reduce((x, m) => m(x), mods[0](...originals)));
+  }
+  /** Stores `value` through the chain's right inverses (what assigning the parametrised attribute does). */
+  rightInverse(value: Tensor): void {
+    noGrad(() => {
+      let v: Tensor | Tensor[] = value;
+      for (const m of [...this].reverse() as Parametrization[]) {
+        if (!m.rightInverse) throw new TypeError(`parametrization ${m.constructor.name} does not implement right_inverse.`);
+        v = m.rightInverse(v as Tensor);
+      }
+      const self = this as unknown as Attrs;
+      if (this.isTensor) (self.original as Tensor).set_(v as Tensor);
+      else (v as Tensor[]).forEach((t, i) => (self[`original${i}`] as Tensor).set_(t));
+    });
+  }
+}
+
+/** Whether the module has parametrisations (of `tensorName`, when given). */
+export function isParametrized(module: Module, tensorName?: string): boolean {
+  const p = (module as unknown as Attrs).parametrizations;
+  if (!(p instanceof ModuleDict)) return false;
+  return tensorName === undefined ? p.keys().length > 0 : p.get(tensorName) !== undefined;
+}
+
+// Python gives a parametrised module a subclass named Parametrized<Class>; the same here, one per class.
+const parametrizedClasses = new WeakMap<object, object>();
+function injectClass(module: Module): void {
+  const base = Object.getPrototypeOf(module) as { constructor: abstract new (...a: never[]) => Module };
+  let proto = parametrizedClasses.get(base);
+  if (!proto) {
+    const Base = base.constructor;
+    const name = `Parametrized${Base.name}`;
+    proto = { [name]: class extends (Base as unknown as new () => object) {} }[name].prototype as object;
+    // as Python's weight_norm compat hook: old-style weight_g / weight_v keys load into the parametrisation
+    Object.defineProperty(proto, '_loadFromStateDict', {
+      value(this: Module, stateDict: Map<string, unknown>, prefix: string, local: Record<string, unknown>) {
+        const lists = (this as unknown as Attrs).parametrizations as ModuleDict;
+        for (const [name, list] of lists.entries()) {
+          const [g, v] = [`${prefix}${name}_g`, `${prefix}${name}_v`];
+          if ((list as ParametrizationList).at(0) instanceof WeightNormParametrization && stateDict.has(g) && stateDict.has(v)) {
+            stateDict.set(`${prefix}parametrizations.${name}.original0`, stateDict.get(g));
+            stateDict.set(`${prefix}parametrizations.${name}.original1`, stateDict.get(v));
+            stateDict.delete(g);
+            stateDict.delete(v);
+          }
+        }
+        (Base.prototype as unknown as { _loadFromStateDict(s: Map<string, unknown>, p: string, l: Record<string, unknown>): void })
+          ._loadFromStateDict.call(this, stateDict, prefix, local);
+      },
+      configurable: true,
+    });
+    parametrizedClasses.set(base, proto);
+  }
+  Object.setPrototypeOf(module, proto);
+}
+
+/**
+ * Makes `module[tensorName]` computed by `parametrization` from stored tensors (its rightInverse of the current
+ * value, when it has one), as Python's register_parametrization; a second one chains after the first.
+ */
+export function registerParametrization<M extends Module>(module: M, tensorName: string, parametrization: Parametrization,
+  options: { unsafe?: boolean } = {}): M {
+  if (!(module instanceof Module)) throw new TypeError(`registerParametrization: module must be an nn.Module (got ${describe(module)})`);
+  const unsafe = options.unsafe ?? false;
+  parametrization.train(module.training);
+  const attrs = module as unknown as Attrs;
+  if (isParametrized(module, tensorName)) {
+    const list = (attrs.parametrizations as ModuleDict).get(tensorName) as ParametrizationList;
+    list.append(parametrization);
+    list.unsafe ||= unsafe;
+    return module;
+  }
+  const original = attrs[tensorName];
+  if (!(original instanceof Tensor)) throw new RangeError(`Module '${module.constructor.name}' does not have a parameter, a buffer, or a parametrized element with name '${tensorName}'`);
+  const list = new ParametrizationList([parametrization], original, unsafe);
+  delattr(module, tensorName);
+  if (!isParametrized(module)) {
+    injectClass(module);
+    attrs.parametrizations = new ModuleDict();
+  }
+  (attrs.parametrizations as ModuleDict).set(tensorName, list);
+  Object.defineProperty(module, tensorName, {
+    get: () => list.forward(),
+    set: (value: Tensor) => list.rightInverse(value),
+    enumerable: false,
+    configurable: true,
+  });
+  return module;
+}
+
+/** Removes the parametrisations of tensorName, leaving it a plain parameter holding its current value (or its stored original). */
+export function removeParametrizations<M extends Module>(module: M, tensorName: string, leaveParametrized = true): M {
+  if (!isParametrized(module, tensorName)) throw new RangeError(`Module ${module.constructor.name} does not have a parametrization on ${tensorName}`);
+  const attrs = module as unknown as Attrs;
+  const dict = attrs.parametrizations as ModuleDict;
+  const list = dict.get(tensorName) as ParametrizationList;
+  let original: Tensor;
+  if (list.isTensor) {
+    original = (list as unknown as Attrs).original as Tensor;
+    if (leaveParametrized) {
+      const t = noGrad(() => attrs[tensorName] as Tensor);
+      noGrad(() => original.set_(t));
+    }
+  } else {
+    if (!leaveParametrized) throw new RangeError('Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in terms of a sequence of tensors.');
+    const t = attrs[tensorName] as Tensor;
+    original = t.requiresGrad ? new Parameter(t) : keep(t);
+  }
+  delete attrs[tensorName];
+  delattr(dict, tensorName);
+  register(module, tensorName, original);
+  if (!isParametrized(module)) {
+    delattr(module, 'parametrizations');
+    Object.setPrototypeOf(module, Object.getPrototypeOf(Object.getPrototypeOf(module)) as object);
+  }
+  return module;
+}
+
+const weightNormOp = bindFunction('torch._weight_norm', ['_weight_norm(Tensor v, Tensor g, int dim=0) -> Tensor']) as (v: Tensor, g: Tensor, dim: number) => Tensor;
+
+/** Python's _WeightNorm: weight = g · v/‖v‖, stored as original0 (g) and original1 (v). */
+export class WeightNormParametrization extends Module {
+  constructor(readonly dim: number = 0) {
+    super();
+  }
+  forward(weightG: Tensor, weightV: Tensor): Tensor {
+    return weightNormOp(weightV, weightG, this.dim);
+  }
+  rightInverse(weight: Tensor): Tensor[] {
+    return [T.normExceptDim(weight, 2, this.dim), weight];
+  }
+}
+Object.defineProperty(WeightNormParametrization, 'name', { value: '_WeightNorm' });
+
+/** Python's _SpectralNorm: weight / σ, σ by power iteration kept in the buffers _u and _v (15 iterations to start). */
+export class SpectralNormParametrization extends Module {
+  declare _u: Tensor;
+  declare _v: Tensor;
+  readonly dim: number;
+  readonly nPowerIterations: number;
+  constructor(weight: Tensor, nPowerIterations = 1, dim = 0, readonly eps = 1e-12) {
+    super();
+    const nd = weight.ndim;
+    if (dim >= nd || dim < -nd) throw new RangeError(`Dimension out of range (expected to be in range of [-${nd}, ${nd - 1}] but got ${dim})`);
+    if (!(nPowerIterations > 0)) throw new RangeError(`Expected n_power_iterations to be positive, but got n_power_iterations=${nPowerIterations}`);
+    this.dim = dim >= 0 ? dim : dim + nd;
+    this.nPowerIterations = nPowerIterations;
+    if (nd > 1) {
+      noGrad(() => scope(() => {
+        const mat = this.matrix(weight);
+        const [h, w] = mat.shape;
+        this.registerBuffer('_u', normalize(mat.newEmpty([h]).normal_(0, 1), 2, 0, eps));
+        this.registerBuffer('_v', normalize(mat.newEmpty([w]).normal_(0, 1), 2, 0, eps));
+        this.powerMethod(mat, 15);
+      }));
+    }
+  }
+  private matrix(weight: Tensor): Tensor {
+    const w = this.dim !== 0 ? weight.permute(this.dim, ...Array.from({ length: weight.ndim }, (_, i) => i).filter((i) => i !== this.dim)) : weight;
+    return w.flatten(1);
+  }
+  private powerMethod(mat: Tensor, iterations: number): void {
+    noGrad(() => scope(() => {
+      for (let i = 0; i < iterations; i++) {
+        this._u.copy_(normalize(T.mv(mat, this._v), 2, 0, this.eps));
+        this._v.copy_(normalize(T.mv(mat.H, this._u), 2, 0, this.eps));
+      }
+    }));
+  }
+  forward(weight: Tensor): Tensor {
+    if (weight.ndim === 1) return normalize(weight, 2, 0, this.eps);
+    return scope(() => {
+      const mat = this.matrix(weight);
+      if (this.training) this.powerMethod(mat, this.nPowerIterations);
+      const sigma = T.vdot(this._u.clone(), T.mv(mat, this._v.clone()));
+      return weight.div(sigma);
+    });
+  }
+  rightInverse(value: Tensor): Tensor {
+    return value;
+  }
+}
+Object.defineProperty(SpectralNormParametrization, 'name', { value: '_SpectralNorm' });
+
+/** weight = g · v/‖v‖ as a parametrisation (torch.nn.utils.parametrizations.weight_norm): g and v are parametrizations.weight.original0/1. */
+export function weightNorm<M extends Module>(module: M, name = 'weight', dim: number | null = 0): M {
+  return registerParametrization(module, name, new WeightNormParametrization(dim ?? -1), { unsafe: true });
+}
+/** weight / σ(weight) as a parametrisation (torch.nn.utils.parametrizations.spectral_norm). */
+export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowerIterations = 1, eps = 1e-12, dim: number | null = null): M {
+  const weight = (module as unknown as Attrs)[name];
+  if (!(weight instanceof Tensor)) throw new RangeError(`Module '${module.constructor.name}' has no parameter or buffer with name '${name}'`);
+  const d = dim ?? (module instanceof ConvTranspose1d || module instanceof ConvTranspose2d || module instanceof ConvTranspose3d ? 1 : 0);
+  return registerParametrization(module, name, new SpectralNormParametrization(weight, nPowerIterations, d, eps));
+}
