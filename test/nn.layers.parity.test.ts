@@ -207,6 +207,10 @@ const cases: Case[] = [
   ['MultiLabelSoftMarginLoss', () => new nn.MultiLabelSoftMarginLoss(), 'nn.MultiLabelSoftMarginLoss()', [vec, binLabel]],
   ['MultiMarginLoss', () => new nn.MultiMarginLoss(2, 0.5), 'nn.MultiMarginLoss(2, 0.5)', [vec, cls]],
   ['SoftMarginLoss', () => new nn.SoftMarginLoss(), 'nn.SoftMarginLoss()', [vec.select(1, 0), sign], { grads: 1 }],
+  ['LinearCrossEntropyLoss', () => new nn.LinearCrossEntropyLoss(10, 5, { bias: true, labelSmoothing: 0.1 }),
+    'nn.LinearCrossEntropyLoss(10, 5, bias=True, label_smoothing=0.1)', [vec, cls]],
+  ['LinearCrossEntropyLoss K-dimensional', () => new nn.LinearCrossEntropyLoss(10, 5, { outFeatures: [2], reduction: 'sum', ignoreIndex: 0 }),
+    "nn.LinearCrossEntropyLoss(10, 5, out_features=(2,), reduction='sum', ignore_index=0)", [vec, torch.tensor([[1, 0], [4, 2], [3, 3]])]],
 ];
 const extras = { weight: prob.select(0, 0).float().double(), pw: prob.select(0, 1) };
 
@@ -358,6 +362,8 @@ const fnCases: FnCase[] = [
   ['fractionalMaxPool3dWithIndices', () => (torch.manualSeed(9), F.fractionalMaxPool3dWithIndices(x3d, 2, null, 0.5)),
     'torch.manual_seed(9); out = F.fractional_max_pool3d_with_indices(x3d, 2, None, 0.5)'],
   ['nativeChannelShuffle', () => F.nativeChannelShuffle(x2d, 2), 'F.native_channel_shuffle(x2d, 2)'],
+  ['linearCrossEntropy', () => F.linearCrossEntropy(vec, fx.wb.select(0, 0), cls, { linearBias: fx.wb.select(0, 1).select(0, 0), labelSmoothing: 0.2 }),
+    'F.linear_cross_entropy(vec, wb[0], cls, linear_bias=wb[1, 0], label_smoothing=0.2)'],
   ['multiHeadAttentionForward', () => F.multiHeadAttentionForward(fx.q, fx.q, fx.q, 4, 2, fx.inW, fx.inB, null, null, false, 0, fx.outW, fx.outB) as Tensor[],
     'F.multi_head_attention_forward(q, q, q, 4, 2, inW, inB, None, None, False, 0.0, outW, outB)'],
   ['embeddingBag offsets', () => F.embeddingBag(flat, fx.table, offsets, null, 2, false, 'sum', false, null, true),

@@ -301,3 +301,48 @@ export function multiMarginLoss(input: Tensor, target: Tensor, ...rest: ArgsOf<t
   if (a.weight && a.weight.ndim !== 1) throw new RangeError('weight must be one-dimensional');
   return NN.multiMarginLoss(tensorArg(input), tensorArg(target, 'target'), a.p, a.margin, a.weight, r);
 }
+
+type LinearCEFields = {
+  linearBias: Tensor | null; weight: Tensor | null; reduction: Reduction; ignoreIndex: number | null; labelSmoothing: number; options: null;
+};
+const LINEAR_CE = signature<LinearCEFields>()('F.linearCrossEntropy', [],
+  { linearBias: null, weight: null, reduction: 'mean', ignoreIndex: null, labelSmoothing: 0, options: null });
+/**
+ * F.linear_cross_entropy(input, linearWeight, target, {linearBias, weight, reduction, ignoreIndex, labelSmoothing}):
+ * crossEntropy of linear(input) as Python's unchunked path; linearWeight (C, *outFeatures, inFeatures) gives a
+ * K-dimensional loss. Python's chunked `options` are not offered.
+ */
+export function linearCrossEntropy(input: Tensor, linearWeight: Tensor, target: Tensor, ...rest: ArgsOf<typeof LINEAR_CE>): Tensor {
+  const a = LINEAR_CE.bind(rest);
+  if (a.options !== null) throw new RangeError('F.linearCrossEntropy: the chunked `options` path is not offered by torchnode; leave options null');
+  const [x, w] = [tensorArg(input), tensorArg(linearWeight, 'linearWeight')];
+  tensorArg(target, 'target');
+  if (x.ndim < 1 || x.ndim > 2) throw new TorchError(`expected input with dimensionality 1 or 2, got ${x.ndim}`);
+  if (w.ndim < 2) throw new TorchError(`expected linear_weight with dimensionality at least 2, got ${w.ndim}`);
+  const batches = x.shape.slice(0, -1);
+  const inFeatures = x.shape[x.ndim - 1];
+  if (inFeatures !== w.shape[w.ndim - 1]) {
+    throw new TorchError(`expected equal input and linear_weight last dimensions (in_features), got ${inFeatures} and ${w.shape[w.ndim - 1]}, respectively`);
+  }
+  const numClasses = w.shape[0];
+  const outFeatures = w.shape.slice(1, -1);
+  if (a.linearBias && a.linearBias.shape.join() !== [numClasses, ...outFeatures].join()) {
+    throw new TorchError(`expected linear_bias shape (${[numClasses, ...outFeatures].join(', ')}), got (${a.linearBias.shape.join(', ')})`);
+  }
+  if (outFeatures.length > 0 && batches.length === 0) {
+    throw new TorchError(`K-dimensional loss defined by linear_weight shape (${w.shape.join(', ')}) requires batched input, (N, ${inFeatures}), got unbatched ` +
+      `input with shape (${x.shape.join(', ')})`);
+  }
+  const logitsShape = [...batches, numClasses, ...outFeatures];
+  if (target.shape.join() === logitsShape.join() && a.ignoreIndex !== null) {
+    throw new TorchError('ignore_index cannot be specified when target contains probabilities');
+  }
+  return scope(() => {
+    const total = outFeatures.reduce((p, q) => p * q, numClasses);
+    const flatW = outFeatures.length ? w.reshape(total, inFeatures) : w;
+    const flatB = a.linearBias && outFeatures.length ? a.linearBias.reshape(total) : a.linearBias;
+    const logits = native.linear(x.handle, flatW.handle, flatB === null ? undefined : flatB.handle);
+    return crossEntropy(wrap(logits).reshape(logitsShape), target, { weight: a.weight, reduction: a.reduction, ignoreIndex: a.ignoreIndex ?? -100,
+      labelSmoothing: a.labelSmoothing });
+  });
+}

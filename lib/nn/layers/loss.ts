@@ -8,6 +8,10 @@ import { Module } from '../module';
 import * as F from '../functional';
 import { Signature, signature, type ArgsOf } from '../../signature';
 import { PairwiseDistance } from './shape';
+import { Linear } from './linear';
+import { TorchError } from '../../errors';
+import { pyFloat, pyRepr } from '../repr';
+import type { Dtype } from '../../dtype';
 
 export type Reduction = F.Reduction;
 export type LegacyReductionFields = { sizeAverage: boolean | null; reduce: boolean | null; reduction: Reduction };
@@ -183,3 +187,55 @@ export type PoissonNLLLoss = InstanceType<typeof PoissonNLLLoss>;
 export type SmoothL1Loss = InstanceType<typeof SmoothL1Loss>;
 export type SoftMarginLoss = InstanceType<typeof SoftMarginLoss>;
 export type TripletMarginLoss = InstanceType<typeof TripletMarginLoss>;
+
+export type LinearCrossEntropyFields = {
+  outFeatures: number[]; bias: boolean; device: string | null; dtype: Dtype | null; reduction: Reduction; weight: Tensor | null;
+  ignoreIndex: number | null; labelSmoothing: number; options: null;
+};
+const LINEAR_CE = signature<LinearCrossEntropyFields>()('LinearCrossEntropyLoss', [],
+  { outFeatures: [], bias: false, device: null, dtype: null, reduction: 'mean', weight: null, ignoreIndex: null, labelSmoothing: 0, options: null });
+/**
+ * A linear layer and cross-entropy in one, as torch.nn.LinearCrossEntropyLoss(inFeatures, numClasses, { outFeatures, bias, reduction,
+ * weight, ignoreIndex, labelSmoothing }): forward(input, target); the weights live in `linear`.
+ */
+export class LinearCrossEntropyLoss extends Module {
+  declare weight: Tensor | null;
+  declare linear: Linear;
+  readonly outFeatures: number[];
+  readonly reduction: Reduction;
+  readonly ignoreIndex: number | null;
+  readonly labelSmoothing: number;
+  readonly options = null;
+  constructor(inFeatures: number, readonly numClasses: number, ...rest: ArgsOf<typeof LINEAR_CE>) {
+    super();
+    const a = LINEAR_CE.bind(rest);
+    if (a.weight && a.weight.shape.join() !== String(numClasses)) {
+      throw new TorchError(`expected weight shape to be (${numClasses},), got (${a.weight.shape.join(', ')})`);
+    }
+    if (a.labelSmoothing < 0 || a.labelSmoothing > 1) throw new TorchError(`expected label_smoothing to be in range [0, 1], got ${a.labelSmoothing}`);
+    if (a.options !== null) throw new RangeError('LinearCrossEntropyLoss: the chunked `options` path is not offered by torchnode; leave options null');
+    this.registerBuffer('weight', a.weight);
+    this.reduction = a.reduction;
+    this.outFeatures = [...a.outFeatures];
+    this.ignoreIndex = a.ignoreIndex;
+    this.labelSmoothing = a.labelSmoothing;
+    this.linear = new Linear(inFeatures, this.outFeatures.reduce((p, q) => p * q, numClasses), { bias: a.bias, device: a.device, dtype: a.dtype });
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    const inFeatures = this.linear.inFeatures;
+    const w = this.linear.weight.reshape(this.numClasses, ...this.outFeatures, inFeatures);
+    const b = this.linear.bias ? this.linear.bias.reshape(this.numClasses, ...this.outFeatures) : null;
+    try {
+      return F.linearCrossEntropy(input, w, target, { linearBias: b, weight: this.weight, reduction: this.reduction, ignoreIndex: this.ignoreIndex,
+        labelSmoothing: this.labelSmoothing });
+    } finally {
+      w.dispose();
+      b?.dispose();
+    }
+  }
+  override extraRepr(): string {
+    return `in_features=${this.linear.inFeatures}, num_classes=${this.numClasses}, out_features=${pyRepr(this.outFeatures)}, ` +
+      `bias=${pyRepr(this.linear.bias !== null)}, reduction=${this.reduction}, ignore_index=${pyRepr(this.ignoreIndex)}, ` +
+      `label_smoothing=${pyFloat(this.labelSmoothing)}, options=None`;
+  }
+}
