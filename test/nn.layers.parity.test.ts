@@ -207,6 +207,8 @@ const cases: Case[] = [
   ['MultiLabelSoftMarginLoss', () => new nn.MultiLabelSoftMarginLoss(), 'nn.MultiLabelSoftMarginLoss()', [vec, binLabel]],
   ['MultiMarginLoss', () => new nn.MultiMarginLoss(2, 0.5), 'nn.MultiMarginLoss(2, 0.5)', [vec, cls]],
   ['SoftMarginLoss', () => new nn.SoftMarginLoss(), 'nn.SoftMarginLoss()', [vec.select(1, 0), sign], { grads: 1 }],
+  ['AdaptiveLogSoftmaxWithLoss', () => new nn.AdaptiveLogSoftmaxWithLoss(10, 12, [3, 7], 2, true), 'nn.AdaptiveLogSoftmaxWithLoss(10, 12, [3, 7], 2.0, True)',
+    [r(6, 10), torch.tensor([0, 5, 11, 2, 8, 6])]],
   ['LinearCrossEntropyLoss', () => new nn.LinearCrossEntropyLoss(10, 5, { bias: true, labelSmoothing: 0.1 }),
     'nn.LinearCrossEntropyLoss(10, 5, bias=True, label_smoothing=0.1)', [vec, cls]],
   ['LinearCrossEntropyLoss K-dimensional', () => new nn.LinearCrossEntropyLoss(10, 5, { outFeatures: [2], reduction: 'sum', ignoreIndex: 0 }),
@@ -545,4 +547,19 @@ out = [before, repr(m), y, m.state_dict()]`, { ctor, x });
       expect(Object.keys(state)).toEqual(Object.keys(ref[3]));
       for (const [k, v] of Object.entries(ref[3])) expectClose(state[k], v, { rtol: 0, atol: 0 });
     });
+});
+
+describe('AdaptiveLogSoftmaxWithLoss', () => {
+  it('logProb, predict and the loss equal Python\'s', async () => {
+    torch.manualSeed(12);
+    const m = new nn.AdaptiveLogSoftmaxWithLoss(10, 12, [3, 7]).to('float64');
+    const x = r(5, 10);
+    const t = torch.tensor([1, 4, 9, 11, 0]);
+    const got = [m.logProb(x), m.predict(x), (m(x, t) as unknown as torch.nn.ASMOutput).loss];
+    const ref = await py.run<Tensor[]>(`m = torch.nn.AdaptiveLogSoftmaxWithLoss(10, 12, [3, 7]).double()
+m.load_state_dict(state)
+out = [m.log_prob(x), m.predict(x), m(x, t).loss]`, { state: m.stateDict(), x, t });
+    got.forEach((v, i) => expectClose((v as Tensor).detach(), ref[i], { rtol: 1e-12, atol: 1e-14 }));
+    expect(() => m(x, torch.tensor([1, 2, 3, 4, 12]))).toThrow(/Target values should be in \[0, 11\]/);
+  });
 });

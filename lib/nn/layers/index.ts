@@ -12,3 +12,4 @@ export * from './sparse';
 export * from './rnn';
 export * from './transformer';
 export * from './lazy';
+export * from './adaptive';
