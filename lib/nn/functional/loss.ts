@@ -302,7 +302,7 @@ export function multiMarginLoss(input: Tensor, target: Tensor, ...rest: ArgsOf<t
   return NN.multiMarginLoss(tensorArg(input), tensorArg(target, 'target'), a.p, a.margin, a.weight, r);
 }
 
-type LinearCEFields = {
+export type LinearCEFields = {
   linearBias: Tensor | null; weight: Tensor | null; reduction: Reduction; ignoreIndex: number | null; labelSmoothing: number; options: null;
 };
 const LINEAR_CE = signature<LinearCEFields>()('F.linearCrossEntropy', [],
