@@ -72,6 +72,8 @@ const cases: Case[] = [
   ['RMSNorm', () => new nn.RMSNorm([8]), 'nn.RMSNorm([8])', [x2d]],
   ['RMSNorm eps', () => new nn.RMSNorm(10, 1e-4, false), 'nn.RMSNorm(10, 1e-4, False)', [vec]],
   ['LocalResponseNorm 4-D', () => new nn.LocalResponseNorm(3), 'nn.LocalResponseNorm(3)', [x2d]],
+  ['CrossMapLRN2d', () => new nn.CrossMapLRN2d(3, 1e-2, 0.75, 2), 'nn.CrossMapLRN2d(3, 1e-2, 0.75, 2)', [x2d], { tol: { rtol: 1e-9, atol: 1e-12 } }],
+  ['CrossMapLRN2d wide window', () => new nn.CrossMapLRN2d(6), 'nn.CrossMapLRN2d(6)', [x2d], { tol: { rtol: 1e-9, atol: 1e-12 } }],
   ['LocalResponseNorm 3-D', () => new nn.LocalResponseNorm(2, 1e-3, 0.5, 2), 'nn.LocalResponseNorm(2, 1e-3, 0.5, 2.0)', [x1d]],
   // pooling
   ['MaxPool1d', () => new nn.MaxPool1d(3, 2, 1), 'nn.MaxPool1d(3, 2, 1)', [x1d]],

@@ -7,7 +7,10 @@ import { Tensor } from '../../tensor';
 import { describe, type Dtype } from '../../dtype';
 import { warnOnce } from '../../errors';
 import { tensor } from '../../creation';
-import { empty, ones, zeros } from '../../generated/torch';
+import { empty, ones, stack, zeros, zerosLike } from '../../generated/torch';
+import { einsum } from '../../ops';
+import { isGradEnabled } from '../../autograd';
+import { scope } from '../../scope';
 import { noGrad } from '../../autograd';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
@@ -311,5 +314,52 @@ export class LocalResponseNorm extends Module {
   }
   override extraRepr(): string {
     return `${this.size}, alpha=${pyFloat(this.alpha)}, beta=${pyFloat(this.beta)}, k=${pyFloat(this.k)}`;
+  }
+}
+
+const CROSS_MAP = signature<{ alpha: number; beta: number; k: number }>()('CrossMapLRN2d', ['alpha', 'beta', 'k'], { alpha: 1e-4, beta: 0.75, k: 1 });
+/**
+ * Local response normalisation across channels of (N, C, H, W), as torch.nn.CrossMapLRN2d(size, alpha, beta, k). The forward
+ * is Python's running window over the channels, summed in its order. Python's backward is LuaTorch's hand-written formula,
+ * which is not the gradient of that forward (its window is the symmetric one); the same formula is given here, through a
+ * surrogate whose autograd gradient it is (added as s − s.detach(), so the output stays exactly the forward's).
+ */
+export class CrossMapLRN2d extends Module {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly k: number;
+  constructor(readonly size: number, ...rest: ArgsOf<typeof CROSS_MAP>) {
+    super();
+    ({ alpha: this.alpha, beta: this.beta, k: this.k } = CROSS_MAP.bind(rest));
+  }
+  forward(input: Tensor): Tensor {
+    if (input.ndim !== 4) throw new RangeError(`CrossMapLRN2d: Expected input to be 4D, got ${input.ndim}D instead.`);
+    return scope(() => {
+      const channels = input.shape[1];
+      const [scale, output] = noGrad(() => {
+        const square = input.pow(2);
+        const prePad = Math.trunc((this.size - 1) / 2 + 1);
+        let current = zerosLike(square.select(1, 0));
+        for (let c = 0; c < Math.min(prePad, channels); c++) current = current.add(square.select(1, c));
+        const scales = [current];
+        for (let c = 1; c < channels; c++) {
+          if (c < channels - prePad + 1) current = current.add(square.select(1, c + prePad - 1));
+          if (c > prePad) current = current.sub(square.select(1, c - prePad));
+          scales.push(current);
+        }
+        const sc = stack(scales, 1).mul(this.alpha / this.size).add(this.k);
+        return [sc, sc.pow(-this.beta).mul(input)];
+      });
+      if (!(input.requiresGrad && isGradEnabled())) return output;
+      // Python's backward: g·S^−β − (2αβ/size)·x·M(g·y/S), M the band over channels c−p ≤ d ≤ c+size−1−p (p = size − (size−1)/2)
+      const p = Math.trunc(this.size - (this.size - 1) / 2);
+      const band = ones([channels, channels], { dtype: input.dtype, device: input.device }).triu(-p).tril(this.size - 1 - p);
+      const adjoint = einsum('cd,nchw->ndhw', [band, input.pow(2)]);
+      const surrogate = input.mul(scale.pow(-this.beta)).sub(output.div(scale).mul(adjoint).mul(this.alpha * this.beta / this.size));
+      return output.add(surrogate.sub(surrogate.detach()));
+    });
+  }
+  override extraRepr(): string {
+    return `${this.size}, alpha=${pyFloat(this.alpha)}, beta=${pyFloat(this.beta)}, k=${pyRepr(this.k)}`;
   }
 }
