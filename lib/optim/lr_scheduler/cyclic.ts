@@ -171,7 +171,7 @@ export class CyclicLR extends LRScheduler {
   }
   protected extraState() {
     return {
-      max_lrs: this.maxLrs, total_size: this.totalSize, step_ratio: this.stepRatio, mode: this.mode, gamma: this.gamma, scale_mode: this.scaleMode,
+      _scale_fn_custom: null, max_lrs: this.maxLrs, total_size: this.totalSize, step_ratio: this.stepRatio, mode: this.mode, gamma: this.gamma, scale_mode: this.scaleMode,
       cycle_momentum: this.cycleMomentum, ...(this.momentumKey ? { use_beta1: this.momentumKey === 'betas', base_momentums: this.baseMomentums,
         max_momentums: this.maxMomentums } : {}),
     };
@@ -199,7 +199,7 @@ export class OneCycleLR extends LRScheduler {
   totalSteps: number;
   annealStrategy: 'cos' | 'linear';
   cycleMomentum: boolean;
-  private readonly phases: Phase[];
+  private phases: Phase[];
   private readonly momentumKey: 'momentum' | 'betas' | null;
   constructor(optimizer: AnyOptimizer, maxLr: number | number[], ...rest: ArgsOf<typeof ONE_CYCLE>) {
     const a = ONE_CYCLE.bind(rest);
@@ -278,10 +278,18 @@ export class OneCycleLR extends LRScheduler {
     });
   }
   protected extraState() {
+    const py = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     return { total_steps: this.totalSteps, _anneal_func_type: this.annealStrategy, cycle_momentum: this.cycleMomentum,
+      _schedule_phases: this.phases.map((p) => ({ end_step: p.endStep, start_lr: py(p.startLr), end_lr: py(p.endLr), start_momentum: py(p.startMomentum),
+        end_momentum: py(p.endMomentum) })),
       ...(this.momentumKey ? { use_beta1: this.momentumKey === 'betas' } : {}) };
   }
   protected loadExtraState(sd: Record<string, unknown>): void {
     if (typeof sd.total_steps === 'number') this.totalSteps = sd.total_steps;
+    if (Array.isArray(sd._schedule_phases)) {
+      const js = (k: unknown) => String(k).replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+      this.phases = (sd._schedule_phases as Record<string, unknown>[]).map((p) => ({ endStep: Number(p.end_step),
+        startLr: js(p.start_lr), endLr: js(p.end_lr), startMomentum: js(p.start_momentum), endMomentum: js(p.end_momentum) }));
+    }
   }
 }
