@@ -36,6 +36,12 @@ const cases: Case[] = [
   ['ASGD averaging from step 5, wd', (p) => new optim.ASGD(p, 0.05, 1e-3, 0.6, 5, 1e-3), '0.05, 1e-3, 0.6, 5, 1e-3'],
   ['Rprop', (p) => new optim.Rprop(p), ''],
   ['Rprop etas, step sizes', (p) => new optim.Rprop(p, 0.02, [0.3, 1.5], [1e-4, 0.1]), '0.02, (0.3, 1.5), (1e-4, 0.1)'],
+  // foreach: Python's multi-tensor form of these computes what its single-tensor form does (torchnode runs the latter)
+  ['RMSprop foreach', (p) => new optim.RMSprop(p, { lr: 0.01, momentum: 0.5, centered: true, foreach: true }), 'lr=0.01, momentum=0.5, centered=True, foreach=True'],
+  ['Adagrad foreach', (p) => new optim.Adagrad(p, { lr: 0.1, lrDecay: 0.01, foreach: true }), 'lr=0.1, lr_decay=0.01, foreach=True'],
+  ['Adadelta foreach', (p) => new optim.Adadelta(p, { weightDecay: 1e-2, foreach: true }), 'weight_decay=1e-2, foreach=True'],
+  ['Adamax foreach', (p) => new optim.Adamax(p, { lr: 0.01, foreach: true }), 'lr=0.01, foreach=True'],
+  ['Rprop foreach', (p) => new optim.Rprop(p, { foreach: true }), 'foreach=True'],
   ['Adafactor', (p) => new optim.Adafactor(p, 0.05), '0.05'],
   ['Adafactor eps, d, wd, maximize', (p) => new optim.Adafactor(p, 0.05, -0.5, [1e-6, 1e-2], 2, 0.01, { maximize: true }),
     '0.05, -0.5, (1e-6, 1e-2), 2.0, 0.01, maximize=True'],
