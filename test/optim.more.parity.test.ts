@@ -151,6 +151,42 @@ out = [m.weight, m.bias, losses]`, { X, Y, W0, B0 });
     expectClose(m.weight.detach(), ref[0], EXACT);
     expectClose(m.bias!.detach(), ref[1], EXACT);
   });
+  it('its state dict (the history) moves both ways with Python', async () => {
+    const closureOf = (m: torch.nn.Linear, opt: torch.optim.LBFGS) => () => {
+      opt.zeroGrad();
+      const loss = m(X).sub(Y).pow(2).mean();
+      loss.backward();
+      return loss;
+    };
+    const m = model();
+    const opt = new optim.LBFGS(m.parameters(), { historySize: 4, maxIter: 5 });
+    for (let i = 0; i < 3; i++) opt.step(closureOf(m, opt));
+    const sd = opt.stateDict();
+    expect(Object.keys(sd.state['0']).sort()).toEqual(['H_diag', 'al', 'd', 'func_evals', 'n_iter', 'old_dirs', 'old_stps', 'prev_flat_grad', 'prev_loss', 'ro', 't']);
+    const ref = await py.run<[torch.Tensor, Record<string, unknown>]>(`${PY_MODEL}
+m.load_state_dict(msd)
+opt = torch.optim.LBFGS(m.parameters(), history_size=4, max_iter=5)
+osd['state'] = {int(k): v for k, v in osd['state'].items()}
+opt.load_state_dict(osd)
+def closure():
+    opt.zero_grad()
+    loss = ((m(X) - Y) ** 2).mean()
+    loss.backward()
+    return loss
+for _ in range(2): opt.step(closure)
+out = [m.weight, opt.state_dict()]`, { X, Y, W0, B0, msd: m.stateDict(), osd: sd });
+    for (let i = 0; i < 2; i++) opt.step(closureOf(m, opt));
+    expectClose(m.weight.detach(), ref[0], EXACT);
+    // Python's state after 5 steps resumes here
+    const m2 = model();
+    m2.loadStateDict(m.stateDict());
+    const opt2 = new optim.LBFGS(m2.parameters(), { historySize: 4, maxIter: 5 });
+    opt2.loadStateDict(ref[1] as never);
+    opt.step(closureOf(m, opt));
+    opt2.step(closureOf(m2, opt2));
+    expectClose(m2.weight.detach(), m.weight.detach(), EXACT);
+  });
+
   it('needs a closure and one parameter group', () => {
     const m = model();
     expect(() => new optim.LBFGS(m.parameters()).step()).toThrow(/closure must be a function/);

@@ -9,7 +9,7 @@ import { describe } from '../dtype';
 import { noGrad, enableGrad } from '../autograd';
 import { keep, scope } from '../scope';
 import { cat, rsub } from '../generated/torch';
-import { Optimizer, optimizerOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
+import { Optimizer, optimizerOptions, type OptimizerStateDict, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import { signature, type ArgsOf } from '../signature';
 
 /** A Python float (number) or a 0-d tensor, as the values of Python's LBFGS are. */
@@ -186,6 +186,43 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       const n = p.numel();
       p.add_(update.narrow(0, offset, n).viewAs(p), { alpha: value(stepSize) });
       offset += n;
+    }
+  }
+
+  /** Python's layout: the history is the state of the first parameter (func_evals, n_iter, d, t, old_dirs, …). */
+  override stateDict(): OptimizerStateDict {
+    const sd = super.stateDict();
+    const h = this.history;
+    const state: Record<string, unknown> = { func_evals: h.funcEvals, n_iter: h.nIter };
+    if (h.d !== undefined) {
+      const copy = (t: Num | undefined) => (t instanceof Tensor ? t.detach() : t);
+      Object.assign(state, {
+        d: copy(h.d), t: copy(h.t), old_dirs: h.oldDirs.map(copy), old_stps: h.oldStps.map(copy), ro: h.ro.map(copy), H_diag: copy(h.hDiag),
+        prev_flat_grad: copy(h.prevFlatGrad), prev_loss: h.prevLoss,
+      });
+      if (h.al.length) state.al = h.al.map((t) => (t === null ? null : t.detach()));
+    }
+    return { ...sd, state: { 0: state as unknown as Record<string, Tensor> } };
+  }
+  override loadStateDict(sd: OptimizerStateDict): void {
+    const loaded = (sd?.state as Record<string, Record<string, unknown>> | undefined)?.['0'];
+    super.loadStateDict({ ...sd, state: {} });
+    if (!loaded) return;
+    const t = (v: unknown): Tensor => keep((v as Tensor).clone());
+    const num = (v: unknown): Num => (v instanceof Tensor ? t(v) : Number(v));
+    const h = this.history;
+    h.funcEvals = Number(loaded.func_evals ?? 0);
+    h.nIter = Number(loaded.n_iter ?? 0);
+    if (loaded.d instanceof Tensor) {
+      h.d = t(loaded.d);
+      h.t = num(loaded.t);
+      h.oldDirs = (loaded.old_dirs as Tensor[]).map(t);
+      h.oldStps = (loaded.old_stps as Tensor[]).map(t);
+      h.ro = (loaded.ro as Tensor[]).map(t);
+      h.hDiag = num(loaded.H_diag);
+      h.prevFlatGrad = t(loaded.prev_flat_grad);
+      h.prevLoss = Number(loaded.prev_loss);
+      h.al = Array.isArray(loaded.al) ? loaded.al.map((a) => (a instanceof Tensor ? t(a) : null)) : [];
     }
   }
 
