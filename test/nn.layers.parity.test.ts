@@ -565,3 +565,57 @@ out = [m.log_prob(x), m.predict(x), m(x, t).loss]`, { state: m.stateDict(), x, t
     expect(() => m(x, torch.tensor([1, 2, 3, 4, 12]))).toThrow(/Target values should be in \[0, 11\]/);
   });
 });
+
+describe('bad arguments are Python\'s errors', () => {
+  // [what, torchnode call, the same in Python]: torchnode's message contains Python's
+  const cases: [string, () => unknown, string][] = [
+    ['Conv1d groups', () => new nn.Conv1d(4, 6, 3, { groups: 4 }), 'nn.Conv1d(4, 6, 3, groups=4)'],
+    ['Conv2d padding string', () => new nn.Conv2d(4, 6, 3, { padding: 'full' as never }), "nn.Conv2d(4, 6, 3, padding='full')"],
+    ['Conv2d same and strided', () => new nn.Conv2d(4, 6, 3, 2, 'same'), "nn.Conv2d(4, 6, 3, 2, 'same')"],
+    ['Conv2d padding mode', () => new nn.Conv2d(4, 6, 3, { paddingMode: 'mirror' as never }), "nn.Conv2d(4, 6, 3, padding_mode='mirror')"],
+    ['ConvTranspose2d padding mode', () => new nn.ConvTranspose2d(4, 6, 3, { paddingMode: 'reflect' }), "nn.ConvTranspose2d(4, 6, 3, padding_mode='reflect')"],
+    ['GroupNorm divisibility', () => new nn.GroupNorm(3, 4), 'nn.GroupNorm(3, 4)'],
+    ['MultiheadAttention heads', () => new nn.MultiheadAttention(8, 3), 'nn.MultiheadAttention(8, 3)'],
+    ['MultiheadAttention zero', () => new nn.MultiheadAttention(0, 2), 'nn.MultiheadAttention(0, 2)'],
+    ['LSTM proj size', () => new nn.LSTM(4, 3, { projSize: 3 }), 'nn.LSTM(4, 3, proj_size=3)'],
+    ['RNN nonlinearity', () => new nn.RNN(4, 3, 1, 'gelu' as never), "nn.RNN(4, 3, 1, 'gelu')"],
+    ['Dropout p', () => new nn.Dropout(1.5), 'nn.Dropout(1.5)'],
+    ['FractionalMaxPool2d neither', () => new nn.FractionalMaxPool2d(2), 'nn.FractionalMaxPool2d(2)'],
+    ['FractionalMaxPool2d ratio', () => new nn.FractionalMaxPool2d(2, { outputRatio: 1.5 }), 'nn.FractionalMaxPool2d(2, output_ratio=1.5)'],
+    ['AdaptiveLogSoftmaxWithLoss cutoffs', () => new nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 3]), 'nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 3])'],
+    ['Softmax2d rank', () => new nn.Softmax2d()(torch.zeros(2, 3)), 'nn.Softmax2d()(torch.zeros(2, 3))'],
+    ['BatchNorm1d rank', () => new nn.BatchNorm1d(3)(torch.zeros(2, 3, 4, 5)), 'nn.BatchNorm1d(3)(torch.zeros(2, 3, 4, 5))'],
+    ['InstanceNorm1d affine channels', () => new nn.InstanceNorm1d(3, { affine: true })(torch.zeros(2, 4, 5)),
+      'nn.InstanceNorm1d(3, affine=True)(torch.zeros(2, 4, 5))'],
+    ['LSTM input size', () => new nn.LSTM(4, 3)(torch.zeros(5, 2, 6)), 'nn.LSTM(4, 3)(torch.zeros(5, 2, 6))'],
+    ['MultiMarginLoss p', () => new nn.MultiMarginLoss(3), 'nn.MultiMarginLoss(3)'],
+    ['TripletMarginWithDistanceLoss margin', () => new nn.TripletMarginWithDistanceLoss({ margin: 0 }), 'nn.TripletMarginWithDistanceLoss(margin=0)'],
+    ['F.interpolate size and scale', () => F.interpolate(x2d, 3, 2), 'F.interpolate(x2d, 3, 2)'],
+    ['F.interpolate align corners', () => F.interpolate(x2d, 3, null, 'nearest', true), "F.interpolate(x2d, 3, None, 'nearest', True)"],
+    ['F.glu of a scalar', () => F.glu(torch.tensor(1)), 'F.glu(torch.tensor(1.))'],
+  ];
+  it('each message contains Python\'s', async () => {
+    const messages = cases.map(([, call]) => {
+      try {
+        call();
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    const python = await py.run<string[]>(`msgs = []
+for code in codes:
+    try:
+        eval(code, {'nn': torch.nn, 'F': torch.nn.functional, 'torch': torch, 'x2d': x2d})
+        msgs.append('no error')
+    except Exception as e:
+        msgs.append(str(e))
+out = msgs`, { codes: cases.map(([, , code]) => code), x2d });
+    // Python prints some choices as a set, whose order changes from run to run: compare choices sorted
+    const sorted = (m: string) => m.replace(/[[{]('[^\]}]*')[\]}]/g, (_all, inner: string) => `[${inner.split(', ').sort().join(', ')}]`);
+    cases.forEach(([what], i) => {
+      expect(python[i], `${what}: Python raised`).not.toBe('no error');
+      expect(sorted(messages[i]), what).toContain(sorted(python[i]));
+    });
+  });
+});
