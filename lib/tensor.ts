@@ -565,10 +565,12 @@ export class Tensor {
     return this.transpose(0, 1).conj();
   }
   /** A contiguous tensor; {memoryFormat: 'channels_last'} gives NHWC strides for 4-D tensors, as in PyTorch. */
-  contiguous(opts?: { memoryFormat?: 'channels_last' | 'contiguous_format' }): Tensor {
+  contiguous(opts?: { memoryFormat?: 'channels_last' | 'channels_last_3d' | 'contiguous_format' }): Tensor {
     const format = opts?.memoryFormat;
     if (format !== undefined && format !== 'contiguous_format') {
-      if (format !== 'channels_last') throw new TypeError(`contiguous: memoryFormat must be 'channels_last' or 'contiguous_format' (got ${describe(format)})`);
+      if (format !== 'channels_last' && format !== 'channels_last_3d') {
+        throw new TypeError(`contiguous: memoryFormat must be 'channels_last', 'channels_last_3d' or 'contiguous_format' (got ${describe(format)})`);
+      }
       return wrap(native.toMemoryFormat(this.handle, format));
     }
     return wrap(native.contiguous(this.handle));

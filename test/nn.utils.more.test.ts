@@ -169,3 +169,29 @@ out = outs + [conv.parametrizations.weight[0]._u, conv.parametrizations.weight[0
     expect(() => U.parametrize.removeParametrizations(new nn.Linear(2, 2), 'weight')).toThrow(/does not have a parametrization on weight/);
   });
 });
+
+describe('copies of reparametrised modules', () => {
+  it('nn.deepcopy of a parametrized or weight-normed layer computes its own weight and can be undone', () => {
+    torch.manualSeed(7);
+    const a = U.parametrizations.spectralNorm(new nn.Linear(4, 3));
+    const b = nn.deepcopy(a);
+    const x = torch.randn(2, 4);
+    expectClose(b(x) as Tensor, a(x) as Tensor, { rtol: 0, atol: 0 });
+    U.parametrize.removeParametrizations(b, 'weight');
+    expect(b.constructor.name).toBe('Linear');
+    expect(a.constructor.name).toBe('ParametrizedLinear');
+    const c = U.weightNorm(new nn.Linear(4, 3));
+    const d = nn.deepcopy(c);
+    expectClose(d(x) as Tensor, c(x) as Tensor, { rtol: 0, atol: 0 });
+    U.removeWeightNorm(d);
+    expect(Object.keys(d.stateDict())).toEqual(['bias', 'weight']);
+    expect(Object.keys(c.stateDict())).toEqual(['bias', 'weight_g', 'weight_v']);
+  });
+  it('Embedding.fromPretrained takes Python\'s positional arguments', () => {
+    const w = torch.randn(5, 3);
+    const e = nn.Embedding.fromPretrained(w, false, 0);
+    expect(e.weight.requiresGrad).toBe(true);
+    expect(e.paddingIdx).toBe(0);
+    expect(nn.Embedding.fromPretrained(w).weight.requiresGrad).toBe(false);
+  });
+});

@@ -193,7 +193,8 @@ export function sparse_(tensor: Tensor, sparsity: number, std = 0.01): Tensor {
   const zeros = Math.ceil(sparsity * rows);
   noGrad(() => scope(() => {
     tensor.normal_(0, std);
-    for (let c = 0; c < cols; c++) tensor.select(1, c).indexFill_(0, randperm(rows).narrow(0, 0, zeros), 0);
+    // the permutation drawn on the CPU, as Python's torch.randperm(rows) (the same draws), then moved to the tensor
+    for (let c = 0; c < cols; c++) tensor.select(1, c).indexFill_(0, randperm(rows).narrow(0, 0, zeros).to({ device: tensor.device }), 0);
   }));
   return tensor;
 }

@@ -9,7 +9,7 @@ import { native } from '../native';
 import { TorchError } from '../errors';
 import { describe, type Dtype } from '../dtype';
 import { Tensor, sameShape, wrap } from '../tensor';
-import { keep } from '../scope';
+import { keep, scope } from '../scope';
 import { noGrad } from '../autograd';
 
 /** A Tensor that is a module parameter: requiresGrad by default, never disposed by a scope. */
@@ -78,16 +78,16 @@ function bareModule(proto: object): Module {
 /**
  * A copy of a module that shares nothing with it, as Python's copy.deepcopy(module): the same class and
  * configuration, its own parameters and buffers (with their values and requiresGrad), submodules copied
- * likewise (one shared submodule stays one), hooks not carried over. What TransformerEncoder uses to
- * stack copies of one layer.
+ * likewise (one shared submodule stays one), its forward hooks carried over (as Python's copy keeps
+ * them). What TransformerEncoder uses to stack copies of one layer.
  */
 export function deepcopy<M extends Module>(module: M, memo: Map<unknown, unknown> = new Map()): M {
   const copyValue = (v: unknown): unknown => {
     if (memo.has(v)) return memo.get(v);
     let out: unknown = v;
     if (v instanceof Module) return deepcopy(v, memo);
-    if (v instanceof Parameter) out = noGrad(() => new Parameter(v.detach().clone(), v.requiresGrad));
-    else if (v instanceof Tensor) out = keep(noGrad(() => v.detach().clone()));
+    if (v instanceof Parameter) out = noGrad(() => scope(() => new Parameter(v.clone(), v.requiresGrad)));
+    else if (v instanceof Tensor) out = keep(noGrad(() => v.clone()));
     else if (Array.isArray(v)) out = v.map(copyValue);
     else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
       out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copyValue(x)]));
@@ -102,8 +102,18 @@ export function deepcopy<M extends Module>(module: M, memo: Map<unknown, unknown
   const [from, to] = [internals(module), internals(copy)];
   for (const b of from.buffers) to.buffers.add(b);
   for (const b of from.nonPersistent) to.nonPersistent.add(b);
+  for (const [id, hook] of from.forwardHooks) to.forwardHooks.set(id, hook);
+  for (const [id, hook] of from.forwardPreHooks) to.forwardPreHooks.set(id, hook);
   for (const [k, v] of Object.entries(module)) (copy as unknown as Record<string, unknown>)[k] = copyValue(v);
+  for (const copied of deepcopyListeners) copied(module, copy);
   return copy;
+}
+
+/** Called after each module deepcopy copies (what keeps state outside the module's attributes, e.g. a reparametrisation's registry). */
+const deepcopyListeners: ((from: Module, to: Module) => void)[] = [];
+/** @internal Runs `listener(from, to)` after every deepcopy of a module. */
+export function onDeepcopy(listener: (from: Module, to: Module) => void): void {
+  deepcopyListeners.push(listener);
 }
 
 /** Removes an attribute (parameter, buffer, submodule or plain), as Python's delattr(module, name). */
@@ -471,10 +481,18 @@ function checkName(m: Module, name: unknown): void {
   if (!ownSlot) throw new TypeError(`attribute '${name}' already exists`);
 }
 
+const HOOK_ID = Symbol('torchnode.hookId');
 function addHook<H>(hooks: Map<number, H>, hook: H): RemovableHandle {
   const id = hookIds++;
   hooks.set(id, hook);
-  return { remove: () => void hooks.delete(id) };
+  return Object.defineProperty({ remove: () => void hooks.delete(id) }, HOOK_ID, { value: id });
+}
+/** @internal Removes, from `module`, the hook a handle was made for (on a deepcopy, the copy's own). */
+export function removeHookOf(module: Module, handle: RemovableHandle): void {
+  const id = (handle as { [HOOK_ID]?: number })[HOOK_ID];
+  if (id === undefined) return;
+  internals(module).forwardHooks.delete(id);
+  internals(module).forwardPreHooks.delete(id);
 }
 
 // An error that torchnode raises inside a module call (LibTorch's, or an argument check of a layer) is

@@ -54,9 +54,9 @@ export class ParametrizationList extends ModuleList {
     if (!unsafe) {
       const z = scope(() => this.forward());
       if (!(z instanceof Tensor)) throw new TypeError(`A parametrization must return a tensor. Got ${describe(z)}.`);
-      if (z.dtype !== original.dtype || z.shape.join() !== original.shape.join()) {
-        throw new RangeError('Registering a parametrization may not change the shape or dtype of the tensor, unless `unsafe` is true.');
-      }
+      const same = z.dtype === original.dtype && z.shape.join() === original.shape.join();
+      z.dispose();
+      if (!same) throw new RangeError('Registering a parametrization may not change the shape or dtype of the tensor, unless `unsafe` is true.');
     }
   }
   /** The parametrised tensor: the first module applied to the original(s), then each next one. */
@@ -88,15 +88,14 @@ export function isParametrized(module: Module, tensorName?: string): boolean {
   return tensorName === undefined ? p.keys().length > 0 : p.get(tensorName) !== undefined;
 }
 
-// Python gives a parametrised module a subclass named Parametrized<Class>; the same here, one per class.
-const parametrizedClasses = new WeakMap<object, object>();
+// Python gives a parametrised module a class of its own, Parametrized<Class>, whose properties compute the
+// parametrised tensors from `this.parametrizations` (so a deepcopy, which keeps the class, computes its own).
 function injectClass(module: Module): void {
   const base = Object.getPrototypeOf(module) as { constructor: abstract new (...a: never[]) => Module };
-  let proto = parametrizedClasses.get(base);
-  if (!proto) {
+  {
     const Base = base.constructor;
     const name = `Parametrized${Base.name}`;
-    proto = { [name]: class extends (Base as unknown as new () => object) {} }[name].prototype as object;
+    const proto = { [name]: class extends (Base as unknown as new () => object) {} }[name].prototype as object;
     // as Python's weight_norm compat hook: old-style weight_g / weight_v keys load into the parametrisation
     Object.defineProperty(proto, '_loadFromStateDict', {
       value(this: Module, stateDict: Map<string, unknown>, prefix: string, local: Record<string, unknown>) {
@@ -115,10 +114,10 @@ function injectClass(module: Module): void {
       },
       configurable: true,
     });
-    parametrizedClasses.set(base, proto);
+    Object.setPrototypeOf(module, proto);
   }
-  Object.setPrototypeOf(module, proto);
 }
+const listOf = (m: Module, name: string) => ((m as unknown as Attrs).parametrizations as ModuleDict).get(name) as ParametrizationList;
 
 /**
  * Makes `module[tensorName]` computed by `parametrization` from stored tensors (its rightInverse of the current
@@ -145,10 +144,13 @@ export function registerParametrization<M extends Module>(module: M, tensorName:
     attrs.parametrizations = new ModuleDict();
   }
   (attrs.parametrizations as ModuleDict).set(tensorName, list);
-  Object.defineProperty(module, tensorName, {
-    get: () => list.forward(),
-    set: (value: Tensor) => list.rightInverse(value),
-    enumerable: false,
+  Object.defineProperty(Object.getPrototypeOf(module), tensorName, {
+    get(this: Module) {
+      return listOf(this, tensorName).forward();
+    },
+    set(this: Module, value: Tensor) {
+      listOf(this, tensorName).rightInverse(value);
+    },
     configurable: true,
   });
   return module;
@@ -166,13 +168,15 @@ export function removeParametrizations<M extends Module>(module: M, tensorName: 
     if (leaveParametrized) {
       const t = noGrad(() => attrs[tensorName] as Tensor);
       noGrad(() => original.set_(t));
+      t.dispose();
     }
   } else {
     if (!leaveParametrized) throw new RangeError('Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in terms of a sequence of tensors.');
     const t = attrs[tensorName] as Tensor;
     original = t.requiresGrad ? new Parameter(t) : keep(t);
+    if (original !== t) t.dispose();
   }
-  delete attrs[tensorName];
+  delete (Object.getPrototypeOf(module) as Attrs)[tensorName];
   delattr(dict, tensorName);
   register(module, tensorName, original);
   if (!isParametrized(module)) {

@@ -10,7 +10,7 @@ import { bindFunction } from '../dispatch';
 import { noGrad } from '../autograd';
 import { keep, scope } from '../scope';
 import { torchFunctions as T } from '../surface';
-import { Module, Parameter, delattr, type RemovableHandle } from './module';
+import { Module, Parameter, delattr, onDeepcopy, removeHookOf, type RemovableHandle } from './module';
 import { normalize } from './functional/activation';
 import { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './layers/conv';
 
@@ -18,21 +18,24 @@ const weightNormOp = bindFunction('torch._weight_norm', ['_weight_norm(Tensor v,
 
 type Attrs = Record<string, unknown>;
 type Kind = 'weight_norm' | 'spectral_norm';
+type Entry = { kind: Kind; handle: RemovableHandle; final: (m: Module) => Tensor };
 /** The reparametrisations on each module, by parameter name: the hook that applies each, and the final weight's computation. */
-const applied = new WeakMap<Module, Map<string, { kind: Kind; handle: RemovableHandle; final: () => Tensor }>>();
+const applied = new WeakMap<Module, Map<string, Entry>>();
+// a deepcopy carries the hooks (module.ts); it carries their entries here too, so the copy's can be removed
+onDeepcopy((from, to) => {
+  const mine = applied.get(from);
+  if (mine) applied.set(to, new Map([...mine].map(([name, e]) => [name, { ...e, handle: { remove: () => removeHookOf(to, e.handle) } }])));
+});
 
 function moduleArg(module: unknown, who: string): Module {
   if (!(module instanceof Module)) throw new TypeError(`${who}: module must be an nn.Module (got ${describe(module)})`);
   return module;
 }
-/** Replaces the computed attribute, freeing the previous one (the graph of an earlier forward keeps its own reference). */
+/** Sets the computed attribute. The previous one stays valid (a user may hold it, as in Python); the GC backstop frees it. */
 function setComputed(module: Module, name: string, value: Tensor): void {
-  const attrs = module as unknown as Attrs;
-  const old = attrs[name];
-  attrs[name] = keep(value);
-  if (old instanceof Tensor && !(old instanceof Parameter) && old !== value) old.dispose();
+  (module as unknown as Attrs)[name] = keep(value);
 }
-function register(module: Module, name: string, kind: Kind, hook: (m: Module) => void, final: () => Tensor): void {
+function register(module: Module, name: string, kind: Kind, hook: (m: Module) => void, final: (m: Module) => Tensor): void {
   const mine = applied.get(module) ?? new Map();
   if (mine.get(name)?.kind === kind) throw new RangeError(`Cannot register two ${kind} hooks on the same parameter ${name}`);
   mine.set(name, { kind, handle: module.registerForwardPreHook((m) => hook(m)), final });
@@ -44,7 +47,7 @@ function unregister(module: Module, name: string, kind: Kind, attributes: string
   if (!entry || entry.kind !== kind) throw new RangeError(`${kind} of '${name}' not found in ${String(module)}`);
   entry.handle.remove();
   applied.get(module)!.delete(name);
-  const weight = noGrad(() => entry.final());
+  const weight = noGrad(() => entry.final(module));
   const attrs = module as unknown as Attrs;
   for (const k of [name, ...attributes]) {
     const t = attrs[k];
@@ -76,7 +79,7 @@ export function weightNorm<M extends Module>(module: M, name = 'weight', dim: nu
   g.dispose();
   module.registerParameter(`${name}_v`, new Parameter(weight.detach()));
   setComputed(module, name, compute(module));
-  register(module, name, 'weight_norm', (m) => setComputed(m, name, compute(m)), () => compute(module));
+  register(module, name, 'weight_norm', (m) => setComputed(m, name, compute(m)), (m) => compute(m));
   return module;
 }
 
@@ -129,7 +132,7 @@ export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowe
     }
     return orig.div(T.dot(uu, T.mv(mat, vv)));
   });
-  register(module, name, 'spectral_norm', (m) => setComputed(m, name, compute(m, m.training)), () => compute(module, false).detach());
+  register(module, name, 'spectral_norm', (m) => setComputed(m, name, compute(m, m.training)), (m) => compute(m, false));
   return module;
 }
 

@@ -191,7 +191,7 @@ function convertConvWeights<M extends Module>(module: M, memoryFormat: string, k
     if (kinds.some((k) => Object.prototype.isPrototypeOf.call(k.prototype, m))) {
       const conv = m as unknown as ConvNd;
       noGrad(() => {
-        const converted = conv.weight.contiguous({ memoryFormat } as never);
+        const converted = conv.weight.contiguous({ memoryFormat: memoryFormat as 'channels_last' | 'channels_last_3d' | 'contiguous_format' });
         conv.weight.set_(converted);
         converted.dispose();
       });

@@ -1,7 +1,8 @@
 /** torch.optim.Adagrad, step for step Python's. */
 import type { Tensor } from '../tensor';
 import { pyOptions, type PyRest } from '../tensor';
-import { fullLike } from '../generated/torch';
+import { fullLike, zeros } from '../generated/torch';
+import { keep } from '../scope';
 import { optimizerOptions, type ParamGroup, type ParamsArg } from './optimizer';
 import { SingleTensorOptimizer, nonNegative, type CommonOptions } from './single-tensor';
 
@@ -22,6 +23,10 @@ export class Adagrad extends SingleTensorOptimizer<AdagradOptions> {
     super(params, optimizerOptions('Adagrad', {
       lr: 0.01, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, foreach: null, maximize: false, differentiable: false, fused: null,
     }, pyOptions('Adagrad', rest, POSITIONAL)));
+    // as Python's Adagrad: every parameter's state is made now, not at its first gradient
+    for (const g of this.paramGroups) {
+      for (const p of g.params) this.state.set(p, { step: keep(zeros([], { dtype: 'float32' })), sum: keep(fullLike(p, g.initialAccumulatorValue)) });
+    }
   }
   protected validate(g: ParamGroup<AdagradOptions>): void {
     this.validateCommon(g);

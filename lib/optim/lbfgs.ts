@@ -193,6 +193,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   override stateDict(): OptimizerStateDict {
     const sd = super.stateDict();
     const h = this.history;
+    if (h.funcEvals === 0 && h.nIter === 0) return sd;  // Python's state is empty until the first step
     const state: Record<string, unknown> = { func_evals: h.funcEvals, n_iter: h.nIter };
     if (h.d !== undefined) {
       const copy = (t: Num | undefined) => (t instanceof Tensor ? t.detach() : t);
@@ -207,10 +208,16 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   override loadStateDict(sd: OptimizerStateDict): void {
     const loaded = (sd?.state as Record<string, Record<string, unknown>> | undefined)?.['0'];
     super.loadStateDict({ ...sd, state: {} });
-    if (!loaded) return;
-    const t = (v: unknown): Tensor => keep((v as Tensor).clone());
-    const num = (v: unknown): Num => (v instanceof Tensor ? t(v) : Number(v));
+    // the loaded state replaces all of the current one, as Python's load_state_dict
     const h = this.history;
+    this.clearHistory();
+    for (const x of [h.d, h.t, h.prevFlatGrad]) if (x instanceof Tensor) x.dispose();
+    [h.d, h.t, h.prevFlatGrad, h.prevLoss, h.funcEvals, h.nIter] = [undefined, undefined, undefined, undefined, 0, 0];
+    if (!loaded) return;
+    // floating tensors follow the parameters' device and dtype, as Python casts them
+    const p0 = this.paramGroups[0].params[0];
+    const t = (v: unknown): Tensor => keep((v as Tensor).to({ device: p0.device, dtype: p0.dtype, copy: true }));
+    const num = (v: unknown): Num => (v instanceof Tensor ? t(v) : Number(v));
     h.funcEvals = Number(loaded.func_evals ?? 0);
     h.nIter = Number(loaded.n_iter ?? 0);
     if (loaded.d instanceof Tensor) {
@@ -229,32 +236,38 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   /** One optimisation step: up to maxIter iterations, each one or more closure calls; returns the first loss. */
   override step(closure?: () => Tensor): Tensor {
     if (typeof closure !== 'function') throw new TypeError(`LBFGS.step(closure): closure must be a function (got ${describe(closure)})`);
-    const evaluate = (): [Tensor, number] => {
-      const loss = enableGrad(closure);
-      return [loss, Number(loss.item())];
-    };
+    // each later evaluation keeps only the loss's value: its graph and outputs go at once, as Python's
+    const evaluate = (): number => scope(() => Number(enableGrad(closure).item()));
     const g = this.paramGroups[0];
     const s = this.history;
     return noGrad(() => {
-      const [origLoss, firstLoss] = evaluate();
-      let loss = firstLoss;
+      const origLoss = enableGrad(closure);
+      let loss = Number(origLoss.item());
       let evals = 1;
       s.funcEvals += 1;
-      return scope(() => {
-        let flatGrad = this.flatGrad();
-        let optCond = value(flatGrad.abs().max()) <= g.toleranceGrad;
-        if (optCond) return origLoss;
-        let { d, t } = s;
-        let iter = 0;
-        while (iter < g.maxIter) {
-          iter += 1;
-          s.nIter += 1;
+      let flatGrad = this.flatGrad();
+      let optCond = value(flatGrad.abs().max()) <= g.toleranceGrad;
+      if (optCond) {
+        flatGrad.dispose();
+        return origLoss;
+      }
+      let { d, t } = s;
+      let iter = 0;
+      // what one iteration hands the next; the previous iteration's is freed once replaced
+      const free = (old: Num | undefined, next: Num | undefined) => {
+        if (old instanceof Tensor && old !== next && old !== s.d && old !== s.t) old.dispose();
+      };
+      while (iter < g.maxIter) {
+        iter += 1;
+        s.nIter += 1;
+        const carried = scope(() => {
+          let dd = d;
           if (s.nIter === 1) {
-            d = flatGrad.neg();
-            [s.oldDirs, s.oldStps, s.ro, s.hDiag] = [[], [], [], 1];
+            dd = flatGrad.neg();
+            this.clearHistory();
           } else {
             const y = flatGrad.sub(s.prevFlatGrad!);
-            const step = d!.mul(t!);
+            const step = dd!.mul(t!);
             const ys = y.dot(step);
             if (value(ys) > 1e-10) {
               if (s.oldDirs.length === g.historySize) {
@@ -277,51 +290,63 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
               const be = s.oldDirs[i].dot(r).mul(s.ro[i]);
               r.add_(s.oldStps[i], { alpha: value(sub(s.al[i]!, be)) });
             }
-            d = r;
+            dd = r;
           }
           if (s.prevFlatGrad === undefined) s.prevFlatGrad = keep(flatGrad.clone());
           else s.prevFlatGrad.copy_(flatGrad);
           s.prevLoss = loss;
-          if (s.nIter === 1) {
-            const inv = flatGrad.abs().sum().reciprocal().mul(1.0);
-            t = mul(min(1.0, inv), g.lr);
-          } else t = g.lr;
-          const gtd = flatGrad.dot(d!);
-          if (value(gtd) > -g.toleranceChange) break;
+          let tt: Num = s.nIter === 1 ? mul(min(1.0, flatGrad.abs().sum().reciprocal().mul(1.0)), g.lr) : g.lr;
+          const gtd = flatGrad.dot(dd!);
+          if (value(gtd) > -g.toleranceChange) return { d: dd, t: tt, flatGrad, stop: true };
           let lsEvals = 0;
+          let fg = flatGrad;
           if (g.lineSearchFn !== null) {
             const xInit = this.params.map((p) => p.clone());
-            const obj: Objective = (x, tt, dd) => {
-              this.addGrad(tt, dd);
-              const [, l] = evaluate();
-              const fg = this.flatGrad();
+            const obj: Objective = (x, step, dir) => scope(() => {
+              this.addGrad(step, dir);
+              const l = evaluate();
+              const grad = this.flatGrad();
               this.params.forEach((p, i) => p.copy_(x[i]));
-              return [l, fg];
-            };
-            [loss, flatGrad, t, lsEvals] = strongWolfe(obj, xInit, t, d!, loss, flatGrad, gtd, g.maxEval! - evals);
-            this.addGrad(t, d!);
-            optCond = value(flatGrad.abs().max()) <= g.toleranceGrad;
+              return [l, grad] as [number, Tensor];
+            });
+            [loss, fg, tt, lsEvals] = strongWolfe(obj, xInit, tt, dd!, loss, flatGrad, gtd, g.maxEval! - evals);
+            this.addGrad(tt, dd!);
+            optCond = value(fg.abs().max()) <= g.toleranceGrad;
           } else {
-            this.addGrad(t, d!);
+            this.addGrad(tt, dd!);
             if (iter !== g.maxIter) {
-              [, loss] = evaluate();
-              flatGrad = this.flatGrad();
-              optCond = value(flatGrad.abs().max()) <= g.toleranceGrad;
+              loss = evaluate();
+              fg = this.flatGrad();
+              optCond = value(fg.abs().max()) <= g.toleranceGrad;
               lsEvals = 1;
             }
           }
           evals += lsEvals;
           s.funcEvals += lsEvals;
-          if (iter === g.maxIter || evals >= g.maxEval! || optCond) break;
-          if (value(d!.mul(t).abs().max()) <= g.toleranceChange) break;
-          if (Math.abs(loss - s.prevLoss) < g.toleranceChange) break;
-        }
-        // what the next step reads lives as long as the optimizer
-        const held = <X extends Num | undefined>(x: X): X => (x instanceof Tensor ? keep(x) : x);
-        s.d = replaced(s.d, held(d));
-        s.t = replaced(s.t, held(t));
-        return origLoss;
-      });
+          const stop = iter === g.maxIter || evals >= g.maxEval! || optCond || value(dd!.mul(tt).abs().max()) <= g.toleranceChange ||
+            Math.abs(loss - s.prevLoss) < g.toleranceChange;
+          return { d: dd, t: tt, flatGrad: fg, stop };
+        });
+        free(d, carried.d);
+        free(t, carried.t);
+        if (carried.flatGrad !== flatGrad) flatGrad.dispose();
+        [d, t, flatGrad] = [carried.d, carried.t, carried.flatGrad];
+        if (carried.stop) break;
+      }
+      flatGrad.dispose();
+      // what the next step reads lives as long as the optimizer
+      const held = <X extends Num | undefined>(x: X): X => (x instanceof Tensor ? keep(x) : x);
+      s.d = replaced(s.d, held(d));
+      s.t = replaced(s.t, held(t));
+      return origLoss;
     });
+  }
+
+  /** Frees the history's tensors and empties it (a first iteration, or a state dict loaded over it). */
+  private clearHistory(): void {
+    const s = this.history;
+    for (const t of [...s.oldDirs, ...s.oldStps, ...s.ro, ...s.al]) t?.dispose();
+    if (s.hDiag instanceof Tensor) s.hDiag.dispose();
+    [s.oldDirs, s.oldStps, s.ro, s.al, s.hDiag] = [[], [], [], [], 1];
   }
 }

@@ -66,7 +66,7 @@ const HARDTANH = signature<{ minVal: number; maxVal: number; inplace: boolean }>
   'F.hardtanh', ['minVal', 'maxVal', 'inplace'], { minVal: -1, maxVal: 1, inplace: false });
 export function hardtanh(x: Tensor, ...rest: ArgsOf<typeof HARDTANH>): Tensor {
   const a = HARDTANH.bind(rest);
-  if (a.maxVal <= a.minVal) throw new RangeError('min_val cannot be greater or equal to max_val');
+  if (a.minVal > a.maxVal) throw new RangeError('min_val cannot be greater than max_val');
   return a.inplace ? NN.hardtanh_(input(x), a.minVal, a.maxVal) : NN.hardtanh(input(x), a.minVal, a.maxVal);
 }
 

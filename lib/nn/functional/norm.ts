@@ -30,11 +30,11 @@ const GROUP_NORM = signature<{ weight: Tensor | null; bias: Tensor | null; eps: 
 export function groupNorm(input: Tensor, numGroups: number, ...rest: ArgsOf<typeof GROUP_NORM>): Tensor {
   const a = GROUP_NORM.bind(rest);
   if (tensorArg(input).ndim < 2) throw new RangeError(`Expected at least 2 dimensions for input tensor but received ${input.ndim}`);
+  // Python's _verify_batch_size([N·C/groups, groups, *spatial]): one value per channel is refused
   const size = input.shape;
-  // Python's _verify_batch_size over (N·groups, C/groups·rest)
-  const perGroup = (size[1] / numGroups) * size.slice(2).reduce((x, y) => x * y, 1);
-  if (size[0] * numGroups !== 0 && perGroup === 1) {
-    throw new RangeError(`Expected more than 1 value per channel when training, got input size [${size[0] * numGroups}, ${perGroup}]`);
+  const shape = [Math.floor((size[0] * size[1]) / numGroups), numGroups, ...size.slice(2)];
+  if (shape[0] * shape.slice(2).reduce((x, y) => x * y, 1) === 1) {
+    throw new RangeError(`Expected more than 1 value per channel when training, got input size [${shape.join(', ')}]`);
   }
   return T.groupNorm(input, numGroups, a.weight, a.bias, a.eps);
 }

@@ -49,16 +49,21 @@ export function maxPool3d(input: Tensor, kernelSize: Size, ...rest: unknown[]): 
 }
 /** The [output, indices] forms, as Python's F.max_poolNd_with_indices. */
 export const maxPool1dWithIndices = (input: Tensor, kernelSize: Size, ...rest: MaxPoolArgs) =>
-  maxPool(1, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
+  maxPool(1, input, kernelSize, withReturnIndices(rest, 4)) as [Tensor, Tensor];
 export const maxPool2dWithIndices = (input: Tensor, kernelSize: Size, ...rest: MaxPoolArgs) =>
-  maxPool(2, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
+  maxPool(2, input, kernelSize, withReturnIndices(rest, 4)) as [Tensor, Tensor];
 export const maxPool3dWithIndices = (input: Tensor, kernelSize: Size, ...rest: MaxPoolArgs) =>
-  maxPool(3, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
-/** `rest` with returnIndices: true added to its options object (made when it has none). */
-function withReturnIndices(rest: readonly unknown[]): unknown[] {
+  maxPool(3, input, kernelSize, withReturnIndices(rest, 4)) as [Tensor, Tensor];
+/** `rest` with returnIndices true: in its positional slot (`at`) when the call reaches it, else in the options object. */
+function withReturnIndices(rest: readonly unknown[], at: number): unknown[] {
   const last = rest[rest.length - 1];
   const hasOptions = last !== null && typeof last === 'object' && !Array.isArray(last) && !(last instanceof Tensor);
-  return hasOptions ? [...rest.slice(0, -1), { ...(last as object), returnIndices: true }] : [...rest, { returnIndices: true }];
+  const positional = hasOptions ? rest.slice(0, -1) : [...rest];
+  if (positional.length > at) {
+    positional[at] = true;
+    return hasOptions ? [...positional, last] : positional;
+  }
+  return [...positional, { ...(hasOptions ? (last as object) : {}), returnIndices: true }];
 }
 
 export type AvgPoolFields = { stride: Size | null; padding: Size; ceilMode: boolean; countIncludePad: boolean; divisorOverride: number | null };
@@ -237,6 +242,6 @@ export const adaptiveMaxPool2dWithIndices = (input: Tensor, outputSize: Adaptive
 export const adaptiveMaxPool3dWithIndices = (input: Tensor, outputSize: AdaptiveSize) => adaptiveMax(3, input, outputSize, [true]) as [Tensor, Tensor];
 /** [output, indices], as Python's F.fractional_max_poolNd_with_indices. */
 export const fractionalMaxPool2dWithIndices = (input: Tensor, kernelSize: Size, ...rest: FractionalArgs) =>
-  fractionalMaxPool(2, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
+  fractionalMaxPool(2, input, kernelSize, withReturnIndices(rest, 2)) as [Tensor, Tensor];
 export const fractionalMaxPool3dWithIndices = (input: Tensor, kernelSize: Size, ...rest: FractionalArgs) =>
-  fractionalMaxPool(3, input, kernelSize, withReturnIndices(rest)) as [Tensor, Tensor];
+  fractionalMaxPool(3, input, kernelSize, withReturnIndices(rest, 2)) as [Tensor, Tensor];

@@ -22,10 +22,11 @@ export const Dropout1d = dropoutModule('Dropout1d', F.dropout1d);
 export const Dropout2d = dropoutModule('Dropout2d', F.dropout2d);
 /** Zeroes whole channels of (N, C, D, H, W), as torch.nn.Dropout3d(p, inplace). */
 export const Dropout3d = dropoutModule('Dropout3d', F.dropout3d);
+// Python's alpha-dropout modules take inplace but never pass it on: they never write into their input
 /** Dropout that keeps a SELU network's statistics, as torch.nn.AlphaDropout(p, inplace). */
-export const AlphaDropout = dropoutModule('AlphaDropout', F.alphaDropout);
+export const AlphaDropout = dropoutModule('AlphaDropout', (x, p, training) => F.alphaDropout(x, p, training));
 /** Alpha dropout of whole channels, as torch.nn.FeatureAlphaDropout(p, inplace). */
-export const FeatureAlphaDropout = dropoutModule('FeatureAlphaDropout', F.featureAlphaDropout);
+export const FeatureAlphaDropout = dropoutModule('FeatureAlphaDropout', (x, p, training) => F.featureAlphaDropout(x, p, training));
 
 // Each class above as a type too (`let act: ReLU`), as a class declaration gives.
 export type AlphaDropout = InstanceType<typeof AlphaDropout>;

@@ -15,8 +15,12 @@ import { signature } from '../../signature';
 import type { Size } from '../functional/args';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
-/** A parameter of `shape` like `like` (its dtype and device). */
-const fresh = (like: Tensor, shape: number[]) => new Parameter(empty(shape, { dtype: like.dtype, device: like.device }));
+/** A parameter of `shape` like the placeholder `like` (its dtype and device); the placeholder is freed. */
+function fresh(like: Tensor, shape: number[]): Parameter {
+  const p = new Parameter(empty(shape, { dtype: like.dtype, device: like.device }));
+  like.dispose();
+  return p;
+}
 
 /** What every lazy layer does at its first call: size itself from the input, initialise, become `target`. */
 function materialize(module: object, target: { prototype: object }, size: () => void, reset: () => void): void {

@@ -104,7 +104,9 @@ export abstract class BatchNormNd extends NormBase {
   forward(input: Tensor): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`input must be a Tensor (got ${describe(input)})`);
     if (!this.ranks.includes(input.ndim)) throw new RangeError(`expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input (got ${input.ndim}D input)`);
-    if (input.shape[1] !== this.numFeatures) throw new RangeError(`expected input with ${this.numFeatures} channels (got ${input.shape[1]})`);
+    // (Python has no such check; without per-channel tensors any channel count goes through, as there)
+    const perChannel = this.weight !== null || this.bias !== null || this.running_mean !== null;
+    if (perChannel && input.shape[1] !== this.numFeatures) throw new RangeError(`expected input with ${this.numFeatures} channels (got ${input.shape[1]})`);
     // PyTorch's _BatchNorm.forward: count batches, pick the averaging factor, use batch stats in training.
     let factor = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.num_batches_tracked) {

@@ -31,7 +31,9 @@ export type EmbeddingFields = {
 const EMBEDDING = signature<EmbeddingFields>()('Embedding',
   ['paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse', '_weight', '_freeze', 'device', 'dtype'],
   { paddingIdx: null, maxNorm: null, normType: 2, scaleGradByFreq: false, sparse: false, _weight: null, _freeze: false, device: null, dtype: null });
-export type EmbeddingFromPretrainedOptions = Partial<Omit<EmbeddingFields, '_weight' | '_freeze' | 'device' | 'dtype'>> & { freeze?: boolean };
+export type FromPretrainedFields = Omit<EmbeddingFields, '_weight' | '_freeze' | 'device' | 'dtype'> & { freeze: boolean };
+const FROM_PRETRAINED = signature<FromPretrainedFields>()('Embedding.fromPretrained', ['freeze', 'paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse'],
+  { freeze: true, paddingIdx: null, maxNorm: null, normType: 2, scaleGradByFreq: false, sparse: false });
 
 /** A lookup table of numEmbeddings vectors of embeddingDim, as torch.nn.Embedding(numEmbeddings, embeddingDim, paddingIdx, maxNorm, …). */
 export class Embedding extends Module {
@@ -51,10 +53,10 @@ export class Embedding extends Module {
     if (a._weight === null) this.resetParameters();
   }
   /** An Embedding over a given 2-D table (frozen unless freeze: false), as Embedding.from_pretrained. */
-  static fromPretrained(embeddings: Tensor, options: EmbeddingFromPretrainedOptions = {}): Embedding {
+  static fromPretrained(embeddings: Tensor, ...rest: ArgsOf<typeof FROM_PRETRAINED>): Embedding {
+    const { freeze, ...options } = FROM_PRETRAINED.bind(rest);
     if (embeddings.ndim !== 2) throw new RangeError('Embeddings parameter is expected to be 2-dimensional');
-    const { freeze = true, ...rest } = options;
-    return new Embedding(embeddings.shape[0], embeddings.shape[1], { ...rest, _weight: embeddings, _freeze: freeze });
+    return new Embedding(embeddings.shape[0], embeddings.shape[1], { ...options, _weight: embeddings, _freeze: freeze });
   }
   /** N(0, 1), the padding row zeroed. */
   resetParameters(): void {

@@ -95,6 +95,12 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
 }
 
 export type CyclicMode = 'triangular' | 'triangular2' | 'exp_range';
+/** CyclicLR's built-in scale functions and the counter each is a function of (Python's _init_scale_fn). */
+function builtinScale(mode: CyclicMode, gamma: number): [(x: number) => number, 'cycle' | 'iterations'] {
+  if (mode === 'triangular2') return [(x) => 1 / pow(2.0, x - 1), 'cycle'];
+  if (mode === 'exp_range') return [(x) => pow(gamma, x), 'iterations'];
+  return [() => 1.0, 'cycle'];
+}
 export type CyclicFields = {
   stepSizeUp: number; stepSizeDown: number | null; mode: CyclicMode; gamma: number; scaleFn: ((x: number) => number) | null;
   scaleMode: 'cycle' | 'iterations'; cycleMomentum: boolean; baseMomentum: number | number[]; maxMomentum: number | number[]; lastEpoch: number;
@@ -114,7 +120,8 @@ export class CyclicLR extends LRScheduler {
   cycleMomentum: boolean;
   baseMomentums: number[] = [];
   maxMomentums: number[] = [];
-  private readonly scaleFn: (x: number) => number;
+  private scaleFn: (x: number) => number;
+  private readonly customScaleFn: boolean;
   private readonly momentumKey: 'momentum' | 'betas' | null;
   constructor(optimizer: AnyOptimizer, baseLr: number | number[], maxLr: number | number[], ...rest: ArgsOf<typeof CYCLIC>) {
     const a = CYCLIC.bind(rest);
@@ -135,13 +142,8 @@ export class CyclicLR extends LRScheduler {
     super(optimizer, a.lastEpoch);
     const up = a.stepSizeUp;
     const down = a.stepSizeDown ?? up;
-    const gamma = a.gamma;
-    const scales: Record<CyclicMode, [(x: number) => number, 'cycle' | 'iterations']> = {
-      triangular: [() => 1.0, 'cycle'],
-      triangular2: [(x) => 1 / pow(2.0, x - 1), 'cycle'],
-      exp_range: [(x) => pow(gamma, x), 'iterations'],
-    };
-    [this.scaleFn, this.scaleMode] = a.scaleFn ? [a.scaleFn, a.scaleMode] : scales[a.mode];
+    this.customScaleFn = a.scaleFn !== null;
+    [this.scaleFn, this.scaleMode] = a.scaleFn ? [a.scaleFn, a.scaleMode] : builtinScale(a.mode, a.gamma);
     this.maxLrs = perGroup('max_lr', optimizer, maxLr);
     this.totalSize = up + down;
     this.stepRatio = up / this.totalSize;
@@ -176,10 +178,18 @@ export class CyclicLR extends LRScheduler {
         max_momentums: this.maxMomentums } : {}),
     };
   }
+  /** As Python's: the saved fields, then the scale function rebuilt from the loaded mode and gamma (a custom one is kept). */
   protected loadExtraState(sd: Record<string, unknown>): void {
     if (Array.isArray(sd.max_lrs)) this.maxLrs = sd.max_lrs.map(Number);
     if (Array.isArray(sd.base_momentums)) this.baseMomentums = sd.base_momentums.map(Number);
     if (Array.isArray(sd.max_momentums)) this.maxMomentums = sd.max_momentums.map(Number);
+    if (typeof sd.total_size === 'number') this.totalSize = sd.total_size;
+    if (typeof sd.step_ratio === 'number') this.stepRatio = sd.step_ratio;
+    if (typeof sd.gamma === 'number') this.gamma = sd.gamma;
+    if (typeof sd.cycle_momentum === 'boolean') this.cycleMomentum = sd.cycle_momentum;
+    if (sd.mode === 'triangular' || sd.mode === 'triangular2' || sd.mode === 'exp_range') this.mode = sd.mode;
+    if (sd.scale_mode === 'cycle' || sd.scale_mode === 'iterations') this.scaleMode = sd.scale_mode;
+    if (!this.customScaleFn) [this.scaleFn, this.scaleMode] = builtinScale(this.mode, this.gamma);
   }
 }
 
@@ -286,6 +296,8 @@ export class OneCycleLR extends LRScheduler {
   }
   protected loadExtraState(sd: Record<string, unknown>): void {
     if (typeof sd.total_steps === 'number') this.totalSteps = sd.total_steps;
+    if (sd._anneal_func_type === 'cos' || sd._anneal_func_type === 'linear') this.annealStrategy = sd._anneal_func_type;
+    if (typeof sd.cycle_momentum === 'boolean') this.cycleMomentum = sd.cycle_momentum;
     if (Array.isArray(sd._schedule_phases)) {
       const js = (k: unknown) => String(k).replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
       this.phases = (sd._schedule_phases as Record<string, unknown>[]).map((p) => ({ endStep: Number(p.end_step),
