@@ -7,14 +7,13 @@
  */
 import { Tensor } from '../tensor';
 import { describe } from '../dtype';
-import { bindFunction } from '../dispatch';
 import { noGrad } from '../autograd';
 import { keep, scope } from '../scope';
 import { torchFunctions as T } from '../surface';
 import { Module, Parameter, delattr } from './module';
 import { ModuleDict, ModuleList } from './container';
 import { normalize } from './functional/activation';
-import { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './layers/conv';
+import { spectralDim, weightMatrix, weightNormOp } from './reparam';
 
 type Attrs = Record<string, unknown>;
 /** A parametrisation: a module whose forward maps the stored tensor(s) to the one read, with an optional inverse. */
@@ -186,7 +185,6 @@ export function removeParametrizations<M extends Module>(module: M, tensorName: 
   return module;
 }
 
-const weightNormOp = bindFunction('torch._weight_norm', ['_weight_norm(Tensor v, Tensor g, int dim=0) -> Tensor']) as (v: Tensor, g: Tensor, dim: number) => Tensor;
 
 /** Python's _WeightNorm: weight = g · v/‖v‖, stored as original0 (g) and original1 (v). */
 export class WeightNormParametrization extends Module {
@@ -226,8 +224,7 @@ export class SpectralNormParametrization extends Module {
     }
   }
   private matrix(weight: Tensor): Tensor {
-    const w = this.dim !== 0 ? weight.permute(this.dim, ...Array.from({ length: weight.ndim }, (_, i) => i).filter((i) => i !== this.dim)) : weight;
-    return w.flatten(1);
+    return weightMatrix(weight, this.dim);
   }
   private powerMethod(mat: Tensor, iterations: number): void {
     noGrad(() => scope(() => {
@@ -260,6 +257,6 @@ export function weightNorm<M extends Module>(module: M, name = 'weight', dim: nu
 export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowerIterations = 1, eps = 1e-12, dim: number | null = null): M {
   const weight = (module as unknown as Attrs)[name];
   if (!(weight instanceof Tensor)) throw new RangeError(`Module '${module.constructor.name}' has no parameter or buffer with name '${name}'`);
-  const d = dim ?? (module instanceof ConvTranspose1d || module instanceof ConvTranspose2d || module instanceof ConvTranspose3d ? 1 : 0);
+  const d = dim ?? spectralDim(module);
   return registerParametrization(module, name, new SpectralNormParametrization(weight, nPowerIterations, d, eps));
 }

@@ -14,7 +14,11 @@ import { Module, Parameter, delattr, onDeepcopy, removeHookOf, type RemovableHan
 import { normalize } from './functional/activation';
 import { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './layers/conv';
 
-const weightNormOp = bindFunction('torch._weight_norm', ['_weight_norm(Tensor v, Tensor g, int dim=0) -> Tensor']) as (v: Tensor, g: Tensor, dim: number) => Tensor;
+/** torch._weight_norm(v, g, dim): g · v/‖v‖ over every dim but `dim`. */
+export const weightNormOp = bindFunction('torch._weight_norm', ['_weight_norm(Tensor v, Tensor g, int dim=0) -> Tensor']) as
+  (v: Tensor, g: Tensor, dim: number) => Tensor;
+/** Spectral norm's default dim: 1 for a transposed convolution (its output channels), else 0. */
+export const spectralDim = (module: Module): number => (module instanceof ConvTranspose1d || module instanceof ConvTranspose2d || module instanceof ConvTranspose3d ? 1 : 0);
 
 type Attrs = Record<string, unknown>;
 type Kind = 'weight_norm' | 'spectral_norm';
@@ -89,7 +93,7 @@ export function removeWeightNorm<M extends Module>(module: M, name = 'weight'): 
 }
 
 /** Python's reshape_weight_to_matrix: `dim` first, the rest flattened. */
-function weightMatrix(weight: Tensor, dim: number): Tensor {
+export function weightMatrix(weight: Tensor, dim: number): Tensor {
   const w = dim !== 0 ? weight.permute(dim, ...Array.from({ length: weight.ndim }, (_, i) => i).filter((i) => i !== dim)) : weight;
   return w.reshape(w.shape[0], -1);
 }
@@ -103,7 +107,7 @@ export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowe
   if (!(Number.isInteger(nPowerIterations) && nPowerIterations > 0)) {
     throw new RangeError(`Expected n_power_iterations to be positive, but got n_power_iterations=${nPowerIterations}`);
   }
-  const d = dim ?? (module instanceof ConvTranspose1d || module instanceof ConvTranspose2d || module instanceof ConvTranspose3d ? 1 : 0);
+  const d = dim ?? spectralDim(module);
   const attrs = module as unknown as Attrs;
   const weight = attrs[name];
   if (!(weight instanceof Parameter)) throw new RangeError(`\`SpectralNorm\` cannot be applied as parameter \`${name}\` is None`);

@@ -35,8 +35,20 @@ export function legacyReduction(who: string, sizeAverage: boolean | null | undef
   return out;
 }
 
+/** A tensor argument's handle, or undefined for null (an optional tensor). */
+export function optHandle(t: Tensor | null, name: string) {
+  return t === null ? undefined : handleOf(t, name);
+}
+
 /** The tensor argument `name`, checked. */
 export function tensorArg(t: unknown, name = 'input'): Tensor {
   handleOf(t, name);
   return t as Tensor;
+}
+
+/** Python's padding_idx normalisation (`name` as its message says it); null stays null. */
+export function paddingIndex(paddingIdx: number | null, rows: number, name = 'Padding_idx'): number | null {
+  if (paddingIdx === null) return null;
+  if (paddingIdx >= rows || paddingIdx < -rows) throw new RangeError(`${name} must be within num_embeddings`);
+  return paddingIdx < 0 ? rows + paddingIdx : paddingIdx;
 }

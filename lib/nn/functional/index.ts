@@ -6,7 +6,7 @@
 import { native } from '../../native';
 import { Tensor, handleOf, wrap } from '../../tensor';
 import { signature, type ArgsOf } from '../../signature';
-import { pair, tensorArg, type Size2 } from './args';
+import { optHandle, pair, tensorArg, type Size2 } from './args';
 
 export * from './activation';
 export * from './conv';
@@ -19,7 +19,6 @@ export * from './sparse';
 export * from './attention';
 export { ntuple, pair, reductionCode, legacyReduction, type Size, type Size2, type Reduction } from './args';
 
-const optHandle = (t: Tensor | null, name: string) => (t === null ? undefined : handleOf(t, name));
 
 const LINEAR = signature<{ bias: Tensor | null }>()('F.linear', ['bias'], { bias: null });
 /** F.linear(input, weight, bias): y = x Wᵀ + b. */

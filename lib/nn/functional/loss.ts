@@ -10,11 +10,11 @@ import { noGrad } from '../../autograd';
 import { nnFunctions as NN, torchFunctions as T } from '../../surface';
 import { signature, type ArgsOf } from '../../signature';
 import { logsigmoid } from './activation';
-import { legacyReduction, reductionCode, tensorArg, type Reduction } from './args';
+import { legacyReduction, optHandle, reductionCode, tensorArg, type Reduction } from './args';
 
-const optHandle = (t: Tensor | null, name: string) => (t === null ? undefined : handleOf(t, name));
 export type LegacyReductionFields = { sizeAverage: boolean | null; reduce: boolean | null; reduction: Reduction };
-const LEGACY: LegacyReductionFields = { sizeAverage: null, reduce: null, reduction: 'mean' };
+/** @internal The legacy pair's defaults (and reduction's). */
+export const LEGACY: LegacyReductionFields = { sizeAverage: null, reduce: null, reduction: 'mean' };
 /** The reduction's ATen code, from reduction or the legacy pair. */
 const code = (who: string, a: LegacyReductionFields) => reductionCode(legacyReduction(who, a.sizeAverage, a.reduce, a.reduction));
 /** Applies 'none' | 'mean' | 'sum' to an unreduced loss (mean over `denominator` when given). */

@@ -4,14 +4,9 @@ import { scope } from '../../scope';
 import { noGrad } from '../../autograd';
 import { torchFunctions as T } from '../../surface';
 import { signature, type ArgsOf } from '../../signature';
-import { tensorArg } from './args';
+import { paddingIndex, tensorArg } from './args';
 
 /** Python's padding_idx normalisation: negative counts from the end; null is ATen's −1. */
-function paddingIndex(paddingIdx: number | null, rows: number): number {
-  if (paddingIdx === null) return -1;
-  if (paddingIdx >= rows || paddingIdx < -rows) throw new RangeError('Padding_idx must be within num_embeddings');
-  return paddingIdx < 0 ? rows + paddingIdx : paddingIdx;
-}
 
 export type EmbeddingFields = { paddingIdx: number | null; maxNorm: number | null; normType: number; scaleGradByFreq: boolean; sparse: boolean };
 const EMBEDDING = signature<EmbeddingFields>()('F.embedding', ['paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse'],
@@ -19,7 +14,7 @@ const EMBEDDING = signature<EmbeddingFields>()('F.embedding', ['paddingIdx', 'ma
 /** Rows of weight at the indices of input; with maxNorm, the rows looked up are renormalised in place first (as Python's). */
 export function embedding(input: Tensor, weight: Tensor, ...rest: ArgsOf<typeof EMBEDDING>): Tensor {
   const a = EMBEDDING.bind(rest);
-  const padding = paddingIndex(a.paddingIdx, tensorArg(weight, 'weight').shape[0]);
+  const padding = paddingIndex(a.paddingIdx, tensorArg(weight, 'weight').shape[0]) ?? -1;
   if (a.maxNorm !== null) {
     const maxNorm = a.maxNorm;
     scope(() => noGrad(() => T.embeddingRenorm_(weight, tensorArg(input).contiguous(), maxNorm, a.normType)));
@@ -72,7 +67,7 @@ export function embeddingBag(input: Tensor, weight: Tensor, ...rest: ArgsOf<type
         'Please open a feature request on GitHub.');
     }
     // null, not −1: ATen's embedding_bag wraps a negative padding_idx to the last row
-    const padding = a.paddingIdx === null ? null : paddingIndex(a.paddingIdx, weight.shape[0]);
+    const padding = paddingIndex(a.paddingIdx, weight.shape[0]);
     const out = (T.embeddingBag as (...x: unknown[]) => Tensor[])(weight, x, offsets, a.scaleGradByFreq, mode, a.sparse, psw, includeLast, padding);
     return out[0];
   });

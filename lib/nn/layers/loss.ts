@@ -6,6 +6,7 @@
 import type { Tensor } from '../../tensor';
 import { Module } from '../module';
 import * as F from '../functional';
+import { LEGACY, type LegacyReductionFields } from '../functional/loss';
 import { Signature, signature, type ArgsOf } from '../../signature';
 import { PairwiseDistance } from './shape';
 import { Linear } from './linear';
@@ -14,8 +15,6 @@ import { pyFloat, pyRepr } from '../repr';
 import type { Dtype } from '../../dtype';
 
 export type Reduction = F.Reduction;
-export type LegacyReductionFields = { sizeAverage: boolean | null; reduce: boolean | null; reduction: Reduction };
-const LEGACY: LegacyReductionFields = { sizeAverage: null, reduce: null, reduction: 'mean' };
 export type LossClass<S, T> = { new (...args: ArgsOf<S>): Module & Readonly<Omit<T, 'sizeAverage' | 'reduce'>> & { forward(...inputs: Tensor[]): Tensor } };
 
 /**

@@ -5,17 +5,12 @@ import { empty } from '../../generated/torch';
 import { noGrad } from '../../autograd';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
+import { paddingIndex } from '../functional/args';
 import * as init from '../init';
 import { pyFloat, pyRepr } from '../repr';
 import { signature, type ArgsOf } from '../../signature';
 
 export type EmbeddingFactory = { device: string | null; dtype: Dtype | null };
-/** Python's padding_idx: negative counts from the end; out of range is an error. */
-function paddingIndex(p: number | null, rows: number, name: string): number | null {
-  if (p === null) return null;
-  if (p >= rows || p < -rows) throw new RangeError(`${name} must be within num_embeddings`);
-  return p < 0 ? rows + p : p;
-}
 function table(rows: number, cols: number, given: Tensor | null, a: EmbeddingFactory): Parameter {
   if (given === null) return new Parameter(empty([rows, cols], { device: a.device ?? undefined, dtype: a.dtype ?? undefined }));
   if (given.ndim !== 2 || given.shape[0] !== rows || given.shape[1] !== cols) {
