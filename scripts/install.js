@@ -11,7 +11,7 @@ const fs = require('fs');
 const path = require('path');
 const { findLibTorch, summary, mismatch, prebuildDir, PROJECT_ROOT } = require('./libtorch');
 
-/** What the install chose for a prebuild: lib/native.ts reads it to find the same LibTorch without a search. */
+/** What the install chose for a prebuild: lib/core/native.ts reads it to find the same LibTorch without a search. */
 const CHOICE_FILE = path.join(PROJECT_ROOT, 'build', 'prebuild.json');
 
 function readJson(file) {

@@ -1,5 +1,5 @@
 'use strict';
-// LibTorch discovery, shared by the build (scripts/build-native.js) and the runtime loader (lib/native.ts).
+// LibTorch discovery, shared by the build (scripts/build-native.js) and the runtime loader (lib/core/native.ts).
 // Order: $LIBTORCH (an unpacked LibTorch folder), the PyTorch of $TORCHNODE_PYTHON or python3, then a
 // PyTorch that `npm install` put into the project-local folder .libtorch/ with pip.
 // Nothing here imports torch in Python: finding the package and reading its version.py is enough,

@@ -6,7 +6,7 @@
 // Here `rebuild` builds with cmake-js through scripts/build-native.js (a Node-API build does not depend on
 // the --target Node version), and writes the record of the LibTorch it was built against next to where
 // the prebuild goes: prebuilds/<platform>-<arch>/torchnode.json. `npm install` (scripts/install.js) and
-// the loader (lib/native.ts) take the prebuild only when that record's LibTorch is the one found there.
+// the loader (lib/core/native.ts) take the prebuild only when that record's LibTorch is the one found there.
 //
 // TORCHNODE_PREBUILD_FROM=<dir> packages an addon already built (its torchnode.node and torchnode.json,
 // e.g. build/Release of CI's `npm ci`) instead of compiling it again.

@@ -1,4 +1,4 @@
-// The `torchnode` command as a user runs it (the compiled dist/cli.js, which npm install builds):
+// The `torchnode` command as a user runs it (the compiled dist/cli/index.js, which npm install builds):
 // help, bad flags, and train → eval → predict → summary on small data.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type * as torch from '../lib/index';
 
 const root = path.resolve(__dirname, '..');
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(root, 'dist', 'cli', 'index.js');
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-cli-'));
@@ -21,7 +21,7 @@ function run(...args: string[]) {
 
 describe('torchnode CLI', () => {
   it('is built by npm install and lists its commands', () => {
-    expect(fs.existsSync(cli), 'dist/cli.js comes from npm install (prepare)').toBe(true);
+    expect(fs.existsSync(cli), 'dist/cli/index.js comes from npm install (prepare)').toBe(true);
     const r = run('--help');
     expect(r.status).toBe(0);
     for (const c of ['train', 'eval', 'predict', 'summary']) expect(r.stdout).toContain(c);

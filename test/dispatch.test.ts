@@ -1,9 +1,9 @@
-// Python's calling convention on the generated surface (lib/dispatch.ts): positional arguments, then
+// Python's calling convention on the generated surface (lib/core/dispatch.ts): positional arguments, then
 // one options object; keyword-only arguments only there; out=, varargs, int[N] from one int; and the
 // refusals Python's argument parser makes, as TypeErrors naming the argument.
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
-import { Overloads } from '../lib/dispatch';
+import { Overloads } from '../lib/core/dispatch';
 
 const x = torch.arange(12, { dtype: 'float32' }).reshape(3, 4);
 const same = (a: torch.Tensor, b: torch.Tensor): void => {

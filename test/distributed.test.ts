@@ -485,12 +485,12 @@ function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = pr
 }
 
 const TRAIN = ['train', '--dataset', 'synthetic', '--width', '8', '--reduction', '4', '--epochs', '2', '--batch-size', '32', '--device', 'cpu', '--seed', '3'];
-const cliRun = job('cli', () => runCommand(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...TRAIN, '--nproc', '2', '--out', path.join(dir, 'cli-run')]));
+const cliRun = job('cli', () => runCommand(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), ...TRAIN, '--nproc', '2', '--out', path.join(dir, 'cli-run')]));
 // PyTorch's own launcher (torchrun) running the same command: its agent serves the store.
 const torchrunRun = job('torchrun', () => {
   const python = referencePython();
   return runCommand(python.command, ['-m', 'torch.distributed.run', '--nproc-per-node', '2',
-    '--no-python', process.execPath, path.join(REPO, 'dist', 'cli.js'), ...TRAIN, '--out', path.join(dir, 'torchrun-run')], python.env);
+    '--no-python', process.execPath, path.join(REPO, 'dist', 'cli', 'index.js'), ...TRAIN, '--out', path.join(dir, 'torchrun-run')], python.env);
 });
 
 describe('torchnode train --nproc', () => {
@@ -520,7 +520,7 @@ describe('torchnode train --nproc', () => {
 describe.skipIf(torch.cuda.isAvailable())('torchnode train --nproc --device cuda without CUDA', () => {
   it('fails on every rank naming the device, instead of training on the CPU', async () => {
     const args = TRAIN.map((a) => (a === 'cpu' ? 'cuda' : a));
-    const [r] = await runCommand(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...args, '--nproc', '2', '--out', path.join(dir, 'cuda-run')]);
+    const [r] = await runCommand(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), ...args, '--nproc', '2', '--out', path.join(dir, 'cuda-run')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/device 'cuda:[01]': CUDA is not available/);
     expect(r.stderr).not.toMatch(/each on cpu/);

@@ -1,10 +1,10 @@
-// Compares lib/format.ts against real PyTorch: one python3 process evaluates every
+// Compares lib/core/format.ts against real PyTorch: one python3 process evaluates every
 // case's tensor expression and returns repr(t) plus the tensor's stored data; the
 // test then builds the FormatInput from that data itself and compares strings exactly.
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { referencePython } from './helpers/python';
-import { formatTensor, printOptions, summaryIndices, summaryNeeded, type FormatInput } from '../lib/format';
+import { formatTensor, printOptions, summaryIndices, summaryNeeded, type FormatInput } from '../lib/core/format';
 
 type Opts = Partial<typeof printOptions>;
 interface Case { name: string; expr: string; device?: string; opts?: Opts }

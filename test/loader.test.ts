@@ -1,4 +1,4 @@
-// LibTorch discovery (scripts/libtorch.js), the loader's version check (lib/native.ts), and the package's
+// LibTorch discovery (scripts/libtorch.js), the loader's version check (lib/core/native.ts), and the package's
 // CommonJS and ESM entry points, each run in a child process as a user would.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -148,12 +148,12 @@ describe('the reference Python PyTorch (scripts/python.js)', () => {
 describe('loader', () => {
   it('refuses a LibTorch of another version at run time, naming both', () => {
     const dir = fakeLibTorch('9.9.9');
-    const r = node(`try { require('./lib/native.ts') } catch (e) { console.log(e.name + ': ' + e.message) }`, { LIBTORCH: dir },
+    const r = node(`try { require('./lib/core/native.ts') } catch (e) { console.log(e.name + ': ' + e.message) }`, { LIBTORCH: dir },
       ['--experimental-strip-types', '--no-warnings']);
     const out = r.stdout + r.stderr;
     if (/strip-types|ERR_UNKNOWN_FILE_EXTENSION/.test(out)) {
       // Node 20 cannot run .ts directly: use the compiled package (npm install builds dist/).
-      const r2 = node(`try { require('./dist/native.js') } catch (e) { console.log(e.name + ': ' + e.message) }`, { LIBTORCH: dir });
+      const r2 = node(`try { require('./dist/core/native.js') } catch (e) { console.log(e.name + ': ' + e.message) }`, { LIBTORCH: dir });
       expect(r2.stdout).toMatch(/TorchError: torchnode was built against LibTorch 2\.\d+\.\d+\S* .* but finds LibTorch 9\.9\.9/);
       expect(r2.stdout).toMatch(/npm rebuild torchnode/);
       return;

@@ -1,6 +1,6 @@
 // Memory: dispose, Symbol.dispose / `using`, handles (stale, another thread's), torch.scope / scopeAsync,
 // torch.memory(), flat handles and RSS over 100k ops, and the collector's release (native/collector.cc,
-// attached by lib/tensor.ts) on every path a tensor can leave the scopes alive. test/memory.loop.test.ts
+// attached by lib/core/tensor.ts) on every path a tensor can leave the scopes alive. test/memory.loop.test.ts
 // has the loops written without scope or dispose.
 //
 // GC: tests that need a garbage collection use global.gc when vitest runs with --expose-gc, else turn
@@ -12,7 +12,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
-import { native, type Handle } from '../lib/native';
+import { native, type Handle } from '../lib/core/native';
 import { REPO, childPool, type ChildResult } from './helpers/child';
 import { collect, gc } from './helpers/gc';
 
@@ -213,7 +213,7 @@ const w = new Worker(\`
   out.mine = mine.sum().item();
   parentPort.postMessage(out);
 \`, { eval: true, workerData: { compiled, h: t.handle, index: ${JSON.stringify(path.join(REPO, 'lib', 'index.ts'))},
-  native: ${JSON.stringify(path.join(REPO, 'lib', 'native.ts'))} } });
+  native: ${JSON.stringify(path.join(REPO, 'lib', 'core', 'native.ts'))} } });
 const out = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
 await w.terminate();
 console.log(JSON.stringify({ ...out, main: t.sum().item() }));

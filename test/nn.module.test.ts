@@ -877,7 +877,7 @@ describe('errors name the layer that refused the input', () => {
     expect(e2).toBeInstanceOf(RangeError);
     expect(e2.message).toBe('Picky wants 2-D input, got 3-D');
     // a message with lines that look like stack frames in torchnode's own files is still the user's
-    const framed = `boom\n    at f (${require('node:path').resolve(__dirname, '../lib/tensor.ts')}:1:1)`;
+    const framed = `boom\n    at f (${require('node:path').resolve(__dirname, '../lib/core/tensor.ts')}:1:1)`;
     const h2 = model.fc.registerForwardHook(() => {
       throw new Error(framed);
     });

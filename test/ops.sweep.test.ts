@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import * as schema from '../lib/generated/schema';
-import { TENSOR_VARARGS, camelCase, parseSchema, type SchemaParam } from '../lib/schema';
+import { TENSOR_VARARGS, camelCase, parseSchema, type SchemaParam } from '../lib/core/schema';
 import { referencePython } from './helpers/python';
 
 type Value = number | boolean | string | null | Value[] | { t: number } | { tl: number[] };
@@ -50,13 +50,13 @@ const SQUARE = input('float64', [3, 3]);
 // Not comparable value by value: random, uninitialised, or about storage/identity.
 const SKIP = /rand|dropout|bernoulli|^binomial$|multinomial|normal|poisson|uniform|exponential|geometric|cauchy|random|empty|resize|^set_|storage|data_ptr|is_set_to|pin_memory|share_memory|record_stream|^new_|fill_diagonal_|^as_strided|unfold_copy|^to_|^detach_|put_$|index_put_|requires_grad_|retain|^equal$|is_nonzero|item|^stft|^istft|^lu_solve|^unique_dim|^histogram|^bincount|^embedding_renorm_|^hash_tensor$/;
 
-// torchnode's factories are still hand-written (lib/creation.ts) and take their sizes and values by
+// torchnode's factories are still hand-written (lib/core/creation.ts) and take their sizes and values by
 // position only: torch.arange({end: 5}) is the generated surface's next step.
 const HAND_FACTORIES = new Set(['arange', 'eye', 'full', 'full_like', 'zeros', 'ones', 'empty', 'rand', 'randn', 'linspace', 'normal',
   'randint', 'zeros_like', 'ones_like', 'empty_like', 'rand_like', 'randn_like', 'randint_like']);
 // Gradients Python cannot show as values: sgn's is a ZeroTensor, which tolist() refuses.
 const NO_GRAD_COMPARE = new Set(['sgn']);
-// Python's own code around a binding that torchnode mirrors (lib/ops.ts), or whose binding already takes
+// Python's own code around a binding that torchnode mirrors (lib/core/ops.ts), or whose binding already takes
 // Python's arguments (split, unflatten): compared like the rest.
 const MIRRORED = ['torch.norm', 'tensor.norm', 'torch.tensordot', 'torch.unique_consecutive', 'torch.cdist', 'tensor.split', 'tensor.unflatten'];
 // (the hand-written mirrors take their tensors by position only; test/dispatch.test.ts holds their keywords)

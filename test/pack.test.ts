@@ -112,7 +112,7 @@ describe('npm pack', () => {
   it('ships what an install needs and nothing else', () => {
     const unexpected = tarFiles.filter((f) => !ALLOWED.some((re) => re.test(f)));
     expect(unexpected).toEqual([]);
-    for (const f of ['package.json', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/native.js',
+    for (const f of ['package.json', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/core/native.js',
       'scripts/install.js', 'scripts/libtorch.js', 'scripts/build-native.js', 'scripts/gen/saved-attrs.js',
       `prebuilds/${PLATFORM_DIR}/torchnode.node`, `prebuilds/${PLATFORM_DIR}/torchnode.json`]) {
       expect(tarFiles, f).toContain(f);

@@ -19,12 +19,12 @@
  * Shuffling draws exactly what PyTorch's DataLoader draws, from the default generator (torch.manualSeed)
  * or from the loader's own torch.Generator().manual_seed(seed): the same seed gives PyTorch's order.
  */
-import { Tensor, holdHandles, optionsArg, releaseHandles, wrap } from '../tensor';
-import { keep, scope } from '../scope';
-import { checkDevice, describe, dtypeCode } from '../dtype';
-import { tensor } from '../creation';
+import { Tensor, holdHandles, optionsArg, releaseHandles, wrap } from '../core/tensor';
+import { keep, scope } from '../core/scope';
+import { checkDevice, describe, dtypeCode } from '../core/dtype';
+import { tensor } from '../core/creation';
 import { arange, stack } from '../generated/torch';
-import { warnOnce, withCallerStack } from '../errors';
+import { warnOnce, withCallerStack } from '../core/errors';
 import { dataNative, native, type Handle, type Job, type NativeGenerator } from './native';
 import {
   Dataset, applyTransform, gatherSourceOf, generatorFor, transformArg, type GatherSource, type Target, type TransformFn,

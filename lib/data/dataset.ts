@@ -6,9 +6,9 @@
  * A dataset's `transform` applies to its inputs: in get(i) to a batch of one, in getBatch and in the
  * DataLoader to the whole batch.
  */
-import { Tensor, wrap } from '../tensor';
-import { keep, scope } from '../scope';
-import { describe, dtypeCode } from '../dtype';
+import { Tensor, wrap } from '../core/tensor';
+import { keep, scope } from '../core/scope';
+import { describe, dtypeCode } from '../core/dtype';
 import { dataNative, native, type Handle, type NativeGenerator } from './native';
 
 /** A target: a class index (a JS number) or a tensor. */

@@ -12,7 +12,7 @@
  *       for await (const [x, y] of loader) { ... }
  *     }
  */
-import { describe } from '../dtype';
+import { describe } from '../core/dtype';
 import { getRank, getWorldSize, isInitialized } from '../distributed';
 import { dataNative } from './native';
 import { randpermList } from './dataset';

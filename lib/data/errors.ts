@@ -1,5 +1,5 @@
 /** Errors of the data loaders: a missing or damaged file, named. */
-import { TorchError } from '../errors';
+import { TorchError } from '../core/errors';
 
 /** A dataset file or folder that is missing, unreadable or damaged; `path` names it. */
 export class DataFileError extends TorchError {

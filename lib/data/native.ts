@@ -1,7 +1,7 @@
 /**
  * The native functions of native/data.cc, typed here (lib/native.ts types the rest of the addon).
  */
-import { native, type Handle } from '../native';
+import { native, type Handle } from '../core/native';
 
 /** An opaque native object (a Node-API external): a gather job or a generator. */
 export type Job = { readonly __torchnodeGatherJob: unique symbol };

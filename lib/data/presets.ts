@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe } from '../dtype';
+import { describe } from '../core/dtype';
 import { randomSplit, type Dataset } from './dataset';
 import { DataFileError } from './errors';
 import { MNIST } from './datasets/mnist';

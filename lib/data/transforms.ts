@@ -13,10 +13,10 @@
  * result is new.
  */
 import { inspect } from 'node:util';
-import { Tensor } from '../tensor';
-import { keep, scope } from '../scope';
-import { describe, FLOATING_DTYPES } from '../dtype';
-import { tensor } from '../creation';
+import { Tensor } from '../core/tensor';
+import { keep, scope } from '../core/scope';
+import { describe, FLOATING_DTYPES } from '../core/dtype';
+import { tensor } from '../core/creation';
 import { arange, rand, randint } from '../generated/torch';
 import { where } from '../generated/torch';
 import { pad } from '../nn/functional';

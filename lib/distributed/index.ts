@@ -14,10 +14,10 @@
  * A peer that dies fails the others' collectives with Gloo's "Connection closed by peer"; a peer that
  * stops answering fails them after the group's timeout.
  */
-import { Tensor } from '../tensor';
-import { native, type ProcessGroupHandle } from '../native';
-import { TorchError, withCallerStack } from '../errors';
-import { describe } from '../dtype';
+import { Tensor } from '../core/tensor';
+import { native, type ProcessGroupHandle } from '../core/native';
+import { TorchError, withCallerStack } from '../core/errors';
+import { describe } from '../core/dtype';
 
 export type Backend = 'gloo' | 'nccl';
 /** Reductions, as torch.distributed.ReduceOp ('avg' needs NCCL; the bitwise ones integer tensors). */
@@ -328,3 +328,4 @@ export function broadcastCoalesced(tensors: Tensor[], opts: { bufferBytes: numbe
 export function withGroup<T>(what: string, run: (handle: ProcessGroupHandle) => T): T {
   return collective(what, (g) => run(g.handle));
 }
+export { launch, freePort, LaunchError, type LaunchOptions } from './launch';

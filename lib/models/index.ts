@@ -6,3 +6,4 @@ export {
   resNet18, resNet34, resNet50, resNet101, resNet152,
 } from './resnet';
 export type { SEResNetOptions, ResNetOptions, BlockOptions, BottleneckOptions, BlockType } from './resnet';
+export { getModel, listModels, type ModelName } from './registry';

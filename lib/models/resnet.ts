@@ -6,9 +6,9 @@ import { Module, pipe, release } from '../nn/module';
 import { Sequential, releasesIntermediates } from '../nn/container';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Identity, Linear, MaxPool2d, ReLU } from '../nn/layers';
 import * as init from '../nn/init';
-import { describe } from '../dtype';
-import { intArg, optionsArg } from '../tensor';
-import type { Tensor } from '../tensor';
+import { describe } from '../core/dtype';
+import { intArg, optionsArg } from '../core/tensor';
+import type { Tensor } from '../core/tensor';
 import { SEModule, type SEOptions } from './se';
 
 export interface BlockOptions {

@@ -4,9 +4,9 @@
  */
 import { Module, pipe, release } from '../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Hardsigmoid, Linear, ReLU, Sigmoid } from '../nn/layers';
-import { describe } from '../dtype';
-import { intArg } from '../tensor';
-import type { Tensor } from '../tensor';
+import { describe } from '../core/dtype';
+import { intArg } from '../core/tensor';
+import type { Tensor } from '../core/tensor';
 
 export interface SEOptions {
   /** channels / reduction hidden units (default 16). */

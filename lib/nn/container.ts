@@ -1,7 +1,7 @@
 /** Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict. Entries are attributes named '0', '1', … or by key. */
-import { describe } from '../dtype';
+import { describe } from '../core/dtype';
 import { Module, Parameter, delattr, pipe } from './module';
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 
 function moduleArg(m: unknown, where: string): Module {
   if (m instanceof Module) return m;

@@ -2,9 +2,9 @@
  * torch.nn.utils' fusion: a conv or linear layer with the eval-mode batch norm after it folded into its
  * weight and bias, as Python's fuse_conv_bn_eval / fuse_linear_bn_eval (and their _weights forms).
  */
-import { Tensor } from '../tensor';
-import { scope } from '../scope';
-import { noGrad } from '../autograd';
+import { Tensor } from '../core/tensor';
+import { scope } from '../core/scope';
+import { noGrad } from '../core/autograd';
 import { onesLike, zerosLike } from '../generated/torch';
 import { Parameter, deepcopy } from './module';
 import type { ConvNd } from './layers/conv';

@@ -3,14 +3,14 @@
  * PyTorch's), Python's own code where it has not. Each fills the tensor in place without recording gradients
  * and returns it.
  */
-import { native } from '../native';
-import { describe } from '../dtype';
-import { Tensor, handleOf, numberArg } from '../tensor';
-import { warnOnce } from '../errors';
-import { noGrad } from '../autograd';
-import { scope } from '../scope';
+import { native } from '../core/native';
+import { describe } from '../core/dtype';
+import { Tensor, handleOf, numberArg } from '../core/tensor';
+import { warnOnce } from '../core/errors';
+import { noGrad } from '../core/autograd';
+import { scope } from '../core/scope';
 import { emptyLike, eye as eyeMatrix, full, randperm, where } from '../generated/torch';
-import { linalg } from '../surface';
+import { linalg } from '../core/surface';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' |
   'conv_transpose3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';

@@ -5,28 +5,15 @@
  * callable: `model(x)` runs forward pre-hooks, forward() and forward hooks, like Python's __call__.
  */
 import * as path from 'node:path';
-import { native } from '../native';
-import { TorchError } from '../errors';
-import { describe, type Dtype } from '../dtype';
-import { Tensor, sameShape, wrap } from '../tensor';
-import { keep, scope } from '../scope';
-import { noGrad } from '../autograd';
+import { native } from '../core/native';
+import { TorchError } from '../core/errors';
+import { describe, type Dtype } from '../core/dtype';
+import { Tensor, sameShape, wrap } from '../core/tensor';
+import { keep, scope } from '../core/scope';
+import { noGrad } from '../core/autograd';
 
-/** A Tensor that is a module parameter: requiresGrad by default, never disposed by a scope. */
-export class Parameter extends Tensor {
-  /** Makes a parameter from data (sharing its storage, as torch.nn.Parameter does). */
-  constructor(data: Tensor, requiresGrad = true) {
-    if (!(data instanceof Tensor)) throw new TypeError(`Parameter(data): data must be a Tensor (got ${describe(data)})`);
-    super(native.detach(data.handle));
-    keep(this);
-    native.requiresGrad_(this.handle, requiresGrad);
-  }
-  override toString(): string {
-    return `Parameter containing:\n${super.toString()}`;
-  }
-}
-
-export type StateDict = Record<string, Tensor>;
+export { Parameter, type StateDict } from './parameter';
+import { Parameter, type StateDict } from './parameter';
 export interface LoadResult {
   missingKeys: string[];
   unexpectedKeys: string[];

@@ -3,13 +3,13 @@
  * pad_packed_sequence, pad_sequence, pack_sequence, unpad_sequence, unpack_sequence), over ATen's
  * _pack_padded_sequence / _pad_packed_sequence as Python calls them.
  */
-import { Tensor, isTensor } from '../tensor';
-import { describe } from '../dtype';
-import { bindFunction } from '../dispatch';
-import { scope } from '../scope';
-import { tensor } from '../creation';
-import { nnFunctions as NN, torchFunctions as T } from '../surface';
-import { signature, type ArgsOf } from '../signature';
+import { Tensor, isTensor } from '../core/tensor';
+import { describe } from '../core/dtype';
+import { bindFunction } from '../core/dispatch';
+import { scope } from '../core/scope';
+import { tensor } from '../core/creation';
+import { nnFunctions as NN, torchFunctions as T } from '../core/surface';
+import { signature, type ArgsOf } from '../core/signature';
 
 const packPadded = bindFunction('torch._VF._pack_padded_sequence',
   ['_pack_padded_sequence(Tensor input, Tensor lengths, bool batch_first) -> (Tensor, Tensor)']) as (...a: unknown[]) => [Tensor, Tensor];

@@ -15,11 +15,11 @@
  * became ready). The wrapped module is the child `module`, so state dict keys carry PyTorch's
  * `module.` prefix. noSync(fn) skips the all-reduce for gradient accumulation.
  */
-import { Tensor, tensorsIn } from '../tensor';
+import { Tensor, tensorsIn } from '../core/tensor';
 import { Module } from './module';
-import { isGradEnabled } from '../autograd';
-import { describe } from '../dtype';
-import { native, type ReducerHandle } from '../native';
+import { isGradEnabled } from '../core/autograd';
+import { describe } from '../core/dtype';
+import { native, type ReducerHandle } from '../core/native';
 import { broadcastCoalesced, withGroup } from '../distributed';
 
 export interface DistributedDataParallelOptions {

@@ -5,11 +5,11 @@
  * class name (`ParametrizedLinear`), state-dict keys (`parametrizations.weight.original`) and values.
  * weightNorm and spectralNorm are the parametrisations Python ships, orthogonal aside.
  */
-import { Tensor } from '../tensor';
-import { describe } from '../dtype';
-import { noGrad } from '../autograd';
-import { keep, scope } from '../scope';
-import { torchFunctions as T } from '../surface';
+import { Tensor } from '../core/tensor';
+import { describe } from '../core/dtype';
+import { noGrad } from '../core/autograd';
+import { keep, scope } from '../core/scope';
+import { torchFunctions as T } from '../core/surface';
 import { Module, Parameter, delattr } from './module';
 import { ModuleDict, ModuleList } from './container';
 import { normalize } from './functional/activation';

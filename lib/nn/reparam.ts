@@ -4,12 +4,12 @@
  * forward pre-hook recomputes `weight` from them before each call. Names, state-dict keys and values are
  * Python's.
  */
-import { Tensor } from '../tensor';
-import { describe } from '../dtype';
-import { bindFunction } from '../dispatch';
-import { noGrad } from '../autograd';
-import { keep, scope } from '../scope';
-import { torchFunctions as T } from '../surface';
+import { Tensor } from '../core/tensor';
+import { describe } from '../core/dtype';
+import { bindFunction } from '../core/dispatch';
+import { noGrad } from '../core/autograd';
+import { keep, scope } from '../core/scope';
+import { torchFunctions as T } from '../core/surface';
 import { Module, Parameter, delattr, onDeepcopy, removeHookOf, type RemovableHandle } from './module';
 import { normalize } from './functional/activation';
 import { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './layers/conv';

@@ -7,15 +7,15 @@
  *     const norm = torch.nn.utils.clipGradNorm_(model.parameters(), 1.0);
  *     optimizer.step();
  */
-import { Tensor, optionsArg } from '../tensor';
-import { native } from '../native';
-import { bindFunction } from '../dispatch';
-import { noGrad } from '../autograd';
-import { TorchError, warnOnce } from '../errors';
+import { Tensor, optionsArg } from '../core/tensor';
+import { native } from '../core/native';
+import { bindFunction } from '../core/dispatch';
+import { noGrad } from '../core/autograd';
+import { TorchError, warnOnce } from '../core/errors';
 import type { Module, MemoryFormat } from './module';
 import { Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, type ConvNd } from './layers/conv';
-import { describe } from '../dtype';
-import { linalg, torchFunctions } from '../surface';
+import { describe } from '../core/dtype';
+import { linalg, torchFunctions } from '../core/surface';
 
 const op = (name: string, schema: string) => bindFunction(`torch.${name}`, [schema]);
 const foreachNorm = op('_foreach_norm', '_foreach_norm.Scalar(Tensor[] self, Scalar ord=2, ScalarType? dtype=None) -> Tensor[]');

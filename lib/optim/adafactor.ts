@@ -1,6 +1,6 @@
 /** torch.optim.Adafactor, step for step Python's. */
-import type { Tensor } from '../tensor';
-import { pyOptions, type PyRest } from '../tensor';
+import type { Tensor } from '../core/tensor';
+import { pyOptions, type PyRest } from '../core/tensor';
 import { zerosLike } from '../generated/torch';
 import { pow } from './lr_scheduler/base';
 import { optimizerOptions, type ParamGroup, type ParamsArg } from './optimizer';

@@ -1,8 +1,8 @@
 /** torch.optim.Adagrad, step for step Python's. */
-import type { Tensor } from '../tensor';
-import { pyOptions, type PyRest } from '../tensor';
+import type { Tensor } from '../core/tensor';
+import { pyOptions, type PyRest } from '../core/tensor';
 import { fullLike, zeros } from '../generated/torch';
-import { keep } from '../scope';
+import { keep } from '../core/scope';
 import { optimizerOptions, type ParamGroup, type ParamsArg } from './optimizer';
 import { SingleTensorOptimizer, nonNegative, type CommonOptions } from './single-tensor';
 

@@ -1,12 +1,12 @@
 /** torch.optim.Adam (seed 004): PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
-import { native } from '../native';
-import { numberArg, pyOptions, type PyRest } from '../tensor';
-import { tensor } from '../creation';
+import { native } from '../core/native';
+import { numberArg, pyOptions, type PyRest } from '../core/tensor';
+import { tensor } from '../core/creation';
 import { zeros, zerosLike } from '../generated/torch';
-import { keep } from '../scope';
+import { keep } from '../core/scope';
 import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
-import { TorchError } from '../errors';
-import type { Tensor } from '../tensor';
+import { TorchError } from '../core/errors';
+import type { Tensor } from '../core/tensor';
 
 export interface AdamOptions {
   lr: number;

@@ -1,6 +1,6 @@
 /** torch.optim.AdamW: Adam with decoupled weight decay (default 1e-2), as PyTorch defines it now. */
 import { ADAM_DEFAULTS, ADAM_POSITIONAL, Adam, type AdamOptions } from './adam';
-import { pyOptions, type PyRest } from '../tensor';
+import { pyOptions, type PyRest } from '../core/tensor';
 import { optimizerOptions, type OptimizerStateDict, type ParamsArg } from './optimizer';
 
 /** AdamW, as torch.optim.AdamW: `new Adam(params, {...opts, decoupledWeightDecay: true})` with weightDecay 1e-2 by default. */

@@ -4,13 +4,13 @@
  * and 0-d float tensors; the same mix is kept here (`Num`, with Python's rules for each operator), so the
  * steps are Python's to the bit.
  */
-import { Tensor } from '../tensor';
-import { describe } from '../dtype';
-import { noGrad, enableGrad } from '../autograd';
-import { keep, scope } from '../scope';
+import { Tensor } from '../core/tensor';
+import { describe } from '../core/dtype';
+import { noGrad, enableGrad } from '../core/autograd';
+import { keep, scope } from '../core/scope';
 import { cat, rsub } from '../generated/torch';
 import { Optimizer, optimizerOptions, type OptimizerStateDict, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
-import { signature, type ArgsOf } from '../signature';
+import { signature, type ArgsOf } from '../core/signature';
 
 /** A Python float (number) or a 0-d tensor, as the values of Python's LBFGS are. */
 type Num = number | Tensor;

@@ -3,14 +3,14 @@
  * layout ({state: {0: {...}}, param_groups: [{lr, …, params: [0, 1, …]}]}, option names snake_case as
  * Python writes them), so optimizer checkpoints move between Node and Python.
  */
-import { TorchError } from '../errors';
-import { describe } from '../dtype';
-import { Tensor, camelCase, optionsArg } from '../tensor';
-import { noGrad } from '../autograd';
-import { keep } from '../scope';
+import { TorchError } from '../core/errors';
+import { describe } from '../core/dtype';
+import { Tensor, camelCase, optionsArg } from '../core/tensor';
+import { noGrad } from '../core/autograd';
+import { keep } from '../core/scope';
 import { full } from '../generated/torch';
 
-import type { Handle } from '../native';
+import type { Handle } from '../core/native';
 
 /** See Optimizer.prepareStep. */
 export interface PreparedStep {

@@ -1,9 +1,9 @@
 /** torch.optim.SGD: exactly PyTorch's update (momentum, dampening, weight decay, Nesterov, maximize). */
-import { native } from '../native';
-import { numberArg, pyOptions, wrap, type PyRest } from '../tensor';
-import { keep } from '../scope';
+import { native } from '../core/native';
+import { numberArg, pyOptions, wrap, type PyRest } from '../core/tensor';
+import { keep } from '../core/scope';
 import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../core/tensor';
 
 export interface SGDOptions {
   lr: number;

@@ -4,9 +4,9 @@
  * the same order, so the steps are Python's to the bit. Per-parameter state is made on first use and kept
  * for the optimizer's life; a step's temporaries are freed when it returns.
  */
-import { Tensor } from '../tensor';
-import { noGrad } from '../autograd';
-import { keep, scope } from '../scope';
+import { Tensor } from '../core/tensor';
+import { noGrad } from '../core/autograd';
+import { keep, scope } from '../core/scope';
 import { zeros } from '../generated/torch';
 import { Optimizer, type ParamGroup, type PreparedStep } from './optimizer';
 

@@ -11,15 +11,15 @@
  * Steps of another batch size (a last partial batch) run eagerly. SGD is captured as it is; Adam needs
  * capturable: true, as in PyTorch (its step counts and bias corrections then stay on the GPU).
  */
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import type { Module } from '../nn/module';
-import { keep, scope } from '../scope';
-import { TorchError } from '../errors';
+import { keep, scope } from '../core/scope';
+import { TorchError } from '../core/errors';
 import { SGD } from '../optim/sgd';
 import { Adam } from '../optim/adam';
 import type { Optimizer } from '../optim/optimizer';
-import type { Stream } from '../cuda';
-import { CUDAGraph, graph } from '../cuda-graph';
+import type { Stream } from '../cuda/device';
+import { CUDAGraph, graph } from '../cuda/graphs';
 import { stack } from '../generated/torch';
 import { lossAndRight, type LossFn } from './step';
 

@@ -1,6 +1,6 @@
 /** A training run's per-epoch history, written as JSON and CSV. */
 import * as path from 'node:path';
-import { writeAtomic } from '../atomic';
+import { writeAtomic } from '../io/atomic';
 
 export interface EpochRecord {
   epoch: number;

@@ -4,12 +4,12 @@
  * the charts of both written into a run folder beside the learning curve.
  */
 import * as path from 'node:path';
-import type { Tensor } from '../tensor';
-import { noGrad } from '../autograd';
-import { scope } from '../scope';
+import type { Tensor } from '../core/tensor';
+import { noGrad } from '../core/autograd';
+import { scope } from '../core/scope';
 import type { Module } from '../nn/module';
 import { SEModule } from '../models/se';
-import { writeAtomic } from '../atomic';
+import { writeAtomic } from '../io/atomic';
 import { confusionMatrixHtml, confusionMatrixSvg, seWeightsHtml, seWeightsSvg } from './chart';
 
 export interface EvaluationReport {

@@ -12,14 +12,14 @@
  * (both restored afterwards, so compiling changes nothing). A forward that branches in JS on tensor
  * values or bakes in the batch size fails that check, and the Trainer keeps the eager step.
  */
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { Module } from '../nn/module';
-import { noGrad } from '../autograd';
-import { scope, keep } from '../scope';
-import { getRngState, setRngState } from '../creation';
-import { TorchError, oneLine } from '../errors';
-import type { ScriptModule } from '../jit';
-import { traceStep } from '../jit-trace';
+import { noGrad } from '../core/autograd';
+import { scope, keep } from '../core/scope';
+import { getRngState, setRngState } from '../core/creation';
+import { TorchError, oneLine } from '../core/errors';
+import type { ScriptModule } from '../jit/script';
+import { traceStep } from '../jit/trace';
 import * as cuda from '../cuda';
 
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;

@@ -9,21 +9,21 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Tensor, optionsArg } from '../tensor';
+import { Tensor, optionsArg } from '../core/tensor';
 import { Module } from '../nn/module';
 import { crossEntropy } from '../nn/functional';
 import { Optimizer } from '../optim/optimizer';
 import { LRScheduler } from '../optim/lr_scheduler/base';
-import { noGrad } from '../autograd';
-import { scope } from '../scope';
-import { getRngState, setRngState } from '../creation';
-import { describe } from '../dtype';
+import { noGrad } from '../core/autograd';
+import { scope } from '../core/scope';
+import { getRngState, setRngState } from '../core/creation';
+import { describe } from '../core/dtype';
 import * as cuda from '../cuda';
-import * as backends from '../backends';
-import { GradScaler, autocast } from '../amp';
-import { save, load } from '../serialize';
+import * as backends from '../cuda/backends';
+import { GradScaler, autocast } from '../cuda/amp';
+import { save, load } from '../io/serialize';
 import { type EpochRecord, writeHistory } from './history';
-import { removeStaleTemps, writeAtomic } from '../atomic';
+import { removeStaleTemps, writeAtomic } from '../io/atomic';
 import { learningCurveHtml, learningCurveSvg } from './chart';
 import { makeProgress, type StepStats } from './progress';
 import { CompiledStep, lossAndRight } from './step';
@@ -32,8 +32,8 @@ import { DistributedDataParallel, type DistributedDataParallelOptions } from '..
 import * as dist from '../distributed';
 import { DistributedSampler } from '../data/distributed';
 import { DataLoader } from '../data/dataloader';
-import { tensor } from '../creation';
-import { TorchError } from '../errors';
+import { tensor } from '../core/creation';
+import { TorchError } from '../core/errors';
 
 /** What fit() and evaluate() iterate: [input, target] batches (a DataLoader, or any iterable of pairs). */
 export type Batches = (AsyncIterable<[Tensor, Tensor]> | Iterable<[Tensor, Tensor]>) & { length?: number };

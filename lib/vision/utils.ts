@@ -8,14 +8,14 @@
  */
 import type sharp from 'sharp';
 import type { Sharp as SharpImage } from 'sharp';
-import { Tensor, optionsArg } from '../tensor';
+import { Tensor, optionsArg } from '../core/tensor';
 import { full } from '../generated/torch';
 import { cat, stack } from '../generated/torch';
-import { noGrad } from '../autograd';
-import { scope } from '../scope';
-import { TorchError } from '../errors';
-import { FLOATING_DTYPES, describe } from '../dtype';
-import { pathArg, type PathLike } from '../serialize';
+import { noGrad } from '../core/autograd';
+import { scope } from '../core/scope';
+import { TorchError } from '../core/errors';
+import { FLOATING_DTYPES, describe } from '../core/dtype';
+import { pathArg, type PathLike } from '../io/serialize';
 
 export interface MakeGridOptions {
   /** Images per row (default 8). */

@@ -453,13 +453,13 @@ async function main() {
   let native = null;
   if (breakdown.some((w) => w.internal)) {
     try {
-      native = require('../../dist/native').native;
+      native = require('../../dist/core/native').native;
       if (typeof native?.add !== 'function' || typeof native?.dispose !== 'function') native = null;
     } catch {
       native = null;
     }
     if (!native) {
-      errors.push('--breakdown: torchnode internals (dist/native.js) not found; rows that call the addon directly skipped');
+      errors.push('--breakdown: torchnode internals (dist/core/native.js) not found; rows that call the addon directly skipped');
       breakdown = breakdown.filter((w) => !w.internal);
     }
   }

@@ -5,9 +5,9 @@
  */
 import * as path from 'node:path';
 import { native } from '../native';
-import { optionsArg, wrap } from '../../tensor';
-import { dtypeCode, describe } from '../../dtype';
-import { scope } from '../../scope';
+import { optionsArg, wrap } from '../../core/tensor';
+import { dtypeCode, describe } from '../../core/dtype';
+import { scope } from '../../core/scope';
 import { DataFileError } from '../errors';
 import { transformArg, type TransformFn } from '../dataset';
 import { VisionDataset } from './vision';

@@ -9,8 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native';
-import { optionsArg, wrap } from '../../tensor';
-import { dtypeCode, describe } from '../../dtype';
+import { optionsArg, wrap } from '../../core/tensor';
+import { dtypeCode, describe } from '../../core/dtype';
 import { DataFileError } from '../errors';
 import { transformArg, type TransformFn } from '../dataset';
 import { VisionDataset } from './vision';

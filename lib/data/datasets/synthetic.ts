@@ -1,6 +1,6 @@
 /** Deterministic random images and labels, for benchmarks and tests that need no files. */
-import { wrap } from '../../tensor';
-import { describe } from '../../dtype';
+import { wrap } from '../../core/tensor';
+import { describe } from '../../core/dtype';
 import { dataNative } from '../native';
 import { transformArg, type TransformFn } from '../dataset';
 import { VisionDataset } from './vision';

@@ -1,5 +1,5 @@
 /** The base of the image datasets: a TensorDataset of uint8 images [N, C, H, W] and int64 class indices. */
-import type { Tensor } from '../../tensor';
+import type { Tensor } from '../../core/tensor';
 import { TensorDataset, type TensorDatasetOptions } from '../dataset';
 
 /**

@@ -2,12 +2,12 @@
  * torch.nn.functional's activations, each with Python's signature (positional arguments in Python's order
  * or an options object) over the ATen operator Python calls; `inplace` picks the operator's `_` form.
  */
-import { Tensor, handleOf, type PyRest } from '../../tensor';
-import { describe, type Dtype } from '../../dtype';
-import { warnOnce } from '../../errors';
-import { scope } from '../../scope';
-import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../../signature';
+import { Tensor, handleOf, type PyRest } from '../../core/tensor';
+import { describe, type Dtype } from '../../core/dtype';
+import { warnOnce } from '../../core/errors';
+import { scope } from '../../core/scope';
+import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';
+import { signature, type ArgsOf } from '../../core/signature';
 
 function input(t: unknown, name = 'input'): Tensor {
   handleOf(t, name);

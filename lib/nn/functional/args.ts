@@ -2,8 +2,8 @@
  * The argument forms torch.nn.functional shares: sizes given as one number or one per spatial dim (Python's
  * _single/_pair/_triple), reductions as ATen's enum, Python's legacy size_average/reduce.
  */
-import { describe } from '../../dtype';
-import { Tensor, handleOf, intArg } from '../../tensor';
+import { describe } from '../../core/dtype';
+import { Tensor, handleOf, intArg } from '../../core/tensor';
 
 export type Size2 = number | [number, number];
 export type Size = number | number[];

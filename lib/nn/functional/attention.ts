@@ -3,13 +3,13 @@
  * multi_head_attention_forward written as Python writes it (the path MultiheadAttention takes whenever it
  * trains or needs gradients), so outputs and attention weights are Python's.
  */
-import { Tensor } from '../../tensor';
-import { warnOnce } from '../../errors';
-import { scope } from '../../scope';
-import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../../signature';
+import { Tensor } from '../../core/tensor';
+import { warnOnce } from '../../core/errors';
+import { scope } from '../../core/scope';
+import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';
+import { signature, type ArgsOf } from '../../core/signature';
 import { tensorArg } from './args';
-import { linear } from './index';
+import { linear } from './linear';
 import { dropout } from './dropout';
 import { pad } from './misc';
 

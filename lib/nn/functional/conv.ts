@@ -2,9 +2,9 @@
  * Convolutions in 1-3 dims, their transposes, and unfold/fold (im2col/col2im), as torch.nn.functional
  * has them: Python's positional order, or any argument by name. conv2d is in ./index (its own native path).
  */
-import type { Tensor } from '../../tensor';
-import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../../signature';
+import type { Tensor } from '../../core/tensor';
+import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';
+import { signature, type ArgsOf } from '../../core/signature';
 import { ntuple, tensorArg, type Size } from './args';
 
 export type ConvFields = { bias: Tensor | null; stride: Size; padding: Size | 'same' | 'valid'; dilation: Size; groups: number };

@@ -1,9 +1,9 @@
 /** Dropout in its forms (element, channel-wise in 1-3 dims, alpha), as torch.nn.functional has them. */
-import { native } from '../../native';
-import { Tensor, handleOf, wrap } from '../../tensor';
-import { warnOnce } from '../../errors';
-import { torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../../signature';
+import { native } from '../../core/native';
+import { Tensor, handleOf, wrap } from '../../core/tensor';
+import { warnOnce } from '../../core/errors';
+import { torchFunctions as T } from '../../core/surface';
+import { signature, type ArgsOf } from '../../core/signature';
 import { tensorArg } from './args';
 
 export type DropoutFields = { p: number; training: boolean; inplace: boolean };

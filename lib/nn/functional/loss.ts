@@ -2,13 +2,13 @@
  * Loss functions, as torch.nn.functional has them: Python's positional order (the deprecated
  * sizeAverage/reduce included, folded into reduction with Python's warning), or any argument by name.
  */
-import { native } from '../../native';
-import { Tensor, handleOf, sameShape, wrap } from '../../tensor';
-import { TorchError, warnOnce } from '../../errors';
-import { scope } from '../../scope';
-import { noGrad } from '../../autograd';
-import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../../signature';
+import { native } from '../../core/native';
+import { Tensor, handleOf, sameShape, wrap } from '../../core/tensor';
+import { TorchError, warnOnce } from '../../core/errors';
+import { scope } from '../../core/scope';
+import { noGrad } from '../../core/autograd';
+import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';
+import { signature, type ArgsOf } from '../../core/signature';
 import { logsigmoid } from './activation';
 import { legacyReduction, optHandle, reductionCode, tensorArg, type Reduction } from './args';
 

@@ -2,13 +2,13 @@
  * Padding, resampling (interpolate/upsample, grid sampling), pixel and channel shuffles, distances and
  * the bilinear form, as torch.nn.functional has them.
  */
-import { native } from '../../native';
-import { Tensor, handleOf, intArg, wrap } from '../../tensor';
-import { describe } from '../../dtype';
-import { warnOnce } from '../../errors';
-import { bindFunction } from '../../dispatch';
-import { nnFunctions as NN, torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../../signature';
+import { native } from '../../core/native';
+import { Tensor, handleOf, intArg, wrap } from '../../core/tensor';
+import { describe } from '../../core/dtype';
+import { warnOnce } from '../../core/errors';
+import { bindFunction } from '../../core/dispatch';
+import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';
+import { signature, type ArgsOf } from '../../core/signature';
 import { adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d } from './pooling';
 import { tensorArg } from './args';
 

@@ -1,8 +1,8 @@
 /** Normalisation functions (batch norm is in ./index, on its own native path), as torch.nn.functional has them. */
-import type { Tensor } from '../../tensor';
-import { scope } from '../../scope';
-import { torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../../signature';
+import type { Tensor } from '../../core/tensor';
+import { scope } from '../../core/scope';
+import { torchFunctions as T } from '../../core/surface';
+import { signature, type ArgsOf } from '../../core/signature';
 import { avgPool2d, avgPool3d } from './pooling';
 import { pad } from './misc';
 import { tensorArg } from './args';

@@ -3,13 +3,13 @@
  * (LP), max-unpooling and fractional max. Python's positional order, or any argument by name; stride
  * null is the kernel size (passed to ATen as [], as Python does).
  */
-import { native } from '../../native';
-import { Tensor, handleOf, intArg, wrap } from '../../tensor';
-import { describe } from '../../dtype';
-import { scope } from '../../scope';
-import { nnFunctions as NN, torchFunctions as T } from '../../surface';
+import { native } from '../../core/native';
+import { Tensor, handleOf, intArg, wrap } from '../../core/tensor';
+import { describe } from '../../core/dtype';
+import { scope } from '../../core/scope';
+import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';
 import { rand } from '../../generated/torch';
-import { signature, type ArgsOf } from '../../signature';
+import { signature, type ArgsOf } from '../../core/signature';
 import { ntuple, tensorArg, type Size } from './args';
 
 export type Dims = 1 | 2 | 3;

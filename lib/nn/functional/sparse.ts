@@ -1,9 +1,9 @@
 /** Embedding lookups, as torch.nn.functional has them. */
-import { Tensor, sameShape } from '../../tensor';
-import { scope } from '../../scope';
-import { noGrad } from '../../autograd';
-import { torchFunctions as T } from '../../surface';
-import { signature, type ArgsOf } from '../../signature';
+import { Tensor, sameShape } from '../../core/tensor';
+import { scope } from '../../core/scope';
+import { noGrad } from '../../core/autograd';
+import { torchFunctions as T } from '../../core/surface';
+import { signature, type ArgsOf } from '../../core/signature';
 import { paddingIndex, tensorArg } from './args';
 
 /** Python's padding_idx normalisation: negative counts from the end; null is ATen's −1. */

@@ -3,14 +3,14 @@
  * are declared as one line each: the Python signature, the forward, and the extra_repr. Each is a real
  * class (its name is Python's, `instanceof` works, its arguments are fields).
  */
-import type { Tensor } from '../../tensor';
-import type { Dtype } from '../../dtype';
+import type { Tensor } from '../../core/tensor';
+import type { Dtype } from '../../core/dtype';
 import { empty } from '../../generated/torch';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyFloat, pyRepr } from '../repr';
-import { Signature, signature, type ArgsOf } from '../../signature';
+import { Signature, signature, type ArgsOf } from '../../core/signature';
 
 export type ModuleClass<S, T> = { new (...args: ArgsOf<S>): Module & Readonly<T> & { forward(input: Tensor): Tensor } };
 

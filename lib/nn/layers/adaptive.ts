@@ -1,13 +1,13 @@
 /** torch.nn.AdaptiveLogSoftmaxWithLoss: the efficient softmax of Grave et al. (a head over frequent classes and clusters, a tail per cluster). */
-import { Tensor } from '../../tensor';
-import type { Dtype } from '../../dtype';
-import { TorchError } from '../../errors';
-import { scope } from '../../scope';
-import { torchFunctions as T } from '../../surface';
+import { Tensor } from '../../core/tensor';
+import type { Dtype } from '../../core/dtype';
+import { TorchError } from '../../core/errors';
+import { scope } from '../../core/scope';
+import { torchFunctions as T } from '../../core/surface';
 import { Module } from '../module';
 import { ModuleList, Sequential } from '../container';
 import * as F from '../functional';
-import { signature, type ArgsOf } from '../../signature';
+import { signature, type ArgsOf } from '../../core/signature';
 import { Linear } from './linear';
 
 export type AdaptiveLogSoftmaxFields = { divValue: number; headBias: boolean; device: string | null; dtype: Dtype | null };

@@ -3,15 +3,15 @@
  * them in PyTorch-named fields; forward passes them straight to the functional. Conv1d/2d/3d,
  * ConvTranspose1d/2d/3d, and Unfold/Fold.
  */
-import type { Tensor } from '../../tensor';
+import type { Tensor } from '../../core/tensor';
 import { empty } from '../../generated/torch';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyRepr } from '../repr';
-import { signature, type ArgsOf, type Signature } from '../../signature';
+import { signature, type ArgsOf, type Signature } from '../../core/signature';
 import type { Size } from '../functional/args';
-import type { Dtype } from '../../dtype';
+import type { Dtype } from '../../core/dtype';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 const PADDING_MODES: readonly string[] = ['zeros', 'reflect', 'replicate', 'circular'];

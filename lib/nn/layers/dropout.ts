@@ -1,8 +1,8 @@
 /** Dropout layers, as torch.nn's dropout.py: each stores p and inplace and drops only in training mode. */
-import type { Tensor } from '../../tensor';
+import type { Tensor } from '../../core/tensor';
 import * as F from '../functional';
 import { pyFloat, pyRepr } from '../repr';
-import { signature } from '../../signature';
+import { signature } from '../../core/signature';
 import { functionalModule } from './activation';
 
 export type DropoutFields = { p: number; inplace: boolean };

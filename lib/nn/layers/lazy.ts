@@ -5,13 +5,13 @@
  * draws as Python's) and the module becomes the plain layer (Linear, Conv2d, …), as Python's __class__
  * swap does. Make the optimizer after that first call, as PyTorch's docs say.
  */
-import type { Tensor } from '../../tensor';
+import type { Tensor } from '../../core/tensor';
 import { empty, ones, zeros } from '../../generated/torch';
 import { Parameter } from '../module';
 import { Linear } from './linear';
 import { Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, type ConvArgs, type ConvNd, type ConvTransposeArgs } from './conv';
 import { BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, type NormArgs, type NormBase, type NormFields } from './normalization';
-import { signature } from '../../signature';
+import { signature } from '../../core/signature';
 import type { Size } from '../functional/args';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };

@@ -1,12 +1,12 @@
 /** Linear layers, as torch.nn's linear.py: Identity, Linear and Bilinear with PyTorch's initialisation. */
-import type { Tensor } from '../../tensor';
-import type { Dtype } from '../../dtype';
+import type { Tensor } from '../../core/tensor';
+import type { Dtype } from '../../core/dtype';
 import { empty } from '../../generated/torch';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyRepr } from '../repr';
-import { signature, type ArgsOf } from '../../signature';
+import { signature, type ArgsOf } from '../../core/signature';
 
 export type LinearFields = { bias: boolean; device: string | null; dtype: Dtype | null };
 const factory = (a: LinearFields) => ({ device: a.device ?? undefined, dtype: a.dtype ?? undefined });

@@ -3,16 +3,16 @@
  * into reduction once, as PyTorch's _Loss does; weights as buffers, as _WeightedLoss does) and calls the
  * functional. Declared one per line: Python's signature and the forward.
  */
-import type { Tensor } from '../../tensor';
+import type { Tensor } from '../../core/tensor';
 import { Module } from '../module';
 import * as F from '../functional';
 import { LEGACY, type LegacyReductionFields } from '../functional/loss';
-import { Signature, signature, type ArgsOf } from '../../signature';
+import { Signature, signature, type ArgsOf } from '../../core/signature';
 import { PairwiseDistance } from './shape';
 import { Linear } from './linear';
-import { TorchError } from '../../errors';
+import { TorchError } from '../../core/errors';
 import { pyFloat, pyRepr } from '../repr';
-import type { Dtype } from '../../dtype';
+import type { Dtype } from '../../core/dtype';
 
 export type Reduction = F.Reduction;
 export type LossClass<S, T> = { new (...args: ArgsOf<S>): Module & Readonly<Omit<T, 'sizeAverage' | 'reduce'>> & { forward(...inputs: Tensor[]): Tensor } };

@@ -2,21 +2,21 @@
  * Normalisation layers, as torch.nn's batchnorm.py, instancenorm.py and normalization.py: BatchNorm1d/2d/3d
  * and InstanceNorm1d/2d/3d on one base (PyTorch's _NormBase), LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm.
  */
-import { native } from '../../native';
-import { Tensor } from '../../tensor';
-import { describe, type Dtype } from '../../dtype';
-import { warnOnce } from '../../errors';
-import { tensor } from '../../creation';
+import { native } from '../../core/native';
+import { Tensor } from '../../core/tensor';
+import { describe, type Dtype } from '../../core/dtype';
+import { warnOnce } from '../../core/errors';
+import { tensor } from '../../core/creation';
 import { empty, ones, stack, zeros, zerosLike } from '../../generated/torch';
-import { einsum } from '../../ops';
-import { isGradEnabled } from '../../autograd';
-import { scope } from '../../scope';
-import { noGrad } from '../../autograd';
+import { einsum } from '../../core/ops';
+import { isGradEnabled } from '../../core/autograd';
+import { scope } from '../../core/scope';
+import { noGrad } from '../../core/autograd';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import * as init from '../init';
 import { pyFloat, pyRepr } from '../repr';
-import { signature, type ArgsOf, type Signature } from '../../signature';
+import { signature, type ArgsOf, type Signature } from '../../core/signature';
 
 const [TORCH_MAJOR, TORCH_MINOR] = native.buildInfo.torchVersion.split('.').map(Number);
 /** PyTorch prints bias= for batch, instance and group norm from 2.13, when they gained the option; follow the linked LibTorch. */

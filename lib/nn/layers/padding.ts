@@ -2,8 +2,8 @@
  * Padding layers, as torch.nn's padding.py: Zero, Constant, Reflection, Replication and Circular padding in
  * 1-3 dims. The padding is one number for every side or 2·dims of them (left, right, top, bottom, front, back).
  */
-import type { Tensor } from '../../tensor';
-import { describe } from '../../dtype';
+import type { Tensor } from '../../core/tensor';
+import { describe } from '../../core/dtype';
 import { Module } from '../module';
 import * as F from '../functional';
 import { pyFloat, pyRepr } from '../repr';

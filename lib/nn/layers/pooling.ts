@@ -2,11 +2,11 @@
  * Pooling layers, as torch.nn's pooling.py: each keeps its arguments as Python does (kernel size and
  * stride as given, stride defaulting to the kernel size) and prints them as Python prints them.
  */
-import type { Tensor } from '../../tensor';
+import type { Tensor } from '../../core/tensor';
 import { Module } from '../module';
 import * as F from '../functional';
 import { pyRepr } from '../repr';
-import { signature, type ArgsOf, type Signature } from '../../signature';
+import { signature, type ArgsOf, type Signature } from '../../core/signature';
 import type { Size } from '../functional/args';
 import type { AdaptiveSize } from '../functional/pooling';
 

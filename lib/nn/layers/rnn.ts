@@ -4,16 +4,16 @@
  * ATen's rnn_tanh / rnn_relu / lstm / gru, and their cells. Parameters are named and initialised as
  * Python's (weight_ih_l0, weight_hh_l0_reverse, …; U(±1/√hidden)), so state dicts move both ways.
  */
-import { Tensor } from '../../tensor';
-import type { Dtype } from '../../dtype';
-import { warnOnce } from '../../errors';
-import { scope } from '../../scope';
+import { Tensor } from '../../core/tensor';
+import type { Dtype } from '../../core/dtype';
+import { warnOnce } from '../../core/errors';
+import { scope } from '../../core/scope';
 import { empty, zeros } from '../../generated/torch';
-import { torchFunctions as T } from '../../surface';
+import { torchFunctions as T } from '../../core/surface';
 import { Module, Parameter } from '../module';
 import * as init from '../init';
 import { pyFloat } from '../repr';
-import { signature, type ArgsOf } from '../../signature';
+import { signature, type ArgsOf } from '../../core/signature';
 import { PackedSequence } from '../packed';
 
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';

@@ -2,12 +2,12 @@
  * Layers that reshape, resample or compare: Flatten, Unflatten, PixelShuffle/Unshuffle, ChannelShuffle,
  * Upsample (and its nearest/bilinear 2-d forms), CosineSimilarity and PairwiseDistance, as torch.nn has them.
  */
-import type { Tensor } from '../../tensor';
-import { describe } from '../../dtype';
+import type { Tensor } from '../../core/tensor';
+import { describe } from '../../core/dtype';
 import { Module } from '../module';
 import * as F from '../functional';
 import { pyFloat, pyRepr } from '../repr';
-import { signature, type ArgsOf, type Signature } from '../../signature';
+import { signature, type ArgsOf, type Signature } from '../../core/signature';
 import { functionalModule } from './activation';
 
 const FLATTEN = signature<{ startDim: number; endDim: number }>()('Flatten', ['startDim', 'endDim'], { startDim: 1, endDim: -1 });

@@ -1,14 +1,14 @@
 /** Embedding tables, as torch.nn's sparse.py: Embedding and EmbeddingBag, N(0, 1) initialised, padding row zeroed. */
-import type { Tensor } from '../../tensor';
-import type { Dtype } from '../../dtype';
+import type { Tensor } from '../../core/tensor';
+import type { Dtype } from '../../core/dtype';
 import { empty } from '../../generated/torch';
-import { noGrad } from '../../autograd';
+import { noGrad } from '../../core/autograd';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
 import { paddingIndex } from '../functional/args';
 import * as init from '../init';
 import { pyFloat, pyRepr } from '../repr';
-import { signature, type ArgsOf } from '../../signature';
+import { signature, type ArgsOf } from '../../core/signature';
 
 export type EmbeddingFactory = { device: string | null; dtype: Dtype | null };
 function table(rows: number, cols: number, given: Tensor | null, a: EmbeddingFactory): Parameter {

@@ -4,16 +4,16 @@
  * Python's, so state dicts move both ways; forward is Python's reference path (its fused inference path
  * gives the same results up to rounding).
  */
-import { Tensor } from '../../tensor';
-import type { Dtype } from '../../dtype';
-import { scope } from '../../scope';
+import { Tensor } from '../../core/tensor';
+import type { Dtype } from '../../core/dtype';
+import { scope } from '../../core/scope';
 import { empty, full } from '../../generated/torch';
-import { torchFunctions as T } from '../../surface';
+import { torchFunctions as T } from '../../core/surface';
 import { Module, Parameter, deepcopy } from '../module';
 import { ModuleList } from '../container';
 import * as F from '../functional';
 import * as init from '../init';
-import { signature, type ArgsOf } from '../../signature';
+import { signature, type ArgsOf } from '../../core/signature';
 import { Linear } from './linear';
 import { Dropout } from './dropout';
 import { LayerNorm } from './normalization';

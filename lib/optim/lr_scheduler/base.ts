@@ -3,9 +3,9 @@
  * chainable formulas, in the same order of float operations, with the C library's cos and pow as Python's
  * math uses, so every lr sequence is Python's to the bit) and keeps Python's state-dict keys.
  */
-import { describe } from '../../dtype';
-import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../../tensor';
-import { native } from '../../native';
+import { describe } from '../../core/dtype';
+import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../../core/tensor';
+import { native } from '../../core/native';
 import { Optimizer } from '../optimizer';
 
 // math.cos as Python computes it (V8's Math.cos can differ in the last bit).

@@ -3,8 +3,8 @@
  * OneCycleLR. The last two cycle the momentum too (SGD's momentum, or Adam's beta1) and keep their bounds
  * in the param groups under Python's names, as Python does.
  */
-import { describe } from '../../dtype';
-import { signature, type ArgsOf } from '../../signature';
+import { describe } from '../../core/dtype';
+import { signature, type ArgsOf } from '../../core/signature';
 import { LRScheduler, cos, pow, type AnyOptimizer } from './base';
 
 type Group = Record<string, unknown> & { lr: number };

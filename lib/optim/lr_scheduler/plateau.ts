@@ -1,6 +1,6 @@
 /** ReduceLROnPlateau, as torch.optim.lr_scheduler's: the lr × factor once a metric stops improving for `patience` epochs. */
-import { describe } from '../../dtype';
-import { signature, type ArgsOf } from '../../signature';
+import { describe } from '../../core/dtype';
+import { signature, type ArgsOf } from '../../core/signature';
 import { Optimizer } from '../optimizer';
 import type { AnyOptimizer } from './base';
 

@@ -2,8 +2,8 @@
  * The schedules that are one formula of the epoch: StepLR, MultiStepLR, CosineAnnealingLR, ExponentialLR,
  * LinearLR, LambdaLR, MultiplicativeLR, ConstantLR and PolynomialLR, as torch.optim.lr_scheduler's.
  */
-import { describe } from '../../dtype';
-import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../../tensor';
+import { describe } from '../../core/dtype';
+import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../../core/tensor';
 import { LRScheduler, cos, pow, type AnyOptimizer } from './base';
 
 /** lr × gamma every stepSize epochs (the seeds: StepLR(30, 0.1), StepLR(5, 0.1)). */

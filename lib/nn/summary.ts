@@ -2,12 +2,12 @@
  * torch.summary(model, inputShape): each layer's output shape and parameter count, from one forward pass
  * of zeros (eval mode, no gradients), like torchinfo — the seeds' check_model_output_shapes, as text and data.
  */
-import { Module } from './nn/module';
-import { Tensor } from './tensor';
-import { zeros } from './generated/torch';
-import { noGrad } from './autograd';
-import { scope } from './scope';
-import { describe, type Dtype } from './dtype';
+import { Module } from './module';
+import { Tensor } from '../core/tensor';
+import { zeros } from '../generated/torch';
+import { noGrad } from '../core/autograd';
+import { scope } from '../core/scope';
+import { describe, type Dtype } from '../core/dtype';
 
 export interface SummaryRow {
   /** Dotted path ('layer1.0.se'); '' is the model itself. */

@@ -16,15 +16,21 @@
 import * as fs from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import * as path from 'node:path';
-import { TorchError } from './errors';
-import { Tensor, optionsArg } from './tensor';
-import { tensor } from './creation';
-import { scope } from './scope';
-import { checkDevice, describe, type Dtype } from './dtype';
+import { TorchError } from '../core/errors';
+import { Tensor, optionsArg } from '../core/tensor';
+import { tensor } from '../core/creation';
+import { scope } from '../core/scope';
+import { checkDevice, describe, type Dtype } from '../core/dtype';
 import { pathArg, type PathLike } from './serialize';
 import { writeAtomic } from './atomic';
-import { native } from './native';
-import type { Module, StateDict } from './nn/module';
+import { native } from '../core/native';
+import type { StateDict } from '../nn/parameter';
+
+/** What saveModel and loadModel need of a module (an nn.Module has both). */
+export interface HasStateDict {
+  stateDict(): StateDict;
+  loadStateDict(stateDict: StateDict, options?: { strict?: boolean }): unknown;
+}
 
 /** A damaged, inconsistent or unsupported safetensors file or buffer (Python's SafetensorError). */
 export class SafetensorError extends TorchError {}
@@ -373,12 +379,12 @@ export function saveFile(tensors: Record<string, Tensor>, file: PathLike, opts?:
 }
 
 /** safetensors.torch.save_model(model, path, metadata): its state dict. */
-export function saveModel(model: Module, file: PathLike, opts?: SaveOptions): void {
+export function saveModel(model: HasStateDict, file: PathLike, opts?: SaveOptions): void {
   saveFile(model.stateDict() as Record<string, Tensor>, file, opts);
 }
 
 /** safetensors.torch.load_model(model, path, strict, device): loads the file into the model. */
-export function loadModel(model: Module, file: PathLike, opts: LoadOptions & { strict?: boolean } = {}): void {
+export function loadModel(model: HasStateDict, file: PathLike, opts: LoadOptions & { strict?: boolean } = {}): void {
   const { strict, ...rest } = optionsArg<LoadOptions & { strict?: boolean }>(opts, 'safetensors.loadModel', [...LOAD_OPTIONS, 'strict']);
   const sd = loadFile(file, rest);
   try {

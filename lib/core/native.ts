@@ -266,7 +266,7 @@ export interface NativeAddon {
   cudaDeviceCapability?: (device: Opt<N>) => [N, N];
 }
 
-const libtorch = require('../scripts/libtorch.js') as LibTorchModule;
+const libtorch = require('../../scripts/libtorch.js') as LibTorchModule;
 const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 
 function baseVersion(v: string): string {

@@ -44,12 +44,12 @@
  * do not modify the saved tensors in place until saveAsync's promise settles.
  */
 import { fileURLToPath } from 'node:url';
-import { native, type Handle } from './native';
+import { native, type Handle } from '../core/native';
 import { freshTmpFor, saveTarget } from './atomic';
-import { TorchError, withCallerStack } from './errors';
-import { Tensor, wrap } from './tensor';
-import { Parameter } from './nn/module';
-import { DTYPE_CODES, checkDevice, describe, type Dtype } from './dtype';
+import { TorchError, withCallerStack } from '../core/errors';
+import { Tensor, wrap } from '../core/tensor';
+import { Parameter } from '../nn/parameter';
+import { DTYPE_CODES, checkDevice, describe, type Dtype } from '../core/dtype';
 import { PickleError, PickleWriter, PyDict, PySet, PyTuple, Unpickler, type UnpickleHooks } from './pickle';
 
 // ---- the native side (native/serialize.cc) ----

@@ -20,13 +20,13 @@
  * torchnode turns on the compiled code's own check (AOTI_RUNTIME_CHECK_INPUTS=1) unless the environment
  * already sets it; set it to 0 to skip it.
  */
-import { native, type Handle } from './native';
-import { TorchError, withCallerStack } from './errors';
-import { Tensor, optionsArg, wrap } from './tensor';
-import { describe } from './dtype';
-import type { Module, StateDict } from './nn/module';
-import { loadFile } from './safetensors';
-import { pathArg, type PathLike } from './serialize';
+import { native, type Handle } from '../core/native';
+import { TorchError, withCallerStack } from '../core/errors';
+import { Tensor, optionsArg, wrap } from '../core/tensor';
+import { describe } from '../core/dtype';
+import type { Module, StateDict } from '../nn/module';
+import { loadFile } from '../io/safetensors';
+import { pathArg, type PathLike } from '../io/serialize';
 
 /** @internal */
 type PackageHandle = { readonly __torchnodeAotiPackage: unique symbol };

@@ -19,12 +19,12 @@
  * or use torch.scope); dispose() frees the module at once (the garbage collector is only a backstop).
  */
 import { fileURLToPath } from 'node:url';
-import { native, type Handle } from './native';
-import { freshTmpFor, saveTarget } from './atomic';
-import { TorchError, withCallerStack } from './errors';
-import { Tensor, wrap, optionsArg } from './tensor';
-import { checkDevice, describe } from './dtype';
-import type { StateDict } from './nn/module';
+import { native, type Handle } from '../core/native';
+import { freshTmpFor, saveTarget } from '../io/atomic';
+import { TorchError, withCallerStack } from '../core/errors';
+import { Tensor, wrap, optionsArg } from '../core/tensor';
+import { checkDevice, describe } from '../core/dtype';
+import type { StateDict } from '../nn/parameter';
 
 // ---- the native side (native/jit.cc) ----
 
@@ -307,4 +307,3 @@ function methodError(name: string, e: unknown): unknown {
 }
 
 
-export { trace, save, type TraceOptions, type SaveOptions } from './jit-trace';

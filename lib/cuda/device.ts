@@ -9,10 +9,10 @@
  *     start.elapsedTime(end);                    // ms
  *     torch.cuda.maxMemoryAllocated();           // bytes
  */
-import { native, type CudaEventHandle } from './native';
-import { Tensor, wrap } from './tensor';
-import { TorchError } from './errors';
-import { describe } from './dtype';
+import { native, type CudaEventHandle } from '../core/native';
+import { Tensor, wrap } from '../core/tensor';
+import { TorchError } from '../core/errors';
+import { describe } from '../core/dtype';
 
 /** A device: an index, 'cuda:N', or undefined for the current device. */
 export type DeviceArg = number | string | undefined;
@@ -237,4 +237,3 @@ export class Event {
   }
 }
 
-export { CUDAGraph, graph, type GraphOptions, type CaptureErrorMode } from './cuda-graph';

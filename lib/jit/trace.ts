@@ -13,14 +13,14 @@
  * checkTrace (on by default in eval mode) runs the trace against the eager forward and refuses a trace
  * that does not reproduce it.
  */
-import { native, type Handle } from './native';
-import { TorchError } from './errors';
-import { Tensor, tensorsIn, wrap } from './tensor';
-import { describe } from './dtype';
-import { noGrad } from './autograd';
-import { scope } from './scope';
-import { Module, nonPersistentBuffers, setTraceScopes } from './nn/module';
-import { ScriptModule, type PathLike, type ModuleHandle } from './jit';
+import { native, type Handle } from '../core/native';
+import { TorchError } from '../core/errors';
+import { Tensor, tensorsIn, wrap } from '../core/tensor';
+import { describe } from '../core/dtype';
+import { noGrad } from '../core/autograd';
+import { scope } from '../core/scope';
+import { Module, nonPersistentBuffers, setTraceScopes } from '../nn/module';
+import { ScriptModule, type PathLike, type ModuleHandle } from './script';
 
 export interface TraceOptions {
   /** Refuse mutable containers as outputs, as Python's strict=True (default true). */

@@ -1,0 +1,3 @@
+/** torch.cuda: devices, streams, events and memory (device.ts) and CUDA graphs (graphs.ts). */
+export * from './device';
+export { CUDAGraph, graph, type GraphOptions, type CaptureErrorMode } from './graphs';
