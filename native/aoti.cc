@@ -29,6 +29,7 @@
 #include "errors.h"
 #include "files.h"
 #include "handle.h"
+#include "tagged_external.h"
 #include "zip_crc.h"
 
 namespace tn {
@@ -43,21 +44,16 @@ struct PackageError : std::runtime_error {
 struct PackageBox {
   std::shared_ptr<AOTIModelPackageLoader> loader;  // null once disposed; a running worker holds its own
 };
-const napi_type_tag kPackageTag = {0x746f7263686e6f64ULL, 0x616f7469706b6721ULL};
+const TaggedExternal<PackageBox> kPackages{0x616f7469706b6721ULL};
 
 Napi::Value WrapPackage(Napi::Env env, std::shared_ptr<AOTIModelPackageLoader> loader) {
-  auto* box = new PackageBox{std::move(loader)};
-  auto ext = Napi::External<PackageBox>::New(env, box, [](Napi::Env, PackageBox* b) { delete b; });
-  ext.TypeTag(&kPackageTag);
-  return ext;
+  return kPackages.Make(env, new PackageBox{std::move(loader)});
 }
 
 const std::shared_ptr<AOTIModelPackageLoader>& PackageArg(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<PackageBox>>().CheckTypeTag(&kPackageTag)) a.fail(i, "an AOTInductor package handle");
-  PackageBox* box = v.As<Napi::External<PackageBox>>().Data();
-  if (!box->loader) ThrowTorch(a.env(), ErrorKind::Torch, "this AOTInductor package was disposed; it can no longer be run");
-  return box->loader;
+  PackageBox& box = kPackages.Unwrap(a, i, "an AOTInductor package handle");
+  if (!box.loader) ThrowTorch(a.env(), ErrorKind::Torch, "this AOTInductor package was disposed; it can no longer be run");
+  return box.loader;
 }
 
 struct LoadRequest {
@@ -93,7 +89,7 @@ std::set<std::string> ModelsIn(const std::string& path) {
     caffe2::serialize::PyTorchStreamReader reader(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(adapter));
     records = reader.getAllRecords();
   } catch (...) {
-    throw PackageError("not a valid AOTInductor package (corrupt or truncated zip archive): " + MessageOf(std::current_exception()));
+    throw PackageError("not a valid AOTInductor package (corrupt or truncated zip archive): " + CaptureCurrent().message);
   }
   const std::string prefix = "data/aotinductor/";
   std::set<std::string> models;
@@ -130,7 +126,7 @@ void CheckLibraries(const std::string& path) {
     try {
       std::tie(data, size) = reader.getRecord(name);
     } catch (...) {
-      throw PackageError("not a valid AOTInductor package: its compiled library " + name + " cannot be read (" + MessageOf(std::current_exception()) + ")");
+      throw PackageError("not a valid AOTInductor package: its compiled library " + name + " cannot be read (" + CaptureCurrent().message + ")");
     }
     if (Crc32(data.get(), size) != expected->second) {
       throw PackageError("not a valid AOTInductor package: its compiled library " + name + " is damaged (its CRC-32 does not match the archive's)");
@@ -153,7 +149,7 @@ std::unique_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
   try {
     return std::make_unique<AOTIModelPackageLoader>(r.path, r.modelName, r.runSingleThreaded, r.numRunners, r.deviceIndex);
   } catch (...) {
-    throw PackageError(MessageOf(std::current_exception()));
+    throw PackageError(CaptureCurrent().message);
   }
 }
 
@@ -255,9 +251,7 @@ Napi::Value AotiLoadConstants(const Napi::CallbackInfo& info) {
 
 Napi::Value AotiDispose(const Napi::CallbackInfo& info) {
   Args a(info);
-  Napi::Value v = a[0];
-  if (!v.IsExternal() || !v.As<Napi::External<PackageBox>>().CheckTypeTag(&kPackageTag)) a.fail(0, "an AOTInductor package handle");
-  v.As<Napi::External<PackageBox>>().Data()->loader.reset();
+  kPackages.Unwrap(a, 0, "an AOTInductor package handle").loader.reset();
   return a.env().Undefined();
 }
 

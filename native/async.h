@@ -1,45 +1,22 @@
 // Promise-returning work off the JS thread, shared by the native files with async forms (serialize,
-// jit): Execute touches no JS value; a C++ failure is kept as text and rejects as a TorchError.
+// jit, optim, data, ...): Execute touches no JS value; a C++ failure is kept as a Failure (errors.h) and
+// rejects with the TorchError class the synchronous form would throw (a CUDA out-of-memory in stepAsync
+// is a TorchOutOfMemoryError, as in step).
 #pragma once
 #include <napi.h>
 #include <ATen/Context.h>
 #include <ATen/DeviceAccelerator.h>
 #include <ATen/ThreadLocalState.h>
 #include <c10/core/StreamGuard.h>
-#include <c10/util/Exception.h>
 
-#include <exception>
 #include <memory>
-#include <new>
 #include <optional>
-#include <string>
 
 #include "addon.h"
 #include "compute_thread.h"
+#include "errors.h"
 
 namespace tn {
-
-// The message of a caught exception, without LibTorch's C++ backtrace.
-inline std::string MessageOf(const std::exception_ptr& p) {
-  try {
-    std::rethrow_exception(p);
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  } catch (const std::bad_alloc&) {
-    return "out of memory (std::bad_alloc)";
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown C++ exception";
-  }
-}
-
-// A TorchError value (lib/errors.ts) to reject a Promise with.
-inline Napi::Value MakeTorchError(Napi::Env env, const std::string& message) {
-  Napi::FunctionReference& cls = GetAddon(env).errorClasses[static_cast<size_t>(ErrorKind::Torch)];
-  if (cls.IsEmpty()) return Napi::Error::New(env, message).Value();
-  return cls.New({Napi::String::New(env, message)});
-}
 
 // Where a worker's Run() goes: libuv's pool (file I/O, waits on other processes), or the environment's
 // compute thread (compute_thread.h), for LibTorch compute that repeats, such as training steps.
@@ -75,8 +52,7 @@ class PromiseWorker : public Napi::AsyncWorker {
         runAsCaller();
       }
     } catch (...) {
-      error_ = MessageOf(std::current_exception());
-      failed_ = true;
+      failure_ = CaptureCurrent();
     }
   }
   // Runs on a worker thread: LibTorch and file work only.
@@ -86,8 +62,8 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnOK() final {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    if (failed_) {
-      deferred_.Reject(MakeTorchError(env, error_));
+    if (failure_) {
+      deferred_.Reject(ErrorValue(env, *failure_));
       return;
     }
     try {
@@ -95,10 +71,11 @@ class PromiseWorker : public Napi::AsyncWorker {
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
     } catch (...) {
-      deferred_.Reject(MakeTorchError(env, MessageOf(std::current_exception())));
+      deferred_.Reject(ErrorValue(env, CaptureCurrent()));
     }
   }
-  void OnError(const Napi::Error& e) final { deferred_.Reject(MakeTorchError(Env(), e.Message())); }
+  // Only a SetError string gets here: no kind to keep.
+  void OnError(const Napi::Error& e) final { deferred_.Reject(ErrorValue(Env(), Failure{ErrorKind::Torch, e.Message()})); }
 
  private:
   // The current CUDA stream (and so device), where CUDA is present.
@@ -111,8 +88,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   at::ThreadLocalState callerState_;
   std::optional<c10::Stream> callerStream_;
   std::shared_ptr<ComputeThread> compute_;
-  std::string error_;
-  bool failed_ = false;
+  std::optional<Failure> failure_;  // set when Run threw
 };
 
 }  // namespace tn

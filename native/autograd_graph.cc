@@ -14,6 +14,7 @@
 #include "args.h"
 #include "errors.h"
 #include "saved_attrs.h"
+#include "tagged_external.h"
 
 namespace tn {
 namespace {
@@ -159,20 +160,14 @@ Napi::Value TensorIdOf(const Napi::CallbackInfo& info) {
 struct NodeBox {
   NodePtr node;
 };
-const napi_type_tag kNodeTag = {0x746f7263686e6f64ULL, 0x67726164666e6f64ULL};
+const TaggedExternal<NodeBox> kNodes{0x67726164666e6f64ULL};
 
 Napi::Value WrapNode(Napi::Env env, const NodePtr& node) {
   if (!node) return env.Null();
-  auto ext = Napi::External<NodeBox>::New(env, new NodeBox{node}, [](Napi::Env, NodeBox* b) { delete b; });
-  ext.TypeTag(&kNodeTag);
-  return ext;
+  return kNodes.Make(env, new NodeBox{node});
 }
 
-const NodePtr& NodeArg(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<NodeBox>>().CheckTypeTag(&kNodeTag)) a.fail(i, "a grad_fn node handle");
-  return v.As<Napi::External<NodeBox>>().Data()->node;
-}
+const NodePtr& NodeArg(const Args& a, size_t i) { return kNodes.Unwrap(a, i, "a grad_fn node handle").node; }
 
 // gradFnNode(t): the node that made t (Python's t.grad_fn), or null.
 Napi::Value GradFnNode(const Napi::CallbackInfo& info) {

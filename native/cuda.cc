@@ -29,6 +29,7 @@
 #include "cuda_args.h"
 #include "errors.h"
 #include "handle.h"
+#include "tagged_external.h"
 
 namespace tn {
 namespace {
@@ -193,23 +194,16 @@ Napi::Value StreamQuery(const Napi::CallbackInfo& info) {
 
 // ---- events: a type-tagged External owning a c10::Event ----
 
-const napi_type_tag kEventTag = {0x746f7263686e6f64ULL, 0x6375646165766e74ULL};
+const TaggedExternal<c10::Event> kEvents{0x6375646165766e74ULL};
 
-c10::Event& EventArg(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<c10::Event>>().CheckTypeTag(&kEventTag)) a.fail(i, "a torch.cuda.Event handle");
-  return *v.As<Napi::External<c10::Event>>().Data();
-}
+c10::Event& EventArg(const Args& a, size_t i) { return kEvents.Unwrap(a, i, "a torch.cuda.Event handle"); }
 
 Napi::Value EventNew(const Napi::CallbackInfo& info) {
   Args a(info);
   RequireCuda(a.env(), "Event");
   // BACKEND_DEFAULT keeps CUDA's timing; PYTORCH_DEFAULT disables it (cheaper), as enable_timing=False.
   auto flag = a.boolean(0, false) ? c10::EventFlag::BACKEND_DEFAULT : c10::EventFlag::PYTORCH_DEFAULT;
-  auto* event = new c10::Event(DeviceType::CUDA, flag);
-  auto ext = Napi::External<c10::Event>::New(a.env(), event, [](Napi::Env, c10::Event* e) { delete e; });
-  ext.TypeTag(&kEventTag);
-  return ext;
+  return kEvents.Make(a.env(), new c10::Event(DeviceType::CUDA, flag));
 }
 
 Napi::Value EventRecord(const Napi::CallbackInfo& info) {

@@ -1,7 +1,7 @@
 // torch.data's native side (lib/data): gathering a batch out of a tensor-backed dataset, in three forms
 // that share one function, Gather():
 //   dataGather(...)        on the JS thread (TensorDataset.getBatch, a DataLoader with prefetch off);
-//   dataGatherAsync(...)   a Napi::AsyncWorker on libuv's pool, resolving with the new handles (the
+//   dataGatherAsync(...)   a PromiseWorker (async.h) on libuv's pool, resolving with the new handles (the
 //                          async iterator starts batch i+1 before it yields batch i);
 //   dataGatherStart(...)   a job on ATen's inter-op pool that dataGatherWait(job) collects, so the
 //                          synchronous iterator also assembles batch i+1 while the caller's step runs.
@@ -20,20 +20,17 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "args.h"
+#include "async.h"
 #include "errors.h"
+#include "tagged_external.h"
 
 namespace tn {
 namespace {
-
-// Type tags of the externals made here: a job handle cannot be passed where a generator is expected.
-const napi_type_tag kJobTag = {0x746f7263686e6f64ULL, 0x64617461a06a6f62ULL};
-const napi_type_tag kGeneratorTag = {0x746f7263686e6f64ULL, 0x6461746167656e31ULL};
 
 // ---- gathering ----
 
@@ -53,45 +50,6 @@ struct GatherResult {
   at::Tensor inputs;
   at::Tensor targets;
 };
-
-// One error captured on a worker thread, re-thrown as the right TorchError class on the JS thread.
-struct Failure {
-  ErrorKind kind = ErrorKind::Torch;
-  std::string message;
-};
-
-Failure CaptureCurrent() {
-  try {
-    throw;
-  } catch (const c10::IndexError& e) {
-    return {ErrorKind::Index, e.what_without_backtrace()};
-  } catch (const c10::ValueError& e) {
-    return {ErrorKind::Value, e.what_without_backtrace()};
-  } catch (const c10::TypeError& e) {
-    return {ErrorKind::Type, e.what_without_backtrace()};
-  } catch (const c10::NotImplementedError& e) {
-    return {ErrorKind::NotImplemented, e.what_without_backtrace()};
-  } catch (const c10::OutOfMemoryError& e) {
-    return {ErrorKind::OutOfMemory, e.what_without_backtrace()};
-  } catch (const c10::Error& e) {
-    return {ErrorKind::Torch, e.what_without_backtrace()};
-  } catch (const std::bad_alloc&) {
-    return {ErrorKind::OutOfMemory, "out of memory (std::bad_alloc)"};
-  } catch (const std::exception& e) {
-    return {ErrorKind::Torch, e.what()};
-  } catch (...) {
-    return {ErrorKind::Torch, "unknown C++ exception"};
-  }
-}
-
-// The JS error object of a failure (a TorchError subclass, as errors.cc makes them).
-Napi::Value ErrorValue(Napi::Env env, const Failure& f) {
-  try {
-    ThrowTorch(env, f.kind, f.message);
-  } catch (const Napi::Error& e) {
-    return e.Value();
-  }
-}
 
 at::Tensor GatherOne(const at::Tensor& src, const at::Tensor& indices, const GatherRequest& r) {
   at::Tensor index = indices.device() == src.device() ? indices : indices.to(src.device());
@@ -165,44 +123,20 @@ Napi::Value GatherSync(const Napi::CallbackInfo& info) {
   return ResultPair(a.env(), Gather(r));
 }
 
-class GatherWorker : public Napi::AsyncWorker {
+// dataGatherAsync's work. libuv's pool, not the compute thread: a gather is a copy, not repeated compute,
+// and runs alongside the training step that the compute thread serves.
+class GatherWorker final : public PromiseWorker {
  public:
-  GatherWorker(Napi::Env env, GatherRequest request)
-      : Napi::AsyncWorker(env, "torchnode.data.gather"), request_(std::move(request)), deferred_(Napi::Promise::Deferred::New(env)) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      result_ = Gather(request_);
-    } catch (...) {
-      failed_ = true;
-      failure_ = CaptureCurrent();
-    }
-    request_ = GatherRequest();  // the worker's references to the dataset go now
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (failed_) {
-      deferred_.Reject(ErrorValue(env, failure_));
-      return;
-    }
-    try {
-      deferred_.Resolve(ResultPair(env, std::move(result_)));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  GatherWorker(Napi::Env env, GatherRequest request) : PromiseWorker(env, "torchnode.data.gather"), request_(std::move(request)) {}
 
  private:
+  void Run() override {
+    GatherRequest request = std::move(request_);  // the worker's references to the dataset go when Run ends, failed or not
+    result_ = Gather(request);
+  }
+  Napi::Value Result(Napi::Env env) override { return ResultPair(env, std::move(result_)); }
   GatherRequest request_;
   GatherResult result_;
-  bool failed_ = false;
-  Failure failure_;
-  Napi::Promise::Deferred deferred_;
 };
 
 // dataGatherAsync(data, targets?, indices, device?, pin, toFloat) → Promise<[inputs, targets | null]>
@@ -220,11 +154,11 @@ struct Job {
   std::condition_variable cv;
   bool done = false;
   bool taken = false;
-  bool failed = false;
   GatherResult result;
-  Failure failure;
+  std::optional<Failure> failure;  // set when the gather threw
 };
 using JobRef = std::shared_ptr<Job>;
+const TaggedExternal<JobRef> kJobs{0x64617461a06a6f62ULL};
 
 // dataGatherStart(data, targets?, indices, device?, pin, toFloat) → job (an external)
 Napi::Value GatherStart(const Napi::CallbackInfo& info) {
@@ -233,34 +167,25 @@ Napi::Value GatherStart(const Napi::CallbackInfo& info) {
   JobRef job = std::make_shared<Job>();
   at::launch([job, request]() {
     GatherResult result;
-    Failure failure;
-    bool failed = false;
+    std::optional<Failure> failure;
     try {
       result = Gather(request);
     } catch (...) {
-      failed = true;
       failure = CaptureCurrent();
     }
     {
       std::lock_guard<std::mutex> lock(job->mutex);
       job->result = std::move(result);
       job->failure = std::move(failure);
-      job->failed = failed;
       job->done = true;
     }
     job->cv.notify_all();
   });
   // The pool's task holds its own reference: an abandoned job finishes and frees its tensors.
-  auto ext = Napi::External<JobRef>::New(a.env(), new JobRef(job), [](Napi::Env, JobRef* p) { delete p; });
-  ext.TypeTag(&kJobTag);
-  return ext;
+  return kJobs.Make(a.env(), new JobRef(job));
 }
 
-Job& JobOf(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<JobRef>>().CheckTypeTag(&kJobTag)) a.fail(i, "a gather job");
-  return **v.As<Napi::External<JobRef>>().Data();
-}
+Job& JobOf(const Args& a, size_t i) { return *kJobs.Unwrap(a, i, "a gather job"); }
 
 // dataGatherWait(job) → [inputs, targets | null]; blocks until the job is done.
 Napi::Value GatherWait(const Napi::CallbackInfo& info) {
@@ -272,7 +197,7 @@ Napi::Value GatherWait(const Napi::CallbackInfo& info) {
     job.cv.wait(lock, [&] { return job.done; });
     if (job.taken) ThrowTorch(a.env(), ErrorKind::Torch, "this batch was already collected");
     job.taken = true;
-    if (job.failed) ThrowTorch(a.env(), job.failure.kind, job.failure.message);
+    if (job.failure) ThrowTorch(a.env(), job.failure->kind, job.failure->message);
     result = std::move(job.result);
   }
   return ResultPair(a.env(), std::move(result));
@@ -301,21 +226,20 @@ uint64_t SeedArg(const Args& a, size_t i) {
   return static_cast<uint64_t>(d);
 }
 
+// A generator handle cannot be passed where a gather job is expected, nor the reverse.
+const TaggedExternal<at::Generator> kGenerators{0x6461746167656e31ULL};
+
 // dataGenerator(seed) → a CPU generator (an external), as torch.Generator().manual_seed(seed).
 Napi::Value MakeGenerator(const Napi::CallbackInfo& info) {
   Args a(info);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(SeedArg(a, 0));
-  auto ext = Napi::External<at::Generator>::New(a.env(), new at::Generator(std::move(gen)), [](Napi::Env, at::Generator* g) { delete g; });
-  ext.TypeTag(&kGeneratorTag);
-  return ext;
+  return kGenerators.Make(a.env(), new at::Generator(std::move(gen)));
 }
 
 // A generator argument, or nullopt (the default CPU generator, which torch.manualSeed seeds).
 std::optional<at::Generator> OptGenerator(const Args& a, size_t i) {
   if (a.missing(i)) return std::nullopt;
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<at::Generator>>().CheckTypeTag(&kGeneratorTag)) a.fail(i, "a generator");
-  return *v.As<Napi::External<at::Generator>>().Data();
+  return kGenerators.Unwrap(a, i, "a generator");
 }
 
 // dataGeneratorState(generator) → uint8 tensor, and dataSetGeneratorState(generator, state): a DataLoader's

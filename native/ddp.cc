@@ -29,6 +29,7 @@
 #include "distributed.h"
 #include "errors.h"
 #include "reducer_compat.h"
+#include "tagged_external.h"
 
 namespace tn {
 namespace {
@@ -42,13 +43,16 @@ struct ReducerBox {
     reducer.reset();
   }
 };
-const napi_type_tag kReducerTag = {0x746f7263686e6f64ULL, 0x6464707265647563ULL};
-
-ReducerBox* BoxArg(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<ReducerBox>>().CheckTypeTag(&kReducerTag)) a.fail(i, "a DDP reducer handle");
-  return v.As<Napi::External<ReducerBox>>().Data();
+void FinalizeReducer(ReducerBox* b) {
+  try {
+    b->reset();
+  } catch (...) {  // the Reducer's destructor may throw (noexcept(false)); a finalizer must not
+  }
+  delete b;
 }
+const TaggedExternal<ReducerBox> kReducers{0x6464707265647563ULL, &FinalizeReducer};
+
+ReducerBox* BoxArg(const Args& a, size_t i) { return &kReducers.Unwrap(a, i, "a DDP reducer handle"); }
 
 c10d::Reducer& ReducerArg(const Args& a, size_t i) {
   ReducerBox* box = BoxArg(a, i);
@@ -96,15 +100,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   box->reducer->set_logger(box->logger);
   box->logger->set_construction_data_and_log(moduleName, {}, -1, broadcastBuffers, /*has_sync_bn=*/false, /*static_graph=*/false);
 
-  auto ext = Napi::External<ReducerBox>::New(a.env(), box.release(), [](Napi::Env, ReducerBox* b) {
-    try {
-      b->reset();
-    } catch (...) {  // the Reducer's destructor may throw (noexcept(false)); a finalizer must not
-    }
-    delete b;
-  });
-  ext.TypeTag(&kReducerTag);
-  return ext;
+  return kReducers.Make(a.env(), box.release());
 }
 
 Napi::Value PrepareForward(const Napi::CallbackInfo& info) {

@@ -31,6 +31,7 @@
 #include "async.h"
 #include "distributed.h"
 #include "errors.h"
+#include "tagged_external.h"
 
 namespace tn {
 namespace {
@@ -38,19 +39,11 @@ namespace {
 struct GroupBox {
   c10::intrusive_ptr<c10d::ProcessGroup> pg;  // null once destroyed
 };
-const napi_type_tag kGroupTag = {0x746f7263686e6f64ULL, 0x64697374706772ULL};
+const TaggedExternal<GroupBox> kGroups{0x64697374706772ULL};
 
-Napi::Value WrapGroup(Napi::Env env, c10::intrusive_ptr<c10d::ProcessGroup> pg) {
-  auto ext = Napi::External<GroupBox>::New(env, new GroupBox{std::move(pg)}, [](Napi::Env, GroupBox* b) { delete b; });
-  ext.TypeTag(&kGroupTag);
-  return ext;
-}
+Napi::Value WrapGroup(Napi::Env env, c10::intrusive_ptr<c10d::ProcessGroup> pg) { return kGroups.Make(env, new GroupBox{std::move(pg)}); }
 
-GroupBox* BoxArg(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<GroupBox>>().CheckTypeTag(&kGroupTag)) a.fail(i, "a process group handle");
-  return v.As<Napi::External<GroupBox>>().Data();
-}
+GroupBox* BoxArg(const Args& a, size_t i) { return &kGroups.Unwrap(a, i, "a process group handle"); }
 
 // ---- rendezvous ----
 

@@ -28,19 +28,30 @@ static ErrorKind KindOf(const c10::Error& e) {
   return ErrorKind::Torch;
 }
 
+Failure CaptureCurrent() {
+  try {
+    throw;
+  } catch (const c10::Error& e) {
+    return {KindOf(e), e.what_without_backtrace()};
+  } catch (const std::bad_alloc&) {
+    return {ErrorKind::OutOfMemory, "out of memory (std::bad_alloc)"};
+  } catch (const std::exception& e) {
+    return {ErrorKind::Torch, e.what()};
+  } catch (...) {
+    return {ErrorKind::Torch, "unknown C++ exception"};
+  }
+}
+
+Napi::Value ErrorValue(Napi::Env env, const Failure& f) { return MakeError(env, f.kind, f.message).Value(); }
+
 void RethrowAsJs(Napi::Env env) {
   try {
     throw;
   } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw MakeError(env, KindOf(e), e.what_without_backtrace());
-  } catch (const std::bad_alloc&) {
-    throw MakeError(env, ErrorKind::OutOfMemory, "out of memory (std::bad_alloc)");
-  } catch (const std::exception& e) {
-    throw MakeError(env, ErrorKind::Torch, e.what());
+    throw;  // already a JS error (a TypeError naming an argument, ...)
   } catch (...) {
-    throw MakeError(env, ErrorKind::Torch, "unknown C++ exception");
+    Failure f = CaptureCurrent();
+    throw MakeError(env, f.kind, f.message);
   }
 }
 

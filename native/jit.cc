@@ -42,6 +42,7 @@
 #include "files.h"
 #include "handle.h"
 #include "jit.h"
+#include "tagged_external.h"
 
 namespace tn {
 namespace {
@@ -58,23 +59,16 @@ struct JitError : std::runtime_error {
 struct ModuleBox {
   std::optional<torch::jit::Module> module;  // empty once disposed
 };
-const napi_type_tag kModuleTag = {0x746f7263686e6f64ULL, 0x6a69746d6f64756cULL};
+const TaggedExternal<ModuleBox> kModules{0x6a69746d6f64756cULL};
 
 }  // namespace
 
 Napi::Value WrapModule(Napi::Env env, torch::jit::Module m) {
-  auto* box = new ModuleBox{std::move(m)};
-  auto ext = Napi::External<ModuleBox>::New(env, box, [](Napi::Env, ModuleBox* b) { delete b; });
-  ext.TypeTag(&kModuleTag);
-  return ext;
+  return kModules.Make(env, new ModuleBox{std::move(m)});
 }
 
 namespace {
-ModuleBox* BoxArg(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<ModuleBox>>().CheckTypeTag(&kModuleTag)) a.fail(i, "a ScriptModule handle");
-  return v.As<Napi::External<ModuleBox>>().Data();
-}
+ModuleBox* BoxArg(const Args& a, size_t i) { return &kModules.Unwrap(a, i, "a ScriptModule handle"); }
 
 }  // namespace
 
@@ -105,7 +99,7 @@ torch::jit::Module LoadImpl(const std::string& path, const std::optional<c10::De
     caffe2::serialize::PyTorchStreamReader reader(adapter);
     names = reader.getAllRecords();
   } catch (...) {
-    throw JitError("not a valid TorchScript file (corrupt or truncated zip archive): " + MessageOf(std::current_exception()));
+    throw JitError("not a valid TorchScript file (corrupt or truncated zip archive): " + CaptureCurrent().message);
   }
   bool hasData = false, hasCode = false, hasConstants = false;
   for (const auto& n : names) {
@@ -121,7 +115,7 @@ torch::jit::Module LoadImpl(const std::string& path, const std::optional<c10::De
   try {
     return torch::jit::load(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(adapter), device, /*load_debug_files=*/false);
   } catch (...) {
-    throw JitError("not a valid TorchScript file (corrupt or unsupported): " + MessageOf(std::current_exception()));
+    throw JitError("not a valid TorchScript file (corrupt or unsupported): " + CaptureCurrent().message);
   }
 }
 
@@ -527,7 +521,7 @@ Napi::Value JitSave(const Napi::CallbackInfo& info) {
     if (r != 0) throw JitError("fsync failed: " + ErrnoText(e));
     if (std::rename(tmp.c_str(), path.c_str()) != 0) throw JitError("cannot rename the temporary file into place: " + ErrnoText(errno));
   } catch (...) {
-    std::string why = MessageOf(std::current_exception());
+    std::string why = CaptureCurrent().message;
     ::unlink(tmp.c_str());
     ThrowTorch(a.env(), ErrorKind::Torch, why);
   }

@@ -45,6 +45,7 @@
 #include "async.h"
 #include "errors.h"
 #include "files.h"
+#include "tagged_external.h"
 
 namespace tn {
 namespace {
@@ -67,7 +68,7 @@ struct Archive {
 struct ArchiveBox {
   std::shared_ptr<Archive> archive;
 };
-const napi_type_tag kArchiveTag = {0x746f7263686e6f64ULL, 0x7365726172636876ULL};
+const TaggedExternal<ArchiveBox> kArchives{0x7365726172636876ULL};
 
 // Reads record `name`. torch files store records uncompressed and apart, so together they cannot hold
 // more bytes than the file: `budget` (the file's size, less what was read) turns a corrupt size field,
@@ -143,19 +144,14 @@ Napi::Value ArchiveResult(Napi::Env env, std::shared_ptr<Archive> archive) {
   out.Set("pkl", Napi::Buffer<char>::Copy(env, archive->pkl.data(), archive->pkl.size()));
   archive->pkl.clear();
   archive->pkl.shrink_to_fit();
-  auto* box = new ArchiveBox{std::move(archive)};
-  auto ext = Napi::External<ArchiveBox>::New(env, box, [](Napi::Env, ArchiveBox* b) { delete b; });
-  ext.TypeTag(&kArchiveTag);
-  out.Set("archive", ext);
+  out.Set("archive", kArchives.Make(env, new ArchiveBox{std::move(archive)}));
   return out;
 }
 
 Archive& ArchiveArg(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<ArchiveBox>>().CheckTypeTag(&kArchiveTag)) a.fail(i, "an archive from serRead");
-  ArchiveBox* box = v.As<Napi::External<ArchiveBox>>().Data();
-  if (!box->archive) ThrowTorch(a.env(), ErrorKind::Torch, "the archive was already released");
-  return *box->archive;
+  ArchiveBox& box = kArchives.Unwrap(a, i, "an archive from serRead");
+  if (!box.archive) ThrowTorch(a.env(), ErrorKind::Torch, "the archive was already released");
+  return *box.archive;
 }
 
 // serRead(path) -> {pkl, archive}
@@ -186,9 +182,7 @@ Napi::Value SerReadAsync(const Napi::CallbackInfo& info) {
 
 Napi::Value SerRelease(const Napi::CallbackInfo& info) {
   Args a(info);
-  Napi::Value v = a[0];
-  if (!v.IsExternal() || !v.As<Napi::External<ArchiveBox>>().CheckTypeTag(&kArchiveTag)) a.fail(0, "an archive from serRead");
-  v.As<Napi::External<ArchiveBox>>().Data()->archive.reset();
+  kArchives.Unwrap(a, 0, "an archive from serRead").archive.reset();
   return a.env().Undefined();
 }
 

@@ -18,11 +18,10 @@
 
 #include "../args.h"
 #include "../errors.h"
+#include "../tagged_external.h"
 
 namespace tn {
 namespace {
-
-const napi_type_tag kGraphTag = {0x746f7263686e6f64ULL, 0x6375646167726168ULL};
 
 // What a failed capture leaves behind depends on the LibTorch release. From 2.14, CUDAGraph tracks the
 // pool it took (allocated_pool_), and its reset() ends the allocators' routing to the pool and releases
@@ -87,17 +86,11 @@ void CleanUpFailedCapture(Graph& g) {
   }
 }
 
-Graph& GraphArg(const Args& a, size_t i) {
-  Napi::Value v = a[i];
-  if (!v.IsExternal() || !v.As<Napi::External<Graph>>().CheckTypeTag(&kGraphTag)) a.fail(i, "a torch.cuda.CUDAGraph handle");
-  return *v.As<Napi::External<Graph>>().Data();
-}
+const TaggedExternal<Graph> kGraphs{0x6375646167726168ULL};
 
-Napi::Value GraphNew(const Napi::CallbackInfo& info) {
-  auto ext = Napi::External<Graph>::New(info.Env(), new Graph(), [](Napi::Env, Graph* p) { delete p; });
-  ext.TypeTag(&kGraphTag);
-  return ext;
-}
+Graph& GraphArg(const Args& a, size_t i) { return kGraphs.Unwrap(a, i, "a torch.cuda.CUDAGraph handle"); }
+
+Napi::Value GraphNew(const Napi::CallbackInfo& info) { return kGraphs.Make(info.Env(), new Graph()); }
 
 Napi::Value GraphCaptureBegin(const Napi::CallbackInfo& info) {
   Args a(info);
