@@ -325,8 +325,12 @@ export class Tensor {
 
 /** The sizes of the dimensions (a copy). */
   get shape(): number[] {
+    return this.sizes().slice();
+  }
+  // The cached shape itself (read-only by convention: `shape` hands out copies).
+  private sizes(): number[] {
     const h = this.handle;
-    return (this._shape ??= native.shape(h)).slice();
+    return (this._shape ??= native.shape(h));
   }
   /** size() is the shape; size(dim) one entry of it (negative dims count from the end). */
   size(): number[];
@@ -352,11 +356,11 @@ export class Tensor {
   }
 /** The number of dimensions. */
   get ndim(): number {
-    return native.ndim(this.handle);
+    return this.sizes().length;
   }
 /** The number of dimensions (ndim). */
   dim(): number {
-    return native.ndim(this.handle);
+    return this.sizes().length;
   }
 /** The number of elements. */
   numel(): number {

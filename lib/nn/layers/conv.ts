@@ -7,6 +7,7 @@ import type { Tensor } from '../../core/tensor';
 import { empty } from '../../generated/torch';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
+import { conv2dOp } from '../functional/raw';
 import * as init from '../init';
 import { pyRepr } from '../repr';
 import { signature, type ArgsOf, type Signature } from '../../core/signature';
@@ -154,8 +155,7 @@ export class Conv2d extends ConvNd {
     super(2, inChannels, outChannels, kernelSize, false, SIGS.Conv2d.bind(rest));
   }
   forward(input: Tensor): Tensor {
-    return this.padded(input, (x, padding) => F.conv2d(x, this.weight, this.bias, this.stride as [number, number], padding as [number, number],
-      this.dilation as [number, number], this.groups));
+    return this.padded(input, (x, padding) => conv2dOp(x, this.weight, this.bias, this.stride, padding, this.dilation, this.groups));
   }
 }
 /** 3-D convolution, as torch.nn.Conv3d(inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, paddingMode). */

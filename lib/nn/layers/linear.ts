@@ -4,6 +4,7 @@ import type { Dtype } from '../../core/dtype';
 import { empty } from '../../generated/torch';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
+import { linearOp } from '../functional/raw';
 import * as init from '../init';
 import { pyRepr } from '../repr';
 import { signature, type ArgsOf } from '../../core/signature';
@@ -53,7 +54,7 @@ export class Linear extends Module {
     }
   }
   forward(input: Tensor): Tensor {
-    return F.linear(input, this.weight, this.bias);
+    return linearOp(input, this.weight, this.bias);
   }
   override extraRepr(): string {
     return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyRepr(this.bias !== null)}`;

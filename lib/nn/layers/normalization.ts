@@ -14,6 +14,7 @@ import { scope } from '../../core/scope';
 import { noGrad } from '../../core/autograd';
 import { Module, Parameter } from '../module';
 import * as F from '../functional';
+import { batchNormOp } from '../functional/raw';
 import * as init from '../init';
 import { pyFloat, pyRepr } from '../repr';
 import { signature, type ArgsOf, type Signature } from '../../core/signature';
@@ -103,22 +104,24 @@ export abstract class BatchNormNd extends NormBase {
   protected abstract readonly ranks: readonly number[];
   forward(input: Tensor): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`input must be a Tensor (got ${describe(input)})`);
-    if (!this.ranks.includes(input.ndim)) throw new RangeError(`expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input (got ${input.ndim}D input)`);
+    const shape = input.shape;
+    if (!this.ranks.includes(shape.length)) throw new RangeError(`expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input (got ${shape.length}D input)`);
     // (Python has no such check; without per-channel tensors any channel count goes through, as there)
     const perChannel = this.weight !== null || this.bias !== null || this.running_mean !== null;
-    if (perChannel && input.shape[1] !== this.numFeatures) throw new RangeError(`expected input with ${this.numFeatures} channels (got ${input.shape[1]})`);
+    if (perChannel && shape[1] !== this.numFeatures) throw new RangeError(`expected input with ${this.numFeatures} channels (got ${shape[1]})`);
     // PyTorch's _BatchNorm.forward: count batches, pick the averaging factor, use batch stats in training.
     let factor = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.num_batches_tracked) {
-      const n = this.num_batches_tracked;
-      noGrad(() => n.add_(1));
-      if (this.momentum === null) factor = 1 / (n.item() as number);
+      this.num_batches_tracked.add_(1); // a buffer: never requires grad, so nothing is recorded
+      if (this.momentum === null) factor = 1 / (this.num_batches_tracked.item() as number);
     }
     const useBatchStats = this.training || (this.running_mean === null && this.running_var === null);
+    if (useBatchStats && shape[0] * shape.slice(2).reduce((x, y) => x * y, 1) === 1) {
+      // F.batch_norm's check (LibTorch has none): one value per channel makes the variance NaN
+      throw new RangeError(`Expected more than 1 value per channel when training, got input size [${shape.join(', ')}]`);
+    }
     const track = !this.training || this.trackRunningStats;
-    return F.batchNorm(input, track ? this.running_mean : null, track ? this.running_var : null, {
-      weight: this.weight, bias: this.bias, training: useBatchStats, momentum: factor, eps: this.eps,
-    });
+    return batchNormOp(input, track ? this.running_mean : null, track ? this.running_var : null, this.weight, this.bias, useBatchStats, factor, this.eps);
   }
 }
 const BN = [normSig('BatchNorm1d', true, true), normSig('BatchNorm2d', true, true), normSig('BatchNorm3d', true, true)];
