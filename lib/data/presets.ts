@@ -1,6 +1,6 @@
 /**
  * The datasets the `torchnode` command knows by name, with their standard transforms: what a training
- * script would otherwise write out (the seeds' recipes: CIFAR's crop + flip + normalize, MNIST's
+ * script would otherwise write out (the usual recipes: CIFAR's crop + flip + normalize, MNIST's
  * normalize).
  */
 import * as fs from 'node:fs';
@@ -112,7 +112,7 @@ export async function openDataset(name: DatasetName, dataDir?: string): Promise<
 
 /**
  * ToTensor, then (augment) RandomCrop(size, padding 4) and RandomHorizontalFlip, then Normalize(mean, std):
- * the seeds' CIFAR recipe, and plain ToTensor + Normalize for evaluation.
+ * the usual CIFAR recipe, and plain ToTensor + Normalize for evaluation.
  */
 export function standardTransform(info: Pick<DatasetInfo, 'size' | 'mean' | 'std'>, augment: boolean): TransformFn {
   return Compose([

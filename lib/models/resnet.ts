@@ -18,7 +18,7 @@ export interface BlockOptions {
   se?: SEOptions | false;
 }
 export interface BottleneckOptions extends BlockOptions {
-  /** Where the stride goes: the 3×3 conv (torchvision, default) or the first 1×1 (the original paper, seed 003). */
+  /** Where the stride goes: the 3×3 conv (torchvision, default) or the first 1×1 (the original ResNet paper). */
   strideOn?: '3x3' | '1x1';
 }
 
@@ -35,7 +35,7 @@ function conv1x1(inPlanes: number, outPlanes: number, stride = 1): Conv2d {
   return new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false });
 }
 
-/** Two 3×3 convs; SE after bn2, before the residual add (seed 000). */
+/** Two 3×3 convs; SE after bn2, before the residual add (the SENet paper's SE-ResNet block). */
 export class SEBasicBlock extends Module {
   static readonly expansion = 1;
   declare conv1: Conv2d;
@@ -68,7 +68,7 @@ export class SEBasicBlock extends Module {
   }
 }
 
-/** 1×1 → 3×3 → 1×1 (×4 channels); SE after bn3, before the residual add (seed 001). */
+/** 1×1 → 3×3 → 1×1 (×4 channels); SE after bn3, before the residual add (the SENet paper's SE-ResNet block). */
 export class SEBottleneck extends Module {
   static readonly expansion = 4;
   declare conv1: Conv2d;
@@ -111,7 +111,7 @@ export class SEBottleneck extends Module {
 export interface SEResNetOptions {
   numClasses?: number;
   inChannels?: number;
-  /** 'imagenet': 7×7/2 conv + BN + ReLU + 3×3/2 max-pool; 'cifar': 3×3/1 conv + BN + ReLU, no pool (seed 002). */
+  /** 'imagenet': 7×7/2 conv + BN + ReLU + 3×3/2 max-pool; 'cifar': 3×3/1 conv + BN + ReLU, no pool (for 32×32 inputs such as CIFAR-10 and MNIST). */
   stem?: 'imagenet' | 'cifar';
   /** Zero the last BN of each block, so each residual branch starts as identity. */
   zeroInitResidual?: boolean;

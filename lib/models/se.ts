@@ -1,6 +1,7 @@
 /**
- * Squeeze-and-Excitation (Hu et al.), as the seed tutorials write it: global average pool → fc1 →
- * ReLU → fc2 → gate → scale the channels. impl 'conv' is the 1×1-convolution form (seed 003).
+ * Squeeze-and-Excitation (Hu et al., 2018): global average pool → fc1 →
+ * ReLU → fc2 → gate → scale the channels. impl 'conv' is the 1×1-convolution form (no flatten; the
+ * layout mobile SE blocks use).
  */
 import { Module, pipe, release } from '../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Hardsigmoid, Linear, ReLU, Sigmoid } from '../nn/layers';
@@ -13,7 +14,7 @@ export interface SEOptions {
   reduction?: number;
   /** 'hardsigmoid' is the quantisation-friendly gate (MobileNetV3-style). */
   gate?: 'sigmoid' | 'hardsigmoid';
-  /** Biases in fc1/fc2 (default true, as the SENet paper and seeds 000/003). */
+  /** Biases in fc1/fc2 (default true, as the SENet paper). */
   bias?: boolean;
   impl?: 'linear' | 'conv';
 }
@@ -50,7 +51,7 @@ export class SEModule extends Module {
     this.gate = gate === 'sigmoid' ? new Sigmoid() : new Hardsigmoid();
   }
 
-  // The seeds' `b, c, _, _ = x.size()` ... `.view(b, c, 1, 1)`, written without reading the batch size
+  // Python's `b, c, _, _ = x.size()` ... `.view(b, c, 1, 1)`, written without reading the batch size
   // in JS, so that torch.jit.trace keeps it free (a number read from x.shape becomes a constant).
   forward(x: Tensor): Tensor {
     const flatten = this.impl === 'linear' ? [(t: Tensor) => t.flatten(1)] : [];

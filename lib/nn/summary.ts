@@ -1,6 +1,6 @@
 /**
  * torch.summary(model, inputShape): each layer's output shape and parameter count, from one forward pass
- * of zeros (eval mode, no gradients), like torchinfo — the seeds' check_model_output_shapes, as text and data.
+ * of zeros (eval mode, no gradients), like torchinfo — each layer's output shape, as text and data.
  */
 import { Module } from './module';
 import { Tensor } from '../core/tensor';

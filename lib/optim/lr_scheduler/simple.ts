@@ -6,7 +6,7 @@ import { describe } from '../../core/dtype';
 import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../../core/tensor';
 import { LRScheduler, cos, pow, type AnyOptimizer } from './base';
 
-/** lr × gamma every stepSize epochs (the seeds: StepLR(30, 0.1), StepLR(5, 0.1)). */
+/** lr × gamma every stepSize epochs (e.g. StepLR(30, 0.1) for a 90-epoch ImageNet run). */
 export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
