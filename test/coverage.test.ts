@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
-import { camelCase } from '../lib/schema';
+import { camelCase } from '../lib/core/schema';
 import { referencePython } from './helpers/python';
 
 const SURFACE = `

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PickleWriter } from '../lib/pickle';
+import { PickleWriter } from '../lib/io/pickle';
 import { PyTorch, expectClose } from './helpers/pytorch';
 import { collect, gc } from './helpers/gc';
 
