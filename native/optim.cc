@@ -11,6 +11,7 @@
 #include "args.h"
 #include "async.h"
 #include "errors.h"
+#include "options.h"
 
 namespace tn {
 namespace {
@@ -31,12 +32,12 @@ std::vector<at::Tensor> OptionalTensorList(const Args& a, size_t i) {
 // default: foreach when every parameter is on CUDA, else one parameter at a time).
 enum class Impl { Single, Foreach, Fused };
 
-Impl ImplArg(const Args& a, size_t i) {
-  std::string name = a.string(i);
+Impl KernelOption(const Options& o) {
+  std::string name = o.string("kernel");
   if (name == "single") return Impl::Single;
   if (name == "foreach") return Impl::Foreach;
   if (name == "fused") return Impl::Fused;
-  a.fail(i, "'single', 'foreach' or 'fused'");
+  o.fail("kernel", "'single', 'foreach' or 'fused'");
 }
 
 // The indices of the parameters that share a device and dtype: a fused kernel takes one such set at a
@@ -74,21 +75,30 @@ std::vector<at::Tensor> Pick(const std::vector<at::Tensor>& v, const std::vector
   return out;
 }
 
-// sgdStep(params, grads, momentumBuffers (null where none yet), lr, momentum, dampening, weightDecay,
-//         nesterov, maximize, lrTensor?, impl) -> the momentum buffers this step made (null where one existed)
+// sgdStep(params, grads, momentumBuffers (null where none yet), options: SgdOptions)
+//   -> the momentum buffers this step made (null where one existed)
 // With lrTensor (a 0-d tensor on the parameters' device) the learning rate is read from it when the step
 // runs, so a step captured in a CUDA graph follows later lr changes.
-struct SgdStepArgs {
-  std::vector<at::Tensor> params, grads, bufs;
+struct SgdOptions {
   double lr, momentum, dampening, weightDecay;
   bool nesterov, maximize;
   at::Tensor lrTensor;
   Impl impl;
 };
 
+SgdOptions ReadSgdOptions(const Args& a, size_t i) {
+  Options o(a, i, "sgdStep", {"lr", "momentum", "dampening", "weightDecay", "nesterov", "maximize", "lrTensor", "kernel"});
+  return {o.number("lr"), o.number("momentum"), o.number("dampening"), o.number("weightDecay"), o.boolean("nesterov"),
+          o.boolean("maximize"), o.optTensor("lrTensor"), KernelOption(o)};
+}
+
+// The options plus the tensors (the step functions read both as s.<field>).
+struct SgdStepArgs : SgdOptions {
+  std::vector<at::Tensor> params, grads, bufs;
+};
+
 SgdStepArgs ReadSgd(const Args& a) {
-  SgdStepArgs s{a.tensorList(0), a.tensorList(1), OptionalTensorList(a, 2), a.number(3), a.number(4), a.number(5), a.number(6),
-                a.boolean(7), a.boolean(8), a.optTensor(9).value_or(at::Tensor()), ImplArg(a, 10)};
+  SgdStepArgs s{ReadSgdOptions(a, 3), a.tensorList(0), a.tensorList(1), OptionalTensorList(a, 2)};
   TORCH_CHECK_VALUE(s.params.size() == s.grads.size() && s.params.size() == s.bufs.size(), "sgdStep: list lengths differ");
   return s;
 }
@@ -175,13 +185,11 @@ std::vector<at::Tensor> Sgd(SgdStepArgs& s) {
 }
 
 // adamStep(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs (amsgrad, else empty), steps (0-d float
-//          tensors, incremented here), lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled,
-//          impl, capturable, lrTensor?)
+//          tensors, incremented here), options: AdamOptions)
 // capturable: the steps live on the parameters' device and the bias corrections are computed there, with
 // no host sync, so the step can be captured in a CUDA graph; lrTensor (capturable or fused only), as for
-// SGD, lets a captured step follow later lr changes.
-struct AdamStepArgs {
-  std::vector<at::Tensor> params, grads, expAvgs, expAvgSqs, maxSqs, steps;
+// SGD, lets a captured step follow later lr changes. decoupled: AdamW's weight decay.
+struct AdamOptions {
   double lr, beta1, beta2, eps, weightDecay;
   bool amsgrad, maximize, decoupled;
   Impl impl;
@@ -189,10 +197,20 @@ struct AdamStepArgs {
   at::Tensor lrTensor;
 };
 
+AdamOptions ReadAdamOptions(const Args& a, size_t i) {
+  Options o(a, i, "adamStep", {"lr", "beta1", "beta2", "eps", "weightDecay", "amsgrad", "maximize", "decoupledWeightDecay",
+                               "kernel", "capturable", "lrTensor"});
+  return {o.number("lr"), o.number("beta1"), o.number("beta2"), o.number("eps"), o.number("weightDecay"), o.boolean("amsgrad"),
+          o.boolean("maximize"), o.boolean("decoupledWeightDecay"), KernelOption(o), o.boolean("capturable"), o.optTensor("lrTensor")};
+}
+
+struct AdamStepArgs : AdamOptions {
+  std::vector<at::Tensor> params, grads, expAvgs, expAvgSqs, maxSqs, steps;
+};
+
 AdamStepArgs ReadAdam(const Args& a) {
-  AdamStepArgs s{a.tensorList(0), a.tensorList(1), a.tensorList(2), a.tensorList(3), a.tensorList(4), a.tensorList(5),
-                 a.number(6), a.number(7), a.number(8), a.number(9), a.number(10), a.boolean(11), a.boolean(12), a.boolean(13),
-                 ImplArg(a, 14), a.boolean(15), a.optTensor(16).value_or(at::Tensor())};
+  AdamStepArgs s{ReadAdamOptions(a, 6), a.tensorList(0), a.tensorList(1), a.tensorList(2), a.tensorList(3), a.tensorList(4),
+                 a.tensorList(5)};
   size_t n = s.params.size();
   TORCH_CHECK_VALUE(s.grads.size() == n && s.expAvgs.size() == n && s.expAvgSqs.size() == n && s.steps.size() == n &&
                         (!s.amsgrad || s.maxSqs.size() == n), "adamStep: list lengths differ");

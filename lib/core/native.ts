@@ -62,6 +62,89 @@ export type CudaEventHandle = { readonly __torchnodeCudaEvent: unique symbol };
 export type ProcessGroupHandle = { readonly __torchnodeProcessGroup: unique symbol };
 /** DistributedDataParallel's c10d::Reducer. */
 export type ReducerHandle = { readonly __torchnodeReducer: unique symbol };
+/** A TorchScript module (native/jit.cc): an External whose finalizer frees the module. */
+export type ModuleHandle = { readonly __torchnodeScriptModule: unique symbol };
+/** A loaded AOTInductor package (native/aoti.cc). */
+export type PackageHandle = { readonly __torchnodeAotiPackage: unique symbol };
+/** An open torch.save archive (native/serialize.cc) that loaded tensors are rebuilt from. */
+export type ArchiveHandle = { readonly __torchnodeArchive: unique symbol };
+/** A captured CUDA graph (native/cuda/graph.cc). */
+export type GraphHandle = { readonly __torchnodeCudaGraph: unique symbol };
+/** A gather job on ATen's inter-op pool (native/data.cc). */
+export type Job = { readonly __torchnodeGatherJob: unique symbol };
+/** A torch.Generator (native/data.cc). */
+export type NativeGenerator = { readonly __torchnodeGenerator: unique symbol };
+
+/** serRead's result: the pickle of an archive, and the archive its storages are read from. */
+export interface SerReadResult {
+  pkl: Buffer;
+  archive: ArchiveHandle;
+}
+/** serTensorMeta's result: what the pickle records of a tensor. */
+export type TensorMeta = [storageId: string, storageNbytes: number, offset: number, size: number[], stride: number[], dtype: string,
+  device: string, requiresGrad: boolean];
+/** A torchnode Module as jitTrace reads it: its tensors by name and its children, recursively. */
+export interface TraceModuleSpec {
+  name: string;
+  training: boolean;
+  params: [string, H][];
+  buffers: [string, H][];
+  attrs: [string, H][];
+  children: [string, TraceModuleSpec][];
+}
+/** The data.cc gathers' arguments: rows `indices` of data (and targets), to device, pinned, as float. */
+export type GatherArgs = [data: H, targets: H | null, indices: H, device: string | undefined, pin: boolean, toFloat: boolean];
+
+/** How an optimizer step runs: one parameter at a time, LibTorch's _foreach kernels, or its fused kernel. */
+export type StepKernelName = 'single' | 'foreach' | 'fused';
+/**
+ * sgdStep's options (native/optim.cc SgdOptions): torch.optim.SGD's hyperparameters by name, one object
+ * rather than a positional list; a missing, misspelt or mistyped field is a TypeError naming it.
+ */
+export interface SgdStepOptions {
+  lr: N;
+  momentum: N;
+  dampening: N;
+  weightDecay: N;
+  nesterov: boolean;
+  maximize: boolean;
+  /** A 0-d tensor on the parameters' device read when the step runs (a step captured in a CUDA graph follows lr changes). */
+  lrTensor?: H;
+  kernel: StepKernelName;
+}
+/** adamStep's options (native/optim.cc AdamOptions), checked as SgdStepOptions are. */
+export interface AdamStepOptions {
+  lr: N;
+  beta1: N;
+  beta2: N;
+  eps: N;
+  weightDecay: N;
+  amsgrad: boolean;
+  maximize: boolean;
+  /** AdamW's weight decay (applied to the parameter, not the gradient). */
+  decoupledWeightDecay: boolean;
+  kernel: StepKernelName;
+  /** Steps and bias corrections stay on the parameters' device (no host sync), so the step can be captured. */
+  capturable: boolean;
+  /** As SgdStepOptions.lrTensor; with capturable or the fused kernel only. */
+  lrTensor?: H;
+}
+
+/**
+ * native/cuda/device.cc and native/cuda/graph.cc: registered only in a build against a CUDA LibTorch, all
+ * of them or none, so NativeAddon has them as optional members (see hasCudaCode).
+ */
+export interface CudaBuildNative {
+  cudaDeviceName(device: Opt<N>): string;
+  cudaMemGetInfo(device: Opt<N>): [N, N];
+  cudaDeviceCapability(device: Opt<N>): [N, N];
+  cudaGraphNew(): GraphHandle;
+  cudaGraphCaptureBegin(g: GraphHandle, mode: string): void;
+  cudaGraphCaptureEnd(g: GraphHandle): void;
+  cudaGraphReplay(g: GraphHandle): void;
+  cudaGraphReset(g: GraphHandle): void;
+}
+
 /** ATen's global backend switches (torch.backends). */
 export interface BackendFlags {
   cudnnBenchmark: boolean;
@@ -70,7 +153,11 @@ export interface BackendFlags {
   matmulAllowTF32: boolean;
 }
 
-export interface NativeAddon {
+/**
+ * Every function of the addon, declared once here (grouped by the native/*.cc file that registers it):
+ * lib/ calls `native.<name>` with no re-typing of its own.
+ */
+export interface NativeAddon extends Partial<CudaBuildNative> {
   buildInfo: { torchVersion: string; cuda: boolean };
   setErrorClasses(classes: object): void;
   // tensor.cc
@@ -195,12 +282,11 @@ export interface NativeAddon {
   /** Python's math.cos(x) and x ** y for floats (the C library's), for the lr schedules. */
   libmCos(x: N): N;
   libmPow(x: N, y: N): N;
-  sgdStep(params: H[], grads: H[], momentumBuffers: (H | null)[], lr: N, momentum: N, dampening: N, weightDecay: N,
-    nesterov: boolean, maximize: boolean, lrTensor: H | undefined, kernel: 'single' | 'foreach' | 'fused'): (H | null)[];
+  /** The tensors by position, the hyperparameters by name; returns the momentum buffers this step made (null elsewhere). */
+  sgdStep(params: H[], grads: H[], momentumBuffers: (H | null)[], options: SgdStepOptions): (H | null)[];
   sgdStepAsync(...args: Parameters<NativeAddon['sgdStep']>): Promise<(H | null)[]>;
-  adamStep(params: H[], grads: H[], expAvgs: H[], expAvgSqs: H[], maxExpAvgSqs: H[], steps: H[], lr: N, beta1: N, beta2: N,
-    eps: N, weightDecay: N, amsgrad: boolean, maximize: boolean, decoupledWeightDecay: boolean, kernel: 'single' | 'foreach' | 'fused',
-    capturable: boolean, lrTensor: H | undefined): H[];
+  /** maxExpAvgSqs is empty unless amsgrad; steps are 0-d float32 tensors, incremented in place. */
+  adamStep(params: H[], grads: H[], expAvgs: H[], expAvgSqs: H[], maxExpAvgSqs: H[], steps: H[], options: AdamStepOptions): H[];
   adamStepAsync(...args: Parameters<NativeAddon['adamStep']>): Promise<H[]>;
   /** Indices of the tensors by (device, dtype) group, in the order ATen groups them (torch.optim, nn.utils). */
   foreachGroups(tensors: H[]): N[][];
@@ -260,10 +346,75 @@ export interface NativeAddon {
   ddpRebuildBuckets(r: ReducerHandle): boolean;
   ddpPrepareForBackward(r: ReducerHandle, outputs: H[]): void;
   ddpDispose(r: ReducerHandle): void;
-  // native/cuda/device.cc: only in a build against a CUDA LibTorch
-  cudaDeviceName?: (device: Opt<N>) => string;
-  cudaMemGetInfo?: (device: Opt<N>) => [N, N];
-  cudaDeviceCapability?: (device: Opt<N>) => [N, N];
+  // data.cc
+  /** Gathers rows `indices` of data (and targets) on the JS thread. */
+  dataGather(...args: GatherArgs): [H, H | null];
+  /** The same on a worker thread (Napi::AsyncWorker). */
+  dataGatherAsync(...args: GatherArgs): Promise<[H, H | null]>;
+  /** The same on ATen's inter-op pool; dataGatherWait(job) collects it (blocking). */
+  dataGatherStart(...args: GatherArgs): Job;
+  dataGatherWait(job: Job): [H, H | null];
+  dataGatherReady(job: Job): boolean;
+  /** torch.Generator().manual_seed(seed). */
+  dataGenerator(seed: N | bigint): NativeGenerator;
+  /** g.get_state() and g.set_state(state): a uint8 tensor. */
+  dataGeneratorState(generator: NativeGenerator): H;
+  dataSetGeneratorState(generator: NativeGenerator, state: H): void;
+  /** torch.empty((), dtype=torch.int64).random_(generator=g).item() (g omitted: the default generator). */
+  dataRandomSeed(generator?: NativeGenerator): bigint;
+  /** torch.randperm(n, generator=g). */
+  dataRandperm(n: N, generator?: NativeGenerator): H;
+  /** Deterministic uint8 inputs and int64 targets from torch.Generator().manual_seed(seed). */
+  dataSynthetic(size: N, shape: N[], numClasses: N, seed: N): [H, H];
+  // serialize.cc
+  serTensorMeta(t: H): TensorMeta;
+  serSave(tmpPath: string, path: string, pkl: Buffer, storages: H[]): void;
+  serSaveAsync(tmpPath: string, path: string, pkl: Buffer, storages: H[]): Promise<void>;
+  serRead(path: string): SerReadResult;
+  serReadAsync(path: string): Promise<SerReadResult>;
+  serRebuild(archive: ArchiveHandle, key: string, dtype: N, nbytes: N, device: string | undefined, offset: N,
+    size: N[], stride: N[], requiresGrad: boolean): H;
+  serRelease(archive: ArchiveHandle): void;
+  // jit.cc: TorchScript modules (lib/jit/script.ts converts the values)
+  jitLoad(path: string, device: string | undefined): ModuleHandle;
+  jitLoadAsync(path: string, device: string | undefined): Promise<ModuleHandle>;
+  jitRun(m: ModuleHandle, method: string, args: unknown[]): unknown;
+  jitRunAsync(m: ModuleHandle, method: string, args: unknown[], backward?: boolean): Promise<unknown>;
+  jitMethodNames(m: ModuleHandle): string[];
+  jitNamedParameters(m: ModuleHandle, recurse: boolean): [string, H][];
+  jitNamedBuffers(m: ModuleHandle, recurse: boolean): [string, H][];
+  jitNamedChildren(m: ModuleHandle): [string, ModuleHandle][];
+  jitStateDict(m: ModuleHandle): [string, H][];
+  jitTrain(m: ModuleHandle, mode: boolean): void;
+  jitIsTraining(m: ModuleHandle): boolean;
+  jitTo(m: ModuleHandle, device: string): void;
+  jitSave(m: ModuleHandle, tmpPath: string, path: string): void;
+  jitDispose(m: ModuleHandle): boolean;
+  // trace.cc
+  jitTrace(spec: TraceModuleSpec, inputs: H[], fn: (inputs: H[]) => unknown, strict: boolean, simple: boolean): ModuleHandle;
+  jitTracePushScope(name: string): void;
+  jitTracePopScope(): void;
+  // aoti.cc
+  aotiLoad(path: string, modelName: string, runSingleThreaded: boolean, numRunners: N, deviceIndex: N): PackageHandle;
+  aotiLoadAsync(path: string, modelName: string, runSingleThreaded: boolean, numRunners: N, deviceIndex: N): Promise<PackageHandle>;
+  aotiRun(p: PackageHandle, inputs: H[]): H[];
+  aotiRunAsync(p: PackageHandle, inputs: H[]): Promise<H[]>;
+  aotiCallSpec(p: PackageHandle): string[];
+  aotiConstantFqns(p: PackageHandle): string[];
+  aotiMetadata(p: PackageHandle): Record<string, string>;
+  aotiLoadConstants(p: PackageHandle, names: string[], tensors: H[], checkFullUpdate: boolean, userManaged: boolean): void;
+  aotiDispose(p: PackageHandle): void;
+  // native/cuda/*.cc: CudaBuildNative's, optional (a CPU build has none of them)
+}
+
+/** Whether the addon was built against a CUDA LibTorch, so has CudaBuildNative's functions (a type guard, not a cast). */
+export function hasCudaCode(addon: NativeAddon): addon is NativeAddon & CudaBuildNative {
+  return typeof addon.cudaGraphNew === 'function';
+}
+
+/** Whether a value the addon returned untyped (a TorchScript result) is a tensor handle: a BigInt of at least 2^63. */
+export function isHandle(v: unknown): v is Handle {
+  return typeof v === 'bigint' && v >= 2n ** 63n;
 }
 
 const libtorch = require('../../scripts/libtorch.js') as LibTorchModule;

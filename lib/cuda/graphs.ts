@@ -10,48 +10,41 @@
  * a side stream, and code that synchronizes with the CPU (item(), data(), printing a tensor) cannot be
  * captured; that is a TorchError saying so. Needs a torchnode built against a CUDA LibTorch.
  */
-import { native } from '../core/native';
+import { hasCudaCode, native, type CudaBuildNative, type GraphHandle } from '../core/native';
 import { TorchError } from '../core/errors';
 import { describe } from '../core/dtype';
 import { Stream, isAvailable, onStream, synchronize } from './device';
-
-type GraphHandle = { readonly __torchnodeCudaGraph: unique symbol };
-interface GraphNative {
-  cudaGraphNew?: () => GraphHandle;
-  cudaGraphCaptureBegin(g: GraphHandle, mode: string): void;
-  cudaGraphCaptureEnd(g: GraphHandle): void;
-  cudaGraphReplay(g: GraphHandle): void;
-  cudaGraphReset(g: GraphHandle): void;
-}
-const graphNative = native as unknown as GraphNative;
 
 export type CaptureErrorMode = 'global' | 'thread_local' | 'relaxed';
 
 export class CUDAGraph {
   private readonly handle: GraphHandle;
+  // The addon, known here to have its CUDA-only functions (the constructor checked).
+  private readonly cuda: CudaBuildNative;
   private captured = false;
 
   constructor() {
     if (!isAvailable()) throw new TorchError('torch.cuda.CUDAGraph: CUDA is not available (torch.cuda.isAvailable() is false)');
-    if (!graphNative.cudaGraphNew) throw new TorchError('torch.cuda.CUDAGraph: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
-    this.handle = graphNative.cudaGraphNew();
+    if (!hasCudaCode(native)) throw new TorchError('torch.cuda.CUDAGraph: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
+    this.cuda = native;
+    this.handle = native.cudaGraphNew();
   }
   /** Starts recording the current stream (use graph() rather than calling this directly). */
   captureBegin(mode: CaptureErrorMode = 'thread_local'): void {
-    graphNative.cudaGraphCaptureBegin(this.handle, mode);
+    this.cuda.cudaGraphCaptureBegin(this.handle, mode);
   }
   captureEnd(): void {
-    graphNative.cudaGraphCaptureEnd(this.handle);
+    this.cuda.cudaGraphCaptureEnd(this.handle);
     this.captured = true;
   }
   /** Launches the recorded kernels again. */
   replay(): void {
     if (!this.captured) throw new TorchError('CUDAGraph.replay: nothing was captured yet');
-    graphNative.cudaGraphReplay(this.handle);
+    this.cuda.cudaGraphReplay(this.handle);
   }
   /** Drops the recording (and its memory pool); the graph can capture again. */
   reset(): void {
-    graphNative.cudaGraphReset(this.handle);
+    this.cuda.cudaGraphReset(this.handle);
     this.captured = false;
   }
 }

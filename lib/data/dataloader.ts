@@ -25,7 +25,7 @@ import { checkDevice, describe, dtypeCode } from '../core/dtype';
 import { tensor } from '../core/creation';
 import { arange, stack } from '../generated/torch';
 import { warnOnce, withCallerStack } from '../core/errors';
-import { dataNative, native, type Handle, type Job, type NativeGenerator } from './native';
+import { native, type Handle, type Job, type NativeGenerator } from './native';
 import {
   Dataset, applyTransform, gatherSourceOf, generatorFor, transformArg, type GatherSource, type Target, type TransformFn,
 } from './dataset';
@@ -136,14 +136,14 @@ export class DataLoader<Y extends Target = Target> implements Iterable<Batch>, A
 
   /** @internal The state of the loader's own generator (its `seed`), or null without one: for checkpoints. */
   generatorState(): Tensor | null {
-    return this.generator === undefined ? null : wrap(dataNative.dataGeneratorState(this.generator));
+    return this.generator === undefined ? null : wrap(native.dataGeneratorState(this.generator));
   }
 
   /** @internal Restores generatorState(); the next epochs shuffle as they would have after it. */
   setGeneratorState(state: Tensor): void {
     if (this.generator === undefined) throw new TypeError('DataLoader: this loader has no seed, so no generator state to restore');
     if (!(state instanceof Tensor) || state.dtype !== 'uint8') throw new TypeError('DataLoader: a generator state is a uint8 Tensor');
-    dataNative.dataSetGeneratorState(this.generator, state.handle);
+    native.dataSetGeneratorState(this.generator, state.handle);
   }
 
   /** One epoch, synchronously: `for (const [x, y] of loader)`. */
@@ -175,7 +175,7 @@ class Epoch {
     const first = this.source?.transform ?? loader.transform;
     this.toFloat = startsWithToTensor(first);
     // PyTorch's _BaseDataLoaderIter draws a base seed from the loader's generator when the epoch starts.
-    dataNative.dataRandomSeed(loader.generator);
+    native.dataRandomSeed(loader.generator);
   }
 
   /** At the first batch, as PyTorch's sampler: the permutation of this epoch. */
@@ -192,8 +192,8 @@ class Epoch {
     if (!this.loader.shuffle) return;
     let gen = this.loader.generator;
     // RandomSampler without a generator seeds a fresh one from the default generator.
-    if (gen === undefined) gen = dataNative.dataGenerator(dataNative.dataRandomSeed(undefined));
-    this.perm = keep(wrap(dataNative.dataRandperm(this.n, gen)));
+    if (gen === undefined) gen = native.dataGenerator(native.dataRandomSeed(undefined));
+    this.perm = keep(wrap(native.dataRandperm(this.n, gen)));
   }
 
   /**
@@ -221,7 +221,7 @@ class Epoch {
     if (this.exhausted) return;
     this.exhausted = true;
     if (this.loader.shuffle && this.loader.generator !== undefined) {
-      native.dispose(dataNative.dataRandperm(this.n, this.loader.generator));
+      native.dispose(native.dataRandperm(this.n, this.loader.generator));
     }
   }
 
@@ -251,7 +251,7 @@ class Epoch {
   startJob(b: number): Job {
     const args = this.gatherArgs(b);
     try {
-      return dataNative.dataGatherStart(...args);
+      return native.dataGatherStart(...args);
     } finally {
       native.dispose(args[2]); // the job holds its own reference
     }
@@ -261,7 +261,7 @@ class Epoch {
   startAsync(b: number): Promise<[Handle, Handle | null]> {
     const args = this.gatherArgs(b);
     try {
-      return dataNative.dataGatherAsync(...args);
+      return native.dataGatherAsync(...args);
     } finally {
       native.dispose(args[2]);
     }
@@ -341,7 +341,7 @@ export class DataLoaderIterator implements IterableIterator<Batch> {
 
   /** Batches started on a worker thread and not yet yielded. */
   get prefetched(): PrefetchState[] {
-    return [...this.jobs].map(([batch, job]) => ({ batch, ready: dataNative.dataGatherReady(job) }));
+    return [...this.jobs].map(([batch, job]) => ({ batch, ready: native.dataGatherReady(job) }));
   }
 
   next(): IteratorResult<Batch, undefined> {
@@ -359,7 +359,7 @@ export class DataLoaderIterator implements IterableIterator<Batch> {
       const job = this.jobs.get(b) ?? e.startJob(b);
       this.jobs.delete(b);
       if (e.loader.prefetch && b + 1 < e.numBatches && !this.jobs.has(b + 1)) this.jobs.set(b + 1, e.startJob(b + 1));
-      return { done: false, value: e.finish(dataNative.dataGatherWait(job)) };
+      return { done: false, value: e.finish(native.dataGatherWait(job)) };
     } catch (err) {
       this.close(false);
       throw err;

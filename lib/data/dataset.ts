@@ -9,7 +9,7 @@
 import { Tensor, wrap } from '../core/tensor';
 import { keep, scope } from '../core/scope';
 import { describe, dtypeCode } from '../core/dtype';
-import { dataNative, native, type Handle, type NativeGenerator } from './native';
+import { native, type Handle, type NativeGenerator } from './native';
 
 /** A target: a class index (a JS number) or a tensor. */
 export type Target = number | Tensor;
@@ -139,7 +139,7 @@ export class TensorDataset<Y extends Target = Tensor> extends Dataset<Y> {
       own = true;
     } else throw new TypeError(`indices must be a Tensor or an array of integers (got ${describe(indices)})`);
     try {
-      const [hx, hy] = dataNative.dataGather(this.data.handle, this.targets.handle, idx, undefined, false, false);
+      const [hx, hy] = native.dataGather(this.data.handle, this.targets.handle, idx, undefined, false, false);
       return scope(() => {
         let x = wrap(hx);
         const y = wrap(hy as Handle); // both wrapped before the transform runs: if it throws, the scope disposes both
@@ -228,16 +228,16 @@ export function generatorFor(seed: unknown, name = 'seed'): NativeGenerator | un
   if (seed === undefined || seed === null) return undefined;
   if (typeof seed === 'bigint') {
     if (seed < 0n || seed >= 1n << 64n) throw new RangeError(`${name} must be a non-negative integer below 2**64 (got ${seed})`);
-    return dataNative.dataGenerator(seed);
+    return native.dataGenerator(seed);
   }
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new TypeError(`${name} must be a non-negative integer (got ${describe(seed)})`);
   if (seed < 0) throw new RangeError(`${name} must be non-negative (got ${seed})`);
-  return dataNative.dataGenerator(seed);
+  return native.dataGenerator(seed);
 }
 
 /** torch.randperm(n, generator) as JS numbers. */
 export function randpermList(n: number, gen: NativeGenerator | undefined): number[] {
-  const h = dataNative.dataRandperm(n, gen);
+  const h = native.dataRandperm(n, gen);
   try {
     return Array.from(native.data(h) as BigInt64Array, Number);
   } finally {

@@ -14,7 +14,7 @@
  */
 import { describe } from '../core/dtype';
 import { getRank, getWorldSize, isInitialized } from '../distributed';
-import { dataNative } from './native';
+import { native } from './native';
 import { randpermList } from './dataset';
 
 /** What a DataLoader's `sampler` option takes: dataset indices in order, and how many. */
@@ -89,7 +89,7 @@ export class DistributedSampler implements Sampler {
   indices(): number[] {
     const n = this.datasetLength;
     let indices = this.shuffle
-      ? randpermList(n, dataNative.dataGenerator(this.seed + this.epoch))
+      ? randpermList(n, native.dataGenerator(this.seed + this.epoch))
       : Array.from({ length: n }, (_, i) => i);
     if (!this.dropLast) {
       const padding = this.totalSize - indices.length;

@@ -44,34 +44,13 @@
  * do not modify the saved tensors in place until saveAsync's promise settles.
  */
 import { fileURLToPath } from 'node:url';
-import { native, type Handle } from '../core/native';
+import { native, type ArchiveHandle, type Handle, type SerReadResult } from '../core/native';
 import { freshTmpFor, saveTarget } from './atomic';
 import { TorchError, withCallerStack } from '../core/errors';
 import { Tensor, wrap } from '../core/tensor';
 import { Parameter } from '../nn/parameter';
 import { DTYPE_CODES, checkDevice, describe, type Dtype } from '../core/dtype';
 import { PickleError, PickleWriter, PyDict, PySet, PyTuple, Unpickler, type UnpickleHooks } from './pickle';
-
-// ---- the native side (native/serialize.cc) ----
-
-type ArchiveHandle = { readonly __torchnodeArchive: unique symbol };
-interface ReadResult {
-  pkl: Buffer;
-  archive: ArchiveHandle;
-}
-type TensorMeta = [storageId: string, storageNbytes: number, offset: number, size: number[], stride: number[], dtype: string,
-  device: string, requiresGrad: boolean];
-interface SerializeNative {
-  serTensorMeta(t: Handle): TensorMeta;
-  serSave(tmpPath: string, path: string, pkl: Buffer, storages: Handle[]): void;
-  serSaveAsync(tmpPath: string, path: string, pkl: Buffer, storages: Handle[]): Promise<void>;
-  serRead(path: string): ReadResult;
-  serReadAsync(path: string): Promise<ReadResult>;
-  serRebuild(archive: ArchiveHandle, key: string, dtype: number, nbytes: number, device: string | undefined, offset: number,
-    size: number[], stride: number[], requiresGrad: boolean): Handle;
-  serRelease(archive: ArchiveHandle): void;
-}
-const serNative = native as unknown as SerializeNative;
 
 // ---- public API ----
 
@@ -118,7 +97,7 @@ export function save(obj: unknown, path: PathLike, options?: Record<string, neve
   const { pkl, storages } = pickleForSave(obj);
   const target = saveTarget(file);
   try {
-    serNative.serSave(freshTmpFor(target), target, pkl, storages);
+    native.serSave(freshTmpFor(target), target, pkl, storages);
   } catch (e) {
     throw fileError('torch.save', file, e);
   }
@@ -132,7 +111,7 @@ export async function saveAsync(obj: unknown, path: PathLike, options?: Record<s
   const { pkl, storages } = pickleForSave(obj);
   const target = saveTarget(file);
   try {
-    await serNative.serSaveAsync(freshTmpFor(target), target, pkl, storages);
+    await native.serSaveAsync(freshTmpFor(target), target, pkl, storages);
   } catch (e) {
     throw withCallerStack(fileError('torch.save', file, e), callerStack);
   }
@@ -145,9 +124,9 @@ export async function saveAsync(obj: unknown, path: PathLike, options?: Record<s
 export function load<T = Loaded>(path: PathLike, opts: LoadOptions = {}): T {
   const file = pathArg(path, 'torch.load');
   checkLoadOptions(opts);
-  let read: ReadResult;
+  let read: SerReadResult;
   try {
-    read = serNative.serRead(file);
+    read = native.serRead(file);
   } catch (e) {
     throw fileError('torch.load', file, e);
   }
@@ -159,9 +138,9 @@ export async function loadAsync<T = Loaded>(path: PathLike, opts: LoadOptions = 
   const callerStack = new Error().stack;
   const file = pathArg(path, 'torch.load');
   checkLoadOptions(opts);
-  let read: ReadResult;
+  let read: SerReadResult;
   try {
-    read = await serNative.serReadAsync(file);
+    read = await native.serReadAsync(file);
   } catch (e) {
     throw withCallerStack(fileError('torch.load', file, e), callerStack);
   }
@@ -303,7 +282,7 @@ class SavePickler {
   /** _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, OrderedDict()) — without the final memo put. */
   private saveTensorData(t: Tensor, requiresGrad: boolean, where: string): void {
     const w = this.w;
-    const [storageId, nbytes, offset, size, stride, dtype, device] = serNative.serTensorMeta(t.handle);
+    const [storageId, nbytes, offset, size, stride, dtype, device] = native.serTensorMeta(t.handle);
     const storageClass = STORAGE_CLASS[dtype as Dtype];
     if (!storageClass) throw new TorchError(`torch.save: the Tensor at ${where} has dtype ${dtype}, which torchnode cannot save`);
     let entry = this.storageKeys.get(storageId);
@@ -710,7 +689,7 @@ class LoadContext implements UnpickleHooks {
       throw corrupt('malformed tensor (offset, size, stride or requires_grad)');
     }
     const device = this.device(storage.location);
-    const h = serNative.serRebuild(this.archive, storage.key, DTYPE_CODES[dt], storage.nbytes, device === 'cpu' ? undefined : device,
+    const h = native.serRebuild(this.archive, storage.key, DTYPE_CODES[dt], storage.nbytes, device === 'cpu' ? undefined : device,
       offset, sz as number[], st as number[], requiresGrad);
     const t = wrap(h);
     this.created.push(t);
@@ -834,7 +813,7 @@ function fillDict(d: PyDict, src: unknown): void {
   }
 }
 
-function unpickleArchive(read: ReadResult, file: string, opts: LoadOptions): unknown {
+function unpickleArchive(read: SerReadResult, file: string, opts: LoadOptions): unknown {
   const ctx = new LoadContext(read.archive, opts);
   try {
     const value = new Unpickler(read.pkl, ctx).load();
@@ -847,6 +826,6 @@ function unpickleArchive(read: ReadResult, file: string, opts: LoadOptions): unk
     if (e instanceof PickleError || e instanceof RangeError) throw new TorchError(`torch.load('${file}'): corrupt or unsupported data.pkl: ${why}`);
     throw new TorchError(`torch.load('${file}'): ${why}`);
   } finally {
-    serNative.serRelease(read.archive);
+    native.serRelease(read.archive);
   }
 }

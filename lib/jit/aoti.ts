@@ -20,7 +20,7 @@
  * torchnode turns on the compiled code's own check (AOTI_RUNTIME_CHECK_INPUTS=1) unless the environment
  * already sets it; set it to 0 to skip it.
  */
-import { native, type Handle } from '../core/native';
+import { native, type Handle, type PackageHandle } from '../core/native';
 import { TorchError, withCallerStack } from '../core/errors';
 import { Tensor, optionsArg, wrap } from '../core/tensor';
 import { describe } from '../core/dtype';
@@ -28,20 +28,6 @@ import type { Module, StateDict } from '../nn/module';
 import { loadFile } from '../io/safetensors';
 import { pathArg, type PathLike } from '../io/serialize';
 
-/** @internal */
-type PackageHandle = { readonly __torchnodeAotiPackage: unique symbol };
-interface AotiNative {
-  aotiLoad(path: string, modelName: string, runSingleThreaded: boolean, numRunners: number, deviceIndex: number): PackageHandle;
-  aotiLoadAsync(path: string, modelName: string, runSingleThreaded: boolean, numRunners: number, deviceIndex: number): Promise<PackageHandle>;
-  aotiRun(p: PackageHandle, inputs: Handle[]): Handle[];
-  aotiRunAsync(p: PackageHandle, inputs: Handle[]): Promise<Handle[]>;
-  aotiCallSpec(p: PackageHandle): string[];
-  aotiConstantFqns(p: PackageHandle): string[];
-  aotiMetadata(p: PackageHandle): Record<string, string>;
-  aotiLoadConstants(p: PackageHandle, names: string[], tensors: Handle[], checkFullUpdate: boolean, userManaged: boolean): void;
-  aotiDispose(p: PackageHandle): void;
-}
-const aotiNative = native as unknown as AotiNative;
 
 export interface LoadPackageOptions {
   /** The model in the package to load (default 'model'; a package may hold several). */
@@ -83,7 +69,7 @@ export class AOTICompiledModel {
     delete (self as { name?: unknown }).name;
     delete (self as { length?: unknown }).length;
     const model = Object.setPrototypeOf(self, new.target.prototype) as AOTICompiledModel;
-    const [inSpec, outSpec] = aotiNative.aotiCallSpec(handle).map((s) => parseSpec(s, path));
+    const [inSpec, outSpec] = native.aotiCallSpec(handle).map((s) => parseSpec(s, path));
     Object.assign(model, { _h: handle, path, inSpec, outSpec, running: 0 });
     return model;
   }
@@ -97,7 +83,7 @@ export class AOTICompiledModel {
   run(...args: unknown[]): unknown {
     const flat = flatten(this.inSpec, args, this.path);
     try {
-      return unflatten(this.outSpec, aotiNative.aotiRun(this.handle, flat).map(wrap), this.path);
+      return unflatten(this.outSpec, native.aotiRun(this.handle, flat).map(wrap), this.path);
     } catch (e) {
       throw runError(this.path, e);
     }
@@ -109,7 +95,7 @@ export class AOTICompiledModel {
     const flat = flatten(this.inSpec, args, this.path);
     this.running++;
     try {
-      return unflatten(this.outSpec, (await aotiNative.aotiRunAsync(this.handle, flat)).map(wrap), this.path);
+      return unflatten(this.outSpec, (await native.aotiRunAsync(this.handle, flat)).map(wrap), this.path);
     } catch (e) {
       throw withCallerStack(runError(this.path, e), callerStack);
     } finally {
@@ -119,12 +105,12 @@ export class AOTICompiledModel {
 
   /** What the compile recorded (AOTI_DEVICE_KEY, AOTI_CPU_ISA, … and any metadata given to it). */
   getMetadata(): Record<string, string> {
-    return { ...aotiNative.aotiMetadata(this.handle) };
+    return { ...native.aotiMetadata(this.handle) };
   }
 
   /** The names of the model's constants (its weights and buffers, by their state-dict keys). */
   getConstantFqns(): string[] {
-    return aotiNative.aotiConstantFqns(this.handle);
+    return native.aotiConstantFqns(this.handle);
   }
 
   /**
@@ -157,7 +143,7 @@ export class AOTICompiledModel {
     }
     const names = Object.keys(map);
     try {
-      aotiNative.aotiLoadConstants(this.handle, names, names.map((n) => map[n].handle), o.checkFullUpdate === true, o.userManaged === true);
+      native.aotiLoadConstants(this.handle, names, names.map((n) => map[n].handle), o.checkFullUpdate === true, o.userManaged === true);
     } catch (e) {
       throw runError(this.path, e, 'loadConstants');
     }
@@ -166,7 +152,7 @@ export class AOTICompiledModel {
   /** Frees the model now (a run in progress finishes first); the garbage collector is only a backstop. */
   dispose(): void {
     if (this._h === null) return;
-    aotiNative.aotiDispose(this._h);
+    native.aotiDispose(this._h);
     this._h = null;
   }
 
@@ -186,7 +172,7 @@ export function loadPackage(path: PathLike, opts?: LoadPackageOptions): AOTIComp
   const o = loadOptions(opts);
   checkInputs();
   try {
-    return new AOTICompiledModel(aotiNative.aotiLoad(file, o.modelName, o.runSingleThreaded, o.numRunners, o.deviceIndex), file);
+    return new AOTICompiledModel(native.aotiLoad(file, o.modelName, o.runSingleThreaded, o.numRunners, o.deviceIndex), file);
   } catch (e) {
     throw loadError(file, e);
   }
@@ -199,7 +185,7 @@ export async function loadPackageAsync(path: PathLike, opts?: LoadPackageOptions
   const o = loadOptions(opts);
   checkInputs();
   try {
-    return new AOTICompiledModel(await aotiNative.aotiLoadAsync(file, o.modelName, o.runSingleThreaded, o.numRunners, o.deviceIndex), file);
+    return new AOTICompiledModel(await native.aotiLoadAsync(file, o.modelName, o.runSingleThreaded, o.numRunners, o.deviceIndex), file);
   } catch (e) {
     throw withCallerStack(loadError(file, e), callerStack);
   }

@@ -19,35 +19,12 @@
  * or use torch.scope); dispose() frees the module at once (the garbage collector is only a backstop).
  */
 import { fileURLToPath } from 'node:url';
-import { native, type Handle } from '../core/native';
+import { isHandle, native, type ModuleHandle } from '../core/native';
 import { freshTmpFor, saveTarget } from '../io/atomic';
 import { TorchError, withCallerStack } from '../core/errors';
 import { Tensor, wrap, optionsArg } from '../core/tensor';
 import { checkDevice, describe } from '../core/dtype';
 import type { StateDict } from '../nn/parameter';
-
-// ---- the native side (native/jit.cc) ----
-
-/** @internal */
-export type ModuleHandle = { readonly __torchnodeScriptModule: unique symbol };
-type Pair<T> = [string, T];
-interface JitNative {
-  jitLoad(path: string, device: string | undefined): ModuleHandle;
-  jitLoadAsync(path: string, device: string | undefined): Promise<ModuleHandle>;
-  jitRun(m: ModuleHandle, method: string, args: unknown[]): unknown;
-  jitRunAsync(m: ModuleHandle, method: string, args: unknown[], backward?: boolean): Promise<unknown>;
-  jitMethodNames(m: ModuleHandle): string[];
-  jitNamedParameters(m: ModuleHandle, recurse: boolean): Pair<Handle>[];
-  jitNamedBuffers(m: ModuleHandle, recurse: boolean): Pair<Handle>[];
-  jitNamedChildren(m: ModuleHandle): Pair<ModuleHandle>[];
-  jitStateDict(m: ModuleHandle): Pair<Handle>[];
-  jitTrain(m: ModuleHandle, mode: boolean): void;
-  jitIsTraining(m: ModuleHandle): boolean;
-  jitTo(m: ModuleHandle, device: string): void;
-  jitSave(m: ModuleHandle, tmpPath: string, path: string): void;
-  jitDispose(m: ModuleHandle): boolean;
-}
-const jitNative = native as unknown as JitNative;
 
 // ---- public API ----
 
@@ -64,7 +41,7 @@ export function load(path: PathLike, opts: JitLoadOptions = {}): ScriptModule {
   const file = pathArg(path, 'torch.jit.load');
   const device = deviceOpt(opts);
   try {
-    return new ScriptModule(jitNative.jitLoad(file, device));
+    return new ScriptModule(native.jitLoad(file, device));
   } catch (e) {
     throw fileError('torch.jit.load', file, e);
   }
@@ -76,7 +53,7 @@ export async function loadAsync(path: PathLike, opts: JitLoadOptions = {}): Prom
   const file = pathArg(path, 'torch.jit.load');
   const device = deviceOpt(opts);
   try {
-    return new ScriptModule(await jitNative.jitLoadAsync(file, device));
+    return new ScriptModule(await native.jitLoadAsync(file, device));
   } catch (e) {
     throw withCallerStack(fileError('torch.jit.load', file, e), callerStack);
   }
@@ -105,9 +82,9 @@ export class ScriptModule {
   runMethod(name: string, ...args: unknown[]): ScriptValue {
     if (typeof name !== 'string') throw new TypeError(`runMethod(name, ...args): name must be a string (got ${describe(name)})`);
     const h = this.handle;
-    const native = toNative(args, `${name}()`) as unknown[];
+    const values = toNative(args, `${name}()`) as unknown[];
     try {
-      return fromNative(jitNative.jitRun(h, name, native));
+      return fromNative(native.jitRun(h, name, values));
     } catch (e) {
       throw methodError(name, e);
     }
@@ -136,7 +113,7 @@ export class ScriptModule {
   private async callAsync(name: string, args: unknown[], backward: boolean, callerStack: string | undefined): Promise<ScriptValue> {
     let pending: Promise<unknown>;
     try {
-      pending = jitNative.jitRunAsync(this.handle, name, toNative(args, `${name}()`) as unknown[], backward);
+      pending = native.jitRunAsync(this.handle, name, toNative(args, `${name}()`) as unknown[], backward);
     } catch (e) {
       throw withCallerStack(methodError(name, e), callerStack);
     }
@@ -149,26 +126,26 @@ export class ScriptModule {
 
   /** The names of the module's methods (forward and the exported ones). */
   methodNames(): string[] {
-    return jitNative.jitMethodNames(this.handle);
+    return native.jitMethodNames(this.handle);
   }
 
   *namedParameters(opts: { recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
     // All wrapped at once: a handle left unwrapped when the caller stops early would have no GC backstop.
-    yield* jitNative.jitNamedParameters(this.handle, opts.recurse ?? true).map(([k, h]): [string, Tensor] => [k, wrap(h)]);
+    yield* native.jitNamedParameters(this.handle, opts.recurse ?? true).map(([k, h]): [string, Tensor] => [k, wrap(h)]);
   }
   parameters(opts: { recurse?: boolean } = {}): Tensor[] {
     return [...this.namedParameters(opts)].map(([, p]) => p);
   }
   *namedBuffers(opts: { recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
     // All wrapped at once: a handle left unwrapped when the caller stops early would have no GC backstop.
-    yield* jitNative.jitNamedBuffers(this.handle, opts.recurse ?? true).map(([k, h]): [string, Tensor] => [k, wrap(h)]);
+    yield* native.jitNamedBuffers(this.handle, opts.recurse ?? true).map(([k, h]): [string, Tensor] => [k, wrap(h)]);
   }
   buffers(opts: { recurse?: boolean } = {}): Tensor[] {
     return [...this.namedBuffers(opts)].map(([, b]) => b);
   }
   /** The direct submodules, as ScriptModules sharing this one's state. */
   *namedChildren(): IterableIterator<[string, ScriptModule]> {
-    for (const [k, h] of jitNative.jitNamedChildren(this.handle)) yield [k, new ScriptModule(h)];
+    for (const [k, h] of native.jitNamedChildren(this.handle)) yield [k, new ScriptModule(h)];
   }
   children(): ScriptModule[] {
     return [...this.namedChildren()].map(([, m]) => m);
@@ -181,26 +158,26 @@ export class ScriptModule {
    */
   stateDict(): StateDict {
     const out: StateDict = {};
-    for (const [k, h] of jitNative.jitStateDict(this.handle)) out[k] = wrap(h);
+    for (const [k, h] of native.jitStateDict(this.handle)) out[k] = wrap(h);
     return out;
   }
 
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError(`train(mode): mode must be a boolean (got ${describe(mode)})`);
-    jitNative.jitTrain(this.handle, mode);
+    native.jitTrain(this.handle, mode);
     return this;
   }
   eval(): this {
     return this.train(false);
   }
   get training(): boolean {
-    return jitNative.jitIsTraining(this.handle);
+    return native.jitIsTraining(this.handle);
   }
 
   /** Moves the module's parameters and buffers to `device`, in place. */
   to(device: string): this {
     const d = checkDevice(device, 'device');
-    jitNative.jitTo(this.handle, d);
+    native.jitTo(this.handle, d);
     return this;
   }
 
@@ -210,7 +187,7 @@ export class ScriptModule {
     const h = this.handle;
     const target = saveTarget(file);
     try {
-      jitNative.jitSave(h, freshTmpFor(target), target);
+      native.jitSave(h, freshTmpFor(target), target);
     } catch (e) {
       throw fileError('ScriptModule.save', file, e);
     }
@@ -219,7 +196,7 @@ export class ScriptModule {
   /** Frees the native module now. Tensors taken from it (parameters, state dict) stay valid. */
   dispose(): void {
     if (this._h === null) return;
-    jitNative.jitDispose(this._h);
+    native.jitDispose(this._h);
     this._h = null;
   }
   [Symbol.dispose](): void {
@@ -252,7 +229,8 @@ function toNative(v: unknown, where: string, depth = 0): unknown {
 // The native side returns tensors as handles (BigInts of at least 2^63; an int is a number, or an int64
 // BigInt, below 2^63, past 2^53), dicts as {__dict: [[k, v], ...], strKeys} and submodules as {__module: handle}.
 function fromNative(v: unknown): ScriptValue {
-  if (typeof v === 'bigint') return v >= 2n ** 63n ? wrap(v as unknown as Handle) : v;
+  if (isHandle(v)) return wrap(v);
+  if (typeof v === 'bigint') return v;
   if (v === null || typeof v !== 'object') return v as ScriptValue;
   if (Array.isArray(v)) return v.map(fromNative);
   if ('__dict' in v) {

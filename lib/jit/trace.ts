@@ -13,14 +13,14 @@
  * checkTrace (on by default in eval mode) runs the trace against the eager forward and refuses a trace
  * that does not reproduce it.
  */
-import { native, type Handle } from '../core/native';
+import { native, type Handle, type TraceModuleSpec } from '../core/native';
 import { TorchError } from '../core/errors';
 import { Tensor, tensorsIn, wrap } from '../core/tensor';
 import { describe } from '../core/dtype';
 import { noGrad } from '../core/autograd';
 import { scope } from '../core/scope';
 import { Module, nonPersistentBuffers, setTraceScopes } from '../nn/module';
-import { ScriptModule, type PathLike, type ModuleHandle } from './script';
+import { ScriptModule, type PathLike } from './script';
 
 export interface TraceOptions {
   /** Refuse mutable containers as outputs, as Python's strict=True (default true). */
@@ -45,21 +45,6 @@ export interface SaveOptions extends TraceOptions {
   /** The same as exampleInputs. */
   exampleInput?: Tensor | Tensor[];
 }
-
-interface ModuleSpec {
-  name: string;
-  training: boolean;
-  params: [string, Handle][];
-  buffers: [string, Handle][];
-  attrs: [string, Handle][];
-  children: [string, ModuleSpec][];
-}
-interface TraceNative {
-  jitTrace(spec: ModuleSpec, inputs: Handle[], fn: (inputs: Handle[]) => unknown, strict: boolean, simple: boolean): ModuleHandle;
-  jitTracePushScope(name: string): void;
-  jitTracePopScope(): void;
-}
-const traceNative = native as unknown as TraceNative;
 
 /** torch.jit.trace(module, exampleInputs): the module as a TorchScript module sharing its tensors. */
 export function trace(module: Module, exampleInputs: Tensor | Tensor[], opts: TraceOptions = {}): ScriptModule {
@@ -119,9 +104,9 @@ function record(module: Module, inputs: Tensor[], strict: boolean, simple: boole
   const spec = describeModule(module, '__module', names, new Set());
   names.delete(module); // the root is called directly, as Python's trace does
   let outputs: unknown = null;
-  if (!simple) setTraceScopes({ names, enter: traceNative.jitTracePushScope, exit: traceNative.jitTracePopScope });
+  if (!simple) setTraceScopes({ names, enter: native.jitTracePushScope, exit: native.jitTracePopScope });
   try {
-    const handle = traceNative.jitTrace(spec, inputs.map((t) => t.handle), (handles) => {
+    const handle = native.jitTrace(spec, inputs.map((t) => t.handle), (handles) => {
       const args = handles.map((h) => wrap(h));
       try {
         outputs = scope(() => module(...args));
@@ -142,7 +127,7 @@ function record(module: Module, inputs: Tensor[], strict: boolean, simple: boole
 
 // ---- helpers ----
 
-function describeModule(m: Module, qualified: string, names: Map<Module, string>, seen: Set<Module>): ModuleSpec {
+function describeModule(m: Module, qualified: string, names: Map<Module, string>, seen: Set<Module>): TraceModuleSpec {
   if (seen.has(m)) throw new TorchError(`torch.jit.trace: module ${qualified.replace(/^__module\.?/, '') || '(root)'} appears twice in the module tree; TorchScript modules form a tree`);
   seen.add(m);
   names.set(m, qualified);

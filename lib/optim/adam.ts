@@ -1,5 +1,5 @@
 /** torch.optim.Adam (seed 004): PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
-import { native } from '../core/native';
+import { native, type NativeAddon } from '../core/native';
 import { numberArg, pyOptions, type PyRest } from '../core/tensor';
 import { tensor } from '../core/creation';
 import { zeros, zerosLike } from '../generated/torch';
@@ -74,10 +74,13 @@ export class Adam extends Optimizer<AdamOptions> {
       }
       return s;
     });
-    const args = [params.map((p) => p.handle), grads.map((g) => g.handle), states.map((s) => s.expAvg.handle),
-      states.map((s) => s.expAvgSq.handle), group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
-      states.map((s) => s.step.handle), group.lr, group.betas[0], group.betas[1], group.eps, group.weightDecay,
-      group.amsgrad, group.maximize, group.decoupledWeightDecay, kernel, group.capturable, this.deviceLrOf(group)?.handle] as const;
+    const args: Parameters<NativeAddon['adamStep']> = [params.map((p) => p.handle), grads.map((g) => g.handle),
+      states.map((s) => s.expAvg.handle), states.map((s) => s.expAvgSq.handle), group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
+      states.map((s) => s.step.handle), {
+        lr: group.lr, beta1: group.betas[0], beta2: group.betas[1], eps: group.eps, weightDecay: group.weightDecay, amsgrad: group.amsgrad,
+        maximize: group.maximize, decoupledWeightDecay: group.decoupledWeightDecay, kernel, capturable: group.capturable,
+        lrTensor: this.deviceLrOf(group)?.handle,
+      }];
     return {
       run: () => native.adamStep(...args),
       runAsync: () => native.adamStepAsync(...args),

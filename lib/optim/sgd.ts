@@ -1,5 +1,5 @@
 /** torch.optim.SGD: exactly PyTorch's update (momentum, dampening, weight decay, Nesterov, maximize). */
-import { native } from '../core/native';
+import { native, type NativeAddon } from '../core/native';
 import { numberArg, pyOptions, wrap, type PyRest } from '../core/tensor';
 import { keep } from '../core/scope';
 import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
@@ -38,9 +38,10 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected prepareStep(group: ParamGroup<SGDOptions>, params: Tensor[], grads: Tensor[]): PreparedStep {
     const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
-    const lr = this.deviceLrOf(group)?.handle;
-    const args = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, group.lr, group.momentum,
-      group.dampening, group.weightDecay, group.nesterov, group.maximize, lr, stepKernel(group, params)] as const;
+    const args: Parameters<NativeAddon['sgdStep']> = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, {
+      lr: group.lr, momentum: group.momentum, dampening: group.dampening, weightDecay: group.weightDecay, nesterov: group.nesterov,
+      maximize: group.maximize, lrTensor: this.deviceLrOf(group)?.handle, kernel: stepKernel(group, params),
+    }];
     return {
       run: () => native.sgdStep(...args),
       runAsync: () => native.sgdStepAsync(...args),

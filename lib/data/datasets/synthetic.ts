@@ -1,7 +1,7 @@
 /** Deterministic random images and labels, for benchmarks and tests that need no files. */
 import { wrap } from '../../core/tensor';
 import { describe } from '../../core/dtype';
-import { dataNative } from '../native';
+import { native } from '../native';
 import { transformArg, type TransformFn } from '../dataset';
 import { VisionDataset } from './vision';
 
@@ -44,7 +44,7 @@ export class SyntheticDataset extends VisionDataset {
     if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new TypeError(`seed must be an integer (got ${describe(seed)})`);
     if (seed < 0) throw new RangeError(`seed must be non-negative (got ${seed})`);
     const transform = transformArg(opts.transform, 'transform');
-    const [hx, hy] = dataNative.dataSynthetic(size, shape, numClasses, seed);
+    const [hx, hy] = native.dataSynthetic(size, shape, numClasses, seed);
     const data = wrap(hx);
     const targets = wrap(hy);
     try {
