@@ -24,8 +24,8 @@ Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
 
 Napi::Object BuildInfo(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("torchVersion", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
-                            std::to_string(TORCH_VERSION_PATCH));
+  o.Set("torchVersion",
+        std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH));
 #ifdef TORCHNODE_CUDA
   o.Set("cuda", true);
 #else

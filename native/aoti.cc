@@ -82,7 +82,8 @@ std::set<std::string> ModelsIn(const std::string& path) {
   if (adapter->size() == 0) throw PackageError("the file is empty (not an AOTInductor package)");
   unsigned char head[4] = {0, 0, 0, 0};
   if (adapter->read(0, head, 4, "") < 4 || !(head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)) {
-    throw PackageError("not an AOTInductor package (aoti_compile_and_package writes a zip archive; this file does not start with a zip header)");
+    throw PackageError(
+        "not an AOTInductor package (aoti_compile_and_package writes a zip archive; this file does not start with a zip header)");
   }
   std::vector<std::string> records;
   try {
@@ -126,10 +127,12 @@ void CheckLibraries(const std::string& path) {
     try {
       std::tie(data, size) = reader.getRecord(name);
     } catch (...) {
-      throw PackageError("not a valid AOTInductor package: its compiled library " + name + " cannot be read (" + CaptureCurrent().message + ")");
+      throw PackageError("not a valid AOTInductor package: its compiled library " + name + " cannot be read (" + CaptureCurrent().message +
+                         ")");
     }
     if (Crc32(data.get(), size) != expected->second) {
-      throw PackageError("not a valid AOTInductor package: its compiled library " + name + " is damaged (its CRC-32 does not match the archive's)");
+      throw PackageError("not a valid AOTInductor package: its compiled library " + name +
+                         " is damaged (its CRC-32 does not match the archive's)");
     }
   }
 }
@@ -137,8 +140,9 @@ void CheckLibraries(const std::string& path) {
 std::unique_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
   std::set<std::string> models = ModelsIn(r.path);
   if (models.empty()) {
-    throw PackageError("not an AOTInductor package: the archive has no data/aotinductor/ (a torch.export.save file, or a "
-                       "TorchScript or torch.save archive? compile it with torch._inductor.aoti_compile_and_package)");
+    throw PackageError(
+        "not an AOTInductor package: the archive has no data/aotinductor/ (a torch.export.save file, or a "
+        "TorchScript or torch.save archive? compile it with torch._inductor.aoti_compile_and_package)");
   }
   if (!models.count(r.modelName)) {
     std::string names;

@@ -155,12 +155,19 @@ std::optional<std::vector<int64_t>> Args::optIntList(size_t i) const {
 // dtypes cross as at::ScalarType codes (lib/dtype.ts holds the same table).
 static bool SupportedDtype(int64_t code) {
   switch (static_cast<at::ScalarType>(code)) {
-    case at::kByte: case at::kChar: case at::kShort: case at::kInt: case at::kLong:
-    case at::kHalf: case at::kFloat: case at::kDouble: case at::kBool: case at::kBFloat16:
-    case at::kComplexFloat: case at::kComplexDouble:
-      return true;
-    default:
-      return false;
+    case at::kByte:
+    case at::kChar:
+    case at::kShort:
+    case at::kInt:
+    case at::kLong:
+    case at::kHalf:
+    case at::kFloat:
+    case at::kDouble:
+    case at::kBool:
+    case at::kBFloat16:
+    case at::kComplexFloat:
+    case at::kComplexDouble: return true;
+    default: return false;
   }
 }
 

@@ -34,7 +34,8 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {  // (t, grad | null)
   } else {
     const at::Tensor& g = a.tensor(1);
     TORCH_CHECK_VALUE(g.sizes() == t.sizes(), "assigned grad has shape ", g.sizes(), " but the tensor has shape ", t.sizes());
-    TORCH_CHECK_TYPE(g.scalar_type() == t.scalar_type(), "assigned grad has dtype ", g.scalar_type(), " but the tensor has ", t.scalar_type());
+    TORCH_CHECK_TYPE(g.scalar_type() == t.scalar_type(), "assigned grad has dtype ", g.scalar_type(), " but the tensor has ",
+                     t.scalar_type());
     TORCH_CHECK_VALUE(g.device() == t.device(), "assigned grad is on ", g.device(), " but the tensor is on ", t.device());
     t.mutable_grad() = g;
   }
@@ -104,9 +105,7 @@ Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {  // (enabled) -> pr
   return Napi::Boolean::New(a.env(), previous);
 }
 
-Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), c10::GradMode::is_enabled());
-}
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), c10::GradMode::is_enabled()); }
 
 }  // namespace
 

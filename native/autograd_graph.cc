@@ -30,9 +30,7 @@ std::string PythonName(const Node& node) {
 }
 
 // An object's address as a BigInt: the identity of a node or of a tensor (its TensorImpl).
-Napi::Value IdOf(Napi::Env env, const void* p) {
-  return Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
-}
+Napi::Value IdOf(Napi::Env env, const void* p) { return Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p))); }
 
 Napi::Array ShapeOf(Napi::Env env, const at::Tensor& t) {
   Napi::Array shape = Napi::Array::New(env, t.dim());
@@ -86,8 +84,8 @@ class SavedToJs : public SavedVisitor {
 };
 
 // autogradGraph(t, withSaved?) -> { nodes: [{ id, name, variable?: { id, shape }, saved?: [...] }],
-// edges: [[from, to]] } or null when t has no grad_fn. An edge [from, to]: `from` is one of to's next functions (gradients flow from `to` to
-// `from`); next functions that are None in Python (inputs needing no gradient) are left out, as there.
+// edges: [[from, to]] } or null when t has no grad_fn. An edge [from, to]: `from` is one of to's next functions (gradients flow from `to`
+// to `from`); next functions that are None in Python (inputs needing no gradient) are left out, as there.
 Napi::Value AutogradGraph(const Napi::CallbackInfo& info) {
   Args a(info);
   Napi::Env env = a.env();
@@ -99,7 +97,10 @@ Napi::Value AutogradGraph(const Napi::CallbackInfo& info) {
   std::vector<std::pair<uint32_t, uint32_t>> edges;
   // Depth-first, each node once, next functions in order: make_dot's recursion, without recursing
   // (a deep network's graph is thousands of nodes long).
-  struct Frame { const Node* node; size_t next; };
+  struct Frame {
+    const Node* node;
+    size_t next;
+  };
   std::vector<Frame> stack;
   auto visit = [&](const NodePtr& node) {
     index.emplace(node.get(), static_cast<uint32_t>(order.size()));

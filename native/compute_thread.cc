@@ -70,9 +70,8 @@ void ReleaseOpenMpTeam() {
   using PauseAll = int (*)(int);
   // GNU libgomp only (LibTorch's on Linux): its hard pause frees just the calling thread's team, where
   // LLVM's libomp (which exports __kmpc_fork_call) shuts its whole runtime down.
-  static const PauseAll pause = dlsym(RTLD_DEFAULT, "__kmpc_fork_call")
-                                    ? nullptr
-                                    : reinterpret_cast<PauseAll>(dlsym(RTLD_DEFAULT, "omp_pause_resource_all"));
+  static const PauseAll pause =
+      dlsym(RTLD_DEFAULT, "__kmpc_fork_call") ? nullptr : reinterpret_cast<PauseAll>(dlsym(RTLD_DEFAULT, "omp_pause_resource_all"));
   constexpr int kOmpPauseHard = 2;  // omp_pause_hard: the team's threads exit
   if (pause) pause(kOmpPauseHard);
 }

@@ -37,9 +37,7 @@ namespace {
 using c10::DeviceType;
 
 // How many CUDA devices there are; 0 without CUDA (a CPU LibTorch, or no driver).
-int64_t NumGpus() {
-  return at::hasCUDA() ? static_cast<int64_t>(at::getNumGPUs()) : 0;
-}
+int64_t NumGpus() { return at::hasCUDA() ? static_cast<int64_t>(at::getNumGPUs()) : 0; }
 
 void RequireCuda(Napi::Env env, const char* what) {
   if (NumGpus() == 0) {
@@ -47,18 +45,11 @@ void RequireCuda(Napi::Env env, const char* what) {
   }
 }
 
+Napi::Value IsAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), at::hasCUDA()); }
 
-Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), at::hasCUDA());
-}
+Napi::Value DeviceCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(NumGpus())); }
 
-Napi::Value DeviceCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(NumGpus()));
-}
-
-Napi::Value HasCudnn(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), at::Context::hasCuDNN());
-}
+Napi::Value HasCudnn(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), at::Context::hasCuDNN()); }
 
 // torch.version.cuda ('13.0') and torch.backends.cudnn.version() (92400), or null for each. Asked of the
 // CUDA hooks that libtorch_cuda registers when it loads, so a CUDA build answering proves it is linked.
@@ -72,8 +63,8 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   } else {
     o.Set("cuda", env.Null());
   }
-  o.Set("cudnn", at::Context::hasCuDNN() ? Napi::Value(Napi::Number::New(env, static_cast<double>(hooks.versionRuntimeCuDNN())))
-                                         : env.Null());
+  o.Set("cudnn",
+        at::Context::hasCuDNN() ? Napi::Value(Napi::Number::New(env, static_cast<double>(hooks.versionRuntimeCuDNN()))) : env.Null());
   return o;
 }
 
@@ -251,11 +242,16 @@ Napi::Value SetBackendFlag(const Napi::CallbackInfo& info) {
   std::string name = a.string(0);
   bool on = a.boolean(1);
   auto& ctx = at::globalContext();
-  if (name == "cudnnBenchmark") ctx.setBenchmarkCuDNN(on);
-  else if (name == "cudnnDeterministic") ctx.setDeterministicCuDNN(on);
-  else if (name == "cudnnAllowTF32") ctx.setAllowTF32CuDNN(on);
-  else if (name == "matmulAllowTF32") ctx.setAllowTF32CuBLAS(on);
-  else ThrowRangeError(a.env(), "unknown backend flag '" + name + "'");
+  if (name == "cudnnBenchmark")
+    ctx.setBenchmarkCuDNN(on);
+  else if (name == "cudnnDeterministic")
+    ctx.setDeterministicCuDNN(on);
+  else if (name == "cudnnAllowTF32")
+    ctx.setAllowTF32CuDNN(on);
+  else if (name == "matmulAllowTF32")
+    ctx.setAllowTF32CuBLAS(on);
+  else
+    ThrowRangeError(a.env(), "unknown backend flag '" + name + "'");
   return a.env().Undefined();
 }
 
@@ -264,7 +260,8 @@ Napi::Value SetBackendFlag(const Napi::CallbackInfo& info) {
 c10::DeviceIndex CudaDeviceArg(const Args& a, size_t i) {
   int64_t d = a.missing(i) ? -1 : a.int64(i);
   if (d < 0) return at::accelerator::getDeviceIndex();
-  if (d >= NumGpus()) ThrowRangeError(a.env(), "device index " + std::to_string(d) + " out of range (" + std::to_string(NumGpus()) + " CUDA devices)");
+  if (d >= NumGpus())
+    ThrowRangeError(a.env(), "device index " + std::to_string(d) + " out of range (" + std::to_string(NumGpus()) + " CUDA devices)");
   return static_cast<c10::DeviceIndex>(d);
 }
 

@@ -222,7 +222,8 @@ uint64_t SeedArg(const Args& a, size_t i) {
     return s;
   }
   double d = a.number(i);
-  if (!(d >= 0) || d != std::trunc(d) || d > static_cast<double>(kMaxSafeInteger)) ThrowRangeError(a.env(), "seed must be a non-negative safe integer");
+  if (!(d >= 0) || d != std::trunc(d) || d > static_cast<double>(kMaxSafeInteger))
+    ThrowRangeError(a.env(), "seed must be a non-negative safe integer");
   return static_cast<uint64_t>(d);
 }
 

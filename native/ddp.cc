@@ -85,9 +85,12 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   // As DistributedDataParallel._ddp_init_helper: without unused-parameter detection the first
   // iteration has one bucket; the Reducer rebuilds buckets in gradient order after it.
   std::vector<size_t> limits;
-  if (!findUnused) limits = {static_cast<size_t>(std::numeric_limits<int64_t>::max())};
-  else if (firstBucketBytes < bucketBytes) limits = {static_cast<size_t>(firstBucketBytes), static_cast<size_t>(bucketBytes)};
-  else limits = {static_cast<size_t>(bucketBytes)};
+  if (!findUnused)
+    limits = {static_cast<size_t>(std::numeric_limits<int64_t>::max())};
+  else if (firstBucketBytes < bucketBytes)
+    limits = {static_cast<size_t>(firstBucketBytes), static_cast<size_t>(bucketBytes)};
+  else
+    limits = {static_cast<size_t>(bucketBytes)};
   std::vector<bool> sparse(params.size(), false);
   std::vector<std::vector<size_t>> buckets = std::get<0>(c10d::compute_bucket_assignment_by_size(params, limits, sparse));
   // Gradients are produced roughly in reverse order of definition.

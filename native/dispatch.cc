@@ -41,7 +41,7 @@ struct ArgMap {
 };
 
 struct OpTable {
-  std::unique_ptr<std::optional<c10::OperatorHandle>[]> slots{new std::optional<c10::OperatorHandle>[kMaxOps]};
+  std::unique_ptr<std::optional<c10::OperatorHandle>[]> slots { new std::optional<c10::OperatorHandle>[ kMaxOps ] };
   std::unique_ptr<ArgMap[]> args{new ArgMap[kMaxOps]};
   // For div/divide with a rounding mode: the argument index of rounding_mode (the overflow guard,
   // ops.h), else -1.
@@ -115,11 +115,9 @@ c10::IValue ToIValue(Napi::Env env, Napi::Value v, const c10::TypePtr& type, con
     case c10::TypeKind::OptionalType:
       if (v.IsUndefined() || v.IsNull()) return c10::IValue();
       return ToIValue(env, v, type->castRaw<c10::OptionalType>()->getElementType(), name);
-    case c10::TypeKind::TensorType:
-      return TensorOf(env, v, name);
+    case c10::TypeKind::TensorType: return TensorOf(env, v, name);
     case c10::TypeKind::IntType:
-    case c10::TypeKind::SymIntType:
-      return IntOf(env, v, name);
+    case c10::TypeKind::SymIntType: return IntOf(env, v, name);
     case c10::TypeKind::FloatType:
     case c10::TypeKind::SymFloatType:
       if (!v.IsNumber()) ThrowTypeError(env, name + " must be a number");
@@ -128,20 +126,19 @@ c10::IValue ToIValue(Napi::Env env, Napi::Value v, const c10::TypePtr& type, con
     case c10::TypeKind::SymBoolType:
       if (!v.IsBoolean()) ThrowTypeError(env, name + " must be a boolean");
       return v.As<Napi::Boolean>().Value();
-    case c10::TypeKind::NumberType:
-      return ToScalar(env, v, name.c_str());
+    case c10::TypeKind::NumberType: return ToScalar(env, v, name.c_str());
     case c10::TypeKind::StringType:
       if (!v.IsString()) ThrowTypeError(env, name + " must be a string");
       return v.As<Napi::String>().Utf8Value();
-    case c10::TypeKind::ScalarTypeType:  // the dtype code (lib/dtype.ts checks the name)
+    case c10::TypeKind::ScalarTypeType:    // the dtype code (lib/dtype.ts checks the name)
     case c10::TypeKind::LayoutType:        // their codes (lib/dispatch.ts maps the names; a schema may
     case c10::TypeKind::MemoryFormatType:  // also call these int, as it does ScalarType)
       return IntOf(env, v, name);
     case c10::TypeKind::StreamObjType: {  // [id, deviceIndex] of a CUDA stream (lib/cuda.ts's Stream)
       if (!v.IsArray() || v.As<Napi::Array>().Length() != 2) ThrowTypeError(env, name + " must be a torch.cuda.Stream");
       Napi::Array s = v.As<Napi::Array>();
-      return c10::Stream::unpack3(IntOf(env, s.Get(0u), name + ".id"), static_cast<c10::DeviceIndex>(IntOf(env, s.Get(1u), name + ".deviceIndex")),
-                                  c10::DeviceType::CUDA);
+      return c10::Stream::unpack3(IntOf(env, s.Get(0u), name + ".id"),
+                                  static_cast<c10::DeviceIndex>(IntOf(env, s.Get(1u), name + ".deviceIndex")), c10::DeviceType::CUDA);
     }
     case c10::TypeKind::DeviceObjType:
       if (!v.IsString()) ThrowTypeError(env, name + " must be a device string such as 'cpu' or 'cuda:0'");
@@ -169,13 +166,11 @@ c10::IValue ToIValue(Napi::Env env, Napi::Value v, const c10::TypePtr& type, con
             if (x.IsUndefined() || x.IsNull()) return std::nullopt;
             return Unwrap(env, x, n.c_str());
           });
-        default:
-          break;
+        default: break;
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
   ThrowTypeError(env, name + ": torchnode cannot pass a value of type " + type->str());
 }
@@ -259,8 +254,8 @@ Napi::Value OpFind(const Napi::CallbackInfo& info) {
   ops.roundingMode[n] = RoundingModeArg(op->schema());
   ops.pdist[n] = op->schema().name() == "aten::pdist";
   const std::string& opName = op->schema().name();
-  ops.remainderTraps[n] = kRemainderTraps && (opName == "aten::remainder" || opName == "aten::remainder_" || opName == "aten::fmod" ||
-                                              opName == "aten::fmod_");
+  ops.remainderTraps[n] =
+      kRemainderTraps && (opName == "aten::remainder" || opName == "aten::remainder_" || opName == "aten::fmod" || opName == "aten::fmod_");
   ops.count.store(n + 1, std::memory_order_release);
   return Napi::Number::New(a.env(), n);
 }
@@ -300,9 +295,12 @@ Napi::Value OpCall(const Napi::CallbackInfo& info) {
       numbers.emplace_back(i, ToScalar(env, v, p.name().c_str()));
       stack.emplace_back();
     } else if (v.IsUndefined()) {
-      if (p.default_value()) stack.push_back(*p.default_value());
-      else if (p.type()->kind() == c10::TypeKind::OptionalType) stack.emplace_back();
-      else ThrowTypeError(env, schema.name() + "(): missing argument '" + p.name() + "'");
+      if (p.default_value())
+        stack.push_back(*p.default_value());
+      else if (p.type()->kind() == c10::TypeKind::OptionalType)
+        stack.emplace_back();
+      else
+        ThrowTypeError(env, schema.name() + "(): missing argument '" + p.name() + "'");
     } else {
       stack.push_back(ToIValue(env, v, p.type(), p.name()));
       if (!reference && stack.back().isTensor()) reference = &stack.back().toTensor();
@@ -320,7 +318,8 @@ Napi::Value OpCall(const Napi::CallbackInfo& info) {
   }
   if (Ops().pdist[id] && stack[0].isTensor()) {
     const at::Tensor& x = stack[0].toTensor();
-    TORCH_CHECK_VALUE(!(x.requires_grad() && x.dim() > 0 && x.size(0) == 0), "pdist: an input with no rows that requires grad "
+    TORCH_CHECK_VALUE(!(x.requires_grad() && x.dim() > 0 && x.size(0) == 0),
+                      "pdist: an input with no rows that requires grad "
                       "is refused: LibTorch's backward for it crashes the process (detach it, or pass at least one row)");
   }
   op.callBoxed(stack);

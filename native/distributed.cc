@@ -68,8 +68,15 @@ class InitWorker final : public PromiseWorker {
  public:
   InitWorker(Napi::Env env, BackendKind kind, std::string host, int port, int rank, int size, int64_t timeoutMs, bool hostStore,
              std::string prefix)
-      : PromiseWorker(env, "torchnode.distributed.init"), kind_(kind), host_(std::move(host)), port_(port), rank_(rank),
-        size_(size), timeout_(timeoutMs), hostStore_(hostStore), prefix_(std::move(prefix)) {}
+      : PromiseWorker(env, "torchnode.distributed.init"),
+        kind_(kind),
+        host_(std::move(host)),
+        port_(port),
+        rank_(rank),
+        size_(size),
+        timeout_(timeoutMs),
+        hostStore_(hostStore),
+        prefix_(std::move(prefix)) {}
 
  private:
   void Run() override {
@@ -119,7 +126,8 @@ Napi::Value InitAsync(const Napi::CallbackInfo& info) {
   int64_t port = a.int64(2), rank = a.int64(3), size = a.int64(4), timeoutMs = a.int64(5);
   if (port < 1 || port > 65535) ThrowRangeError(a.env(), "port must be in 1..65535 (got " + std::to_string(port) + ")");
   if (size < 1 || rank < 0 || rank >= size) {
-    ThrowRangeError(a.env(), "rank must be in 0..worldSize-1 (got rank " + std::to_string(rank) + ", worldSize " + std::to_string(size) + ")");
+    ThrowRangeError(a.env(),
+                    "rank must be in 0..worldSize-1 (got rank " + std::to_string(rank) + ", worldSize " + std::to_string(size) + ")");
   }
   if (timeoutMs < 1) ThrowRangeError(a.env(), "timeout must be a positive number of milliseconds");
   bool hostStore = a.boolean(6);

@@ -53,9 +53,7 @@ TensorBox* HandleTable::Find(uint64_t value) {
   return box.gen == gen && box.tensor.defined() ? &box : nullptr;
 }
 
-bool HandleTable::Foreign(uint64_t value) const {
-  return (value & kMarker) && (value & (uint64_t{0x7f} << kTagShift)) != tag_;
-}
+bool HandleTable::Foreign(uint64_t value) const { return (value & kMarker) && (value & (uint64_t{0x7f} << kTagShift)) != tag_; }
 
 static uint32_t SlotOf(uint64_t value) { return static_cast<uint32_t>(value & ((uint64_t{1} << HandleTable::kSlotBits) - 1)); }
 

@@ -38,18 +38,18 @@ init::FanModeType FanMode(const Args& a, size_t i) {
 #define TN_DEFINE(fn, js)                                                                  \
   Napi::Value Init_##js(const Napi::CallbackInfo& info) { /* (t, a, mode, nonlinearity) */ \
     Args a(info);                                                                          \
-    init::fn(a.tensor(0), a.optNumber(1).value_or(0), FanMode(a, 2), Nonlinearity(a, 3)); \
+    init::fn(a.tensor(0), a.optNumber(1).value_or(0), FanMode(a, 2), Nonlinearity(a, 3));  \
     return a.env().Undefined();                                                            \
   }
 TN_KAIMING(TN_DEFINE)
 #undef TN_DEFINE
 
 #define TN_XAVIER(X) X(xavier_uniform_, initXavierUniform_) X(xavier_normal_, initXavierNormal_)
-#define TN_DEFINE(fn, js)                                                            \
-  Napi::Value Init_##js(const Napi::CallbackInfo& info) { /* (t, gain) */            \
-    Args a(info);                                                                    \
-    init::fn(a.tensor(0), a.optNumber(1).value_or(1.0));                             \
-    return a.env().Undefined();                                                      \
+#define TN_DEFINE(fn, js)                                                 \
+  Napi::Value Init_##js(const Napi::CallbackInfo& info) { /* (t, gain) */ \
+    Args a(info);                                                         \
+    init::fn(a.tensor(0), a.optNumber(1).value_or(1.0));                  \
+    return a.env().Undefined();                                           \
   }
 TN_XAVIER(TN_DEFINE)
 #undef TN_DEFINE

@@ -63,9 +63,7 @@ const TaggedExternal<ModuleBox> kModules{0x6a69746d6f64756cULL};
 
 }  // namespace
 
-Napi::Value WrapModule(Napi::Env env, torch::jit::Module m) {
-  return kModules.Make(env, new ModuleBox{std::move(m)});
-}
+Napi::Value WrapModule(Napi::Env env, torch::jit::Module m) { return kModules.Make(env, new ModuleBox{std::move(m)}); }
 
 namespace {
 ModuleBox* BoxArg(const Args& a, size_t i) { return &kModules.Unwrap(a, i, "a ScriptModule handle"); }
@@ -81,8 +79,6 @@ torch::jit::Module& ModuleArg(const Args& a, size_t i) {
 namespace {
 
 // ---- loading ----
-
-
 
 torch::jit::Module LoadImpl(const std::string& path, const std::optional<c10::Device>& device) {
   auto adapter = OpenForReading<JitError>(path);
@@ -108,7 +104,8 @@ torch::jit::Module LoadImpl(const std::string& path, const std::optional<c10::De
     if (n.rfind("code/", 0) == 0) hasCode = true;
   }
   if (!hasCode || !hasConstants) {
-    if (hasData) throw JitError("not a TorchScript file: this is a torch.save file (it has data.pkl but no code/); load it with torch.load");
+    if (hasData)
+      throw JitError("not a TorchScript file: this is a torch.save file (it has data.pkl but no code/); load it with torch.load");
     throw JitError("not a TorchScript file: the archive has no code/ or constants.pkl");
   }
   if (!hasData) throw JitError("not a valid TorchScript file: the archive has no data.pkl");
@@ -135,7 +132,6 @@ Napi::Value JitLoad(const Napi::CallbackInfo& info) {
   }
 }
 
-
 class LoadWorker final : public PromiseWorker {
  public:
   LoadWorker(Napi::Env env, std::string path, std::optional<c10::Device> device)
@@ -160,7 +156,8 @@ Napi::Value JitLoadAsync(const Napi::CallbackInfo& info) {
 // ---- JS -> IValue ----
 
 [[noreturn]] void Unsupported(Napi::Env env, const std::string& where, const std::string& what) {
-  ThrowTypeError(env, where + ": cannot pass " + what + " to TorchScript (tensors, numbers, booleans, strings, null, arrays and plain objects can be passed)");
+  ThrowTypeError(env, where + ": cannot pass " + what +
+                          " to TorchScript (tensors, numbers, booleans, strings, null, arrays and plain objects can be passed)");
 }
 
 // The type a value gives a list or dict element when the schema says nothing (tensors unshaped).
@@ -289,7 +286,8 @@ Prepared Prepare(const Args& a) {
   if (!method) {
     std::string known;
     for (const auto& me : m.get_methods()) known += (known.empty() ? "" : ", ") + me.name();
-    ThrowTorch(a.env(), ErrorKind::Torch, "the ScriptModule has no method '" + name + "' (its methods: " + (known.empty() ? "none" : known) + ")");
+    ThrowTorch(a.env(), ErrorKind::Torch,
+               "the ScriptModule has no method '" + name + "' (its methods: " + (known.empty() ? "none" : known) + ")");
   }
   const auto& schema = method->function().getSchema();
   const auto& params = schema.arguments();

@@ -15,7 +15,10 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ReleaseCollected(env);  // what the collector took is not alive any more
   Addon& addon = GetAddon(env);
-  struct Usage { int64_t tensors = 0; int64_t bytes = 0; };
+  struct Usage {
+    int64_t tensors = 0;
+    int64_t bytes = 0;
+  };
   std::map<std::string, Usage> perDevice;
   std::unordered_set<const void*> seen;
   addon.handles->ForEachLive([&](TensorBox& b) {

@@ -31,8 +31,8 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
 // running stats are updated in place with momentum, as F.batch_norm does.
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   Args a(info);
-  return Wrap(a.env(), at::batch_norm(a.tensor(0), a.optTensor(3), a.optTensor(4), a.optTensor(1), a.optTensor(2),
-                                      a.boolean(5), a.number(6), a.number(7), /*cudnn_enabled=*/true));
+  return Wrap(a.env(), at::batch_norm(a.tensor(0), a.optTensor(3), a.optTensor(4), a.optTensor(1), a.optTensor(2), a.boolean(5),
+                                      a.number(6), a.number(7), /*cudnn_enabled=*/true));
 }
 
 Napi::Value Linear(const Napi::CallbackInfo& info) {  // (input, weight, bias?)
@@ -49,14 +49,17 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
 // avgPool2d(input, kernel[2], stride[2], padding[2], ceilMode, countIncludePad, divisorOverride?)
 Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
   Args a(info);
-  return Wrap(a.env(), at::avg_pool2d(a.tensor(0), a.intList(1), a.intList(2), a.intList(3), a.boolean(4, false),
-                                      a.boolean(5, true), a.optInt64(6)));
+  return Wrap(a.env(), at::avg_pool2d(a.tensor(0), a.intList(1), a.intList(2), a.intList(3), a.boolean(4, false), a.boolean(5, true),
+                                      a.optInt64(6)));
 }
 
-#define TN_ADAPTIVE(X) X(adaptive_avg_pool1d, adaptiveAvgPool1d) X(adaptive_avg_pool2d, adaptiveAvgPool2d) \
-  X(adaptive_avg_pool3d, adaptiveAvgPool3d)
-#define TN_DEFINE(aten, js) \
-  Napi::Value Pool_##js(const Napi::CallbackInfo& info) { Args a(info); return Wrap(a.env(), at::aten(a.tensor(0), a.intList(1))); }
+#define TN_ADAPTIVE(X) \
+  X(adaptive_avg_pool1d, adaptiveAvgPool1d) X(adaptive_avg_pool2d, adaptiveAvgPool2d) X(adaptive_avg_pool3d, adaptiveAvgPool3d)
+#define TN_DEFINE(aten, js)                                    \
+  Napi::Value Pool_##js(const Napi::CallbackInfo& info) {      \
+    Args a(info);                                              \
+    return Wrap(a.env(), at::aten(a.tensor(0), a.intList(1))); \
+  }
 TN_ADAPTIVE(TN_DEFINE)
 #undef TN_DEFINE
 
@@ -116,10 +119,10 @@ Napi::Value NllLoss(const Napi::CallbackInfo& info) {  // (input, target, weight
 }
 
 // (input, target, reduction) losses.
-#define TN_DEFINE(aten, js)                                                                             \
-  Napi::Value Loss_##js(const Napi::CallbackInfo& info) { /* (input, target, reduction) */            \
-    Args a(info);                                                                                       \
-    return Wrap(a.env(), at::aten(a.tensor(0), a.tensor(1), ReductionArg(a, 2)));                       \
+#define TN_DEFINE(aten, js)                                                                \
+  Napi::Value Loss_##js(const Napi::CallbackInfo& info) { /* (input, target, reduction) */ \
+    Args a(info);                                                                          \
+    return Wrap(a.env(), at::aten(a.tensor(0), a.tensor(1), ReductionArg(a, 2)));          \
   }
 TN_DEFINE(mse_loss, mseLoss)
 TN_DEFINE(l1_loss, l1Loss)
@@ -156,7 +159,8 @@ Napi::Value Interpolate(const Napi::CallbackInfo& info) {
   Args a(info);
   std::string mode = a.string(2);
   if (mode == "nearest") return Wrap(a.env(), at::upsample_nearest2d(a.tensor(0), a.intList(1)));
-  if (mode == "bilinear" && a.boolean(4, false)) return Wrap(a.env(), at::_upsample_bilinear2d_aa(a.tensor(0), a.intList(1), a.boolean(3, false)));
+  if (mode == "bilinear" && a.boolean(4, false))
+    return Wrap(a.env(), at::_upsample_bilinear2d_aa(a.tensor(0), a.intList(1), a.boolean(3, false)));
   if (mode == "bilinear") return Wrap(a.env(), at::upsample_bilinear2d(a.tensor(0), a.intList(1), a.boolean(3, false)));
   a.fail(2, "'nearest' or 'bilinear'");
 }

@@ -17,8 +17,8 @@ void CheckIntegerDivision(const at::Tensor& x, const at::Tensor& y, const std::o
   if (!mode || *mode != "trunc" || !x.is_cpu() || !y.is_cpu()) return;
   at::ScalarType t = at::result_type(x, y);
   if (t != at::kInt && t != at::kLong) return;
-  at::Scalar minimum = t == at::kInt ? at::Scalar(int64_t{std::numeric_limits<int32_t>::min()})
-                                     : at::Scalar(std::numeric_limits<int64_t>::min());
+  at::Scalar minimum =
+      t == at::kInt ? at::Scalar(int64_t{std::numeric_limits<int32_t>::min()}) : at::Scalar(std::numeric_limits<int64_t>::min());
   bool overflow = at::logical_and(x.to(t).eq(minimum), y.to(t).eq(-1)).any().item<bool>();
   TORCH_CHECK_VALUE(!overflow, "integer division overflow: the minimum ", t, " divided by -1 has no ", t, " result");
 }
@@ -29,17 +29,17 @@ Napi::Value Undefined(const Args& a) { return a.env().Undefined(); }
 
 // add/sub take alpha: (a, b, alpha?) and their in-place forms (t, b, alpha?).
 #define TN_ALPHA(X) X(add) X(sub)
-#define TN_DEFINE(op)                                                                          \
-  Napi::Value Alpha_##op(const Napi::CallbackInfo& info) {                                     \
-    Args a(info);                                                                              \
-    auto [x, y] = a.operands(0, 1);                                                            \
-    return Wrap(a.env(), at::op(x, y, a.optScalar(2).value_or(1)));                            \
-  }                                                                                            \
-  Napi::Value Alpha_##op##_(const Napi::CallbackInfo& info) {                                  \
-    Args a(info);                                                                              \
-    const at::Tensor& t = a.tensor(0);                                                         \
-    t.op##_(a.operandLike(1, t), a.optScalar(2).value_or(1));                                  \
-    return Undefined(a);                                                                       \
+#define TN_DEFINE(op)                                               \
+  Napi::Value Alpha_##op(const Napi::CallbackInfo& info) {          \
+    Args a(info);                                                   \
+    auto [x, y] = a.operands(0, 1);                                 \
+    return Wrap(a.env(), at::op(x, y, a.optScalar(2).value_or(1))); \
+  }                                                                 \
+  Napi::Value Alpha_##op##_(const Napi::CallbackInfo& info) {       \
+    Args a(info);                                                   \
+    const at::Tensor& t = a.tensor(0);                              \
+    t.op##_(a.operandLike(1, t), a.optScalar(2).value_or(1));       \
+    return Undefined(a);                                            \
   }
 TN_ALPHA(TN_DEFINE)
 #undef TN_DEFINE
@@ -74,15 +74,19 @@ Napi::Value Div_(const Napi::CallbackInfo& info) {  // (t, b, roundingMode?)
   const at::Tensor& t = a.tensor(0);
   at::Tensor y = a.operandLike(1, t);
   CheckIntegerDivision(t, y, mode);
-  if (mode) t.div_(y, mode);
-  else t.div_(y);
+  if (mode)
+    t.div_(y, mode);
+  else
+    t.div_(y);
   return Undefined(a);
 }
 
 }  // namespace
 
 void RegisterOps(Napi::Env env, Napi::Object exports) {
-#define TN_REGISTER(op) Export<Alpha_##op>(env, exports, #op); Export<Alpha_##op##_>(env, exports, #op "_");
+#define TN_REGISTER(op)                  \
+  Export<Alpha_##op>(env, exports, #op); \
+  Export<Alpha_##op##_>(env, exports, #op "_");
   TN_ALPHA(TN_REGISTER)
 #undef TN_REGISTER
   Export<Copy_>(env, exports, "copy_");

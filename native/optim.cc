@@ -47,8 +47,10 @@ std::vector<std::vector<size_t>> ByDeviceAndDtype(const std::vector<at::Tensor>&
   for (size_t i : among) {
     auto key = std::make_pair(params[i].device(), params[i].scalar_type());
     auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
-    if (it == groups.end()) groups.push_back({key, {i}});
-    else it->second.push_back(i);
+    if (it == groups.end())
+      groups.push_back({key, {i}});
+    else
+      it->second.push_back(i);
   }
   std::vector<std::vector<size_t>> out;
   for (auto& g : groups) out.push_back(std::move(g.second));
@@ -60,7 +62,10 @@ template <typename S>
 void RunKernel(S& s, void (*one)(S&, size_t), void (*foreach)(S&), void (*fused)(S&)) {
   switch (s.impl) {
     case Impl::Fused: fused(s); break;
-    case Impl::Foreach: foreach(s); break;
+    case Impl::Foreach:
+      foreach (s)
+        ;
+      break;
     case Impl::Single:
       for (size_t i = 0; i < s.params.size(); ++i) one(s, i);
       break;
@@ -88,8 +93,8 @@ struct SgdOptions {
 
 SgdOptions ReadSgdOptions(const Args& a, size_t i) {
   Options o(a, i, "sgdStep", {"lr", "momentum", "dampening", "weightDecay", "nesterov", "maximize", "lrTensor", "kernel"});
-  return {o.number("lr"), o.number("momentum"), o.number("dampening"), o.number("weightDecay"), o.boolean("nesterov"),
-          o.boolean("maximize"), o.optTensor("lrTensor"), KernelOption(o)};
+  return {o.number("lr"),        o.number("momentum"),  o.number("dampening"),   o.number("weightDecay"),
+          o.boolean("nesterov"), o.boolean("maximize"), o.optTensor("lrTensor"), KernelOption(o)};
 }
 
 // The options plus the tensors (the step functions read both as s.<field>).
@@ -111,12 +116,16 @@ void SgdOne(SgdStepArgs& s, size_t i) {
   at::Tensor g = s.maximize ? s.grads[i].neg() : s.grads[i];
   if (s.weightDecay != 0) g = g.add(param, s.weightDecay);
   if (s.momentum != 0) {
-    if (!buf.defined()) buf = g.detach().clone();
-    else buf.mul_(s.momentum).add_(g, 1 - s.dampening);
+    if (!buf.defined())
+      buf = g.detach().clone();
+    else
+      buf.mul_(s.momentum).add_(g, 1 - s.dampening);
     g = s.nesterov ? g.add(buf, s.momentum) : buf;
   }
-  if (s.lrTensor.defined()) param.sub_(g * s.lrTensor);
-  else param.add_(g, -s.lr);
+  if (s.lrTensor.defined())
+    param.sub_(g * s.lrTensor);
+  else
+    param.add_(g, -s.lr);
 }
 
 // The same update over all parameters with LibTorch's _foreach kernels (PyTorch's default on CUDA).
@@ -130,8 +139,10 @@ void SgdForeach(SgdStepArgs& s) {
       at::_foreach_add_(bufs, g, 1 - s.dampening);
     } else {
       for (size_t i = 0; i < bufs.size(); ++i) {
-        if (!bufs[i].defined()) bufs[i] = g[i].detach().clone();
-        else bufs[i].mul_(s.momentum).add_(g[i], 1 - s.dampening);
+        if (!bufs[i].defined())
+          bufs[i] = g[i].detach().clone();
+        else
+          bufs[i].mul_(s.momentum).add_(g[i], 1 - s.dampening);
       }
     }
     g = s.nesterov ? at::_foreach_add(g, bufs, s.momentum) : bufs;
@@ -198,10 +209,12 @@ struct AdamOptions {
 };
 
 AdamOptions ReadAdamOptions(const Args& a, size_t i) {
-  Options o(a, i, "adamStep", {"lr", "beta1", "beta2", "eps", "weightDecay", "amsgrad", "maximize", "decoupledWeightDecay",
-                               "kernel", "capturable", "lrTensor"});
-  return {o.number("lr"), o.number("beta1"), o.number("beta2"), o.number("eps"), o.number("weightDecay"), o.boolean("amsgrad"),
-          o.boolean("maximize"), o.boolean("decoupledWeightDecay"), KernelOption(o), o.boolean("capturable"), o.optTensor("lrTensor")};
+  Options o(
+      a, i, "adamStep",
+      {"lr", "beta1", "beta2", "eps", "weightDecay", "amsgrad", "maximize", "decoupledWeightDecay", "kernel", "capturable", "lrTensor"});
+  return {o.number("lr"),          o.number("beta1"),       o.number("beta2"),      o.number("eps"),
+          o.number("weightDecay"), o.boolean("amsgrad"),    o.boolean("maximize"),  o.boolean("decoupledWeightDecay"),
+          KernelOption(o),         o.boolean("capturable"), o.optTensor("lrTensor")};
 }
 
 struct AdamStepArgs : AdamOptions {
@@ -209,11 +222,12 @@ struct AdamStepArgs : AdamOptions {
 };
 
 AdamStepArgs ReadAdam(const Args& a) {
-  AdamStepArgs s{ReadAdamOptions(a, 6), a.tensorList(0), a.tensorList(1), a.tensorList(2), a.tensorList(3), a.tensorList(4),
-                 a.tensorList(5)};
+  AdamStepArgs s{ReadAdamOptions(a, 6), a.tensorList(0), a.tensorList(1), a.tensorList(2),
+                 a.tensorList(3),       a.tensorList(4), a.tensorList(5)};
   size_t n = s.params.size();
   TORCH_CHECK_VALUE(s.grads.size() == n && s.expAvgs.size() == n && s.expAvgSqs.size() == n && s.steps.size() == n &&
-                        (!s.amsgrad || s.maxSqs.size() == n), "adamStep: list lengths differ");
+                        (!s.amsgrad || s.maxSqs.size() == n),
+                    "adamStep: list lengths differ");
   TORCH_CHECK_VALUE(!s.lrTensor.defined() || s.capturable || s.impl == Impl::Fused, "adamStep: a tensor lr needs capturable or fused");
   return s;
 }
@@ -224,9 +238,12 @@ void AdamOne(AdamStepArgs& s, size_t i) {
   at::Tensor grad = s.maximize ? s.grads[i].neg() : s.grads[i];
   s.steps[i].add_(1);
   if (s.weightDecay != 0) {
-    if (!s.decoupled) grad = grad.add(param, s.weightDecay);
-    else if (s.lrTensor.defined()) param.mul_(at::rsub(s.lrTensor * s.weightDecay, 1));
-    else param.mul_(1 - s.lr * s.weightDecay);
+    if (!s.decoupled)
+      grad = grad.add(param, s.weightDecay);
+    else if (s.lrTensor.defined())
+      param.mul_(at::rsub(s.lrTensor * s.weightDecay, 1));
+    else
+      param.mul_(1 - s.lr * s.weightDecay);
   }
   s.expAvgs[i].lerp_(grad, 1 - s.beta1);
   s.expAvgSqs[i].mul_(s.beta2).addcmul_(grad, grad, 1 - s.beta2);
@@ -265,9 +282,12 @@ void AdamForeach(AdamStepArgs& s) {
   std::vector<at::Tensor> grads = s.maximize ? at::_foreach_neg(s.grads) : s.grads;
   at::_foreach_add_(s.steps, 1);
   if (s.weightDecay != 0) {
-    if (!s.decoupled) grads = at::_foreach_add(grads, s.params, s.weightDecay);
-    else if (s.lrTensor.defined()) at::_foreach_mul_(s.params, at::rsub(s.lrTensor * s.weightDecay, 1));
-    else at::_foreach_mul_(s.params, 1 - s.lr * s.weightDecay);
+    if (!s.decoupled)
+      grads = at::_foreach_add(grads, s.params, s.weightDecay);
+    else if (s.lrTensor.defined())
+      at::_foreach_mul_(s.params, at::rsub(s.lrTensor * s.weightDecay, 1));
+    else
+      at::_foreach_mul_(s.params, 1 - s.lr * s.weightDecay);
   }
   at::_foreach_lerp_(s.expAvgs, grads, 1 - s.beta1);
   at::_foreach_mul_(s.expAvgSqs, s.beta2);
@@ -287,8 +307,10 @@ void AdamForeach(AdamStepArgs& s) {
     at::_foreach_sub_(stepSize, 1);
     at::_foreach_sub_(biasCorrection2, 1);
     at::_foreach_neg_(biasCorrection2);
-    if (s.lrTensor.defined()) at::_foreach_div_(stepSize, s.lrTensor);
-    else at::_foreach_div_(stepSize, s.lr);
+    if (s.lrTensor.defined())
+      at::_foreach_div_(stepSize, s.lrTensor);
+    else
+      at::_foreach_div_(stepSize, s.lr);
     at::_foreach_reciprocal_(stepSize);
     at::_foreach_sqrt_(biasCorrection2);
     at::_foreach_div_(denom, biasCorrection2);
@@ -320,8 +342,8 @@ void AdamFused(AdamStepArgs& s) {
     // _fused_adamw_ takes the same arguments as _fused_adam_; the lr comes as a double or a tensor.
     if (s.lrTensor.defined()) {
       auto op = s.decoupled ? &at::_ops::_fused_adamw__tensor_lr::call : &at::_ops::_fused_adam__tensor_lr::call;
-      op(params, grads, expAvgs, expAvgSqs, maxSqs, steps, s.lrTensor.to(params[0].device()), s.beta1, s.beta2, s.weightDecay,
-         s.eps, s.amsgrad, s.maximize, std::nullopt, std::nullopt);
+      op(params, grads, expAvgs, expAvgSqs, maxSqs, steps, s.lrTensor.to(params[0].device()), s.beta1, s.beta2, s.weightDecay, s.eps,
+         s.amsgrad, s.maximize, std::nullopt, std::nullopt);
     } else {
       auto op = s.decoupled ? &at::_ops::_fused_adamw_::call : &at::_ops::_fused_adam_::call;
       op(params, grads, expAvgs, expAvgSqs, maxSqs, steps, s.lr, s.beta1, s.beta2, s.weightDecay, s.eps, s.amsgrad, s.maximize,
@@ -342,7 +364,8 @@ std::vector<at::Tensor> Adam(AdamStepArgs& s) {
 template <typename S>
 class StepWorker final : public PromiseWorker {
  public:
-  StepWorker(Napi::Env env, S args, std::vector<at::Tensor> (*step)(S&)) : PromiseWorker(env, "torchnode.optim.step", RunOn::ComputeThread), args_(std::move(args)), step_(step) {}
+  StepWorker(Napi::Env env, S args, std::vector<at::Tensor> (*step)(S&))
+      : PromiseWorker(env, "torchnode.optim.step", RunOn::ComputeThread), args_(std::move(args)), step_(step) {}
 
  private:
   void Run() override { out_ = step_(args_); }

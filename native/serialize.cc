@@ -57,10 +57,9 @@ struct SerError : std::runtime_error {
 
 // ---- reading ----
 
-
 struct Archive {
   std::string pkl;
-  std::unordered_map<std::string, c10::Storage> records;          // key of data/<key> -> CPU bytes
+  std::unordered_map<std::string, c10::Storage> records;              // key of data/<key> -> CPU bytes
   std::map<std::pair<std::string, std::string>, c10::Storage> moved;  // (key, device) -> that storage there
 };
 
@@ -75,7 +74,8 @@ const TaggedExternal<ArchiveBox> kArchives{0x7365726172636876ULL};
 // or records that overlap to multiply the file (a zip bomb), into an error instead of an allocation.
 c10::Storage ReadRecord(caffe2::serialize::PyTorchStreamReader& reader, const std::string& name, size_t& budget) {
   size_t size = reader.getRecordSize(name);
-  if (size > budget) throw SerError("record '" + name + "' claims " + std::to_string(size) + " bytes, more than the file holds (corrupt file)");
+  if (size > budget)
+    throw SerError("record '" + name + "' claims " + std::to_string(size) + " bytes, more than the file holds (corrupt file)");
   budget -= size;
   auto [data, n] = reader.getRecord(name);
   if (n != size) throw SerError("record '" + name + "' could not be read (corrupt file)");
@@ -90,8 +90,9 @@ std::shared_ptr<Archive> ReadArchiveImpl(const std::string& path) {
   if (fileSize == 0) throw SerError("the file is empty (not a torch file)");
   if (got < 4 || !(head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)) {
     if (got >= 2 && head[0] == 0x80 && head[1] <= 5) {
-      throw SerError("not a zip-based torch file: this looks like PyTorch's legacy format (torch.save before 1.6, or "
-                     "_use_new_zipfile_serialization=False), which torchnode does not read; re-save it with a current PyTorch");
+      throw SerError(
+          "not a zip-based torch file: this looks like PyTorch's legacy format (torch.save before 1.6, or "
+          "_use_new_zipfile_serialization=False), which torchnode does not read; re-save it with a current PyTorch");
     }
     throw SerError("not a torch file (PyTorch files are zip archives; this one does not start with a zip header)");
   }
@@ -160,7 +161,6 @@ Napi::Value SerRead(const Napi::CallbackInfo& info) {
   return ArchiveResult(a.env(), ReadArchiveImpl(a.string(0)));
 }
 
-
 class ReadWorker final : public PromiseWorker {
  public:
   ReadWorker(Napi::Env env, std::string path) : PromiseWorker(env, "torchnode.load"), path_(std::move(path)) {}
@@ -204,7 +204,8 @@ std::vector<int64_t> CheckedList(const Args& a, size_t i, const char* what) {
   for (uint32_t k = 0; k < arr.Length(); ++k) {
     Napi::Value v = arr.Get(k);
     double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-    if (!std::isfinite(d) || d != std::trunc(d) || d < 0 || d > 9007199254740992.0) throw SerError(std::string("corrupt tensor record: bad ") + what);
+    if (!std::isfinite(d) || d != std::trunc(d) || d < 0 || d > 9007199254740992.0)
+      throw SerError(std::string("corrupt tensor record: bad ") + what);
     out[k] = static_cast<int64_t>(d);
   }
   return out;
@@ -233,10 +234,12 @@ Napi::Value SerRebuild(const Napi::CallbackInfo& info) {
   if (size.size() != stride.size()) throw SerError("corrupt tensor record: size and stride differ in length");
 
   auto it = ar.records.find(key);
-  if (it == ar.records.end()) throw SerError("the pickle refers to storage 'data/" + key + "', which the archive does not have (corrupt file)");
+  if (it == ar.records.end())
+    throw SerError("the pickle refers to storage 'data/" + key + "', which the archive does not have (corrupt file)");
   c10::Storage storage = it->second;
   if (static_cast<uint64_t>(nbytes) > storage.nbytes()) {
-    throw SerError("storage 'data/" + key + "' holds " + std::to_string(storage.nbytes()) + " bytes but the pickle says " + std::to_string(nbytes) + " (corrupt file)");
+    throw SerError("storage 'data/" + key + "' holds " + std::to_string(storage.nbytes()) + " bytes but the pickle says " +
+                   std::to_string(nbytes) + " (corrupt file)");
   }
   // Bounds: the last element the view reaches must lie inside the declared storage.
   int64_t itemsize = static_cast<int64_t>(c10::elementSize(dtype));
@@ -255,7 +258,8 @@ Napi::Value SerRebuild(const Napi::CallbackInfo& info) {
     auto mk = std::make_pair(key, device->str());
     auto m = ar.moved.find(mk);
     if (m == ar.moved.end()) {
-      at::Tensor bytes = at::empty({0}, at::TensorOptions().dtype(at::kByte)).set_(storage, 0, {static_cast<int64_t>(storage.nbytes())}, {1});
+      at::Tensor bytes =
+          at::empty({0}, at::TensorOptions().dtype(at::kByte)).set_(storage, 0, {static_cast<int64_t>(storage.nbytes())}, {1});
       c10::Storage there = bytes.to(*device).storage();
       m = ar.moved.emplace(mk, there).first;
     }
@@ -276,7 +280,8 @@ Napi::Value SerTensorMeta(const Napi::CallbackInfo& info) {
   if (t.layout() != at::kStrided) ThrowTorch(env, ErrorKind::NotImplemented, "torch.save: only dense (strided) tensors can be saved");
   if (t.is_quantized()) ThrowTorch(env, ErrorKind::NotImplemented, "torch.save: quantized tensors cannot be saved");
   if (t.is_meta()) ThrowTorch(env, ErrorKind::NotImplemented, "torch.save: meta tensors have no data to save");
-  if (t.is_neg() || t.is_conj()) ThrowTorch(env, ErrorKind::NotImplemented, "torch.save: resolve the tensor's negative/conjugate bit first (clone it)");
+  if (t.is_neg() || t.is_conj())
+    ThrowTorch(env, ErrorKind::NotImplemented, "torch.save: resolve the tensor's negative/conjugate bit first (clone it)");
   if (!t.has_storage()) ThrowTorch(env, ErrorKind::NotImplemented, "torch.save: this tensor has no storage");
   const c10::Storage& s = t.storage();
   char id[32];
@@ -330,11 +335,10 @@ void SaveImpl(const SaveJob& job) {
     // inside C code); the first errno is kept and raised once the writer is done.
     std::unique_ptr<caffe2::serialize::PyTorchStreamWriter> writer;
     try {
-      writer = std::make_unique<caffe2::serialize::PyTorchStreamWriter>(
-          [fd, &werr](const void* buf, size_t n) -> size_t {
-            WriteAll(fd, buf, n, werr);
-            return n;
-          });
+      writer = std::make_unique<caffe2::serialize::PyTorchStreamWriter>([fd, &werr](const void* buf, size_t n) -> size_t {
+        WriteAll(fd, buf, n, werr);
+        return n;
+      });
       static const char kEmpty[1] = {0};
       writer->writeRecord("data.pkl", job.pkl.data(), job.pkl.size());
       writer->writeRecord(".format_version", "1", 1);

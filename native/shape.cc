@@ -16,8 +16,11 @@ Napi::Value Expand(const Napi::CallbackInfo& info) {  // (t, sizes)
 
 // (t) -> tensor.
 #define TN_NO_ARG(X) X(contiguous, contiguous) X(clone, clone) X(detach, detach) X(pin_memory, pinMemory)
-#define TN_DEFINE(aten, js) \
-  Napi::Value NoArg_##js(const Napi::CallbackInfo& info) { Args a(info); return Wrap(a.env(), a.tensor(0).aten()); }
+#define TN_DEFINE(aten, js)                                \
+  Napi::Value NoArg_##js(const Napi::CallbackInfo& info) { \
+    Args a(info);                                          \
+    return Wrap(a.env(), a.tensor(0).aten());              \
+  }
 TN_NO_ARG(TN_DEFINE)
 #undef TN_DEFINE
 
@@ -73,7 +76,8 @@ Napi::Value Stride(const Napi::CallbackInfo& info) {
   Args a(info);
   auto strides = a.tensor(0).strides();
   Napi::Array out = Napi::Array::New(a.env(), strides.size());
-  for (size_t i = 0; i < strides.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(a.env(), static_cast<double>(strides[i])));
+  for (size_t i = 0; i < strides.size(); ++i)
+    out.Set(static_cast<uint32_t>(i), Napi::Number::New(a.env(), static_cast<double>(strides[i])));
   return out;
 }
 

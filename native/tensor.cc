@@ -24,7 +24,8 @@ at::ScalarType TypedArrayType(const Args& a, napi_typedarray_type t) {
     case napi_float32_array: return at::kFloat;
     case napi_float64_array: return at::kDouble;
     case napi_int8_array: return at::kChar;
-    case napi_uint8_array: case napi_uint8_clamped_array: return at::kByte;
+    case napi_uint8_array:
+    case napi_uint8_clamped_array: return at::kByte;
     case napi_int16_array: return at::kShort;
     case napi_int32_array: return at::kInt;
     case napi_bigint64_array: return at::kLong;
@@ -37,8 +38,11 @@ at::ScalarType TypedArrayType(const Args& a, napi_typedarray_type t) {
 // by this LibTorch's own rule (2.14 truncates a float before its check, 2.13 does not).
 void CheckIntegerValues(const Args& a, const double* values, int64_t n, at::ScalarType dst) {
   // Python's names in its message (torch/csrc/utils/python_scalars.h), not c10's Byte/Char/…
-  const char* name = dst == at::kByte ? "uint8" : dst == at::kChar ? "int8" : dst == at::kShort ? "int16"
-                   : dst == at::kInt  ? "int32" : "int64";
+  const char* name = dst == at::kByte    ? "uint8"
+                     : dst == at::kChar  ? "int8"
+                     : dst == at::kShort ? "int16"
+                     : dst == at::kInt   ? "int32"
+                                         : "int64";
   AT_DISPATCH_INTEGRAL_TYPES(dst, "tensor", [&] {
     for (int64_t k = 0; k < n; ++k) {
       double d = values[k];
@@ -109,9 +113,7 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
 }
 
 // Intra-op threads (torch.get_num_threads / set_num_threads): LibTorch's CPU parallelism.
-Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), at::get_num_threads());
-}
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   Args a(info);
@@ -181,7 +183,8 @@ Napi::Value Data(const Napi::CallbackInfo& info) {
     case at::kInt: type = napi_int32_array; break;
     case at::kShort: type = napi_int16_array; break;
     case at::kChar: type = napi_int8_array; break;
-    case at::kByte: case at::kBool: type = napi_uint8_array; break;
+    case at::kByte:
+    case at::kBool: type = napi_uint8_array; break;
     default: ThrowTorch(a.env(), ErrorKind::Type, std::string("data() does not support dtype ") + c10::toString(t.scalar_type()));
   }
   size_t bytes = t.nbytes();

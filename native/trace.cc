@@ -62,9 +62,7 @@ torch::jit::Module Build(Napi::Env env, Napi::Object spec, const std::shared_ptr
   auto tensor = [&](const std::string& name, Napi::Value v) { return Unwrap(env, v, name.c_str()); };
   ForEachPair(spec, "params", [&](const std::string& n, Napi::Value v) { m.register_parameter(n, tensor(n, v), false); });
   ForEachPair(spec, "buffers", [&](const std::string& n, Napi::Value v) { m.register_buffer(n, tensor(n, v)); });
-  ForEachPair(spec, "attrs", [&](const std::string& n, Napi::Value v) {
-    m.register_attribute(n, c10::TensorType::get(), tensor(n, v));
-  });
+  ForEachPair(spec, "attrs", [&](const std::string& n, Napi::Value v) { m.register_attribute(n, c10::TensorType::get(), tensor(n, v)); });
   ForEachPair(spec, "children", [&](const std::string& n, Napi::Value v) {
     if (!v.IsObject()) ThrowTypeError(env, "jit.trace: child '" + n + "' is not a module description");
     m.register_module(n, Build(env, v.As<Napi::Object>(), cu, depth + 1));

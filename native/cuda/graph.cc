@@ -96,10 +96,12 @@ Napi::Value GraphCaptureBegin(const Napi::CallbackInfo& info) {
   Args a(info);
   Graph& g = GraphArg(a, 0);
   std::string mode = a.string(1);
-  cudaStreamCaptureMode m = mode == "global" ? cudaStreamCaptureModeGlobal
-                            : mode == "relaxed" ? cudaStreamCaptureModeRelaxed
-                            : mode == "thread_local" ? cudaStreamCaptureModeThreadLocal
-                                                     : (ThrowRangeError(a.env(), "captureErrorMode must be 'global', 'thread_local' or 'relaxed'"), cudaStreamCaptureModeGlobal);
+  cudaStreamCaptureMode m =
+      mode == "global"    ? cudaStreamCaptureModeGlobal
+      : mode == "relaxed" ? cudaStreamCaptureModeRelaxed
+      : mode == "thread_local"
+          ? cudaStreamCaptureModeThreadLocal
+          : (ThrowRangeError(a.env(), "captureErrorMode must be 'global', 'thread_local' or 'relaxed'"), cudaStreamCaptureModeGlobal);
   // As PyTorch: a graph is captured once (what it holds must not be thrown away by a refused capture).
   TORCH_CHECK(!g.captured, "this CUDAGraph already holds a capture: reset() it, or use a new one, to capture again");
   g.pool = at::cuda::graph_pool_handle();
