@@ -295,7 +295,7 @@ describe('CIFAR10', () => {
 // ---------------------------------------------------------------- ImageFolder
 
 describe('ImageFolder', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const sharp = require('sharp') as (input: Buffer, opts: object) => { png(): { toFile(f: string): Promise<unknown> }; jpeg(o: object): { toFile(f: string): Promise<unknown> } };
   const solid = (w: number, h: number, channels: number, px: number[]) =>
     Buffer.from(Array.from({ length: w * h * channels }, (_, k) => px[k % channels]));

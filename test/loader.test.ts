@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const libtorch = require('../scripts/libtorch.js');
 
 /** A folder that looks like a LibTorch of the given version (headers and libraries are empty files). */

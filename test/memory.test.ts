@@ -612,7 +612,7 @@ describe('100k ops in scopes keep live handles and RSS flat', () => {
     const ms = Date.now() - t0;
     await collect();
     const growth = rss() - rss0;
-    // eslint-disable-next-line no-console
+     
     console.log(`100k iterations (200k ops) yielding: ${ms} ms, rss ${(rss0 / MB).toFixed(1)} → ${(rss() / MB).toFixed(1)} MB (peak +${((peak - rss0) / MB).toFixed(1)})`);
     expect(handles()).toBe(h0);
     expect(cpu().bytes).toBe(bytes0);
@@ -644,7 +644,7 @@ console.log(JSON.stringify({ ms, h0, h1: torch.memory().handles, growth: m.rss -
 `);
   it('in one synchronous stretch, 200k iterations (no await between scopes; fresh child process)', async () => {
     const m = childJson<{ ms: number; h0: number; h1: number; growth: number; heapGrowth: number }>(await runChild('sync-rss'));
-    // eslint-disable-next-line no-console
+     
     console.log(`200k iterations (400k ops) synchronous: ${m.ms} ms, rss +${(m.growth / MB).toFixed(1)} MB (JS heap +${(m.heapGrowth / MB).toFixed(1)} MB)`);
     expect(m.h1).toBe(m.h0);
     expect(m.growth).toBeLessThan(30 * MB);
@@ -678,7 +678,7 @@ console.log(JSON.stringify({ base: base.handles, mid: mid.handles, end: end.hand
 
   it('in this process too (global.gc or the runtime --expose-gc flag)', async () => {
     if (!gc) {
-      // eslint-disable-next-line no-console
+       
       console.warn('no gc available in this process; covered by the child-process test above');
       return;
     }

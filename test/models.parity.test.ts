@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
-import { PyTorch, loadRaw, saveRaw, relError } from './helpers/pytorch';
+import { PyTorch, loadRaw, relError } from './helpers/pytorch';
 
 const { models } = torch;
 let py: PyTorch;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 
 const FORBIDDEN_HEADER = /^\s*#\s*include\s*[<"]\s*(v8[^>"]*|nan|node|node_object_wrap|node_buffer|uv)\.h\s*[>"]/m;

@@ -7,7 +7,7 @@ import * as torch from '../lib/index';
 import { usePyTorch, expectClose } from './helpers/pytorch';
 import { linearProblem, PY_MODEL } from './helpers/optim';
 
-const { nn, optim } = torch;
+const { optim } = torch;
 const py = usePyTorch();
 
 type Opt = torch.optim.Optimizer<{ lr: number }>;

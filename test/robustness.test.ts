@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
 import { childPool } from './helpers/child';
 import { collect as collectGarbage } from './helpers/gc';
@@ -451,7 +451,7 @@ describe('fuzz: thousands of malformed calls', () => {
       await collectGarbage();
       r.handlesAfter = torch.memory().handles;
       const ms = Date.now() - t0;
-      // eslint-disable-next-line no-console
+       
       console.log(`fuzz: ${r.calls} calls in ${ms} ms over ${r.targets} targets; ok ${r.ok}, threw ${r.threw}`, r.byClass);
       return { ...r, ms };
     })());

@@ -270,7 +270,7 @@ out = None`);
           counts.ok++;
         } catch (e) {
           counts.threw++;
-          if (!(e instanceof st.SafetensorError)) throw new Error(`${kind}: ${(e as Error).name}: ${(e as Error).message}`);
+          if (!(e instanceof st.SafetensorError)) throw new Error(`${kind}: ${(e as Error).name}: ${(e as Error).message}`, { cause: e });
           expect((e as Error).message).toMatch(/^safetensors: (buffer|.*fuzz\.safetensors): /);
         }
       }

@@ -641,7 +641,12 @@ function fuzzLoads(
     if (v === null || typeof v !== 'object' || seen.has(v)) return;
     seen.add(v);
     if (typeof (v as { dispose?: unknown }).dispose === 'function') (v as { dispose: () => void }).dispose();
-    else if (v instanceof Map) for (const [a, b] of v) (disposeAll(a, seen), disposeAll(b, seen));
+    else if (v instanceof Map) {
+      for (const [a, b] of v) {
+        disposeAll(a, seen);
+        disposeAll(b, seen);
+      }
+    }
     else if (v instanceof Set || Array.isArray(v)) for (const x of v) disposeAll(x, seen);
     else if (!Buffer.isBuffer(v)) for (const x of Object.values(v)) disposeAll(x, seen);
   };
@@ -753,7 +758,7 @@ describe('fuzz: damaged files never crash', () => {
     const handles = torch.memory().handles;
     const t0 = Date.now();
     const r = fuzzLoads(torch, { load }, fs, zlib.crc32, files, dir, 0x5eed_5e71 + SCALE - 1, PER);
-    // eslint-disable-next-line no-console
+     
     console.log(`serialize fuzz: ${r.loads} loads in ${Date.now() - t0} ms; ok ${r.ok}, threw ${r.threw}`, JSON.stringify(r.byKind));
     expect(r.violations).toEqual([]);
     await collect();

@@ -417,7 +417,10 @@ export function isHandle(v: unknown): v is Handle {
   return typeof v === 'bigint' && v >= 2n ** 63n;
 }
 
+// Plain CommonJS outside lib/ (shared with the build scripts) and an untyped package.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const libtorch = require('../../scripts/libtorch.js') as LibTorchModule;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 
 function baseVersion(v: string): string {
@@ -523,6 +526,7 @@ function load(): NativeAddon {
   else if (built) prepareSourceBuild(built);
   let addon: NativeAddon;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only now
     addon = require(addonPath) as NativeAddon;
   } catch (e) {
     const what = built ? `LibTorch ${built.torchVersion}${built.root && !isPrebuild ? ` at ${built.root}` : ''}` : 'its LibTorch';

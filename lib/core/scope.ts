@@ -53,7 +53,12 @@ function collect(value: unknown, keep: Set<unknown>, seen: Set<unknown>): void {
   seen.add(value);
   keep.add(value);
   if (Array.isArray(value)) for (const v of value) collect(v, keep, seen);
-  else if (value instanceof Map) for (const [k, v] of value) (collect(k, keep, seen), collect(v, keep, seen));
+  else if (value instanceof Map) {
+    for (const [k, v] of value) {
+      collect(k, keep, seen);
+      collect(v, keep, seen);
+    }
+  }
   else if (value instanceof Set) for (const v of value) collect(v, keep, seen);
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, keep, seen);
   else if (typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function' && !(value as Disposable).dispose) {

@@ -79,7 +79,6 @@ for (const part of ['real', 'imag'] as const) {
 }
 
 declare module './tensor' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-interface
   interface Tensor extends GeneratedTensorMethods {
     /** Python's x.real: the real part of a complex tensor, as a view (x itself for a real tensor); assignable. */
     get real(): Tensor;

@@ -271,7 +271,7 @@ class Epoch {
   finish([hx, hy]: [Handle, Handle | null]): Batch {
     return scope(() => {
       let x = wrap(hx);
-      let y = hy === null ? null : wrap(hy);
+      const y = hy === null ? null : wrap(hy);
       const t = this.source?.transform;
       if (t) x = applyTransform(t, x, 'the dataset transform');
       return this.transformBatch(x, y);
@@ -314,7 +314,10 @@ class Epoch {
         y = tensor(Float64Array.from(nums), { dtype: nums.every(Number.isInteger) ? 'int64' : 'float64' });
       } else if (ys.every((v) => v instanceof Tensor)) y = stack(ys as Tensor[]);
       else throw new TypeError('DataLoader: the targets of a batch must be all numbers or all Tensors');
-      if (l.pin) (x = x.pinMemory(), y = y.pinMemory());
+      if (l.pin) {
+        x = x.pinMemory();
+        y = y.pinMemory();
+      }
       if (l.device !== undefined) {
         const nonBlocking = l.pin && l.device.startsWith('cuda');
         x = x.to({ device: l.device, nonBlocking });

@@ -173,7 +173,10 @@ class NormalizeT extends Transform {
 
   /** Releases the cached mean and std tensors. */
   dispose(): void {
-    for (const [m, s] of this.cache.values()) (m.dispose(), s.dispose());
+    for (const [m, s] of this.cache.values()) {
+      m.dispose();
+      s.dispose();
+    }
     this.cache.clear();
   }
 

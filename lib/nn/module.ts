@@ -402,7 +402,7 @@ export abstract class Module {
    * `localMetadata` its entry of the state dict's _metadata ({ version: 2 }, or {}). A module whose
    * saved form changed across versions overrides it to upgrade old checkpoints in place.
    */
-  protected _loadFromStateDict(stateDict: Map<string, unknown>, prefix: string, localMetadata: Record<string, unknown>): void {
+  protected _loadFromStateDict(_stateDict: Map<string, unknown>, _prefix: string, _localMetadata: Record<string, unknown>): void {
     // nothing to upgrade by default
   }
 

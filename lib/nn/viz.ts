@@ -251,7 +251,9 @@ export class Digraph {
       return (await vizInstance()).renderString(toDot(this.graph, this.maxAttrChars, true), { format: 'svg' });
     } catch (e) {
       viz = null; // a WebAssembly trap leaves the instance unusable: the next call starts a fresh one
-      throw new Error(`makeDot: Graphviz (WebAssembly) could not lay out this graph: ${(e as Error).message}; write .source and run Graphviz's dot instead`);
+      throw new Error(`makeDot: Graphviz (WebAssembly) could not lay out this graph: ${(e as Error).message}; write .source and run Graphviz's dot instead`, {
+        cause: e,
+      });
     }
   }
 }

@@ -489,7 +489,7 @@ async function main() {
     const warmup = Math.max(1, Math.floor(n / 10));
     const nodeTimes = [], pyTimes = [], windows = [];
     let nodeError = null, pyError = null;
-    let run = null;
+    let run;
     try {
       run = w.make(w.needsConv2d ? conv : native);
       run(warmup);

@@ -210,7 +210,7 @@ function handWritten() {
   const read = (f) => fs.readFileSync(path.join(ROOT, 'lib', f), 'utf8');
   const tensor = read('core/tensor.ts');
   const body = tensor.slice(tensor.indexOf('export class Tensor {'), tensor.indexOf('\n}\n', tensor.indexOf('export class Tensor {')));
-  const methods = new Set([...body.matchAll(/^  (?:get |set |static )?(\w+)\s*[(<]/gm)].map((m) => m[1]));
+  const methods = new Set([...body.matchAll(/^ {2}(?:get |set |static )?(\w+)\s*[(<]/gm)].map((m) => m[1]));
   const sources = fs.readdirSync(path.join(ROOT, 'lib'), { recursive: true }).filter((n) => n.endsWith('.ts') && !n.startsWith('generated'));
   for (const f of sources) {
     for (const m of read(f).matchAll(/^Tensor\.prototype\.(\w+) =/gm)) methods.add(m[1]);

@@ -46,6 +46,7 @@ let sharpModule: Sharp | null = null;
 function loadSharp(): Sharp {
   if (sharpModule) return sharpModule;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: most datasets need no image decoder
     sharpModule = require('sharp') as Sharp;
   } catch (e) {
     throw new DataFileError(`ImageFolder needs the sharp package to decode images (npm install sharp): ${(e as Error).message.split('\n')[0]}`, 'sharp');
