@@ -9,10 +9,11 @@
  *       Normalize([0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010])]);
  *     const x = train(batch); // a transform is a function of a batch
  *
- * Each transform can be made with or without `new`. Every intermediate tensor is disposed: only the
- * result is new.
+ * As torchvision's v2 transforms, each one is an nn.Module (no parameters or buffers): it goes into an
+ * nn.Sequential before a model, takes forward hooks, and Compose holds its steps as submodules '0', '1', ….
+ * The base forward checks the input and runs the subclass's transform(x) in a scope. Each transform can
+ * be made with or without `new`. Every intermediate tensor is disposed: only the result is new.
  */
-import { inspect } from 'node:util';
 import { Tensor } from '../core/tensor';
 import { keep, scope } from '../core/scope';
 import { describe, FLOATING_DTYPES } from '../core/dtype';
@@ -20,43 +21,31 @@ import { tensor } from '../core/creation';
 import { arange, rand, randint } from '../generated/torch';
 import { where } from '../generated/torch';
 import { pad } from '../nn/functional';
+import { Module } from '../nn/module';
 
 /** A transform is callable on a batch: `t(x)`. */
 export interface Transform {
   (x: Tensor): Tensor;
 }
 
-/** The base of the transforms: subclasses implement forward(x); calling the transform runs it in a scope. */
-export abstract class Transform {
-  constructor() {
-    const self = function (x: Tensor): Tensor {
-      return callTransform(transform, x);
-    };
-    delete (self as { name?: unknown }).name;
-    delete (self as { length?: unknown }).length;
-    const transform = Object.setPrototypeOf(self, new.target.prototype) as Transform;
-    return transform;
+/**
+ * The base of the transforms, an nn.Module as torchvision's v2 Transform: subclasses implement
+ * transform(x); forward(x) checks that x is a Tensor and runs transform(x) in a scope, so calling the
+ * transform (`t(x)`, which also runs its forward hooks) frees every intermediate.
+ *
+ * Errors raised inside a call are prefixed by Module's call with the transform's name, or its path
+ * within a Compose or Sequential ('3 (Normalize): …'), as a layer's are. A forward hook on a step of a
+ * Compose runs inside the Compose's scope: the intermediates it sees are freed when the Compose returns,
+ * so a hook that holds on to one keep()s it.
+ */
+export abstract class Transform extends Module {
+  override forward(x: Tensor): Tensor {
+    if (!((x as unknown) instanceof Tensor)) throw new TypeError(`input must be a Tensor (got ${describe(x)})`);
+    return scope(() => this.transform(x));
   }
 
-  /** The transform of a batch [N, C, H, W] or one image [C, H, W]. */
-  abstract forward(x: Tensor): Tensor;
-
-  /** torchvision's repr: `Normalize(mean=[0.5], std=[0.5])`. */
-  toString(): string {
-    return `${this.constructor.name}(${this.extraRepr()})`;
-  }
-  /** The arguments shown by toString(). */
-  protected extraRepr(): string {
-    return '';
-  }
-  [inspect.custom](): string {
-    return this.toString();
-  }
-}
-
-function callTransform(t: Transform, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`${t.constructor.name}: input must be a Tensor (got ${describe(x)})`);
-  return scope(() => t.forward(x));
+  /** The transform of a batch [N, C, H, W] or one image [C, H, W]. Call the transform itself (`t(x)`) to free intermediates. */
+  abstract transform(x: Tensor): Tensor;
 }
 
 /** A class that can also be called without `new`, as torchvision's transforms are in Python. */
@@ -74,9 +63,9 @@ function numberList(v: unknown, name: string): number[] {
   return list as number[];
 }
 
-function checkImage(who: string, x: Tensor): void {
+function checkImage(x: Tensor): void {
   if (x.ndim !== 3 && x.ndim !== 4) {
-    throw new RangeError(`${who}: expected a batch [N, C, H, W] or an image [C, H, W] (got shape [${x.shape.join(', ')}])`);
+    throw new RangeError(`expected a batch [N, C, H, W] or an image [C, H, W] (got shape [${x.shape.join(', ')}])`);
   }
 }
 
@@ -106,31 +95,34 @@ class ToTensorT extends Transform {
     this.channelsLast = opts.channelsLast;
   }
 
-  forward(x: Tensor): Tensor {
+  transform(x: Tensor): Tensor {
     let t = x;
     if (t.ndim === 2) t = t.unsqueeze(0);
-    checkImage('ToTensor', t);
+    checkImage(t);
     const s = t.shape;
     const last = this.channelsLast ?? (CHANNELS.has(s[s.length - 1]) && !CHANNELS.has(s[s.length - 3]));
     if (last) t = (t.ndim === 4 ? t.permute(0, 3, 1, 2) : t.permute(2, 0, 1)).contiguous();
     const dtype = t.dtype;
     if (dtype === 'uint8') return t.to('float32').div(255);
     if (FLOATING_DTYPES.has(dtype)) return t;
-    throw new TypeError(`ToTensor: expected uint8 images (0–255) or floating-point ones (got ${dtype})`);
+    throw new TypeError(`expected uint8 images (0–255) or floating-point ones (got ${dtype})`);
   }
 
-  protected override extraRepr(): string {
+  override extraRepr(): string {
     return this.channelsLast === undefined ? '' : `channelsLast=${this.channelsLast}`;
   }
 }
 
 // ---- Normalize ----
 
+// Each Normalize's cached [mean, std] tensors by `${dtype}@${device}`: kept outside the module, so they are
+// not attributes (not in stateDict(), not shared by a deepcopy) and go with the Normalize when it is collected.
+const normalizeCache = new WeakMap<NormalizeT, Map<string, [Tensor, Tensor]>>();
+
 class NormalizeT extends Transform {
   readonly mean: number[];
   readonly std: number[];
   readonly inplace: boolean;
-  private cache = new Map<string, [Tensor, Tensor]>();
 
   /** (x − mean[c]) / std[c] per channel, as torchvision's Normalize; the input must be floating point. */
   constructor(mean: number[] | number, std: number[] | number, opts: { inplace?: boolean } = {}) {
@@ -150,22 +142,24 @@ class NormalizeT extends Transform {
   // mean and std as [C, 1, 1] tensors of the batch's dtype on its device, made once per (dtype, device):
   // a fresh host-to-device copy per batch would synchronise a CUDA pipeline.
   private constants(x: Tensor): [Tensor, Tensor] {
+    let cache = normalizeCache.get(this);
+    if (!cache) normalizeCache.set(this, (cache = new Map()));
     const key = `${x.dtype}@${x.device}`;
-    let c = this.cache.get(key);
+    let c = cache.get(key);
     if (!c) {
       const opts = { dtype: x.dtype, device: x.device };
       c = [keep(tensor(Float64Array.from(this.mean), opts).view(-1, 1, 1)), keep(tensor(Float64Array.from(this.std), opts).view(-1, 1, 1))];
-      this.cache.set(key, c);
+      cache.set(key, c);
     }
     return c;
   }
 
-  forward(x: Tensor): Tensor {
-    checkImage('Normalize', x);
-    if (!FLOATING_DTYPES.has(x.dtype)) throw new TypeError(`Normalize: input must be a floating-point tensor (got ${x.dtype}); apply ToTensor() first`);
+  transform(x: Tensor): Tensor {
+    checkImage(x);
+    if (!FLOATING_DTYPES.has(x.dtype)) throw new TypeError(`input must be a floating-point tensor (got ${x.dtype}); apply ToTensor() first`);
     const c = x.shape[x.ndim - 3];
     for (const [name, v] of [['mean', this.mean], ['std', this.std]] as const) {
-      if (v.length !== 1 && v.length !== c) throw new RangeError(`Normalize: ${name} has ${v.length} values but the input has ${c} channels`);
+      if (v.length !== 1 && v.length !== c) throw new RangeError(`${name} has ${v.length} values but the input has ${c} channels`);
     }
     const [mean, std] = this.constants(x);
     return this.inplace ? x.sub_(mean).div_(std) : x.sub(mean).div(std);
@@ -173,14 +167,16 @@ class NormalizeT extends Transform {
 
   /** Releases the cached mean and std tensors. */
   dispose(): void {
-    for (const [m, s] of this.cache.values()) {
+    const cache = normalizeCache.get(this);
+    if (!cache) return;
+    for (const [m, s] of cache.values()) {
       m.dispose();
       s.dispose();
     }
-    this.cache.clear();
+    cache.clear();
   }
 
-  protected override extraRepr(): string {
+  override extraRepr(): string {
     return `mean=[${this.mean.join(', ')}], std=[${this.std.join(', ')}]`;
   }
 }
@@ -256,8 +252,8 @@ class RandomCropT extends Transform {
     return pad(x, [l, r, t, b], mode === 'constant' ? { mode, value: this.fill } : { mode });
   }
 
-  forward(x: Tensor): Tensor {
-    checkImage('RandomCrop', x);
+  transform(x: Tensor): Tensor {
+    checkImage(x);
     return batched(x, (b) => {
       const [h, w] = this.size;
       let img = this.padding ? this.pad(b, this.padding) : b;
@@ -268,7 +264,7 @@ class RandomCropT extends Transform {
       }
       const [N, C, H, W] = img.shape;
       if (H < h || W < w) {
-        throw new RangeError(`RandomCrop: the crop size (${h}, ${w}) is larger than the (padded) image size (${H}, ${W})`);
+        throw new RangeError(`the crop size (${h}, ${w}) is larger than the (padded) image size (${H}, ${W})`);
       }
       if (H === h && W === w) return img;
       const device = img.device;
@@ -283,7 +279,7 @@ class RandomCropT extends Transform {
     });
   }
 
-  protected override extraRepr(): string {
+  override extraRepr(): string {
     const pad = this.padding ? `[${this.padding.join(', ')}]` : 'None';
     return `size=(${this.size.join(', ')}), padding=${pad}`;
   }
@@ -312,11 +308,11 @@ class RandomHorizontalFlipT extends Transform {
     super();
     this.p = probability(p);
   }
-  forward(x: Tensor): Tensor {
-    checkImage('RandomHorizontalFlip', x);
+  transform(x: Tensor): Tensor {
+    checkImage(x);
     return randomFlip(x, this.p, -1);
   }
-  protected override extraRepr(): string {
+  override extraRepr(): string {
     return `p=${this.p}`;
   }
 }
@@ -328,11 +324,11 @@ class RandomVerticalFlipT extends Transform {
     super();
     this.p = probability(p);
   }
-  forward(x: Tensor): Tensor {
-    checkImage('RandomVerticalFlip', x);
+  transform(x: Tensor): Tensor {
+    checkImage(x);
     return randomFlip(x, this.p, -2);
   }
-  protected override extraRepr(): string {
+  override extraRepr(): string {
     return `p=${this.p}`;
   }
 }
@@ -340,26 +336,33 @@ class RandomVerticalFlipT extends Transform {
 // ---- composition ----
 
 class ComposeT extends Transform {
-  readonly transforms: ((x: Tensor) => Tensor)[];
-  /** Applies the transforms in order. */
+  /**
+   * Applies the transforms in order. Each is registered as a submodule '0', '1', … (as nn.Sequential's
+   * modules): a Module as it is, any other function wrapped in a Lambda.
+   */
   constructor(transforms: ((x: Tensor) => Tensor)[]) {
     super();
     if (!Array.isArray(transforms)) throw new TypeError(`Compose takes an array of transforms (got ${describe(transforms)})`);
     transforms.forEach((t, k) => {
       if (typeof t !== 'function') throw new TypeError(`transforms[${k}] must be a transform (a function of a batch) (got ${describe(t)})`);
     });
-    this.transforms = transforms.slice();
+    transforms.forEach((t, k) => this.registerModule(String(k), t instanceof Module ? t : new LambdaT(t)));
   }
-  forward(x: Tensor): Tensor {
+  /** The steps in order (its submodules, a step placed twice included twice). */
+  get transforms(): Module[] {
+    return [...this.attributeModules()].map(([, m]) => m);
+  }
+  transform(x: Tensor): Tensor {
     let out = x;
     this.transforms.forEach((t, k) => {
       out = t(out);
-      if (!(out instanceof Tensor)) throw new TypeError(`Compose: transforms[${k}] returned ${describe(out)}, not a Tensor`);
+      if (!((out as unknown) instanceof Tensor)) throw new TypeError(`transforms[${k}] returned ${describe(out)}, not a Tensor`);
     });
     return out;
   }
+  /** torchvision's Compose repr: one step a line, indented by four. */
   override toString(): string {
-    return `Compose(\n${this.transforms.map((t) => `    ${t instanceof Transform ? t.toString() : `Lambda(${t.name || 'function'})`}`).join('\n')}\n)`;
+    return `Compose(${this.transforms.map((t) => `\n    ${t.toString()}`).join('')}\n)`;
   }
 }
 
@@ -371,10 +374,14 @@ class LambdaT extends Transform {
     if (typeof fn !== 'function') throw new TypeError(`Lambda takes a function (got ${describe(fn)})`);
     this.fn = fn;
   }
-  forward(x: Tensor): Tensor {
+  transform(x: Tensor): Tensor {
     const out = this.fn(x);
-    if (!(out instanceof Tensor)) throw new TypeError(`Lambda: the function returned ${describe(out)}, not a Tensor`);
+    if (!((out as unknown) instanceof Tensor)) throw new TypeError(`the function returned ${describe(out)}, not a Tensor`);
     return out;
+  }
+  /** The function's name, if it has one (a Module given as the function is shown as the child `fn`). */
+  override extraRepr(): string {
+    return this.fn instanceof Module ? '' : this.fn.name;
   }
 }
 
