@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as torch from '../index';
 import { checkDevice } from '../core/dtype';
-import { checkpointPath } from '../train/trainer';
+import { checkpointPath } from '../train/checkpoint';
 import type { SEResNet } from '../models/resnet';
 import { getModel, listModels } from '../models/registry';
 import { DATASET_NAMES, type DatasetName } from '../data/presets';
@@ -208,7 +208,7 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
   const trainer = new torch.train.Trainer({
     model, optimizer, scheduler, device, accumulate: num(flags, 'accumulate', true), outDir: out,
     amp: Boolean(flags.amp), distributed, cudaGraph: Boolean(flags['cuda-graph']),
-    offThread: offThreadFlag(flags),
+    offThread: offThreadFlag(flags), handleSigint: false, // Ctrl-C is the command's: stopOnCtrlC
   });
   if (leader) {
     const where = distributed ? `${torch.distributed.getWorldSize()} processes (${torch.distributed.getBackend()}), each on ` : '';
@@ -220,13 +220,37 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
     trainer.on('offThread', ({ offThread, reason }: { offThread: boolean; reason: string }) =>
       process.stderr.write(offThread ? 'torchnode: steps run off the JS thread, traced\n' : `torchnode: steps run on the JS thread (${reason})\n`));
   }
-  await trainer.fit(trainData, { epochs, testData, resume: flags.resume ? String(flags.resume) : null });
-  const last = trainer.history[trainer.history.length - 1];
-  if (last && leader) process.stdout.write(`test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`);
-  // Data-parallel ranks each hold a share of the test set: the charts of one share would mislead.
-  if (last && !distributed) {
-    writeCharts(await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length, trainer.device), info, out);
+  const stopListening = stopOnCtrlC(trainer);
+  try {
+    await trainer.fit(trainData, { epochs, testData, resume: flags.resume ? String(flags.resume) : null });
+    const last = trainer.history[trainer.history.length - 1];
+    if (last && leader) process.stdout.write(`test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`);
+    // Data-parallel ranks each hold a share of the test set: the charts of one share would mislead.
+    if (last && !distributed) {
+      writeCharts(await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length, trainer.device), info, out);
+    }
+  } finally {
+    stopListening();
   }
+}
+
+/**
+ * Ctrl-C while `train` runs: the first stops after the current step (the Trainer saves that state as
+ * interrupted.pt); a second ends the command at once with status 130, as an interrupted shell command. The
+ * exit is the command's to make, never the library's. Returns the remover.
+ */
+function stopOnCtrlC(trainer: torch.train.Trainer): () => void {
+  const abort = () => process.exit(130);
+  const stop = () => {
+    trainer.stop();
+    process.stderr.write('\ntorchnode: stopping after this step and saving a checkpoint (Ctrl-C again to abort)\n');
+    process.once('SIGINT', abort);
+  };
+  process.once('SIGINT', stop);
+  return () => {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGINT', abort);
+  };
 }
 
 /** The model of a run folder or checkpoint: its options from the run.json beside it (what `train` wrote),
@@ -253,7 +277,7 @@ function readRun(ckptFile: string): Flags & { classes?: string[] } {
   try {
     return JSON.parse(fs.readFileSync(runFile, 'utf8'));
   } catch (e) {
-    throw new Error(`${runFile} is damaged (${(e as Error).message}); it holds the run's model options`);
+    throw new Error(`${runFile} is damaged (${(e as Error).message}); it holds the run's model options`, { cause: e });
   }
 }
 

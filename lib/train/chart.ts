@@ -38,7 +38,10 @@ function panel(title: string, epochs: number[], series: Series[], x0: number, yL
   let hi = all.length ? Math.max(...all) : 1;
   // A flat series (to the float precision of its size) gets a band around it.
   const scale = Math.max(1, Math.abs(lo), Math.abs(hi));
-  if (hi - lo < 1e-9 * scale) (lo -= 0.5 * scale * 1e-3 + 0.5), (hi += 0.5 * scale * 1e-3 + 0.5);
+  if (hi - lo < 1e-9 * scale) {
+    lo -= 0.5 * scale * 1e-3 + 0.5;
+    hi += 0.5 * scale * 1e-3 + 0.5;
+  }
   const pad = (hi - lo) * 0.05;
   lo -= pad;
   hi += pad;

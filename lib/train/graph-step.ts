@@ -18,12 +18,13 @@ import { TorchError } from '../core/errors';
 import { SGD } from '../optim/sgd';
 import { Adam } from '../optim/adam';
 import type { Optimizer } from '../optim/optimizer';
-import type { Stream } from '../cuda/device';
+import { Stream, onStream } from '../cuda/device';
 import { CUDAGraph, graph } from '../cuda/graphs';
 import { stack } from '../generated/torch';
 import { lossAndRight, type LossFn } from './step';
+import type { StepContext, StepResult, StepStrategy } from './strategy';
 
-const CANNOT_CAPTURE = 'cudaGraph: this training step cannot be captured in a CUDA graph: ';
+export const CANNOT_CAPTURE = 'cudaGraph: this training step cannot be captured in a CUDA graph: ';
 
 export class GraphStep {
   private constructor(
@@ -34,20 +35,11 @@ export class GraphStep {
     private readonly optimizer: Optimizer<{ lr: number }>,
   ) {}
 
-  /** Checks that the step can be captured at all (before any warm-up runs). */
-  static check(optimizer: Optimizer<{ lr: number }>, device: string, accumulate: number, amp: boolean): Optimizer<{ lr: number }> {
-    const why = !device.startsWith('cuda') ? `the device is ${device}, not CUDA`
-      : accumulate !== 1 ? 'gradient accumulation changes the step from batch to batch'
-      : amp ? 'AMP steps are not captured yet'
-      : GraphStep.optimizerProblem(optimizer);
-    if (why) throw new TorchError(CANNOT_CAPTURE + why);
-    return optimizer;
-  }
-
-  // Why the optimizer's step cannot be captured, or null. Asked again at capture: a loadStateDict between
-  // can change the options.
-  private static optimizerProblem(optimizer: Optimizer<{ lr: number }>): string | null {
-    if (!(optimizer instanceof SGD || optimizer instanceof Adam)) return 'only SGD and Adam steps are captured (their update reads the learning rate from a device tensor)';
+  /** Why the optimizer's step cannot be captured, or null. Asked when the Trainer is made (STEP_TABLE) and
+   * again at capture: a loadStateDict between can change the options. */
+  static optimizerProblem(optimizer: Optimizer<{ lr: number }>): string | null {
+    if (!(optimizer instanceof SGD || optimizer instanceof Adam))
+      return 'only SGD and Adam steps are captured (their update reads the learning rate from a device tensor)';
     if (optimizer instanceof Adam && !optimizer.paramGroups.every((g) => g.capturable)) {
       return 'Adam is captured only with capturable: true, as in PyTorch (its step counts then stay on the GPU)';
     }
@@ -64,12 +56,17 @@ export class GraphStep {
     const staticY = keep(y.clone());
     try {
       const g = new CUDAGraph();
-      const summary = graph(g, () => scope(() => {
-        const [l, r] = lossAndRight(model, lossFn, staticX, staticY);
-        l.backward();
-        optimizer.step();
-        return stack([l.detach().float(), r.float()]);
-      }), { stream: side });
+      const summary = graph(
+        g,
+        () =>
+          scope(() => {
+            const [l, r] = lossAndRight(model, lossFn, staticX, staticY);
+            l.backward();
+            optimizer.step();
+            return stack([l.detach().float(), r.float()]);
+          }),
+        { stream: side },
+      );
       return new GraphStep(g, staticX, staticY, keep(summary), optimizer);
     } catch (e) {
       staticX.dispose();
@@ -98,5 +95,63 @@ export class GraphStep {
     this.g.reset();
     for (const t of [this.staticX, this.staticY, this.lossAndRight]) t.dispose();
     this.optimizer.lrOnDevice(false);
+  }
+}
+
+/** Eager steps before capture: cuDNN and cuBLAS set up their workspaces, the optimizer its state. */
+const WARM_UP_STEPS = 3;
+
+/**
+ * The cudaGraph strategy: eager warm-up steps on a side stream with batches of the first batch's shape, then
+ * the step captured on that shape; replayed for batches of it, eager (on the side stream) for others. Every
+ * step includes the optimizer's update.
+ */
+export class CudaGraphStep implements StepStrategy {
+  readonly kind = 'cudaGraph';
+  readonly offThread = false;
+  private readonly side = new Stream();
+  private shape: string | null = null;
+  private warm = 0;
+  private captured: GraphStep | null = null;
+
+  constructor(private readonly ctx: StepContext) {}
+
+  async step(x: Tensor, y: Tensor): Promise<StepResult> {
+    const { model, lossFn, optimizer } = this.ctx;
+    const shape = `${x.shape}|${y.shape}`;
+    this.shape ??= shape;
+    const n = y.shape[0];
+    if (!this.captured && this.warm >= WARM_UP_STEPS && shape === this.shape)
+      this.captured = GraphStep.capture(model, lossFn, optimizer, x, y, this.side);
+    if (this.captured?.fits(x, y)) {
+      const r = this.captured.run(x, y);
+      return { loss: r.loss, right: r.correct, n, stepped: true };
+    }
+    if (shape === this.shape) this.warm++;
+    // Once captured, the gradients are the graph's static tensors: zeroed in place, never set to null.
+    if (this.captured) optimizer.zeroGrad({ setToNone: false });
+    const captured = this.captured;
+    const r = onStream(this.side, () =>
+      scope(() => {
+        const [loss, right] = lossAndRight(model, lossFn, x, y);
+        loss.backward();
+        optimizer.step();
+        if (!captured) optimizer.zeroGrad();
+        return { loss: loss.item() as number, right: right.item() as number };
+      }),
+    );
+    return { ...r, n, stepped: true };
+  }
+
+  /** Nothing to do: every step includes the update. */
+  async update(): Promise<void> {}
+
+  zeroGrad(): void {
+    this.ctx.optimizer.zeroGrad(this.captured ? { setToNone: false } : undefined);
+  }
+
+  dispose(): void {
+    this.captured?.dispose();
+    this.captured = null;
   }
 }
