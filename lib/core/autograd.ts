@@ -1,7 +1,8 @@
 /** torch.autograd.grad, and the grad-mode context functions noGrad / enableGrad. */
 import { native } from './native';
 import { describe } from './dtype';
-import { Tensor, boolArg, handleOf, wrapOrNull } from './tensor';
+import { Tensor, handleOf, wrapOrNull } from './tensor';
+import { boolArg } from './args';
 
 export interface GradOptions {
   /** The "vector" in the vector-Jacobian product, one per output (null for a scalar output). */

@@ -4,7 +4,8 @@
  */
 import { native, type Handle } from './native';
 import { canonicalDtype, describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
-import { Tensor, fitsInt64, intArg, optionsArg, pyOptions, wrap, type PyRest, type TypedArray } from './tensor';
+import { Tensor, pyOptions, wrap, type PyRest, type TypedArray } from './tensor';
+import { fitsInt64, intArg, optionsArg } from './args';
 import { TorchValueError } from './errors';
 
 /** Where and how a new tensor is made (PyTorch's dtype=, device=, requires_grad= keywords). */

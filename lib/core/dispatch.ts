@@ -11,7 +11,8 @@
  */
 import { native, type Handle } from './native';
 import { DTYPE_CODES, checkDevice, describe, dtypeCode, type Dtype } from './dtype';
-import { Tensor, fitsInt64, optionHint, wrap } from './tensor';
+import { Tensor, wrap } from './tensor';
+import { fitsInt64, optionHint } from './args';
 import { TorchNotImplementedError } from './errors';
 import { NUMBERS_AS_TENSORS, TENSOR_VARARGS, camelCase, parseSchema, type Schema, type SchemaParam } from './schema';
 

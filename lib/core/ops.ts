@@ -4,7 +4,8 @@
  */
 import { native } from './native';
 import { describe, type Dtype } from './dtype';
-import { Tensor, handleOf, optionsArg, pyOptions, wrap, type PyRest, type Scalar } from './tensor';
+import { Tensor, handleOf, pyOptions, wrap, type PyRest, type Scalar } from './tensor';
+import { optionsArg } from './args';
 import { installMethod, linalg, torchFunctions } from './surface';
 import { TorchValueError, warnOnce } from './errors';
 import { bindFunction } from './dispatch';

@@ -5,7 +5,8 @@
  * object — and returns every argument with its default filled in. An unknown or snake_case option is a
  * TypeError naming it (optionsArg's rule); a value given both ways is Python's "multiple values".
  */
-import { optionsArg, pyOptions, type PyRest } from './tensor';
+import { pyOptions, type PyRest } from './tensor';
+import { optionsArg } from './args';
 
 export type Values<T, N extends readonly (keyof T)[]> = { -readonly [I in keyof N]: T[N[I]] };
 

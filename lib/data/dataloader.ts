@@ -19,7 +19,8 @@
  * Shuffling draws exactly what PyTorch's DataLoader draws, from the default generator (torch.manualSeed)
  * or from the loader's own torch.Generator().manual_seed(seed): the same seed gives PyTorch's order.
  */
-import { Tensor, holdHandles, optionsArg, releaseHandles, wrap } from '../core/tensor';
+import { Tensor, holdHandles, releaseHandles, wrap } from '../core/tensor';
+import { optionsArg } from '../core/args';
 import { keep, scope } from '../core/scope';
 import { checkDevice, describe, dtypeCode } from '../core/dtype';
 import { tensor } from '../core/creation';

@@ -22,7 +22,8 @@
  */
 import { native, type Handle, type PackageHandle } from '../core/native';
 import { TorchError, withCallerStack } from '../core/errors';
-import { Tensor, optionsArg, wrap } from '../core/tensor';
+import { Tensor, wrap } from '../core/tensor';
+import { optionsArg } from '../core/args';
 import { describe } from '../core/dtype';
 import type { Module, StateDict } from '../nn/module';
 import { loadFile } from '../io/safetensors';

@@ -22,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { isHandle, native, type ModuleHandle } from '../core/native';
 import { freshTmpFor, saveTarget } from '../io/atomic';
 import { TorchError, withCallerStack } from '../core/errors';
-import { Tensor, wrap, optionsArg } from '../core/tensor';
+import { Tensor, wrap } from '../core/tensor';
+import { optionsArg } from '../core/args';
 import { checkDevice, describe } from '../core/dtype';
 import type { StateDict } from '../nn/parameter';
 

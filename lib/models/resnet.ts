@@ -7,7 +7,7 @@ import { Sequential, releasesIntermediates } from '../nn/container';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Identity, Linear, MaxPool2d, ReLU } from '../nn/layers';
 import * as init from '../nn/init';
 import { describe } from '../core/dtype';
-import { intArg, optionsArg } from '../core/tensor';
+import { intArg, optionsArg } from '../core/args';
 import type { Tensor } from '../core/tensor';
 import { SEModule, type SEOptions } from './se';
 

@@ -6,7 +6,7 @@
 import { Module, pipe, release } from '../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Hardsigmoid, Linear, ReLU, Sigmoid } from '../nn/layers';
 import { describe } from '../core/dtype';
-import { intArg } from '../core/tensor';
+import { intArg } from '../core/args';
 import type { Tensor } from '../core/tensor';
 
 export interface SEOptions {

@@ -5,7 +5,8 @@
  */
 import { native } from '../core/native';
 import { describe } from '../core/dtype';
-import { Tensor, handleOf, numberArg } from '../core/tensor';
+import { Tensor, handleOf } from '../core/tensor';
+import { numberArg } from '../core/args';
 import { warnOnce } from '../core/errors';
 import { noGrad } from '../core/autograd';
 import { scope } from '../core/scope';

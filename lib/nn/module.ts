@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { native } from '../core/native';
 import { TorchError } from '../core/errors';
 import { describe, type Dtype } from '../core/dtype';
-import { Tensor, sameShape, wrap } from '../core/tensor';
+import { Tensor, wrap } from '../core/tensor';
+import { sameShape } from '../core/args';
 import { keep, scope } from '../core/scope';
 import { noGrad } from '../core/autograd';
 

@@ -7,7 +7,8 @@
  *     const norm = torch.nn.utils.clipGradNorm_(model.parameters(), 1.0);
  *     optimizer.step();
  */
-import { Tensor, optionsArg } from '../core/tensor';
+import { Tensor } from '../core/tensor';
+import { optionsArg } from '../core/args';
 import { native } from '../core/native';
 import { bindFunction } from '../core/dispatch';
 import { noGrad } from '../core/autograd';

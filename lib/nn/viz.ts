@@ -19,7 +19,8 @@
  * keeps the last declaration.
  */
 import { native, type SavedField } from '../core/native';
-import { Tensor, optionsArg } from '../core/tensor';
+import { Tensor } from '../core/tensor';
+import { optionsArg } from '../core/args';
 import { describe } from '../core/dtype';
 
 export interface GraphNode {

@@ -1,6 +1,7 @@
 /** torch.optim.Adam (seed 004): PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
 import { native, type NativeAddon } from '../core/native';
-import { numberArg, pyOptions, type PyRest } from '../core/tensor';
+import { pyOptions, type PyRest } from '../core/tensor';
+import { numberArg } from '../core/args';
 import { tensor } from '../core/creation';
 import { zeros, zerosLike } from '../generated/torch';
 import { keep } from '../core/scope';

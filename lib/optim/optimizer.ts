@@ -5,7 +5,9 @@
  */
 import { TorchError } from '../core/errors';
 import { describe } from '../core/dtype';
-import { Tensor, camelCase, optionsArg } from '../core/tensor';
+import { Tensor } from '../core/tensor';
+import { optionsArg } from '../core/args';
+import { camelCase } from '../core/schema';
 import { noGrad } from '../core/autograd';
 import { keep } from '../core/scope';
 import { full } from '../generated/torch';

@@ -1,6 +1,7 @@
 /** torch.optim.SGD: exactly PyTorch's update (momentum, dampening, weight decay, Nesterov, maximize). */
 import { native, type NativeAddon } from '../core/native';
-import { numberArg, pyOptions, wrap, type PyRest } from '../core/tensor';
+import { pyOptions, wrap, type PyRest } from '../core/tensor';
+import { numberArg } from '../core/args';
 import { keep } from '../core/scope';
 import { Optimizer, optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import type { Tensor } from '../core/tensor';

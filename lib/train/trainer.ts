@@ -8,7 +8,8 @@
  * saves its state apart (interrupted.pt), leaving checkpoint.pt at the last complete epoch.
  */
 import { EventEmitter } from 'node:events';
-import { optionsArg, type Tensor } from '../core/tensor';
+import { type Tensor } from '../core/tensor';
+import { optionsArg } from '../core/args';
 import { Module } from '../nn/module';
 import { crossEntropy } from '../nn/functional';
 import { Optimizer } from '../optim/optimizer';

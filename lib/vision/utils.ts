@@ -8,7 +8,8 @@
  */
 import type sharp from 'sharp';
 import type { Sharp as SharpImage } from 'sharp';
-import { Tensor, optionsArg } from '../core/tensor';
+import { Tensor } from '../core/tensor';
+import { optionsArg } from '../core/args';
 import { full } from '../generated/torch';
 import { cat, stack } from '../generated/torch';
 import { noGrad } from '../core/autograd';

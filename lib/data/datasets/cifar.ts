@@ -5,7 +5,8 @@
  */
 import * as path from 'node:path';
 import { native } from '../native';
-import { optionsArg, wrap } from '../../core/tensor';
+import { wrap } from '../../core/tensor';
+import { optionsArg } from '../../core/args';
 import { dtypeCode, describe } from '../../core/dtype';
 import { scope } from '../../core/scope';
 import { DataFileError } from '../errors';

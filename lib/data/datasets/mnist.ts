@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native';
-import { optionsArg, wrap } from '../../core/tensor';
+import { wrap } from '../../core/tensor';
+import { optionsArg } from '../../core/args';
 import { dtypeCode, describe } from '../../core/dtype';
 import { DataFileError } from '../errors';
 import { transformArg, type TransformFn } from '../dataset';

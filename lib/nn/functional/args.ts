@@ -3,7 +3,8 @@
  * _single/_pair/_triple), reductions as ATen's enum, Python's legacy size_average/reduce.
  */
 import { describe } from '../../core/dtype';
-import { Tensor, handleOf, intArg } from '../../core/tensor';
+import { Tensor, handleOf } from '../../core/tensor';
+import { intArg } from '../../core/args';
 
 export type Size2 = number | [number, number];
 export type Size = number | number[];

@@ -3,7 +3,8 @@
  * sizeAverage/reduce included, folded into reduction with Python's warning), or any argument by name.
  */
 import { native } from '../../core/native';
-import { Tensor, handleOf, sameShape, wrap } from '../../core/tensor';
+import { Tensor, handleOf, wrap } from '../../core/tensor';
+import { sameShape } from '../../core/args';
 import { TorchError, warnOnce } from '../../core/errors';
 import { scope } from '../../core/scope';
 import { noGrad } from '../../core/autograd';

@@ -3,7 +3,8 @@
  * the bilinear form, as torch.nn.functional has them.
  */
 import { native } from '../../core/native';
-import { Tensor, handleOf, intArg, wrap } from '../../core/tensor';
+import { Tensor, handleOf, wrap } from '../../core/tensor';
+import { intArg } from '../../core/args';
 import { describe } from '../../core/dtype';
 import { warnOnce } from '../../core/errors';
 import { bindFunction } from '../../core/dispatch';

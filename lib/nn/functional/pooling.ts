@@ -4,7 +4,8 @@
  * null is the kernel size (passed to ATen as [], as Python does).
  */
 import { native } from '../../core/native';
-import { Tensor, handleOf, intArg, wrap } from '../../core/tensor';
+import { Tensor, handleOf, wrap } from '../../core/tensor';
+import { intArg } from '../../core/args';
 import { describe } from '../../core/dtype';
 import { scope } from '../../core/scope';
 import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';

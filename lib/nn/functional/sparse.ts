@@ -1,5 +1,6 @@
 /** Embedding lookups, as torch.nn.functional has them. */
-import { Tensor, sameShape } from '../../core/tensor';
+import { Tensor } from '../../core/tensor';
+import { sameShape } from '../../core/args';
 import { scope } from '../../core/scope';
 import { noGrad } from '../../core/autograd';
 import { torchFunctions as T } from '../../core/surface';

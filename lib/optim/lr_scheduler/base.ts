@@ -4,7 +4,7 @@
  * math uses, so every lr sequence is Python's to the bit) and keeps Python's state-dict keys.
  */
 import { describe } from '../../core/dtype';
-import { intArg } from '../../core/tensor';
+import { intArg } from '../../core/args';
 import { native } from '../../core/native';
 import { Optimizer } from '../optimizer';
 

@@ -3,7 +3,8 @@
  * LinearLR, LambdaLR, MultiplicativeLR, ConstantLR and PolynomialLR, as torch.optim.lr_scheduler's.
  */
 import { describe } from '../../core/dtype';
-import { intArg, numberArg, optionsArg, pyOptions, type PyRest } from '../../core/tensor';
+import { pyOptions, type PyRest } from '../../core/tensor';
+import { intArg, numberArg, optionsArg } from '../../core/args';
 import { LRScheduler, cos, pow, type AnyOptimizer } from './base';
 
 /** lr × gamma every stepSize epochs (e.g. StepLR(30, 0.1) for a 90-epoch ImageNet run). */
