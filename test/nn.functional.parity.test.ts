@@ -540,7 +540,7 @@ out = [tr, ev, m.state_dict()]`, { sd, xs });
   ];
   it.each(stateless)('%s', async (_name, build, pyBuild, x) => {
     const ref = await py.run(`out = ${pyBuild}(x)`, { x });
-    expectClose(build()(x) as Tensor, ref, SUMS);
+    expectClose((build() as torch.nn.AnyModule)(x) as Tensor, ref, SUMS);
   });
 
   it('Dropout in train mode: the same mask as nn.Dropout with the same seed', async () => {
@@ -562,7 +562,7 @@ out = [tr, ev, m.state_dict()]`, { sd, xs });
   ];
   it.each(losses)('%s: loss and input gradient', async (_name, build, pyBuild, input, t) => {
     const xi = input.clone().requiresGrad_();
-    const l = build()(xi, t) as Tensor;
+    const l = (build() as torch.nn.AnyModule)(xi, t) as Tensor;
     l.sum().backward();
     const ref = await py.run<Tensor[]>(`xi = input.clone().requires_grad_(); l = ${pyBuild}(xi, t); l.sum().backward(); out = [l, xi.grad]`,
       { input, t, classW });

@@ -242,7 +242,7 @@ describe('torch.nn layers equal Python\'s', () => {
     const needGrad = opts.grads ?? xs.length;
     const inputs = xs.map((x, i) => (x.isFloatingPoint() && i < needGrad ? x.clone().requiresGrad_(true) : x));
     if (opts.seed) torch.manualSeed(1234);
-    let o = m(...inputs) as Tensor | Tensor[];
+    let o = (m as torch.nn.AnyModule)(...inputs) as Tensor | Tensor[];
     o = Array.isArray(o) ? o[0] : o;
     if (o.requiresGrad) o.sum().backward();
     const [repr, keys, out, grads, paramGrads, after] = await py.run<[string, string[], Tensor, (Tensor | null)[], (Tensor | null)[], Record<string, Tensor>]>(
@@ -534,7 +534,7 @@ describe('lazy layers', () => {
       const m = make().to('float64');
       const before = String(m);
       torch.manualSeed(9);
-      const out = m(x) as Tensor;
+      const out = (m as torch.nn.AnyModule)(x) as Tensor;
       const ref = await py.run<[string, string, Tensor, Record<string, Tensor>]>(`torch.manual_seed(8)
 m = eval(ctor, {'nn': torch.nn}).double()
 before = repr(m)

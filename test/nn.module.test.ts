@@ -970,7 +970,7 @@ describe("seed 000's check_model_output_shapes", () => {
       const out: [string, number[]][] = [];
       for (const [name, layer] of model.namedChildren()) {
         if (name === 'fc') x = x.flatten(1); // the seed's loop forgets this (see below)
-        x = layer(x);
+        x = (layer as torch.nn.Module<[Tensor], Tensor>)(x);
         out.push([name, x.shape]);
       }
       return out;
@@ -1101,5 +1101,24 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.
     expect(seen!.sum().item()).toEqual(expect.any(Number)); // not disposed
     expect(replaced!.shape).toEqual([2, 8, 8, 8]);
     expect(replaced!.sum().item()).toEqual(expect.any(Number));
+  });
+});
+
+describe('a module call is typed by its forward (Module<In, Out>)', () => {
+  // test/tsconfig.json type-checks this file (npm test runs tsc first): a @ts-expect-error that is not an
+  // error fails the build, so the typing is held as well as the values.
+  it('model(x) returns what forward returns, and refuses what forward does not take', () => {
+    const lin = new nn.Linear(2, 3);
+    const y: Tensor = lin(torch.ones([1, 2])); // no cast
+    expect(y.shape).toEqual([1, 3]);
+    // @ts-expect-error Linear.forward takes a Tensor
+    expect(() => lin('x')).toThrow(/input must be a Tensor/);
+    const mha = new nn.MultiheadAttention(4, 2);
+    const q = torch.ones([3, 1, 4]);
+    const [out, weights]: [Tensor, Tensor | null] = mha(q, q, q);
+    expect(out.shape).toEqual([3, 1, 4]);
+    expect(weights?.shape).toEqual([1, 3, 3]);
+    const classifier: torch.nn.Module<[Tensor], Tensor> = new nn.Sequential(new nn.Flatten(), lin);
+    expect(classifier(torch.ones([1, 1, 2])).shape).toEqual([1, 3]);
   });
 });

@@ -257,7 +257,7 @@ describe('the seeds\' modules, written as the seeds write them, compute what Pyt
     m.train(train);
     const state = Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, v.clone()]));
     const x = torch.randn(shape, { dtype: 'float64' });
-    const y = m(x) as Tensor;
+    const y = (m as torch.nn.AnyModule)(x) as Tensor;
     const loss = F.crossEntropy(y.flatten(1), torch.zeros([shape[0]], { dtype: 'int64' }), { reduction: 'sum' });
     loss.backward();
     const ref = await py.run<[string[], Tensor, Tensor[]]>(`from torch import nn

@@ -332,7 +332,7 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
 
   it('bad arguments are clear errors', async () => {
     const { model, optimizer } = setup(null);
-    expect(() => new torch.train.Trainer({ model: {} as torch.nn.Module, optimizer })).toThrow(/model must be an nn.Module/);
+    expect(() => new torch.train.Trainer({ model: {} as torch.nn.Module<[torch.Tensor], torch.Tensor>, optimizer })).toThrow(/model must be an nn.Module/);
     expect(() => new torch.train.Trainer({ model, optimizer: {} as never })).toThrow(/optimizer must be/);
     expect(() => new torch.train.Trainer({ model, optimizer, accumulate: 0 })).toThrow(/accumulate/);
     const t = new torch.train.Trainer({ model, optimizer, device: 'cpu', progress: false, handleSigint: false });

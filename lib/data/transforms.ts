@@ -21,7 +21,7 @@ import { tensor } from '../core/creation';
 import { arange, rand, randint } from '../generated/torch';
 import { where } from '../generated/torch';
 import { pad } from '../nn/functional';
-import { Module } from '../nn/module';
+import { Module, type AnyModule } from '../nn/module';
 
 /** A transform is callable on a batch: `t(x)`. */
 export interface Transform {
@@ -355,7 +355,7 @@ class ComposeT extends Transform {
   transform(x: Tensor): Tensor {
     let out = x;
     this.transforms.forEach((t, k) => {
-      out = t(out);
+      out = (t as AnyModule)(out) as Tensor;
       if (!((out as unknown) instanceof Tensor)) throw new TypeError(`transforms[${k}] returned ${describe(out)}, not a Tensor`);
     });
     return out;

@@ -19,7 +19,7 @@ import { Tensor, tensorsIn, wrap } from '../core/tensor';
 import { describe } from '../core/dtype';
 import { noGrad } from '../core/autograd';
 import { scope } from '../core/scope';
-import { Module, nonPersistentBuffers, setTraceScopes } from '../nn/module';
+import { Module, nonPersistentBuffers, setTraceScopes, type AnyModule } from '../nn/module';
 import { ScriptModule, type PathLike } from './script';
 
 export interface TraceOptions {
@@ -109,7 +109,7 @@ function record(module: Module, inputs: Tensor[], strict: boolean, simple: boole
     const handle = native.jitTrace(spec, inputs.map((t) => t.handle), (handles) => {
       const args = handles.map((h) => wrap(h));
       try {
-        outputs = scope(() => module(...args));
+        outputs = scope(() => (module as AnyModule)(...args));
         return handlesOf(outputs);
       } finally {
         const returned = new Set(tensorsIn(outputs));
@@ -164,7 +164,7 @@ function handlesOf(v: unknown, depth = 0): unknown {
 
 function checkTrace(module: Module, traced: ScriptModule, inputs: Tensor[], tolerance: number): void {
   const mismatch = noGrad(() => scope(() => {
-    const eager = tensorsIn(module(...inputs));
+    const eager = tensorsIn((module as AnyModule)(...inputs));
     const replay = tensorsIn(traced.forward(...inputs));
     if (eager.length !== replay.length) return `the trace returns ${replay.length} tensors, the forward ${eager.length}`;
     for (let i = 0; i < eager.length; i++) {

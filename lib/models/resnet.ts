@@ -13,7 +13,7 @@ import { SEModule, type SEOptions } from './se';
 
 export interface BlockOptions {
   stride?: number;
-  downsample?: Module | null;
+  downsample?: Module<[Tensor], Tensor> | null;
   /** SEModule options, or false for a plain ResNet block. */
   se?: SEOptions | false;
 }
@@ -44,7 +44,7 @@ export class SEBasicBlock extends Module {
   declare conv2: Conv2d;
   declare bn2: BatchNorm2d;
   declare se?: SEModule;
-  declare downsample: Module | null;
+  declare downsample: Module<[Tensor], Tensor> | null;
 
   constructor(inplanes: number, planes: number, opts: BlockOptions = {}) {
     super();
@@ -79,7 +79,7 @@ export class SEBottleneck extends Module {
   declare bn3: BatchNorm2d;
   declare relu: ReLU;
   declare se?: SEModule;
-  declare downsample: Module | null;
+  declare downsample: Module<[Tensor], Tensor> | null;
 
   constructor(inplanes: number, planes: number, opts: BottleneckOptions = {}) {
     super();

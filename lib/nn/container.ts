@@ -1,6 +1,6 @@
 /** Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict. Entries are attributes named '0', '1', … or by key. */
 import { describe } from '../core/dtype';
-import { Module, Parameter, delattr, pipe } from './module';
+import { Module, Parameter, delattr, pipe, type AnyModule } from './module';
 import { Tensor } from '../core/tensor';
 
 function moduleArg(m: unknown, where: string): Module {
@@ -43,7 +43,7 @@ export class Sequential extends ModuleSequence {
   forward(input: unknown): Tensor {
     if (releasing.has(this)) return pipe(input as Tensor, ...(this as Iterable<(x: Tensor) => Tensor>));
     let x = input;
-    for (const m of this) x = m(x);
+    for (const m of this) x = (m as AnyModule)(x);
     return x as Tensor;
   }
 }

@@ -3,7 +3,7 @@ import * as functional from './functional';
 import * as init from './init';
 
 export { Module, Parameter, deepcopy } from './module';
-export type { StateDict, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook, ModuleToOptions, MemoryFormat } from './module';
+export type { AnyModule, StateDict, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook, ModuleToOptions, MemoryFormat } from './module';
 export { Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict } from './container';
 export * from './layers';
 export { Signature } from '../core/signature';

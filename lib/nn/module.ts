@@ -112,22 +112,30 @@ export function delattr(module: Module, name: string): void {
   delete (module as unknown as Record<string, unknown>)[name];
 }
 
-/** Callable modules: the instance is a function whose prototype chain is the module class's. */
-export interface Module {
-  (...inputs: unknown[]): Tensor;
+/**
+ * Callable modules: the instance is a function whose prototype chain is the module class's. A call takes
+ * what the class's own `forward` takes and returns what it returns, so `model(x)` is typed without casts.
+ * `Module<In, Out>` is any module whose forward takes `In` and returns `Out`: `Module<[Tensor], Tensor>`.
+ */
+// The class's type parameters, repeated as declaration merging requires (its forward uses them).
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+export interface Module<In extends unknown[] = never[], Out = unknown> {
+  (...inputs: Parameters<this['forward']>): ReturnType<this['forward']>;
 }
+/** A module called with whatever it is given (containers, hooks and tracing pass inputs through). */
+export type AnyModule = Module<unknown[], unknown>;
 
 /** Base class of every layer and model, as torch.nn.Module: subclass it, assign Modules and Parameters as properties in the constructor (they are registered under those names, in order), override `forward`, and call the instance: `model(x)`. */
-export abstract class Module {
+export abstract class Module<In extends unknown[] = never[], Out = unknown> {
   /** True in training mode (dropout active, batch norm uses and updates batch statistics). */
   training!: boolean;
 
   constructor() {
-    return bareModule(new.target.prototype as object);
+    return bareModule(new.target.prototype as object) as Module<In, Out>;
   }
 
   /** The computation; subclasses override it. Call the module itself (`model(x)`) to run hooks too. */
-  abstract forward(...inputs: unknown[]): unknown;
+  abstract forward(...inputs: In): Out;
 
   // ---- registration ----
 
@@ -554,11 +562,11 @@ export function nonPersistentBuffers(m: Module): ReadonlySet<string> {
 
 function forwardInScope(module: Module, inputs: unknown[]): unknown {
   const name = traceScopes?.names.get(module);
-  if (name === undefined) return module.forward(...inputs);
+  if (name === undefined) return (module as AnyModule).forward(...inputs);
   const scopes = traceScopes as TraceScopes;
   scopes.enter(name);
   try {
-    return module.forward(...inputs);
+    return (module as AnyModule).forward(...inputs);
   } finally {
     scopes.exit();
   }
@@ -574,7 +582,7 @@ function run(module: Module, inputs: unknown[]): unknown {
       observe(inputs);
     }
   }
-  let output = traceScopes === null ? module.forward(...inputs) : forwardInScope(module, inputs);
+  let output = traceScopes === null ? (module as AnyModule).forward(...inputs) : forwardInScope(module, inputs);
   if (inner.forwardHooks.size) observe([inputs, output]);
   for (const hook of inner.forwardHooks.values()) {
     const r = hook(module, inputs, output);

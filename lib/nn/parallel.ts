@@ -16,7 +16,7 @@
  * `module.` prefix. noSync(fn) skips the all-reduce for gradient accumulation.
  */
 import { Tensor, tensorsIn } from '../core/tensor';
-import { Module } from './module';
+import { Module, type AnyModule } from './module';
 import { isGradEnabled } from '../core/autograd';
 import { describe } from '../core/dtype';
 import { native, type ReducerHandle } from '../core/native';
@@ -37,8 +37,9 @@ const MB = 1024 * 1024;
 const FIRST_BUCKET_BYTES = 1024 * 1024; // torch.distributed._DEFAULT_FIRST_BUCKET_BYTES
 const BROADCAST_BUCKET_BYTES = 250 * MB; // DDP's broadcast_bucket_size
 
-export class DistributedDataParallel extends Module {
-  declare module: Module;
+/** Wraps `module` (its forward, typed as the module's: `Module<In, Out>`). */
+export class DistributedDataParallel<In extends unknown[] = unknown[], Out = unknown> extends Module<In, Out> {
+  declare module: Module<In, Out>;
   /** False inside noSync(): the next backward leaves gradients local. */
   requireBackwardGradSync = true;
   readonly #reducer: ReducerHandle;
@@ -47,7 +48,7 @@ export class DistributedDataParallel extends Module {
   readonly #findUnused: boolean;
   #requireForwardParamSync = true;
 
-  constructor(module: Module, opts: DistributedDataParallelOptions = {}) {
+  constructor(module: Module<In, Out>, opts: DistributedDataParallelOptions = {}) {
     super();
     if (!(module instanceof Module)) throw new TypeError(`DistributedDataParallel: module must be an nn.Module (got ${describe(module)})`);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`DistributedDataParallel: options must be an object (got ${describe(opts)})`);
@@ -73,9 +74,9 @@ export class DistributedDataParallel extends Module {
     });
   }
 
-  forward(...inputs: unknown[]): unknown {
+  forward(...inputs: In): Out {
     this.preForward();
-    const output = this.module(...inputs);
+    const output = (this.module as AnyModule)(...inputs) as Out;
     this.postForward(output);
     return output;
   }

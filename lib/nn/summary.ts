@@ -2,7 +2,7 @@
  * torch.summary(model, inputShape): each layer's output shape and parameter count, from one forward pass
  * of zeros (eval mode, no gradients), like torchinfo — each layer's output shape, as text and data.
  */
-import { Module } from './module';
+import { Module, type AnyModule } from './module';
 import { Tensor } from '../core/tensor';
 import { zeros } from '../generated/torch';
 import { noGrad } from '../core/autograd';
@@ -56,7 +56,7 @@ export function summary(model: Module, inputShape: number[] | number[][], opts: 
   const modes = [...model.modules()].map((m) => [m, m.training] as const);
   model.eval();
   try {
-    scope(() => noGrad(() => model(...shapes.map((s) => zeros(s, { dtype: opts.dtype, device: opts.device })))));
+    scope(() => noGrad(() => (model as AnyModule)(...shapes.map((s) => zeros(s, { dtype: opts.dtype, device: opts.device })))));
   } finally {
     handles.forEach((h) => h.remove());
     for (const [m, training] of modes) m.training = training;

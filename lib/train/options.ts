@@ -11,7 +11,7 @@ import type { StepStats } from './progress';
 export type Batches = (AsyncIterable<[Tensor, Tensor]> | Iterable<[Tensor, Tensor]>) & { length?: number };
 
 export interface TrainerOptions {
-  model: Module;
+  model: Module<[Tensor], Tensor>;
   optimizer: Optimizer<{ lr: number }>;
   /** Stepped once per epoch, as in the seeds. */
   scheduler?: LRScheduler | null;

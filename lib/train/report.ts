@@ -27,7 +27,7 @@ export interface EvaluationReport {
  * Runs the model (in eval mode, without gradients) over [input, target] batches of `numClasses` classes;
  * with `lossFn` (a batch's mean loss, as the Trainer's) the mean loss too, so one pass gives all of it.
  */
-export async function evaluationReport(model: Module, batches: Iterable<[Tensor, Tensor]> | AsyncIterable<[Tensor, Tensor]>,
+export async function evaluationReport(model: Module<[Tensor], Tensor>, batches: Iterable<[Tensor, Tensor]> | AsyncIterable<[Tensor, Tensor]>,
   numClasses: number, device = 'cpu', lossFn?: (output: Tensor, target: Tensor) => Tensor): Promise<EvaluationReport> {
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   const sums = new Map<string, { sum: number[]; n: number }>();

@@ -25,14 +25,14 @@ import * as cuda from '../cuda';
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
 /** The seeds' step body, shared by every way of stepping: the batch's loss and its right argmax predictions. */
-export function lossAndRight(model: Module, lossFn: LossFn, x: Tensor, y: Tensor): [Tensor, Tensor] {
+export function lossAndRight(model: Module<[Tensor], Tensor>, lossFn: LossFn, x: Tensor, y: Tensor): [Tensor, Tensor] {
   const output = model(x);
   return [lossFn(output, y), output.argmax(1).eq(y).sum()];
 }
 
 /** model + loss as one module: forward(x, y) → [loss / divisor, number of right argmax predictions]. */
 class StepModule extends Module {
-  constructor(readonly model: Module, private readonly lossFn: LossFn, private readonly divisor: number) {
+  constructor(readonly model: Module<[Tensor], Tensor>, private readonly lossFn: LossFn, private readonly divisor: number) {
     super();
   }
   forward(x: Tensor, y: Tensor): Tensor {
@@ -49,7 +49,7 @@ export class CompiledStep {
    * divided by `divisor` before backward (gradient accumulation). Throws a TorchError saying why when
    * the step cannot be traced faithfully.
    */
-  static compile(model: Module, lossFn: LossFn, x: Tensor, y: Tensor, divisor = 1): CompiledStep {
+  static compile(model: Module<[Tensor], Tensor>, lossFn: LossFn, x: Tensor, y: Tensor, divisor = 1): CompiledStep {
     const step = new StepModule(model, lossFn, divisor);
     const state = Snapshot.take(model);
     let traced: ScriptModule | null = null;

@@ -51,9 +51,9 @@ export interface StepStrategy {
 
 /** What a strategy works with: the Trainer's parts. */
 export interface StepContext {
-  model: Module;
+  model: Module<[Tensor], Tensor>;
   /** The DistributedDataParallel wrapper with `distributed` (its forward runs the model's), else null. */
-  ddp: DistributedDataParallel | null;
+  ddp: DistributedDataParallel<[Tensor], Tensor> | null;
   optimizer: Optimizer<{ lr: number }>;
   lossFn: LossFn;
   /** The loss is divided by it before backward (gradient accumulation). */

@@ -44,7 +44,7 @@ function disposeBatch(input: Tensor, target: Tensor): void {
 }
 
 export class Trainer extends EventEmitter {
-  readonly model: Module;
+  readonly model: Module<[Tensor], Tensor>;
   readonly optimizer: Optimizer<{ lr: number }>;
   readonly scheduler: LRScheduler | null;
   readonly device: string;
@@ -52,7 +52,7 @@ export class Trainer extends EventEmitter {
   /** Loss scaling for float16 AMP (null otherwise). */
   readonly scaler: GradScaler | null;
   /** The DistributedDataParallel wrapper with `distributed`, else null. */
-  readonly ddp: DistributedDataParallel | null = null;
+  readonly ddp: DistributedDataParallel<[Tensor], Tensor> | null = null;
   /** @internal What STEP_TABLE picked for these options. */
   readonly stepPlan: StepPlan;
   private readonly lossFn: (output: Tensor, target: Tensor) => Tensor;

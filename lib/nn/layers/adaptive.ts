@@ -76,7 +76,7 @@ export class AdaptiveLogSoftmaxWithLoss extends Module {
         if (i === 0) gather.indexCopy_(0, rows, t.index(mask));
         else {
           const relative = t.index(mask).sub(bounds[i]);
-          const cluster = (this.tail.at(i - 1) as unknown as (x: Tensor) => Tensor)(x.indexSelect(0, rows));
+          const cluster = (this.tail.at(i - 1) as Module<[Tensor], Tensor>)(x.indexSelect(0, rows));
           gather.indexFill_(0, rows, this.shortlistSize + i - 1);
           const local = F.logSoftmax(cluster, 1).gather(1, relative.unsqueeze(1));
           out.indexCopy_(0, rows, local.squeeze(1));
@@ -86,7 +86,7 @@ export class AdaptiveLogSoftmaxWithLoss extends Module {
       if (used !== n) {
         throw new TorchError(`Target values should be in [0, ${this.nClasses - 1}], but values in range [${t.min().item()}, ${t.max().item()}] were found. `);
       }
-      const headLogprob = F.logSoftmax(this.head(x) as Tensor, 1);
+      const headLogprob = F.logSoftmax(this.head(x), 1);
       out = out.add(headLogprob.gather(1, gather.unsqueeze(1)).squeeze());
       const l = out.neg().mean();
       return [batched ? out : out.squeeze(0), l];
@@ -95,12 +95,12 @@ export class AdaptiveLogSoftmaxWithLoss extends Module {
   }
   /** log-probabilities of every class, [N, nClasses]. */
   logProb(input: Tensor): Tensor {
-    return scope(() => this.fullLogProb(input, this.head(input) as Tensor));
+    return scope(() => this.fullLogProb(input, this.head(input)));
   }
   /** The most likely class of each row (the full distribution computed only where the head's best is a cluster). */
   predict(input: Tensor): Tensor {
     return scope(() => {
-      const headOut = this.head(input) as Tensor;
+      const headOut = this.head(input);
       const output = T.argmax(headOut, 1);
       const outside = output.ge(this.shortlistSize);
       if (!outside.any().item()) return output;
@@ -115,7 +115,7 @@ export class AdaptiveLogSoftmaxWithLoss extends Module {
     out.narrow(1, 0, this.shortlistSize).copy_(head.narrow(1, 0, this.shortlistSize));
     for (let i = 0; i + 1 < this.cutoffs.length; i++) {
       const [start, stop] = [this.cutoffs[i], this.cutoffs[i + 1]];
-      const cluster = F.logSoftmax((this.tail.at(i) as unknown as (x: Tensor) => Tensor)(input), 1);
+      const cluster = F.logSoftmax((this.tail.at(i) as Module<[Tensor], Tensor>)(input), 1);
       out.narrow(1, start, stop - start).copy_(cluster.add(head.select(1, this.shortlistSize + i).unsqueeze(1)));
     }
     return out;

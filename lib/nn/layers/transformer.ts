@@ -166,8 +166,8 @@ abstract class TransformerLayer extends Module {
   }
   protected ffBlock(x: Tensor, drop: Dropout): Tensor {
     const act = (this as unknown as { activation: ((x: Tensor) => Tensor) | Module }).activation;
-    const h = act instanceof Module ? (act as unknown as (x: Tensor) => Tensor)(this.linear1(x) as Tensor) : act(this.linear1(x) as Tensor);
-    return drop(this.linear2(this.dropout(h) as Tensor) as Tensor) as Tensor;
+    const h = act instanceof Module ? (act as Module<[Tensor], Tensor>)(this.linear1(x)) : act(this.linear1(x));
+    return drop(this.linear2(this.dropout(h)));
   }
 }
 
@@ -192,14 +192,14 @@ export class TransformerEncoderLayer extends TransformerLayer {
     return scope(() => {
       const kpm = F._canonicalMask(a.srcKeyPaddingMask, 'src_key_padding_mask', a.srcMask?.dtype ?? null, 'src_mask', src.dtype);
       const mask = F._canonicalMask(a.srcMask, 'src_mask', null, '', src.dtype, false);
-      const sa = (x: Tensor) => this.dropout1(attend(this.self_attn, x, x, { attnMask: mask, keyPaddingMask: kpm, needWeights: false, isCausal: a.isCausal })) as Tensor;
+      const sa = (x: Tensor) => this.dropout1(attend(this.self_attn, x, x, { attnMask: mask, keyPaddingMask: kpm, needWeights: false, isCausal: a.isCausal }));
       let x = src;
       if (this.normFirst) {
-        x = x.add(sa(this.norm1(x) as Tensor));
-        return x.add(this.ffBlock(this.norm2(x) as Tensor, this.dropout2));
+        x = x.add(sa(this.norm1(x)));
+        return x.add(this.ffBlock(this.norm2(x), this.dropout2));
       }
-      x = this.norm1(x.add(sa(x))) as Tensor;
-      return this.norm2(x.add(this.ffBlock(x, this.dropout2))) as Tensor;
+      x = this.norm1(x.add(sa(x)));
+      return this.norm2(x.add(this.ffBlock(x, this.dropout2)));
     });
   }
 }
@@ -231,18 +231,18 @@ export class TransformerDecoderLayer extends TransformerLayer {
     const a = DECODER_LAYER_FORWARD.bind(rest);
     return scope(() => {
       const sa = (x: Tensor) => this.dropout1(attend(this.self_attn, x, x, { attnMask: a.tgtMask, keyPaddingMask: a.tgtKeyPaddingMask, isCausal: a.tgtIsCausal,
-        needWeights: false })) as Tensor;
+        needWeights: false }));
       const mha = (x: Tensor) => this.dropout2(attend(this.multihead_attn, x, memory, { attnMask: a.memoryMask, keyPaddingMask: a.memoryKeyPaddingMask,
-        isCausal: a.memoryIsCausal, needWeights: false })) as Tensor;
+        isCausal: a.memoryIsCausal, needWeights: false }));
       let x = tgt;
       if (this.normFirst) {
-        x = x.add(sa(this.norm1(x) as Tensor));
-        x = x.add(mha(this.norm2(x) as Tensor));
-        return x.add(this.ffBlock(this.norm3(x) as Tensor, this.dropout3));
+        x = x.add(sa(this.norm1(x)));
+        x = x.add(mha(this.norm2(x)));
+        return x.add(this.ffBlock(this.norm3(x), this.dropout3));
       }
-      x = this.norm1(x.add(sa(x))) as Tensor;
-      x = this.norm2(x.add(mha(x))) as Tensor;
-      return this.norm3(x.add(this.ffBlock(x, this.dropout3))) as Tensor;
+      x = this.norm1(x.add(sa(x)));
+      x = this.norm2(x.add(mha(x)));
+      return this.norm3(x.add(this.ffBlock(x, this.dropout3)));
     });
   }
 }
@@ -262,7 +262,7 @@ function detectIsCausal(mask: Tensor | null, isCausal: boolean | null, size: num
 }
 const seqLen = (x: Tensor, batchFirst: boolean) => (x.ndim === 2 ? x.shape[0] : x.shape[batchFirst ? 1 : 0]);
 
-export type EncoderFields = { norm: Module | null; enableNestedTensor: boolean; maskCheck: boolean };
+export type EncoderFields = { norm: Module<[Tensor], Tensor> | null; enableNestedTensor: boolean; maskCheck: boolean };
 const ENCODER = signature<EncoderFields>()('TransformerEncoder', ['norm', 'enableNestedTensor', 'maskCheck'],
   { norm: null, enableNestedTensor: true, maskCheck: true });
 export type EncoderForwardFields = { mask: Tensor | null; srcKeyPaddingMask: Tensor | null; isCausal: boolean | null };
@@ -271,7 +271,7 @@ const ENCODER_FORWARD = signature<EncoderForwardFields>()('TransformerEncoder.fo
 /** numLayers copies of an encoder layer, then an optional norm, as torch.nn.TransformerEncoder(encoderLayer, numLayers, norm). */
 export class TransformerEncoder extends Module {
   declare layers: ModuleList;
-  declare norm: Module | null;
+  declare norm: Module<[Tensor], Tensor> | null;
   readonly enableNestedTensor: boolean;
   readonly maskCheck: boolean;
   constructor(encoderLayer: TransformerEncoderLayer, readonly numLayers: number, ...rest: ArgsOf<typeof ENCODER>) {
@@ -290,13 +290,13 @@ export class TransformerEncoder extends Module {
       const first = this.layers.at(0) as TransformerEncoderLayer;
       const isCausal = detectIsCausal(mask, a.isCausal, seqLen(src, first.self_attn.batchFirst));
       let out = src;
-      for (const layer of this.layers) out = (layer as TransformerEncoderLayer)(out, { srcMask: mask, isCausal, srcKeyPaddingMask: kpm }) as unknown as Tensor;
-      return this.norm ? (this.norm(out) as Tensor) : out;
+      for (const layer of this.layers) out = (layer as TransformerEncoderLayer)(out, { srcMask: mask, isCausal, srcKeyPaddingMask: kpm });
+      return this.norm ? this.norm(out) : out;
     });
   }
 }
 
-export type DecoderFields = { norm: Module | null };
+export type DecoderFields = { norm: Module<[Tensor], Tensor> | null };
 const DECODER = signature<DecoderFields>()('TransformerDecoder', ['norm'], { norm: null });
 export type DecoderForwardFields = Omit<DecoderLayerForwardFields, 'tgtIsCausal'> & { tgtIsCausal: boolean | null };
 const DECODER_FORWARD = signature<DecoderForwardFields>()('TransformerDecoder.forward', DECODER_FORWARD_POSITIONAL,
@@ -304,7 +304,7 @@ const DECODER_FORWARD = signature<DecoderForwardFields>()('TransformerDecoder.fo
 /** numLayers copies of a decoder layer, then an optional norm, as torch.nn.TransformerDecoder(decoderLayer, numLayers, norm). */
 export class TransformerDecoder extends Module {
   declare layers: ModuleList;
-  declare norm: Module | null;
+  declare norm: Module<[Tensor], Tensor> | null;
   constructor(decoderLayer: TransformerDecoderLayer, readonly numLayers: number, ...rest: ArgsOf<typeof DECODER>) {
     super();
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => deepcopy(decoderLayer)));
@@ -316,8 +316,8 @@ export class TransformerDecoder extends Module {
       const first = this.layers.at(0) as TransformerDecoderLayer;
       const tgtIsCausal = detectIsCausal(a.tgtMask, a.tgtIsCausal, seqLen(tgt, first.self_attn.batchFirst));
       let out = tgt;
-      for (const layer of this.layers) out = (layer as TransformerDecoderLayer)(out, memory, { ...a, tgtIsCausal }) as unknown as Tensor;
-      return this.norm ? (this.norm(out) as Tensor) : out;
+      for (const layer of this.layers) out = (layer as TransformerDecoderLayer)(out, memory, { ...a, tgtIsCausal });
+      return this.norm ? this.norm(out) : out;
     });
   }
 }
@@ -365,10 +365,11 @@ export class Transformer extends Module {
       throw new RangeError('the feature number of src and tgt must be equal to d_model');
     }
     return scope(() => {
-      const memory = (this.encoder as unknown as TransformerEncoder)(src, { mask: a.srcMask, srcKeyPaddingMask: a.srcKeyPaddingMask, isCausal: a.srcIsCausal });
-      return (this.decoder as unknown as TransformerDecoder)(tgt, memory as unknown as Tensor, { tgtMask: a.tgtMask, memoryMask: a.memoryMask,
+      // a custom encoder or decoder (Python's custom_encoder) is called as the built-in one is
+      const memory = (this.encoder as TransformerEncoder)(src, { mask: a.srcMask, srcKeyPaddingMask: a.srcKeyPaddingMask, isCausal: a.srcIsCausal });
+      return (this.decoder as TransformerDecoder)(tgt, memory, { tgtMask: a.tgtMask, memoryMask: a.memoryMask,
         tgtKeyPaddingMask: a.tgtKeyPaddingMask, memoryKeyPaddingMask: a.memoryKeyPaddingMask, tgtIsCausal: a.tgtIsCausal,
-        memoryIsCausal: a.memoryIsCausal }) as unknown as Tensor;
+        memoryIsCausal: a.memoryIsCausal });
     });
   }
   /** The additive causal mask for a target of `size`, as Transformer.generate_square_subsequent_mask. */
