@@ -30,9 +30,7 @@ export { memory } from './core/memory';
 export type { MemoryReport } from './core/memory';
 export { DTYPES } from './core/dtype';
 export type { Dtype, Device } from './core/dtype';
-export {
-  TorchError, TorchIndexError, TorchValueError, TorchTypeError, TorchNotImplementedError, TorchOutOfMemoryError,
-} from './core/errors';
+export { TorchError, TorchIndexError, TorchValueError, TorchTypeError, TorchNotImplementedError, TorchOutOfMemoryError } from './core/errors';
 export { buildInfo, version } from './core/native';
 export type { Handle } from './core/native';
 export { printOptions } from './core/format';

@@ -38,7 +38,12 @@ function main(lt) {
     TORCH_CXX11_ABI: String(lt.cxx11Abi),
   };
   const cmakeArgs = (command) => [
-    cmakeJs, command, '--directory', PROJECT_ROOT, '--log-level', 'warn',
+    cmakeJs,
+    command,
+    '--directory',
+    PROJECT_ROOT,
+    '--log-level',
+    'warn',
     ...Object.entries(defines).map(([k, v]) => `--CD${k}=${v}`),
     ...(debug ? ['--debug'] : []),
   ];
@@ -63,10 +68,19 @@ function main(lt) {
     );
   }
   const outDir = path.join(PROJECT_ROOT, 'build', debug ? 'Debug' : 'Release');
-  const info = { torchVersion: lt.version, root: lt.root, cuda: lt.cuda, cudaVersion: lt.cudaVersion, cxx11Abi: lt.cxx11Abi, builtAt: new Date().toISOString() };
+  const info = {
+    torchVersion: lt.version,
+    root: lt.root,
+    cuda: lt.cuda,
+    cudaVersion: lt.cudaVersion,
+    cxx11Abi: lt.cxx11Abi,
+    builtAt: new Date().toISOString(),
+  };
   fs.writeFileSync(path.join(outDir, 'torchnode.json'), JSON.stringify(info, null, 2) + '\n');
-  console.log(`torchnode: built ${path.relative(PROJECT_ROOT, path.join(outDir, 'torchnode.node'))} in ${((Date.now() - started) / 1000).toFixed(0)} s ` +
-    `(LibTorch ${lt.version}, ${lt.cuda ? 'CUDA ' + lt.cudaVersion : 'CPU only'})`);
+  console.log(
+    `torchnode: built ${path.relative(PROJECT_ROOT, path.join(outDir, 'torchnode.node'))} in ${((Date.now() - started) / 1000).toFixed(0)} s ` +
+      `(LibTorch ${lt.version}, ${lt.cuda ? 'CUDA ' + lt.cudaVersion : 'CPU only'})`,
+  );
 }
 
 module.exports = { build: main };

@@ -34,10 +34,11 @@ function main() {
 
   const compdb = JSON.parse(execFileSync('ninja', ['-C', buildDir, '-t', 'compdb'], { encoding: 'utf8', maxBuffer: 1 << 26 }));
   const root = path.resolve(__dirname, '..');
-  const dependsOnCuda = (file) => file.startsWith(path.join(root, 'native', 'cuda') + path.sep) ||
-    /TORCHNODE_(CUDA|NCCL)/.test(fs.readFileSync(file, 'utf8'));
+  const dependsOnCuda = (file) =>
+    file.startsWith(path.join(root, 'native', 'cuda') + path.sep) || /TORCHNODE_(CUDA|NCCL)/.test(fs.readFileSync(file, 'utf8'));
   const entries = compdb.filter((e) => e.file.endsWith('.cc') && e.file.startsWith(path.join(root, 'native')) && dependsOnCuda(e.file));
-  if (!entries.some((e) => e.file.includes(`${path.sep}cuda${path.sep}`))) throw new Error(`no native/cuda/ file in ${buildDir}: is it a CUDA build?`);
+  if (!entries.some((e) => e.file.includes(`${path.sep}cuda${path.sep}`)))
+    throw new Error(`no native/cuda/ file in ${buildDir}: is it a CUDA build?`);
 
   const cudaInclude = path.join(cudaTorch, 'include');
   let failed = 0;
@@ -47,7 +48,8 @@ function main() {
     const out = [];
     for (let i = 1; i < args.length; i++) {
       const a = args[i];
-      if (a === '-o' || a === '-MF' || a === '-MT') i++; // no object or dependency file
+      if (a === '-o' || a === '-MF' || a === '-MT')
+        i++; // no object or dependency file
       else if (a === '-MD' || a === '-c') continue;
       else if (a.startsWith('-std=')) out.push('-std=gnu++17');
       else out.push(a.startsWith(cudaInclude) ? path.join(cxx17Torch, 'include') + a.slice(cudaInclude.length) : a);

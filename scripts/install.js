@@ -34,7 +34,8 @@ function decide({ log = () => {} } = {}) {
   if (process.env.TORCHNODE_BUILD_FROM_SOURCE === '1' || process.env.npm_config_build_from_source === 'true') {
     return { use: 'source', why: 'building from source as asked (TORCHNODE_BUILD_FROM_SOURCE / --build-from-source)' };
   }
-  if (!fs.existsSync(addon)) return { use: 'source', why: `no prebuilt binary for ${process.platform}-${process.arch} in this package; building from source` };
+  if (!fs.existsSync(addon))
+    return { use: 'source', why: `no prebuilt binary for ${process.platform}-${process.arch} in this package; building from source` };
   if (!record) return { use: 'source', why: `${rel(addon)} has no torchnode.json saying which LibTorch it is for; building from source` };
   const lt = findLibTorch({ install: true, log });
   const why = mismatch(record, lt);
@@ -45,7 +46,8 @@ function decide({ log = () => {} } = {}) {
     use: 'prebuild',
     lt,
     addon,
-    why: `using the prebuilt binary ${rel(addon)} (LibTorch ${record.torchVersion}, ${record.cuda ? 'CUDA ' + record.cudaVersion : 'CPU only'}): ` +
+    why:
+      `using the prebuilt binary ${rel(addon)} (LibTorch ${record.torchVersion}, ${record.cuda ? 'CUDA ' + record.cudaVersion : 'CPU only'}): ` +
       `it matches ${summary(lt)}; nothing to compile`,
   };
 }

@@ -197,7 +197,21 @@ function prebuildDir(platform = process.platform, arch = process.arch) {
   return path.join(PROJECT_ROOT, 'prebuilds', `${platform}-${arch}`);
 }
 
-module.exports = { findLibTorch, pythonExecutable, torchDirOfPython, localIsComplete, LOCAL_DIR, describe, readVersion, summary, tooOld, mismatch, prebuildDir, LibTorchNotFound, PROJECT_ROOT };
+module.exports = {
+  findLibTorch,
+  pythonExecutable,
+  torchDirOfPython,
+  localIsComplete,
+  LOCAL_DIR,
+  describe,
+  readVersion,
+  summary,
+  tooOld,
+  mismatch,
+  prebuildDir,
+  LibTorchNotFound,
+  PROJECT_ROOT,
+};
 
 if (require.main === module) {
   try {

@@ -11,7 +11,8 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const fix = process.argv.includes('--fix');
 const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
-const native = fs.readdirSync(path.join(ROOT, 'native'), { recursive: true, encoding: 'utf8' })
+const native = fs
+  .readdirSync(path.join(ROOT, 'native'), { recursive: true, encoding: 'utf8' })
   .filter((f) => /\.(cc|h)$/.test(f) && !f.startsWith('third_party'))
   .map((f) => path.join('native', f));
 

@@ -77,7 +77,9 @@ function main(argv) {
   fs.writeFileSync(path.join(dest, RECORD), JSON.stringify(prebuildRecord(built, platform, arch), null, 2) + '\n');
   // prebuildify moves the .node out of build/; the build record left behind would describe nothing.
   fs.rmSync(path.join(outDir, RECORD));
-  console.log(`prebuild-gyp: ${path.relative(cwd, dest)}/ is for LibTorch ${built.torchVersion} (${built.cuda ? 'CUDA ' + built.cudaVersion : 'CPU only'})`);
+  console.log(
+    `prebuild-gyp: ${path.relative(cwd, dest)}/ is for LibTorch ${built.torchVersion} (${built.cuda ? 'CUDA ' + built.cudaVersion : 'CPU only'})`,
+  );
 }
 
 module.exports = { prebuildRecord };

@@ -65,13 +65,16 @@ function ensurePackage(python, name) {
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   const r = spawnSync(python.command, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--no-deps', '--target', tmp, known.pip], {
-    env: python.env, encoding: 'utf8',
+    env: python.env,
+    encoding: 'utf8',
   });
   if (r.status !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw new ReferencePythonNotFound(`the tests compare with Python's ${name} too, and pip could not install it into ${dir}:\n` +
-      `${(r.stderr || r.error || '').toString().trim().split('\n').slice(-3).join('\n')}\n` +
-      `Install it for ${python.command} (python3 -m pip install ${name}), or let pip reach a package index.`);
+    throw new ReferencePythonNotFound(
+      `the tests compare with Python's ${name} too, and pip could not install it into ${dir}:\n` +
+        `${(r.stderr || r.error || '').toString().trim().split('\n').slice(-3).join('\n')}\n` +
+        `Install it for ${python.command} (python3 -m pip install ${name}), or let pip reach a package index.`,
+    );
   }
   try {
     fs.renameSync(tmp, dir);
@@ -125,7 +128,9 @@ if (require.main === module) {
       process.exit(r.status === null ? 1 : r.status);
     }
     const { env, ...shown } = py;
-    console.log(process.argv.includes('--json') ? JSON.stringify({ ...shown, PYTHONPATH: env.PYTHONPATH || null }, null, 2) : `${py.source}: ${py.torchDir}`);
+    console.log(
+      process.argv.includes('--json') ? JSON.stringify({ ...shown, PYTHONPATH: env.PYTHONPATH || null }, null, 2) : `${py.source}: ${py.torchDir}`,
+    );
   } catch (e) {
     console.error(e.message);
     process.exit(1);

@@ -26,11 +26,14 @@ describe('torch.autocast', () => {
       return [o, o.logSoftmax(1)];
     });
     expect(out.dtype).toBe('bfloat16');
-    const ref = await py.run<torch.Tensor[]>(`lin = torch.nn.Linear(6, 4)
+    const ref = await py.run<torch.Tensor[]>(
+      `lin = torch.nn.Linear(6, 4)
 with torch.no_grad(): lin.weight.copy_(W); lin.bias.copy_(B)
 with torch.autocast('cpu', dtype=torch.bfloat16):
     o = lin(X); s = o.log_softmax(1)
-out = [o.float(), s.float(), str(o.dtype), str(s.dtype)]`, { X, W, B });
+out = [o.float(), s.float(), str(o.dtype), str(s.dtype)]`,
+      { X, W, B },
+    );
     expect(`torch.${out.dtype}`).toBe(ref[2]);
     expect(`torch.${sm.dtype}`).toBe(ref[3]);
     expectClose(out.float(), ref[0], { rtol: 0, atol: 0 });
@@ -45,9 +48,11 @@ out = [o.float(), s.float(), str(o.dtype), str(s.dtype)]`, { X, W, B });
       expect(torch.isAutocastEnabled('cpu')).toBe(true);
     });
     expect(torch.isAutocastEnabled('cpu')).toBe(false);
-    expect(() => torch.autocast({ deviceType: 'cpu' }, () => {
-      throw new Error('inside');
-    })).toThrow('inside');
+    expect(() =>
+      torch.autocast({ deviceType: 'cpu' }, () => {
+        throw new Error('inside');
+      }),
+    ).toThrow('inside');
     expect(torch.isAutocastEnabled('cpu')).toBe(false);
     expect(() => torch.autocast({ deviceType: 'cpu' }, (async () => 1) as never)).toThrow(/synchronous/);
     expect(torch.isAutocastEnabled('cpu')).toBe(false);
@@ -82,7 +87,8 @@ describe('GradScaler', () => {
       lin.bias!.copy_(B);
     });
     const { scales, scaler } = scaledSteps(lin, 'cpu', () => torch.nn.functional.crossEntropy(lin(X), Y));
-    const ref = await py.run<{ scales: number[]; w: torch.Tensor; b: torch.Tensor; sd: Record<string, number> }>(`lin = torch.nn.Linear(6, 4)
+    const ref = await py.run<{ scales: number[]; w: torch.Tensor; b: torch.Tensor; sd: Record<string, number> }>(
+      `lin = torch.nn.Linear(6, 4)
 with torch.no_grad(): lin.weight.copy_(W); lin.bias.copy_(B)
 opt = torch.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
 scaler = torch.amp.GradScaler('cpu', init_scale=1024, growth_interval=2)
@@ -92,7 +98,9 @@ for step in range(6):
     loss = F.cross_entropy(lin(X), Y) * (float('inf') if step == 3 else 1)
     scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
     scales.append(scaler.get_scale())
-out = {'scales': scales, 'w': lin.weight, 'b': lin.bias, 'sd': scaler.state_dict()}`, { X, W, B, Y });
+out = {'scales': scales, 'w': lin.weight, 'b': lin.bias, 'sd': scaler.state_dict()}`,
+      { X, W, B, Y },
+    );
     expect(scales).toEqual(ref.scales);
     expectClose(lin.weight.detach(), ref.w, { rtol: 1e-6, atol: 1e-7 });
     expectClose(lin.bias!.detach(), ref.b, { rtol: 1e-6, atol: 1e-7 });
@@ -129,8 +137,10 @@ describe.skipIf(!hasCuda)('on CUDA, float16 (the GPU machine)', () => {
       return [o, o.logSoftmax(1)];
     });
     const { scales } = scaledSteps(lin, 'cuda', () =>
-      torch.autocast({ deviceType: 'cuda', dtype: 'float16' }, () => torch.nn.functional.crossEntropy(lin(x), y)));
-    const ref = await py.run<{ o: torch.Tensor; s: torch.Tensor; dtypes: string[]; scales: number[]; w: torch.Tensor }>(`lin = torch.nn.Linear(6, 4).cuda()
+      torch.autocast({ deviceType: 'cuda', dtype: 'float16' }, () => torch.nn.functional.crossEntropy(lin(x), y)),
+    );
+    const ref = await py.run<{ o: torch.Tensor; s: torch.Tensor; dtypes: string[]; scales: number[]; w: torch.Tensor }>(
+      `lin = torch.nn.Linear(6, 4).cuda()
 with torch.no_grad(): lin.weight.copy_(W); lin.bias.copy_(B)
 x, y = X.cuda(), Y.cuda()
 with torch.autocast('cuda', dtype=torch.float16):
@@ -144,7 +154,9 @@ for step in range(6):
         loss = F.cross_entropy(lin(x), y)
     scaler.scale(loss * (float('inf') if step == 3 else 1)).backward(); scaler.step(opt); scaler.update()
     scales.append(scaler.get_scale())
-out = {'o': o.float().cpu(), 's': s.float().cpu(), 'dtypes': [str(o.dtype), str(s.dtype)], 'scales': scales, 'w': lin.weight.detach().cpu()}`, { X, W, B, Y });
+out = {'o': o.float().cpu(), 's': s.float().cpu(), 'dtypes': [str(o.dtype), str(s.dtype)], 'scales': scales, 'w': lin.weight.detach().cpu()}`,
+      { X, W, B, Y },
+    );
     expect([`torch.${out.dtype}`, `torch.${sm.dtype}`]).toEqual(ref.dtypes);
     expectClose(out.float().cpu(), ref.o, { rtol: 1e-3, atol: 1e-3 });
     expectClose(sm.float().cpu(), ref.s, { rtol: 1e-3, atol: 1e-3 });
@@ -160,7 +172,12 @@ describe('Trainer with amp', () => {
     const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
     const trainer = new torch.train.Trainer({ model, optimizer, device: 'cpu', amp: true, progress: false, handleSigint: false });
     expect(trainer.scaler).toBeNull(); // bfloat16 needs no loss scaling
-    const data = { length: 1, *[Symbol.iterator]() { yield [X.clone(), Y.clone()] as [torch.Tensor, torch.Tensor]; } };
+    const data = {
+      length: 1,
+      *[Symbol.iterator]() {
+        yield [X.clone(), Y.clone()] as [torch.Tensor, torch.Tensor];
+      },
+    };
     const history = await trainer.fit(data, { epochs: 30 });
     expect(history[29].trainLoss).toBeLessThan(history[0].trainLoss * 0.5);
     expect(() => new torch.train.Trainer({ model, optimizer, amp: 'float8' as never })).toThrow(/amp must be/);

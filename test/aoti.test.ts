@@ -82,7 +82,7 @@ describe('torch.aoti: AOTInductor packages', () => {
     model.dispose();
   });
 
-  it('swaps in new weights from a state dict or a safetensors file, as Python\'s load_constants', async () => {
+  it("swaps in new weights from a state dict or a safetensors file, as Python's load_constants", async () => {
     const [x, a, b, scale] = ref.inputs;
     const model = torch.aoti.loadPackage(pkg);
     // never under a run on the compute thread (LibTorch swaps the active constants without a lock)

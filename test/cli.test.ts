@@ -75,11 +75,41 @@ describe('torchnode CLI', () => {
 
   it('train on synthetic data writes the run; eval and predict use its checkpoint', async () => {
     const out = path.join(dir, 'run');
-    const t = run('train', '--dataset', 'synthetic', '--model', 'se_resnet18', '--width', '8', '--reduction', '4', '--epochs', '2', '--batch-size', '32',
-      '--device', 'cpu', '--out', out, '--seed', '1');
+    const t = run(
+      'train',
+      '--dataset',
+      'synthetic',
+      '--model',
+      'se_resnet18',
+      '--width',
+      '8',
+      '--reduction',
+      '4',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '32',
+      '--device',
+      'cpu',
+      '--out',
+      out,
+      '--seed',
+      '1',
+    );
     expect(t.status, t.stderr).toBe(0);
     expect(t.stderr).toContain('steps run off the JS thread, traced'); // the default
-    for (const f of ['history.json', 'history.csv', 'curve.svg', 'curve.html', 'checkpoint.pt', 'run.json', 'confusion.svg', 'confusion.html', 'se-weights.svg', 'se-weights.html']) {
+    for (const f of [
+      'history.json',
+      'history.csv',
+      'curve.svg',
+      'curve.html',
+      'checkpoint.pt',
+      'run.json',
+      'confusion.svg',
+      'confusion.html',
+      'se-weights.svg',
+      'se-weights.html',
+    ]) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
     expect(JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8'))).toHaveLength(2);
@@ -91,8 +121,28 @@ describe('torchnode CLI', () => {
     const evalOut = path.join(dir, 'eval-charts');
     expect(run('eval', '--checkpoint', out, '--dataset', 'synthetic', '--device', 'cpu', '--out', evalOut).status).toBe(0);
     expect(fs.readdirSync(evalOut).sort()).toEqual(['confusion.html', 'confusion.svg', 'se-weights.html', 'se-weights.svg']);
-    const resumed = run('train', '--dataset', 'synthetic', '--model', 'se_resnet18', '--width', '8', '--reduction', '4', '--epochs', '3', '--batch-size', '32',
-      '--device', 'cpu', '--out', out, '--resume', out, '--no-off-thread');
+    const resumed = run(
+      'train',
+      '--dataset',
+      'synthetic',
+      '--model',
+      'se_resnet18',
+      '--width',
+      '8',
+      '--reduction',
+      '4',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '32',
+      '--device',
+      'cpu',
+      '--out',
+      out,
+      '--resume',
+      out,
+      '--no-off-thread',
+    );
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).not.toContain('steps run off the JS thread');
     const history = JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8')) as { lr: number }[];
@@ -102,7 +152,9 @@ describe('torchnode CLI', () => {
     // predict: image files → top-k classes with probabilities
     const sharp = (await import('sharp')).default;
     const png = path.join(dir, 'img.png');
-    await sharp(Buffer.alloc(40 * 40 * 3, 90), { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(png);
+    await sharp(Buffer.alloc(40 * 40 * 3, 90), { raw: { width: 40, height: 40, channels: 3 } })
+      .png()
+      .toFile(png);
     const p = run('predict', '--checkpoint', out, '--dataset', 'synthetic', '--top', '3', '--device', 'cpu', png);
     expect(p.status, p.stderr).toBe(0);
     const m = /img\.png: (\d+) ([\d.]+)%, (\d+) ([\d.]+)%, (\d+) ([\d.]+)%/.exec(p.stdout);
@@ -122,7 +174,11 @@ describe('torchnode CLI', () => {
     // and a resume that fails does not rewrite run.json.
     const runJson = fs.readFileSync(path.join(out, 'run.json'), 'utf8');
     const refused = [
-      ['--epochs', '0'], ['--epochs', 'NaN'], ['--device', 'tpu'], ['--resume', path.join(dir, 'nowhere')], ['--model', 'resnet18', '--resume', out],
+      ['--epochs', '0'],
+      ['--epochs', 'NaN'],
+      ['--device', 'tpu'],
+      ['--resume', path.join(dir, 'nowhere')],
+      ['--model', 'resnet18', '--resume', out],
     ];
     for (const extra of refused) {
       const r = run('train', '--dataset', 'synthetic', '--width', '16', '--epochs', '4', '--out', out, ...extra);

@@ -41,7 +41,7 @@ function offered(space: string, name: string): boolean {
   return typeof t[space]?.[js] === 'function';
 }
 
-describe('coverage of PyTorch\'s ATen-backed API', () => {
+describe("coverage of PyTorch's ATen-backed API", () => {
   it('lib/generated/ is what scripts/gen/surface.js makes from the pinned schema', () => {
     const r = spawnSync(process.execPath, ['scripts/gen/surface.js', '--check'], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
     expect(r.stderr).toBe('');
@@ -80,9 +80,19 @@ describe('coverage of PyTorch\'s ATen-backed API', () => {
       have += got.length;
       lines.push(`${space.padEnd(8)} ${got.length}/${counted.length} (${((100 * got.length) / counted.length).toFixed(1)}%)`);
     }
-    console.log(`torchnode's share of PyTorch's ATen-backed API:\n${lines.join('\n')}\noverall  ${have}/${total} (${((100 * have) / total).toFixed(1)}%)`);
-    console.log(`not yet offered:\n${Object.entries(missing).map(([s, n]) => `  ${s}: ${n.join(', ')}`).join('\n')}`);
-    console.log(`left out on purpose:\n${Object.entries(leftOut).map(([why, n]) => `  ${why}: ${n.length} (${n.slice(0, 8).join(', ')}…)`).join('\n')}`);
+    console.log(
+      `torchnode's share of PyTorch's ATen-backed API:\n${lines.join('\n')}\noverall  ${have}/${total} (${((100 * have) / total).toFixed(1)}%)`,
+    );
+    console.log(
+      `not yet offered:\n${Object.entries(missing)
+        .map(([s, n]) => `  ${s}: ${n.join(', ')}`)
+        .join('\n')}`,
+    );
+    console.log(
+      `left out on purpose:\n${Object.entries(leftOut)
+        .map(([why, n]) => `  ${why}: ${n.length} (${n.slice(0, 8).join(', ')}…)`)
+        .join('\n')}`,
+    );
     for (const space of ['linalg', 'fft', 'special']) expect(missing[space], `torch.${space}`).toEqual([]);
     expect(have / total).toBeGreaterThanOrEqual(0.9);
   });
@@ -107,11 +117,15 @@ print(json.dumps({
 `;
 const PLUMBING: Record<string, string> = {
   'nn.Container': "Python's deprecated module base (before Module)",
-  'nn.functional.Optional': 'a typing import', 'nn.functional.assert_int_or_pair': "Python's argument check",
-  'nn.functional.boolean_dispatch': "Python's overload helper", 'nn.functional.handle_torch_function': "Python's __torch_function__ protocol",
-  'nn.functional.has_torch_function': "Python's __torch_function__ protocol", 'nn.functional.has_torch_function_unary': "Python's __torch_function__ protocol",
+  'nn.functional.Optional': 'a typing import',
+  'nn.functional.assert_int_or_pair': "Python's argument check",
+  'nn.functional.boolean_dispatch': "Python's overload helper",
+  'nn.functional.handle_torch_function': "Python's __torch_function__ protocol",
+  'nn.functional.has_torch_function': "Python's __torch_function__ protocol",
+  'nn.functional.has_torch_function_unary': "Python's __torch_function__ protocol",
   'nn.functional.has_torch_function_variadic': "Python's __torch_function__ protocol",
-  'nn.utils.rnn.bind': "Python's method-binding helper", 'nn.utils.rnn.PackedSequence_': "PackedSequence's namedtuple base",
+  'nn.utils.rnn.bind': "Python's method-binding helper",
+  'nn.utils.rnn.PackedSequence_': "PackedSequence's namedtuple base",
 };
 
 describe('coverage of torch.nn and torch.optim', () => {
@@ -123,14 +137,22 @@ describe('coverage of torch.nn and torch.optim', () => {
     const lines: string[] = [];
     const shares: Record<string, number> = {};
     for (const [space, names] of Object.entries(surface)) {
-      const ns = space.split('.').reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, torch as unknown as Record<string, unknown>);
+      const ns = space
+        .split('.')
+        .reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, torch as unknown as Record<string, unknown>);
       const counted = names.filter((n) => !PLUMBING[`${space}.${n}`]);
       const missing = counted.filter((n) => !(n in ns) && !(camelCase(n) in ns));
       shares[space] = (counted.length - missing.length) / counted.length;
-      lines.push(`${space.padEnd(18)} ${counted.length - missing.length}/${counted.length} (${(100 * shares[space]).toFixed(1)}%)` +
-        `${missing.length ? `  not yet: ${missing.join(', ')}` : ''}`);
+      lines.push(
+        `${space.padEnd(18)} ${counted.length - missing.length}/${counted.length} (${(100 * shares[space]).toFixed(1)}%)` +
+          `${missing.length ? `  not yet: ${missing.join(', ')}` : ''}`,
+      );
     }
-    console.log(`torchnode's share of torch.nn and torch.optim:\n${lines.join('\n')}\nleft out: ${Object.entries(PLUMBING).map(([n, why]) => `${n} (${why})`).join('; ')}`);
+    console.log(
+      `torchnode's share of torch.nn and torch.optim:\n${lines.join('\n')}\nleft out: ${Object.entries(PLUMBING)
+        .map(([n, why]) => `${n} (${why})`)
+        .join('; ')}`,
+    );
     for (const [space, share] of Object.entries(shares)) expect(share, space).toBeGreaterThanOrEqual(0.9);
   });
 });

@@ -47,9 +47,8 @@ describe.skipIf(hasCuda)('torch.cuda without CUDA (this machine has none)', () =
 });
 
 describe('torch.version and the CUDA backend', () => {
-  it('torch.version, torch.version.cuda and cudnn.version() equal Python\'s', async () => {
-    const ref = await py.run<[string, string | null, number | null]>(
-      'out = [torch.__version__, torch.version.cuda, torch.backends.cudnn.version()]');
+  it("torch.version, torch.version.cuda and cudnn.version() equal Python's", async () => {
+    const ref = await py.run<[string, string | null, number | null]>('out = [torch.__version__, torch.version.cuda, torch.backends.cudnn.version()]');
     expect([torch.version.torch, torch.version.cuda, backends.cudnn.version()]).toEqual(ref);
   });
 
@@ -77,7 +76,9 @@ describe('arguments are checked before anything else', () => {
 });
 
 describe('torch.backends', () => {
-  const saved = { ...{ b: backends.cudnn.benchmark, d: backends.cudnn.deterministic, c: backends.cudnn.allowTF32, m: backends.cuda.matmul.allowTF32 } };
+  const saved = {
+    ...{ b: backends.cudnn.benchmark, d: backends.cudnn.deterministic, c: backends.cudnn.allowTF32, m: backends.cuda.matmul.allowTF32 },
+  };
   afterAll(() => {
     backends.cudnn.benchmark = saved.b;
     backends.cudnn.deterministic = saved.d;
@@ -85,8 +86,10 @@ describe('torch.backends', () => {
     backends.cuda.matmul.allowTF32 = saved.m;
   });
 
-  it('start at PyTorch\'s defaults', async () => {
-    const ref = await py.run<boolean[]>('out = [torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic, torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32]');
+  it("start at PyTorch's defaults", async () => {
+    const ref = await py.run<boolean[]>(
+      'out = [torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic, torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32]',
+    );
     expect([backends.cudnn.benchmark, backends.cudnn.deterministic, backends.cudnn.allowTF32, backends.cuda.matmul.allowTF32]).toEqual(ref);
     expect(backends.cudnn.isAvailable()).toBe(cuda.cudnnIsAvailable());
   });
@@ -97,7 +100,12 @@ describe('torch.backends', () => {
       backends.cudnn.deterministic = v;
       backends.cudnn.allowTF32 = v;
       backends.cuda.matmul.allowTF32 = v;
-      expect([backends.cudnn.benchmark, backends.cudnn.deterministic, backends.cudnn.allowTF32, backends.cuda.matmul.allowTF32]).toEqual([v, v, v, v]);
+      expect([backends.cudnn.benchmark, backends.cudnn.deterministic, backends.cudnn.allowTF32, backends.cuda.matmul.allowTF32]).toEqual([
+        v,
+        v,
+        v,
+        v,
+      ]);
     }
     expect(() => {
       backends.cudnn.benchmark = 1 as never;
@@ -112,7 +120,9 @@ describe('whole-step CUDA graphs in the Trainer', () => {
       new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0.1 }), cudaGraph: true, device: 'cuda', ...opts });
     if (!hasCuda) expect(make({ device: 'cpu' })).toThrow(/cannot be captured in a CUDA graph: the device is cpu, not CUDA/);
     expect(make({ optimizer: new torch.optim.Adam(model.parameters()) })).toThrow(/Adam is captured only with capturable: true/);
-    expect(make({ optimizer: new torch.optim.Adam([{ params: [model.weight], capturable: true }, { params: [model.bias!] }]) })).toThrow(/capturable: true/);
+    expect(make({ optimizer: new torch.optim.Adam([{ params: [model.weight], capturable: true }, { params: [model.bias!] }]) })).toThrow(
+      /capturable: true/,
+    );
     expect(make({ accumulate: 2 })).toThrow(/gradient accumulation/);
   });
 

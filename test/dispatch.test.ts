@@ -11,14 +11,17 @@ const same = (a: torch.Tensor, b: torch.Tensor): void => {
   expect(a.toArray()).toEqual(b.toArray());
 };
 
-describe('the generated surface takes Python\'s arguments', () => {
+describe("the generated surface takes Python's arguments", () => {
   it('positional, options and mixed forms are the same call', () => {
     same(x.sum(1, true), x.sum(1, { keepdim: true }));
     same(x.sum(1, true), x.sum({ dim: 1, keepdim: true }));
     same(torch.sum(x, 1, true), x.sum(1, true));
     same(x.std(0, true), x.std([0], { unbiased: true }));
     const { values, indices } = x.max(1, true);
-    expect([values.shape, indices.toArray()]).toEqual([[3, 1], [[3], [3], [3]]]);
+    expect([values.shape, indices.toArray()]).toEqual([
+      [3, 1],
+      [[3], [3], [3]],
+    ]);
     same(x.cumsum(1), torch.cumsum({ input: x, dim: 1 }));
   });
 
@@ -26,7 +29,10 @@ describe('the generated surface takes Python\'s arguments', () => {
     same(x.view(2, 6), x.view([2, 6]));
     same(x.permute(1, 0), x.t());
     const [a, b] = torch.broadcastTensors(torch.zeros(3, 1), torch.zeros(4));
-    expect([a.shape, b.shape]).toEqual([[3, 4], [3, 4]]);
+    expect([a.shape, b.shape]).toEqual([
+      [3, 4],
+      [3, 4],
+    ]);
     const img = torch.arange(16, { dtype: 'float32' }).reshape(1, 1, 4, 4);
     same(torch.maxPool2d(img, 2), torch.maxPool2d(img, [2, 2]));
   });
@@ -44,16 +50,38 @@ describe('the generated surface takes Python\'s arguments', () => {
 
   it("torch.functional's wrappers take Python's own signatures", async () => {
     torch.manualSeed(3);
-    const a = torch.randn(2, 3, 4), b = torch.randn(3, 4, 5);
-    same(torch.tensordot(a, b, 2), torch.tensordot(a, b, [[1, 2], [0, 1]]));
+    const a = torch.randn(2, 3, 4),
+      b = torch.randn(3, 4, 5);
+    same(
+      torch.tensordot(a, b, 2),
+      torch.tensordot(a, b, [
+        [1, 2],
+        [0, 1],
+      ]),
+    );
     expect(torch.tensordot(a, b, { dims: 2 }).shape).toEqual([2, 5]);
     const u = torch.tensor([1, 1, 2, 2, 3, 1]);
     expect((torch.uniqueConsecutive(u) as torch.Tensor).toArray()).toEqual([1, 2, 3, 1]);
     const [vals, counts] = torch.uniqueConsecutive(u, { returnCounts: true }) as torch.Tensor[];
-    expect([vals.toArray(), counts.toArray()]).toEqual([[1, 2, 3, 1], [2, 2, 1, 1]]);
-    const p = torch.tensor([[0, 0], [3, 4]], { dtype: 'float32' });
-    expect(torch.cdist(p, p, 2, 'donot_use_mm_for_euclid_dist').toArray()).toEqual([[0, 5], [5, 0]]);
-    expect(torch.cdist(p, p, { p: 1 }).toArray()).toEqual([[0, 7], [7, 0]]);
+    expect([vals.toArray(), counts.toArray()]).toEqual([
+      [1, 2, 3, 1],
+      [2, 2, 1, 1],
+    ]);
+    const p = torch.tensor(
+      [
+        [0, 0],
+        [3, 4],
+      ],
+      { dtype: 'float32' },
+    );
+    expect(torch.cdist(p, p, 2, 'donot_use_mm_for_euclid_dist').toArray()).toEqual([
+      [0, 5],
+      [5, 0],
+    ]);
+    expect(torch.cdist(p, p, { p: 1 }).toArray()).toEqual([
+      [0, 7],
+      [7, 0],
+    ]);
     expect(() => torch.cdist(p, p, 2, 'fast' as never)).toThrow(/not a valid value for computeMode/);
   });
 
@@ -80,7 +108,9 @@ describe('the generated surface takes Python\'s arguments', () => {
   });
 
   it('the factories and the hand-written methods check their options by the same rule', () => {
-    expect(() => torch.randn(2, { dtyp: 'float32' } as never)).toThrow(/torch.randn\(\): unknown option 'dtyp' \(did you mean 'dtype'\?\) \(the options are size, dtype, layout, device, pinMemory, generator, out, requiresGrad\)/);
+    expect(() => torch.randn(2, { dtyp: 'float32' } as never)).toThrow(
+      /torch.randn\(\): unknown option 'dtyp' \(did you mean 'dtype'\?\) \(the options are size, dtype, layout, device, pinMemory, generator, out, requiresGrad\)/,
+    );
     expect(() => torch.zeros([2], { requires_grad: true } as never)).toThrow(/unknown option 'requires_grad' \(torchnode's name is 'requiresGrad'\)/);
     expect(() => torch.tensor([1], { dtpye: 'float32' } as never)).toThrow(/torch.tensor: unknown option 'dtpye'/);
     expect(() => torch.zerosLike(x, { devcie: 'cpu' } as never)).toThrow(/torch.zerosLike\(\): unknown option 'devcie'/);
@@ -97,12 +127,16 @@ describe('the generated surface takes Python\'s arguments', () => {
   });
 
   it('models, datasets, files: a misspelt option is a TypeError before anything is built or read', () => {
-    expect(() => torch.models.seResNet18({ num_classes: 10 } as never)).toThrow(/SEResNet: unknown option 'num_classes' \(torchnode's name is 'numClasses'\)/);
+    expect(() => torch.models.seResNet18({ num_classes: 10 } as never)).toThrow(
+      /SEResNet: unknown option 'num_classes' \(torchnode's name is 'numClasses'\)/,
+    );
     // the root does not exist: the option is refused before any file is looked for
     expect(() => new torch.data.CIFAR10({ root: '/nonexistent', transfrom: null } as never)).toThrow(/CIFAR10: unknown option 'transfrom'/);
     expect(() => new torch.data.MNIST({ root: '/nonexistent', trian: true } as never)).toThrow(/MNIST: unknown option 'trian'/);
     expect(() => torch.data.MNIST.fromPackage({ trian: true } as never)).toThrow(/MNIST.fromPackage: unknown option 'trian'/);
-    expect(() => torch.save(torch.ones(1), '/nonexistent/x.pt', { pickle_protocol: 2 } as never)).toThrow(/torch.save: takes no options \(got 'pickle_protocol'\)/);
+    expect(() => torch.save(torch.ones(1), '/nonexistent/x.pt', { pickle_protocol: 2 } as never)).toThrow(
+      /torch.save: takes no options \(got 'pickle_protocol'\)/,
+    );
     expect(() => torch.jit.load('/nonexistent.pt', { map_location: 'cpu' } as never)).toThrow(/torch.jit.load: unknown option 'map_location'/);
     expect(() => new torch.train.Trainer({ epochs: 2 } as never)).toThrow(/Trainer: unknown option 'epochs'/);
   });
@@ -136,18 +170,26 @@ describe('the generated surface takes Python\'s arguments', () => {
     expect(torch.sub(a, b).tolist()).toEqual([-9, -18]);
   });
 
-  it('a CUDA stream crosses to the operator (Tensor.recordStream): on a CPU tensor, Python\'s NotImplementedError', () => {
+  it("a CUDA stream crosses to the operator (Tensor.recordStream): on a CPU tensor, Python's NotImplementedError", () => {
     const stream = torch.cuda.Stream.of(0, 0);
     expect(() => torch.ones(2).recordStream(stream)).toThrow(torch.TorchNotImplementedError);
     expect(() => torch.ones(2).recordStream(stream)).toThrow(/Could not run 'aten::record_stream' with arguments from the 'CPU' backend/);
     expect(() => torch.ones(2).recordStream('cuda' as never)).toThrow(/argument 's' \(position 1\) must be a torch.cuda.Stream, not string/);
   });
 
-  it('torch.split is Python\'s own: (tensor, splitSizeOrSections, dim)', () => {
+  it("torch.split is Python's own: (tensor, splitSizeOrSections, dim)", () => {
     const t = torch.arange(10);
-    expect(torch.split(t, 4).map((p) => p.tolist())).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(torch.split(t, 4).map((p) => p.tolist())).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     expect(torch.split(t, [3, 7]).map((p) => p.shape[0])).toEqual([3, 7]);
-    expect(torch.split(t.view(2, 5), { splitSizeOrSections: 2, dim: 1 }).map((p) => p.shape)).toEqual([[2, 2], [2, 2], [2, 1]]);
+    expect(torch.split(t.view(2, 5), { splitSizeOrSections: 2, dim: 1 }).map((p) => p.shape)).toEqual([
+      [2, 2],
+      [2, 2],
+      [2, 1],
+    ]);
     expect(t.split(5).length).toBe(2); // Tensor.split(splitSize, dim), as Python's
     expect(() => torch.split(t, { split_size_or_sections: 2 } as never)).toThrow(/unknown option 'split_size_or_sections'/);
     expect(() => torch.split(t)).toThrow(/missing 1 required positional argument: 'splitSizeOrSections'/);

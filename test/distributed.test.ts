@@ -37,14 +37,22 @@ interface RankResult extends ChildResult {
 }
 
 // Starts `worldSize` ranks of body on a fresh port; resolves when all have exited.
-async function ranks(worldSize: number, body: string, opts: { timeoutMs?: number; onSpawn?: (rank: number, c: ChildProcess) => void } = {}): Promise<RankResult[]> {
+async function ranks(
+  worldSize: number,
+  body: string,
+  opts: { timeoutMs?: number; onSpawn?: (rank: number, c: ChildProcess) => void } = {},
+): Promise<RankResult[]> {
   const port = await freePort();
   const runs = Array.from({ length: worldSize }, (_, rank) =>
-    startChild(rankScript(rank, port, body), { timeoutMs: opts.timeoutMs ?? 60_000, onSpawn: (c) => opts.onSpawn?.(rank, c) }));
+    startChild(rankScript(rank, port, body), { timeoutMs: opts.timeoutMs ?? 60_000, onSpawn: (c) => opts.onSpawn?.(rank, c) }),
+  );
   const done = await Promise.all(runs);
   return done.map((r) => ({
     ...r,
-    results: r.stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>),
+    results: r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('RESULT '))
+      .map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>),
   }));
 }
 
@@ -73,7 +81,10 @@ afterAll(() => {
 
 // ---- collectives ----
 
-const collectives = job('collectives', () => ranks(2, `
+const collectives = job('collectives', () =>
+  ranks(
+    2,
+    `
   const d = torch.distributed;
   await d.initProcessGroup({ backend: 'gloo', initMethod: 'tcp://127.0.0.1:' + port, rank, worldSize: 2, timeout: 30000 });
   const out = { rank: d.getRank(), worldSize: d.getWorldSize(), backend: d.getBackend(), initialized: d.isInitialized() };
@@ -113,7 +124,9 @@ const collectives = job('collectives', () => ranks(2, `
   out.after = d.isInitialized();
   out.afterDestroy = refuse(() => d.allReduce(torch.ones([1])));
   emit(out);
-`));
+`,
+  ),
+);
 
 describe('collectives (2 ranks, Gloo on loopback)', () => {
   it('allReduce, broadcast, allGather and barrier give every rank the values they must', async () => {
@@ -131,8 +144,14 @@ describe('collectives (2 ranks, Gloo on loopback)', () => {
       expect(o.sumAsync).toEqual([0.5 + 1.5, 0.5 + 1.5, 0.5 + 1.5]);
       expect(o.broadcast).toEqual([1 * 7 + 1, 1 * 7 + 1]);
       expect(o.broadcastAsync).toEqual([0 * 7 + 1, 0 * 7 + 1]);
-      expect(o.gather).toEqual([[0, 0], [1, 10]]);
-      expect(o.gatherInto).toEqual([[0 + 1, 5 - 0], [1 + 1, 5 - 1]]);
+      expect(o.gather).toEqual([
+        [0, 0],
+        [1, 10],
+      ]);
+      expect(o.gatherInto).toEqual([
+        [0 + 1, 5 - 0],
+        [1 + 1, 5 - 1],
+      ]);
       expect(o.gatherSame).toBe(true);
       expect(o.gatherAsync).toEqual([0 * 3, 1 * 3]);
     }
@@ -162,7 +181,9 @@ describe('collectives (2 ranks, Gloo on loopback)', () => {
     await expect(dist.initProcessGroup({ initMethod: 'tcp://127.0.0.1:1234' })).rejects.toThrow(/rank is required with initMethod tcp:/);
     await expect(dist.initProcessGroup({ initMethod: 'tcp://127.0.0.1:1234', rank: 2, worldSize: 2 })).rejects.toThrow(RangeError);
     await expect(dist.initProcessGroup({ initMethod: 'tcp://127.0.0.1', rank: 0, worldSize: 1 })).rejects.toThrow(/must name a host and a port/);
-    await expect(dist.initProcessGroup({ initMethod: 'tcp://127.0.0.1:1234', rank: 0, worldSize: 1, timeout: -1 })).rejects.toThrow(/timeout must be a positive number/);
+    await expect(dist.initProcessGroup({ initMethod: 'tcp://127.0.0.1:1234', rank: 0, worldSize: 1, timeout: -1 })).rejects.toThrow(
+      /timeout must be a positive number/,
+    );
     const saved = { ...process.env };
     try {
       delete process.env.MASTER_ADDR;
@@ -177,8 +198,9 @@ describe('collectives (2 ranks, Gloo on loopback)', () => {
       }
     }
     if (!dist.isNcclAvailable()) {
-      await expect(dist.initProcessGroup({ backend: 'nccl', initMethod: 'tcp://127.0.0.1:1234', rank: 0, worldSize: 1 }))
-        .rejects.toThrow(/'nccl' backend is not in this build/);
+      await expect(dist.initProcessGroup({ backend: 'nccl', initMethod: 'tcp://127.0.0.1:1234', rank: 0, worldSize: 1 })).rejects.toThrow(
+        /'nccl' backend is not in this build/,
+      );
     }
     expect(dist.isInitialized()).toBe(false);
   });
@@ -211,21 +233,32 @@ describe('collectives (2 ranks, Gloo on loopback)', () => {
 describe('DistributedSampler', () => {
   // [n, numReplicas, rank, shuffle, seed, epoch, dropLast]
   const cases: [number, number, number, boolean, number, number, boolean][] = [
-    [10, 3, 0, true, 0, 0, false], [10, 3, 1, true, 0, 0, false], [10, 3, 2, true, 0, 0, false],
-    [10, 3, 2, true, 5, 3, false], [10, 3, 1, true, 5, 3, true], [10, 3, 2, false, 0, 0, false],
-    [10, 3, 2, false, 0, 0, true], [7, 4, 3, true, 1, 1, false], [2, 5, 4, true, 0, 2, false],
-    [2, 5, 4, false, 0, 0, false], [100, 8, 5, true, 42, 7, false], [0, 2, 1, true, 0, 0, false],
+    [10, 3, 0, true, 0, 0, false],
+    [10, 3, 1, true, 0, 0, false],
+    [10, 3, 2, true, 0, 0, false],
+    [10, 3, 2, true, 5, 3, false],
+    [10, 3, 1, true, 5, 3, true],
+    [10, 3, 2, false, 0, 0, false],
+    [10, 3, 2, false, 0, 0, true],
+    [7, 4, 3, true, 1, 1, false],
+    [2, 5, 4, true, 0, 2, false],
+    [2, 5, 4, false, 0, 0, false],
+    [100, 8, 5, true, 42, 7, false],
+    [0, 2, 1, true, 0, 0, false],
   ];
 
   it("gives each rank PyTorch's indices for the same seed and epoch", async () => {
-    const expected = await py.run<[number[], number][]>(`
+    const expected = await py.run<[number[], number][]>(
+      `
 from torch.utils.data.distributed import DistributedSampler
 out = []
 for n, r, rank, shuffle, seed, epoch, drop in cases:
     s = DistributedSampler(range(n), num_replicas=r, rank=rank, shuffle=shuffle, seed=seed, drop_last=drop)
     s.set_epoch(epoch)
     out.append([list(s), len(s)])
-`, { cases });
+`,
+      { cases },
+    );
     cases.forEach(([n, numReplicas, rank, shuffle, seed, epoch, dropLast], k) => {
       const s = new torch.data.DistributedSampler({ length: n }, { numReplicas, rank, shuffle, seed, dropLast });
       s.setEpoch(epoch);
@@ -249,19 +282,26 @@ for n, r, rank, shuffle, seed, epoch, drop in cases:
       seen.push(...got);
     }
     expect(new Set(seen)).toEqual(new Set(Array.from({ length: 11 }, (_, i) => i)));
-    expect(() => new torch.data.DataLoader(ds, { sampler: new torch.data.DistributedSampler(ds, { numReplicas: 2, rank: 0 }), shuffle: true }))
-      .toThrow(/sampler option is mutually exclusive with shuffle/);
+    expect(
+      () => new torch.data.DataLoader(ds, { sampler: new torch.data.DistributedSampler(ds, { numReplicas: 2, rank: 0 }), shuffle: true }),
+    ).toThrow(/sampler option is mutually exclusive with shuffle/);
     expect(() => new torch.data.DataLoader(ds, { sampler: {} as never })).toThrow(/sampler must be iterable with a length/);
     // as in PyTorch, any iterable with a length is a sampler
-    const listed = [...new torch.data.DataLoader(ds, { batchSize: 2, sampler: [3, 1, 4] })].map(([x, y]) => (x.dispose(), (y.toArray() as number[]).map(Number)));
+    const listed = [...new torch.data.DataLoader(ds, { batchSize: 2, sampler: [3, 1, 4] })].map(
+      ([x, y]) => (x.dispose(), (y.toArray() as number[]).map(Number)),
+    );
     expect(listed).toEqual([[3, 1], [4]]);
   });
 
   it('refuses bad options', () => {
     expect(() => new torch.data.DistributedSampler({ length: 4 })).toThrow(/give numReplicas and rank, or call torch\.distributed\.initProcessGroup/);
-    expect(() => new torch.data.DistributedSampler({ length: 4 }, { numReplicas: 2, rank: 2 })).toThrow(/Invalid rank 2, rank should be in the interval \[0, 1\]/);
+    expect(() => new torch.data.DistributedSampler({ length: 4 }, { numReplicas: 2, rank: 2 })).toThrow(
+      /Invalid rank 2, rank should be in the interval \[0, 1\]/,
+    );
     expect(() => new torch.data.DistributedSampler({ length: 4 }, { numReplicas: 0, rank: 0 })).toThrow(/numReplicas must be a positive integer/);
-    expect(() => new torch.data.DistributedSampler({ length: 4 }, { numReplicas: 2, rank: 0, seed: -1 })).toThrow(/seed must be a non-negative integer/);
+    expect(() => new torch.data.DistributedSampler({ length: 4 }, { numReplicas: 2, rank: 0, seed: -1 })).toThrow(
+      /seed must be a non-negative integer/,
+    );
   });
 });
 
@@ -278,7 +318,10 @@ const DATA = `
 
 // Rank r trains with the Trainer on its DistributedSampler share (shuffle off: samples r, r+2, ...), from
 // a model initialized with a different seed on rank 1 (DDP must replace it by rank 0's).
-const trainerRun = job('trainer', () => ranks(2, `
+const trainerRun = job('trainer', () =>
+  ranks(
+    2,
+    `
   await torch.distributed.initProcessGroup({ initMethod: 'tcp://127.0.0.1:' + port, rank, worldSize: 2, timeout: 60000 });
   ${DATA}
   const model = makeModel(rank === 0 ? 0 : 99);
@@ -292,14 +335,19 @@ const trainerRun = job('trainer', () => ranks(2, `
   const [record] = await trainer.fit(loader, { epochs: 1 });
   torch.save(model.stateDict(), dir + '/trainer-rank' + rank + '.pt');
   emit({ offThread, steps: steps.length, trainLoss: record.trainLoss, ddpKeys: Object.keys(trainer.ddp.stateDict()).slice(0, 2) });
-`));
+`,
+  ),
+);
 
 // DistributedDataParallel driven by hand on the JS thread, two micro-batches per step, the first under
 // noSync (gradient accumulation). 5 steps: with accumulation, the rounding of the sums differs from one
 // process's (a+b)/2+c vs a/4+b/4+c/4...), and this small net on random labels amplifies such 1e-7
 // differences ~10x per step, to ~1e-3 by step 10 (without accumulation, as above, the sums are the same
 // and so are the results, to the bit).
-const eagerRun = job('eager', () => ranks(2, `
+const eagerRun = job('eager', () =>
+  ranks(
+    2,
+    `
   await torch.distributed.initProcessGroup({ initMethod: 'tcp://127.0.0.1:' + port, rank, worldSize: 2, timeout: 60000 });
   ${DATA}
   const model = makeModel(rank === 0 ? 0 : 99);
@@ -318,7 +366,9 @@ const eagerRun = job('eager', () => ranks(2, `
   }
   torch.save(model.stateDict(), dir + '/eager-rank' + rank + '.pt');
   emit({ keys: Object.keys(ddp.stateDict()).slice(0, 3), repr: String(ddp).split('\\n')[0] + ' ' + String(ddp).split('\\n')[1].trim() });
-`));
+`,
+  ),
+);
 
 // One process, the same 20 global batches: each step's gradient is the mean over the two ranks' halves,
 // each half through the model on its own (batch norm normalizes per rank in data-parallel training, so
@@ -341,7 +391,10 @@ function referenceRun(opts: { steps: number; micro: number }): Record<string, to
             const rows = (step * opts.micro + m) * 16 + rank;
             const saved = rank === 1 ? model.buffers().map((b) => b.clone()) : [];
             const half = `${rows}:${rows + 16}:2`;
-            torch.nn.functional.crossEntropy(model(X.index(half)), Y.index(half)).div(2 * opts.micro).backward();
+            torch.nn.functional
+              .crossEntropy(model(X.index(half)), Y.index(half))
+              .div(2 * opts.micro)
+              .backward();
             torch.noGrad(() => model.buffers().forEach((b, k) => rank === 1 && b.copy_(saved[k])));
           }
         }
@@ -367,7 +420,10 @@ function expectSameModels(file0: string, file1: string, reference: Record<string
     // identical across ranks: the same averaged gradients and the same optimizer arithmetic
     expect(torch.equal(r0[k], r1[k]), `${k} differs between the ranks`).toBe(true);
     expectClose(r0[k], reference[k], { rtol: 1e-4, atol: 1e-5 });
-    worst = Math.max(worst, torch.scope(() => (r0[k].sub(reference[k]).abs().max().item() as number) / Math.max(reference[k].abs().max().item() as number, 1e-12)));
+    worst = Math.max(
+      worst,
+      torch.scope(() => (r0[k].sub(reference[k]).abs().max().item() as number) / Math.max(reference[k].abs().max().item() as number, 1e-12)),
+    );
   }
   // rank 0's batch-norm statistics are the reference's (from its own halves)
   for (const k of Object.keys(reference).filter((k) => /running_|num_batches/.test(k))) expectClose(r0[k], reference[k], { rtol: 1e-4, atol: 1e-5 });
@@ -402,15 +458,19 @@ describe('DistributedDataParallel (2 ranks) equals one process on the same globa
     expect(() => new torch.nn.parallel.DistributedDataParallel(new torch.nn.ReLU())).toThrow(/doesn't have any parameter that requires a gradient/);
     expect(() => new torch.nn.parallel.DistributedDataParallel(new torch.nn.Linear(2, 2))).toThrow(/default process group has not been initialized/);
     const linear = new torch.nn.Linear(2, 2);
-    expect(() => new torch.train.Trainer({ model: linear, optimizer: new torch.optim.SGD(linear.parameters(), { lr: 0.1 }), distributed: true }))
-      .toThrow(/distributed needs the default process group/);
+    expect(
+      () => new torch.train.Trainer({ model: linear, optimizer: new torch.optim.SGD(linear.parameters(), { lr: 0.1 }), distributed: true }),
+    ).toThrow(/distributed needs the default process group/);
   });
 });
 
 // ---- failing ranks ----
 
 // Rank 1 dies (SIGKILL, no goodbye) in its 4th step; rank 0 keeps training and must fail at once.
-const deadRank = job('dead', () => ranks(2, `
+const deadRank = job('dead', () =>
+  ranks(
+    2,
+    `
   await torch.distributed.initProcessGroup({ initMethod: 'tcp://127.0.0.1:' + port, rank, worldSize: 2, timeout: 60000 });
   const model = new torch.nn.Sequential(new torch.nn.Linear(8, 16), new torch.nn.ReLU(), new torch.nn.Linear(16, 2));
   const ddp = new torch.nn.parallel.DistributedDataParallel(model);
@@ -419,12 +479,17 @@ const deadRank = job('dead', () => ranks(2, `
     torch.scope(() => ddp(torch.randn([4, 8])).sum().backward());
     emit({ step });
   }
-`));
+`,
+  ),
+);
 
 // Rank 1 stays alive but stops taking part; rank 0's next collective must time out (3 s). Rank 1 is
 // stopped when rank 0 is done.
 const hungChildren: ChildProcess[] = [];
-const hungRank = job('hung', () => ranks(2, `
+const hungRank = job('hung', () =>
+  ranks(
+    2,
+    `
   const d = torch.distributed;
   await d.initProcessGroup({ initMethod: 'tcp://127.0.0.1:' + port, rank, worldSize: 2, timeout: 3000 });
   d.allReduce(torch.ones([1]));
@@ -434,12 +499,15 @@ const hungRank = job('hung', () => ranks(2, `
   } finally {
     emit({ done: true });
   }
-`, {
-  onSpawn: (rank, c) => {
-    hungChildren[rank] = c;
-    if (rank === 0) c.on('exit', () => hungChildren[1]?.kill());
-  },
-}));
+`,
+    {
+      onSpawn: (rank, c) => {
+        hungChildren[rank] = c;
+        if (rank === 0) c.on('exit', () => hungChildren[1]?.kill());
+      },
+    },
+  ),
+);
 
 describe('a rank that fails makes the others fail with a clear error, never hang', () => {
   it('a rank that dies: the others fail at their next all-reduce ("Connection closed by peer")', async () => {
@@ -462,7 +530,10 @@ describe('a rank that fails makes the others fail with a clear error, never hang
 
   it('a rank that never comes: initProcessGroup rejects after the timeout, naming the rendezvous', async () => {
     const port = await freePort();
-    const err = await dist.initProcessGroup({ initMethod: `tcp://127.0.0.1:${port}`, rank: 0, worldSize: 2, timeout: 2000 }).then(() => null, (e) => e);
+    const err = await dist.initProcessGroup({ initMethod: `tcp://127.0.0.1:${port}`, rank: 0, worldSize: 2, timeout: 2000 }).then(
+      () => null,
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(dist.DistError);
     expect(err.message).toMatch(new RegExp(`initProcessGroup: rank 0 of 2 could not join the group at 127\\.0\\.0\\.1:${port}: .*`));
     expect(err.message).toMatch(/[Tt]imed out|timeout/);
@@ -484,13 +555,45 @@ function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = pr
   });
 }
 
-const TRAIN = ['train', '--dataset', 'synthetic', '--width', '8', '--reduction', '4', '--epochs', '2', '--batch-size', '32', '--device', 'cpu', '--seed', '3'];
-const cliRun = job('cli', () => runCommand(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), ...TRAIN, '--nproc', '2', '--out', path.join(dir, 'cli-run')]));
+const TRAIN = [
+  'train',
+  '--dataset',
+  'synthetic',
+  '--width',
+  '8',
+  '--reduction',
+  '4',
+  '--epochs',
+  '2',
+  '--batch-size',
+  '32',
+  '--device',
+  'cpu',
+  '--seed',
+  '3',
+];
+const cliRun = job('cli', () =>
+  runCommand(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), ...TRAIN, '--nproc', '2', '--out', path.join(dir, 'cli-run')]),
+);
 // PyTorch's own launcher (torchrun) running the same command: its agent serves the store.
 const torchrunRun = job('torchrun', () => {
   const python = referencePython();
-  return runCommand(python.command, ['-m', 'torch.distributed.run', '--nproc-per-node', '2',
-    '--no-python', process.execPath, path.join(REPO, 'dist', 'cli', 'index.js'), ...TRAIN, '--out', path.join(dir, 'torchrun-run')], python.env);
+  return runCommand(
+    python.command,
+    [
+      '-m',
+      'torch.distributed.run',
+      '--nproc-per-node',
+      '2',
+      '--no-python',
+      process.execPath,
+      path.join(REPO, 'dist', 'cli', 'index.js'),
+      ...TRAIN,
+      '--out',
+      path.join(dir, 'torchrun-run'),
+    ],
+    python.env,
+  );
 });
 
 describe('torchnode train --nproc', () => {
@@ -520,7 +623,14 @@ describe('torchnode train --nproc', () => {
 describe.skipIf(torch.cuda.isAvailable())('torchnode train --nproc --device cuda without CUDA', () => {
   it('fails on every rank naming the device, instead of training on the CPU', async () => {
     const args = TRAIN.map((a) => (a === 'cpu' ? 'cuda' : a));
-    const [r] = await runCommand(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), ...args, '--nproc', '2', '--out', path.join(dir, 'cuda-run')]);
+    const [r] = await runCommand(process.execPath, [
+      path.join(REPO, 'dist', 'cli', 'index.js'),
+      ...args,
+      '--nproc',
+      '2',
+      '--out',
+      path.join(dir, 'cuda-run'),
+    ]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/device 'cuda:[01]': CUDA is not available/);
     expect(r.stderr).not.toMatch(/each on cpu/);

@@ -25,8 +25,11 @@ beforeAll(() => {
   fs.mkdirSync(pkg);
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(pkg, 'package.json'));
   for (const d of ['scripts', 'node_modules']) fs.symlinkSync(path.join(REPO, d), path.join(pkg, d), 'dir');
-  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(REPO, 'tsconfig.json'),
-    '--outDir', path.join(pkg, 'dist')], { encoding: 'utf8' });
+  const tsc = spawnSync(
+    process.execPath,
+    [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(REPO, 'tsconfig.json'), '--outDir', path.join(pkg, 'dist')],
+    { encoding: 'utf8' },
+  );
   expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
 });
 
@@ -38,7 +41,8 @@ afterAll(() => {
 function runCli(args: string[], onMessage: (m: Message, child: ReturnType<typeof spawn>) => void = () => {}) {
   return new Promise<{ code: number | null; messages: Message[]; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [path.join(EXAMPLE, 'train-cli.js'), ...args], {
-      cwd: EXAMPLE, env: { ...process.env, NODE_PATH: nodePath },
+      cwd: EXAMPLE,
+      env: { ...process.env, NODE_PATH: nodePath },
     });
     const messages: Message[] = [];
     let buffered = '';

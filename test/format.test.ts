@@ -7,68 +7,111 @@ import { referencePython } from './helpers/python';
 import { formatTensor, printOptions, summaryIndices, summaryNeeded, type FormatInput } from '../lib/core/format';
 
 type Opts = Partial<typeof printOptions>;
-interface Case { name: string; expr: string; device?: string; opts?: Opts }
+interface Case {
+  name: string;
+  expr: string;
+  device?: string;
+  opts?: Opts;
+}
 interface PyResult {
-  repr: string; shape: number[]; dtype: string; requires_grad: boolean; grad_fn: string | null;
+  repr: string;
+  shape: number[];
+  dtype: string;
+  requires_grad: boolean;
+  grad_fn: string | null;
   values: (number | string | boolean)[]; // ints of int64 and nan/inf come as strings
 }
 
 const c = (name: string, expr: string, extra: Partial<Case> = {}): Case => ({ name, expr, ...extra });
 const CASES: Case[] = [
   // 0-d
-  c('0-d float', 'torch.tensor(3.5)'), c('0-d int', 'torch.tensor(3)'), c('0-d -0.0', 'torch.tensor(-0.0)'),
-  c('0-d nan', "torch.tensor(float('nan'))"), c('0-d bool', 'torch.tensor(True)'),
-  c('0-d small', 'torch.tensor(1e-5)'), c('0-d float64', 'torch.tensor(2.0, dtype=torch.float64)'),
+  c('0-d float', 'torch.tensor(3.5)'),
+  c('0-d int', 'torch.tensor(3)'),
+  c('0-d -0.0', 'torch.tensor(-0.0)'),
+  c('0-d nan', "torch.tensor(float('nan'))"),
+  c('0-d bool', 'torch.tensor(True)'),
+  c('0-d small', 'torch.tensor(1e-5)'),
+  c('0-d float64', 'torch.tensor(2.0, dtype=torch.float64)'),
   // 1-D floats
-  c('int-valued floats', 'torch.tensor([1., 2.])'), c('zeros', 'torch.zeros(4)'),
-  c('int-valued wide', 'torch.tensor([-1., 100., 7.])'), c('decimals', 'torch.tensor([1.5, 2.25, -3.125])'),
-  c('tenths', 'torch.tensor([0.1, 0.2, 0.3])'), c('negatives', 'torch.tensor([-1.5, 2.0, -300.25])'),
+  c('int-valued floats', 'torch.tensor([1., 2.])'),
+  c('zeros', 'torch.zeros(4)'),
+  c('int-valued wide', 'torch.tensor([-1., 100., 7.])'),
+  c('decimals', 'torch.tensor([1.5, 2.25, -3.125])'),
+  c('tenths', 'torch.tensor([0.1, 0.2, 0.3])'),
+  c('negatives', 'torch.tensor([-1.5, 2.0, -300.25])'),
   c('half-even ties', 'torch.tensor([0.03125, 0.15625, 1.5])'),
   c('sci tie', 'torch.tensor([10.0625, 1e-5], dtype=torch.float64)'),
   c('sci carry', 'torch.tensor([9.99996, 1e-6], dtype=torch.float64)'),
-  c('1e8 not sci', 'torch.tensor([1e8, 1.])'), c('1e9 sci', 'torch.tensor([1e9, 1.])'),
-  c('1e-4 not sci', 'torch.tensor([1e-4, 1.])'), c('1e-5 sci', 'torch.tensor([1e-5, 1.])'),
-  c('ratio 1000', 'torch.tensor([1000., 1.])'), c('ratio 1001 ints', 'torch.tensor([1001., 1.])'),
-  c('ratio sci decimals', 'torch.tensor([1234.5, 0.5])'), c('huge', 'torch.tensor([3e38, -1e-38])'),
+  c('1e8 not sci', 'torch.tensor([1e8, 1.])'),
+  c('1e9 sci', 'torch.tensor([1e9, 1.])'),
+  c('1e-4 not sci', 'torch.tensor([1e-4, 1.])'),
+  c('1e-5 sci', 'torch.tensor([1e-5, 1.])'),
+  c('ratio 1000', 'torch.tensor([1000., 1.])'),
+  c('ratio 1001 ints', 'torch.tensor([1001., 1.])'),
+  c('ratio sci decimals', 'torch.tensor([1234.5, 0.5])'),
+  c('huge', 'torch.tensor([3e38, -1e-38])'),
   c('subnormal', 'torch.tensor([1e-300, 5e-324], dtype=torch.float64)'),
   c('nan inf', "torch.tensor([float('nan'), float('inf'), float('-inf')])"),
-  c('nan int-valued', "torch.tensor([float('nan'), 1.])"), c('inf decimal', "torch.tensor([float('inf'), 1.5])"),
+  c('nan int-valued', "torch.tensor([float('nan'), 1.])"),
+  c('inf decimal', "torch.tensor([float('inf'), 1.5])"),
   c('nan sci', "torch.tensor([float('nan'), 1e10, 1.])"),
-  c('neg zero int', 'torch.tensor([-0.0, 1.0])'), c('neg zero dec', 'torch.tensor([-0.0, 1.5])'),
-  c('neg zero only', 'torch.tensor([-0.0, 0.0])'), c('neg zero sci', 'torch.tensor([-0.0, 1e-7, 2.5])'),
+  c('neg zero int', 'torch.tensor([-0.0, 1.0])'),
+  c('neg zero dec', 'torch.tensor([-0.0, 1.5])'),
+  c('neg zero only', 'torch.tensor([-0.0, 0.0])'),
+  c('neg zero sci', 'torch.tensor([-0.0, 1e-7, 2.5])'),
   // complex: real and imaginary parts formatted apart, as real+imagj
   c('complex64', 'torch.complex(torch.tensor([1.5, -2.]), torch.tensor([0.5, 3.]))'),
-  c('complex fft ints', 'torch.fft.fft(torch.tensor([1., 2., 3., 4.]))'), c('complex 0-d', 'torch.complex(torch.tensor(1.5), torch.tensor(-0.25))'),
+  c('complex fft ints', 'torch.fft.fft(torch.tensor([1., 2., 3., 4.]))'),
+  c('complex 0-d', 'torch.complex(torch.tensor(1.5), torch.tensor(-0.25))'),
   c('complex128 summarised sci', 'torch.fft.fft(torch.arange(2000, dtype=torch.float64))'),
   c('complex 2-D', 'torch.complex(torch.randn(2, 3), torch.randn(2, 3))'),
   // 2-D / 3-D / 4-D
-  c('2-D randn', 'torch.randn(3, 4)'), c('2-D int', 'torch.arange(12).reshape(3, 4)'),
-  c('3-D arange', 'torch.arange(24.).reshape(2, 3, 4)'), c('3-D randn', 'torch.randn(2, 3, 4) * 100'),
-  c('4-D', 'torch.arange(16).reshape(2, 2, 2, 2) - 5'), c('column', 'torch.randn(4, 1)'),
+  c('2-D randn', 'torch.randn(3, 4)'),
+  c('2-D int', 'torch.arange(12).reshape(3, 4)'),
+  c('3-D arange', 'torch.arange(24.).reshape(2, 3, 4)'),
+  c('3-D randn', 'torch.randn(2, 3, 4) * 100'),
+  c('4-D', 'torch.arange(16).reshape(2, 2, 2, 2) - 5'),
+  c('column', 'torch.randn(4, 1)'),
   // rows that wrap at linewidth
-  c('wrap linspace', 'torch.linspace(0, 1, 30)'), c('wrap arange', 'torch.arange(50)'),
-  c('wrap randn', 'torch.randn(40)'), c('wrap float64', 'torch.randn(20, dtype=torch.float64)'),
-  c('wrap 2-D', 'torch.randn(2, 30)'), c('wrap sci', 'torch.randn(25) * 1e6'),
+  c('wrap linspace', 'torch.linspace(0, 1, 30)'),
+  c('wrap arange', 'torch.arange(50)'),
+  c('wrap randn', 'torch.randn(40)'),
+  c('wrap float64', 'torch.randn(20, dtype=torch.float64)'),
+  c('wrap 2-D', 'torch.randn(2, 30)'),
+  c('wrap sci', 'torch.randn(25) * 1e6'),
   // summarised (numel > threshold)
-  c('sum 1-D arange', 'torch.arange(2000)'), c('sum 1-D randn', 'torch.randn(2000)'),
-  c('sum 1001', 'torch.arange(1001.)'), c('sum 2-D randn', 'torch.randn(100, 100)'),
-  c('sum 2-D int', 'torch.arange(10000).reshape(100, 100)'), c('sum 3-D', 'torch.randn(20, 30, 40)'),
-  c('sum short dim', 'torch.randn(2, 1000)'), c('sum 3-D short', 'torch.arange(5000.).reshape(5, 10, 100)'),
+  c('sum 1-D arange', 'torch.arange(2000)'),
+  c('sum 1-D randn', 'torch.randn(2000)'),
+  c('sum 1001', 'torch.arange(1001.)'),
+  c('sum 2-D randn', 'torch.randn(100, 100)'),
+  c('sum 2-D int', 'torch.arange(10000).reshape(100, 100)'),
+  c('sum 3-D', 'torch.randn(20, 30, 40)'),
+  c('sum short dim', 'torch.randn(2, 1000)'),
+  c('sum 3-D short', 'torch.arange(5000.).reshape(5, 10, 100)'),
   c('sum outliers hidden', 'torch.cat([torch.ones(3), torch.full((1000,), 1e-9), torch.ones(3)])'),
   // empty
-  c('empty 0', 'torch.tensor([])'), c('empty 0x3', 'torch.zeros(0, 3)'),
-  c('empty int64', 'torch.zeros(0, dtype=torch.int64)'), c('empty f64', 'torch.zeros(2, 0, dtype=torch.float64)'),
+  c('empty 0', 'torch.tensor([])'),
+  c('empty 0x3', 'torch.zeros(0, 3)'),
+  c('empty int64', 'torch.zeros(0, dtype=torch.int64)'),
+  c('empty f64', 'torch.zeros(2, 0, dtype=torch.float64)'),
   c('empty bool', 'torch.zeros(0, dtype=torch.bool)'),
   // integer and bool dtypes
-  c('bool', 'torch.tensor([True, False, True])'), c('bool 2-D', 'torch.tensor([[True], [False]])'),
-  c('int64', 'torch.tensor([1, -20, 300])'), c('int64 big', 'torch.tensor([2**62 + 1, -5])'),
-  c('int32', 'torch.tensor([1, 2, 3], dtype=torch.int32)'), c('int16', 'torch.tensor([-7, 8], dtype=torch.int16)'),
-  c('int8', 'torch.tensor([-128, 127], dtype=torch.int8)'), c('uint8', 'torch.tensor([0, 255, 7], dtype=torch.uint8)'),
+  c('bool', 'torch.tensor([True, False, True])'),
+  c('bool 2-D', 'torch.tensor([[True], [False]])'),
+  c('int64', 'torch.tensor([1, -20, 300])'),
+  c('int64 big', 'torch.tensor([2**62 + 1, -5])'),
+  c('int32', 'torch.tensor([1, 2, 3], dtype=torch.int32)'),
+  c('int16', 'torch.tensor([-7, 8], dtype=torch.int16)'),
+  c('int8', 'torch.tensor([-128, 127], dtype=torch.int8)'),
+  c('uint8', 'torch.tensor([0, 255, 7], dtype=torch.uint8)'),
   c('int32 summarised', 'torch.arange(3000, dtype=torch.int32)'),
   // float dtypes
-  c('float64', 'torch.randn(5, dtype=torch.float64)'), c('float64 ints', 'torch.tensor([1., 2.], dtype=torch.float64)'),
-  c('float16', 'torch.randn(5).half()'), c('float16 sci', 'torch.tensor([1000., 0.001], dtype=torch.float16)'),
-  c('bfloat16', 'torch.randn(2, 3).bfloat16()'), c('bfloat16 big', 'torch.tensor([3e38, 1.], dtype=torch.bfloat16)'),
+  c('float64', 'torch.randn(5, dtype=torch.float64)'),
+  c('float64 ints', 'torch.tensor([1., 2.], dtype=torch.float64)'),
+  c('float16', 'torch.randn(5).half()'),
+  c('float16 sci', 'torch.tensor([1000., 0.001], dtype=torch.float16)'),
+  c('bfloat16', 'torch.randn(2, 3).bfloat16()'),
+  c('bfloat16 big', 'torch.tensor([3e38, 1.], dtype=torch.bfloat16)'),
   // autograd suffixes
   c('requires_grad', 'torch.tensor([1., 2.], requires_grad=True)'),
   c('grad_fn add', 'torch.tensor([1., 2.], requires_grad=True) + 1'),
@@ -82,7 +125,8 @@ const CASES: Case[] = [
   // device suffix
   c('cuda 1-D', 'torch.tensor([1., 2.])', { device: 'cuda:0' }),
   c('cuda f64 grad', 'torch.randn(3, 4, dtype=torch.float64, requires_grad=True)', { device: 'cuda:0' }),
-  c('cuda wraps', 'torch.arange(30.)', { device: 'cuda:0' }), c('cuda empty', 'torch.zeros(0, 3)', { device: 'cuda:0' }),
+  c('cuda wraps', 'torch.arange(30.)', { device: 'cuda:0' }),
+  c('cuda empty', 'torch.zeros(0, 3)', { device: 'cuda:0' }),
   c('cuda int32', 'torch.arange(2000, dtype=torch.int32)', { device: 'cuda:0' }),
   // non-default print options
   c('precision 2', 'torch.tensor([1.12345, 2.5])', { opts: { precision: 2 } }),
@@ -156,7 +200,10 @@ function decode(v: number | string | boolean, dtype: string): number | bigint | 
 function summarise<T>(flat: T[], shape: number[]): T[] {
   const out: T[] = [];
   const walk = (dim: number, offset: number): void => {
-    if (dim === shape.length) { out.push(flat[offset]); return; }
+    if (dim === shape.length) {
+      out.push(flat[offset]);
+      return;
+    }
     const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
     const idx = summaryIndices(shape[dim]) ?? Array.from({ length: shape[dim] }, (_, i) => i);
     for (const i of idx) walk(dim + 1, offset + i * stride);
@@ -168,7 +215,11 @@ function summarise<T>(flat: T[], shape: number[]): T[] {
 function withOptions<T>(opts: Opts | undefined, fn: () => T): T {
   const saved = { ...printOptions };
   Object.assign(printOptions, opts ?? {});
-  try { return fn(); } finally { Object.assign(printOptions, saved); }
+  try {
+    return fn();
+  } finally {
+    Object.assign(printOptions, saved);
+  }
 }
 
 function inputFor(k: Case, r: PyResult): FormatInput {
@@ -176,10 +227,14 @@ function inputFor(k: Case, r: PyResult): FormatInput {
   const numel = r.shape.reduce((a, b) => a * b, 1);
   const summarized = summaryNeeded(numel);
   return {
-    shape: r.shape, dtype: r.dtype, device: k.device ?? 'cpu',
+    shape: r.shape,
+    dtype: r.dtype,
+    device: k.device ?? 'cpu',
     // a complex tensor's values are (real, imaginary) pairs: a last dim of 2 to summarise over
-    values: summarized ? summarise(flat, r.dtype.startsWith('complex') ? [...r.shape, 2] : r.shape) : flat, summarized,
-    requiresGrad: r.requires_grad, gradFn: r.grad_fn,
+    values: summarized ? summarise(flat, r.dtype.startsWith('complex') ? [...r.shape, 2] : r.shape) : flat,
+    summarized,
+    requiresGrad: r.requires_grad,
+    gradFn: r.grad_fn,
   };
 }
 
@@ -215,12 +270,10 @@ describe('helpers', () => {
   });
   it('summarises full values itself when the caller did not', () => {
     const r = results[CASES.findIndex((k) => k.name === 'sum 2-D int')];
-    const full: FormatInput = { shape: r.shape, dtype: r.dtype, device: 'cpu', summarized: false,
-      values: r.values.map((v) => decode(v, r.dtype)) };
+    const full: FormatInput = { shape: r.shape, dtype: r.dtype, device: 'cpu', summarized: false, values: r.values.map((v) => decode(v, r.dtype)) };
     expect(formatTensor(full)).toBe(r.repr);
   });
   it('rejects a value count that does not match the shape', () => {
-    expect(() => formatTensor({ shape: [2, 2], dtype: 'float32', device: 'cpu', values: [1, 2, 3], summarized: false }))
-      .toThrow(/expected 4 values/);
+    expect(() => formatTensor({ shape: [2, 2], dtype: 'float32', device: 'cpu', values: [1, 2, 3], summarized: false })).toThrow(/expected 4 values/);
   });
 });

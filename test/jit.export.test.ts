@@ -45,14 +45,17 @@ interface PythonRun {
 }
 // Python loads the file with plain torch.jit.load and runs it on x (no torchnode code involved).
 function runInPython(name: string, x: torch.Tensor, train = false): Promise<PythonRun> {
-  return py.run<PythonRun>(`
+  return py.run<PythonRun>(
+    `
 m = torch.jit.load(${q(file(name))})
 m.train(${train ? 'True' : 'False'})
 with torch.no_grad():
     y = m(x)
 names = [mod.original_name for _, mod in m.named_modules()]
 out = {"y": y, "keys": list(m.state_dict().keys()), "names": names,
-       "methods": [k for k, mod in m.named_modules() if hasattr(mod, 'forward') and mod._c._has_method('forward')]}`, { x });
+       "methods": [k for k, mod in m.named_modules() if hasattr(mod, 'forward') and mod._c._has_method('forward')]}`,
+    { x },
+  );
 }
 
 describe('a torchnode SE-ResNet exported as TorchScript runs in Python with the same outputs', () => {
@@ -86,7 +89,7 @@ describe('a torchnode SE-ResNet exported as TorchScript runs in Python with the 
     traced.dispose();
   });
 
-  it('the traced module shares the model\'s tensors: training the model changes what is saved', async () => {
+  it("the traced module shares the model's tensors: training the model changes what is saved", async () => {
     torch.manualSeed(3);
     const model = new nn.Sequential(new nn.Linear(4, 3), new nn.ReLU(), new nn.Linear(3, 2));
     const traced = jit.trace(model, torch.randn([1, 4]));
@@ -94,21 +97,31 @@ describe('a torchnode SE-ResNet exported as TorchScript runs in Python with the 
     traced.save(file('mlp.pt'));
     const x = torch.randn([6, 4]);
     const got = await runInPython('mlp.pt', x);
-    expect(relError(got.y, torch.noGrad(() => model(x)))).toBeLessThanOrEqual(1e-6);
+    expect(
+      relError(
+        got.y,
+        torch.noGrad(() => model(x)),
+      ),
+    ).toBeLessThanOrEqual(1e-6);
     expect(got.keys).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
     traced.dispose();
   });
 });
 
 describe('the exported module in Node', () => {
-  it('jit.load gives the eager outputs; gradients flow through the traced module to the model\'s parameters', () => {
+  it("jit.load gives the eager outputs; gradients flow through the traced module to the model's parameters", () => {
     torch.manualSeed(4);
     const model = models.seResNet18({ numClasses: 3, width: 16, stem: 'cifar' }).eval();
     const x = torch.randn([2, 3, 16, 16]);
     jit.save(model, file('se18_small.pt'), { exampleInput: x });
     const loaded = jit.load(file('se18_small.pt'));
     const y = torch.randn([7, 3, 16, 16]);
-    expect(relError(loaded.forward(y) as torch.Tensor, torch.noGrad(() => model(y)))).toBeLessThanOrEqual(1e-5);
+    expect(
+      relError(
+        loaded.forward(y) as torch.Tensor,
+        torch.noGrad(() => model(y)),
+      ),
+    ).toBeLessThanOrEqual(1e-5);
     loaded.dispose();
 
     const traced = jit.trace(model, x);

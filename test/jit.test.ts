@@ -103,7 +103,7 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('Python-made TorchScript runs in Node with Python\'s outputs', () => {
+describe("Python-made TorchScript runs in Node with Python's outputs", () => {
   it('scripted SE-ResNet-50 (eval): forward equals Python', () => {
     const m = jit.load(file('se50_script.pt'));
     expect(m.training).toBe(false);
@@ -127,7 +127,7 @@ describe('Python-made TorchScript runs in Node with Python\'s outputs', () => {
     m.dispose();
   });
 
-  it('stateDict() has Python\'s keys and loads into torch.models.seResNet50 with the same logits', () => {
+  it("stateDict() has Python's keys and loads into torch.models.seResNet50 with the same logits", () => {
     const m = jit.load(file('se50_script.pt'));
     const sd = m.stateDict();
     expect(Object.keys(sd)).toEqual(fx.keys50);
@@ -155,12 +155,21 @@ describe('arguments and results', () => {
   it('Tensor, int, float, bool, str, List[Tensor], Tuple[Tensor, Tensor], Dict[str, Tensor] in; tuple and dict out', async () => {
     const m = jit.load(file('fn.pt'));
     const t = torch.tensor([1, 2, 3]);
-    const args = [t, 3, 1.5, true, 'x', [torch.ones([3]), torch.ones([3])], [torch.tensor([1, 1, 1]), torch.tensor([2, 2, 2])],
-      { a: torch.tensor([1, 2, 3]), b: torch.zeros([3]) }];
+    const args = [
+      t,
+      3,
+      1.5,
+      true,
+      'x',
+      [torch.ones([3]), torch.ones([3])],
+      [torch.tensor([1, 1, 1]), torch.tensor([2, 2, 2])],
+      { a: torch.tensor([1, 2, 3]), b: torch.zeros([3]) },
+    ];
     const out = m.forward(...args) as unknown[];
     const ref = await py.run<unknown[]>(
       `m = torch.jit.load(${q(file('fn.pt'))})\nout = m(t, 3, 1.5, True, 'x', [torch.ones(3), torch.ones(3)], (torch.tensor([1., 1, 1]), torch.tensor([2., 2, 2])), {'a': a, 'b': torch.zeros(3)})`,
-      { t, a: torch.tensor([1, 2, 3]) });
+      { t, a: torch.tensor([1, 2, 3]) },
+    );
     expect(out).toHaveLength(8);
     expectClose(out[0] as torch.Tensor, ref[0] as torch.Tensor);
     expect(out.slice(1, 5)).toEqual([6, 0.75, false, 'x!']);
@@ -191,7 +200,7 @@ describe('arguments and results', () => {
     m.dispose();
   });
 
-  it('a wrong argument type is a TorchError with LibTorch\'s message naming the expected type', () => {
+  it("a wrong argument type is a TorchError with LibTorch's message naming the expected type", () => {
     const m = jit.load(file('fn.pt'));
     const t = torch.tensor([1, 2, 3]);
     const good = [t, 3, 1.5, true, 'x', [t], [t, t], { a: t }];
@@ -256,17 +265,17 @@ describe('async forms', () => {
     m.dispose();
   });
 
-  it('rejections name the file or the argument and keep the caller\'s stack', async () => {
+  it("rejections name the file or the argument and keep the caller's stack", async () => {
     const missing = file('missing.pt');
     async function callerOfLoad() {
       return jit.loadAsync(missing);
     }
-    const e1 = await callerOfLoad().catch((e: unknown) => e) as Error;
+    const e1 = (await callerOfLoad().catch((e: unknown) => e)) as Error;
     expect(e1).toBeInstanceOf(torch.TorchError);
     expect(e1.message).toContain(missing);
     expect(e1.stack).toContain('callerOfLoad');
     const m = await jit.loadAsync(file('fn.pt'));
-    const e2 = await m.runMethodAsync('scaled', 'oops').catch((e: unknown) => e) as Error;
+    const e2 = (await m.runMethodAsync('scaled', 'oops').catch((e: unknown) => e)) as Error;
     expect(e2).toBeInstanceOf(torch.TorchError);
     expect(e2.message).toMatch(/argument 'x'.*Tensor/s);
     await expect(m.forwardAsync(torch.tensor([1.0]))).rejects.toThrow(torch.TorchError);
@@ -284,7 +293,9 @@ describe('ScriptModule.save', () => {
     // In Python: the Node-saved module gives exactly what Python's own file gives; Node (more threads)
     // agrees within float32 rounding.
     const ref = await py.run<torch.Tensor[]>(
-      `m = torch.jit.load(${q(target)})\nm0 = torch.jit.load(${q(file('se50_script.pt'))})\nwith torch.no_grad():\n    out = [m(x), m0(x)]`, { x: fx.x });
+      `m = torch.jit.load(${q(target)})\nm0 = torch.jit.load(${q(file('se50_script.pt'))})\nwith torch.no_grad():\n    out = [m(x), m0(x)]`,
+      { x: fx.x },
+    );
     expectClose(ref[0], ref[1], { rtol: 0, atol: 0 });
     expect(relError(y, ref[0])).toBeLessThanOrEqual(1e-5);
     m.dispose();
@@ -325,7 +336,7 @@ describe('bad files are TorchErrors naming the file', () => {
   it('~100 truncated and corrupted copies never crash', () => {
     const good = fs.readFileSync(file('fn.pt'));
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let errors = 0;
     for (let k = 0; k < 100; k++) {
       let bytes: Buffer;

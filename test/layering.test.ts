@@ -25,15 +25,21 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 type Edge = { from: string; to: string; typeOnly: boolean };
-const files = (fs.readdirSync(LIB, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => f.split(path.sep).join('/'));
+const files = (fs.readdirSync(LIB, { recursive: true, encoding: 'utf8' }) as string[])
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.split(path.sep).join('/'));
 const folderOf = (f: string) => (f.includes('/') ? f.split('/')[0] : 'index');
 function resolve(from: string, spec: string): string {
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
   return [`${base}.ts`, `${base}/index.ts`].find((c) => files.includes(c)) ?? `${base} (missing)`;
 }
-const edges: Edge[] = files.flatMap((f) => [...fs.readFileSync(path.join(LIB, f), 'utf8')
-  .matchAll(/^(?:import|export)\s+(type\s+)?(?:[^;'"]*?\sfrom\s+)?['"](\.[^'"]+)['"]/gm)]
-  .map((m) => ({ from: f, to: resolve(f, m[2]), typeOnly: Boolean(m[1]) })));
+const edges: Edge[] = files.flatMap((f) =>
+  [...fs.readFileSync(path.join(LIB, f), 'utf8').matchAll(/^(?:import|export)\s+(type\s+)?(?:[^;'"]*?\sfrom\s+)?['"](\.[^'"]+)['"]/gm)].map((m) => ({
+    from: f,
+    to: resolve(f, m[2]),
+    typeOnly: Boolean(m[1]),
+  })),
+);
 
 describe('the layers of lib/', () => {
   it('reads the imports of every file', () => {
@@ -43,12 +49,14 @@ describe('the layers of lib/', () => {
   });
 
   it('each folder imports only the folders below it', () => {
-    const breaches = edges.filter(({ from, to }) => {
-      const [a, b] = [folderOf(from), folderOf(to)];
-      if (a === b) return false;
-      const allowed = ALLOWED[a] ?? [];
-      return !allowed.includes('*') && !allowed.includes(b) && !allowed.includes(to.replace(/\.ts$/, ''));
-    }).map((e) => `${e.from} -> ${e.to}`);
+    const breaches = edges
+      .filter(({ from, to }) => {
+        const [a, b] = [folderOf(from), folderOf(to)];
+        if (a === b) return false;
+        const allowed = ALLOWED[a] ?? [];
+        return !allowed.includes('*') && !allowed.includes(b) && !allowed.includes(to.replace(/\.ts$/, ''));
+      })
+      .map((e) => `${e.from} -> ${e.to}`);
     expect(breaches).toEqual([]);
     expect(Object.keys(ALLOWED)).toEqual(expect.arrayContaining([...new Set(files.map(folderOf))]));
   });

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
- 
+
 const libtorch = require('../scripts/libtorch.js');
 
 /** A folder that looks like a LibTorch of the given version (headers and libraries are empty files). */
@@ -27,7 +27,7 @@ function node(code: string, env: Record<string, string | undefined> = {}, args: 
 }
 
 describe('LibTorch discovery', () => {
-  it('finds a LibTorch (python3\'s PyTorch, or .libtorch/) and reports version, path and CUDA', () => {
+  it("finds a LibTorch (python3's PyTorch, or .libtorch/) and reports version, path and CUDA", () => {
     const r = spawnSync(process.execPath, ['scripts/libtorch.js', '--json'], { cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: '' } });
     expect(r.status, r.stderr).toBe(0);
     const lt = JSON.parse(r.stdout);
@@ -69,10 +69,16 @@ describe('LibTorch discovery', () => {
 
   it('nothing found (no LIBTORCH, a python without torch, no .libtorch) says what to do', () => {
     const tmp = projectWithout();
-    const r = spawnSync(process.execPath, ['-e', `
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `
       const lt = require('./scripts/libtorch.js');
-      try { lt.findLibTorch({ install: false }); console.log('FOUND'); } catch (e) { console.log(e.message); }`],
-    { cwd: tmp, encoding: 'utf8', env: { ...process.env, LIBTORCH: '', TORCHNODE_PYTHON: '/nonexistent/python' } });
+      try { lt.findLibTorch({ install: false }); console.log('FOUND'); } catch (e) { console.log(e.message); }`,
+      ],
+      { cwd: tmp, encoding: 'utf8', env: { ...process.env, LIBTORCH: '', TORCHNODE_PYTHON: '/nonexistent/python' } },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/torchnode needs LibTorch/);
     expect(r.stdout).toMatch(/LIBTORCH/);
@@ -99,13 +105,20 @@ function pythonWithoutTorch(dir: string): string {
 }
 
 function findReference(tmp: string, python: string) {
-  const r = spawnSync(process.execPath, ['scripts/python.js', '--json'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, TORCHNODE_PYTHON: python } });
+  const r = spawnSync(process.execPath, ['scripts/python.js', '--json'], {
+    cwd: tmp,
+    encoding: 'utf8',
+    env: { ...process.env, TORCHNODE_PYTHON: python },
+  });
   return { status: r.status, out: r.stdout + r.stderr, json: r.status === 0 ? JSON.parse(r.stdout) : null };
 }
 
 describe('the reference Python PyTorch (scripts/python.js)', () => {
   it('is the PyTorch the addon was built against', () => {
-    const r = spawnSync(process.execPath, ['scripts/python.js', '--', '-c', 'import torch; print(torch.__version__)'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['scripts/python.js', '--', '-c', 'import torch; print(torch.__version__)'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     const built = JSON.parse(fs.readFileSync(path.join(root, 'build/Release/torchnode.json'), 'utf8')) as { torchVersion: string };
     expect(r.stdout.trim()).toBe(built.torchVersion);
@@ -148,8 +161,10 @@ describe('the reference Python PyTorch (scripts/python.js)', () => {
 describe('loader', () => {
   it('refuses a LibTorch of another version at run time, naming both', () => {
     const dir = fakeLibTorch('9.9.9');
-    const r = node(`try { require('./lib/core/native.ts') } catch (e) { console.log(e.name + ': ' + e.message) }`, { LIBTORCH: dir },
-      ['--experimental-strip-types', '--no-warnings']);
+    const r = node(`try { require('./lib/core/native.ts') } catch (e) { console.log(e.name + ': ' + e.message) }`, { LIBTORCH: dir }, [
+      '--experimental-strip-types',
+      '--no-warnings',
+    ]);
     const out = r.stdout + r.stderr;
     if (/strip-types|ERR_UNKNOWN_FILE_EXTENSION/.test(out)) {
       // Node 20 cannot run .ts directly: use the compiled package (npm install builds dist/).
@@ -168,10 +183,16 @@ describe('package entry points', () => {
     const cjs = node(`const torch = require('torchnode'); console.log(String(torch.ones(2).add(1)))`);
     expect(cjs.stderr).toBe('');
     expect(cjs.stdout.trim()).toBe('tensor([2., 2.])');
-    const esm = spawnSync(process.execPath, ['--input-type=module', '-e',
-      `import * as torch from 'torchnode'; import { Tensor } from 'torchnode';
-       const t = torch.arange(3); console.log(t instanceof Tensor, String(t.mul(2)), typeof torch.autograd.grad)`],
-      { cwd: root, encoding: 'utf8' });
+    const esm = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import * as torch from 'torchnode'; import { Tensor } from 'torchnode';
+       const t = torch.arange(3); console.log(t instanceof Tensor, String(t.mul(2)), typeof torch.autograd.grad)`,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(esm.stderr).toBe('');
     expect(esm.stdout.trim()).toBe('true tensor([0, 2, 4]) function');
   });

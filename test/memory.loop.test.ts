@@ -11,7 +11,8 @@ import { childPool, type ChildResult } from './helpers/child';
 // await lets the last tensors made join the collector first). The loops themselves never await; each
 // runs in a function of its own, so that once it returns nothing of it is referenced (V8 may keep a
 // block's last values in its frame while the frame lives).
-const { bodies, run } = childPool((body) => `
+const { bodies, run } = childPool(
+  (body) => `
 const F = torch.nn.functional;
 const rss = () => process.memoryUsage().rss;
 let base = 0, peak = 0;
@@ -21,7 +22,9 @@ const settled = async () => { await null; global.gc(); global.gc(); return torch
 ${body}
 console.log(JSON.stringify({ growthMB: (peak - base) / 2 ** 20, ...result }));
 })().catch((e) => { console.error(e); process.exitCode = 1; });
-`, { nodeArgs: ['--expose-gc'], timeoutMs: 300_000 });
+`,
+  { nodeArgs: ['--expose-gc'], timeoutMs: 300_000 },
+);
 
 interface LoopResult {
   growthMB: number;
@@ -44,7 +47,9 @@ const model = torch.models.seResNet18({ stem: 'cifar', numClasses: 10, width: 16
 const opt = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
 `;
 
-bodies.set('train', `${MODEL}
+bodies.set(
+  'train',
+  `${MODEL}
 const x = torch.randn(8, 3, 32, 32), y = torch.randint(0, 10, [8]);
 const step = () => { opt.zeroGrad(); const loss = F.crossEntropy(model(x), y); loss.backward(); opt.step(); };
 step();
@@ -58,9 +63,12 @@ const before = await settled();
 // what must stay: parameters, buffers, a momentum buffer per parameter, x and y
 const kept = model.parameters().length + model.buffers().length + model.parameters().length + 2;
 const result = { kept, before, after: await settled() };
-`);
+`,
+);
 
-bodies.set('loader', `${MODEL}
+bodies.set(
+  'loader',
+  `${MODEL}
 const data = new torch.data.TensorDataset(torch.randn(320, 3, 32, 32), torch.randint(0, 10, [320]));
 const loader = new torch.data.DataLoader(data, { batchSize: 8, shuffle: true });
 (() => {
@@ -75,9 +83,12 @@ const loader = new torch.data.DataLoader(data, { batchSize: 8, shuffle: true });
 // the dataset's two tensors stay
 const kept = 2 * model.parameters().length + model.buffers().length + 2;
 const result = { kept, before: kept, after: await settled() };
-`);
+`,
+);
 
-bodies.set('inference', `${MODEL}
+bodies.set(
+  'inference',
+  `${MODEL}
 model.eval();
 const x = torch.randn(32, 3, 32, 32);
 let right = 0;
@@ -90,7 +101,8 @@ torch.noGrad(() => {
 });
 const kept = model.parameters().length + model.buffers().length + 1;
 const result = { kept, before: kept, after: await settled(), right };
-`);
+`,
+);
 
 describe('a loop written as in Python stays flat without scope, dispose or await', () => {
   it('training: 300 steps of seResNet18, zeroGrad / forward / loss / backward / step', async () => {

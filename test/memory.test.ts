@@ -25,13 +25,16 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 // ---- child processes ----
 
 // Bodies run inside an async function with torch, tick() and collect() (forced GC) in scope.
-const { bodies: childBodies, run: runChild } = childPool((body) => `
+const { bodies: childBodies, run: runChild } = childPool(
+  (body) => `
 const tick = () => new Promise((r) => setImmediate(r));
 const collect = async (n = 6) => { for (let i = 0; i < n; i++) { global.gc(); await tick(); } };
 (async () => {
 ${body}
 })().catch((e) => { console.error(e); process.exitCode = 1; });
-`, { nodeArgs: ['--expose-gc'] });
+`,
+  { nodeArgs: ['--expose-gc'] },
+);
 
 function childJson<T>(r: ChildResult): T {
   expect(r.error, String(r.error)).toBeUndefined();
@@ -60,17 +63,71 @@ describe('dispose', () => {
     const t = torch.arange(6, { dtype: 'float32' }).reshape(2, 3);
     t.dispose();
     const other = torch.ones(2, 3);
-    const idx = torch.tensor([[0, 1, 0], [1, 0, 1]]);
-    const mask = torch.tensor([[true, false, true], [false, true, false]]);
+    const idx = torch.tensor([
+      [0, 1, 0],
+      [1, 0, 1],
+    ]);
+    const mask = torch.tensor([
+      [true, false, true],
+      [false, true, false],
+    ]);
     // Arguments that make each call valid on a live [2, 3] float tensor, so the only thing wrong is disposal.
     const argsFor: Record<string, unknown[]> = {
-      size: [0], view: [-1], reshape: [-1], viewAs: [other], permute: [1, 0], expand: [2, 3], expandAs: [other], repeat: [1, 1],
-      flip: [0], transpose: [0, 1], unsqueeze: [0], narrow: [0, 0, 1], select: [0, 0], split: [1], chunk: [1], unbind: [0],
-      gather: [1, idx], scatter: [1, idx, 1], scatter_: [1, idx, 1], scatterAdd: [1, idx, other], where: [mask, 0], maskedFill: [mask, 0],
-      maskedFill_: [mask, 0], index: [0], indexPut_: [0, 1], to: ['float64'], clamp: [0], clamp_: [0], fill_: [1], add: [1], sub: [1],
-      add_: [1], sub_: [1], div: [1], div_: [1], logsumexp: [0], softmax: [0], logSoftmax: [0], topk: [1], allclose: [other],
-      equal: [other], copy_: [other], matmul: [other.t()], mm: [other.t()], bmm: [other], dot: [other], outer: [other],
-      requiresGrad_: [false], backward: [other], sum: [], mean: [], nansum: [], prod: [], var: [], std: [],
+      size: [0],
+      view: [-1],
+      reshape: [-1],
+      viewAs: [other],
+      permute: [1, 0],
+      expand: [2, 3],
+      expandAs: [other],
+      repeat: [1, 1],
+      flip: [0],
+      transpose: [0, 1],
+      unsqueeze: [0],
+      narrow: [0, 0, 1],
+      select: [0, 0],
+      split: [1],
+      chunk: [1],
+      unbind: [0],
+      gather: [1, idx],
+      scatter: [1, idx, 1],
+      scatter_: [1, idx, 1],
+      scatterAdd: [1, idx, other],
+      where: [mask, 0],
+      maskedFill: [mask, 0],
+      maskedFill_: [mask, 0],
+      index: [0],
+      indexPut_: [0, 1],
+      to: ['float64'],
+      clamp: [0],
+      clamp_: [0],
+      fill_: [1],
+      add: [1],
+      sub: [1],
+      add_: [1],
+      sub_: [1],
+      div: [1],
+      div_: [1],
+      logsumexp: [0],
+      softmax: [0],
+      logSoftmax: [0],
+      topk: [1],
+      allclose: [other],
+      equal: [other],
+      copy_: [other],
+      matmul: [other.t()],
+      mm: [other.t()],
+      bmm: [other],
+      dot: [other],
+      outer: [other],
+      requiresGrad_: [false],
+      backward: [other],
+      sum: [],
+      mean: [],
+      nansum: [],
+      prod: [],
+      var: [],
+      std: [],
     };
     const proto = torch.Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
     const exempt = new Set(['constructor', 'dispose', 'isDisposed']);
@@ -106,11 +163,20 @@ describe('dispose', () => {
     expect(count).toBeGreaterThan(100);
     expect(problems).toEqual([]);
     // As an argument
-    for (const f of [() => other.add(t), () => torch.cat([other, t]), () => torch.stack([t]), () => torch.where(mask, t, 0),
-      () => other.index(t), () => torch.zerosLike(t), () => torch.tensor(t), () => torch.exp(t), () => torch.autograd.grad(t, other),
+    for (const f of [
+      () => other.add(t),
+      () => torch.cat([other, t]),
+      () => torch.stack([t]),
+      () => torch.where(mask, t, 0),
+      () => other.index(t),
+      () => torch.zerosLike(t),
+      () => torch.tensor(t),
+      () => torch.exp(t),
+      () => torch.autograd.grad(t, other),
       () => {
         other.grad = t;
-      }]) {
+      },
+    ]) {
       expect(f).toThrow(torch.TorchError);
       expect(f).toThrow(/disposed/);
     }
@@ -194,7 +260,9 @@ describe('handles', () => {
 
   // A handle is a BigInt, which postMessage copies; the copy names nothing in the worker's table (each
   // thread's handles carry its tag), and using or disposing it there is a clear error.
-  childBodies.set('foreign-handle', `
+  childBodies.set(
+    'foreign-handle',
+    `
 const { Worker } = require('node:worker_threads');
 const t = torch.arange(3, { dtype: 'float32' });
 const w = new Worker(\`
@@ -217,7 +285,8 @@ const w = new Worker(\`
 const out = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
 await w.terminate();
 console.log(JSON.stringify({ ...out, main: t.sum().item() }));
-`);
+`,
+  );
   it("another thread's handle is refused there with a TorchError that says so (child process, worker)", async () => {
     const m = childJson<Record<string, string | number>>(await runChild('foreign-handle'));
     expect(m.add).toMatch(/^TorchError: .*belongs to another thread/);
@@ -467,7 +536,9 @@ describe('torch.scopeAsync', () => {
   // in `finally`, i.e. after the await, when that sync scope has long ended. From then on every tensor
   // created outside any scope is pushed into the dead frame's array: it is never disposed and, since
   // the array holds it, never collected either.
-  childBodies.set('stale-frame', `
+  childBodies.set(
+    'stale-frame',
+    `
 let p;
 torch.scope(() => {
   p = torch.scopeAsync(async () => { await tick(); return 1; });
@@ -479,7 +550,8 @@ const base = torch.memory().handles;
 for (let i = 0; i < 2000; i++) torch.zeros(100); // not disposed, not referenced: the GC must reclaim them
 await collect();
 console.log(JSON.stringify({ base, after: torch.memory().handles }));
-`);
+`,
+  );
   it('a scopeAsync started inside a sync scope does not keep that scope capturing tensors after it settles', async () => {
     const { base, after } = childJson<{ base: number; after: number }>(await runChild('stale-frame'));
     expect(after - base).toBeLessThan(100);
@@ -502,8 +574,16 @@ describe('torch.memory()', () => {
     expect(cpu().tensors).toBe(c0.tensors + 1);
     expect(cpu().bytes).toBe(c0.bytes + 4000);
 
-    const views = [t.view(10, 100), t.index('10:20'), t.narrow(0, 5, 5), t.detach(), t.to('float32'), t.reshape(50, 20), t.unsqueeze(0),
-      t.expand(3, 1000)];
+    const views = [
+      t.view(10, 100),
+      t.index('10:20'),
+      t.narrow(0, 5, 5),
+      t.detach(),
+      t.to('float32'),
+      t.reshape(50, 20),
+      t.unsqueeze(0),
+      t.expand(3, 1000),
+    ];
     expect(handles()).toBe(h0 + 1 + views.length);
     expect(cpu().tensors).toBe(c0.tensors + 1 + views.length);
     expect(cpu().bytes).toBe(c0.bytes + 4000); // no new storage
@@ -612,8 +692,10 @@ describe('100k ops in scopes keep live handles and RSS flat', () => {
     const ms = Date.now() - t0;
     await collect();
     const growth = rss() - rss0;
-     
-    console.log(`100k iterations (200k ops) yielding: ${ms} ms, rss ${(rss0 / MB).toFixed(1)} → ${(rss() / MB).toFixed(1)} MB (peak +${((peak - rss0) / MB).toFixed(1)})`);
+
+    console.log(
+      `100k iterations (200k ops) yielding: ${ms} ms, rss ${(rss0 / MB).toFixed(1)} → ${(rss() / MB).toFixed(1)} MB (peak +${((peak - rss0) / MB).toFixed(1)})`,
+    );
     expect(handles()).toBe(h0);
     expect(cpu().bytes).toBe(bytes0);
     expect(growth).toBeLessThan(30 * MB);
@@ -630,7 +712,9 @@ describe('100k ops in scopes keep live handles and RSS flat', () => {
   // A synchronous training loop therefore grows without bound until it yields. 200k iterations (glibc
   // grows the heap in steps, so 100k sits too close to one step to be a stable signal), in a fresh
   // child process so that free memory left over from other tests cannot hide the growth.
-  childBodies.set('sync-rss', `
+  childBodies.set(
+    'sync-rss',
+    `
 const a = torch.randn(16), b = torch.randn(16);
 const chunk = () => torch.scope(() => { for (let i = 0; i < 1000; i++) a.add(b).mul(2); });
 for (let i = 0; i < 5; i++) chunk();
@@ -641,11 +725,14 @@ for (let i = 0; i < 200; i++) chunk();
 const ms = Date.now() - t0;
 const m = process.memoryUsage();
 console.log(JSON.stringify({ ms, h0, h1: torch.memory().handles, growth: m.rss - rss0, heapGrowth: m.heapTotal - heap0 }));
-`);
+`,
+  );
   it('in one synchronous stretch, 200k iterations (no await between scopes; fresh child process)', async () => {
     const m = childJson<{ ms: number; h0: number; h1: number; growth: number; heapGrowth: number }>(await runChild('sync-rss'));
-     
-    console.log(`200k iterations (400k ops) synchronous: ${m.ms} ms, rss +${(m.growth / MB).toFixed(1)} MB (JS heap +${(m.heapGrowth / MB).toFixed(1)} MB)`);
+
+    console.log(
+      `200k iterations (400k ops) synchronous: ${m.ms} ms, rss +${(m.growth / MB).toFixed(1)} MB (JS heap +${(m.heapGrowth / MB).toFixed(1)} MB)`,
+    );
     expect(m.h1).toBe(m.h0);
     expect(m.growth).toBeLessThan(30 * MB);
   }, 60_000);
@@ -654,7 +741,9 @@ console.log(JSON.stringify({ ms, h0, h1: torch.memory().handles, growth: m.rss -
 // ---- the GC finalizer backstop ----
 
 describe('GC finalizer backstop', () => {
-  childBodies.set('finalizer', `
+  childBodies.set(
+    'finalizer',
+    `
 await collect();
 const base = torch.memory();
 const mid = (() => {
@@ -666,9 +755,12 @@ const end = torch.memory();
 const cpuBytes = (m) => (m.devices.cpu ? m.devices.cpu.bytes : 0);
 console.log(JSON.stringify({ base: base.handles, mid: mid.handles, end: end.handles,
   baseBytes: cpuBytes(base), midBytes: cpuBytes(mid), endBytes: cpuBytes(end) }));
-`);
+`,
+  );
   it('tensors dropped without dispose() are released once collected (child node --expose-gc)', async () => {
-    const m = childJson<{ base: number; mid: number; end: number; baseBytes: number; midBytes: number; endBytes: number }>(await runChild('finalizer'));
+    const m = childJson<{ base: number; mid: number; end: number; baseBytes: number; midBytes: number; endBytes: number }>(
+      await runChild('finalizer'),
+    );
     // Some were already collected while the loop ran (V8 sees their bytes through AdjustExternalMemory);
     // after a full GC all of them are.
     expect(m.mid).toBeGreaterThan(m.base);
@@ -678,7 +770,6 @@ console.log(JSON.stringify({ base: base.handles, mid: mid.handles, end: end.hand
 
   it('in this process too (global.gc or the runtime --expose-gc flag)', async () => {
     if (!gc) {
-       
       console.warn('no gc available in this process; covered by the child-process test above');
       return;
     }
@@ -698,7 +789,9 @@ console.log(JSON.stringify({ base: base.handles, mid: mid.handles, end: end.hand
   // The backstop is registered only for tensors that can be dropped without dispose(): every way a
   // tensor can leave the scopes alive must reach it. Each case makes tensors, drops them, and checks
   // they were there before a collection and gone after.
-  childBodies.set('backstop-paths', `
+  childBodies.set(
+    'backstop-paths',
+    `
 await collect();
 const base = torch.memory().handles;
 const out = {};
@@ -736,7 +829,8 @@ await collect();
 out.alive = alive.sum().item();
 out.reuse = reuse.sum().item();
 console.log(JSON.stringify(out));
-`);
+`,
+  );
   it('every way a tensor leaves the scopes alive has the backstop (child node --expose-gc)', async () => {
     const m = childJson<Record<string, { made: number; left: number } | number>>(await runChild('backstop-paths'));
     const cases = Object.entries(m).filter(([, v]) => typeof v === 'object') as [string, { made: number; left: number }][];
@@ -752,7 +846,9 @@ console.log(JSON.stringify(out));
   // Lib code that holds raw handles outside a Tensor: the epoch's permutation (shuffle), a Subset's
   // index map, and a batch prefetched in the background. An iterator the caller abandons (no break, no
   // return()) must not leak them.
-  childBodies.set('abandoned-loaders', `
+  childBodies.set(
+    'abandoned-loaders',
+    `
 const x = torch.randn(64, 3), y = torch.randint(0, 2, [64]);
 const ds = new torch.data.TensorDataset(x, y);
 x.dispose();
@@ -779,7 +875,8 @@ out.asyncLeft = torch.memory().handles - base;
 await collect();
 out.syncLeft = torch.memory().handles - base;
 console.log(JSON.stringify(out));
-`);
+`,
+  );
   it('an abandoned DataLoader iterator leaves nothing behind once collected (child node --expose-gc)', async () => {
     const m = childJson<Record<string, number>>(await runChild('abandoned-loaders'));
     expect(m.asyncHeld).toBeGreaterThanOrEqual(3); // the permutation and the prefetched batch (x, y)

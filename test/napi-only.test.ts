@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..');
- 
+
 const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 
 const FORBIDDEN_HEADER = /^\s*#\s*include\s*[<"]\s*(v8[^>"]*|nan|node|node_object_wrap|node_buffer|uv)\.h\s*[>"]/m;
@@ -30,14 +30,22 @@ describe('Node-API only (what lets the addon load in Electron)', () => {
     const addon = nodeGypBuild.path(REPO);
     const nm = spawnSync('nm', ['-D', '--undefined-only', '--demangle', addon], { encoding: 'utf8' });
     expect(nm.status, nm.stderr).toBe(0);
-    const undefinedSymbols = nm.stdout.split('\n').map((l) => l.trim().replace(/^[Uw]\s+/, '')).filter(Boolean);
+    const undefinedSymbols = nm.stdout
+      .split('\n')
+      .map((l) => l.trim().replace(/^[Uw]\s+/, ''))
+      .filter(Boolean);
     const napi = undefinedSymbols.filter((s) => /^(napi|node_api)_/.test(s));
     expect(napi.length, `${addon} imports Node-API`).toBeGreaterThan(20);
     expect(napi).toContain('napi_create_function');
     const fromHost = (s: string) => /\bv8::|\bnode::|\bNan::|^_ZN2v8|^_ZN4node|^uv_/.test(s);
     expect(undefinedSymbols.filter(fromHost)).toEqual([]);
     // the filter is a real check: it catches what a V8/NAN addon imports, and not LibTorch's names
-    for (const s of ['v8::Isolate::GetCurrent()', 'node::Buffer::New(v8::Isolate*, unsigned long)', 'Nan::CopyBuffer(char const*, unsigned int)', 'uv_default_loop']) {
+    for (const s of [
+      'v8::Isolate::GetCurrent()',
+      'node::Buffer::New(v8::Isolate*, unsigned long)',
+      'Nan::CopyBuffer(char const*, unsigned int)',
+      'uv_default_loop',
+    ]) {
       expect(fromHost(s), s).toBe(true);
     }
     expect(undefinedSymbols.filter((s) => s.startsWith('torch::jit::Node::') || s.startsWith('c10::')).length).toBeGreaterThan(0);

@@ -53,15 +53,24 @@ describe('async rejections keep the error class of the synchronous form', () => 
   it('a gather of a batch with an index out of range (DataLoader: dataGather, the prefetch job, dataGatherAsync)', async () => {
     const ds = new data.TensorDataset(torch.arange(10).reshape(5, 2).float(), torch.arange(5));
     // A sampler that names a sample the dataset does not have: LibTorch's index_select raises IndexError.
-    const sampler = { length: 2, *[Symbol.iterator]() { yield 0; yield 9; } };
-    const first = (loader: torch.data.DataLoader) => thrown(() => {
-      for (const batch of loader) batch.forEach((t) => t.dispose());
-    });
+    const sampler = {
+      length: 2,
+      *[Symbol.iterator]() {
+        yield 0;
+        yield 9;
+      },
+    };
+    const first = (loader: torch.data.DataLoader) =>
+      thrown(() => {
+        for (const batch of loader) batch.forEach((t) => t.dispose());
+      });
     const onJsThread = first(new data.DataLoader(ds, { batchSize: 2, sampler, prefetch: false }));
     const prefetched = first(new data.DataLoader(ds, { batchSize: 2, sampler }));
-    const async = await rejected((async () => {
-      for await (const batch of new data.DataLoader(ds, { batchSize: 2, sampler })) batch.forEach((t) => t.dispose());
-    })());
+    const async = await rejected(
+      (async () => {
+        for await (const batch of new data.DataLoader(ds, { batchSize: 2, sampler })) batch.forEach((t) => t.dispose());
+      })(),
+    );
     expectSameError(onJsThread, prefetched, torch.TorchIndexError, /index out of range/);
     expectSameError(onJsThread, async, torch.TorchIndexError, /index out of range/);
     ds.data.dispose();
@@ -93,7 +102,7 @@ describe('type-tagged handles', () => {
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => Record<string, (...args: unknown[]) => unknown>;
   const addon = nodeGypBuild(path.resolve(__dirname, '..'));
 
-  it('each kind accepts its own handles and refuses another kind\'s, naming the argument', () => {
+  it("each kind accepts its own handles and refuses another kind's, naming the argument", () => {
     const generator = addon.dataGenerator(7);
     const perm = addon.dataRandperm(4, generator); // the generator's own tag passes
     expect(typeof perm).toBe('bigint');

@@ -21,7 +21,11 @@ describe('default initialisation is exactly PyTorch’s for the same seed', () =
     ['Linear(64, 32, bias=false)', () => new nn.Linear(64, 32, { bias: false }), 'nn.Linear(64, 32, bias=False)'],
     ['Linear(5, 0)', () => new nn.Linear(5, 0), 'nn.Linear(5, 0)'],
     ['Conv2d(16, 8, 3)', () => new nn.Conv2d(16, 8, 3), 'nn.Conv2d(16, 8, 3)'],
-    ['Conv2d(16, 8, [3, 5], groups 4, stride 2)', () => new nn.Conv2d(16, 8, [3, 5], { groups: 4, stride: 2 }), 'nn.Conv2d(16, 8, (3, 5), groups=4, stride=2)'],
+    [
+      'Conv2d(16, 8, [3, 5], groups 4, stride 2)',
+      () => new nn.Conv2d(16, 8, [3, 5], { groups: 4, stride: 2 }),
+      'nn.Conv2d(16, 8, (3, 5), groups=4, stride=2)',
+    ],
     ['Conv2d(16, 8, 1, bias=false)', () => new nn.Conv2d(16, 8, 1, { bias: false }), 'nn.Conv2d(16, 8, 1, bias=False)'],
     ['BatchNorm2d(8)', () => new nn.BatchNorm2d(8), 'nn.BatchNorm2d(8)'],
     ['BatchNorm2d(8, affine=false)', () => new nn.BatchNorm2d(8, { affine: false }), 'nn.BatchNorm2d(8, affine=False)'],
@@ -31,9 +35,17 @@ describe('default initialisation is exactly PyTorch’s for the same seed', () =
     ['ConvTranspose3d(4, 2, 3, groups 2)', () => new nn.ConvTranspose3d(4, 2, 3, { groups: 2 }), 'nn.ConvTranspose3d(4, 2, 3, groups=2)'],
     ['Embedding(10, 4, paddingIdx 1)', () => new nn.Embedding(10, 4, 1), 'nn.Embedding(10, 4, 1)'],
     ['Bilinear(3, 4, 5)', () => new nn.Bilinear(3, 4, 5), 'nn.Bilinear(3, 4, 5)'],
-    ['LSTM(4, 6, 2, projSize 3, bidirectional)', () => new nn.LSTM(4, 6, 2, { projSize: 3, bidirectional: true }), 'nn.LSTM(4, 6, 2, proj_size=3, bidirectional=True)'],
+    [
+      'LSTM(4, 6, 2, projSize 3, bidirectional)',
+      () => new nn.LSTM(4, 6, 2, { projSize: 3, bidirectional: true }),
+      'nn.LSTM(4, 6, 2, proj_size=3, bidirectional=True)',
+    ],
     ['GRUCell(4, 5)', () => new nn.GRUCell(4, 5), 'nn.GRUCell(4, 5)'],
-    ['MultiheadAttention(8, 2, kdim 6, bias_kv)', () => new nn.MultiheadAttention(8, 2, { kdim: 6, addBiasKv: true }), 'nn.MultiheadAttention(8, 2, kdim=6, add_bias_kv=True)'],
+    [
+      'MultiheadAttention(8, 2, kdim 6, bias_kv)',
+      () => new nn.MultiheadAttention(8, 2, { kdim: 6, addBiasKv: true }),
+      'nn.MultiheadAttention(8, 2, kdim=6, add_bias_kv=True)',
+    ],
     ['Transformer(8, 2, 1, 1, 16)', () => new nn.Transformer(8, 2, 1, 1, 16), 'nn.Transformer(8, 2, 1, 1, 16)'],
     ['PReLU(3)', () => new nn.PReLU(3), 'nn.PReLU(3)'],
     ['GroupNorm(2, 4)', () => new nn.GroupNorm(2, 4), 'nn.GroupNorm(2, 4)'],
@@ -108,12 +120,14 @@ describe('large layers have PyTorch’s weight statistics', () => {
 def s(t):
     d = t.detach().double()
     return {'n': d.numel(), 'mean': d.mean().item(), 'std': d.std().item(), 'absMax': d.abs().max().item()}
-out = {'w': s(m.weight), 'b': s(m.bias)}`);
+out = {'w': s(m.weight), 'b': s(m.bias)}`,
+    );
     expect(init.calculateFanInAndFanOut(m.weight)[0]).toBe(fanIn);
     const bound = 1 / Math.sqrt(fanIn);
     const sigma = bound / Math.sqrt(3); // std of U(-bound, bound)
     for (const part of ['w', 'b'] as const) {
-      const o = ours[part], r = ref[part];
+      const o = ours[part],
+        r = ref[part];
       expect(o.n).toBe(r.n);
       // sd of a sample mean: σ/√n; of a sample std (uniform, kurtosis 1.8): σ·√(0.2/n). Six of them.
       const meanTol = 6 * sigma * Math.sqrt(2 / o.n);
@@ -135,26 +149,60 @@ describe('each nn.init function equals PyTorch’s with the same seed', () => {
   const lin = [50, 30];
   const cases: [string, number[], (t: Tensor) => Tensor, string][] = [
     ['kaimingUniform_ defaults', conv, (t) => init.kaimingUniform_(t), 'nn.init.kaiming_uniform_(t)'],
-    ['kaimingUniform_ fan_in relu', conv, (t) => init.kaimingUniform_(t, { mode: 'fan_in', nonlinearity: 'relu' }),
-      "nn.init.kaiming_uniform_(t, mode='fan_in', nonlinearity='relu')"],
-    ['kaimingUniform_ fan_out relu', conv, (t) => init.kaimingUniform_(t, { mode: 'fan_out', nonlinearity: 'relu' }),
-      "nn.init.kaiming_uniform_(t, mode='fan_out', nonlinearity='relu')"],
-    ['kaimingUniform_ leaky_relu a=√5 (Linear’s)', lin, (t) => init.kaimingUniform_(t, { a: Math.sqrt(5) }), 'nn.init.kaiming_uniform_(t, a=math.sqrt(5))'],
-    ['kaimingUniform_ leaky_relu a=0.2 fan_out', conv, (t) => init.kaimingUniform_(t, { a: 0.2, mode: 'fan_out', nonlinearity: 'leaky_relu' }),
-      "nn.init.kaiming_uniform_(t, a=0.2, mode='fan_out', nonlinearity='leaky_relu')"],
+    [
+      'kaimingUniform_ fan_in relu',
+      conv,
+      (t) => init.kaimingUniform_(t, { mode: 'fan_in', nonlinearity: 'relu' }),
+      "nn.init.kaiming_uniform_(t, mode='fan_in', nonlinearity='relu')",
+    ],
+    [
+      'kaimingUniform_ fan_out relu',
+      conv,
+      (t) => init.kaimingUniform_(t, { mode: 'fan_out', nonlinearity: 'relu' }),
+      "nn.init.kaiming_uniform_(t, mode='fan_out', nonlinearity='relu')",
+    ],
+    [
+      'kaimingUniform_ leaky_relu a=√5 (Linear’s)',
+      lin,
+      (t) => init.kaimingUniform_(t, { a: Math.sqrt(5) }),
+      'nn.init.kaiming_uniform_(t, a=math.sqrt(5))',
+    ],
+    [
+      'kaimingUniform_ leaky_relu a=0.2 fan_out',
+      conv,
+      (t) => init.kaimingUniform_(t, { a: 0.2, mode: 'fan_out', nonlinearity: 'leaky_relu' }),
+      "nn.init.kaiming_uniform_(t, a=0.2, mode='fan_out', nonlinearity='leaky_relu')",
+    ],
     ['kaimingUniform_ tanh', lin, (t) => init.kaimingUniform_(t, { nonlinearity: 'tanh' }), "nn.init.kaiming_uniform_(t, nonlinearity='tanh')"],
     ['kaimingNormal_ defaults', conv, (t) => init.kaimingNormal_(t), 'nn.init.kaiming_normal_(t)'],
     ['kaimingNormal_ fan_in relu', lin, (t) => init.kaimingNormal_(t, { nonlinearity: 'relu' }), "nn.init.kaiming_normal_(t, nonlinearity='relu')"],
-    ['kaimingNormal_ fan_out relu (ResNet’s)', conv, (t) => init.kaimingNormal_(t, { mode: 'fan_out', nonlinearity: 'relu' }),
-      "nn.init.kaiming_normal_(t, mode='fan_out', nonlinearity='relu')"],
-    ['kaimingNormal_ leaky_relu a=0.1 fan_in', conv, (t) => init.kaimingNormal_(t, { a: 0.1, nonlinearity: 'leaky_relu' }),
-      "nn.init.kaiming_normal_(t, a=0.1, nonlinearity='leaky_relu')"],
-    ['kaimingNormal_ leaky_relu a=0.3 fan_out', lin, (t) => init.kaimingNormal_(t, { a: 0.3, mode: 'fan_out' }), "nn.init.kaiming_normal_(t, a=0.3, mode='fan_out')"],
+    [
+      'kaimingNormal_ fan_out relu (ResNet’s)',
+      conv,
+      (t) => init.kaimingNormal_(t, { mode: 'fan_out', nonlinearity: 'relu' }),
+      "nn.init.kaiming_normal_(t, mode='fan_out', nonlinearity='relu')",
+    ],
+    [
+      'kaimingNormal_ leaky_relu a=0.1 fan_in',
+      conv,
+      (t) => init.kaimingNormal_(t, { a: 0.1, nonlinearity: 'leaky_relu' }),
+      "nn.init.kaiming_normal_(t, a=0.1, nonlinearity='leaky_relu')",
+    ],
+    [
+      'kaimingNormal_ leaky_relu a=0.3 fan_out',
+      lin,
+      (t) => init.kaimingNormal_(t, { a: 0.3, mode: 'fan_out' }),
+      "nn.init.kaiming_normal_(t, a=0.3, mode='fan_out')",
+    ],
     ['kaimingNormal_ 5-D', [4, 3, 2, 3, 2], (t) => init.kaimingNormal_(t, { mode: 'fan_out' }), "nn.init.kaiming_normal_(t, mode='fan_out')"],
     ['xavierUniform_ defaults', conv, (t) => init.xavierUniform_(t), 'nn.init.xavier_uniform_(t)'],
     ['xavierUniform_ gain 2', lin, (t) => init.xavierUniform_(t, { gain: 2 }), 'nn.init.xavier_uniform_(t, gain=2.0)'],
-    ['xavierUniform_ gain calculateGain(relu)', conv, (t) => init.xavierUniform_(t, { gain: init.calculateGain('relu') }),
-      "nn.init.xavier_uniform_(t, gain=nn.init.calculate_gain('relu'))"],
+    [
+      'xavierUniform_ gain calculateGain(relu)',
+      conv,
+      (t) => init.xavierUniform_(t, { gain: init.calculateGain('relu') }),
+      "nn.init.xavier_uniform_(t, gain=nn.init.calculate_gain('relu'))",
+    ],
     ['xavierNormal_ defaults', lin, (t) => init.xavierNormal_(t), 'nn.init.xavier_normal_(t)'],
     ['xavierNormal_ gain 0.5', conv, (t) => init.xavierNormal_(t, { gain: 0.5 }), 'nn.init.xavier_normal_(t, gain=0.5)'],
     ['constant_', conv, (t) => init.constant_(t, 0.25), 'nn.init.constant_(t, 0.25)'],
@@ -182,7 +230,11 @@ out = [t, torch.rand(2)]`);
   });
 
   it.each([
-    ['kaimingNormal_ float64', (t: Tensor) => init.kaimingNormal_(t, { mode: 'fan_out', nonlinearity: 'relu' }), "nn.init.kaiming_normal_(t, mode='fan_out', nonlinearity='relu')"],
+    [
+      'kaimingNormal_ float64',
+      (t: Tensor) => init.kaimingNormal_(t, { mode: 'fan_out', nonlinearity: 'relu' }),
+      "nn.init.kaiming_normal_(t, mode='fan_out', nonlinearity='relu')",
+    ],
     ['xavierUniform_ float64', (t: Tensor) => init.xavierUniform_(t), 'nn.init.xavier_uniform_(t)'],
     ['uniform_ float64', (t: Tensor) => init.uniform_(t, -1, 2), 'nn.init.uniform_(t, -1.0, 2.0)'],
   ] as const)('%s', async (_name, js, pyInit) => {
@@ -223,12 +275,18 @@ out = [m.weight, m.bias]`);
   });
 
   it('Module.apply with nn.init (the usual custom-init loop) matches PyTorch', async () => {
-    const build = () => new nn.Sequential(new nn.Conv2d(3, 8, 3), new nn.BatchNorm2d(8), new nn.ReLU(), new nn.Flatten(), new nn.Linear(8 * 4 * 4, 5));
+    const build = () =>
+      new nn.Sequential(new nn.Conv2d(3, 8, 3), new nn.BatchNorm2d(8), new nn.ReLU(), new nn.Flatten(), new nn.Linear(8 * 4 * 4, 5));
     torch.manualSeed(11);
     const net = build().apply((m) => {
       if (m instanceof nn.Conv2d) init.kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
-      else if (m instanceof nn.BatchNorm2d) { init.ones_(m.weight!); init.zeros_(m.bias!); }
-      else if (m instanceof nn.Linear) { init.normal_(m.weight, 0, 0.01); init.zeros_(m.bias!); }
+      else if (m instanceof nn.BatchNorm2d) {
+        init.ones_(m.weight!);
+        init.zeros_(m.bias!);
+      } else if (m instanceof nn.Linear) {
+        init.normal_(m.weight, 0, 0.01);
+        init.zeros_(m.bias!);
+      }
     });
     const ref = await py.run<Tensor[]>(`torch.manual_seed(11)
 net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 4 * 4, 5))
@@ -246,14 +304,29 @@ out = list(net.state_dict().values())`);
 
 describe('calculateGain and calculateFanInAndFanOut are PyTorch’s', () => {
   const gains: [torch.nn.init.Nonlinearity, number | undefined][] = [
-    ['linear', undefined], ['conv1d', undefined], ['conv2d', undefined], ['conv3d', undefined], ['conv_transpose1d', undefined],
-    ['conv_transpose2d', undefined], ['conv_transpose3d', undefined], ['sigmoid', undefined], ['tanh', undefined], ['relu', undefined],
-    ['leaky_relu', undefined], ['leaky_relu', 0], ['leaky_relu', 0.2], ['leaky_relu', Math.sqrt(5)], ['leaky_relu', -0.5], ['leaky_relu', 3],
+    ['linear', undefined],
+    ['conv1d', undefined],
+    ['conv2d', undefined],
+    ['conv3d', undefined],
+    ['conv_transpose1d', undefined],
+    ['conv_transpose2d', undefined],
+    ['conv_transpose3d', undefined],
+    ['sigmoid', undefined],
+    ['tanh', undefined],
+    ['relu', undefined],
+    ['leaky_relu', undefined],
+    ['leaky_relu', 0],
+    ['leaky_relu', 0.2],
+    ['leaky_relu', Math.sqrt(5)],
+    ['leaky_relu', -0.5],
+    ['leaky_relu', 3],
   ];
   it('calculateGain for every nonlinearity, exactly', async () => {
-    const ref = await py.run<number[]>(`import math
+    const ref = await py.run<number[]>(
+      `import math
 out = [nn.init.calculate_gain(n) if p is None else nn.init.calculate_gain(n, p) for n, p in cases]`,
-    { cases: gains.map(([n, p]) => [n, p ?? null]) });
+      { cases: gains.map(([n, p]) => [n, p ?? null]) },
+    );
     expect(gains.map(([n, p]) => init.calculateGain(n, p))).toEqual(ref);
   });
 
@@ -263,7 +336,18 @@ out = [nn.init.calculate_gain(n) if p is None else nn.init.calculate_gain(n, p) 
     expect(init.calculateGain('selu' as torch.nn.init.Nonlinearity)).toBe(ref);
   });
 
-  const shapes = [[2, 3], [7, 1], [5, 0], [0, 5], [4, 5, 6], [8, 4, 3, 3], [8, 4, 1, 1], [4, 3, 2, 2, 2], [6, 2, 3, 5], [3, 2, 0, 4]];
+  const shapes = [
+    [2, 3],
+    [7, 1],
+    [5, 0],
+    [0, 5],
+    [4, 5, 6],
+    [8, 4, 3, 3],
+    [8, 4, 1, 1],
+    [4, 3, 2, 2, 2],
+    [6, 2, 3, 5],
+    [3, 2, 0, 4],
+  ];
   it.each(shapes.map((s) => [JSON.stringify(s), s] as const))('calculateFanInAndFanOut %s', async (_name, shape) => {
     const ref = await py.run<number[]>(`out = list(nn.init._calculate_fan_in_and_fan_out(torch.empty(${JSON.stringify(shape)})))`);
     expect(init.calculateFanInAndFanOut(torch.empty(shape))).toEqual(ref);
@@ -322,7 +406,12 @@ except ValueError as e:
   it('non-tensor and wrong-typed arguments: TypeErrors', () => {
     const t = torch.zeros([4, 4]);
     expect(() => init.kaimingUniform_(null as never)).toThrow(TypeError);
-    expect(() => init.xavierNormal_([[1, 2], [3, 4]] as never)).toThrow(/tensor must be a Tensor/);
+    expect(() =>
+      init.xavierNormal_([
+        [1, 2],
+        [3, 4],
+      ] as never),
+    ).toThrow(/tensor must be a Tensor/);
     expect(() => init.calculateFanInAndFanOut({} as never)).toThrow(TypeError);
     expect(() => init.kaimingNormal_(t, null as never)).toThrow(/options must be an object/);
     expect(() => init.kaimingUniform_(t, { a: '0.1' as never })).toThrow(/a must be a number/);
@@ -355,9 +444,19 @@ except ValueError as e:
   // warning); xavier_* on [4, 0] draw nothing; xavier_* on [0, 0] divide by a zero fan sum and raise.
   it.each([
     ['kaimingUniform_ [4, 0]', [4, 0], (t: Tensor) => init.kaimingUniform_(t), 'nn.init.kaiming_uniform_(t)'],
-    ['kaimingUniform_ [0, 4] fan_out', [0, 4], (t: Tensor) => init.kaimingUniform_(t, { mode: 'fan_out' }), "nn.init.kaiming_uniform_(t, mode='fan_out')"],
+    [
+      'kaimingUniform_ [0, 4] fan_out',
+      [0, 4],
+      (t: Tensor) => init.kaimingUniform_(t, { mode: 'fan_out' }),
+      "nn.init.kaiming_uniform_(t, mode='fan_out')",
+    ],
     ['kaimingNormal_ [4, 0]', [4, 0], (t: Tensor) => init.kaimingNormal_(t), 'nn.init.kaiming_normal_(t)'],
-    ['kaimingNormal_ [0, 0]', [0, 0], (t: Tensor) => init.kaimingNormal_(t, { nonlinearity: 'relu' }), "nn.init.kaiming_normal_(t, nonlinearity='relu')"],
+    [
+      'kaimingNormal_ [0, 0]',
+      [0, 0],
+      (t: Tensor) => init.kaimingNormal_(t, { nonlinearity: 'relu' }),
+      "nn.init.kaiming_normal_(t, nonlinearity='relu')",
+    ],
     ['xavierUniform_ [4, 0]', [4, 0], (t: Tensor) => init.xavierUniform_(t), 'nn.init.xavier_uniform_(t)'],
     ['xavierNormal_ [0, 4]', [0, 4], (t: Tensor) => init.xavierNormal_(t), 'nn.init.xavier_normal_(t)'],
     ['xavierUniform_ [0, 0]', [0, 0], (t: Tensor) => init.xavierUniform_(t), 'nn.init.xavier_uniform_(t)'],
@@ -381,8 +480,16 @@ except Exception as e:
 
 describe('the initialisers Python writes itself equal its draws', () => {
   it.each([
-    ['trunc_normal_ (mass inside: redraws)', () => init.truncNormal_(torch.empty(40, 30), 0.5, 1, -1, 2), 'init.trunc_normal_(torch.empty(40, 30), 0.5, 1.0, -1.0, 2.0)'],
-    ['trunc_normal_ (narrow window: rejection sampling)', () => init.truncNormal_(torch.empty(20, 10), 0, 1, 2, 2.5), 'init.trunc_normal_(torch.empty(20, 10), 0.0, 1.0, 2.0, 2.5)'],
+    [
+      'trunc_normal_ (mass inside: redraws)',
+      () => init.truncNormal_(torch.empty(40, 30), 0.5, 1, -1, 2),
+      'init.trunc_normal_(torch.empty(40, 30), 0.5, 1.0, -1.0, 2.0)',
+    ],
+    [
+      'trunc_normal_ (narrow window: rejection sampling)',
+      () => init.truncNormal_(torch.empty(20, 10), 0, 1, 2, 2.5),
+      'init.trunc_normal_(torch.empty(20, 10), 0.0, 1.0, 2.0, 2.5)',
+    ],
     ['orthogonal_ (wide)', () => init.orthogonal_(torch.empty(3, 5, 2), 2), 'init.orthogonal_(torch.empty(3, 5, 2), 2.0)'],
     ['orthogonal_ (tall)', () => init.orthogonal_(torch.empty(7, 4)), 'init.orthogonal_(torch.empty(7, 4))'],
     ['dirac_ (groups)', () => init.dirac_(torch.empty(6, 2, 3, 3), 3), 'init.dirac_(torch.empty(6, 2, 3, 3), 3)'],

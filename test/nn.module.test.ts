@@ -105,7 +105,15 @@ describe('a user-defined module (seed 004: SEBlock inside SimpleCNN)', () => {
     expect([...model.children()]).toEqual([model.conv1, model.se1, model.pool, model.fc]);
     expect(names(model.namedModules())).toEqual(['', 'conv1', 'se1', 'se1.fc1', 'se1.fc2', 'pool', 'fc']);
     expect([...model.modules()][0]).toBe(model);
-    expect([...model.modules()].map((m) => m.constructor.name)).toEqual(['SimpleCNN', 'Conv2d', 'SEBlock', 'Linear', 'Linear', 'MaxPool2d', 'Linear']);
+    expect([...model.modules()].map((m) => m.constructor.name)).toEqual([
+      'SimpleCNN',
+      'Conv2d',
+      'SEBlock',
+      'Linear',
+      'Linear',
+      'MaxPool2d',
+      'Linear',
+    ]);
     expect(shapesOf(model.namedParameters())).toEqual([
       ['conv1.weight', [64, 3, 3, 3]],
       ['conv1.bias', [64]],
@@ -503,7 +511,11 @@ try:
 except RuntimeError as e:
     out = str(e)`);
     // PyTorch leaves a space after each list's period; otherwise the message is PyTorch's
-    const trimLines = (s: string) => s.split('\n').map((l) => l.trimEnd()).join('\n');
+    const trimLines = (s: string) =>
+      s
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .join('\n');
     expect(trimLines((err as Error).message)).toBe(trimLines(ref));
     expect((err as Error).message).toContain('Missing key(s) in state_dict: "fc.bias".');
     expect((err as Error).message).toContain('Unexpected key(s) in state_dict: "fc.extra".');
@@ -565,7 +577,11 @@ except RuntimeError as e:
     const m = new nn.Linear(2, 2);
     const obj: Record<string, Tensor> = { ...m.stateDict() };
     for (const k of keys) Object.defineProperty(obj, k, { value: torch.ones([1]), enumerable: true, writable: true, configurable: true });
-    const trimLines = (s: string) => s.split('\n').map((l) => l.trimEnd()).join('\n');
+    const trimLines = (s: string) =>
+      s
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .join('\n');
     for (const sd of [obj, new Map(Object.entries(obj))]) {
       const err = thrown(() => m.loadStateDict(sd));
       expect(err).toBeInstanceOf(torch.TorchError);
@@ -585,7 +601,11 @@ for meta in [None, {'1': {'version': 1}}, {'1': {'version': 2}}]:
     else: sd._metadata = meta
     r = m.load_state_dict(sd, strict=False)
     out.append([r.missing_keys, r.unexpected_keys])`);
-    expect(ref).toEqual([[[], []], [[], []], [['1.num_batches_tracked'], []]]);
+    expect(ref).toEqual([
+      [[], []],
+      [[], []],
+      [['1.num_batches_tracked'], []],
+    ]);
     const got: [string[], string[]][] = [];
     for (const meta of [undefined, { '1': { version: 1 } }, { '1': { version: 2 } }]) {
       const a = make();
@@ -739,7 +759,14 @@ describe('forward hooks and pre-hooks', () => {
 out = [n for n, m in R.se_resnet18().named_modules() if isinstance(m, R.SEModule)]`);
     expect(collected.map((g) => g.name)).toEqual(ref);
     expect(collected.map((g) => g.name)).toEqual([
-      'layer1.0.se', 'layer1.1.se', 'layer2.0.se', 'layer2.1.se', 'layer3.0.se', 'layer3.1.se', 'layer4.0.se', 'layer4.1.se',
+      'layer1.0.se',
+      'layer1.1.se',
+      'layer2.0.se',
+      'layer2.1.se',
+      'layer3.0.se',
+      'layer3.1.se',
+      'layer4.0.se',
+      'layer4.1.se',
     ]);
     const channels = [64, 64, 128, 128, 256, 256, 512, 512];
     collected.forEach(({ name, weights }, i) => {
@@ -903,9 +930,18 @@ describe('constructing layers with bad arguments', () => {
       ['Dropout p 1.5', () => new nn.Dropout(1.5), RangeError, 'dropout probability has to be between 0 and 1, but got 1.5'],
       ['Dropout p -0.1', () => new nn.Dropout(-0.1), RangeError, /between 0 and 1/],
       ['Dropout p NaN', () => new nn.Dropout(NaN), RangeError, /between 0 and 1/],
-      ['SEModule reduction > channels', () => new models.SEModule(8, { reduction: 16 }), RangeError,
-        'SEModule: channels // reduction must be at least 1 (channels 8, reduction 16)'],
-      ['SEModule bad gate', () => new models.SEModule(64, { gate: 'relu' as never }), TypeError, "gate must be 'sigmoid' or 'hardsigmoid' (got 'relu')"],
+      [
+        'SEModule reduction > channels',
+        () => new models.SEModule(8, { reduction: 16 }),
+        RangeError,
+        'SEModule: channels // reduction must be at least 1 (channels 8, reduction 16)',
+      ],
+      [
+        'SEModule bad gate',
+        () => new models.SEModule(64, { gate: 'relu' as never }),
+        TypeError,
+        "gate must be 'sigmoid' or 'hardsigmoid' (got 'relu')",
+      ],
       ['SEModule bad impl', () => new models.SEModule(64, { impl: 'dense' as never }), TypeError, "impl must be 'linear' or 'conv' (got 'dense')"],
       ['seResNet18 bad stem', () => models.seResNet18({ stem: 'tiny' as never }), TypeError, /stem must be 'imagenet' or 'cifar'/],
       ['SEBottleneck bad strideOn', () => new models.SEBottleneck(64, 16, { strideOn: '2x2' as never }), TypeError, /strideOn/],
@@ -1014,13 +1050,16 @@ describe('containers and modes as PyTorch runs them', () => {
     const s = new nn.Sequential(l, l);
     const y = s(x);
     s.append(new nn.ReLU());
-    const ref = await py.run<{ y: Tensor; n: number; repr: string }>(`l = torch.nn.Linear(2, 2)
+    const ref = await py.run<{ y: Tensor; n: number; repr: string }>(
+      `l = torch.nn.Linear(2, 2)
 with torch.no_grad():
     l.weight.copy_(w); l.bias.copy_(b)
 s = torch.nn.Sequential(l, l)
 y = s(x).detach()
 s.append(torch.nn.ReLU())
-out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.weight.detach(), b: l.bias!.detach(), x });
+out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`,
+      { w: l.weight.detach(), b: l.bias!.detach(), x },
+    );
     expectClose(y.detach(), ref.y);
     expect(new nn.ModuleList([l, l]).length).toBe(ref.n);
     expect(s.length).toBe(3);
@@ -1056,9 +1095,17 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.
   });
 
   it("ModuleList prints as Python's: runs of alike modules compressed", async () => {
-    const list = new nn.ModuleList([new nn.Linear(2, 2), new nn.Linear(2, 2), new nn.Linear(2, 2), new nn.ReLU(),
-      new nn.Sequential(new nn.Linear(2, 3)), new nn.Sequential(new nn.Linear(2, 3))]);
-    const ref = await py.run<string[]>(`out = [repr(torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.ReLU(),
+    const list = new nn.ModuleList([
+      new nn.Linear(2, 2),
+      new nn.Linear(2, 2),
+      new nn.Linear(2, 2),
+      new nn.ReLU(),
+      new nn.Sequential(new nn.Linear(2, 3)),
+      new nn.Sequential(new nn.Linear(2, 3)),
+    ]);
+    const ref = await py.run<
+      string[]
+    >(`out = [repr(torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.ReLU(),
   torch.nn.Sequential(torch.nn.Linear(2, 3)), torch.nn.Sequential(torch.nn.Linear(2, 3))])), repr(torch.nn.ModuleList())]`);
     expect([String(list), String(new nn.ModuleList())]).toEqual(ref);
     class Blocks extends nn.ModuleList {}
@@ -1076,7 +1123,9 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.
 
   it("Conv2d with padding 'same' prints as Python's (unquoted)", async () => {
     const ours = [String(new nn.Conv2d(4, 8, 3, { padding: 'same' })), String(new nn.Conv2d(4, 8, 3, { padding: 'valid', bias: false }))];
-    const ref = await py.run<string[]>("out = [repr(torch.nn.Conv2d(4, 8, 3, padding='same')), repr(torch.nn.Conv2d(4, 8, 3, padding='valid', bias=False))]");
+    const ref = await py.run<string[]>(
+      "out = [repr(torch.nn.Conv2d(4, 8, 3, padding='same')), repr(torch.nn.Conv2d(4, 8, 3, padding='valid', bias=False))]",
+    );
     expect(ours).toEqual(ref);
   });
 
@@ -1087,7 +1136,7 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`, { w: l.
     ours.forEach((t, i) => expectClose(t, ref[i]));
   });
 
-  it('torchnode\'s models free their intermediates early, but never one a hook saw or kept', () => {
+  it("torchnode's models free their intermediates early, but never one a hook saw or kept", () => {
     const m = torch.models.seResNet18({ stem: 'cifar', numClasses: 10, width: 8, se: { reduction: 4 } }).eval();
     const block = [...m.layer1.children()][0] as torch.nn.Module & { conv1: torch.nn.Module; bn1: torch.nn.Module };
     let seen: torch.Tensor | null = null;

@@ -38,15 +38,19 @@ describe("constructors take Python's positional arguments", () => {
     // Linear(in, out, bias, device, dtype): Python's positional parameters, no more
     expect(() => new nn.Linear(4, 2, false, 'cpu', 'float32', 1 as never)).toThrow(/Linear: takes at most 3 optional positional arguments/);
     expect(() => new nn.Conv2d(3, 8, 3, { strides: 2 } as never)).toThrow(/unknown option 'strides'/);
-    const [pooled, indices] = new nn.MaxPool2d(2, 2, 0, 1, true)(torch.arange(16, { dtype: 'float32' }).reshape([1, 1, 4, 4])) as unknown as torch.Tensor[];
+    const [pooled, indices] = new nn.MaxPool2d(2, 2, 0, 1, true)(
+      torch.arange(16, { dtype: 'float32' }).reshape([1, 1, 4, 4]),
+    ) as unknown as torch.Tensor[];
     expect(pooled.flatten().toArray()).toEqual([5, 7, 13, 15]);
     expect(indices.flatten().toArray()).toEqual([5, 7, 13, 15]);
   });
 
-  it("nn.functional too: F.conv2d(x, w, b, stride, padding), F.maxPool2d(x, 3, 2, 1), F.avgPool2d(x, 2, 1)", () => {
+  it('nn.functional too: F.conv2d(x, w, b, stride, padding), F.maxPool2d(x, 3, 2, 1), F.avgPool2d(x, 2, 1)', () => {
     const F = nn.functional;
     torch.manualSeed(0);
-    const x = torch.randn(1, 3, 8, 8), w = torch.randn(4, 3, 3, 3), b = torch.randn(4);
+    const x = torch.randn(1, 3, 8, 8),
+      w = torch.randn(4, 3, 3, 3),
+      b = torch.randn(4);
     expect(F.conv2d(x, w, b, 2, 1).toArray()).toEqual(F.conv2d(x, w, { bias: b, stride: 2, padding: 1 }).toArray());
     expect(F.conv2d(x, w, null, 1, 'same').shape).toEqual([1, 4, 8, 8]);
     expect(F.maxPool2d(x, 3, 2, 1).toArray()).toEqual(F.maxPool2d(x, 3, { stride: 2, padding: 1 }).toArray());
@@ -89,17 +93,36 @@ describe('one strict options rule', () => {
   // Each misspelt or snake_case option is a TypeError naming it and the right spelling, before any file is touched.
   it.each([
     ['torch.randn(2, {dtyp})', () => torch.randn(2, { dtyp: 'float64' } as never), /unknown option 'dtyp' \(did you mean 'dtype'\?\)/],
-    ['torch.zeros([2], {requires_grad})', () => torch.zeros([2], { requires_grad: true } as never), /'requires_grad' \(torchnode's name is 'requiresGrad'\)/],
+    [
+      'torch.zeros([2], {requires_grad})',
+      () => torch.zeros([2], { requires_grad: true } as never),
+      /'requires_grad' \(torchnode's name is 'requiresGrad'\)/,
+    ],
     ['x.sum(1, {keepDim})', () => torch.ones(2, 2).sum(1, { keepDim: true } as never), /'keepDim' \(did you mean 'keepdim'\?\)/],
     ['x.to({dtpye})', () => torch.ones(2).to({ dtpye: 'float64' } as never), /'dtpye' \(did you mean 'dtype'\?\)/],
-    ['models.seResNet18({num_classes})', () => torch.models.seResNet18({ num_classes: 10 } as never), /'num_classes' \(torchnode's name is 'numClasses'\)/],
-    ['new CIFAR10({transfrom})', () => new torch.data.CIFAR10({ root: '/nonexistent', transfrom: null } as never), /'transfrom' \(did you mean 'transform'\?\)/],
+    [
+      'models.seResNet18({num_classes})',
+      () => torch.models.seResNet18({ num_classes: 10 } as never),
+      /'num_classes' \(torchnode's name is 'numClasses'\)/,
+    ],
+    [
+      'new CIFAR10({transfrom})',
+      () => new torch.data.CIFAR10({ root: '/nonexistent', transfrom: null } as never),
+      /'transfrom' \(did you mean 'transform'\?\)/,
+    ],
     ['MNIST.fromPackage({trian})', () => torch.data.MNIST.fromPackage({ trian: true } as never), /'trian' \(did you mean 'train'\?\)/],
     ['torch.save(x, f, {pickle_protocol})', () => torch.save(torch.ones(1), '/nonexistent/x.pt', { pickle_protocol: 2 } as never), /pickle_protocol/],
     ['jit.load(f, {map_location})', () => torch.jit.load('/nonexistent.pt', { map_location: 'cpu' } as never), /unknown option 'map_location'/],
-    ['new nn.LSTM(4, 8, {batch_first})', () => new torch.nn.LSTM(4, 8, { batch_first: true } as never), /'batch_first' \(torchnode's name is 'batchFirst'\)/],
-    ['new optim.NAdam(params, {momentumDecy})', () => new torch.optim.NAdam([new torch.nn.Parameter(torch.zeros(1))], { momentumDecy: 0 } as never),
-      /'momentumDecy' \(did you mean 'momentumDecay'\?\)/],
+    [
+      'new nn.LSTM(4, 8, {batch_first})',
+      () => new torch.nn.LSTM(4, 8, { batch_first: true } as never),
+      /'batch_first' \(torchnode's name is 'batchFirst'\)/,
+    ],
+    [
+      'new optim.NAdam(params, {momentumDecy})',
+      () => new torch.optim.NAdam([new torch.nn.Parameter(torch.zeros(1))], { momentumDecy: 0 } as never),
+      /'momentumDecy' \(did you mean 'momentumDecay'\?\)/,
+    ],
   ] as [string, () => unknown, RegExp][])('%s', (_name, call, message) => {
     expect(call).toThrow(TypeError);
     expect(call).toThrow(message);

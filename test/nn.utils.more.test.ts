@@ -11,7 +11,7 @@ const py = usePyTorch();
 const TIGHT = { rtol: 1e-12, atol: 1e-14 };
 
 describe('fusion', () => {
-  it('fuseConvBnEval and fuseLinearBnEval give the same outputs as Python\'s fused layers', async () => {
+  it("fuseConvBnEval and fuseLinearBnEval give the same outputs as Python's fused layers", async () => {
     torch.manualSeed(1);
     const conv = new nn.Conv2d(3, 4, 3, { bias: false }).to('float64').eval();
     const bn = new nn.BatchNorm2d(4).to('float64');
@@ -28,13 +28,16 @@ describe('fusion', () => {
     expect(fc).not.toBe(conv);
     const x = torch.randn([2, 3, 6, 6], { dtype: 'float64' });
     const v = torch.randn([3, 5], { dtype: 'float64' });
-    const ref = await py.run<Tensor[]>(`from torch.nn.utils import fuse_conv_bn_eval, fuse_linear_bn_eval
+    const ref = await py.run<Tensor[]>(
+      `from torch.nn.utils import fuse_conv_bn_eval, fuse_linear_bn_eval
 conv = torch.nn.Conv2d(3, 4, 3, bias=False).double().eval(); conv.load_state_dict(c)
 bn = torch.nn.BatchNorm2d(4).double().eval(); bn.load_state_dict(b)
 lin = torch.nn.Linear(5, 4).double().eval(); lin.load_state_dict(l)
 bn1 = torch.nn.BatchNorm1d(4).double().eval(); bn1.load_state_dict(b1)
 fc, fl = fuse_conv_bn_eval(conv, bn), fuse_linear_bn_eval(lin, bn1)
-out = [fc.weight, fc.bias, fl.weight, fl.bias, fc(x), fl(v)]`, { c: conv.stateDict(), b: bn.stateDict(), l: lin.stateDict(), b1: bn1.stateDict(), x, v });
+out = [fc.weight, fc.bias, fl.weight, fl.bias, fc(x), fl(v)]`,
+      { c: conv.stateDict(), b: bn.stateDict(), l: lin.stateDict(), b1: bn1.stateDict(), x, v },
+    );
     const got = [fc.weight, fc.bias!, fl.weight, fl.bias!, fc(x) as Tensor, fl(v) as Tensor];
     got.forEach((t, i) => expectClose(t.detach(), ref[i], TIGHT));
     // and what the fused layer computes is what conv then bn computed
@@ -44,17 +47,20 @@ out = [fc.weight, fc.bias, fl.weight, fl.bias, fc(x), fl(v)]`, { c: conv.stateDi
 });
 
 describe('weightNorm and spectralNorm', () => {
-  it('weightNorm: Python\'s parameters, state-dict keys, outputs and gradients; removeWeightNorm restores one weight', async () => {
+  it("weightNorm: Python's parameters, state-dict keys, outputs and gradients; removeWeightNorm restores one weight", async () => {
     torch.manualSeed(2);
     const lin = U.weightNorm(new nn.Linear(5, 3).to('float64'), 'weight', 1);
     expect(Object.keys(lin.stateDict())).toEqual(['bias', 'weight_g', 'weight_v']);
     const x = torch.randn([4, 5], { dtype: 'float64' });
     (lin(x) as Tensor).pow(2).sum().backward();
-    const ref = await py.run<Tensor[]>(`import warnings; warnings.simplefilter('ignore')
+    const ref = await py.run<Tensor[]>(
+      `import warnings; warnings.simplefilter('ignore')
 lin = torch.nn.utils.weight_norm(torch.nn.Linear(5, 3).double(), 'weight', 1)
 lin.load_state_dict(state)
 y = lin(x); (y ** 2).sum().backward()
-out = [y, lin.weight_g.grad, lin.weight_v.grad, lin.bias.grad]`, { state: lin.stateDict(), x });
+out = [y, lin.weight_g.grad, lin.weight_v.grad, lin.bias.grad]`,
+      { state: lin.stateDict(), x },
+    );
     const g = lin as unknown as Record<string, Tensor>;
     [lin(x) as Tensor, g.weight_g.grad!, g.weight_v.grad!, lin.bias!.grad!].forEach((t, i) => expectClose(t.detach(), ref[i], TIGHT));
     const w = (lin as unknown as { weight: Tensor }).weight.detach().clone();
@@ -73,11 +79,14 @@ out = [y, lin.weight_g.grad, lin.weight_v.grad, lin.bias.grad]`, { state: lin.st
     const outs = [0, 1, 2].map(() => (conv(x) as Tensor).detach());
     conv.eval();
     outs.push((conv(x) as Tensor).detach());
-    const ref = await py.run<Tensor[]>(`conv = torch.nn.utils.spectral_norm(torch.nn.ConvTranspose2d(3, 4, 3).double())
+    const ref = await py.run<Tensor[]>(
+      `conv = torch.nn.utils.spectral_norm(torch.nn.ConvTranspose2d(3, 4, 3).double())
 conv.load_state_dict(state)
 outs = [conv(x).detach() for _ in range(3)]
 conv.eval(); outs.append(conv(x).detach())
-out = outs + [conv.weight_u, conv.weight_v]`, { state, x });
+out = outs + [conv.weight_u, conv.weight_v]`,
+      { state, x },
+    );
     const c = conv as unknown as Record<string, Tensor>;
     [...outs, c.weight_u, c.weight_v].forEach((t, i) => expectClose(t, ref[i], { rtol: 1e-10, atol: 1e-12 }));
     U.removeSpectralNorm(conv);
@@ -91,59 +100,71 @@ describe('convertConv2dWeightMemoryFormat', () => {
     const before = (m.at(0) as torch.nn.Conv2d).weight.clone();
     U.convertConv2dWeightMemoryFormat(m, 'channels_last');
     const w = (m.at(0) as torch.nn.Conv2d).weight;
-    expect(w.stride()).toEqual([27, 1, 9, 3]);  // channels_last: C innermost
+    expect(w.stride()).toEqual([27, 1, 9, 3]); // channels_last: C innermost
     expectClose(w.detach(), before, { rtol: 0, atol: 0 });
   });
 });
 
 describe('nn.utils.parametrize and parametrizations', () => {
-  it('parametrizations.weightNorm: Python\'s class name, keys, values, gradients; old weight_g/weight_v keys load', async () => {
+  it("parametrizations.weightNorm: Python's class name, keys, values, gradients; old weight_g/weight_v keys load", async () => {
     torch.manualSeed(4);
     const lin = U.parametrizations.weightNorm(new nn.Linear(5, 3).to('float64'));
     expect(lin.constructor.name).toBe('ParametrizedLinear');
     expect(Object.keys(lin.stateDict())).toEqual(['bias', 'parametrizations.weight.original0', 'parametrizations.weight.original1']);
     const x = torch.randn([4, 5], { dtype: 'float64' });
     (lin(x) as Tensor).pow(2).sum().backward();
-    const ref = await py.run<[string, Tensor, Tensor, Tensor]>(`from torch.nn.utils import parametrizations
+    const ref = await py.run<[string, Tensor, Tensor, Tensor]>(
+      `from torch.nn.utils import parametrizations
 lin = parametrizations.weight_norm(torch.nn.Linear(5, 3).double())
 lin.load_state_dict(state)
 y = lin(x); (y ** 2).sum().backward()
-out = [repr(lin), y, lin.parametrizations.weight.original0.grad, lin.parametrizations.weight.original1.grad]`, { state: lin.stateDict(), x });
+out = [repr(lin), y, lin.parametrizations.weight.original0.grad, lin.parametrizations.weight.original1.grad]`,
+      { state: lin.stateDict(), x },
+    );
     expect(String(lin)).toBe(ref[0]);
     const p = (lin as unknown as { parametrizations: { get(k: string): Record<string, Tensor> } }).parametrizations.get('weight')!;
     [lin(x) as Tensor, p.original0.grad!, p.original1.grad!].forEach((t, i) => expectClose(t.detach(), ref[i + 1] as Tensor, TIGHT));
     // a checkpoint of the hook-based weight_norm loads (Python's compatibility hook)
     const old = U.weightNorm(new nn.Linear(5, 3).to('float64'));
     lin.loadStateDict(old.stateDict());
-    old(x);  // the hook-based form computes its weight at each call
+    old(x); // the hook-based form computes its weight at each call
     expectClose((lin as unknown as { weight: Tensor }).weight, (old as unknown as { weight: Tensor }).weight, TIGHT);
     U.parametrize.removeParametrizations(lin, 'weight');
     expect(lin.constructor.name).toBe('Linear');
     expect(Object.keys(lin.stateDict())).toEqual(['bias', 'weight']);
   });
 
-  it('parametrizations.spectralNorm: 15 power iterations at start, one per training forward, buffers and outputs as Python\'s', async () => {
+  it("parametrizations.spectralNorm: 15 power iterations at start, one per training forward, buffers and outputs as Python's", async () => {
     torch.manualSeed(5);
     const conv = new nn.Conv2d(3, 4, 3).to('float64');
     const w0 = conv.weight.detach().clone();
     torch.manualSeed(6);
     U.parametrizations.spectralNorm(conv);
-    expect(Object.keys(conv.stateDict())).toEqual(['bias', 'parametrizations.weight.original', 'parametrizations.weight.0._u',
-      'parametrizations.weight.0._v']);
+    expect(Object.keys(conv.stateDict())).toEqual([
+      'bias',
+      'parametrizations.weight.original',
+      'parametrizations.weight.0._u',
+      'parametrizations.weight.0._v',
+    ]);
     const x = torch.randn([2, 3, 5, 5], { dtype: 'float64' });
     const outs = [0, 1].map(() => (conv(x) as Tensor).detach());
-    const ref = await py.run<Tensor[]>(`from torch.nn.utils import parametrizations
+    const ref = await py.run<Tensor[]>(
+      `from torch.nn.utils import parametrizations
 conv = torch.nn.Conv2d(3, 4, 3).double()
 with torch.no_grad(): conv.weight.copy_(w0); conv.bias.copy_(b0)
 torch.manual_seed(6)
 parametrizations.spectral_norm(conv)
 outs = [conv(x).detach() for _ in range(2)]
-out = outs + [conv.parametrizations.weight[0]._u, conv.parametrizations.weight[0]._v]`, { w0, b0: conv.bias!, x });
-    const sn = (conv as unknown as { parametrizations: { get(k: string): { at(i: number): Record<string, Tensor> } } }).parametrizations.get('weight')!.at(0)!;
+out = outs + [conv.parametrizations.weight[0]._u, conv.parametrizations.weight[0]._v]`,
+      { w0, b0: conv.bias!, x },
+    );
+    const sn = (conv as unknown as { parametrizations: { get(k: string): { at(i: number): Record<string, Tensor> } } }).parametrizations
+      .get('weight')!
+      .at(0)!;
     [...outs, sn._u, sn._v].forEach((t, i) => expectClose(t, ref[i], { rtol: 1e-10, atol: 1e-12 }));
   });
 
-  it('registerParametrization with a module of one\'s own, chained, and assignment through rightInverse', () => {
+  it("registerParametrization with a module of one's own, chained, and assignment through rightInverse", () => {
     class Symmetric extends nn.Module {
       forward(x: Tensor): Tensor {
         return x.triu().add(x.triu(1).transpose(-1, -2));
@@ -187,7 +208,7 @@ describe('copies of reparametrised modules', () => {
     expect(Object.keys(d.stateDict())).toEqual(['bias', 'weight']);
     expect(Object.keys(c.stateDict())).toEqual(['bias', 'weight_g', 'weight_v']);
   });
-  it('Embedding.fromPretrained takes Python\'s positional arguments', () => {
+  it("Embedding.fromPretrained takes Python's positional arguments", () => {
     const w = torch.randn(5, 3);
     const e = nn.Embedding.fromPretrained(w, false, 0);
     expect(e.weight.requiresGrad).toBe(true);

@@ -31,16 +31,25 @@ def params():
     return out
 `;
 
-describe('torch.nn.utils: Python\'s gradient clipping and parameter vectors', () => {
+describe("torch.nn.utils: Python's gradient clipping and parameter vectors", () => {
   it('clipGradNorm_ returns the total norm and scales the gradients as Python does', async () => {
-    const cases: [number, torch.nn.utils.NormType, boolean][] = [[0.5, 2, true], [0.5, 1, true], [0.5, 'inf', true], [0.5, 2, false], [100, 2, true]];
-    const ref = await py.run<[torch.Tensor, torch.Tensor[]][]>(`${PY_PARAMS}
+    const cases: [number, torch.nn.utils.NormType, boolean][] = [
+      [0.5, 2, true],
+      [0.5, 1, true],
+      [0.5, 'inf', true],
+      [0.5, 2, false],
+      [100, 2, true],
+    ];
+    const ref = await py.run<[torch.Tensor, torch.Tensor[]][]>(
+      `${PY_PARAMS}
 out = []
 for max_norm, norm_type, foreach in ${JSON.stringify(cases).replace(/"inf"/g, "'inf'").replace(/true/g, 'True').replace(/false/g, 'False')}:
     ps = params()
     total = torch.nn.utils.clip_grad_norm_(ps, max_norm, norm_type, foreach=foreach)
     out.append([total, [p.grad for p in ps[:3]]])
-`, { values, grads });
+`,
+      { values, grads },
+    );
     cases.forEach(([maxNorm, normType, foreach], k) => {
       const ps = params();
       const total = utils.clipGradNorm_(ps, maxNorm, normType, { foreach });
@@ -52,7 +61,8 @@ for max_norm, norm_type, foreach in ${JSON.stringify(cases).replace(/"inf"/g, "'
   });
 
   it('getTotalNorm, clipGradValue_, and the non-finite error', async () => {
-    const ref = await py.run<Record<string, unknown>>(`${PY_PARAMS}
+    const ref = await py.run<Record<string, unknown>>(
+      `${PY_PARAMS}
 ps = params()
 torch.nn.utils.clip_grad_value_(ps, 1.5)
 bad = params()
@@ -64,7 +74,9 @@ except RuntimeError as e:
     message = str(e)
 out = {'value': [p.grad for p in ps[:3]], 'total': torch.nn.utils.get_total_norm(grads, 3.0), 'empty': torch.nn.utils.get_total_norm([]),
        'message': message, 'nan_total': torch.nn.utils.clip_grad_norm_(params()[:1] + [bad[0]], 1.0)}
-`, { values, grads });
+`,
+      { values, grads },
+    );
     const ps = params();
     utils.clipGradValue_(ps, 1.5);
     ps.slice(0, 3).forEach((p, i) => expect(p.grad!.data()).toEqual((ref.value as torch.Tensor[])[i].data()));
@@ -86,7 +98,10 @@ out = {'value': [p.grad for p in ps[:3]], 'total': torch.nn.utils.get_total_norm
     expect(vec.narrow(0, 0, 6).tolist()).toEqual(model.weight.view(-1).tolist());
     const next = torch.arange(8, { dtype: 'float32' });
     utils.vectorToParameters(next, model.parameters());
-    expect(model.weight.tolist()).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect(model.weight.tolist()).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
     expect(model.bias!.tolist()).toEqual([6, 7]);
     next.fill_(1);
     expect(model.bias!.tolist()).toEqual([1, 1]); // Python's param.data = vec[…]: the same memory

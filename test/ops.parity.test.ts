@@ -13,8 +13,14 @@ const row = torch.randn([4]); // broadcasts against x
 const pos = torch.rand([3, 4]).add(0.1); // positive, for log/sqrt
 const unit = torch.rand([3, 4]).mul(1.8).sub(0.9); // in (-0.9, 0.9), for asin/acos
 const xd = torch.randn([2, 5], { dtype: 'float64' });
-const ints = torch.tensor([[3, -7, 2], [0, 5, -1]]); // int64
-const bools = torch.tensor([[true, false, true], [false, false, true]]);
+const ints = torch.tensor([
+  [3, -7, 2],
+  [0, 5, -1],
+]); // int64
+const bools = torch.tensor([
+  [true, false, true],
+  [false, false, true],
+]);
 const b3 = torch.randn([2, 3, 4]);
 const m34 = torch.randn([3, 4]);
 const m45 = torch.randn([4, 5]);
@@ -23,19 +29,42 @@ const inputs = { x, y, row, pos, unit, xd, ints, bools, b3, m34, m45 };
 type Case = [string, () => torch.Tensor, string];
 
 const unary = (name: keyof torch.Tensor & string, py_: string, on: 'x' | 'pos' | 'unit' = 'x'): Case => [
-  `${name}(${on})`, () => (inputs[on][name] as () => torch.Tensor)(), `out = ${py_.replace('$', on)}`,
+  `${name}(${on})`,
+  () => (inputs[on][name] as () => torch.Tensor)(),
+  `out = ${py_.replace('$', on)}`,
 ];
 
 const cases: Case[] = [
   // pointwise unary
-  unary('neg', '$.neg()'), unary('abs', '$.abs()'), unary('exp', '$.exp()'), unary('log', '$.log()', 'pos'),
-  unary('log2', '$.log2()', 'pos'), unary('log10', '$.log10()', 'pos'), unary('log1p', '$.log1p()', 'pos'),
-  unary('expm1', '$.expm1()'), unary('sqrt', '$.sqrt()', 'pos'), unary('rsqrt', '$.rsqrt()', 'pos'),
-  unary('sin', '$.sin()'), unary('cos', '$.cos()'), unary('tan', '$.tan()', 'unit'), unary('asin', '$.asin()', 'unit'),
-  unary('acos', '$.acos()', 'unit'), unary('atan', '$.atan()'), unary('sinh', '$.sinh()'), unary('cosh', '$.cosh()'),
-  unary('tanh', '$.tanh()'), unary('sigmoid', '$.sigmoid()'), unary('relu', '$.relu()'), unary('floor', '$.floor()'),
-  unary('ceil', '$.ceil()'), unary('round', '$.round()'), unary('trunc', '$.trunc()'), unary('frac', '$.frac()'),
-  unary('sign', '$.sign()'), unary('reciprocal', '$.reciprocal()', 'pos'), unary('square', '$.square()'),
+  unary('neg', '$.neg()'),
+  unary('abs', '$.abs()'),
+  unary('exp', '$.exp()'),
+  unary('log', '$.log()', 'pos'),
+  unary('log2', '$.log2()', 'pos'),
+  unary('log10', '$.log10()', 'pos'),
+  unary('log1p', '$.log1p()', 'pos'),
+  unary('expm1', '$.expm1()'),
+  unary('sqrt', '$.sqrt()', 'pos'),
+  unary('rsqrt', '$.rsqrt()', 'pos'),
+  unary('sin', '$.sin()'),
+  unary('cos', '$.cos()'),
+  unary('tan', '$.tan()', 'unit'),
+  unary('asin', '$.asin()', 'unit'),
+  unary('acos', '$.acos()', 'unit'),
+  unary('atan', '$.atan()'),
+  unary('sinh', '$.sinh()'),
+  unary('cosh', '$.cosh()'),
+  unary('tanh', '$.tanh()'),
+  unary('sigmoid', '$.sigmoid()'),
+  unary('relu', '$.relu()'),
+  unary('floor', '$.floor()'),
+  unary('ceil', '$.ceil()'),
+  unary('round', '$.round()'),
+  unary('trunc', '$.trunc()'),
+  unary('frac', '$.frac()'),
+  unary('sign', '$.sign()'),
+  unary('reciprocal', '$.reciprocal()', 'pos'),
+  unary('square', '$.square()'),
   unary('erf', '$.erf()'),
   ['logicalNot(bools)', () => bools.logicalNot(), 'out = bools.logical_not()'],
   ['isnan', () => torch.tensor([1, NaN, Infinity]).isnan(), "out = torch.tensor([1, float('nan'), float('inf')]).isnan()"],
@@ -143,9 +172,29 @@ const cases: Case[] = [
   ['split size', () => torch.cat(b3.split(3, 2).map((t) => t.flatten())), 'out = torch.cat([t.flatten() for t in b3.split(3, 2)])'],
   ['split sizes', () => x.split([1, 3], 1)[1], 'out = x.split([1, 3], 1)[1]'],
   ['chunk', () => x.chunk(2, 1)[1], 'out = x.chunk(2, 1)[1]'],
-  ['gather', () => x.gather(1, torch.tensor([[0, 0], [1, 3], [2, 1]])), 'out = x.gather(1, torch.tensor([[0, 0], [1, 3], [2, 1]]))'],
-  ['scatter src', () => torch.zeros(3, 4).scatter(1, torch.tensor([[0], [3], [1]]), y), 'out = torch.zeros(3, 4).scatter(1, torch.tensor([[0], [3], [1]]), y)'],
-  ['scatter value', () => torch.zeros(3, 4).scatter(0, torch.tensor([[2, 1, 0, 2]]), 7.5), 'out = torch.zeros(3, 4).scatter(0, torch.tensor([[2, 1, 0, 2]]), 7.5)'],
+  [
+    'gather',
+    () =>
+      x.gather(
+        1,
+        torch.tensor([
+          [0, 0],
+          [1, 3],
+          [2, 1],
+        ]),
+      ),
+    'out = x.gather(1, torch.tensor([[0, 0], [1, 3], [2, 1]]))',
+  ],
+  [
+    'scatter src',
+    () => torch.zeros(3, 4).scatter(1, torch.tensor([[0], [3], [1]]), y),
+    'out = torch.zeros(3, 4).scatter(1, torch.tensor([[0], [3], [1]]), y)',
+  ],
+  [
+    'scatter value',
+    () => torch.zeros(3, 4).scatter(0, torch.tensor([[2, 1, 0, 2]]), 7.5),
+    'out = torch.zeros(3, 4).scatter(0, torch.tensor([[2, 1, 0, 2]]), 7.5)',
+  ],
   ['where', () => torch.where(x.gt(0), x, y), 'out = torch.where(x > 0, x, y)'],
   ['where numbers', () => torch.where(x.gt(0), 1, 0), 'out = torch.where(x > 0, 1, 0)'],
   ['maskedFill', () => x.maskedFill(x.lt(0), -1), 'out = x.masked_fill(x < 0, -1)'],
@@ -165,8 +214,11 @@ const cases: Case[] = [
   ['indexPut_ slice number', () => x.clone().indexPut_([':', 0], 5), 'out = x.clone(); out[:, 0] = 5'],
   ['indexPut_ mask', () => x.clone().indexPut_(x.lt(0), 0), 'out = x.clone(); out[x < 0] = 0'],
   ['indexPut_ tensor value', () => x.clone().indexPut_([1], row), 'out = x.clone(); out[1] = row'],
-  ['indexPut_ index tensors', () => x.clone().indexPut_([torch.tensor([0, 2]), torch.tensor([1, 3])], torch.tensor([9, 8], { dtype: 'float32' })),
-    'out = x.clone(); out[torch.tensor([0, 2]), torch.tensor([1, 3])] = torch.tensor([9., 8.])'],
+  [
+    'indexPut_ index tensors',
+    () => x.clone().indexPut_([torch.tensor([0, 2]), torch.tensor([1, 3])], torch.tensor([9, 8], { dtype: 'float32' })),
+    'out = x.clone(); out[torch.tensor([0, 2]), torch.tensor([1, 3])] = torch.tensor([9., 8.])',
+  ],
   // in place
   ['add_', () => x.clone().add_(row, { alpha: 2 }), 'out = x.clone().add_(row, alpha=2)'],
   ['sub_', () => x.clone().sub_(1), 'out = x.clone().sub_(1)'],
@@ -203,12 +255,23 @@ describe("Python's overloads: a number operand, a whole-tensor reduction", () =>
     const v = torch.randn([20000]);
     const p = v.abs().add(0.1);
     const ours = {
-      sq: v.pow(2), cube: v.pow(3), inv: p.pow(-1), inv2: p.pow(-2), root: p.pow(0.5), iroot: p.pow(-0.5),
-      rem: v.mul(10).remainder(3), fmod: v.mul(10).fmod(3), sq_: v.clone().pow_(2), rem_: v.mul(10).remainder_(3),
+      sq: v.pow(2),
+      cube: v.pow(3),
+      inv: p.pow(-1),
+      inv2: p.pow(-2),
+      root: p.pow(0.5),
+      iroot: p.pow(-0.5),
+      rem: v.mul(10).remainder(3),
+      fmod: v.mul(10).fmod(3),
+      sq_: v.clone().pow_(2),
+      rem_: v.mul(10).remainder_(3),
     };
-    const ref = await py.run<Record<string, unknown>>(`out = {'sq': v.pow(2), 'cube': v.pow(3), 'inv': p.pow(-1), 'inv2': p.pow(-2),
+    const ref = await py.run<Record<string, unknown>>(
+      `out = {'sq': v.pow(2), 'cube': v.pow(3), 'inv': p.pow(-1), 'inv2': p.pow(-2),
   'root': p.pow(0.5), 'iroot': p.pow(-0.5), 'rem': (v * 10).remainder(3), 'fmod': (v * 10).fmod(3),
-  'sq_': v.clone().pow_(2), 'rem_': (v * 10).remainder_(3)}`, { v, p });
+  'sq_': v.clone().pow_(2), 'rem_': (v * 10).remainder_(3)}`,
+      { v, p },
+    );
     for (const [k, t] of Object.entries(ours)) expectClose(t, ref[k] as torch.Tensor, { rtol: 0, atol: 0 });
   });
 
@@ -216,9 +279,19 @@ describe("Python's overloads: a number operand, a whole-tensor reduction", () =>
     const a = torch.tensor([1.5, -2, 3], { requiresGrad: true });
     const mask = torch.tensor([true, false, true]);
     const ours = {
-      sum: a.sum(), mean: a.mean(), sumDim: a.sum(0), div: a.div(2), divTensor: a.div(a), pow: a.pow(2), powTensor: a.pow(a.detach()),
-      norm: a.norm(), sort: a.sort().values, stableSort: a.sort({ stable: true }).values, maskedFill: a.maskedFill(mask, 0),
-      remainder: a.remainder(1), fmod: a.fmod(1),
+      sum: a.sum(),
+      mean: a.mean(),
+      sumDim: a.sum(0),
+      div: a.div(2),
+      divTensor: a.div(a),
+      pow: a.pow(2),
+      powTensor: a.pow(a.detach()),
+      norm: a.norm(),
+      sort: a.sort().values,
+      stableSort: a.sort({ stable: true }).values,
+      maskedFill: a.maskedFill(mask, 0),
+      remainder: a.remainder(1),
+      fmod: a.fmod(1),
     };
     const names = Object.fromEntries(Object.entries(ours).map(([k, t]) => [k, t.gradFn?.name]));
     const ref = await py.run<Record<string, string>>(`
@@ -257,17 +330,31 @@ out = {k: type(t.grad_fn).__name__ for k, t in outs.items()}`);
 
   it('integral numbers past 2^53 are ints, as in torch.tensor() and Python', async () => {
     torch.manualSeed(0);
-    const ours = [torch.tensor([1]).add(2 ** 60), torch.full([2], 2 ** 60), torch.arange(2 ** 60, 2 ** 60 + 4096, 1024),
-      torch.tensor([5]).clamp(2 ** 60), torch.randint(0, 2n ** 60n, [2]), torch.tensor([3]).bitwiseAnd(2 ** 60 + 2 ** 40)];
+    const ours = [
+      torch.tensor([1]).add(2 ** 60),
+      torch.full([2], 2 ** 60),
+      torch.arange(2 ** 60, 2 ** 60 + 4096, 1024),
+      torch.tensor([5]).clamp(2 ** 60),
+      torch.randint(0, 2n ** 60n, [2]),
+      torch.tensor([3]).bitwiseAnd(2 ** 60 + 2 ** 40),
+    ];
     const ref = await py.run<torch.Tensor[]>(`torch.manual_seed(0)
 out = [torch.tensor([1]).add(2**60), torch.full([2], 2**60), torch.arange(2**60, 2**60 + 4096, 1024),
   torch.tensor([5]).clamp(2**60), torch.randint(0, 2**60, [2]), torch.tensor([3]).bitwise_and(2**60 + 2**40)]`);
     ours.forEach((t, i) => expect([t.dtype, t.data()], String(i)).toEqual([ref[i].dtype, ref[i].data()]));
-    expect(() => torch.tensor([1]).narrow(0, 0, 2 ** 64)).toThrow(/narrow\(\) received an invalid combination of arguments - got \(int, int, an int past 2\^53/);
+    expect(() => torch.tensor([1]).narrow(0, 0, 2 ** 64)).toThrow(
+      /narrow\(\) received an invalid combination of arguments - got \(int, int, an int past 2\^53/,
+    );
     expect(() => torch.tensor([1]).narrow(0, 0, 2n ** 64n)).toThrow(/length must be an integer within int64/);
     // A BigInt operand is an exact int64, as a Python int of any size that fits.
-    const big = [torch.tensor([1, 2]).add(2n ** 62n + 1n), torch.tensor([5]).mul(-3n), torch.tensor([1.5]).add(2n), torch.tensor([3]).pow(2n),
-      torch.tensor([1, 9]).clamp(0n, 4n), torch.where(torch.tensor([true, false]), 2n ** 60n + 3n, 0n)];
+    const big = [
+      torch.tensor([1, 2]).add(2n ** 62n + 1n),
+      torch.tensor([5]).mul(-3n),
+      torch.tensor([1.5]).add(2n),
+      torch.tensor([3]).pow(2n),
+      torch.tensor([1, 9]).clamp(0n, 4n),
+      torch.where(torch.tensor([true, false]), 2n ** 60n + 3n, 0n),
+    ];
     const bigRef = await py.run<torch.Tensor[]>(`out = [torch.tensor([1, 2]).add(2**62 + 1), torch.tensor([5]) * -3, torch.tensor([1.5]) + 2,
   torch.tensor([3]).pow(2), torch.tensor([1, 9]).clamp(0, 4), torch.where(torch.tensor([True, False]), 2**60 + 3, 0)]`);
     big.forEach((t, i) => expect([t.dtype, t.data()], `bigint ${i}`).toEqual([bigRef[i].dtype, bigRef[i].data()]));
@@ -284,23 +371,40 @@ out = {'all': t[()], 'none': t[[]], 'set': s}`);
   });
 
   it('all/any over several dims, and with keepdim over all, as Python', async () => {
-    const m = torch.tensor([[[true, false], [true, true]], [[true, true], [true, true]]]);
+    const m = torch.tensor([
+      [
+        [true, false],
+        [true, true],
+      ],
+      [
+        [true, true],
+        [true, true],
+      ],
+    ]);
     const ours = [m.all(), m.all(1), m.all([0, 2]), m.any([1, 2], { keepdim: true }), m.all(null, { keepdim: true }), m.any(-1)];
-    const ref = await py.run<torch.Tensor[]>('out = [m.all(), m.all(1), m.all((0, 2)), m.any((1, 2), keepdim=True), m.all(keepdim=True), m.any(-1)]', { m });
+    const ref = await py.run<torch.Tensor[]>(
+      'out = [m.all(), m.all(1), m.all((0, 2)), m.any((1, 2), keepdim=True), m.all(keepdim=True), m.any(-1)]',
+      { m },
+    );
     ours.forEach((t, i) => expectClose(t, ref[i]));
   });
 
   it('x.T reverses the dims beyond 2-D (as Python, deprecated there too); x.mT swaps the last two', async () => {
     const t = torch.arange(24).reshape(2, 3, 4);
     const ours = [t.T, t.mT, torch.arange(3).T, torch.arange(6).reshape(2, 3).T];
-    const ref = await py.run<torch.Tensor[]>('import warnings\nwarnings.simplefilter("ignore")\nout = [t.T, t.mT, torch.arange(3).T, torch.arange(6).reshape(2, 3).T]', { t });
+    const ref = await py.run<torch.Tensor[]>(
+      'import warnings\nwarnings.simplefilter("ignore")\nout = [t.T, t.mT, torch.arange(3).T, torch.arange(6).reshape(2, 3).T]',
+      { t },
+    );
     ours.forEach((o, i) => expect([o.shape, o.toArray()], String(i)).toEqual([ref[i].shape, ref[i].toArray()]));
     expect(() => torch.arange(3).mT).toThrow(/only supported on matrices/);
   });
 
   it("argument combinations Python's binding refuses", () => {
     expect(() => x.clamp(torch.tensor([0.5]), 2 as never)).toThrow(/invalid combination of arguments - got \(Tensor, int\)/);
-    expect(() => x.var({ correction: 0, unbiased: true } as never)).toThrow(/invalid combination of arguments - got \(correction=int, unbiased=boolean\)/);
+    expect(() => x.var({ correction: 0, unbiased: true } as never)).toThrow(
+      /invalid combination of arguments - got \(correction=int, unbiased=boolean\)/,
+    );
     expect(() => x.prod({ keepdim: true })).toThrow(/invalid combination of arguments - got \(keepdim=boolean\)/);
     // Python's sort takes stable only with dim and descending as keywords
     expect(() => x.sort(0, { stable: true } as never)).toThrow(/invalid combination of arguments/);
@@ -317,7 +421,15 @@ out = {'all': t[()], 'none': t[[]], 'set': s}`);
 
 describe('creation matches PyTorch', () => {
   const creation: Case[] = [
-    ['tensor ints → int64', () => torch.tensor([[1, 2], [3, 4]]), 'out = torch.tensor([[1, 2], [3, 4]])'],
+    [
+      'tensor ints → int64',
+      () =>
+        torch.tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      'out = torch.tensor([[1, 2], [3, 4]])',
+    ],
     ['tensor floats → float32', () => torch.tensor([1.5, 2, 3]), 'out = torch.tensor([1.5, 2, 3])'],
     ['tensor bools → bool', () => torch.tensor([true, false]), 'out = torch.tensor([True, False])'],
     ['tensor scalar', () => torch.tensor(3.5), 'out = torch.tensor(3.5)'],
@@ -346,14 +458,42 @@ describe('creation matches PyTorch', () => {
 
   it('tensor(): rows that are TypedArrays keep their type; BigInts stay exact', async () => {
     const rows = torch.tensor([new Float32Array([1, 2]), new Float32Array([3, 4])]);
-    expect([rows.dtype, rows.shape, rows.toArray()]).toEqual(['float32', [2, 2], [[1, 2], [3, 4]]]);
+    expect([rows.dtype, rows.shape, rows.toArray()]).toEqual([
+      'float32',
+      [2, 2],
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ]);
     expect(torch.tensor([[new Int16Array([1])], [new Int16Array([2])]]).dtype).toBe('int16');
     // Mixed rows promote together, as a list of NumPy arrays and lists does in Python (torch.promote_types;
     // a JS integer is a Python int, another number a Python float of the default dtype).
     const mixed: [torch.TensorData, string[]][] = [
-      [[new Float32Array([1]), [2]], ['float32', 'int64']], [[new Int16Array([1]), new Int32Array([2])], ['int16', 'int32']],
-      [[new Float32Array([1]), new Int32Array([2])], ['float32', 'int32']], [[new Float64Array([1 / 3]), [2.5]], ['float64', 'float32']],
-      [[new Uint8Array([1]), new Int8Array([2])], ['uint8', 'int8']], [[[true], new Uint8Array([2])], ['bool', 'uint8']],
+      [
+        [new Float32Array([1]), [2]],
+        ['float32', 'int64'],
+      ],
+      [
+        [new Int16Array([1]), new Int32Array([2])],
+        ['int16', 'int32'],
+      ],
+      [
+        [new Float32Array([1]), new Int32Array([2])],
+        ['float32', 'int32'],
+      ],
+      [
+        [new Float64Array([1 / 3]), [2.5]],
+        ['float64', 'float32'],
+      ],
+      [
+        [new Uint8Array([1]), new Int8Array([2])],
+        ['uint8', 'int8'],
+      ],
+      [
+        [[true], new Uint8Array([2])],
+        ['bool', 'uint8'],
+      ],
     ];
     const promoted = await py.run<string[]>(`import functools
 out = [str(functools.reduce(torch.promote_types, [getattr(torch, d) for d in ds])).replace('torch.', '') for ds in ${JSON.stringify(mixed.map(([, d]) => d))}]`);
@@ -370,10 +510,26 @@ out = [str(functools.reduce(torch.promote_types, [getattr(torch, d) for d in ds]
     // [data, dtype]: JS integers are Python ints, other numbers Python floats (2.14 truncates a float
     // before its range check, 2.13 does not: the LibTorch in use decides, on both sides).
     const cases: [number[], torch.Dtype | undefined][] = [
-      [[300], 'uint8'], [[-1, -255], 'uint8'], [[-256], 'uint8'], [[255.5], 'uint8'], [[-0.5], 'uint8'], [[-1.5], 'uint8'],
-      [[127.9], 'int8'], [[128], 'int8'], [[-129], 'int8'], [[-128.5], 'int8'], [[32767.5], 'int16'], [[1e10], 'int32'],
-      [[2147483647.5], 'int32'], [[1.5, -2.7], 'int64'], [[2 ** 63], undefined], [[-(2 ** 63)], undefined], [[NaN], 'int64'],
-      [[Infinity], 'int32'], [[1e6], 'float16'], [[1e40], 'float32'],
+      [[300], 'uint8'],
+      [[-1, -255], 'uint8'],
+      [[-256], 'uint8'],
+      [[255.5], 'uint8'],
+      [[-0.5], 'uint8'],
+      [[-1.5], 'uint8'],
+      [[127.9], 'int8'],
+      [[128], 'int8'],
+      [[-129], 'int8'],
+      [[-128.5], 'int8'],
+      [[32767.5], 'int16'],
+      [[1e10], 'int32'],
+      [[2147483647.5], 'int32'],
+      [[1.5, -2.7], 'int64'],
+      [[2 ** 63], undefined],
+      [[-(2 ** 63)], undefined],
+      [[NaN], 'int64'],
+      [[Infinity], 'int32'],
+      [[1e6], 'float16'],
+      [[1e40], 'float32'],
     ];
     const ours = cases.map(([data, dtype]) => {
       try {
@@ -525,8 +681,22 @@ out = [g, gg]`,
 
 describe('what Python binds by hand: torch.numel, fill, range, asarray, frombuffer…; x.real, imag, mH, outputNr', () => {
   it('the same values, dtypes and errors as Python', async () => {
-    const m = torch.tensor([[1, 2], [3, 4]], { dtype: 'float32' });
-    const c = torch.viewAsComplex(torch.tensor([[1, 2], [3, -4]], { dtype: 'float32' }));
+    const m = torch.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float32' },
+    );
+    const c = torch.viewAsComplex(
+      torch.tensor(
+        [
+          [1, 2],
+          [3, -4],
+        ],
+        { dtype: 'float32' },
+      ),
+    );
     const bytes = new Float32Array([1.5, -2, 3.25, 8]);
     const ref = await py.run<Record<string, unknown>>(`
 import warnings
@@ -585,15 +755,29 @@ out = {
     const w = torch.zeros(0);
     w.set_(m, 1, [3], [1]);
     Object.assign(got, {
-      numel: torch.numel(m), get_device: torch.getDevice(m), same: [torch.isSameSize(m, m), m.isSameSize(torch.zeros(4))],
-      fill: torch.fill(m, 7), fill_t: torch.fill(m, torch.tensor(2.5)), range: torch.range(1, 4), range_step: torch.range(0, 1, 0.25),
+      numel: torch.numel(m),
+      get_device: torch.getDevice(m),
+      same: [torch.isSameSize(m, m), m.isSameSize(torch.zeros(4))],
+      fill: torch.fill(m, 7),
+      fill_t: torch.fill(m, torch.tensor(2.5)),
+      range: torch.range(1, 4),
+      range_step: torch.range(0, 1, 0.25),
       range_int: torch.range(1, 3, { dtype: 'int64' }),
-      as_tensor: torch.asTensor([1, 2]), as_tensor_d: torch.asTensor(m, { dtype: 'float64' }), asarray: torch.asarray([[1.5, 2]]),
-      frombuffer: torch.frombuffer(bytes, { dtype: 'float32' }), frombuffer_off: torch.frombuffer(bytes.buffer, { dtype: 'float32', offset: 4, count: 2 }),
+      as_tensor: torch.asTensor([1, 2]),
+      as_tensor_d: torch.asTensor(m, { dtype: 'float64' }),
+      asarray: torch.asarray([[1.5, 2]]),
+      frombuffer: torch.frombuffer(bytes, { dtype: 'float32' }),
+      frombuffer_off: torch.frombuffer(bytes.buffer, { dtype: 'float32', offset: 4, count: 2 }),
       frombuffer_i16: torch.frombuffer(Buffer.from(bytes.buffer), { dtype: 'int16', count: 3 }),
-      real: c.real, imag: c.imag, real_of_real: m.real, mH: torch.viewAsReal(c.reshape(1, 2).mH.resolveConj()), H: m.H,
-      output_nr: [p.outputNr, q.outputNr, a.outputNr], retains_grad: [r.retainsGrad, a.retainsGrad],
-      set: s, set_view: w,
+      real: c.real,
+      imag: c.imag,
+      real_of_real: m.real,
+      mH: torch.viewAsReal(c.reshape(1, 2).mH.resolveConj()),
+      H: m.H,
+      output_nr: [p.outputNr, q.outputNr, a.outputNr],
+      retains_grad: [r.retainsGrad, a.retainsGrad],
+      set: s,
+      set_view: w,
       asarray_grad: [torch.asarray(p).requiresGrad, torch.asarray(p, { requiresGrad: true }).gradFn !== null, torch.asarray(a).requiresGrad],
     });
     // dtype aliases, as everywhere
@@ -626,6 +810,9 @@ out = {
     const d = c.clone();
     d.imag = 0;
     d.real = torch.tensor([9, 8], { dtype: 'float32' });
-    expect(torch.viewAsReal(d).tolist()).toEqual([[9, 0], [8, 0]]);
+    expect(torch.viewAsReal(d).tolist()).toEqual([
+      [9, 0],
+      [8, 0],
+    ]);
   });
 });

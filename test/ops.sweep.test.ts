@@ -48,12 +48,31 @@ const VARIANTS = [
 const SQUARE = input('float64', [3, 3]);
 
 // Not comparable value by value: random, uninitialised, or about storage/identity.
-const SKIP = /rand|dropout|bernoulli|^binomial$|multinomial|normal|poisson|uniform|exponential|geometric|cauchy|random|empty|resize|^set_|storage|data_ptr|is_set_to|pin_memory|share_memory|record_stream|^new_|fill_diagonal_|^as_strided|unfold_copy|^to_|^detach_|put_$|index_put_|requires_grad_|retain|^equal$|is_nonzero|item|^stft|^istft|^lu_solve|^unique_dim|^histogram|^bincount|^embedding_renorm_|^hash_tensor$/;
+const SKIP =
+  /rand|dropout|bernoulli|^binomial$|multinomial|normal|poisson|uniform|exponential|geometric|cauchy|random|empty|resize|^set_|storage|data_ptr|is_set_to|pin_memory|share_memory|record_stream|^new_|fill_diagonal_|^as_strided|unfold_copy|^to_|^detach_|put_$|index_put_|requires_grad_|retain|^equal$|is_nonzero|item|^stft|^istft|^lu_solve|^unique_dim|^histogram|^bincount|^embedding_renorm_|^hash_tensor$/;
 
 // torchnode's factories are still hand-written (lib/core/creation.ts) and take their sizes and values by
 // position only: torch.arange({end: 5}) is the generated surface's next step.
-const HAND_FACTORIES = new Set(['arange', 'eye', 'full', 'full_like', 'zeros', 'ones', 'empty', 'rand', 'randn', 'linspace', 'normal',
-  'randint', 'zeros_like', 'ones_like', 'empty_like', 'rand_like', 'randn_like', 'randint_like']);
+const HAND_FACTORIES = new Set([
+  'arange',
+  'eye',
+  'full',
+  'full_like',
+  'zeros',
+  'ones',
+  'empty',
+  'rand',
+  'randn',
+  'linspace',
+  'normal',
+  'randint',
+  'zeros_like',
+  'ones_like',
+  'empty_like',
+  'rand_like',
+  'randn_like',
+  'randint_like',
+]);
 // Gradients Python cannot show as values: sgn's is a ZeroTensor, which tolist() refuses.
 const NO_GRAD_COMPARE = new Set(['sgn']);
 // Python's own code around a binding that torchnode mirrors (lib/core/ops.ts), or whose binding already takes
@@ -90,14 +109,23 @@ function sample(p: SchemaParam, v: (typeof VARIANTS)[number], isFirstTensor: boo
 
 function buildCalls(): Call[] {
   const calls: Call[] = [];
-  const spaces: [string, schema.SchemaTable][] = [['tensor', schema.TENSOR], ['torch', schema.TORCH], ['linalg', schema.LINALG],
-    ['fft', schema.FFT], ['special', schema.SPECIAL]];
+  const spaces: [string, schema.SchemaTable][] = [
+    ['tensor', schema.TENSOR],
+    ['torch', schema.TORCH],
+    ['linalg', schema.LINALG],
+    ['fft', schema.FFT],
+    ['special', schema.SPECIAL],
+  ];
   for (const [space, table] of spaces) {
     for (const [name, list] of Object.entries(table)) {
       if (SKIP.test(name)) continue;
       const s = parseSchema(list[0]);
       const method = space === 'tensor';
-      const square = space === 'linalg' || /^(det|logdet|slogdet|inverse|cholesky|matrix_exp|matrix_power|pinverse|trace|diag|triu|tril|qr|svd|eig|lu|ormqr|geqrf|orgqr|lstsq)/.test(name);
+      const square =
+        space === 'linalg' ||
+        /^(det|logdet|slogdet|inverse|cholesky|matrix_exp|matrix_power|pinverse|trace|diag|triu|tril|qr|svd|eig|lu|ormqr|geqrf|orgqr|lstsq)/.test(
+          name,
+        );
       const required = s.params.filter((p) => p.default === undefined && !p.optional);
       for (const v of VARIANTS) {
         let firstTensor = true;
@@ -113,7 +141,7 @@ function buildCalls(): Call[] {
           }
           const positionalCount = s.params.filter((q) => !q.kwOnly && !(method && q.name === 'self')).length;
           if (p.kind === 'Tensor[]' && positionalCount === 1 && space === 'torch' && TENSOR_VARARGS.has(name)) {
-            args.push({ t: v.first }, { t: v.first });  // Python's *tensors
+            args.push({ t: v.first }, { t: v.first }); // Python's *tensors
             continue;
           }
           const val = sample(p, v, firstTensor, square);
@@ -133,8 +161,16 @@ function buildCalls(): Call[] {
         if (args.length > 0 && v === VARIANTS[0] && !HAND_FACTORIES.has(name) && !TENSOR_VARARGS.has(name) && !POSITIONAL_TENSORS.has(name)) {
           const last = required.filter((p) => !p.kwOnly && !(method && p.name === 'self')).pop()!;
           const pyName = last.name === 'self' ? 'input' : last.name;
-          calls.push({ label: `${space}.${name} ${v.label} (${pyName} as an option)`, space, name, self,
-            args: args.slice(0, -1), kwargs: { ...kwargs, [pyName]: args[args.length - 1] }, grad: false, optionsForm: true });
+          calls.push({
+            label: `${space}.${name} ${v.label} (${pyName} as an option)`,
+            space,
+            name,
+            self,
+            args: args.slice(0, -1),
+            kwargs: { ...kwargs, [pyName]: args[args.length - 1] },
+            grad: false,
+            optionsForm: true,
+          });
         }
         if (square) break;
       }
@@ -250,17 +286,22 @@ function runOurs(c: Call, inputs: torch.Tensor[]): { result: Outcome; grads?: un
       const target = c.name.endsWith('_') ? self.clone() : self;
       r = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[camelCase(c.name)](...args);
     } else {
-      const mod = (c.space === 'torch' ? torch : (torch as unknown as Record<string, unknown>)[c.space]) as Record<string, (...a: unknown[]) => unknown>;
+      const mod = (c.space === 'torch' ? torch : (torch as unknown as Record<string, unknown>)[c.space]) as Record<
+        string,
+        (...a: unknown[]) => unknown
+      >;
       r = mod[camelCase(c.name)](...args);
     }
     const out: { result: Outcome; grads?: unknown } = { result: encode(r) };
     if (c.grad && r instanceof torch.Tensor && r.isFloatingPoint() && r.requiresGrad) {
       try {
         r.sum().backward();
-        out.grads = [...made.keys()].sort((a, b) => a - b).map((i) => {
-          const g = made.get(i)!.grad;
-          return g === null ? null : encode(g);
-        });
+        out.grads = [...made.keys()]
+          .sort((a, b) => a - b)
+          .map((i) => {
+            const g = made.get(i)!.grad;
+            return g === null ? null : encode(g);
+          });
       } catch (e) {
         out.grads = { kind: 'error', error: e };
       }
@@ -273,7 +314,9 @@ function runOurs(c: Call, inputs: torch.Tensor[]): { result: Outcome; grads?: un
 
 function close(a: Outcome, b: Outcome, path: string, problems: string[]): void {
   if (a.kind !== b.kind) {
-    problems.push(`${path}: Python gave ${a.kind === 'error' ? `${a.cls}: ${a.message}` : a.kind}, torchnode ${b.kind === 'error' ? `${b.cls}: ${b.message}` : b.kind}`);
+    problems.push(
+      `${path}: Python gave ${a.kind === 'error' ? `${a.cls}: ${a.message}` : a.kind}, torchnode ${b.kind === 'error' ? `${b.cls}: ${b.message}` : b.kind}`,
+    );
     return;
   }
   if (a.kind === 'list' && b.kind === 'list') {
@@ -292,23 +335,31 @@ function close(a: Outcome, b: Outcome, path: string, problems: string[]): void {
     });
     if (bad >= 0) problems.push(`${path}: element ${bad}: Python ${a.values[bad]}, torchnode ${b.values[bad]}`);
   } else if (a.kind === 'value' && b.kind === 'value') {
-    const x = a.v, y = b.v;
+    const x = a.v,
+      y = b.v;
     const same = typeof x === 'number' && typeof y === 'number' ? Math.abs(x - y) <= 1e-6 * (1 + Math.abs(x)) : x === y;
     if (!same) problems.push(`${path}: Python ${String(x)}, torchnode ${String(y)}`);
   }
 }
 
 describe('the generated surface against Python, op by op', () => {
-  it('gives Python\'s values, dtypes, shapes, errors and gradients', () => {
+  it("gives Python's values, dtypes, shapes, errors and gradients", () => {
     const calls = buildCalls();
     const py = referencePython();
-    const r = spawnSync(py.command, ['-c', PYTHON], { env: py.env, input: JSON.stringify({ inputs: INPUTS, calls, mirrored: [...[...TENSOR_VARARGS].map((n) => `torch.${n}`), ...MIRRORED] }), encoding: 'utf8', maxBuffer: 1 << 28 });
+    const r = spawnSync(py.command, ['-c', PYTHON], {
+      env: py.env,
+      input: JSON.stringify({ inputs: INPUTS, calls, mirrored: [...[...TENSOR_VARARGS].map((n) => `torch.${n}`), ...MIRRORED] }),
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const theirs = JSON.parse(r.stdout) as { result: Outcome; grads?: Outcome[] | Outcome; skip?: string }[];
     const pythonLevel = [...new Set(calls.filter((c, i) => theirs[i].skip === 'python').map((c) => `${c.space}.${c.name}`))];
     const inputs = INPUTS.map((d) => torch.tensor(d.data, { dtype: d.dtype as torch.Dtype }).reshape(d.shape));
     const problems: string[] = [];
-    let values = 0, errors = 0, grads = 0;
+    let values = 0,
+      errors = 0,
+      grads = 0;
     const ops = new Set<string>();
     const gradOps = new Set<string>();
     torch.scope(() => {
@@ -320,7 +371,9 @@ describe('the generated surface against Python, op by op', () => {
           errors++;
           const matches = ERRORS[(want.result as { cls: string }).cls] ?? ((e: unknown) => e instanceof Error);
           if (ours.result.kind !== 'error' || !matches(ours.error)) {
-            problems.push(`${c.label}: Python raised ${(want.result as { cls: string }).cls} (${(want.result as { message: string }).message.split('\n')[0]}), torchnode ${ours.result.kind === 'error' ? `${ours.result.cls}: ${ours.result.message.split('\n')[0]}` : 'returned'}`);
+            problems.push(
+              `${c.label}: Python raised ${(want.result as { cls: string }).cls} (${(want.result as { message: string }).message.split('\n')[0]}), torchnode ${ours.result.kind === 'error' ? `${ours.result.cls}: ${ours.result.message.split('\n')[0]}` : 'returned'}`,
+            );
           }
           return;
         }
@@ -333,7 +386,8 @@ describe('the generated surface against Python, op by op', () => {
           want.grads.forEach((g, j) => {
             const o = (ours.grads as (Outcome | null)[])[j];
             if (g === null || o === null) {
-              if (g !== o) problems.push(`${c.label} grad ${j}: Python ${g === null ? 'None' : 'a gradient'}, torchnode ${o === null ? 'null' : 'a gradient'}`);
+              if (g !== o)
+                problems.push(`${c.label} grad ${j}: Python ${g === null ? 'None' : 'a gradient'}, torchnode ${o === null ? 'null' : 'a gradient'}`);
             } else close(g, o, `${c.label} grad ${j}`, problems);
           });
         } else if (want.grads !== undefined && !Array.isArray(want.grads) && Array.isArray(ours.grads)) {
@@ -341,8 +395,10 @@ describe('the generated surface against Python, op by op', () => {
         }
       });
     });
-    console.log(`sweep: ${calls.length} calls over ${new Set(calls.map((c) => `${c.space}.${c.name}`)).size} names; ` +
-      `${values} compared by value (${ops.size} names), ${errors} by error class, gradients of ${gradOps.size} names (${grads} calls)`);
+    console.log(
+      `sweep: ${calls.length} calls over ${new Set(calls.map((c) => `${c.space}.${c.name}`)).size} names; ` +
+        `${values} compared by value (${ops.size} names), ${errors} by error class, gradients of ${gradOps.size} names (${grads} calls)`,
+    );
     console.log(`not compared: Python's own code around the binding, which torchnode does not mirror yet: ${pythonLevel.join(', ')}`);
     if (problems.length) console.log(problems.slice(0, 60).join('\n'));
     expect(problems.slice(0, 30)).toEqual([]);

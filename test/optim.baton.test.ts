@@ -17,8 +17,16 @@ function thrown(f: () => unknown): Error {
 
 const SGD: SgdStepOptions = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, kernel: 'single' };
 const ADAM: AdamStepOptions = {
-  lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupledWeightDecay: false,
-  kernel: 'single', capturable: false,
+  lr: 0.1,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+  decoupledWeightDecay: false,
+  kernel: 'single',
+  capturable: false,
 };
 
 describe('optimizer step options (the baton)', () => {

@@ -26,7 +26,11 @@ const cases: Case[] = [
   ['Adadelta', (p) => new optim.Adadelta(p), ''],
   ['Adadelta rho, wd', (p) => new optim.Adadelta(p, 0.5, 0.8, 1e-5, 1e-2), '0.5, 0.8, 1e-5, 1e-2'],
   ['Adamax', (p) => new optim.Adamax(p, 0.01), '0.01'],
-  ['Adamax betas, wd, maximize', (p) => new optim.Adamax(p, 0.01, [0.8, 0.99], 1e-6, 1e-2, { maximize: true }), '0.01, (0.8, 0.99), 1e-6, 1e-2, maximize=True'],
+  [
+    'Adamax betas, wd, maximize',
+    (p) => new optim.Adamax(p, 0.01, [0.8, 0.99], 1e-6, 1e-2, { maximize: true }),
+    '0.01, (0.8, 0.99), 1e-6, 1e-2, maximize=True',
+  ],
   ['NAdam', (p) => new optim.NAdam(p, 0.01), '0.01'],
   ['NAdam decoupled wd', (p) => new optim.NAdam(p, 0.01, [0.85, 0.995], 1e-8, 0.1, 0.01, true), '0.01, (0.85, 0.995), 1e-8, 0.1, 0.01, True'],
   ['NAdam wd', (p) => new optim.NAdam(p, { lr: 0.02, weightDecay: 0.05 }), 'lr=0.02, weight_decay=0.05'],
@@ -37,34 +41,66 @@ const cases: Case[] = [
   ['Rprop', (p) => new optim.Rprop(p), ''],
   ['Rprop etas, step sizes', (p) => new optim.Rprop(p, 0.02, [0.3, 1.5], [1e-4, 0.1]), '0.02, (0.3, 1.5), (1e-4, 0.1)'],
   // foreach: Python's multi-tensor form of these computes what its single-tensor form does (torchnode runs the latter)
-  ['RMSprop foreach', (p) => new optim.RMSprop(p, { lr: 0.01, momentum: 0.5, centered: true, foreach: true }), 'lr=0.01, momentum=0.5, centered=True, foreach=True'],
+  [
+    'RMSprop foreach',
+    (p) => new optim.RMSprop(p, { lr: 0.01, momentum: 0.5, centered: true, foreach: true }),
+    'lr=0.01, momentum=0.5, centered=True, foreach=True',
+  ],
   ['Adagrad foreach', (p) => new optim.Adagrad(p, { lr: 0.1, lrDecay: 0.01, foreach: true }), 'lr=0.1, lr_decay=0.01, foreach=True'],
   ['Adadelta foreach', (p) => new optim.Adadelta(p, { weightDecay: 1e-2, foreach: true }), 'weight_decay=1e-2, foreach=True'],
   ['Adamax foreach', (p) => new optim.Adamax(p, { lr: 0.01, foreach: true }), 'lr=0.01, foreach=True'],
   ['Rprop foreach', (p) => new optim.Rprop(p, { foreach: true }), 'foreach=True'],
   ['Adafactor', (p) => new optim.Adafactor(p, 0.05), '0.05'],
-  ['Adafactor eps, d, wd, maximize', (p) => new optim.Adafactor(p, 0.05, -0.5, [1e-6, 1e-2], 2, 0.01, { maximize: true }),
-    '0.05, -0.5, (1e-6, 1e-2), 2.0, 0.01, maximize=True'],
+  [
+    'Adafactor eps, d, wd, maximize',
+    (p) => new optim.Adafactor(p, 0.05, -0.5, [1e-6, 1e-2], 2, 0.01, { maximize: true }),
+    '0.05, -0.5, (1e-6, 1e-2), 2.0, 0.01, maximize=True',
+  ],
 ];
 // Muon takes 2-D parameters only
 const muonCases: Case[] = [
-  ['Muon', (p) => new optim.Muon(p.filter((t) => t.ndim === 2), 0.02), '0.02'],
-  ['Muon no nesterov, match_rms_adamw', (p) => new optim.Muon(p.filter((t) => t.ndim === 2), 0.02, 0.05, 0.9, false, [3.4445, -4.775, 2.0315], 1e-7, 3,
-    'match_rms_adamw'), "0.02, 0.05, 0.9, False, (3.4445, -4.775, 2.0315), 1e-7, 3, 'match_rms_adamw'"],
+  [
+    'Muon',
+    (p) =>
+      new optim.Muon(
+        p.filter((t) => t.ndim === 2),
+        0.02,
+      ),
+    '0.02',
+  ],
+  [
+    'Muon no nesterov, match_rms_adamw',
+    (p) =>
+      new optim.Muon(
+        p.filter((t) => t.ndim === 2),
+        0.02,
+        0.05,
+        0.9,
+        false,
+        [3.4445, -4.775, 2.0315],
+        1e-7,
+        3,
+        'match_rms_adamw',
+      ),
+    "0.02, 0.05, 0.9, False, (3.4445, -4.775, 2.0315), 1e-7, 3, 'match_rms_adamw'",
+  ],
 ];
 
-describe('20 steps equal Python\'s', () => {
+describe("20 steps equal Python's", () => {
   it.each([...cases, ...muonCases])('%s', async (name, make, pyArgs) => {
     const m = model();
     const opt = make(m.parameters());
     for (let i = 0; i < 20; i++) lossStep(m, opt);
     const cls = name.split(' ')[0];
     const params = cls === 'Muon' ? '[m.weight]' : 'm.parameters()';
-    const ref = await py.run<[torch.Tensor, torch.Tensor, Record<string, unknown>]>(`${PY_MODEL}
+    const ref = await py.run<[torch.Tensor, torch.Tensor, Record<string, unknown>]>(
+      `${PY_MODEL}
 opt = torch.optim.${cls}(${params}${pyArgs ? `, ${pyArgs}` : ''})
 for _ in range(20): loss_step(opt)
 sd = opt.state_dict()
-out = [m.weight, m.bias, sd]`, { X, Y, W0, B0 });
+out = [m.weight, m.bias, sd]`,
+      { X, Y, W0, B0 },
+    );
     expectClose(m.weight.detach(), ref[0], EXACT);
     expectClose(m.bias!.detach(), ref[1], EXACT);
     // the state dict: the same groups (options under Python's names) and the same state tensors
@@ -84,13 +120,16 @@ describe('a state dict resumes on the other side', () => {
     const m = model();
     const opt = make(m.parameters());
     for (let i = 0; i < 7; i++) lossStep(m, opt);
-    const ref = await py.run<[torch.Tensor, Record<string, unknown>, Record<string, torch.Tensor>]>(`${PY_MODEL}
+    const ref = await py.run<[torch.Tensor, Record<string, unknown>, Record<string, torch.Tensor>]>(
+      `${PY_MODEL}
 m.load_state_dict(msd)
 opt = torch.optim.${name}(m.parameters()${pyArgs ? `, ${pyArgs}` : ''})
 osd['state'] = {int(k): v for k, v in osd['state'].items()}  # (JSON keys are strings; Python's ids are ints)
 opt.load_state_dict(osd)
 for _ in range(5): loss_step(opt)
-out = [m.weight, opt.state_dict(), m.state_dict()]`, { X, Y, W0, B0, msd: m.stateDict(), osd: opt.stateDict() });
+out = [m.weight, opt.state_dict(), m.state_dict()]`,
+      { X, Y, W0, B0, msd: m.stateDict(), osd: opt.stateDict() },
+    );
     for (let i = 0; i < 5; i++) lossStep(m, opt);
     expectClose(m.weight.detach(), ref[0], EXACT);
     // Python's state after 12 steps, loaded here, steps on as Python's would
@@ -104,7 +143,7 @@ out = [m.weight, opt.state_dict(), m.state_dict()]`, { X, Y, W0, B0, msd: m.stat
   });
 });
 
-describe('bad options are Python\'s errors', () => {
+describe("bad options are Python's errors", () => {
   it.each([
     ['RMSprop negative lr', () => new optim.RMSprop(model().parameters(), -1), /Invalid learning rate: -1/],
     ['RMSprop alpha', () => new optim.RMSprop(model().parameters(), 0.01, -0.5), /Invalid alpha value: -0.5/],
@@ -113,7 +152,11 @@ describe('bad options are Python\'s errors', () => {
     ['Adamax beta', () => new optim.Adamax(model().parameters(), 0.01, [1, 0.9]), /Invalid beta parameter at index 0: 1/],
     ['NAdam momentum_decay', () => new optim.NAdam(model().parameters(), { momentumDecay: -1 }), /Invalid momentum_decay value: -1/],
     ['Rprop etas', () => new optim.Rprop(model().parameters(), 0.01, [1.5, 1.2]), /Invalid eta values: 1.5, 1.2/],
-    ['a snake_case option', () => new optim.RAdam(model().parameters(), { weight_decay: 1 } as never), /'weight_decay' \(torchnode's name is 'weightDecay'\)/],
+    [
+      'a snake_case option',
+      () => new optim.RAdam(model().parameters(), { weight_decay: 1 } as never),
+      /'weight_decay' \(torchnode's name is 'weightDecay'\)/,
+    ],
     ['too many positional arguments', () => new optim.Rprop(model().parameters(), 0.01, [0.5, 1.2], [1e-6, 50], 1 as never), /takes at most 3/],
   ] as [string, () => unknown, RegExp][])('%s', (_name, make, message) => {
     expect(make).toThrow(message);
@@ -123,9 +166,13 @@ describe('bad options are Python\'s errors', () => {
 describe('LBFGS', () => {
   it.each([
     ['without line search', {}, ''],
-    ['strong Wolfe, short history', { lineSearchFn: 'strong_wolfe', historySize: 3, maxIter: 6 }, "line_search_fn='strong_wolfe', history_size=3, max_iter=6"],
+    [
+      'strong Wolfe, short history',
+      { lineSearchFn: 'strong_wolfe', historySize: 3, maxIter: 6 },
+      "line_search_fn='strong_wolfe', history_size=3, max_iter=6",
+    ],
     ['lr 0.5, maxIter 4', { lr: 0.5, maxIter: 4 }, 'lr=0.5, max_iter=4'],
-  ] as [string, Partial<torch.optim.LBFGSOptions>, string][])('%s: 5 steps with a closure equal Python\'s', async (_name, opts, pyOpts) => {
+  ] as [string, Partial<torch.optim.LBFGSOptions>, string][])("%s: 5 steps with a closure equal Python's", async (_name, opts, pyOpts) => {
     const m = model();
     const opt = new optim.LBFGS(m.parameters(), opts);
     const losses: number[] = [];
@@ -138,7 +185,8 @@ describe('LBFGS', () => {
       });
       losses.push(l.item() as number);
     }
-    const ref = await py.run<[torch.Tensor, torch.Tensor, number[]]>(`${PY_MODEL}
+    const ref = await py.run<[torch.Tensor, torch.Tensor, number[]]>(
+      `${PY_MODEL}
 opt = torch.optim.LBFGS(m.parameters()${pyOpts ? `, ${pyOpts}` : ''})
 def closure():
     opt.zero_grad()
@@ -146,7 +194,9 @@ def closure():
     loss.backward()
     return loss
 losses = [opt.step(closure).item() for _ in range(5)]
-out = [m.weight, m.bias, losses]`, { X, Y, W0, B0 });
+out = [m.weight, m.bias, losses]`,
+      { X, Y, W0, B0 },
+    );
     expect(losses).toEqual(ref[2]);
     expectClose(m.weight.detach(), ref[0], EXACT);
     expectClose(m.bias!.detach(), ref[1], EXACT);
@@ -162,8 +212,21 @@ out = [m.weight, m.bias, losses]`, { X, Y, W0, B0 });
     const opt = new optim.LBFGS(m.parameters(), { historySize: 4, maxIter: 5 });
     for (let i = 0; i < 3; i++) opt.step(closureOf(m, opt));
     const sd = opt.stateDict();
-    expect(Object.keys(sd.state['0']).sort()).toEqual(['H_diag', 'al', 'd', 'func_evals', 'n_iter', 'old_dirs', 'old_stps', 'prev_flat_grad', 'prev_loss', 'ro', 't']);
-    const ref = await py.run<[torch.Tensor, Record<string, unknown>]>(`${PY_MODEL}
+    expect(Object.keys(sd.state['0']).sort()).toEqual([
+      'H_diag',
+      'al',
+      'd',
+      'func_evals',
+      'n_iter',
+      'old_dirs',
+      'old_stps',
+      'prev_flat_grad',
+      'prev_loss',
+      'ro',
+      't',
+    ]);
+    const ref = await py.run<[torch.Tensor, Record<string, unknown>]>(
+      `${PY_MODEL}
 m.load_state_dict(msd)
 opt = torch.optim.LBFGS(m.parameters(), history_size=4, max_iter=5)
 osd['state'] = {int(k): v for k, v in osd['state'].items()}
@@ -174,7 +237,9 @@ def closure():
     loss.backward()
     return loss
 for _ in range(2): opt.step(closure)
-out = [m.weight, opt.state_dict()]`, { X, Y, W0, B0, msd: m.stateDict(), osd: sd });
+out = [m.weight, opt.state_dict()]`,
+      { X, Y, W0, B0, msd: m.stateDict(), osd: sd },
+    );
     for (let i = 0; i < 2; i++) opt.step(closureOf(m, opt));
     expectClose(m.weight.detach(), ref[0], EXACT);
     // Python's state after 5 steps resumes here
@@ -190,7 +255,9 @@ out = [m.weight, opt.state_dict()]`, { X, Y, W0, B0, msd: m.stateDict(), osd: sd
   it('needs a closure and one parameter group', () => {
     const m = model();
     expect(() => new optim.LBFGS(m.parameters()).step()).toThrow(/closure must be a function/);
-    expect(() => new optim.LBFGS([{ params: [m.weight] }, { params: [m.bias!] }])).toThrow("LBFGS doesn't support per-parameter options (parameter groups)");
+    expect(() => new optim.LBFGS([{ params: [m.weight] }, { params: [m.bias!] }])).toThrow(
+      "LBFGS doesn't support per-parameter options (parameter groups)",
+    );
     expect(() => new optim.LBFGS(m.parameters(), { lineSearchFn: 'armijo' as never })).toThrow("only 'strong_wolfe' is supported");
   });
 });

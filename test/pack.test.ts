@@ -59,7 +59,9 @@ with torch.no_grad():
 
 // What the tarball may hold: the compiled package, the sources and scripts a source build needs, prebuilds.
 const ALLOWED = [
-  /^package\.json$/, /^README\.md$/, /^CMakeLists\.txt$/,
+  /^package\.json$/,
+  /^README\.md$/,
+  /^CMakeLists\.txt$/,
   /^dist\/.+\.(js|d\.ts)$/,
   /^native\/([a-z0-9_]+\/)?[a-z0-9_]+\.(cc|h)$/,
   // gloo's headers (with their licence and provenance), which a source build of native/distributed_gloo.cc needs
@@ -84,7 +86,13 @@ beforeAll(() => {
     fs.cpSync(path.join(REPO, f), path.join(stage, f), { recursive: true });
   }
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
-  runOk(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(REPO, 'tsconfig.json'), '--outDir', path.join(stage, 'dist')]);
+  runOk(process.execPath, [
+    path.join(REPO, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    path.join(REPO, 'tsconfig.json'),
+    '--outDir',
+    path.join(stage, 'dist'),
+  ]);
   // 2. `npm run prebuild` there, packaging this checkout's addon instead of compiling it again.
   const built = fs.existsSync(path.join(REPO, 'build/Release/torchnode.node'))
     ? path.join(REPO, 'build/Release')
@@ -98,8 +106,10 @@ beforeAll(() => {
   project = path.join(tmp, 'project');
   fs.mkdirSync(project);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'pack-test', version: '1.0.0', private: true }));
-  const install = runOk('npm', ['install', path.join(tmp, info[0].filename), '--prefer-offline', '--no-audit', '--no-fund',
-    '--foreground-scripts'], { cwd: project, timeout: 110_000 });
+  const install = runOk('npm', ['install', path.join(tmp, info[0].filename), '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], {
+    cwd: project,
+    timeout: 110_000,
+  });
   installOutput = install.out;
   installed = path.join(project, 'node_modules', 'torchnode');
 }, 170_000);
@@ -112,18 +122,34 @@ describe('npm pack', () => {
   it('ships what an install needs and nothing else', () => {
     const unexpected = tarFiles.filter((f) => !ALLOWED.some((re) => re.test(f)));
     expect(unexpected).toEqual([]);
-    for (const f of ['package.json', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/core/native.js',
-      'scripts/install.js', 'scripts/libtorch.js', 'scripts/build-native.js', 'scripts/gen/saved-attrs.js',
-      `prebuilds/${PLATFORM_DIR}/torchnode.node`, `prebuilds/${PLATFORM_DIR}/torchnode.json`]) {
+    for (const f of [
+      'package.json',
+      'README.md',
+      'CMakeLists.txt',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/index.js',
+      'dist/core/native.js',
+      'scripts/install.js',
+      'scripts/libtorch.js',
+      'scripts/build-native.js',
+      'scripts/gen/saved-attrs.js',
+      `prebuilds/${PLATFORM_DIR}/torchnode.node`,
+      `prebuilds/${PLATFORM_DIR}/torchnode.json`,
+    ]) {
       expect(tarFiles, f).toContain(f);
     }
     // every native source, so that an install for another LibTorch can build from source
-    const sources = fs.readdirSync(path.join(REPO, 'native'), { recursive: true, encoding: 'utf8' })
-      .filter((f) => /\.(cc|h)$/.test(f)).map((f) => `native/${f.split(path.sep).join('/')}`);
+    const sources = fs
+      .readdirSync(path.join(REPO, 'native'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.(cc|h)$/.test(f))
+      .map((f) => `native/${f.split(path.sep).join('/')}`);
     expect(sources.length).toBeGreaterThan(10);
     expect(tarFiles).toEqual(expect.arrayContaining(sources));
     // every compiled module of lib/, with its declarations
-    const libModules = fs.readdirSync(path.join(REPO, 'lib'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
+    const libModules = fs
+      .readdirSync(path.join(REPO, 'lib'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
       .map((f) => f.split(path.sep).join('/').replace(/\.ts$/, ''));
     for (const m of libModules) expect(tarFiles).toEqual(expect.arrayContaining([`dist/${m}.js`, `dist/${m}.d.ts`]));
   });
@@ -143,10 +169,16 @@ describe('installed from the tarball into an empty project', () => {
     const py = runOk(python.command, ['-c', MODEL_PY], { env: python.env });
     const expected = JSON.parse(py.stdout) as number[][];
     const cjs = runOk(process.execPath, ['-e', `const torch = require('torchnode');${MODEL_JS}`], { cwd: project });
-    const esm = runOk(process.execPath, ['--input-type=module', '-e',
-      `import * as torch from 'torchnode'; import { Tensor, nn as named } from 'torchnode';
-       if (typeof Tensor !== 'function' || typeof named.Linear !== 'function') throw new Error('named exports missing');${MODEL_JS}`],
-    { cwd: project });
+    const esm = runOk(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import * as torch from 'torchnode'; import { Tensor, nn as named } from 'torchnode';
+       if (typeof Tensor !== 'function' || typeof named.Linear !== 'function') throw new Error('named exports missing');${MODEL_JS}`,
+      ],
+      { cwd: project },
+    );
     for (const r of [cjs, esm]) {
       expect(r.stderr).toBe('');
       const got = JSON.parse(r.stdout) as { shape: number[]; values: number[][]; isTensor: boolean };
@@ -155,7 +187,14 @@ describe('installed from the tarball into an empty project', () => {
       got.values.flat().forEach((v, i) => expect(v).toBeCloseTo(expected.flat()[i], 6));
     }
     // and it is the installed copy that ran, with its prebuild
-    const where = runOk(process.execPath, ['-e', `console.log(require.resolve('torchnode'), require('node-gyp-build').path(require('path').dirname(require.resolve('torchnode/package.json'))))`], { cwd: project });
+    const where = runOk(
+      process.execPath,
+      [
+        '-e',
+        `console.log(require.resolve('torchnode'), require('node-gyp-build').path(require('path').dirname(require.resolve('torchnode/package.json'))))`,
+      ],
+      { cwd: project },
+    );
     expect(where.stdout).toContain(path.join(installed, 'dist', 'index.js'));
     expect(where.stdout).toContain(path.join(installed, 'prebuilds', PLATFORM_DIR, 'torchnode.node'));
   });
@@ -171,9 +210,27 @@ export { shape, wrong };
 `;
     fs.writeFileSync(path.join(project, 'use.ts'), code);
     fs.writeFileSync(path.join(project, 'use.mts'), code);
-    const tsc = run(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext',
-      '--moduleResolution', 'nodenext', '--target', 'es2022', '--typeRoots', path.join(REPO, 'node_modules/@types'), '--types', 'node',
-      'use.ts', 'use.mts'], { cwd: project });
+    const tsc = run(
+      process.execPath,
+      [
+        path.join(REPO, 'node_modules/typescript/bin/tsc'),
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--typeRoots',
+        path.join(REPO, 'node_modules/@types'),
+        '--types',
+        'node',
+        'use.ts',
+        'use.mts',
+      ],
+      { cwd: project },
+    );
     expect(tsc.out).toBe('');
     expect(tsc.status).toBe(0);
   });
@@ -192,8 +249,11 @@ export { shape, wrong };
     try {
       fs.writeFileSync(addon, moved);
       expect(runOk('readelf', ['-d', addon]).stdout).toContain('[/nonexistent/lib]');
-      const r = runOk(process.execPath, ['-e', `const torch = require('torchnode'); console.log(String(torch.ones(2, 2).matmul(torch.ones(2, 1))))`],
-        { cwd: project });
+      const r = runOk(
+        process.execPath,
+        ['-e', `const torch = require('torchnode'); console.log(String(torch.ones(2, 2).matmul(torch.ones(2, 1))))`],
+        { cwd: project },
+      );
       expect(r.stdout.trim()).toBe('tensor([[2.],\n        [2.]])');
     } finally {
       fs.writeFileSync(addon, original);
@@ -208,11 +268,17 @@ export { shape, wrong };
     try {
       fs.writeFileSync(recordFile, JSON.stringify({ ...record, torchVersion: other }));
       const dry = runOk(process.execPath, ['scripts/install.js', '--dry-run'], { cwd: installed });
-      expect(dry.stdout).toContain(`not using the prebuilt binary prebuilds/${PLATFORM_DIR}/torchnode.node: it was built against ` +
-        `LibTorch ${other}, not ${record.torchVersion}`);
+      expect(dry.stdout).toContain(
+        `not using the prebuilt binary prebuilds/${PLATFORM_DIR}/torchnode.node: it was built against ` +
+          `LibTorch ${other}, not ${record.torchVersion}`,
+      );
       expect(dry.stdout).toMatch(/building from source/);
-      const load = run(process.execPath, ['-e', `try { require('torchnode') } catch (e) { console.log(e.name + ': ' + e.message) }`], { cwd: project });
-      expect(load.stdout).toMatch(new RegExp(`TorchError: torchnode: the prebuilt binary .* cannot run here: it was built against LibTorch ${other.replace(/[.+]/g, '\\$&')}`));
+      const load = run(process.execPath, ['-e', `try { require('torchnode') } catch (e) { console.log(e.name + ': ' + e.message) }`], {
+        cwd: project,
+      });
+      expect(load.stdout).toMatch(
+        new RegExp(`TorchError: torchnode: the prebuilt binary .* cannot run here: it was built against LibTorch ${other.replace(/[.+]/g, '\\$&')}`),
+      );
       expect(load.stdout).toMatch(/npm rebuild torchnode/);
     } finally {
       fs.writeFileSync(recordFile, original);

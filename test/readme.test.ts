@@ -34,7 +34,12 @@ describe('README: At a glance', () => {
 
   it('the first example trains a step, scopes, saves and loads', async () => {
     const { stdout, files } = await runBlock(blocks[0]);
-    const [shape, sums] = stdout.trim().split('\n')[0].replace(/\s+/g, '').split('][').map((s) => s.replace(/[[\]]/g, ''));
+    const [shape, sums] = stdout
+      .trim()
+      .split('\n')[0]
+      .replace(/\s+/g, '')
+      .split('][')
+      .map((s) => s.replace(/[[\]]/g, ''));
     expect(shape).toBe('4,2');
     for (const v of sums.split(',').map(Number)) expect(v).toBeCloseTo(1, 6);
     expect(files).toEqual(['model.pt']);

@@ -16,17 +16,23 @@ describe('evaluationReport', () => {
     const model = torch.models.seResNet18({ stem: 'cifar', numClasses: 3, width: 16, inChannels: 1 });
     const x = torch.randn(20, 1, 12, 12);
     const y = torch.randint(0, 3, [20]);
-    const batches: [torch.Tensor, torch.Tensor][] = [[x.narrow(0, 0, 8), y.narrow(0, 0, 8)], [x.narrow(0, 8, 12), y.narrow(0, 8, 12)]];
+    const batches: [torch.Tensor, torch.Tensor][] = [
+      [x.narrow(0, 0, 8), y.narrow(0, 0, 8)],
+      [x.narrow(0, 8, 12), y.narrow(0, 8, 12)],
+    ];
     model.train();
     const report = await torch.train.evaluationReport(model, batches, 3, 'cpu', torch.nn.functional.crossEntropy);
     expect(model.training).toBe(true); // its mode comes back
     // the same predictions, made here in one batch
     model.eval();
     const gates: Record<string, number[]> = {};
-    const hooks = [...model.namedModules()].filter(([, m]) => m instanceof torch.models.SEModule).map(([name, m]) =>
-      (m as torch.models.SEModule).gate.registerForwardHook((_m, _i, out) => {
-        gates[name] = ((out as torch.Tensor).flatten(1).mean(0).toArray() as number[]);
-      }));
+    const hooks = [...model.namedModules()]
+      .filter(([, m]) => m instanceof torch.models.SEModule)
+      .map(([name, m]) =>
+        (m as torch.models.SEModule).gate.registerForwardHook((_m, _i, out) => {
+          gates[name] = (out as torch.Tensor).flatten(1).mean(0).toArray() as number[];
+        }),
+      );
     const predicted = torch.noGrad(() => model(x).argmax(1).toArray() as number[]);
     hooks.forEach((h) => h.remove());
     const truth = y.toArray() as number[];

@@ -68,29 +68,154 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
   // ---- value pools ----
   const SMALL_INTS = [0, 1, 2, 3, -1, -2, -3, 4, 7, -7];
   // Absurd numbers. No 2**31 / 2**32 style sizes: those are allocations that may *succeed* (and fill GBs).
-  const ABSURD = [-1, -5, NaN, Infinity, -Infinity, 1e12, 2 ** 40, 2 ** 53, 2 ** 53 + 2, 2 ** 63, -(2 ** 53), 1.5, -0.5, -0, 1e300,
-    -1e300, Number.MIN_VALUE, Number.MAX_VALUE, Number.EPSILON];
-  const DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool', 'float', 'double',
-    'long', 'half', 'float8', 'complex', 'complex64', 'Float32', '', 'qint8', 'int128', 'torch.float32', 'float32 '];
-  const DEVICES = ['cpu', 'cuda', 'cuda:0', 'cuda:1', 'cuda:99', 'tpu', 'mps', 'meta', 'cpu:0', 'cpu:1', 'cpu:99', 'CUDA', '', 'cuda:-1',
-    'cuda:', ':0', 'cuda:0:0', 'cpu '];
+  const ABSURD = [
+    -1,
+    -5,
+    NaN,
+    Infinity,
+    -Infinity,
+    1e12,
+    2 ** 40,
+    2 ** 53,
+    2 ** 53 + 2,
+    2 ** 63,
+    -(2 ** 53),
+    1.5,
+    -0.5,
+    -0,
+    1e300,
+    -1e300,
+    Number.MIN_VALUE,
+    Number.MAX_VALUE,
+    Number.EPSILON,
+  ];
+  const DTYPES = [
+    'float32',
+    'float64',
+    'float16',
+    'bfloat16',
+    'int64',
+    'int32',
+    'int16',
+    'int8',
+    'uint8',
+    'bool',
+    'float',
+    'double',
+    'long',
+    'half',
+    'float8',
+    'complex',
+    'complex64',
+    'Float32',
+    '',
+    'qint8',
+    'int128',
+    'torch.float32',
+    'float32 ',
+  ];
+  const DEVICES = [
+    'cpu',
+    'cuda',
+    'cuda:0',
+    'cuda:1',
+    'cuda:99',
+    'tpu',
+    'mps',
+    'meta',
+    'cpu:0',
+    'cpu:1',
+    'cpu:99',
+    'CUDA',
+    '',
+    'cuda:-1',
+    'cuda:',
+    ':0',
+    'cuda:0:0',
+    'cpu ',
+  ];
   const INDEX_STRINGS = ['1:3', '::2', ':', '...', '0', '-1:', ':-1', 'a:b', '::0', '::-1', '1:2:3:4', ' : ', '1e3:', '5:1', '9999:'];
   // roundingMode never 'trunc' here: integer INT_MIN / -1 with 'trunc' kills the process with SIGFPE (a
   // known bug, pinned by its own child-process test below), and in-place ops on the int tensors of the
   // pool can reach INT_MIN.
   const ROUNDING = ['floor', 'round', 'TRUNC', '', 1, null, undefined];
-  const OPTION_KEYS = ['dtype', 'device', 'requiresGrad', 'keepdim', 'dim', 'alpha', 'roundingMode', 'descending', 'stable', 'largest',
-    'sorted', 'rtol', 'atol', 'equalNan', 'correction', 'unbiased', 'nonBlocking', 'copy', 'retainGraph', 'createGraph', 'allowUnused',
-    'gradOutputs', 'start', 'stop', 'step'];
+  const OPTION_KEYS = [
+    'dtype',
+    'device',
+    'requiresGrad',
+    'keepdim',
+    'dim',
+    'alpha',
+    'roundingMode',
+    'descending',
+    'stable',
+    'largest',
+    'sorted',
+    'rtol',
+    'atol',
+    'equalNan',
+    'correction',
+    'unbiased',
+    'nonBlocking',
+    'copy',
+    'retainGraph',
+    'createGraph',
+    'allowUnused',
+    'gradOutputs',
+    'start',
+    'stop',
+    'step',
+  ];
 
   const sym = Symbol('junk');
   const fakeTensor = Object.create(T.Tensor.prototype) as object; // instanceof Tensor, but never constructed
   const junkValues = (): unknown[] => [
-    undefined, null, 'abc', '', '...', 'float8', 'cuda:99', {}, [], ['x'], [NaN], [1, 'a'], [[1], [2, 3]], [[[]]], () => 42,
-    async () => 42, sym, 10n, -1n, 2n ** 70n, true, false, new Float32Array(2), new Uint16Array(3), new BigInt64Array(2),
-    new DataView(new ArrayBuffer(4)), new Map([[1, 2]]), new Set([1]), Object.create(null), { handle: 1, dispose() {} },
-    { handle: {}, dispose() {} }, new Date(0), /re/, new Error('x'), fakeTensor, { length: 3 }, { valueOf: () => 3 },
-    Number.NaN, new Array(3), [undefined], [null, null], [1.5, 2], [-1, -1], [1e12, 1e12], [2 ** 53, 2 ** 53], [0, 1, 2, 3, 4, 5, 6, 7, 8],
+    undefined,
+    null,
+    'abc',
+    '',
+    '...',
+    'float8',
+    'cuda:99',
+    {},
+    [],
+    ['x'],
+    [NaN],
+    [1, 'a'],
+    [[1], [2, 3]],
+    [[[]]],
+    () => 42,
+    async () => 42,
+    sym,
+    10n,
+    -1n,
+    2n ** 70n,
+    true,
+    false,
+    new Float32Array(2),
+    new Uint16Array(3),
+    new BigInt64Array(2),
+    new DataView(new ArrayBuffer(4)),
+    new Map([[1, 2]]),
+    new Set([1]),
+    Object.create(null),
+    { handle: 1, dispose() {} },
+    { handle: {}, dispose() {} },
+    new Date(0),
+    /re/,
+    new Error('x'),
+    fakeTensor,
+    { length: 3 },
+    { valueOf: () => 3 },
+    Number.NaN,
+    new Array(3),
+    [undefined],
+    [null, null],
+    [1.5, 2],
+    [-1, -1],
+    [1e12, 1e12],
+    [2 ** 53, 2 ** 53],
+    [0, 1, 2, 3, 4, 5, 6, 7, 8],
   ];
 
   // A fresh pool of small tensors per chunk: shapes that clash for matmul / cat / view, every dtype,
@@ -98,17 +223,57 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
   const makePool = (): unknown[] => {
     const f = T.arange(6, { dtype: 'float32' }).reshape(2, 3);
     const leaf = T.tensor([1, 2, 3], { dtype: 'float32', requiresGrad: true });
-    const leaf2 = T.tensor([[0.5, -1], [2, 3]], { dtype: 'float64', requiresGrad: true });
+    const leaf2 = T.tensor(
+      [
+        [0.5, -1],
+        [2, 3],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     const disposed = T.ones(2, 2);
     disposed.dispose();
     return [
-      f, f.t(), f.index(0), T.arange(12, { dtype: 'float32' }).reshape(3, 4), T.arange(3, { dtype: 'float64' }),
-      T.arange(4), T.tensor([[1, 2], [3, 4]], { dtype: 'int32' }), T.tensor([true, false, true]), T.tensor([1, 255], { dtype: 'uint8' }),
-      T.tensor([-3, 5], { dtype: 'int8' }), T.ones([2, 2], { dtype: 'float16' }), T.ones(3, { dtype: 'bfloat16' }), T.tensor(2.5),
-      T.tensor(7), T.zeros(0), T.zeros([0, 3]), T.zeros([1, 1, 1, 2]), T.zeros(1).expand(4), T.tensor([NaN, Infinity, -Infinity]),
-      leaf, leaf.mul(2), leaf.sum(), leaf2, leaf2.matmul(leaf2), T.tensor([0, 2]), T.tensor([[0, 1], [1, 0]]), disposed, disposed,
+      f,
+      f.t(),
+      f.index(0),
+      T.arange(12, { dtype: 'float32' }).reshape(3, 4),
+      T.arange(3, { dtype: 'float64' }),
+      T.arange(4),
+      T.tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { dtype: 'int32' },
+      ),
+      T.tensor([true, false, true]),
+      T.tensor([1, 255], { dtype: 'uint8' }),
+      T.tensor([-3, 5], { dtype: 'int8' }),
+      T.ones([2, 2], { dtype: 'float16' }),
+      T.ones(3, { dtype: 'bfloat16' }),
+      T.tensor(2.5),
+      T.tensor(7),
+      T.zeros(0),
+      T.zeros([0, 3]),
+      T.zeros([1, 1, 1, 2]),
+      T.zeros(1).expand(4),
+      T.tensor([NaN, Infinity, -Infinity]),
+      leaf,
+      leaf.mul(2),
+      leaf.sum(),
+      leaf2,
+      leaf2.matmul(leaf2),
+      T.tensor([0, 2]),
+      T.tensor([
+        [0, 1],
+        [1, 0],
+      ]),
+      disposed,
+      disposed,
       // images and conv weights for nn.functional
-      T.arange(50, { dtype: 'float32' }).reshape(1, 2, 5, 5), T.ones([2, 2, 3, 3]), T.zeros([0, 2, 4, 4]),
+      T.arange(50, { dtype: 'float32' }).reshape(1, 2, 5, 5),
+      T.ones([2, 2, 3, 3]),
+      T.zeros([0, 2, 4, 4]),
     ];
   };
 
@@ -122,14 +287,23 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
   };
   const scalarish = (): unknown => {
     switch (int(9)) {
-      case 0: case 1: return pick(SMALL_INTS);
-      case 2: return pick(ABSURD);
-      case 3: return pick(DTYPES);
-      case 4: return pick(DEVICES);
-      case 5: return chance(0.5);
-      case 6: return pick(ROUNDING);
-      case 7: return tensorOf();
-      default: return pick(junkValues());
+      case 0:
+      case 1:
+        return pick(SMALL_INTS);
+      case 2:
+        return pick(ABSURD);
+      case 3:
+        return pick(DTYPES);
+      case 4:
+        return pick(DEVICES);
+      case 5:
+        return chance(0.5);
+      case 6:
+        return pick(ROUNDING);
+      case 7:
+        return tensorOf();
+      default:
+        return pick(junkValues());
     }
   };
   const intArray = (): unknown[] => {
@@ -140,14 +314,22 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
   };
   const indexItem = (): unknown => {
     switch (int(8)) {
-      case 0: return pick(INDEX_STRINGS);
-      case 1: return pick(SMALL_INTS);
-      case 2: return pick([null, true, false, 1.5, NaN, 2 ** 53, -(2 ** 40)]);
-      case 3: return T.slice(pick([null, 0, 1, -1, 1.5, 2 ** 53]) as number, pick([null, 2, -1, 1e12]) as number, pick([null, 1, 2, 0, -1]) as number);
-      case 4: return pick([{ start: 'x' }, { step: 0 }, { step: -1 }, { start: 1, stop: 2 }, { stop: NaN }]);
-      case 5: return pick([[0, 1], [true, false], [true], [0, 1.5], [], [5], [-1, 0], [true, 1]]);
-      case 6: return tensorOf();
-      default: return pick(junkValues());
+      case 0:
+        return pick(INDEX_STRINGS);
+      case 1:
+        return pick(SMALL_INTS);
+      case 2:
+        return pick([null, true, false, 1.5, NaN, 2 ** 53, -(2 ** 40)]);
+      case 3:
+        return T.slice(pick([null, 0, 1, -1, 1.5, 2 ** 53]) as number, pick([null, 2, -1, 1e12]) as number, pick([null, 1, 2, 0, -1]) as number);
+      case 4:
+        return pick([{ start: 'x' }, { step: 0 }, { step: -1 }, { start: 1, stop: 2 }, { stop: NaN }]);
+      case 5:
+        return pick([[0, 1], [true, false], [true], [0, 1.5], [], [5], [-1, 0], [true, 1]]);
+      case 6:
+        return tensorOf();
+      default:
+        return pick(junkValues());
     }
   };
   const anyArg = (): unknown => {
@@ -245,7 +427,12 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
       const name = pick(setterNames);
       const recv = tensorOf();
       const v = chance(0.5) ? tensorOf() : anyArg();
-      return { name: `set ${name}`, call: () => { (recv as Record<string, unknown>)[name] = v; } };
+      return {
+        name: `set ${name}`,
+        call: () => {
+          (recv as Record<string, unknown>)[name] = v;
+        },
+      };
     },
     // any torch.* function: first argument usually a tensor (the functional forms)
     () => {
@@ -265,20 +452,75 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
       const n = (): unknown => (chance(0.6) ? pick(SMALL_INTS) : chance(0.7) ? pick(ABSURD) : pick(junkValues()));
       const opts = maybeOptions();
       switch (which) {
-        case 0: { const a = [n(), n(), n()]; return { name: 'torch.arange', call: () => fnOf('arange')(...a.slice(0, 1 + int(3)), ...opts) }; }
-        case 1: { const a = [n(), n(), n()]; return { name: 'torch.linspace', call: () => fnOf('linspace')(...a, ...opts) }; }
-        case 2: { const a = [n(), ...(chance(0.5) ? [n()] : [])]; return { name: 'torch.eye', call: () => fnOf('eye')(...a, ...opts) }; }
-        case 3: { const s = sizeArg(); const v = chance(0.5) ? pick(ABSURD) : scalarish(); return { name: 'torch.full', call: () => fnOf('full')(s, v, ...opts) }; }
-        case 4: { const a = [n(), n(), sizeArg()]; return { name: 'torch.randint', call: () => fnOf('randint')(...(chance(0.5) ? a : a.slice(1)), ...opts) }; }
-        case 5: { const a = [n(), n(), sizeArg()]; return { name: 'torch.normal', call: () => fnOf('normal')(...a, ...opts) }; }
-        case 6: { const d = chance(0.5) ? pick(junkValues()) : chance(0.5) ? intArray() : [[1, 2], [3, 4]]; return { name: 'torch.tensor', call: () => fnOf('tensor')(d, ...opts) }; }
-        default: { const t = tensorOf(); return { name: 'torch.tensor(tensor)', call: () => fnOf('tensor')(t, ...opts) }; }
+        case 0: {
+          const a = [n(), n(), n()];
+          return { name: 'torch.arange', call: () => fnOf('arange')(...a.slice(0, 1 + int(3)), ...opts) };
+        }
+        case 1: {
+          const a = [n(), n(), n()];
+          return { name: 'torch.linspace', call: () => fnOf('linspace')(...a, ...opts) };
+        }
+        case 2: {
+          const a = [n(), ...(chance(0.5) ? [n()] : [])];
+          return { name: 'torch.eye', call: () => fnOf('eye')(...a, ...opts) };
+        }
+        case 3: {
+          const s = sizeArg();
+          const v = chance(0.5) ? pick(ABSURD) : scalarish();
+          return { name: 'torch.full', call: () => fnOf('full')(s, v, ...opts) };
+        }
+        case 4: {
+          const a = [n(), n(), sizeArg()];
+          return { name: 'torch.randint', call: () => fnOf('randint')(...(chance(0.5) ? a : a.slice(1)), ...opts) };
+        }
+        case 5: {
+          const a = [n(), n(), sizeArg()];
+          return { name: 'torch.normal', call: () => fnOf('normal')(...a, ...opts) };
+        }
+        case 6: {
+          const d = chance(0.5)
+            ? pick(junkValues())
+            : chance(0.5)
+              ? intArray()
+              : [
+                  [1, 2],
+                  [3, 4],
+                ];
+          return { name: 'torch.tensor', call: () => fnOf('tensor')(d, ...opts) };
+        }
+        default: {
+          const t = tensorOf();
+          return { name: 'torch.tensor(tensor)', call: () => fnOf('tensor')(t, ...opts) };
+        }
       }
     },
     // shape clashes between pool tensors
     () => {
-      const op = pick(['matmul', 'mm', 'bmm', 'dot', 'outer', 'add', 'mul', 'sub', 'div', 'maximum', 'expandAs', 'viewAs', 'copy_', 'allclose',
-        'equal', 'atan2', 'pow', 'logicalAnd', 'bitwiseXor', 'remainder', 'fmod', 'eq', 'lt']);
+      const op = pick([
+        'matmul',
+        'mm',
+        'bmm',
+        'dot',
+        'outer',
+        'add',
+        'mul',
+        'sub',
+        'div',
+        'maximum',
+        'expandAs',
+        'viewAs',
+        'copy_',
+        'allclose',
+        'equal',
+        'atan2',
+        'pow',
+        'logicalAnd',
+        'bitwiseXor',
+        'remainder',
+        'fmod',
+        'eq',
+        'lt',
+      ]);
       const a = tensorOf();
       const b = tensorOf();
       return { name: `clash ${op}`, call: () => (proto[op] as (x: unknown) => unknown).call(a, b) };
@@ -297,12 +539,46 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
     },
     // dims out of range, negative, absurd
     () => {
-      const op = pick(['sum', 'mean', 'prod', 'var', 'std', 'argmax', 'argmin', 'all', 'any', 'softmax', 'logSoftmax', 'logsumexp', 'sort',
-        'argsort', 'squeeze', 'unsqueeze', 'unbind', 'max', 'min', 'nansum', 'size', 'flatten', 'transpose', 'select', 'narrow', 'chunk',
-        'split', 'topk', 'norm', 'gather', 'scatter', 'scatterAdd']);
+      const op = pick([
+        'sum',
+        'mean',
+        'prod',
+        'var',
+        'std',
+        'argmax',
+        'argmin',
+        'all',
+        'any',
+        'softmax',
+        'logSoftmax',
+        'logsumexp',
+        'sort',
+        'argsort',
+        'squeeze',
+        'unsqueeze',
+        'unbind',
+        'max',
+        'min',
+        'nansum',
+        'size',
+        'flatten',
+        'transpose',
+        'select',
+        'narrow',
+        'chunk',
+        'split',
+        'topk',
+        'norm',
+        'gather',
+        'scatter',
+        'scatterAdd',
+      ]);
       const t = tensorOf();
-      const a = [chance(0.5) ? pick(SMALL_INTS) : pick(ABSURD), ...(chance(0.6) ? [chance(0.5) ? pick(SMALL_INTS) : anyArg()] : []),
-        ...(chance(0.3) ? [anyArg()] : [])];
+      const a = [
+        chance(0.5) ? pick(SMALL_INTS) : pick(ABSURD),
+        ...(chance(0.6) ? [chance(0.5) ? pick(SMALL_INTS) : anyArg()] : []),
+        ...(chance(0.3) ? [anyArg()] : []),
+      ];
       return { name: `dim ${op}`, call: () => (proto[op] as (...x: unknown[]) => unknown).apply(t, a) };
     },
     // indexing
@@ -316,7 +592,14 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
     // dtype / device conversions
     () => {
       const t = tensorOf();
-      const target = pick([pick(DTYPES), pick(DEVICES), optionsObject(), { dtype: pick(DTYPES), device: pick(DEVICES) }, tensorOf(), pick(junkValues())]);
+      const target = pick([
+        pick(DTYPES),
+        pick(DEVICES),
+        optionsObject(),
+        { dtype: pick(DTYPES), device: pick(DEVICES) },
+        tensorOf(),
+        pick(junkValues()),
+      ]);
       const extra = maybeOptions();
       return { name: 'to', call: () => (proto.to as (...x: unknown[]) => unknown).call(t, target, ...extra) };
     },
@@ -335,8 +618,14 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
     () => {
       const outs = chance(0.5) ? tensorOf() : [tensorOf(), anyArg()];
       const ins = chance(0.5) ? tensorOf() : [tensorOf(), tensorOf()];
-      const o = chance(0.3) ? anyArg() : { gradOutputs: chance(0.5) ? [tensorOf()] : [null, tensorOf()], retainGraph: scalarish(), createGraph: chance(0.5),
-        allowUnused: chance(0.5) ? true : scalarish() };
+      const o = chance(0.3)
+        ? anyArg()
+        : {
+            gradOutputs: chance(0.5) ? [tensorOf()] : [null, tensorOf()],
+            retainGraph: scalarish(),
+            createGraph: chance(0.5),
+            allowUnused: chance(0.5) ? true : scalarish(),
+          };
       return { name: 'autograd.grad', call: () => T.autograd.grad(outs as never, ins as never, o as never) };
     },
     // callbacks and grad mode
@@ -357,8 +646,17 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
 
   // ---- running ----
   const report: FuzzReport = {
-    calls: 0, ok: 0, threw: 0, byClass: {}, targets: 0, violations: [], leaks: {}, signature: 0x811c9dc5, handlesBefore: T.memory().handles,
-    handlesAfter: -1, settle: async () => {},
+    calls: 0,
+    ok: 0,
+    threw: 0,
+    byClass: {},
+    targets: 0,
+    violations: [],
+    leaks: {},
+    signature: 0x811c9dc5,
+    handlesBefore: T.memory().handles,
+    handlesAfter: -1,
+    settle: async () => {},
   };
   const seen = new Set<string>();
   const pending: Promise<void>[] = [];
@@ -369,7 +667,8 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
   };
   const badError = (e: unknown): string | null => {
     if (!(e instanceof Error)) return `threw a non-Error (${typeof e})`;
-    if (!(e instanceof TypeError || e instanceof RangeError || e instanceof T.TorchError)) return `threw ${e.constructor?.name ?? 'an Error'}: ${e.message}`;
+    if (!(e instanceof TypeError || e instanceof RangeError || e instanceof T.TorchError))
+      return `threw ${e.constructor?.name ?? 'an Error'}: ${e.message}`;
     if (typeof e.message !== 'string' || e.message.trim() === '') return `threw ${e.constructor.name} with an empty message`;
     if (/Exception raised from|frame #\d/.test(e.message)) return `threw ${e.constructor.name} with a C++ backtrace: ${e.message.slice(0, 200)}`;
     return null;
@@ -398,10 +697,15 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
           }
           report.ok++;
           if (r instanceof Promise) {
-            pending.push(r.then(() => {}, (e: unknown) => {
-              const bad = badError(e);
-              if (bad) report.violations.push(`${target.name} (async): ${bad}`);
-            }));
+            pending.push(
+              r.then(
+                () => {},
+                (e: unknown) => {
+                  const bad = badError(e);
+                  if (bad) report.violations.push(`${target.name} (async): ${bad}`);
+                },
+              ),
+            );
           }
         } catch (e) {
           report.threw++;
@@ -451,7 +755,7 @@ describe('fuzz: thousands of malformed calls', () => {
       await collectGarbage();
       r.handlesAfter = torch.memory().handles;
       const ms = Date.now() - t0;
-       
+
       console.log(`fuzz: ${r.calls} calls in ${ms} ms over ${r.targets} targets; ok ${r.ok}, threw ${r.threw}`, r.byClass);
       return { ...r, ms };
     })());
@@ -491,7 +795,9 @@ describe('fuzz: thousands of malformed calls', () => {
     expect(c.signature).not.toBe(a.signature);
   }, 60_000);
 
-  childBodies.set('fuzz', `
+  childBodies.set(
+    'fuzz',
+    `
 const runFuzz = (${runFuzz.toString()});
 torch.manualSeed(0);
 const rep = runFuzz(torch, 0x5eed_0002, 4000);
@@ -499,7 +805,8 @@ rep.settle().then(() => {
   process.stdout.write(JSON.stringify({ calls: rep.calls, threw: rep.threw, byClass: rep.byClass, violations: rep.violations }));
   process.exitCode = 0;
 });
-`);
+`,
+  );
   it('a separate node process survives a slice of the fuzz (exit code 0)', async () => {
     const r = await runChild('fuzz');
     expect(r.error, String(r.error)).toBeUndefined();
@@ -573,8 +880,17 @@ describe('focused malformed calls: the error class and message name the problem'
   it('a disposed tensor → TorchError mentioning disposed (as receiver and as argument)', () => {
     const t = torch.zeros(2);
     t.dispose();
-    for (const f of [() => t.add(1), () => t.shape, () => t.item(), () => torch.zeros(2).add(t), () => torch.cat([torch.zeros(2), t]),
-      () => torch.zeros(2).index(t), () => torch.exp(t), () => torch.zerosLike(t), () => torch.tensor(t)]) {
+    for (const f of [
+      () => t.add(1),
+      () => t.shape,
+      () => t.item(),
+      () => torch.zeros(2).add(t),
+      () => torch.cat([torch.zeros(2), t]),
+      () => torch.zeros(2).index(t),
+      () => torch.exp(t),
+      () => torch.zerosLike(t),
+      () => torch.tensor(t),
+    ]) {
       const e = thrown(f);
       expect(e).toBeInstanceOf(torch.TorchError);
       expect(e.message).toMatch(/disposed/);
@@ -589,7 +905,9 @@ describe('focused malformed calls: the error class and message name the problem'
     // 2**53 is past the integers a JS number holds exactly: refused before LibTorch, naming the size.
     expect(thrown(() => torch.zeros(2 ** 53))).toBeInstanceOf(TypeError);
     expect(thrown(() => torch.zeros(2 ** 53)).message).toMatch(/argument 'size' must be a list of ints, but element 0 is an int past 2\^53/);
-    expect(thrown(() => torch.zeros(1).expand(2 ** 53, 2 ** 53)).message).toMatch(/argument 'size' must be a list of ints, but element 0 is an int past 2\^53/);
+    expect(thrown(() => torch.zeros(1).expand(2 ** 53, 2 ** 53)).message).toMatch(
+      /argument 'size' must be a list of ints, but element 0 is an int past 2\^53/,
+    );
     expect(thrown(() => torch.zeros(1).expand(2 ** 52, 2 ** 52)).message).toMatch(/overflow/);
     expect(thrown(() => torch.eye(2 ** 53))).toBeInstanceOf(TypeError); // an int past 2^53: pass a bigint
     expect(thrown(() => torch.eye(2 ** 40))).toBeInstanceOf(torch.TorchError);
@@ -709,7 +1027,9 @@ describe('focused malformed calls: the error class and message name the problem'
     expect(thrown(() => torch.exp('x' as never)).message).toMatch(/torch.exp\(\): argument 'input' \(position 1\) must be Tensor, not string/);
     expect(thrown(() => torch.ones(2).clamp()).message).toMatch(/clamp/);
     // LibTorch's own check, as Python reports it
-    expect(thrown(() => torch.ones(2).div(1, { roundingMode: 'round' as never })).message).toMatch(/expected rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'/);
+    expect(thrown(() => torch.ones(2).div(1, { roundingMode: 'round' as never })).message).toMatch(
+      /expected rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'/,
+    );
     expect(thrown(() => torch.ones(2).sum(0, 'keep' as never)).message).toMatch(/got \(int, string\)/);
     expect(thrown(() => torch.ones(2).sum(0, { keepdim: 'yes' as never })).message).toMatch(/keepdim/);
     expect(thrown(() => torch.tensor([[1, 2], [3]])).message).toMatch(/expected sequence of length 2/);
@@ -741,12 +1061,16 @@ describe('focused malformed calls: the error class and message name the problem'
       x.grad = torch.zeros(2);
     });
     expect(e).toBeInstanceOf(torch.TorchValueError);
-    expect(thrown(() => {
-      x.grad = 'g' as never;
-    }).message).toMatch(/grad/);
-    expect(thrown(() => {
-      x.requiresGrad = 'yes' as never;
-    }).message).toMatch(/requiresGrad/);
+    expect(
+      thrown(() => {
+        x.grad = 'g' as never;
+      }).message,
+    ).toMatch(/grad/);
+    expect(
+      thrown(() => {
+        x.requiresGrad = 'yes' as never;
+      }).message,
+    ).toMatch(/requiresGrad/);
     expect(thrown(() => torch.ones(3, { requiresGrad: true }).add_(1)).message).toMatch(/leaf Variable/);
   });
 
@@ -815,15 +1139,20 @@ describe('process-killing inputs (each in its own child process)', () => {
   const cases: Record<string, string> = {
     'int64 INT_MIN div(-1, trunc)': "torch.tensor(new BigInt64Array([-(2n ** 63n)])).div(-1, { roundingMode: 'trunc' })",
     'int32 INT_MIN div(-1, trunc)': "torch.tensor([-(2 ** 31)], { dtype: 'int32' }).div(-1, { roundingMode: 'trunc' })",
-    'int64 INT_MIN div(tensor -1, trunc)': "torch.tensor(new BigInt64Array([-(2n ** 63n), 4n])).div(torch.tensor([-1, -1]), { roundingMode: 'trunc' })",
+    'int64 INT_MIN div(tensor -1, trunc)':
+      "torch.tensor(new BigInt64Array([-(2n ** 63n), 4n])).div(torch.tensor([-1, -1]), { roundingMode: 'trunc' })",
     'int64 INT_MIN div_(-1, trunc)': "torch.tensor(new BigInt64Array([-(2n ** 63n)])).div_(-1, { roundingMode: 'trunc' })",
     // the generated surface's ways to the same division (native/dispatch.cc guards them)
     'torch.div(INT_MIN, -1, trunc)': "torch.div(torch.tensor([-(2n ** 63n)]), -1, { roundingMode: 'trunc' })",
-    'divide(INT_MIN, tensor -1, trunc)': "torch.tensor([-(2 ** 31)], { dtype: 'int32' }).divide(torch.tensor([-1], { dtype: 'int32' }), { roundingMode: 'trunc' })",
-    'div with out=': "torch.div(torch.tensor([-(2n ** 63n)]), torch.tensor([-1]), { roundingMode: 'trunc', out: torch.zeros([1], { dtype: 'int64' }) })",
+    'divide(INT_MIN, tensor -1, trunc)':
+      "torch.tensor([-(2 ** 31)], { dtype: 'int32' }).divide(torch.tensor([-1], { dtype: 'int32' }), { roundingMode: 'trunc' })",
+    'div with out=':
+      "torch.div(torch.tensor([-(2n ** 63n)]), torch.tensor([-1]), { roundingMode: 'trunc', out: torch.zeros([1], { dtype: 'int64' }) })",
   };
   for (const [name, expr] of Object.entries(cases)) {
-    childBodies.set(name, `
+    childBodies.set(
+      name,
+      `
 try {
   const out = ${expr};
   process.stdout.write('returned ' + out.toString());
@@ -832,7 +1161,8 @@ try {
   process.stdout.write((ok ? 'threw ' : 'BAD ') + e.constructor.name + ': ' + e.message);
   if (!ok) process.exitCode = 2;
 }
-`);
+`,
+    );
     it(`${name} does not kill the process`, async () => {
       const r = await runChild(name);
       expect(r.signal, childDied(r)).toBeNull();

@@ -38,8 +38,19 @@ t = {
 `;
 const WIRE = `out = {k: (v.float() if v.dtype in (torch.float16, torch.bfloat16) else v) for k, v in t.items()}`;
 const DTYPES: Record<string, torch.Dtype> = {
-  f32: 'float32', f64: 'float64', f16: 'float16', bf16: 'bfloat16', i64: 'int64', i32: 'int32', i16: 'int16', i8: 'int8',
-  u8: 'uint8', bool: 'bool', scalar: 'float32', empty: 'float32', 'layer.0.weight': 'float32',
+  f32: 'float32',
+  f64: 'float64',
+  f16: 'float16',
+  bf16: 'bfloat16',
+  i64: 'int64',
+  i32: 'int32',
+  i16: 'int16',
+  i8: 'int8',
+  u8: 'uint8',
+  bool: 'bool',
+  scalar: 'float32',
+  empty: 'float32',
+  'layer.0.weight': 'float32',
 };
 
 function expectSame(got: Record<string, torch.Tensor>, expected: Record<string, torch.Tensor>): void {
@@ -73,7 +84,10 @@ out = {'expected': out, 'order': order}`);
   it('what torchnode writes is byte for byte what Python writes for the same tensors and metadata', async () => {
     const tensors = await py.run<Record<string, torch.Tensor>>(`${PY_TENSORS}\n${WIRE}`);
     const typed = Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, v.to(DTYPES[k])]));
-    for (const [name, metadata] of [['plain', null], ['meta', { format: 'pt' }]] as const) {
+    for (const [name, metadata] of [
+      ['plain', null],
+      ['meta', { format: 'pt' }],
+    ] as const) {
       st.saveFile(typed, file(`node-${name}.safetensors`), { metadata });
       await py.run(`${PY_TENSORS}
 from safetensors.torch import save_file
@@ -89,7 +103,12 @@ out = None`);
     const qkv = torch.arange(24, { dtype: 'float32' }).reshape(6, 4);
     const [a, b, c] = qkv.chunk(3);
     const tensors: Record<string, torch.Tensor> = {};
-    for (const [name, t] of [['10', a], ['2', b], ['x', c], ['__proto__', torch.ones(2)]] as const) {
+    for (const [name, t] of [
+      ['10', a],
+      ['2', b],
+      ['x', c],
+      ['__proto__', torch.ones(2)],
+    ] as const) {
       Object.defineProperty(tensors, name, { value: t, enumerable: true });
     }
     st.saveFile(tensors, file('names-node.safetensors'));
@@ -127,10 +146,12 @@ describe('reading part of a file', () => {
   it('safeOpen reads the header, then only the bytes of the tensor asked for (a 16 GB file, sparse on disk)', () => {
     // 16 GB could not be read into memory here at all (a Buffer holds at most 4 GB in Node 20).
     const big = 4 * 2 ** 32;
-    const header = Buffer.from(JSON.stringify({
-      small: { dtype: 'I64', shape: [4], data_offsets: [0, 32] },
-      big: { dtype: 'F32', shape: [2 ** 32], data_offsets: [32, 32 + big] },
-    }));
+    const header = Buffer.from(
+      JSON.stringify({
+        small: { dtype: 'I64', shape: [4], data_offsets: [0, 32] },
+        big: { dtype: 'F32', shape: [2 ** 32], data_offsets: [32, 32 + big] },
+      }),
+    );
     const n = Buffer.alloc(8);
     n.writeBigUInt64LE(BigInt(header.length));
     const small = Buffer.from(new BigInt64Array([0n, 1n, 2n, 3n]).buffer);
@@ -174,13 +195,19 @@ with torch.no_grad():
     expect(Object.keys(sd)).toEqual(Object.keys(model.stateDict()));
     model.loadStateDict(sd);
     const x = torch.linspace(-1, 1, 2 * 3 * 32 * 32).reshape(2, 3, 32, 32);
-    expectClose(torch.noGrad(() => model(x)), expected, { rtol: 1e-5, atol: 1e-5 });
+    expectClose(
+      torch.noGrad(() => model(x)),
+      expected,
+      { rtol: 1e-5, atol: 1e-5 },
+    );
     // the index file itself, and a shard that lacks what the index says
     expect(Object.keys(st.loadSharded(path.join(shards, 'model.safetensors.index.json')))).toHaveLength(Object.keys(sd).length);
     const index = JSON.parse(fs.readFileSync(path.join(shards, 'model.safetensors.index.json'), 'utf8'));
     index.weight_map['fc.weight'] = 'model-00001-of-00002.safetensors';
     fs.writeFileSync(path.join(shards, 'bad.index.json'), JSON.stringify(index));
-    expect(() => st.loadSharded(path.join(shards, 'bad.index.json'))).toThrow(/puts 'fc.weight' in model-00001-of-00002.safetensors, which does not hold it/);
+    expect(() => st.loadSharded(path.join(shards, 'bad.index.json'))).toThrow(
+      /puts 'fc.weight' in model-00001-of-00002.safetensors, which does not hold it/,
+    );
     // saveModel / loadModel round trip
     st.saveModel(model, file('model.safetensors'));
     const again = torch.models.seResNet18({ stem: 'cifar', numClasses: 10, width: 16 }).eval();

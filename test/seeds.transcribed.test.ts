@@ -19,8 +19,12 @@ class SE_Block extends nn.Module {
   fc: torch.nn.Sequential;
   constructor(channel: number, ratio = 16) {
     super();
-    this.fc = new nn.Sequential(new nn.Linear(channel, Math.floor(channel / ratio), false), new nn.ReLU(true),
-      new nn.Linear(Math.floor(channel / ratio), channel, false), new nn.Sigmoid());
+    this.fc = new nn.Sequential(
+      new nn.Linear(channel, Math.floor(channel / ratio), false),
+      new nn.ReLU(true),
+      new nn.Linear(Math.floor(channel / ratio), channel, false),
+      new nn.Sigmoid(),
+    );
   }
   forward(x: Tensor): Tensor {
     const [b, c] = x.shape;
@@ -29,8 +33,14 @@ class SE_Block extends nn.Module {
   }
 }
 class SEBottleneck extends nn.Module {
-  conv1: torch.nn.Conv2d; bn1: torch.nn.BatchNorm2d; conv2: torch.nn.Conv2d; bn2: torch.nn.BatchNorm2d;
-  conv3: torch.nn.Conv2d; bn3: torch.nn.BatchNorm2d; se: SE_Block; shortcut: torch.nn.Sequential;
+  conv1: torch.nn.Conv2d;
+  bn1: torch.nn.BatchNorm2d;
+  conv2: torch.nn.Conv2d;
+  bn2: torch.nn.BatchNorm2d;
+  conv3: torch.nn.Conv2d;
+  bn3: torch.nn.BatchNorm2d;
+  se: SE_Block;
+  shortcut: torch.nn.Sequential;
   constructor(inplanes: number, planes: number, stride = 1) {
     super();
     this.conv1 = new nn.Conv2d(inplanes, planes, 1, { bias: false });
@@ -42,8 +52,10 @@ class SEBottleneck extends nn.Module {
     this.se = new SE_Block(planes * 4);
     // the seed elides the shortcut ("self.shortcut ...") and writes `out self.shortcut(x)`: PyTorch's
     // bottleneck adds a 1×1 conv + BN projection when the shape changes, the identity otherwise
-    this.shortcut = stride !== 1 || inplanes !== planes * 4 ?
-      new nn.Sequential(new nn.Conv2d(inplanes, planes * 4, 1, stride, { bias: false }), new nn.BatchNorm2d(planes * 4)) : new nn.Sequential();
+    this.shortcut =
+      stride !== 1 || inplanes !== planes * 4
+        ? new nn.Sequential(new nn.Conv2d(inplanes, planes * 4, 1, stride, { bias: false }), new nn.BatchNorm2d(planes * 4))
+        : new nn.Sequential();
   }
   forward(x: Tensor): Tensor {
     let out = F.relu(this.bn1(this.conv1(x)));
@@ -55,10 +67,14 @@ class SEBottleneck extends nn.Module {
 }
 class EfficientSE extends nn.Module {
   gap = new nn.AdaptiveAvgPool2d(1);
-  fc1: torch.nn.Conv2d; fc2: torch.nn.Conv2d;
+  fc1: torch.nn.Conv2d;
+  fc2: torch.nn.Conv2d;
   act = new nn.ReLU();
   sigmoid = new nn.Sigmoid();
-  constructor(channel: number, readonly groups = 4) {
+  constructor(
+    channel: number,
+    readonly groups = 4,
+  ) {
     super();
     const groupCh = Math.floor(channel / groups);
     this.fc1 = new nn.Conv2d(channel, groupCh, 1, { groups });
@@ -73,8 +89,12 @@ class SE3D extends nn.Module {
   fc: torch.nn.Sequential;
   constructor(channel: number) {
     super();
-    this.fc = new nn.Sequential(new nn.Linear(channel, Math.floor(channel / 16)), new nn.ReLU(), new nn.Linear(Math.floor(channel / 16), channel),
-      new nn.Sigmoid());
+    this.fc = new nn.Sequential(
+      new nn.Linear(channel, Math.floor(channel / 16)),
+      new nn.ReLU(),
+      new nn.Linear(Math.floor(channel / 16), channel),
+      new nn.Sigmoid(),
+    );
   }
   forward(x: Tensor): Tensor {
     const [b, c] = x.shape;
@@ -140,15 +160,21 @@ class SE3D(nn.Module):
 
 // ---- seed 002: the CIFAR ResNet's BasicBlock and head (F.avg_pool2d(out, 4), F.cross_entropy(…, reduction='sum')) ----
 class BasicBlock extends nn.Module {
-  conv1: torch.nn.Conv2d; bn1: torch.nn.BatchNorm2d; conv2: torch.nn.Conv2d; bn2: torch.nn.BatchNorm2d; shortcut: torch.nn.Sequential;
+  conv1: torch.nn.Conv2d;
+  bn1: torch.nn.BatchNorm2d;
+  conv2: torch.nn.Conv2d;
+  bn2: torch.nn.BatchNorm2d;
+  shortcut: torch.nn.Sequential;
   constructor(inPlanes: number, planes: number, stride = 1) {
     super();
     this.conv1 = new nn.Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false });
     this.bn1 = new nn.BatchNorm2d(planes);
     this.conv2 = new nn.Conv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false });
     this.bn2 = new nn.BatchNorm2d(planes);
-    this.shortcut = stride !== 1 || inPlanes !== planes ?
-      new nn.Sequential(new nn.Conv2d(inPlanes, planes, 1, { stride, bias: false }), new nn.BatchNorm2d(planes)) : new nn.Sequential();
+    this.shortcut =
+      stride !== 1 || inPlanes !== planes
+        ? new nn.Sequential(new nn.Conv2d(inPlanes, planes, 1, { stride, bias: false }), new nn.BatchNorm2d(planes))
+        : new nn.Sequential();
   }
   forward(x: Tensor): Tensor {
     let out = F.relu(this.bn1(this.conv1(x)));
@@ -193,7 +219,8 @@ class Head(nn.Module):
 
 // ---- seed 004: SimpleCNN with its SEBlock (nn.MaxPool2d(2, 2)) ----
 class SEBlock extends nn.Module {
-  fc1: torch.nn.Linear; fc2: torch.nn.Linear;
+  fc1: torch.nn.Linear;
+  fc2: torch.nn.Linear;
   constructor(inChannels: number, reduction = 16) {
     super();
     this.fc1 = new nn.Linear(inChannels, Math.floor(inChannels / reduction), { bias: false });
@@ -202,7 +229,11 @@ class SEBlock extends nn.Module {
   forward(x: Tensor): Tensor {
     const [b, c] = x.shape;
     const y = F.adaptiveAvgPool2d(x, 1).view(b, c);
-    return x.mul(this.fc2(F.relu(this.fc1(y))).sigmoid().view(b, c, 1, 1));
+    return x.mul(
+      this.fc2(F.relu(this.fc1(y)))
+        .sigmoid()
+        .view(b, c, 1, 1),
+    );
   }
 }
 class SimpleCNN extends nn.Module {
@@ -242,7 +273,14 @@ class SimpleCNN(nn.Module):
 
 type Case = [string, () => torch.nn.Module, string, string, number[], boolean];
 const cases: Case[] = [
-  ['seed 001 SEBottleneck (stride 2, projection shortcut)', () => new SEBottleneck(32, 16, 2), PY_001, 'SEBottleneck(32, 16, 2)', [2, 32, 8, 8], true],
+  [
+    'seed 001 SEBottleneck (stride 2, projection shortcut)',
+    () => new SEBottleneck(32, 16, 2),
+    PY_001,
+    'SEBottleneck(32, 16, 2)',
+    [2, 32, 8, 8],
+    true,
+  ],
   ['seed 001 SEBottleneck (identity shortcut)', () => new SEBottleneck(64, 16), PY_001, 'SEBottleneck(64, 16)', [2, 64, 6, 6], true],
   ['seed 001 EfficientSE (grouped 1×1 convs)', () => new EfficientSE(64), PY_001, 'EfficientSE(64)', [2, 64, 5, 5], false],
   ['seed 001 SE3D', () => new SE3D(32), PY_001, 'SE3D(32)', [2, 32, 3, 4, 4], false],
@@ -250,7 +288,7 @@ const cases: Case[] = [
   ['seed 004 SimpleCNN', () => new SimpleCNN(), PY_004, 'SimpleCNN()', [2, 3, 32, 32], true],
 ];
 
-describe('the seeds\' modules, written as the seeds write them, compute what Python computes', () => {
+describe("the seeds' modules, written as the seeds write them, compute what Python computes", () => {
   it.each(cases)('%s', async (_name, make, pyDefs, pyCtor, shape, train) => {
     torch.manualSeed(1);
     const m = make().to('float64');
@@ -260,7 +298,8 @@ describe('the seeds\' modules, written as the seeds write them, compute what Pyt
     const y = (m as torch.nn.AnyModule)(x) as Tensor;
     const loss = F.crossEntropy(y.flatten(1), torch.zeros([shape[0]], { dtype: 'int64' }), { reduction: 'sum' });
     loss.backward();
-    const ref = await py.run<[string[], Tensor, Tensor[]]>(`from torch import nn
+    const ref = await py.run<[string[], Tensor, Tensor[]]>(
+      `from torch import nn
 import torch.nn.functional as F
 ${pyDefs}
 m = ${pyCtor}.double()
@@ -268,7 +307,9 @@ m.load_state_dict(state)
 m.train(${train ? 'True' : 'False'})
 y = m(x)
 F.cross_entropy(y.flatten(1), torch.zeros(${shape[0]}, dtype=torch.long), reduction='sum').backward()
-out = [list(m.state_dict().keys()), y, [p.grad for p in m.parameters()]]`, { state, x });
+out = [list(m.state_dict().keys()), y, [p.grad for p in m.parameters()]]`,
+      { state, x },
+    );
     expect(Object.keys(state)).toEqual(ref[0]);
     expectClose(y.detach(), ref[1], TOL);
     m.parameters().forEach((p, i) => expectClose(p.grad!, ref[2][i], TOL));

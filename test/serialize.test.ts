@@ -58,7 +58,13 @@ describe('Node saves, Python torch.load (weights_only=True) reads', () => {
       float16: torch.randn([5]).half(),
       bfloat16: torch.randn([2, 2]).bfloat16(),
       int64: torch.tensor([1, -2, 3, 2 ** 40], { dtype: 'int64' }),
-      int32: torch.tensor([[1, -2], [3, 2 ** 30]], { dtype: 'int32' }),
+      int32: torch.tensor(
+        [
+          [1, -2],
+          [3, 2 ** 30],
+        ],
+        { dtype: 'int32' },
+      ),
       int16: torch.tensor([-32768, 32767], { dtype: 'int16' }),
       int8: torch.tensor([-128, 127, 0], { dtype: 'int8' }),
       uint8: torch.tensor([0, 255, 7], { dtype: 'uint8' }),
@@ -100,16 +106,36 @@ out['_shared'] = [x[k].untyped_storage().data_ptr() == x['base'].untyped_storage
     const t1 = torch.arange(0, 4);
     const t2 = torch.ones([2, 2]);
     const obj: Record<string, unknown> = {
-      epoch: 3, lr: 0.1, name: 'réseau ✓', flags: [true, false, null, undefined],
+      epoch: 3,
+      lr: 0.1,
+      name: 'réseau ✓',
+      flags: [true, false, null, undefined],
       nested: { list: [t1, [t2, { deep: t1 }]], empty: {}, emptyList: [] },
-      big: 2n ** 70n, negbig: -(2n ** 70n), neg: -5, i32: -70000, u16: 40000, large: 2 ** 40, unsafe: 2 ** 60,
-      float: 1.5, nan: NaN, inf: -Infinity, negzero: -0,
-      bytes: Buffer.from([0, 255, 10]), set: new Set([1, 2]), map: new Map<unknown, unknown>([[1, 'one'], ['k', t1]]),
-      intKeys: { '0': 'a', '10': 'b', '01': 'c' }, same: [t2, t2], long: Array.from({ length: 2500 }, (_, i) => i),
+      big: 2n ** 70n,
+      negbig: -(2n ** 70n),
+      neg: -5,
+      i32: -70000,
+      u16: 40000,
+      large: 2 ** 40,
+      unsafe: 2 ** 60,
+      float: 1.5,
+      nan: NaN,
+      inf: -Infinity,
+      negzero: -0,
+      bytes: Buffer.from([0, 255, 10]),
+      set: new Set([1, 2]),
+      map: new Map<unknown, unknown>([
+        [1, 'one'],
+        ['k', t1],
+      ]),
+      intKeys: { '0': 'a', '10': 'b', '01': 'c' },
+      same: [t2, t2],
+      long: Array.from({ length: 2500 }, (_, i) => i),
     };
     const p = file('nested.pt');
     save(obj, p);
-    const ok = await py.run<boolean>(`
+    const ok = await py.run<boolean>(
+      `
 import math
 x = torch.load(${q(p)})
 assert type(x) is dict, type(x)
@@ -130,7 +156,9 @@ assert list(x['map'].keys()) == [1, 'k'] and x['map'][1] == 'one' and torch.equa
 assert x['intKeys'] == {0: 'a', 10: 'b', '01': 'c'}, x['intKeys']
 assert x['same'][0] is x['same'][1]
 assert x['long'] == list(range(2500))
-out = True`, { t1, t2 });
+out = True`,
+      { t1, t2 },
+    );
     expect(ok).toBe(true);
   });
 
@@ -153,8 +181,16 @@ out = {'same': z.read('archive/data.pkl') == zipfile.ZipFile(pp).read('layout_py
        'unsafe': torch.serialization.get_unsafe_globals_in_checkpoint(${q(p)}),
        'mmap': torch.equal(torch.load(${q(p)}, mmap=True)['b'], torch.arange(6).view(2, 3)[:, 1:])}`);
     expect(r.same).toBe(true);
-    expect(r.names).toEqual(['archive/data.pkl', 'archive/.format_version', 'archive/.storage_alignment', 'archive/byteorder',
-      'archive/data/0', 'archive/data/1', 'archive/version', 'archive/.data/serialization_id']);
+    expect(r.names).toEqual([
+      'archive/data.pkl',
+      'archive/.format_version',
+      'archive/.storage_alignment',
+      'archive/byteorder',
+      'archive/data/0',
+      'archive/data/1',
+      'archive/version',
+      'archive/.data/serialization_id',
+    ]);
     expect(r.records).toEqual({ version: '3\n', byteorder: 'little', '.format_version': '1', '.storage_alignment': '64' });
     expect(r.aligned.every(Boolean)).toBe(true);
     expect(r.unsafe).toEqual([]); // nothing outside the weights-only allow-list
@@ -177,7 +213,8 @@ out = {'same': z.read('archive/data.pkl') == zipfile.ZipFile(pp).read('layout_py
     save(model.stateDict(), sdPath);
     save(opt.stateDict(), optPath);
     save({ model: model.stateDict(), optimizer: opt.stateDict(), epoch: 3, history: { loss: [2.5, 1.75, 1.125] } }, ckPath);
-    const r = await py.run<{ logits: torch.Tensor; ck_logits: torch.Tensor; buf: torch.Tensor; group: Record<string, unknown>; rest: unknown[] }>(`
+    const r = await py.run<{ logits: torch.Tensor; ck_logits: torch.Tensor; buf: torch.Tensor; group: Record<string, unknown>; rest: unknown[] }>(
+      `
 import collections
 import seresnet as R
 def model_from(sd):
@@ -199,7 +236,8 @@ with torch.no_grad():
     out = {'logits': m(x), 'ck_logits': m2(x), 'buf': opt.state[m.conv1.weight]['momentum_buffer'],
            'group': {k: v for k, v in opt.param_groups[0].items() if k != 'params'},
            'rest': [ck['epoch'], type(ck['epoch']).__name__, ck['history']['loss'], sorted(ck['optimizer']['state'])[:3]]}`,
-    { x });
+      { x },
+    );
     expect(relError(r.logits, logits)).toBeLessThanOrEqual(1e-5);
     expect(relError(r.ck_logits, logits)).toBeLessThanOrEqual(1e-5);
     expectClose(r.buf, opt.state.get(model.conv1.weight)!.momentumBuffer, exact);
@@ -213,7 +251,8 @@ describe('Python saves, Node loads', () => {
     const [sdPath, ckPath] = [file('py_se18.pt'), file('py_ckpt.pt')];
     torch.manualSeed(3);
     const x = torch.randn([2, 3, 32, 32]);
-    const r = await py.run<{ logits: torch.Tensor; buf: torch.Tensor }>(`
+    const r = await py.run<{ logits: torch.Tensor; buf: torch.Tensor }>(
+      `
 import seresnet as R
 torch.manual_seed(0)
 m = R.se_resnet18(num_classes=10)
@@ -230,7 +269,9 @@ torch.save({'model': m.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3,
             'history': {'loss': [2.5, 1.25]}, 'best': None, 'tag': 'run-1'}, ${q(ckPath)})
 m.eval()
 with torch.no_grad():
-    out = {'logits': m(x), 'buf': opt.state[m.fc.weight]['momentum_buffer']}`, { x });
+    out = {'logits': m(x), 'buf': opt.state[m.fc.weight]['momentum_buffer']}`,
+      { x },
+    );
 
     const model = models.seResNet18({ numClasses: 10 });
     const sd = load<torch.nn.StateDict>(sdPath);
@@ -238,7 +279,12 @@ with torch.no_grad():
     expect(Object.getOwnPropertyDescriptor(sd, '_metadata')?.enumerable).toBe(false); // kept, but not a key
     expect(model.loadStateDict(sd)).toEqual({ missingKeys: [], unexpectedKeys: [] });
     model.eval();
-    expect(relError(torch.noGrad(() => model(x)), r.logits)).toBeLessThanOrEqual(1e-5);
+    expect(
+      relError(
+        torch.noGrad(() => model(x)),
+        r.logits,
+      ),
+    ).toBeLessThanOrEqual(1e-5);
 
     type TrainingCheckpoint = Checkpoint & { history: { loss: number[] }; best: null; tag: string };
     const ck = await loadAsync<TrainingCheckpoint>(ckPath);
@@ -253,15 +299,34 @@ with torch.no_grad():
     expect(opt.paramGroups[0]).toMatchObject({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
     expectClose(opt.state.get(model2.fc.weight)!.momentumBuffer, r.buf, exact);
     model2.eval();
-    expect(relError(torch.noGrad(() => model2(x)), r.logits)).toBeLessThanOrEqual(1e-5);
+    expect(
+      relError(
+        torch.noGrad(() => model2(x)),
+        r.logits,
+      ),
+    ).toBeLessThanOrEqual(1e-5);
   }, 60_000);
 
   it("Python's other values (tuple, Size, device, dtype, set, bytes, big ints, Parameter, Counter, tuple keys) and back", async () => {
     // misc.pt's values as load() gives them (see scripts/reference/serialize_fixtures.py)
     type Misc = {
-      tuple: torch.Loaded[]; size: number[]; device: string; cuda_device: string; dtype: string; set: Set<number>; bytes: Buffer;
-      big: bigint; negbig: bigint; none: null; nested: torch.Loaded[]; int_keys: Record<number, string>;
-      tuple_keys: Map<number[], string>; param: torch.nn.Parameter; counter: Record<string, number>; float: number; shared: torch.Tensor[];
+      tuple: torch.Loaded[];
+      size: number[];
+      device: string;
+      cuda_device: string;
+      dtype: string;
+      set: Set<number>;
+      bytes: Buffer;
+      big: bigint;
+      negbig: bigint;
+      none: null;
+      nested: torch.Loaded[];
+      int_keys: Record<number, string>;
+      tuple_keys: Map<number[], string>;
+      param: torch.nn.Parameter;
+      counter: Record<string, number>;
+      float: number;
+      shared: torch.Tensor[];
     };
     const m = load<Misc>(file('misc.pt'));
     expect(m.tuple).toEqual([1, 2.5, 'x']);
@@ -346,8 +411,26 @@ out = [repr(k) for k in x]`);
   });
 
   it('ints wider than 255 bytes: LONG4 as CPython pickles it; torch.save refuses them (Python cannot load them), torch.load reads them', async () => {
-    const ints = [0n, 1n, -1n, 127n, 128n, 255n, 256n, -128n, -129n, 2n ** 63n, -(2n ** 63n), 2n ** 2039n - 1n, 2n ** 2039n, -(2n ** 2039n),
-      -(2n ** 2039n) - 1n, 2n ** 2100n, -(2n ** 4000n) + 1n, 2n ** 40000n];
+    const ints = [
+      0n,
+      1n,
+      -1n,
+      127n,
+      128n,
+      255n,
+      256n,
+      -128n,
+      -129n,
+      2n ** 63n,
+      -(2n ** 63n),
+      2n ** 2039n - 1n,
+      2n ** 2039n,
+      -(2n ** 2039n),
+      -(2n ** 2039n) - 1n,
+      2n ** 2100n,
+      -(2n ** 4000n) + 1n,
+      2n ** 40000n,
+    ];
     const ref = await py.run<string[]>(`import pickle
 out = [pickle.dumps(int(v, 16), 2).hex() for v in ${JSON.stringify(ints.map((v) => v.toString(16)))}]`);
     const mine = ints.map((v) => {
@@ -429,8 +512,17 @@ describe('Node round trip', () => {
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
     const obj = {
-      base, view: base.view(3, 4).t(), p, map: new Map<unknown, unknown>([[1n, 'big'], [false, null]]), set: new Set(['a']),
-      big: -(2n ** 64n), bytes: Buffer.from('hi'), cyclic,
+      base,
+      view: base.view(3, 4).t(),
+      p,
+      map: new Map<unknown, unknown>([
+        [1n, 'big'],
+        [false, null],
+      ]),
+      set: new Set(['a']),
+      big: -(2n ** 64n),
+      bytes: Buffer.from('hi'),
+      cyclic,
     };
     const f = file('roundtrip.pt');
     save(obj, f);
@@ -441,7 +533,10 @@ describe('Node round trip', () => {
     expect(r.view.sum().item()).toBe(84); // shared storage after loading
     expect(r.p).toBeInstanceOf(nn.Parameter);
     expect(r.p.equal(p)).toBe(true);
-    expect([...r.map.entries()]).toEqual([[1, 'big'], [false, null]]);
+    expect([...r.map.entries()]).toEqual([
+      [1, 'big'],
+      [false, null],
+    ]);
     expect(r.set).toEqual(new Set(['a']));
     expect(r.big).toBe(-(2n ** 64n));
     expect(r.bytes).toEqual(Buffer.from('hi'));
@@ -520,7 +615,10 @@ describe('async', () => {
     expect(err.message).toContain(file('nope.pt'));
     expect(err.stack).toContain('awaited from');
     expect(err.stack).toContain('serialize.test.ts');
-    const err2 = await saveAsync({ a: torch.ones([1]) }, path.join(dir, 'no', 'such', 'dir.pt')).then(() => null, (e: unknown) => e as Error);
+    const err2 = await saveAsync({ a: torch.ones([1]) }, path.join(dir, 'no', 'such', 'dir.pt')).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err2).toBeInstanceOf(torch.TorchError);
     expect(err2!.stack).toContain('awaited from');
   });
@@ -646,8 +744,7 @@ function fuzzLoads(
         disposeAll(a, seen);
         disposeAll(b, seen);
       }
-    }
-    else if (v instanceof Set || Array.isArray(v)) for (const x of v) disposeAll(x, seen);
+    } else if (v instanceof Set || Array.isArray(v)) for (const x of v) disposeAll(x, seen);
     else if (!Buffer.isBuffer(v)) for (const x of Object.values(v)) disposeAll(x, seen);
   };
   const attempt = (buf: Buffer, kind: string, what: string): void => {
@@ -739,8 +836,19 @@ function makeNodeFixture(f: string): void {
   nn.functional.crossEntropy(model(torch.randn([2, 3, 6, 6])), torch.tensor([0, 2], { dtype: 'int64' })).backward();
   opt.step();
   const w = torch.randn([4, 5]);
-  save({ model: model.stateDict(), optimizer: opt.stateDict(), epoch: 1, history: { loss: [1.5, 0.5] }, view: w.t(), w,
-    p: new nn.Parameter(torch.ones([2])), tag: 'x' }, f);
+  save(
+    {
+      model: model.stateDict(),
+      optimizer: opt.stateDict(),
+      epoch: 1,
+      history: { loss: [1.5, 0.5] },
+      view: w.t(),
+      w,
+      p: new nn.Parameter(torch.ones([2])),
+      tag: 'x',
+    },
+    f,
+  );
 }
 
 // TORCHNODE_FUZZ_SCALE=20 (say) runs a longer fuzz in-process, with another seed each scale.
@@ -748,26 +856,30 @@ const SCALE = Math.max(1, Number(process.env.TORCHNODE_FUZZ_SCALE) || 1);
 const PER = { flips: 150 * SCALE, truncations: 60, zeroed: 60 * SCALE, pickle: 200 * SCALE };
 
 describe('fuzz: damaged files never crash', () => {
-  it('hundreds of damaged copies of a Node and a Python checkpoint: each loads or throws a TorchError', async () => {
-    const files = [file('node_small.pt'), file('py_small.pt')];
-    for (const f of files) expect(() => load(f)).not.toThrow();
-    // The count of live handles without the garbage of the tests before (the collector may take it
-    // during the fuzz): a load that failed and left a handle behind shows as one more at the end.
-    expect(gc, 'a forced collection (test/helpers/gc.ts)').not.toBeNull();
-    await collect();
-    const handles = torch.memory().handles;
-    const t0 = Date.now();
-    const r = fuzzLoads(torch, { load }, fs, zlib.crc32, files, dir, 0x5eed_5e71 + SCALE - 1, PER);
-     
-    console.log(`serialize fuzz: ${r.loads} loads in ${Date.now() - t0} ms; ok ${r.ok}, threw ${r.threw}`, JSON.stringify(r.byKind));
-    expect(r.violations).toEqual([]);
-    await collect();
-    expect(torch.memory().handles, 'tensor handles left behind by loads that failed').toBe(handles);
-    expect(r.loads).toBe(files.length * (PER.flips + PER.truncations + PER.zeroed + PER.pickle));
-    // The pickle mutations reach the unpickler: some still load, most are refused.
-    expect(r.byKind.pickle.threw).toBeGreaterThan(0);
-    expect(r.byKind.truncate.threw).toBeGreaterThanOrEqual(PER.truncations * files.length - 2);
-  }, 60_000 * SCALE);
+  it(
+    'hundreds of damaged copies of a Node and a Python checkpoint: each loads or throws a TorchError',
+    async () => {
+      const files = [file('node_small.pt'), file('py_small.pt')];
+      for (const f of files) expect(() => load(f)).not.toThrow();
+      // The count of live handles without the garbage of the tests before (the collector may take it
+      // during the fuzz): a load that failed and left a handle behind shows as one more at the end.
+      expect(gc, 'a forced collection (test/helpers/gc.ts)').not.toBeNull();
+      await collect();
+      const handles = torch.memory().handles;
+      const t0 = Date.now();
+      const r = fuzzLoads(torch, { load }, fs, zlib.crc32, files, dir, 0x5eed_5e71 + SCALE - 1, PER);
+
+      console.log(`serialize fuzz: ${r.loads} loads in ${Date.now() - t0} ms; ok ${r.ok}, threw ${r.threw}`, JSON.stringify(r.byKind));
+      expect(r.violations).toEqual([]);
+      await collect();
+      expect(torch.memory().handles, 'tensor handles left behind by loads that failed').toBe(handles);
+      expect(r.loads).toBe(files.length * (PER.flips + PER.truncations + PER.zeroed + PER.pickle));
+      // The pickle mutations reach the unpickler: some still load, most are refused.
+      expect(r.byKind.pickle.threw).toBeGreaterThan(0);
+      expect(r.byKind.truncate.threw).toBeGreaterThanOrEqual(PER.truncations * files.length - 2);
+    },
+    60_000 * SCALE,
+  );
 
   it('the same kind of fuzz in a child process exits cleanly (an abort there would show here)', async () => {
     const res = await fuzzChild!;

@@ -9,11 +9,17 @@ const py = usePyTorch();
 describe('torch.summary', () => {
   it.each([
     ['seResNet18', () => torch.models.seResNet18(), 'R.se_resnet18()', [1, 3, 64, 64]],
-    ['seResNet50 cifar stem, 1 channel', () => torch.models.seResNet50({ stem: 'cifar', inChannels: 1, numClasses: 10 }),
-      "R.se_resnet50(stem='cifar', in_channels=1, num_classes=10)", [2, 1, 32, 32]],
-  ] as const)('%s: shapes and counts per module equal PyTorch’s', async (_name, build, python, shape) => {
-    const s = torch.summary(build(), [...shape]);
-    const ref = await py.run<Record<string, [number[] | null, number]>>(`import seresnet as R
+    [
+      'seResNet50 cifar stem, 1 channel',
+      () => torch.models.seResNet50({ stem: 'cifar', inChannels: 1, numClasses: 10 }),
+      "R.se_resnet50(stem='cifar', in_channels=1, num_classes=10)",
+      [2, 1, 32, 32],
+    ],
+  ] as const)(
+    '%s: shapes and counts per module equal PyTorch’s',
+    async (_name, build, python, shape) => {
+      const s = torch.summary(build(), [...shape]);
+      const ref = await py.run<Record<string, [number[] | null, number]>>(`import seresnet as R
 m = ${python}.eval()
 shapes = {}
 def hook(name):
@@ -23,14 +29,16 @@ def hook(name):
 for n, mod in m.named_modules(): mod.register_forward_hook(hook(n))
 with torch.no_grad(): m(torch.zeros(${shape.join(', ')}))
 out = {n: [shapes.get(n), sum(p.numel() for p in mod.parameters())] for n, mod in m.named_modules()}`);
-    expect(s.rows.map((r) => r.name)).toEqual(Object.keys(ref));
-    for (const r of s.rows) {
-      expect(r.outputShape, r.name).toEqual(ref[r.name][0]);
-      expect(r.params, r.name).toBe(ref[r.name][1]);
-    }
-    expect(s.totalParams).toBe(ref[''][1]);
-    expect(s.text).toContain(`Total params: ${ref[''][1].toLocaleString('en-US')}`);
-  }, 60_000);
+      expect(s.rows.map((r) => r.name)).toEqual(Object.keys(ref));
+      for (const r of s.rows) {
+        expect(r.outputShape, r.name).toEqual(ref[r.name][0]);
+        expect(r.params, r.name).toBe(ref[r.name][1]);
+      }
+      expect(s.totalParams).toBe(ref[''][1]);
+      expect(s.text).toContain(`Total params: ${ref[''][1].toLocaleString('en-US')}`);
+    },
+    60_000,
+  );
 
   it('counts frozen parameters as non-trainable and leaves the model as it was', () => {
     const m = torch.models.seResNet18({ numClasses: 10 });

@@ -16,12 +16,19 @@ describe('training on MNIST (CPU)', () => {
     const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
     const scheduler = new torch.optim.lrScheduler.StepLR(optimizer, { stepSize: 2, gamma: 0.1 });
     const trainer = new torch.train.Trainer({ model, optimizer, scheduler, device: 'cpu', progress: false, handleSigint: false });
-    const history = await trainer.fit(
-      new torch.data.DataLoader(train, { batchSize: 64, shuffle: true, transform }),
-      { epochs: 4, testData: new torch.data.DataLoader(test, { batchSize: 256, transform }) },
-    );
+    const history = await trainer.fit(new torch.data.DataLoader(train, { batchSize: 64, shuffle: true, transform }), {
+      epochs: 4,
+      testData: new torch.data.DataLoader(test, { batchSize: 256, transform }),
+    });
     const last = history[history.length - 1];
-    console.log(history.map((h) => `epoch ${h.epoch}: train ${(h.trainAccuracy * 100).toFixed(2)}% test ${(h.testAccuracy! * 100).toFixed(2)}% (${h.seconds.toFixed(0)} s)`).join('\n'));
+    console.log(
+      history
+        .map(
+          (h) =>
+            `epoch ${h.epoch}: train ${(h.trainAccuracy * 100).toFixed(2)}% test ${(h.testAccuracy! * 100).toFixed(2)}% (${h.seconds.toFixed(0)} s)`,
+        )
+        .join('\n'),
+    );
     expect(last.testAccuracy).toBeGreaterThanOrEqual(0.97);
   }, 900_000);
 });

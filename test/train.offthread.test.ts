@@ -60,7 +60,14 @@ describe('Trainer.fit off the JS thread', () => {
     const ticksPerStep = async (offThread: boolean) => {
       torch.manualSeed(0);
       const model = models.seResNet18({ numClasses: 10, width: 32, stem: 'cifar' });
-      const trainer = new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.01 }), device: 'cpu', progress: false, offThread, handleSigint: false });
+      const trainer = new train.Trainer({
+        model,
+        optimizer: new optim.SGD(model.parameters(), { lr: 0.01 }),
+        device: 'cpu',
+        progress: false,
+        offThread,
+        handleSigint: false,
+      });
       const perStep: number[] = [];
       let ticks = 0;
       trainer.on('step', () => {
@@ -94,7 +101,14 @@ describe('Trainer.fit off the JS thread', () => {
     const run = async (offThread: boolean | 'auto') => {
       torch.manualSeed(0);
       const model = new Baked();
-      const trainer = new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), device: 'cpu', progress: false, offThread, handleSigint: false });
+      const trainer = new train.Trainer({
+        model,
+        optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
+        device: 'cpu',
+        progress: false,
+        offThread,
+        handleSigint: false,
+      });
       const events: { offThread: boolean; reason: string }[] = [];
       trainer.on('offThread', (e) => events.push(e));
       await trainer.fit(copy(data), { epochs: 1 });
@@ -103,7 +117,9 @@ describe('Trainer.fit off the JS thread', () => {
     const auto = await run('auto');
     expect(auto.events).toEqual([{ offThread: false, reason: expect.stringMatching(/does not reproduce the eager one.*batch of 4/) }]);
     // the reason names the cause, not only that the TorchScript interpreter failed
-    expect(auto.events[0].reason).toMatch(/the trace fails: RuntimeError: mat1 and mat2 shapes cannot be multiplied \(8x392 and 784x10\) on a batch of 4/);
+    expect(auto.events[0].reason).toMatch(
+      /the trace fails: RuntimeError: mat1 and mat2 shapes cannot be multiplied \(8x392 and 784x10\) on a batch of 4/,
+    );
     expect(auto.events[0].reason).not.toMatch(/interpreter/);
     const eager = await run(false);
     expect(auto.weight.equal(eager.weight)).toBe(true);
@@ -116,7 +132,9 @@ describe('Trainer.fit off the JS thread', () => {
     expect(amp.events[0]).toEqual({ offThread: false, reason: 'AMP steps run on the JS thread' });
     const model = new nn.Linear(2, 2);
     expect(() => new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), amp: true, offThread: true })).toThrow(/amp/);
-    expect(() => new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), offThread: 'yes' as never })).toThrow(/offThread/);
+    expect(() => new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), offThread: 'yes' as never })).toThrow(
+      /offThread/,
+    );
   });
 });
 

@@ -71,7 +71,10 @@ function setup(outDir: string | null, extra: Partial<torch.train.TrainerOptions>
 describe('Trainer', () => {
   it("fit over an array of [input, target] pairs runs every epoch and leaves the caller's tensors alone", async () => {
     const { trainer, model } = setup(null);
-    const pairs: [torch.Tensor, torch.Tensor][] = [[X.narrow(0, 0, 32).clone(), Y.narrow(0, 0, 32).clone()], [X.narrow(0, 32, 32).clone(), Y.narrow(0, 32, 32).clone()]];
+    const pairs: [torch.Tensor, torch.Tensor][] = [
+      [X.narrow(0, 0, 32).clone(), Y.narrow(0, 0, 32).clone()],
+      [X.narrow(0, 32, 32).clone(), Y.narrow(0, 32, 32).clone()],
+    ];
     const history = await trainer.fit(pairs, { epochs: 3, testData: pairs });
     expect(history).toHaveLength(3);
     pairs.forEach(([x, y], i) => {
@@ -92,12 +95,38 @@ describe('Trainer', () => {
     };
     const flat = X.flatten(1);
     const a = lin();
-    const ta = new torch.train.Trainer({ model: a, optimizer: new optim.SGD(a.parameters(), { lr: 0.1 }), device: 'cpu', accumulate: 4, progress: false, handleSigint: false });
-    const quarters = { length: 4, *[Symbol.iterator]() { for (let i = 0; i < 64; i += 16) yield [flat.narrow(0, i, 16), Y.narrow(0, i, 16)] as [torch.Tensor, torch.Tensor]; } };
+    const ta = new torch.train.Trainer({
+      model: a,
+      optimizer: new optim.SGD(a.parameters(), { lr: 0.1 }),
+      device: 'cpu',
+      accumulate: 4,
+      progress: false,
+      handleSigint: false,
+    });
+    const quarters = {
+      length: 4,
+      *[Symbol.iterator]() {
+        for (let i = 0; i < 64; i += 16) yield [flat.narrow(0, i, 16), Y.narrow(0, i, 16)] as [torch.Tensor, torch.Tensor];
+      },
+    };
     await ta.fit(quarters, { epochs: 1 });
     const b = lin();
-    const tb = new torch.train.Trainer({ model: b, optimizer: new optim.SGD(b.parameters(), { lr: 0.1 }), device: 'cpu', progress: false, handleSigint: false });
-    await tb.fit({ length: 1, *[Symbol.iterator]() { yield [flat.clone(), Y.clone()] as [torch.Tensor, torch.Tensor]; } }, { epochs: 1 });
+    const tb = new torch.train.Trainer({
+      model: b,
+      optimizer: new optim.SGD(b.parameters(), { lr: 0.1 }),
+      device: 'cpu',
+      progress: false,
+      handleSigint: false,
+    });
+    await tb.fit(
+      {
+        length: 1,
+        *[Symbol.iterator]() {
+          yield [flat.clone(), Y.clone()] as [torch.Tensor, torch.Tensor];
+        },
+      },
+      { epochs: 1 },
+    );
     expect(a.weight.allclose(b.weight, { rtol: 1e-5, atol: 1e-7 })).toBe(true);
     expect(a.bias!.allclose(b.bias!, { rtol: 1e-5, atol: 1e-7 })).toBe(true);
     expect(a.weight.equal(lin().weight)).toBe(false); // it did train
@@ -131,7 +160,12 @@ describe('Trainer', () => {
     expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect((svg.match(/<path /g) ?? []).length).toBe(4); // train/test × accuracy/loss
     expect(fs.readFileSync(path.join(out, 'curve.html'), 'utf8')).toContain('<svg');
-    const ref = await py.run<{ keys: string[]; epoch: number; n: number; group: Record<string, unknown> }>(`ck = torch.load(${JSON.stringify(path.join(out, 'checkpoint.pt'))})
+    const ref = await py.run<{
+      keys: string[];
+      epoch: number;
+      n: number;
+      group: Record<string, unknown>;
+    }>(`ck = torch.load(${JSON.stringify(path.join(out, 'checkpoint.pt'))})
 out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), 'group': ck['optimizer']['param_groups'][0]}`);
     expect(ref.keys).toEqual(['epoch', 'history', 'model', 'optimizer', 'rng_state', 'scaler', 'scheduler']);
     expect(ref.epoch).toBe(3);
@@ -178,11 +212,22 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
   });
 
   it('the learning curve is drawn for any losses: huge and nearly equal, flat, or one epoch', () => {
-    const rec = (epoch: number, trainLoss: number, testLoss: number | null) =>
-      ({ epoch, lr: 0.1, trainLoss, trainAccuracy: 0.5, testLoss, testAccuracy: 0.5, seconds: 1, imagesPerSecond: 1 });
+    const rec = (epoch: number, trainLoss: number, testLoss: number | null) => ({
+      epoch,
+      lr: 0.1,
+      trainLoss,
+      trainAccuracy: 0.5,
+      testLoss,
+      testAccuracy: 0.5,
+      seconds: 1,
+      imagesPerSecond: 1,
+    });
     const cases = [
       [rec(1, 1e12, 1e12 + 2 ** -8 * 2), rec(2, 1e12, 1e12)], // a few floats apart: ticks once stepped forever
-      [rec(1, 1e8, 1e8 + 2 ** -26)], [rec(1, 2.3, 2.3), rec(2, 2.3, 2.3)], [rec(1, 0, null)], [rec(1, 1e300, -1e300)],
+      [rec(1, 1e8, 1e8 + 2 ** -26)],
+      [rec(1, 2.3, 2.3), rec(2, 2.3, 2.3)],
+      [rec(1, 0, null)],
+      [rec(1, 1e300, -1e300)],
     ];
     for (const history of cases) {
       const svg = learningCurveSvg(history);
@@ -226,10 +271,14 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     const ds = new torch.data.TensorDataset(X, Y);
     const sampler = new torch.data.DistributedSampler(ds, { numReplicas: 1, rank: 0, shuffle: true, seed: 4 });
     const orders: number[][] = [];
-    const seen = { length: 4, async *[Symbol.asyncIterator]() {
-      orders.push([...sampler]);
-      yield* new torch.data.DataLoader(ds, { batchSize: 16, sampler });
-    }, sampler };
+    const seen = {
+      length: 4,
+      async *[Symbol.asyncIterator]() {
+        orders.push([...sampler]);
+        yield* new torch.data.DataLoader(ds, { batchSize: 16, sampler });
+      },
+      sampler,
+    };
     const { trainer } = setup(null);
     await trainer.fit(seen as unknown as torch.train.Batches, { epochs: 3 });
     expect(sampler.epoch).toBe(2);
@@ -238,7 +287,8 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
 
   it('SIGINT stops after the current step, saves, and the process exits normally', async () => {
     const out = path.join(dir, 'sigint');
-    const result = await startChild(`
+    const result = await startChild(
+      `
       torch.manualSeed(0);
       const model = torch.models.seResNet18({ stem: 'cifar', inChannels: 1, numClasses: 4, width: 8, se: { reduction: 4 } });
       const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.05 });
@@ -247,18 +297,20 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
       const trainer = new torch.train.Trainer({ model, optimizer, device: 'cpu', outDir: ${JSON.stringify(out)}, progress: false });
       trainer.on('step', (s) => process.stdout.write('step ' + s.epoch + '.' + s.step + '\\n'));
       trainer.fit(batches, { epochs: 1000 }).then((h) => process.stdout.write('done ' + h.length + '\\n'));
-    `, {
-      onSpawn: (child) => {
-        let sent = false;
-        child.stdout!.on('data', (d: Buffer) => {
-          // interrupt in the middle of the second epoch
-          if (!sent && d.toString().includes('step 2.3')) {
-            sent = true;
-            child.kill('SIGINT');
-          }
-        });
+    `,
+      {
+        onSpawn: (child) => {
+          let sent = false;
+          child.stdout!.on('data', (d: Buffer) => {
+            // interrupt in the middle of the second epoch
+            if (!sent && d.toString().includes('step 2.3')) {
+              sent = true;
+              child.kill('SIGINT');
+            }
+          });
+        },
       },
-    });
+    );
     expect(result.signal, result.stderr).toBeNull();
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/stopping after this step and saving a checkpoint/);
@@ -277,12 +329,19 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     expect(fs.existsSync(dist), 'dist/ is built by npm install (prepare)').toBe(true);
     const file = path.join(out, 'checkpoint.pt');
     // A child that writes seResNet18-sized checkpoints to the same path as fast as it can.
-    const child = spawn(process.execPath, ['-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const torch = require(${JSON.stringify(dist)});
       const sd = torch.models.seResNet18({ numClasses: 10 }).stateDict();
       let i = 0;
       for (;;) { torch.save({ model: sd, epoch: i++ }, ${JSON.stringify(file)}); if (i === 1) process.stdout.write('first\\n'); }
-    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     await new Promise((r) => setTimeout(r, 700));
     child.kill('SIGKILL');
@@ -291,7 +350,10 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     expect(Object.keys(ck.model)).toHaveLength(154);
     expect(ck.epoch).toBeGreaterThanOrEqual(0);
     const python = referencePython();
-    const check = spawnSync(python.command, ['-c', `import torch; ck = torch.load(${JSON.stringify(file)}); print(len(ck['model']))`], { encoding: 'utf8', env: python.env });
+    const check = spawnSync(python.command, ['-c', `import torch; ck = torch.load(${JSON.stringify(file)}); print(len(ck['model']))`], {
+      encoding: 'utf8',
+      env: python.env,
+    });
     expect(check.stdout.trim(), check.stderr).toBe('154');
   }, 60_000);
 
@@ -300,15 +362,26 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
     fs.mkdirSync(out, { recursive: true });
     const file = path.join(out, 'big.pt');
     const dist = path.resolve(__dirname, '../dist/index.js');
-    const temps = () => fs.readdirSync(out).filter((f) => f.includes('.tmp-')).sort();
+    const temps = () =>
+      fs
+        .readdirSync(out)
+        .filter((f) => f.includes('.tmp-'))
+        .sort();
     // 50 MB saves killed at random moments, until one was killed mid-write.
     for (let kill = 0; kill < 20 && temps().length === 0; kill++) {
-      const child = spawn(process.execPath, ['-e', `
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          `
         const torch = require(${JSON.stringify(dist)});
         const big = torch.zeros([13_000_000]);
         process.stdout.write('ready\\n');
         for (;;) torch.save({ big }, ${JSON.stringify(file)});
-      `], { stdio: ['ignore', 'pipe', 'inherit'] });
+      `,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
       child.kill('SIGKILL');
@@ -332,7 +405,9 @@ out = {'keys': sorted(ck.keys()), 'epoch': ck['epoch'], 'n': len(ck['model']), '
 
   it('bad arguments are clear errors', async () => {
     const { model, optimizer } = setup(null);
-    expect(() => new torch.train.Trainer({ model: {} as torch.nn.Module<[torch.Tensor], torch.Tensor>, optimizer })).toThrow(/model must be an nn.Module/);
+    expect(() => new torch.train.Trainer({ model: {} as torch.nn.Module<[torch.Tensor], torch.Tensor>, optimizer })).toThrow(
+      /model must be an nn.Module/,
+    );
     expect(() => new torch.train.Trainer({ model, optimizer: {} as never })).toThrow(/optimizer must be/);
     expect(() => new torch.train.Trainer({ model, optimizer, accumulate: 0 })).toThrow(/accumulate/);
     const t = new torch.train.Trainer({ model, optimizer, device: 'cpu', progress: false, handleSigint: false });

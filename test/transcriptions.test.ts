@@ -17,7 +17,13 @@ class RNNModel extends nn.Module {
   encoder: torch.nn.Embedding;
   rnn: torch.nn.LSTM;
   decoder: torch.nn.Linear;
-  constructor(readonly ntoken: number, ninp: number, readonly nhid: number, readonly nlayers: number, dropout = 0.5) {
+  constructor(
+    readonly ntoken: number,
+    ninp: number,
+    readonly nhid: number,
+    readonly nlayers: number,
+    dropout = 0.5,
+  ) {
     super();
     this.drop = new nn.Dropout(dropout);
     this.encoder = new nn.Embedding(ntoken, ninp);
@@ -83,7 +89,15 @@ class TransformerClassifier extends nn.Module {
   pos_encoder: PositionalEncoding;
   transformer_encoder: torch.nn.TransformerEncoder;
   classifier: torch.nn.Linear;
-  constructor(ntoken: number, readonly dModel: number, nhead: number, dHid: number, nlayers: number, nclass: number, dropout = 0.1) {
+  constructor(
+    ntoken: number,
+    readonly dModel: number,
+    nhead: number,
+    dHid: number,
+    nlayers: number,
+    nclass: number,
+    dropout = 0.1,
+  ) {
     super();
     this.embedding = new nn.Embedding(ntoken, dModel);
     this.pos_encoder = new PositionalEncoding(dModel, dropout);
@@ -132,7 +146,8 @@ describe('PyTorch examples, transcribed, train as in Python', () => {
     torch.manualSeed(0);
     const [ntoken, bptt, bsz] = [50, 7, 4];
     const data = torch.randint(0, ntoken, [20 * bptt + 1, bsz]);
-    const ref = await py.run<{ state: Record<string, Tensor>; losses: number[]; after: Record<string, Tensor> }>(`import math
+    const ref = await py.run<{ state: Record<string, Tensor>; losses: number[]; after: Record<string, Tensor> }>(
+      `import math
 from torch import nn
 ${PY_RNN_MODEL}
 torch.manual_seed(1)
@@ -154,7 +169,9 @@ for i in range(20):
     torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
     opt.step()
     losses.append(loss.item())
-out = {'state': state, 'losses': losses, 'after': model.state_dict()}`, { data });
+out = {'state': state, 'losses': losses, 'after': model.state_dict()}`,
+      { data },
+    );
 
     const model = new RNNModel(ntoken, 16, 24, 2, 0.2);
     model.loadStateDict(ref.state);
@@ -179,16 +196,19 @@ out = {'state': state, 'losses': losses, 'after': model.state_dict()}`, { data }
         hidden = [torch.keep(next[0]), torch.keep(next[1])];
       });
     }
-    losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]), `step ${i}: ${l} vs ${ref.losses[i]}`).toBeLessThanOrEqual(1e-5 * Math.abs(ref.losses[i])));
+    losses.forEach((l, i) =>
+      expect(Math.abs(l - ref.losses[i]), `step ${i}: ${l} vs ${ref.losses[i]}`).toBeLessThanOrEqual(1e-5 * Math.abs(ref.losses[i])),
+    );
     const after = model.stateDict();
     for (const [k, v] of Object.entries(ref.after)) expectClose(after[k], v, TOL);
   });
 
-  it('the Transformer-encoder classifier: 20 steps of Adam (the tutorials\' PositionalEncoding)', async () => {
+  it("the Transformer-encoder classifier: 20 steps of Adam (the tutorials' PositionalEncoding)", async () => {
     torch.manualSeed(0);
-    const src = torch.randint(0, 40, [20, 10, 8]);  // 20 batches of (seq 10, batch 8)
+    const src = torch.randint(0, 40, [20, 10, 8]); // 20 batches of (seq 10, batch 8)
     const labels = torch.randint(0, 3, [20, 8]);
-    const ref = await py.run<{ state: Record<string, Tensor>; losses: number[]; after: Record<string, Tensor> }>(`import math
+    const ref = await py.run<{ state: Record<string, Tensor>; losses: number[]; after: Record<string, Tensor> }>(
+      `import math
 from torch import nn
 ${PY_CLASSIFIER}
 torch.manual_seed(1)
@@ -205,7 +225,9 @@ for i in range(20):
     loss.backward()
     opt.step()
     losses.append(loss.item())
-out = {'state': state, 'losses': losses, 'after': model.state_dict()}`, { src, labels });
+out = {'state': state, 'losses': losses, 'after': model.state_dict()}`,
+      { src, labels },
+    );
 
     const model = new TransformerClassifier(40, 16, 2, 32, 2, 3, 0.1);
     model.loadStateDict(ref.state);
@@ -223,7 +245,9 @@ out = {'state': state, 'losses': losses, 'after': model.state_dict()}`, { src, l
         losses.push(loss.item() as number);
       });
     }
-    losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]), `step ${i}: ${l} vs ${ref.losses[i]}`).toBeLessThanOrEqual(1e-5 * Math.abs(ref.losses[i])));
+    losses.forEach((l, i) =>
+      expect(Math.abs(l - ref.losses[i]), `step ${i}: ${l} vs ${ref.losses[i]}`).toBeLessThanOrEqual(1e-5 * Math.abs(ref.losses[i])),
+    );
     const after = model.stateDict();
     for (const [k, v] of Object.entries(ref.after)) {
       if (!k.endsWith('in_proj_bias')) {

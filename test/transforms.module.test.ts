@@ -34,8 +34,16 @@ function expectNear(actual: unknown, expected: unknown, tol = 1e-6): void {
 
 // One uint8 image batch [1, 2, 3, 2] (N, C, H, W) and its hand-computed transforms.
 const PIXELS = [
-  [[0, 51], [102, 153], [204, 255]],
-  [[255, 0], [51, 102], [153, 204]],
+  [
+    [0, 51],
+    [102, 153],
+    [204, 255],
+  ],
+  [
+    [255, 0],
+    [51, 102],
+    [153, 204],
+  ],
 ];
 const MEAN = [0.5, 0.25];
 const STD = [0.25, 0.5];
@@ -46,8 +54,16 @@ const image = (): Tensor => torch.tensor([PIXELS], { dtype: 'uint8' });
 describe('transforms are nn.Modules', () => {
   it('every transform is an nn.Module and a Transform, made with or without new, and callable', () => {
     const made = [
-      T.ToTensor(), new T.ToTensor(), T.Normalize(MEAN, STD), new T.Normalize(0.5, 0.5), T.RandomCrop(2), T.RandomHorizontalFlip(),
-      T.RandomVerticalFlip(0.2), T.Compose([T.ToTensor()]), T.Lambda((x) => x), new T.Lambda((x) => x),
+      T.ToTensor(),
+      new T.ToTensor(),
+      T.Normalize(MEAN, STD),
+      new T.Normalize(0.5, 0.5),
+      T.RandomCrop(2),
+      T.RandomHorizontalFlip(),
+      T.RandomVerticalFlip(0.2),
+      T.Compose([T.ToTensor()]),
+      T.Lambda((x) => x),
+      new T.Lambda((x) => x),
     ];
     for (const t of made) {
       expect(t).toBeInstanceOf(nn.Module);
@@ -228,16 +244,20 @@ describe('transforms are nn.Modules', () => {
       return t.mul(2);
     }
     expect(String(T.Lambda(double))).toBe('Lambda(double)');
-    expect(String(T.Compose([T.ToTensor(), double, norm]))).toBe('Compose(\n    ToTensor()\n    Lambda(double)\n    Normalize(mean=[0.5, 0.25], std=[0.25, 0.5])\n)');
+    expect(String(T.Compose([T.ToTensor(), double, norm]))).toBe(
+      'Compose(\n    ToTensor()\n    Lambda(double)\n    Normalize(mean=[0.5, 0.25], std=[0.25, 0.5])\n)',
+    );
     expect(String(new nn.Sequential(norm, new nn.Flatten()))).toBe(
-      'Sequential(\n  (0): Normalize(mean=[0.5, 0.25], std=[0.25, 0.5])\n  (1): Flatten(start_dim=1, end_dim=-1)\n)');
+      'Sequential(\n  (0): Normalize(mean=[0.5, 0.25], std=[0.25, 0.5])\n  (1): Flatten(start_dim=1, end_dim=-1)\n)',
+    );
   });
 
   it('keeps the messages of a call: a non-Tensor input, and a transform used as a DataLoader transform', () => {
     expect(thrown(() => T.ToTensor()(5 as never)).message).toBe('ToTensor: input must be a Tensor (got 5)');
     expect(thrown(() => T.Normalize(MEAN, STD)([1] as never)).message).toBe('Normalize: input must be a Tensor (got an array)');
     expect(thrown(() => T.RandomCrop(3)(torch.zeros([1, 1, 2, 2]))).message).toBe(
-      'RandomCrop: the crop size (3, 3) is larger than the (padded) image size (2, 2)');
+      'RandomCrop: the crop size (3, 3) is larger than the (padded) image size (2, 2)',
+    );
     // any Module of a batch is a loader transform, a Sequential of transforms included
     const ds = new data.TensorDataset(image(), torch.tensor([0]));
     const loader = new data.DataLoader(ds, { batchSize: 1, transform: new nn.Sequential(T.ToTensor(), T.Normalize(MEAN, STD)) });

@@ -16,7 +16,7 @@ function anyTypes(fileName: string, text: string): string[] {
   const visit = (node: ts.Node): void => {
     if (node.kind === ts.SyntaxKind.AnyKeyword) {
       let decl: ts.Node = node;
-      while (decl.parent && !ts.isSourceFile(decl.parent) && !(ts.isModuleBlock(decl.parent))) decl = decl.parent;
+      while (decl.parent && !ts.isSourceFile(decl.parent) && !ts.isModuleBlock(decl.parent)) decl = decl.parent;
       const name = (decl as ts.Node & { name?: ts.Node }).name;
       const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
       const where = `${path.relative(REPO, fileName)}:${line + 1}`;
@@ -37,7 +37,9 @@ function emitDeclarations(): Map<string, string> {
   const result = program.emit(undefined, (name, text) => {
     if (name.endsWith('.d.ts')) out.set(name, text);
   });
-  const errors = ts.getPreEmitDiagnostics(program).concat(result.diagnostics)
+  const errors = ts
+    .getPreEmitDiagnostics(program)
+    .concat(result.diagnostics)
     .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   expect(errors).toEqual([]);
   return out;

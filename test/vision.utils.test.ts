@@ -45,7 +45,12 @@ describe('makeGrid equals torchvision.utils.make_grid', () => {
     ['normalize over all', batch, { normalize: true }, 'normalize=True'],
     ['normalize each', batch, { normalize: true, scaleEach: true }, 'normalize=True, scale_each=True'],
     ['normalize by a value range', batch, { normalize: true, valueRange: [-1, 1] }, 'normalize=True, value_range=(-1, 1)'],
-    ['normalize each by a value range', batch, { normalize: true, valueRange: [-0.5, 2], scaleEach: true }, 'normalize=True, value_range=(-0.5, 2), scale_each=True'],
+    [
+      'normalize each by a value range',
+      batch,
+      { normalize: true, valueRange: [-0.5, 2], scaleEach: true },
+      'normalize=True, value_range=(-0.5, 2), scale_each=True',
+    ],
     ['one-channel images', torch.rand(4, 1, 5, 5), { nrow: 3 }, 'nrow=3'],
     ['an array of images', [torch.rand(3, 4, 4), torch.rand(3, 4, 4), torch.rand(3, 4, 4)], {}, ''],
     ['one H×W image', torch.rand(5, 6), {}, ''],
@@ -56,8 +61,11 @@ describe('makeGrid equals torchvision.utils.make_grid', () => {
   ];
   for (const [name, images, opts, pyArgs] of cases) {
     it(name, async () => {
-      const expected = await py.run<torch.Tensor>(`${TV}
-out = U.make_grid(x if isinstance(x, torch.Tensor) else list(x)${pyArgs ? `, ${pyArgs}` : ''})`, { x: images });
+      const expected = await py.run<torch.Tensor>(
+        `${TV}
+out = U.make_grid(x if isinstance(x, torch.Tensor) else list(x)${pyArgs ? `, ${pyArgs}` : ''})`,
+        { x: images },
+      );
       expectClose(makeGrid(images, opts), expected, { rtol: 0, atol: 0 });
     });
   }
@@ -80,9 +88,12 @@ describe('saveImage and toImage', () => {
     torch.manualSeed(1);
     const images = torch.rand(6, 3, 10, 12);
     await saveImage(images, path.join(dir, 'node.png'), { nrow: 3, padding: 1 });
-    await py.run(`${TV}
+    await py.run(
+      `${TV}
 U.save_image(x, ${q(path.join(dir, 'py.png'))}, nrow=3, padding=1)
-out = None`, { x: images });
+out = None`,
+      { x: images },
+    );
     const ours = await pixels(path.join(dir, 'node.png'));
     const theirs = await pixels(path.join(dir, 'py.png'));
     expect([ours.width, ours.height, ours.channels]).toEqual([theirs.width, theirs.height, theirs.channels]);
@@ -103,9 +114,12 @@ out = None`, { x: images });
     torch.manualSeed(2);
     const cases = [torch.rand(3, 5, 4), torch.rand(1, 5, 4), torch.rand(5, 4), torch.randint(0, 256, [3, 2, 3], { dtype: 'uint8' })];
     for (const t of cases) {
-      const expected = await py.run<torch.Tensor>(`${TV}
+      const expected = await py.run<torch.Tensor>(
+        `${TV}
 img = TF.to_pil_image(x)
-out = torch.from_numpy(np.array(img)).reshape(img.height, img.width, -1)`, { x: t });
+out = torch.from_numpy(np.array(img)).reshape(img.height, img.width, -1)`,
+        { x: t },
+      );
       const { data, info } = await toImage(t).raw().toBuffer({ resolveWithObject: true });
       expect([info.height, info.width, info.channels]).toEqual(expected.shape);
       expect(Buffer.from(data).equals(Buffer.from(expected.contiguous().data() as Uint8Array))).toBe(true);

@@ -116,7 +116,10 @@ ${WALK}`);
     // two outputs of one computation: each shared node once
     const z = a.mul(b);
     const both = torch.viz.autogradGraph([z.sum(), z.mean()], { params: { a, b } });
-    const functions = both.nodes.filter((n) => n.kind === 'function').map((n) => n.name).sort();
+    const functions = both.nodes
+      .filter((n) => n.kind === 'function')
+      .map((n) => n.name)
+      .sort();
     expect(functions).toEqual(['AccumulateGrad', 'AccumulateGrad', 'MeanBackward0', 'MulBackward0', 'SumBackward0']);
     expect(new Set(both.edges.map((e) => e.join())).size).toBe(both.edges.length);
     // the same output twice is drawn once
@@ -187,7 +190,9 @@ out = {'names': out['names'], 'attrs': [saved_of(f)[0] for f in order], 'saved':
     const functions = graph.nodes.map((n, i) => [n, i] as const).filter(([n]) => n.kind === 'function');
     expect(functions.map(([n]) => n.name)).toEqual(expected.names);
     expect(functions.map(([n]) => Object.entries(n.attrs ?? {}))).toEqual(expected.attrs);
-    const savedShapes = functions.map(([, i]) => graph.edges.filter(([from, , style]) => from === i && style === 'saved').map(([, to]) => graph.nodes[to].shape));
+    const savedShapes = functions.map(([, i]) =>
+      graph.edges.filter(([from, , style]) => from === i && style === 'saved').map(([, to]) => graph.nodes[to].shape),
+    );
     expect(savedShapes).toEqual(expected.saved);
     // the checks above saw every field kind
     const attrs = Object.assign({}, ...functions.map(([n]) => n.attrs ?? {}));
@@ -208,7 +213,12 @@ out = {'names': out['names'], 'attrs': [saved_of(f)[0] for f in order], 'saved':
     y.backward();
     expect(() => torch.viz.makeDot(y, { showSaved: true })).toThrow(/backward through the graph a second time/);
     // the graph itself is still drawn
-    expect(torch.viz.autogradGraph(y).nodes.filter((n) => n.kind === 'function').map((n) => n.name)).toEqual(expected.names);
+    expect(
+      torch.viz
+        .autogradGraph(y)
+        .nodes.filter((n) => n.kind === 'function')
+        .map((n) => n.name),
+    ).toEqual(expected.names);
   });
 
   it('a view output is drawn from its base, with a dotted edge (make_dot’s add_base_tensor)', async () => {
@@ -228,11 +238,12 @@ out = {'names': out['names'], 'attrs': [saved_of(f)[0] for f in order], 'saved':
     expect(torch.viz.autogradGraph(out).nodes.some((n) => n.kind === 'base')).toBe(false);
   });
 
-  it('gradFn is Python\'s grad_fn: name, nextFunctions with input numbers, AccumulateGrad\'s variable, saved values', async () => {
+  it("gradFn is Python's grad_fn: name, nextFunctions with input numbers, AccumulateGrad's variable, saved values", async () => {
     const a = torch.randn([2, 3], { requiresGrad: true });
     const b = torch.randn([3], { requiresGrad: true });
     const y = a.mul(b).sum(1).pow(2).sum();
-    const expected = await py.run<{ walk: [string, [string | null, number][]][]; saved: Record<string, unknown> }>(`
+    const expected = await py.run<{ walk: [string, [string | null, number][]][]; saved: Record<string, unknown> }>(
+      `
 a.requires_grad_(True)
 b.requires_grad_(True)
 y = a.mul(b).sum(1).pow(2).sum()
@@ -246,7 +257,8 @@ while todo:
     todo += [n for n, _ in f.next_functions if n is not None]
 pow_fn = y.grad_fn.next_functions[0][0]
 out = {'walk': walk, 'saved': {'exponent': str(pow_fn._saved_exponent), 'self': pow_fn._saved_self}}`,
-    { a: a.detach(), b: b.detach() });
+      { a: a.detach(), b: b.detach() },
+    );
     const walk: [string, [string | null, number][]][] = [];
     const seen = new Set<torch.GradFn>();
     const todo = [y.gradFn!];
@@ -273,7 +285,9 @@ out = {'walk': walk, 'saved': {'exponent': str(pow_fn._saved_exponent), 'self': 
     const y = lin(torch.randn(3, 4)).relu();
     const dot = torch.viz.makeDot(y, { params: Object.fromEntries(lin.namedParameters()) });
     const source = dot.source;
-    expect(source).toMatch(/^digraph \{\n\tgraph \[size="12,12"\]\n\tnode \[align=left fontname=monospace fontsize=10 height=0.2 ranksep=0.1 shape=box style=filled\]\n/);
+    expect(source).toMatch(
+      /^digraph \{\n\tgraph \[size="12,12"\]\n\tnode \[align=left fontname=monospace fontsize=10 height=0.2 ranksep=0.1 shape=box style=filled\]\n/,
+    );
     expect(source).toContain('[label="\\n (3, 2)" fillcolor=darkolivegreen1]');
     expect(source).toContain('[label="weight\\n (2, 4)" fillcolor=lightblue]');
     expect(source).toContain('[label="bias\\n (2)" fillcolor=lightblue]');

@@ -31,7 +31,10 @@ const MODEL_FLAGS: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
 };
 
-const COMMANDS: Record<string, { summary: string; usage: string; options: ParseArgsConfig['options']; run: (f: Flags, rest: string[], argv: string[]) => Promise<void> }> = {
+const COMMANDS: Record<
+  string,
+  { summary: string; usage: string; options: ParseArgsConfig['options']; run: (f: Flags, rest: string[], argv: string[]) => Promise<void> }
+> = {
   train: {
     summary: 'train a model (SGD + StepLR)',
     usage: `torchnode train [options]
@@ -108,8 +111,12 @@ every 30 epochs): --epochs 90 --weight-decay 1e-4 --step-size 30; more in the RE
     summary: 'the autograd graph of a forward pass, drawn as torchviz does (SVG, DOT or JSON)',
     usage: `torchnode graph [--model NAME --width N --stem S --reduction N --input 1,3,32,32 --classes N] [--show-attrs] [--show-saved] --out graph.svg`,
     options: {
-      ...MODEL_FLAGS, input: { type: 'string', default: '1,3,32,32' }, classes: { type: 'string', default: '10' }, out: { type: 'string', default: 'graph.svg' },
-      'show-attrs': { type: 'boolean', default: false }, 'show-saved': { type: 'boolean', default: false },
+      ...MODEL_FLAGS,
+      input: { type: 'string', default: '1,3,32,32' },
+      classes: { type: 'string', default: '10' },
+      out: { type: 'string', default: 'graph.svg' },
+      'show-attrs': { type: 'boolean', default: false },
+      'show-saved': { type: 'boolean', default: false },
     },
     run: graph,
   },
@@ -123,7 +130,8 @@ every 30 epochs): --epochs 90 --weight-decay 1e-4 --step-size 30; more in the RE
 
 function num(flags: Flags, name: string, integer = false): number {
   const v = Number(flags[name]);
-  if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} (got ${flags[name]})`);
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} (got ${flags[name]})`);
   return v;
 }
 
@@ -201,33 +209,55 @@ async function trainOne(flags: Flags, distributed: boolean): Promise<void> {
   const { trainData, testData, info } = await datasets(flags, true, distributed);
   const model = modelFor(flags, info.channels, info.classes.length, info.size);
   const optimizer = new torch.optim.SGD(model.parameters(), {
-    lr: num(flags, 'lr'), momentum: num(flags, 'momentum'), weightDecay: num(flags, 'weight-decay'), nesterov: Boolean(flags.nesterov),
+    lr: num(flags, 'lr'),
+    momentum: num(flags, 'momentum'),
+    weightDecay: num(flags, 'weight-decay'),
+    nesterov: Boolean(flags.nesterov),
   });
   const scheduler = new torch.optim.lrScheduler.StepLR(optimizer, { stepSize, gamma: num(flags, 'gamma') });
   const out = String(flags.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const trainer = new torch.train.Trainer({
-    model, optimizer, scheduler, device, accumulate: num(flags, 'accumulate', true), outDir: out,
-    amp: Boolean(flags.amp), distributed, cudaGraph: Boolean(flags['cuda-graph']),
-    offThread: offThreadFlag(flags), handleSigint: false, // Ctrl-C is the command's: stopOnCtrlC
+    model,
+    optimizer,
+    scheduler,
+    device,
+    accumulate: num(flags, 'accumulate', true),
+    outDir: out,
+    amp: Boolean(flags.amp),
+    distributed,
+    cudaGraph: Boolean(flags['cuda-graph']),
+    offThread: offThreadFlag(flags),
+    handleSigint: false, // Ctrl-C is the command's: stopOnCtrlC
   });
   if (leader) {
     const where = distributed ? `${torch.distributed.getWorldSize()} processes (${torch.distributed.getBackend()}), each on ` : '';
-    process.stderr.write(`torchnode: ${flags.model} on ${info.name} (${info.trainSize} train / ${info.testSize} test images) on ${where}${trainer.device}; writing ${out}\n`);
+    process.stderr.write(
+      `torchnode: ${flags.model} on ${info.name} (${info.trainSize} train / ${info.testSize} test images) on ${where}${trainer.device}; writing ${out}\n`,
+    );
     // run.json once training runs (a resume that fails leaves the run's own in place); eval and predict read it.
     const { nproc: _n, 'master-port': _p, ...recorded } = flags;
-    trainer.once('step', () => fs.writeFileSync(path.join(out, 'run.json'),
-      JSON.stringify({ ...recorded, classes: info.classes, device: trainer.device }, null, 2) + '\n'));
+    trainer.once('step', () =>
+      fs.writeFileSync(path.join(out, 'run.json'), JSON.stringify({ ...recorded, classes: info.classes, device: trainer.device }, null, 2) + '\n'),
+    );
     trainer.on('offThread', ({ offThread, reason }: { offThread: boolean; reason: string }) =>
-      process.stderr.write(offThread ? 'torchnode: steps run off the JS thread, traced\n' : `torchnode: steps run on the JS thread (${reason})\n`));
+      process.stderr.write(offThread ? 'torchnode: steps run off the JS thread, traced\n' : `torchnode: steps run on the JS thread (${reason})\n`),
+    );
   }
   const stopListening = stopOnCtrlC(trainer);
   try {
     await trainer.fit(trainData, { epochs, testData, resume: flags.resume ? String(flags.resume) : null });
     const last = trainer.history[trainer.history.length - 1];
-    if (last && leader) process.stdout.write(`test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`);
+    if (last && leader)
+      process.stdout.write(
+        `test accuracy ${last.testAccuracy === null ? '-' : (last.testAccuracy * 100).toFixed(2) + '%'}; history, curve.svg and checkpoint.pt in ${out}\n`,
+      );
     // Data-parallel ranks each hold a share of the test set: the charts of one share would mislead.
     if (last && !distributed) {
-      writeCharts(await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length, trainer.device), info, out);
+      writeCharts(
+        await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length, trainer.device),
+        info,
+        out,
+      );
     }
   } finally {
     stopListening();
@@ -264,8 +294,12 @@ function checkpointFile(flags: Flags): string {
 function loadCheckpointModel(flags: Flags, inChannels: number, classes: number, size: number): SEResNet {
   const ckptFile = checkpointFile(flags);
   const run = readRun(ckptFile);
-  const model = modelFor({ model: run.model ?? flags.model, width: run.width ?? flags.width, stem: run.stem ?? flags.stem,
-    reduction: run.reduction ?? flags.reduction }, inChannels, classes, size);
+  const model = modelFor(
+    { model: run.model ?? flags.model, width: run.width ?? flags.width, stem: run.stem ?? flags.stem, reduction: run.reduction ?? flags.reduction },
+    inChannels,
+    classes,
+    size,
+  );
   const ckpt = torch.load(ckptFile) as { model?: Record<string, torch.Tensor> };
   model.loadStateDict(ckpt.model ?? (ckpt as Record<string, torch.Tensor>));
   return model.eval();
@@ -296,8 +330,13 @@ async function evaluate(cliFlags: Flags): Promise<void> {
   const out = flags.out === undefined ? path.dirname(checkpointFile(flags)) : String(flags.out);
   // The Trainer places the model on the device; one pass gives the loss, the accuracy and the charts.
   const trainer = new torch.train.Trainer({ model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0 }), device, progress: false });
-  const r = await torch.train.evaluationReport(model, testData as AsyncIterable<[torch.Tensor, torch.Tensor]>, info.classes.length,
-    trainer.device, torch.nn.functional.crossEntropy);
+  const r = await torch.train.evaluationReport(
+    model,
+    testData as AsyncIterable<[torch.Tensor, torch.Tensor]>,
+    info.classes.length,
+    trainer.device,
+    torch.nn.functional.crossEntropy,
+  );
   process.stdout.write(`${info.name}: ${r.images} images, loss ${r.loss!.toFixed(4)}, accuracy ${(r.accuracy * 100).toFixed(2)}%\n`);
   fs.mkdirSync(out, { recursive: true });
   writeCharts(r, info, out);
@@ -349,7 +388,9 @@ async function graph(flags: Flags): Promise<void> {
   if (!['svg', 'dot', 'json'].includes(format)) throw new UsageError(`--out must end in .svg, .dot or .json (got ${out})`);
   const model = modelFor(flags, shape[1], num(flags, 'classes', true), shape[2]);
   const dot = torch.viz.makeDot(model(torch.randn(shape)), {
-    params: Object.fromEntries(model.namedParameters()), showAttrs: Boolean(flags['show-attrs']), showSaved: Boolean(flags['show-saved']),
+    params: Object.fromEntries(model.namedParameters()),
+    showAttrs: Boolean(flags['show-attrs']),
+    showSaved: Boolean(flags['show-saved']),
   });
   const text = format === 'svg' ? await dot.svg() : format === 'dot' ? dot.source : JSON.stringify(dot.graph, null, 1) + '\n';
   fs.writeFileSync(out, text);
@@ -363,7 +404,8 @@ type DataInfo = torch.data.DatasetInfo;
 
 function datasetInfo(flags: Flags): DataInfo {
   const name = String(flags.dataset);
-  if (!(DATASET_NAMES as readonly string[]).includes(name)) throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')} (got ${name})`);
+  if (!(DATASET_NAMES as readonly string[]).includes(name))
+    throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')} (got ${name})`);
   return torch.data.datasetInfo(name as DatasetName, flags.data ? String(flags.data) : undefined);
 }
 
@@ -376,7 +418,10 @@ async function datasets(flags: Flags, training: boolean, distributed = false) {
   const seed = flags.seed === undefined ? 0 : num(flags, 'seed', true);
   const trainOrder = distributed ? { sampler: new torch.data.DistributedSampler(trainSet, { shuffle: true, seed }) } : { shuffle: true };
   const trainData = new torch.data.DataLoader(trainSet, {
-    batchSize, ...trainOrder, dropLast: false, transform: torch.data.standardTransform(info, augment),
+    batchSize,
+    ...trainOrder,
+    dropLast: false,
+    transform: torch.data.standardTransform(info, augment),
   });
   const testOrder = distributed ? { sampler: new torch.data.DistributedSampler(testSet, { shuffle: false }) } : {};
   const testData = new torch.data.DataLoader(testSet, { batchSize, ...testOrder, transform: torch.data.standardTransform(info, false) });
@@ -396,9 +441,14 @@ async function imageTensor(file: string, info: DataInfo): Promise<torch.Tensor> 
 async function launchRanks(nproc: number, flags: Flags, argv: string[]): Promise<void> {
   const out = String(flags.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   await launch({
-    nproc, script: __filename, args: ['train', ...withoutLauncherFlags(argv), '--out', out],
+    nproc,
+    script: __filename,
+    args: ['train', ...withoutLauncherFlags(argv), '--out', out],
     masterPort: flags['master-port'] !== undefined ? num(flags, 'master-port', true) : undefined,
-    onOmpDefault: () => process.stderr.write('torchnode: setting OMP_NUM_THREADS=1 for each process (as torchrun does) so that they do not overload the CPU; set it to tune\n'),
+    onOmpDefault: () =>
+      process.stderr.write(
+        'torchnode: setting OMP_NUM_THREADS=1 for each process (as torchrun does) so that they do not overload the CPU; set it to tune\n',
+      ),
     onRankFailed: (rank, reason) => process.stderr.write(`torchnode: rank ${rank} ${reason}; stopping the other ranks\n`),
   });
 }
@@ -416,8 +466,13 @@ function withoutLauncherFlags(argv: string[]): string[] {
 // ---- entry ----
 
 function help(): string {
-  return `torchnode — PyTorch for Node.js\n\nusage: torchnode <command> [options]   (torchnode <command> --help for its options)\n\n` +
-    Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`).join('\n') + '\n';
+  return (
+    `torchnode — PyTorch for Node.js\n\nusage: torchnode <command> [options]   (torchnode <command> --help for its options)\n\n` +
+    Object.entries(COMMANDS)
+      .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+      .join('\n') +
+    '\n'
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {

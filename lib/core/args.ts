@@ -62,7 +62,8 @@ export function optionHint(key: string, known: Iterable<string>): string {
   const camel = camelCase(key);
   if (camel !== key && names.includes(camel)) return ` (torchnode's name is '${camel}')`;
   const lower = camel.toLowerCase();
-  const near = names.find((k) => k.toLowerCase() === lower) ??
+  const near =
+    names.find((k) => k.toLowerCase() === lower) ??
     names.find((k) => Math.min(k.length, lower.length) > 3 && editDistance(k.toLowerCase(), lower) <= 2);
   return near ? ` (did you mean '${near}'?)` : '';
 }

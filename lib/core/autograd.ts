@@ -30,7 +30,14 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opti
   const createGraph = boolArg(options.createGraph, 'createGraph', false);
   const retain = options.retainGraph === undefined ? undefined : boolArg(options.retainGraph, 'retainGraph', createGraph);
   return native
-    .autogradGrad(outs.map((t) => t.handle), ins.map((t) => t.handle), gradOutputs, retain, createGraph, boolArg(options.allowUnused, 'allowUnused', false))
+    .autogradGrad(
+      outs.map((t) => t.handle),
+      ins.map((t) => t.handle),
+      gradOutputs,
+      retain,
+      createGraph,
+      boolArg(options.allowUnused, 'allowUnused', false),
+    )
     .map(wrapOrNull);
 }
 

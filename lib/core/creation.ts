@@ -44,8 +44,13 @@ function tail(o: TensorOptions): [number | undefined, string | undefined, boolea
 }
 
 const TYPED_DTYPE = new Map<unknown, Dtype>([
-  [Float32Array, 'float32'], [Float64Array, 'float64'], [Int32Array, 'int32'], [Int16Array, 'int16'],
-  [Int8Array, 'int8'], [Uint8Array, 'uint8'], [BigInt64Array, 'int64'],
+  [Float32Array, 'float32'],
+  [Float64Array, 'float64'],
+  [Int32Array, 'int32'],
+  [Int16Array, 'int16'],
+  [Int8Array, 'int8'],
+  [Uint8Array, 'uint8'],
+  [BigInt64Array, 'int64'],
 ]);
 
 // Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it. `kinds`
@@ -166,7 +171,8 @@ export function getRngState(): Tensor {
 
 /** Restores a state from getRngState(): the same random numbers follow, as in PyTorch. */
 export function setRngState(state: Tensor): void {
-  if (!(state instanceof Tensor) || state.dtype !== 'uint8') throw new TypeError('setRngState(state): state must be the uint8 Tensor getRngState() returned');
+  if (!(state instanceof Tensor) || state.dtype !== 'uint8')
+    throw new TypeError('setRngState(state): state must be the uint8 Tensor getRngState() returned');
   native.setRngState(state.handle);
 }
 
@@ -181,16 +187,19 @@ export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
-
-
 /**
  * torch.as_tensor(data, dtype, device): `data` itself when it is a Tensor of that dtype and device (else
  * converted, keeping its graph), a new tensor from JS data otherwise. (Python shares a NumPy array's
  * memory; a JS array or TypedArray is copied, as torch.tensor copies it.)
  */
-export function asTensor(data: TensorData,
-  ...rest: PyRest<[dtype: Dtype | null, device: string | null], { dtype?: Dtype | null; device?: string | null }>): Tensor {
-  const o = optionsArg<{ dtype?: Dtype | null; device?: string | null }>(pyOptions('torch.asTensor', rest, ['dtype', 'device']), 'torch.asTensor', ['dtype', 'device']);
+export function asTensor(
+  data: TensorData,
+  ...rest: PyRest<[dtype: Dtype | null, device: string | null], { dtype?: Dtype | null; device?: string | null }>
+): Tensor {
+  const o = optionsArg<{ dtype?: Dtype | null; device?: string | null }>(pyOptions('torch.asTensor', rest, ['dtype', 'device']), 'torch.asTensor', [
+    'dtype',
+    'device',
+  ]);
   if (!(data instanceof Tensor)) return tensor(data, { ...(o.dtype != null && { dtype: o.dtype }), ...(o.device != null && { device: o.device }) });
   return sameOrConverted(data, o.dtype == null ? undefined : canonicalDtype(o.dtype), o.device ?? undefined);
 }
@@ -198,7 +207,11 @@ export function asTensor(data: TensorData,
 /** data converted to dtype/device if either differs, autograd recording the conversion; else data itself. */
 function sameOrConverted(data: Tensor, dtype: Dtype | undefined, device: string | undefined): Tensor {
   const dev = device === undefined ? undefined : optDevice(device);
-  if ((dtype === undefined || dtype === data.dtype) && (dev === undefined || dev === data.device || (dev === 'cuda' && data.device.startsWith('cuda')))) return data;
+  if (
+    (dtype === undefined || dtype === data.dtype) &&
+    (dev === undefined || dev === data.device || (dev === 'cuda' && data.device.startsWith('cuda')))
+  )
+    return data;
   return data.to({ ...(dtype !== undefined && { dtype }), ...(dev !== undefined && { device: dev }) });
 }
 
@@ -222,12 +235,15 @@ export function asarray(obj: TensorData, options?: AsarrayOptions): Tensor {
   const dtype = o.dtype == null ? undefined : canonicalDtype(o.dtype);
   const device = o.device ?? undefined;
   if (!(obj instanceof Tensor)) {
-    if (o.copy === false) throw new TorchValueError("torch.asarray: can't alias JS data (an array or TypedArray) with a tensor: copy=false is only for tensors");
+    if (o.copy === false)
+      throw new TorchValueError("torch.asarray: can't alias JS data (an array or TypedArray) with a tensor: copy=false is only for tensors");
     return tensor(obj, { ...(dtype && { dtype }), ...(device && { device }), requiresGrad: rg });
   }
   let out = sameOrConverted(obj, dtype, device);
   if (out !== obj && o.copy === false) {
-    throw new TorchValueError(`torch.asarray: can't alias tensor of dtype ${obj.dtype} on ${obj.device} as ${dtype ?? obj.dtype} on ${device ?? obj.device}: copy=false forbids the conversion`);
+    throw new TorchValueError(
+      `torch.asarray: can't alias tensor of dtype ${obj.dtype} on ${obj.device} as ${dtype ?? obj.dtype} on ${device ?? obj.device}: copy=false forbids the conversion`,
+    );
   }
   if (out === obj && o.copy === true) out = obj.clone();
   // Python's rule (tensor_new.cpp, asarray): requiresGrad sets the flag on a leaf result and is ignored
@@ -237,7 +253,18 @@ export function asarray(obj: TensorData, options?: AsarrayOptions): Tensor {
 }
 
 const ELEMENT_BYTES: Record<Dtype, number> = {
-  uint8: 1, int8: 1, bool: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, int64: 8, float64: 8, complex64: 8, complex128: 16,
+  uint8: 1,
+  int8: 1,
+  bool: 1,
+  int16: 2,
+  float16: 2,
+  bfloat16: 2,
+  int32: 4,
+  float32: 4,
+  int64: 8,
+  float64: 8,
+  complex64: 8,
+  complex128: 16,
 };
 
 export interface FrombufferOptions {
@@ -259,8 +286,10 @@ export function frombuffer(buffer: ArrayBufferLike | ArrayBufferView, options: F
   const o = optionsArg<FrombufferOptions>(options, 'torch.frombuffer', ['dtype', 'count', 'offset', 'requiresGrad']);
   if (o.dtype === undefined) throw new TypeError("torch.frombuffer() missing required keyword argument 'dtype'");
   const dtype = canonicalDtype(o.dtype);
-  const bytes = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-    : buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) ? new Uint8Array(buffer)
+  const bytes = ArrayBuffer.isView(buffer)
+    ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+    : buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer)
+      ? new Uint8Array(buffer)
       : null;
   if (bytes === null) throw new TypeError(`torch.frombuffer: buffer must be an ArrayBuffer, a Buffer or a TypedArray (got ${describe(buffer)})`);
   const offset = intArg(o.offset ?? 0, 'offset');
@@ -269,13 +298,16 @@ export function frombuffer(buffer: ArrayBufferLike | ArrayBufferView, options: F
   const length = bytes.length;
   // LibTorch's own checks (torch/csrc/utils/tensor_new.cpp), with its messages
   if (length === 0 || count === 0) throw new TorchValueError(`both buffer length (${length}) and count (${count}) must not be 0`);
-  if (offset < 0 || offset >= length) throw new TorchValueError(`offset (${offset} bytes) must be non-negative and no greater than buffer length (${length} bytes) minus 1`);
+  if (offset < 0 || offset >= length)
+    throw new TorchValueError(`offset (${offset} bytes) must be non-negative and no greater than buffer length (${length} bytes) minus 1`);
   if (count <= 0 && (length - offset) % size !== 0) {
     throw new TorchValueError(`buffer length (${length - offset} bytes) after offset (${offset} bytes) must be a multiple of element size (${size})`);
   }
   const n = count < 0 ? (length - offset) / size : count;
   if (offset + n * size > length) {
-    throw new TorchValueError(`requested buffer length (${n} * ${size} bytes) after offset (${offset} bytes) must not be greater than actual buffer length (${length} bytes)`);
+    throw new TorchValueError(
+      `requested buffer length (${n} * ${size} bytes) after offset (${offset} bytes) must not be greater than actual buffer length (${length} bytes)`,
+    );
   }
   const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + n * size);
   const out = wrap(native.fromData(copy, [n * size], dtypeCode('uint8'), undefined, false)).view(dtype);

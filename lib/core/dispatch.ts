@@ -60,7 +60,11 @@ interface Signature {
 export class Overloads {
   private sigs: Signature[] | undefined;
   private known: Set<string> | undefined;
-  constructor(readonly who: string, private readonly schemas: readonly string[], private readonly method: boolean) {}
+  constructor(
+    readonly who: string,
+    private readonly schemas: readonly string[],
+    private readonly method: boolean,
+  ) {}
 
   private get signatures(): Signature[] {
     return (this.sigs ??= this.schemas.map((s) => this.compile(parseSchema(s))));
@@ -117,9 +121,16 @@ export class Overloads {
 
   private invoke(sig: Signature, values: unknown[], opts: Record<string, unknown> | undefined): unknown {
     // by name: the LibTorch in use may order, add or lack arguments against the schema this was generated from
-    if (sig.id === undefined) sig.id = native.opFind(`aten::${sig.schema.name}`, sig.schema.overload, sig.params.map((p) => p.name));
+    if (sig.id === undefined)
+      sig.id = native.opFind(
+        `aten::${sig.schema.name}`,
+        sig.schema.overload,
+        sig.params.map((p) => p.name),
+      );
     if (sig.id === null) {
-      throw new TorchNotImplementedError(`${this.who}(): the LibTorch in use (${native.buildInfo.torchVersion}) has no operator aten::${sig.schema.name}.${sig.schema.overload}`);
+      throw new TorchNotImplementedError(
+        `${this.who}(): the LibTorch in use (${native.buildInfo.torchVersion}) has no operator aten::${sig.schema.name}.${sig.schema.overload}`,
+      );
     }
     // trailing defaults are left off (fewer values to convert; the operator's own defaults apply)
     let n = values.length;
@@ -175,7 +186,12 @@ export class Overloads {
       if (why.length > 0) return `${this.who}(): ${why[0]}`;
     }
     const got = args.slice(0, n).map(kindOf);
-    if (opts) got.push(...Object.entries(opts).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${kindOf(v)}`));
+    if (opts)
+      got.push(
+        ...Object.entries(opts)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${k}=${kindOf(v)}`),
+      );
     const list = this.signatures.map((s) => `  ${this.who}(${pythonSignature(s)})`);
     return `${this.who}() received an invalid combination of arguments - got (${got.join(', ')}), but expected one of:\n${list.join('\n')}`;
   }
@@ -191,8 +207,15 @@ function isOptions(v: unknown): boolean {
  * The values of sig's parameters for this call, or undefined if sig does not take it; `why` (given only
  * when building an error) gets the reason, in Python's words.
  */
-function bind(sig: Signature, self: Tensor | undefined, args: readonly unknown[], n: number,
-  opts: Record<string, unknown> | undefined, numbersAsTensors: boolean, why?: string[]): unknown[] | undefined {
+function bind(
+  sig: Signature,
+  self: Tensor | undefined,
+  args: readonly unknown[],
+  n: number,
+  opts: Record<string, unknown> | undefined,
+  numbersAsTensors: boolean,
+  why?: string[],
+): unknown[] | undefined {
   const params = sig.params;
   const values = new Array<unknown>(params.length);
   if (sig.self >= 0) values[sig.self] = self;
@@ -236,7 +259,9 @@ function bind(sig: Signature, self: Tensor | undefined, args: readonly unknown[]
       if (key === 'requiresGrad') {
         // Python adds requires_grad to the factories (TensorOptions) only
         if (!sig.schema.factory || typeof v !== 'boolean') {
-          why?.push(sig.schema.factory ? `argument 'requiresGrad' must be boolean, not ${kindOf(v)}` : "got an unexpected keyword argument 'requiresGrad'");
+          why?.push(
+            sig.schema.factory ? `argument 'requiresGrad' must be boolean, not ${kindOf(v)}` : "got an unexpected keyword argument 'requiresGrad'",
+          );
           return undefined;
         }
         continue;
@@ -285,10 +310,23 @@ function nameOf(sig: Signature, i: number): string {
 /** What a parameter takes, for messages. */
 function expected(p: SchemaParam): string {
   const kinds: Record<string, string> = {
-    Tensor: 'Tensor', int: 'int', float: 'float', bool: 'boolean', Scalar: 'Number', str: 'string', ScalarType: 'a dtype name',
-    Device: 'a device string', Layout: 'a layout name', MemoryFormat: 'a memory format name', Generator: 'null', Stream: 'a torch.cuda.Stream',
-    'int[]': 'an array of ints', 'float[]': 'an array of floats', 'bool[]': 'an array of booleans',
-    'Tensor[]': 'an array of Tensors', 'Tensor?[]': 'an array of Tensors or nulls',
+    Tensor: 'Tensor',
+    int: 'int',
+    float: 'float',
+    bool: 'boolean',
+    Scalar: 'Number',
+    str: 'string',
+    ScalarType: 'a dtype name',
+    Device: 'a device string',
+    Layout: 'a layout name',
+    MemoryFormat: 'a memory format name',
+    Generator: 'null',
+    Stream: 'a torch.cuda.Stream',
+    'int[]': 'an array of ints',
+    'float[]': 'an array of floats',
+    'bool[]': 'an array of booleans',
+    'Tensor[]': 'an array of Tensors',
+    'Tensor?[]': 'an array of Tensors or nulls',
   };
   return `${kinds[p.kind] ?? p.kind}${p.optional ? ' or null' : ''}`;
 }
@@ -357,7 +395,8 @@ function toNative(p: SchemaParam, v: unknown): unknown {
       return dtypeCode(v, p.name);
     case 'Layout':
       // torchnode's tensors are dense (strided) only: at::kStrided
-      if (v !== 'strided') throw new TypeError(`${camelCase(p.name)} must be one of 'strided' (torchnode has dense tensors only; got ${describe(v)})`);
+      if (v !== 'strided')
+        throw new TypeError(`${camelCase(p.name)} must be one of 'strided' (torchnode has dense tensors only; got ${describe(v)})`);
       return 0;
     case 'MemoryFormat': {
       const code = MEMORY_FORMATS.indexOf(v as MemoryFormat);

@@ -2,8 +2,8 @@
 import { TorchError } from './errors';
 
 /** A dtype, by PyTorch's name (`torch.float32` is `'float32'`). */
-export type Dtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16'
-  | 'complex64' | 'complex128';
+export type Dtype =
+  'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16' | 'complex64' | 'complex128';
 
 /** The dtypes torchnode supports, by at::ScalarType code (what crosses into native/args.cc). */
 export const DTYPE_CODES = {

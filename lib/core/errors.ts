@@ -54,9 +54,15 @@ export function withCallerStack(err: unknown, callerStack: string | undefined): 
  */
 export function oneLine(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
-  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (/failed in the TorchScript interpreter/.test(lines[0] ?? '')) {
-    const cause = lines.slice(1).reverse().find((l) => /^[\w.]*(Error|Exception)\b.*:/.test(l));
+    const cause = lines
+      .slice(1)
+      .reverse()
+      .find((l) => /^[\w.]*(Error|Exception)\b.*:/.test(l));
     if (cause) return cause;
   }
   return lines[0] ?? message;

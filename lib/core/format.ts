@@ -87,7 +87,9 @@ function formatFixed(x: number, p: number): string {
   const nf = nonFinite(x);
   if (nf !== null) return nf;
   const [num, den] = toFraction(x);
-  const digits = divHalfEven(num * pow10(p), den).toString().padStart(p + 1, '0');
+  const digits = divHalfEven(num * pow10(p), den)
+    .toString()
+    .padStart(p + 1, '0');
   const cut = digits.length - p;
   return signOf(x) + digits.slice(0, cut) + (p > 0 ? '.' + digits.slice(cut) : '');
 }
@@ -100,14 +102,16 @@ function formatExp(x: number, p: number): string {
   let m = 0n;
   if (x !== 0) {
     const [num, den] = toFraction(x);
-    const atLeast = (k: number): boolean => // |x| >= 10^k, exactly
+    const atLeast = (k: number): boolean =>
+      // |x| >= 10^k, exactly
       k >= 0 ? num >= den * pow10(k) : num * pow10(-k) >= den;
     e = Math.floor(Math.log10(Math.abs(x)));
     while (!atLeast(e)) e--; // log10 may be off by one near powers of ten
     while (atLeast(e + 1)) e++;
     const s = p - e;
     m = s >= 0 ? divHalfEven(num * pow10(s), den) : divHalfEven(num, den * pow10(-s));
-    if (m === pow10(p + 1)) { // rounding carried into a new digit: 9.99995 -> 1.0000e+01
+    if (m === pow10(p + 1)) {
+      // rounding carried into a new digit: 9.99995 -> 1.0000e+01
       m = pow10(p);
       e++;
     }
@@ -162,7 +166,8 @@ function makeFormatter(values: ArrayLike<Scalar>, dtype: string): Formatter {
   for (const x of vals) {
     let len: number;
     if (f.sciMode) len = formatExp(x, p).length;
-    else if (f.intMode) len = formatFixed(x, 0).length + 1; // room for the trailing "."
+    else if (f.intMode)
+      len = formatFixed(x, 0).length + 1; // room for the trailing "."
     else len = formatFixed(x, p).length;
     f.width = Math.max(f.width, len);
   }
@@ -256,8 +261,7 @@ function gatherSummary(values: ArrayLike<Scalar>, shape: number[]): Scalar[] {
   return out;
 }
 
-const pyTuple = (shape: number[]): string =>
-  shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+const pyTuple = (shape: number[]): string => (shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`);
 
 /** _add_suffixes: append ", suffix", moving to a new indented line past linewidth. */
 function addSuffixes(text: string, suffixes: string[], indent: number): string {

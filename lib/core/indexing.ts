@@ -61,8 +61,12 @@ export function toIndexItems(
 }
 
 function convert(
-  ix: Index, pos: number, items: Item[], temporaries: Handle[],
-  fromInts: (list: number[]) => Handle, fromBools: (list: boolean[]) => Handle,
+  ix: Index,
+  pos: number,
+  items: Item[],
+  temporaries: Handle[],
+  fromInts: (list: number[]) => Handle,
+  fromBools: (list: boolean[]) => Handle,
 ): void {
   {
     if (ix === null || typeof ix === 'boolean') items.push(ix);

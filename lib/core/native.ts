@@ -81,8 +81,16 @@ export interface SerReadResult {
   archive: ArchiveHandle;
 }
 /** serTensorMeta's result: what the pickle records of a tensor. */
-export type TensorMeta = [storageId: string, storageNbytes: number, offset: number, size: number[], stride: number[], dtype: string,
-  device: string, requiresGrad: boolean];
+export type TensorMeta = [
+  storageId: string,
+  storageNbytes: number,
+  offset: number,
+  size: number[],
+  stride: number[],
+  dtype: string,
+  device: string,
+  requiresGrad: boolean,
+];
 /** A torchnode Module as jitTrace reads it: its tensors by name and its children, recursively. */
 export interface TraceModuleSpec {
   name: string;
@@ -214,8 +222,14 @@ export interface NativeAddon extends Partial<CudaBuildNative> {
   retainsGrad(t: H): boolean;
   outputNr(t: H): N;
   backward(t: H, gradient: H | undefined, retainGraph: Opt<boolean>, createGraph: boolean): void;
-  autogradGrad(outputs: H[], inputs: H[], gradOutputs: (H | null)[] | undefined, retainGraph: Opt<boolean>,
-    createGraph: boolean, allowUnused: boolean): (H | null)[];
+  autogradGrad(
+    outputs: H[],
+    inputs: H[],
+    gradOutputs: (H | null)[] | undefined,
+    retainGraph: Opt<boolean>,
+    createGraph: boolean,
+    allowUnused: boolean,
+  ): (H | null)[];
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;
   // memory.cc
@@ -323,8 +337,16 @@ export interface NativeAddon extends Partial<CudaBuildNative> {
   setBackendFlag(name: keyof BackendFlags, value: boolean): void;
   // distributed.cc
   distBackends(): { gloo: boolean; nccl: boolean };
-  distInitAsync(backend: string, host: string, port: N, rank: N, worldSize: N, timeoutMs: N, hostStore: boolean,
-    prefix: string): Promise<ProcessGroupHandle>;
+  distInitAsync(
+    backend: string,
+    host: string,
+    port: N,
+    rank: N,
+    worldSize: N,
+    timeoutMs: N,
+    hostStore: boolean,
+    prefix: string,
+  ): Promise<ProcessGroupHandle>;
   distRank(g: ProcessGroupHandle): N;
   distWorldSize(g: ProcessGroupHandle): N;
   distBackendName(g: ProcessGroupHandle): string;
@@ -340,8 +362,17 @@ export interface NativeAddon extends Partial<CudaBuildNative> {
   distBroadcastCoalesced(g: ProcessGroupHandle, tensors: H[], bufferBytes: N, src: N): void;
   // ddp.cc
   ddpVerifyParams(g: ProcessGroupHandle, params: H[]): void;
-  ddpCreate(g: ProcessGroupHandle, params: H[], names: string[], bucketBytes: N, firstBucketBytes: N, findUnused: boolean,
-    gradientAsBucketView: boolean, moduleName: string, broadcastBuffers: boolean): ReducerHandle;
+  ddpCreate(
+    g: ProcessGroupHandle,
+    params: H[],
+    names: string[],
+    bucketBytes: N,
+    firstBucketBytes: N,
+    findUnused: boolean,
+    gradientAsBucketView: boolean,
+    moduleName: string,
+    broadcastBuffers: boolean,
+  ): ReducerHandle;
   ddpPrepareForward(r: ReducerHandle): void;
   ddpRebuildBuckets(r: ReducerHandle): boolean;
   ddpPrepareForBackward(r: ReducerHandle, outputs: H[]): void;
@@ -372,8 +403,17 @@ export interface NativeAddon extends Partial<CudaBuildNative> {
   serSaveAsync(tmpPath: string, path: string, pkl: Buffer, storages: H[]): Promise<void>;
   serRead(path: string): SerReadResult;
   serReadAsync(path: string): Promise<SerReadResult>;
-  serRebuild(archive: ArchiveHandle, key: string, dtype: N, nbytes: N, device: string | undefined, offset: N,
-    size: N[], stride: N[], requiresGrad: boolean): H;
+  serRebuild(
+    archive: ArchiveHandle,
+    key: string,
+    dtype: N,
+    nbytes: N,
+    device: string | undefined,
+    offset: N,
+    size: N[],
+    stride: N[],
+    requiresGrad: boolean,
+  ): H;
   serRelease(archive: ArchiveHandle): void;
   // jit.cc: TorchScript modules (lib/jit/script.ts converts the values)
   jitLoad(path: string, device: string | undefined): ModuleHandle;
@@ -476,19 +516,24 @@ function preloadLibTorch(lt: LibTorchInfo): void {
 function preparePrebuild(addonPath: string, built: BuildRecord | null, root: string): void {
   const rebuild = 'Build it from source for this LibTorch with `npm rebuild torchnode`';
   if (!built) {
-    throw new TorchError(`torchnode: the prebuilt binary ${addonPath} has no torchnode.json next to it, so which LibTorch it needs is ` +
-      `unknown. ${rebuild}.`);
+    throw new TorchError(
+      `torchnode: the prebuilt binary ${addonPath} has no torchnode.json next to it, so which LibTorch it needs is ` + `unknown. ${rebuild}.`,
+    );
   }
   const chosen = readRecord<{ root?: string; torchVersion: string }>(path.join(root, 'build', 'prebuild.json'));
   const found = runtimeLibTorch(chosen?.torchVersion === built.torchVersion ? chosen : null);
   if (!found) {
-    throw new TorchError(`torchnode: the prebuilt binary ${addonPath} needs LibTorch ${built.torchVersion} and no LibTorch is found. ` +
-      'Set LIBTORCH to an unpacked LibTorch folder or TORCHNODE_PYTHON to a python that has PyTorch.');
+    throw new TorchError(
+      `torchnode: the prebuilt binary ${addonPath} needs LibTorch ${built.torchVersion} and no LibTorch is found. ` +
+        'Set LIBTORCH to an unpacked LibTorch folder or TORCHNODE_PYTHON to a python that has PyTorch.',
+    );
   }
   const why = libtorch.mismatch(built, found);
   if (why) {
-    throw new TorchError(`torchnode: the prebuilt binary ${addonPath} cannot run here: ${why} (found LibTorch ${found.version} at ` +
-      `${found.root}, through ${found.source}). ${rebuild}, or point LIBTORCH / TORCHNODE_PYTHON at LibTorch ${built.torchVersion}.`);
+    throw new TorchError(
+      `torchnode: the prebuilt binary ${addonPath} cannot run here: ${why} (found LibTorch ${found.version} at ` +
+        `${found.root}, through ${found.source}). ${rebuild}, or point LIBTORCH / TORCHNODE_PYTHON at LibTorch ${built.torchVersion}.`,
+    );
   }
   preloadLibTorch(found);
 }
@@ -504,7 +549,9 @@ function prepareSourceBuild(built: BuildRecord): void {
     );
   }
   if (built.root && !fs.existsSync(built.root)) {
-    throw new TorchError(`torchnode was built against LibTorch ${built.torchVersion} at ${built.root}, which is gone. Run \`npm rebuild torchnode\`.`);
+    throw new TorchError(
+      `torchnode was built against LibTorch ${built.torchVersion} at ${built.root}, which is gone. Run \`npm rebuild torchnode\`.`,
+    );
   }
 }
 
@@ -530,12 +577,16 @@ function load(): NativeAddon {
     addon = require(addonPath) as NativeAddon;
   } catch (e) {
     const what = built ? `LibTorch ${built.torchVersion}${built.root && !isPrebuild ? ` at ${built.root}` : ''}` : 'its LibTorch';
-    throw new TorchError(`torchnode: could not load ${addonPath} built against ${what}: ${(e as Error).message.split('\n')[0]}. ` +
-      'Rebuild it with `npm rebuild torchnode`.');
+    throw new TorchError(
+      `torchnode: could not load ${addonPath} built against ${what}: ${(e as Error).message.split('\n')[0]}. ` +
+        'Rebuild it with `npm rebuild torchnode`.',
+    );
   }
   if (built && baseVersion(built.torchVersion) !== addon.buildInfo.torchVersion) {
-    throw new TorchError(`torchnode: ${addonPath} was compiled with LibTorch ${addon.buildInfo.torchVersion} headers but ` +
-      `its record says ${built.torchVersion}. Rebuild it with \`npm rebuild torchnode\`.`);
+    throw new TorchError(
+      `torchnode: ${addonPath} was compiled with LibTorch ${addon.buildInfo.torchVersion} headers but ` +
+        `its record says ${built.torchVersion}. Rebuild it with \`npm rebuild torchnode\`.`,
+    );
   }
   addon.setErrorClasses(nativeErrorClasses);
   const torchVersion = built?.torchVersion ?? addon.buildInfo.torchVersion;

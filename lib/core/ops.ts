@@ -15,7 +15,12 @@ export function einsum(equation: string, ...operands: Tensor[] | [Tensor[]]): Te
   if (typeof equation !== 'string') throw new TypeError(`einsum: equation must be a string (got ${describe(equation)})`);
   const list = operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : (operands as Tensor[]);
   if (list.length === 0) throw new TypeError('einsum: needs at least one operand');
-  return wrap(native.einsum(equation, list.map((x, i) => handleOf(x, `operands[${i}]`))));
+  return wrap(
+    native.einsum(
+      equation,
+      list.map((x, i) => handleOf(x, `operands[${i}]`)),
+    ),
+  );
 }
 
 /**
@@ -23,8 +28,13 @@ export function einsum(equation: string, ...operands: Tensor[] | [Tensor[]]): Te
  * node differs): 'fro' and numbers are linalg.vectorNorm, 'nuc' (and 'fro' over more than two dims)
  * linalg.matrixNorm.
  */
-export function norm(input: Tensor, p: number | 'fro' | 'nuc' | null = 'fro', dim?: number | number[] | null,
-  keepdim = false, opts: { dtype?: Dtype } = {}): Tensor {
+export function norm(
+  input: Tensor,
+  p: number | 'fro' | 'nuc' | null = 'fro',
+  dim?: number | number[] | null,
+  keepdim = false,
+  opts: { dtype?: Dtype } = {},
+): Tensor {
   if (!(input instanceof Tensor)) throw new TypeError(`torch.norm(): argument 'input' (position 1) must be Tensor, not ${describe(input)}`);
   optionsArg(opts, 'torch.norm', ['dtype']);
   const dims = dim === undefined || dim === null ? null : typeof dim === 'number' ? [dim] : dim;
@@ -47,15 +57,23 @@ Tensor.prototype.norm = function (this: Tensor, ...args: [number | 'fro' | 'nuc'
 
 // ---- torch.functional: Python wraps these bindings in Python code with signatures of its own ----
 
-const binding = (name: string): ((...args: unknown[]) => unknown) => (torchFunctions as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+const binding = (name: string): ((...args: unknown[]) => unknown) =>
+  (torchFunctions as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
 
 /**
  * torch.tensordot(a, b, dims = 2, {out}): dims a number (the last `dims` of a with the first of b), or
  * [dimsA, dimsB], as Python's.
  */
-export function tensordot(a: Tensor, b: Tensor,
-  ...rest: PyRest<[dims: number | [number[], number[]], out: Tensor | null], { dims?: number | [number[], number[]]; out?: Tensor | null }>): Tensor {
-  const o = optionsArg<{ dims?: number | [number[], number[]]; out?: Tensor | null }>(pyOptions('torch.tensordot', rest, ['dims', 'out']), 'torch.tensordot', ['dims', 'out']);
+export function tensordot(
+  a: Tensor,
+  b: Tensor,
+  ...rest: PyRest<[dims: number | [number[], number[]], out: Tensor | null], { dims?: number | [number[], number[]]; out?: Tensor | null }>
+): Tensor {
+  const o = optionsArg<{ dims?: number | [number[], number[]]; out?: Tensor | null }>(
+    pyOptions('torch.tensordot', rest, ['dims', 'out']),
+    'torch.tensordot',
+    ['dims', 'out'],
+  );
   const dims = o.dims ?? 2;
   let dimsA: number[];
   let dimsB: number[];
@@ -78,10 +96,19 @@ export function tensordot(a: Tensor, b: Tensor,
  * torch.uniqueConsecutive(input, returnInverse, returnCounts, dim): the tensor alone, or [output,
  * inverse?, counts?] when asked for, as Python returns them.
  */
-export function uniqueConsecutive(input: Tensor,
-  ...rest: PyRest<[returnInverse: boolean, returnCounts: boolean, dim: number | null], { returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }>): Tensor | Tensor[] {
+export function uniqueConsecutive(
+  input: Tensor,
+  ...rest: PyRest<
+    [returnInverse: boolean, returnCounts: boolean, dim: number | null],
+    { returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }
+  >
+): Tensor | Tensor[] {
   const names = ['returnInverse', 'returnCounts', 'dim'];
-  const o = optionsArg<{ returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }>(pyOptions('torch.uniqueConsecutive', rest, names), 'torch.uniqueConsecutive', names);
+  const o = optionsArg<{ returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }>(
+    pyOptions('torch.uniqueConsecutive', rest, names),
+    'torch.uniqueConsecutive',
+    names,
+  );
   const { returnInverse = false, returnCounts = false, dim = null } = o;
   const [output, inverse, counts] = binding('uniqueConsecutive')(input, returnInverse, returnCounts, dim) as Tensor[];
   if (!returnInverse && !returnCounts) {
@@ -100,8 +127,15 @@ export function uniqueConsecutive(input: Tensor,
 const CDIST_MODES = ['use_mm_for_euclid_dist_if_necessary', 'use_mm_for_euclid_dist', 'donot_use_mm_for_euclid_dist'] as const;
 
 /** torch.cdist(x1, x2, p = 2, computeMode): computeMode by Python's names. */
-export function cdist(x1: Tensor, x2: Tensor, ...rest: PyRest<[p: number, computeMode: (typeof CDIST_MODES)[number]], { p?: number; computeMode?: (typeof CDIST_MODES)[number] }>): Tensor {
-  const o = optionsArg<{ p?: number; computeMode?: string }>(pyOptions('torch.cdist', rest, ['p', 'computeMode']), 'torch.cdist', ['p', 'computeMode']);
+export function cdist(
+  x1: Tensor,
+  x2: Tensor,
+  ...rest: PyRest<[p: number, computeMode: (typeof CDIST_MODES)[number]], { p?: number; computeMode?: (typeof CDIST_MODES)[number] }>
+): Tensor {
+  const o = optionsArg<{ p?: number; computeMode?: string }>(pyOptions('torch.cdist', rest, ['p', 'computeMode']), 'torch.cdist', [
+    'p',
+    'computeMode',
+  ]);
   const { p = 2, computeMode = 'use_mm_for_euclid_dist_if_necessary' } = o;
   const mode = CDIST_MODES.indexOf(computeMode as (typeof CDIST_MODES)[number]);
   if (mode < 0) throw new TypeError(`torch.cdist: ${describe(computeMode)} is not a valid value for computeMode (${CDIST_MODES.join(', ')})`);
@@ -112,10 +146,15 @@ export function cdist(x1: Tensor, x2: Tensor, ...rest: PyRest<[p: number, comput
  * torch.split(tensor, splitSizeOrSections, dim = 0): Python's own (torch/functional.py), whose second
  * argument is named split_size_or_sections; it calls Tensor.split (a size: equal chunks, a list: those sizes).
  */
-export function split(tensor: Tensor,
-  ...rest: PyRest<[splitSizeOrSections: number | number[], dim: number], { splitSizeOrSections?: number | number[]; dim?: number }>): Tensor[] {
+export function split(
+  tensor: Tensor,
+  ...rest: PyRest<[splitSizeOrSections: number | number[], dim: number], { splitSizeOrSections?: number | number[]; dim?: number }>
+): Tensor[] {
   const o = optionsArg<{ splitSizeOrSections?: number | number[]; dim?: number }>(
-    pyOptions('torch.split', rest, ['splitSizeOrSections', 'dim']), 'torch.split', ['splitSizeOrSections', 'dim']);
+    pyOptions('torch.split', rest, ['splitSizeOrSections', 'dim']),
+    'torch.split',
+    ['splitSizeOrSections', 'dim'],
+  );
   if (!(tensor instanceof Tensor)) throw new TypeError(`torch.split: tensor must be a Tensor (got ${describe(tensor)})`);
   if (o.splitSizeOrSections === undefined) throw new TypeError("torch.split() missing 1 required positional argument: 'splitSizeOrSections'");
   return tensor.split(o.splitSizeOrSections as number, o.dim ?? 0);
@@ -129,11 +168,17 @@ export const numel = bound('numel', ['numel(Tensor self) -> int']) as (input: Te
 /** torch.get_device(input): the CUDA device index, or -1 on the CPU. */
 export const getDevice = bound('getDevice', ['get_device(Tensor self) -> int']) as (input: Tensor, options?: { input?: Tensor }) => number;
 /** torch.is_same_size(input, other): whether both have the same shape. */
-export const isSameSize = bound('isSameSize', ['is_same_size(Tensor self, Tensor other) -> bool']) as
-  (input: Tensor, other: Tensor, options?: { input?: Tensor; other?: Tensor }) => boolean;
+export const isSameSize = bound('isSameSize', ['is_same_size(Tensor self, Tensor other) -> bool']) as (
+  input: Tensor,
+  other: Tensor,
+  options?: { input?: Tensor; other?: Tensor },
+) => boolean;
 /** torch.fill(input, value): a new tensor like input, every element value. */
-export const fill = bound('fill', ['fill.Scalar(Tensor self, Scalar value) -> Tensor', 'fill.Tensor(Tensor self, Tensor value) -> Tensor']) as
-  (input: Tensor, value: Scalar | Tensor, options?: { input?: Tensor; value?: Scalar | Tensor }) => Tensor;
+export const fill = bound('fill', ['fill.Scalar(Tensor self, Scalar value) -> Tensor', 'fill.Tensor(Tensor self, Tensor value) -> Tensor']) as (
+  input: Tensor,
+  value: Scalar | Tensor,
+  options?: { input?: Tensor; value?: Scalar | Tensor },
+) => Tensor;
 
 /** torch.range's keywords (and its positional arguments by name). */
 export interface RangeOptions {
@@ -157,8 +202,11 @@ export function range(start: Scalar, end: Scalar, options?: RangeOptions): Tenso
 export function range(start: Scalar, end: Scalar, step: Scalar, options?: RangeOptions): Tensor;
 export function range(options: RangeOptions): Tensor;
 export function range(...args: unknown[]): Tensor {
-  warnOnce('torch.range', 'torch.range is deprecated and will be removed in a future release because its behavior is inconsistent with ' +
-    "Python's range builtin. Instead, use torch.arange, which produces values in [start, end).");
+  warnOnce(
+    'torch.range',
+    'torch.range is deprecated and will be removed in a future release because its behavior is inconsistent with ' +
+      "Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+  );
   return rangeBinding(...args) as Tensor;
 }
 
@@ -178,7 +226,12 @@ declare module './tensor' {
     isSameSize(other: Tensor, options?: { other?: Tensor }): boolean;
     /** Python's Tensor.set_(source?, storageOffset?, size?, stride?): shares source's memory (no source: empty). */
     set_(source?: Tensor, options?: { source?: Tensor }): this;
-    set_(source: Tensor, storageOffset: number, size: number[], stride?: number[],
-      options?: { source?: Tensor; storageOffset?: number; size?: number[]; stride?: number[] }): this;
+    set_(
+      source: Tensor,
+      storageOffset: number,
+      size: number[],
+      stride?: number[],
+      options?: { source?: Tensor; storageOffset?: number; size?: number[]; stride?: number[] },
+    ): this;
   }
 }

@@ -7,8 +7,23 @@
 
 /** The argument kinds torchnode passes; an overload with any other (Dimname, Storage…) is not bound. */
 export const SUPPORTED_KINDS: ReadonlySet<string> = new Set([
-  'Tensor', 'int', 'float', 'bool', 'Scalar', 'str', 'ScalarType', 'Device', 'Layout', 'MemoryFormat', 'Generator', 'Stream',
-  'Tensor[]', 'Tensor?[]', 'int[]', 'float[]', 'bool[]',
+  'Tensor',
+  'int',
+  'float',
+  'bool',
+  'Scalar',
+  'str',
+  'ScalarType',
+  'Device',
+  'Layout',
+  'MemoryFormat',
+  'Generator',
+  'Stream',
+  'Tensor[]',
+  'Tensor?[]',
+  'int[]',
+  'float[]',
+  'bool[]',
 ]);
 
 /**
@@ -16,8 +31,25 @@ export const SUPPORTED_KINDS: ReadonlySet<string> = new Set([
  * only (python_arg_parser.cpp, should_allow_numbers_as_tensors): x.mul(2), torch.sub(1, x).
  */
 export const NUMBERS_AS_TENSORS: ReadonlySet<string> = new Set([
-  'add', 'add_', 'div', 'div_', 'divide', 'divide_', 'mul', 'mul_', 'multiply', 'multiply_', 'sub', 'sub_',
-  'subtract', 'subtract_', 'true_divide', 'true_divide_', 'floor_divide', 'floor_divide_', 'copy_',
+  'add',
+  'add_',
+  'div',
+  'div_',
+  'divide',
+  'divide_',
+  'mul',
+  'mul_',
+  'multiply',
+  'multiply_',
+  'sub',
+  'sub_',
+  'subtract',
+  'subtract_',
+  'true_divide',
+  'true_divide_',
+  'floor_divide',
+  'floor_divide_',
+  'copy_',
 ]);
 
 /**
@@ -25,7 +57,14 @@ export const NUMBERS_AS_TENSORS: ReadonlySet<string> = new Set([
  * binding takes a list: torch.broadcastTensors(a, b) as well as torch.broadcastTensors([a, b]).
  */
 export const TENSOR_VARARGS: ReadonlySet<string> = new Set([
-  'block_diag', 'broadcast_tensors', 'cartesian_prod', 'chain_matmul', 'meshgrid', 'atleast_1d', 'atleast_2d', 'atleast_3d',
+  'block_diag',
+  'broadcast_tensors',
+  'cartesian_prod',
+  'chain_matmul',
+  'meshgrid',
+  'atleast_1d',
+  'atleast_2d',
+  'atleast_3d',
 ]);
 
 export interface SchemaParam {
@@ -140,12 +179,15 @@ export function parseSchema(func: string): Schema {
     params.push({ name: decl.trim().slice(sp + 1), type, ...t, kwOnly, default: eq < 0 ? undefined : arg.slice(eq + 1).trim() });
   }
   const retInner = retText.startsWith('(') ? retText.slice(1, -1) : retText;
-  const returns: SchemaReturn[] = retInner.trim() === '' ? [] : splitTop(retInner).map((r) => {
-    const sp = r.lastIndexOf(' ');
-    const hasName = sp > 0 && !r.endsWith(')') && !r.endsWith(']');
-    const t = typeOf(hasName ? r.slice(0, sp) : r);
-    return { name: hasName ? r.slice(sp + 1) : undefined, kind: t.kind, write: t.write, alias: t.alias };
-  });
+  const returns: SchemaReturn[] =
+    retInner.trim() === ''
+      ? []
+      : splitTop(retInner).map((r) => {
+          const sp = r.lastIndexOf(' ');
+          const hasName = sp > 0 && !r.endsWith(')') && !r.endsWith(']');
+          const t = typeOf(hasName ? r.slice(0, sp) : r);
+          return { name: hasName ? r.slice(sp + 1) : undefined, kind: t.kind, write: t.write, alias: t.alias };
+        });
   const names = new Set(params.map((p) => p.name));
   const factory = ['dtype', 'layout', 'device', 'pin_memory'].every((n) => names.has(n));
   return { name, overload, params, returns, factory };

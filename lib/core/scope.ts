@@ -43,7 +43,7 @@ export function track(t: Disposable): boolean {
 }
 
 function activeFrame(): Frame | null {
-  return current ?? (asyncScopes > 0 ? asyncFrame.getStore() ?? null : null);
+  return current ?? (asyncScopes > 0 ? (asyncFrame.getStore() ?? null) : null);
 }
 
 // Everything a scope's result holds that the scope must keep: the value itself, arrays, Maps, Sets
@@ -58,8 +58,7 @@ function collect(value: unknown, keep: Set<unknown>, seen: Set<unknown>): void {
       collect(k, keep, seen);
       collect(v, keep, seen);
     }
-  }
-  else if (value instanceof Set) for (const v of value) collect(v, keep, seen);
+  } else if (value instanceof Set) for (const v of value) collect(v, keep, seen);
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, keep, seen);
   else if (typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function' && !(value as Disposable).dispose) {
     for (const v of value as Iterable<unknown>) collect(v, keep, seen);
@@ -73,7 +72,8 @@ function close(frame: Frame, result: unknown, parent: Frame | null): void {
     if (keep.has(t)) {
       if (parent !== null) parent.push(t);
       else escape(t); // leaves the outermost scope alive
-    } else if (anyKept && kept.has(t)) escape(t); // keep(): no scope disposes it
+    } else if (anyKept && kept.has(t))
+      escape(t); // keep(): no scope disposes it
     else t.dispose();
   }
 }

@@ -12,7 +12,11 @@ export type Values<T, N extends readonly (keyof T)[]> = { -readonly [I in keyof 
 
 export class Signature<T extends object, N extends readonly (keyof T & string)[]> {
   private readonly known: string[];
-  constructor(readonly who: string, readonly positional: N, readonly defaults: T) {
+  constructor(
+    readonly who: string,
+    readonly positional: N,
+    readonly defaults: T,
+  ) {
     this.known = Object.keys(defaults);
   }
   bind(rest: readonly unknown[]): T {

@@ -31,7 +31,7 @@ export function installMethod(js: string, schemas: readonly string[]): void {
   Object.defineProperty(Tensor.prototype, js, {
     value: function (this: Tensor, ...args: unknown[]) {
       if (!(this instanceof Tensor)) throw new TypeError(`Tensor.${js}: called on ${describe(this)}, not a Tensor`);
-      if (this._h === null) void this.handle;  // throws: disposed
+      if (this._h === null) void this.handle; // throws: disposed
       return overloads.call(this, args);
     },
     writable: true,

@@ -71,8 +71,12 @@ export class GradFn {
   get saved(): Record<string, Tensor | null | (Tensor | null)[] | string> {
     const fields = native.nodeSaved(this.node) ?? [];
     const tensor = (t: { handle: Handle } | null) => (t === null ? null : wrap(t.handle));
-    return Object.fromEntries(fields.map((f) =>
-      [f.name, f.tensor !== undefined ? tensor(f.tensor) : f.tensors !== undefined ? f.tensors.map(tensor) : f.text === 'None' ? null : f.text!]));
+    return Object.fromEntries(
+      fields.map((f) => [
+        f.name,
+        f.tensor !== undefined ? tensor(f.tensor) : f.tensors !== undefined ? f.tensors.map(tensor) : f.text === 'None' ? null : f.text!,
+      ]),
+    );
   }
 
   toString(): string {
@@ -145,16 +149,6 @@ export function operandOf(v: unknown, argName: string): Handle | number | boolea
   throw new TypeError(`${argName} must be a Tensor, number, boolean or bigint (got ${describe(v)})`);
 }
 
-
-
-
-
-
-
-
-
-
-
 /** Every prefix of a tuple type ([], [A], [A, B], …), for Python's optional positional arguments. */
 export type Prefixes<T extends unknown[]> = T extends [...infer Head, unknown] ? Prefixes<Head> | T : T;
 /** Each tuple of P followed by an optional options object O. */
@@ -186,8 +180,6 @@ export function pyOptions(who: string, rest: readonly unknown[], names: readonly
   }
   return out;
 }
-
-
 
 /** An options object of the hand-written methods: known keys only (optionsArg's rule), never a Tensor. */
 function options<T extends object>(v: unknown, who: string, known: readonly string[]): T {
@@ -230,17 +222,17 @@ export class Tensor {
       native.dispose(h);
     }
   }
-/** dispose(), for `using t = …`. */
+  /** dispose(), for `using t = …`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
-/** True after dispose(). */
+  /** True after dispose(). */
   get isDisposed(): boolean {
     return this._h === null;
   }
   // ---- reading ----
 
-/** The sizes of the dimensions (a copy). */
+  /** The sizes of the dimensions (a copy). */
   get shape(): number[] {
     return this.sizes().slice();
   }
@@ -259,43 +251,43 @@ export class Tensor {
     if (d < -s.length || d >= s.length) throw new RangeError(`dim ${d} is out of range for a tensor of ${s.length} dimensions`);
     return s[d < 0 ? d + s.length : d];
   }
-/** Elements to skip in storage per step along each dimension. */
+  /** Elements to skip in storage per step along each dimension. */
   stride(): number[] {
     return native.stride(this.handle);
   }
-/** The element type: 'float32', 'int64', 'bool', … */
+  /** The element type: 'float32', 'int64', 'bool', … */
   get dtype(): Dtype {
     return native.dtype(this.handle) as Dtype;
   }
-/** Where the data lives: 'cpu' or 'cuda:N'. */
+  /** Where the data lives: 'cpu' or 'cuda:N'. */
   get device(): string {
     return native.device(this.handle);
   }
-/** The number of dimensions. */
+  /** The number of dimensions. */
   get ndim(): number {
     return this.sizes().length;
   }
-/** The number of dimensions (ndim). */
+  /** The number of dimensions (ndim). */
   dim(): number {
     return this.sizes().length;
   }
-/** The number of elements. */
+  /** The number of elements. */
   numel(): number {
     return native.numel(this.handle);
   }
-/** True if the data is on a CUDA device. */
+  /** True if the data is on a CUDA device. */
   get isCuda(): boolean {
     return this.device.startsWith('cuda');
   }
-/** True if the elements are laid out densely in row-major order. */
+  /** True if the elements are laid out densely in row-major order. */
   isContiguous(): boolean {
     return native.isContiguous(this.handle);
   }
-/** True if the data is in page-locked host memory. */
+  /** True if the data is in page-locked host memory. */
   isPinned(): boolean {
     return native.isPinned(this.handle);
   }
-/** True for float16, bfloat16, float32 and float64. */
+  /** True for float16, bfloat16, float32 and float64. */
   isFloatingPoint(): boolean {
     const d = this.dtype;
     return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
@@ -411,8 +403,12 @@ export class Tensor {
   backward(gradient?: Tensor | null, opts?: BackwardOptions): void {
     const o = options<BackwardOptions>(opts, 'backward', ['retainGraph', 'createGraph']);
     const g = gradient === undefined || gradient === null ? undefined : handleOf(gradient, 'gradient');
-    native.backward(this.handle, g, o.retainGraph === undefined ? undefined : boolArg(o.retainGraph, 'retainGraph', false),
-      boolArg(o.createGraph, 'createGraph', false));
+    native.backward(
+      this.handle,
+      g,
+      o.retainGraph === undefined ? undefined : boolArg(o.retainGraph, 'retainGraph', false),
+      boolArg(o.createGraph, 'createGraph', false),
+    );
   }
   detach(): Tensor {
     return wrap(native.detach(this.handle));
@@ -466,8 +462,11 @@ export class Tensor {
   get T(): Tensor {
     const n = this.ndim;
     if (n <= 2) return this.t();
-    warnOnce('Tensor.T', 'The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated; ' +
-      'use x.mT to transpose batches of matrices or x.permute(...) to reverse the dimensions.');
+    warnOnce(
+      'Tensor.T',
+      'The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated; ' +
+        'use x.mT to transpose batches of matrices or x.permute(...) to reverse the dimensions.',
+    );
     return this.permute(Array.from({ length: n }, (_, i) => n - 1 - i));
   }
   /** Python's x.mT: the last two dims swapped (a batch of matrices transposed). */
@@ -527,19 +526,29 @@ export class Tensor {
     if (target instanceof Tensor) o = { dtype: target.dtype, device: target.device };
     else if (typeof target === 'string') {
       if (isDeviceString(target)) o = { device: target };
-      else if (DTYPES.includes(target as Dtype) || ['float', 'double', 'half', 'long', 'int', 'short'].includes(target)) o = { dtype: target as Dtype };
+      else if (DTYPES.includes(target as Dtype) || ['float', 'double', 'half', 'long', 'int', 'short'].includes(target))
+        o = { dtype: target as Dtype };
       else throw new TypeError(`to(target): '${target}' is neither a dtype (${DTYPES.join(', ')}) nor a device ('cpu', 'cuda', 'cuda:N')`);
-    }
-    else o = options<ToOptions>(target, 'to', ['dtype', 'device', 'nonBlocking', 'copy']);
+    } else o = options<ToOptions>(target, 'to', ['dtype', 'device', 'nonBlocking', 'copy']);
     const extra = options<{ nonBlocking?: boolean; copy?: boolean }>(opts, 'to', ['nonBlocking', 'copy']);
-    return wrap(native.to(this.handle, optDtypeCode(o.dtype), o.device === undefined ? undefined : checkDevice(o.device),
-      boolArg(extra.nonBlocking ?? o.nonBlocking, 'nonBlocking', false), boolArg(extra.copy ?? o.copy, 'copy', false)));
+    return wrap(
+      native.to(
+        this.handle,
+        optDtypeCode(o.dtype),
+        o.device === undefined ? undefined : checkDevice(o.device),
+        boolArg(extra.nonBlocking ?? o.nonBlocking, 'nonBlocking', false),
+        boolArg(extra.copy ?? o.copy, 'copy', false),
+      ),
+    );
   }
   cpu(): Tensor {
     return this.to({ device: 'cpu' });
   }
   cuda(device: number | string = 'cuda', opts?: { nonBlocking?: boolean }): Tensor {
-    return this.to({ device: typeof device === 'number' ? `cuda:${device}` : device, ...options<{ nonBlocking?: boolean }>(opts, 'cuda', ['nonBlocking']) });
+    return this.to({
+      device: typeof device === 'number' ? `cuda:${device}` : device,
+      ...options<{ nonBlocking?: boolean }>(opts, 'cuda', ['nonBlocking']),
+    });
   }
   float(): Tensor {
     return this.to({ dtype: 'float32' });
@@ -567,7 +576,6 @@ export class Tensor {
     return wrap(native.pinMemory(this.handle));
   }
 }
-
 
 // ---- the garbage collector's release ----
 //
@@ -654,8 +662,12 @@ function fromIndexList(list: number[]): Handle {
 }
 
 function withIndexItems<T>(indices: Index[], fn: (items: ReturnType<typeof toIndexItems>['items']) => T): T {
-  const { items, temporaries } = toIndexItems(indices, fromIndexList, (m: boolean[]) =>
-    native.fromData(Uint8Array.from(m, Number), [m.length], dtypeCode('bool'), undefined, false), (h) => native.dispose(h));
+  const { items, temporaries } = toIndexItems(
+    indices,
+    fromIndexList,
+    (m: boolean[]) => native.fromData(Uint8Array.from(m, Number), [m.length], dtypeCode('bool'), undefined, false),
+    (h) => native.dispose(h),
+  );
   try {
     return fn(items);
   } finally {
@@ -666,4 +678,3 @@ function withIndexItems<T>(indices: Index[], fn: (items: ReturnType<typeof toInd
 function isDeviceString(s: string): boolean {
   return /^(cpu|cuda)(:\d+)?$/.test(s);
 }
-

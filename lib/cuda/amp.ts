@@ -114,7 +114,11 @@ export class GradScaler {
     }
     const foundInf = keep(full([], 0, { dtype: 'float32', device: this.scaleT.device }));
     for (const grads of groups.values()) {
-      native.ampUnscale(grads.map((t) => t.handle), foundInf.handle, invScale.handle);
+      native.ampUnscale(
+        grads.map((t) => t.handle),
+        foundInf.handle,
+        invScale.handle,
+      );
       grads.forEach((t) => t.dispose());
     }
     invScale.dispose();
@@ -142,7 +146,14 @@ export class GradScaler {
     if (found.length === 0) throw new TorchError('No inf checks were recorded prior to update.');
     const combined = found[0].clone();
     for (const f of found.slice(1)) combined.add_(f);
-    native.ampUpdateScale(this.scaleT.handle, this.growthTracker!.handle, combined.handle, this.growthFactor, this.backoffFactor, this.growthInterval);
+    native.ampUpdateScale(
+      this.scaleT.handle,
+      this.growthTracker!.handle,
+      combined.handle,
+      this.growthFactor,
+      this.backoffFactor,
+      this.growthInterval,
+    );
     combined.dispose();
     for (const s of this.states.values()) s.foundInf.forEach((t) => t.dispose());
     this.states.clear();
@@ -156,8 +167,11 @@ export class GradScaler {
   stateDict(): Record<string, number> {
     if (!this.enabled) return {};
     return {
-      scale: this.getScale(), growth_factor: this.growthFactor, backoff_factor: this.backoffFactor,
-      growth_interval: this.growthInterval, _growth_tracker: this.growthTracker ? (this.growthTracker.item() as number) : 0,
+      scale: this.getScale(),
+      growth_factor: this.growthFactor,
+      backoff_factor: this.backoffFactor,
+      growth_interval: this.growthInterval,
+      _growth_tracker: this.growthTracker ? (this.growthTracker.item() as number) : 0,
     };
   }
 
@@ -176,4 +190,3 @@ export class GradScaler {
     }
   }
 }
-

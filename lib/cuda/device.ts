@@ -45,7 +45,8 @@ export function cudnnIsAvailable(): boolean {
 export function getDeviceName(device?: DeviceArg): string {
   const index = deviceIndex(device, 'getDeviceName');
   requireAvailable('getDeviceName');
-  if (!native.cudaDeviceName) throw new TorchError('torch.cuda.getDeviceName: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
+  if (!native.cudaDeviceName)
+    throw new TorchError('torch.cuda.getDeviceName: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
   return native.cudaDeviceName(index);
 }
 
@@ -53,7 +54,8 @@ export function getDeviceName(device?: DeviceArg): string {
 export function getDeviceCapability(device?: DeviceArg): [number, number] {
   const index = deviceIndex(device, 'getDeviceCapability');
   requireAvailable('getDeviceCapability');
-  if (!native.cudaDeviceCapability) throw new TorchError('torch.cuda.getDeviceCapability: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
+  if (!native.cudaDeviceCapability)
+    throw new TorchError('torch.cuda.getDeviceCapability: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
   return native.cudaDeviceCapability(index);
 }
 
@@ -82,7 +84,8 @@ export function setRngState(state: Tensor, device?: DeviceArg): void {
 }
 
 function seedArg(seed: unknown, fn: string): number {
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) throw new TypeError(`torch.cuda.${fn}: seed must be a non-negative integer (got ${describe(seed)})`);
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0)
+    throw new TypeError(`torch.cuda.${fn}: seed must be a non-negative integer (got ${describe(seed)})`);
   return seed;
 }
 
@@ -117,7 +120,8 @@ export function emptyCache(): void {
 export function memGetInfo(device?: DeviceArg): [number, number] {
   const index = deviceIndex(device, 'memGetInfo');
   requireAvailable('memGetInfo');
-  if (!native.cudaMemGetInfo) throw new TorchError('torch.cuda.memGetInfo: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
+  if (!native.cudaMemGetInfo)
+    throw new TorchError('torch.cuda.memGetInfo: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
   return native.cudaMemGetInfo(index);
 }
 
@@ -180,7 +184,8 @@ export function stream<T>(s: Stream, fn: () => T): T {
   native.cudaSetCurrentStream(s.id, s.deviceIndex);
   try {
     const result = fn();
-    if (result instanceof Promise) throw new TypeError('torch.cuda.stream(s, fn): fn must be synchronous (the current stream is per thread, not per async task)');
+    if (result instanceof Promise)
+      throw new TypeError('torch.cuda.stream(s, fn): fn must be synchronous (the current stream is per thread, not per async task)');
     return result;
   } finally {
     native.cudaSetCurrentStream(previous.id, previous.deviceIndex);
@@ -236,4 +241,3 @@ export class Event {
     return native.cudaEventElapsedTime(this.handle, end.handle);
   }
 }
-

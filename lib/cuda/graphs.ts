@@ -25,7 +25,8 @@ export class CUDAGraph {
 
   constructor() {
     if (!isAvailable()) throw new TorchError('torch.cuda.CUDAGraph: CUDA is not available (torch.cuda.isAvailable() is false)');
-    if (!hasCudaCode(native)) throw new TorchError('torch.cuda.CUDAGraph: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
+    if (!hasCudaCode(native))
+      throw new TorchError('torch.cuda.CUDAGraph: this torchnode build has no CUDA code (it was built against a CPU LibTorch)');
     this.cuda = native;
     this.handle = native.cudaGraphNew();
   }
@@ -106,6 +107,8 @@ function resetQuietly(g: CUDAGraph): void {
 
 function captureError(e: unknown): unknown {
   if (!(e instanceof Error) || e instanceof TypeError || e instanceof RangeError) return e;
-  return new TorchError(`torch.cuda.graph: this work cannot be captured in a CUDA graph (${e.message.split('\n')[0]}). ` +
-    'Captured code must not synchronize with the CPU (item(), data(), printing), allocate pinned memory or change shapes');
+  return new TorchError(
+    `torch.cuda.graph: this work cannot be captured in a CUDA graph (${e.message.split('\n')[0]}). ` +
+      'Captured code must not synchronize with the CPU (item(), data(), printing), allocate pinned memory or change shapes',
+  );
 }

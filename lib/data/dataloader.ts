@@ -27,9 +27,7 @@ import { tensor } from '../core/creation';
 import { arange, stack } from '../generated/torch';
 import { warnOnce, withCallerStack } from '../core/errors';
 import { native, type Handle, type Job, type NativeGenerator } from './native';
-import {
-  Dataset, applyTransform, gatherSourceOf, generatorFor, transformArg, type GatherSource, type Target, type TransformFn,
-} from './dataset';
+import { Dataset, applyTransform, gatherSourceOf, generatorFor, transformArg, type GatherSource, type Target, type TransformFn } from './dataset';
 import { startsWithToTensor } from './transforms';
 import type { Sampler } from './distributed';
 
@@ -65,8 +63,8 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 function samplerOption(s: unknown): Sampler | undefined {
   if (s === undefined) return undefined;
-  const ok = s !== null && typeof s === 'object' && typeof (s as Sampler)[Symbol.iterator] === 'function' &&
-    Number.isSafeInteger((s as Sampler).length);
+  const ok =
+    s !== null && typeof s === 'object' && typeof (s as Sampler)[Symbol.iterator] === 'function' && Number.isSafeInteger((s as Sampler).length);
   if (!ok) throw new TypeError(`DataLoader: sampler must be iterable with a length, like a DistributedSampler (got ${describe(s)})`);
   return s as Sampler;
 }
@@ -303,7 +301,8 @@ class Epoch {
         if (s instanceof Promise || (s !== null && typeof (s as { then?: unknown }).then === 'function')) {
           throw new TypeError('DataLoader: dataset.get(i) returned a Promise; get must return [input, target] synchronously');
         }
-        if (!Array.isArray(s) || !(s[0] instanceof Tensor)) throw new TypeError(`DataLoader: dataset.get(${i}) must return [Tensor, target] (got ${describe(s)})`);
+        if (!Array.isArray(s) || !(s[0] instanceof Tensor))
+          throw new TypeError(`DataLoader: dataset.get(${i}) must return [Tensor, target] (got ${describe(s)})`);
         return s as [Tensor, Target];
       });
       let x = stack(samples.map((s) => s[0]));
@@ -411,10 +410,13 @@ export class AsyncDataLoaderIterator implements AsyncIterableIterator<Batch> {
     const p: Pending = { promise: this.epoch.startAsync(b), ready: false };
     // Also marks the promise handled: a prefetched batch that fails is reported when it is awaited.
     // Until next() or close() takes the batch, the GC releases it if this iterator is abandoned.
-    p.promise.then((raw) => {
-      p.ready = true;
-      holdHandles(p, raw);
-    }, () => (p.ready = true));
+    p.promise.then(
+      (raw) => {
+        p.ready = true;
+        holdHandles(p, raw);
+      },
+      () => (p.ready = true),
+    );
     this.pending.set(b, p);
     return p;
   }
@@ -472,10 +474,13 @@ export class AsyncDataLoaderIterator implements AsyncIterableIterator<Batch> {
     if (this.closed) return;
     this.closed = true;
     for (const p of this.pending.values()) {
-      p.promise.then((raw) => {
-        releaseHandles(p);
-        disposeRaw(raw);
-      }, () => undefined);
+      p.promise.then(
+        (raw) => {
+          releaseHandles(p);
+          disposeRaw(raw);
+        },
+        () => undefined,
+      );
     }
     this.pending.clear();
     this.epoch.end(natural);

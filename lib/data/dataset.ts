@@ -255,7 +255,8 @@ export function randomSplit<Y extends Target>(dataset: Dataset<Y>, lengths: numb
   if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset (got ${describe(dataset)})`);
   if (!Array.isArray(lengths) || lengths.length === 0) throw new TypeError('lengths must be a non-empty array of numbers');
   lengths.forEach((l, k) => {
-    if (typeof l !== 'number' || !Number.isFinite(l) || l < 0) throw new RangeError(`lengths[${k}] must be a non-negative number (got ${describe(l)})`);
+    if (typeof l !== 'number' || !Number.isFinite(l) || l < 0)
+      throw new RangeError(`lengths[${k}] must be a non-negative number (got ${describe(l)})`);
   });
   const gen = generatorFor(opts.seed);
   const n = dataset.length;

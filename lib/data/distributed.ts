@@ -50,7 +50,8 @@ export class DistributedSampler implements Sampler {
 
   constructor(dataset: { readonly length: number }, opts: DistributedSamplerOptions = {}) {
     const n = dataset?.length;
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new TypeError(`DistributedSampler: dataset must have a length (got ${describe(dataset)})`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+      throw new TypeError(`DistributedSampler: dataset must have a length (got ${describe(dataset)})`);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`DistributedSampler: options must be an object (got ${describe(opts)})`);
     const needGroup = opts.numReplicas === undefined || opts.rank === undefined;
     if (needGroup && !isInitialized()) {
@@ -67,11 +68,11 @@ export class DistributedSampler implements Sampler {
     this.shuffle = flag(opts.shuffle, true, 'shuffle');
     this.dropLast = flag(opts.dropLast, false, 'dropLast');
     this.seed = opts.seed ?? 0;
-    if (!Number.isSafeInteger(this.seed) || this.seed < 0) throw new RangeError(`DistributedSampler: seed must be a non-negative integer (got ${describe(opts.seed)})`);
+    if (!Number.isSafeInteger(this.seed) || this.seed < 0)
+      throw new RangeError(`DistributedSampler: seed must be a non-negative integer (got ${describe(opts.seed)})`);
     this.datasetLength = n;
-    this.numSamples = this.dropLast && n % this.numReplicas !== 0
-      ? Math.ceil((n - this.numReplicas) / this.numReplicas)
-      : Math.ceil(n / this.numReplicas);
+    this.numSamples =
+      this.dropLast && n % this.numReplicas !== 0 ? Math.ceil((n - this.numReplicas) / this.numReplicas) : Math.ceil(n / this.numReplicas);
     this.totalSize = this.numSamples * this.numReplicas;
   }
 
@@ -88,9 +89,7 @@ export class DistributedSampler implements Sampler {
   /** This rank's dataset indices for the current epoch. */
   indices(): number[] {
     const n = this.datasetLength;
-    let indices = this.shuffle
-      ? randpermList(n, native.dataGenerator(this.seed + this.epoch))
-      : Array.from({ length: n }, (_, i) => i);
+    let indices = this.shuffle ? randpermList(n, native.dataGenerator(this.seed + this.epoch)) : Array.from({ length: n }, (_, i) => i);
     if (!this.dropLast) {
       const padding = this.totalSize - indices.length;
       if (padding > 0 && indices.length > 0) {

@@ -3,7 +3,10 @@ import { TorchError } from '../core/errors';
 
 /** A dataset file or folder that is missing, unreadable or damaged; `path` names it. */
 export class DataFileError extends TorchError {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(message);
   }
 }

@@ -67,14 +67,26 @@ export function datasetInfo(name: DatasetName, dataDir?: string): DatasetInfo {
     case 'mnist':
       return { ...base, classes: MNIST.classes.slice(), channels: 1, size: 28, mean: [0.1307], std: [0.3081] };
     case 'cifar10':
-      return { ...base, classes: CIFAR10.classes.slice(), channels: 3, size: 32, mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.2010] };
+      return { ...base, classes: CIFAR10.classes.slice(), channels: 3, size: 32, mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.201] };
     case 'synthetic':
-      return { ...base, classes: Array.from({ length: SYNTHETIC.numClasses }, (_, k) => String(k)), channels: 3, size: SYNTHETIC.shape[1],
-        mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+      return {
+        ...base,
+        classes: Array.from({ length: SYNTHETIC.numClasses }, (_, k) => String(k)),
+        channels: 3,
+        size: SYNTHETIC.shape[1],
+        mean: [0.5, 0.5, 0.5],
+        std: [0.5, 0.5, 0.5],
+      };
     case 'imagefolder': {
       if (!dataDir) throw new TypeError('the imagefolder dataset needs a data folder (one subfolder per class, or train/ and test/ ones)');
-      return { ...base, classes: folderClasses(imageFolderSplit(path.resolve(dataDir)).train), channels: 3, size: IMAGEFOLDER_SIZE,
-        mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+      return {
+        ...base,
+        classes: folderClasses(imageFolderSplit(path.resolve(dataDir)).train),
+        channels: 3,
+        size: IMAGEFOLDER_SIZE,
+        mean: [0.5, 0.5, 0.5],
+        std: [0.5, 0.5, 0.5],
+      };
     }
   }
 }
@@ -115,9 +127,5 @@ export async function openDataset(name: DatasetName, dataDir?: string): Promise<
  * the usual CIFAR recipe, and plain ToTensor + Normalize for evaluation.
  */
 export function standardTransform(info: Pick<DatasetInfo, 'size' | 'mean' | 'std'>, augment: boolean): TransformFn {
-  return Compose([
-    ToTensor(),
-    ...(augment ? [RandomCrop(info.size, { padding: 4 }), RandomHorizontalFlip()] : []),
-    Normalize(info.mean, info.std),
-  ]);
+  return Compose([ToTensor(), ...(augment ? [RandomCrop(info.size, { padding: 4 }), RandomHorizontalFlip()] : []), Normalize(info.mean, info.std)]);
 }

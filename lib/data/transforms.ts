@@ -135,7 +135,8 @@ class NormalizeT extends Transform {
     const zero = this.std.findIndex((v) => v === 0);
     if (zero >= 0) throw new RangeError(`std[${zero}] is 0, which would divide by zero`);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`Normalize: options must be an object (got ${describe(opts)})`);
-    if (opts.inplace !== undefined && typeof opts.inplace !== 'boolean') throw new TypeError(`inplace must be a boolean (got ${describe(opts.inplace)})`);
+    if (opts.inplace !== undefined && typeof opts.inplace !== 'boolean')
+      throw new TypeError(`inplace must be a boolean (got ${describe(opts.inplace)})`);
     this.inplace = opts.inplace ?? false;
   }
 
@@ -158,7 +159,10 @@ class NormalizeT extends Transform {
     checkImage(x);
     if (!FLOATING_DTYPES.has(x.dtype)) throw new TypeError(`input must be a floating-point tensor (got ${x.dtype}); apply ToTensor() first`);
     const c = x.shape[x.ndim - 3];
-    for (const [name, v] of [['mean', this.mean], ['std', this.std]] as const) {
+    for (const [name, v] of [
+      ['mean', this.mean],
+      ['std', this.std],
+    ] as const) {
       if (v.length !== 1 && v.length !== c) throw new RangeError(`${name} has ${v.length} values but the input has ${c} channels`);
     }
     const [mean, std] = this.constants(x);
@@ -235,13 +239,19 @@ class RandomCropT extends Transform {
     this.size = sizePair(size, 'size');
     if (opts === null || typeof opts !== 'object') throw new TypeError(`RandomCrop: options must be an object (got ${describe(opts)})`);
     this.padding = opts.padding === undefined || opts.padding === null ? null : paddingArg(opts.padding);
-    if (opts.padIfNeeded !== undefined && typeof opts.padIfNeeded !== 'boolean') throw new TypeError(`padIfNeeded must be a boolean (got ${describe(opts.padIfNeeded)})`);
+    if (opts.padIfNeeded !== undefined && typeof opts.padIfNeeded !== 'boolean')
+      throw new TypeError(`padIfNeeded must be a boolean (got ${describe(opts.padIfNeeded)})`);
     this.padIfNeeded = opts.padIfNeeded ?? false;
-    if (opts.fill !== undefined && (typeof opts.fill !== 'number' || !Number.isFinite(opts.fill))) throw new TypeError(`fill must be a number (got ${describe(opts.fill)})`);
+    if (opts.fill !== undefined && (typeof opts.fill !== 'number' || !Number.isFinite(opts.fill)))
+      throw new TypeError(`fill must be a number (got ${describe(opts.fill)})`);
     this.fill = opts.fill ?? 0;
     const mode = opts.paddingMode ?? 'constant';
     if (typeof mode !== 'string' || !(mode in PADDING_MODES)) {
-      throw new TypeError(`paddingMode must be one of ${Object.keys(PADDING_MODES).map((m) => `'${m}'`).join(', ')} (got ${describe(mode)})`);
+      throw new TypeError(
+        `paddingMode must be one of ${Object.keys(PADDING_MODES)
+          .map((m) => `'${m}'`)
+          .join(', ')} (got ${describe(mode)})`,
+      );
     }
     this.paddingMode = mode;
   }
@@ -273,9 +283,19 @@ class RandomCropT extends Transform {
       // Rows i..i+h−1 and columns j..j+w−1 of each sample: one gather over each sample's flattened
       // plane, at (i + r) · W + j + s (no per-sample loop).
       const start = i.mul(W).add(j).view(N, 1);
-      const offsets = arange(h, { dtype: 'int64', device }).mul(W).view(h, 1).add(arange(w, { dtype: 'int64', device })).view(1, h * w);
-      const index = start.add(offsets).view(N, 1, h * w).expand(N, C, h * w);
-      return img.reshape(N, C, H * W).gather(2, index).view(N, C, h, w);
+      const offsets = arange(h, { dtype: 'int64', device })
+        .mul(W)
+        .view(h, 1)
+        .add(arange(w, { dtype: 'int64', device }))
+        .view(1, h * w);
+      const index = start
+        .add(offsets)
+        .view(N, 1, h * w)
+        .expand(N, C, h * w);
+      return img
+        .reshape(N, C, H * W)
+        .gather(2, index)
+        .view(N, C, h, w);
     });
   }
 
@@ -418,4 +438,3 @@ export function startsWithToTensor(t: unknown): boolean {
   if (t instanceof ComposeT) return t.transforms.length > 0 && startsWithToTensor(t.transforms[0]);
   return false;
 }
-

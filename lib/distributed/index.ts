@@ -23,7 +23,14 @@ export type Backend = 'gloo' | 'nccl';
 /** Reductions, as torch.distributed.ReduceOp ('avg' needs NCCL; the bitwise ones integer tensors). */
 export type ReduceOpName = 'sum' | 'product' | 'min' | 'max' | 'band' | 'bor' | 'bxor' | 'avg';
 export const ReduceOp = {
-  SUM: 'sum', PRODUCT: 'product', MIN: 'min', MAX: 'max', BAND: 'band', BOR: 'bor', BXOR: 'bxor', AVG: 'avg',
+  SUM: 'sum',
+  PRODUCT: 'product',
+  MIN: 'min',
+  MAX: 'max',
+  BAND: 'band',
+  BOR: 'bor',
+  BXOR: 'bxor',
+  AVG: 'avg',
 } as const satisfies Record<string, ReduceOpName>;
 const OPS = new Set<string>(Object.values(ReduceOp));
 
@@ -147,8 +154,10 @@ export async function initProcessGroup(opts: InitProcessGroupOptions = {}): Prom
   }
   const r = rendezvous(opts);
   if (backend === 'nccl' && !isNcclAvailable()) {
-    throw new TorchError("the 'nccl' backend is not in this build of torchnode: it needs a CUDA LibTorch and NCCL's header (nccl.h) " +
-      'when the addon is built (set NCCL_INCLUDE_DIR and rebuild); use gloo');
+    throw new TorchError(
+      "the 'nccl' backend is not in this build of torchnode: it needs a CUDA LibTorch and NCCL's header (nccl.h) " +
+        'when the addon is built (set NCCL_INCLUDE_DIR and rebuild); use gloo',
+    );
   }
   pending = true;
   try {
@@ -156,8 +165,12 @@ export async function initProcessGroup(opts: InitProcessGroupOptions = {}): Prom
     group = { handle, rank: r.rank, worldSize: r.worldSize, backend };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw withCallerStack(new DistError(`torch.distributed.initProcessGroup: rank ${r.rank} of ${r.worldSize} could not join the ` +
-      `group at ${r.host}:${r.port}: ${msg}`), callerStack);
+    throw withCallerStack(
+      new DistError(
+        `torch.distributed.initProcessGroup: rank ${r.rank} of ${r.worldSize} could not join the ` + `group at ${r.host}:${r.port}: ${msg}`,
+      ),
+      callerStack,
+    );
   } finally {
     pending = false;
   }
@@ -172,7 +185,9 @@ export function destroyProcessGroup(): void {
 
 function current(what: string): Group {
   if (group === null) {
-    throw new TorchError(`torch.distributed.${what}: the default process group has not been initialized; call torch.distributed.initProcessGroup first`);
+    throw new TorchError(
+      `torch.distributed.${what}: the default process group has not been initialized; call torch.distributed.initProcessGroup first`,
+    );
   }
   return group;
 }
@@ -193,7 +208,9 @@ export function getNodeLocalRank(opts: { fallbackRank?: number } = {}): number {
   const v = process.env.LOCAL_RANK;
   if (v !== undefined && v !== '') return intOption(v, 'LOCAL_RANK', 0);
   if (opts.fallbackRank !== undefined) return intOption(opts.fallbackRank, 'fallbackRank', 0);
-  throw new TorchError('LOCAL_RANK is not in the environment: give fallbackRank, or start the processes with torchrun or `torchnode train --nproc N`');
+  throw new TorchError(
+    'LOCAL_RANK is not in the environment: give fallbackRank, or start the processes with torchrun or `torchnode train --nproc N`',
+  );
 }
 
 function denseArg(t: unknown, what: string): Tensor {
@@ -235,7 +252,8 @@ function opArg(opts: { op?: ReduceOpName } | undefined, what: string): ReduceOpN
 
 function srcArg(opts: { src?: number } | undefined, g: Group, what: string): number {
   const src = opts?.src ?? 0;
-  if (!Number.isInteger(src) || src < 0 || src >= g.worldSize) throw new RangeError(`${what}: src must be a rank in 0..${g.worldSize - 1} (got ${describe(src)})`);
+  if (!Number.isInteger(src) || src < 0 || src >= g.worldSize)
+    throw new RangeError(`${what}: src must be a rank in 0..${g.worldSize - 1} (got ${describe(src)})`);
   return src;
 }
 
@@ -271,7 +289,8 @@ function gatherArgs(args: [Tensor[], Tensor] | [Tensor], what: string): { output
 
 function gatherOutputs(outputs: Tensor[] | null, input: Tensor, g: Group, what: string): Tensor[] {
   if (outputs === null) return Array.from({ length: g.worldSize }, () => input.detach().clone());
-  if (outputs.length !== g.worldSize) throw new RangeError(`${what}: tensorList must hold worldSize (${g.worldSize}) tensors (got ${outputs.length})`);
+  if (outputs.length !== g.worldSize)
+    throw new RangeError(`${what}: tensorList must hold worldSize (${g.worldSize}) tensors (got ${outputs.length})`);
   return outputs;
 }
 
@@ -286,7 +305,11 @@ export function allGather(...args: [Tensor[], Tensor] | [Tensor]): Tensor[] {
   return collective('allGather', (g) => {
     const out = gatherOutputs(outputs, input, g, 'allGather');
     try {
-      native.distAllGather(g.handle, out.map((o) => o.handle), input.handle);
+      native.distAllGather(
+        g.handle,
+        out.map((o) => o.handle),
+        input.handle,
+      );
     } catch (e) {
       if (outputs === null) out.forEach((o) => o.dispose());
       throw e;
@@ -301,7 +324,11 @@ export function allGatherAsync(...args: [Tensor[], Tensor] | [Tensor]): Promise<
   return collectiveAsync('allGatherAsync', async (g) => {
     const out = gatherOutputs(outputs, input, g, 'allGatherAsync');
     try {
-      await native.distAllGatherAsync(g.handle, out.map((o) => o.handle), input.handle);
+      await native.distAllGatherAsync(
+        g.handle,
+        out.map((o) => o.handle),
+        input.handle,
+      );
     } catch (e) {
       if (outputs === null) out.forEach((o) => o.dispose());
       throw e;
@@ -321,7 +348,14 @@ export function barrierAsync(): Promise<void> {
 /** @internal Rank src's values into every rank's tensors, few broadcasts for many tensors (DDP's state sync). */
 export function broadcastCoalesced(tensors: Tensor[], opts: { bufferBytes: number; src?: number }): void {
   if (tensors.length === 0) return;
-  collective('broadcastCoalesced', (g) => native.distBroadcastCoalesced(g.handle, tensors.map((t) => t.handle), opts.bufferBytes, srcArg(opts, g, 'broadcastCoalesced')));
+  collective('broadcastCoalesced', (g) =>
+    native.distBroadcastCoalesced(
+      g.handle,
+      tensors.map((t) => t.handle),
+      opts.bufferBytes,
+      srcArg(opts, g, 'broadcastCoalesced'),
+    ),
+  );
 }
 
 /** @internal For DistributedDataParallel: c10d failures become DistErrors naming the rank. */

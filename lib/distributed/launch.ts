@@ -24,7 +24,11 @@ export interface LaunchOptions {
 
 /** The exit codes of the ranks when one or more failed; `code` is the first failure's. */
 export class LaunchError extends Error {
-  constructor(message: string, readonly code: number, readonly codes: number[]) {
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly codes: number[],
+  ) {
     super(message);
     this.name = 'LaunchError';
   }
@@ -48,8 +52,15 @@ export async function launch(options: LaunchOptions): Promise<void> {
       let failed = false;
       for (let rank = 0; rank < nproc; rank++) {
         const env = {
-          ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(nproc), RANK: String(rank),
-          LOCAL_RANK: String(rank), LOCAL_WORLD_SIZE: String(nproc), GROUP_RANK: '0', OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1',
+          ...process.env,
+          MASTER_ADDR: '127.0.0.1',
+          MASTER_PORT: String(port),
+          WORLD_SIZE: String(nproc),
+          RANK: String(rank),
+          LOCAL_RANK: String(rank),
+          LOCAL_WORLD_SIZE: String(nproc),
+          GROUP_RANK: '0',
+          OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1',
         };
         const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit', env });
         children.push(child);

@@ -51,13 +51,59 @@ export interface UnpickleHooks {
 }
 
 const OP = {
-  MARK: 0x28, STOP: 0x2e, POP: 0x30, POP_MARK: 0x31, DUP: 0x32, BINFLOAT: 0x47, BININT: 0x4a, BININT1: 0x4b, BININT2: 0x4d,
-  NONE: 0x4e, BINPERSID: 0x51, REDUCE: 0x52, BINSTRING: 0x54, SHORT_BINSTRING: 0x55, BINUNICODE: 0x58, EMPTY_LIST: 0x5d,
-  APPEND: 0x61, BUILD: 0x62, GLOBAL: 0x63, DICT: 0x64, APPENDS: 0x65, BINGET: 0x68, LONG_BINGET: 0x6a, LIST: 0x6c,
-  BINPUT: 0x71, LONG_BINPUT: 0x72, SETITEM: 0x73, TUPLE: 0x74, SETITEMS: 0x75, EMPTY_DICT: 0x7d, EMPTY_TUPLE: 0x29,
-  BINBYTES: 0x42, SHORT_BINBYTES: 0x43, PROTO: 0x80, NEWOBJ: 0x81, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, NEWTRUE: 0x88,
-  NEWFALSE: 0x89, LONG1: 0x8a, LONG4: 0x8b, SHORT_BINUNICODE: 0x8c, BINUNICODE8: 0x8d, BINBYTES8: 0x8e, EMPTY_SET: 0x8f,
-  ADDITEMS: 0x90, FROZENSET: 0x91, NEWOBJ_EX: 0x92, STACK_GLOBAL: 0x93, MEMOIZE: 0x94, FRAME: 0x95, BYTEARRAY8: 0x96,
+  MARK: 0x28,
+  STOP: 0x2e,
+  POP: 0x30,
+  POP_MARK: 0x31,
+  DUP: 0x32,
+  BINFLOAT: 0x47,
+  BININT: 0x4a,
+  BININT1: 0x4b,
+  BININT2: 0x4d,
+  NONE: 0x4e,
+  BINPERSID: 0x51,
+  REDUCE: 0x52,
+  BINSTRING: 0x54,
+  SHORT_BINSTRING: 0x55,
+  BINUNICODE: 0x58,
+  EMPTY_LIST: 0x5d,
+  APPEND: 0x61,
+  BUILD: 0x62,
+  GLOBAL: 0x63,
+  DICT: 0x64,
+  APPENDS: 0x65,
+  BINGET: 0x68,
+  LONG_BINGET: 0x6a,
+  LIST: 0x6c,
+  BINPUT: 0x71,
+  LONG_BINPUT: 0x72,
+  SETITEM: 0x73,
+  TUPLE: 0x74,
+  SETITEMS: 0x75,
+  EMPTY_DICT: 0x7d,
+  EMPTY_TUPLE: 0x29,
+  BINBYTES: 0x42,
+  SHORT_BINBYTES: 0x43,
+  PROTO: 0x80,
+  NEWOBJ: 0x81,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  NEWTRUE: 0x88,
+  NEWFALSE: 0x89,
+  LONG1: 0x8a,
+  LONG4: 0x8b,
+  SHORT_BINUNICODE: 0x8c,
+  BINUNICODE8: 0x8d,
+  BINBYTES8: 0x8e,
+  EMPTY_SET: 0x8f,
+  ADDITEMS: 0x90,
+  FROZENSET: 0x91,
+  NEWOBJ_EX: 0x92,
+  STACK_GLOBAL: 0x93,
+  MEMOIZE: 0x94,
+  FRAME: 0x95,
+  BYTEARRAY8: 0x96,
 } as const;
 
 /** CPython's pickler writes SETITEMS/APPENDS in batches of this many items. */
@@ -299,7 +345,10 @@ export class Unpickler {
   private readonly metastack: unknown[][] = [];
   private readonly memo = new Map<number, unknown>();
 
-  constructor(private readonly data: Buffer, private readonly hooks: UnpickleHooks) {}
+  constructor(
+    private readonly data: Buffer,
+    private readonly hooks: UnpickleHooks,
+  ) {}
 
   /** The byte offset being read (for error messages). */
   get offset(): number {
@@ -307,7 +356,8 @@ export class Unpickler {
   }
 
   private need(n: number): void {
-    if (n < 0 || this.pos + n > this.data.length) throw new PickleError(`truncated pickle (needs ${n} more bytes at offset ${this.pos} of ${this.data.length})`);
+    if (n < 0 || this.pos + n > this.data.length)
+      throw new PickleError(`truncated pickle (needs ${n} more bytes at offset ${this.pos} of ${this.data.length})`);
   }
   private u8(): number {
     this.need(1);

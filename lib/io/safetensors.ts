@@ -38,15 +38,34 @@ export class SafetensorError extends TorchError {}
 
 /** safetensors' dtype names, those LibTorch and torchnode share, in safetensors' own order (by alignment). */
 const FORMAT_DTYPES: readonly [string, Dtype][] = [
-  ['BOOL', 'bool'], ['U8', 'uint8'], ['I8', 'int8'], ['I16', 'int16'], ['F16', 'float16'], ['BF16', 'bfloat16'],
-  ['I32', 'int32'], ['F32', 'float32'], ['F64', 'float64'], ['I64', 'int64'], ['C64', 'complex64'],
+  ['BOOL', 'bool'],
+  ['U8', 'uint8'],
+  ['I8', 'int8'],
+  ['I16', 'int16'],
+  ['F16', 'float16'],
+  ['BF16', 'bfloat16'],
+  ['I32', 'int32'],
+  ['F32', 'float32'],
+  ['F64', 'float64'],
+  ['I64', 'int64'],
+  ['C64', 'complex64'],
 ];
 const DTYPE_OF = new Map(FORMAT_DTYPES);
 const CODE_OF = new Map(FORMAT_DTYPES.map(([code, dtype]) => [dtype, code]));
 const RANK = new Map(FORMAT_DTYPES.map(([code], i) => [code, i]));
 const ITEMSIZE: Record<Dtype, number> = {
-  bool: 1, uint8: 1, int8: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, float64: 8, int64: 8,
-  complex64: 8, complex128: 16,
+  bool: 1,
+  uint8: 1,
+  int8: 1,
+  int16: 2,
+  float16: 2,
+  bfloat16: 2,
+  int32: 4,
+  float32: 4,
+  float64: 8,
+  int64: 8,
+  complex64: 8,
+  complex128: 16,
 };
 // Defined by the format, not (yet) by torchnode's dtypes: named in the error rather than called unknown.
 const ELSEWHERE = new Set(['U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2']);
@@ -121,7 +140,8 @@ function parseHeader(size: number, readAt: ReadAt, where: string): Header {
   // The tensors tile the data exactly, in offset order: no gap, no overlap, nothing after the last.
   let at = 0;
   for (const e of [...entries.values()].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
-    if (e.begin !== at) fail(`tensor '${e.name}' starts at byte ${e.begin} of the data, expected ${at} (ranges must follow each other without gap or overlap)`);
+    if (e.begin !== at)
+      fail(`tensor '${e.name}' starts at byte ${e.begin} of the data, expected ${at} (ranges must follow each other without gap or overlap)`);
     at = e.end;
   }
   if (at !== dataLength) fail(`the tensors cover ${at} bytes of data, but ${dataLength} follow the header`);
@@ -134,7 +154,11 @@ function checkEntry(name: string, info: unknown, dataLength: number, fail: (why:
   if (typeof code !== 'string') fail(`tensor '${name}' has no dtype`);
   const dtype = DTYPE_OF.get(code as string);
   if (!dtype) {
-    fail(ELSEWHERE.has(code as string) ? `tensor '${name}' has dtype ${code}, which torchnode does not support yet` : `tensor '${name}' has an unknown dtype ${JSON.stringify(code)}`);
+    fail(
+      ELSEWHERE.has(code as string)
+        ? `tensor '${name}' has dtype ${code}, which torchnode does not support yet`
+        : `tensor '${name}' has an unknown dtype ${JSON.stringify(code)}`,
+    );
   }
   const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   if (!Array.isArray(shape) || !shape.every(isCount)) fail(`tensor '${name}' has a bad shape ${JSON.stringify(shape)}`);
@@ -148,7 +172,8 @@ function checkEntry(name: string, info: unknown, dataLength: number, fail: (why:
     bytes *= s;
     if (!Number.isSafeInteger(bytes)) fail(`tensor '${name}' has a shape too large to address`);
   }
-  if (bytes !== end - begin) fail(`tensor '${name}' (${code} ${JSON.stringify(shape)}) needs ${bytes} bytes but its data_offsets span ${end - begin}`);
+  if (bytes !== end - begin)
+    fail(`tensor '${name}' (${code} ${JSON.stringify(shape)}) needs ${bytes} bytes but its data_offsets span ${end - begin}`);
   return { name, dtype: dtype!, shape: shape as number[], begin, end };
 }
 
@@ -327,7 +352,11 @@ export function loadSharded(indexOrDir: PathLike, opts?: LoadOptions): Record<st
   } catch (e) {
     throw new SafetensorError(`safetensors: cannot read the index ${index} (${(e as Error).message})`);
   }
-  if (weightMap === null || typeof weightMap !== 'object' || Object.values(weightMap).some((v) => typeof v !== 'string' || v.includes('/') || v.includes('\\'))) {
+  if (
+    weightMap === null ||
+    typeof weightMap !== 'object' ||
+    Object.values(weightMap).some((v) => typeof v !== 'string' || v.includes('/') || v.includes('\\'))
+  ) {
     throw new SafetensorError(`safetensors: ${index} has no weight_map of names to shard files in its folder`);
   }
   const byShard = new Map<string, string[]>();
@@ -413,7 +442,9 @@ function refuseOverlaps(items: { name: string; t: Tensor }[], who: string): void
     for (let i = 1; i < ranges.length; i++) {
       const before = ranges.slice(0, i).find((r) => r.stop > ranges[i].start);
       if (before) {
-        throw new SafetensorError(`${who}: '${before.name}' and '${ranges[i].name}' share memory; save one of them (or a .clone()), as Python's safetensors asks`);
+        throw new SafetensorError(
+          `${who}: '${before.name}' and '${ranges[i].name}' share memory; save one of them (or a .clone()), as Python's safetensors asks`,
+        );
       }
     }
   }
@@ -432,7 +463,9 @@ function serialize(tensors: unknown, metadata: unknown, who: string): Buffer {
     const code = CODE_OF.get(t.dtype);
     if (!code) throw new TypeError(`${who}: '${name}' has dtype ${t.dtype}, which safetensors cannot store`);
     if (!t.isContiguous()) {
-      throw new SafetensorError(`${who}: '${name}' is not contiguous: save .contiguous() of it (as Python's safetensors asks), or the tensor it is a view of`);
+      throw new SafetensorError(
+        `${who}: '${name}' is not contiguous: save .contiguous() of it (as Python's safetensors asks), or the tensor it is a view of`,
+      );
     }
     items.push({ name, code, t });
   }

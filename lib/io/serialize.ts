@@ -69,17 +69,7 @@ export type PathLike = string | URL;
  * tuples as arrays, sets, dicts as objects (or a Map when a dict's keys are not all str or int).
  */
 export type Loaded =
-  | Tensor
-  | number
-  | bigint
-  | string
-  | boolean
-  | null
-  | Buffer
-  | Loaded[]
-  | Set<Loaded>
-  | Map<Loaded, Loaded>
-  | { [key: string]: Loaded };
+  Tensor | number | bigint | string | boolean | null | Buffer | Loaded[] | Set<Loaded> | Map<Loaded, Loaded> | { [key: string]: Loaded };
 
 /** torch.save(obj, path): writes obj (tensors, state dicts, checkpoints) in PyTorch's file format. */
 /** Python's torch.save options (pickle_module, pickle_protocol, …) have no counterpart here: refused by name. */
@@ -87,8 +77,10 @@ function noSaveOptions(extra: unknown, fn: string): void {
   if (extra === undefined) return;
   const keys = extra !== null && typeof extra === 'object' ? Object.keys(extra) : [];
   if (keys.length === 0 && extra !== null && typeof extra === 'object') return;
-  throw new TypeError(`${fn}: takes no options (got ${keys.length ? keys.map((k) => `'${k}'`).join(', ') : describe(extra)}): ` +
-    "it always writes PyTorch's zip format with pickle protocol 2, as Python's defaults do");
+  throw new TypeError(
+    `${fn}: takes no options (got ${keys.length ? keys.map((k) => `'${k}'`).join(', ') : describe(extra)}): ` +
+      "it always writes PyTorch's zip format with pickle protocol 2, as Python's defaults do",
+  );
 }
 
 export function save(obj: unknown, path: PathLike, options?: Record<string, never>): void {
@@ -172,13 +164,32 @@ function fileError(fn: string, file: string, e: unknown): TorchError {
 }
 
 const STORAGE_CLASS: Record<Dtype, string> = {
-  float32: 'FloatStorage', float64: 'DoubleStorage', float16: 'HalfStorage', bfloat16: 'BFloat16Storage',
-  int64: 'LongStorage', int32: 'IntStorage', int16: 'ShortStorage', int8: 'CharStorage', uint8: 'ByteStorage', bool: 'BoolStorage',
-  complex64: 'ComplexFloatStorage', complex128: 'ComplexDoubleStorage',
+  float32: 'FloatStorage',
+  float64: 'DoubleStorage',
+  float16: 'HalfStorage',
+  bfloat16: 'BFloat16Storage',
+  int64: 'LongStorage',
+  int32: 'IntStorage',
+  int16: 'ShortStorage',
+  int8: 'CharStorage',
+  uint8: 'ByteStorage',
+  bool: 'BoolStorage',
+  complex64: 'ComplexFloatStorage',
+  complex128: 'ComplexDoubleStorage',
 };
 const ITEMSIZE: Record<Dtype, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
-  complex64: 8, complex128: 16,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
+  complex64: 8,
+  complex128: 16,
 };
 
 /** How a dict that came from torch.load is saved back: its type and which keys were ints. */
@@ -187,7 +198,9 @@ const CANONICAL_INT = /^(0|[1-9][0-9]*)$/;
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 function child(where: string, key: unknown): string {
-  return typeof key === 'string' && IDENTIFIER.test(key) ? `${where}.${key}` : `${where}[${JSON.stringify(typeof key === 'bigint' ? String(key) : key)}]`;
+  return typeof key === 'string' && IDENTIFIER.test(key)
+    ? `${where}.${key}`
+    : `${where}[${JSON.stringify(typeof key === 'bigint' ? String(key) : key)}]`;
 }
 
 // ---- saving: JS values → pickle ----
@@ -207,8 +220,10 @@ class SavePickler {
   }
 
   private unsupported(v: unknown, where: string, hint = ''): never {
-    throw new TypeError(`torch.save: cannot save ${describe(v)} at ${where}${hint}: only Tensors, numbers, bigints, booleans, strings, ` +
-      'null/undefined, arrays, plain objects, Maps, Sets and Buffers can be saved');
+    throw new TypeError(
+      `torch.save: cannot save ${describe(v)} at ${where}${hint}: only Tensors, numbers, bigints, booleans, strings, ` +
+        'null/undefined, arrays, plain objects, Maps, Sets and Buffers can be saved',
+    );
   }
 
   private save(v: unknown, where: string): void {
@@ -238,7 +253,8 @@ class SavePickler {
         break;
       default:
         // A Module is callable (a function) as well as an object.
-        if (typeof (v as { stateDict?: unknown } | undefined)?.stateDict === 'function') this.unsupported(v, where, ' (save its stateDict() instead)');
+        if (typeof (v as { stateDict?: unknown } | undefined)?.stateDict === 'function')
+          this.unsupported(v, where, ' (save its stateDict() instead)');
         this.unsupported(v, where);
     }
     if (v === null) {
@@ -291,7 +307,9 @@ class SavePickler {
       this.storageKeys.set(storageId, entry);
       this.storages.push(t.handle);
     } else if (entry.dtype !== dtype) {
-      throw new TorchError(`torch.save: cannot save multiple tensors or storages that view the same data as different types (${entry.dtype} and ${dtype} at ${where})`);
+      throw new TorchError(
+        `torch.save: cannot save multiple tensors or storages that view the same data as different types (${entry.dtype} and ${dtype} at ${where})`,
+      );
     }
     w.global('torch._utils', '_rebuild_tensor_v2');
     w.mark();
@@ -371,7 +389,9 @@ class SavePickler {
     const info = pyDictInfo.get(obj);
     // A loaded dict keeps Python's key order (JS puts integer-like keys first), then any keys added since.
     const own = Object.keys(obj);
-    const keys = info ? [...info.order.filter((k) => Object.prototype.hasOwnProperty.call(obj, k) && own.includes(k)), ...own.filter((k) => !info.order.includes(k))] : own;
+    const keys = info
+      ? [...info.order.filter((k) => Object.prototype.hasOwnProperty.call(obj, k) && own.includes(k)), ...own.filter((k) => !info.order.includes(k))]
+      : own;
     const ordered = info ? info.ordered : keys.length > 0 && keys.every((k) => obj[k] instanceof Tensor);
     const intKey = (k: string): boolean => (info ? info.intKeys.has(k) : !ordered && CANONICAL_INT.test(k) && Number.isSafeInteger(Number(k)));
     this.openDict(obj, ordered);
@@ -400,8 +420,16 @@ class SavePickler {
    * saved as a tuple (what a Python tuple key loads as). Anything else is refused here, not by Python's load.
    */
   private saveKey(k: unknown, where: string, what = 'a Map key', inTuple: unknown[] = []): void {
-    if (typeof k === 'string' || typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean' || k === null || k === undefined ||
-      k instanceof Tensor || k instanceof Uint8Array) {
+    if (
+      typeof k === 'string' ||
+      typeof k === 'number' ||
+      typeof k === 'bigint' ||
+      typeof k === 'boolean' ||
+      k === null ||
+      k === undefined ||
+      k instanceof Tensor ||
+      k instanceof Uint8Array
+    ) {
       this.save(k, where);
       return;
     }
@@ -413,8 +441,10 @@ class SavePickler {
       return;
     }
     const is = Array.isArray(k) ? 'an array containing itself' : typeof k === 'object' && isPlainObject(k) ? 'a plain object' : describe(k);
-    throw new TypeError(`torch.save: cannot save ${what} that is ${is} at ${where}: ` +
-      'Python hashes it, so it must be a string, number, bigint, boolean, null, Tensor, Buffer or an array of these (a tuple)');
+    throw new TypeError(
+      `torch.save: cannot save ${what} that is ${is} at ${where}: ` +
+        'Python hashes it, so it must be a string, number, bigint, boolean, null, Tensor, Buffer or an array of these (a tuple)',
+    );
   }
 
   private openDict(obj: object, ordered: boolean): void {
@@ -455,42 +485,93 @@ function pickleForSave(obj: unknown): { pkl: Buffer; storages: Handle[] } {
 // ---- loading: pickle → JS values ----
 
 type GlobalKind =
-  | 'OrderedDict' | 'Counter' | 'rebuild_v1' | 'rebuild_v2' | 'rebuild_v3' | 'rebuild_parameter' | 'rebuild_parameter_with_state'
-  | 'rebuild_from_type_v2' | 'storage' | 'Tensor' | 'Parameter' | 'Size' | 'device' | 'dtype' | 'set' | 'frozenset'
-  | 'bytearray' | 'codecs_encode' | 'get_layout' | 'complex';
+  | 'OrderedDict'
+  | 'Counter'
+  | 'rebuild_v1'
+  | 'rebuild_v2'
+  | 'rebuild_v3'
+  | 'rebuild_parameter'
+  | 'rebuild_parameter_with_state'
+  | 'rebuild_from_type_v2'
+  | 'storage'
+  | 'Tensor'
+  | 'Parameter'
+  | 'Size'
+  | 'device'
+  | 'dtype'
+  | 'set'
+  | 'frozenset'
+  | 'bytearray'
+  | 'codecs_encode'
+  | 'get_layout'
+  | 'complex';
 
 /** An allow-listed Python global, as the unpickler's stack holds it. */
 class PyGlobal {
-  constructor(readonly full: string, readonly kind: GlobalKind, readonly dtype?: string) {}
+  constructor(
+    readonly full: string,
+    readonly kind: GlobalKind,
+    readonly dtype?: string,
+  ) {}
 }
 
 /** A storage named by a persistent id: record data/<key>, its bytes, the dtype of a typed storage. */
 class StorageRef {
-  constructor(readonly key: string, readonly dtype: string | null, readonly nbytes: number, readonly location: string) {}
+  constructor(
+    readonly key: string,
+    readonly dtype: string | null,
+    readonly nbytes: number,
+    readonly location: string,
+  ) {}
 }
 
 const PY_STORAGE_DTYPE: Record<string, string | null> = {
-  FloatStorage: 'float32', DoubleStorage: 'float64', HalfStorage: 'float16', BFloat16Storage: 'bfloat16', LongStorage: 'int64',
-  IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8', BoolStorage: 'bool', UntypedStorage: null,
-  ComplexFloatStorage: 'complex64', ComplexDoubleStorage: 'complex128', QInt8Storage: 'qint8', QUInt8Storage: 'quint8',
-  QInt32Storage: 'qint32', QUInt4x2Storage: 'quint4x2', QUInt2x4Storage: 'quint2x4',
+  FloatStorage: 'float32',
+  DoubleStorage: 'float64',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
+  BoolStorage: 'bool',
+  UntypedStorage: null,
+  ComplexFloatStorage: 'complex64',
+  ComplexDoubleStorage: 'complex128',
+  QInt8Storage: 'qint8',
+  QUInt8Storage: 'quint8',
+  QInt32Storage: 'qint32',
+  QUInt4x2Storage: 'quint4x2',
+  QUInt2x4Storage: 'quint2x4',
 };
 const PY_DTYPE_NAME = /^(float(16|32|64)|bfloat16|u?int\d{1,2}|complex(32|64|128)|float8_\w+|float4_\w+|q?u?int\d+(x\d+)?|bits\d+(x\d+)?|bool)$/;
 
 const ALLOWED = new Map<string, PyGlobal>();
 for (const [full, kind] of [
-  ['collections.OrderedDict', 'OrderedDict'], ['collections.Counter', 'Counter'],
-  ['torch._utils._rebuild_tensor', 'rebuild_v1'], ['torch._utils._rebuild_tensor_v2', 'rebuild_v2'],
-  ['torch._utils._rebuild_tensor_v3', 'rebuild_v3'], ['torch._utils._rebuild_parameter', 'rebuild_parameter'],
+  ['collections.OrderedDict', 'OrderedDict'],
+  ['collections.Counter', 'Counter'],
+  ['torch._utils._rebuild_tensor', 'rebuild_v1'],
+  ['torch._utils._rebuild_tensor_v2', 'rebuild_v2'],
+  ['torch._utils._rebuild_tensor_v3', 'rebuild_v3'],
+  ['torch._utils._rebuild_parameter', 'rebuild_parameter'],
   ['torch._utils._rebuild_parameter_with_state', 'rebuild_parameter_with_state'],
-  ['torch._tensor._rebuild_from_type_v2', 'rebuild_from_type_v2'], ['torch.Tensor', 'Tensor'],
-  ['torch.nn.parameter.Parameter', 'Parameter'], ['torch.Size', 'Size'], ['torch.device', 'device'], ['builtins.set', 'set'],
-  ['builtins.frozenset', 'frozenset'], ['builtins.bytearray', 'bytearray'], ['_codecs.encode', 'codecs_encode'],
-  ['torch.serialization._get_layout', 'get_layout'], ['builtins.complex', 'complex'],
+  ['torch._tensor._rebuild_from_type_v2', 'rebuild_from_type_v2'],
+  ['torch.Tensor', 'Tensor'],
+  ['torch.nn.parameter.Parameter', 'Parameter'],
+  ['torch.Size', 'Size'],
+  ['torch.device', 'device'],
+  ['builtins.set', 'set'],
+  ['builtins.frozenset', 'frozenset'],
+  ['builtins.bytearray', 'bytearray'],
+  ['_codecs.encode', 'codecs_encode'],
+  ['torch.serialization._get_layout', 'get_layout'],
+  ['builtins.complex', 'complex'],
 ] as [string, GlobalKind][]) {
   ALLOWED.set(full, new PyGlobal(full, kind));
 }
-for (const [name, dtype] of Object.entries(PY_STORAGE_DTYPE)) ALLOWED.set(`torch.${name}`, new PyGlobal(`torch.${name}`, 'storage', dtype ?? undefined));
+for (const [name, dtype] of Object.entries(PY_STORAGE_DTYPE))
+  ALLOWED.set(`torch.${name}`, new PyGlobal(`torch.${name}`, 'storage', dtype ?? undefined));
 // What Python writes in _rebuild_tensor_v3 files (uint16, float8, …), and what its weights-only load allows.
 ALLOWED.set('torch.storage.UntypedStorage', new PyGlobal('torch.storage.UntypedStorage', 'storage'));
 
@@ -520,7 +601,9 @@ function checkLoadOptions(opts: unknown): void {
   const ml = (opts as LoadOptions).mapLocation;
   if (ml === undefined || ml === null || typeof ml === 'string' || typeof ml === 'function') return;
   if (typeof ml === 'object' && isPlainObject(ml) && Object.values(ml).every((d) => typeof d === 'string')) return;
-  throw new TypeError(`torch.load: mapLocation must be a device string, an object mapping saved locations to devices, or a function (got ${describe(ml)})`);
+  throw new TypeError(
+    `torch.load: mapLocation must be a device string, an object mapping saved locations to devices, or a function (got ${describe(ml)})`,
+  );
 }
 
 class LoadContext implements UnpickleHooks {
@@ -529,7 +612,10 @@ class LoadContext implements UnpickleHooks {
   private readonly converted = new Map<object, unknown>();
   private readonly devices = new Map<string, string>();
 
-  constructor(private readonly archive: ArchiveHandle, private readonly opts: LoadOptions) {}
+  constructor(
+    private readonly archive: ArchiveHandle,
+    private readonly opts: LoadOptions,
+  ) {}
 
   // -- hooks --
 
@@ -545,8 +631,10 @@ class LoadContext implements UnpickleHooks {
     }
     const kind = UNSUPPORTED_TENSORS[full];
     if (kind) throw new TorchError(`the file holds a ${kind} (${full}), which torchnode cannot load`);
-    throw new TorchError(`unsupported global '${full}' in the pickle: torch.load is weights-only (as Python's torch.load with its default ` +
-      'weights_only=True) and loads only tensors, state dicts and plain containers of numbers, strings and tensors');
+    throw new TorchError(
+      `unsupported global '${full}' in the pickle: torch.load is weights-only (as Python's torch.load with its default ` +
+        'weights_only=True) and loads only tensors, state dicts and plain containers of numbers, strings and tensors',
+    );
   }
 
   persistentLoad(pid: unknown): unknown {
@@ -689,8 +777,17 @@ class LoadContext implements UnpickleHooks {
       throw corrupt('malformed tensor (offset, size, stride or requires_grad)');
     }
     const device = this.device(storage.location);
-    const h = native.serRebuild(this.archive, storage.key, DTYPE_CODES[dt], storage.nbytes, device === 'cpu' ? undefined : device,
-      offset, sz as number[], st as number[], requiresGrad);
+    const h = native.serRebuild(
+      this.archive,
+      storage.key,
+      DTYPE_CODES[dt],
+      storage.nbytes,
+      device === 'cpu' ? undefined : device,
+      offset,
+      sz as number[],
+      st as number[],
+      requiresGrad,
+    );
     const t = wrap(h);
     this.created.push(t);
     return t;
@@ -714,8 +811,10 @@ class LoadContext implements UnpickleHooks {
     else if (typeof ml === 'function') target = ml(location) ?? location;
     else target = ml[location] ?? location;
     if (typeof target !== 'string' || !/^(cpu|cuda)(:\d+)?$/.test(target)) {
-      throw new TorchError(`a tensor was saved on '${location}', which torchnode cannot map to a device (got ${describe(target)}); ` +
-        "pass mapLocation, e.g. { mapLocation: 'cpu' }");
+      throw new TorchError(
+        `a tensor was saved on '${location}', which torchnode cannot map to a device (got ${describe(target)}); ` +
+          "pass mapLocation, e.g. { mapLocation: 'cpu' }",
+      );
     }
     try {
       checkDevice(target, 'device');
@@ -760,7 +859,9 @@ class LoadContext implements UnpickleHooks {
 
   private convertDict(d: PyDict): unknown {
     const keys = [...d.map.keys()];
-    const names = keys.map((k) => (typeof k === 'string' ? k : (typeof k === 'number' && Number.isInteger(k)) || typeof k === 'bigint' ? String(k) : null));
+    const names = keys.map((k) =>
+      typeof k === 'string' ? k : (typeof k === 'number' && Number.isInteger(k)) || typeof k === 'bigint' ? String(k) : null,
+    );
     if (names.every((k) => k !== null) && new Set(names).size === names.length) {
       const obj: Record<string, unknown> = {};
       this.converted.set(d, obj);

@@ -29,7 +29,6 @@ import type { Module, StateDict } from '../nn/module';
 import { loadFile } from '../io/safetensors';
 import { pathArg, type PathLike } from '../io/serialize';
 
-
 export interface LoadPackageOptions {
   /** The model in the package to load (default 'model'; a package may hold several). */
   modelName?: string;
@@ -63,7 +62,10 @@ export class AOTICompiledModel {
   private readonly outSpec!: Spec;
 
   /** @internal Made by loadPackage() and loadPackageAsync(). */
-  constructor(handle: PackageHandle, readonly path: string) {
+  constructor(
+    handle: PackageHandle,
+    readonly path: string,
+  ) {
     const self = function (...args: unknown[]): unknown {
       return model.run(...args);
     };
@@ -122,7 +124,8 @@ export class AOTICompiledModel {
   loadConstants(constants: StateDict | Record<string, Tensor> | Module | PathLike, opts?: LoadConstantsOptions): void {
     const o = optionsArg<LoadConstantsOptions>(opts, 'AOTICompiledModel.loadConstants', ['checkFullUpdate', 'userManaged']);
     // LibTorch swaps the active constants without a lock: never under a run on the compute thread
-    if (this.running > 0) throw new TorchError(`AOTICompiledModel.loadConstants: ${this.running} runAsync call(s) are still running; await them first`);
+    if (this.running > 0)
+      throw new TorchError(`AOTICompiledModel.loadConstants: ${this.running} runAsync call(s) are still running; await them first`);
     const fromFile = typeof constants === 'string' || constants instanceof URL;
     // a file's tensors are read onto the package's device (LibTorch copies nothing across devices here)
     const map = constantsOf(constants, this.getMetadata().AOTI_DEVICE_KEY === 'cuda' ? 'cuda' : 'cpu');
@@ -137,14 +140,27 @@ export class AOTICompiledModel {
     const known = new Set(this.getConstantFqns());
     const unknown = Object.keys(map).filter((k) => !known.has(k));
     if (unknown.length) {
-      const list = (names: string[]) => names.slice(0, 8).map((k) => `'${k}'`).join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
+      const list = (names: string[]) =>
+        names
+          .slice(0, 8)
+          .map((k) => `'${k}'`)
+          .join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
       const frozen = [...known].some((k) => k.startsWith('_frozen_param'))
-        ? '; it was compiled with freezing, which folds the weights into constants of its own: compile without it to swap weights' : '';
-      throw new TorchError(`AOTICompiledModel.loadConstants: the model has no constant ${list(unknown)} (its constants: ${list([...known])}${frozen})`);
+        ? '; it was compiled with freezing, which folds the weights into constants of its own: compile without it to swap weights'
+        : '';
+      throw new TorchError(
+        `AOTICompiledModel.loadConstants: the model has no constant ${list(unknown)} (its constants: ${list([...known])}${frozen})`,
+      );
     }
     const names = Object.keys(map);
     try {
-      native.aotiLoadConstants(this.handle, names, names.map((n) => map[n].handle), o.checkFullUpdate === true, o.userManaged === true);
+      native.aotiLoadConstants(
+        this.handle,
+        names,
+        names.map((n) => map[n].handle),
+        o.checkFullUpdate === true,
+        o.userManaged === true,
+      );
     } catch (e) {
       throw runError(this.path, e, 'loadConstants');
     }
@@ -195,11 +211,14 @@ export async function loadPackageAsync(path: PathLike, opts?: LoadPackageOptions
 function loadOptions(opts: LoadPackageOptions | undefined): Required<LoadPackageOptions> {
   const o = optionsArg<LoadPackageOptions>(opts, 'torch.aoti.loadPackage', LOAD_OPTIONS);
   const modelName = o.modelName ?? 'model';
-  if (typeof modelName !== 'string' || modelName.length === 0) throw new TypeError(`torch.aoti.loadPackage: modelName must be a non-empty string (got ${describe(modelName)})`);
+  if (typeof modelName !== 'string' || modelName.length === 0)
+    throw new TypeError(`torch.aoti.loadPackage: modelName must be a non-empty string (got ${describe(modelName)})`);
   const runSingleThreaded = o.runSingleThreaded ?? false;
-  if (typeof runSingleThreaded !== 'boolean') throw new TypeError(`torch.aoti.loadPackage: runSingleThreaded must be a boolean (got ${describe(runSingleThreaded)})`);
+  if (typeof runSingleThreaded !== 'boolean')
+    throw new TypeError(`torch.aoti.loadPackage: runSingleThreaded must be a boolean (got ${describe(runSingleThreaded)})`);
   const numRunners = o.numRunners ?? 1;
-  if (!Number.isSafeInteger(numRunners) || numRunners < 1) throw new RangeError(`torch.aoti.loadPackage: numRunners must be a positive integer (got ${describe(numRunners)})`);
+  if (!Number.isSafeInteger(numRunners) || numRunners < 1)
+    throw new RangeError(`torch.aoti.loadPackage: numRunners must be a positive integer (got ${describe(numRunners)})`);
   const deviceIndex = o.deviceIndex ?? -1;
   if (!Number.isSafeInteger(deviceIndex) || deviceIndex < -1 || deviceIndex > 127) {
     throw new RangeError(`torch.aoti.loadPackage: deviceIndex must be -1 or a device index (got ${describe(deviceIndex)})`);
@@ -220,7 +239,8 @@ function runError(file: string, e: unknown, what = 'run'): Error {
   if (e instanceof TypeError || e instanceof RangeError || !(e instanceof Error)) return e as Error;
   if (e.message.startsWith('AOTICompiledModel')) return e;
   const hint = /input_handles\[\d+\]: unmatched/.test(e.message)
-    ? ' (the package was compiled for these dtypes, shapes and strides: pass tensors like the example inputs, contiguous)' : '';
+    ? ' (the package was compiled for these dtypes, shapes and strides: pass tensors like the example inputs, contiguous)'
+    : '';
   return new (e.constructor as new (m: string) => Error)(`AOTICompiledModel.${what}() ('${file}'): ${clean(e).trim()}${hint}`);
 }
 
@@ -262,7 +282,9 @@ function parseSpec(text: string, file: string): Spec {
       const keys = JSON.parse(r.context ?? '[]') as unknown[];
       return { kind: 'dict', keys: keys.map(String), children };
     }
-    throw new TorchError(`torch.aoti.loadPackage('${file}'): the model's inputs or outputs use the pytree type ${r.type}, which torchnode cannot map to JS values`);
+    throw new TorchError(
+      `torch.aoti.loadPackage('${file}'): the model's inputs or outputs use the pytree type ${r.type}, which torchnode cannot map to JS values`,
+    );
   };
   return node(raw);
 }
@@ -278,7 +300,8 @@ function flatten(spec: Spec, args: unknown[], file: string): Handle[] {
     kwargs = last as Record<string, unknown>;
     args = args.slice(0, -1);
   }
-  if (args.length !== nArgs) throw new TypeError(`AOTICompiledModel: the model takes ${nArgs} positional argument${nArgs === 1 ? '' : 's'} (got ${args.length})`);
+  if (args.length !== nArgs)
+    throw new TypeError(`AOTICompiledModel: the model takes ${nArgs} positional argument${nArgs === 1 ? '' : 's'} (got ${args.length})`);
   const out: Handle[] = [];
   const walk = (s: Spec, v: unknown, where: string): void => {
     if (s.kind === 'leaf') {
@@ -296,7 +319,8 @@ function flatten(spec: Spec, args: unknown[], file: string): Handle[] {
     if (!isPlainObject(v)) throw new TypeError(`AOTICompiledModel: ${where} must be an object with ${s.keys.join(', ')} (got ${describe(v)})`);
     const obj = v as Record<string, unknown>;
     const extra = Object.keys(obj).filter((k) => !s.keys.includes(k));
-    if (extra.length) throw new TypeError(`AOTICompiledModel: ${where} has ${extra.map((k) => `'${k}'`).join(', ')}, which the model was not exported with`);
+    if (extra.length)
+      throw new TypeError(`AOTICompiledModel: ${where} has ${extra.map((k) => `'${k}'`).join(', ')}, which the model was not exported with`);
     s.children.forEach((c, i) => walk(c, obj[s.keys[i]], `${where}.${s.keys[i]}`));
   };
   if (argSpec.kind === 'sequence') argSpec.children.forEach((c, i) => walk(c, args[i], `argument ${i}`));

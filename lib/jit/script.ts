@@ -35,7 +35,8 @@ export interface JitLoadOptions {
   device?: string;
 }
 /** What TorchScript values become in JS (see the module comment). */
-export type ScriptValue = Tensor | number | bigint | boolean | string | null | ScriptModule | ScriptValue[] | { [key: string]: ScriptValue } | Map<unknown, ScriptValue>;
+export type ScriptValue =
+  Tensor | number | bigint | boolean | string | null | ScriptModule | ScriptValue[] | { [key: string]: ScriptValue } | Map<unknown, ScriptValue>;
 
 /** torch.jit.load(path, {device}): a TorchScript module saved by torch.jit.save (Python) or ScriptModule.save. */
 export function load(path: PathLike, opts: JitLoadOptions = {}): ScriptModule {
@@ -98,7 +99,8 @@ export class ScriptModule {
 
   /** runMethod() on a worker thread; the arguments are converted now, with the current grad mode. */
   runMethodAsync(name: string, ...args: unknown[]): Promise<ScriptValue> {
-    if (typeof name !== 'string') return Promise.reject(new TypeError(`runMethodAsync(name, ...args): name must be a string (got ${describe(name)})`));
+    if (typeof name !== 'string')
+      return Promise.reject(new TypeError(`runMethodAsync(name, ...args): name must be a string (got ${describe(name)})`));
     return this.callAsync(name, args, false, new Error().stack);
   }
 
@@ -217,7 +219,9 @@ function toNative(v: unknown, where: string, depth = 0): unknown {
   if (Array.isArray(v)) return v.map((x) => toNative(x, where, depth + 1));
   if (v !== null && typeof v === 'object') {
     if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
-      throw new TypeError(`${where}: cannot pass ${describe(v)} to TorchScript (tensors, numbers, booleans, strings, null, arrays and plain objects can be passed)`);
+      throw new TypeError(
+        `${where}: cannot pass ${describe(v)} to TorchScript (tensors, numbers, booleans, strings, null, arrays and plain objects can be passed)`,
+      );
     }
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = toNative(x, where, depth + 1);
@@ -284,5 +288,3 @@ function methodError(name: string, e: unknown): unknown {
   }
   return e;
 }
-
-

@@ -54,7 +54,8 @@ export function trace(module: Module, exampleInputs: Tensor | Tensor[], opts: Tr
   const strict = opts.strict ?? true;
   if (typeof strict !== 'boolean') throw new TypeError(`torch.jit.trace: strict must be a boolean (got ${describe(strict)})`);
   const tolerance = opts.checkTolerance ?? 1e-5;
-  if (typeof tolerance !== 'number' || !(tolerance >= 0)) throw new RangeError(`torch.jit.trace: checkTolerance must be a number ≥ 0 (got ${describe(tolerance)})`);
+  if (typeof tolerance !== 'number' || !(tolerance >= 0))
+    throw new RangeError(`torch.jit.trace: checkTolerance must be a number ≥ 0 (got ${describe(tolerance)})`);
 
   const checks = opts.checkInputs ?? [];
   if (!Array.isArray(checks)) throw new TypeError(`torch.jit.trace: checkInputs must be an array of inputs (got ${describe(checks)})`);
@@ -76,10 +77,13 @@ export function save(module: Module | ScriptModule, path: PathLike, opts: SaveOp
     module.save(path);
     return;
   }
-  if (!(module instanceof Module)) throw new TypeError(`torch.jit.save: module must be a ScriptModule or a torchnode nn.Module (got ${describe(module)})`);
+  if (!(module instanceof Module))
+    throw new TypeError(`torch.jit.save: module must be a ScriptModule or a torchnode nn.Module (got ${describe(module)})`);
   const example = opts?.exampleInputs ?? opts?.exampleInput;
   if (example === undefined) {
-    throw new TypeError('torch.jit.save: a torchnode Module is traced to become TorchScript; pass {exampleInputs: tensor or [tensors]} (what its forward takes)');
+    throw new TypeError(
+      'torch.jit.save: a torchnode Module is traced to become TorchScript; pass {exampleInputs: tensor or [tensors]} (what its forward takes)',
+    );
   }
   const traced = trace(module, example, opts);
   try {
@@ -106,16 +110,22 @@ function record(module: Module, inputs: Tensor[], strict: boolean, simple: boole
   let outputs: unknown = null;
   if (!simple) setTraceScopes({ names, enter: native.jitTracePushScope, exit: native.jitTracePopScope });
   try {
-    const handle = native.jitTrace(spec, inputs.map((t) => t.handle), (handles) => {
-      const args = handles.map((h) => wrap(h));
-      try {
-        outputs = scope(() => (module as AnyModule)(...args));
-        return handlesOf(outputs);
-      } finally {
-        const returned = new Set(tensorsIn(outputs));
-        for (const a of args) if (!returned.has(a)) a.dispose();
-      }
-    }, strict, simple);
+    const handle = native.jitTrace(
+      spec,
+      inputs.map((t) => t.handle),
+      (handles) => {
+        const args = handles.map((h) => wrap(h));
+        try {
+          outputs = scope(() => (module as AnyModule)(...args));
+          return handlesOf(outputs);
+        } finally {
+          const returned = new Set(tensorsIn(outputs));
+          for (const a of args) if (!returned.has(a)) a.dispose();
+        }
+      },
+      strict,
+      simple,
+    );
     return new ScriptModule(handle);
   } catch (e) {
     throw traceError(e);
@@ -128,7 +138,10 @@ function record(module: Module, inputs: Tensor[], strict: boolean, simple: boole
 // ---- helpers ----
 
 function describeModule(m: Module, qualified: string, names: Map<Module, string>, seen: Set<Module>): TraceModuleSpec {
-  if (seen.has(m)) throw new TorchError(`torch.jit.trace: module ${qualified.replace(/^__module\.?/, '') || '(root)'} appears twice in the module tree; TorchScript modules form a tree`);
+  if (seen.has(m))
+    throw new TorchError(
+      `torch.jit.trace: module ${qualified.replace(/^__module\.?/, '') || '(root)'} appears twice in the module tree; TorchScript modules form a tree`,
+    );
   seen.add(m);
   names.set(m, qualified);
   const skip = nonPersistentBuffers(m);
@@ -148,7 +161,8 @@ function describeModule(m: Module, qualified: string, names: Map<Module, string>
 function inputsArg(v: unknown, what: string): Tensor[] {
   const list = Array.isArray(v) ? v : [v];
   list.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new TypeError(`torch.jit.trace: ${what}${Array.isArray(v) ? `[${i}]` : ''} must be a Tensor (got ${describe(t)})`);
+    if (!(t instanceof Tensor))
+      throw new TypeError(`torch.jit.trace: ${what}${Array.isArray(v) ? `[${i}]` : ''} must be a Tensor (got ${describe(t)})`);
   });
   if (list.length === 0) throw new TypeError(`torch.jit.trace: ${what} must hold at least one Tensor`);
   return list as Tensor[];
@@ -161,23 +175,26 @@ function handlesOf(v: unknown, depth = 0): unknown {
   throw new TypeError(`torch.jit.trace: the forward must return a Tensor or (nested) arrays of Tensors (got ${describe(v)})`);
 }
 
-
 function checkTrace(module: Module, traced: ScriptModule, inputs: Tensor[], tolerance: number): void {
-  const mismatch = noGrad(() => scope(() => {
-    const eager = tensorsIn((module as AnyModule)(...inputs));
-    const replay = tensorsIn(traced.forward(...inputs));
-    if (eager.length !== replay.length) return `the trace returns ${replay.length} tensors, the forward ${eager.length}`;
-    for (let i = 0; i < eager.length; i++) {
-      const [a, b] = [eager[i], replay[i]];
-      if (a.shape.join() !== b.shape.join()) return `output ${i} has shape [${b.shape}] in the trace, [${a.shape}] in the forward`;
-      if (!a.allclose(b, { rtol: tolerance, atol: tolerance, equalNan: true })) return `output ${i} differs from the forward's beyond ${tolerance}`;
-    }
-    return null;
-  }));
+  const mismatch = noGrad(() =>
+    scope(() => {
+      const eager = tensorsIn((module as AnyModule)(...inputs));
+      const replay = tensorsIn(traced.forward(...inputs));
+      if (eager.length !== replay.length) return `the trace returns ${replay.length} tensors, the forward ${eager.length}`;
+      for (let i = 0; i < eager.length; i++) {
+        const [a, b] = [eager[i], replay[i]];
+        if (a.shape.join() !== b.shape.join()) return `output ${i} has shape [${b.shape}] in the trace, [${a.shape}] in the forward`;
+        if (!a.allclose(b, { rtol: tolerance, atol: tolerance, equalNan: true })) return `output ${i} differs from the forward's beyond ${tolerance}`;
+      }
+      return null;
+    }),
+  );
   if (mismatch !== null) {
     traced.dispose();
-    throw new TorchError(`torch.jit.trace: the trace does not reproduce the module's forward (${mismatch}). ` +
-      'A branch on a tensor value, or a number read in JS (x.shape, item()), became a constant; pass {checkTrace: false} to keep the trace anyway');
+    throw new TorchError(
+      `torch.jit.trace: the trace does not reproduce the module's forward (${mismatch}). ` +
+        'A branch on a tensor value, or a number read in JS (x.shape, item()), became a constant; pass {checkTrace: false} to keep the trace anyway',
+    );
   }
 }
 

@@ -98,8 +98,7 @@ export class SEBottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = pipe(x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3,
-      ...(this.se ? [this.se] : []));
+    const out = pipe(x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3, ...(this.se ? [this.se] : []));
     // the shortcut after the main branch, in PyTorch's order (hooks and errors follow it)
     const identity = this.downsample ? this.downsample(x) : x;
     out.add_(identity);
@@ -138,7 +137,11 @@ export class SEResNet extends Module {
   declare fc: Linear;
   private inplanes: number;
 
-  constructor(readonly block: BlockType, layers: [number, number, number, number], readonly opts: SEResNetOptions = {}) {
+  constructor(
+    readonly block: BlockType,
+    layers: [number, number, number, number],
+    readonly opts: SEResNetOptions = {},
+  ) {
     super();
     optionsArg(opts, 'SEResNet', ['numClasses', 'inChannels', 'stem', 'zeroInitResidual', 'se', 'strideOn', 'width'], '{numClasses: 10}');
     const { numClasses = 1000, inChannels = 3, stem = 'imagenet', zeroInitResidual = false, width = 64 } = opts;
@@ -148,9 +151,10 @@ export class SEResNet extends Module {
     if (stem !== 'imagenet' && stem !== 'cifar') throw new TypeError(`stem must be 'imagenet' or 'cifar' (got ${describe(stem)})`);
     if (block === SEBasicBlock && (opts.strideOn ?? '3x3') !== '3x3') throw new TypeError('strideOn applies to SEBottleneck only');
     this.inplanes = width;
-    this.conv1 = stem === 'imagenet'
-      ? new Conv2d(intArg(inChannels, 'inChannels'), width, 7, { stride: 2, padding: 3, bias: false })
-      : new Conv2d(intArg(inChannels, 'inChannels'), width, 3, { stride: 1, padding: 1, bias: false });
+    this.conv1 =
+      stem === 'imagenet'
+        ? new Conv2d(intArg(inChannels, 'inChannels'), width, 7, { stride: 2, padding: 3, bias: false })
+        : new Conv2d(intArg(inChannels, 'inChannels'), width, 3, { stride: 1, padding: 1, bias: false });
     this.bn1 = new BatchNorm2d(width);
     this.relu = new ReLU({ inplace: true });
     // The CIFAR stem has no max-pool; Identity keeps the attribute layout (it has no parameters).
@@ -192,16 +196,32 @@ export class SEResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return pipe(x, this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4,
-      this.avgpool, (t) => t.flatten(1), this.fc);
+    return pipe(
+      x,
+      this.conv1,
+      this.bn1,
+      this.relu,
+      this.maxpool,
+      this.layer1,
+      this.layer2,
+      this.layer3,
+      this.layer4,
+      this.avgpool,
+      (t) => t.flatten(1),
+      this.fc,
+    );
   }
 }
 
 const LAYERS: Record<number, [number, number, number, number]> = {
-  18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3],
+  18: [2, 2, 2, 2],
+  34: [3, 4, 6, 3],
+  50: [3, 4, 6, 3],
+  101: [3, 4, 23, 3],
+  152: [3, 8, 36, 3],
 };
 function build(depth: number, opts: SEResNetOptions, se: boolean): SEResNet {
-  const o = { ...opts, se: se ? opts.se ?? {} : false as const };
+  const o = { ...opts, se: se ? (opts.se ?? {}) : (false as const) };
   return new SEResNet(depth < 50 ? SEBasicBlock : SEBottleneck, LAYERS[depth], o);
 }
 export type ResNetOptions = Omit<SEResNetOptions, 'se'>;

@@ -116,8 +116,18 @@ export class ModuleDict extends Module {
 }
 
 const LEGACY_TYPES: Record<string, string> = {
-  float32: 'FloatTensor', float64: 'DoubleTensor', float16: 'HalfTensor', bfloat16: 'BFloat16Tensor', int64: 'LongTensor', int32: 'IntTensor',
-  int16: 'ShortTensor', int8: 'CharTensor', uint8: 'ByteTensor', bool: 'BoolTensor', complex64: 'ComplexFloatTensor', complex128: 'ComplexDoubleTensor',
+  float32: 'FloatTensor',
+  float64: 'DoubleTensor',
+  float16: 'HalfTensor',
+  bfloat16: 'BFloat16Tensor',
+  int64: 'LongTensor',
+  int32: 'IntTensor',
+  int16: 'ShortTensor',
+  int8: 'CharTensor',
+  uint8: 'ByteTensor',
+  bool: 'BoolTensor',
+  complex64: 'ComplexFloatTensor',
+  complex128: 'ComplexDoubleTensor',
 };
 /**
  * Python's line for one entry: ParameterList prints the dtype (`[torch.float32 of size 2x3]`), ParameterDict
@@ -214,6 +224,8 @@ export class ParameterDict extends Module {
     throw new TypeError('ParameterDict has no forward(): use its parameters in your own module');
   }
   override extraRepr(): string {
-    return this.entries().map(([k, p]) => parameterLine(k, p, true)).join('\n');
+    return this.entries()
+      .map(([k, p]) => parameterLine(k, p, true))
+      .join('\n');
   }
 }

@@ -12,8 +12,16 @@ import type { Linear } from './layers/linear';
 import type { BatchNormNd } from './layers/normalization';
 
 /** The fused [weight, bias] of a conv and a batch norm's statistics and affine parameters. */
-export function fuseConvBnWeights(convW: Tensor, convB: Tensor | null, bnRm: Tensor, bnRv: Tensor, bnEps: number, bnW: Tensor | null, bnB: Tensor | null,
-  transpose = false): [Parameter, Parameter] {
+export function fuseConvBnWeights(
+  convW: Tensor,
+  convB: Tensor | null,
+  bnRm: Tensor,
+  bnRv: Tensor,
+  bnEps: number,
+  bnW: Tensor | null,
+  bnB: Tensor | null,
+  transpose = false,
+): [Parameter, Parameter] {
   const [wDtype, bDtype] = [convW.dtype, convB?.dtype ?? convW.dtype];
   const bRequires = convB?.requiresGrad ?? false;
   const [w, b] = scope(() => {
@@ -42,7 +50,15 @@ export function fuseConvBnEval<C extends ConvNd>(conv: C, bn: BatchNormNd, trans
 }
 
 /** The fused [weight, bias] of a linear layer and a batch norm's statistics and affine parameters. */
-export function fuseLinearBnWeights(linearW: Tensor, linearB: Tensor | null, bnRm: Tensor, bnRv: Tensor, bnEps: number, bnW: Tensor, bnB: Tensor): [Parameter, Parameter] {
+export function fuseLinearBnWeights(
+  linearW: Tensor,
+  linearB: Tensor | null,
+  bnRm: Tensor,
+  bnRv: Tensor,
+  bnEps: number,
+  bnW: Tensor,
+  bnB: Tensor,
+): [Parameter, Parameter] {
   const [wDtype, bDtype] = [linearW.dtype, linearB?.dtype ?? linearW.dtype];
   const bRequires = linearB?.requiresGrad ?? false;
   const [w, b] = scope(() => {
@@ -57,8 +73,10 @@ export function fuseLinearBnWeights(linearW: Tensor, linearB: Tensor | null, bnR
 export function fuseLinearBnEval<L extends Linear>(linear: L, bn: BatchNormNd): L {
   if (linear.training || bn.training) throw new RangeError('Fusion only for eval!');
   if (linear.outFeatures !== bn.numFeatures && bn.numFeatures !== 1) {
-    throw new RangeError('To fuse, linear.out_features == bn.num_features or bn.num_features == 1, got linear.out_features=' +
-      `${linear.outFeatures} and bn.num_features=${bn.numFeatures}`);
+    throw new RangeError(
+      'To fuse, linear.out_features == bn.num_features or bn.num_features == 1, got linear.out_features=' +
+        `${linear.outFeatures} and bn.num_features=${bn.numFeatures}`,
+    );
   }
   if (bn.running_mean === null || bn.running_var === null) throw new RangeError('bn.running_mean and bn.running_var must not be None');
   const fused = deepcopy(linear);

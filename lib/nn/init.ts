@@ -13,8 +13,18 @@ import { scope } from '../core/scope';
 import { emptyLike, eye as eyeMatrix, full, randperm, where } from '../generated/torch';
 import { linalg } from '../core/surface';
 
-export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' |
-  'conv_transpose3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
+export type Nonlinearity =
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu';
 export type FanMode = 'fan_in' | 'fan_out';
 export interface KaimingOptions {
   /** The negative slope of the rectifier after this layer (leaky_relu only). */
@@ -109,39 +119,41 @@ export function truncNormal_(tensor: Tensor, mean = 0, std = 1, a = -2, b = 2): 
   if (mean < a - 2 * std || mean > b + 2 * std) {
     process.emitWarning('mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be incorrect.', 'UserWarning');
   }
-  noGrad(() => scope(() => {
-    const p = cdf((b - mean) / std) - cdf((a - mean) / std);
-    if (p > 0.3) {
-      // the bounds as the tensor's dtype holds them
-      const [lo, hi] = [a, b].map((v) => full([], v, { dtype: tensor.dtype }).item() as number);
-      let result = tensor.normal_(mean, std);
-      for (;;) {
-        const mask = result.lt(lo).logicalOr(result.gt(hi));
-        if (!mask.any().item()) break;
-        result = where(mask, emptyLike(result).normal_(mean, std), result);
+  noGrad(() =>
+    scope(() => {
+      const p = cdf((b - mean) / std) - cdf((a - mean) / std);
+      if (p > 0.3) {
+        // the bounds as the tensor's dtype holds them
+        const [lo, hi] = [a, b].map((v) => full([], v, { dtype: tensor.dtype }).item() as number);
+        let result = tensor.normal_(mean, std);
+        for (;;) {
+          const mask = result.lt(lo).logicalOr(result.gt(hi));
+          if (!mask.any().item()) break;
+          result = where(mask, emptyLike(result).normal_(mean, std), result);
+        }
+        if (result !== tensor) tensor.copy_(result);
+        return;
       }
-      if (result !== tensor) tensor.copy_(result);
-      return;
-    }
-    const mode = Math.max(a, Math.min(mean, b));
-    const logPeak = -0.5 * ((mode - mean) / std) ** 2;
-    const candidates = emptyLike(tensor);
-    const accept = emptyLike(tensor);
-    tensor.uniform_(a, b);
-    candidates.copy_(tensor);
-    candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(logPeak);
-    let pending = accept.uniform_().log_().gt(candidates);
-    if (!pending.any().item()) return;
-    let result: Tensor = tensor;
-    for (;;) {
-      candidates.uniform_(a, b);
-      result = where(pending, candidates, result);
+      const mode = Math.max(a, Math.min(mean, b));
+      const logPeak = -0.5 * ((mode - mean) / std) ** 2;
+      const candidates = emptyLike(tensor);
+      const accept = emptyLike(tensor);
+      tensor.uniform_(a, b);
+      candidates.copy_(tensor);
       candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(logPeak);
-      pending = where(pending, accept.uniform_().log_().gt(candidates), pending);
-      if (!pending.any().item()) break;
-    }
-    tensor.copy_(result);
-  }));
+      let pending = accept.uniform_().log_().gt(candidates);
+      if (!pending.any().item()) return;
+      let result: Tensor = tensor;
+      for (;;) {
+        candidates.uniform_(a, b);
+        result = where(pending, candidates, result);
+        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(logPeak);
+        pending = where(pending, accept.uniform_().log_().gt(candidates), pending);
+        if (!pending.any().item()) break;
+      }
+      tensor.copy_(result);
+    }),
+  );
   return tensor;
 }
 
@@ -151,15 +163,17 @@ export function orthogonal_(tensor: Tensor, gain = 1): Tensor {
   if (tensor.numel() === 0) return tensor;
   const rows = tensor.shape[0];
   const cols = tensor.numel() / rows;
-  noGrad(() => scope(() => {
-    const flattened = tensor.newEmpty([rows, cols]).normal_(0, 1);
-    if (rows < cols) flattened.t_();
-    const [q, r] = linalg.qr(flattened) as unknown as [Tensor, Tensor];
-    q.mul_(r.diag(0).sign());
-    if (rows < cols) q.t_();
-    tensor.viewAs(q).copy_(q);
-    tensor.mul_(gain);
-  }));
+  noGrad(() =>
+    scope(() => {
+      const flattened = tensor.newEmpty([rows, cols]).normal_(0, 1);
+      if (rows < cols) flattened.t_();
+      const [q, r] = linalg.qr(flattened) as unknown as [Tensor, Tensor];
+      q.mul_(r.diag(0).sign());
+      if (rows < cols) q.t_();
+      tensor.viewAs(q).copy_(q);
+      tensor.mul_(gain);
+    }),
+  );
   return tensor;
 }
 
@@ -171,12 +185,14 @@ export function dirac_(tensor: Tensor, groups = 1): Tensor {
   if (sizes[0] % groups !== 0) throw new RangeError('dim 0 must be divisible by groups');
   const perGroup = sizes[0] / groups;
   const centre = sizes.slice(2).map((s) => Math.floor(s / 2));
-  noGrad(() => scope(() => {
-    tensor.zero_();
-    for (let g = 0; g < groups; g++) {
-      for (let d = 0; d < Math.min(perGroup, sizes[1]); d++) tensor.index(g * perGroup + d, d, ...centre).fill_(1);
-    }
-  }));
+  noGrad(() =>
+    scope(() => {
+      tensor.zero_();
+      for (let g = 0; g < groups; g++) {
+        for (let d = 0; d < Math.min(perGroup, sizes[1]); d++) tensor.index(g * perGroup + d, d, ...centre).fill_(1);
+      }
+    }),
+  );
   return tensor;
 }
 
@@ -192,11 +208,13 @@ export function sparse_(tensor: Tensor, sparsity: number, std = 0.01): Tensor {
   if (tensorArg(tensor).ndim !== 2) throw new RangeError('Only tensors with 2 dimensions are supported');
   const [rows, cols] = tensor.shape;
   const zeros = Math.ceil(sparsity * rows);
-  noGrad(() => scope(() => {
-    tensor.normal_(0, std);
-    // the permutation drawn on the CPU, as Python's torch.randperm(rows) (the same draws), then moved to the tensor
-    for (let c = 0; c < cols; c++) tensor.select(1, c).indexFill_(0, randperm(rows).narrow(0, 0, zeros).to({ device: tensor.device }), 0);
-  }));
+  noGrad(() =>
+    scope(() => {
+      tensor.normal_(0, std);
+      // the permutation drawn on the CPU, as Python's torch.randperm(rows) (the same draws), then moved to the tensor
+      for (let c = 0; c < cols; c++) tensor.select(1, c).indexFill_(0, randperm(rows).narrow(0, 0, zeros).to({ device: tensor.device }), 0);
+    }),
+  );
   return tensor;
 }
 

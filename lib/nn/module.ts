@@ -139,11 +139,13 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
 
   // ---- registration ----
 
-/** Registers a Parameter (or null) under `name`, as assigning it does. */
+  /** Registers a Parameter (or null) under `name`, as assigning it does. */
   registerParameter(name: string, param: Parameter | null): void {
     checkName(this, name);
     if (param !== null && !(param instanceof Parameter)) {
-      throw new TypeError(`registerParameter('${name}'): expected a Parameter or null (got ${describe(param)}); wrap a tensor with new nn.Parameter(t)`);
+      throw new TypeError(
+        `registerParameter('${name}'): expected a Parameter or null (got ${describe(param)}); wrap a tensor with new nn.Parameter(t)`,
+      );
     }
     (this as unknown as Record<string, unknown>)[name] = param;
   }
@@ -151,7 +153,8 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
   /** A buffer: state that is not a parameter (BatchNorm's running_mean); persistent ones are in stateDict(). */
   registerBuffer(name: string, tensor: Tensor | null, opts: { persistent?: boolean } = {}): void {
     checkName(this, name);
-    if (tensor !== null && !(tensor instanceof Tensor)) throw new TypeError(`registerBuffer('${name}'): expected a Tensor or null (got ${describe(tensor)})`);
+    if (tensor !== null && !(tensor instanceof Tensor))
+      throw new TypeError(`registerBuffer('${name}'): expected a Tensor or null (got ${describe(tensor)})`);
     const inner = internals(this);
     inner.buffers.add(name);
     if (opts.persistent === false) inner.nonPersistent.add(name);
@@ -160,13 +163,14 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     (this as unknown as Record<string, unknown>)[name] = tensor;
   }
 
-/** Registers a submodule (or null) under `name`, as assigning it does. */
+  /** Registers a submodule (or null) under `name`, as assigning it does. */
   registerModule(name: string, module: Module | null): void {
     checkName(this, name);
-    if (module !== null && !(module instanceof Module)) throw new TypeError(`registerModule('${name}'): expected a Module or null (got ${describe(module)})`);
+    if (module !== null && !(module instanceof Module))
+      throw new TypeError(`registerModule('${name}'): expected a Module or null (got ${describe(module)})`);
     (this as unknown as Record<string, unknown>)[name] = module;
   }
-/** registerModule under PyTorch's older name. */
+  /** registerModule under PyTorch's older name. */
   addModule(name: string, module: Module | null): void {
     this.registerModule(name, module);
   }
@@ -186,7 +190,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
   protected *attributeModules(): IterableIterator<[string, Module]> {
     for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
   }
-/** Each direct submodule, in registration order. */
+  /** Each direct submodule, in registration order. */
   *children(): IterableIterator<Module> {
     for (const [, m] of this.namedChildren()) yield m;
   }
@@ -197,7 +201,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     yield [prefix, this];
     for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix ? `${prefix}.${name}` : name, memo);
   }
-/** This module and every submodule, depth first, each once. */
+  /** This module and every submodule, depth first, each once. */
   *modules(): IterableIterator<Module> {
     for (const [, m] of this.namedModules()) yield m;
   }
@@ -210,15 +214,15 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     const inner = internals(this);
     for (const [k, v] of Object.entries(this)) if (inner.buffers.has(k) && v instanceof Tensor) yield [k, v];
   }
-/** [dotted name, parameter] over this module and its submodules (`recurse: false`: this one only); a shared parameter once. */
+  /** [dotted name, parameter] over this module and its submodules (`recurse: false`: this one only); a shared parameter once. */
   *namedParameters(opts: { prefix?: string; recurse?: boolean } = {}): IterableIterator<[string, Parameter]> {
     yield* this.namedMembers((m) => m.ownParameters(), opts);
   }
-/** Every parameter, as namedParameters() without the names: what an optimizer takes. */
+  /** Every parameter, as namedParameters() without the names: what an optimizer takes. */
   parameters(opts: { recurse?: boolean } = {}): Parameter[] {
     return [...this.namedParameters(opts)].map(([, p]) => p);
   }
-/** [dotted name, buffer] over this module and its submodules (running_mean, running_var, num_batches_tracked, …). */
+  /** [dotted name, buffer] over this module and its submodules (running_mean, running_var, num_batches_tracked, …). */
   *namedBuffers(opts: { prefix?: string; recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
     yield* this.namedMembers((m) => m.ownBuffers(), opts);
   }
@@ -234,14 +238,14 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
       }
     }
   }
-/** Every buffer, as namedBuffers() without the names. */
+  /** Every buffer, as namedBuffers() without the names. */
   buffers(opts: { recurse?: boolean } = {}): Tensor[] {
     return [...this.namedBuffers(opts)].map(([, b]) => b);
   }
 
   // ---- modes, devices, gradients ----
 
-/** Sets training mode on this module and every submodule (dropout active, batch norm on batch statistics); returns this. */
+  /** Sets training mode on this module and every submodule (dropout active, batch norm on batch statistics); returns this. */
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError(`train(mode): mode must be a boolean (got ${describe(mode)})`);
     // Each child's own train(), as PyTorch's: a module that overrides it (to keep BatchNorm frozen) is heard.
@@ -249,7 +253,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     for (const m of this.children()) m.train(mode);
     return this;
   }
-/** Evaluation mode: train(false). */
+  /** Evaluation mode: train(false). */
   eval(): this {
     return this.train(false);
   }
@@ -260,9 +264,8 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
    * dtype casts only floating-point tensors, memoryFormat applies to 4-D ones, as in PyTorch.
    */
   to(target: string | ModuleToOptions): this {
-    const o: ModuleToOptions = typeof target === 'string'
-      ? /^(cpu|cuda)(:\d+)?$/.test(target) ? { device: target } : { dtype: target as Dtype }
-      : target;
+    const o: ModuleToOptions =
+      typeof target === 'string' ? (/^(cpu|cuda)(:\d+)?$/.test(target) ? { device: target } : { dtype: target as Dtype }) : target;
     if (o === null || typeof o !== 'object') throw new TypeError(`to(target): expected a device, dtype or options (got ${describe(target)})`);
     noGrad(() => {
       for (const t of [...this.parameters(), ...this.buffers()]) {
@@ -286,27 +289,27 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     });
     return this;
   }
-/** to('cuda'), or to a device index or name. */
+  /** to('cuda'), or to a device index or name. */
   cuda(device: number | string = 'cuda'): this {
     return this.to(typeof device === 'number' ? `cuda:${device}` : device);
   }
-/** to('cpu'). */
+  /** to('cpu'). */
   cpu(): this {
     return this.to('cpu');
   }
-/** Floating-point parameters and buffers to float32. */
+  /** Floating-point parameters and buffers to float32. */
   float(): this {
     return this.to({ dtype: 'float32' });
   }
-/** Floating-point parameters and buffers to float64. */
+  /** Floating-point parameters and buffers to float64. */
   double(): this {
     return this.to({ dtype: 'float64' });
   }
-/** Floating-point parameters and buffers to float16. */
+  /** Floating-point parameters and buffers to float16. */
   half(): this {
     return this.to({ dtype: 'float16' });
   }
-/** Floating-point parameters and buffers to bfloat16. */
+  /** Floating-point parameters and buffers to bfloat16. */
   bfloat16(): this {
     return this.to({ dtype: 'bfloat16' });
   }
@@ -323,7 +326,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     }
   }
 
-/** Sets requiresGrad on every parameter (false freezes them); returns this. */
+  /** Sets requiresGrad on every parameter (false freezes them); returns this. */
   requiresGrad_(requiresGrad = true): this {
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
     return this;
@@ -362,7 +365,8 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
    */
   loadStateDict(stateDict: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
     const strict = opts.strict ?? true;
-    if (stateDict === null || typeof stateDict !== 'object') throw new TypeError(`loadStateDict: expected an object of tensors (got ${describe(stateDict)})`);
+    if (stateDict === null || typeof stateDict !== 'object')
+      throw new TypeError(`loadStateDict: expected an object of tensors (got ${describe(stateDict)})`);
     // A copy: the per-module hooks may add keys (as PyTorch's _load_from_state_dict does to its own dict).
     const source = new Map<string, unknown>(stateDict instanceof Map ? stateDict : Object.entries(stateDict));
     const metadata = stateDictMetadata(stateDict);
@@ -386,7 +390,9 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
       }
       const [a, b] = [v.shape, target.shape];
       if (!sameShape(a, b)) {
-        errors.push(`size mismatch for ${k}: copying a param with shape [${a.join(', ')}] from checkpoint, the shape in current model is [${b.join(', ')}].`);
+        errors.push(
+          `size mismatch for ${k}: copying a param with shape [${a.join(', ')}] from checkpoint, the shape in current model is [${b.join(', ')}].`,
+        );
       }
     }
     if (strict) {

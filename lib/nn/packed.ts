@@ -11,11 +11,12 @@ import { tensor } from '../core/creation';
 import { nnFunctions as NN, torchFunctions as T } from '../core/surface';
 import { signature, type ArgsOf } from '../core/signature';
 
-const packPadded = bindFunction('torch._VF._pack_padded_sequence',
-  ['_pack_padded_sequence(Tensor input, Tensor lengths, bool batch_first) -> (Tensor, Tensor)']) as (...a: unknown[]) => [Tensor, Tensor];
-const padPacked = bindFunction('torch._VF._pad_packed_sequence',
-  ['_pad_packed_sequence(Tensor data, Tensor batch_sizes, bool batch_first, Scalar padding_value, int total_length) -> (Tensor, Tensor)']) as
-  (...a: unknown[]) => [Tensor, Tensor];
+const packPadded = bindFunction('torch._VF._pack_padded_sequence', [
+  '_pack_padded_sequence(Tensor input, Tensor lengths, bool batch_first) -> (Tensor, Tensor)',
+]) as (...a: unknown[]) => [Tensor, Tensor];
+const padPacked = bindFunction('torch._VF._pad_packed_sequence', [
+  '_pad_packed_sequence(Tensor data, Tensor batch_sizes, bool batch_first, Scalar padding_value, int total_length) -> (Tensor, Tensor)',
+]) as (...a: unknown[]) => [Tensor, Tensor];
 
 /** The permutation that undoes `permutation`. */
 export function invertPermutation(permutation: Tensor | null): Tensor | null {
@@ -30,11 +31,19 @@ export function invertPermutation(permutation: Tensor | null): Tensor | null {
  */
 export class PackedSequence {
   readonly unsortedIndices: Tensor | null;
-  constructor(readonly data: Tensor, readonly batchSizes: Tensor, readonly sortedIndices: Tensor | null = null, unsortedIndices: Tensor | null = null) {
-    if (!isTensor(data) || !isTensor(batchSizes)) throw new TypeError(`PackedSequence(data, batchSizes): both must be Tensors (got ${describe(data)}, ${describe(batchSizes)})`);
+  constructor(
+    readonly data: Tensor,
+    readonly batchSizes: Tensor,
+    readonly sortedIndices: Tensor | null = null,
+    unsortedIndices: Tensor | null = null,
+  ) {
+    if (!isTensor(data) || !isTensor(batchSizes))
+      throw new TypeError(`PackedSequence(data, batchSizes): both must be Tensors (got ${describe(data)}, ${describe(batchSizes)})`);
     if (!batchSizes.device.startsWith('cpu')) {
-      throw new RangeError('batch_sizes should always be on CPU. Instances of PackedSequence should never be created manually. They should be ' +
-        'instantiated by functions like pack_sequence and pack_padded_sequences in nn.utils.rnn.');
+      throw new RangeError(
+        'batch_sizes should always be on CPU. Instances of PackedSequence should never be created manually. They should be ' +
+          'instantiated by functions like pack_sequence and pack_padded_sequences in nn.utils.rnn.',
+      );
     }
     this.unsortedIndices = unsortedIndices ?? invertPermutation(sortedIndices);
   }
@@ -55,8 +64,10 @@ export class PackedSequence {
   }
 }
 
-const PACK_PADDED = signature<{ batchFirst: boolean; enforceSorted: boolean }>()('packPaddedSequence', ['batchFirst', 'enforceSorted'],
-  { batchFirst: false, enforceSorted: true });
+const PACK_PADDED = signature<{ batchFirst: boolean; enforceSorted: boolean }>()('packPaddedSequence', ['batchFirst', 'enforceSorted'], {
+  batchFirst: false,
+  enforceSorted: true,
+});
 /** Packs a padded batch of sequences of the given lengths (sorted longest first unless enforceSorted is false). */
 export function packPaddedSequence(input: Tensor, lengths: Tensor | number[], ...rest: ArgsOf<typeof PACK_PADDED>): PackedSequence {
   const a = PACK_PADDED.bind(rest);
@@ -75,8 +86,11 @@ export function packPaddedSequence(input: Tensor, lengths: Tensor | number[], ..
   }) as PackedSequence;
 }
 
-const PAD_PACKED = signature<{ batchFirst: boolean; paddingValue: number; totalLength: number | null }>()('padPackedSequence',
-  ['batchFirst', 'paddingValue', 'totalLength'], { batchFirst: false, paddingValue: 0, totalLength: null });
+const PAD_PACKED = signature<{ batchFirst: boolean; paddingValue: number; totalLength: number | null }>()(
+  'padPackedSequence',
+  ['batchFirst', 'paddingValue', 'totalLength'],
+  { batchFirst: false, paddingValue: 0, totalLength: null },
+);
 /** The padded batch and the lengths of a PackedSequence: the inverse of packPaddedSequence. */
 export function padPackedSequence(sequence: PackedSequence, ...rest: ArgsOf<typeof PAD_PACKED>): [Tensor, Tensor] {
   const a = PAD_PACKED.bind(rest);
@@ -84,8 +98,10 @@ export function padPackedSequence(sequence: PackedSequence, ...rest: ArgsOf<type
   let maxLength = sequence.batchSizes.shape[0];
   if (a.totalLength !== null) {
     if (a.totalLength < maxLength) {
-      throw new RangeError('Expected total_length to be at least the length of the longest sequence in input, but got ' +
-        `total_length=${a.totalLength} and max sequence length being ${maxLength}`);
+      throw new RangeError(
+        'Expected total_length to be at least the length of the longest sequence in input, but got ' +
+          `total_length=${a.totalLength} and max sequence length being ${maxLength}`,
+      );
     }
     maxLength = a.totalLength;
   }
@@ -97,12 +113,16 @@ export function padPackedSequence(sequence: PackedSequence, ...rest: ArgsOf<type
   }) as [Tensor, Tensor];
 }
 
-const PAD = signature<{ batchFirst: boolean; paddingValue: number; paddingSide: 'right' | 'left' }>()('padSequence',
-  ['batchFirst', 'paddingValue', 'paddingSide'], { batchFirst: false, paddingValue: 0, paddingSide: 'right' });
+const PAD = signature<{ batchFirst: boolean; paddingValue: number; paddingSide: 'right' | 'left' }>()(
+  'padSequence',
+  ['batchFirst', 'paddingValue', 'paddingSide'],
+  { batchFirst: false, paddingValue: 0, paddingSide: 'right' },
+);
 /** Stacks sequences of different lengths into one padded batch. */
 export function padSequence(sequences: Tensor[], ...rest: ArgsOf<typeof PAD>): Tensor {
   const a = PAD.bind(rest);
-  if (!Array.isArray(sequences)) throw new TypeError(`pad_sequence: Expected iterable for input sequences, but got arg of type: ${describe(sequences)}`);
+  if (!Array.isArray(sequences))
+    throw new TypeError(`pad_sequence: Expected iterable for input sequences, but got arg of type: ${describe(sequences)}`);
   return NN.padSequence(sequences, a.batchFirst, a.paddingValue, a.paddingSide);
 }
 
@@ -110,7 +130,13 @@ const PACK = signature<{ enforceSorted: boolean }>()('packSequence', ['enforceSo
 /** Packs a list of sequences (longest first unless enforceSorted is false). */
 export function packSequence(sequences: Tensor[], ...rest: ArgsOf<typeof PACK>): PackedSequence {
   const { enforceSorted } = PACK.bind(rest);
-  return scope(() => packPaddedSequence(padSequence(sequences), sequences.map((s) => s.shape[0]), { enforceSorted }));
+  return scope(() =>
+    packPaddedSequence(
+      padSequence(sequences),
+      sequences.map((s) => s.shape[0]),
+      { enforceSorted },
+    ),
+  );
 }
 
 const UNPAD = signature<{ batchFirst: boolean }>()('unpadSequence', ['batchFirst'], { batchFirst: false });

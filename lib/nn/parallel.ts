@@ -58,7 +58,8 @@ export class DistributedDataParallel<In extends unknown[] = unknown[], Out = unk
     this.#findUnused = bool(opts.findUnusedParameters, false, 'findUnusedParameters');
     const asView = bool(opts.gradientAsBucketView, false, 'gradientAsBucketView');
     const named = [...module.namedParameters()].filter(([, p]) => p.requiresGrad);
-    if (named.length === 0) throw new RangeError("DistributedDataParallel is not needed when a module doesn't have any parameter that requires a gradient.");
+    if (named.length === 0)
+      throw new RangeError("DistributedDataParallel is not needed when a module doesn't have any parameter that requires a gradient.");
     const params = named.map(([, p]) => p);
     this.#buffers = module.buffers();
     this.module = module;
@@ -69,8 +70,17 @@ export class DistributedDataParallel<In extends unknown[] = unknown[], Out = unk
       // Every rank starts from rank 0's parameters and buffers.
       broadcastCoalesced([...params, ...(this.#broadcastBuffers ? this.#buffers : [])], { bufferBytes: BROADCAST_BUCKET_BYTES, src: 0 });
       const firstBucketBytes = opts.bucketCapMb === undefined ? FIRST_BUCKET_BYTES : bucketBytes;
-      return native.ddpCreate(g, handles, named.map(([n]) => n), bucketBytes, firstBucketBytes, this.#findUnused, asView,
-        module.constructor.name, this.#broadcastBuffers);
+      return native.ddpCreate(
+        g,
+        handles,
+        named.map(([n]) => n),
+        bucketBytes,
+        firstBucketBytes,
+        this.#findUnused,
+        asView,
+        module.constructor.name,
+        this.#broadcastBuffers,
+      );
     });
   }
 

@@ -108,8 +108,9 @@ function injectClass(module: Module): void {
             stateDict.delete(v);
           }
         }
-        (Base.prototype as unknown as { _loadFromStateDict(s: Map<string, unknown>, p: string, l: Record<string, unknown>): void })
-          ._loadFromStateDict.call(this, stateDict, prefix, local);
+        (
+          Base.prototype as unknown as { _loadFromStateDict(s: Map<string, unknown>, p: string, l: Record<string, unknown>): void }
+        )._loadFromStateDict.call(this, stateDict, prefix, local);
       },
       configurable: true,
     });
@@ -122,8 +123,12 @@ const listOf = (m: Module, name: string) => ((m as unknown as Attrs).parametriza
  * Makes `module[tensorName]` computed by `parametrization` from stored tensors (its rightInverse of the current
  * value, when it has one), as Python's register_parametrization; a second one chains after the first.
  */
-export function registerParametrization<M extends Module>(module: M, tensorName: string, parametrization: Parametrization,
-  options: { unsafe?: boolean } = {}): M {
+export function registerParametrization<M extends Module>(
+  module: M,
+  tensorName: string,
+  parametrization: Parametrization,
+  options: { unsafe?: boolean } = {},
+): M {
   if (!(module instanceof Module)) throw new TypeError(`registerParametrization: module must be an nn.Module (got ${describe(module)})`);
   const unsafe = options.unsafe ?? false;
   parametrization.train(module.training);
@@ -135,7 +140,10 @@ export function registerParametrization<M extends Module>(module: M, tensorName:
     return module;
   }
   const original = attrs[tensorName];
-  if (!(original instanceof Tensor)) throw new RangeError(`Module '${module.constructor.name}' does not have a parameter, a buffer, or a parametrized element with name '${tensorName}'`);
+  if (!(original instanceof Tensor))
+    throw new RangeError(
+      `Module '${module.constructor.name}' does not have a parameter, a buffer, or a parametrized element with name '${tensorName}'`,
+    );
   const list = new ParametrizationList([parametrization], original, unsafe);
   delattr(module, tensorName);
   if (!isParametrized(module)) {
@@ -170,7 +178,10 @@ export function removeParametrizations<M extends Module>(module: M, tensorName: 
       t.dispose();
     }
   } else {
-    if (!leaveParametrized) throw new RangeError('Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in terms of a sequence of tensors.');
+    if (!leaveParametrized)
+      throw new RangeError(
+        'Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in terms of a sequence of tensors.',
+      );
     const t = attrs[tensorName] as Tensor;
     original = t.requiresGrad ? new Parameter(t) : keep(t);
     if (original !== t) t.dispose();
@@ -184,7 +195,6 @@ export function removeParametrizations<M extends Module>(module: M, tensorName: 
   }
   return module;
 }
-
 
 /** Python's _WeightNorm: weight = g · v/‖v‖, stored as original0 (g) and original1 (v). */
 export class WeightNormParametrization extends Module {
@@ -206,7 +216,12 @@ export class SpectralNormParametrization extends Module {
   declare _v: Tensor;
   readonly dim: number;
   readonly nPowerIterations: number;
-  constructor(weight: Tensor, nPowerIterations = 1, dim = 0, readonly eps = 1e-12) {
+  constructor(
+    weight: Tensor,
+    nPowerIterations = 1,
+    dim = 0,
+    readonly eps = 1e-12,
+  ) {
     super();
     const nd = weight.ndim;
     if (dim >= nd || dim < -nd) throw new RangeError(`Dimension out of range (expected to be in range of [-${nd}, ${nd - 1}] but got ${dim})`);
@@ -214,25 +229,29 @@ export class SpectralNormParametrization extends Module {
     this.dim = dim >= 0 ? dim : dim + nd;
     this.nPowerIterations = nPowerIterations;
     if (nd > 1) {
-      noGrad(() => scope(() => {
-        const mat = this.matrix(weight);
-        const [h, w] = mat.shape;
-        this.registerBuffer('_u', normalize(mat.newEmpty([h]).normal_(0, 1), 2, 0, eps));
-        this.registerBuffer('_v', normalize(mat.newEmpty([w]).normal_(0, 1), 2, 0, eps));
-        this.powerMethod(mat, 15);
-      }));
+      noGrad(() =>
+        scope(() => {
+          const mat = this.matrix(weight);
+          const [h, w] = mat.shape;
+          this.registerBuffer('_u', normalize(mat.newEmpty([h]).normal_(0, 1), 2, 0, eps));
+          this.registerBuffer('_v', normalize(mat.newEmpty([w]).normal_(0, 1), 2, 0, eps));
+          this.powerMethod(mat, 15);
+        }),
+      );
     }
   }
   private matrix(weight: Tensor): Tensor {
     return weightMatrix(weight, this.dim);
   }
   private powerMethod(mat: Tensor, iterations: number): void {
-    noGrad(() => scope(() => {
-      for (let i = 0; i < iterations; i++) {
-        this._u.copy_(normalize(T.mv(mat, this._v), 2, 0, this.eps));
-        this._v.copy_(normalize(T.mv(mat.H, this._u), 2, 0, this.eps));
-      }
-    }));
+    noGrad(() =>
+      scope(() => {
+        for (let i = 0; i < iterations; i++) {
+          this._u.copy_(normalize(T.mv(mat, this._v), 2, 0, this.eps));
+          this._v.copy_(normalize(T.mv(mat.H, this._u), 2, 0, this.eps));
+        }
+      }),
+    );
   }
   forward(weight: Tensor): Tensor {
     if (weight.ndim === 1) return normalize(weight, 2, 0, this.eps);

@@ -15,10 +15,14 @@ import { normalize } from './functional/activation';
 import { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './layers/conv';
 
 /** torch._weight_norm(v, g, dim): g · v/‖v‖ over every dim but `dim`. */
-export const weightNormOp = bindFunction('torch._weight_norm', ['_weight_norm(Tensor v, Tensor g, int dim=0) -> Tensor']) as
-  (v: Tensor, g: Tensor, dim: number) => Tensor;
+export const weightNormOp = bindFunction('torch._weight_norm', ['_weight_norm(Tensor v, Tensor g, int dim=0) -> Tensor']) as (
+  v: Tensor,
+  g: Tensor,
+  dim: number,
+) => Tensor;
 /** Spectral norm's default dim: 1 for a transposed convolution (its output channels), else 0. */
-export const spectralDim = (module: Module): number => (module instanceof ConvTranspose1d || module instanceof ConvTranspose2d || module instanceof ConvTranspose3d ? 1 : 0);
+export const spectralDim = (module: Module): number =>
+  module instanceof ConvTranspose1d || module instanceof ConvTranspose2d || module instanceof ConvTranspose3d ? 1 : 0;
 
 type Attrs = Record<string, unknown>;
 type Kind = 'weight_norm' | 'spectral_norm';
@@ -83,7 +87,13 @@ export function weightNorm<M extends Module>(module: M, name = 'weight', dim: nu
   g.dispose();
   module.registerParameter(`${name}_v`, new Parameter(weight.detach()));
   setComputed(module, name, compute(module));
-  register(module, name, 'weight_norm', (m) => setComputed(m, name, compute(m)), (m) => compute(m));
+  register(
+    module,
+    name,
+    'weight_norm',
+    (m) => setComputed(m, name, compute(m)),
+    (m) => compute(m),
+  );
   return module;
 }
 
@@ -111,32 +121,41 @@ export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowe
   const attrs = module as unknown as Attrs;
   const weight = attrs[name];
   if (!(weight instanceof Parameter)) throw new RangeError(`\`SpectralNorm\` cannot be applied as parameter \`${name}\` is None`);
-  const [u, v] = noGrad(() => scope(() => {
-    const [h, w] = weightMatrix(weight, d).shape;
-    return [normalize(weight.newEmpty([h]).normal_(0, 1), 2, 0, eps), normalize(weight.newEmpty([w]).normal_(0, 1), 2, 0, eps)];
-  }));
+  const [u, v] = noGrad(() =>
+    scope(() => {
+      const [h, w] = weightMatrix(weight, d).shape;
+      return [normalize(weight.newEmpty([h]).normal_(0, 1), 2, 0, eps), normalize(weight.newEmpty([w]).normal_(0, 1), 2, 0, eps)];
+    }),
+  );
   delattr(module, name);
   module.registerParameter(`${name}_orig`, weight);
   setComputed(module, name, weight.detach());
   module.registerBuffer(`${name}_u`, u);
   module.registerBuffer(`${name}_v`, v);
-  const compute = (m: Module, powerIteration: boolean) => scope(() => {
-    const a = m as unknown as Attrs;
-    const orig = a[`${name}_orig`] as Tensor;
-    let [uu, vv] = [a[`${name}_u`] as Tensor, a[`${name}_v`] as Tensor];
-    const mat = weightMatrix(orig, d);
-    if (powerIteration) {
-      noGrad(() => {
-        for (let i = 0; i < nPowerIterations; i++) {
-          vv.copy_(normalize(T.mv(mat.t(), uu), 2, 0, eps));
-          uu.copy_(normalize(T.mv(mat, vv), 2, 0, eps));
-        }
-        [uu, vv] = [uu.clone(), vv.clone()];
-      });
-    }
-    return orig.div(T.dot(uu, T.mv(mat, vv)));
-  });
-  register(module, name, 'spectral_norm', (m) => setComputed(m, name, compute(m, m.training)), (m) => compute(m, false));
+  const compute = (m: Module, powerIteration: boolean) =>
+    scope(() => {
+      const a = m as unknown as Attrs;
+      const orig = a[`${name}_orig`] as Tensor;
+      let [uu, vv] = [a[`${name}_u`] as Tensor, a[`${name}_v`] as Tensor];
+      const mat = weightMatrix(orig, d);
+      if (powerIteration) {
+        noGrad(() => {
+          for (let i = 0; i < nPowerIterations; i++) {
+            vv.copy_(normalize(T.mv(mat.t(), uu), 2, 0, eps));
+            uu.copy_(normalize(T.mv(mat, vv), 2, 0, eps));
+          }
+          [uu, vv] = [uu.clone(), vv.clone()];
+        });
+      }
+      return orig.div(T.dot(uu, T.mv(mat, vv)));
+    });
+  register(
+    module,
+    name,
+    'spectral_norm',
+    (m) => setComputed(m, name, compute(m, m.training)),
+    (m) => compute(m, false),
+  );
   return module;
 }
 

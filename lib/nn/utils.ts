@@ -49,7 +49,8 @@ function tensorsOf(params: TensorOrTensors, name: string): Tensor[] {
 function normOrder(normType: unknown, name: string): number {
   if (normType === 'inf') return Infinity;
   if (normType === '-inf') return -Infinity;
-  if (typeof normType !== 'number' || Number.isNaN(normType)) throw new TypeError(`${name}: normType must be a number, 'inf' or '-inf' (got ${describe(normType)})`);
+  if (typeof normType !== 'number' || Number.isNaN(normType))
+    throw new TypeError(`${name}: normType must be a number, 'inf' or '-inf' (got ${describe(normType)})`);
   return normType;
 }
 
@@ -78,8 +79,10 @@ export function getTotalNorm(tensors: TensorOrTensors, normType: NormType = 2, o
     }
     const total = linalg.vectorNorm(torchFunctions.stack(norms.map((n) => n.to(first))), order);
     if (o.errorIfNonfinite && !Number.isFinite(total.item() as number)) {
-      throw new TorchError(`The total norm of order ${pyFloat(order)} for gradients from \`parameters\` is non-finite, so it cannot be clipped. ` +
-        'To disable this error and scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`');
+      throw new TorchError(
+        `The total norm of order ${pyFloat(order)} for gradients from \`parameters\` is non-finite, so it cannot be clipped. ` +
+          'To disable this error and scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`',
+      );
     }
     return total;
   });
@@ -147,7 +150,9 @@ export function vectorToParameters(vec: Tensor, parameters: TensorOrTensors): vo
   checkOneDevice([vec, ...params], 'vectorToParameters');
   const total = params.reduce((n, p) => n + p.numel(), 0);
   if (vec.ndim !== 1 || vec.numel() !== total) {
-    throw new TorchError(`vectorToParameters: vec must be 1-D with ${total} elements, one per parameter element (got shape [${vec.shape.join(', ')}])`);
+    throw new TorchError(
+      `vectorToParameters: vec must be 1-D with ${total} elements, one per parameter element (got shape [${vec.shape.join(', ')}])`,
+    );
   }
   let at = 0;
   for (const p of params) {
@@ -160,7 +165,8 @@ export function vectorToParameters(vec: Tensor, parameters: TensorOrTensors): vo
 function checkOneDevice(tensors: Tensor[], name: string): void {
   const device = tensors[0]?.device;
   const other = tensors.find((t) => t.device !== device);
-  if (other) throw new TypeError(`${name}: Found two parameters on different devices, this is currently not supported (${device} and ${other.device})`);
+  if (other)
+    throw new TypeError(`${name}: Found two parameters on different devices, this is currently not supported (${device} and ${other.device})`);
 }
 
 /** Python's str() of a float, for the message: 2.0, inf. */

@@ -61,7 +61,6 @@ export interface MakeDotOptions {
   maxAttrChars?: number;
 }
 
-
 /** The graph as data: what makeDot draws. */
 export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions): Graph {
   const o = optionsArg<MakeDotOptions>(opts, 'makeDot', ['params', 'showAttrs', 'showSaved', 'maxAttrChars']);
@@ -149,7 +148,7 @@ export function autogradGraph(outputs: Tensor | Tensor[], opts?: MakeDotOptions)
     // the saved tensors' handles, held until now so that no address was reused for another tensor
     for (const walk of walks) {
       for (const n of walk.nodes) {
-        for (const field of n.saved ?? []) for (const t of field.tensor ? [field.tensor] : field.tensors ?? []) if (t) native.dispose(t.handle);
+        for (const field of n.saved ?? []) for (const t of field.tensor ? [field.tensor] : (field.tensors ?? [])) if (t) native.dispose(t.handle);
       }
     }
   }
@@ -252,9 +251,12 @@ export class Digraph {
       return (await vizInstance()).renderString(toDot(this.graph, this.maxAttrChars, true), { format: 'svg' });
     } catch (e) {
       viz = null; // a WebAssembly trap leaves the instance unusable: the next call starts a fresh one
-      throw new Error(`makeDot: Graphviz (WebAssembly) could not lay out this graph: ${(e as Error).message}; write .source and run Graphviz's dot instead`, {
-        cause: e,
-      });
+      throw new Error(
+        `makeDot: Graphviz (WebAssembly) could not lay out this graph: ${(e as Error).message}; write .source and run Graphviz's dot instead`,
+        {
+          cause: e,
+        },
+      );
     }
   }
 }

@@ -14,11 +14,27 @@ export interface AdadeltaOptions extends CommonOptions {
 
 /** A per-coordinate learning rate from running averages of squared gradients and updates, as torch.optim.Adadelta(params, lr, rho, eps, weightDecay). */
 export class Adadelta extends SingleTensorOptimizer<AdadeltaOptions> {
-  constructor(params: ParamsArg<AdadeltaOptions>,
-    ...rest: PyRest<[lr: number, rho: number, eps: number, weightDecay: number, foreach: boolean | null], Partial<AdadeltaOptions>>) {
-    super(params, optimizerOptions('Adadelta', {
-      lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, foreach: null, capturable: false, maximize: false, differentiable: false,
-    }, pyOptions('Adadelta', rest, ['lr', 'rho', 'eps', 'weightDecay', 'foreach'])));
+  constructor(
+    params: ParamsArg<AdadeltaOptions>,
+    ...rest: PyRest<[lr: number, rho: number, eps: number, weightDecay: number, foreach: boolean | null], Partial<AdadeltaOptions>>
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'Adadelta',
+        {
+          lr: 1,
+          rho: 0.9,
+          eps: 1e-6,
+          weightDecay: 0,
+          foreach: null,
+          capturable: false,
+          maximize: false,
+          differentiable: false,
+        },
+        pyOptions('Adadelta', rest, ['lr', 'rho', 'eps', 'weightDecay', 'foreach']),
+      ),
+    );
   }
   protected validate(g: ParamGroup<AdadeltaOptions>): void {
     this.validateCommon(g);

@@ -16,14 +16,27 @@ export interface AdafactorOptions {
   foreach: boolean | null;
   maximize: boolean;
 }
-const EPSILON: Record<string, number> = { float32: 1.1920928955078125e-7, float64: 2.220446049250313e-16, float16: 0.0009765625, bfloat16: 0.0078125 };
+const EPSILON: Record<string, number> = {
+  float32: 1.1920928955078125e-7,
+  float64: 2.220446049250313e-16,
+  float16: 0.0009765625,
+  bfloat16: 0.0078125,
+};
 
 /** Adam with factored second moments (a row and a column average per matrix), as torch.optim.Adafactor(params, lr, beta2Decay, eps, d, weightDecay). */
 export class Adafactor extends SingleTensorOptimizer<AdafactorOptions> {
-  constructor(params: ParamsArg<AdafactorOptions>,
-    ...rest: PyRest<[lr: number, beta2Decay: number, eps: [number | null, number], d: number, weightDecay: number], Partial<AdafactorOptions>>) {
-    super(params, optimizerOptions('Adafactor', { lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1, weightDecay: 0, foreach: null, maximize: false },
-      pyOptions('Adafactor', rest, ['lr', 'beta2Decay', 'eps', 'd', 'weightDecay'])));
+  constructor(
+    params: ParamsArg<AdafactorOptions>,
+    ...rest: PyRest<[lr: number, beta2Decay: number, eps: [number | null, number], d: number, weightDecay: number], Partial<AdafactorOptions>>
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'Adafactor',
+        { lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1, weightDecay: 0, foreach: null, maximize: false },
+        pyOptions('Adafactor', rest, ['lr', 'beta2Decay', 'eps', 'd', 'weightDecay']),
+      ),
+    );
   }
   protected validate(g: ParamGroup<AdafactorOptions>): void {
     if (typeof g.lr !== 'number' || !(g.lr >= 0)) throw new RangeError(`Learning rate should be >= 0 but is: ${g.lr}`);
@@ -50,8 +63,20 @@ export class Adafactor extends SingleTensorOptimizer<AdafactorOptions> {
     if (g.weightDecay !== 0) param.mul_(1 - g.lr * g.weightDecay);
     let estimate: Tensor;
     if (grad.ndim > 1) {
-      s.rowVar.lerp_(grad.norm(2, -1, true).square_().div_(grad.shape[grad.ndim - 1]), oneMinusBeta2);
-      s.colVar.lerp_(grad.norm(2, -2, true).square_().div_(grad.shape[grad.ndim - 2]), oneMinusBeta2);
+      s.rowVar.lerp_(
+        grad
+          .norm(2, -1, true)
+          .square_()
+          .div_(grad.shape[grad.ndim - 1]),
+        oneMinusBeta2,
+      );
+      s.colVar.lerp_(
+        grad
+          .norm(2, -2, true)
+          .square_()
+          .div_(grad.shape[grad.ndim - 2]),
+        oneMinusBeta2,
+      );
       estimate = s.rowVar.matmul(s.colVar);
       estimate.div_(s.rowVar.mean(-2, { keepdim: true }).clamp_({ min: eps1 }));
     } else {

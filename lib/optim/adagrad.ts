@@ -17,12 +17,31 @@ const POSITIONAL = ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', '
 
 /** Scales each coordinate by its accumulated squared gradients, as torch.optim.Adagrad(params, lr, lrDecay, weightDecay, initialAccumulatorValue, eps). */
 export class Adagrad extends SingleTensorOptimizer<AdagradOptions> {
-  constructor(params: ParamsArg<AdagradOptions>,
-    ...rest: PyRest<[lr: number, lrDecay: number, weightDecay: number, initialAccumulatorValue: number, eps: number, foreach: boolean | null],
-      Partial<AdagradOptions>>) {
-    super(params, optimizerOptions('Adagrad', {
-      lr: 0.01, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, foreach: null, maximize: false, differentiable: false, fused: null,
-    }, pyOptions('Adagrad', rest, POSITIONAL)));
+  constructor(
+    params: ParamsArg<AdagradOptions>,
+    ...rest: PyRest<
+      [lr: number, lrDecay: number, weightDecay: number, initialAccumulatorValue: number, eps: number, foreach: boolean | null],
+      Partial<AdagradOptions>
+    >
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'Adagrad',
+        {
+          lr: 0.01,
+          lrDecay: 0,
+          weightDecay: 0,
+          initialAccumulatorValue: 0,
+          eps: 1e-10,
+          foreach: null,
+          maximize: false,
+          differentiable: false,
+          fused: null,
+        },
+        pyOptions('Adagrad', rest, POSITIONAL),
+      ),
+    );
     // as Python's Adagrad: every parameter's state is made now, not at its first gradient
     for (const g of this.paramGroups) {
       for (const p of g.params) this.state.set(p, { step: keep(zeros([], { dtype: 'float32' })), sum: keep(fullLike(p, g.initialAccumulatorValue)) });

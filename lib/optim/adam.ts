@@ -28,14 +28,25 @@ export interface AdamOptions {
 export const ADAM_POSITIONAL = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'];
 
 export const ADAM_DEFAULTS: Readonly<AdamOptions> = {
-  lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null,
-  capturable: false, differentiable: false, fused: null, decoupledWeightDecay: false,
+  lr: 0.001,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+  foreach: null,
+  capturable: false,
+  differentiable: false,
+  fused: null,
+  decoupledWeightDecay: false,
 };
 
 /** Adam, as torch.optim.Adam (amsgrad, maximize; `decoupledWeightDecay: true` is AdamW), step for step PyTorch's. */
 export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: ParamsArg<AdamOptions>,
-    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, amsgrad: boolean], Partial<AdamOptions>>) {
+  constructor(
+    params: ParamsArg<AdamOptions>,
+    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, amsgrad: boolean], Partial<AdamOptions>>
+  ) {
     super(params, optimizerOptions('Adam', ADAM_DEFAULTS, pyOptions('Adam', rest, ADAM_POSITIONAL)));
   }
 
@@ -75,13 +86,27 @@ export class Adam extends Optimizer<AdamOptions> {
       }
       return s;
     });
-    const args: Parameters<NativeAddon['adamStep']> = [params.map((p) => p.handle), grads.map((g) => g.handle),
-      states.map((s) => s.expAvg.handle), states.map((s) => s.expAvgSq.handle), group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
-      states.map((s) => s.step.handle), {
-        lr: group.lr, beta1: group.betas[0], beta2: group.betas[1], eps: group.eps, weightDecay: group.weightDecay, amsgrad: group.amsgrad,
-        maximize: group.maximize, decoupledWeightDecay: group.decoupledWeightDecay, kernel, capturable: group.capturable,
+    const args: Parameters<NativeAddon['adamStep']> = [
+      params.map((p) => p.handle),
+      grads.map((g) => g.handle),
+      states.map((s) => s.expAvg.handle),
+      states.map((s) => s.expAvgSq.handle),
+      group.amsgrad ? states.map((s) => s.maxExpAvgSq.handle) : [],
+      states.map((s) => s.step.handle),
+      {
+        lr: group.lr,
+        beta1: group.betas[0],
+        beta2: group.betas[1],
+        eps: group.eps,
+        weightDecay: group.weightDecay,
+        amsgrad: group.amsgrad,
+        maximize: group.maximize,
+        decoupledWeightDecay: group.decoupledWeightDecay,
+        kernel,
+        capturable: group.capturable,
         lrTensor: this.deviceLrOf(group)?.handle,
-      }];
+      },
+    ];
     return {
       run: () => native.adamStep(...args),
       runAsync: () => native.adamStepAsync(...args),

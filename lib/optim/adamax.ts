@@ -14,11 +14,27 @@ export interface AdamaxOptions extends CommonOptions {
 
 /** Adam with the infinity norm, as torch.optim.Adamax(params, lr, betas, eps, weightDecay). */
 export class Adamax extends SingleTensorOptimizer<AdamaxOptions> {
-  constructor(params: ParamsArg<AdamaxOptions>,
-    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, foreach: boolean | null], Partial<AdamaxOptions>>) {
-    super(params, optimizerOptions('Adamax', {
-      lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, foreach: null, maximize: false, differentiable: false, capturable: false,
-    }, pyOptions('Adamax', rest, ['lr', 'betas', 'eps', 'weightDecay', 'foreach'])));
+  constructor(
+    params: ParamsArg<AdamaxOptions>,
+    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, foreach: boolean | null], Partial<AdamaxOptions>>
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'Adamax',
+        {
+          lr: 2e-3,
+          betas: [0.9, 0.999],
+          eps: 1e-8,
+          weightDecay: 0,
+          foreach: null,
+          maximize: false,
+          differentiable: false,
+          capturable: false,
+        },
+        pyOptions('Adamax', rest, ['lr', 'betas', 'eps', 'weightDecay', 'foreach']),
+      ),
+    );
   }
   protected validate(g: ParamGroup<AdamaxOptions>): void {
     this.validateCommon(g);

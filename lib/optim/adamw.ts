@@ -5,8 +5,13 @@ import { optimizerOptions, type OptimizerStateDict, type ParamsArg } from './opt
 
 /** AdamW, as torch.optim.AdamW: `new Adam(params, {...opts, decoupledWeightDecay: true})` with weightDecay 1e-2 by default. */
 export class AdamW extends Adam {
-  constructor(params: ParamsArg<AdamOptions>,
-    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, amsgrad: boolean], Partial<Omit<AdamOptions, 'decoupledWeightDecay'>>>) {
+  constructor(
+    params: ParamsArg<AdamOptions>,
+    ...rest: PyRest<
+      [lr: number, betas: [number, number], eps: number, weightDecay: number, amsgrad: boolean],
+      Partial<Omit<AdamOptions, 'decoupledWeightDecay'>>
+    >
+  ) {
     const known = Object.keys(ADAM_DEFAULTS).filter((k) => k !== 'decoupledWeightDecay');
     const opts = pyOptions('AdamW', rest, ADAM_POSITIONAL);
     super(params, optimizerOptions('AdamW', { ...ADAM_DEFAULTS, weightDecay: 1e-2, decoupledWeightDecay: true }, opts, known));

@@ -15,12 +15,31 @@ export interface ASGDOptions extends CommonOptions {
 
 /** Averaged stochastic gradient descent, as torch.optim.ASGD(params, lr, lambd, alpha, t0, weightDecay); `ax` in its state is the average. */
 export class ASGD extends SingleTensorOptimizer<ASGDOptions> {
-  constructor(params: ParamsArg<ASGDOptions>,
-    ...rest: PyRest<[lr: number, lambd: number, alpha: number, t0: number, weightDecay: number, foreach: boolean | null, maximize: boolean],
-      Partial<ASGDOptions>>) {
-    super(params, optimizerOptions('ASGD', {
-      lr: 0.01, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, foreach: null, maximize: false, differentiable: false, capturable: false,
-    }, pyOptions('ASGD', rest, ['lr', 'lambd', 'alpha', 't0', 'weightDecay', 'foreach', 'maximize', 'differentiable', 'capturable'])));
+  constructor(
+    params: ParamsArg<ASGDOptions>,
+    ...rest: PyRest<
+      [lr: number, lambd: number, alpha: number, t0: number, weightDecay: number, foreach: boolean | null, maximize: boolean],
+      Partial<ASGDOptions>
+    >
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'ASGD',
+        {
+          lr: 0.01,
+          lambd: 1e-4,
+          alpha: 0.75,
+          t0: 1e6,
+          weightDecay: 0,
+          foreach: null,
+          maximize: false,
+          differentiable: false,
+          capturable: false,
+        },
+        pyOptions('ASGD', rest, ['lr', 'lambd', 'alpha', 't0', 'weightDecay', 'foreach', 'maximize', 'differentiable', 'capturable']),
+      ),
+    );
   }
   protected validate(g: ParamGroup<ASGDOptions>): void {
     this.validateCommon(g);

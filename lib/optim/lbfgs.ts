@@ -35,9 +35,10 @@ function cubicInterpolate(x1: Num, f1: Num, g1: Num, x2: Num, f2: Num, g2: Num, 
   const d2Square = sub(mul(d1, d1), mul(g1, g2));
   if (value(d2Square) >= 0) {
     const d2 = sqrt(d2Square);
-    const minPos = value(x1) <= value(x2) ?
-      sub(x2, mul(sub(x2, x1), div(sub(add(g2, d2), d1), add(sub(g2, g1), mul(2, d2))))) :
-      sub(x1, mul(sub(x1, x2), div(sub(add(g1, d2), d1), add(sub(g1, g2), mul(2, d2)))));
+    const minPos =
+      value(x1) <= value(x2)
+        ? sub(x2, mul(sub(x2, x1), div(sub(add(g2, d2), d1), add(sub(g2, g1), mul(2, d2)))))
+        : sub(x1, mul(sub(x1, x2), div(sub(add(g1, d2), d1), add(sub(g1, g2), mul(2, d2)))));
     return min(max(minPos, lo), hi);
   }
   return div(add(lo, hi), 2.0);
@@ -51,8 +52,19 @@ function replaced<X extends Num | null | undefined>(old: Num | null | undefined,
 
 type Objective = (x: Tensor[], t: Num, d: Tensor) => [number, Tensor];
 
-function strongWolfe(obj: Objective, x: Tensor[], t0: Num, d: Tensor, f: number, g0: Tensor, gtd: Tensor, maxLs: number,
-  c1 = 1e-4, c2 = 0.9, toleranceChange = 1e-9): [number, Tensor, Num, number] {
+function strongWolfe(
+  obj: Objective,
+  x: Tensor[],
+  t0: Num,
+  d: Tensor,
+  f: number,
+  g0: Tensor,
+  gtd: Tensor,
+  maxLs: number,
+  c1 = 1e-4,
+  c2 = 0.9,
+  toleranceChange = 1e-9,
+): [number, Tensor, Num, number] {
   let t = t0;
   const dNorm = d.abs().max();
   const g = g0.clone();
@@ -68,7 +80,12 @@ function strongWolfe(obj: Objective, x: Tensor[], t0: Num, d: Tensor, f: number,
   let bracketGtd: Num[] = [];
   while (iter < maxLs) {
     if (fNew > value(add(f, mul(mul(c1, t), gtd))) || (iter > 1 && fNew >= value(fPrev))) {
-      [bracket, bracketF, bracketG, bracketGtd] = [[tPrev, t], [fPrev, fNew], [gPrev, gNew.clone()], [gtdPrev, gtdNew]];
+      [bracket, bracketF, bracketG, bracketGtd] = [
+        [tPrev, t],
+        [fPrev, fNew],
+        [gPrev, gNew.clone()],
+        [gtdPrev, gtdNew],
+      ];
       break;
     }
     if (value(abs(gtdNew)) <= value(mul(-c2, gtd))) {
@@ -77,7 +94,12 @@ function strongWolfe(obj: Objective, x: Tensor[], t0: Num, d: Tensor, f: number,
       break;
     }
     if (value(gtdNew) >= 0) {
-      [bracket, bracketF, bracketG, bracketGtd] = [[tPrev, t], [fPrev, fNew], [gPrev, gNew.clone()], [gtdPrev, gtdNew]];
+      [bracket, bracketF, bracketG, bracketGtd] = [
+        [tPrev, t],
+        [fPrev, fNew],
+        [gPrev, gNew.clone()],
+        [gtdPrev, gtdNew],
+      ];
       break;
     }
     const minStep = add(t, mul(0.01, sub(t, tPrev)));
@@ -93,7 +115,12 @@ function strongWolfe(obj: Objective, x: Tensor[], t0: Num, d: Tensor, f: number,
     gtdNew = gNew.dot(d);
     iter += 1;
   }
-  if (iter === maxLs) [bracket, bracketF, bracketG] = [[0, t], [f, fNew], [g, gNew]];
+  if (iter === maxLs)
+    [bracket, bracketF, bracketG] = [
+      [0, t],
+      [f, fNew],
+      [g, gNew],
+    ];
   let insufProgress = false;
   let [low, high] = value(bracketF[0]) <= value(bracketF[bracketF.length - 1]) ? [0, 1] : [1, 0];
   while (!done && iter < maxLs) {
@@ -134,8 +161,11 @@ export interface LBFGSOptions {
   historySize: number;
   lineSearchFn: 'strong_wolfe' | null;
 }
-const LBFGS_ARGS = signature<LBFGSOptions>()('LBFGS', ['lr', 'maxIter', 'maxEval', 'toleranceGrad', 'toleranceChange', 'historySize', 'lineSearchFn'],
-  { lr: 1, maxIter: 20, maxEval: null, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearchFn: null });
+const LBFGS_ARGS = signature<LBFGSOptions>()(
+  'LBFGS',
+  ['lr', 'maxIter', 'maxEval', 'toleranceGrad', 'toleranceChange', 'historySize', 'lineSearchFn'],
+  { lr: 1, maxIter: 20, maxEval: null, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearchFn: null },
+);
 
 /** What LBFGS keeps between steps (Python's state of its first parameter). */
 interface History {
@@ -175,10 +205,13 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     return this.paramGroups[0].params;
   }
   private flatGrad(): Tensor {
-    return cat(this.params.map((p) => {
-      const g = p.grad;
-      return g === null ? p.newZeros([p.numel()]) : g.view(-1);
-    }), 0);
+    return cat(
+      this.params.map((p) => {
+        const g = p.grad;
+        return g === null ? p.newZeros([p.numel()]) : g.view(-1);
+      }),
+      0,
+    );
   }
   private addGrad(stepSize: Num, update: Tensor): void {
     let offset = 0;
@@ -193,13 +226,19 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   override stateDict(): OptimizerStateDict {
     const sd = super.stateDict();
     const h = this.history;
-    if (h.funcEvals === 0 && h.nIter === 0) return sd;  // Python's state is empty until the first step
+    if (h.funcEvals === 0 && h.nIter === 0) return sd; // Python's state is empty until the first step
     const state: Record<string, unknown> = { func_evals: h.funcEvals, n_iter: h.nIter };
     if (h.d !== undefined) {
       const copy = (t: Num | undefined) => (t instanceof Tensor ? t.detach() : t);
       Object.assign(state, {
-        d: copy(h.d), t: copy(h.t), old_dirs: h.oldDirs.map(copy), old_stps: h.oldStps.map(copy), ro: h.ro.map(copy), H_diag: copy(h.hDiag),
-        prev_flat_grad: copy(h.prevFlatGrad), prev_loss: h.prevLoss,
+        d: copy(h.d),
+        t: copy(h.t),
+        old_dirs: h.oldDirs.map(copy),
+        old_stps: h.oldStps.map(copy),
+        ro: h.ro.map(copy),
+        H_diag: copy(h.hDiag),
+        prev_flat_grad: copy(h.prevFlatGrad),
+        prev_loss: h.prevLoss,
       });
       if (h.al.length) state.al = h.al.map((t) => (t === null ? null : t.detach()));
     }
@@ -302,13 +341,14 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
           let fg = flatGrad;
           if (g.lineSearchFn !== null) {
             const xInit = this.params.map((p) => p.clone());
-            const obj: Objective = (x, step, dir) => scope(() => {
-              this.addGrad(step, dir);
-              const l = evaluate();
-              const grad = this.flatGrad();
-              this.params.forEach((p, i) => p.copy_(x[i]));
-              return [l, grad] as [number, Tensor];
-            });
+            const obj: Objective = (x, step, dir) =>
+              scope(() => {
+                this.addGrad(step, dir);
+                const l = evaluate();
+                const grad = this.flatGrad();
+                this.params.forEach((p, i) => p.copy_(x[i]));
+                return [l, grad] as [number, Tensor];
+              });
             [loss, fg, tt, lsEvals] = strongWolfe(obj, xInit, tt, dd!, loss, flatGrad, gtd, g.maxEval! - evals);
             this.addGrad(tt, dd!);
             optCond = value(fg.abs().max()) <= g.toleranceGrad;
@@ -323,7 +363,11 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
           }
           evals += lsEvals;
           s.funcEvals += lsEvals;
-          const stop = iter === g.maxIter || evals >= g.maxEval! || optCond || value(dd!.mul(tt).abs().max()) <= g.toleranceChange ||
+          const stop =
+            iter === g.maxIter ||
+            evals >= g.maxEval! ||
+            optCond ||
+            value(dd!.mul(tt).abs().max()) <= g.toleranceChange ||
             Math.abs(loss - s.prevLoss) < g.toleranceChange;
           return { d: dd, t: tt, flatGrad: fg, stop };
         });

@@ -34,12 +34,39 @@ function orthogonalize(grad: Tensor, [a, b, c]: [number, number, number], steps:
 /** Momentum orthogonalised by Newton–Schulz iterations, for 2-D parameters, as torch.optim.Muon(params, lr, weightDecay, momentum, nesterov, …). */
 export class Muon extends SingleTensorOptimizer<MuonOptions> {
   protected override readonly countsSteps = false;
-  constructor(params: ParamsArg<MuonOptions>,
-    ...rest: PyRest<[lr: number, weightDecay: number, momentum: number, nesterov: boolean, nsCoefficients: [number, number, number], eps: number,
-      nsSteps: number, adjustLrFn: 'original' | 'match_rms_adamw' | null], Partial<MuonOptions>>) {
-    super(params, optimizerOptions('Muon', {
-      lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: null,
-    }, pyOptions('Muon', rest, ['lr', 'weightDecay', 'momentum', 'nesterov', 'nsCoefficients', 'eps', 'nsSteps', 'adjustLrFn'])));
+  constructor(
+    params: ParamsArg<MuonOptions>,
+    ...rest: PyRest<
+      [
+        lr: number,
+        weightDecay: number,
+        momentum: number,
+        nesterov: boolean,
+        nsCoefficients: [number, number, number],
+        eps: number,
+        nsSteps: number,
+        adjustLrFn: 'original' | 'match_rms_adamw' | null,
+      ],
+      Partial<MuonOptions>
+    >
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'Muon',
+        {
+          lr: 1e-3,
+          weightDecay: 0.1,
+          momentum: 0.95,
+          nesterov: true,
+          nsCoefficients: [3.4445, -4.775, 2.0315],
+          eps: 1e-7,
+          nsSteps: 5,
+          adjustLrFn: null,
+        },
+        pyOptions('Muon', rest, ['lr', 'weightDecay', 'momentum', 'nesterov', 'nsCoefficients', 'eps', 'nsSteps', 'adjustLrFn']),
+      ),
+    );
   }
   protected validate(g: ParamGroup<MuonOptions>): void {
     if (typeof g.lr !== 'number' || !(g.lr >= 0)) throw new RangeError(`Learning rate should be >= 0 but is: ${g.lr}`);

@@ -16,13 +16,32 @@ export interface NAdamOptions extends CommonOptions {
 
 /** Adam with Nesterov momentum, as torch.optim.NAdam(params, lr, betas, eps, weightDecay, momentumDecay, decoupledWeightDecay). */
 export class NAdam extends SingleTensorOptimizer<NAdamOptions> {
-  constructor(params: ParamsArg<NAdamOptions>,
-    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, momentumDecay: number, decoupledWeightDecay: boolean],
-      Partial<NAdamOptions>>) {
-    super(params, optimizerOptions('NAdam', {
-      lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, foreach: null, maximize: false,
-      capturable: false, differentiable: false,
-    }, pyOptions('NAdam', rest, ['lr', 'betas', 'eps', 'weightDecay', 'momentumDecay', 'decoupledWeightDecay'])));
+  constructor(
+    params: ParamsArg<NAdamOptions>,
+    ...rest: PyRest<
+      [lr: number, betas: [number, number], eps: number, weightDecay: number, momentumDecay: number, decoupledWeightDecay: boolean],
+      Partial<NAdamOptions>
+    >
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'NAdam',
+        {
+          lr: 2e-3,
+          betas: [0.9, 0.999],
+          eps: 1e-8,
+          weightDecay: 0,
+          momentumDecay: 4e-3,
+          decoupledWeightDecay: false,
+          foreach: null,
+          maximize: false,
+          capturable: false,
+          differentiable: false,
+        },
+        pyOptions('NAdam', rest, ['lr', 'betas', 'eps', 'weightDecay', 'momentumDecay', 'decoupledWeightDecay']),
+      ),
+    );
   }
   protected validate(g: ParamGroup<NAdamOptions>): void {
     this.validateCommon(g);

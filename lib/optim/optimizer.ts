@@ -71,7 +71,10 @@ export abstract class Optimizer<O extends { lr: number }> {
   /** Per-parameter state (momentum buffers, Adam moments), keyed by the parameter. */
   readonly state = new Map<Tensor, OptimizerState>();
 
-  constructor(params: ParamsArg<O>, readonly defaults: O) {
+  constructor(
+    params: ParamsArg<O>,
+    readonly defaults: O,
+  ) {
     const list = [...(params as Iterable<unknown>)];
     if (list.length === 0) throw new RangeError('optimizer got an empty parameter list');
     // A list of tensors is one group (addParamGroup refuses anything else); otherwise a list of groups.
@@ -84,10 +87,12 @@ export abstract class Optimizer<O extends { lr: number }> {
    * (PyTorch's do), but not an option under Python's snake_case name, which would be silently unused.
    */
   addParamGroup(group: Partial<O> & { params: Iterable<Tensor> }): void {
-    if (group === null || typeof group !== 'object' || !group.params) throw new TypeError(`param group must be an object with params (got ${describe(group)})`);
+    if (group === null || typeof group !== 'object' || !group.params)
+      throw new TypeError(`param group must be an object with params (got ${describe(group)})`);
     for (const k of Object.keys(group)) {
       const name = camelCase(k);
-      if (name !== k && (name in this.defaults || name === 'initialLr')) throw new TypeError(`param group option '${k}': torchnode's name is '${name}'`);
+      if (name !== k && (name in this.defaults || name === 'initialLr'))
+        throw new TypeError(`param group option '${k}': torchnode's name is '${name}'`);
     }
     const params = [...group.params];
     params.forEach((p, i) => {
@@ -255,7 +260,7 @@ export abstract class Optimizer<O extends { lr: number }> {
       ids.push(...params);
     });
     const byId = new Map<number, Tensor>();
-    const groupOf = new Map<Tensor, Record<string, unknown>>();  // each parameter's group options, as loaded
+    const groupOf = new Map<Tensor, Record<string, unknown>>(); // each parameter's group options, as loaded
     let k = 0;
     this.paramGroups.forEach((g, i) => {
       for (const p of g.params) {
@@ -267,18 +272,23 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const [id, s] of Object.entries(sd.state)) {
       const p = byId.get(Number(id));
       if (!p) throw new TorchError(`loaded state dict has state for parameter ${id}, which no group lists`);
-      nextState.set(p, Object.fromEntries(Object.entries(s).map(([name, t]) => {
-        if (!(t instanceof Tensor)) throw new TypeError(`state['${id}']['${name}'] must be a Tensor`);
-        // As PyTorch: 'step' stays where it was loaded (on the CPU, reading it in a step costs no GPU
-        // sync) unless the group is fused or capturable, whose kernels read it on the parameter's device
-        // as float32; the rest follows the parameter. State lives as long as the optimizer, even when
-        // loaded inside a scope.
-        if (name === 'step') {
-          const onDevice = Boolean(groupOf.get(p)?.fused) || Boolean(groupOf.get(p)?.capturable);
-          return [name, keep(onDevice ? t.to({ device: p.device, dtype: 'float32', copy: true }) : t.clone())];
-        }
-        return [camelCase(name), keep(t.to({ device: p.device, dtype: t.isFloatingPoint() ? p.dtype : t.dtype, copy: true }))];
-      })));
+      nextState.set(
+        p,
+        Object.fromEntries(
+          Object.entries(s).map(([name, t]) => {
+            if (!(t instanceof Tensor)) throw new TypeError(`state['${id}']['${name}'] must be a Tensor`);
+            // As PyTorch: 'step' stays where it was loaded (on the CPU, reading it in a step costs no GPU
+            // sync) unless the group is fused or capturable, whose kernels read it on the parameter's device
+            // as float32; the rest follows the parameter. State lives as long as the optimizer, even when
+            // loaded inside a scope.
+            if (name === 'step') {
+              const onDevice = Boolean(groupOf.get(p)?.fused) || Boolean(groupOf.get(p)?.capturable);
+              return [name, keep(onDevice ? t.to({ device: p.device, dtype: 'float32', copy: true }) : t.clone())];
+            }
+            return [camelCase(name), keep(t.to({ device: p.device, dtype: t.isFloatingPoint() ? p.dtype : t.dtype, copy: true }))];
+          }),
+        ),
+      );
     }
     for (const s of this.state.values()) for (const t of Object.values(s)) t.dispose();
     this.state.clear();

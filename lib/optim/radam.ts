@@ -15,12 +15,28 @@ export interface RAdamOptions extends CommonOptions {
 
 /** Adam with a rectified adaptive learning rate, as torch.optim.RAdam(params, lr, betas, eps, weightDecay, decoupledWeightDecay). */
 export class RAdam extends SingleTensorOptimizer<RAdamOptions> {
-  constructor(params: ParamsArg<RAdamOptions>,
-    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, decoupledWeightDecay: boolean], Partial<RAdamOptions>>) {
-    super(params, optimizerOptions('RAdam', {
-      lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, foreach: null, maximize: false, capturable: false,
-      differentiable: false,
-    }, pyOptions('RAdam', rest, ['lr', 'betas', 'eps', 'weightDecay', 'decoupledWeightDecay'])));
+  constructor(
+    params: ParamsArg<RAdamOptions>,
+    ...rest: PyRest<[lr: number, betas: [number, number], eps: number, weightDecay: number, decoupledWeightDecay: boolean], Partial<RAdamOptions>>
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'RAdam',
+        {
+          lr: 1e-3,
+          betas: [0.9, 0.999],
+          eps: 1e-8,
+          weightDecay: 0,
+          decoupledWeightDecay: false,
+          foreach: null,
+          maximize: false,
+          capturable: false,
+          differentiable: false,
+        },
+        pyOptions('RAdam', rest, ['lr', 'betas', 'eps', 'weightDecay', 'decoupledWeightDecay']),
+      ),
+    );
   }
   protected validate(g: ParamGroup<RAdamOptions>): void {
     this.validateCommon(g);
@@ -46,7 +62,11 @@ export class RAdam extends SingleTensorOptimizer<RAdamOptions> {
     const rhoT = rhoInf - (2 * step * beta2 ** step) / biasCorrection2;
     if (rhoT > 5.0) {
       const rect = (((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) ** 0.5;
-      const adaptive = s.expAvgSq.sqrt().add_(g.eps).reciprocal().mul(biasCorrection2 ** 0.5);
+      const adaptive = s.expAvgSq
+        .sqrt()
+        .add_(g.eps)
+        .reciprocal()
+        .mul(biasCorrection2 ** 0.5);
       param.add_(corrected.mul(g.lr).mul(adaptive).mul(rect), { alpha: -1.0 });
     } else param.add_(corrected.mul(g.lr), { alpha: -1.0 });
   }

@@ -17,12 +17,29 @@ const POSITIONAL = ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered',
 
 /** Divides the gradient by a running RMS of its recent magnitude, as torch.optim.RMSprop(params, lr, alpha, eps, weightDecay, momentum, centered). */
 export class RMSprop extends SingleTensorOptimizer<RMSpropOptions> {
-  constructor(params: ParamsArg<RMSpropOptions>,
-    ...rest: PyRest<[lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, centered: boolean], Partial<RMSpropOptions>>) {
-    super(params, optimizerOptions('RMSprop', {
-      lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, capturable: false, foreach: null, maximize: false,
-      differentiable: false,
-    }, pyOptions('RMSprop', rest, POSITIONAL)));
+  constructor(
+    params: ParamsArg<RMSpropOptions>,
+    ...rest: PyRest<[lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, centered: boolean], Partial<RMSpropOptions>>
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'RMSprop',
+        {
+          lr: 0.01,
+          alpha: 0.99,
+          eps: 1e-8,
+          weightDecay: 0,
+          momentum: 0,
+          centered: false,
+          capturable: false,
+          foreach: null,
+          maximize: false,
+          differentiable: false,
+        },
+        pyOptions('RMSprop', rest, POSITIONAL),
+      ),
+    );
   }
   protected validate(g: ParamGroup<RMSpropOptions>): void {
     this.validateCommon(g);

@@ -13,11 +13,26 @@ export interface RpropOptions extends CommonOptions {
 
 /** Resilient backpropagation: per-coordinate step sizes from the gradient's sign changes, as torch.optim.Rprop(params, lr, etas, stepSizes). */
 export class Rprop extends SingleTensorOptimizer<RpropOptions> {
-  constructor(params: ParamsArg<RpropOptions>,
-    ...rest: PyRest<[lr: number, etas: [number, number], stepSizes: [number, number]], Partial<RpropOptions>>) {
-    super(params, optimizerOptions('Rprop', {
-      lr: 0.01, etas: [0.5, 1.2], stepSizes: [1e-6, 50], capturable: false, foreach: null, maximize: false, differentiable: false,
-    }, pyOptions('Rprop', rest, ['lr', 'etas', 'stepSizes'])));
+  constructor(
+    params: ParamsArg<RpropOptions>,
+    ...rest: PyRest<[lr: number, etas: [number, number], stepSizes: [number, number]], Partial<RpropOptions>>
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'Rprop',
+        {
+          lr: 0.01,
+          etas: [0.5, 1.2],
+          stepSizes: [1e-6, 50],
+          capturable: false,
+          foreach: null,
+          maximize: false,
+          differentiable: false,
+        },
+        pyOptions('Rprop', rest, ['lr', 'etas', 'stepSizes']),
+      ),
+    );
   }
   protected validate(g: ParamGroup<RpropOptions>): void {
     this.validateCommon(g);

@@ -20,12 +20,28 @@ export interface SGDOptions {
 
 /** Stochastic gradient descent, as torch.optim.SGD (momentum, dampening, weightDecay, nesterov, maximize), step for step PyTorch's. */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: ParamsArg<SGDOptions>,
-    ...rest: PyRest<[lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean], Partial<SGDOptions>>) {
-    super(params, optimizerOptions('SGD', {
-      lr: 0.001, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false,
-      foreach: null, differentiable: false, fused: null,
-    }, pyOptions('SGD', rest, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'])));
+  constructor(
+    params: ParamsArg<SGDOptions>,
+    ...rest: PyRest<[lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean], Partial<SGDOptions>>
+  ) {
+    super(
+      params,
+      optimizerOptions(
+        'SGD',
+        {
+          lr: 0.001,
+          momentum: 0,
+          dampening: 0,
+          weightDecay: 0,
+          nesterov: false,
+          maximize: false,
+          foreach: null,
+          differentiable: false,
+          fused: null,
+        },
+        pyOptions('SGD', rest, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']),
+      ),
+    );
   }
 
   protected validate(g: ParamGroup<SGDOptions>): void {
@@ -39,10 +55,21 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected prepareStep(group: ParamGroup<SGDOptions>, params: Tensor[], grads: Tensor[]): PreparedStep {
     const bufs = params.map((p) => this.state.get(p)?.momentumBuffer?.handle ?? null);
-    const args: Parameters<NativeAddon['sgdStep']> = [params.map((p) => p.handle), grads.map((g) => g.handle), bufs, {
-      lr: group.lr, momentum: group.momentum, dampening: group.dampening, weightDecay: group.weightDecay, nesterov: group.nesterov,
-      maximize: group.maximize, lrTensor: this.deviceLrOf(group)?.handle, kernel: stepKernel(group, params),
-    }];
+    const args: Parameters<NativeAddon['sgdStep']> = [
+      params.map((p) => p.handle),
+      grads.map((g) => g.handle),
+      bufs,
+      {
+        lr: group.lr,
+        momentum: group.momentum,
+        dampening: group.dampening,
+        weightDecay: group.weightDecay,
+        nesterov: group.nesterov,
+        maximize: group.maximize,
+        lrTensor: this.deviceLrOf(group)?.handle,
+        kernel: stepKernel(group, params),
+      },
+    ];
     return {
       run: () => native.sgdStep(...args),
       runAsync: () => native.sgdStepAsync(...args),
@@ -61,4 +88,3 @@ export class SGD extends Optimizer<SGDOptions> {
     };
   }
 }
-

@@ -78,14 +78,28 @@ function panel(title: string, epochs: number[], series: Series[], x0: number, yL
 /** Two panels side by side: accuracy (%) and loss per epoch, train and test. */
 export function learningCurveSvg(history: EpochRecord[], title = 'Learning curve'): string {
   const epochs = history.map((r) => r.epoch);
-  const acc = panel(`${title}: accuracy`, epochs, [
-    { name: 'train', color: '#1f77b4', values: history.map((r) => r.trainAccuracy * 100) },
-    { name: 'test', color: '#ff7f0e', values: history.map((r) => (r.testAccuracy === null ? null : r.testAccuracy * 100)) },
-  ], 0, 'accuracy (%)', false);
-  const loss = panel(`${title}: loss`, epochs, [
-    { name: 'train', color: '#1f77b4', values: history.map((r) => r.trainLoss) },
-    { name: 'test', color: '#ff7f0e', values: history.map((r) => r.testLoss) },
-  ], W, 'loss', true);
+  const acc = panel(
+    `${title}: accuracy`,
+    epochs,
+    [
+      { name: 'train', color: '#1f77b4', values: history.map((r) => r.trainAccuracy * 100) },
+      { name: 'test', color: '#ff7f0e', values: history.map((r) => (r.testAccuracy === null ? null : r.testAccuracy * 100)) },
+    ],
+    0,
+    'accuracy (%)',
+    false,
+  );
+  const loss = panel(
+    `${title}: loss`,
+    epochs,
+    [
+      { name: 'train', color: '#1f77b4', values: history.map((r) => r.trainLoss) },
+      { name: 'test', color: '#ff7f0e', values: history.map((r) => r.testLoss) },
+    ],
+    W,
+    'loss',
+    true,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H}" viewBox="0 0 ${2 * W} ${H}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
 ${acc}
@@ -97,10 +111,18 @@ ${loss}
 /** A self-contained HTML page with the chart and the table of epochs. */
 export function learningCurveHtml(history: EpochRecord[], title = 'Learning curve'): string {
   const pct = (v: number | null) => (v === null ? '' : (v * 100).toFixed(2) + '%');
-  const rows = history.map((r) => `<tr><td>${r.epoch}</td><td>${r.lr}</td><td>${r.trainLoss.toFixed(4)}</td><td>${pct(r.trainAccuracy)}</td>` +
-    `<td>${r.testLoss === null ? '' : r.testLoss.toFixed(4)}</td><td>${pct(r.testAccuracy)}</td><td>${r.seconds.toFixed(1)}</td></tr>`).join('\n');
-  return page(title, learningCurveSvg(history, title),
-    `<table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>seconds</th></tr>\n${rows}\n</table>`);
+  const rows = history
+    .map(
+      (r) =>
+        `<tr><td>${r.epoch}</td><td>${r.lr}</td><td>${r.trainLoss.toFixed(4)}</td><td>${pct(r.trainAccuracy)}</td>` +
+        `<td>${r.testLoss === null ? '' : r.testLoss.toFixed(4)}</td><td>${pct(r.testAccuracy)}</td><td>${r.seconds.toFixed(1)}</td></tr>`,
+    )
+    .join('\n');
+  return page(
+    title,
+    learningCurveSvg(history, title),
+    `<table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>seconds</th></tr>\n${rows}\n</table>`,
+  );
 }
 
 function page(title: string, svg: string, table = ''): string {
@@ -137,8 +159,13 @@ export function confusionMatrixSvg(matrix: number[][], classes: string[], title 
     row.forEach((n, j) => {
       const share = sum ? n / sum : 0;
       const shade = Math.round(255 - share * 200);
-      out.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="rgb(${shade},${shade},255)" stroke="#fff"/>`);
-      if (n) out.push(`<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 4}" text-anchor="middle" fill="${share > 0.6 ? '#fff' : '#000'}">${n}</text>`);
+      out.push(
+        `<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="rgb(${shade},${shade},255)" stroke="#fff"/>`,
+      );
+      if (n)
+        out.push(
+          `<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 4}" text-anchor="middle" fill="${share > 0.6 ? '#fff' : '#000'}">${n}</text>`,
+        );
     });
   });
   classes.forEach((c, j) => {
@@ -159,8 +186,11 @@ export function confusionMatrixHtml(matrix: number[][], classes: string[], title
     const col = matrix.reduce((s, r) => s + r[i], 0);
     return `<tr><td style="text-align:left">${esc(c)}</td><td>${row}</td><td>${pct(matrix[i][i], row)}</td><td>${pct(matrix[i][i], col)}</td></tr>`;
   });
-  return page(title, confusionMatrixSvg(matrix, classes, title),
-    `<table><tr><th>class</th><th>images</th><th>recall</th><th>precision</th></tr>\n${rows.join('\n')}\n</table>`);
+  return page(
+    title,
+    confusionMatrixSvg(matrix, classes, title),
+    `<table><tr><th>class</th><th>images</th><th>recall</th><th>precision</th></tr>\n${rows.join('\n')}\n</table>`,
+  );
 }
 
 /**
@@ -198,9 +228,14 @@ ${out.join('\n')}
 
 /** The SE weights' page: the chart, then each block's mean, smallest and largest weight. */
 export function seWeightsHtml(weights: Record<string, number[]>, title = 'SE channel weights'): string {
-  const rows = Object.entries(weights).map(([name, w]) =>
-    `<tr><td style="text-align:left">${esc(name)}</td><td>${w.length}</td><td>${(w.reduce((a, b) => a + b, 0) / w.length).toFixed(4)}</td>` +
-    `<td>${Math.min(...w).toFixed(4)}</td><td>${Math.max(...w).toFixed(4)}</td></tr>`);
-  return page(title, seWeightsSvg(weights, title),
-    `<table><tr><th>block</th><th>channels</th><th>mean</th><th>min</th><th>max</th></tr>\n${rows.join('\n')}\n</table>`);
+  const rows = Object.entries(weights).map(
+    ([name, w]) =>
+      `<tr><td style="text-align:left">${esc(name)}</td><td>${w.length}</td><td>${(w.reduce((a, b) => a + b, 0) / w.length).toFixed(4)}</td>` +
+      `<td>${Math.min(...w).toFixed(4)}</td><td>${Math.max(...w).toFixed(4)}</td></tr>`,
+  );
+  return page(
+    title,
+    seWeightsSvg(weights, title),
+    `<table><tr><th>block</th><th>channels</th><th>mean</th><th>min</th><th>max</th></tr>\n${rows.join('\n')}\n</table>`,
+  );
 }

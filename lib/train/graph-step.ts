@@ -47,7 +47,14 @@ export class GraphStep {
   }
 
   /** Captures the step on (x, y)'s shapes; runs nothing (call run() next). */
-  static capture(model: Module<[Tensor], Tensor>, lossFn: LossFn, optimizer: Optimizer<{ lr: number }>, x: Tensor, y: Tensor, side: Stream): GraphStep {
+  static capture(
+    model: Module<[Tensor], Tensor>,
+    lossFn: LossFn,
+    optimizer: Optimizer<{ lr: number }>,
+    x: Tensor,
+    y: Tensor,
+    side: Stream,
+  ): GraphStep {
     const why = GraphStep.optimizerProblem(optimizer);
     if (why) throw new TorchError(CANNOT_CAPTURE + why);
     optimizer.lrOnDevice(true);

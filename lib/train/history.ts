@@ -21,7 +21,6 @@ export function historyCsv(history: EpochRecord[]): string {
   return [COLUMNS.join(','), ...rows].join('\n') + '\n';
 }
 
-
 export function writeHistory(dir: string, history: EpochRecord[]): void {
   writeAtomic(path.join(dir, 'history.json'), JSON.stringify(history, null, 2) + '\n');
   writeAtomic(path.join(dir, 'history.csv'), historyCsv(history));

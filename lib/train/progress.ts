@@ -30,17 +30,25 @@ class TtyProgress implements ProgressReporter {
   private bar: SingleBar | null = null;
   constructor(private stream: NodeJS.WriteStream) {}
   startEpoch(epoch: number, epochs: number, steps: number): void {
-    this.bar = new SingleBar({
-      stream: this.stream,
-      format: `epoch ${epoch}/${epochs} {bar} {value}/{total} | loss {loss} | acc {acc} | lr {lr} | {ips} img/s | ETA {eta_formatted}`,
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-    }, Presets.shades_classic);
+    this.bar = new SingleBar(
+      {
+        stream: this.stream,
+        format: `epoch ${epoch}/${epochs} {bar} {value}/{total} | loss {loss} | acc {acc} | lr {lr} | {ips} img/s | ETA {eta_formatted}`,
+        hideCursor: true,
+        clearOnComplete: true,
+        etaBuffer: 50,
+      },
+      Presets.shades_classic,
+    );
     this.bar.start(steps, 0, { loss: '-', acc: '-', lr: '-', ips: '-' });
   }
   step(s: StepStats): void {
-    this.bar?.update(s.step, { loss: s.loss.toFixed(4), acc: (s.accuracy * 100).toFixed(2) + '%', lr: fmtLr(s.lr), ips: s.imagesPerSecond.toFixed(0) });
+    this.bar?.update(s.step, {
+      loss: s.loss.toFixed(4),
+      acc: (s.accuracy * 100).toFixed(2) + '%',
+      lr: fmtLr(s.lr),
+      ips: s.imagesPerSecond.toFixed(0),
+    });
   }
   endEpoch(line: string): void {
     this.bar?.stop();
@@ -55,7 +63,10 @@ class TtyProgress implements ProgressReporter {
 /** Plain lines every `everySeconds` (and at the end of each epoch): what a log file wants. */
 class LineProgress implements ProgressReporter {
   private last = 0;
-  constructor(private write: (s: string) => void, private everySeconds: number) {}
+  constructor(
+    private write: (s: string) => void,
+    private everySeconds: number,
+  ) {}
   startEpoch(): void {
     this.last = Date.now();
   }
@@ -63,8 +74,10 @@ class LineProgress implements ProgressReporter {
     const now = Date.now();
     if (now - this.last < this.everySeconds * 1000 && s.step !== s.steps) return;
     this.last = now;
-    this.write(`epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)} acc ${(s.accuracy * 100).toFixed(2)}% ` +
-      `lr ${fmtLr(s.lr)} ${s.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(s.etaSeconds)}s`);
+    this.write(
+      `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)} acc ${(s.accuracy * 100).toFixed(2)}% ` +
+        `lr ${fmtLr(s.lr)} ${s.imagesPerSecond.toFixed(0)} img/s ETA ${Math.round(s.etaSeconds)}s`,
+    );
   }
   endEpoch(line: string): void {
     this.write(line);

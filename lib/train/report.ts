@@ -27,19 +27,27 @@ export interface EvaluationReport {
  * Runs the model (in eval mode, without gradients) over [input, target] batches of `numClasses` classes;
  * with `lossFn` (a batch's mean loss, as the Trainer's) the mean loss too, so one pass gives all of it.
  */
-export async function evaluationReport(model: Module<[Tensor], Tensor>, batches: Iterable<[Tensor, Tensor]> | AsyncIterable<[Tensor, Tensor]>,
-  numClasses: number, device = 'cpu', lossFn?: (output: Tensor, target: Tensor) => Tensor): Promise<EvaluationReport> {
+export async function evaluationReport(
+  model: Module<[Tensor], Tensor>,
+  batches: Iterable<[Tensor, Tensor]> | AsyncIterable<[Tensor, Tensor]>,
+  numClasses: number,
+  device = 'cpu',
+  lossFn?: (output: Tensor, target: Tensor) => Tensor,
+): Promise<EvaluationReport> {
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   const sums = new Map<string, { sum: number[]; n: number }>();
-  const hooks = [...model.namedModules()].filter(([, m]) => m instanceof SEModule).map(([name, m]) =>
-    (m as SEModule).gate.registerForwardHook((_m, _inputs, output) => {
-      const w = output as Tensor;
-      const perChannel = w.flatten(1).sum(0).toArray() as number[];
-      const acc = sums.get(name) ?? { sum: new Array<number>(perChannel.length).fill(0), n: 0 };
-      perChannel.forEach((v, c) => (acc.sum[c] += v));
-      acc.n += w.shape[0];
-      sums.set(name, acc);
-    }));
+  const hooks = [...model.namedModules()]
+    .filter(([, m]) => m instanceof SEModule)
+    .map(([name, m]) =>
+      (m as SEModule).gate.registerForwardHook((_m, _inputs, output) => {
+        const w = output as Tensor;
+        const perChannel = w.flatten(1).sum(0).toArray() as number[];
+        const acc = sums.get(name) ?? { sum: new Array<number>(perChannel.length).fill(0), n: 0 };
+        perChannel.forEach((v, c) => (acc.sum[c] += v));
+        acc.n += w.shape[0];
+        sums.set(name, acc);
+      }),
+    );
   const wasTraining = model.training;
   model.eval();
   let images = 0;
@@ -47,11 +55,13 @@ export async function evaluationReport(model: Module<[Tensor], Tensor>, batches:
   let lossSum = 0;
   try {
     for await (const [input, target] of batches) {
-      const [predicted, truth, loss] = scope(() => noGrad(() => {
-        const output = model(input.to(device));
-        const batchLoss = lossFn ? (lossFn(output, target.to(device)).item() as number) : 0;
-        return [output.argmax(1).toArray() as number[], target.toArray() as number[], batchLoss] as const;
-      }));
+      const [predicted, truth, loss] = scope(() =>
+        noGrad(() => {
+          const output = model(input.to(device));
+          const batchLoss = lossFn ? (lossFn(output, target.to(device)).item() as number) : 0;
+          return [output.argmax(1).toArray() as number[], target.toArray() as number[], batchLoss] as const;
+        }),
+      );
       lossSum += loss * truth.length;
       truth.forEach((t, i) => {
         confusion[t][predicted[i]]++;
@@ -69,7 +79,10 @@ export async function evaluationReport(model: Module<[Tensor], Tensor>, batches:
 
 /** confusion.svg/html, and se-weights.svg/html when the model has SE blocks, into `dir`; the files written. */
 export function writeEvaluationCharts(dir: string, report: EvaluationReport, classes: string[]): string[] {
-  const written = [['confusion.svg', confusionMatrixSvg(report.confusion, classes)], ['confusion.html', confusionMatrixHtml(report.confusion, classes)]];
+  const written = [
+    ['confusion.svg', confusionMatrixSvg(report.confusion, classes)],
+    ['confusion.html', confusionMatrixHtml(report.confusion, classes)],
+  ];
   if (Object.keys(report.seWeights).length > 0) {
     written.push(['se-weights.svg', seWeightsSvg(report.seWeights)], ['se-weights.html', seWeightsHtml(report.seWeights)]);
   }

@@ -32,7 +32,11 @@ export function lossAndRight(model: Module<[Tensor], Tensor>, lossFn: LossFn, x:
 
 /** model + loss as one module: forward(x, y) → [loss / divisor, number of right argmax predictions]. */
 class StepModule extends Module {
-  constructor(readonly model: Module<[Tensor], Tensor>, private readonly lossFn: LossFn, private readonly divisor: number) {
+  constructor(
+    readonly model: Module<[Tensor], Tensor>,
+    private readonly lossFn: LossFn,
+    private readonly divisor: number,
+  ) {
     super();
   }
   forward(x: Tensor, y: Tensor): Tensor {
@@ -42,7 +46,10 @@ class StepModule extends Module {
 }
 
 export class CompiledStep {
-  private constructor(private readonly traced: ScriptModule, private readonly divisor: number) {}
+  private constructor(
+    private readonly traced: ScriptModule,
+    private readonly divisor: number,
+  ) {}
 
   /**
    * Traces model + lossFn on the batch (x, y) and checks the trace against the eager step. The loss is
@@ -118,7 +125,14 @@ class Snapshot {
   static take(model: Module): Snapshot {
     const device = model.parameters()[0]?.device ?? 'cpu';
     const cudaRng = device.startsWith('cuda') ? { device, state: keep(cuda.getRngState(device)) } : null;
-    return noGrad(() => new Snapshot(keep(getRngState()), cudaRng, model.buffers().map((b) => [b, keep(b.clone())] as [Tensor, Tensor])));
+    return noGrad(
+      () =>
+        new Snapshot(
+          keep(getRngState()),
+          cudaRng,
+          model.buffers().map((b) => [b, keep(b.clone())] as [Tensor, Tensor]),
+        ),
+    );
   }
   restore(): void {
     setRngState(this.rng);

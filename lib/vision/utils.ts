@@ -33,7 +33,8 @@ export interface MakeGridOptions {
 const GRID_OPTIONS = ['nrow', 'padding', 'normalize', 'valueRange', 'scaleEach', 'padValue'] as const;
 
 function count(v: unknown, name: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`makeGrid: ${name} must be an integer of at least ${min} (got ${describe(v)})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new TypeError(`makeGrid: ${name} must be an integer of at least ${min} (got ${describe(v)})`);
   return v;
 }
 
@@ -56,39 +57,44 @@ export function makeGrid(images: Tensor | Tensor[], opts?: MakeGridOptions): Ten
   } else if (!(images instanceof Tensor)) {
     throw new TypeError(`makeGrid: images must be a Tensor or an array of Tensors (got ${describe(images)})`);
   }
-  return scope(() => noGrad(() => {
-    let t = Array.isArray(images) ? stack(images, 0) : images;
-    if (t.dim() === 2) t = t.unsqueeze(0);
-    if (t.dim() === 3) {
-      if (t.shape[0] === 1) t = cat([t, t, t], 0);
-      t = t.unsqueeze(0);
-    }
-    if (t.dim() !== 4) throw new TypeError(`makeGrid: images must be B×C×H×W, C×H×W or H×W (got ${t.dim()} dims)`);
-    if (t.shape[1] === 1) t = cat([t, t, t], 1);
-    if (o.normalize === true) {
-      t = t.clone();
-      const normalizeRange = (img: Tensor): void => {
-        const [low, high] = range ?? [img.min().item() as number, img.max().item() as number];
-        img.clamp_(low, high);
-        img.sub_(low).div_(Math.max(high - low, 1e-5));
-      };
-      if (o.scaleEach === true) for (let i = 0; i < t.shape[0]; i++) normalizeRange(t.narrow(0, i, 1));
-      else normalizeRange(t);
-    }
-    if (t.shape[0] === 1) return t.squeeze(0);
-    const [n, channels, h, w] = t.shape;
-    const xmaps = Math.min(nrow, n);
-    const ymaps = Math.ceil(n / xmaps);
-    const height = h + padding;
-    const width = w + padding;
-    const grid = full([channels, height * ymaps + padding, width * xmaps + padding], o.padValue ?? 0, { dtype: t.dtype, device: t.device });
-    for (let k = 0; k < n; k++) {
-      const y = Math.floor(k / xmaps);
-      const x = k % xmaps;
-      grid.narrow(1, y * height + padding, height - padding).narrow(2, x * width + padding, width - padding).copy_(t.select(0, k));
-    }
-    return grid;
-  }));
+  return scope(() =>
+    noGrad(() => {
+      let t = Array.isArray(images) ? stack(images, 0) : images;
+      if (t.dim() === 2) t = t.unsqueeze(0);
+      if (t.dim() === 3) {
+        if (t.shape[0] === 1) t = cat([t, t, t], 0);
+        t = t.unsqueeze(0);
+      }
+      if (t.dim() !== 4) throw new TypeError(`makeGrid: images must be B×C×H×W, C×H×W or H×W (got ${t.dim()} dims)`);
+      if (t.shape[1] === 1) t = cat([t, t, t], 1);
+      if (o.normalize === true) {
+        t = t.clone();
+        const normalizeRange = (img: Tensor): void => {
+          const [low, high] = range ?? [img.min().item() as number, img.max().item() as number];
+          img.clamp_(low, high);
+          img.sub_(low).div_(Math.max(high - low, 1e-5));
+        };
+        if (o.scaleEach === true) for (let i = 0; i < t.shape[0]; i++) normalizeRange(t.narrow(0, i, 1));
+        else normalizeRange(t);
+      }
+      if (t.shape[0] === 1) return t.squeeze(0);
+      const [n, channels, h, w] = t.shape;
+      const xmaps = Math.min(nrow, n);
+      const ymaps = Math.ceil(n / xmaps);
+      const height = h + padding;
+      const width = w + padding;
+      const grid = full([channels, height * ymaps + padding, width * xmaps + padding], o.padValue ?? 0, { dtype: t.dtype, device: t.device });
+      for (let k = 0; k < n; k++) {
+        const y = Math.floor(k / xmaps);
+        const x = k % xmaps;
+        grid
+          .narrow(1, y * height + padding, height - padding)
+          .narrow(2, x * width + padding, width - padding)
+          .copy_(t.select(0, k));
+      }
+      return grid;
+    }),
+  );
 }
 
 // ---- to pixels, through sharp ----
@@ -146,7 +152,10 @@ export async function saveImage(images: Tensor | Tensor[], file: PathLike, opts:
   }
   const pixels = scope(() => {
     const grid = makeGrid(images, gridOpts);
-    return pixelsOf(noGrad(() => grid.mul(255).add_(0.5).clamp_(0, 255).to('uint8')), 'saveImage');
+    return pixelsOf(
+      noGrad(() => grid.mul(255).add_(0.5).clamp_(0, 255).to('uint8')),
+      'saveImage',
+    );
   });
   const image = sharpOf(pixels, 'saveImage');
   const encoded = kind === 'png' ? image.png() : kind === 'webp' ? image.webp() : image.jpeg();
@@ -169,7 +178,10 @@ export function toImage(image: Tensor): SharpImage {
     if (!FLOATING_DTYPES.has(chw.dtype)) {
       throw new TypeError(`toImage: the image must be floating point (values in [0, 1]) or uint8 (got ${chw.dtype})`);
     }
-    return pixelsOf(noGrad(() => chw.mul(255).to('uint8')), 'toImage');
+    return pixelsOf(
+      noGrad(() => chw.mul(255).to('uint8')),
+      'toImage',
+    );
   });
   return sharpOf(pixels, 'toImage');
 }

@@ -83,9 +83,12 @@ async function worker(form, c) {
       return { result: out, tensor: () => torch.tensor(out.data).view(out.dims) };
     };
   } else {
-    const model = form === 'torchnode eager' ? torch.models[c.model](MODELS[c.model].options)
-      : form === 'torchnode script' ? torch.jit.load(path.join(c.dir, 'script.pt'))
-        : torch.aoti.loadPackage(path.join(c.dir, 'model.pt2'));
+    const model =
+      form === 'torchnode eager'
+        ? torch.models[c.model](MODELS[c.model].options)
+        : form === 'torchnode script'
+          ? torch.jit.load(path.join(c.dir, 'script.pt'))
+          : torch.aoti.loadPackage(path.join(c.dir, 'model.pt2'));
     if (form === 'torchnode eager') {
       model.loadStateDict(torch.load(path.join(c.dir, 'weights.pt')));
       model.eval();
@@ -117,8 +120,14 @@ async function bench(name, ortInstalled) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-bench-infer-'));
   const torch = require('../../dist');
   const c = {
-    model: name, batch: spec.batch, size: spec.size, dir, threads: torch.getNumThreads(),
-    steps: arg('steps', spec.steps), reps: arg('reps', 7), warmup: arg('warmup', 3),
+    model: name,
+    batch: spec.batch,
+    size: spec.size,
+    dir,
+    threads: torch.getNumThreads(),
+    steps: arg('steps', spec.steps),
+    reps: arg('reps', 7),
+    warmup: arg('warmup', 3),
   };
   const python = findReferencePython();
   const script = path.join(__dirname, 'infer.py');
@@ -132,7 +141,8 @@ async function bench(name, ortInstalled) {
     if (form === 'onnxruntime-node' && !(ortInstalled && onnx)) continue;
     forms[form] = serveProcess(process.execPath, [__filename, '--worker', form, JSON.stringify(c)], process.env, form);
   }
-  for (const form of PYTHON_FORMS) forms[`Python ${form}`] = serveProcess(python.command, [script, form, JSON.stringify(c)], python.env, `Python ${form}`);
+  for (const form of PYTHON_FORMS)
+    forms[`Python ${form}`] = serveProcess(python.command, [script, form, JSON.stringify(c)], python.env, `Python ${form}`);
   // One at a time: loading and warming up are timed by no one, but they compete for the cores.
   for (const [form, p] of Object.entries(forms)) {
     const { diff } = await p.next();
@@ -149,8 +159,10 @@ async function bench(name, ortInstalled) {
   fs.rmSync(dir, { recursive: true, force: true });
 
   const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-  console.log(`\n${name}, CPU (${c.threads} threads), batch ${c.batch} at ${c.size}x${c.size}: median ms per forward ` +
-    `(${c.reps} repeats of ${c.steps}, each form in its own process; PyTorch ${version})`);
+  console.log(
+    `\n${name}, CPU (${c.threads} threads), batch ${c.batch} at ${c.size}x${c.size}: median ms per forward ` +
+      `(${c.reps} repeats of ${c.steps}, each form in its own process; PyTorch ${version})`,
+  );
   for (const [k, v] of Object.entries(ms)) console.log(`  ${k.padEnd(18)} ${v.toFixed(2).padStart(8)}`);
   for (const f of PYTHON_FORMS) console.log(`  torchnode ${f} / Python ${f}: ${(ms[`torchnode ${f}`] / ms[`Python ${f}`]).toFixed(2)}×`);
   const fastest = PYTHON_FORMS.map((f) => `torchnode ${f}`).reduce((a, b) => (ms[a] <= ms[b] ? a : b));

@@ -27,8 +27,13 @@ async function main() {
   const cuda = torch.cuda.isAvailable();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-bench-jit-'));
   const c = {
-    device: cuda ? 'cuda' : 'cpu', batch: arg('batch', cuda ? 64 : 8), size: arg('size', cuda ? 224 : 64),
-    steps: arg('steps', cuda ? 20 : 5), reps: arg('reps', 5), warmup: arg('warmup', 3), threads: torch.getNumThreads(),
+    device: cuda ? 'cuda' : 'cpu',
+    batch: arg('batch', cuda ? 64 : 8),
+    size: arg('size', cuda ? 224 : 64),
+    steps: arg('steps', cuda ? 20 : 5),
+    reps: arg('reps', 5),
+    warmup: arg('warmup', 3),
+    threads: torch.getNumThreads(),
     file: path.join(dir, 'se_resnet50.pt'),
   };
   const python = findReferencePython();

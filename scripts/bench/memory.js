@@ -51,10 +51,18 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const runs = { literal: [], scoped: [] };
 for (let t = 0; t < Number(o.turns); t++) for (const mode of ['literal', 'scoped']) runs[mode].push(turn(mode));
 
-console.log(`seResNet18 width ${width}, batch ${batch} of ${size}x${size}, ${o.steps} steps after 20 of warm-up, median of ${o.turns} turns (node ${process.version})`);
+console.log(
+  `seResNet18 width ${width}, batch ${batch} of ${size}x${size}, ${o.steps} steps after 20 of warm-up, median of ${o.turns} turns (node ${process.version})`,
+);
 console.log('loop      ms/step   RSS growth');
 for (const mode of ['literal', 'scoped']) {
-  console.log(`${mode.padEnd(9)} ${median(runs[mode].map((r) => r.ms)).toFixed(2).padStart(7)}   ${median(runs[mode].map((r) => r.growthMB)).toFixed(1).padStart(7)} MB`);
+  console.log(
+    `${mode.padEnd(9)} ${median(runs[mode].map((r) => r.ms))
+      .toFixed(2)
+      .padStart(7)}   ${median(runs[mode].map((r) => r.growthMB))
+      .toFixed(1)
+      .padStart(7)} MB`,
+  );
 }
 const ratio = median(runs.literal.map((r) => r.ms)) / median(runs.scoped.map((r) => r.ms));
 console.log(`literal / scoped: ${ratio.toFixed(2)}x (goal <= 1.1x)`);

@@ -82,8 +82,10 @@ let torch;
 try {
   torch = require('../..');
 } catch (e) {
-  console.error(`overhead.js: could not load torchnode from ${path.resolve(__dirname, '../..')}: ${e.message}\n` +
-    'Build it first (npm run build, or npx tsc -p tsconfig.json once the addon is built).');
+  console.error(
+    `overhead.js: could not load torchnode from ${path.resolve(__dirname, '../..')}: ${e.message}\n` +
+      'Build it first (npm run build, or npx tsc -p tsconfig.json once the addon is built).',
+  );
   process.exit(1);
 }
 
@@ -140,10 +142,13 @@ function findConv2d() {
 
 const WORKLOADS = [
   {
-    name: 'add_dispose', py: 'add', iters: 100_000,
+    name: 'add_dispose',
+    py: 'add',
+    iters: 100_000,
     label: 'c = a.add(b), 1-elem f32, c.dispose() each',
     make() {
-      const a = torch.ones([1]), b = torch.ones([1]);
+      const a = torch.ones([1]),
+        b = torch.ones([1]);
       check(() => a.add(b).item() === 2, 'add');
       return (n) => {
         for (let i = 0; i < n; i++) {
@@ -154,10 +159,14 @@ const WORKLOADS = [
     },
   },
   {
-    name: 'add_scope', py: 'add', iters: 100_000, chunked: true,
+    name: 'add_scope',
+    py: 'add',
+    iters: 100_000,
+    chunked: true,
     label: `c = a.add(b), torch.scope per ${SCOPE_CHUNK} ops`,
     make() {
-      const a = torch.ones([1]), b = torch.ones([1]);
+      const a = torch.ones([1]),
+        b = torch.ones([1]);
       return (n) => {
         for (let i = 0; i < n; i += SCOPE_CHUNK) {
           const m = Math.min(SCOPE_CHUNK, n - i);
@@ -169,7 +178,9 @@ const WORKLOADS = [
     },
   },
   {
-    name: 'mul_scalar', py: 'mul_scalar', iters: 100_000,
+    name: 'mul_scalar',
+    py: 'mul_scalar',
+    iters: 100_000,
     label: 'torch.mul(x, 2.5), dispose each',
     make() {
       const x = torch.ones([1]);
@@ -180,7 +191,9 @@ const WORKLOADS = [
     },
   },
   {
-    name: 'shape', py: 'shape', iters: 100_000,
+    name: 'shape',
+    py: 'shape',
+    iters: 100_000,
     label: 'x.shape (2x3)',
     make() {
       const x = torch.ones([2, 3]);
@@ -192,7 +205,9 @@ const WORKLOADS = [
     },
   },
   {
-    name: 'item', py: 'item', iters: 100_000,
+    name: 'item',
+    py: 'item',
+    iters: 100_000,
     label: 'x.item()',
     make() {
       const x = torch.ones([1]);
@@ -204,7 +219,9 @@ const WORKLOADS = [
     },
   },
   {
-    name: 'matmul_backward', py: 'matmul_backward', iters: 10_000,
+    name: 'matmul_backward',
+    py: 'matmul_backward',
+    iters: 10_000,
     label: '(x.matmul(w)).sum().backward(), w 4x4, dispose',
     make() {
       torch.manualSeed(0);
@@ -223,7 +240,9 @@ const WORKLOADS = [
     },
   },
   {
-    name: 'matmul_backward_scope', py: 'matmul_backward', iters: 10_000,
+    name: 'matmul_backward_scope',
+    py: 'matmul_backward',
+    iters: 10_000,
     label: 'same, torch.scope around each step',
     make() {
       torch.manualSeed(0);
@@ -240,7 +259,9 @@ const WORKLOADS = [
     },
   },
   {
-    name: 'conv2d_backward', py: 'conv2d_backward', iters: 10_000,
+    name: 'conv2d_backward',
+    py: 'conv2d_backward',
+    iters: 10_000,
     label: 'conv2d 1x3x8x8 * 4x3x3x3 pad 1, .sum().backward()',
     needsConv2d: true,
     make(conv) {
@@ -266,7 +287,10 @@ const WORKLOADS = [
 // torchnode's internals, and are skipped, not failed, if those have moved), and variants of mul.
 const BREAKDOWN = [
   {
-    name: 'bd_napi_floor', iters: 100_000, internal: true, label: 'native.numel(h): one N-API call, no op',
+    name: 'bd_napi_floor',
+    iters: 100_000,
+    internal: true,
+    label: 'native.numel(h): one N-API call, no op',
     make(native) {
       const h = torch.ones([1])._h;
       let sink = 0;
@@ -277,18 +301,26 @@ const BREAKDOWN = [
     },
   },
   {
-    name: 'bd_native_add', iters: 100_000, internal: true, label: 'native.add(ha, hb) + native.dispose(h)',
+    name: 'bd_native_add',
+    iters: 100_000,
+    internal: true,
+    label: 'native.add(ha, hb) + native.dispose(h)',
     make(native) {
-      const ha = torch.ones([1])._h, hb = torch.ones([1])._h;
+      const ha = torch.ones([1])._h,
+        hb = torch.ones([1])._h;
       return (n) => {
         for (let i = 0; i < n; i++) native.dispose(native.add(ha, hb, undefined));
       };
     },
   },
   {
-    name: 'bd_native_add_wrap', iters: 100_000, internal: true, label: '+ new Tensor(h) wrapper, t.dispose()',
+    name: 'bd_native_add_wrap',
+    iters: 100_000,
+    internal: true,
+    label: '+ new Tensor(h) wrapper, t.dispose()',
     make(native) {
-      const ha = torch.ones([1])._h, hb = torch.ones([1])._h;
+      const ha = torch.ones([1])._h,
+        hb = torch.ones([1])._h;
       const Tensor = torch.Tensor;
       return (n) => {
         for (let i = 0; i < n; i++) new Tensor(native.add(ha, hb, undefined)).dispose();
@@ -296,17 +328,22 @@ const BREAKDOWN = [
     },
   },
   {
-    name: 'bd_add_no_turn', iters: 100_000, drain: false,
+    name: 'bd_add_no_turn',
+    iters: 100_000,
+    drain: false,
     label: 'add_dispose, no event-loop turn in the timing',
     make() {
-      const a = torch.ones([1]), b = torch.ones([1]);
+      const a = torch.ones([1]),
+        b = torch.ones([1]);
       return (n) => {
         for (let i = 0; i < n; i++) a.add(b).dispose();
       };
     },
   },
   {
-    name: 'bd_mul_method', iters: 100_000, label: 'x.mul(2.5) (method, no torch.* wrapper)',
+    name: 'bd_mul_method',
+    iters: 100_000,
+    label: 'x.mul(2.5) (method, no torch.* wrapper)',
     make() {
       const x = torch.ones([1]);
       return (n) => {
@@ -315,9 +352,12 @@ const BREAKDOWN = [
     },
   },
   {
-    name: 'bd_mul_tensor', iters: 100_000, label: 'x.mul(y) (tensor operand)',
+    name: 'bd_mul_tensor',
+    iters: 100_000,
+    label: 'x.mul(y) (tensor operand)',
     make() {
-      const x = torch.ones([1]), y = torch.ones([1]);
+      const x = torch.ones([1]),
+        y = torch.ones([1]);
       return (n) => {
         for (let i = 0; i < n; i++) x.mul(y).dispose();
       };
@@ -410,7 +450,9 @@ class PythonHalf {
       }
     });
     this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (chunk) => { this.stderr = (this.stderr + chunk).slice(-4000); });
+    this.child.stderr.on('data', (chunk) => {
+      this.stderr = (this.stderr + chunk).slice(-4000);
+    });
     this.child.stdin.on('error', () => {}); // EPIPE once the child is gone: reported through 'exit'
     const die = (why) => {
       if (this.dead) return;
@@ -470,7 +512,9 @@ async function main() {
   const obs = new PerformanceObserver((list) => gcEntries.push(...list.getEntries()));
   obs.observe({ entryTypes: ['gc'] });
 
-  const log = (s) => { if (!opts.json) process.stderr.write(s); };
+  const log = (s) => {
+    if (!opts.json) process.stderr.write(s);
+  };
   const py = selected.some((w) => w.py) ? new PythonHalf() : null;
   let pyInfo = null;
   if (py) {
@@ -487,8 +531,11 @@ async function main() {
     log('.');
     const n = iterations(w);
     const warmup = Math.max(1, Math.floor(n / 10));
-    const nodeTimes = [], pyTimes = [], windows = [];
-    let nodeError = null, pyError = null;
+    const nodeTimes = [],
+      pyTimes = [],
+      windows = [];
+    let nodeError = null,
+      pyError = null;
     let run;
     try {
       run = w.make(w.needsConv2d ? conv : native);
@@ -589,11 +636,15 @@ function printTable(rows, env, conv2d, errors) {
   const ratio = (r, mark) => (r == null ? '—' : `${r.toFixed(2)}×${mark && r > 1 ? ' *' : ''}`);
   const pyInfo = env.pytorch ? `Python ${env.python_version}, PyTorch ${env.pytorch}` : 'PyTorch not measured';
   const out = [];
-  out.push(`torchnode per-op overhead vs PyTorch  (Node ${env.node}, torchnode's LibTorch ${env.torchnode_libtorch}; ${pyInfo}; ` +
-    `${env.cpus} CPUs, load ${env.loadavg_1m.toFixed(2)})`);
+  out.push(
+    `torchnode per-op overhead vs PyTorch  (Node ${env.node}, torchnode's LibTorch ${env.torchnode_libtorch}; ${pyInfo}; ` +
+      `${env.cpus} CPUs, load ${env.loadavg_1m.toFixed(2)})`,
+  );
   out.push(`threads: ${env.threads}`);
-  out.push(`best of ${env.reps} timed repeats after a warm-up, the two sides taking turns repeat by repeat` +
-    `${env.scale !== 1 ? `; iteration counts × ${env.scale}` : ''}`);
+  out.push(
+    `best of ${env.reps} timed repeats after a warm-up, the two sides taking turns repeat by repeat` +
+      `${env.scale !== 1 ? `; iteration counts × ${env.scale}` : ''}`,
+  );
   out.push('ratio = torchnode / PyTorch (best repeats), goal ≤ 1.00× (* = over); median ratio compares the medians');
   out.push('');
   const header = ['workload', 'what (Node side)', 'n', 'torchnode µs/op', 'PyTorch µs/op', 'ratio', 'median ratio', 'GC %'];
@@ -609,7 +660,11 @@ function printTable(rows, env, conv2d, errors) {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const right = [false, false, true, true, true, true, true, true];
-  const line = (cells) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join(' | ')
+      .trimEnd();
   out.push(line(header));
   out.push(widths.map((w) => '-'.repeat(w)).join('-|-'));
   const firstDiag = rows.findIndex((r) => r.diagnostic);

@@ -53,7 +53,15 @@ async function measure(offThread, { width, batch, steps }) {
   console.log(['step', 'ms/step', 'median late', 'p99 late', 'worst'].join('\t'));
   for (const offThread of [false, true]) {
     const r = await measure(offThread, o);
-    console.log([offThread ? 'off-thread' : 'JS thread', r.stepMs.toFixed(1), `${r.median.toFixed(1)} ms`, `${r.p99.toFixed(1)} ms`, `${r.worst.toFixed(1)} ms`].join('\t'));
+    console.log(
+      [
+        offThread ? 'off-thread' : 'JS thread',
+        r.stepMs.toFixed(1),
+        `${r.median.toFixed(1)} ms`,
+        `${r.p99.toFixed(1)} ms`,
+        `${r.worst.toFixed(1)} ms`,
+      ].join('\t'),
+    );
   }
 })().catch((e) => {
   console.error(e.stack || String(e));

@@ -166,7 +166,10 @@ async function setupNode(torch, c, mode) {
 // Starts train.py on the configuration; resolves once it has warmed up, with a function timing one repeat.
 async function setupPython(c, graph = false) {
   const python = findReferencePython();
-  const proc = spawn(python.command, [path.join(__dirname, 'train.py'), JSON.stringify({ ...c, graph })], { stdio: ['pipe', 'pipe', 'inherit'], env: python.env });
+  const proc = spawn(python.command, [path.join(__dirname, 'train.py'), JSON.stringify({ ...c, graph })], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: python.env,
+  });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const next = async () => {
     const { value, done } = await lines.next();
@@ -203,14 +206,20 @@ async function main() {
   const threads = torch.getNumThreads();
   const fmt = (x) => (x === null ? '-' : x.toFixed(2));
   const graphs = modes.includes('graph');
-  const columns = [['eager', 'eager'], ['offThread', 'off-thread'], ['graph', 'graph'], ['pythonGraph', 'PyTorch graph']]
-    .filter(([k]) => modes.includes(k) || (k === 'pythonGraph' && graphs));
+  const columns = [
+    ['eager', 'eager'],
+    ['offThread', 'off-thread'],
+    ['graph', 'graph'],
+    ['pythonGraph', 'PyTorch graph'],
+  ].filter(([k]) => modes.includes(k) || (k === 'pythonGraph' && graphs));
   if (!o.json) {
     // Printed before the first configuration and a row as each one ends, so a run cut short keeps its rows.
     console.log(`training step, ${device}${device === 'cpu' ? `, ${threads} threads` : ''}: median ms per step (torchnode / PyTorch eager)`);
     if (modes.includes('offThread') || graphs) {
-      console.log('(off-thread and graph read loss and accuracy back every step, as the Trainer does; ' +
-        'PyTorch eager and PyTorch graph do not; a cell says "err" where that mode failed, with the error below)');
+      console.log(
+        '(off-thread and graph read loss and accuracy back every step, as the Trainer does; ' +
+          'PyTorch eager and PyTorch graph do not; a cell says "err" where that mode failed, with the error below)',
+      );
     }
     console.log(['config'.padEnd(30), 'PyTorch', ...columns.flatMap(([, title]) => [title, 'ratio'])].join('\t'));
   }
@@ -231,7 +240,9 @@ async function main() {
       try {
         return await fn();
       } catch (e) {
-        row.errors[k] = String(e && e.message ? e.message : e).split('\n')[0].slice(0, 300);
+        row.errors[k] = String(e && e.message ? e.message : e)
+          .split('\n')[0]
+          .slice(0, 300);
         return null;
       }
     };

@@ -29,7 +29,11 @@ const OUT = path.join(ROOT, 'lib', 'generated');
 // Operators Python binds by hand or not at all (gen_python_functions.py's SKIP_PYTHON_BINDINGS, the part
 // that concerns public names), and torchnode's own: indexing, to(), item(), the autograd entry points.
 const SKIP = [
-  /_backward$/, /_backward_(out|input|weight|bias)$/, /_forward$/, /_forward_out$/, /_jvp$/,
+  /_backward$/,
+  /_backward_(out|input|weight|bias)$/,
+  /_forward$/,
+  /_forward_out$/,
+  /_jvp$/,
   /^(size|stride|sym_.*|is_leaf|output_nr|data|set_data|requires_grad_|retains_grad|set_|item|to|copy|copy_)$/,
   /^(index|index_out|slice|tensor|contiguous|alias|is_cuda|is_sparse|is_sparse_csr|numpy_T|matrix_H|mT|mH)$/,
   /^(nbytes|itemsize|lift.*|normal_functional|replace_|range|fill|unique_dim_consecutive|.*_overrideable)$/,
@@ -37,8 +41,18 @@ const SKIP = [
 ];
 // Python's own signatures for these are hand-written variants with Scalar operands hidden behind the
 // Tensor ones (a number is taken as a tensor): gen_python_functions.py SKIP_PYTHON_BINDINGS_SIGNATURES.
-const SKIP_SIGNATURES = new Set(['add.Scalar', 'add_.Scalar', 'sub.Scalar', 'sub_.Scalar', 'mul.Scalar', 'mul_.Scalar',
-  'div.Scalar', 'div_.Scalar', 'div.Scalar_mode', 'div_.Scalar_mode']);
+const SKIP_SIGNATURES = new Set([
+  'add.Scalar',
+  'add_.Scalar',
+  'sub.Scalar',
+  'sub_.Scalar',
+  'mul.Scalar',
+  'mul_.Scalar',
+  'div.Scalar',
+  'div_.Scalar',
+  'div.Scalar_mode',
+  'div_.Scalar_mode',
+]);
 // Namespaces Python puts function variants in (python_module), with the prefix their names carry.
 const MODULES = { linalg: 'linalg_', fft: 'fft_', special: 'special_', nn: '' };
 // Left out on purpose (the coverage test lists them): sparse and nested tensors are not in torchnode.
@@ -46,7 +60,10 @@ const LEFT_OUT_MODULES = new Set(['sparse', 'nested']);
 
 // Kinds of tensor torchnode does not have: their operators are left out (the coverage test lists them).
 const LEFT_OUT = [
-  [/sparse|coalesce|^(indices|values|crow_indices|col_indices|ccol_indices|row_indices|sspaddmm|smm|hspmm|saddmm|dense_dim|sparse_dim|to_dense|to_dense_backward|spmm|dsmm|hsmm)$/, 'sparse tensors'],
+  [
+    /sparse|coalesce|^(indices|values|crow_indices|col_indices|ccol_indices|row_indices|sspaddmm|smm|hspmm|saddmm|dense_dim|sparse_dim|to_dense|to_dense_backward|spmm|dsmm|hsmm)$/,
+    'sparse tensors',
+  ],
   [/^(q_|quantize|dequantize|int_repr|fake_quantize|qscheme|fbgemm|quantized_)/, 'quantized tensors'],
   [/^(rename|refine_names|align_to|align_as|names)$/, 'named tensors'],
   [/^(nested_|to_padded_tensor)/, 'nested tensors'],
@@ -78,10 +95,12 @@ function collect(entries) {
       skipped.push(`${base}.${schema.overload}: ${unsupported.kind}`);
       continue;
     }
-    const variants = String(entry.variants ?? 'function').split(',').map((s) => s.trim());
+    const variants = String(entry.variants ?? 'function')
+      .split(',')
+      .map((s) => s.trim());
     const module = entry.python_module;
     const isOut = schema.params.some((p) => p.kwOnly && p.write);
-    const add = (space, name) => ((spaces[space][name] ??= []).push(entry.func));
+    const add = (space, name) => (spaces[space][name] ??= []).push(entry.func);
     if (module) {
       const prefix = MODULES[module];
       if (prefix === undefined) throw new Error(`unknown python_module ${module} (${entry.func})`);
@@ -110,10 +129,22 @@ const RESERVED = new Set(['var', 'new', 'delete', 'in', 'default', 'function', '
 function tsType(p, { numbers } = {}) {
   const base = {
     Tensor: numbers ? 'Tensor | Scalar' : 'Tensor',
-    int: 'number | bigint', float: 'number', bool: 'boolean', Scalar: 'Scalar', str: 'string', ScalarType: 'Dtype',
-    Device: 'string', Layout: 'Layout', MemoryFormat: 'MemoryFormat', Generator: 'null', Stream: 'StreamLike',
-    'Tensor[]': 'Tensor[]', 'Tensor?[]': '(Tensor | null)[]', 'int[]': p.size ? 'number | number[]' : 'number[]',
-    'float[]': 'number[]', 'bool[]': 'boolean[]',
+    int: 'number | bigint',
+    float: 'number',
+    bool: 'boolean',
+    Scalar: 'Scalar',
+    str: 'string',
+    ScalarType: 'Dtype',
+    Device: 'string',
+    Layout: 'Layout',
+    MemoryFormat: 'MemoryFormat',
+    Generator: 'null',
+    Stream: 'StreamLike',
+    'Tensor[]': 'Tensor[]',
+    'Tensor?[]': '(Tensor | null)[]',
+    'int[]': p.size ? 'number | number[]' : 'number[]',
+    'float[]': 'number[]',
+    'bool[]': 'boolean[]',
   }[p.kind];
   return p.optional ? `${base} | null` : base;
 }
@@ -129,7 +160,10 @@ function returnType(schema, { method }) {
 }
 
 function pythonDoc(space, name, schema) {
-  const params = schema.params.map((p) => `${p.kwOnly && !schema.params[schema.params.indexOf(p) - 1]?.kwOnly ? '*, ' : ''}${p.type} ${p.name}${p.default !== undefined ? `=${p.default}` : ''}`);
+  const params = schema.params.map(
+    (p) =>
+      `${p.kwOnly && !schema.params[schema.params.indexOf(p) - 1]?.kwOnly ? '*, ' : ''}${p.type} ${p.name}${p.default !== undefined ? `=${p.default}` : ''}`,
+  );
   return `${name}(${params.join(', ')})`;
 }
 
@@ -141,12 +175,12 @@ function pythonDoc(space, name, schema) {
 function signatures(schema, { method, outs }) {
   const positional = schema.params.filter((p) => !p.kwOnly && !(method && p.name === 'self'));
   const keywords = schema.params.filter((p) => !(method && p.name === 'self'));
-  const opt = (p) => p.default !== undefined;  // Python: `Tensor? weight` with no default must be given (null is fine)
+  const opt = (p) => p.default !== undefined; // Python: `Tensor? weight` with no default must be given (null is fine)
   const numbers = NUMBERS_AS_TENSORS.has(schema.name);
   const extra = [schema.factory ? 'requiresGrad?: boolean' : '', !method && outs ? `out?: ${outs}` : ''].filter(Boolean);
   const optsType = `{ ${[...keywords.map((p) => `${jsParam(p)}?: ${tsType(p, { numbers })}`), ...extra].join('; ')} }`;
   const ret = returnType(schema, { method });
-  let required = positional.length;  // where the trailing run of omissible parameters starts
+  let required = positional.length; // where the trailing run of omissible parameters starts
   while (required > 0 && opt(positional[required - 1])) required--;
   const kwRequired = keywords.some((p) => p.kwOnly && !opt(p));
   if (kwRequired) required = positional.length;
@@ -161,7 +195,8 @@ function signatures(schema, { method, outs }) {
     out.push(`(...${jsParam(positional[0])}: number[]): ${ret}`);
     if (keywords.length > 1 || extra.length) out.push(`(...args: [...${jsParam(positional[0])}: number[], options: ${optsType}]): ${ret}`); // torch.zeros(2, 3, {dtype})
   }
-  if (positional.length === 1 && positional[0].kind === 'Tensor[]' && TENSOR_VARARGS.has(schema.name)) out.push(`(...${jsParam(positional[0])}: Tensor[]): ${ret}`);
+  if (positional.length === 1 && positional[0].kind === 'Tensor[]' && TENSOR_VARARGS.has(schema.name))
+    out.push(`(...${jsParam(positional[0])}: Tensor[]): ${ret}`);
   return out;
 }
 
@@ -219,11 +254,19 @@ function handWritten() {
   const exportsOf = (text) => {
     for (const m of text.matchAll(/^export (?:function|const|class) (\w+)/gm)) functions.add(m[1]);
     for (const m of text.matchAll(/^export const .*$/gm)) for (const n of m[0].matchAll(/(?:^export const |, )(\w+) =/g)) functions.add(n[1]);
-    for (const m of text.matchAll(/^export \{([^}]*)\}/gm)) for (const n of m[1].split(',')) functions.add(n.trim().split(/\s+as\s+/).pop());
+    for (const m of text.matchAll(/^export \{([^}]*)\}/gm))
+      for (const n of m[1].split(','))
+        functions.add(
+          n
+            .trim()
+            .split(/\s+as\s+/)
+            .pop(),
+        );
   };
   const index = read('index.ts');
   exportsOf(index);
-  for (const m of index.matchAll(/^export \* from '\.\/([\w/]+)';/gm)) if (!m[1].startsWith('generated/') && fs.existsSync(path.join(ROOT, 'lib', `${m[1]}.ts`))) exportsOf(read(`${m[1]}.ts`));
+  for (const m of index.matchAll(/^export \* from '\.\/([\w/]+)';/gm))
+    if (!m[1].startsWith('generated/') && fs.existsSync(path.join(ROOT, 'lib', `${m[1]}.ts`))) exportsOf(read(`${m[1]}.ts`));
   return { methods, functions };
 }
 
@@ -238,7 +281,8 @@ function generate() {
   schema += `/** Each Python name's overloads as ATen schema strings (aten:: implied), in the order they are tried. */\nexport type SchemaTable = Readonly<Record<string, readonly string[]>>;\n`;
   for (const space of Object.keys(spaces)) {
     schema += `\nexport const ${space.toUpperCase()}: SchemaTable = {\n`;
-    for (const name of sorted(spaces[space])) schema += `  ${JSON.stringify(name)}: [\n${spaces[space][name].map((f) => `    ${JSON.stringify(f)},\n`).join('')}  ],\n`;
+    for (const name of sorted(spaces[space]))
+      schema += `  ${JSON.stringify(name)}: [\n${spaces[space][name].map((f) => `    ${JSON.stringify(f)},\n`).join('')}  ],\n`;
     schema += '};\n';
   }
   files['schema.ts'] = schema;
@@ -259,11 +303,15 @@ ${members(space, sorted(spaces[space]), spaces[space], { method: false })}}
 `;
   }
   // torch.* as named exports, but for the names hand-written modules export.
-  const exported = sorted(spaces.torch).map(camelCase).filter((n) => !hand.functions.has(n));
-  files['torch.ts'] += `\nconst f: TorchFunctions = torchFunctions;\n${exported.map((n) =>
-    RESERVED.has(n) ? `const ${n}_ = f.${n};\nexport { ${n}_ as ${n} };\n` : `export const ${n} = f.${n};\n`).join('')}`;
+  const exported = sorted(spaces.torch)
+    .map(camelCase)
+    .filter((n) => !hand.functions.has(n));
+  files['torch.ts'] += `\nconst f: TorchFunctions = torchFunctions;\n${exported
+    .map((n) => (RESERVED.has(n) ? `const ${n}_ = f.${n};\nexport { ${n}_ as ${n} };\n` : `export const ${n} = f.${n};\n`))
+    .join('')}`;
   files['torch.ts'] = files['torch.ts'].replace(TYPE_IMPORTS, `${TYPE_IMPORTS}import { torchFunctions } from '../core/surface';\n`);
-  files['skipped.txt'] = `${skipped.length} overloads use types torchnode does not pass (named tensors' Dimname, Storage, complex numbers, lists of Scalars):\n${skipped.join('\n')}\n`;
+  files['skipped.txt'] =
+    `${skipped.length} overloads use types torchnode does not pass (named tensors' Dimname, Storage, complex numbers, lists of Scalars):\n${skipped.join('\n')}\n`;
   return files;
 }
 
@@ -293,10 +341,13 @@ function pinnedNames() {
   const names = new Set();
   for (const entry of entries) {
     const base = parseSchema(entry.func).name;
-    const variants = String(entry.variants ?? 'function').split(',').map((v) => v.trim());
+    const variants = String(entry.variants ?? 'function')
+      .split(',')
+      .map((v) => v.trim());
     const module = entry.python_module;
     const prefix = MODULES[module] ?? '';
-    if (variants.includes('function')) names.add(module ? `${module}.${base.startsWith(prefix) ? base.slice(prefix.length) : base}` : `torch.${base}`);
+    if (variants.includes('function'))
+      names.add(module ? `${module}.${base.startsWith(prefix) ? base.slice(prefix.length) : base}` : `torch.${base}`);
     if (variants.includes('method')) names.add(`Tensor.${base}`);
   }
   return names;

@@ -121,28 +121,44 @@ describe.skipIf(!hasCuda)('CUDA equals the CPU path', () => {
   it('optimizers: the CUDA default (foreach), fused and capturable steps equal the CPU single-tensor step', () => {
     const kinds: [string, (ps: torch.nn.Parameter[], kernel: 'default' | 'single') => torch.optim.Optimizer<{ lr: number }>][] = [
       ['SGD foreach', (ps, k) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, foreach: k === 'single' ? false : null })],
-      ['SGD fused', (ps, k) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, foreach: k === 'single' ? false : null, fused: k === 'single' ? null : true })],
+      [
+        'SGD fused',
+        (ps, k) =>
+          new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, foreach: k === 'single' ? false : null, fused: k === 'single' ? null : true }),
+      ],
       ['Adam foreach', (ps, k) => new optim.Adam(ps, { lr: 0.01, weightDecay: 1e-2, foreach: k === 'single' ? false : null })],
-      ['AdamW fused', (ps, k) => new optim.Adam(ps, { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true, amsgrad: true, foreach: k === 'single' ? false : null, fused: k === 'single' ? null : true })],
+      [
+        'AdamW fused',
+        (ps, k) =>
+          new optim.Adam(ps, {
+            lr: 0.01,
+            weightDecay: 0.1,
+            decoupledWeightDecay: true,
+            amsgrad: true,
+            foreach: k === 'single' ? false : null,
+            fused: k === 'single' ? null : true,
+          }),
+      ],
       ['Adam capturable', (ps, k) => new optim.Adam(ps, { lr: 0.01, capturable: k !== 'single', foreach: k === 'single' ? false : null })],
     ];
     for (const [name, make] of kinds) {
-      const run = (device: string) => torch.scope(() => {
-        torch.manualSeed(0);
-        const model = new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 3)).to(device);
-        const opt = make(model.parameters(), device === 'cpu' ? 'single' : 'default');
-        torch.manualSeed(1);
-        const x = torch.randn([32, 6]).to(device);
-        const y = torch.randn([32, 3]).to(device);
-        for (let i = 0; i < 20; i++) {
-          torch.scope(() => {
-            opt.zeroGrad();
-            model(x).sub(y).pow(2).mean().backward();
-            opt.step();
-          });
-        }
-        return model.parameters().map((p) => p.detach().cpu());
-      });
+      const run = (device: string) =>
+        torch.scope(() => {
+          torch.manualSeed(0);
+          const model = new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 3)).to(device);
+          const opt = make(model.parameters(), device === 'cpu' ? 'single' : 'default');
+          torch.manualSeed(1);
+          const x = torch.randn([32, 6]).to(device);
+          const y = torch.randn([32, 3]).to(device);
+          for (let i = 0; i < 20; i++) {
+            torch.scope(() => {
+              opt.zeroGrad();
+              model(x).sub(y).pow(2).mean().backward();
+              opt.step();
+            });
+          }
+          return model.parameters().map((p) => p.detach().cpu());
+        });
       const cpu = run('cpu');
       const gpu = run('cuda');
       cpu.forEach((t, i) => expect(relError(gpu[i], t), `${name}: parameter ${i}`).toBeLessThanOrEqual(1e-4));
@@ -161,19 +177,20 @@ describe.skipIf(!hasCuda)('CUDA equals the CPU path', () => {
 });
 
 describe.skipIf(!hasCuda)('torch.cuda API', () => {
-  it('devices, names, seeds', () => torch.scope(() => {
-    expect(cuda.deviceCount()).toBeGreaterThanOrEqual(1);
-    expect(cuda.getDeviceName()).toMatch(/NVIDIA/);
-    expect(cuda.getDeviceCapability()[0]).toBeGreaterThanOrEqual(7);
-    cuda.manualSeed(5);
-    const r1 = torch.randn([4], { device: 'cuda' }).cpu();
-    cuda.manualSeed(5);
-    expect(torch.randn([4], { device: 'cuda' }).cpu().equal(r1)).toBe(true);
-    const state = cuda.getRngState();
-    const r2 = torch.randn([4], { device: 'cuda' }).cpu();
-    cuda.setRngState(state);
-    expect(torch.randn([4], { device: 'cuda' }).cpu().equal(r2)).toBe(true);
-  }));
+  it('devices, names, seeds', () =>
+    torch.scope(() => {
+      expect(cuda.deviceCount()).toBeGreaterThanOrEqual(1);
+      expect(cuda.getDeviceName()).toMatch(/NVIDIA/);
+      expect(cuda.getDeviceCapability()[0]).toBeGreaterThanOrEqual(7);
+      cuda.manualSeed(5);
+      const r1 = torch.randn([4], { device: 'cuda' }).cpu();
+      cuda.manualSeed(5);
+      expect(torch.randn([4], { device: 'cuda' }).cpu().equal(r1)).toBe(true);
+      const state = cuda.getRngState();
+      const r2 = torch.randn([4], { device: 'cuda' }).cpu();
+      cuda.setRngState(state);
+      expect(torch.randn([4], { device: 'cuda' }).cpu().equal(r2)).toBe(true);
+    }));
 
   it('streams and events: work on a side stream, ordering with events, timing', () => {
     const s = new cuda.Stream();
@@ -220,16 +237,26 @@ describe.skipIf(!hasCuda)('training on CUDA', () => {
     for (const amp of ['bfloat16', 'float16'] as const) {
       torch.manualSeed(0);
       const model = models.seResNet18({ numClasses: 10, width: 16, stem: 'cifar' }).to({ device: 'cuda', memoryFormat: 'channels_last' });
-      const trainer = new torch.train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }), amp, progress: false, handleSigint: false });
+      const trainer = new torch.train.Trainer({
+        model,
+        optimizer: new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }),
+        amp,
+        progress: false,
+        handleSigint: false,
+      });
       torch.manualSeed(1);
       const x = torch.randn([32, 3, 32, 32]);
       const y = torch.randint(0, 10, [32]);
-      const batches = { length: 10, *[Symbol.iterator]() { for (let i = 0; i < 10; i++) yield [x.clone(), y.clone()] as [torch.Tensor, torch.Tensor]; } };
+      const batches = {
+        length: 10,
+        *[Symbol.iterator]() {
+          for (let i = 0; i < 10; i++) yield [x.clone(), y.clone()] as [torch.Tensor, torch.Tensor];
+        },
+      };
       const history = await trainer.fit(batches, { epochs: 3 });
       expect(history[2].trainLoss, amp).toBeLessThan(history[0].trainLoss);
     }
   }, 120_000);
-
 });
 
 describe.skipIf(!hasCuda)('CUDA graphs', () => {
@@ -258,27 +285,39 @@ describe.skipIf(!hasCuda)('CUDA graphs', () => {
     ['SGD', (ps) => new optim.SGD(ps, { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 }), 0.05],
     ['Adam (capturable)', (ps) => new optim.Adam(ps, { lr: 1e-3, weightDecay: 1e-4, capturable: true }), 1e-3],
   ];
-  it.each(graphOptimizers)('Trainer cudaGraph with %s: replayed steps give the eager steps\' parameters; StepLR applies without re-capture; a partial batch runs eagerly', async (_name, makeOptimizer, lr) => {
-    const run = async (cudaGraph: boolean) => {
-      torch.manualSeed(0);
-      const model = models.seResNet18({ numClasses: 10, width: 16, stem: 'cifar' }).to('cuda');
-      const optimizer = makeOptimizer(model.parameters());
-      const scheduler = new optim.lrScheduler.StepLR(optimizer, { stepSize: 1, gamma: 0.5 });
-      const trainer = new torch.train.Trainer({ model, optimizer, scheduler, cudaGraph, offThread: false, progress: false, handleSigint: false });
-      torch.manualSeed(1);
-      const data = Array.from({ length: 6 }, (_, i) => [torch.randn([i === 5 ? 7 : 32, 3, 32, 32]), torch.randint(0, 10, [i === 5 ? 7 : 32])] as [torch.Tensor, torch.Tensor]);
-      const batches = { length: 6, *[Symbol.iterator]() { for (const [x, y] of data) yield [x.clone(), y.clone()] as [torch.Tensor, torch.Tensor]; } };
-      const history = await trainer.fit(batches, { epochs: 2 });
-      return { weights: model.stateDict(), history };
-    };
-    const graphed = await run(true);
-    const eager = await run(false);
-    for (const [k, v] of Object.entries(eager.weights)) {
-      if (!v.isFloatingPoint()) continue;
-      expect(relError(graphed.weights[k].cpu(), v.cpu()), k).toBeLessThanOrEqual(1e-3);
-    }
-    expect(graphed.history.map((h) => h.lr)).toEqual([lr, lr / 2]);
-  }, 120_000);
+  it.each(graphOptimizers)(
+    "Trainer cudaGraph with %s: replayed steps give the eager steps' parameters; StepLR applies without re-capture; a partial batch runs eagerly",
+    async (_name, makeOptimizer, lr) => {
+      const run = async (cudaGraph: boolean) => {
+        torch.manualSeed(0);
+        const model = models.seResNet18({ numClasses: 10, width: 16, stem: 'cifar' }).to('cuda');
+        const optimizer = makeOptimizer(model.parameters());
+        const scheduler = new optim.lrScheduler.StepLR(optimizer, { stepSize: 1, gamma: 0.5 });
+        const trainer = new torch.train.Trainer({ model, optimizer, scheduler, cudaGraph, offThread: false, progress: false, handleSigint: false });
+        torch.manualSeed(1);
+        const data = Array.from(
+          { length: 6 },
+          (_, i) => [torch.randn([i === 5 ? 7 : 32, 3, 32, 32]), torch.randint(0, 10, [i === 5 ? 7 : 32])] as [torch.Tensor, torch.Tensor],
+        );
+        const batches = {
+          length: 6,
+          *[Symbol.iterator]() {
+            for (const [x, y] of data) yield [x.clone(), y.clone()] as [torch.Tensor, torch.Tensor];
+          },
+        };
+        const history = await trainer.fit(batches, { epochs: 2 });
+        return { weights: model.stateDict(), history };
+      };
+      const graphed = await run(true);
+      const eager = await run(false);
+      for (const [k, v] of Object.entries(eager.weights)) {
+        if (!v.isFloatingPoint()) continue;
+        expect(relError(graphed.weights[k].cpu(), v.cpu()), k).toBeLessThanOrEqual(1e-3);
+      }
+      expect(graphed.history.map((h) => h.lr)).toEqual([lr, lr / 2]);
+    },
+    120_000,
+  );
 });
 
 describe.skipIf(!hasCuda)('TorchScript on CUDA', () => {
@@ -294,7 +333,12 @@ describe.skipIf(!hasCuda)('TorchScript on CUDA', () => {
     const m = torch.jit.load(path.join(dir, 'm.pt'), { device: 'cuda' });
     const y = m.forward(x.cuda()) as torch.Tensor;
     expect(y.device).toBe('cuda:0');
-    expect(relError(y.cpu(), torch.noGrad(() => model(x)))).toBeLessThanOrEqual(1e-4);
+    expect(
+      relError(
+        y.cpu(),
+        torch.noGrad(() => model(x)),
+      ),
+    ).toBeLessThanOrEqual(1e-4);
     torch.save(model.stateDict(), path.join(dir, 'sd.pt'));
     const sd = torch.load(path.join(dir, 'sd.pt'), { mapLocation: 'cuda' }) as Record<string, torch.Tensor>;
     expect(sd['fc.weight'].device).toBe('cuda:0');

@@ -59,7 +59,10 @@ describe.skipIf(!hasCuda)('CUDA memory', () => {
     let peak = 0;
     (() => {
       for (let step = 1; step <= 1000; step++) {
-        opt.zeroGrad(); const loss = F.crossEntropy(model(x), y); loss.backward(); opt.step();
+        opt.zeroGrad();
+        const loss = F.crossEntropy(model(x), y);
+        loss.backward();
+        opt.step();
         if (step === 20) at20 = cuda.memoryAllocated();
         if (step > 20) peak = Math.max(peak, cuda.memoryAllocated());
       }

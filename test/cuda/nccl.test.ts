@@ -6,7 +6,11 @@ import * as torch from '../../lib/index';
 import { freePort } from '../helpers/child';
 
 const dist = torch.distributed;
-const ncclReason = !torch.cuda.isAvailable() ? 'CUDA is not available on this machine' : !dist.isNcclAvailable() ? 'this build has no NCCL (nccl.h was not found)' : null;
+const ncclReason = !torch.cuda.isAvailable()
+  ? 'CUDA is not available on this machine'
+  : !dist.isNcclAvailable()
+    ? 'this build has no NCCL (nccl.h was not found)'
+    : null;
 if (ncclReason) console.log(`test/cuda/nccl: skipped: ${ncclReason} (it runs on the GPU machine)`);
 
 describe.skipIf(ncclReason !== null)('NCCL', () => {
@@ -19,7 +23,11 @@ describe.skipIf(ncclReason !== null)('NCCL', () => {
       expect(dist.broadcast(x).cpu().toArray()).toEqual([1.5, -2]);
       const model = new torch.nn.Linear(4, 2).to('cuda');
       const ddp = new torch.nn.parallel.DistributedDataParallel(model);
-      torch.scope(() => ddp(torch.ones([3, 4], { device: 'cuda' })).sum().backward());
+      torch.scope(() =>
+        ddp(torch.ones([3, 4], { device: 'cuda' }))
+          .sum()
+          .backward(),
+      );
       expect(model.weight.grad!.cpu().toArray()).toEqual(torch.full([2, 4], 3).toArray());
       ddp.dispose();
     } finally {

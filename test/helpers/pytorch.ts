@@ -28,8 +28,14 @@ function encode(v: unknown): Wire {
 }
 
 const TYPED: Record<string, { new (b: ArrayBuffer): ArrayBufferView }> = {
-  float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, int16: Int16Array,
-  int8: Int8Array, uint8: Uint8Array, bool: Uint8Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
 };
 
 function decode(v: Wire): unknown {
@@ -55,7 +61,13 @@ function decode(v: Wire): unknown {
 
 /** Reads what the Python side's save_raw(tensors, path) wrote: {name: Tensor} in its order. */
 export function loadRaw(path: string): Record<string, torch.Tensor> {
-  const index = JSON.parse(fs.readFileSync(`${path}.json`, 'utf8')) as { name: string; dtype: string; shape: number[]; offset: number; bytes: number }[];
+  const index = JSON.parse(fs.readFileSync(`${path}.json`, 'utf8')) as {
+    name: string;
+    dtype: string;
+    shape: number[];
+    offset: number;
+    bytes: number;
+  }[];
   const data = fs.readFileSync(`${path}.bin`);
   const out: Record<string, torch.Tensor> = {};
   for (const e of index) {
@@ -86,7 +98,10 @@ export class PyTorch {
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   readonly version: string;
 
-  private constructor(private proc: ChildProcessWithoutNullStreams, version: string) {
+  private constructor(
+    private proc: ChildProcessWithoutNullStreams,
+    version: string,
+  ) {
     this.version = version;
     createInterface({ input: proc.stdout }).on('line', (line) => {
       const msg = JSON.parse(line) as { id: number; out?: Wire; error?: string };
@@ -105,8 +120,12 @@ export class PyTorch {
     proc.stderr.on('data', (d) => (stderr += d));
     const version = await new Promise<string>((resolve, reject) => {
       const fail = (why: string) =>
-        reject(new Error(`The parity tests need Python's PyTorch as the reference and could not start it (${why}).\n` +
-          `It is ${python.source}; see node scripts/python.js.\n${stderr}`));
+        reject(
+          new Error(
+            `The parity tests need Python's PyTorch as the reference and could not start it (${why}).\n` +
+              `It is ${python.source}; see node scripts/python.js.\n${stderr}`,
+          ),
+        );
       proc.on('error', (e) => fail(e.message));
       proc.on('exit', (code) => fail(`${python.command} exited with ${code}`));
       createInterface({ input: proc.stdout }).once('line', (line) => resolve((JSON.parse(line) as { ready: string }).ready));
@@ -114,7 +133,9 @@ export class PyTorch {
     proc.removeAllListeners('exit');
     const py = new PyTorch(proc, version);
     // A reference that dies fails the calls waiting on it at once, rather than at the test's timeout.
-    proc.on('exit', (code, signal) => py.failAll(new Error(`Python reference exited (${signal ?? code}) while a call was pending\n${stderr.slice(-2000)}`)));
+    proc.on('exit', (code, signal) =>
+      py.failAll(new Error(`Python reference exited (${signal ?? code}) while a call was pending\n${stderr.slice(-2000)}`)),
+    );
     return py;
   }
 

@@ -36,8 +36,11 @@ function files(o: CIFAR10Options, train: boolean): string[] {
 
 function check(file: string, buf: Uint8Array): void {
   if (buf.length === 0 || buf.length % RECORD !== 0) {
-    throw new DataFileError(`CIFAR10: ${file} is damaged: ${buf.length} bytes is not a whole number of ${RECORD}-byte records ` +
-      '(1 label byte + 3 × 32 × 32 pixel bytes)', file);
+    throw new DataFileError(
+      `CIFAR10: ${file} is damaged: ${buf.length} bytes is not a whole number of ${RECORD}-byte records ` +
+        '(1 label byte + 3 × 32 × 32 pixel bytes)',
+      file,
+    );
   }
   for (let at = 0, k = 0; at < buf.length; at += RECORD, k++) {
     if (buf[at] > 9) throw new DataFileError(`CIFAR10: ${file} is damaged: record ${k} has label ${buf[at]} (expected a class 0–9)`, file);
@@ -81,16 +84,26 @@ export class CIFAR10 extends VisionDataset {
     const o = datasetOptions(opts);
     const train = trainArg(o.train);
     const transform = transformArg(o.transform, 'transform');
-    const raw = o[PARSED] ?? concat(files(o, train).map((f) => {
-      const buf = readBytes('CIFAR10', f);
-      check(f, buf);
-      return buf;
-    }));
+    const raw =
+      o[PARSED] ??
+      concat(
+        files(o, train).map((f) => {
+          const buf = readBytes('CIFAR10', f);
+          check(f, buf);
+          return buf;
+        }),
+      );
     const n = raw.length / RECORD;
     // Split label bytes from pixels with tensor ops: records [N, 3073] → labels [N], images [N, 3, 32, 32].
     const [data, targets] = scope(() => {
       const records = wrap(native.fromData(raw, [n, RECORD], dtypeCode('uint8'), undefined, false));
-      return [records.narrow(1, 1, RECORD - 1).contiguous().view(n, 3, 32, 32), records.select(1, 0).to('int64')];
+      return [
+        records
+          .narrow(1, 1, RECORD - 1)
+          .contiguous()
+          .view(n, 3, 32, 32),
+        records.select(1, 0).to('int64'),
+      ];
     });
     try {
       super(data, targets, CIFAR10.classes, { transform });

@@ -35,7 +35,10 @@ export interface ImageFolderOptions {
 
 export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
 
-type Sharp = (input: string | Buffer, opts?: { raw: { width: number; height: number; channels: number } }) => {
+type Sharp = (
+  input: string | Buffer,
+  opts?: { raw: { width: number; height: number; channels: number } },
+) => {
   removeAlpha(): ReturnType<Sharp>;
   toColourspace(space: string): ReturnType<Sharp>;
   raw(): ReturnType<Sharp>;
@@ -49,7 +52,10 @@ function loadSharp(): Sharp {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: most datasets need no image decoder
     sharpModule = require('sharp') as Sharp;
   } catch (e) {
-    throw new DataFileError(`ImageFolder needs the sharp package to decode images (npm install sharp): ${(e as Error).message.split('\n')[0]}`, 'sharp');
+    throw new DataFileError(
+      `ImageFolder needs the sharp package to decode images (npm install sharp): ${(e as Error).message.split('\n')[0]}`,
+      'sharp',
+    );
   }
   return sharpModule;
 }
@@ -99,7 +105,10 @@ function readDir(d: string): fs.Dirent[] {
 
 /** The class folders of root, as torchvision's find_classes: sorted subfolder names (links to folders too). */
 export function findClasses(root: string): string[] {
-  return readDir(root).filter((e) => isDir(e, path.join(root, e.name))).map((e) => e.name).sort(byCodePoint);
+  return readDir(root)
+    .filter((e) => isDir(e, path.join(root, e.name)))
+    .map((e) => e.name)
+    .sort(byCodePoint);
 }
 
 function listFiles(dir: string, exts: Set<string>): string[] {
@@ -166,16 +175,19 @@ export class ImageFolder extends VisionDataset {
   }
 
   static async load(opts: ImageFolderOptions): Promise<ImageFolder> {
-    if (opts === null || typeof opts !== 'object') throw new TypeError(`ImageFolder: options must be an object like {root, size} (got ${describe(opts)})`);
+    if (opts === null || typeof opts !== 'object')
+      throw new TypeError(`ImageFolder: options must be an object like {root, size} (got ${describe(opts)})`);
     const root = rootArg('ImageFolder', opts.root);
     const size = sizeArg(opts.size);
     const channels = opts.channels ?? 3;
     if (channels !== 1 && channels !== 3) throw new RangeError(`channels must be 1 or 3 (got ${describe(channels)})`);
     const extList = opts.extensions ?? IMG_EXTENSIONS;
-    if (!Array.isArray(extList) || !extList.every((e) => typeof e === 'string')) throw new TypeError('extensions must be an array of strings like [".png"]');
+    if (!Array.isArray(extList) || !extList.every((e) => typeof e === 'string'))
+      throw new TypeError('extensions must be an array of strings like [".png"]');
     const exts = new Set(extList.map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()));
     const concurrency = opts.concurrency ?? Math.max(1, os.cpus().length);
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer (got ${describe(concurrency)})`);
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`concurrency must be a positive integer (got ${describe(concurrency)})`);
     transformArg(opts.transform, 'transform');
 
     const classes = findClasses(root);
@@ -188,8 +200,10 @@ export class ImageFolder extends VisionDataset {
       for (const f of found) samples.push([f, k]);
     });
     if (empty.length > 0) {
-      throw new DataFileError(`ImageFolder: found no valid file for the classes ${empty.join(', ')} in ${root}. ` +
-        `Supported extensions are: ${[...exts].join(', ')}`, path.join(root, empty[0]));
+      throw new DataFileError(
+        `ImageFolder: found no valid file for the classes ${empty.join(', ')} in ${root}. ` + `Supported extensions are: ${[...exts].join(', ')}`,
+        path.join(root, empty[0]),
+      );
     }
 
     loadSharp();
@@ -201,8 +215,11 @@ export class ImageFolder extends VisionDataset {
     const place = (k: number, img: { data: Buffer; width: number; height: number }): void => {
       if (!hw) hw = [img.height, img.width];
       if (img.height !== hw[0] || img.width !== hw[1]) {
-        throw new DataFileError(`ImageFolder: ${samples[k][0]} is ${img.width}×${img.height} but the first image is ${hw[1]}×${hw[0]}; ` +
-          'pass size to resize every image', samples[k][0]);
+        throw new DataFileError(
+          `ImageFolder: ${samples[k][0]} is ${img.width}×${img.height} but the first image is ${hw[1]}×${hw[0]}; ` +
+            'pass size to resize every image',
+          samples[k][0],
+        );
       }
       data ??= new Uint8Array(n * hw[0] * hw[1] * channels);
       data.set(img.data, k * img.data.length);
@@ -224,7 +241,13 @@ export class ImageFolder extends VisionDataset {
     await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
     const [height, width] = hw as unknown as [number, number];
     const loaded: Loaded = {
-      data: data as unknown as Uint8Array, n, channels, height, width, classes, samples,
+      data: data as unknown as Uint8Array,
+      n,
+      channels,
+      height,
+      width,
+      classes,
+      samples,
       targets: Float64Array.from(samples, (s) => s[1]),
     };
     return new ImageFolder(opts, { [TOKEN]: loaded });
@@ -236,7 +259,11 @@ export class ImageFolder extends VisionDataset {
  * ImageFolder + Resize((h, w)) make it: sharp decodes to RGB without alpha (PIL's convert('RGB')); gray is
  * PIL's convert('L') luma; the resize is torchvision's on a uint8 tensor (bilinear, antialias), run by LibTorch.
  */
-export async function decodeImage(file: string, hw: [number, number] | null, channels: 1 | 3): Promise<{ data: Buffer; width: number; height: number }> {
+export async function decodeImage(
+  file: string,
+  hw: [number, number] | null,
+  channels: 1 | 3,
+): Promise<{ data: Buffer; width: number; height: number }> {
   const sharp = loadSharp();
   let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
@@ -279,5 +306,9 @@ export async function readImage(file: string, opts: { size?: number | [number, n
   if (channels !== 1 && channels !== 3) throw new RangeError(`channels must be 1 or 3 (got ${describe(channels)})`);
   if (!fs.existsSync(file)) throw new DataFileError(`readImage: ${file} does not exist`, file);
   const img = await decodeImage(file, sizeArg(opts.size), channels);
-  return scope(() => wrap(native.fromData(img.data, [img.height, img.width, channels], dtypeCode('uint8'), undefined, false)).permute(2, 0, 1).contiguous());
+  return scope(() =>
+    wrap(native.fromData(img.data, [img.height, img.width, channels], dtypeCode('uint8'), undefined, false))
+      .permute(2, 0, 1)
+      .contiguous(),
+  );
 }

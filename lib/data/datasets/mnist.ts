@@ -55,8 +55,11 @@ export function parseIdx(who: string, file: string, buf: Uint8Array, ndims: numb
     throw new DataFileError(`${who}: ${file} is not an IDX file: bad magic number ${magicHex} (expected ${expectedMagic})`, file);
   }
   if (buf[2] !== 0x08) {
-    throw new DataFileError(`${who}: ${file} has magic number ${magicHex}: element type 0x${buf[2].toString(16).padStart(2, '0')}, ` +
-      `expected unsigned bytes (0x08, magic ${expectedMagic})`, file);
+    throw new DataFileError(
+      `${who}: ${file} has magic number ${magicHex}: element type 0x${buf[2].toString(16).padStart(2, '0')}, ` +
+        `expected unsigned bytes (0x08, magic ${expectedMagic})`,
+      file,
+    );
   }
   if (buf[3] !== ndims) {
     throw new DataFileError(`${who}: ${file} has magic number ${magicHex}: ${buf[3]} dimensions, expected ${ndims} (magic ${expectedMagic})`, file);
@@ -69,10 +72,16 @@ export function parseIdx(who: string, file: string, buf: Uint8Array, ndims: numb
   const count = dims.reduce((a, b) => a * b, 1);
   const expected = header + count;
   if (buf.length < expected) {
-    throw new DataFileError(`${who}: ${file} is truncated: its header says ${dims.join(' × ')} (${expected} bytes) but it has ${buf.length} bytes`, file);
+    throw new DataFileError(
+      `${who}: ${file} is truncated: its header says ${dims.join(' × ')} (${expected} bytes) but it has ${buf.length} bytes`,
+      file,
+    );
   }
   if (buf.length > expected) {
-    throw new DataFileError(`${who}: ${file} is damaged: its header says ${dims.join(' × ')} (${expected} bytes) but it has ${buf.length} bytes`, file);
+    throw new DataFileError(
+      `${who}: ${file} is damaged: its header says ${dims.join(' × ')} (${expected} bytes) but it has ${buf.length} bytes`,
+      file,
+    );
   }
   return { dims, data: buf.subarray(header) };
 }
@@ -88,7 +97,10 @@ function parsePair(who: string, imagesFile: string, images: Uint8Array, labelsFi
   }
   const bad = lab.data.findIndex((v) => v >= numClasses);
   if (bad >= 0) {
-    throw new DataFileError(`${who}: ${labelsFile} is damaged: label ${lab.data[bad]} at index ${bad} is not a class 0–${numClasses - 1}`, labelsFile);
+    throw new DataFileError(
+      `${who}: ${labelsFile} is damaged: label ${lab.data[bad]} at index ${bad} is not a class 0–${numClasses - 1}`,
+      labelsFile,
+    );
   }
   return { images: img.data, labels: lab.data, n, rows, cols };
 }
@@ -122,7 +134,7 @@ export class MNIST extends VisionDataset {
     const cls = new.target as typeof MNIST;
     const train = trainArg(o.train);
     const transform = transformArg(o.transform, 'transform');
-    const parsed = o[PARSED] ?? cls.readFiles(o, train, false) as Parsed;
+    const parsed = o[PARSED] ?? (cls.readFiles(o, train, false) as Parsed);
     const data = wrap(native.fromData(parsed.images, [parsed.n, 1, parsed.rows, parsed.cols], dtypeCode('uint8'), undefined, false));
     const targets = wrap(native.fromData(parsed.labels, [parsed.n], dtypeCode('int64'), undefined, false));
     try {
@@ -154,8 +166,9 @@ export class MNIST extends VisionDataset {
     const labelsFile = findFile(who, dirs, `${prefix}-labels-idx1-ubyte`, true);
     const n = this.classes.length;
     if (!async) return parsePair(who, imagesFile, readBytes(who, imagesFile), labelsFile, readBytes(who, labelsFile), n);
-    return Promise.all([readBytesAsync(who, imagesFile), readBytesAsync(who, labelsFile)])
-      .then(([images, labels]) => parsePair(who, imagesFile, images, labelsFile, labels, n));
+    return Promise.all([readBytesAsync(who, imagesFile), readBytesAsync(who, labelsFile)]).then(([images, labels]) =>
+      parsePair(who, imagesFile, images, labelsFile, labels, n),
+    );
   }
 
   /**

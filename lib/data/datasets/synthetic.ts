@@ -30,7 +30,8 @@ export class SyntheticDataset extends VisionDataset {
   readonly seed: number;
 
   constructor(opts: SyntheticOptions) {
-    if (opts === null || typeof opts !== 'object') throw new TypeError(`SyntheticDataset: options must be an object like {size, shape, numClasses, seed} (got ${describe(opts)})`);
+    if (opts === null || typeof opts !== 'object')
+      throw new TypeError(`SyntheticDataset: options must be an object like {size, shape, numClasses, seed} (got ${describe(opts)})`);
     const { size, shape = [3, 32, 32], numClasses = 10, seed = 0 } = opts;
     if (typeof size !== 'number' || !Number.isSafeInteger(size)) throw new TypeError(`size must be an integer (got ${describe(size)})`);
     if (size < 0) throw new RangeError(`size must be non-negative (got ${size})`);
@@ -39,7 +40,8 @@ export class SyntheticDataset extends VisionDataset {
       if (typeof s !== 'number' || !Number.isSafeInteger(s)) throw new TypeError(`shape[${k}] must be an integer (got ${describe(s)})`);
       if (s <= 0) throw new RangeError(`shape[${k}] must be positive (got ${s})`);
     });
-    if (typeof numClasses !== 'number' || !Number.isSafeInteger(numClasses)) throw new TypeError(`numClasses must be an integer (got ${describe(numClasses)})`);
+    if (typeof numClasses !== 'number' || !Number.isSafeInteger(numClasses))
+      throw new TypeError(`numClasses must be an integer (got ${describe(numClasses)})`);
     if (numClasses < 1) throw new RangeError(`numClasses must be at least 1 (got ${numClasses})`);
     if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new TypeError(`seed must be an integer (got ${describe(seed)})`);
     if (seed < 0) throw new RangeError(`seed must be non-negative (got ${seed})`);
@@ -48,7 +50,12 @@ export class SyntheticDataset extends VisionDataset {
     const data = wrap(hx);
     const targets = wrap(hy);
     try {
-      super(data, targets, Array.from({ length: numClasses }, (_, k) => String(k)), { transform });
+      super(
+        data,
+        targets,
+        Array.from({ length: numClasses }, (_, k) => String(k)),
+        { transform },
+      );
     } finally {
       data.dispose();
       targets.dispose();

@@ -21,13 +21,41 @@ function inplaceForm(who: string, op: (x: Tensor) => Tensor, op_: (x: Tensor) =>
   return (x: Tensor, ...rest: InplaceArgs): Tensor => (sig.bind(rest).inplace ? op_(input(x)) : op(input(x)));
 }
 
-export const relu = inplaceForm('relu', (x) => x.relu(), (x) => x.relu_());
-export const relu6 = inplaceForm('relu6', (x) => NN.relu6(x), (x) => NN.relu6_(x));
-export const selu = inplaceForm('selu', (x) => T.selu(x), (x) => T.selu_(x));
-export const silu = inplaceForm('silu', (x) => NN.silu(x), (x) => NN.silu_(x));
-export const mish = inplaceForm('mish', (x) => NN.mish(x), (x) => NN.mish_(x));
-export const hardswish = inplaceForm('hardswish', (x) => NN.hardswish(x), (x) => NN.hardswish_(x));
-export const hardsigmoid = inplaceForm('hardsigmoid', (x) => NN.hardsigmoid(x), (x) => NN.hardsigmoid_(x));
+export const relu = inplaceForm(
+  'relu',
+  (x) => x.relu(),
+  (x) => x.relu_(),
+);
+export const relu6 = inplaceForm(
+  'relu6',
+  (x) => NN.relu6(x),
+  (x) => NN.relu6_(x),
+);
+export const selu = inplaceForm(
+  'selu',
+  (x) => T.selu(x),
+  (x) => T.selu_(x),
+);
+export const silu = inplaceForm(
+  'silu',
+  (x) => NN.silu(x),
+  (x) => NN.silu_(x),
+);
+export const mish = inplaceForm(
+  'mish',
+  (x) => NN.mish(x),
+  (x) => NN.mish_(x),
+);
+export const hardswish = inplaceForm(
+  'hardswish',
+  (x) => NN.hardswish(x),
+  (x) => NN.hardswish_(x),
+);
+export const hardsigmoid = inplaceForm(
+  'hardsigmoid',
+  (x) => NN.hardsigmoid(x),
+  (x) => NN.hardsigmoid_(x),
+);
 
 export const sigmoid = (x: Tensor): Tensor => input(x).sigmoid();
 export const tanh = (x: Tensor): Tensor => input(x).tanh();
@@ -49,21 +77,30 @@ export function celu(x: Tensor, ...rest: ArgsOf<typeof CELU>): Tensor {
   return a.inplace ? T.celu_(input(x), a.alpha) : T.celu(input(x), a.alpha);
 }
 
-const LEAKY = signature<{ negativeSlope: number; inplace: boolean }>()('F.leakyRelu', ['negativeSlope', 'inplace'], { negativeSlope: 0.01, inplace: false });
+const LEAKY = signature<{ negativeSlope: number; inplace: boolean }>()('F.leakyRelu', ['negativeSlope', 'inplace'], {
+  negativeSlope: 0.01,
+  inplace: false,
+});
 export function leakyRelu(x: Tensor, ...rest: ArgsOf<typeof LEAKY>): Tensor {
   const a = LEAKY.bind(rest);
   return a.inplace ? NN.leakyRelu_(input(x), a.negativeSlope) : NN.leakyRelu(input(x), a.negativeSlope);
 }
 
 const RRELU = signature<{ lower: number; upper: number; training: boolean; inplace: boolean }>()(
-  'F.rrelu', ['lower', 'upper', 'training', 'inplace'], { lower: 1 / 8, upper: 1 / 3, training: false, inplace: false });
+  'F.rrelu',
+  ['lower', 'upper', 'training', 'inplace'],
+  { lower: 1 / 8, upper: 1 / 3, training: false, inplace: false },
+);
 export function rrelu(x: Tensor, ...rest: ArgsOf<typeof RRELU>): Tensor {
   const a = RRELU.bind(rest);
   return a.inplace ? T.rrelu_(input(x), a.lower, a.upper, a.training) : T.rrelu(input(x), a.lower, a.upper, a.training);
 }
 
-const HARDTANH = signature<{ minVal: number; maxVal: number; inplace: boolean }>()(
-  'F.hardtanh', ['minVal', 'maxVal', 'inplace'], { minVal: -1, maxVal: 1, inplace: false });
+const HARDTANH = signature<{ minVal: number; maxVal: number; inplace: boolean }>()('F.hardtanh', ['minVal', 'maxVal', 'inplace'], {
+  minVal: -1,
+  maxVal: 1,
+  inplace: false,
+});
 export function hardtanh(x: Tensor, ...rest: ArgsOf<typeof HARDTANH>): Tensor {
   const a = HARDTANH.bind(rest);
   if (a.minVal > a.maxVal) throw new RangeError('min_val cannot be greater than max_val');
@@ -121,8 +158,12 @@ export const logSoftmax = softmaxLike('log_softmax', (x, dim, dtype) => x.logSof
 /** softmax(−x), as Python's F.softmin. */
 export const softmin = softmaxLike('softmin', (x, dim, dtype) => scope(() => x.neg().softmax(dim, dtype === null ? {} : { dtype })));
 
-const GUMBEL = signature<{ tau: number; hard: boolean; eps: number; dim: number }>()(
-  'F.gumbelSoftmax', ['tau', 'hard', 'eps', 'dim'], { tau: 1, hard: false, eps: 1e-10, dim: -1 });
+const GUMBEL = signature<{ tau: number; hard: boolean; eps: number; dim: number }>()('F.gumbelSoftmax', ['tau', 'hard', 'eps', 'dim'], {
+  tau: 1,
+  hard: false,
+  eps: 1e-10,
+  dim: -1,
+});
 /** Samples from the Gumbel-softmax distribution; `hard` returns one-hot samples with the soft gradient (straight-through). */
 export function gumbelSoftmax(logits: Tensor, ...rest: ArgsOf<typeof GUMBEL>): Tensor {
   const a = GUMBEL.bind(rest);

@@ -29,7 +29,12 @@ export function reductionCode(r: unknown): number {
 }
 
 /** Python's _Reduction.legacy_get_string: size_average / reduce, when either is given, decide the reduction. */
-export function legacyReduction(who: string, sizeAverage: boolean | null | undefined, reduce: boolean | null | undefined, reduction: Reduction): Reduction {
+export function legacyReduction(
+  who: string,
+  sizeAverage: boolean | null | undefined,
+  reduce: boolean | null | undefined,
+  reduction: Reduction,
+): Reduction {
   if (sizeAverage == null && reduce == null) return reduction;
   const out: Reduction = reduce === false ? 'none' : sizeAverage === false ? 'sum' : 'mean';
   process.emitWarning(`${who}: sizeAverage and reduce args will be deprecated, please use reduction='${out}' instead.`, 'UserWarning');

@@ -14,19 +14,37 @@ import { dropout } from './dropout';
 import { pad } from './misc';
 
 export type SdpaFields = { attnMask: Tensor | null; dropoutP: number; isCausal: boolean; scale: number | null; enableGqa: boolean };
-const SDPA = signature<SdpaFields>()('F.scaledDotProductAttention', ['attnMask', 'dropoutP', 'isCausal'],
-  { attnMask: null, dropoutP: 0, isCausal: false, scale: null, enableGqa: false });
+const SDPA = signature<SdpaFields>()('F.scaledDotProductAttention', ['attnMask', 'dropoutP', 'isCausal'], {
+  attnMask: null,
+  dropoutP: 0,
+  isCausal: false,
+  scale: null,
+  enableGqa: false,
+});
 /** softmax(QKᵀ·scale + mask)·V, with ATen's fused kernels where they apply. */
 export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, ...rest: ArgsOf<typeof SDPA>): Tensor {
   const a = SDPA.bind(rest);
-  return NN.scaledDotProductAttention(tensorArg(query, 'query'), tensorArg(key, 'key'), tensorArg(value, 'value'), a.attnMask, a.dropoutP, a.isCausal,
-    { scale: a.scale, enableGqa: a.enableGqa });
+  return NN.scaledDotProductAttention(
+    tensorArg(query, 'query'),
+    tensorArg(key, 'key'),
+    tensorArg(value, 'value'),
+    a.attnMask,
+    a.dropoutP,
+    a.isCausal,
+    { scale: a.scale, enableGqa: a.enableGqa },
+  );
 }
 
 /** Python's _canonical_mask: a bool mask becomes an additive float one (−inf where true). */
 /** @internal */
-export function _canonicalMask(mask: Tensor | null, name: string, otherType: string | null, otherName: string, targetType: Tensor['dtype'],
-  checkOther = true): Tensor | null {
+export function _canonicalMask(
+  mask: Tensor | null,
+  name: string,
+  otherType: string | null,
+  otherName: string,
+  targetType: Tensor['dtype'],
+  checkOther = true,
+): Tensor | null {
   if (mask === null) return null;
   const isFloat = mask.isFloatingPoint();
   if (mask.dtype !== 'bool' && !isFloat) throw new RangeError(`only bool and floating types of ${name} are supported`);
@@ -38,15 +56,50 @@ export function _canonicalMask(mask: Tensor | null, name: string, otherType: str
 }
 
 export type MhaFields = {
-  training: boolean; keyPaddingMask: Tensor | null; needWeights: boolean; attnMask: Tensor | null; useSeparateProjWeight: boolean;
-  qProjWeight: Tensor | null; kProjWeight: Tensor | null; vProjWeight: Tensor | null; staticK: Tensor | null; staticV: Tensor | null;
-  averageAttnWeights: boolean; isCausal: boolean;
+  training: boolean;
+  keyPaddingMask: Tensor | null;
+  needWeights: boolean;
+  attnMask: Tensor | null;
+  useSeparateProjWeight: boolean;
+  qProjWeight: Tensor | null;
+  kProjWeight: Tensor | null;
+  vProjWeight: Tensor | null;
+  staticK: Tensor | null;
+  staticV: Tensor | null;
+  averageAttnWeights: boolean;
+  isCausal: boolean;
 };
-const MHA = signature<MhaFields>()('F.multiHeadAttentionForward',
-  ['training', 'keyPaddingMask', 'needWeights', 'attnMask', 'useSeparateProjWeight', 'qProjWeight', 'kProjWeight', 'vProjWeight', 'staticK', 'staticV',
-    'averageAttnWeights', 'isCausal'],
-  { training: true, keyPaddingMask: null, needWeights: true, attnMask: null, useSeparateProjWeight: false, qProjWeight: null, kProjWeight: null,
-    vProjWeight: null, staticK: null, staticV: null, averageAttnWeights: true, isCausal: false });
+const MHA = signature<MhaFields>()(
+  'F.multiHeadAttentionForward',
+  [
+    'training',
+    'keyPaddingMask',
+    'needWeights',
+    'attnMask',
+    'useSeparateProjWeight',
+    'qProjWeight',
+    'kProjWeight',
+    'vProjWeight',
+    'staticK',
+    'staticV',
+    'averageAttnWeights',
+    'isCausal',
+  ],
+  {
+    training: true,
+    keyPaddingMask: null,
+    needWeights: true,
+    attnMask: null,
+    useSeparateProjWeight: false,
+    qProjWeight: null,
+    kProjWeight: null,
+    vProjWeight: null,
+    staticK: null,
+    staticV: null,
+    averageAttnWeights: true,
+    isCausal: false,
+  },
+);
 
 const shapeOf = (t: Tensor) => `torch.Size([${t.shape.join(', ')}])`;
 
@@ -60,7 +113,9 @@ function batchedInput(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask:
     throw new RangeError(`For ${kind} \`query\`, expected \`key\` and \`value\` to be ${q}-D but found ${k}-D and ${v}-D tensors respectively`);
   }
   if (keyPaddingMask && keyPaddingMask.ndim !== q - 1) {
-    throw new RangeError(`For ${kind} \`query\`, expected \`key_padding_mask\` to be \`None\` or ${q - 1}-D but found ${keyPaddingMask.ndim}-D tensor instead`);
+    throw new RangeError(
+      `For ${kind} \`query\`, expected \`key_padding_mask\` to be \`None\` or ${q - 1}-D but found ${keyPaddingMask.ndim}-D tensor instead`,
+    );
   }
   if (attnMask) {
     if (attnMask.ndim !== 2 && attnMask.ndim !== 3) {
@@ -68,7 +123,8 @@ function batchedInput(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask:
     }
     if (!batched && attnMask.ndim === 3) {
       const want = [numHeads, query.shape[0], key.shape[0]];
-      if (attnMask.shape.join() !== want.join()) throw new RangeError(`Expected \`attn_mask\` shape to be (${want.join(', ')}) but got ${shapeOf(attnMask)}`);
+      if (attnMask.shape.join() !== want.join())
+        throw new RangeError(`Expected \`attn_mask\` shape to be (${want.join(', ')}) but got ${shapeOf(attnMask)}`);
     }
   }
   return batched;
@@ -96,9 +152,22 @@ function inProjectionPacked(q: Tensor, k: Tensor, v: Tensor, w: Tensor, b: Tenso
  * F.multi_head_attention_forward(query, key, value, embedDimToCheck, numHeads, inProjWeight, inProjBias, biasK, biasV, addZeroAttn,
  * dropoutP, outProjWeight, outProjBias, …): inputs (L, N, E) or unbatched (L, E); returns [output, average (or per-head) weights or null].
  */
-export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Tensor, embedDimToCheck: number, numHeads: number,
-  inProjWeight: Tensor | null, inProjBias: Tensor | null, biasK: Tensor | null, biasV: Tensor | null, addZeroAttn: boolean, dropoutP: number,
-  outProjWeight: Tensor, outProjBias: Tensor | null, ...rest: ArgsOf<typeof MHA>): [Tensor, Tensor | null] {
+export function multiHeadAttentionForward(
+  query: Tensor,
+  key: Tensor,
+  value: Tensor,
+  embedDimToCheck: number,
+  numHeads: number,
+  inProjWeight: Tensor | null,
+  inProjBias: Tensor | null,
+  biasK: Tensor | null,
+  biasV: Tensor | null,
+  addZeroAttn: boolean,
+  dropoutP: number,
+  outProjWeight: Tensor,
+  outProjBias: Tensor | null,
+  ...rest: ArgsOf<typeof MHA>
+): [Tensor, Tensor | null] {
   const a = MHA.bind(rest);
   tensorArg(query, 'query');
   tensorArg(key, 'key');
@@ -119,8 +188,10 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     let isCausal = a.isCausal;
     let attnMask: Tensor | null;
     if (isCausal && a.attnMask === null) {
-      throw new RangeError('Need attn_mask if specifying the is_causal hint. You may use the Transformer module method `generate_square_subsequent_mask` ' +
-        'to create this mask.');
+      throw new RangeError(
+        'Need attn_mask if specifying the is_causal hint. You may use the Transformer module method `generate_square_subsequent_mask` ' +
+          'to create this mask.',
+      );
     }
     if (isCausal && keyPaddingMask === null && !a.needWeights) attnMask = null;
     else {
@@ -139,7 +210,8 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
       [q, k, v] = inProjectionPacked(q0, k0, v0, inProjWeight, inProjBias);
     } else {
       if (k0.shape.slice(0, 2).join() !== v0.shape.slice(0, 2).join()) throw new RangeError("key's sequence and batch dims do not match value's");
-      if (!a.qProjWeight || !a.kProjWeight || !a.vProjWeight) throw new RangeError('use_separate_proj_weight is True but q_proj_weight, k_proj_weight or v_proj_weight is None');
+      if (!a.qProjWeight || !a.kProjWeight || !a.vProjWeight)
+        throw new RangeError('use_separate_proj_weight is True but q_proj_weight, k_proj_weight or v_proj_weight is None');
       const bs = inProjBias === null ? [null, null, null] : inProjBias.chunk(3);
       [q, k, v] = [linear(q0, a.qProjWeight, bs[0]), linear(k0, a.kProjWeight, bs[1]), linear(v0, a.vProjWeight, bs[2])];
     }
@@ -163,7 +235,8 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
       v = T.cat([v, biasV.repeat(1, bsz, 1)]);
       if (attnMask !== null) attnMask = pad(attnMask, [0, 1]);
       if (keyPaddingMask !== null) keyPaddingMask = pad(keyPaddingMask, [0, 1]);
-    } else if (biasK !== null || biasV !== null) throw new RangeError(biasK !== null ? 'bias_k is set but bias_v is None' : 'bias_v is set but bias_k is None');
+    } else if (biasK !== null || biasV !== null)
+      throw new RangeError(biasK !== null ? 'bias_k is set but bias_v is None' : 'bias_v is set but bias_k is None');
     q = q.view(tgtLen, bsz * numHeads, headDim).transpose(0, 1);
     k = a.staticK ?? k.view(k.shape[0], bsz * numHeads, headDim).transpose(0, 1);
     v = a.staticV ?? v.view(v.shape[0], bsz * numHeads, headDim).transpose(0, 1);
@@ -179,7 +252,10 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
       if (keyPaddingMask.shape.join() !== [bsz, srcLen].join()) {
         throw new RangeError(`expecting key_padding_mask shape of (${bsz}, ${srcLen}), but got ${shapeOf(keyPaddingMask)}`);
       }
-      const kpm = keyPaddingMask.view(bsz, 1, 1, srcLen).expand(-1, numHeads, -1, -1).reshape(bsz * numHeads, 1, srcLen);
+      const kpm = keyPaddingMask
+        .view(bsz, 1, 1, srcLen)
+        .expand(-1, numHeads, -1, -1)
+        .reshape(bsz * numHeads, 1, srcLen);
       attnMask = attnMask === null ? kpm : attnMask.add(kpm);
     }
     const p = a.training ? dropoutP : 0.0;
@@ -190,7 +266,9 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
       let weights = attnMask !== null ? T.baddbmm(attnMask, qScaled, k.transpose(-2, -1)) : T.bmm(qScaled, k.transpose(-2, -1));
       weights = weights.softmax(-1);
       if (p > 0.0) weights = dropout(weights, p);
-      let out = T.bmm(weights, v).transpose(0, 1).reshape(tgtLen * bsz, embedDim);
+      let out = T.bmm(weights, v)
+        .transpose(0, 1)
+        .reshape(tgtLen * bsz, embedDim);
       out = linear(out, outProjWeight, outProjBias);
       out = out.view(tgtLen, bsz, out.shape[1]);
       weights = weights.view(bsz, numHeads, tgtLen, srcLen);
@@ -198,11 +276,14 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
       if (!batched) return [out.squeeze(1), weights.squeeze(0)];
       return [out, weights];
     }
-    if (attnMask !== null) attnMask = attnMask.shape[0] === 1 && attnMask.ndim === 3 ? attnMask.unsqueeze(0) : attnMask.view(bsz, numHeads, -1, srcLen);
+    if (attnMask !== null)
+      attnMask = attnMask.shape[0] === 1 && attnMask.ndim === 3 ? attnMask.unsqueeze(0) : attnMask.view(bsz, numHeads, -1, srcLen);
     const qh = q.view(bsz, numHeads, tgtLen, headDim);
     const kh = k.view(bsz, numHeads, srcLen, headDim);
     const vh = v.view(bsz, numHeads, srcLen, headDim);
-    let out = scaledDotProductAttention(qh, kh, vh, attnMask, p, isCausal).permute(2, 0, 1, 3).reshape(bsz * tgtLen, embedDim);
+    let out = scaledDotProductAttention(qh, kh, vh, attnMask, p, isCausal)
+      .permute(2, 0, 1, 3)
+      .reshape(bsz * tgtLen, embedDim);
     out = linear(out, outProjWeight, outProjBias).view(tgtLen, bsz, outProjWeight.shape[0]);
     return [batched ? out : out.squeeze(1), null];
   }) as [Tensor, Tensor | null];

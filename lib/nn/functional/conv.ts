@@ -25,21 +25,36 @@ export function conv3d(input: Tensor, weight: Tensor, ...rest: ArgsOf<typeof CON
 }
 
 export type ConvTFields = { bias: Tensor | null; stride: Size; padding: Size; outputPadding: Size; groups: number; dilation: Size };
-const convTSig = (who: string) => signature<ConvTFields>()(who, ['bias', 'stride', 'padding', 'outputPadding', 'groups', 'dilation'],
-  { bias: null, stride: 1, padding: 0, outputPadding: 0, groups: 1, dilation: 1 });
+const convTSig = (who: string) =>
+  signature<ConvTFields>()(who, ['bias', 'stride', 'padding', 'outputPadding', 'groups', 'dilation'], {
+    bias: null,
+    stride: 1,
+    padding: 0,
+    outputPadding: 0,
+    groups: 1,
+    dilation: 1,
+  });
 const CONVT = [convTSig('F.convTranspose1d'), convTSig('F.convTranspose2d'), convTSig('F.convTranspose3d')];
 const CONVT_OPS = [T.convTranspose1d, T.convTranspose2d, T.convTranspose3d] as const;
 function convTranspose(dims: 1 | 2 | 3, input: Tensor, weight: Tensor, rest: readonly unknown[]): Tensor {
   const a = CONVT[dims - 1].bind(rest);
-  return (CONVT_OPS[dims - 1] as (...args: unknown[]) => Tensor)(tensorArg(input), tensorArg(weight, 'weight'), a.bias, a.stride, a.padding,
-    a.outputPadding, a.groups, a.dilation);
+  return (CONVT_OPS[dims - 1] as (...args: unknown[]) => Tensor)(
+    tensorArg(input),
+    tensorArg(weight, 'weight'),
+    a.bias,
+    a.stride,
+    a.padding,
+    a.outputPadding,
+    a.groups,
+    a.dilation,
+  );
 }
 /** F.conv_transpose1d(input, weight, bias, stride, padding, outputPadding, groups, dilation). */
-export const convTranspose1d = (input: Tensor, weight: Tensor, ...rest: ArgsOf<typeof CONVT[0]>): Tensor => convTranspose(1, input, weight, rest);
+export const convTranspose1d = (input: Tensor, weight: Tensor, ...rest: ArgsOf<(typeof CONVT)[0]>): Tensor => convTranspose(1, input, weight, rest);
 /** F.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, groups, dilation). */
-export const convTranspose2d = (input: Tensor, weight: Tensor, ...rest: ArgsOf<typeof CONVT[0]>): Tensor => convTranspose(2, input, weight, rest);
+export const convTranspose2d = (input: Tensor, weight: Tensor, ...rest: ArgsOf<(typeof CONVT)[0]>): Tensor => convTranspose(2, input, weight, rest);
 /** F.conv_transpose3d(input, weight, bias, stride, padding, outputPadding, groups, dilation). */
-export const convTranspose3d = (input: Tensor, weight: Tensor, ...rest: ArgsOf<typeof CONVT[0]>): Tensor => convTranspose(3, input, weight, rest);
+export const convTranspose3d = (input: Tensor, weight: Tensor, ...rest: ArgsOf<(typeof CONVT)[0]>): Tensor => convTranspose(3, input, weight, rest);
 
 export type FoldFields = { dilation: Size; padding: Size; stride: Size };
 const UNFOLD = signature<FoldFields>()('F.unfold', ['dilation', 'padding', 'stride'], { dilation: 1, padding: 0, stride: 1 });
@@ -47,14 +62,25 @@ const FOLD = signature<FoldFields>()('F.fold', ['dilation', 'padding', 'stride']
 /** Sliding local blocks of a (N, C, H, W) input as columns (im2col). */
 export function unfold(input: Tensor, kernelSize: Size, ...rest: ArgsOf<typeof UNFOLD>): Tensor {
   const a = UNFOLD.bind(rest);
-  return NN.im2col(tensorArg(input), ntuple(2, kernelSize, 'kernelSize'), ntuple(2, a.dilation, 'dilation'), ntuple(2, a.padding, 'padding'),
-    ntuple(2, a.stride, 'stride'));
+  return NN.im2col(
+    tensorArg(input),
+    ntuple(2, kernelSize, 'kernelSize'),
+    ntuple(2, a.dilation, 'dilation'),
+    ntuple(2, a.padding, 'padding'),
+    ntuple(2, a.stride, 'stride'),
+  );
 }
 /** Columns of sliding blocks summed back into an image of outputSize (col2im). */
 export function fold(input: Tensor, outputSize: Size, kernelSize: Size, ...rest: ArgsOf<typeof FOLD>): Tensor {
   const a = FOLD.bind(rest);
-  return NN.col2im(tensorArg(input), ntuple(2, outputSize, 'outputSize'), ntuple(2, kernelSize, 'kernelSize'), ntuple(2, a.dilation, 'dilation'),
-    ntuple(2, a.padding, 'padding'), ntuple(2, a.stride, 'stride'));
+  return NN.col2im(
+    tensorArg(input),
+    ntuple(2, outputSize, 'outputSize'),
+    ntuple(2, kernelSize, 'kernelSize'),
+    ntuple(2, a.dilation, 'dilation'),
+    ntuple(2, a.padding, 'padding'),
+    ntuple(2, a.stride, 'stride'),
+  );
 }
 
 /** A 1-D convolution over (time, batch, channels) input, as F.conv_tbc(input, weight, bias, pad). */

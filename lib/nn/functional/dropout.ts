@@ -31,16 +31,24 @@ function channelDropout(dims: 1 | 2 | 3, input: Tensor, rest: readonly unknown[]
   const ndim = tensorArg(input).ndim;
   const who = `dropout${dims}d`;
   if (dims === 1 && ndim !== 2 && ndim !== 3) {
-    throw new RangeError(`dropout1d: Expected 2D or 3D input, but received a ${ndim}D input. Note that dropout1d exists to provide channel-wise ` +
-      'dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).');
+    throw new RangeError(
+      `dropout1d: Expected 2D or 3D input, but received a ${ndim}D input. Note that dropout1d exists to provide channel-wise ` +
+        'dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).',
+    );
   }
   if (dims > 1 && ndim !== dims + 1 && ndim !== dims + 2) {
-    warnOnce(`F.${who}.ndim`, `${who}: Received a ${ndim}-D input to ${who}, which is deprecated and will result in an error in a future release. ` +
-      `To retain the behavior and silence this warning, please use dropout instead.`);
+    warnOnce(
+      `F.${who}.ndim`,
+      `${who}: Received a ${ndim}-D input to ${who}, which is deprecated and will result in an error in a future release. ` +
+        `To retain the behavior and silence this warning, please use dropout instead.`,
+    );
   }
   if (dims === 2 && ndim === 3) {
-    warnOnce('F.dropout2d.3d', 'dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - ' +
-      'input is interpreted as shape (N, C, L), where C is the channel dim.');
+    warnOnce(
+      'F.dropout2d.3d',
+      'dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - ' +
+        'input is interpreted as shape (N, C, L), where C is the channel dim.',
+    );
   }
   const batched = dims === 2 || ndim === dims + 2;
   if (a.inplace) {

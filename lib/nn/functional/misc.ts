@@ -19,24 +19,43 @@ const PAD = signature<{ mode: PadMode; value: number | null }>()('F.pad', ['mode
 export function pad(input: Tensor, padding: number[], ...rest: ArgsOf<typeof PAD>): Tensor {
   const a = PAD.bind(rest);
   if (!Array.isArray(padding)) throw new TypeError(`pad must be a list of integers (got ${describe(padding)})`);
-  return wrap(native.pad(handleOf(input, 'input'), padding.map((p) => intArg(p, 'pad')), a.mode, a.value ?? undefined));
+  return wrap(
+    native.pad(
+      handleOf(input, 'input'),
+      padding.map((p) => intArg(p, 'pad')),
+      a.mode,
+      a.value ?? undefined,
+    ),
+  );
 }
 
 export type InterpolateMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area' | 'nearest-exact';
 export type InterpolateFields = {
-  size: number | number[] | null; scaleFactor: number | number[] | null; mode: InterpolateMode; alignCorners: boolean | null;
-  recomputeScaleFactor: boolean | null; antialias: boolean;
+  size: number | number[] | null;
+  scaleFactor: number | number[] | null;
+  mode: InterpolateMode;
+  alignCorners: boolean | null;
+  recomputeScaleFactor: boolean | null;
+  antialias: boolean;
 };
-const INTERPOLATE = signature<InterpolateFields>()('F.interpolate', ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'antialias'],
-  { size: null, scaleFactor: null, mode: 'nearest', alignCorners: null, recomputeScaleFactor: null, antialias: false });
+const INTERPOLATE = signature<InterpolateFields>()(
+  'F.interpolate',
+  ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'antialias'],
+  { size: null, scaleFactor: null, mode: 'nearest', alignCorners: null, recomputeScaleFactor: null, antialias: false },
+);
 // ATen's private resamplers Python calls for nearest-exact and anti-aliasing
 const PRIVATE = {
-  nearestExact: [1, 2, 3].map((d) => bindFunction(`torch._C._nn._upsample_nearest_exact${d}d`,
-    [`_upsample_nearest_exact${d}d.vec(Tensor input, SymInt[]? output_size, float[]? scale_factors) -> Tensor`])),
-  bilinearAA: bindFunction('torch._C._nn._upsample_bilinear2d_aa',
-    ['_upsample_bilinear2d_aa.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor']),
-  bicubicAA: bindFunction('torch._C._nn._upsample_bicubic2d_aa',
-    ['_upsample_bicubic2d_aa.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor']),
+  nearestExact: [1, 2, 3].map((d) =>
+    bindFunction(`torch._C._nn._upsample_nearest_exact${d}d`, [
+      `_upsample_nearest_exact${d}d.vec(Tensor input, SymInt[]? output_size, float[]? scale_factors) -> Tensor`,
+    ]),
+  ),
+  bilinearAA: bindFunction('torch._C._nn._upsample_bilinear2d_aa', [
+    '_upsample_bilinear2d_aa.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor',
+  ]),
+  bicubicAA: bindFunction('torch._C._nn._upsample_bicubic2d_aa', [
+    '_upsample_bicubic2d_aa.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor',
+  ]),
 };
 export type Resample = (...args: unknown[]) => Tensor;
 
@@ -58,18 +77,22 @@ export function interpolate(input: Tensor, ...rest: ArgsOf<typeof INTERPOLATE>):
   if (a.size !== null) {
     if (Array.isArray(a.size)) {
       if (a.size.length !== dim) {
-        throw new RangeError(`Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of ` +
-          `[${spatial.join(', ')}] and output size of [${a.size.join(', ')}]. Please provide input tensor in (N, C, d1, d2, ...,dK) format and ` +
-          'output size in (o1, o2, ...,oK) format.');
+        throw new RangeError(
+          `Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of ` +
+            `[${spatial.join(', ')}] and output size of [${a.size.join(', ')}]. Please provide input tensor in (N, C, d1, d2, ...,dK) format and ` +
+            'output size in (o1, o2, ...,oK) format.',
+        );
       }
       outputSize = a.size.map((s, i) => intArg(s, `size[${i}]`));
     } else outputSize = new Array<number>(dim).fill(intArg(a.size, 'size'));
   } else if (a.scaleFactor !== null) {
     if (Array.isArray(a.scaleFactor)) {
       if (a.scaleFactor.length !== dim) {
-        throw new RangeError(`Input and scale_factor must have the same number of spatial dimensions, but got input with spatial dimensions of ` +
-          `[${spatial.join(', ')}] and scale_factor of shape [${a.scaleFactor.join(', ')}]. Please provide input tensor in (N, C, d1, d2, ...,dK) ` +
-          'format and scale_factor in (s1, s2, ...,sK) format.');
+        throw new RangeError(
+          `Input and scale_factor must have the same number of spatial dimensions, but got input with spatial dimensions of ` +
+            `[${spatial.join(', ')}] and scale_factor of shape [${a.scaleFactor.join(', ')}]. Please provide input tensor in (N, C, d1, d2, ...,dK) ` +
+            'format and scale_factor in (s1, s2, ...,sK) format.',
+        );
       }
       scales = a.scaleFactor;
     } else scales = new Array<number>(dim).fill(a.scaleFactor);
@@ -89,9 +112,12 @@ export function interpolate(input: Tensor, ...rest: ArgsOf<typeof INTERPOLATE>):
   if (rank >= 3 && rank <= 5) {
     const d = rank - 3;
     switch (mode) {
-      case 'nearest': return ([NN.upsampleNearest1d, NN.upsampleNearest2d, NN.upsampleNearest3d][d] as Resample)(input, outputSize, scales);
-      case 'nearest-exact': return PRIVATE.nearestExact[d](input, outputSize, scales) as Tensor;
-      case 'area': return [adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d][d](input, outputSize!);
+      case 'nearest':
+        return ([NN.upsampleNearest1d, NN.upsampleNearest2d, NN.upsampleNearest3d][d] as Resample)(input, outputSize, scales);
+      case 'nearest-exact':
+        return PRIVATE.nearestExact[d](input, outputSize, scales) as Tensor;
+      case 'area':
+        return [adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d][d](input, outputSize!);
       default:
     }
     const interpolating: Record<string, [number, Resample]> = {
@@ -107,20 +133,29 @@ export function interpolate(input: Tensor, ...rest: ArgsOf<typeof INTERPOLATE>):
       throw new RangeError(`Got ${rank}D input, but ${mode} mode needs ${need} input`);
     }
   }
-  throw new RangeError(`Input Error: Only 3D, 4D and 5D input Tensors supported (got ${rank}D) for the modes: nearest | linear | bilinear | ` +
-    `bicubic | trilinear | area | nearest-exact (got ${mode})`);
+  throw new RangeError(
+    `Input Error: Only 3D, 4D and 5D input Tensors supported (got ${rank}D) for the modes: nearest | linear | bilinear | ` +
+      `bicubic | trilinear | area | nearest-exact (got ${mode})`,
+  );
 }
 
-const UPSAMPLE = signature<{ size: number | number[] | null; scaleFactor: number | number[] | null; mode: InterpolateMode; alignCorners: boolean | null }>()(
-  'F.upsample', ['size', 'scaleFactor', 'mode', 'alignCorners'], { size: null, scaleFactor: null, mode: 'nearest', alignCorners: null });
+const UPSAMPLE = signature<{
+  size: number | number[] | null;
+  scaleFactor: number | number[] | null;
+  mode: InterpolateMode;
+  alignCorners: boolean | null;
+}>()('F.upsample', ['size', 'scaleFactor', 'mode', 'alignCorners'], { size: null, scaleFactor: null, mode: 'nearest', alignCorners: null });
 /** Deprecated in Python for F.interpolate, which it calls. */
 export function upsample(input: Tensor, ...rest: ArgsOf<typeof UPSAMPLE>): Tensor {
   warnOnce('F.upsample', 'nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.');
   const a = UPSAMPLE.bind(rest);
   return interpolate(input, a);
 }
-const SIZE_SCALE = signature<{ size: number | number[] | null; scaleFactor: number | number[] | null }>()('F.upsampleNearest', ['size', 'scaleFactor'],
-  { size: null, scaleFactor: null });
+const SIZE_SCALE = signature<{ size: number | number[] | null; scaleFactor: number | number[] | null }>()(
+  'F.upsampleNearest',
+  ['size', 'scaleFactor'],
+  { size: null, scaleFactor: null },
+);
 export function upsampleNearest(input: Tensor, ...rest: ArgsOf<typeof SIZE_SCALE>): Tensor {
   warnOnce('F.upsampleNearest', 'nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.');
   return interpolate(input, { ...SIZE_SCALE.bind(rest), mode: 'nearest' });
@@ -130,18 +165,23 @@ export function upsampleBilinear(input: Tensor, ...rest: ArgsOf<typeof SIZE_SCAL
   return interpolate(input, { ...SIZE_SCALE.bind(rest), mode: 'bilinear', alignCorners: true });
 }
 
-const GRID_SAMPLE = signature<{ mode: 'bilinear' | 'nearest' | 'bicubic'; paddingMode: 'zeros' | 'border' | 'reflection'; alignCorners: boolean | null }>()(
-  'F.gridSample', ['mode', 'paddingMode', 'alignCorners'], { mode: 'bilinear', paddingMode: 'zeros', alignCorners: null });
+const GRID_SAMPLE = signature<{
+  mode: 'bilinear' | 'nearest' | 'bicubic';
+  paddingMode: 'zeros' | 'border' | 'reflection';
+  alignCorners: boolean | null;
+}>()('F.gridSample', ['mode', 'paddingMode', 'alignCorners'], { mode: 'bilinear', paddingMode: 'zeros', alignCorners: null });
 /** Samples input at grid's (x, y[, z]) locations in [−1, 1]. */
 export function gridSample(input: Tensor, grid: Tensor, ...rest: ArgsOf<typeof GRID_SAMPLE>): Tensor {
   const a = GRID_SAMPLE.bind(rest);
   const modes = { bilinear: 0, nearest: 1, bicubic: 2 };
   const paddings = { zeros: 0, border: 1, reflection: 2 };
-  if (!(a.mode in modes)) throw new RangeError(`nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '${a.mode}'`);
+  if (!(a.mode in modes))
+    throw new RangeError(`nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '${a.mode}'`);
   if (!(a.paddingMode in paddings)) {
     throw new RangeError(`nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', but got: '${a.paddingMode}'`);
   }
-  if (a.mode === 'bicubic' && tensorArg(input).ndim !== 4) throw new RangeError('nn.functional.grid_sample(): bicubic interpolation only supports 4D input');
+  if (a.mode === 'bicubic' && tensorArg(input).ndim !== 4)
+    throw new RangeError('nn.functional.grid_sample(): bicubic interpolation only supports 4D input');
   return T.gridSampler(tensorArg(input), tensorArg(grid, 'grid'), modes[a.mode], paddings[a.paddingMode], a.alignCorners ?? false);
 }
 const AFFINE_GRID = signature<{ alignCorners: boolean | null }>()('F.affineGrid', ['alignCorners'], { alignCorners: null });
@@ -172,7 +212,11 @@ export const cosineSimilarity = (x1: Tensor, x2: Tensor, ...rest: ArgsOf<typeof 
   const a = COSINE.bind(rest);
   return T.cosineSimilarity(tensorArg(x1, 'x1'), tensorArg(x2, 'x2'), a.dim, a.eps);
 };
-const PAIRWISE = signature<{ p: number; eps: number; keepdim: boolean }>()('F.pairwiseDistance', ['p', 'eps', 'keepdim'], { p: 2, eps: 1e-6, keepdim: false });
+const PAIRWISE = signature<{ p: number; eps: number; keepdim: boolean }>()('F.pairwiseDistance', ['p', 'eps', 'keepdim'], {
+  p: 2,
+  eps: 1e-6,
+  keepdim: false,
+});
 export const pairwiseDistance = (x1: Tensor, x2: Tensor, ...rest: ArgsOf<typeof PAIRWISE>): Tensor => {
   const a = PAIRWISE.bind(rest);
   return T.pairwiseDistance(tensorArg(x1, 'x1'), tensorArg(x2, 'x2'), a.p, a.eps, a.keepdim);

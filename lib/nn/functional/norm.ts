@@ -9,8 +9,11 @@ import { tensorArg } from './args';
 
 const shapeArg = (s: number | number[]) => (typeof s === 'number' ? [s] : s);
 
-const LAYER_NORM = signature<{ weight: Tensor | null; bias: Tensor | null; eps: number }>()('F.layerNorm', ['weight', 'bias', 'eps'],
-  { weight: null, bias: null, eps: 1e-5 });
+const LAYER_NORM = signature<{ weight: Tensor | null; bias: Tensor | null; eps: number }>()('F.layerNorm', ['weight', 'bias', 'eps'], {
+  weight: null,
+  bias: null,
+  eps: 1e-5,
+});
 /** Normalises over the trailing normalizedShape dims, then scales and shifts. */
 export function layerNorm(input: Tensor, normalizedShape: number | number[], ...rest: ArgsOf<typeof LAYER_NORM>): Tensor {
   const a = LAYER_NORM.bind(rest);
@@ -24,8 +27,11 @@ export function rmsNorm(input: Tensor, normalizedShape: number | number[], ...re
   return T.rmsNorm(tensorArg(input), shapeArg(normalizedShape), a.weight, a.eps);
 }
 
-const GROUP_NORM = signature<{ weight: Tensor | null; bias: Tensor | null; eps: number }>()('F.groupNorm', ['weight', 'bias', 'eps'],
-  { weight: null, bias: null, eps: 1e-5 });
+const GROUP_NORM = signature<{ weight: Tensor | null; bias: Tensor | null; eps: number }>()('F.groupNorm', ['weight', 'bias', 'eps'], {
+  weight: null,
+  bias: null,
+  eps: 1e-5,
+});
 /** Normalises each of numGroups channel groups. */
 export function groupNorm(input: Tensor, numGroups: number, ...rest: ArgsOf<typeof GROUP_NORM>): Tensor {
   const a = GROUP_NORM.bind(rest);
@@ -40,16 +46,26 @@ export function groupNorm(input: Tensor, numGroups: number, ...rest: ArgsOf<type
 }
 
 export type InstanceFields = {
-  runningMean: Tensor | null; runningVar: Tensor | null; weight: Tensor | null; bias: Tensor | null;
-  useInputStats: boolean; momentum: number; eps: number;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  useInputStats: boolean;
+  momentum: number;
+  eps: number;
 };
-const INSTANCE_NORM = signature<InstanceFields>()('F.instanceNorm', ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps'],
-  { runningMean: null, runningVar: null, weight: null, bias: null, useInputStats: true, momentum: 0.1, eps: 1e-5 });
+const INSTANCE_NORM = signature<InstanceFields>()(
+  'F.instanceNorm',
+  ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps'],
+  { runningMean: null, runningVar: null, weight: null, bias: null, useInputStats: true, momentum: 0.1, eps: 1e-5 },
+);
 /** Normalises each channel of each sample over its spatial dims. */
 export function instanceNorm(input: Tensor, ...rest: ArgsOf<typeof INSTANCE_NORM>): Tensor {
   const a = INSTANCE_NORM.bind(rest);
   if (a.useInputStats) {
-    const spatial = tensorArg(input).shape.slice(2).reduce((x, y) => x * y, 1);
+    const spatial = tensorArg(input)
+      .shape.slice(2)
+      .reduce((x, y) => x * y, 1);
     if (spatial === 1) throw new RangeError(`Expected more than 1 spatial element when training, got input size [${input.shape.join(', ')}]`);
   }
   return T.instanceNorm(input, a.weight, a.bias, a.runningMean, a.runningVar, a.useInputStats, a.momentum, a.eps, true);
@@ -70,7 +86,9 @@ export function localResponseNorm(input: Tensor, size: number, ...rest: ArgsOf<t
     } else {
       const s = input.shape;
       div = div.view(s[0], 1, s[1], s[2], -1);
-      div = avgPool3d(pad(div, [0, 0, 0, 0, before, after]), [size, 1, 1], 1).squeeze(1).view(s);
+      div = avgPool3d(pad(div, [0, 0, 0, 0, before, after]), [size, 1, 1], 1)
+        .squeeze(1)
+        .view(s);
     }
     return input.div(div.mul(a.alpha).add(a.k).pow(a.beta));
   });

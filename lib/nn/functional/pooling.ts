@@ -17,15 +17,28 @@ export type Dims = 1 | 2 | 3;
 const strideOf = (dims: Dims, stride: Size | null) => (stride === null ? [] : ntuple(dims, stride, 'stride'));
 
 export type MaxPoolFields = { stride: Size | null; padding: Size; dilation: Size; ceilMode: boolean; returnIndices: boolean };
-const maxPoolSig = (who: string) => signature<MaxPoolFields>()(who, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'],
-  { stride: null, padding: 0, dilation: 1, ceilMode: false, returnIndices: false });
+const maxPoolSig = (who: string) =>
+  signature<MaxPoolFields>()(who, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'], {
+    stride: null,
+    padding: 0,
+    dilation: 1,
+    ceilMode: false,
+    returnIndices: false,
+  });
 const MAX_POOL = [maxPoolSig('F.maxPool1d'), maxPoolSig('F.maxPool2d'), maxPoolSig('F.maxPool3d')];
-type MaxPoolArgs = ArgsOf<typeof MAX_POOL[0]>;
+type MaxPoolArgs = ArgsOf<(typeof MAX_POOL)[0]>;
 
 function maxPool(dims: Dims, input: Tensor, kernelSize: Size, rest: readonly unknown[]): Tensor | [Tensor, Tensor] {
   const a = MAX_POOL[dims - 1].bind(rest);
   const k = ntuple(dims, kernelSize, 'kernelSize');
-  const args = [tensorArg(input), k, strideOf(dims, a.stride), ntuple(dims, a.padding, 'padding'), ntuple(dims, a.dilation, 'dilation'), a.ceilMode] as const;
+  const args = [
+    tensorArg(input),
+    k,
+    strideOf(dims, a.stride),
+    ntuple(dims, a.padding, 'padding'),
+    ntuple(dims, a.dilation, 'dilation'),
+    a.ceilMode,
+  ] as const;
   if (a.returnIndices) {
     const op = [T.maxPool1dWithIndices, NN.maxPool2dWithIndices, NN.maxPool3dWithIndices][dims - 1] as (...x: unknown[]) => [Tensor, Tensor];
     return op(...args);
@@ -68,30 +81,62 @@ function withReturnIndices(rest: readonly unknown[], at: number): unknown[] {
 }
 
 export type AvgPoolFields = { stride: Size | null; padding: Size; ceilMode: boolean; countIncludePad: boolean; divisorOverride: number | null };
-const avgPoolSig = (who: string) => signature<AvgPoolFields>()(who, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'],
-  { stride: null, padding: 0, ceilMode: false, countIncludePad: true, divisorOverride: null });
-const AVG_POOL1D = signature<Omit<AvgPoolFields, 'divisorOverride'>>()('F.avgPool1d', ['stride', 'padding', 'ceilMode', 'countIncludePad'],
-  { stride: null, padding: 0, ceilMode: false, countIncludePad: true });
+const avgPoolSig = (who: string) =>
+  signature<AvgPoolFields>()(who, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], {
+    stride: null,
+    padding: 0,
+    ceilMode: false,
+    countIncludePad: true,
+    divisorOverride: null,
+  });
+const AVG_POOL1D = signature<Omit<AvgPoolFields, 'divisorOverride'>>()('F.avgPool1d', ['stride', 'padding', 'ceilMode', 'countIncludePad'], {
+  stride: null,
+  padding: 0,
+  ceilMode: false,
+  countIncludePad: true,
+});
 const AVG_POOL2D = avgPoolSig('F.avgPool2d');
 const AVG_POOL3D = avgPoolSig('F.avgPool3d');
 
 /** F.avg_pool1d(input, kernelSize, stride, padding, ceilMode, countIncludePad). */
 export function avgPool1d(input: Tensor, kernelSize: Size, ...rest: ArgsOf<typeof AVG_POOL1D>): Tensor {
   const a = AVG_POOL1D.bind(rest);
-  return T.avgPool1d(tensorArg(input), ntuple(1, kernelSize, 'kernelSize'), strideOf(1, a.stride), ntuple(1, a.padding, 'padding'), a.ceilMode,
-    a.countIncludePad);
+  return T.avgPool1d(
+    tensorArg(input),
+    ntuple(1, kernelSize, 'kernelSize'),
+    strideOf(1, a.stride),
+    ntuple(1, a.padding, 'padding'),
+    a.ceilMode,
+    a.countIncludePad,
+  );
 }
 /** F.avg_pool2d(input, kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride). */
 export function avgPool2d(input: Tensor, kernelSize: Size, ...rest: ArgsOf<typeof AVG_POOL2D>): Tensor {
   const a = AVG_POOL2D.bind(rest);
-  return wrap(native.avgPool2d(handleOf(input, 'input'), ntuple(2, kernelSize, 'kernelSize'), strideOf(2, a.stride), ntuple(2, a.padding, 'padding'),
-    a.ceilMode, a.countIncludePad, a.divisorOverride === null ? undefined : intArg(a.divisorOverride, 'divisorOverride')));
+  return wrap(
+    native.avgPool2d(
+      handleOf(input, 'input'),
+      ntuple(2, kernelSize, 'kernelSize'),
+      strideOf(2, a.stride),
+      ntuple(2, a.padding, 'padding'),
+      a.ceilMode,
+      a.countIncludePad,
+      a.divisorOverride === null ? undefined : intArg(a.divisorOverride, 'divisorOverride'),
+    ),
+  );
 }
 /** F.avg_pool3d(input, kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride). */
 export function avgPool3d(input: Tensor, kernelSize: Size, ...rest: ArgsOf<typeof AVG_POOL3D>): Tensor {
   const a = AVG_POOL3D.bind(rest);
-  return NN.avgPool3d(tensorArg(input), ntuple(3, kernelSize, 'kernelSize'), strideOf(3, a.stride), ntuple(3, a.padding, 'padding'), a.ceilMode,
-    a.countIncludePad, a.divisorOverride);
+  return NN.avgPool3d(
+    tensorArg(input),
+    ntuple(3, kernelSize, 'kernelSize'),
+    strideOf(3, a.stride),
+    ntuple(3, a.padding, 'padding'),
+    a.ceilMode,
+    a.countIncludePad,
+    a.divisorOverride,
+  );
 }
 
 /** An adaptive output size: a number for every dim, or per dim with null keeping the input's (Python's _list_with_default). */
@@ -147,7 +192,11 @@ function lpPool(dims: Dims, input: Tensor, normType: number, kernelSize: Size, r
     if (normType === -Infinity) return max(input.abs().neg(), k, a.stride, 0, 1, a.ceilMode).neg();
     const out = avg(input.pow(normType), k, { stride: a.stride, padding: 0, ceilMode: a.ceilMode });
     // Python's (sign(out) * relu(|out|)) * prod(kernel), to the 1/p
-    return out.sign().mul(out.abs().relu()).mul(k.reduce((x, y) => x * y, 1)).pow(1 / normType);
+    return out
+      .sign()
+      .mul(out.abs().relu())
+      .mul(k.reduce((x, y) => x * y, 1))
+      .pow(1 / normType);
   });
 }
 type LpArgs = ArgsOf<typeof LP_POOL>;
@@ -156,8 +205,11 @@ export const lpPool1d = (input: Tensor, normType: number, kernelSize: Size, ...r
 export const lpPool2d = (input: Tensor, normType: number, kernelSize: Size, ...rest: LpArgs): Tensor => lpPool(2, input, normType, kernelSize, rest);
 export const lpPool3d = (input: Tensor, normType: number, kernelSize: Size, ...rest: LpArgs): Tensor => lpPool(3, input, normType, kernelSize, rest);
 
-const UNPOOL = signature<{ stride: Size | null; padding: Size; outputSize: number[] | null }>()('F.maxUnpool', ['stride', 'padding', 'outputSize'],
-  { stride: null, padding: 0, outputSize: null });
+const UNPOOL = signature<{ stride: Size | null; padding: Size; outputSize: number[] | null }>()('F.maxUnpool', ['stride', 'padding', 'outputSize'], {
+  stride: null,
+  padding: 0,
+  outputSize: null,
+});
 /** Python's _unpool_output_size: the default size, or outputSize (optionally with N, C) checked against it. */
 function unpoolSize(input: Tensor, k: number[], stride: number[], padding: number[], outputSize: number[] | null): number[] {
   const shape = input.shape;
@@ -194,13 +246,25 @@ function maxUnpool(dims: Dims, input: Tensor, indices: Tensor, kernelSize: Size,
 }
 type UnpoolArgs = ArgsOf<typeof UNPOOL>;
 /** F.max_unpool1d(input, indices, kernelSize, stride, padding, outputSize): the inverse of max_pool1d's indices. */
-export const maxUnpool1d = (input: Tensor, indices: Tensor, kernelSize: Size, ...rest: UnpoolArgs): Tensor => maxUnpool(1, input, indices, kernelSize, rest);
-export const maxUnpool2d = (input: Tensor, indices: Tensor, kernelSize: Size, ...rest: UnpoolArgs): Tensor => maxUnpool(2, input, indices, kernelSize, rest);
-export const maxUnpool3d = (input: Tensor, indices: Tensor, kernelSize: Size, ...rest: UnpoolArgs): Tensor => maxUnpool(3, input, indices, kernelSize, rest);
+export const maxUnpool1d = (input: Tensor, indices: Tensor, kernelSize: Size, ...rest: UnpoolArgs): Tensor =>
+  maxUnpool(1, input, indices, kernelSize, rest);
+export const maxUnpool2d = (input: Tensor, indices: Tensor, kernelSize: Size, ...rest: UnpoolArgs): Tensor =>
+  maxUnpool(2, input, indices, kernelSize, rest);
+export const maxUnpool3d = (input: Tensor, indices: Tensor, kernelSize: Size, ...rest: UnpoolArgs): Tensor =>
+  maxUnpool(3, input, indices, kernelSize, rest);
 
-export type FractionalFields = { outputSize: Size | null; outputRatio: number | number[] | null; returnIndices: boolean; _randomSamples: Tensor | null };
-const FRACTIONAL = signature<FractionalFields>()('F.fractionalMaxPool', ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'],
-  { outputSize: null, outputRatio: null, returnIndices: false, _randomSamples: null });
+export type FractionalFields = {
+  outputSize: Size | null;
+  outputRatio: number | number[] | null;
+  returnIndices: boolean;
+  _randomSamples: Tensor | null;
+};
+const FRACTIONAL = signature<FractionalFields>()('F.fractionalMaxPool', ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'], {
+  outputSize: null,
+  outputRatio: null,
+  returnIndices: false,
+  _randomSamples: null,
+});
 function fractionalMaxPool(dims: 2 | 3, input: Tensor, kernelSize: Size, rest: readonly unknown[]): Tensor | [Tensor, Tensor] {
   const a = FRACTIONAL.bind(rest);
   const name = `fractional_max_pool${dims}d`;
@@ -213,8 +277,9 @@ function fractionalMaxPool(dims: 2 | 3, input: Tensor, kernelSize: Size, rest: r
     const shape = input.shape;
     size = ratio.map((r, i) => Math.trunc(shape[shape.length - dims + i] * r));
   } else throw new RangeError(`${name} requires specifying either an output_size or an output_ratio`);
-  const samples = a._randomSamples ?? rand([input.ndim === dims + 1 ? 1 : input.shape[0], input.shape[input.ndim - dims - 1], dims],
-    { dtype: input.dtype, device: input.device });
+  const samples =
+    a._randomSamples ??
+    rand([input.ndim === dims + 1 ? 1 : input.shape[0], input.shape[input.ndim - dims - 1], dims], { dtype: input.dtype, device: input.device });
   try {
     const op = (dims === 2 ? NN.fractionalMaxPool2d : NN.fractionalMaxPool3d) as (...x: unknown[]) => [Tensor, Tensor];
     const [out, indices] = op(input, ntuple(dims, kernelSize, 'kernelSize'), size, samples);
@@ -238,9 +303,12 @@ export function fractionalMaxPool3d(input: Tensor, kernelSize: Size, ...rest: un
 }
 
 /** [output, indices], as Python's F.adaptive_max_poolNd_with_indices. */
-export const adaptiveMaxPool1dWithIndices = (input: Tensor, outputSize: AdaptiveSize) => adaptiveMax(1, input, outputSize, [true]) as [Tensor, Tensor];
-export const adaptiveMaxPool2dWithIndices = (input: Tensor, outputSize: AdaptiveSize) => adaptiveMax(2, input, outputSize, [true]) as [Tensor, Tensor];
-export const adaptiveMaxPool3dWithIndices = (input: Tensor, outputSize: AdaptiveSize) => adaptiveMax(3, input, outputSize, [true]) as [Tensor, Tensor];
+export const adaptiveMaxPool1dWithIndices = (input: Tensor, outputSize: AdaptiveSize) =>
+  adaptiveMax(1, input, outputSize, [true]) as [Tensor, Tensor];
+export const adaptiveMaxPool2dWithIndices = (input: Tensor, outputSize: AdaptiveSize) =>
+  adaptiveMax(2, input, outputSize, [true]) as [Tensor, Tensor];
+export const adaptiveMaxPool3dWithIndices = (input: Tensor, outputSize: AdaptiveSize) =>
+  adaptiveMax(3, input, outputSize, [true]) as [Tensor, Tensor];
 /** [output, indices], as Python's F.fractional_max_poolNd_with_indices. */
 export const fractionalMaxPool2dWithIndices = (input: Tensor, kernelSize: Size, ...rest: FractionalArgs) =>
   fractionalMaxPool(2, input, kernelSize, withReturnIndices(rest, 2)) as [Tensor, Tensor];

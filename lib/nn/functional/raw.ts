@@ -13,13 +13,28 @@ export function linearOp(input: Tensor, weight: Tensor, bias: Tensor | null): Te
 }
 
 /** conv2d with a module's stored stride, padding, dilation and groups (Conv2d). */
-export function conv2dOp(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[] | 'same' | 'valid',
-  dilation: number[], groups: number): Tensor {
+export function conv2dOp(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  stride: number[],
+  padding: number[] | 'same' | 'valid',
+  dilation: number[],
+  groups: number,
+): Tensor {
   return wrap(native.conv2d(handleOf(input, 'input'), weight.handle, bias?.handle, stride, padding, dilation, groups));
 }
 
 /** batch_norm with a module's buffers and settings (BatchNormNd, after its per-input checks). */
-export function batchNormOp(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null,
-  training: boolean, momentum: number, eps: number): Tensor {
+export function batchNormOp(
+  input: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  training: boolean,
+  momentum: number,
+  eps: number,
+): Tensor {
   return wrap(native.batchNorm(input.handle, runningMean?.handle, runningVar?.handle, weight?.handle, bias?.handle, training, momentum, eps));
 }

@@ -16,7 +16,10 @@ export type ModuleClass<S, T> = { new (...args: ArgsOf<S>): Module & Readonly<T>
 
 /** A module class named `name` whose fields are the signature's arguments. */
 export function functionalModule<T extends object, N extends readonly (keyof T & string)[]>(
-  name: string, sig: Signature<T, N>, forward: (input: Tensor, a: T) => Tensor, repr: (a: T) => string = () => '',
+  name: string,
+  sig: Signature<T, N>,
+  forward: (input: Tensor, a: T) => Tensor,
+  repr: (a: T) => string = () => '',
   check: (a: T) => void = () => {},
 ): ModuleClass<Signature<T, N>, T> {
   const cls = {
@@ -40,7 +43,12 @@ export function functionalModule<T extends object, N extends readonly (keyof T &
 
 const inplaceStr = (a: { inplace: boolean }, lead = ', ') => (a.inplace ? `${lead}inplace=True` : '');
 const inplaceOnly = (name: string, f: (x: Tensor, inplace: boolean) => Tensor) =>
-  functionalModule(name, signature<{ inplace: boolean }>()(name, ['inplace'], { inplace: false }), (x, a) => f(x, a.inplace), (a) => inplaceStr(a, ''));
+  functionalModule(
+    name,
+    signature<{ inplace: boolean }>()(name, ['inplace'], { inplace: false }),
+    (x, a) => f(x, a.inplace),
+    (a) => inplaceStr(a, ''),
+  );
 const plain = (name: string, f: (x: Tensor) => Tensor) => functionalModule(name, signature<object>()(name, [], {}), (x) => f(x));
 
 /** max(x, 0), as torch.nn.ReLU(inplace). */
@@ -70,57 +78,120 @@ export const Softsign = plain('Softsign', F.softsign);
 
 export type AlphaFields = { alpha: number; inplace: boolean };
 /** As torch.nn.ELU(alpha, inplace). */
-export const ELU = functionalModule('ELU', signature<AlphaFields>()('ELU', ['alpha', 'inplace'], { alpha: 1, inplace: false }),
-  (x, a) => F.elu(x, a.alpha, a.inplace), (a) => `alpha=${pyFloat(a.alpha)}${inplaceStr(a)}`);
+export const ELU = functionalModule(
+  'ELU',
+  signature<AlphaFields>()('ELU', ['alpha', 'inplace'], { alpha: 1, inplace: false }),
+  (x, a) => F.elu(x, a.alpha, a.inplace),
+  (a) => `alpha=${pyFloat(a.alpha)}${inplaceStr(a)}`,
+);
 /** As torch.nn.CELU(alpha, inplace). */
-export const CELU = functionalModule('CELU', signature<AlphaFields>()('CELU', ['alpha', 'inplace'], { alpha: 1, inplace: false }),
-  (x, a) => F.celu(x, a.alpha, a.inplace), (a) => `alpha=${pyFloat(a.alpha)}${inplaceStr(a)}`);
+export const CELU = functionalModule(
+  'CELU',
+  signature<AlphaFields>()('CELU', ['alpha', 'inplace'], { alpha: 1, inplace: false }),
+  (x, a) => F.celu(x, a.alpha, a.inplace),
+  (a) => `alpha=${pyFloat(a.alpha)}${inplaceStr(a)}`,
+);
 /** As torch.nn.LeakyReLU(negativeSlope, inplace). */
-export const LeakyReLU = functionalModule('LeakyReLU',
+export const LeakyReLU = functionalModule(
+  'LeakyReLU',
   signature<{ negativeSlope: number; inplace: boolean }>()('LeakyReLU', ['negativeSlope', 'inplace'], { negativeSlope: 0.01, inplace: false }),
-  (x, a) => F.leakyRelu(x, a.negativeSlope, a.inplace), (a) => `negative_slope=${pyFloat(a.negativeSlope)}${inplaceStr(a)}`);
+  (x, a) => F.leakyRelu(x, a.negativeSlope, a.inplace),
+  (a) => `negative_slope=${pyFloat(a.negativeSlope)}${inplaceStr(a)}`,
+);
 /** Randomised leaky ReLU, as torch.nn.RReLU(lower, upper, inplace). */
-export const RReLU = functionalModule('RReLU',
-  signature<{ lower: number; upper: number; inplace: boolean }>()('RReLU', ['lower', 'upper', 'inplace'], { lower: 1 / 8, upper: 1 / 3, inplace: false }),
-  (x, a) => F.rrelu(x, a.lower, a.upper, (a as unknown as Module).training, a.inplace), (a) => `lower=${pyFloat(a.lower)}, upper=${pyFloat(a.upper)}${inplaceStr(a)}`);
+export const RReLU = functionalModule(
+  'RReLU',
+  signature<{ lower: number; upper: number; inplace: boolean }>()('RReLU', ['lower', 'upper', 'inplace'], {
+    lower: 1 / 8,
+    upper: 1 / 3,
+    inplace: false,
+  }),
+  (x, a) => F.rrelu(x, a.lower, a.upper, (a as unknown as Module).training, a.inplace),
+  (a) => `lower=${pyFloat(a.lower)}, upper=${pyFloat(a.upper)}${inplaceStr(a)}`,
+);
 /** Clamps to [minVal, maxVal], as torch.nn.Hardtanh(minVal, maxVal, inplace). */
-export const Hardtanh = functionalModule('Hardtanh',
-  signature<{ minVal: number; maxVal: number; inplace: boolean }>()('Hardtanh', ['minVal', 'maxVal', 'inplace'], { minVal: -1, maxVal: 1, inplace: false }),
-  (x, a) => F.hardtanh(x, a.minVal, a.maxVal, a.inplace), (a) => `min_val=${pyFloat(a.minVal)}, max_val=${pyFloat(a.maxVal)}${inplaceStr(a)}`,
+export const Hardtanh = functionalModule(
+  'Hardtanh',
+  signature<{ minVal: number; maxVal: number; inplace: boolean }>()('Hardtanh', ['minVal', 'maxVal', 'inplace'], {
+    minVal: -1,
+    maxVal: 1,
+    inplace: false,
+  }),
+  (x, a) => F.hardtanh(x, a.minVal, a.maxVal, a.inplace),
+  (a) => `min_val=${pyFloat(a.minVal)}, max_val=${pyFloat(a.maxVal)}${inplaceStr(a)}`,
   (a) => {
     if (a.maxVal <= a.minVal) throw new RangeError('max_val must be greater than min_val');
-  });
+  },
+);
 /** As torch.nn.Softplus(beta, threshold). */
-export const Softplus = functionalModule('Softplus',
+export const Softplus = functionalModule(
+  'Softplus',
   signature<{ beta: number; threshold: number }>()('Softplus', ['beta', 'threshold'], { beta: 1, threshold: 20 }),
-  (x, a) => F.softplus(x, a.beta, a.threshold), (a) => `beta=${pyFloat(a.beta)}, threshold=${pyFloat(a.threshold)}`);
+  (x, a) => F.softplus(x, a.beta, a.threshold),
+  (a) => `beta=${pyFloat(a.beta)}, threshold=${pyFloat(a.threshold)}`,
+);
 /** As torch.nn.Hardshrink(lambd). */
-export const Hardshrink = functionalModule('Hardshrink', signature<{ lambd: number }>()('Hardshrink', ['lambd'], { lambd: 0.5 }),
-  (x, a) => F.hardshrink(x, a.lambd), (a) => pyFloat(a.lambd));
+export const Hardshrink = functionalModule(
+  'Hardshrink',
+  signature<{ lambd: number }>()('Hardshrink', ['lambd'], { lambd: 0.5 }),
+  (x, a) => F.hardshrink(x, a.lambd),
+  (a) => pyFloat(a.lambd),
+);
 /** As torch.nn.Softshrink(lambd). */
-export const Softshrink = functionalModule('Softshrink', signature<{ lambd: number }>()('Softshrink', ['lambd'], { lambd: 0.5 }),
-  (x, a) => F.softshrink(x, a.lambd), (a) => pyFloat(a.lambd));
+export const Softshrink = functionalModule(
+  'Softshrink',
+  signature<{ lambd: number }>()('Softshrink', ['lambd'], { lambd: 0.5 }),
+  (x, a) => F.softshrink(x, a.lambd),
+  (a) => pyFloat(a.lambd),
+);
 /** The Gaussian error linear unit, as torch.nn.GELU(approximate: 'none' | 'tanh'). */
-export const GELU = functionalModule('GELU', signature<{ approximate: 'none' | 'tanh' }>()('GELU', ['approximate'], { approximate: 'none' }),
-  (x, a) => F.gelu(x, a.approximate), (a) => `approximate=${pyRepr(a.approximate)}`);
+export const GELU = functionalModule(
+  'GELU',
+  signature<{ approximate: 'none' | 'tanh' }>()('GELU', ['approximate'], { approximate: 'none' }),
+  (x, a) => F.gelu(x, a.approximate),
+  (a) => `approximate=${pyRepr(a.approximate)}`,
+);
 /** The gated linear unit over `dim`, as torch.nn.GLU(dim). */
-export const GLU = functionalModule('GLU', signature<{ dim: number }>()('GLU', ['dim'], { dim: -1 }), (x, a) => F.glu(x, a.dim), (a) => `dim=${a.dim}`);
+export const GLU = functionalModule(
+  'GLU',
+  signature<{ dim: number }>()('GLU', ['dim'], { dim: -1 }),
+  (x, a) => F.glu(x, a.dim),
+  (a) => `dim=${a.dim}`,
+);
 
 const dimSig = (name: string) => signature<{ dim: number | null }>()(name, ['dim'], { dim: null });
 /** Softmax along `dim`, as torch.nn.Softmax(dim). */
-export const Softmax = functionalModule('Softmax', dimSig('Softmax'), (x, a) => F.softmax(x, a.dim), (a) => `dim=${pyRepr(a.dim)}`);
+export const Softmax = functionalModule(
+  'Softmax',
+  dimSig('Softmax'),
+  (x, a) => F.softmax(x, a.dim),
+  (a) => `dim=${pyRepr(a.dim)}`,
+);
 /** Softmax of −x along `dim`, as torch.nn.Softmin(dim). */
-export const Softmin = functionalModule('Softmin', dimSig('Softmin'), (x, a) => F.softmin(x, a.dim), (a) => `dim=${pyRepr(a.dim)}`);
+export const Softmin = functionalModule(
+  'Softmin',
+  dimSig('Softmin'),
+  (x, a) => F.softmin(x, a.dim),
+  (a) => `dim=${pyRepr(a.dim)}`,
+);
 /** log(softmax) along `dim`, as torch.nn.LogSoftmax(dim). */
-export const LogSoftmax = functionalModule('LogSoftmax', dimSig('LogSoftmax'), (x, a) => F.logSoftmax(x, a.dim), (a) => `dim=${pyRepr(a.dim)}`);
+export const LogSoftmax = functionalModule(
+  'LogSoftmax',
+  dimSig('LogSoftmax'),
+  (x, a) => F.logSoftmax(x, a.dim),
+  (a) => `dim=${pyRepr(a.dim)}`,
+);
 /** Softmax over the channels of (C, H, W) or (N, C, H, W), as torch.nn.Softmax2d. */
 export const Softmax2d = plain('Softmax2d', (x) => {
   if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`Softmax2d: expected input to be 3D or 4D, got ${x.ndim}D instead`);
   return F.softmax(x, -3);
 });
 
-const PRELU = signature<{ numParameters: number; init: number; device: string | null; dtype: Dtype | null }>()('PReLU',
-  ['numParameters', 'init', 'device', 'dtype'], { numParameters: 1, init: 0.25, device: null, dtype: null });
+const PRELU = signature<{ numParameters: number; init: number; device: string | null; dtype: Dtype | null }>()(
+  'PReLU',
+  ['numParameters', 'init', 'device', 'dtype'],
+  { numParameters: 1, init: 0.25, device: null, dtype: null },
+);
 /** Leaky ReLU with a learnt slope (one, or one per channel), as torch.nn.PReLU(numParameters, init). */
 export class PReLU extends Module {
   declare weight: Parameter;
@@ -149,7 +220,11 @@ const THRESHOLD = signature<{ inplace: boolean }>()('Threshold', ['inplace'], { 
 /** y = x where x > threshold, else value, as torch.nn.Threshold(threshold, value, inplace). */
 export class Threshold extends Module {
   readonly inplace: boolean;
-  constructor(readonly threshold: number, readonly value: number, ...rest: ArgsOf<typeof THRESHOLD>) {
+  constructor(
+    readonly threshold: number,
+    readonly value: number,
+    ...rest: ArgsOf<typeof THRESHOLD>
+  ) {
     super();
     this.inplace = THRESHOLD.bind(rest).inplace;
   }

@@ -11,8 +11,12 @@ import { signature, type ArgsOf } from '../../core/signature';
 import { Linear } from './linear';
 
 export type AdaptiveLogSoftmaxFields = { divValue: number; headBias: boolean; device: string | null; dtype: Dtype | null };
-const ALS = signature<AdaptiveLogSoftmaxFields>()('AdaptiveLogSoftmaxWithLoss', ['divValue', 'headBias', 'device', 'dtype'],
-  { divValue: 4.0, headBias: false, device: null, dtype: null });
+const ALS = signature<AdaptiveLogSoftmaxFields>()('AdaptiveLogSoftmaxWithLoss', ['divValue', 'headBias', 'device', 'dtype'], {
+  divValue: 4.0,
+  headBias: false,
+  device: null,
+  dtype: null,
+});
 /** [output, loss], also as .output and .loss (Python's _ASMoutput namedtuple). */
 export type ASMOutput = [Tensor, Tensor] & { output: Tensor; loss: Tensor };
 
@@ -26,14 +30,26 @@ export class AdaptiveLogSoftmaxWithLoss extends Module {
   readonly shortlistSize: number;
   readonly nClusters: number;
   readonly headSize: number;
-  constructor(readonly inFeatures: number, readonly nClasses: number, cutoffs: number[], ...rest: ArgsOf<typeof ALS>) {
+  constructor(
+    readonly inFeatures: number,
+    readonly nClasses: number,
+    cutoffs: number[],
+    ...rest: ArgsOf<typeof ALS>
+  ) {
     super();
     const a = ALS.bind(rest);
     const sorted = [...cutoffs].sort((x, y) => x - y);
     if (cutoffs.length === 0) throw new RangeError('cutoffs should be a sequence of length larger than 0');
-    if (sorted.join() !== cutoffs.join() || sorted[0] <= 0 || sorted[sorted.length - 1] > nClasses - 1 || new Set(cutoffs).size !== cutoffs.length ||
-      !cutoffs.every(Number.isInteger)) {
-      throw new RangeError('cutoffs should be a sequence of unique, positive integers sorted in an increasing order, where each value is between 1 and n_classes-1');
+    if (
+      sorted.join() !== cutoffs.join() ||
+      sorted[0] <= 0 ||
+      sorted[sorted.length - 1] > nClasses - 1 ||
+      new Set(cutoffs).size !== cutoffs.length ||
+      !cutoffs.every(Number.isInteger)
+    ) {
+      throw new RangeError(
+        'cutoffs should be a sequence of unique, positive integers sorted in an increasing order, where each value is between 1 and n_classes-1',
+      );
     }
     this.cutoffs = [...cutoffs, nClasses];
     this.divValue = a.divValue;
@@ -43,10 +59,15 @@ export class AdaptiveLogSoftmaxWithLoss extends Module {
     this.headSize = this.shortlistSize + this.nClusters;
     const f = { device: a.device, dtype: a.dtype };
     this.head = new Linear(inFeatures, this.headSize, { bias: a.headBias, ...f });
-    this.tail = new ModuleList(Array.from({ length: this.nClusters }, (_, i) => {
-      const hsz = Math.floor(inFeatures / a.divValue ** (i + 1));
-      return new Sequential(new Linear(inFeatures, hsz, { bias: false, ...f }), new Linear(hsz, this.cutoffs[i + 1] - this.cutoffs[i], { bias: false, ...f }));
-    }));
+    this.tail = new ModuleList(
+      Array.from({ length: this.nClusters }, (_, i) => {
+        const hsz = Math.floor(inFeatures / a.divValue ** (i + 1));
+        return new Sequential(
+          new Linear(inFeatures, hsz, { bias: false, ...f }),
+          new Linear(hsz, this.cutoffs[i + 1] - this.cutoffs[i], { bias: false, ...f }),
+        );
+      }),
+    );
   }
   resetParameters(): void {
     this.head.resetParameters();
@@ -84,7 +105,9 @@ export class AdaptiveLogSoftmaxWithLoss extends Module {
         used += rows.numel();
       }
       if (used !== n) {
-        throw new TorchError(`Target values should be in [0, ${this.nClasses - 1}], but values in range [${t.min().item()}, ${t.max().item()}] were found. `);
+        throw new TorchError(
+          `Target values should be in [0, ${this.nClasses - 1}], but values in range [${t.min().item()}, ${t.max().item()}] were found. `,
+        );
       }
       const headLogprob = F.logSoftmax(this.head(x), 1);
       out = out.add(headLogprob.gather(1, gather.unsqueeze(1)).squeeze());

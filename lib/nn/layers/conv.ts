@@ -18,20 +18,35 @@ export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 const PADDING_MODES: readonly string[] = ['zeros', 'reflect', 'replicate', 'circular'];
 
 export type ConvFields = {
-  stride: Size; padding: Size | 'same' | 'valid'; dilation: Size; groups: number; bias: boolean; paddingMode: PaddingMode;
-  device: string | null; dtype: Dtype | null;
+  stride: Size;
+  padding: Size | 'same' | 'valid';
+  dilation: Size;
+  groups: number;
+  bias: boolean;
+  paddingMode: PaddingMode;
+  device: string | null;
+  dtype: Dtype | null;
 };
 const CONV_DEFAULTS: ConvFields = { stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, paddingMode: 'zeros', device: null, dtype: null };
 export type ConvPositional = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype'];
 export type ConvTransposePositional = ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode', 'device', 'dtype'];
-const convSig = (who: string) => signature<ConvFields>()(who, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype'], CONV_DEFAULTS);
+const convSig = (who: string) =>
+  signature<ConvFields>()(who, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype'], CONV_DEFAULTS);
 export type ConvTFields = Omit<ConvFields, 'padding'> & { padding: Size; outputPadding: Size };
-const convTSig = (who: string) => signature<ConvTFields>()(who,
-  ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode', 'device', 'dtype'], { ...CONV_DEFAULTS, padding: 0, outputPadding: 0 });
+const convTSig = (who: string) =>
+  signature<ConvTFields>()(who, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode', 'device', 'dtype'], {
+    ...CONV_DEFAULTS,
+    padding: 0,
+    outputPadding: 0,
+  });
 export type ConvArgs = ArgsOf<Signature<ConvFields, ConvPositional>>;
 export type ConvTransposeArgs = ArgsOf<Signature<ConvTFields, ConvTransposePositional>>;
 const SIGS = { Conv1d: convSig('Conv1d'), Conv2d: convSig('Conv2d'), Conv3d: convSig('Conv3d') };
-const T_SIGS = { ConvTranspose1d: convTSig('ConvTranspose1d'), ConvTranspose2d: convTSig('ConvTranspose2d'), ConvTranspose3d: convTSig('ConvTranspose3d') };
+const T_SIGS = {
+  ConvTranspose1d: convTSig('ConvTranspose1d'),
+  ConvTranspose2d: convTSig('ConvTranspose2d'),
+  ConvTranspose3d: convTSig('ConvTranspose3d'),
+};
 
 function positive(v: unknown, name: string): number {
   if (!(typeof v === 'number' && Number.isInteger(v))) throw new TypeError(`${name} must be an integer (got ${pyRepr(v)})`);
@@ -57,8 +72,14 @@ export abstract class ConvNd extends Module {
   /** F.pad's argument for a padding mode other than zeros: each dim's padding twice, last dim first. */
   protected readonly reversedPaddingRepeatedTwice: number[];
 
-  protected constructor(readonly dims: number, inChannels: number, outChannels: number, kernelSize: Size, transposed: boolean,
-    a: ConvFields & { outputPadding?: Size }) {
+  protected constructor(
+    readonly dims: number,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: Size,
+    transposed: boolean,
+    a: ConvFields & { outputPadding?: Size },
+  ) {
     super();
     const who = this.constructor.name;
     // a Lazy class starts with 0 channels in, known at its first call
@@ -181,14 +202,20 @@ export abstract class ConvTransposeNd extends ConvNd {
     const nonSpatial = input.ndim === n + 2 ? 2 : 1;
     const size = outputSize.length === nonSpatial + n ? outputSize.slice(nonSpatial) : outputSize;
     if (size.length !== n) {
-      throw new RangeError(`ConvTranspose${n}D: for ${input.ndim}D input, output_size must have ${n} or ${nonSpatial + n} elements (got ${size.length})`);
+      throw new RangeError(
+        `ConvTranspose${n}D: for ${input.ndim}D input, output_size must have ${n} or ${nonSpatial + n} elements (got ${size.length})`,
+      );
     }
     const padding = this.padding as number[];
-    const min = size.map((_, d) => (input.shape[d + nonSpatial] - 1) * this.stride[d] - 2 * padding[d] + this.dilation[d] * (this.kernelSize[d] - 1) + 1);
+    const min = size.map(
+      (_, d) => (input.shape[d + nonSpatial] - 1) * this.stride[d] - 2 * padding[d] + this.dilation[d] * (this.kernelSize[d] - 1) + 1,
+    );
     const max = min.map((m, d) => m + this.stride[d] - 1);
     if (size.some((s, d) => s < min[d] || s > max[d])) {
-      throw new RangeError(`requested an output size of [${size.join(', ')}], but valid sizes range from [${min.join(', ')}] to [${max.join(', ')}] ` +
-        `(for an input of [${input.shape.slice(nonSpatial).join(', ')}])`);
+      throw new RangeError(
+        `requested an output size of [${size.join(', ')}], but valid sizes range from [${min.join(', ')}] to [${max.join(', ')}] ` +
+          `(for an input of [${input.shape.slice(nonSpatial).join(', ')}])`,
+      );
     }
     return size.map((s, d) => s - min[d]);
   }
@@ -225,7 +252,10 @@ export class Unfold extends Module {
   readonly dilation: Size;
   readonly padding: Size;
   readonly stride: Size;
-  constructor(readonly kernelSize: Size, ...rest: ArgsOf<typeof UNFOLD_ARGS>) {
+  constructor(
+    readonly kernelSize: Size,
+    ...rest: ArgsOf<typeof UNFOLD_ARGS>
+  ) {
     super();
     ({ dilation: this.dilation, padding: this.padding, stride: this.stride } = UNFOLD_ARGS.bind(rest));
   }
@@ -241,7 +271,11 @@ export class Fold extends Module {
   readonly dilation: Size;
   readonly padding: Size;
   readonly stride: Size;
-  constructor(readonly outputSize: Size, readonly kernelSize: Size, ...rest: ArgsOf<typeof FOLD_ARGS>) {
+  constructor(
+    readonly outputSize: Size,
+    readonly kernelSize: Size,
+    ...rest: ArgsOf<typeof FOLD_ARGS>
+  ) {
     super();
     ({ dilation: this.dilation, padding: this.padding, stride: this.stride } = FOLD_ARGS.bind(rest));
   }

@@ -7,12 +7,15 @@ import { functionalModule } from './activation';
 
 export type DropoutFields = { p: number; inplace: boolean };
 const dropoutModule = (name: string, f: (x: Tensor, p: number, training: boolean, inplace: boolean) => Tensor) =>
-  functionalModule(name, signature<DropoutFields>()(name, ['p', 'inplace'], { p: 0.5, inplace: false }),
+  functionalModule(
+    name,
+    signature<DropoutFields>()(name, ['p', 'inplace'], { p: 0.5, inplace: false }),
     (x, a) => f(x, a.p, (a as unknown as { training: boolean }).training, a.inplace),
     (a) => `p=${pyFloat(a.p)}, inplace=${pyRepr(a.inplace)}`,
     (a) => {
       if (typeof a.p !== 'number' || !(a.p >= 0 && a.p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${a.p}`);
-    });
+    },
+  );
 
 /** Zeroes elements with probability p in training (the rest scaled by 1/(1−p)), as torch.nn.Dropout(p, inplace). */
 export const Dropout = dropoutModule('Dropout', F.dropout);

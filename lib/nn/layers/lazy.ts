@@ -9,8 +9,28 @@ import type { Tensor } from '../../core/tensor';
 import { empty, ones, zeros } from '../../generated/torch';
 import { Parameter } from '../module';
 import { Linear } from './linear';
-import { Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, type ConvArgs, type ConvNd, type ConvTransposeArgs } from './conv';
-import { BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, type NormArgs, type NormBase, type NormFields } from './normalization';
+import {
+  Conv1d,
+  Conv2d,
+  Conv3d,
+  ConvTranspose1d,
+  ConvTranspose2d,
+  ConvTranspose3d,
+  type ConvArgs,
+  type ConvNd,
+  type ConvTransposeArgs,
+} from './conv';
+import {
+  BatchNorm1d,
+  BatchNorm2d,
+  BatchNorm3d,
+  InstanceNorm1d,
+  InstanceNorm2d,
+  InstanceNorm3d,
+  type NormArgs,
+  type NormBase,
+  type NormFields,
+} from './normalization';
 import { signature } from '../../core/signature';
 import type { Size } from '../functional/args';
 
@@ -39,11 +59,16 @@ export class LazyLinear extends Linear {
   override resetParameters(): void {}
   override forward(input: Tensor): Tensor {
     const self = this as Writable<Linear>;
-    materialize(this, Linear, () => {
-      self.inFeatures = input.shape[input.ndim - 1];
-      self.weight = fresh(this.weight, [this.outFeatures, self.inFeatures]);
-      if (this.bias) self.bias = fresh(this.bias, [this.outFeatures]);
-    }, () => this.resetParameters());
+    materialize(
+      this,
+      Linear,
+      () => {
+        self.inFeatures = input.shape[input.ndim - 1];
+        self.weight = fresh(this.weight, [this.outFeatures, self.inFeatures]);
+        if (this.bias) self.bias = fresh(this.bias, [this.outFeatures]);
+      },
+      () => this.resetParameters(),
+    );
     return this.forward(input);
   }
 }
@@ -51,18 +76,25 @@ export class LazyLinear extends Linear {
 /** The conv layers' first call: inChannels from the input (unbatched or batched), weight and bias made, reset. */
 function lazyConv(m: ConvNd, input: Tensor, target: { prototype: object }): void {
   const self = m as Writable<ConvNd>;
-  materialize(m, target, () => {
-    const batched = m.dims + 2;
-    if (input.ndim !== batched && input.ndim !== batched - 1) {
-      throw new RangeError(`Expected ${batched - 1}D (unbatched) or ${batched}D (batched) input to Lazy${target.prototype.constructor.name}, but got input of ` +
-        `size: [${input.shape.join(', ')}]`);
-    }
-    self.inChannels = input.ndim === batched ? input.shape[1] : input.shape[0];
-    if (m.inChannels % m.groups !== 0) throw new RangeError('in_channels must be divisible by groups');
-    const shape = m.transposed ? [m.inChannels, m.outChannels / m.groups] : [m.outChannels, m.inChannels / m.groups];
-    self.weight = fresh(m.weight, [...shape, ...m.kernelSize]);
-    if (m.bias) self.bias = fresh(m.bias, [m.outChannels]);
-  }, () => m.resetParameters());
+  materialize(
+    m,
+    target,
+    () => {
+      const batched = m.dims + 2;
+      if (input.ndim !== batched && input.ndim !== batched - 1) {
+        throw new RangeError(
+          `Expected ${batched - 1}D (unbatched) or ${batched}D (batched) input to Lazy${target.prototype.constructor.name}, but got input of ` +
+            `size: [${input.shape.join(', ')}]`,
+        );
+      }
+      self.inChannels = input.ndim === batched ? input.shape[1] : input.shape[0];
+      if (m.inChannels % m.groups !== 0) throw new RangeError('in_channels must be divisible by groups');
+      const shape = m.transposed ? [m.inChannels, m.outChannels / m.groups] : [m.outChannels, m.inChannels / m.groups];
+      self.weight = fresh(m.weight, [...shape, ...m.kernelSize]);
+      if (m.bias) self.bias = fresh(m.bias, [m.outChannels]);
+    },
+    () => m.resetParameters(),
+  );
 }
 type ConvRest = ConvArgs;
 /** torch.nn.LazyConv1d(outChannels, kernelSize, stride, padding, …): inChannels from the first input. */
@@ -141,23 +173,35 @@ export class LazyConvTranspose3d extends ConvTranspose3d {
 /** The norm layers' first call: numFeatures = input.shape[1] (Python's rule, unbatched input included), parameters and statistics made, reset. */
 function lazyNorm(m: NormBase, input: Tensor, target: { prototype: object }): void {
   const self = m as Writable<NormBase>;
-  materialize(m, target, () => {
-    const n = (self.numFeatures = input.shape[1]);
-    if (m.weight) self.weight = fresh(m.weight, [n]);
-    if (m.bias) self.bias = fresh(m.bias, [n]);
-    if (m.running_mean) {
-      const f = { dtype: m.running_mean.dtype, device: m.running_mean.device };
-      const [mean, variance] = [m.running_mean, m.running_var!];
-      m.registerBuffer('running_mean', zeros([n], f));
-      m.registerBuffer('running_var', ones([n], f));
-      mean.dispose();
-      variance.dispose();
-    }
-  }, () => m.resetParameters());
+  materialize(
+    m,
+    target,
+    () => {
+      const n = (self.numFeatures = input.shape[1]);
+      if (m.weight) self.weight = fresh(m.weight, [n]);
+      if (m.bias) self.bias = fresh(m.bias, [n]);
+      if (m.running_mean) {
+        const f = { dtype: m.running_mean.dtype, device: m.running_mean.device };
+        const [mean, variance] = [m.running_mean, m.running_var!];
+        m.registerBuffer('running_mean', zeros([n], f));
+        m.registerBuffer('running_var', ones([n], f));
+        mean.dispose();
+        variance.dispose();
+      }
+    },
+    () => m.resetParameters(),
+  );
 }
 // Python's lazy instance norms default to affine and trackRunningStats on (the plain ones to off).
-const LAZY_INSTANCE = signature<NormFields>()('LazyInstanceNorm', ['eps', 'momentum', 'affine', 'trackRunningStats', 'device', 'dtype'],
-  { eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: true, bias: true, device: null, dtype: null });
+const LAZY_INSTANCE = signature<NormFields>()('LazyInstanceNorm', ['eps', 'momentum', 'affine', 'trackRunningStats', 'device', 'dtype'], {
+  eps: 1e-5,
+  momentum: 0.1,
+  affine: true,
+  trackRunningStats: true,
+  bias: true,
+  device: null,
+  dtype: null,
+});
 const lazyNormArgs = (rest: NormArgs): NormArgs => [LAZY_INSTANCE.bind(rest)];
 /** torch.nn.LazyBatchNorm1d(eps, momentum, affine, trackRunningStats): numFeatures from the first input. */
 export class LazyBatchNorm1d extends BatchNorm1d {

@@ -65,11 +65,17 @@ export class Linear extends Module {
 export class Bilinear extends Module {
   declare weight: Parameter;
   declare bias: Parameter | null;
-  constructor(readonly in1Features: number, readonly in2Features: number, readonly outFeatures: number, ...rest: ArgsOf<typeof BILINEAR>) {
+  constructor(
+    readonly in1Features: number,
+    readonly in2Features: number,
+    readonly outFeatures: number,
+    ...rest: ArgsOf<typeof BILINEAR>
+  ) {
     super();
     const a = BILINEAR.bind(rest);
-    this.weight = new Parameter(empty([features(outFeatures, 'outFeatures'), features(in1Features, 'in1Features'), features(in2Features, 'in2Features')],
-      factory(a)));
+    this.weight = new Parameter(
+      empty([features(outFeatures, 'outFeatures'), features(in1Features, 'in1Features'), features(in2Features, 'in2Features')], factory(a)),
+    );
     this.bias = a.bias ? new Parameter(empty([outFeatures], factory(a))) : null;
     this.resetParameters();
   }

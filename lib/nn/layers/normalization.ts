@@ -26,9 +26,16 @@ const PRINTS_BIAS = TORCH_MAJOR > 2 || (TORCH_MAJOR === 2 && TORCH_MINOR >= 13);
 export type NormFactory = { device: string | null; dtype: Dtype | null };
 const factory = (a: NormFactory) => ({ device: a.device ?? undefined, dtype: a.dtype ?? undefined });
 export type NormFields = { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean; bias: boolean } & NormFactory;
-const normSig = (who: string, affine: boolean, track: boolean) => signature<NormFields>()(who,
-  ['eps', 'momentum', 'affine', 'trackRunningStats', 'device', 'dtype'],
-  { eps: 1e-5, momentum: 0.1, affine, trackRunningStats: track, bias: true, device: null, dtype: null });
+const normSig = (who: string, affine: boolean, track: boolean) =>
+  signature<NormFields>()(who, ['eps', 'momentum', 'affine', 'trackRunningStats', 'device', 'dtype'], {
+    eps: 1e-5,
+    momentum: 0.1,
+    affine,
+    trackRunningStats: track,
+    bias: true,
+    device: null,
+    dtype: null,
+  });
 export type NormPositional = ['eps', 'momentum', 'affine', 'trackRunningStats', 'device', 'dtype'];
 export type NormArgs = ArgsOf<Signature<NormFields, NormPositional>>;
 /** The options of BatchNorm and InstanceNorm layers. */
@@ -49,7 +56,7 @@ export abstract class NormBase extends Module {
 
   protected constructor(numFeatures: number, a: NormFields) {
     super();
-    const lazy = (new.target as { lazy?: boolean }).lazy && numFeatures === 0;  // a Lazy class: known at its first call
+    const lazy = (new.target as { lazy?: boolean }).lazy && numFeatures === 0; // a Lazy class: known at its first call
     if (!lazy && !(typeof numFeatures === 'number' && Number.isInteger(numFeatures) && numFeatures > 0)) {
       throw new RangeError(`numFeatures must be a positive integer (got ${describe(numFeatures)})`);
     }
@@ -93,8 +100,10 @@ export abstract class NormBase extends Module {
 
   override extraRepr(): string {
     const bias = PRINTS_BIAS ? `bias=${pyRepr(this.bias !== null)}, ` : '';
-    return `${this.numFeatures}, eps=${pyRepr(this.eps, true)}, momentum=${pyRepr(this.momentum, true)}, affine=${pyRepr(this.affine)}, ` +
-      `${bias}track_running_stats=${pyRepr(this.trackRunningStats)}`;
+    return (
+      `${this.numFeatures}, eps=${pyRepr(this.eps, true)}, momentum=${pyRepr(this.momentum, true)}, affine=${pyRepr(this.affine)}, ` +
+      `${bias}track_running_stats=${pyRepr(this.trackRunningStats)}`
+    );
   }
 }
 
@@ -105,7 +114,8 @@ export abstract class BatchNormNd extends NormBase {
   forward(input: Tensor): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`input must be a Tensor (got ${describe(input)})`);
     const shape = input.shape;
-    if (!this.ranks.includes(shape.length)) throw new RangeError(`expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input (got ${shape.length}D input)`);
+    if (!this.ranks.includes(shape.length))
+      throw new RangeError(`expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input (got ${shape.length}D input)`);
     // (Python has no such check; without per-channel tensors any channel count goes through, as there)
     const perChannel = this.weight !== null || this.bias !== null || this.running_mean !== null;
     if (perChannel && shape[1] !== this.numFeatures) throw new RangeError(`expected input with ${this.numFeatures} channels (got ${shape[1]})`);
@@ -121,7 +131,16 @@ export abstract class BatchNormNd extends NormBase {
       throw new RangeError(`Expected more than 1 value per channel when training, got input size [${shape.join(', ')}]`);
     }
     const track = !this.training || this.trackRunningStats;
-    return batchNormOp(input, track ? this.running_mean : null, track ? this.running_var : null, this.weight, this.bias, useBatchStats, factor, this.eps);
+    return batchNormOp(
+      input,
+      track ? this.running_mean : null,
+      track ? this.running_var : null,
+      this.weight,
+      this.bias,
+      useBatchStats,
+      factor,
+      this.eps,
+    );
   }
 }
 const BN = [normSig('BatchNorm1d', true, true), normSig('BatchNorm2d', true, true), normSig('BatchNorm3d', true, true)];
@@ -153,17 +172,32 @@ export abstract class InstanceNormNd extends NormBase {
   forward(input: Tensor): Tensor {
     const noBatch = this.spatialDims + 1;
     if (!(input instanceof Tensor)) throw new TypeError(`input must be a Tensor (got ${describe(input)})`);
-    if (input.ndim !== noBatch && input.ndim !== noBatch + 1) throw new RangeError(`expected ${noBatch}D or ${noBatch + 1}D input (got ${input.ndim}D input)`);
+    if (input.ndim !== noBatch && input.ndim !== noBatch + 1)
+      throw new RangeError(`expected ${noBatch}D or ${noBatch + 1}D input (got ${input.ndim}D input)`);
     const featureDim = input.ndim - noBatch;
     if (input.shape[featureDim] !== this.numFeatures) {
       if (this.affine) {
-        throw new RangeError(`expected input's size at dim=${featureDim} to match num_features (${this.numFeatures}), but got: ${input.shape[featureDim]}.`);
+        throw new RangeError(
+          `expected input's size at dim=${featureDim} to match num_features (${this.numFeatures}), but got: ${input.shape[featureDim]}.`,
+        );
       }
-      warnOnce(`${this.constructor.name}.numFeatures`, `input's size at dim=${featureDim} does not match num_features. You can silence this warning by ` +
-        'not passing in num_features, which is not used because affine=False');
+      warnOnce(
+        `${this.constructor.name}.numFeatures`,
+        `input's size at dim=${featureDim} does not match num_features. You can silence this warning by ` +
+          'not passing in num_features, which is not used because affine=False',
+      );
     }
-    const apply = (x: Tensor) => F.instanceNorm(x, this.running_mean, this.running_var, this.weight, this.bias,
-      this.training || !this.trackRunningStats, this.momentum ?? 0, this.eps);
+    const apply = (x: Tensor) =>
+      F.instanceNorm(
+        x,
+        this.running_mean,
+        this.running_var,
+        this.weight,
+        this.bias,
+        this.training || !this.trackRunningStats,
+        this.momentum ?? 0,
+        this.eps,
+      );
     if (input.ndim === noBatch + 1) return apply(input);
     const x = input.unsqueeze(0);
     try {
@@ -178,10 +212,12 @@ export abstract class InstanceNormNd extends NormBase {
       const keys = ['running_mean', 'running_var'].map((n) => prefix + n).filter((k) => stateDict.has(k));
       if (keys.length) {
         const klass = this.constructor.name;
-        throw new RangeError(`Unexpected running stats buffer(s) ${keys.map((k) => `"${k}"`).join(' and ')} for ${klass} with ` +
-          `track_running_stats=False. If state_dict is a checkpoint saved before 0.4.0, this may be expected because ${klass} does not track ` +
-          `running stats by default since 0.4.0. Please remove these keys from state_dict. If the running stats are actually needed, instead set ` +
-          `track_running_stats=True in ${klass} to enable them. See the documentation of ${klass} for details.`);
+        throw new RangeError(
+          `Unexpected running stats buffer(s) ${keys.map((k) => `"${k}"`).join(' and ')} for ${klass} with ` +
+            `track_running_stats=False. If state_dict is a checkpoint saved before 0.4.0, this may be expected because ${klass} does not track ` +
+            `running stats by default since 0.4.0. Please remove these keys from state_dict. If the running stats are actually needed, instead set ` +
+            `track_running_stats=True in ${klass} to enable them. See the documentation of ${klass} for details.`,
+        );
       }
     }
     super._loadFromStateDict(stateDict, prefix, localMetadata);
@@ -212,8 +248,11 @@ export class InstanceNorm3d extends InstanceNormNd {
 
 const shapeOf = (s: number | number[]) => (typeof s === 'number' ? [s] : [...s]);
 
-const LAYER_NORM = signature<{ eps: number; elementwiseAffine: boolean; bias: boolean } & NormFactory>()('LayerNorm',
-  ['eps', 'elementwiseAffine', 'bias', 'device', 'dtype'], { eps: 1e-5, elementwiseAffine: true, bias: true, device: null, dtype: null });
+const LAYER_NORM = signature<{ eps: number; elementwiseAffine: boolean; bias: boolean } & NormFactory>()(
+  'LayerNorm',
+  ['eps', 'elementwiseAffine', 'bias', 'device', 'dtype'],
+  { eps: 1e-5, elementwiseAffine: true, bias: true, device: null, dtype: null },
+);
 /** Normalises over the trailing normalizedShape dims, as torch.nn.LayerNorm(normalizedShape, eps, elementwiseAffine, bias). */
 export class LayerNorm extends Module {
   declare weight: Parameter | null;
@@ -244,8 +283,11 @@ export class LayerNorm extends Module {
   }
 }
 
-const RMS_NORM = signature<{ eps: number | null; elementwiseAffine: boolean } & NormFactory>()('RMSNorm', ['eps', 'elementwiseAffine', 'device', 'dtype'],
-  { eps: null, elementwiseAffine: true, device: null, dtype: null });
+const RMS_NORM = signature<{ eps: number | null; elementwiseAffine: boolean } & NormFactory>()(
+  'RMSNorm',
+  ['eps', 'elementwiseAffine', 'device', 'dtype'],
+  { eps: null, elementwiseAffine: true, device: null, dtype: null },
+);
 /** x / RMS(x) over the trailing normalizedShape dims, times weight, as torch.nn.RMSNorm(normalizedShape, eps, elementwiseAffine). */
 export class RMSNorm extends Module {
   declare weight: Parameter | null;
@@ -272,15 +314,24 @@ export class RMSNorm extends Module {
   }
 }
 
-const GROUP_NORM = signature<{ eps: number; affine: boolean; bias: boolean } & NormFactory>()('GroupNorm', ['eps', 'affine', 'device', 'dtype'],
-  { eps: 1e-5, affine: true, bias: true, device: null, dtype: null });
+const GROUP_NORM = signature<{ eps: number; affine: boolean; bias: boolean } & NormFactory>()('GroupNorm', ['eps', 'affine', 'device', 'dtype'], {
+  eps: 1e-5,
+  affine: true,
+  bias: true,
+  device: null,
+  dtype: null,
+});
 /** Normalises each of numGroups channel groups, as torch.nn.GroupNorm(numGroups, numChannels, eps, affine). */
 export class GroupNorm extends Module {
   declare weight: Parameter | null;
   declare bias: Parameter | null;
   readonly eps: number;
   readonly affine: boolean;
-  constructor(readonly numGroups: number, readonly numChannels: number, ...rest: ArgsOf<typeof GROUP_NORM>) {
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    ...rest: ArgsOf<typeof GROUP_NORM>
+  ) {
     super();
     const a = GROUP_NORM.bind(rest);
     if (numChannels % numGroups !== 0) throw new RangeError(`num_channels (${numChannels}) must be divisible by num_groups (${numGroups})`);
@@ -310,7 +361,10 @@ export class LocalResponseNorm extends Module {
   readonly alpha: number;
   readonly beta: number;
   readonly k: number;
-  constructor(readonly size: number, ...rest: ArgsOf<typeof LRN>) {
+  constructor(
+    readonly size: number,
+    ...rest: ArgsOf<typeof LRN>
+  ) {
     super();
     ({ alpha: this.alpha, beta: this.beta, k: this.k } = LRN.bind(rest));
   }
@@ -333,7 +387,10 @@ export class CrossMapLRN2d extends Module {
   readonly alpha: number;
   readonly beta: number;
   readonly k: number;
-  constructor(readonly size: number, ...rest: ArgsOf<typeof CROSS_MAP>) {
+  constructor(
+    readonly size: number,
+    ...rest: ArgsOf<typeof CROSS_MAP>
+  ) {
     super();
     ({ alpha: this.alpha, beta: this.beta, k: this.k } = CROSS_MAP.bind(rest));
   }
@@ -352,15 +409,24 @@ export class CrossMapLRN2d extends Module {
           if (c > prePad) current = current.sub(square.select(1, c - prePad));
           scales.push(current);
         }
-        const sc = stack(scales, 1).mul(this.alpha / this.size).add(this.k);
+        const sc = stack(scales, 1)
+          .mul(this.alpha / this.size)
+          .add(this.k);
         return [sc, sc.pow(-this.beta).mul(input)];
       });
       if (!(input.requiresGrad && isGradEnabled())) return output;
       // Python's backward: g·S^−β − (2αβ/size)·x·M(g·y/S), M the band over channels c−p ≤ d ≤ c+size−1−p (p = size − (size−1)/2)
       const p = Math.trunc(this.size - (this.size - 1) / 2);
-      const band = ones([channels, channels], { dtype: input.dtype, device: input.device }).triu(-p).tril(this.size - 1 - p);
+      const band = ones([channels, channels], { dtype: input.dtype, device: input.device })
+        .triu(-p)
+        .tril(this.size - 1 - p);
       const adjoint = einsum('cd,nchw->ndhw', [band, input.pow(2)]);
-      const surrogate = input.mul(scale.pow(-this.beta)).sub(output.div(scale).mul(adjoint).mul(this.alpha * this.beta / this.size));
+      const surrogate = input.mul(scale.pow(-this.beta)).sub(
+        output
+          .div(scale)
+          .mul(adjoint)
+          .mul((this.alpha * this.beta) / this.size),
+      );
       return output.add(surrogate.sub(surrogate.detach()));
     });
   }

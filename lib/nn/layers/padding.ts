@@ -18,7 +18,11 @@ function sides(dims: number, padding: number | number[]): number[] {
 export abstract class PadNd extends Module {
   readonly padding: number[];
   protected abstract readonly mode: F.PadMode;
-  protected constructor(dims: number, padding: number | number[], readonly value = 0) {
+  protected constructor(
+    dims: number,
+    padding: number | number[],
+    readonly value = 0,
+  ) {
     super();
     this.padding = sides(dims, padding);
   }

@@ -11,10 +11,16 @@ import type { Size } from '../functional/args';
 import type { AdaptiveSize } from '../functional/pooling';
 
 export type MaxPoolFields = { stride: Size | null; padding: Size; dilation: Size; returnIndices: boolean; ceilMode: boolean };
-const maxSig = (who: string) => signature<MaxPoolFields>()(who, ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode'],
-  { stride: null, padding: 0, dilation: 1, returnIndices: false, ceilMode: false });
+const maxSig = (who: string) =>
+  signature<MaxPoolFields>()(who, ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode'], {
+    stride: null,
+    padding: 0,
+    dilation: 1,
+    returnIndices: false,
+    ceilMode: false,
+  });
 const MAX = [maxSig('MaxPool1d'), maxSig('MaxPool2d'), maxSig('MaxPool3d')];
-type MaxPoolArgs = ArgsOf<typeof MAX[0]>;
+type MaxPoolArgs = ArgsOf<(typeof MAX)[0]>;
 
 /** What MaxPool1d/2d/3d share (PyTorch's _MaxPoolNd). */
 export abstract class MaxPoolNd extends Module {
@@ -24,7 +30,11 @@ export abstract class MaxPoolNd extends Module {
   readonly returnIndices: boolean;
   readonly ceilMode: boolean;
   protected abstract readonly op: typeof F.maxPool1d;
-  protected constructor(dims: number, readonly kernelSize: Size, rest: readonly unknown[]) {
+  protected constructor(
+    dims: number,
+    readonly kernelSize: Size,
+    rest: readonly unknown[],
+  ) {
     super();
     const a = MAX[dims - 1].bind(rest);
     this.stride = a.stride ?? kernelSize;
@@ -35,8 +45,10 @@ export abstract class MaxPoolNd extends Module {
     return this.op(input, this.kernelSize, this.stride, this.padding, this.dilation, this.ceilMode, this.returnIndices);
   }
   override extraRepr(): string {
-    return `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}, padding=${pyRepr(this.padding)}, ` +
-      `dilation=${pyRepr(this.dilation)}, ceil_mode=${pyRepr(this.ceilMode)}`;
+    return (
+      `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}, padding=${pyRepr(this.padding)}, ` +
+      `dilation=${pyRepr(this.dilation)}, ceil_mode=${pyRepr(this.ceilMode)}`
+    );
   }
 }
 /** As torch.nn.MaxPool1d(kernelSize, stride, padding, dilation, returnIndices, ceilMode). */
@@ -62,10 +74,20 @@ export class MaxPool3d extends MaxPoolNd {
 }
 
 export type AvgPoolFields = { stride: Size | null; padding: Size; ceilMode: boolean; countIncludePad: boolean; divisorOverride: number | null };
-const avgSig = (who: string) => signature<AvgPoolFields>()(who, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'],
-  { stride: null, padding: 0, ceilMode: false, countIncludePad: true, divisorOverride: null });
-const AVG1 = signature<Omit<AvgPoolFields, 'divisorOverride'>>()('AvgPool1d', ['stride', 'padding', 'ceilMode', 'countIncludePad'],
-  { stride: null, padding: 0, ceilMode: false, countIncludePad: true });
+const avgSig = (who: string) =>
+  signature<AvgPoolFields>()(who, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], {
+    stride: null,
+    padding: 0,
+    ceilMode: false,
+    countIncludePad: true,
+    divisorOverride: null,
+  });
+const AVG1 = signature<Omit<AvgPoolFields, 'divisorOverride'>>()('AvgPool1d', ['stride', 'padding', 'ceilMode', 'countIncludePad'], {
+  stride: null,
+  padding: 0,
+  ceilMode: false,
+  countIncludePad: true,
+});
 const AVG = [AVG1, avgSig('AvgPool2d'), avgSig('AvgPool3d')];
 export type AvgPoolArgs = ArgsOf<Signature<AvgPoolFields, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']>>;
 
@@ -76,7 +98,11 @@ export abstract class AvgPoolNd extends Module {
   readonly ceilMode: boolean;
   readonly countIncludePad: boolean;
   readonly divisorOverride: number | null;
-  protected constructor(private readonly dims: number, readonly kernelSize: Size, rest: readonly unknown[]) {
+  protected constructor(
+    private readonly dims: number,
+    readonly kernelSize: Size,
+    rest: readonly unknown[],
+  ) {
     super();
     const a = AVG[dims - 1].bind(rest) as AvgPoolFields;
     this.stride = a.stride ?? kernelSize;
@@ -142,7 +168,10 @@ const ADAPTIVE_MAX = signature<{ returnIndices: boolean }>()('AdaptiveMaxPool', 
 abstract class AdaptiveMaxPoolNd extends Module {
   readonly returnIndices: boolean;
   protected abstract readonly op: typeof F.adaptiveMaxPool1d;
-  constructor(readonly outputSize: AdaptiveSize, ...rest: ArgsOf<typeof ADAPTIVE_MAX>) {
+  constructor(
+    readonly outputSize: AdaptiveSize,
+    ...rest: ArgsOf<typeof ADAPTIVE_MAX>
+  ) {
     super();
     this.returnIndices = ADAPTIVE_MAX.bind(rest).returnIndices;
   }
@@ -169,7 +198,11 @@ abstract class LPPoolNd extends Module {
   readonly stride: Size | null;
   readonly ceilMode: boolean;
   protected abstract readonly op: typeof F.lpPool1d;
-  constructor(readonly normType: number, readonly kernelSize: Size, ...rest: ArgsOf<typeof LP>) {
+  constructor(
+    readonly normType: number,
+    readonly kernelSize: Size,
+    ...rest: ArgsOf<typeof LP>
+  ) {
     super();
     ({ stride: this.stride, ceilMode: this.ceilMode } = LP.bind(rest));
   }
@@ -230,9 +263,18 @@ export class MaxUnpool3d extends MaxUnpoolNd {
   }
 }
 
-export type FractionalFields = { outputSize: Size | null; outputRatio: number | number[] | null; returnIndices: boolean; _randomSamples: Tensor | null };
-const FRACTIONAL = signature<FractionalFields>()('FractionalMaxPool', ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'],
-  { outputSize: null, outputRatio: null, returnIndices: false, _randomSamples: null });
+export type FractionalFields = {
+  outputSize: Size | null;
+  outputRatio: number | number[] | null;
+  returnIndices: boolean;
+  _randomSamples: Tensor | null;
+};
+const FRACTIONAL = signature<FractionalFields>()('FractionalMaxPool', ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'], {
+  outputSize: null,
+  outputRatio: null,
+  returnIndices: false,
+  _randomSamples: null,
+});
 /** Max pooling over pseudo-random regions, as torch.nn.FractionalMaxPool2d/3d(kernelSize, outputSize, outputRatio, returnIndices). */
 abstract class FractionalMaxPoolNd extends Module {
   declare _random_samples: Tensor | null;
@@ -240,7 +282,11 @@ abstract class FractionalMaxPoolNd extends Module {
   readonly outputSize: number[] | null;
   readonly outputRatio: number[] | null;
   readonly returnIndices: boolean;
-  protected constructor(private readonly dims: 2 | 3, kernelSize: Size, rest: readonly unknown[]) {
+  protected constructor(
+    private readonly dims: 2 | 3,
+    kernelSize: Size,
+    rest: readonly unknown[],
+  ) {
     super();
     const a = FRACTIONAL.bind(rest);
     const who = `FractionalMaxPool${dims}d`;

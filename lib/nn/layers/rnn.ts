@@ -20,15 +20,30 @@ export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
 export type RNNFactory = { device: string | null; dtype: Dtype | null };
 export type RNNFields = {
-  numLayers: number; bias: boolean; batchFirst: boolean; dropout: number; bidirectional: boolean; projSize: number;
+  numLayers: number;
+  bias: boolean;
+  batchFirst: boolean;
+  dropout: number;
+  bidirectional: boolean;
+  projSize: number;
 } & RNNFactory;
 const DEFAULTS: RNNFields = { numLayers: 1, bias: true, batchFirst: false, dropout: 0, bidirectional: false, projSize: 0, device: null, dtype: null };
-const LSTM_ARGS = signature<RNNFields>()('LSTM', ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'projSize', 'device', 'dtype'], DEFAULTS);
+const LSTM_ARGS = signature<RNNFields>()(
+  'LSTM',
+  ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'projSize', 'device', 'dtype'],
+  DEFAULTS,
+);
 // RNN and GRU know projSize only to refuse it with Python's message
 export type NoProj = Omit<RNNFields, 'projSize'> & { projSize: null };
-const GRU_ARGS = signature<NoProj>()('GRU', ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'], { ...DEFAULTS, projSize: null });
-const RNN_ARGS = signature<NoProj & { nonlinearity: 'tanh' | 'relu' }>()('RNN',
-  ['numLayers', 'nonlinearity', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'], { ...DEFAULTS, projSize: null, nonlinearity: 'tanh' });
+const GRU_ARGS = signature<NoProj>()('GRU', ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'], {
+  ...DEFAULTS,
+  projSize: null,
+});
+const RNN_ARGS = signature<NoProj & { nonlinearity: 'tanh' | 'relu' }>()(
+  'RNN',
+  ['numLayers', 'nonlinearity', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'],
+  { ...DEFAULTS, projSize: null, nonlinearity: 'tanh' },
+);
 function noProj<A extends { projSize: null }>(a: A): Omit<A, 'projSize'> & { projSize: 0 } {
   if (a.projSize !== null) throw new RangeError('proj_size argument is only supported for LSTM, not RNN or GRU');
   return { ...a, projSize: 0 };
@@ -50,7 +65,12 @@ export abstract class RNNBase extends Module {
   /** The parameters' names in the order ATen takes them (PyTorch's _flat_weights_names). */
   readonly flatWeightsNames: string[] = [];
 
-  protected constructor(readonly mode: RNNMode, inputSize: number, hiddenSize: number, a: RNNFields) {
+  protected constructor(
+    readonly mode: RNNMode,
+    inputSize: number,
+    hiddenSize: number,
+    a: RNNFields,
+  ) {
     super();
     const who = mode.startsWith('RNN') ? 'RNN' : mode;
     if (!(Number.isInteger(hiddenSize) && hiddenSize > 0)) throw new RangeError('hidden_size must be greater than zero');
@@ -59,15 +79,24 @@ export abstract class RNNBase extends Module {
       throw new RangeError('dropout should be a number in range [0, 1] representing the probability of an element being zeroed');
     }
     if (a.dropout > 0 && a.numLayers === 1) {
-      warnOnce(`${who}.dropout`, 'dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects num_layers greater than 1, ' +
-        `but got dropout=${a.dropout} and num_layers=${a.numLayers}`);
+      warnOnce(
+        `${who}.dropout`,
+        'dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects num_layers greater than 1, ' +
+          `but got dropout=${a.dropout} and num_layers=${a.numLayers}`,
+      );
     }
     if (a.projSize < 0) throw new RangeError('proj_size should be a positive integer or zero to disable projections');
     if (a.projSize >= hiddenSize) throw new RangeError('proj_size has to be smaller than hidden_size');
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
-    ({ numLayers: this.numLayers, bias: this.bias, batchFirst: this.batchFirst, dropout: this.dropout, bidirectional: this.bidirectional,
-      projSize: this.projSize } = a);
+    ({
+      numLayers: this.numLayers,
+      bias: this.bias,
+      batchFirst: this.batchFirst,
+      dropout: this.dropout,
+      bidirectional: this.bidirectional,
+      projSize: this.projSize,
+    } = a);
     const f = { device: a.device ?? undefined, dtype: a.dtype ?? undefined };
     const directions = this.bidirectional ? 2 : 1;
     const gateSize = GATES[mode] * hiddenSize;
@@ -77,7 +106,10 @@ export abstract class RNNBase extends Module {
       for (let d = 0; d < directions; d++) {
         const layerInput = layer === 0 ? inputSize : realHidden * directions;
         const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
-        const params: [string, number[]][] = [[`weight_ih${suffix}`, [gateSize, layerInput]], [`weight_hh${suffix}`, [gateSize, realHidden]]];
+        const params: [string, number[]][] = [
+          [`weight_ih${suffix}`, [gateSize, layerInput]],
+          [`weight_hh${suffix}`, [gateSize, realHidden]],
+        ];
         if (this.bias) params.push([`bias_ih${suffix}`, [gateSize]], [`bias_hh${suffix}`, [gateSize]]);
         if (this.projSize > 0) params.push([`weight_hr${suffix}`, [this.projSize, hiddenSize]]);
         for (const [name, shape] of params) {
@@ -130,8 +162,10 @@ export abstract class RNNBase extends Module {
         batch = this.batchFirst ? x.shape[0] : x.shape[1];
       }
       if (x.dtype !== this.flatWeights[0].dtype) {
-        throw new RangeError(`RNN input dtype (${x.dtype}) does not match weight dtype (${this.flatWeights[0].dtype}). ` +
-          `Convert input: input.to('${this.flatWeights[0].dtype}'), or convert model: model.to('${x.dtype}')`);
+        throw new RangeError(
+          `RNN input dtype (${x.dtype}) does not match weight dtype (${this.flatWeights[0].dtype}). ` +
+            `Convert input: input.to('${this.flatWeights[0].dtype}'), or convert model: model.to('${x.dtype}')`,
+        );
       }
       const expectedDim = packed ? 2 : 3;
       if (x.ndim !== expectedDim) throw new RangeError(`input must have ${expectedDim} dimensions, got ${x.ndim}`);
@@ -144,12 +178,16 @@ export abstract class RNNBase extends Module {
         states = lstm ? [zeros(this.expectedHidden(batch), f), zeros(this.expectedHidden(batch, true), f)] : [zeros(this.expectedHidden(batch), f)];
       } else {
         states = Array.isArray(hx) ? [...hx] : [hx];
-        if (lstm !== Array.isArray(hx) || states.length !== (lstm ? 2 : 1)) throw new TypeError(`${who}: hx must be ${lstm ? '[h0, c0]' : 'a Tensor'}`);
+        if (lstm !== Array.isArray(hx) || states.length !== (lstm ? 2 : 1))
+          throw new TypeError(`${who}: hx must be ${lstm ? '[h0, c0]' : 'a Tensor'}`);
         const want = batched ? 3 : 2;
         if (states.some((s) => s.ndim !== want)) {
-          throw new RangeError(lstm ? `For ${batched ? 'batched 3-D' : 'unbatched 2-D'} input, hx and cx should also be ${want}-D but got ` +
-            `(${states[0].ndim}-D, ${states[1].ndim}-D) tensors` : `For ${batched ? 'batched 3-D' : 'unbatched 2-D'} input, hx should also be ${want}-D ` +
-            `but got ${states[0].ndim}-D tensor`);
+          throw new RangeError(
+            lstm
+              ? `For ${batched ? 'batched 3-D' : 'unbatched 2-D'} input, hx and cx should also be ${want}-D but got ` +
+                  `(${states[0].ndim}-D, ${states[1].ndim}-D) tensors`
+              : `For ${batched ? 'batched 3-D' : 'unbatched 2-D'} input, hx should also be ${want}-D ` + `but got ${states[0].ndim}-D tensor`,
+          );
         }
         if (!batched) states = states.map((s) => s.unsqueeze(1));
         states.forEach((s, i) => {
@@ -165,7 +203,9 @@ export abstract class RNNBase extends Module {
       const common = [this.bias, this.numLayers, this.dropout, this.training, this.bidirectional] as const;
       const op = { RNN_TANH: T.rnnTanh, RNN_RELU: T.rnnRelu, LSTM: T.lstm, GRU: T.gru }[this.mode] as (...a: unknown[]) => Tensor[];
       const hxArg = lstm ? states : states[0];
-      const result = packed ? op(x, (input as PackedSequence).batchSizes, hxArg, weights, ...common) : op(x, hxArg, weights, ...common, this.batchFirst);
+      const result = packed
+        ? op(x, (input as PackedSequence).batchSizes, hxArg, weights, ...common)
+        : op(x, hxArg, weights, ...common, this.batchFirst);
       let output = result[0];
       let hidden = result.slice(1);
       if (unsorted !== null) hidden = hidden.map((h) => h.indexSelect(1, unsorted!));
@@ -195,7 +235,8 @@ export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, ...rest: ArgsOf<typeof RNN_ARGS>) {
     const a = RNN_ARGS.bind(rest);
-    if (a.nonlinearity !== 'tanh' && a.nonlinearity !== 'relu') throw new RangeError(`Unknown nonlinearity '${String(a.nonlinearity)}'. Select from 'tanh' or 'relu'.`);
+    if (a.nonlinearity !== 'tanh' && a.nonlinearity !== 'relu')
+      throw new RangeError(`Unknown nonlinearity '${String(a.nonlinearity)}'. Select from 'tanh' or 'relu'.`);
     super(a.nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, noProj(a));
     this.nonlinearity = a.nonlinearity;
   }
@@ -224,8 +265,12 @@ export class GRU extends RNNBase {
 
 export type CellFields = { bias: boolean } & RNNFactory;
 const CELL = (who: string) => signature<CellFields>()(who, ['bias', 'device', 'dtype'], { bias: true, device: null, dtype: null });
-const RNN_CELL = signature<CellFields & { nonlinearity: 'tanh' | 'relu' }>()('RNNCell', ['bias', 'nonlinearity', 'device', 'dtype'],
-  { bias: true, nonlinearity: 'tanh', device: null, dtype: null });
+const RNN_CELL = signature<CellFields & { nonlinearity: 'tanh' | 'relu' }>()('RNNCell', ['bias', 'nonlinearity', 'device', 'dtype'], {
+  bias: true,
+  nonlinearity: 'tanh',
+  device: null,
+  dtype: null,
+});
 
 /** What the cells share (PyTorch's RNNCellBase): weight_ih, weight_hh, bias_ih, bias_hh, U(±1/√hidden). */
 export abstract class RNNCellBase extends Module {
@@ -234,7 +279,12 @@ export abstract class RNNCellBase extends Module {
   declare bias_ih: Parameter | null;
   declare bias_hh: Parameter | null;
   readonly bias: boolean;
-  protected constructor(readonly inputSize: number, readonly hiddenSize: number, gates: number, a: CellFields) {
+  protected constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    gates: number,
+    a: CellFields,
+  ) {
     super();
     const f = { device: a.device ?? undefined, dtype: a.dtype ?? undefined };
     this.bias = a.bias;
@@ -249,7 +299,13 @@ export abstract class RNNCellBase extends Module {
     for (const p of this.parameters()) init.uniform_(p, -stdv, stdv);
   }
   /** Python's checks and its unbatched handling, around the ATen cell. */
-  protected step(who: string, input: Tensor, states: Tensor[] | null, cell: (x: Tensor, states: Tensor[]) => Tensor | Tensor[], count: number): Tensor | Tensor[] {
+  protected step(
+    who: string,
+    input: Tensor,
+    states: Tensor[] | null,
+    cell: (x: Tensor, states: Tensor[]) => Tensor | Tensor[],
+    count: number,
+  ): Tensor | Tensor[] {
     if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`${who}: Expected input to be 1D or 2D, got ${input.ndim}D instead`);
     if (states && states.some((s) => s.ndim !== 1 && s.ndim !== 2)) {
       throw new RangeError(`${who}: Expected hidden to be 1D or 2D, got ${states[0].ndim}D instead`);
@@ -257,8 +313,9 @@ export abstract class RNNCellBase extends Module {
     const batched = input.ndim === 2;
     return scope(() => {
       const x = batched ? input : input.unsqueeze(0);
-      const h = states ? states.map((s) => (batched ? s : s.unsqueeze(0))) : new Array(count).fill(0).map(() => zeros([x.shape[0], this.hiddenSize],
-        { dtype: x.dtype, device: x.device }));
+      const h = states
+        ? states.map((s) => (batched ? s : s.unsqueeze(0)))
+        : new Array(count).fill(0).map(() => zeros([x.shape[0], this.hiddenSize], { dtype: x.dtype, device: x.device }));
       const out = cell(x, h);
       if (batched) return out;
       return Array.isArray(out) ? out.map((o) => o.squeeze(0)) : out.squeeze(0);
@@ -302,6 +359,12 @@ export class GRUCell extends RNNCellBase {
     super(inputSize, hiddenSize, 3, CELL('GRUCell').bind(rest));
   }
   forward(input: Tensor, hx: Tensor | null = null): Tensor {
-    return this.step('GRUCell', input, hx && [hx], (x, [h]) => T.gruCell(x, h, this.weight_ih, this.weight_hh, this.bias_ih, this.bias_hh), 1) as Tensor;
+    return this.step(
+      'GRUCell',
+      input,
+      hx && [hx],
+      (x, [h]) => T.gruCell(x, h, this.weight_ih, this.weight_hh, this.bias_ih, this.bias_hh),
+      1,
+    ) as Tensor;
   }
 }

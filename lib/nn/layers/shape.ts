@@ -12,11 +12,19 @@ import { functionalModule } from './activation';
 
 const FLATTEN = signature<{ startDim: number; endDim: number }>()('Flatten', ['startDim', 'endDim'], { startDim: 1, endDim: -1 });
 /** Flattens dims startDim..endDim, as torch.nn.Flatten(startDim, endDim). */
-export const Flatten = functionalModule('Flatten', FLATTEN, (x, a) => x.flatten(a.startDim, a.endDim), (a) => `start_dim=${a.startDim}, end_dim=${a.endDim}`);
+export const Flatten = functionalModule(
+  'Flatten',
+  FLATTEN,
+  (x, a) => x.flatten(a.startDim, a.endDim),
+  (a) => `start_dim=${a.startDim}, end_dim=${a.endDim}`,
+);
 
 /** Splits dim into unflattenedSize, as torch.nn.Unflatten(dim, unflattenedSize). */
 export class Unflatten extends Module {
-  constructor(readonly dim: number, readonly unflattenedSize: number[]) {
+  constructor(
+    readonly dim: number,
+    readonly unflattenedSize: number[],
+  ) {
     super();
     if (!Array.isArray(unflattenedSize) || !unflattenedSize.every(Number.isInteger)) {
       throw new TypeError(`unflattened_size must be tuple of ints, but found type ${describe(unflattenedSize)}`);
@@ -31,16 +39,29 @@ export class Unflatten extends Module {
 }
 
 /** (N, C·r², H, W) → (N, C, H·r, W·r), as torch.nn.PixelShuffle(upscaleFactor). */
-export const PixelShuffle = functionalModule('PixelShuffle',
+export const PixelShuffle = functionalModule(
+  'PixelShuffle',
   signature<{ upscaleFactor: number }>()('PixelShuffle', ['upscaleFactor'], { upscaleFactor: NaN }),
-  (x, a) => F.pixelShuffle(x, a.upscaleFactor), (a) => `upscale_factor=${a.upscaleFactor}`, requireInt('upscaleFactor'));
+  (x, a) => F.pixelShuffle(x, a.upscaleFactor),
+  (a) => `upscale_factor=${a.upscaleFactor}`,
+  requireInt('upscaleFactor'),
+);
 /** (N, C, H·r, W·r) → (N, C·r², H, W), as torch.nn.PixelUnshuffle(downscaleFactor). */
-export const PixelUnshuffle = functionalModule('PixelUnshuffle',
+export const PixelUnshuffle = functionalModule(
+  'PixelUnshuffle',
   signature<{ downscaleFactor: number }>()('PixelUnshuffle', ['downscaleFactor'], { downscaleFactor: NaN }),
-  (x, a) => F.pixelUnshuffle(x, a.downscaleFactor), (a) => `downscale_factor=${a.downscaleFactor}`, requireInt('downscaleFactor'));
+  (x, a) => F.pixelUnshuffle(x, a.downscaleFactor),
+  (a) => `downscale_factor=${a.downscaleFactor}`,
+  requireInt('downscaleFactor'),
+);
 /** Interleaves the channels of `groups` groups, as torch.nn.ChannelShuffle(groups). */
-export const ChannelShuffle = functionalModule('ChannelShuffle', signature<{ groups: number }>()('ChannelShuffle', ['groups'], { groups: NaN }),
-  (x, a) => F.channelShuffle(x, a.groups), (a) => `groups=${a.groups}`, requireInt('groups'));
+export const ChannelShuffle = functionalModule(
+  'ChannelShuffle',
+  signature<{ groups: number }>()('ChannelShuffle', ['groups'], { groups: NaN }),
+  (x, a) => F.channelShuffle(x, a.groups),
+  (a) => `groups=${a.groups}`,
+  requireInt('groups'),
+);
 /** A required integer argument (the signature's NaN default marks it missing). */
 function requireInt<K extends string>(name: K) {
   return (a: Record<K, number>) => {
@@ -48,10 +69,20 @@ function requireInt<K extends string>(name: K) {
   };
 }
 
-export type UpsampleFields = { size: number | number[] | null; scaleFactor: number | number[] | null; mode: F.InterpolateMode; alignCorners: boolean | null;
-  recomputeScaleFactor: boolean | null };
-const UPSAMPLE = signature<UpsampleFields>()('Upsample', ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'],
-  { size: null, scaleFactor: null, mode: 'nearest', alignCorners: null, recomputeScaleFactor: null });
+export type UpsampleFields = {
+  size: number | number[] | null;
+  scaleFactor: number | number[] | null;
+  mode: F.InterpolateMode;
+  alignCorners: boolean | null;
+  recomputeScaleFactor: boolean | null;
+};
+const UPSAMPLE = signature<UpsampleFields>()('Upsample', ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'], {
+  size: null,
+  scaleFactor: null,
+  mode: 'nearest',
+  alignCorners: null,
+  recomputeScaleFactor: null,
+});
 /** Resizes by F.interpolate, as torch.nn.Upsample(size, scaleFactor, mode, alignCorners, recomputeScaleFactor). */
 export class Upsample extends Module {
   readonly size: number | number[] | null;
@@ -61,9 +92,14 @@ export class Upsample extends Module {
   readonly recomputeScaleFactor: boolean | null;
   constructor(...rest: ArgsOf<typeof UPSAMPLE>) {
     super();
-    ({ size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners, recomputeScaleFactor: this.recomputeScaleFactor } =
-      UPSAMPLE.bind(rest));
-    if (this.scaleFactor === 0) this.scaleFactor = null;  // Python's `float(s) if s else None`
+    ({
+      size: this.size,
+      scaleFactor: this.scaleFactor,
+      mode: this.mode,
+      alignCorners: this.alignCorners,
+      recomputeScaleFactor: this.recomputeScaleFactor,
+    } = UPSAMPLE.bind(rest));
+    if (this.scaleFactor === 0) this.scaleFactor = null; // Python's `float(s) if s else None`
   }
   forward(input: Tensor): Tensor {
     return F.interpolate(input, this.size, this.scaleFactor, this.mode, this.alignCorners, { recomputeScaleFactor: this.recomputeScaleFactor });
@@ -76,8 +112,7 @@ export class Upsample extends Module {
 }
 export type SizeScaleArgs = ArgsOf<Signature<SizeScaleFields, ['size', 'scaleFactor']>>;
 export type SizeScaleFields = { size: number | number[] | null; scaleFactor: number | number[] | null };
-const sizeScale = (name: string) => signature<SizeScaleFields>()(name, ['size', 'scaleFactor'],
-  { size: null, scaleFactor: null });
+const sizeScale = (name: string) => signature<SizeScaleFields>()(name, ['size', 'scaleFactor'], { size: null, scaleFactor: null });
 const NEAREST = sizeScale('UpsamplingNearest2d');
 const BILINEAR = sizeScale('UpsamplingBilinear2d');
 /** Nearest-neighbour upsampling, as torch.nn.UpsamplingNearest2d(size, scaleFactor). */
@@ -106,7 +141,11 @@ export class CosineSimilarity extends Module {
     return F.cosineSimilarity(x1, x2, this.dim, this.eps);
   }
 }
-const PAIRWISE = signature<{ p: number; eps: number; keepdim: boolean }>()('PairwiseDistance', ['p', 'eps', 'keepdim'], { p: 2, eps: 1e-6, keepdim: false });
+const PAIRWISE = signature<{ p: number; eps: number; keepdim: boolean }>()('PairwiseDistance', ['p', 'eps', 'keepdim'], {
+  p: 2,
+  eps: 1e-6,
+  keepdim: false,
+});
 /** The p-norm distance between rows, as torch.nn.PairwiseDistance(p, eps, keepdim). */
 export class PairwiseDistance extends Module {
   readonly norm: number;

@@ -20,15 +20,25 @@ function table(rows: number, cols: number, given: Tensor | null, a: EmbeddingFac
 }
 
 export type EmbeddingFields = {
-  paddingIdx: number | null; maxNorm: number | null; normType: number; scaleGradByFreq: boolean; sparse: boolean;
-  _weight: Tensor | null; _freeze: boolean;
+  paddingIdx: number | null;
+  maxNorm: number | null;
+  normType: number;
+  scaleGradByFreq: boolean;
+  sparse: boolean;
+  _weight: Tensor | null;
+  _freeze: boolean;
 } & EmbeddingFactory;
-const EMBEDDING = signature<EmbeddingFields>()('Embedding',
+const EMBEDDING = signature<EmbeddingFields>()(
+  'Embedding',
   ['paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse', '_weight', '_freeze', 'device', 'dtype'],
-  { paddingIdx: null, maxNorm: null, normType: 2, scaleGradByFreq: false, sparse: false, _weight: null, _freeze: false, device: null, dtype: null });
+  { paddingIdx: null, maxNorm: null, normType: 2, scaleGradByFreq: false, sparse: false, _weight: null, _freeze: false, device: null, dtype: null },
+);
 export type FromPretrainedFields = Omit<EmbeddingFields, '_weight' | '_freeze' | 'device' | 'dtype'> & { freeze: boolean };
-const FROM_PRETRAINED = signature<FromPretrainedFields>()('Embedding.fromPretrained', ['freeze', 'paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse'],
-  { freeze: true, paddingIdx: null, maxNorm: null, normType: 2, scaleGradByFreq: false, sparse: false });
+const FROM_PRETRAINED = signature<FromPretrainedFields>()(
+  'Embedding.fromPretrained',
+  ['freeze', 'paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse'],
+  { freeze: true, paddingIdx: null, maxNorm: null, normType: 2, scaleGradByFreq: false, sparse: false },
+);
 
 /** A lookup table of numEmbeddings vectors of embeddingDim, as torch.nn.Embedding(numEmbeddings, embeddingDim, paddingIdx, maxNorm, …). */
 export class Embedding extends Module {
@@ -38,7 +48,11 @@ export class Embedding extends Module {
   readonly normType: number;
   readonly scaleGradByFreq: boolean;
   readonly sparse: boolean;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, ...rest: ArgsOf<typeof EMBEDDING>) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    ...rest: ArgsOf<typeof EMBEDDING>
+  ) {
     super();
     const a = EMBEDDING.bind(rest);
     this.paddingIdx = paddingIndex(a.paddingIdx, numEmbeddings, 'Padding_idx');
@@ -76,13 +90,31 @@ export class Embedding extends Module {
 }
 
 export type BagFields = {
-  maxNorm: number | null; normType: number; scaleGradByFreq: boolean; mode: 'sum' | 'mean' | 'max'; sparse: boolean; _weight: Tensor | null;
-  includeLastOffset: boolean; paddingIdx: number | null;
+  maxNorm: number | null;
+  normType: number;
+  scaleGradByFreq: boolean;
+  mode: 'sum' | 'mean' | 'max';
+  sparse: boolean;
+  _weight: Tensor | null;
+  includeLastOffset: boolean;
+  paddingIdx: number | null;
 } & EmbeddingFactory;
-const BAG = signature<BagFields>()('EmbeddingBag',
+const BAG = signature<BagFields>()(
+  'EmbeddingBag',
   ['maxNorm', 'normType', 'scaleGradByFreq', 'mode', 'sparse', '_weight', 'includeLastOffset', 'paddingIdx', 'device', 'dtype'],
-  { maxNorm: null, normType: 2, scaleGradByFreq: false, mode: 'mean', sparse: false, _weight: null, includeLastOffset: false, paddingIdx: null,
-    device: null, dtype: null });
+  {
+    maxNorm: null,
+    normType: 2,
+    scaleGradByFreq: false,
+    mode: 'mean',
+    sparse: false,
+    _weight: null,
+    includeLastOffset: false,
+    paddingIdx: null,
+    device: null,
+    dtype: null,
+  },
+);
 /** Sums, means or maxes of bags of embeddings, as torch.nn.EmbeddingBag(numEmbeddings, embeddingDim, maxNorm, normType, scaleGradByFreq, mode, …). */
 export class EmbeddingBag extends Module {
   declare weight: Parameter;
@@ -93,7 +125,11 @@ export class EmbeddingBag extends Module {
   readonly sparse: boolean;
   readonly includeLastOffset: boolean;
   readonly paddingIdx: number | null;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, ...rest: ArgsOf<typeof BAG>) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    ...rest: ArgsOf<typeof BAG>
+  ) {
     super();
     const a = BAG.bind(rest);
     ({ maxNorm: this.maxNorm, normType: this.normType, scaleGradByFreq: this.scaleGradByFreq, mode: this.mode, sparse: this.sparse } = a);
@@ -110,8 +146,19 @@ export class EmbeddingBag extends Module {
     }
   }
   forward(input: Tensor, offsets: Tensor | null = null, perSampleWeights: Tensor | null = null): Tensor {
-    return F.embeddingBag(input, this.weight, offsets, this.maxNorm, this.normType, this.scaleGradByFreq, this.mode, this.sparse, perSampleWeights,
-      this.includeLastOffset, this.paddingIdx);
+    return F.embeddingBag(
+      input,
+      this.weight,
+      offsets,
+      this.maxNorm,
+      this.normType,
+      this.scaleGradByFreq,
+      this.mode,
+      this.sparse,
+      perSampleWeights,
+      this.includeLastOffset,
+      this.paddingIdx,
+    );
   }
   override extraRepr(): string {
     let s = `${this.numEmbeddings}, ${this.embeddingDim}`;

@@ -25,17 +25,31 @@ const factoryOf = (a: TransformerFactory) => ({ device: a.device ?? undefined, d
 export class NonDynamicallyQuantizableLinear extends Linear {}
 
 export type MultiheadAttentionFields = {
-  dropout: number; bias: boolean; addBiasKv: boolean; addZeroAttn: boolean; kdim: number | null; vdim: number | null; batchFirst: boolean;
+  dropout: number;
+  bias: boolean;
+  addBiasKv: boolean;
+  addZeroAttn: boolean;
+  kdim: number | null;
+  vdim: number | null;
+  batchFirst: boolean;
 } & TransformerFactory;
-const MHA = signature<MultiheadAttentionFields>()('MultiheadAttention',
+const MHA = signature<MultiheadAttentionFields>()(
+  'MultiheadAttention',
   ['dropout', 'bias', 'addBiasKv', 'addZeroAttn', 'kdim', 'vdim', 'batchFirst', 'device', 'dtype'],
-  { dropout: 0, bias: true, addBiasKv: false, addZeroAttn: false, kdim: null, vdim: null, batchFirst: false, device: null, dtype: null });
+  { dropout: 0, bias: true, addBiasKv: false, addZeroAttn: false, kdim: null, vdim: null, batchFirst: false, device: null, dtype: null },
+);
 export type MultiheadAttentionForwardFields = {
-  keyPaddingMask: Tensor | null; needWeights: boolean; attnMask: Tensor | null; averageAttnWeights: boolean; isCausal: boolean;
+  keyPaddingMask: Tensor | null;
+  needWeights: boolean;
+  attnMask: Tensor | null;
+  averageAttnWeights: boolean;
+  isCausal: boolean;
 };
-const MHA_FORWARD = signature<MultiheadAttentionForwardFields>()('MultiheadAttention.forward',
+const MHA_FORWARD = signature<MultiheadAttentionForwardFields>()(
+  'MultiheadAttention.forward',
   ['keyPaddingMask', 'needWeights', 'attnMask', 'averageAttnWeights', 'isCausal'],
-  { keyPaddingMask: null, needWeights: true, attnMask: null, averageAttnWeights: true, isCausal: false });
+  { keyPaddingMask: null, needWeights: true, attnMask: null, averageAttnWeights: true, isCausal: false },
+);
 
 /** Attention over numHeads heads, as torch.nn.MultiheadAttention(embedDim, numHeads, dropout, bias, addBiasKv, addZeroAttn, kdim, vdim, batchFirst). */
 export class MultiheadAttention extends Module {
@@ -54,7 +68,11 @@ export class MultiheadAttention extends Module {
   readonly batchFirst: boolean;
   readonly headDim: number;
   readonly addZeroAttn: boolean;
-  constructor(readonly embedDim: number, readonly numHeads: number, ...rest: ArgsOf<typeof MHA>) {
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    ...rest: ArgsOf<typeof MHA>
+  ) {
     super();
     const a = MHA.bind(rest);
     if (embedDim <= 0 || numHeads <= 0) {
@@ -113,12 +131,38 @@ export class MultiheadAttention extends Module {
           }
         } else [q, k, v] = [query.transpose(1, 0), key.transpose(1, 0), value.transpose(1, 0)];
       }
-      const common = { training: this.training, keyPaddingMask, needWeights: a.needWeights, attnMask, averageAttnWeights: a.averageAttnWeights,
-        isCausal: a.isCausal };
-      const [out, weights] = F.multiHeadAttentionForward(q, k, v, this.embedDim, this.numHeads, this.in_proj_weight, this.in_proj_bias, this.bias_k,
-        this.bias_v, this.addZeroAttn, this.dropout, this.out_proj.weight, this.out_proj.bias, this.qkvSameEmbedDim ? common : {
-          ...common, useSeparateProjWeight: true, qProjWeight: this.q_proj_weight, kProjWeight: this.k_proj_weight, vProjWeight: this.v_proj_weight,
-        });
+      const common = {
+        training: this.training,
+        keyPaddingMask,
+        needWeights: a.needWeights,
+        attnMask,
+        averageAttnWeights: a.averageAttnWeights,
+        isCausal: a.isCausal,
+      };
+      const [out, weights] = F.multiHeadAttentionForward(
+        q,
+        k,
+        v,
+        this.embedDim,
+        this.numHeads,
+        this.in_proj_weight,
+        this.in_proj_bias,
+        this.bias_k,
+        this.bias_v,
+        this.addZeroAttn,
+        this.dropout,
+        this.out_proj.weight,
+        this.out_proj.bias,
+        this.qkvSameEmbedDim
+          ? common
+          : {
+              ...common,
+              useSeparateProjWeight: true,
+              qProjWeight: this.q_proj_weight,
+              kProjWeight: this.k_proj_weight,
+              vProjWeight: this.v_proj_weight,
+            },
+      );
       return [this.batchFirst && batched ? out.transpose(1, 0) : out, weights];
     }) as [Tensor, Tensor | null];
   }
@@ -134,10 +178,25 @@ function activationOf(activation: Activation): ((x: Tensor) => Tensor) | Module 
 }
 
 export type TransformerLayerFields = {
-  dimFeedforward: number; dropout: number; activation: Activation; layerNormEps: number; batchFirst: boolean; normFirst: boolean; bias: boolean;
+  dimFeedforward: number;
+  dropout: number;
+  activation: Activation;
+  layerNormEps: number;
+  batchFirst: boolean;
+  normFirst: boolean;
+  bias: boolean;
 } & TransformerFactory;
-const LAYER_DEFAULTS: TransformerLayerFields = { dimFeedforward: 2048, dropout: 0.1, activation: 'relu', layerNormEps: 1e-5, batchFirst: false,
-  normFirst: false, bias: true, device: null, dtype: null };
+const LAYER_DEFAULTS: TransformerLayerFields = {
+  dimFeedforward: 2048,
+  dropout: 0.1,
+  activation: 'relu',
+  layerNormEps: 1e-5,
+  batchFirst: false,
+  normFirst: false,
+  bias: true,
+  device: null,
+  dtype: null,
+};
 const LAYER_POSITIONAL = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias', 'device', 'dtype'] as const;
 const ENCODER_LAYER = signature<TransformerLayerFields>()('TransformerEncoderLayer', LAYER_POSITIONAL, LAYER_DEFAULTS);
 const DECODER_LAYER = signature<TransformerLayerFields>()('TransformerDecoderLayer', LAYER_POSITIONAL, LAYER_DEFAULTS);
@@ -156,12 +215,14 @@ abstract class TransformerLayer extends Module {
   protected constructor(dModel: number, nhead: number, a: TransformerLayerFields, attentions: string[], norms: number) {
     super();
     const self = this as unknown as Record<string, unknown>;
-    for (const name of attentions) self[name] = new MultiheadAttention(dModel, nhead, { dropout: a.dropout, bias: a.bias, batchFirst: a.batchFirst, ...factoryOf(a) });
+    for (const name of attentions)
+      self[name] = new MultiheadAttention(dModel, nhead, { dropout: a.dropout, bias: a.bias, batchFirst: a.batchFirst, ...factoryOf(a) });
     this.linear1 = new Linear(dModel, a.dimFeedforward, { bias: a.bias, device: a.device, dtype: a.dtype });
     this.dropout = new Dropout(a.dropout);
     this.linear2 = new Linear(a.dimFeedforward, dModel, { bias: a.bias, device: a.device, dtype: a.dtype });
     this.normFirst = a.normFirst;
-    for (let i = 1; i <= norms; i++) self[`norm${i}`] = new LayerNorm(dModel, { eps: a.layerNormEps, bias: a.bias, device: a.device, dtype: a.dtype });
+    for (let i = 1; i <= norms; i++)
+      self[`norm${i}`] = new LayerNorm(dModel, { eps: a.layerNormEps, bias: a.bias, device: a.device, dtype: a.dtype });
     for (let i = 1; i <= norms; i++) self[`dropout${i}`] = new Dropout(a.dropout);
   }
   protected ffBlock(x: Tensor, drop: Dropout): Tensor {
@@ -172,8 +233,11 @@ abstract class TransformerLayer extends Module {
 }
 
 export type EncoderLayerForwardFields = { srcMask: Tensor | null; srcKeyPaddingMask: Tensor | null; isCausal: boolean };
-const ENCODER_LAYER_FORWARD = signature<EncoderLayerForwardFields>()('TransformerEncoderLayer.forward', ['srcMask', 'srcKeyPaddingMask', 'isCausal'],
-  { srcMask: null, srcKeyPaddingMask: null, isCausal: false });
+const ENCODER_LAYER_FORWARD = signature<EncoderLayerForwardFields>()(
+  'TransformerEncoderLayer.forward',
+  ['srcMask', 'srcKeyPaddingMask', 'isCausal'],
+  { srcMask: null, srcKeyPaddingMask: null, isCausal: false },
+);
 /** Self-attention and a feed-forward block, as torch.nn.TransformerEncoderLayer(dModel, nhead, dimFeedforward, dropout, activation, …). */
 export class TransformerEncoderLayer extends TransformerLayer {
   declare self_attn: MultiheadAttention;
@@ -192,7 +256,8 @@ export class TransformerEncoderLayer extends TransformerLayer {
     return scope(() => {
       const kpm = F._canonicalMask(a.srcKeyPaddingMask, 'src_key_padding_mask', a.srcMask?.dtype ?? null, 'src_mask', src.dtype);
       const mask = F._canonicalMask(a.srcMask, 'src_mask', null, '', src.dtype, false);
-      const sa = (x: Tensor) => this.dropout1(attend(this.self_attn, x, x, { attnMask: mask, keyPaddingMask: kpm, needWeights: false, isCausal: a.isCausal }));
+      const sa = (x: Tensor) =>
+        this.dropout1(attend(this.self_attn, x, x, { attnMask: mask, keyPaddingMask: kpm, needWeights: false, isCausal: a.isCausal }));
       let x = src;
       if (this.normFirst) {
         x = x.add(sa(this.norm1(x)));
@@ -205,12 +270,22 @@ export class TransformerEncoderLayer extends TransformerLayer {
 }
 
 export type DecoderLayerForwardFields = {
-  tgtMask: Tensor | null; memoryMask: Tensor | null; tgtKeyPaddingMask: Tensor | null; memoryKeyPaddingMask: Tensor | null;
-  tgtIsCausal: boolean; memoryIsCausal: boolean;
+  tgtMask: Tensor | null;
+  memoryMask: Tensor | null;
+  tgtKeyPaddingMask: Tensor | null;
+  memoryKeyPaddingMask: Tensor | null;
+  tgtIsCausal: boolean;
+  memoryIsCausal: boolean;
 };
 const DECODER_FORWARD_POSITIONAL = ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal', 'memoryIsCausal'] as const;
-const DECODER_LAYER_FORWARD = signature<DecoderLayerForwardFields>()('TransformerDecoderLayer.forward', DECODER_FORWARD_POSITIONAL,
-  { tgtMask: null, memoryMask: null, tgtKeyPaddingMask: null, memoryKeyPaddingMask: null, tgtIsCausal: false, memoryIsCausal: false });
+const DECODER_LAYER_FORWARD = signature<DecoderLayerForwardFields>()('TransformerDecoderLayer.forward', DECODER_FORWARD_POSITIONAL, {
+  tgtMask: null,
+  memoryMask: null,
+  tgtKeyPaddingMask: null,
+  memoryKeyPaddingMask: null,
+  tgtIsCausal: false,
+  memoryIsCausal: false,
+});
 /** Self-attention, attention over the encoder's memory, and a feed-forward block, as torch.nn.TransformerDecoderLayer(dModel, nhead, …). */
 export class TransformerDecoderLayer extends TransformerLayer {
   declare self_attn: MultiheadAttention;
@@ -230,10 +305,19 @@ export class TransformerDecoderLayer extends TransformerLayer {
   forward(tgt: Tensor, memory: Tensor, ...rest: ArgsOf<typeof DECODER_LAYER_FORWARD>): Tensor {
     const a = DECODER_LAYER_FORWARD.bind(rest);
     return scope(() => {
-      const sa = (x: Tensor) => this.dropout1(attend(this.self_attn, x, x, { attnMask: a.tgtMask, keyPaddingMask: a.tgtKeyPaddingMask, isCausal: a.tgtIsCausal,
-        needWeights: false }));
-      const mha = (x: Tensor) => this.dropout2(attend(this.multihead_attn, x, memory, { attnMask: a.memoryMask, keyPaddingMask: a.memoryKeyPaddingMask,
-        isCausal: a.memoryIsCausal, needWeights: false }));
+      const sa = (x: Tensor) =>
+        this.dropout1(
+          attend(this.self_attn, x, x, { attnMask: a.tgtMask, keyPaddingMask: a.tgtKeyPaddingMask, isCausal: a.tgtIsCausal, needWeights: false }),
+        );
+      const mha = (x: Tensor) =>
+        this.dropout2(
+          attend(this.multihead_attn, x, memory, {
+            attnMask: a.memoryMask,
+            keyPaddingMask: a.memoryKeyPaddingMask,
+            isCausal: a.memoryIsCausal,
+            needWeights: false,
+          }),
+        );
       let x = tgt;
       if (this.normFirst) {
         x = x.add(sa(this.norm1(x)));
@@ -263,18 +347,28 @@ function detectIsCausal(mask: Tensor | null, isCausal: boolean | null, size: num
 const seqLen = (x: Tensor, batchFirst: boolean) => (x.ndim === 2 ? x.shape[0] : x.shape[batchFirst ? 1 : 0]);
 
 export type EncoderFields = { norm: Module<[Tensor], Tensor> | null; enableNestedTensor: boolean; maskCheck: boolean };
-const ENCODER = signature<EncoderFields>()('TransformerEncoder', ['norm', 'enableNestedTensor', 'maskCheck'],
-  { norm: null, enableNestedTensor: true, maskCheck: true });
+const ENCODER = signature<EncoderFields>()('TransformerEncoder', ['norm', 'enableNestedTensor', 'maskCheck'], {
+  norm: null,
+  enableNestedTensor: true,
+  maskCheck: true,
+});
 export type EncoderForwardFields = { mask: Tensor | null; srcKeyPaddingMask: Tensor | null; isCausal: boolean | null };
-const ENCODER_FORWARD = signature<EncoderForwardFields>()('TransformerEncoder.forward', ['mask', 'srcKeyPaddingMask', 'isCausal'],
-  { mask: null, srcKeyPaddingMask: null, isCausal: null });
+const ENCODER_FORWARD = signature<EncoderForwardFields>()('TransformerEncoder.forward', ['mask', 'srcKeyPaddingMask', 'isCausal'], {
+  mask: null,
+  srcKeyPaddingMask: null,
+  isCausal: null,
+});
 /** numLayers copies of an encoder layer, then an optional norm, as torch.nn.TransformerEncoder(encoderLayer, numLayers, norm). */
 export class TransformerEncoder extends Module {
   declare layers: ModuleList;
   declare norm: Module<[Tensor], Tensor> | null;
   readonly enableNestedTensor: boolean;
   readonly maskCheck: boolean;
-  constructor(encoderLayer: TransformerEncoderLayer, readonly numLayers: number, ...rest: ArgsOf<typeof ENCODER>) {
+  constructor(
+    encoderLayer: TransformerEncoderLayer,
+    readonly numLayers: number,
+    ...rest: ArgsOf<typeof ENCODER>
+  ) {
     super();
     const a = ENCODER.bind(rest);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => deepcopy(encoderLayer)));
@@ -299,13 +393,23 @@ export class TransformerEncoder extends Module {
 export type DecoderFields = { norm: Module<[Tensor], Tensor> | null };
 const DECODER = signature<DecoderFields>()('TransformerDecoder', ['norm'], { norm: null });
 export type DecoderForwardFields = Omit<DecoderLayerForwardFields, 'tgtIsCausal'> & { tgtIsCausal: boolean | null };
-const DECODER_FORWARD = signature<DecoderForwardFields>()('TransformerDecoder.forward', DECODER_FORWARD_POSITIONAL,
-  { tgtMask: null, memoryMask: null, tgtKeyPaddingMask: null, memoryKeyPaddingMask: null, tgtIsCausal: null, memoryIsCausal: false });
+const DECODER_FORWARD = signature<DecoderForwardFields>()('TransformerDecoder.forward', DECODER_FORWARD_POSITIONAL, {
+  tgtMask: null,
+  memoryMask: null,
+  tgtKeyPaddingMask: null,
+  memoryKeyPaddingMask: null,
+  tgtIsCausal: null,
+  memoryIsCausal: false,
+});
 /** numLayers copies of a decoder layer, then an optional norm, as torch.nn.TransformerDecoder(decoderLayer, numLayers, norm). */
 export class TransformerDecoder extends Module {
   declare layers: ModuleList;
   declare norm: Module<[Tensor], Tensor> | null;
-  constructor(decoderLayer: TransformerDecoderLayer, readonly numLayers: number, ...rest: ArgsOf<typeof DECODER>) {
+  constructor(
+    decoderLayer: TransformerDecoderLayer,
+    readonly numLayers: number,
+    ...rest: ArgsOf<typeof DECODER>
+  ) {
     super();
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => deepcopy(decoderLayer)));
     this.norm = DECODER.bind(rest).norm;
@@ -323,20 +427,70 @@ export class TransformerDecoder extends Module {
 }
 
 export type TransformerFields = {
-  dModel: number; nhead: number; numEncoderLayers: number; numDecoderLayers: number; customEncoder: Module | null; customDecoder: Module | null;
+  dModel: number;
+  nhead: number;
+  numEncoderLayers: number;
+  numDecoderLayers: number;
+  customEncoder: Module | null;
+  customDecoder: Module | null;
 } & TransformerLayerFields;
-const TRANSFORMER = signature<TransformerFields>()('Transformer',
-  ['dModel', 'nhead', 'numEncoderLayers', 'numDecoderLayers', 'dimFeedforward', 'dropout', 'activation', 'customEncoder', 'customDecoder', 'layerNormEps',
-    'batchFirst', 'normFirst', 'bias', 'device', 'dtype'],
-  { ...LAYER_DEFAULTS, dModel: 512, nhead: 8, numEncoderLayers: 6, numDecoderLayers: 6, customEncoder: null, customDecoder: null });
+const TRANSFORMER = signature<TransformerFields>()(
+  'Transformer',
+  [
+    'dModel',
+    'nhead',
+    'numEncoderLayers',
+    'numDecoderLayers',
+    'dimFeedforward',
+    'dropout',
+    'activation',
+    'customEncoder',
+    'customDecoder',
+    'layerNormEps',
+    'batchFirst',
+    'normFirst',
+    'bias',
+    'device',
+    'dtype',
+  ],
+  { ...LAYER_DEFAULTS, dModel: 512, nhead: 8, numEncoderLayers: 6, numDecoderLayers: 6, customEncoder: null, customDecoder: null },
+);
 export type TransformerForwardFields = {
-  srcMask: Tensor | null; tgtMask: Tensor | null; memoryMask: Tensor | null; srcKeyPaddingMask: Tensor | null; tgtKeyPaddingMask: Tensor | null;
-  memoryKeyPaddingMask: Tensor | null; srcIsCausal: boolean | null; tgtIsCausal: boolean | null; memoryIsCausal: boolean;
+  srcMask: Tensor | null;
+  tgtMask: Tensor | null;
+  memoryMask: Tensor | null;
+  srcKeyPaddingMask: Tensor | null;
+  tgtKeyPaddingMask: Tensor | null;
+  memoryKeyPaddingMask: Tensor | null;
+  srcIsCausal: boolean | null;
+  tgtIsCausal: boolean | null;
+  memoryIsCausal: boolean;
 };
-const TRANSFORMER_FORWARD = signature<TransformerForwardFields>()('Transformer.forward',
-  ['srcMask', 'tgtMask', 'memoryMask', 'srcKeyPaddingMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'srcIsCausal', 'tgtIsCausal', 'memoryIsCausal'],
-  { srcMask: null, tgtMask: null, memoryMask: null, srcKeyPaddingMask: null, tgtKeyPaddingMask: null, memoryKeyPaddingMask: null, srcIsCausal: null,
-    tgtIsCausal: null, memoryIsCausal: false });
+const TRANSFORMER_FORWARD = signature<TransformerForwardFields>()(
+  'Transformer.forward',
+  [
+    'srcMask',
+    'tgtMask',
+    'memoryMask',
+    'srcKeyPaddingMask',
+    'tgtKeyPaddingMask',
+    'memoryKeyPaddingMask',
+    'srcIsCausal',
+    'tgtIsCausal',
+    'memoryIsCausal',
+  ],
+  {
+    srcMask: null,
+    tgtMask: null,
+    memoryMask: null,
+    srcKeyPaddingMask: null,
+    tgtKeyPaddingMask: null,
+    memoryKeyPaddingMask: null,
+    srcIsCausal: null,
+    tgtIsCausal: null,
+    memoryIsCausal: false,
+  },
+);
 /** The encoder-decoder Transformer, as torch.nn.Transformer(dModel, nhead, numEncoderLayers, numDecoderLayers, dimFeedforward, dropout, …). */
 export class Transformer extends Module {
   declare encoder: Module;
@@ -348,8 +502,17 @@ export class Transformer extends Module {
     super();
     const a = TRANSFORMER.bind(rest);
     const norm = () => new LayerNorm(a.dModel, { eps: a.layerNormEps, bias: a.bias, device: a.device, dtype: a.dtype });
-    const layer: TransformerLayerFields = { dimFeedforward: a.dimFeedforward, dropout: a.dropout, activation: a.activation, layerNormEps: a.layerNormEps,
-      batchFirst: a.batchFirst, normFirst: a.normFirst, bias: a.bias, device: a.device, dtype: a.dtype };
+    const layer: TransformerLayerFields = {
+      dimFeedforward: a.dimFeedforward,
+      dropout: a.dropout,
+      activation: a.activation,
+      layerNormEps: a.layerNormEps,
+      batchFirst: a.batchFirst,
+      normFirst: a.normFirst,
+      bias: a.bias,
+      device: a.device,
+      dtype: a.dtype,
+    };
     this.encoder = a.customEncoder ?? new TransformerEncoder(new TransformerEncoderLayer(a.dModel, a.nhead, layer), a.numEncoderLayers, norm());
     this.decoder = a.customDecoder ?? new TransformerDecoder(new TransformerDecoderLayer(a.dModel, a.nhead, layer), a.numDecoderLayers, norm());
     for (const p of this.parameters()) if (p.ndim > 1) init.xavierUniform_(p);
@@ -360,16 +523,22 @@ export class Transformer extends Module {
   forward(src: Tensor, tgt: Tensor, ...rest: ArgsOf<typeof TRANSFORMER_FORWARD>): Tensor {
     const a = TRANSFORMER_FORWARD.bind(rest);
     const batched = src.ndim === 3;
-    if (batched && src.shape[this.batchFirst ? 0 : 1] !== tgt.shape[this.batchFirst ? 0 : 1]) throw new RangeError('the batch number of src and tgt must be equal');
+    if (batched && src.shape[this.batchFirst ? 0 : 1] !== tgt.shape[this.batchFirst ? 0 : 1])
+      throw new RangeError('the batch number of src and tgt must be equal');
     if (src.shape[src.ndim - 1] !== this.dModel || tgt.shape[tgt.ndim - 1] !== this.dModel) {
       throw new RangeError('the feature number of src and tgt must be equal to d_model');
     }
     return scope(() => {
       // a custom encoder or decoder (Python's custom_encoder) is called as the built-in one is
       const memory = (this.encoder as TransformerEncoder)(src, { mask: a.srcMask, srcKeyPaddingMask: a.srcKeyPaddingMask, isCausal: a.srcIsCausal });
-      return (this.decoder as TransformerDecoder)(tgt, memory, { tgtMask: a.tgtMask, memoryMask: a.memoryMask,
-        tgtKeyPaddingMask: a.tgtKeyPaddingMask, memoryKeyPaddingMask: a.memoryKeyPaddingMask, tgtIsCausal: a.tgtIsCausal,
-        memoryIsCausal: a.memoryIsCausal });
+      return (this.decoder as TransformerDecoder)(tgt, memory, {
+        tgtMask: a.tgtMask,
+        memoryMask: a.memoryMask,
+        tgtKeyPaddingMask: a.tgtKeyPaddingMask,
+        memoryKeyPaddingMask: a.memoryKeyPaddingMask,
+        tgtIsCausal: a.tgtIsCausal,
+        memoryIsCausal: a.memoryIsCausal,
+      });
     });
   }
   /** The additive causal mask for a target of `size`, as Transformer.generate_square_subsequent_mask. */

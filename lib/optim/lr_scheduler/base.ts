@@ -24,7 +24,10 @@ export abstract class LRScheduler {
   protected isInitial = false;
   private lastLr: number[] = [];
 
-  constructor(readonly optimizer: AnyOptimizer, lastEpoch = -1) {
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    lastEpoch = -1,
+  ) {
     if (!(optimizer instanceof Optimizer)) throw new TypeError(`${describe(optimizer)} is not an Optimizer`);
     intArg(lastEpoch, 'lastEpoch');
     optimizer.paramGroups.forEach((g, i) => {
@@ -93,8 +96,13 @@ export abstract class LRScheduler {
   /** Everything but the optimizer, with PyTorch's key names. */
   stateDict(): Record<string, unknown> {
     return {
-      base_lrs: [...this.baseLrs], last_epoch: this.lastEpoch, _step_count: this.stepCount, _is_initial: this.isInitial,
-      _get_lr_called_within_step: false, _last_lr: [...this.lastLr], ...this.extraState(),
+      base_lrs: [...this.baseLrs],
+      last_epoch: this.lastEpoch,
+      _step_count: this.stepCount,
+      _is_initial: this.isInitial,
+      _get_lr_called_within_step: false,
+      _last_lr: [...this.lastLr],
+      ...this.extraState(),
     };
   }
   loadStateDict(sd: Record<string, unknown>): void {
@@ -108,4 +116,3 @@ export abstract class LRScheduler {
   protected abstract extraState(): Record<string, unknown>;
   protected abstract loadExtraState(sd: Record<string, unknown>): void;
 }
-

@@ -8,8 +8,10 @@ function checkSchedulers(who: string, schedulers: LRScheduler[], optimizer: AnyO
       throw new TypeError(`${who} at index ${i} should be an LRScheduler (ReduceLROnPlateau steps on a metric and cannot be sequenced)`);
     }
     if (s.optimizer !== optimizer) {
-      throw new RangeError(`${who} expects all schedulers to belong to the same optimizer, but got scheduler ${s.constructor.name} at index ${i} ` +
-        `with another optimizer.`);
+      throw new RangeError(
+        `${who} expects all schedulers to belong to the same optimizer, but got scheduler ${s.constructor.name} at index ${i} ` +
+          `with another optimizer.`,
+      );
     }
   });
 }
@@ -18,11 +20,18 @@ function checkSchedulers(who: string, schedulers: LRScheduler[], optimizer: AnyO
 export class SequentialLR {
   lastEpoch: number;
   private lastLr: number[];
-  constructor(readonly optimizer: AnyOptimizer, readonly schedulers: LRScheduler[], readonly milestones: number[], lastEpoch = -1) {
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    readonly schedulers: LRScheduler[],
+    readonly milestones: number[],
+    lastEpoch = -1,
+  ) {
     checkSchedulers('SequentialLR', schedulers, optimizer);
     if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
-      throw new RangeError('Sequential Schedulers expects number of schedulers provided to be one more than the number of milestone points, but ' +
-        `got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${Array.isArray(milestones) ? milestones.length : 0}`);
+      throw new RangeError(
+        'Sequential Schedulers expects number of schedulers provided to be one more than the number of milestone points, but ' +
+          `got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${Array.isArray(milestones) ? milestones.length : 0}`,
+      );
     }
     this.lastEpoch = lastEpoch + 1;
     // as Python: back to each group's initial lr, the schedulers' own first steps undone, the first one started
@@ -49,7 +58,12 @@ export class SequentialLR {
     return [...this.lastLr];
   }
   stateDict(): Record<string, unknown> {
-    return { _milestones: [...this.milestones], last_epoch: this.lastEpoch, _last_lr: [...this.lastLr], _schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return {
+      _milestones: [...this.milestones],
+      last_epoch: this.lastEpoch,
+      _last_lr: [...this.lastLr],
+      _schedulers: this.schedulers.map((s) => s.stateDict()),
+    };
   }
   loadStateDict(sd: Record<string, unknown>): void {
     if (!sd || typeof sd !== 'object') throw new TypeError('loadStateDict: expected a scheduler state dict');
@@ -63,7 +77,10 @@ export class SequentialLR {
 export class ChainedScheduler {
   readonly optimizer: AnyOptimizer;
   private lastLr: number[];
-  constructor(readonly schedulers: LRScheduler[], optimizer?: AnyOptimizer) {
+  constructor(
+    readonly schedulers: LRScheduler[],
+    optimizer?: AnyOptimizer,
+  ) {
     this.optimizer = optimizer ?? schedulers?.[0]?.optimizer;
     checkSchedulers('ChainedScheduler', schedulers, this.optimizer);
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);

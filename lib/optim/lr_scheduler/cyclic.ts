@@ -88,7 +88,13 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     return { T_0: this.t0, T_i: this.tI, T_mult: this.tMult, eta_min: this.etaMin, T_cur: this.tCur };
   }
   protected loadExtraState(sd: Record<string, unknown>): void {
-    for (const [py, js] of [['T_0', 't0'], ['T_i', 'tI'], ['T_mult', 'tMult'], ['eta_min', 'etaMin'], ['T_cur', 'tCur']] as const) {
+    for (const [py, js] of [
+      ['T_0', 't0'],
+      ['T_i', 'tI'],
+      ['T_mult', 'tMult'],
+      ['eta_min', 'etaMin'],
+      ['T_cur', 'tCur'],
+    ] as const) {
       if (typeof sd[py] === 'number') this[js] = sd[py] as number;
     }
   }
@@ -102,13 +108,33 @@ function builtinScale(mode: CyclicMode, gamma: number): [(x: number) => number, 
   return [() => 1.0, 'cycle'];
 }
 export type CyclicFields = {
-  stepSizeUp: number; stepSizeDown: number | null; mode: CyclicMode; gamma: number; scaleFn: ((x: number) => number) | null;
-  scaleMode: 'cycle' | 'iterations'; cycleMomentum: boolean; baseMomentum: number | number[]; maxMomentum: number | number[]; lastEpoch: number;
+  stepSizeUp: number;
+  stepSizeDown: number | null;
+  mode: CyclicMode;
+  gamma: number;
+  scaleFn: ((x: number) => number) | null;
+  scaleMode: 'cycle' | 'iterations';
+  cycleMomentum: boolean;
+  baseMomentum: number | number[];
+  maxMomentum: number | number[];
+  lastEpoch: number;
 };
-const CYCLIC = signature<CyclicFields>()('CyclicLR',
+const CYCLIC = signature<CyclicFields>()(
+  'CyclicLR',
   ['stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'scaleFn', 'scaleMode', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'lastEpoch'],
-  { stepSizeUp: 2000, stepSizeDown: null, mode: 'triangular', gamma: 1, scaleFn: null, scaleMode: 'cycle', cycleMomentum: true, baseMomentum: 0.8,
-    maxMomentum: 0.9, lastEpoch: -1 });
+  {
+    stepSizeUp: 2000,
+    stepSizeDown: null,
+    mode: 'triangular',
+    gamma: 1,
+    scaleFn: null,
+    scaleMode: 'cycle',
+    cycleMomentum: true,
+    baseMomentum: 0.8,
+    maxMomentum: 0.9,
+    lastEpoch: -1,
+  },
+);
 /** The lr cycling between baseLr and maxLr (the momentum the other way), as CyclicLR(optimizer, baseLr, maxLr, stepSizeUp, …); step per batch. */
 export class CyclicLR extends LRScheduler {
   maxLrs: number[];
@@ -128,7 +154,8 @@ export class CyclicLR extends LRScheduler {
     const baseLrs = perGroup('base_lr', optimizer, baseLr);
     const groups = optimizer.paramGroups as unknown as Group[];
     if (a.lastEpoch === -1) groups.forEach((g, i) => (g.lr = baseLrs[i]));
-    if (!['triangular', 'triangular2', 'exp_range'].includes(a.mode) && a.scaleFn === null) throw new RangeError('mode is invalid and scale_fn is None');
+    if (!['triangular', 'triangular2', 'exp_range'].includes(a.mode) && a.scaleFn === null)
+      throw new RangeError('mode is invalid and scale_fn is None');
     const key = a.cycleMomentum ? momentumKey(optimizer) : null;
     const baseMomentums = key ? perGroup('base_momentum', optimizer, a.baseMomentum) : [];
     const maxMomentums = key ? perGroup('max_momentum', optimizer, a.maxMomentum) : [];
@@ -173,9 +200,15 @@ export class CyclicLR extends LRScheduler {
   }
   protected extraState() {
     return {
-      _scale_fn_custom: null, max_lrs: this.maxLrs, total_size: this.totalSize, step_ratio: this.stepRatio, mode: this.mode, gamma: this.gamma, scale_mode: this.scaleMode,
-      cycle_momentum: this.cycleMomentum, ...(this.momentumKey ? { use_beta1: this.momentumKey === 'betas', base_momentums: this.baseMomentums,
-        max_momentums: this.maxMomentums } : {}),
+      _scale_fn_custom: null,
+      max_lrs: this.maxLrs,
+      total_size: this.totalSize,
+      step_ratio: this.stepRatio,
+      mode: this.mode,
+      gamma: this.gamma,
+      scale_mode: this.scaleMode,
+      cycle_momentum: this.cycleMomentum,
+      ...(this.momentumKey ? { use_beta1: this.momentumKey === 'betas', base_momentums: this.baseMomentums, max_momentums: this.maxMomentums } : {}),
     };
   }
   /** As Python's: the saved fields, then the scale function rebuilt from the loaded mode and gamma (a custom one is kept). */
@@ -194,15 +227,50 @@ export class CyclicLR extends LRScheduler {
 }
 
 export type OneCycleFields = {
-  totalSteps: number | null; epochs: number | null; stepsPerEpoch: number | null; pctStart: number; annealStrategy: 'cos' | 'linear';
-  cycleMomentum: boolean; baseMomentum: number | number[]; maxMomentum: number | number[]; divFactor: number; finalDivFactor: number;
-  threePhase: boolean; lastEpoch: number;
+  totalSteps: number | null;
+  epochs: number | null;
+  stepsPerEpoch: number | null;
+  pctStart: number;
+  annealStrategy: 'cos' | 'linear';
+  cycleMomentum: boolean;
+  baseMomentum: number | number[];
+  maxMomentum: number | number[];
+  divFactor: number;
+  finalDivFactor: number;
+  threePhase: boolean;
+  lastEpoch: number;
 };
-const ONE_CYCLE = signature<OneCycleFields>()('OneCycleLR',
-  ['totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor',
-    'threePhase', 'lastEpoch'],
-  { totalSteps: null, epochs: null, stepsPerEpoch: null, pctStart: 0.3, annealStrategy: 'cos', cycleMomentum: true, baseMomentum: 0.85,
-    maxMomentum: 0.95, divFactor: 25, finalDivFactor: 1e4, threePhase: false, lastEpoch: -1 });
+const ONE_CYCLE = signature<OneCycleFields>()(
+  'OneCycleLR',
+  [
+    'totalSteps',
+    'epochs',
+    'stepsPerEpoch',
+    'pctStart',
+    'annealStrategy',
+    'cycleMomentum',
+    'baseMomentum',
+    'maxMomentum',
+    'divFactor',
+    'finalDivFactor',
+    'threePhase',
+    'lastEpoch',
+  ],
+  {
+    totalSteps: null,
+    epochs: null,
+    stepsPerEpoch: null,
+    pctStart: 0.3,
+    annealStrategy: 'cos',
+    cycleMomentum: true,
+    baseMomentum: 0.85,
+    maxMomentum: 0.95,
+    divFactor: 25,
+    finalDivFactor: 1e4,
+    threePhase: false,
+    lastEpoch: -1,
+  },
+);
 export type Phase = { endStep: number; startLr: string; endLr: string; startMomentum: string; endMomentum: string };
 /** The 1cycle policy: up to maxLr and down far below, as OneCycleLR(optimizer, maxLr, totalSteps | {epochs, stepsPerEpoch}, pctStart, …); step per batch. */
 export class OneCycleLR extends LRScheduler {
@@ -215,7 +283,8 @@ export class OneCycleLR extends LRScheduler {
     const a = ONE_CYCLE.bind(rest);
     let total: number;
     if (a.totalSteps !== null) {
-      if (!(Number.isInteger(a.totalSteps) && a.totalSteps > 0)) throw new RangeError(`Expected positive integer total_steps, but got ${a.totalSteps}`);
+      if (!(Number.isInteger(a.totalSteps) && a.totalSteps > 0))
+        throw new RangeError(`Expected positive integer total_steps, but got ${a.totalSteps}`);
       total = a.totalSteps;
     } else if (a.epochs !== null && a.stepsPerEpoch !== null) {
       if (!(Number.isInteger(a.epochs) && a.epochs > 0)) throw new RangeError(`Expected positive integer epochs, but got ${a.epochs}`);
@@ -225,14 +294,16 @@ export class OneCycleLR extends LRScheduler {
       total = a.epochs * a.stepsPerEpoch;
     } else throw new RangeError('You must define either total_steps OR (epochs AND steps_per_epoch)');
     const pct = a.pctStart;
-    const phases: Phase[] = a.threePhase ? [
-      { endStep: pct * total - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-      { endStep: 2 * pct * total - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
-      { endStep: total - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
-    ] : [
-      { endStep: pct * total - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-      { endStep: total - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
-    ];
+    const phases: Phase[] = a.threePhase
+      ? [
+          { endStep: pct * total - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
+          { endStep: 2 * pct * total - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+          { endStep: total - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
+        ]
+      : [
+          { endStep: pct * total - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
+          { endStep: total - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+        ];
     if (typeof pct !== 'number' || pct < 0 || pct > 1) throw new RangeError(`Expected float between 0 and 1 pct_start, but got ${pct}`);
     if (a.annealStrategy !== 'cos' && a.annealStrategy !== 'linear') {
       throw new RangeError(`anneal_strategy must be one of 'cos' or 'linear', instead got ${String(a.annealStrategy)}`);
@@ -289,10 +360,19 @@ export class OneCycleLR extends LRScheduler {
   }
   protected extraState() {
     const py = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    return { total_steps: this.totalSteps, _anneal_func_type: this.annealStrategy, cycle_momentum: this.cycleMomentum,
-      _schedule_phases: this.phases.map((p) => ({ end_step: p.endStep, start_lr: py(p.startLr), end_lr: py(p.endLr), start_momentum: py(p.startMomentum),
-        end_momentum: py(p.endMomentum) })),
-      ...(this.momentumKey ? { use_beta1: this.momentumKey === 'betas' } : {}) };
+    return {
+      total_steps: this.totalSteps,
+      _anneal_func_type: this.annealStrategy,
+      cycle_momentum: this.cycleMomentum,
+      _schedule_phases: this.phases.map((p) => ({
+        end_step: p.endStep,
+        start_lr: py(p.startLr),
+        end_lr: py(p.endLr),
+        start_momentum: py(p.startMomentum),
+        end_momentum: py(p.endMomentum),
+      })),
+      ...(this.momentumKey ? { use_beta1: this.momentumKey === 'betas' } : {}),
+    };
   }
   protected loadExtraState(sd: Record<string, unknown>): void {
     if (typeof sd.total_steps === 'number') this.totalSteps = sd.total_steps;
@@ -300,8 +380,13 @@ export class OneCycleLR extends LRScheduler {
     if (typeof sd.cycle_momentum === 'boolean') this.cycleMomentum = sd.cycle_momentum;
     if (Array.isArray(sd._schedule_phases)) {
       const js = (k: unknown) => String(k).replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-      this.phases = (sd._schedule_phases as Record<string, unknown>[]).map((p) => ({ endStep: Number(p.end_step),
-        startLr: js(p.start_lr), endLr: js(p.end_lr), startMomentum: js(p.start_momentum), endMomentum: js(p.end_momentum) }));
+      this.phases = (sd._schedule_phases as Record<string, unknown>[]).map((p) => ({
+        endStep: Number(p.end_step),
+        startLr: js(p.start_lr),
+        endLr: js(p.end_lr),
+        startMomentum: js(p.start_momentum),
+        endMomentum: js(p.end_momentum),
+      }));
     }
   }
 }

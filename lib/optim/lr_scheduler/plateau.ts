@@ -5,11 +5,20 @@ import { Optimizer } from '../optimizer';
 import type { AnyOptimizer } from './base';
 
 export type PlateauFields = {
-  mode: 'min' | 'max'; factor: number; patience: number; threshold: number; thresholdMode: 'rel' | 'abs'; cooldown: number;
-  minLr: number | number[]; eps: number;
+  mode: 'min' | 'max';
+  factor: number;
+  patience: number;
+  threshold: number;
+  thresholdMode: 'rel' | 'abs';
+  cooldown: number;
+  minLr: number | number[];
+  eps: number;
 };
-const PLATEAU = signature<PlateauFields>()('ReduceLROnPlateau', ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'],
-  { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8 });
+const PLATEAU = signature<PlateauFields>()(
+  'ReduceLROnPlateau',
+  ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'],
+  { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8 },
+);
 
 /** Reduces each group's lr by factor after `patience` epochs without improvement of the metric passed to step(metric). */
 export class ReduceLROnPlateau {
@@ -29,7 +38,10 @@ export class ReduceLROnPlateau {
   lastEpoch = 0;
   private lastLr: number[];
 
-  constructor(readonly optimizer: AnyOptimizer, ...rest: ArgsOf<typeof PLATEAU>) {
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    ...rest: ArgsOf<typeof PLATEAU>
+  ) {
     const a = PLATEAU.bind(rest);
     if (a.factor >= 1.0) throw new RangeError('Factor should be < 1.0.');
     if (!(optimizer instanceof Optimizer)) throw new TypeError(`${describe(optimizer)} is not an Optimizer`);
@@ -89,9 +101,11 @@ export class ReduceLROnPlateau {
     const groups = this.optimizer.paramGroups;
     if (groups.length !== this.minLrs.length) {
       if (this.defaultMinLr === null) {
-        throw new RangeError(`The number of param groups in the \`optimizer\` (${groups.length}) differs from when \`ReduceLROnPlateau\` was ` +
-          `initialized (${this.minLrs.length}), usually due to a new param group being added to the optimizer. Please modify the \`min_lrs\` ` +
-          'field to match the length of the `optimizer` param groups.');
+        throw new RangeError(
+          `The number of param groups in the \`optimizer\` (${groups.length}) differs from when \`ReduceLROnPlateau\` was ` +
+            `initialized (${this.minLrs.length}), usually due to a new param group being added to the optimizer. Please modify the \`min_lrs\` ` +
+            'field to match the length of the `optimizer` param groups.',
+        );
       }
       this.minLrs = new Array<number>(groups.length).fill(this.defaultMinLr);
     }
@@ -109,9 +123,21 @@ export class ReduceLROnPlateau {
   /** Everything but the optimizer, with Python's key names. */
   stateDict(): Record<string, unknown> {
     return {
-      factor: this.factor, min_lrs: [...this.minLrs], default_min_lr: this.defaultMinLr, patience: this.patience, cooldown: this.cooldown,
-      cooldown_counter: this.cooldownCounter, mode: this.mode, threshold: this.threshold, threshold_mode: this.thresholdMode, best: this.best,
-      num_bad_epochs: this.numBadEpochs, mode_worse: this.modeWorse, eps: this.eps, last_epoch: this.lastEpoch, _last_lr: [...this.lastLr],
+      factor: this.factor,
+      min_lrs: [...this.minLrs],
+      default_min_lr: this.defaultMinLr,
+      patience: this.patience,
+      cooldown: this.cooldown,
+      cooldown_counter: this.cooldownCounter,
+      mode: this.mode,
+      threshold: this.threshold,
+      threshold_mode: this.thresholdMode,
+      best: this.best,
+      num_bad_epochs: this.numBadEpochs,
+      mode_worse: this.modeWorse,
+      eps: this.eps,
+      last_epoch: this.lastEpoch,
+      _last_lr: [...this.lastLr],
     };
   }
   loadStateDict(sd: Record<string, unknown>): void {

@@ -11,9 +11,17 @@ import { LRScheduler, cos, pow, type AnyOptimizer } from './base';
 export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[stepSize: number, gamma: number, lastEpoch: number], { stepSize?: number; gamma?: number; lastEpoch?: number }>) {
+  constructor(
+    optimizer: AnyOptimizer,
+    ...rest: PyRest<[stepSize: number, gamma: number, lastEpoch: number], { stepSize?: number; gamma?: number; lastEpoch?: number }>
+  ) {
     const options = pyOptions('StepLR', rest, ['stepSize', 'gamma', 'lastEpoch']);
-    const opts = optionsArg<{ stepSize?: number; gamma?: number; lastEpoch?: number }>(options, 'StepLR', ['stepSize', 'gamma', 'lastEpoch'], '{stepSize: 30}');
+    const opts = optionsArg<{ stepSize?: number; gamma?: number; lastEpoch?: number }>(
+      options,
+      'StepLR',
+      ['stepSize', 'gamma', 'lastEpoch'],
+      '{stepSize: 30}',
+    );
     super(optimizer, opts.lastEpoch ?? -1);
     this.stepSize = intArg(opts.stepSize, 'stepSize');
     if (this.stepSize <= 0) throw new RangeError(`stepSize must be positive (got ${this.stepSize})`);
@@ -40,9 +48,17 @@ export class StepLR extends LRScheduler {
 export class MultiStepLR extends LRScheduler {
   milestones: Map<number, number>;
   gamma: number;
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[milestones: number[], gamma: number, lastEpoch: number], { milestones?: number[]; gamma?: number; lastEpoch?: number }>) {
+  constructor(
+    optimizer: AnyOptimizer,
+    ...rest: PyRest<[milestones: number[], gamma: number, lastEpoch: number], { milestones?: number[]; gamma?: number; lastEpoch?: number }>
+  ) {
     const options = pyOptions('MultiStepLR', rest, ['milestones', 'gamma', 'lastEpoch']);
-    const opts = optionsArg<{ milestones?: number[]; gamma?: number; lastEpoch?: number }>(options, 'MultiStepLR', ['milestones', 'gamma', 'lastEpoch'], '{milestones: [30, 80]}');
+    const opts = optionsArg<{ milestones?: number[]; gamma?: number; lastEpoch?: number }>(
+      options,
+      'MultiStepLR',
+      ['milestones', 'gamma', 'lastEpoch'],
+      '{milestones: [30, 80]}',
+    );
     super(optimizer, opts.lastEpoch ?? -1);
     if (!Array.isArray(opts.milestones)) throw new TypeError('milestones must be an array of epochs');
     this.milestones = new Map();
@@ -75,9 +91,17 @@ export class MultiStepLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[tMax: number, etaMin: number, lastEpoch: number], { tMax?: number; etaMin?: number; lastEpoch?: number }>) {
+  constructor(
+    optimizer: AnyOptimizer,
+    ...rest: PyRest<[tMax: number, etaMin: number, lastEpoch: number], { tMax?: number; etaMin?: number; lastEpoch?: number }>
+  ) {
     const options = pyOptions('CosineAnnealingLR', rest, ['tMax', 'etaMin', 'lastEpoch']);
-    const opts = optionsArg<{ tMax?: number; etaMin?: number; lastEpoch?: number }>(options, 'CosineAnnealingLR', ['tMax', 'etaMin', 'lastEpoch'], '{tMax: 100}');
+    const opts = optionsArg<{ tMax?: number; etaMin?: number; lastEpoch?: number }>(
+      options,
+      'CosineAnnealingLR',
+      ['tMax', 'etaMin', 'lastEpoch'],
+      '{tMax: 100}',
+    );
     super(optimizer, opts.lastEpoch ?? -1);
     this.tMax = intArg(opts.tMax, 'tMax');
     if (this.tMax <= 0) throw new RangeError(`tMax must be positive (got ${this.tMax})`);
@@ -88,13 +112,14 @@ export class CosineAnnealingLR extends LRScheduler {
     const { tMax, etaMin, lastEpoch } = this;
     if (this.isInitial) return this.groupLrs();
     if (this.stepCount === 1 && lastEpoch > 0) {
-      return this.baseLrs.map((base) => etaMin + (base - etaMin) * (1 + cos((lastEpoch * Math.PI) / tMax)) / 2);
+      return this.baseLrs.map((base) => etaMin + ((base - etaMin) * (1 + cos((lastEpoch * Math.PI) / tMax))) / 2);
     }
     if ((((lastEpoch - 1 - tMax) % (2 * tMax)) + 2 * tMax) % (2 * tMax) === 0) {
       return this.groupLrs().map((lr, i) => lr + ((this.baseLrs[i] - etaMin) * (1 - cos(Math.PI / tMax))) / 2);
     }
-    return this.groupLrs().map((lr) =>
-      ((1 + cos((Math.PI * lastEpoch) / tMax)) / (1 + cos((Math.PI * (lastEpoch - 1)) / tMax))) * (lr - etaMin) + etaMin);
+    return this.groupLrs().map(
+      (lr) => ((1 + cos((Math.PI * lastEpoch) / tMax)) / (1 + cos((Math.PI * (lastEpoch - 1)) / tMax))) * (lr - etaMin) + etaMin,
+    );
   }
   protected override closedFormLr(): number[] {
     return this.baseLrs.map((base) => this.etaMin + ((base - this.etaMin) * (1 + cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
@@ -138,9 +163,20 @@ export class LinearLR extends LRScheduler {
   startFactor: number;
   endFactor: number;
   totalIters: number;
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[startFactor: number, endFactor: number, totalIters: number, lastEpoch: number], { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }>) {
+  constructor(
+    optimizer: AnyOptimizer,
+    ...rest: PyRest<
+      [startFactor: number, endFactor: number, totalIters: number, lastEpoch: number],
+      { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }
+    >
+  ) {
     const options = pyOptions('LinearLR', rest, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
-    const opts = optionsArg<{ startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }>(options, 'LinearLR', ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'], '{startFactor: 0.1}');
+    const opts = optionsArg<{ startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }>(
+      options,
+      'LinearLR',
+      ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'],
+      '{startFactor: 0.1}',
+    );
     super(optimizer, opts.lastEpoch ?? -1);
     this.startFactor = numberArg(opts.startFactor ?? 1 / 3, 'startFactor');
     this.endFactor = numberArg(opts.endFactor ?? 1, 'endFactor');
@@ -173,15 +209,27 @@ export class LinearLR extends LRScheduler {
 /** The base lr × lrLambda(epoch): one function, or one per param group. */
 export class LambdaLR extends LRScheduler {
   lrLambdas: ((epoch: number) => number)[];
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch: number], { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>) {
+  constructor(
+    optimizer: AnyOptimizer,
+    ...rest: PyRest<
+      [lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch: number],
+      { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }
+    >
+  ) {
     const options = pyOptions('LambdaLR', rest, ['lrLambda', 'lastEpoch']);
-    const opts = optionsArg<{ lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>(options, 'LambdaLR', ['lrLambda', 'lastEpoch'], '{lrLambda: (epoch) => 0.95 ** epoch}');
+    const opts = optionsArg<{ lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>(
+      options,
+      'LambdaLR',
+      ['lrLambda', 'lastEpoch'],
+      '{lrLambda: (epoch) => 0.95 ** epoch}',
+    );
     super(optimizer, opts.lastEpoch ?? -1);
     const groups = optimizer.paramGroups.length;
     const fns = Array.isArray(opts.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts.lrLambda);
     if (fns.length !== groups) throw new RangeError(`Expected ${groups} lrLambdas, but got ${fns.length}`);
     fns.forEach((f, i) => {
-      if (typeof f !== 'function') throw new TypeError(`lrLambda${Array.isArray(opts.lrLambda) ? `[${i}]` : ''} must be a function (got ${describe(f)})`);
+      if (typeof f !== 'function')
+        throw new TypeError(`lrLambda${Array.isArray(opts.lrLambda) ? `[${i}]` : ''} must be a function (got ${describe(f)})`);
     });
     this.lrLambdas = fns as ((epoch: number) => number)[];
     this.initialStep();
@@ -199,9 +247,19 @@ export class LambdaLR extends LRScheduler {
 /** The lr × lrLambda(epoch) each epoch: one function, or one per param group. */
 export class MultiplicativeLR extends LRScheduler {
   lrLambdas: ((epoch: number) => number)[];
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch: number], { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>) {
+  constructor(
+    optimizer: AnyOptimizer,
+    ...rest: PyRest<
+      [lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch: number],
+      { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }
+    >
+  ) {
     const opts = optionsArg<{ lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>(
-      pyOptions('MultiplicativeLR', rest, ['lrLambda', 'lastEpoch']), 'MultiplicativeLR', ['lrLambda', 'lastEpoch'], '{lrLambda: () => 0.95}');
+      pyOptions('MultiplicativeLR', rest, ['lrLambda', 'lastEpoch']),
+      'MultiplicativeLR',
+      ['lrLambda', 'lastEpoch'],
+      '{lrLambda: () => 0.95}',
+    );
     const groups = optimizer.paramGroups.length;
     const fns = Array.isArray(opts.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts.lrLambda);
     if (fns.length !== groups) throw new RangeError(`Expected ${groups} lr_lambdas, but got ${fns.length}`);
@@ -226,9 +284,15 @@ export class MultiplicativeLR extends LRScheduler {
 export class ConstantLR extends LRScheduler {
   factor: number;
   totalIters: number;
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[factor: number, totalIters: number, lastEpoch: number], { factor?: number; totalIters?: number; lastEpoch?: number }>) {
-    const opts = optionsArg<{ factor?: number; totalIters?: number; lastEpoch?: number }>(pyOptions('ConstantLR', rest, ['factor', 'totalIters', 'lastEpoch']),
-      'ConstantLR', ['factor', 'totalIters', 'lastEpoch']);
+  constructor(
+    optimizer: AnyOptimizer,
+    ...rest: PyRest<[factor: number, totalIters: number, lastEpoch: number], { factor?: number; totalIters?: number; lastEpoch?: number }>
+  ) {
+    const opts = optionsArg<{ factor?: number; totalIters?: number; lastEpoch?: number }>(
+      pyOptions('ConstantLR', rest, ['factor', 'totalIters', 'lastEpoch']),
+      'ConstantLR',
+      ['factor', 'totalIters', 'lastEpoch'],
+    );
     const factor = numberArg(opts.factor ?? 1 / 3, 'factor');
     if (factor > 1 || factor < 0) throw new RangeError('Constant multiplicative factor expected to be between 0 and 1.');
     super(optimizer, opts.lastEpoch ?? -1);
@@ -257,9 +321,15 @@ export class ConstantLR extends LRScheduler {
 export class PolynomialLR extends LRScheduler {
   totalIters: number;
   power: number;
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[totalIters: number, power: number, lastEpoch: number], { totalIters?: number; power?: number; lastEpoch?: number }>) {
-    const opts = optionsArg<{ totalIters?: number; power?: number; lastEpoch?: number }>(pyOptions('PolynomialLR', rest, ['totalIters', 'power', 'lastEpoch']),
-      'PolynomialLR', ['totalIters', 'power', 'lastEpoch']);
+  constructor(
+    optimizer: AnyOptimizer,
+    ...rest: PyRest<[totalIters: number, power: number, lastEpoch: number], { totalIters?: number; power?: number; lastEpoch?: number }>
+  ) {
+    const opts = optionsArg<{ totalIters?: number; power?: number; lastEpoch?: number }>(
+      pyOptions('PolynomialLR', rest, ['totalIters', 'power', 'lastEpoch']),
+      'PolynomialLR',
+      ['totalIters', 'power', 'lastEpoch'],
+    );
     super(optimizer, opts.lastEpoch ?? -1);
     this.totalIters = intArg(opts.totalIters ?? 5, 'totalIters');
     this.power = numberArg(opts.power ?? 1, 'power');
