@@ -259,12 +259,15 @@ export type FractionalFields = {
   returnIndices: boolean;
   _randomSamples: Tensor | null;
 };
-const FRACTIONAL = signature<FractionalFields>()('F.fractionalMaxPool', ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'], {
-  outputSize: null,
-  outputRatio: null,
-  returnIndices: false,
-  _randomSamples: null,
-});
+/** @internal Python's fractional_max_pool signature (its F functions' and its modules'), under the caller's name. */
+export const fractionalSignature = (who: string) =>
+  signature<FractionalFields>()(who, ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'], {
+    outputSize: null,
+    outputRatio: null,
+    returnIndices: false,
+    _randomSamples: null,
+  });
+const FRACTIONAL = fractionalSignature('F.fractionalMaxPool');
 function fractionalMaxPool(dims: 2 | 3, input: Tensor, kernelSize: Size, rest: readonly unknown[]): Tensor | [Tensor, Tensor] {
   const a = FRACTIONAL.bind(rest);
   const name = `fractional_max_pool${dims}d`;

@@ -8,7 +8,7 @@ import * as F from '../functional';
 import { pyRepr } from '../repr';
 import { signature, type ArgsOf, type Signature } from '../../core/signature';
 import type { Size } from '../functional/args';
-import type { AdaptiveSize } from '../functional/pooling';
+import { fractionalSignature, type AdaptiveSize } from '../functional/pooling';
 
 export type MaxPoolFields = { stride: Size | null; padding: Size; dilation: Size; returnIndices: boolean; ceilMode: boolean };
 const maxSig = (who: string) =>
@@ -263,18 +263,7 @@ export class MaxUnpool3d extends MaxUnpoolNd {
   }
 }
 
-export type FractionalFields = {
-  outputSize: Size | null;
-  outputRatio: number | number[] | null;
-  returnIndices: boolean;
-  _randomSamples: Tensor | null;
-};
-const FRACTIONAL = signature<FractionalFields>()('FractionalMaxPool', ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'], {
-  outputSize: null,
-  outputRatio: null,
-  returnIndices: false,
-  _randomSamples: null,
-});
+const FRACTIONAL = fractionalSignature('FractionalMaxPool');
 /** Max pooling over pseudo-random regions, as torch.nn.FractionalMaxPool2d/3d(kernelSize, outputSize, outputRatio, returnIndices). */
 abstract class FractionalMaxPoolNd extends Module {
   declare _random_samples: Tensor | null;
