@@ -1,4 +1,4 @@
-/** torch.optim.Adam (seed 004): PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
+/** torch.optim.Adam: PyTorch's update, amsgrad, weight decay (L2 or decoupled), maximize. */
 import { native, type NativeAddon } from '../core/native';
 import { pyOptions, type PyRest } from '../core/tensor';
 import { numberArg } from '../core/args';

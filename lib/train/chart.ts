@@ -195,7 +195,7 @@ export function confusionMatrixHtml(matrix: number[][], classes: string[], title
 
 /**
  * The SE gates' channel weights, one small panel per SE block (its mean weight per channel over the
- * images it saw, channel by channel): the squeeze-and-excitation paper's and the tutorials' figure.
+ * images it saw, channel by channel): the squeeze-and-excitation paper's figure.
  */
 export function seWeightsSvg(weights: Record<string, number[]>, title = 'SE channel weights'): string {
   const blocks = Object.entries(weights);

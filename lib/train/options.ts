@@ -13,13 +13,13 @@ export type Batches = (AsyncIterable<[Tensor, Tensor]> | Iterable<[Tensor, Tenso
 export interface TrainerOptions {
   model: Module<[Tensor], Tensor>;
   optimizer: Optimizer<{ lr: number }>;
-  /** Stepped once per epoch, as in the seeds. */
+  /** Stepped once per epoch (epoch-based schedules such as StepLR). */
   scheduler?: LRScheduler | null;
   /** (logits, target) → scalar loss; default cross-entropy. */
   lossFn?: (output: Tensor, target: Tensor) => Tensor;
   /** 'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:N'. */
   device?: string;
-  /** Optimizer step every N batches, the loss scaled by 1/N (seed 000's gradient accumulation). */
+  /** Optimizer step every N batches, the loss scaled by 1/N (gradient accumulation: a batch N times larger). */
   accumulate?: number;
   /** Mixed precision: forward and loss under autocast. true = float16 with a GradScaler on CUDA,
    * bfloat16 on the CPU; or name the dtype ('bfloat16' needs no scaler). */

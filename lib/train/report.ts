@@ -1,6 +1,6 @@
 /**
  * What an evaluation shows beyond its accuracy: the confusion matrix over the classes, and the SE gates'
- * mean channel weights (collected with forward hooks on each SEModule's gate, as the tutorials do), and
+ * mean channel weights (collected with forward hooks on each SEModule's gate), and
  * the charts of both written into a run folder beside the learning curve.
  */
 import * as path from 'node:path';

@@ -24,7 +24,7 @@ import * as cuda from '../cuda';
 
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
-/** The seeds' step body, shared by every way of stepping: the batch's loss and its right argmax predictions. */
+/** The step body (forward, loss, right predictions), shared by every way of stepping: the batch's loss and its right argmax predictions. */
 export function lossAndRight(model: Module<[Tensor], Tensor>, lossFn: LossFn, x: Tensor, y: Tensor): [Tensor, Tensor] {
   const output = model(x);
   return [lossFn(output, y), output.argmax(1).eq(y).sum()];

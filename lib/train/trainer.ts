@@ -1,6 +1,6 @@
 /**
- * The seeds' training loop as a Trainer: epochs of zeroGrad → forward → loss → backward → step, the
- * scheduler stepped each epoch, train loss/accuracy, test accuracy, lr; gradient accumulation (seed 000);
+ * The usual training loop as a Trainer: epochs of zeroGrad → forward → loss → backward → step, the
+ * scheduler stepped each epoch, train loss/accuracy, test accuracy, lr; gradient accumulation;
  * progress, events for every step and epoch (so an Electron window can follow), and the run's files and
  * checkpoints (Checkpointer, checkpoint.ts), from which `resume` continues to bit-identical results on CPU.
  * How a batch is stepped (eager, off the JS thread, a CUDA graph; AMP) is a StepStrategy that the options pick
@@ -122,7 +122,7 @@ export class Trainer extends EventEmitter {
     this.stopRequested = true;
   }
 
-  /** The seeds' loop over `epochs`; returns the history (one record per epoch). */
+  /** The loop over `epochs`; returns the history (one record per epoch). */
   async fit(train: Batches, fitOpts: FitOptions): Promise<EpochRecord[]> {
     optionsArg(fitOpts, 'fit', ['epochs', 'testData', 'resume'], '{epochs: 4}');
     const epochs = fitOpts?.epochs;
