@@ -5,26 +5,9 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
+import { thrown, rejected } from './helpers/errors';
 
 const { nn, jit, data } = torch;
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
-
-async function rejected(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 // Same class (not just a TorchError) and same message.
 function expectSameError(sync: Error, async: Error, cls: new (...args: never[]) => Error, message: RegExp): void {

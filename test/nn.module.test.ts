@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
 import { usePyTorch, expectClose } from './helpers/pytorch';
+import { thrown } from './helpers/errors';
 
 const { nn, models } = torch;
 const F = nn.functional;
@@ -818,15 +819,6 @@ out = [n for n, m in R.se_resnet18().named_modules() if isinstance(m, R.SEModule
 });
 
 // ---------------------------------------------------------------------------------------------------
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, none was thrown');
-}
 
 describe('errors name the layer that refused the input', () => {
   it('wrong rank into seResNet18 → the BatchNorm after conv1 says so', () => {

@@ -5,15 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { wrap } from '../lib/core/tensor';
 import { native, type AdamStepOptions, type SgdStepOptions } from '../lib/core/native';
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from './helpers/errors';
 
 const SGD: SgdStepOptions = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, kernel: 'single' };
 const ADAM: AdamStepOptions = {

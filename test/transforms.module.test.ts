@@ -6,20 +6,13 @@ import { inspect } from 'node:util';
 import * as torch from '../lib/index';
 import * as data from '../lib/data';
 import { collect as collectGarbage } from './helpers/gc';
+import { thrown } from './helpers/errors';
 
 const { nn } = torch;
 const T = data.transforms;
 type Tensor = torch.Tensor;
 
 /** The error fn throws. */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, none was thrown');
-}
 
 /** Nested number arrays, element by element, to within tol. */
 function expectNear(actual: unknown, expected: unknown, tol = 1e-6): void {
