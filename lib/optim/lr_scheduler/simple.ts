@@ -3,29 +3,61 @@
  * LinearLR, LambdaLR, MultiplicativeLR, ConstantLR and PolynomialLR, as torch.optim.lr_scheduler's.
  */
 import { describe } from '../../core/dtype';
-import { pyOptions, type PyRest } from '../../core/tensor';
-import { intArg, numberArg, optionsArg } from '../../core/args';
+import { intArg, numberArg } from '../../core/args';
+import { signature, type ArgsOf } from '../../core/signature';
 import { LRScheduler, cos, pow, type AnyOptimizer } from './base';
+
+/** A schedule multiplier of the epoch (LambdaLR, MultiplicativeLR). */
+export type LrLambda = (epoch: number) => number;
+// Python's signatures (torch.optim.lr_scheduler): positional order and defaults; undefined = required.
+const STEP = signature<{ stepSize: number | undefined; gamma: number; lastEpoch: number }>()('StepLR', ['stepSize', 'gamma', 'lastEpoch'], {
+  stepSize: undefined,
+  gamma: 0.1,
+  lastEpoch: -1,
+});
+const MULTI_STEP = signature<{ milestones: number[] | undefined; gamma: number; lastEpoch: number }>()(
+  'MultiStepLR',
+  ['milestones', 'gamma', 'lastEpoch'],
+  { milestones: undefined, gamma: 0.1, lastEpoch: -1 },
+);
+const COSINE = signature<{ tMax: number | undefined; etaMin: number; lastEpoch: number }>()('CosineAnnealingLR', ['tMax', 'etaMin', 'lastEpoch'], {
+  tMax: undefined,
+  etaMin: 0,
+  lastEpoch: -1,
+});
+const EXPONENTIAL = signature<{ gamma: number | undefined; lastEpoch: number }>()('ExponentialLR', ['gamma', 'lastEpoch'], {
+  gamma: undefined,
+  lastEpoch: -1,
+});
+const LINEAR = signature<{ startFactor: number; endFactor: number; totalIters: number; lastEpoch: number }>()(
+  'LinearLR',
+  ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'],
+  { startFactor: 1 / 3, endFactor: 1, totalIters: 5, lastEpoch: -1 },
+);
+export type LambdaFields = { lrLambda: LrLambda | LrLambda[] | undefined; lastEpoch: number };
+const LAMBDA = signature<LambdaFields>()('LambdaLR', ['lrLambda', 'lastEpoch'], { lrLambda: undefined, lastEpoch: -1 });
+const MULTIPLICATIVE = signature<LambdaFields>()('MultiplicativeLR', ['lrLambda', 'lastEpoch'], { lrLambda: undefined, lastEpoch: -1 });
+const CONSTANT = signature<{ factor: number; totalIters: number; lastEpoch: number }>()('ConstantLR', ['factor', 'totalIters', 'lastEpoch'], {
+  factor: 1 / 3,
+  totalIters: 5,
+  lastEpoch: -1,
+});
+const POLYNOMIAL = signature<{ totalIters: number; power: number; lastEpoch: number }>()('PolynomialLR', ['totalIters', 'power', 'lastEpoch'], {
+  totalIters: 5,
+  power: 1,
+  lastEpoch: -1,
+});
 
 /** lr × gamma every stepSize epochs (e.g. StepLR(30, 0.1) for a 90-epoch ImageNet run). */
 export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
-  constructor(
-    optimizer: AnyOptimizer,
-    ...rest: PyRest<[stepSize: number, gamma: number, lastEpoch: number], { stepSize?: number; gamma?: number; lastEpoch?: number }>
-  ) {
-    const options = pyOptions('StepLR', rest, ['stepSize', 'gamma', 'lastEpoch']);
-    const opts = optionsArg<{ stepSize?: number; gamma?: number; lastEpoch?: number }>(
-      options,
-      'StepLR',
-      ['stepSize', 'gamma', 'lastEpoch'],
-      '{stepSize: 30}',
-    );
-    super(optimizer, opts.lastEpoch ?? -1);
-    this.stepSize = intArg(opts.stepSize, 'stepSize');
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof STEP>) {
+    const a = STEP.bind(rest);
+    super(optimizer, a.lastEpoch);
+    this.stepSize = intArg(a.stepSize, 'stepSize');
     if (this.stepSize <= 0) throw new RangeError(`stepSize must be positive (got ${this.stepSize})`);
-    this.gamma = numberArg(opts.gamma ?? 0.1, 'gamma');
+    this.gamma = numberArg(a.gamma, 'gamma');
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -48,22 +80,13 @@ export class StepLR extends LRScheduler {
 export class MultiStepLR extends LRScheduler {
   milestones: Map<number, number>;
   gamma: number;
-  constructor(
-    optimizer: AnyOptimizer,
-    ...rest: PyRest<[milestones: number[], gamma: number, lastEpoch: number], { milestones?: number[]; gamma?: number; lastEpoch?: number }>
-  ) {
-    const options = pyOptions('MultiStepLR', rest, ['milestones', 'gamma', 'lastEpoch']);
-    const opts = optionsArg<{ milestones?: number[]; gamma?: number; lastEpoch?: number }>(
-      options,
-      'MultiStepLR',
-      ['milestones', 'gamma', 'lastEpoch'],
-      '{milestones: [30, 80]}',
-    );
-    super(optimizer, opts.lastEpoch ?? -1);
-    if (!Array.isArray(opts.milestones)) throw new TypeError('milestones must be an array of epochs');
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof MULTI_STEP>) {
+    const a = MULTI_STEP.bind(rest);
+    super(optimizer, a.lastEpoch);
+    if (!Array.isArray(a.milestones)) throw new TypeError('milestones must be an array of epochs');
     this.milestones = new Map();
-    for (const m of opts.milestones) this.milestones.set(intArg(m, 'milestones'), (this.milestones.get(m) ?? 0) + 1);
-    this.gamma = numberArg(opts.gamma ?? 0.1, 'gamma');
+    for (const m of a.milestones) this.milestones.set(intArg(m, 'milestones'), (this.milestones.get(m) ?? 0) + 1);
+    this.gamma = numberArg(a.gamma, 'gamma');
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -91,21 +114,12 @@ export class MultiStepLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
-  constructor(
-    optimizer: AnyOptimizer,
-    ...rest: PyRest<[tMax: number, etaMin: number, lastEpoch: number], { tMax?: number; etaMin?: number; lastEpoch?: number }>
-  ) {
-    const options = pyOptions('CosineAnnealingLR', rest, ['tMax', 'etaMin', 'lastEpoch']);
-    const opts = optionsArg<{ tMax?: number; etaMin?: number; lastEpoch?: number }>(
-      options,
-      'CosineAnnealingLR',
-      ['tMax', 'etaMin', 'lastEpoch'],
-      '{tMax: 100}',
-    );
-    super(optimizer, opts.lastEpoch ?? -1);
-    this.tMax = intArg(opts.tMax, 'tMax');
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof COSINE>) {
+    const a = COSINE.bind(rest);
+    super(optimizer, a.lastEpoch);
+    this.tMax = intArg(a.tMax, 'tMax');
     if (this.tMax <= 0) throw new RangeError(`tMax must be positive (got ${this.tMax})`);
-    this.etaMin = numberArg(opts.etaMin ?? 0, 'etaMin');
+    this.etaMin = numberArg(a.etaMin, 'etaMin');
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -136,11 +150,10 @@ export class CosineAnnealingLR extends LRScheduler {
 /** lr × gamma every epoch. */
 export class ExponentialLR extends LRScheduler {
   gamma: number;
-  constructor(optimizer: AnyOptimizer, ...rest: PyRest<[gamma: number, lastEpoch: number], { gamma?: number; lastEpoch?: number }>) {
-    const options = pyOptions('ExponentialLR', rest, ['gamma', 'lastEpoch']);
-    const opts = optionsArg<{ gamma?: number; lastEpoch?: number }>(options, 'ExponentialLR', ['gamma', 'lastEpoch'], '{gamma: 0.9}');
-    super(optimizer, opts.lastEpoch ?? -1);
-    this.gamma = numberArg(opts.gamma, 'gamma');
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof EXPONENTIAL>) {
+    const a = EXPONENTIAL.bind(rest);
+    super(optimizer, a.lastEpoch);
+    this.gamma = numberArg(a.gamma, 'gamma');
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -163,24 +176,12 @@ export class LinearLR extends LRScheduler {
   startFactor: number;
   endFactor: number;
   totalIters: number;
-  constructor(
-    optimizer: AnyOptimizer,
-    ...rest: PyRest<
-      [startFactor: number, endFactor: number, totalIters: number, lastEpoch: number],
-      { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }
-    >
-  ) {
-    const options = pyOptions('LinearLR', rest, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
-    const opts = optionsArg<{ startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }>(
-      options,
-      'LinearLR',
-      ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'],
-      '{startFactor: 0.1}',
-    );
-    super(optimizer, opts.lastEpoch ?? -1);
-    this.startFactor = numberArg(opts.startFactor ?? 1 / 3, 'startFactor');
-    this.endFactor = numberArg(opts.endFactor ?? 1, 'endFactor');
-    this.totalIters = intArg(opts.totalIters ?? 5, 'totalIters');
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof LINEAR>) {
+    const a = LINEAR.bind(rest);
+    super(optimizer, a.lastEpoch);
+    this.startFactor = numberArg(a.startFactor, 'startFactor');
+    this.endFactor = numberArg(a.endFactor, 'endFactor');
+    this.totalIters = intArg(a.totalIters, 'totalIters');
     if (this.startFactor > 1 || this.startFactor <= 0) throw new RangeError(`startFactor must be in (0, 1] (got ${this.startFactor})`);
     if (this.endFactor > 1 || this.endFactor < 0) throw new RangeError(`endFactor must be in [0, 1] (got ${this.endFactor})`);
     this.initialStep();
@@ -209,21 +210,9 @@ export class LinearLR extends LRScheduler {
 /** The base lr × lrLambda(epoch): one function, or one per param group. */
 export class LambdaLR extends LRScheduler {
   lrLambdas: ((epoch: number) => number)[];
-  constructor(
-    optimizer: AnyOptimizer,
-    ...rest: PyRest<
-      [lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch: number],
-      { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }
-    >
-  ) {
-    const options = pyOptions('LambdaLR', rest, ['lrLambda', 'lastEpoch']);
-    const opts = optionsArg<{ lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>(
-      options,
-      'LambdaLR',
-      ['lrLambda', 'lastEpoch'],
-      '{lrLambda: (epoch) => 0.95 ** epoch}',
-    );
-    super(optimizer, opts.lastEpoch ?? -1);
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof LAMBDA>) {
+    const opts = LAMBDA.bind(rest);
+    super(optimizer, opts.lastEpoch);
     const groups = optimizer.paramGroups.length;
     const fns = Array.isArray(opts.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts.lrLambda);
     if (fns.length !== groups) throw new RangeError(`Expected ${groups} lrLambdas, but got ${fns.length}`);
@@ -247,26 +236,15 @@ export class LambdaLR extends LRScheduler {
 /** The lr × lrLambda(epoch) each epoch: one function, or one per param group. */
 export class MultiplicativeLR extends LRScheduler {
   lrLambdas: ((epoch: number) => number)[];
-  constructor(
-    optimizer: AnyOptimizer,
-    ...rest: PyRest<
-      [lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch: number],
-      { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }
-    >
-  ) {
-    const opts = optionsArg<{ lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }>(
-      pyOptions('MultiplicativeLR', rest, ['lrLambda', 'lastEpoch']),
-      'MultiplicativeLR',
-      ['lrLambda', 'lastEpoch'],
-      '{lrLambda: () => 0.95}',
-    );
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof MULTIPLICATIVE>) {
+    const opts = MULTIPLICATIVE.bind(rest);
     const groups = optimizer.paramGroups.length;
     const fns = Array.isArray(opts.lrLambda) ? opts.lrLambda : Array.from({ length: groups }, () => opts.lrLambda);
     if (fns.length !== groups) throw new RangeError(`Expected ${groups} lr_lambdas, but got ${fns.length}`);
     fns.forEach((f) => {
       if (typeof f !== 'function') throw new TypeError(`lr_lambda should be a function, but got ${describe(f)}`);
     });
-    super(optimizer, opts.lastEpoch ?? -1);
+    super(optimizer, opts.lastEpoch);
     this.lrLambdas = fns as ((epoch: number) => number)[];
     this.initialStep();
   }
@@ -284,20 +262,13 @@ export class MultiplicativeLR extends LRScheduler {
 export class ConstantLR extends LRScheduler {
   factor: number;
   totalIters: number;
-  constructor(
-    optimizer: AnyOptimizer,
-    ...rest: PyRest<[factor: number, totalIters: number, lastEpoch: number], { factor?: number; totalIters?: number; lastEpoch?: number }>
-  ) {
-    const opts = optionsArg<{ factor?: number; totalIters?: number; lastEpoch?: number }>(
-      pyOptions('ConstantLR', rest, ['factor', 'totalIters', 'lastEpoch']),
-      'ConstantLR',
-      ['factor', 'totalIters', 'lastEpoch'],
-    );
-    const factor = numberArg(opts.factor ?? 1 / 3, 'factor');
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof CONSTANT>) {
+    const a = CONSTANT.bind(rest);
+    const factor = numberArg(a.factor, 'factor');
     if (factor > 1 || factor < 0) throw new RangeError('Constant multiplicative factor expected to be between 0 and 1.');
-    super(optimizer, opts.lastEpoch ?? -1);
+    super(optimizer, a.lastEpoch);
     this.factor = factor;
-    this.totalIters = intArg(opts.totalIters ?? 5, 'totalIters');
+    this.totalIters = intArg(a.totalIters, 'totalIters');
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -321,18 +292,11 @@ export class ConstantLR extends LRScheduler {
 export class PolynomialLR extends LRScheduler {
   totalIters: number;
   power: number;
-  constructor(
-    optimizer: AnyOptimizer,
-    ...rest: PyRest<[totalIters: number, power: number, lastEpoch: number], { totalIters?: number; power?: number; lastEpoch?: number }>
-  ) {
-    const opts = optionsArg<{ totalIters?: number; power?: number; lastEpoch?: number }>(
-      pyOptions('PolynomialLR', rest, ['totalIters', 'power', 'lastEpoch']),
-      'PolynomialLR',
-      ['totalIters', 'power', 'lastEpoch'],
-    );
-    super(optimizer, opts.lastEpoch ?? -1);
-    this.totalIters = intArg(opts.totalIters ?? 5, 'totalIters');
-    this.power = numberArg(opts.power ?? 1, 'power');
+  constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof POLYNOMIAL>) {
+    const a = POLYNOMIAL.bind(rest);
+    super(optimizer, a.lastEpoch);
+    this.totalIters = intArg(a.totalIters, 'totalIters');
+    this.power = numberArg(a.power, 'power');
     this.initialStep();
   }
   protected getLr(): number[] {
