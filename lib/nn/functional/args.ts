@@ -5,6 +5,7 @@
 import { describe } from '../../core/dtype';
 import { Tensor, handleOf } from '../../core/tensor';
 import { intArg } from '../../core/args';
+import { signature } from '../../core/signature';
 
 export type Size2 = number | [number, number];
 export type Size = number | number[];
@@ -58,3 +59,18 @@ export function paddingIndex(paddingIdx: number | null, rows: number, name = 'Pa
   if (paddingIdx >= rows || paddingIdx < -rows) throw new RangeError(`${name} must be within num_embeddings`);
   return paddingIdx < 0 ? rows + paddingIdx : paddingIdx;
 }
+
+export type FractionalFields = {
+  outputSize: Size | null;
+  outputRatio: number | number[] | null;
+  returnIndices: boolean;
+  _randomSamples: Tensor | null;
+};
+/** @internal Python's fractional_max_pool signature (its F functions' and its modules'), under the caller's name. */
+export const fractionalSignature = (who: string) =>
+  signature<FractionalFields>()(who, ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'], {
+    outputSize: null,
+    outputRatio: null,
+    returnIndices: false,
+    _randomSamples: null,
+  });

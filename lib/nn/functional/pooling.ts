@@ -11,7 +11,7 @@ import { scope } from '../../core/scope';
 import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';
 import { rand } from '../../generated/torch';
 import { signature, type ArgsOf } from '../../core/signature';
-import { ntuple, tensorArg, type Size } from './args';
+import { fractionalSignature, ntuple, tensorArg, type Size } from './args';
 
 export type Dims = 1 | 2 | 3;
 const strideOf = (dims: Dims, stride: Size | null) => (stride === null ? [] : ntuple(dims, stride, 'stride'));
@@ -253,20 +253,6 @@ export const maxUnpool2d = (input: Tensor, indices: Tensor, kernelSize: Size, ..
 export const maxUnpool3d = (input: Tensor, indices: Tensor, kernelSize: Size, ...rest: UnpoolArgs): Tensor =>
   maxUnpool(3, input, indices, kernelSize, rest);
 
-export type FractionalFields = {
-  outputSize: Size | null;
-  outputRatio: number | number[] | null;
-  returnIndices: boolean;
-  _randomSamples: Tensor | null;
-};
-/** @internal Python's fractional_max_pool signature (its F functions' and its modules'), under the caller's name. */
-export const fractionalSignature = (who: string) =>
-  signature<FractionalFields>()(who, ['outputSize', 'outputRatio', 'returnIndices', '_randomSamples'], {
-    outputSize: null,
-    outputRatio: null,
-    returnIndices: false,
-    _randomSamples: null,
-  });
 const FRACTIONAL = fractionalSignature('F.fractionalMaxPool');
 function fractionalMaxPool(dims: 2 | 3, input: Tensor, kernelSize: Size, rest: readonly unknown[]): Tensor | [Tensor, Tensor] {
   const a = FRACTIONAL.bind(rest);

@@ -8,7 +8,8 @@ import * as F from '../functional';
 import { pyRepr } from '../repr';
 import { signature, type ArgsOf, type Signature } from '../../core/signature';
 import type { Size } from '../functional/args';
-import { fractionalSignature, type AdaptiveSize } from '../functional/pooling';
+import { type AdaptiveSize } from '../functional/pooling';
+import { fractionalSignature } from '../functional/args';
 
 export type MaxPoolFields = { stride: Size | null; padding: Size; dilation: Size; returnIndices: boolean; ceilMode: boolean };
 const maxSig = (who: string) =>
