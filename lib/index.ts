@@ -5,7 +5,6 @@
  *     const x = torch.randn([2, 3], { requiresGrad: true });
  *     x.mul(2).sum().backward();
  */
-import './core/surface';
 import * as autograd from './core/autograd';
 import * as cuda from './cuda';
 import * as backends from './cuda/backends';

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { startChild } from './helpers/child';
 
 const LIB = path.resolve(__dirname, '../lib');
 // What each folder may import besides itself. generated/ is core's (the op layer the schema gives).
@@ -83,4 +84,25 @@ describe('the layers of lib/', () => {
     for (const f of files) visit(f, []);
     expect(cycles).toEqual([]);
   });
+
+  it('only the Tensor module and what it loads import the bare class (core/tensor-class.ts)', () => {
+    const loaders = ['core/tensor.ts', 'core/surface.ts', 'core/ops.ts', 'core/dispatch.ts'];
+    expect(edges.filter((e) => e.to === 'core/tensor-class.ts' && !e.typeOnly && !loaders.includes(e.from))).toEqual([]);
+  });
+
+  // No side-effect import: whichever file a program loads first, a Tensor it gets has the generated
+  // methods (mul), the hand-bound ones (isSameSize, norm) and the x.real property.
+  it.each(['core/creation.ts', 'core/tensor.ts', 'nn/functional/index.ts', 'io/safetensors.ts'])(
+    'loading %s first gives a whole Tensor',
+    async (entry) => {
+      const script = `
+      const { Tensor } = require(${JSON.stringify(path.join(LIB, 'core/tensor.ts'))});
+      const methods = ['mul', 'addcmul_', 'isSameSize', 'norm'].map((m) => typeof Tensor.prototype[m]);
+      const real = typeof Object.getOwnPropertyDescriptor(Tensor.prototype, 'real')?.get;
+      process.stdout.write(JSON.stringify([...methods, real]));`;
+      const r = await startChild(script, { entry });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual(['function', 'function', 'function', 'function', 'function']);
+    },
+  );
 });

@@ -11,12 +11,12 @@
  */
 import { native, type Handle } from './native';
 import { DTYPE_CODES, checkDevice, describe, dtypeCode, type Dtype } from './dtype';
-import { Tensor, wrap } from './tensor';
+import { Tensor, wrap } from './tensor-class';
 import { fitsInt64, optionHint } from './args';
 import { TorchNotImplementedError } from './errors';
 import { NUMBERS_AS_TENSORS, TENSOR_VARARGS, camelCase, parseSchema, type Schema, type SchemaParam } from './schema';
 
-export type { Scalar } from './tensor';
+export type { Scalar } from './tensor-class';
 /** torchnode's tensors are dense: the one layout. */
 export type Layout = 'strided';
 export type MemoryFormat = 'contiguous_format' | 'preserve_format' | 'channels_last' | 'channels_last_3d';

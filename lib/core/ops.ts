@@ -4,7 +4,7 @@
  */
 import { native } from './native';
 import { describe, type Dtype } from './dtype';
-import { Tensor, handleOf, pyOptions, wrap, type PyRest, type Scalar } from './tensor';
+import { Tensor, handleOf, pyOptions, wrap, type PyRest, type Scalar } from './tensor-class';
 import { optionsArg } from './args';
 import { installMethod, linalg, torchFunctions } from './surface';
 import { TorchValueError, warnOnce } from './errors';
@@ -45,15 +45,12 @@ export function norm(
   return linalg.vectorNorm(input, p ?? 2, dims, keepdim, opts);
 }
 
-declare module './tensor' {
+declare module './tensor-class' {
   interface Tensor {
     /** Python's Tensor.norm: torch.norm(this, p, dim, keepdim, {dtype}). */
     norm(p?: number | 'fro' | 'nuc' | null, dim?: number | number[] | null, keepdim?: boolean, opts?: { dtype?: Dtype }): Tensor;
   }
 }
-Tensor.prototype.norm = function (this: Tensor, ...args: [number | 'fro' | 'nuc' | null, number | number[] | null, boolean, { dtype?: Dtype }]) {
-  return norm(this, ...args);
-};
 
 // ---- torch.functional: Python wraps these bindings in Python code with signatures of its own ----
 
@@ -210,17 +207,7 @@ export function range(...args: unknown[]): Tensor {
   return rangeBinding(...args) as Tensor;
 }
 
-// Tensor.is_same_size, Python's method over the same operator.
-installMethod('isSameSize', ['is_same_size(Tensor self, Tensor other) -> bool']);
-// Tensor.set_(source, storageOffset, size, stride): this tensor made a view of source's memory (Python's
-// method; its Storage overloads have no counterpart, torchnode has no Storage objects).
-installMethod('set_', [
-  'set_.source_Tensor(Tensor(a!) self, Tensor source) -> Tensor(a!)',
-  'set_.source_Tensor_storage_offset(Tensor(a!) self, Tensor source, SymInt storage_offset, SymInt[] size, SymInt[] stride=[]) -> Tensor(a!)',
-  'set_(Tensor(a!) self) -> Tensor(a!)',
-]);
-
-declare module './tensor' {
+declare module './tensor-class' {
   interface Tensor {
     /** Python's Tensor.is_same_size(other): whether both have the same shape. */
     isSameSize(other: Tensor, options?: { other?: Tensor }): boolean;
@@ -234,4 +221,21 @@ declare module './tensor' {
       options?: { source?: Tensor; storageOffset?: number; size?: number[]; stride?: number[] },
     ): this;
   }
+}
+
+/** Installs the Tensor methods this file writes by hand (core/tensor.ts calls this once, after the generated ones). */
+export function installOpMethods(): void {
+  // Tensor.norm: Python's method is torch.norm's Python code, not the operator of that name.
+  Tensor.prototype.norm = function (this: Tensor, ...args: [number | 'fro' | 'nuc' | null, number | number[] | null, boolean, { dtype?: Dtype }]) {
+    return norm(this, ...args);
+  };
+  // Tensor.is_same_size, Python's method over the same operator.
+  installMethod('isSameSize', ['is_same_size(Tensor self, Tensor other) -> bool']);
+  // Tensor.set_(source, storageOffset, size, stride): this tensor made a view of source's memory (Python's
+  // method; its Storage overloads have no counterpart, torchnode has no Storage objects).
+  installMethod('set_', [
+    'set_.source_Tensor(Tensor(a!) self, Tensor source) -> Tensor(a!)',
+    'set_.source_Tensor_storage_offset(Tensor(a!) self, Tensor source, SymInt storage_offset, SymInt[] size, SymInt[] stride=[]) -> Tensor(a!)',
+    'set_(Tensor(a!) self) -> Tensor(a!)',
+  ]);
 }

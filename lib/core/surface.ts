@@ -4,7 +4,7 @@
  * lib/dispatch.ts. A Tensor method lib/tensor.ts writes itself is left as it is.
  */
 import { Overloads, bindFunction } from './dispatch';
-import { Tensor, keywordForms } from './tensor';
+import { Tensor, keywordForms } from './tensor-class';
 import { camelCase } from './schema';
 import { describe } from './dtype';
 import * as schema from '../generated/schema';
@@ -46,13 +46,6 @@ function installMethods(table: schema.SchemaTable): void {
   }
 }
 
-installMethods(schema.TENSOR);
-
-// The hand-written add/sub/div hand their keyword forms (alpha, roundingMode, other=) to the binding.
-for (const name of ['add', 'sub', 'div', 'add_', 'sub_', 'div_']) {
-  const overloads = new Overloads(`Tensor.${camelCase(name)}`, schema.TENSOR[name], true);
-  keywordForms[name] = (self, args) => overloads.call(self, args);
-}
 export const torchFunctions = functions(schema.TORCH, 'torch.') as unknown as TorchFunctions;
 export const linalg = functions(schema.LINALG, 'torch.linalg.') as unknown as LinalgFunctions;
 export const fft = functions(schema.FFT, 'torch.fft.') as unknown as FftFunctions;
@@ -60,25 +53,36 @@ export const special = functions(schema.SPECIAL, 'torch.special.') as unknown as
 /** torch._C._nn: the ATen functions behind torch.nn.functional. */
 export const nnFunctions = functions(schema.NN, 'torch.nn.functional.') as unknown as NnFunctions;
 
-// Python's x.real and x.imag: properties over torch.real / torch.imag (views of a complex tensor's parts;
-// x.real of a real tensor is x). Assigning copies into the view, as Python's setters do.
-for (const part of ['real', 'imag'] as const) {
-  const view = (torchFunctions as unknown as Record<string, (t: Tensor) => Tensor>)[part];
-  Object.defineProperty(Tensor.prototype, part, {
-    get(this: Tensor): Tensor {
-      return view(this);
-    },
-    set(this: Tensor, value: Tensor | number) {
-      const target = view(this);
-      if (value instanceof Tensor) target.copy_(value);
-      else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') target.fill_(value);
-      else throw new TypeError(`Tensor.${part} = value: value must be a Tensor or a number (got ${describe(value)})`);
-    },
-    configurable: true,
-  });
+/** Installs the generated Tensor methods (core/tensor.ts calls this once, before anything can use a Tensor). */
+export function installGeneratedMethods(): void {
+  installMethods(schema.TENSOR);
+
+  // The hand-written add/sub/div hand their keyword forms (alpha, roundingMode, other=) to the binding.
+  for (const name of ['add', 'sub', 'div', 'add_', 'sub_', 'div_']) {
+    const overloads = new Overloads(`Tensor.${camelCase(name)}`, schema.TENSOR[name], true);
+    keywordForms[name] = (self, args) => overloads.call(self, args);
+  }
+
+  // Python's x.real and x.imag: properties over torch.real / torch.imag (views of a complex tensor's parts;
+  // x.real of a real tensor is x). Assigning copies into the view, as Python's setters do.
+  for (const part of ['real', 'imag'] as const) {
+    const view = (t: Tensor): Tensor => torchFunctions[part](t);
+    Object.defineProperty(Tensor.prototype, part, {
+      get(this: Tensor): Tensor {
+        return view(this);
+      },
+      set(this: Tensor, value: Tensor | number) {
+        const target = view(this);
+        if (value instanceof Tensor) target.copy_(value);
+        else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') target.fill_(value);
+        else throw new TypeError(`Tensor.${part} = value: value must be a Tensor or a number (got ${describe(value)})`);
+      },
+      configurable: true,
+    });
+  }
 }
 
-declare module './tensor' {
+declare module './tensor-class' {
   interface Tensor extends GeneratedTensorMethods {
     /** Python's x.real: the real part of a complex tensor, as a view (x itself for a real tensor); assignable. */
     get real(): Tensor;

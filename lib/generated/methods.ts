@@ -4,7 +4,7 @@ import type { Tensor } from '../core/tensor';
 import type { Dtype } from '../core/dtype';
 import type { Scalar, Layout, MemoryFormat, StreamLike } from '../core/dispatch';
 
-/** Tensor methods generated from the schema (lib/core/surface.ts installs them; lib/core/tensor.ts's own come first). */
+/** Tensor methods generated from the schema (lib/core/surface.ts installs them; lib/core/tensor-class.ts's own come first). */
 export interface GeneratedTensorMethods {
   /** PyTorch's `Tensor.abs`: `abs(Tensor self)` */
   abs(options?: {  }): Tensor;

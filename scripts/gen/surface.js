@@ -6,7 +6,7 @@
  *   schema.ts  - per namespace (torch, Tensor, linalg, fft, special, nn) each Python name's overloads,
  *                as schema strings, in the order Python's argument parser tries them;
  *   torch.ts   - the torch.* functions, typed, with Python's signatures as their doc;
- *   methods.ts - the Tensor methods' types (installed at run time by lib/core/surface.ts);
+ *   methods.ts - the Tensor methods' types (installed by lib/core/surface.ts when lib/core/tensor.ts loads);
  *   linalg.ts, fft.ts, special.ts - those namespaces, typed.
  * Which operators Python binds, and under which name, follows tools/autograd/gen_python_functions.py:
  * `variants` (function → torch.*, method → Tensor), `python_module` (linalg, fft, special, nn), out=
@@ -238,17 +238,17 @@ function members(space, names, spaceList, { method }) {
 }
 
 // Names torchnode binds by hand, read from the source so the generated declarations never contradict
-// them: lib/core/tensor.ts's Tensor members (its own calling convention and fast paths) and methods other
+// them: lib/core/tensor-class.ts's Tensor members (its own calling convention and fast paths) and methods other
 // lib/*.ts files set on Tensor.prototype (norm, as Python's own is Python code), and what
 // lib/index.ts exports from hand-written modules (creation.ts's factories, ops.ts's einsum, …).
 function handWritten() {
   const read = (f) => fs.readFileSync(path.join(ROOT, 'lib', f), 'utf8');
-  const tensor = read('core/tensor.ts');
+  const tensor = read('core/tensor-class.ts');
   const body = tensor.slice(tensor.indexOf('export class Tensor {'), tensor.indexOf('\n}\n', tensor.indexOf('export class Tensor {')));
   const methods = new Set([...body.matchAll(/^ {2}(?:get |set |static )?(\w+)\s*[(<]/gm)].map((m) => m[1]));
   const sources = fs.readdirSync(path.join(ROOT, 'lib'), { recursive: true }).filter((n) => n.endsWith('.ts') && !n.startsWith('generated'));
   for (const f of sources) {
-    for (const m of read(f).matchAll(/^Tensor\.prototype\.(\w+) =/gm)) methods.add(m[1]);
+    for (const m of read(f).matchAll(/^\s*Tensor\.prototype\.(\w+) =/gm)) methods.add(m[1]);
   }
   const functions = new Set();
   const exportsOf = (text) => {
@@ -290,7 +290,7 @@ function generate() {
   const hand = handWritten();
   const generatedMethods = sorted(spaces.tensor).filter((n) => !hand.methods.has(camelCase(n)));
   files['methods.ts'] = `${header('the Tensor methods, typed')}${TYPE_IMPORTS}
-/** Tensor methods generated from the schema (lib/core/surface.ts installs them; lib/core/tensor.ts's own come first). */
+/** Tensor methods generated from the schema (lib/core/surface.ts installs them; lib/core/tensor-class.ts's own come first). */
 export interface GeneratedTensorMethods {
 ${members('tensor', generatedMethods, spaces.tensor, { method: true })}}
 `;

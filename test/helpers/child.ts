@@ -47,15 +47,16 @@ function libSources(): Record<string, string> {
   return (compiledLib = out);
 }
 
-/** Defines `torch` (the current lib/) in the child. */
-export const CHILD_PRELUDE = `
+/** Defines `torch` in the child: the current lib/'s `entry` (a path under lib/), loaded first. */
+export const childPrelude = (entry = 'index.ts') => `
 const compiled = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 require.extensions['.ts'] = (m, filename) => {
   if (!(filename in compiled)) throw new Error('no compiled source for ' + filename);
   m._compile(compiled[filename], filename);
 };
-const torch = require(${JSON.stringify(path.join(REPO, 'lib', 'index.ts'))});
+const torch = require(${JSON.stringify(path.join(REPO, 'lib', entry))});
 `;
+export const CHILD_PRELUDE = childPrelude();
 
 export interface ChildResult {
   status: number | null;
@@ -65,13 +66,13 @@ export interface ChildResult {
   error?: Error;
 }
 
-/** Runs CHILD_PRELUDE + script in `node [nodeArgs] -e`. */
+/** Runs the prelude (lib/index.ts, or `entry`, as `torch`) + script in `node [nodeArgs] -e`. */
 export function startChild(
   script: string,
-  opts: { nodeArgs?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void } = {},
+  opts: { nodeArgs?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv; entry?: string; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '-e', CHILD_PRELUDE + script], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '-e', childPrelude(opts.entry) + script], {
       cwd: REPO,
       timeout: opts.timeoutMs ?? 120_000,
       env: { ...process.env, ...opts.env },

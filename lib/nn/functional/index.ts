@@ -14,4 +14,4 @@ export * from './misc';
 export * from './loss';
 export * from './sparse';
 export * from './attention';
-export { ntuple, pair, reductionCode, legacyReduction, type Size, type Size2, type Reduction } from './args';
+export { ntuple, pair, reductionCode, legacyReduction, type Size, type Size2, type Reduction, type FractionalFields } from './args';
