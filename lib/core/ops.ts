@@ -54,9 +54,6 @@ declare module './tensor-class' {
 
 // ---- torch.functional: Python wraps these bindings in Python code with signatures of its own ----
 
-const binding = (name: string): ((...args: unknown[]) => unknown) =>
-  (torchFunctions as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
-
 /**
  * torch.tensordot(a, b, dims = 2, {out}): dims a number (the last `dims` of a with the first of b), or
  * [dimsA, dimsB], as Python's.
@@ -86,7 +83,7 @@ export function tensordot(
   } else {
     throw new TypeError(`torch.tensordot: dims must be a number or [dimsA, dimsB] (got ${describe(dims)})`);
   }
-  return binding('tensordot')(a, b, dimsA, dimsB, o.out == null ? {} : { out: o.out }) as Tensor;
+  return torchFunctions.tensordot(a, b, dimsA, dimsB, o.out == null ? {} : { out: o.out });
 }
 
 /**
@@ -107,7 +104,7 @@ export function uniqueConsecutive(
     names,
   );
   const { returnInverse = false, returnCounts = false, dim = null } = o;
-  const [output, inverse, counts] = binding('uniqueConsecutive')(input, returnInverse, returnCounts, dim) as Tensor[];
+  const [output, inverse, counts] = torchFunctions.uniqueConsecutive(input, returnInverse, returnCounts, dim);
   if (!returnInverse && !returnCounts) {
     inverse.dispose();
     counts.dispose();
@@ -136,7 +133,7 @@ export function cdist(
   const { p = 2, computeMode = 'use_mm_for_euclid_dist_if_necessary' } = o;
   const mode = CDIST_MODES.indexOf(computeMode as (typeof CDIST_MODES)[number]);
   if (mode < 0) throw new TypeError(`torch.cdist: ${describe(computeMode)} is not a valid value for computeMode (${CDIST_MODES.join(', ')})`);
-  return binding('cdist')(x1, x2, p, mode === 0 ? null : mode) as Tensor;
+  return torchFunctions.cdist(x1, x2, p, mode === 0 ? null : mode);
 }
 
 /**

@@ -46,12 +46,21 @@ function installMethods(table: schema.SchemaTable): void {
   }
 }
 
-export const torchFunctions = functions(schema.TORCH, 'torch.') as unknown as TorchFunctions;
-export const linalg = functions(schema.LINALG, 'torch.linalg.') as unknown as LinalgFunctions;
-export const fft = functions(schema.FFT, 'torch.fft.') as unknown as FftFunctions;
-export const special = functions(schema.SPECIAL, 'torch.special.') as unknown as SpecialFunctions;
+/**
+ * A namespace's functions, typed by its generated declarations (lib/generated/<space>.ts), which the
+ * generator writes from the same schema table, name for name. The compiler can't see that the two match
+ * (one is built at run time), so this is the one place they are joined, by the one assertion.
+ */
+function namespace<Declared extends object>(table: schema.SchemaTable, prefix: string): Declared {
+  return functions(table, prefix) as Declared;
+}
+
+export const torchFunctions = namespace<TorchFunctions>(schema.TORCH, 'torch.');
+export const linalg = namespace<LinalgFunctions>(schema.LINALG, 'torch.linalg.');
+export const fft = namespace<FftFunctions>(schema.FFT, 'torch.fft.');
+export const special = namespace<SpecialFunctions>(schema.SPECIAL, 'torch.special.');
 /** torch._C._nn: the ATen functions behind torch.nn.functional. */
-export const nnFunctions = functions(schema.NN, 'torch.nn.functional.') as unknown as NnFunctions;
+export const nnFunctions = namespace<NnFunctions>(schema.NN, 'torch.nn.functional.');
 
 /** Installs the generated Tensor methods (core/tensor.ts calls this once, before anything can use a Tensor). */
 export function installGeneratedMethods(): void {

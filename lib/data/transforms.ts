@@ -312,44 +312,39 @@ function probability(p: unknown): number {
   return p;
 }
 
-/** Flips sample n along `dim` where torch.rand(N) < p (one draw per sample, on the batch's device). */
-function randomFlip(x: Tensor, p: number, dim: number): Tensor {
-  return batched(x, (b) => {
-    const n = b.shape[0];
-    const mask = rand([n], { device: b.device }).lt(p).view(n, 1, 1, 1);
-    return where(mask, b.flip(dim), b);
-  });
-}
-
-class RandomHorizontalFlipT extends Transform {
+/** What RandomHorizontalFlip and RandomVerticalFlip share: sample n flipped along `dim` where torch.rand(N) < p (one draw per sample, on the batch's device). */
+abstract class RandomFlipT extends Transform {
   readonly p: number;
-  /** Mirrors each image left–right with probability p, independently per sample. */
+  /** The flipped dim (a getter, so that `p` stays the one attribute, as Python's). */
+  protected abstract get dim(): number;
   constructor(p = 0.5) {
     super();
     this.p = probability(p);
   }
   transform(x: Tensor): Tensor {
     checkImage(x);
-    return randomFlip(x, this.p, -1);
+    return batched(x, (b) => {
+      const n = b.shape[0];
+      const mask = rand([n], { device: b.device }).lt(this.p).view(n, 1, 1, 1);
+      return where(mask, b.flip(this.dim), b);
+    });
   }
   override extraRepr(): string {
     return `p=${this.p}`;
   }
 }
 
-class RandomVerticalFlipT extends Transform {
-  readonly p: number;
-  /** Flips each image top–bottom with probability p, independently per sample. */
-  constructor(p = 0.5) {
-    super();
-    this.p = probability(p);
+/** Mirrors each image left–right with probability p, independently per sample. */
+class RandomHorizontalFlipT extends RandomFlipT {
+  protected get dim(): number {
+    return -1;
   }
-  transform(x: Tensor): Tensor {
-    checkImage(x);
-    return randomFlip(x, this.p, -2);
-  }
-  override extraRepr(): string {
-    return `p=${this.p}`;
+}
+
+/** Flips each image top–bottom with probability p, independently per sample. */
+class RandomVerticalFlipT extends RandomFlipT {
+  protected get dim(): number {
+    return -2;
   }
 }
 

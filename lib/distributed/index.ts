@@ -287,11 +287,32 @@ function gatherArgs(args: [Tensor[], Tensor] | [Tensor], what: string): { output
   return { outputs, input: denseArg(input, `${what}: tensor`) };
 }
 
-function gatherOutputs(outputs: Tensor[] | null, input: Tensor, g: Group, what: string): Tensor[] {
-  if (outputs === null) return Array.from({ length: g.worldSize }, () => input.detach().clone());
-  if (outputs.length !== g.worldSize)
+/**
+ * Runs `gather` (the native all-gather, synchronous or async) into tensorList, or into one new tensor per
+ * rank, which are freed again if the gather fails.
+ */
+function gatherInto(outputs: Tensor[] | null, input: Tensor, g: Group, what: string, gather: (out: Tensor[]) => Promise<void>): Promise<Tensor[]>;
+function gatherInto(outputs: Tensor[] | null, input: Tensor, g: Group, what: string, gather: (out: Tensor[]) => void): Tensor[];
+function gatherInto(
+  outputs: Tensor[] | null,
+  input: Tensor,
+  g: Group,
+  what: string,
+  gather: (out: Tensor[]) => void | Promise<void>,
+): Tensor[] | Promise<Tensor[]> {
+  if (outputs !== null && outputs.length !== g.worldSize)
     throw new RangeError(`${what}: tensorList must hold worldSize (${g.worldSize}) tensors (got ${outputs.length})`);
-  return outputs;
+  const out = outputs ?? Array.from({ length: g.worldSize }, () => input.detach().clone());
+  const failed = (e: unknown): never => {
+    if (outputs === null) out.forEach((o) => o.dispose());
+    throw e;
+  };
+  try {
+    const done = gather(out);
+    return done instanceof Promise ? done.then(() => out, failed) : out;
+  } catch (e) {
+    return failed(e);
+  }
 }
 
 /**
@@ -302,39 +323,29 @@ export function allGather(tensorList: Tensor[], tensor: Tensor): Tensor[];
 export function allGather(tensor: Tensor): Tensor[];
 export function allGather(...args: [Tensor[], Tensor] | [Tensor]): Tensor[] {
   const { outputs, input } = gatherArgs(args, 'allGather');
-  return collective('allGather', (g) => {
-    const out = gatherOutputs(outputs, input, g, 'allGather');
-    try {
+  return collective('allGather', (g) =>
+    gatherInto(outputs, input, g, 'allGather', (out) =>
       native.distAllGather(
         g.handle,
         out.map((o) => o.handle),
         input.handle,
-      );
-    } catch (e) {
-      if (outputs === null) out.forEach((o) => o.dispose());
-      throw e;
-    }
-    return out;
-  });
+      ),
+    ),
+  );
 }
 export function allGatherAsync(tensorList: Tensor[], tensor: Tensor): Promise<Tensor[]>;
 export function allGatherAsync(tensor: Tensor): Promise<Tensor[]>;
 export function allGatherAsync(...args: [Tensor[], Tensor] | [Tensor]): Promise<Tensor[]> {
   const { outputs, input } = gatherArgs(args, 'allGatherAsync');
-  return collectiveAsync('allGatherAsync', async (g) => {
-    const out = gatherOutputs(outputs, input, g, 'allGatherAsync');
-    try {
-      await native.distAllGatherAsync(
+  return collectiveAsync('allGatherAsync', (g) =>
+    gatherInto(outputs, input, g, 'allGatherAsync', (out) =>
+      native.distAllGatherAsync(
         g.handle,
         out.map((o) => o.handle),
         input.handle,
-      );
-    } catch (e) {
-      if (outputs === null) out.forEach((o) => o.dispose());
-      throw e;
-    }
-    return out;
-  });
+      ),
+    ),
+  );
 }
 
 /** Waits until every rank has reached this barrier. */

@@ -167,7 +167,7 @@ export function orthogonal_(tensor: Tensor, gain = 1): Tensor {
     scope(() => {
       const flattened = tensor.newEmpty([rows, cols]).normal_(0, 1);
       if (rows < cols) flattened.t_();
-      const [q, r] = linalg.qr(flattened) as unknown as [Tensor, Tensor];
+      const [q, r] = linalg.qr(flattened);
       q.mul_(r.diag(0).sign());
       if (rows < cols) q.t_();
       tensor.viewAs(q).copy_(q);

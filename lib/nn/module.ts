@@ -44,7 +44,75 @@ const INTERNALS = Symbol('torchnode.module');
 let hookIds = 0;
 
 function internals(m: Module): Internals {
-  return (m as unknown as { [INTERNALS]: Internals })[INTERNALS];
+  return m[INTERNALS];
+}
+
+/** @internal The attribute `name` of a module (a parameter, buffer, submodule or plain value), as Python's getattr(module, name). */
+export function getattr(module: Module, name: string): unknown {
+  return Reflect.get(module, name);
+}
+/**
+ * @internal Assigns the attribute `name`, as `module[name] = value` does (a Module, Parameter or registered
+ * buffer assigned is part of the module under that name), as Python's setattr(module, name, value).
+ */
+export function setattr(module: Module, name: string, value: unknown): void {
+  // Object.assign assigns as `=` does: through a setter, and a TypeError where strict-mode assignment throws one
+  Object.assign(module, { [name]: value });
+}
+/**
+ * @internal What loadStateDict runs for a module before any key is checked, after its _loadFromStateDict
+ * (as a Python load_state_dict pre-hook). What it returns is called once the load is settled: with true
+ * once the tensors are copied, with false when the load is refused, so that a refused load changes nothing.
+ */
+export type LoadStateDictHook = (module: Module, stateDict: Map<string, unknown>, prefix: string) => ((loaded: boolean) => void) | void;
+const loadHooks = new WeakMap<object, LoadStateDictHook>();
+/** @internal Runs `hook` whenever a state dict is loaded into a module whose class is exactly `cls`. */
+export function onLoadStateDict(cls: { prototype: object }, hook: LoadStateDictHook): void {
+  loadHooks.set(cls.prototype, hook);
+}
+/** Whether `key` names a property of `o` (its own or inherited): then it is one of its keys. */
+function isKeyOf<T extends object>(o: T, key: PropertyKey): key is keyof T {
+  return key in o;
+}
+/** Strict-mode `delete o[key]`: a TypeError for a property that can't be deleted. */
+function deleteKey<T extends object, K extends keyof T>(o: T, key: K): void {
+  delete o[key];
+}
+
+// loadStateDict's checks and copy, once the hooks have run: all checked before anything is copied.
+function copyStateDict(module: Module, source: Map<string, unknown>, strict: boolean): LoadResult {
+  const own = new Map(Object.entries(module.stateDict({ keepVars: true })));
+  const missingKeys = [...own.keys()].filter((k) => !source.has(k));
+  const unexpectedKeys = [...source.keys()].filter((k) => !own.has(k));
+  const errors: string[] = [];
+  for (const [k, v] of source) {
+    const target = own.get(k);
+    if (target === undefined) continue;
+    if (!(v instanceof Tensor)) {
+      errors.push(`While copying the parameter named "${k}", expected a Tensor but got ${describe(v)}.`);
+      continue;
+    }
+    const [a, b] = [v.shape, target.shape];
+    if (!sameShape(a, b)) {
+      errors.push(
+        `size mismatch for ${k}: copying a param with shape [${a.join(', ')}] from checkpoint, the shape in current model is [${b.join(', ')}].`,
+      );
+    }
+  }
+  if (strict) {
+    if (unexpectedKeys.length) errors.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
+    if (missingKeys.length) errors.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
+  }
+  if (errors.length) {
+    throw new TorchError(`Error(s) in loading state_dict for ${module.constructor.name}:\n\t${errors.join('\n\t')}`);
+  }
+  noGrad(() => {
+    for (const [k, v] of source) {
+      const target = own.get(k);
+      if (target !== undefined && target !== v) target.copy_(v as Tensor);
+    }
+  });
+  return { missingKeys, unexpectedKeys };
 }
 
 /** A callable module with `proto` as its class and no attributes yet (what the constructor starts from). */
@@ -92,7 +160,7 @@ export function deepcopy<M extends Module>(module: M, memo: Map<unknown, unknown
   for (const b of from.nonPersistent) to.nonPersistent.add(b);
   for (const [id, hook] of from.forwardHooks) to.forwardHooks.set(id, hook);
   for (const [id, hook] of from.forwardPreHooks) to.forwardPreHooks.set(id, hook);
-  for (const [k, v] of Object.entries(module)) (copy as unknown as Record<string, unknown>)[k] = copyValue(v);
+  for (const [k, v] of Object.entries(module)) setattr(copy, k, copyValue(v));
   for (const copied of deepcopyListeners) copied(module, copy);
   return copy;
 }
@@ -109,7 +177,7 @@ export function delattr(module: Module, name: string): void {
   const inner = internals(module);
   inner.buffers.delete(name);
   inner.nonPersistent.delete(name);
-  delete (module as unknown as Record<string, unknown>)[name];
+  if (isKeyOf(module, name)) deleteKey(module, name); // a name it lacks: nothing to delete, as with `delete`
 }
 
 /**
@@ -129,6 +197,8 @@ export type AnyModule = Module<unknown[], unknown>;
 export abstract class Module<In extends unknown[] = never[], Out = unknown> {
   /** True in training mode (dropout active, batch norm uses and updates batch statistics). */
   training!: boolean;
+  /** @internal The bookkeeping bareModule gives every module (a non-enumerable slot, so not an attribute). */
+  declare readonly [INTERNALS]: Internals;
 
   constructor() {
     return bareModule(new.target.prototype as object) as Module<In, Out>;
@@ -147,7 +217,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
         `registerParameter('${name}'): expected a Parameter or null (got ${describe(param)}); wrap a tensor with new nn.Parameter(t)`,
       );
     }
-    (this as unknown as Record<string, unknown>)[name] = param;
+    setattr(this, name, param);
   }
 
   /** A buffer: state that is not a parameter (BatchNorm's running_mean); persistent ones are in stateDict(). */
@@ -160,7 +230,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     if (opts.persistent === false) inner.nonPersistent.add(name);
     else inner.nonPersistent.delete(name);
     if (tensor) keep(tensor);
-    (this as unknown as Record<string, unknown>)[name] = tensor;
+    setattr(this, name, tensor);
   }
 
   /** Registers a submodule (or null) under `name`, as assigning it does. */
@@ -168,7 +238,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     checkName(this, name);
     if (module !== null && !(module instanceof Module))
       throw new TypeError(`registerModule('${name}'): expected a Module or null (got ${describe(module)})`);
-    (this as unknown as Record<string, unknown>)[name] = module;
+    setattr(this, name, module);
   }
   /** registerModule under PyTorch's older name. */
   addModule(name: string, module: Module | null): void {
@@ -370,45 +440,24 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     // A copy: the per-module hooks may add keys (as PyTorch's _load_from_state_dict does to its own dict).
     const source = new Map<string, unknown>(stateDict instanceof Map ? stateDict : Object.entries(stateDict));
     const metadata = stateDictMetadata(stateDict);
+    const settle: ((loaded: boolean) => void)[] = [];
     const visit = (m: Module, prefix: string) => {
       const local = metadata?.(prefix.slice(0, -1));
       const record = local instanceof Map ? Object.fromEntries(local) : local !== null && typeof local === 'object' ? local : {};
       m._loadFromStateDict(source, prefix, record as Record<string, unknown>);
+      const settled = loadHooks.get(Object.getPrototypeOf(m))?.(m, source, prefix);
+      if (settled) settle.push(settled);
       for (const [name, child] of m.attributeModules()) visit(child, `${prefix}${name}.`);
     };
-    visit(this, '');
-    const own = new Map(Object.entries(this.stateDict({ keepVars: true })));
-    const missingKeys = [...own.keys()].filter((k) => !source.has(k));
-    const unexpectedKeys = [...source.keys()].filter((k) => !own.has(k));
-    const errors: string[] = [];
-    for (const [k, v] of source) {
-      const target = own.get(k);
-      if (target === undefined) continue;
-      if (!(v instanceof Tensor)) {
-        errors.push(`While copying the parameter named "${k}", expected a Tensor but got ${describe(v)}.`);
-        continue;
-      }
-      const [a, b] = [v.shape, target.shape];
-      if (!sameShape(a, b)) {
-        errors.push(
-          `size mismatch for ${k}: copying a param with shape [${a.join(', ')}] from checkpoint, the shape in current model is [${b.join(', ')}].`,
-        );
-      }
+    try {
+      visit(this, '');
+      const result = copyStateDict(this, source, strict);
+      for (const s of settle) s(true);
+      return result;
+    } catch (e) {
+      for (const s of settle) s(false);
+      throw e;
     }
-    if (strict) {
-      if (unexpectedKeys.length) errors.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
-      if (missingKeys.length) errors.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
-    }
-    if (errors.length) {
-      throw new TorchError(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
-    }
-    noGrad(() => {
-      for (const [k, v] of source) {
-        const target = own.get(k);
-        if (target !== undefined && target !== v) target.copy_(v as Tensor);
-      }
-    });
-    return { missingKeys, unexpectedKeys };
   }
 
   /**
@@ -478,7 +527,7 @@ function checkName(m: Module, name: unknown): void {
   if (typeof name !== 'string' || name === '') throw new TypeError(`module attribute name must be a non-empty string (got ${describe(name)})`);
   if (name.includes('.')) throw new TypeError(`module attribute name can't contain ".": '${name}'`);
   if (!(name in m)) return;
-  const current = (m as unknown as Record<string, unknown>)[name];
+  const current = getattr(m, name);
   const ownSlot = Object.prototype.hasOwnProperty.call(m, name) && (current === null || current instanceof Module || current instanceof Tensor);
   if (!ownSlot) throw new TypeError(`attribute '${name}' already exists`);
 }

@@ -76,7 +76,7 @@ export function packPaddedSequence(input: Tensor, lengths: Tensor | number[], ..
     let x = input;
     let sortedIndices: Tensor | null = null;
     if (!a.enforceSorted) {
-      const sorted = len.sort(0, true) as unknown as [Tensor, Tensor];
+      const sorted = len.sort(0, true);
       len = sorted[0];
       sortedIndices = sorted[1].to({ device: input.device });
       x = input.indexSelect(a.batchFirst ? 0 : 1, sortedIndices);

@@ -10,12 +10,11 @@ import { describe } from '../core/dtype';
 import { noGrad } from '../core/autograd';
 import { keep, scope } from '../core/scope';
 import { torchFunctions as T } from '../core/surface';
-import { Module, Parameter, delattr } from './module';
+import { Module, Parameter, delattr, getattr, setattr, type AnyModule } from './module';
 import { ModuleDict, ModuleList } from './container';
 import { normalize } from './functional/activation';
 import { spectralDim, weightMatrix, weightNormOp } from './reparam';
 
-type Attrs = Record<string, unknown>;
 /** A parametrisation: a module whose forward maps the stored tensor(s) to the one read, with an optional inverse. */
 export type Parametrization = Module & { rightInverse?: (value: Tensor) => Tensor | Tensor[] };
 
@@ -60,10 +59,10 @@ export class ParametrizationList extends ModuleList {
   }
   /** The parametrised tensor: the first module applied to the original(s), then each next one. */
   override forward(): Tensor {
-    const mods = [...this] as unknown as ((...x: Tensor[]) => Tensor)[];
-    const self = this as unknown as Attrs;
-    const originals = this.isTensor ? [self.original as Tensor] : Array.from({ length: this.ntensors }, (_, i) => self[`original${i}`] as Tensor);
-    return scope(() => mods.slice(1).reduce((x, m) => m(x), mods[0](...originals)));
+    const [first, ...rest] = [...this] as AnyModule[];
+    const originals = originalsOf(this);
+    // a parametrisation maps tensors to a tensor (checked at registration unless `unsafe`, as Python's)
+    return scope(() => rest.reduce((x, m) => m(x), first(...originals)) as Tensor);
   }
   /** Stores `value` through the chain's right inverses (what assigning the parametrised attribute does). */
   rightInverse(value: Tensor): void {
@@ -73,16 +72,22 @@ export class ParametrizationList extends ModuleList {
         if (!m.rightInverse) throw new TypeError(`parametrization ${m.constructor.name} does not implement right_inverse.`);
         v = m.rightInverse(v as Tensor);
       }
-      const self = this as unknown as Attrs;
-      if (this.isTensor) (self.original as Tensor).set_(v as Tensor);
-      else (v as Tensor[]).forEach((t, i) => (self[`original${i}`] as Tensor).set_(t));
+      const originals = originalsOf(this);
+      if (this.isTensor) originals[0].set_(v as Tensor);
+      else (v as Tensor[]).forEach((t, i) => originals[i].set_(t));
     });
   }
 }
 
+/** The tensors a list computes from, as its constructor registered them: `original`, or `original0`, `original1`, …. */
+function originalsOf(list: ParametrizationList): Tensor[] {
+  const names = list.isTensor ? ['original'] : Array.from({ length: list.ntensors }, (_, i) => `original${i}`);
+  return names.map((name) => getattr(list, name) as Tensor);
+}
+
 /** Whether the module has parametrisations (of `tensorName`, when given). */
 export function isParametrized(module: Module, tensorName?: string): boolean {
-  const p = (module as unknown as Attrs).parametrizations;
+  const p = getattr(module, 'parametrizations');
   if (!(p instanceof ModuleDict)) return false;
   return tensorName === undefined ? p.keys().length > 0 : p.get(tensorName) !== undefined;
 }
@@ -90,34 +95,35 @@ export function isParametrized(module: Module, tensorName?: string): boolean {
 // Python gives a parametrised module a class of its own, Parametrized<Class>, whose properties compute the
 // parametrised tensors from `this.parametrizations` (so a deepcopy, which keeps the class, computes its own).
 function injectClass(module: Module): void {
-  const base = Object.getPrototypeOf(module) as { constructor: abstract new (...a: never[]) => Module };
+  // the module's own class: a concrete one (it made the module)
+  const base = Object.getPrototypeOf(module) as { constructor: new (...a: never[]) => Module };
   {
     const Base = base.constructor;
     const name = `Parametrized${Base.name}`;
-    const proto = { [name]: class extends (Base as unknown as new () => object) {} }[name].prototype as object;
-    // as Python's weight_norm compat hook: old-style weight_g / weight_v keys load into the parametrisation
-    Object.defineProperty(proto, '_loadFromStateDict', {
-      value(this: Module, stateDict: Map<string, unknown>, prefix: string, local: Record<string, unknown>) {
-        const lists = (this as unknown as Attrs).parametrizations as ModuleDict;
-        for (const [name, list] of lists.entries()) {
-          const [g, v] = [`${prefix}${name}_g`, `${prefix}${name}_v`];
-          if ((list as ParametrizationList).at(0) instanceof WeightNormParametrization && stateDict.has(g) && stateDict.has(v)) {
-            stateDict.set(`${prefix}parametrizations.${name}.original0`, stateDict.get(g));
-            stateDict.set(`${prefix}parametrizations.${name}.original1`, stateDict.get(v));
-            stateDict.delete(g);
-            stateDict.delete(v);
+    const Parametrized = {
+      [name]: class extends Base {
+        declare forward: Module['forward']; // the base class's own (the compiler knows only that it is a Module)
+        // as Python's weight_norm compat hook: old-style weight_g / weight_v keys load into the parametrisation
+        protected override _loadFromStateDict(stateDict: Map<string, unknown>, prefix: string, local: Record<string, unknown>): void {
+          for (const [name, list] of parametrizationsOf(this).entries()) {
+            const [g, v] = [`${prefix}${name}_g`, `${prefix}${name}_v`];
+            if ((list as ParametrizationList).at(0) instanceof WeightNormParametrization && stateDict.has(g) && stateDict.has(v)) {
+              stateDict.set(`${prefix}parametrizations.${name}.original0`, stateDict.get(g));
+              stateDict.set(`${prefix}parametrizations.${name}.original1`, stateDict.get(v));
+              stateDict.delete(g);
+              stateDict.delete(v);
+            }
           }
+          super._loadFromStateDict(stateDict, prefix, local);
         }
-        (
-          Base.prototype as unknown as { _loadFromStateDict(s: Map<string, unknown>, p: string, l: Record<string, unknown>): void }
-        )._loadFromStateDict.call(this, stateDict, prefix, local);
       },
-      configurable: true,
-    });
-    Object.setPrototypeOf(module, proto);
+    }[name];
+    Object.setPrototypeOf(module, Parametrized.prototype);
   }
 }
-const listOf = (m: Module, name: string) => ((m as unknown as Attrs).parametrizations as ModuleDict).get(name) as ParametrizationList;
+/** A parametrised module's `parametrizations`: the ModuleDict registerParametrization gave it with its class. */
+const parametrizationsOf = (m: Module) => getattr(m, 'parametrizations') as ModuleDict;
+const listOf = (m: Module, name: string) => parametrizationsOf(m).get(name) as ParametrizationList;
 
 /**
  * Makes `module[tensorName]` computed by `parametrization` from stored tensors (its rightInverse of the current
@@ -132,14 +138,13 @@ export function registerParametrization<M extends Module>(
   if (!(module instanceof Module)) throw new TypeError(`registerParametrization: module must be an nn.Module (got ${describe(module)})`);
   const unsafe = options.unsafe ?? false;
   parametrization.train(module.training);
-  const attrs = module as unknown as Attrs;
   if (isParametrized(module, tensorName)) {
-    const list = (attrs.parametrizations as ModuleDict).get(tensorName) as ParametrizationList;
+    const list = listOf(module, tensorName);
     list.append(parametrization);
     list.unsafe ||= unsafe;
     return module;
   }
-  const original = attrs[tensorName];
+  const original = getattr(module, tensorName);
   if (!(original instanceof Tensor))
     throw new RangeError(
       `Module '${module.constructor.name}' does not have a parameter, a buffer, or a parametrized element with name '${tensorName}'`,
@@ -148,9 +153,9 @@ export function registerParametrization<M extends Module>(
   delattr(module, tensorName);
   if (!isParametrized(module)) {
     injectClass(module);
-    attrs.parametrizations = new ModuleDict();
+    setattr(module, 'parametrizations', new ModuleDict());
   }
-  (attrs.parametrizations as ModuleDict).set(tensorName, list);
+  parametrizationsOf(module).set(tensorName, list);
   Object.defineProperty(Object.getPrototypeOf(module), tensorName, {
     get(this: Module) {
       return listOf(this, tensorName).forward();
@@ -166,14 +171,13 @@ export function registerParametrization<M extends Module>(
 /** Removes the parametrisations of tensorName, leaving it a plain parameter holding its current value (or its stored original). */
 export function removeParametrizations<M extends Module>(module: M, tensorName: string, leaveParametrized = true): M {
   if (!isParametrized(module, tensorName)) throw new RangeError(`Module ${module.constructor.name} does not have a parametrization on ${tensorName}`);
-  const attrs = module as unknown as Attrs;
-  const dict = attrs.parametrizations as ModuleDict;
+  const dict = parametrizationsOf(module);
   const list = dict.get(tensorName) as ParametrizationList;
   let original: Tensor;
   if (list.isTensor) {
-    original = (list as unknown as Attrs).original as Tensor;
+    original = originalsOf(list)[0];
     if (leaveParametrized) {
-      const t = noGrad(() => attrs[tensorName] as Tensor);
+      const t = noGrad(() => getattr(module, tensorName) as Tensor); // the parametrised value, computed
       noGrad(() => original.set_(t));
       t.dispose();
     }
@@ -182,11 +186,11 @@ export function removeParametrizations<M extends Module>(module: M, tensorName: 
       throw new RangeError(
         'Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in terms of a sequence of tensors.',
       );
-    const t = attrs[tensorName] as Tensor;
+    const t = getattr(module, tensorName) as Tensor;
     original = t.requiresGrad ? new Parameter(t) : keep(t);
     if (original !== t) t.dispose();
   }
-  delete (Object.getPrototypeOf(module) as Attrs)[tensorName];
+  Reflect.deleteProperty(Object.getPrototypeOf(module), tensorName); // the accessor registerParametrization defined
   delattr(dict, tensorName);
   register(module, tensorName, original);
   if (!isParametrized(module)) {
@@ -274,7 +278,7 @@ export function weightNorm<M extends Module>(module: M, name = 'weight', dim: nu
 }
 /** weight / σ(weight) as a parametrisation (torch.nn.utils.parametrizations.spectral_norm). */
 export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowerIterations = 1, eps = 1e-12, dim: number | null = null): M {
-  const weight = (module as unknown as Attrs)[name];
+  const weight = getattr(module, name);
   if (!(weight instanceof Tensor)) throw new RangeError(`Module '${module.constructor.name}' has no parameter or buffer with name '${name}'`);
   const d = dim ?? spectralDim(module);
   return registerParametrization(module, name, new SpectralNormParametrization(weight, nPowerIterations, d, eps));

@@ -10,7 +10,7 @@ import { bindFunction } from '../core/dispatch';
 import { noGrad } from '../core/autograd';
 import { keep, scope } from '../core/scope';
 import { torchFunctions as T } from '../core/surface';
-import { Module, Parameter, delattr, onDeepcopy, removeHookOf, type RemovableHandle } from './module';
+import { Module, Parameter, delattr, getattr, onDeepcopy, removeHookOf, setattr, type RemovableHandle } from './module';
 import { normalize } from './functional/activation';
 import { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './layers/conv';
 
@@ -24,7 +24,6 @@ export const weightNormOp = bindFunction('torch._weight_norm', ['_weight_norm(Te
 export const spectralDim = (module: Module): number =>
   module instanceof ConvTranspose1d || module instanceof ConvTranspose2d || module instanceof ConvTranspose3d ? 1 : 0;
 
-type Attrs = Record<string, unknown>;
 type Kind = 'weight_norm' | 'spectral_norm';
 type Entry = { kind: Kind; handle: RemovableHandle; final: (m: Module) => Tensor };
 /** The reparametrisations on each module, by parameter name: the hook that applies each, and the final weight's computation. */
@@ -41,7 +40,7 @@ function moduleArg(module: unknown, who: string): Module {
 }
 /** Sets the computed attribute. The previous one stays valid (a user may hold it, as in Python); the GC backstop frees it. */
 function setComputed(module: Module, name: string, value: Tensor): void {
-  (module as unknown as Attrs)[name] = keep(value);
+  setattr(module, name, keep(value));
 }
 function register(module: Module, name: string, kind: Kind, hook: (m: Module) => void, final: (m: Module) => Tensor): void {
   const mine = applied.get(module) ?? new Map();
@@ -56,9 +55,8 @@ function unregister(module: Module, name: string, kind: Kind, attributes: string
   entry.handle.remove();
   applied.get(module)!.delete(name);
   const weight = noGrad(() => entry.final(module));
-  const attrs = module as unknown as Attrs;
   for (const k of [name, ...attributes]) {
-    const t = attrs[k];
+    const t = getattr(module, k);
     delattr(module, k);
     if (t instanceof Tensor && !(t instanceof Parameter)) t.dispose();
   }
@@ -73,14 +71,11 @@ function unregister(module: Module, name: string, kind: Kind, attributes: string
  */
 export function weightNorm<M extends Module>(module: M, name = 'weight', dim: number | null = 0): M {
   moduleArg(module, 'weightNorm');
-  const attrs = module as unknown as Attrs;
-  const weight = attrs[name];
+  const weight = getattr(module, name);
   if (!(weight instanceof Parameter)) throw new RangeError(`weightNorm: '${name}' is not a parameter of ${module.constructor.name}`);
   const d = dim ?? -1;
-  const compute = (m: Module) => {
-    const a = m as unknown as Attrs;
-    return weightNormOp(a[`${name}_v`] as Tensor, a[`${name}_g`] as Tensor, d);
-  };
+  // from the parameters registered below
+  const compute = (m: Module) => weightNormOp(getattr(m, `${name}_v`) as Tensor, getattr(m, `${name}_g`) as Tensor, d);
   delattr(module, name);
   const g = noGrad(() => T.normExceptDim(weight, 2, d));
   module.registerParameter(`${name}_g`, new Parameter(g));
@@ -118,8 +113,7 @@ export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowe
     throw new RangeError(`Expected n_power_iterations to be positive, but got n_power_iterations=${nPowerIterations}`);
   }
   const d = dim ?? spectralDim(module);
-  const attrs = module as unknown as Attrs;
-  const weight = attrs[name];
+  const weight = getattr(module, name);
   if (!(weight instanceof Parameter)) throw new RangeError(`\`SpectralNorm\` cannot be applied as parameter \`${name}\` is None`);
   const [u, v] = noGrad(() =>
     scope(() => {
@@ -134,9 +128,9 @@ export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowe
   module.registerBuffer(`${name}_v`, v);
   const compute = (m: Module, powerIteration: boolean) =>
     scope(() => {
-      const a = m as unknown as Attrs;
-      const orig = a[`${name}_orig`] as Tensor;
-      let [uu, vv] = [a[`${name}_u`] as Tensor, a[`${name}_v`] as Tensor];
+      // the parameter and buffers registered above
+      const orig = getattr(m, `${name}_orig`) as Tensor;
+      let [uu, vv] = [getattr(m, `${name}_u`) as Tensor, getattr(m, `${name}_v`) as Tensor];
       const mat = weightMatrix(orig, d);
       if (powerIteration) {
         noGrad(() => {

@@ -194,9 +194,9 @@ export function convertConv3dWeightMemoryFormat<M extends Module>(module: M, mem
   return convertConvWeights(module, memoryFormat, [Conv3d, ConvTranspose3d]);
 }
 function convertConvWeights<M extends Module>(module: M, memoryFormat: string, kinds: { prototype: ConvNd }[]): M {
-  for (const m of module.modules()) {
-    if (kinds.some((k) => Object.prototype.isPrototypeOf.call(k.prototype, m))) {
-      const conv = m as unknown as ConvNd;
+  const isKind = (m: Module): m is ConvNd => kinds.some((k) => Object.prototype.isPrototypeOf.call(k.prototype, m));
+  for (const conv of module.modules()) {
+    if (isKind(conv)) {
       noGrad(() => {
         const converted = conv.weight.contiguous({ memoryFormat: memoryFormat as 'channels_last' | 'channels_last_3d' | 'contiguous_format' });
         conv.weight.set_(converted);

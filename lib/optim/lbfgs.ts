@@ -79,21 +79,15 @@ function strongWolfe(
   let bracketG: Tensor[] = [];
   let bracketGtd: Num[] = [];
   while (iter < maxLs) {
-    if (fNew > value(add(f, mul(mul(c1, t), gtd))) || (iter > 1 && fNew >= value(fPrev))) {
-      [bracket, bracketF, bracketG, bracketGtd] = [
-        [tPrev, t],
-        [fPrev, fNew],
-        [gPrev, gNew.clone()],
-        [gtdPrev, gtdNew],
-      ];
-      break;
-    }
-    if (value(abs(gtdNew)) <= value(mul(-c2, gtd))) {
+    // Python's three checks in its order: no sufficient decrease, the strong Wolfe conditions, a rising slope
+    const noDecrease = fNew > value(add(f, mul(mul(c1, t), gtd))) || (iter > 1 && fNew >= value(fPrev));
+    if (!noDecrease && value(abs(gtdNew)) <= value(mul(-c2, gtd))) {
       [bracket, bracketF, bracketG] = [[t], [fNew], [gNew]];
       done = true;
       break;
     }
-    if (value(gtdNew) >= 0) {
+    if (noDecrease || value(gtdNew) >= 0) {
+      // the minimum lies between tPrev and t
       [bracket, bracketF, bracketG, bracketGtd] = [
         [tPrev, t],
         [fPrev, fNew],
@@ -242,7 +236,9 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       });
       if (h.al.length) state.al = h.al.map((t) => (t === null ? null : t.detach()));
     }
-    return { ...sd, state: { 0: state as unknown as Record<string, Tensor> } };
+    // OptimizerStateDict types a state's entries as tensors (every other optimizer's are); this one also holds
+    // counts and lists, as Python's, which the shared type can't say.
+    return { ...sd, state: { 0: state as Record<string, Tensor> } };
   }
   override loadStateDict(sd: OptimizerStateDict): void {
     const loaded = (sd?.state as Record<string, Record<string, unknown>> | undefined)?.['0'];

@@ -55,6 +55,14 @@ export interface CheckpointerOptions {
   log?: ((line: string) => void) | null;
 }
 
+/**
+ * Whether a loaded file is a checkpoint: an object with the model's and the optimizer's states (each checked
+ * by its own loadStateDict); resume reads every other field as one that may be missing or wrong.
+ */
+function isCheckpoint(loaded: unknown): loaded is Pick<Checkpoint, 'model' | 'optimizer'> & Partial<Checkpoint> {
+  return !!loaded && typeof loaded === 'object' && 'model' in loaded && !!loaded.model && 'optimizer' in loaded && !!loaded.optimizer;
+}
+
 const CHECKPOINT = 'checkpoint.pt';
 const INTERRUPTED = 'interrupted.pt';
 
@@ -129,8 +137,8 @@ export class Checkpointer {
     }
     const { model, optimizer, scheduler, scaler, history } = this.state;
     return scope(() => {
-      const ckpt = load(file, { mapLocation: 'cpu' }) as unknown as Checkpoint; // a damaged file: an error naming it
-      if (!ckpt || typeof ckpt !== 'object' || !ckpt.model || !ckpt.optimizer) throw new TypeError(`${file} is not a torchnode training checkpoint`);
+      const ckpt = load(file, { mapLocation: 'cpu' }); // a damaged file: an error naming it
+      if (!isCheckpoint(ckpt)) throw new TypeError(`${file} is not a torchnode training checkpoint`);
       try {
         model.loadStateDict(ckpt.model);
         optimizer.loadStateDict(ckpt.optimizer);
@@ -162,7 +170,7 @@ export class Checkpointer {
       };
       if (this.loader?.generator !== undefined) ckpt.loader_rng_state = this.loader.generatorState();
       if (interrupted) ckpt.interrupted = interrupted;
-      save(ckpt as unknown as Record<string, unknown>, file); // atomic: a temporary renamed over the file
+      save(ckpt, file); // atomic: a temporary renamed over the file
     });
     return file;
   }

@@ -39,9 +39,9 @@ class StepModule extends Module {
   ) {
     super();
   }
-  forward(x: Tensor, y: Tensor): Tensor {
+  forward(x: Tensor, y: Tensor): [Tensor, Tensor] {
     const [loss, right] = lossAndRight(this.model, this.lossFn, x, y);
-    return [this.divisor === 1 ? loss : loss.div(this.divisor), right] as unknown as Tensor;
+    return [this.divisor === 1 ? loss : loss.div(this.divisor), right];
   }
 }
 
@@ -96,7 +96,7 @@ export class CompiledStep {
 
 // The step's results from the eager module and from the trace, each from the same starting state.
 function compare(step: StepModule, traced: ScriptModule, x: Tensor, y: Tensor, state: Snapshot): string | null {
-  const [eagerLoss, eagerRight] = noGrad(() => step(x, y) as unknown as Tensor[]);
+  const [eagerLoss, eagerRight] = noGrad(() => step(x, y));
   state.restore();
   let replay: Tensor[];
   try {

@@ -208,23 +208,22 @@ export class ImageFolder extends VisionDataset {
 
     loadSharp();
     const n = samples.length;
-    let hw = size;
-    let data: Uint8Array | null = null;
     const decode = (file: string) => decodeImage(file, size, channels);
     // The first image fixes the size when none is given; the rest are decoded `concurrency` at a time.
+    const first = await decode(samples[0][0]);
+    const [height, width] = size ?? [first.height, first.width];
+    const data = new Uint8Array(n * height * width * channels);
     const place = (k: number, img: { data: Buffer; width: number; height: number }): void => {
-      if (!hw) hw = [img.height, img.width];
-      if (img.height !== hw[0] || img.width !== hw[1]) {
+      if (img.height !== height || img.width !== width) {
         throw new DataFileError(
-          `ImageFolder: ${samples[k][0]} is ${img.width}×${img.height} but the first image is ${hw[1]}×${hw[0]}; ` +
+          `ImageFolder: ${samples[k][0]} is ${img.width}×${img.height} but the first image is ${width}×${height}; ` +
             'pass size to resize every image',
           samples[k][0],
         );
       }
-      data ??= new Uint8Array(n * hw[0] * hw[1] * channels);
       data.set(img.data, k * img.data.length);
     };
-    place(0, await decode(samples[0][0]));
+    place(0, first);
     let next = 1;
     let failed = false;
     const worker = async (): Promise<void> => {
@@ -239,9 +238,8 @@ export class ImageFolder extends VisionDataset {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
-    const [height, width] = hw as unknown as [number, number];
     const loaded: Loaded = {
-      data: data as unknown as Uint8Array,
+      data,
       n,
       channels,
       height,

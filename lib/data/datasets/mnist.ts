@@ -129,7 +129,10 @@ export class MNIST extends VisionDataset {
   readonly root: string | null;
   readonly train: boolean;
 
-  constructor(opts: MNISTOptions) {
+  constructor(opts: MNISTOptions);
+  /** @internal Data already parsed (load, fromPackage): no files to read, so no root needed. */
+  constructor(opts: Partial<MNISTOptions> & Internal);
+  constructor(opts: Partial<MNISTOptions> & Internal) {
     const o = datasetOptions<MNISTOptions & Internal>(new.target.name, opts, ['root', 'train', 'transform']);
     const cls = new.target as typeof MNIST;
     const train = trainArg(o.train);
@@ -151,7 +154,7 @@ export class MNIST extends VisionDataset {
   static async load<T extends typeof MNIST>(this: T, opts: MNISTOptions): Promise<InstanceType<T>> {
     const o = datasetOptions<MNISTOptions>(this.name, opts, ['root', 'train', 'transform']);
     const parsed = await this.readFiles(o, trainArg(o.train), true);
-    return new this({ ...o, [PARSED]: parsed } as MNISTOptions) as InstanceType<T>;
+    return new this({ ...o, [PARSED]: parsed }) as InstanceType<T>;
   }
 
   /** @internal */
@@ -203,7 +206,7 @@ export class MNIST extends VisionDataset {
       at += to - from;
     });
     const parsed: Parsed = { images, labels, n: total, rows: 28, cols: 28 };
-    return new MNIST({ train, transform: o.transform, [PARSED]: parsed } as unknown as MNISTOptions);
+    return new MNIST({ train, transform: o.transform, [PARSED]: parsed });
   }
 }
 

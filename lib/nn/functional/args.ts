@@ -60,6 +60,26 @@ export function paddingIndex(paddingIdx: number | null, rows: number, name = 'Pa
   return paddingIdx < 0 ? rows + paddingIdx : paddingIdx;
 }
 
+// Python's pooling signatures that F.*_pool* and nn.*Pool* share (the same optional arguments, order
+// and defaults); `who` names the caller in errors.
+export type AvgPoolFields = { stride: Size | null; padding: Size; ceilMode: boolean; countIncludePad: boolean; divisorOverride: number | null };
+/** avg_pool2d's and avg_pool3d's. */
+export const avgPoolSig = (who: string) =>
+  signature<AvgPoolFields>()(who, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], {
+    stride: null,
+    padding: 0,
+    ceilMode: false,
+    countIncludePad: true,
+    divisorOverride: null,
+  });
+/** avg_pool1d's, which has no divisorOverride. */
+export const avgPool1dSig = (who: string) =>
+  signature<Omit<AvgPoolFields, 'divisorOverride'>>()(who, ['stride', 'padding', 'ceilMode', 'countIncludePad'], {
+    stride: null,
+    padding: 0,
+    ceilMode: false,
+    countIncludePad: true,
+  });
 export type FractionalFields = {
   outputSize: Size | null;
   outputRatio: number | number[] | null;

@@ -11,7 +11,7 @@ import { scope } from '../../core/scope';
 import { nnFunctions as NN, torchFunctions as T } from '../../core/surface';
 import { rand } from '../../generated/torch';
 import { signature, type ArgsOf } from '../../core/signature';
-import { fractionalSignature, ntuple, tensorArg, type Size } from './args';
+import { avgPool1dSig, avgPoolSig, fractionalSignature, ntuple, tensorArg, type Size } from './args';
 
 export type Dims = 1 | 2 | 3;
 const strideOf = (dims: Dims, stride: Size | null) => (stride === null ? [] : ntuple(dims, stride, 'stride'));
@@ -80,21 +80,8 @@ function withReturnIndices(rest: readonly unknown[], at: number): unknown[] {
   return [...positional, { ...(hasOptions ? (last as object) : {}), returnIndices: true }];
 }
 
-export type AvgPoolFields = { stride: Size | null; padding: Size; ceilMode: boolean; countIncludePad: boolean; divisorOverride: number | null };
-const avgPoolSig = (who: string) =>
-  signature<AvgPoolFields>()(who, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], {
-    stride: null,
-    padding: 0,
-    ceilMode: false,
-    countIncludePad: true,
-    divisorOverride: null,
-  });
-const AVG_POOL1D = signature<Omit<AvgPoolFields, 'divisorOverride'>>()('F.avgPool1d', ['stride', 'padding', 'ceilMode', 'countIncludePad'], {
-  stride: null,
-  padding: 0,
-  ceilMode: false,
-  countIncludePad: true,
-});
+export type { AvgPoolFields } from './args';
+const AVG_POOL1D = avgPool1dSig('F.avgPool1d');
 const AVG_POOL2D = avgPoolSig('F.avgPool2d');
 const AVG_POOL3D = avgPoolSig('F.avgPool3d');
 

@@ -22,6 +22,8 @@ export function functionalModule<T extends object, N extends readonly (keyof T &
   repr: (a: T) => string = () => '',
   check: (a: T) => void = () => {},
 ): ModuleClass<Signature<T, N>, T> {
+  // An instance has T's fields (Object.assign in the constructor), which a class can't declare for a type
+  // parameter: its methods declare `this` to have them, and the one assertion, at the return, says its instances do.
   const cls = {
     [name]: class extends Module {
       constructor(...args: unknown[]) {
@@ -30,15 +32,15 @@ export function functionalModule<T extends object, N extends readonly (keyof T &
         check(a);
         Object.assign(this, a);
       }
-      forward(input: Tensor): Tensor {
-        return forward(input, this as unknown as T);
+      forward(this: Module & T, input: Tensor): Tensor {
+        return forward(input, this);
       }
-      override extraRepr(): string {
-        return repr(this as unknown as T);
+      override extraRepr(this: Module & T): string {
+        return repr(this);
       }
     },
   }[name];
-  return cls as unknown as ModuleClass<Signature<T, N>, T>;
+  return cls as new (...args: ArgsOf<Signature<T, N>>) => InstanceType<typeof cls> & T;
 }
 
 const inplaceStr = (a: { inplace: boolean }, lead = ', ') => (a.inplace ? `${lead}inplace=True` : '');
@@ -106,7 +108,7 @@ export const RReLU = functionalModule(
     upper: 1 / 3,
     inplace: false,
   }),
-  (x, a) => F.rrelu(x, a.lower, a.upper, (a as unknown as Module).training, a.inplace),
+  (x, a) => F.rrelu(x, a.lower, a.upper, a instanceof Module && a.training, a.inplace), // `a` is the module itself
   (a) => `lower=${pyFloat(a.lower)}, upper=${pyFloat(a.upper)}${inplaceStr(a)}`,
 );
 /** Clamps to [minVal, maxVal], as torch.nn.Hardtanh(minVal, maxVal, inplace). */

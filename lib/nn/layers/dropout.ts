@@ -3,6 +3,7 @@ import type { Tensor } from '../../core/tensor';
 import * as F from '../functional';
 import { pyFloat, pyRepr } from '../repr';
 import { signature } from '../../core/signature';
+import { Module } from '../module';
 import { functionalModule } from './activation';
 
 export type DropoutFields = { p: number; inplace: boolean };
@@ -10,7 +11,7 @@ const dropoutModule = (name: string, f: (x: Tensor, p: number, training: boolean
   functionalModule(
     name,
     signature<DropoutFields>()(name, ['p', 'inplace'], { p: 0.5, inplace: false }),
-    (x, a) => f(x, a.p, (a as unknown as { training: boolean }).training, a.inplace),
+    (x, a) => f(x, a.p, a instanceof Module && a.training, a.inplace), // `a` is the module itself
     (a) => `p=${pyFloat(a.p)}, inplace=${pyRepr(a.inplace)}`,
     (a) => {
       if (typeof a.p !== 'number' || !(a.p >= 0 && a.p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${a.p}`);

@@ -30,7 +30,8 @@ function lossModule<T extends object, N extends readonly (keyof T & string)[]>(
   check: (a: T) => void = () => {},
 ): LossClass<Signature<T, N>, T> {
   const buffers: Record<string, string> = { weight: 'weight', posWeight: 'pos_weight' };
-  const cls = {
+  // T's fields are set by the constructor at run time: the class's own type has Module's and forward, the return adds them
+  const cls: new (...args: ArgsOf<Signature<T, N>>) => Module & { forward(...inputs: Tensor[]): Tensor } = {
     [name]: class extends Module {
       constructor(...args: unknown[]) {
         super();
@@ -54,7 +55,7 @@ function lossModule<T extends object, N extends readonly (keyof T & string)[]>(
       }
     },
   }[name];
-  return cls as unknown as LossClass<Signature<T, N>, T>;
+  return cls as LossClass<Signature<T, N>, T>;
 }
 
 const legacySig = (name: string) => signature<LegacyReductionFields>()(name, ['sizeAverage', 'reduce', 'reduction'], LEGACY);
@@ -215,7 +216,7 @@ const TRIPLET_DISTANCE = signature<{ distanceFunction: DistanceFunction | null; 
 /** As torch.nn.TripletMarginWithDistanceLoss({ distanceFunction, margin, swap, reduction }); the distance defaults to a PairwiseDistance child. */
 export class TripletMarginWithDistanceLoss extends Module {
   /** The distance (a function, or a module registered as a child under Python's name). */
-  readonly distance_function: DistanceFunction | Module;
+  readonly distance_function: DistanceFunction | Module<[Tensor, Tensor], Tensor>;
   readonly margin: number;
   readonly swap: boolean;
   readonly reduction: Reduction;
@@ -228,7 +229,7 @@ export class TripletMarginWithDistanceLoss extends Module {
   }
   forward(anchor: Tensor, positive: Tensor, negative: Tensor): Tensor {
     const d = this.distance_function;
-    const distanceFunction = d instanceof Module ? (x1: Tensor, x2: Tensor) => (d as unknown as { forward: DistanceFunction }).forward(x1, x2) : d;
+    const distanceFunction = d instanceof Module ? (x1: Tensor, x2: Tensor) => d.forward(x1, x2) : d;
     return F.tripletMarginWithDistanceLoss(anchor, positive, negative, {
       distanceFunction,
       margin: this.margin,

@@ -7,10 +7,10 @@ import { Module } from '../module';
 import * as F from '../functional';
 import { pyRepr } from '../repr';
 import { signature, type ArgsOf, type Signature } from '../../core/signature';
-import type { Size } from '../functional/args';
 import { type AdaptiveSize } from '../functional/pooling';
-import { fractionalSignature } from '../functional/args';
+import { avgPool1dSig, avgPoolSig, fractionalSignature, type AvgPoolFields, type Size } from '../functional/args';
 
+// Python's nn.MaxPoolNd takes returnIndices before ceilMode (F.max_poolNd after it); errors list the options in this order
 export type MaxPoolFields = { stride: Size | null; padding: Size; dilation: Size; returnIndices: boolean; ceilMode: boolean };
 const maxSig = (who: string) =>
   signature<MaxPoolFields>()(who, ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode'], {
@@ -74,22 +74,9 @@ export class MaxPool3d extends MaxPoolNd {
   }
 }
 
-export type AvgPoolFields = { stride: Size | null; padding: Size; ceilMode: boolean; countIncludePad: boolean; divisorOverride: number | null };
-const avgSig = (who: string) =>
-  signature<AvgPoolFields>()(who, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], {
-    stride: null,
-    padding: 0,
-    ceilMode: false,
-    countIncludePad: true,
-    divisorOverride: null,
-  });
-const AVG1 = signature<Omit<AvgPoolFields, 'divisorOverride'>>()('AvgPool1d', ['stride', 'padding', 'ceilMode', 'countIncludePad'], {
-  stride: null,
-  padding: 0,
-  ceilMode: false,
-  countIncludePad: true,
-});
-const AVG = [AVG1, avgSig('AvgPool2d'), avgSig('AvgPool3d')];
+const AVG1 = avgPool1dSig('AvgPool1d');
+const AVG = [AVG1, avgPoolSig('AvgPool2d'), avgPoolSig('AvgPool3d')];
+export type { AvgPoolFields };
 export type AvgPoolArgs = ArgsOf<Signature<AvgPoolFields, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']>>;
 
 /** What AvgPool1d/2d/3d share. */

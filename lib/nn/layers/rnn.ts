@@ -10,7 +10,7 @@ import { warnOnce } from '../../core/errors';
 import { scope } from '../../core/scope';
 import { empty, zeros } from '../../generated/torch';
 import { torchFunctions as T } from '../../core/surface';
-import { Module, Parameter } from '../module';
+import { Module, Parameter, getattr, setattr } from '../module';
 import * as init from '../init';
 import { pyFloat } from '../repr';
 import { signature, type ArgsOf } from '../../core/signature';
@@ -101,7 +101,6 @@ export abstract class RNNBase extends Module {
     const directions = this.bidirectional ? 2 : 1;
     const gateSize = GATES[mode] * hiddenSize;
     const realHidden = this.projSize > 0 ? this.projSize : hiddenSize;
-    const self = this as unknown as Record<string, Parameter>;
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let d = 0; d < directions; d++) {
         const layerInput = layer === 0 ? inputSize : realHidden * directions;
@@ -113,7 +112,7 @@ export abstract class RNNBase extends Module {
         if (this.bias) params.push([`bias_ih${suffix}`, [gateSize]], [`bias_hh${suffix}`, [gateSize]]);
         if (this.projSize > 0) params.push([`weight_hr${suffix}`, [this.projSize, hiddenSize]]);
         for (const [name, shape] of params) {
-          self[name] = new Parameter(empty(shape, f));
+          setattr(this, name, new Parameter(empty(shape, f)));
           this.flatWeightsNames.push(name);
         }
       }
@@ -128,8 +127,7 @@ export abstract class RNNBase extends Module {
   }
 
   private get flatWeights(): Tensor[] {
-    const self = this as unknown as Record<string, Tensor>;
-    return this.flatWeightsNames.map((n) => self[n]);
+    return this.flatWeightsNames.map((n) => getattr(this, n) as Tensor); // the parameters the constructor registered
   }
 
   /** The hidden state's expected shape for a batch of `batch`: [layers × directions, batch, hidden or proj size]. */

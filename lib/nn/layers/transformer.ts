@@ -203,30 +203,35 @@ const DECODER_LAYER = signature<TransformerLayerFields>()('TransformerDecoderLay
 
 /** The output of calling an attention module (its hooks run) with query x and key = value = kv. */
 function attend(attention: MultiheadAttention, x: Tensor, kv: Tensor, options: Partial<MultiheadAttentionForwardFields>): Tensor {
-  return (attention as unknown as (q: Tensor, k: Tensor, v: Tensor, o: object) => [Tensor, Tensor | null])(x, kv, kv, options)[0];
+  return attention(x, kv, kv, options)[0];
 }
 
-/** The layers' shared parts: the feed-forward block and its norms, named as Python's. */
+/** The layers' shared parts: the feed-forward block, its norms and activation, named as Python's. */
 abstract class TransformerLayer extends Module {
   declare linear1: Linear;
   declare dropout: Dropout;
   declare linear2: Linear;
+  // declared only: assigned last, so that a module activation is the last child, as Python's
+  declare readonly activation: ((x: Tensor) => Tensor) | Module;
   readonly normFirst: boolean;
   protected constructor(dModel: number, nhead: number, a: TransformerLayerFields, attentions: string[], norms: number) {
     super();
-    const self = this as unknown as Record<string, unknown>;
     for (const name of attentions)
-      self[name] = new MultiheadAttention(dModel, nhead, { dropout: a.dropout, bias: a.bias, batchFirst: a.batchFirst, ...factoryOf(a) });
+      this.registerModule(
+        name,
+        new MultiheadAttention(dModel, nhead, { dropout: a.dropout, bias: a.bias, batchFirst: a.batchFirst, ...factoryOf(a) }),
+      );
     this.linear1 = new Linear(dModel, a.dimFeedforward, { bias: a.bias, device: a.device, dtype: a.dtype });
     this.dropout = new Dropout(a.dropout);
     this.linear2 = new Linear(a.dimFeedforward, dModel, { bias: a.bias, device: a.device, dtype: a.dtype });
     this.normFirst = a.normFirst;
     for (let i = 1; i <= norms; i++)
-      self[`norm${i}`] = new LayerNorm(dModel, { eps: a.layerNormEps, bias: a.bias, device: a.device, dtype: a.dtype });
-    for (let i = 1; i <= norms; i++) self[`dropout${i}`] = new Dropout(a.dropout);
+      this.registerModule(`norm${i}`, new LayerNorm(dModel, { eps: a.layerNormEps, bias: a.bias, device: a.device, dtype: a.dtype }));
+    for (let i = 1; i <= norms; i++) this.registerModule(`dropout${i}`, new Dropout(a.dropout));
+    this.activation = activationOf(a.activation);
   }
   protected ffBlock(x: Tensor, drop: Dropout): Tensor {
-    const act = (this as unknown as { activation: ((x: Tensor) => Tensor) | Module }).activation;
+    const act = this.activation;
     const h = act instanceof Module ? (act as Module<[Tensor], Tensor>)(this.linear1(x)) : act(this.linear1(x));
     return drop(this.linear2(this.dropout(h)));
   }
@@ -245,11 +250,8 @@ export class TransformerEncoderLayer extends TransformerLayer {
   declare norm2: LayerNorm;
   declare dropout1: Dropout;
   declare dropout2: Dropout;
-  readonly activation: ((x: Tensor) => Tensor) | Module;
   constructor(dModel: number, nhead: number, ...rest: ArgsOf<typeof ENCODER_LAYER>) {
-    const a = ENCODER_LAYER.bind(rest);
-    super(dModel, nhead, a, ['self_attn'], 2);
-    this.activation = activationOf(a.activation);
+    super(dModel, nhead, ENCODER_LAYER.bind(rest), ['self_attn'], 2);
   }
   forward(src: Tensor, ...rest: ArgsOf<typeof ENCODER_LAYER_FORWARD>): Tensor {
     const a = ENCODER_LAYER_FORWARD.bind(rest);
@@ -296,11 +298,8 @@ export class TransformerDecoderLayer extends TransformerLayer {
   declare dropout1: Dropout;
   declare dropout2: Dropout;
   declare dropout3: Dropout;
-  readonly activation: ((x: Tensor) => Tensor) | Module;
   constructor(dModel: number, nhead: number, ...rest: ArgsOf<typeof DECODER_LAYER>) {
-    const a = DECODER_LAYER.bind(rest);
-    super(dModel, nhead, a, ['self_attn', 'multihead_attn'], 3);
-    this.activation = activationOf(a.activation);
+    super(dModel, nhead, DECODER_LAYER.bind(rest), ['self_attn', 'multihead_attn'], 3);
   }
   forward(tgt: Tensor, memory: Tensor, ...rest: ArgsOf<typeof DECODER_LAYER_FORWARD>): Tensor {
     const a = DECODER_LAYER_FORWARD.bind(rest);

@@ -7,6 +7,7 @@ import { describe } from '../../core/dtype';
 import { signature, type ArgsOf } from '../../core/signature';
 import { LRScheduler, cos, pow, type AnyOptimizer } from './base';
 
+/** A param group as these schedules use it: its options by name (they add Python's max_lr, base_momentum, …). */
 type Group = Record<string, unknown> & { lr: number };
 
 /** Python's _format_param: one value for every group, or a list with one per group. */
@@ -152,7 +153,7 @@ export class CyclicLR extends LRScheduler {
   constructor(optimizer: AnyOptimizer, baseLr: number | number[], maxLr: number | number[], ...rest: ArgsOf<typeof CYCLIC>) {
     const a = CYCLIC.bind(rest);
     const baseLrs = perGroup('base_lr', optimizer, baseLr);
-    const groups = optimizer.paramGroups as unknown as Group[];
+    const groups: Group[] = optimizer.paramGroups;
     if (a.lastEpoch === -1) groups.forEach((g, i) => (g.lr = baseLrs[i]));
     if (!['triangular', 'triangular2', 'exp_range'].includes(a.mode) && a.scaleFn === null)
       throw new RangeError('mode is invalid and scale_fn is None');
@@ -190,7 +191,7 @@ export class CyclicLR extends LRScheduler {
     const at = this.scaleMode === 'cycle' ? cycle : this.lastEpoch;
     const lrs = this.baseLrs.map((base, i) => base + (this.maxLrs[i] - base) * scaleFactor * this.scaleFn(at));
     if (this.momentumKey) {
-      const groups = this.optimizer.paramGroups as unknown as Group[];
+      const groups: Group[] = this.optimizer.paramGroups;
       this.baseMomentums.forEach((base, i) => {
         const height = (this.maxMomentums[i] - base) * scaleFactor;
         setMomentum(groups[i], this.momentumKey!, this.maxMomentums[i] - height * this.scaleFn(at));
@@ -309,7 +310,7 @@ export class OneCycleLR extends LRScheduler {
       throw new RangeError(`anneal_strategy must be one of 'cos' or 'linear', instead got ${String(a.annealStrategy)}`);
     }
     const maxLrs = perGroup('max_lr', optimizer, maxLr);
-    const groups = optimizer.paramGroups as unknown as Group[];
+    const groups: Group[] = optimizer.paramGroups;
     if (a.lastEpoch === -1) {
       groups.forEach((g, i) => {
         g.initialLr = maxLrs[i] / a.divFactor;
@@ -342,7 +343,8 @@ export class OneCycleLR extends LRScheduler {
   protected getLr(): number[] {
     const step = this.lastEpoch;
     if (step > this.totalSteps) throw new RangeError(`Tried to step ${step} times. The specified number of total steps is ${this.totalSteps}`);
-    return (this.optimizer.paramGroups as unknown as Group[]).map((g) => {
+    const groups: Group[] = this.optimizer.paramGroups;
+    return groups.map((g) => {
       let start = 0.0;
       for (let i = 0; i < this.phases.length; i++) {
         const phase = this.phases[i];

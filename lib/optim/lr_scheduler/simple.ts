@@ -48,6 +48,13 @@ const POLYNOMIAL = signature<{ totalIters: number; power: number; lastEpoch: num
   lastEpoch: -1,
 });
 
+/** An integer argument that must be positive (StepLR's stepSize, CosineAnnealingLR's tMax). */
+function positiveInt(v: unknown, argName: string): number {
+  const n = intArg(v, argName);
+  if (n <= 0) throw new RangeError(`${argName} must be positive (got ${n})`);
+  return n;
+}
+
 /** lr × gamma every stepSize epochs (e.g. StepLR(30, 0.1) for a 90-epoch ImageNet run). */
 export class StepLR extends LRScheduler {
   stepSize: number;
@@ -55,8 +62,7 @@ export class StepLR extends LRScheduler {
   constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof STEP>) {
     const a = STEP.bind(rest);
     super(optimizer, a.lastEpoch);
-    this.stepSize = intArg(a.stepSize, 'stepSize');
-    if (this.stepSize <= 0) throw new RangeError(`stepSize must be positive (got ${this.stepSize})`);
+    this.stepSize = positiveInt(a.stepSize, 'stepSize');
     this.gamma = numberArg(a.gamma, 'gamma');
     this.initialStep();
   }
@@ -117,8 +123,7 @@ export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: AnyOptimizer, ...rest: ArgsOf<typeof COSINE>) {
     const a = COSINE.bind(rest);
     super(optimizer, a.lastEpoch);
-    this.tMax = intArg(a.tMax, 'tMax');
-    if (this.tMax <= 0) throw new RangeError(`tMax must be positive (got ${this.tMax})`);
+    this.tMax = positiveInt(a.tMax, 'tMax');
     this.etaMin = numberArg(a.etaMin, 'etaMin');
     this.initialStep();
   }
