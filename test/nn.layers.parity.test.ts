@@ -885,6 +885,57 @@ out = [before, repr(m), y, m.state_dict()]`,
   );
 });
 
+describe('lazy layers sized by a state dict', () => {
+  it.each([
+    ['nn.LazyLinear(3)', () => new nn.LazyLinear(3), 'nn.Linear(6, 3)', r(4, 6)],
+    ['nn.LazyConv2d(5, 3, 1, 1)', () => new nn.LazyConv2d(5, 3, 1, 1), 'nn.Conv2d(4, 5, 3, 1, 1)', x2d],
+    ['nn.LazyBatchNorm2d()', () => new nn.LazyBatchNorm2d(), 'nn.BatchNorm2d(4)', x2d],
+  ] as [string, () => Module, string, Tensor][])(
+    '%s takes its sizes from a state dict loaded before its first call',
+    async (ctor, make, sized, x) => {
+      const lazy = make().to('float64');
+      const ref = await py.run<[Record<string, Tensor>, string, string, Tensor, Record<string, Tensor>]>(
+        `torch.manual_seed(3)
+src = eval(sized, {'nn': torch.nn}).double()
+with torch.no_grad():
+    for b in src.buffers():
+        if b.is_floating_point(): b.uniform_(0.5, 1.5)
+m = eval(ctor, {'nn': torch.nn}).double()
+m.load_state_dict(src.state_dict())
+loaded = repr(m)
+y = m(x)
+out = [src.state_dict(), loaded, repr(src), y, m.state_dict()]`,
+        { sized, x, ctor },
+      );
+      expect(lazy.loadStateDict(ref[0])).toEqual({ missingKeys: [], unexpectedKeys: [] });
+      expect(String(lazy)).toBe(ref[1]);
+      const y = (lazy as torch.nn.AnyModule)(x) as Tensor;
+      // the layer it became prints its sizes, as the layer the state dict came from (Python's conv and
+      // norm layers keep in_channels / num_features 0 here; its LazyLinear sets in_features, as all do here)
+      expect(String(lazy)).toBe(ref[2]);
+      expectClose(y.detach(), ref[3], { rtol: 1e-12, atol: 1e-14 });
+      for (const [k, v] of Object.entries(lazy.stateDict())) expectClose(v, ref[4][k], { rtol: 1e-12, atol: 1e-14 });
+    },
+  );
+
+  it('a refused load leaves the layer lazy; a load that sizes only part of it is refused at the first call', () => {
+    const m = new nn.LazyLinear(3);
+    const src = new nn.Linear(6, 3);
+    const bad = { ...src.stateDict(), extra: torch.zeros(1) };
+    expect(() => m.loadStateDict(bad)).toThrow(/Unexpected key\(s\) in state_dict: "extra"/);
+    expect(m.weight.shape).toEqual([3, 0]);
+    expect((m(torch.randn(2, 5)) as Tensor).shape).toEqual([2, 3]);
+    expect(m.constructor.name).toBe('Linear');
+
+    const part = new nn.LazyLinear(3);
+    expect(part.loadStateDict({ weight: src.weight }, { strict: false }).missingKeys).toEqual(['bias']);
+    expect(() => part(torch.randn(2, 6))).toThrow(/LazyLinear: weight came from a state dict but bias did not/);
+    const wrong = new nn.LazyLinear(3);
+    wrong.loadStateDict(src.stateDict());
+    expect(() => wrong(torch.randn(2, 5))).toThrow('The in_features inferred from input: 5 is not equal to in_features from self.weight: 6');
+  });
+});
+
 describe('AdaptiveLogSoftmaxWithLoss', () => {
   it("logProb, predict and the loss equal Python's", async () => {
     torch.manualSeed(12);

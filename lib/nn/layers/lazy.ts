@@ -5,9 +5,10 @@
  * draws as Python's) and the module becomes the plain layer (Linear, Conv2d, …), as Python's __class__
  * swap does. Make the optimizer after that first call, as PyTorch's docs say.
  */
-import type { Tensor } from '../../core/tensor';
+import { Tensor } from '../../core/tensor';
+import { TorchError } from '../../core/errors';
 import { empty, ones, zeros } from '../../generated/torch';
-import { Parameter } from '../module';
+import { Parameter, getattr, onLoadStateDict, setattr, type Module } from '../module';
 import { Linear } from './linear';
 import {
   Conv1d,
@@ -35,6 +36,53 @@ import { signature } from '../../core/signature';
 import type { Size } from '../functional/args';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
+type Target = { prototype: object; name: string };
+
+const SLOTS = ['weight', 'bias', 'running_mean', 'running_var'] as const;
+/**
+ * The parameters and buffers each lazy layer has not sized yet, by name (Python's UninitializedParameter
+ * and UninitializedBuffer): all those it has until a state dict or the first call sizes them.
+ */
+const unsizedSlots = new WeakMap<Module, Set<string>>();
+function unsized(m: Module): Set<string> {
+  let names = unsizedSlots.get(m);
+  if (!names) unsizedSlots.set(m, (names = new Set(SLOTS.filter((n) => getattr(m, n) instanceof Tensor))));
+  return names;
+}
+
+/**
+ * Python's _lazy_load_hook: a placeholder the state dict has a tensor for takes that tensor's shape
+ * (dtype and device its own), so the load fills it. The load settles it: kept (the placeholder freed) or,
+ * when the load is refused, undone, so that a refused load changes nothing.
+ */
+function sizeFromStateDict(m: Module, stateDict: Map<string, unknown>, prefix: string): ((loaded: boolean) => void) | void {
+  const names = unsized(m);
+  const swapped: [string, Tensor, Tensor][] = [];
+  for (const name of names) {
+    const [given, placeholder] = [stateDict.get(prefix + name), getattr(m, name)];
+    if (!(given instanceof Tensor) || !(placeholder instanceof Tensor)) continue;
+    const blank = empty(given.shape, { dtype: placeholder.dtype, device: placeholder.device });
+    const sized = placeholder instanceof Parameter ? new Parameter(blank, placeholder.requiresGrad) : blank;
+    if (sized !== blank) blank.dispose();
+    if (sized instanceof Parameter) setattr(m, name, sized);
+    else m.registerBuffer(name, sized);
+    swapped.push([name, placeholder, sized]);
+  }
+  if (swapped.length === 0) return;
+  return (loaded) => {
+    for (const [name, placeholder, sized] of swapped) {
+      if (loaded) {
+        names.delete(name);
+        placeholder.dispose();
+      } else {
+        if (placeholder instanceof Parameter) setattr(m, name, placeholder);
+        else m.registerBuffer(name, placeholder);
+        sized.dispose();
+      }
+    }
+  };
+}
+
 /** A parameter of `shape` like the placeholder `like` (its dtype and device); the placeholder is freed. */
 function fresh(like: Tensor, shape: number[]): Parameter {
   const p = new Parameter(empty(shape, { dtype: like.dtype, device: like.device }));
@@ -42,11 +90,33 @@ function fresh(like: Tensor, shape: number[]): Parameter {
   return p;
 }
 
-/** What every lazy layer does at its first call: size itself from the input, initialise, become `target`. */
-function materialize(module: object, target: { prototype: object }, size: () => void, reset: () => void): void {
-  size();
+/** How a lazy layer sizes itself: from its first input (then initialised), or from the tensors a state dict gave. */
+interface Sizing {
+  fromInput(): void;
+  fromStateDict(): void;
+  reset(): void;
+}
+/**
+ * What every lazy layer does at its first call: size itself, then become `target`. A layer a state dict
+ * sized whole keeps those tensors (Python's rule: no reset then) and reads its sizes from them (where
+ * Python's conv and norm layers keep 0); one a state dict sized in part is refused, as Python's cannot
+ * size the rest either.
+ */
+function materialize(module: Module, target: Target, sizing: Sizing): void {
+  const names = unsized(module);
+  const all = SLOTS.filter((n) => getattr(module, n) instanceof Tensor);
+  const fromInput = names.size === all.length;
+  if (fromInput) sizing.fromInput();
+  else if (names.size > 0) {
+    const loaded = all.filter((n) => !names.has(n));
+    throw new TorchError(
+      `Lazy${target.name}: ${loaded.join(', ')} came from a state dict but ${[...names].join(', ')} did not; ` +
+        'load every parameter and buffer of a lazy layer, or none',
+    );
+  } else sizing.fromStateDict();
+  unsizedSlots.delete(module);
   Object.setPrototypeOf(module, target.prototype);
-  reset();
+  if (fromInput) sizing.reset();
 }
 
 /** A Linear whose inFeatures comes from its first input, as torch.nn.LazyLinear(outFeatures, bias). */
@@ -59,31 +129,33 @@ export class LazyLinear extends Linear {
   override resetParameters(): void {}
   override forward(input: Tensor): Tensor {
     const self = this as Writable<Linear>;
-    materialize(
-      this,
-      Linear,
-      () => {
-        self.inFeatures = input.shape[input.ndim - 1];
+    const given = input.shape[input.ndim - 1];
+    // a weight a state dict sized must agree with the input (Python's check)
+    if (this.weight.shape[1] !== 0 && given !== this.weight.shape[1]) {
+      throw new TorchError(`The in_features inferred from input: ${given} is not equal to in_features from self.weight: ${this.weight.shape[1]}`);
+    }
+    materialize(this, Linear, {
+      fromInput: () => {
+        self.inFeatures = given;
         self.weight = fresh(this.weight, [this.outFeatures, self.inFeatures]);
         if (this.bias) self.bias = fresh(this.bias, [this.outFeatures]);
       },
-      () => this.resetParameters(),
-    );
+      fromStateDict: () => (self.inFeatures = given),
+      reset: () => this.resetParameters(),
+    });
     return this.forward(input);
   }
 }
 
 /** The conv layers' first call: inChannels from the input (unbatched or batched), weight and bias made, reset. */
-function lazyConv(m: ConvNd, input: Tensor, target: { prototype: object }): void {
+function lazyConv(m: ConvNd, input: Tensor, target: Target): void {
   const self = m as Writable<ConvNd>;
-  materialize(
-    m,
-    target,
-    () => {
+  materialize(m, target, {
+    fromInput: () => {
       const batched = m.dims + 2;
       if (input.ndim !== batched && input.ndim !== batched - 1) {
         throw new RangeError(
-          `Expected ${batched - 1}D (unbatched) or ${batched}D (batched) input to Lazy${target.prototype.constructor.name}, but got input of ` +
+          `Expected ${batched - 1}D (unbatched) or ${batched}D (batched) input to Lazy${target.name}, but got input of ` +
             `size: [${input.shape.join(', ')}]`,
         );
       }
@@ -93,8 +165,9 @@ function lazyConv(m: ConvNd, input: Tensor, target: { prototype: object }): void
       self.weight = fresh(m.weight, [...shape, ...m.kernelSize]);
       if (m.bias) self.bias = fresh(m.bias, [m.outChannels]);
     },
-    () => m.resetParameters(),
-  );
+    fromStateDict: () => (self.inChannels = m.transposed ? m.weight.shape[0] : m.weight.shape[1] * m.groups),
+    reset: () => m.resetParameters(),
+  });
 }
 type ConvRest = ConvArgs;
 /** torch.nn.LazyConv1d(outChannels, kernelSize, stride, padding, …): inChannels from the first input. */
@@ -171,12 +244,10 @@ export class LazyConvTranspose3d extends ConvTranspose3d {
 }
 
 /** The norm layers' first call: numFeatures = input.shape[1] (Python's rule, unbatched input included), parameters and statistics made, reset. */
-function lazyNorm(m: NormBase, input: Tensor, target: { prototype: object }): void {
+function lazyNorm(m: NormBase, input: Tensor, target: Target): void {
   const self = m as Writable<NormBase>;
-  materialize(
-    m,
-    target,
-    () => {
+  materialize(m, target, {
+    fromInput: () => {
       const n = (self.numFeatures = input.shape[1]);
       if (m.weight) self.weight = fresh(m.weight, [n]);
       if (m.bias) self.bias = fresh(m.bias, [n]);
@@ -189,8 +260,9 @@ function lazyNorm(m: NormBase, input: Tensor, target: { prototype: object }): vo
         variance.dispose();
       }
     },
-    () => m.resetParameters(),
-  );
+    fromStateDict: () => (self.numFeatures = (m.running_mean ?? m.weight)!.shape[0]),
+    reset: () => m.resetParameters(),
+  });
 }
 // Python's lazy instance norms default to affine and trackRunningStats on (the plain ones to off).
 const LAZY_INSTANCE = signature<NormFields>()('LazyInstanceNorm', ['eps', 'momentum', 'affine', 'trackRunningStats', 'device', 'dtype'], {
@@ -268,4 +340,23 @@ export class LazyInstanceNorm3d extends InstanceNorm3d {
     lazyNorm(this, input, InstanceNorm3d);
     return this.forward(input);
   }
+}
+
+// Every lazy layer sizes its placeholders from a state dict loaded before its first call.
+for (const Lazy of [
+  LazyLinear,
+  LazyConv1d,
+  LazyConv2d,
+  LazyConv3d,
+  LazyConvTranspose1d,
+  LazyConvTranspose2d,
+  LazyConvTranspose3d,
+  LazyBatchNorm1d,
+  LazyBatchNorm2d,
+  LazyBatchNorm3d,
+  LazyInstanceNorm1d,
+  LazyInstanceNorm2d,
+  LazyInstanceNorm3d,
+]) {
+  onLoadStateDict(Lazy, sizeFromStateDict);
 }
