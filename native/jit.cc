@@ -445,31 +445,29 @@ Napi::Value Pair(Napi::Env env, const std::string& name, Napi::Value v) {
   return kv;
 }
 
-Napi::Value JitNamedParameters(const Napi::CallbackInfo& info) {
-  Args a(info);
-  Napi::Env env = a.env();
+// [name, value] pairs of one of a module's named lists, each value wrapped by `wrap`.
+template <typename List, typename WrapFn>
+Napi::Value NamedPairs(Napi::Env env, const List& list, WrapFn wrap) {
   Napi::Array out = Napi::Array::New(env);
   uint32_t k = 0;
-  for (const auto& p : ModuleArg(a, 0).named_parameters(a.boolean(1, true))) out.Set(k++, Pair(env, p.name, Wrap(env, p.value)));
+  for (const auto& item : list) out.Set(k++, Pair(env, item.name, wrap(env, item.value)));
   return out;
+}
+const auto kWrapTensor = [](Napi::Env env, const at::Tensor& t) { return Wrap(env, t); };
+
+Napi::Value JitNamedParameters(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return NamedPairs(a.env(), ModuleArg(a, 0).named_parameters(a.boolean(1, true)), kWrapTensor);
 }
 
 Napi::Value JitNamedBuffers(const Napi::CallbackInfo& info) {
   Args a(info);
-  Napi::Env env = a.env();
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t k = 0;
-  for (const auto& b : ModuleArg(a, 0).named_buffers(a.boolean(1, true))) out.Set(k++, Pair(env, b.name, Wrap(env, b.value)));
-  return out;
+  return NamedPairs(a.env(), ModuleArg(a, 0).named_buffers(a.boolean(1, true)), kWrapTensor);
 }
 
 Napi::Value JitNamedChildren(const Napi::CallbackInfo& info) {
   Args a(info);
-  Napi::Env env = a.env();
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t k = 0;
-  for (const auto& c : ModuleArg(a, 0).named_children()) out.Set(k++, Pair(env, c.name, WrapModule(env, c.value)));
-  return out;
+  return NamedPairs(a.env(), ModuleArg(a, 0).named_children(), WrapModule);
 }
 
 // Python's state_dict order: each module's parameters, then its buffers, then its children's.

@@ -18,7 +18,9 @@
  * own whole-step CUDA graph (its documented recipe: replay without reading anything back). After every
  * side's warm-up the repeats take turns (Python, eager, off-thread, graph, Python, ...) so that noise
  * from the rest of the machine falls on all of them. The table shows the median ms per step and
- * torchnode / PyTorch eager. Both sides use cudnn.benchmark on CUDA. Nothing asserts on time.
+ * torchnode / PyTorch eager. Both sides use cudnn.benchmark on CUDA. Nothing asserts on time. Every mode
+ * runs in a process of its own (Python's as train.py, torchnode's as this script with --serve), as a
+ * program that trains one way does.
  */
 'use strict';
 
@@ -163,20 +165,22 @@ async function setupNode(torch, c, mode) {
   }
 }
 
-// Starts train.py on the configuration; resolves once it has warmed up, with a function timing one repeat.
-async function setupPython(c, graph = false) {
-  const python = findReferencePython();
-  const proc = spawn(python.command, [path.join(__dirname, 'train.py'), JSON.stringify({ ...c, graph })], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: python.env,
-  });
+// A side in its own process, speaking train.py's protocol: one JSON line once warmed up ({ready} or
+// {error}), then one line {ms} for each 'run' line. Resolves once the side has warmed up.
+async function startSide(command, args, env, label) {
+  const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const next = async () => {
     const { value, done } = await lines.next();
-    if (done) throw new Error(`train.py (${python.source}) exited before answering`);
-    return JSON.parse(value);
+    if (done) throw new Error(`${label} exited before answering`);
+    const answer = JSON.parse(value);
+    if (answer.error) throw new Error(answer.error);
+    return answer;
   };
-  const ready = await next();
+  const ready = await next().catch((e) => {
+    proc.stdin.end();
+    throw e;
+  });
   return {
     torch: ready.ready,
     rep: async () => {
@@ -187,7 +191,41 @@ async function setupPython(c, graph = false) {
   };
 }
 
+// train.py on the configuration (PyTorch eager, or with graph its whole-step CUDA graph).
+function setupPython(c, graph = false) {
+  const python = findReferencePython();
+  return startSide(python.command, [path.join(__dirname, 'train.py'), JSON.stringify({ ...c, graph })], python.env, `train.py (${python.source})`);
+}
+
+// One torchnode mode in a process of its own (this script with --serve), as a program that trains one
+// way would run: modes sharing a process share its allocator, and the compute thread's glibc arena then
+// costs the JS thread's steps fresh pages (README, Benchmarks).
+function setupNodeProcess(c, mode) {
+  return startSide(process.execPath, [__filename, '--serve', JSON.stringify({ c, mode })], process.env, `torchnode ${mode}`);
+}
+
+// The child's side of setupNodeProcess.
+async function serve(spec) {
+  const { c, mode } = JSON.parse(spec);
+  const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  let side;
+  try {
+    const torch = require('../../dist');
+    torch.setNumThreads(c.threads);
+    side = await setupNode(torch, c, mode);
+  } catch (e) {
+    say({ error: String(e && e.message ? e.message : e).split('\n')[0] });
+    return;
+  }
+  say({ ready: true });
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'run') say({ ms: await side.rep() });
+  }
+  side.dispose();
+}
+
 async function main() {
+  if (process.argv[2] === '--serve') return serve(process.argv[3]);
   const o = parseArgs(process.argv.slice(2));
   if (o.help) {
     console.log(require('node:fs').readFileSync(__filename, 'utf8').split('*/')[0]);
@@ -250,7 +288,7 @@ async function main() {
     if (py) row.pythonTorch = py.torch;
     if (py && !o.json && rows.every((r) => !r.pythonTorch)) console.log(`(PyTorch ${py.torch} in ${findReferencePython().source})`);
     if (wanted.pythonGraph) sides.pythonGraph = await attempt('pythonGraph', () => setupPython(c, true));
-    for (const k of ['eager', 'offThread', 'graph']) if (wanted[k]) sides[k] = await attempt(k, () => setupNode(torch, c, k));
+    for (const k of ['eager', 'offThread', 'graph']) if (wanted[k]) sides[k] = await attempt(k, () => setupNodeProcess(c, k));
     for (const k of Object.keys(wanted)) row[k] = wanted[k] && sides[k] ? [] : null;
     for (let r = 0; r < c.reps && py; r++) {
       const ms = await attempt('python', () => py.rep());
@@ -264,7 +302,7 @@ async function main() {
     }
     py?.close();
     sides.pythonGraph?.close();
-    for (const k of ['eager', 'offThread', 'graph']) if (sides[k]) await attempt(k, () => sides[k].dispose());
+    for (const k of ['eager', 'offThread', 'graph']) sides[k]?.close();
     rows.push(row);
     if (!o.json) {
       const p = row.python.length ? median(row.python) : null;
