@@ -281,6 +281,51 @@ const WORKLOADS = [
       };
     },
   },
+  {
+    name: 'module_step',
+    py: 'module_step',
+    iters: 1_000,
+    label: 'a hand-written Module (the CIFAR tutorial net), batch 4: one SGD step, written as in Python',
+    make() {
+      const { nn } = torch;
+      const F = nn.functional;
+      class Net extends nn.Module {
+        constructor() {
+          super();
+          this.conv1 = new nn.Conv2d(3, 6, 5);
+          this.pool = new nn.MaxPool2d(2, 2);
+          this.conv2 = new nn.Conv2d(6, 16, 5);
+          this.fc1 = new nn.Linear(16 * 5 * 5, 120);
+          this.fc2 = new nn.Linear(120, 84);
+          this.fc3 = new nn.Linear(84, 10);
+        }
+        forward(x) {
+          x = this.pool(F.relu(this.conv1(x)));
+          x = this.pool(F.relu(this.conv2(x)));
+          x = torch.flatten(x, 1);
+          x = F.relu(this.fc1(x));
+          x = F.relu(this.fc2(x));
+          return this.fc3(x);
+        }
+      }
+      torch.manualSeed(0);
+      const net = new Net();
+      const criterion = new nn.CrossEntropyLoss();
+      const optimizer = new torch.optim.SGD(net.parameters(), 0.001, 0.9);
+      const x = torch.randn([4, 3, 32, 32]);
+      const y = torch.randint(0, 10, [4]);
+      // no scope and no dispose: a loop as Python writes it (the collector frees the temporaries)
+      return (n) => {
+        for (let i = 0; i < n; i++) {
+          optimizer.zeroGrad();
+          const loss = criterion(net(x), y);
+          loss.backward();
+          optimizer.step();
+          loss.item();
+        }
+      };
+    },
+  },
 ];
 
 // Diagnostics (--breakdown): the add loop with layers peeled off (`internal` rows call the addon through
@@ -373,6 +418,7 @@ const PY_CODE = {
   item: 'v = x.item()',
   matmul_backward: '(x @ w).sum().backward(); w.grad = None',
   conv2d_backward: 'F.conv2d(x, w, padding=1).sum().backward(); w.grad = None',
+  module_step: 'optimizer.zero_grad(); loss = criterion(net(x), y); loss.backward(); optimizer.step(); loss.item()',
 };
 
 function check(fn, what) {

@@ -104,6 +104,45 @@ def make_conv2d_backward():
     return run
 
 
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def make_module_step():
+    torch.manual_seed(0)
+    net = Net()
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    x = torch.randn(4, 3, 32, 32)
+    y = torch.randint(0, 10, (4,))
+
+    def run(n):
+        for _ in range(n):
+            optimizer.zero_grad()
+            loss = criterion(net(x), y)
+            loss.backward()
+            optimizer.step()
+            loss.item()
+
+    return run
+
+
 MAKERS = {
     'add': make_add,
     'mul_scalar': make_mul_scalar,
@@ -111,6 +150,7 @@ MAKERS = {
     'item': make_item,
     'matmul_backward': make_matmul_backward,
     'conv2d_backward': make_conv2d_backward,
+    'module_step': make_module_step,
 }
 
 

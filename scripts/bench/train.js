@@ -201,7 +201,7 @@ function setupPython(c, graph = false) {
 // way would run: modes sharing a process share its allocator, and the compute thread's glibc arena then
 // costs the JS thread's steps fresh pages (README, Benchmarks).
 function setupNodeProcess(c, mode) {
-  return startSide(process.execPath, [__filename, '--serve', JSON.stringify({ c, mode })], process.env, `torchnode ${mode}`);
+  return startSide(process.execPath, [...process.execArgv, __filename, '--serve', JSON.stringify({ c, mode })], process.env, `torchnode ${mode}`);
 }
 
 // The child's side of setupNodeProcess.
