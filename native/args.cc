@@ -166,7 +166,15 @@ static bool SupportedDtype(int64_t code) {
     case at::kBool:
     case at::kBFloat16:
     case at::kComplexFloat:
-    case at::kComplexDouble: return true;
+    case at::kComplexDouble:
+    case at::kUInt16:
+    case at::kUInt32:
+    case at::kUInt64:
+    case at::kFloat8_e5m2:
+    case at::kFloat8_e4m3fn:
+    case at::kFloat8_e5m2fnuz:
+    case at::kFloat8_e4m3fnuz:
+    case at::kFloat8_e8m0fnu: return true;
     default: return false;
   }
 }
@@ -210,6 +218,14 @@ const char* DtypeName(at::ScalarType t) {
     case at::kBFloat16: return "bfloat16";
     case at::kComplexFloat: return "complex64";
     case at::kComplexDouble: return "complex128";
+    case at::kUInt16: return "uint16";
+    case at::kUInt32: return "uint32";
+    case at::kUInt64: return "uint64";
+    case at::kFloat8_e5m2: return "float8_e5m2";
+    case at::kFloat8_e4m3fn: return "float8_e4m3fn";
+    case at::kFloat8_e5m2fnuz: return "float8_e5m2fnuz";
+    case at::kFloat8_e4m3fnuz: return "float8_e4m3fnuz";
+    case at::kFloat8_e8m0fnu: return "float8_e8m0fnu";
     default: return c10::toString(t);
   }
 }

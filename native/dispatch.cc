@@ -186,12 +186,13 @@ Napi::Value ToJs(Napi::Env env, const c10::IValue& v) {
     if (x >= -kMaxSafeInteger && x <= kMaxSafeInteger) return Napi::Number::New(env, static_cast<double>(x));
     return Napi::BigInt::New(env, x);
   }
+  if (v.isUnsigned()) return Napi::BigInt::New(env, v.toUInt());  // a uint64 above int64's range
   if (v.isDouble()) return Napi::Number::New(env, v.toDouble());
   if (v.isSymInt() || v.isSymFloat() || v.isSymBool()) return ToJs(env, c10::IValue(v.toSymInt().guard_int(__FILE__, __LINE__)));
   if (v.isScalar()) {
     at::Scalar s = v.toScalar();
     if (s.isBoolean()) return Napi::Boolean::New(env, s.toBool());
-    if (s.isIntegral(false)) return ToJs(env, c10::IValue(s.toLong()));
+    if (s.isIntegral(false)) return ToJs(env, s.isUnsigned() ? c10::IValue(s.toUInt64()) : c10::IValue(s.toLong()));
     return Napi::Number::New(env, s.toDouble());
   }
   if (v.isString()) return Napi::String::New(env, v.toStringRef());

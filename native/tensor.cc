@@ -1,6 +1,7 @@
 // Tensors: creation from JS data, the generators' seed and state, reading (shape, dtype, item, data), dispose.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/Parallel.h>
 #include <c10/util/Half.h>
 #include <c10/util/BFloat16.h>
@@ -29,7 +30,10 @@ at::ScalarType TypedArrayType(const Args& a, napi_typedarray_type t) {
     case napi_int16_array: return at::kShort;
     case napi_int32_array: return at::kInt;
     case napi_bigint64_array: return at::kLong;
-    default: a.fail(0, "a Float32/Float64/Int8/Uint8/Int16/Int32/BigInt64 TypedArray");
+    case napi_uint16_array: return at::kUInt16;
+    case napi_uint32_array: return at::kUInt32;
+    case napi_biguint64_array: return at::kUInt64;
+    default: a.fail(0, "a Float32/Float64/Int8/Uint8/Int16/Uint16/Int32/Uint32/BigInt64/BigUint64 TypedArray");
   }
 }
 
@@ -38,12 +42,9 @@ at::ScalarType TypedArrayType(const Args& a, napi_typedarray_type t) {
 // by this LibTorch's own rule (2.14 truncates a float before its check, 2.13 does not).
 void CheckIntegerValues(const Args& a, const double* values, int64_t n, at::ScalarType dst) {
   // Python's names in its message (torch/csrc/utils/python_scalars.h), not c10's Byte/Char/…
-  const char* name = dst == at::kByte    ? "uint8"
-                     : dst == at::kChar  ? "int8"
-                     : dst == at::kShort ? "int16"
-                     : dst == at::kInt   ? "int32"
-                                         : "int64";
-  AT_DISPATCH_INTEGRAL_TYPES(dst, "tensor", [&] {
+  const char* name = DtypeName(dst);
+  auto check = [&](auto zero) {
+    using scalar_t = decltype(zero);
     for (int64_t k = 0; k < n; ++k) {
       double d = values[k];
       if (std::isfinite(d) && d == std::trunc(d)) {
@@ -53,7 +54,8 @@ void CheckIntegerValues(const Args& a, const double* values, int64_t n, at::Scal
         c10::checked_convert<scalar_t, double>(d, name);
       }
     }
-  });
+  };
+  AT_DISPATCH_V2(dst, "tensor", AT_WRAP([&] { check(scalar_t{}); }), AT_EXPAND(AT_INTEGRAL_TYPES), AT_EXPAND(AT_BAREBONES_UNSIGNED_TYPES));
 }
 
 // fromData(typedArray, shape, dtype?, device?, requiresGrad, checked?): copies the JS data into a new
@@ -160,12 +162,14 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
   Args a(info);
   at::Scalar s = a.tensor(0).item();
   if (s.isBoolean()) return Napi::Boolean::New(a.env(), s.toBool());
+  // a uint64 above int64's range (Python's int is exact; a JS number rounds, as it does for a large int64)
+  if (s.isIntegral(false) && s.isUnsigned()) return Napi::Number::New(a.env(), static_cast<double>(s.toUInt64()));
   if (s.isIntegral(false)) return Napi::Number::New(a.env(), static_cast<double>(s.toLong()));
   return Napi::Number::New(a.env(), s.toDouble());
 }
 
 // data(t): a copy of the elements in a new ArrayBuffer that V8 owns (Electron refuses external memory).
-// float16 and bfloat16 come back widened to Float32Array; bool as Uint8Array.
+// float16, bfloat16 and the float8 kinds come back widened to Float32Array (exactly); bool as Uint8Array.
 Napi::Value Data(const Napi::CallbackInfo& info) {
   Args a(info);
   at::Tensor t = a.tensor(0).detach();
@@ -173,7 +177,7 @@ Napi::Value Data(const Napi::CallbackInfo& info) {
   // conjugated view; read the values they stand for.
   t = t._is_zerotensor() ? at::zeros(t.sizes(), t.options()) : t.resolve_conj().resolve_neg();
   if (t.is_complex()) t = at::view_as_real(t);  // complex: (real, imaginary) pairs, interleaved
-  if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16) t = t.to(at::kFloat);
+  if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16 || at::isFloat8Type(t.scalar_type())) t = t.to(at::kFloat);
   t = t.to(at::kCPU).contiguous();
   napi_typedarray_type type;
   switch (t.scalar_type()) {
@@ -182,6 +186,9 @@ Napi::Value Data(const Napi::CallbackInfo& info) {
     case at::kLong: type = napi_bigint64_array; break;
     case at::kInt: type = napi_int32_array; break;
     case at::kShort: type = napi_int16_array; break;
+    case at::kUInt64: type = napi_biguint64_array; break;
+    case at::kUInt32: type = napi_uint32_array; break;
+    case at::kUInt16: type = napi_uint16_array; break;
     case at::kChar: type = napi_int8_array; break;
     case at::kByte:
     case at::kBool: type = napi_uint8_array; break;

@@ -112,6 +112,22 @@ const CASES: Case[] = [
   c('float16 sci', 'torch.tensor([1000., 0.001], dtype=torch.float16)'),
   c('bfloat16', 'torch.randn(2, 3).bfloat16()'),
   c('bfloat16 big', 'torch.tensor([3e38, 1.], dtype=torch.bfloat16)'),
+  // the float8 kinds (Python prints them through float16; float8_e8m0fnu directly, with its own quirks)
+  c('float8_e4m3fn', 'torch.tensor([1.5, -2, 448], dtype=torch.float8_e4m3fn)'),
+  c('float8_e5m2 sci', 'torch.tensor([57344., 0.0001, -3.5], dtype=torch.float8_e5m2)'),
+  c('float8_e4m3fnuz nan', "torch.tensor([float('nan'), 1., 2.], dtype=torch.float8_e4m3fnuz)"),
+  c('float8_e5m2fnuz', 'torch.tensor([0.1, -0.25, 3.], dtype=torch.float8_e5m2fnuz)'),
+  c('float8_e8m0fnu', "torch.tensor([0.0, 1.0, 2.0**127, float('nan'), 2.0**-126], dtype=torch.float8_e8m0fnu)"),
+  c('float8_e8m0fnu sci', 'torch.tensor([4., 1., 1024.], dtype=torch.float8_e8m0fnu)'),
+  c('float8_e8m0fnu nan', "torch.tensor([float('nan'), 2.], dtype=torch.float8_e8m0fnu)"),
+  c('float8 summarised', 'torch.randn(2000).to(torch.float8_e4m3fn)'),
+  c('float8 requires_grad', 'torch.ones(2, dtype=torch.float8_e5m2, requires_grad=True)'),
+  c('empty float8', 'torch.zeros(0, dtype=torch.float8_e4m3fn)'),
+  // uint16/32/64
+  c('uint16', 'torch.tensor([1, 2, 65535], dtype=torch.uint16)'),
+  c('uint32', 'torch.tensor([1, 2, 2**32 - 1], dtype=torch.uint32)'),
+  c('uint64 big', 'torch.tensor([1, 2**64 - 1], dtype=torch.uint64)'),
+  c('empty uint64', 'torch.zeros(2, 0, dtype=torch.uint64)'),
   // autograd suffixes
   c('requires_grad', 'torch.tensor([1., 2.], requires_grad=True)'),
   c('grad_fn add', 'torch.tensor([1., 2.], requires_grad=True) + 1'),
@@ -172,7 +188,7 @@ def on_device(t, dev):
 
 def enc(v, dtype):
     if isinstance(v, bool): return v
-    if isinstance(v, int): return str(v) if dtype == torch.int64 else v
+    if isinstance(v, int): return str(v) if dtype in (torch.int64, torch.uint64) else v
     if math.isnan(v): return 'nan'
     if math.isinf(v): return 'inf' if v > 0 else '-inf'
     return v
@@ -192,7 +208,7 @@ print(json.dumps(out))
 
 function decode(v: number | string | boolean, dtype: string): number | bigint | boolean {
   if (typeof v !== 'string') return v;
-  if (dtype === 'int64') return BigInt(v);
+  if (dtype === 'int64' || dtype === 'uint64') return BigInt(v);
   return v === 'nan' ? NaN : v === 'inf' ? Infinity : -Infinity;
 }
 

@@ -107,6 +107,10 @@ function runFuzz(T: Torch, seed: number, calls: number): FuzzReport {
     'float8',
     'complex',
     'complex64',
+    'uint16',
+    'uint64',
+    'float8_e4m3fn',
+    'float8_e8m0fnu',
     'Float32',
     '',
     'qint8',
@@ -1034,7 +1038,7 @@ describe('focused malformed calls: the error class and message name the problem'
     expect(thrown(() => torch.ones(2).sum(0, { keepdim: 'yes' as never })).message).toMatch(/keepdim/);
     expect(thrown(() => torch.tensor([[1, 2], [3]])).message).toMatch(/expected sequence of length 2/);
     expect(thrown(() => torch.tensor(['a'] as never))).toBeInstanceOf(TypeError);
-    expect(thrown(() => torch.tensor(new Uint16Array(2) as never)).message).toMatch(/Uint16Array/);
+    expect(thrown(() => torch.tensor(new Uint8ClampedArray(2) as never)).message).toMatch(/unsupported TypedArray Uint8ClampedArray/);
   });
 
   it('dtype refusals from LibTorch → TorchError / TorchNotImplementedError', () => {

@@ -3,10 +3,10 @@
  * arange, full, randint, normal…) are generated from the schema (lib/generated/torch.ts), as Python's are.
  */
 import { native, type Handle } from './native';
-import { canonicalDtype, describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
+import { FLOATING_DTYPES, ITEMSIZE, canonicalDtype, describe, dtypeCode, optDevice, optDtypeCode, type Dtype } from './dtype';
 import { Tensor, pyOptions, wrap, type PyRest, type TypedArray } from './tensor';
 import { fitsInt64, intArg, optionsArg } from './args';
-import { TorchValueError } from './errors';
+import { TorchError, TorchTypeError, TorchValueError } from './errors';
 
 /** Where and how a new tensor is made (PyTorch's dtype=, device=, requires_grad= keywords). */
 export interface TensorOptions {
@@ -51,6 +51,9 @@ const TYPED_DTYPE = new Map<unknown, Dtype>([
   [Int8Array, 'int8'],
   [Uint8Array, 'uint8'],
   [BigInt64Array, 'int64'],
+  [Uint16Array, 'uint16'],
+  [Uint32Array, 'uint32'],
+  [BigUint64Array, 'uint64'],
 ]);
 
 // Shape and flat values of nested arrays, checked for raggedness the way PyTorch reports it. `kinds`
@@ -91,9 +94,28 @@ function flatten(data: TensorData, shape: number[], out: (number | boolean | big
 
 // torch.promote_types over the dtypes torch.tensor() infers from JS data.
 const PROMOTION_ORDER: Dtype[] = ['bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float16', 'bfloat16', 'float32', 'float64'];
+const UNSIGNED: ReadonlySet<Dtype> = new Set(['uint16', 'uint32', 'uint64']);
+// c10's names in promoteTypes' message
+const C10_NAME: Partial<Record<Dtype, string>> = {
+  bool: 'Bool',
+  uint8: 'Byte',
+  int8: 'Char',
+  int16: 'Short',
+  int32: 'Int',
+  int64: 'Long',
+  uint16: 'UInt16',
+  uint32: 'UInt32',
+  uint64: 'UInt64',
+};
 function promoteTypes(a: Dtype, b: Dtype): Dtype {
   if (a === b) return a;
   const pair = [a, b];
+  // c10::promoteTypes: uint16/32/64 promote only with a floating-point type
+  if (UNSIGNED.has(a) || UNSIGNED.has(b)) {
+    const float = pair.find((d) => FLOATING_DTYPES.has(d));
+    if (float) return float;
+    throw new TorchError(`Promotion for uint16, uint32, uint64 types is not supported, attempted to promote ${C10_NAME[a]} and ${C10_NAME[b]}`);
+  }
   if (pair.includes('uint8') && pair.includes('int8')) return 'int16';
   if (pair.includes('float16') && pair.includes('bfloat16')) return 'float32';
   return PROMOTION_ORDER.indexOf(a) > PROMOTION_ORDER.indexOf(b) ? a : b;
@@ -137,6 +159,7 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   const inferred = kinds.size === 0 ? 'float32' : [...kinds].reduce(promoteTypes);
   const dtype = o.dtype ?? inferred;
   if (inferred === 'bool') return fromTyped(Uint8Array.from(flat, Number), shape, dtype, o);
+  if (dtype === 'uint64') return fromTyped(uint64Values(flat), shape, dtype, o);
   if (dtype === 'int64' && flat.some((v) => typeof v === 'bigint')) {
     // exact, where a number would round; BigInt64Array.from would wrap what int64 cannot hold
     const big = flat.map((v) => {
@@ -151,6 +174,21 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   // Range-checked natively for an integer dtype, by LibTorch's rule, as torch.tensor checks Python values.
   const [, device, rg] = tail(o);
   return wrap(native.fromData(Float64Array.from(flat, Number), shape, dtypeCode(dtype), device, rg, true));
+}
+
+/**
+ * JS values into uint64 as Python's torch.tensor stores Python values there (PyLong_AsUnsignedLongLong):
+ * exact integers (a bigint, or an integral number, whose value a bigint keeps past 2^53) in [0, 2^64);
+ * a float is refused, not truncated.
+ */
+function uint64Values(flat: (number | boolean | bigint)[]): BigUint64Array {
+  return BigUint64Array.from(flat, (v) => {
+    if (typeof v === 'number' && !Number.isInteger(v)) throw new TorchTypeError(`an integer is required (got ${v})`);
+    const big = BigInt(v);
+    if (big < 0n) throw new TorchValueError(`can't convert negative int to unsigned (got ${big})`);
+    if (big >= 1n << 64n) throw new TorchValueError(`int too big to convert (got ${big})`);
+    return big;
+  });
 }
 
 function fromTyped(values: TypedArray, shape: number[], dtype: Dtype, o: TensorOptions): Tensor {
@@ -252,21 +290,6 @@ export function asarray(obj: TensorData, options?: AsarrayOptions): Tensor {
   return out;
 }
 
-const ELEMENT_BYTES: Record<Dtype, number> = {
-  uint8: 1,
-  int8: 1,
-  bool: 1,
-  int16: 2,
-  float16: 2,
-  bfloat16: 2,
-  int32: 4,
-  float32: 4,
-  int64: 8,
-  float64: 8,
-  complex64: 8,
-  complex128: 16,
-};
-
 export interface FrombufferOptions {
   /** Required, as in Python: how the bytes are read. */
   dtype: Dtype;
@@ -294,7 +317,7 @@ export function frombuffer(buffer: ArrayBufferLike | ArrayBufferView, options: F
   if (bytes === null) throw new TypeError(`torch.frombuffer: buffer must be an ArrayBuffer, a Buffer or a TypedArray (got ${describe(buffer)})`);
   const offset = intArg(o.offset ?? 0, 'offset');
   const count = intArg(o.count ?? -1, 'count');
-  const size = ELEMENT_BYTES[dtype];
+  const size = ITEMSIZE[dtype];
   const length = bytes.length;
   // LibTorch's own checks (torch/csrc/utils/tensor_new.cpp), with its messages
   if (length === 0 || count === 0) throw new TorchValueError(`both buffer length (${length}) and count (${count}) must not be 0`);

@@ -3,7 +3,26 @@ import { TorchError } from './errors';
 
 /** A dtype, by PyTorch's name (`torch.float32` is `'float32'`). */
 export type Dtype =
-  'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16' | 'complex64' | 'complex128';
+  | 'uint8'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'float16'
+  | 'float32'
+  | 'float64'
+  | 'bool'
+  | 'bfloat16'
+  | 'complex64'
+  | 'complex128'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
+  | 'float8_e5m2'
+  | 'float8_e4m3fn'
+  | 'float8_e5m2fnuz'
+  | 'float8_e4m3fnuz'
+  | 'float8_e8m0fnu';
 
 /** The dtypes torchnode supports, by at::ScalarType code (what crosses into native/args.cc). */
 export const DTYPE_CODES = {
@@ -19,6 +38,15 @@ export const DTYPE_CODES = {
   bfloat16: 15,
   complex64: 9,
   complex128: 10,
+  // few LibTorch kernels take these, as in Python: creation, conversion, copies, views, indexing, comparison
+  float8_e5m2: 23,
+  float8_e4m3fn: 24,
+  float8_e5m2fnuz: 25,
+  float8_e4m3fnuz: 26,
+  uint16: 27,
+  uint32: 28,
+  uint64: 29,
+  float8_e8m0fnu: 44,
 } as const satisfies Record<Dtype, number>;
 
 export const DTYPES = Object.keys(DTYPE_CODES) as Dtype[];
@@ -34,7 +62,41 @@ const ALIASES: Record<string, Dtype> = {
   cdouble: 'complex128',
 };
 
-export const FLOATING_DTYPES: ReadonlySet<Dtype> = new Set(['float16', 'bfloat16', 'float32', 'float64']);
+/** The dtypes whose `torch.<dtype>.is_floating_point` is true in Python (the float8 kinds too). */
+export const FLOATING_DTYPES: ReadonlySet<Dtype> = new Set([
+  'float16',
+  'bfloat16',
+  'float32',
+  'float64',
+  'float8_e5m2',
+  'float8_e4m3fn',
+  'float8_e5m2fnuz',
+  'float8_e4m3fnuz',
+  'float8_e8m0fnu',
+]);
+/** Bytes per element (torch.<dtype>.itemsize). */
+export const ITEMSIZE: Readonly<Record<Dtype, number>> = {
+  bool: 1,
+  uint8: 1,
+  int8: 1,
+  float8_e5m2: 1,
+  float8_e4m3fn: 1,
+  float8_e5m2fnuz: 1,
+  float8_e4m3fnuz: 1,
+  float8_e8m0fnu: 1,
+  int16: 2,
+  uint16: 2,
+  float16: 2,
+  bfloat16: 2,
+  int32: 4,
+  uint32: 4,
+  float32: 4,
+  int64: 8,
+  uint64: 8,
+  float64: 8,
+  complex64: 8,
+  complex128: 16,
+};
 
 /** A device string: 'cpu', 'cuda' or 'cuda:N'. */
 export type Device = string;

@@ -25,7 +25,17 @@ export const printOptions: {
   sciMode: boolean | null;
 } = { precision: 4, threshold: 1000, edgeitems: 3, linewidth: 80, sciMode: null };
 
-const FLOAT_DTYPES = new Set(['float32', 'float64', 'float16', 'bfloat16']);
+const FLOAT_DTYPES = new Set([
+  'float32',
+  'float64',
+  'float16',
+  'bfloat16',
+  'float8_e5m2',
+  'float8_e4m3fn',
+  'float8_e5m2fnuz',
+  'float8_e4m3fnuz',
+  'float8_e8m0fnu',
+]);
 // PyTorch's has_default_dtype: default float dtype, int64 and bool print no dtype suffix.
 const DEFAULT_DTYPES = new Set(['float32', 'int64', 'bool', 'complex64']);
 const PREFIX = 'tensor(';
@@ -145,11 +155,14 @@ function makeFormatter(values: ArrayLike<Scalar>, dtype: string): Formatter {
     for (let i = 0; i < values.length; i++) f.width = Math.max(f.width, intString(values[i], dtype).length);
     return f;
   }
-  // Only nonzero finite values decide the mode and width (nan/inf/0 never widen it).
+  // Only nonzero finite values decide the mode and width (nan/inf/0 never widen it). float8_e8m0fnu, which
+  // Python's _Formatter reads unconverted, differs: its isfinite is true everywhere (nan too, which then
+  // turns int mode and sci mode off), and ne(0) is false only for 2^-127, the value 0 converts to.
+  const keep = dtype === 'float8_e8m0fnu' ? (x: number) => x !== 2 ** -127 : (x: number) => Number.isFinite(x) && x !== 0;
   const vals: number[] = [];
   for (let i = 0; i < values.length; i++) {
     const x = Number(values[i]);
-    if (Number.isFinite(x) && x !== 0) vals.push(x);
+    if (keep(x)) vals.push(x);
   }
   if (vals.length === 0) return f;
   let min = Infinity;

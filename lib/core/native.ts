@@ -182,7 +182,9 @@ export interface NativeAddon extends Partial<CudaBuildNative> {
   ndim(t: H): N;
   numel(t: H): N;
   item(t: H): number | boolean;
-  data(t: H): Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+  data(
+    t: H,
+  ): Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array | Uint32Array | BigUint64Array;
   dispose(t: H): boolean;
   isDisposed(t: H): boolean;
   // dispatch.cc: any ATen operator by its schema (lib/dispatch.ts)

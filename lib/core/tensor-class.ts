@@ -8,14 +8,15 @@ import { inspect } from 'node:util';
 import { native, type Handle, type NodeHandle } from './native';
 import { TorchError, warnOnce } from './errors';
 import { intArg, boolArg, optionsArg, fitsInt64 } from './args';
-import { DTYPES, checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
+import { DTYPES, FLOATING_DTYPES, checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
 import { onEscape, track } from './scope';
 import { formatTensor, summaryIndices, summaryNeeded } from './format';
 import { toIndexItems, type Index } from './indexing';
 
 /** Where PyTorch takes `Tensor | Number`: a tensor, or a number (an int when integral), a boolean, or a bigint (an exact int64). */
 export type Operand = Tensor | number | boolean | bigint;
-export type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+export type TypedArray =
+  Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array | Uint32Array | BigUint64Array;
 /** Nested arrays of numbers or booleans, as toArray() returns them. */
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -288,17 +289,19 @@ export class Tensor {
   isPinned(): boolean {
     return native.isPinned(this.handle);
   }
-  /** True for float16, bfloat16, float32 and float64. */
+  /** True for float16, bfloat16, float32, float64 and the float8 kinds (as Python's `is_floating_point()`). */
   isFloatingPoint(): boolean {
-    const d = this.dtype;
-    return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
+    return FLOATING_DTYPES.has(this.dtype);
   }
 
   /** The value of a one-element tensor as a JS number (or boolean). */
   item(): number | boolean {
     return native.item(this.handle);
   }
-  /** A copy of the elements as a TypedArray (float16/bfloat16 widened to Float32Array, bool as Uint8Array). */
+  /**
+   * A copy of the elements as a TypedArray: float16, bfloat16 and the float8 kinds widened to Float32Array
+   * (exactly), bool as Uint8Array, int64 as BigInt64Array, uint16/uint32/uint64 as Uint16Array/Uint32Array/BigUint64Array.
+   */
   data(): TypedArray {
     return native.data(this.handle);
   }

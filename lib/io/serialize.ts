@@ -49,7 +49,7 @@ import { freshTmpFor, saveTarget } from './atomic';
 import { TorchError, withCallerStack } from '../core/errors';
 import { Tensor, wrap } from '../core/tensor';
 import { Parameter } from '../nn/parameter';
-import { DTYPE_CODES, checkDevice, describe, type Dtype } from '../core/dtype';
+import { DTYPE_CODES, ITEMSIZE, checkDevice, describe, type Dtype } from '../core/dtype';
 import { PickleError, PickleWriter, PyDict, PySet, PyTuple, Unpickler, type UnpickleHooks } from './pickle';
 
 // ---- public API ----
@@ -163,7 +163,8 @@ function fileError(fn: string, file: string, e: unknown): TorchError {
   return new TorchError(`${fn}('${file}'): ${why}`);
 }
 
-const STORAGE_CLASS: Record<Dtype, string> = {
+/** The typed storage class Python's _rebuild_tensor_v2 names; the newer dtypes are saved with v3 instead. */
+const STORAGE_CLASS: Partial<Record<Dtype, string>> = {
   float32: 'FloatStorage',
   float64: 'DoubleStorage',
   float16: 'HalfStorage',
@@ -176,20 +177,6 @@ const STORAGE_CLASS: Record<Dtype, string> = {
   bool: 'BoolStorage',
   complex64: 'ComplexFloatStorage',
   complex128: 'ComplexDoubleStorage',
-};
-const ITEMSIZE: Record<Dtype, number> = {
-  float32: 4,
-  float64: 8,
-  float16: 2,
-  bfloat16: 2,
-  int64: 8,
-  int32: 4,
-  int16: 2,
-  int8: 1,
-  uint8: 1,
-  bool: 1,
-  complex64: 8,
-  complex128: 16,
 };
 
 /** How a dict that came from torch.load is saved back: its type and which keys were ints. */
@@ -210,7 +197,7 @@ class SavePickler {
   private readonly memo = new Map<object, number>();
   /** Storage key i is the storage of storages[i]. */
   readonly storages: Handle[] = [];
-  private readonly storageKeys = new Map<string, { key: number; dtype: string }>();
+  private readonly storageKeys = new Map<string, { key: number; dtype: string; first: string }>();
 
   dump(obj: unknown): Buffer {
     this.w.proto();
@@ -284,6 +271,7 @@ class SavePickler {
       // Parameter.__reduce_ex__: _rebuild_parameter(self.data, self.requires_grad, OrderedDict())
       w.global('torch._utils', '_rebuild_parameter');
       this.saveTensorData(t, false, where);
+      w.put(); // pickle memoizes self.data, as every object it reduces
       w.bool(t.requiresGrad);
       this.emptyOrderedDict();
       w.tuple(3);
@@ -299,27 +287,33 @@ class SavePickler {
   private saveTensorData(t: Tensor, requiresGrad: boolean, where: string): void {
     const w = this.w;
     const [storageId, nbytes, offset, size, stride, dtype, device] = native.serTensorMeta(t.handle);
+    if (!(dtype in DTYPE_CODES)) throw new TorchError(`torch.save: the Tensor at ${where} has dtype ${dtype}, which torchnode cannot save`);
+    // Python's Tensor.__reduce_ex__: a typed storage and _rebuild_tensor_v2 for the dtypes that have a
+    // storage class, else (uint16/32/64, float8) the untyped storage, its size in bytes, and
+    // _rebuild_tensor_v3 with the dtype. An untyped storage counts as uint8 in Python's check that the
+    // tensors viewing one storage agree on its type.
     const storageClass = STORAGE_CLASS[dtype as Dtype];
-    if (!storageClass) throw new TorchError(`torch.save: the Tensor at ${where} has dtype ${dtype}, which torchnode cannot save`);
+    const storageDtype = storageClass ? dtype : 'uint8';
     let entry = this.storageKeys.get(storageId);
     if (!entry) {
-      entry = { key: this.storages.length, dtype };
+      entry = { key: this.storages.length, dtype: storageDtype, first: dtype };
       this.storageKeys.set(storageId, entry);
       this.storages.push(t.handle);
-    } else if (entry.dtype !== dtype) {
+    } else if (entry.dtype !== storageDtype) {
       throw new TorchError(
-        `torch.save: cannot save multiple tensors or storages that view the same data as different types (${entry.dtype} and ${dtype} at ${where})`,
+        `torch.save: cannot save multiple tensors or storages that view the same data as different types (${entry.first} and ${dtype} at ${where})`,
       );
     }
-    w.global('torch._utils', '_rebuild_tensor_v2');
+    w.global('torch._utils', storageClass ? '_rebuild_tensor_v2' : '_rebuild_tensor_v3');
     w.mark();
-    // persistent id ('storage', torch.<T>Storage, key, location, numel)
+    // persistent id ('storage', torch.<T>Storage or torch.storage.UntypedStorage, key, location, numel)
     w.mark();
     w.str('storage');
-    w.global('torch', storageClass);
+    if (storageClass) w.global('torch', storageClass);
+    else w.global('torch.storage', 'UntypedStorage');
     w.str(String(entry.key));
     w.str(device);
-    w.int(nbytes / ITEMSIZE[dtype as Dtype]);
+    w.int(storageClass ? nbytes / ITEMSIZE[dtype as Dtype] : nbytes);
     w.tuple(5);
     w.put();
     w.binpersid();
@@ -328,7 +322,8 @@ class SavePickler {
     this.intTuple(stride);
     w.bool(requiresGrad);
     this.emptyOrderedDict();
-    w.tuple(6);
+    if (!storageClass) w.global('torch', dtype);
+    w.tuple(storageClass ? 6 : 7);
     w.put();
     w.reduce();
   }

@@ -19,7 +19,9 @@ sys.path.insert(0, __import__("os").path.dirname(__file__))  # the reference mod
 DTYPES = {
     "float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16,
     "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8, "uint8": torch.uint8,
-    "bool": torch.bool,
+    "bool": torch.bool, "uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64,
+    "float8_e5m2": torch.float8_e5m2, "float8_e4m3fn": torch.float8_e4m3fn, "float8_e5m2fnuz": torch.float8_e5m2fnuz,
+    "float8_e4m3fnuz": torch.float8_e4m3fnuz, "float8_e8m0fnu": torch.float8_e8m0fnu,
 }
 NAMES = {v: k for k, v in DTYPES.items()}
 

@@ -14,7 +14,14 @@ import { referencePython } from './python';
 type Wire = unknown;
 const SERVER = path.resolve(__dirname, '../../scripts/reference/torch_server.py');
 
+const FLOAT8 = new Set(['float8_e5m2', 'float8_e4m3fn', 'float8_e5m2fnuz', 'float8_e4m3fnuz', 'float8_e8m0fnu']);
+
 function encode(v: unknown): Wire {
+  if (v instanceof torch.Tensor && FLOAT8.has(v.dtype)) {
+    // a float8 tensor travels as its raw bytes (one per element)
+    const data = v.detach().contiguous().reshape(-1).view('uint8').data();
+    return { __tensor__: [v.dtype, v.shape, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')] };
+  }
   if (v instanceof torch.Tensor) {
     const data = v.dtype === 'float16' || v.dtype === 'bfloat16' ? v.float().data() : v.data();
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
@@ -36,6 +43,9 @@ const TYPED: Record<string, { new (b: ArrayBuffer): ArrayBufferView }> = {
   int8: Int8Array,
   uint8: Uint8Array,
   bool: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
 };
 
 function decode(v: Wire): unknown {
@@ -50,6 +60,11 @@ function decode(v: Wire): unknown {
         // raw half bits: rebuild through int16 -> view is not exposed, so ask for float32 on the Python side instead
         throw new Error(`reference returned ${dtype}: convert with .float() in the Python code`);
       }
+      if (FLOAT8.has(dtype))
+        return torch
+          .tensor(new Uint8Array(ab))
+          .view(dtype as torch.Dtype)
+          .reshape(shape);
       const arr = new TYPED[dtype](ab) as never;
       return torch.tensor(arr, { dtype: dtype as torch.Dtype }).reshape(shape);
     }
