@@ -936,6 +936,82 @@ out = [src.state_dict(), loaded, repr(src), y, m.state_dict()]`,
   });
 });
 
+describe('grouped and scaled matrix multiplies', () => {
+  it("F.groupedMm: one GEMM per jagged group, equal to Python's (bfloat16 and float32), with Python's errors", async () => {
+    torch.manualSeed(4);
+    const x = torch.randn([16, 32]);
+    const w = torch.randn([2, 16, 32]);
+    const offs = torch.tensor([8, 16], { dtype: 'int32' });
+    const [xb, wb] = [x.to('bfloat16'), w.to('bfloat16')];
+    const got = [F.groupedMm(xb, wb.transpose(-2, -1), { offs }), F.groupedMm(x, w.transpose(-2, -1), { offs })];
+    const ref = await py.run<Tensor[]>(
+      `import torch.nn.functional as F
+out = [F.grouped_mm(x.bfloat16(), w.bfloat16().transpose(-2, -1), offs=offs).float(), F.grouped_mm(x, w.transpose(-2, -1), offs=offs)]`,
+      { x, w, offs },
+    );
+    expect(got.map((t) => t.dtype)).toEqual(['bfloat16', 'float32']);
+    got.forEach((t, i) => expectClose(t.float(), ref[i], { rtol: 0, atol: 0 }));
+    expect(() => F.groupedMm(xb, wb.transpose(-2, -1), { offs: torch.tensor([8, 16]) })).toThrow('Offsets have to be int32');
+    expect(() => F.groupedMm(xb, wb.transpose(-2, -1), { offs, outDtype: 'float32' })).toThrow('Grouped gemm output dtype must match `mat_a` dtype');
+    expect(() => F.groupedMm(xb, wb, { offset: offs } as never)).toThrow(/offset/);
+  });
+
+  it("F.scaledMm: float8 operands decoded by tensor-wise and row-wise scales, equal to Python's", async () => {
+    torch.manualSeed(6);
+    const a = torch.randn([16, 32]).to('float8_e4m3fn');
+    const b = torch.randn([16, 32]).to('float8_e4m3fn').t();
+    const { TensorWise, RowWise } = F.ScalingType;
+    const [sa, sb] = [torch.rand([16, 1]), torch.rand([1, 16])];
+    const got = [
+      F.scaledMm(a, b, torch.tensor(0.5), TensorWise, torch.tensor(2, { dtype: 'float32' }), TensorWise),
+      F.scaledMm(a, b, sa, RowWise, sb, [RowWise], { outputDtype: 'float32' }),
+    ];
+    const ref = await py.run<Tensor[]>(
+      `import torch.nn.functional as F
+T, R = F.ScalingType.TensorWise, F.ScalingType.RowWise
+out = [F.scaled_mm(a, b, torch.tensor(0.5), T, torch.tensor(2.0), T).float(), F.scaled_mm(a, b, sa, R, sb, [R], output_dtype=torch.float32)]`,
+      { a, b, sa, sb },
+    );
+    expect(got.map((t) => t.dtype)).toEqual(['bfloat16', 'float32']);
+    got.forEach((t, i) => expectClose(t.float(), ref[i], { rtol: 0, atol: 0 }));
+  });
+
+  it("F.scaledGroupedMm on the CPU: Python's error (its kernel is CUDA's only)", () => {
+    const x = torch.randn([16, 32]).to('bfloat16');
+    const w = torch.randn([2, 32, 16]).to('bfloat16');
+    const { RowWise } = F.ScalingType;
+    expect(() =>
+      F.scaledGroupedMm(x, w, torch.ones([16]), RowWise, torch.ones([2, 16]), RowWise, { offs: torch.tensor([8, 16], { dtype: 'int32' }) }),
+    ).toThrow(/Could not run 'aten::_scaled_grouped_mm_v2' with arguments from the 'CPU' backend/);
+  });
+});
+
+describe('DataParallel', () => {
+  const hasCuda = torch.cuda.isAvailable();
+  it.skipIf(hasCuda)("without CUDA runs the module as it is, with Python's repr, `module.` keys, and Python's checkpoint loading", async () => {
+    torch.manualSeed(5);
+    const dp = new nn.DataParallel(new nn.Linear(4, 2).to('float64'));
+    const x = r(3, 4);
+    const ref = await py.run<[string, string[], Tensor, Record<string, Tensor>]>(
+      `torch.manual_seed(6)
+m = torch.nn.DataParallel(torch.nn.Linear(4, 2).double())
+out = [repr(m), list(m.state_dict().keys()), m(x), m.state_dict()]`,
+      { x },
+    );
+    expect(dp.deviceIds).toEqual([]);
+    expect(String(dp)).toBe(ref[0]);
+    expect(Object.keys(dp.stateDict())).toEqual(ref[1]);
+    dp.loadStateDict(ref[3]);
+    expectClose((dp(x) as Tensor).detach(), ref[2], { rtol: 1e-12, atol: 1e-14 });
+  });
+
+  it('bad arguments are clear errors', () => {
+    expect(() => new nn.DataParallel({} as never)).toThrow('DataParallel: module must be an nn.Module (got a Object)');
+    expect(() => new nn.DataParallel(new nn.Linear(2, 2), 0 as never)).toThrow('DataParallel: deviceIds must be an array (got 0)');
+    expect(() => new nn.DataParallel(new nn.Linear(2, 2), { device_ids: [0] } as never)).toThrow(/device_ids/);
+  });
+});
+
 describe('AdaptiveLogSoftmaxWithLoss', () => {
   it("logProb, predict and the loss equal Python's", async () => {
     torch.manualSeed(12);

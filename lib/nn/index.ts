@@ -10,4 +10,5 @@ export { Signature } from '../core/signature';
 export type { ArgsOf, Values } from '../core/signature';
 export { functional, init };
 export * as parallel from './parallel';
+export { DataParallel, type DataParallelFields, type DeviceId } from './data-parallel';
 export * as utils from './utils';

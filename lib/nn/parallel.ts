@@ -146,3 +146,4 @@ function bool(v: unknown, fallback: boolean, name: string): boolean {
 }
 
 // The tensors of a forward's output (a Tensor, or arrays and plain objects of them), as _find_tensors.
+export { DataParallel } from './data-parallel';

@@ -174,6 +174,25 @@ describe.skipIf(!hasCuda)('CUDA equals the CPU path', () => {
     const m = new nn.Linear(3, 2).to('cuda');
     expect(m.weight.device).toBe('cuda:0');
   });
+
+  it('DataParallel on one device: the module moved there, CPU inputs moved at each call; several devices refused', () => {
+    torch.manualSeed(3);
+    const cpu = new nn.Linear(4, 2);
+    const x = torch.randn([5, 4]);
+    const expected = cpu(x).detach();
+    const dp = new nn.DataParallel(cpu, [0]);
+    expect(dp.deviceIds).toEqual([0]);
+    expect(cpu.weight.device).toBe('cuda:0');
+    const y = dp(x);
+    expect(y.device).toBe('cuda:0');
+    expect(y.cpu().allclose(expected, 1e-5, 1e-6)).toBe(true);
+    expect(Object.keys(dp.stateDict())).toEqual(['module.weight', 'module.bias']);
+    expect(() => new nn.DataParallel(new nn.Linear(4, 2), [0, 0])).toThrow(
+      /runs on one device; for several GPUs use nn.parallel.DistributedDataParallel/,
+    );
+    cpu.to('cpu');
+    expect(() => dp(x)).toThrow('module must have its parameters and buffers on device cuda:0 (device_ids[0]) but found one of them on device: cpu');
+  });
 });
 
 describe.skipIf(!hasCuda)('torch.cuda API', () => {

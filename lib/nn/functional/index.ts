@@ -14,4 +14,5 @@ export * from './misc';
 export * from './loss';
 export * from './sparse';
 export * from './attention';
+export * from './matmul';
 export { ntuple, pair, reductionCode, legacyReduction, type Size, type Size2, type Reduction, type FractionalFields } from './args';
