@@ -216,3 +216,64 @@ describe('copies of reparametrised modules', () => {
     expect(nn.Embedding.fromPretrained(w).weight.requiresGrad).toBe(false);
   });
 });
+
+describe("the 'meta' device, Module.toEmpty and nn.utils.skipInit", () => {
+  it("meta tensors hold shapes and dtypes only: Python's repr, shapes through ops, Python's errors on reading", async () => {
+    const made = [
+      torch.empty([2, 3], { device: 'meta' }),
+      torch.empty([0], { device: 'meta' }),
+      torch.empty([2], { device: 'meta', dtype: 'int64' }),
+      torch.empty([], { device: 'meta' }),
+      new nn.Parameter(torch.empty([2], { device: 'meta' })),
+    ];
+    const ref = await py.run<string[]>(
+      `out = [repr(torch.empty(2, 3, device='meta')), repr(torch.empty(0, device='meta')), repr(torch.empty(2, device='meta', dtype=torch.int64)),
+       repr(torch.empty((), device='meta')), repr(torch.nn.Parameter(torch.empty(2, device='meta')))]`,
+    );
+    expect(made.map(String)).toEqual(ref);
+    const y = made[0].matmul(torch.empty([3, 4], { device: 'meta' })).add(1);
+    expect([y.shape, y.device]).toEqual([[2, 4], 'meta']);
+    expect(() => made[0].toArray()).toThrow('Cannot copy out of meta tensor; no data!');
+    expect(() => made[0].to('cpu')).toThrow('Cannot copy out of meta tensor; no data!');
+    const lin = new nn.Linear(2, 2);
+    expect(
+      () => new torch.train.Trainer({ model: lin, optimizer: new torch.optim.SGD(lin.parameters(), 0.1), device: 'meta', progress: false }),
+    ).toThrow(/device must be 'cpu', 'cuda' or 'cuda:N' \(got 'meta'\)/);
+  });
+
+  it("skipInit builds on 'meta' and gives uninitialised memory: no random draws, Python's shapes, keys and repr", async () => {
+    torch.manualSeed(11);
+    const m = nn.utils.skipInit(nn.Linear, 4, 2);
+    const bn = nn.utils.skipInit(nn.BatchNorm2d, 3, { momentum: 0.2 });
+    const draw = torch.randn([3]);
+    const ref = await py.run<[string, string, string[], Tensor]>(
+      `torch.manual_seed(11)
+m = torch.nn.utils.skip_init(torch.nn.Linear, 4, 2)
+bn = torch.nn.utils.skip_init(torch.nn.BatchNorm2d, 3, momentum=0.2)
+out = [repr(m), repr(bn), list(bn.state_dict().keys()), torch.randn(3)]`,
+    );
+    expect([String(m), String(bn)]).toEqual([ref[0], ref[1]]);
+    expect(Object.keys(bn.stateDict())).toEqual(ref[2]);
+    expectClose(draw, ref[3], { rtol: 0, atol: 0 }); // neither initialisation drew from the generator
+    expect([m.weight.device, m.weight.shape, m.weight.requiresGrad, m.weight instanceof nn.Parameter]).toEqual(['cpu', [2, 4], true, true]);
+    expect(nn.utils.skipInit(nn.Conv2d, 3, 8, 3, { device: 'cpu' }).weight.shape).toEqual([8, 3, 3, 3]);
+  });
+
+  it("skipInit's and toEmpty's errors; toEmpty keeps the Parameter objects where it can", () => {
+    expect(() => (nn.utils.skipInit as (c: unknown) => unknown)(Number)).toThrow('Expected a Module; got a function');
+    class Net extends nn.Module {
+      fc = new nn.Linear(2, 2);
+      forward(x: Tensor): Tensor {
+        return this.fc(x);
+      }
+    }
+    expect(() => nn.utils.skipInit(Net)).toThrow("Module must support a 'device' arg to skip initialization");
+    const lin = new nn.Linear(3, 2);
+    const w = lin.weight;
+    expect(lin.toEmpty({ device: 'cpu' }).weight).toBe(w);
+    expect(() => lin.toEmpty({ devcie: 'cpu' } as never)).toThrow(/devcie/);
+    expect(() => lin.toEmpty({ device: 'tpu' })).toThrow("device must be 'cpu', 'cuda', 'cuda:N' or 'meta' (got 'tpu')");
+    const meta = new nn.Linear(3, 2, { device: 'meta' }).toEmpty({ device: 'cpu' });
+    expect([meta.weight.device, meta.bias!.device]).toEqual(['cpu', 'cpu']);
+  });
+});

@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as torch from '../index';
-import { checkDevice } from '../core/dtype';
+import { checkComputeDevice } from '../core/dtype';
 import { checkpointPath } from '../train/checkpoint';
 import type { SEResNet } from '../models/resnet';
 import { getModel, listModels } from '../models/registry';
@@ -151,7 +151,7 @@ function deviceFlag(flags: Flags): string {
   const device = String(flags.device);
   if (device === 'auto') return device;
   try {
-    return checkDevice(device, '--device');
+    return checkComputeDevice(device, '--device');
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -187,7 +187,7 @@ async function train(flags: Flags, _rest: string[], argv: string[] = []): Promis
     // checkDevice refuses it here, before the rendezvous, so that is the error every rank shows.
     if (flags.device === 'cuda' || (flags.device === 'auto' && torch.cuda.isAvailable())) flags.device = `cuda:${localRank}`;
     else if (flags.device === 'auto') flags.device = 'cpu';
-    checkDevice(flags.device);
+    checkComputeDevice(flags.device);
     const backend = String(flags.device).startsWith('cuda') && torch.distributed.isNcclAvailable() ? 'nccl' : 'gloo';
     await torch.distributed.initProcessGroup({ backend, initMethod: 'env://' });
   }

@@ -98,7 +98,7 @@ export const ITEMSIZE: Readonly<Record<Dtype, number>> = {
   complex128: 16,
 };
 
-/** A device string: 'cpu', 'cuda' or 'cuda:N'. */
+/** A device string: 'cpu', 'cuda', 'cuda:N' or 'meta' (shapes and dtypes only, no data: Python's meta device). */
 export type Device = string;
 
 /** A dtype name or alias ('float', 'long'…) as its canonical name, or a TypeError naming the argument. */
@@ -119,7 +119,9 @@ export function optDtypeCode(dtype: unknown, argName = 'dtype'): number | undefi
   return dtype === undefined || dtype === null ? undefined : dtypeCode(dtype, argName);
 }
 
-const DEVICE_RE = /^(cpu|cuda)(:(\d+))?$/;
+const DEVICE_RE = /^(cpu|cuda|meta)(:(\d+))?$/;
+/** Whether `s` is spelt as a device ('cpu', 'cuda', 'cuda:N', 'meta'); checkDevice also checks that it is there. */
+export const isDeviceString = (s: unknown): s is string => typeof s === 'string' && DEVICE_RE.test(s);
 let cudaQuery: (() => { available: boolean; count: number; torchVersion: string }) | null = null;
 
 /** Set by lib/native.ts once the addon is loaded, so device checks can ask whether CUDA is there. */
@@ -130,7 +132,7 @@ export function setCudaQuery(q: () => { available: boolean; count: number; torch
 /** Validates a device string; a CUDA device without CUDA is a TorchError saying so. */
 export function checkDevice(device: unknown, argName = 'device'): string {
   const m = typeof device === 'string' ? DEVICE_RE.exec(device) : null;
-  if (!m) throw new TypeError(`${argName} must be 'cpu', 'cuda' or 'cuda:N' (got ${describe(device)})`);
+  if (!m) throw new TypeError(`${argName} must be 'cpu', 'cuda', 'cuda:N' or 'meta' (got ${describe(device)})`);
   if (m[1] === 'cuda' && cudaQuery) {
     const { available, count, torchVersion } = cudaQuery();
     if (!available) {
@@ -141,6 +143,12 @@ export function checkDevice(device: unknown, argName = 'device'): string {
     }
   }
   return device as string;
+}
+
+/** A device that holds data, for what computes (a Trainer, the CLI): checkDevice's rule without 'meta'. */
+export function checkComputeDevice(device: unknown, argName = 'device'): string {
+  if (device === 'meta' || !isDeviceString(device)) throw new TypeError(`${argName} must be 'cpu', 'cuda' or 'cuda:N' (got ${describe(device)})`);
+  return checkDevice(device, argName);
 }
 
 export function optDevice(device: unknown, argName = 'device'): string | undefined {

@@ -303,7 +303,12 @@ export function formatTensor(t: FormatInput): string {
   if (t.device.split(':')[0] !== 'cpu') suffixes.push(`device='${t.device}'`);
 
   let body: string;
-  if (numel === 0) {
+  if (t.device === 'meta') {
+    // no data to show: the size, and a dtype other than the default (Python's rule for meta tensors)
+    suffixes.push('size=' + (shape.length === 0 ? '()' : pyTuple(shape)));
+    if (dtype !== 'float32') suffixes.push(`dtype=torch.${dtype}`);
+    body = '...';
+  } else if (numel === 0) {
     if (shape.length !== 1) suffixes.push('size=' + pyTuple(shape));
     // No element can hint the dtype, so only float32 goes unmarked (even int64/bool get one).
     if (dtype !== 'float32') suffixes.push(`dtype=torch.${dtype}`);

@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import { native, type Handle, type NodeHandle } from './native';
 import { TorchError, warnOnce } from './errors';
 import { intArg, boolArg, optionsArg, fitsInt64 } from './args';
-import { DTYPES, FLOATING_DTYPES, checkDevice, describe, dtypeCode, optDtypeCode, type Dtype } from './dtype';
+import { DTYPES, FLOATING_DTYPES, checkDevice, describe, dtypeCode, isDeviceString, optDtypeCode, type Dtype } from './dtype';
 import { onEscape, track } from './scope';
 import { formatTensor, summaryIndices, summaryNeeded } from './format';
 import { toIndexItems, type Index } from './indexing';
@@ -332,7 +332,8 @@ export class Tensor {
     const numel = this.numel();
     const summarized = summaryNeeded(numel);
     let values: ArrayLike<number | bigint | boolean>;
-    if (summarized) {
+    if (this.device === 'meta') values = [];
+    else if (summarized) {
       // Gather only the edge items of each long dim, as PyTorch's summary does.
       let t = this.detach();
       for (let d = 0; d < shape.length; d++) {
@@ -677,8 +678,4 @@ function withIndexItems<T>(indices: Index[], fn: (items: ReturnType<typeof toInd
   } finally {
     for (const h of temporaries) native.dispose(h);
   }
-}
-
-function isDeviceString(s: string): boolean {
-  return /^(cpu|cuda)(:\d+)?$/.test(s);
 }

@@ -49,7 +49,7 @@ import { freshTmpFor, saveTarget } from './atomic';
 import { TorchError, withCallerStack } from '../core/errors';
 import { Tensor, wrap } from '../core/tensor';
 import { Parameter } from '../nn/parameter';
-import { DTYPE_CODES, ITEMSIZE, checkDevice, describe, type Dtype } from '../core/dtype';
+import { DTYPE_CODES, ITEMSIZE, checkDevice, describe, isDeviceString, type Dtype } from '../core/dtype';
 import { PickleError, PickleWriter, PyDict, PySet, PyTuple, Unpickler, type UnpickleHooks } from './pickle';
 
 // ---- public API ----
@@ -805,7 +805,7 @@ class LoadContext implements UnpickleHooks {
     else if (typeof ml === 'string') target = ml;
     else if (typeof ml === 'function') target = ml(location) ?? location;
     else target = ml[location] ?? location;
-    if (typeof target !== 'string' || !/^(cpu|cuda)(:\d+)?$/.test(target)) {
+    if (!isDeviceString(target)) {
       throw new TorchError(
         `a tensor was saved on '${location}', which torchnode cannot map to a device (got ${describe(target)}); ` +
           "pass mapLocation, e.g. { mapLocation: 'cpu' }",

@@ -7,9 +7,10 @@
 import * as path from 'node:path';
 import { native } from '../core/native';
 import { TorchError } from '../core/errors';
-import { describe, type Dtype } from '../core/dtype';
+import { checkDevice, describe, isDeviceString, type Dtype } from '../core/dtype';
+import { emptyLike } from '../generated/torch';
 import { Tensor, wrap } from '../core/tensor';
-import { sameShape } from '../core/args';
+import { optionsArg, sameShape } from '../core/args';
 import { keep, scope } from '../core/scope';
 import { noGrad } from '../core/autograd';
 
@@ -334,8 +335,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
    * dtype casts only floating-point tensors, memoryFormat applies to 4-D ones, as in PyTorch.
    */
   to(target: string | ModuleToOptions): this {
-    const o: ModuleToOptions =
-      typeof target === 'string' ? (/^(cpu|cuda)(:\d+)?$/.test(target) ? { device: target } : { dtype: target as Dtype }) : target;
+    const o: ModuleToOptions = typeof target === 'string' ? (isDeviceString(target) ? { device: target } : { dtype: target as Dtype }) : target;
     if (o === null || typeof o !== 'object') throw new TypeError(`to(target): expected a device, dtype or options (got ${describe(target)})`);
     noGrad(() => {
       for (const t of [...this.parameters(), ...this.buffers()]) {
@@ -354,6 +354,35 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
           t.grad = moved;
           moved.dispose();
           g.dispose();
+        }
+      }
+    });
+    return this;
+  }
+  /**
+   * Python's to_empty({device, recurse}): every parameter and buffer replaced by uninitialised memory of
+   * its shape and dtype on `device`; what a module built on 'meta' needs before it can hold data. Where
+   * the tensor can take the new memory in place (not from or to 'meta') the Parameter objects stay.
+   */
+  toEmpty(opts: { device: string; recurse?: boolean }): this {
+    const o = optionsArg<{ device: string; recurse?: boolean }>(opts, 'toEmpty', ['device', 'recurse']);
+    const device = checkDevice(o.device);
+    const isMeta = (d: string) => d === 'meta';
+    noGrad(() => {
+      for (const m of o.recurse === false ? [this] : this.modules()) {
+        for (const [name, t] of [...m.ownParameters(), ...m.ownBuffers()]) {
+          const next = emptyLike(t, { device });
+          if (isMeta(t.device) === isMeta(device)) {
+            native.setData(t.handle, next.handle);
+            next.dispose();
+            continue;
+          }
+          // LibTorch cannot move a tensor's data to or from 'meta' in place: a new tensor takes its name
+          if (t instanceof Parameter) {
+            setattr(m, name, new Parameter(next, t.requiresGrad));
+            next.dispose();
+          } else m.registerBuffer(name, next, { persistent: !internals(m).nonPersistent.has(name) });
+          t.dispose();
         }
       }
     });

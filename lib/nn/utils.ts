@@ -13,7 +13,7 @@ import { native } from '../core/native';
 import { bindFunction } from '../core/dispatch';
 import { noGrad } from '../core/autograd';
 import { TorchError, warnOnce } from '../core/errors';
-import type { Module, MemoryFormat } from './module';
+import { Module, type MemoryFormat } from './module';
 import { Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, type ConvNd } from './layers/conv';
 import { describe } from '../core/dtype';
 import { linalg, torchFunctions } from '../core/surface';
@@ -175,6 +175,37 @@ function pyFloat(x: number): string {
   if (x === -Infinity) return '-inf';
   return Number.isInteger(x) ? `${x}.0` : String(x);
 }
+/**
+ * nn.utils.skip_init(ModuleClass, ...args): the module built on the 'meta' device (so its initialisation
+ * neither runs nor draws random numbers), then given uninitialised memory on the device its options name
+ * ('cpu' by default), as Python's. The class must take a `device` option, as PyTorch's layers do.
+ */
+export function skipInit<C extends abstract new (...args: never) => Module<never>>(
+  moduleClass: C,
+  ...args: ConstructorParameters<C>
+): InstanceType<C> {
+  if (typeof moduleClass !== 'function' || !(moduleClass.prototype instanceof Module)) {
+    throw new TorchError(`Expected a Module; got ${describe(moduleClass)}`);
+  }
+  const given: unknown[] = [...args];
+  const last = given[given.length - 1];
+  const hasOptions = last !== null && typeof last === 'object' && Object.getPrototypeOf(last) === Object.prototype;
+  const options: Record<string, unknown> = hasOptions ? { ...(last as Record<string, unknown>) } : {};
+  const device = options.device ?? 'cpu';
+  options.device = 'meta';
+  if (hasOptions) given[given.length - 1] = options;
+  else given.push(options);
+  const unsupported = () => new TorchError("Module must support a 'device' arg to skip initialization");
+  let module: Module;
+  try {
+    module = Reflect.construct(moduleClass, given) as Module;
+  } catch (e) {
+    throw e instanceof TypeError && /\bdevice\b/.test(e.message) ? unsupported() : e;
+  }
+  if ([...module.parameters(), ...module.buffers()].some((t) => t.device !== 'meta')) throw unsupported();
+  return module.toEmpty({ device: String(device) }) as InstanceType<C>;
+}
+
 export * as rnn from './packed';
 export { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights } from './fusion';
 export { weightNorm, removeWeightNorm, spectralNorm, removeSpectralNorm } from './reparam';

@@ -16,7 +16,7 @@ import { Optimizer } from '../optim/optimizer';
 import { LRScheduler } from '../optim/lr_scheduler/base';
 import { noGrad } from '../core/autograd';
 import { scope } from '../core/scope';
-import { checkDevice, describe } from '../core/dtype';
+import { checkComputeDevice, describe } from '../core/dtype';
 import { tensor } from '../core/creation';
 import { TorchError } from '../core/errors';
 import * as cuda from '../cuda';
@@ -96,7 +96,7 @@ export class Trainer extends EventEmitter {
       accumulate: this.accumulate,
       uncapturable: opts.cudaGraph ? GraphStep.optimizerProblem(this.optimizer) : null,
     });
-    checkDevice(this.device, 'Trainer: device'); // 'cuda' on a machine without it: said plainly here
+    checkComputeDevice(this.device, 'Trainer: device'); // 'cuda' on a machine without it: said plainly here
     if (this.device.startsWith('cuda') && (opts.cudnnBenchmark ?? true)) backends.cudnn.benchmark = true;
     this.model.to(this.device);
     if (distributed !== false) {
