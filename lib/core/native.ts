@@ -240,7 +240,6 @@ export interface NativeAddon extends Partial<CudaBuildNative> {
   // collector.cc
   attachCollector(tensorsAndHandles: unknown[]): void;
   // shape.cc
-  viewDtype(t: H, dtype: N): H;
   // tensor.cc
   memoryOf(t: H): [bigint, bigint];
   // autograd_graph.cc
