@@ -1,6 +1,7 @@
 // torch.optim's other optimizers against Python: RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD
 // and Rprop, built with Python's positional arguments. 20 steps on the same model and data give Python's
-// parameters to the bit (Python's CPU path is the single-tensor one, as torchnode's); the state dict has
+// parameters to the bit (Python's CPU path is the single-tensor one, as torchnode's; with foreach=True,
+// torchnode follows Python's multi-tensor order where it rounds differently); the state dict has
 // Python's layout, and a state dict from either side resumes on the other with the same next steps.
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
@@ -50,6 +51,20 @@ const cases: Case[] = [
   ['Adadelta foreach', (p) => new optim.Adadelta(p, { weightDecay: 1e-2, foreach: true }), 'weight_decay=1e-2, foreach=True'],
   ['Adamax foreach', (p) => new optim.Adamax(p, { lr: 0.01, foreach: true }), 'lr=0.01, foreach=True'],
   ['Rprop foreach', (p) => new optim.Rprop(p, { foreach: true }), 'foreach=True'],
+  // these four: torchnode follows Python's multi-tensor order, which rounds differently from the single-tensor one
+  ['NAdam foreach', (p) => new optim.NAdam(p, { lr: 0.02, weightDecay: 0.05, foreach: true }), 'lr=0.02, weight_decay=0.05, foreach=True'],
+  [
+    'NAdam foreach decoupled wd, maximize',
+    (p) => new optim.NAdam(p, 0.01, [0.85, 0.995], 1e-8, 0.1, 0.01, true, { foreach: true, maximize: true }),
+    '0.01, (0.85, 0.995), 1e-8, 0.1, 0.01, True, foreach=True, maximize=True',
+  ],
+  [
+    'RAdam foreach',
+    (p) => new optim.RAdam(p, 0.01, [0.9, 0.99], 1e-8, 0.1, true, { foreach: true }),
+    '0.01, (0.9, 0.99), 1e-8, 0.1, True, foreach=True',
+  ],
+  ['ASGD foreach', (p) => new optim.ASGD(p, 0.05, 1e-3, 0.6, 5, 1e-3, true), '0.05, 1e-3, 0.6, 5, 1e-3, foreach=True'],
+  ['Adafactor foreach', (p) => new optim.Adafactor(p, 0.05, { foreach: true }), '0.05, foreach=True'],
   ['Adafactor', (p) => new optim.Adafactor(p, 0.05), '0.05'],
   [
     'Adafactor eps, d, wd, maximize',

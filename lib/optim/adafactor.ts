@@ -55,37 +55,38 @@ export class Adafactor extends SingleTensorOptimizer<AdafactorOptions> {
     return { rowVar: grad.newZeros(rows), colVar: grad.newZeros(cols) };
   }
   protected update(g: ParamGroup<AdafactorOptions>, param: Tensor, grad: Tensor, s: Record<string, Tensor>, step: number): void {
+    this.adafactor(g, param, grad, s, step, false);
+  }
+  /** foreach: true — Python's `_multi_tensor_adafactor` order. */
+  protected override updateForeach(g: ParamGroup<AdafactorOptions>, param: Tensor, grad: Tensor, s: Record<string, Tensor>, step: number): void {
+    this.adafactor(g, param, grad, s, step, true);
+  }
+  // Python's single- and multi-tensor forms round differently in two places: the multi-tensor one squares the
+  // row and column norms with a multiply, and scales the update by a multiply before adding it.
+  private adafactor(g: ParamGroup<AdafactorOptions>, param: Tensor, grad: Tensor, s: Record<string, Tensor>, step: number, foreach: boolean): void {
     const eps1 = g.eps[0] ?? EPSILON[param.dtype];
     const eps2 = g.eps[1];
     const oneMinusBeta2 = pow(step, g.beta2Decay);
     const rho = Math.min(g.lr, 1 / pow(step, 0.5));
     const alpha = Math.max(eps2, (param.norm(2).item() as number) / pow(param.numel(), 0.5)) * rho;
     if (g.weightDecay !== 0) param.mul_(1 - g.lr * g.weightDecay);
+    const square = (t: Tensor) => (foreach ? t.mul_(t) : t.square_());
     let estimate: Tensor;
     if (grad.ndim > 1) {
-      s.rowVar.lerp_(
-        grad
-          .norm(2, -1, true)
-          .square_()
-          .div_(grad.shape[grad.ndim - 1]),
-        oneMinusBeta2,
-      );
-      s.colVar.lerp_(
-        grad
-          .norm(2, -2, true)
-          .square_()
-          .div_(grad.shape[grad.ndim - 2]),
-        oneMinusBeta2,
-      );
+      s.rowVar.lerp_(square(grad.norm(2, -1, true)).div_(grad.shape[grad.ndim - 1]), oneMinusBeta2);
+      s.colVar.lerp_(square(grad.norm(2, -2, true)).div_(grad.shape[grad.ndim - 2]), oneMinusBeta2);
       estimate = s.rowVar.matmul(s.colVar);
       estimate.div_(s.rowVar.mean(-2, { keepdim: true }).clamp_({ min: eps1 }));
     } else {
       s.variance.lerp_(grad.mul(grad), oneMinusBeta2);
       estimate = s.variance.clone();
     }
-    const update = estimate.clamp_({ min: eps1 * eps1 }).rsqrt_();
-    update.mul_(grad);
+    const update = estimate
+      .clamp_({ min: eps1 * eps1 })
+      .rsqrt_()
+      .mul_(grad);
     const denom = Math.max(1.0, (update.norm(2).item() as number) / (pow(update.numel(), 0.5) * g.d));
-    param.add_(update, { alpha: -alpha / denom });
+    if (foreach) param.add_(update.mul_(-alpha / denom));
+    else param.add_(update, { alpha: -alpha / denom });
   }
 }

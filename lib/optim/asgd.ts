@@ -59,4 +59,21 @@ export class ASGD extends SingleTensorOptimizer<ASGDOptions> {
     s.eta.fill_(g.lr / (1 + g.lambd * g.lr * step) ** g.alpha);
     s.mu.fill_(1 / Math.max(1, step - g.t0));
   }
+  /** foreach: true — Python's `_multi_tensor_asgd` order (param -= eta · (grad + lambd · param); eta computed in float32). */
+  protected override updateForeach(g: ParamGroup<ASGDOptions>, param: Tensor, grad: Tensor, s: Record<string, Tensor>, step: number): void {
+    const intermediate =
+      g.weightDecay !== 0 ? grad.add(param, { alpha: g.weightDecay }).add_(param, { alpha: g.lambd }) : grad.add(param, { alpha: g.lambd });
+    param.addcmul_(intermediate, s.eta, { value: -1 });
+    s.ax.addcmul_(param.sub(s.ax), s.mu);
+    // lr / ((1 + lambd * lr * step) ** alpha) with `step` Python's float32 tensor
+    s.eta.copy_(
+      s.step
+        .mul(g.lambd * g.lr)
+        .add(1)
+        .pow(g.alpha)
+        .reciprocal()
+        .mul(g.lr),
+    );
+    s.mu.fill_(1 / Math.max(1, step - g.t0));
+  }
 }

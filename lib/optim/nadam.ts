@@ -2,8 +2,9 @@
 import type { Tensor } from '../core/tensor';
 import { pyOptions, type PyRest } from '../core/tensor';
 import { ones, zerosLike } from '../generated/torch';
+import { pow } from './lr_scheduler/base';
 import { optimizerOptions, type ParamGroup, type ParamsArg } from './optimizer';
-import { SingleTensorOptimizer, betasArg, nonNegative, type CommonOptions } from './single-tensor';
+import { SingleTensorOptimizer, adamMoments, betasArg, nonNegative, type CommonOptions } from './single-tensor';
 
 export interface NAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -57,20 +58,29 @@ export class NAdam extends SingleTensorOptimizer<NAdamOptions> {
   protected update(g: ParamGroup<NAdamOptions>, param: Tensor, grad: Tensor, s: Record<string, Tensor>, step: number): void {
     const [beta1, beta2] = g.betas;
     const biasCorrection2 = 1 - beta2 ** step;
-    if (g.weightDecay !== 0) {
-      if (g.decoupledWeightDecay) param.mul_(1 - g.lr * g.weightDecay);
-      else grad = grad.add(param, { alpha: g.weightDecay });
-    }
     const mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * g.momentumDecay));
     const muNext = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * g.momentumDecay));
     s.muProduct.mul_(mu);
-    s.expAvg.lerp_(grad, 1 - beta1);
-    s.expAvgSq.mul_(beta2).addcmul_(grad, grad, { value: 1 - beta2 });
+    grad = adamMoments(g, param, grad, s);
     const denom = s.expAvgSq.div(biasCorrection2).sqrt();
     const muProduct = s.muProduct.item() as number;
     const muProductNext = muProduct * muNext;
     denom.add_(g.eps);
     param.addcdiv_(grad, denom, { value: (-g.lr * (1.0 - mu)) / (1.0 - muProduct) });
     param.addcdiv_(s.expAvg, denom, { value: (-g.lr * muNext) / (1.0 - muProductNext) });
+  }
+  /** foreach: true — Python's `_multi_tensor_nadam` order (sqrt before the bias correction; step sizes negated last). */
+  protected override updateForeach(g: ParamGroup<NAdamOptions>, param: Tensor, grad: Tensor, s: Record<string, Tensor>, step: number): void {
+    const [beta1, beta2] = g.betas;
+    grad = adamMoments(g, param, grad, s);
+    const denom = s.expAvgSq.sqrt();
+    const biasCorrectionSqrt = pow(1 - pow(beta2, step), 0.5);
+    const mu = beta1 * (1.0 - 0.5 * pow(0.96, step * g.momentumDecay));
+    const muNext = beta1 * (1.0 - 0.5 * pow(0.96, (step + 1) * g.momentumDecay));
+    s.muProduct.mul_(mu);
+    denom.div_(biasCorrectionSqrt).add_(g.eps);
+    const muProduct = s.muProduct.item() as number;
+    param.addcdiv_(grad, denom, { value: ((g.lr * (1.0 - mu)) / (1.0 - muProduct)) * -1 });
+    param.addcdiv_(s.expAvg, denom, { value: ((g.lr * muNext) / (1.0 - muProduct * muNext)) * -1 });
   }
 }

@@ -2,8 +2,9 @@
 import type { Tensor } from '../core/tensor';
 import { pyOptions, type PyRest } from '../core/tensor';
 import { zerosLike } from '../generated/torch';
+import { pow } from './lr_scheduler/base';
 import { optimizerOptions, type ParamGroup, type ParamsArg } from './optimizer';
-import { SingleTensorOptimizer, betasArg, nonNegative, type CommonOptions } from './single-tensor';
+import { SingleTensorOptimizer, adamMoments, betasArg, nonNegative, type CommonOptions } from './single-tensor';
 
 export interface RAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -49,12 +50,7 @@ export class RAdam extends SingleTensorOptimizer<RAdamOptions> {
   }
   protected update(g: ParamGroup<RAdamOptions>, param: Tensor, grad: Tensor, s: Record<string, Tensor>, step: number): void {
     const [beta1, beta2] = g.betas;
-    if (g.weightDecay !== 0) {
-      if (g.decoupledWeightDecay) param.mul_(1 - g.lr * g.weightDecay);
-      else grad = grad.add(param, { alpha: g.weightDecay });
-    }
-    s.expAvg.lerp_(grad, 1 - beta1);
-    s.expAvgSq.mul_(beta2).addcmul_(grad, grad, { value: 1 - beta2 });
+    adamMoments(g, param, grad, s);
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2 = 1 - beta2 ** step;
     const corrected = s.expAvg.div(biasCorrection1);
@@ -69,5 +65,19 @@ export class RAdam extends SingleTensorOptimizer<RAdamOptions> {
         .mul(biasCorrection2 ** 0.5);
       param.add_(corrected.mul(g.lr).mul(adaptive).mul(rect), { alpha: -1.0 });
     } else param.add_(corrected.mul(g.lr), { alpha: -1.0 });
+  }
+  /** foreach: true — Python's `_multi_tensor_radam` order (one buffer of step sizes, then param += exp_avg · buffer). */
+  protected override updateForeach(g: ParamGroup<RAdamOptions>, param: Tensor, grad: Tensor, s: Record<string, Tensor>, step: number): void {
+    const [beta1, beta2] = g.betas;
+    const rhoInf = 2 / (1 - beta2) - 1;
+    const rhoT = rhoInf - (2 * step * pow(beta2, step)) / (1 - pow(beta2, step));
+    adamMoments(g, param, grad, s);
+    const rect = rhoT > 5 ? pow(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT), 0.5) : 0;
+    const unrectified = rect > 0 ? 0 : 1.0;
+    const biasCorrection1 = 1 - pow(beta1, step);
+    const unrectStepSize = ((g.lr * unrectified) / biasCorrection1) * -1;
+    const biasCorrection2 = pow(1 - pow(beta2, step), 0.5) * ((g.lr * rect) / biasCorrection1) * -1;
+    const buffer = s.expAvgSq.sqrt().add_(g.eps).div_(biasCorrection2).reciprocal_().add_(unrectStepSize);
+    param.addcmul_(s.expAvg, buffer);
   }
 }

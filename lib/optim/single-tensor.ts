@@ -1,8 +1,10 @@
 /**
  * The optimizers whose update torchnode writes with tensor operations, one parameter at a time, as
  * Python's `_single_tensor_<name>` functions do (the path Python takes on the CPU): the same operations in
- * the same order, so the steps are Python's to the bit. Per-parameter state is made on first use and kept
- * for the optimizer's life; a step's temporaries are freed when it returns.
+ * the same order, so the steps are Python's to the bit. With `foreach: true`, those whose `_multi_tensor_<name>`
+ * rounds differently (NAdam, RAdam, ASGD, Adafactor) follow that order instead, through `updateForeach`.
+ * Per-parameter state is made on first use and kept for the optimizer's life; a step's temporaries are
+ * freed when it returns.
  */
 import { Tensor } from '../core/tensor';
 import { noGrad } from '../core/autograd';
@@ -18,9 +20,19 @@ export interface CommonOptions {
   differentiable: boolean;
 }
 
-export abstract class SingleTensorOptimizer<O extends { lr: number; maximize?: boolean; differentiable?: boolean }> extends Optimizer<O> {
+type Update<O> = (group: ParamGroup<O>, param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number) => void;
+
+export abstract class SingleTensorOptimizer<
+  O extends { lr: number; maximize?: boolean; differentiable?: boolean; foreach?: boolean | null },
+> extends Optimizer<O> {
   /** One parameter's update: `state` holds what `initState` made for it (with `step` counted already). */
   protected abstract update(group: ParamGroup<O>, param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void;
+  /**
+   * One parameter's update in the operation order of Python's `_multi_tensor_<name>` (its `_foreach_*` ops
+   * apply the same per-tensor kernels on the CPU), used when the group has `foreach: true`; only the
+   * optimizers whose multi-tensor form rounds differently from their single-tensor one define it.
+   */
+  protected updateForeach?(group: ParamGroup<O>, param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void;
   /** The parameter's state before its first step (besides `step`), as Python's _init_group. */
   protected abstract initState(group: ParamGroup<O>, param: Tensor, grad: Tensor): Record<string, Tensor>;
 
@@ -46,7 +58,8 @@ export abstract class SingleTensorOptimizer<O extends { lr: number; maximize?: b
     const s = state;
     s.step?.add_(1);
     const step = s.step ? (s.step.item() as number) : 0;
-    scope(() => this.update(group, param, group.maximize ? grad.neg() : grad, s, step));
+    const update: Update<O> = group.foreach === true && this.updateForeach ? this.updateForeach : this.update;
+    scope(() => update.call(this, group, param, group.maximize ? grad.neg() : grad, s, step));
   }
 
   /** Python's checks of the options all of them share. */
@@ -66,4 +79,26 @@ export function betasArg(betas: [number, number]): void {
   betas.forEach((b, i) => {
     if (typeof b !== 'number' || !(b >= 0 && b < 1)) throw new RangeError(`Invalid beta parameter at index ${i}: ${b}`);
   });
+}
+
+/** The options of the Adam family's moment update (NAdam, RAdam). */
+interface MomentOptions {
+  lr: number;
+  betas: [number, number];
+  weightDecay: number;
+  decoupledWeightDecay: boolean;
+}
+/**
+ * The Adam family's first steps, as Python's NAdam and RAdam write them in both forms: weight decay (decoupled
+ * on the parameter, or added to the gradient), then the two moving averages. Returns the gradient used.
+ */
+export function adamMoments(g: MomentOptions, param: Tensor, grad: Tensor, s: Record<string, Tensor>): Tensor {
+  const [beta1, beta2] = g.betas;
+  if (g.weightDecay !== 0) {
+    if (g.decoupledWeightDecay) param.mul_(1 - g.lr * g.weightDecay);
+    else grad = grad.add(param, { alpha: g.weightDecay });
+  }
+  s.expAvg.lerp_(grad, 1 - beta1);
+  s.expAvgSq.mul_(beta2).addcmul_(grad, grad, { value: 1 - beta2 });
+  return grad;
 }
