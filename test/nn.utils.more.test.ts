@@ -191,6 +191,72 @@ out = outs + [conv.parametrizations.weight[0]._u, conv.parametrizations.weight[0
   });
 });
 
+describe('parametrizations that change what they map', () => {
+  // [what, torchnode call, the same in Python]: the messages are Python's, line for line
+  class ToDouble extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return x.double();
+    }
+  }
+  class Row extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return x.select(0, 0);
+    }
+  }
+  class Half extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return x.mul(2);
+    }
+    rightInverse(x: Tensor): Tensor {
+      return x.select(0, 0);
+    }
+  }
+  class Ident extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return x;
+    }
+  }
+  const P = U.parametrize;
+  const chained = (next: torch.nn.Module) => () =>
+    P.registerParametrization(P.registerParametrization(new nn.Linear(3, 3), 'weight', new Ident()), 'weight', next);
+  const cases: [string, () => unknown, string][] = [
+    ['first: dtype', () => P.registerParametrization(new nn.Linear(3, 3), 'weight', new ToDouble()), 'ToDouble'],
+    ['first: shape', () => P.registerParametrization(new nn.Linear(3, 3), 'weight', new Row()), 'Row'],
+    ['chained: dtype', chained(new ToDouble()), 'Ident, ToDouble'],
+    ['chained: shape', chained(new Row()), 'Ident, Row'],
+    ['chained: right inverse shape', chained(new Half()), 'Ident, Half'],
+  ];
+  it.each(cases)("%s: Python's ValueError", async (_what, call, chain) => {
+    const message = await py.run<string>(
+      `from torch.nn.utils import parametrize as P
+class ToDouble(torch.nn.Module):
+    def forward(self, x): return x.double()
+class Row(torch.nn.Module):
+    def forward(self, x): return x[0]
+class Half(torch.nn.Module):
+    def forward(self, x): return x * 2
+    def right_inverse(self, x): return x[0]
+class Ident(torch.nn.Module):
+    def forward(self, x): return x
+m = torch.nn.Linear(3, 3)
+try:
+    for p in [${chain}]: P.register_parametrization(m, 'weight', p())
+    out = 'no error'
+except ValueError as e:
+    out = str(e)`,
+    );
+    expect(() => call()).toThrow(message);
+    expect(message).toMatch(/may not change|must have the same/);
+    expect(() => call()).toThrow(torch.TorchValueError);
+  });
+  it('unsafe: true skips the checks, as Python; a parametrization returning its input leaves that tensor alive', () => {
+    const m = P.registerParametrization(new nn.Linear(3, 3), 'weight', new Ident());
+    expect((m as unknown as { weight: Tensor }).weight.shape).toEqual([3, 3]); // the check once freed the original here
+    expect(() => P.registerParametrization(m, 'weight', new Row(), { unsafe: true })).not.toThrow();
+    expect((m as unknown as { weight: Tensor }).weight.shape).toEqual([3]);
+  });
+});
+
 describe('copies of reparametrised modules', () => {
   it('nn.deepcopy of a parametrized or weight-normed layer computes its own weight and can be undone', () => {
     torch.manualSeed(7);

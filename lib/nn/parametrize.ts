@@ -7,6 +7,7 @@
  */
 import { Tensor } from '../core/tensor';
 import { describe } from '../core/dtype';
+import { TorchValueError } from '../core/errors';
 import { noGrad } from '../core/autograd';
 import { keep, scope } from '../core/scope';
 import { torchFunctions as T } from '../core/surface';
@@ -32,6 +33,7 @@ export class ParametrizationList extends ModuleList {
     if (modules.length === 0) throw new RangeError('ParametrizationList requires one or more modules.');
     super(modules);
     this.unsafe = unsafe;
+    const unparametrized = { dtype: original.dtype, shape: [...original.shape] };
     let value: Tensor | Tensor[] = original;
     noGrad(() => {
       for (const m of [...modules].reverse()) if (m.rightInverse) value = m.rightInverse(value as Tensor);
@@ -50,11 +52,16 @@ export class ParametrizationList extends ModuleList {
       });
     }
     if (!unsafe) {
-      const z = scope(() => this.forward());
-      if (!(z instanceof Tensor)) throw new TypeError(`A parametrization must return a tensor. Got ${describe(z)}.`);
-      const same = z.dtype === original.dtype && z.shape.join() === original.shape.join();
-      z.dispose();
-      if (!same) throw new RangeError('Registering a parametrization may not change the shape or dtype of the tensor, unless `unsafe` is true.');
+      // in a scope that returns nothing: it frees what forward made, never a tensor forward returned as it is
+      scope(() => {
+        const z: unknown = this.forward();
+        if (!(z instanceof Tensor)) throw new TorchValueError(`A parametrization must return a tensor. Got ${describe(z)}.`);
+        const c = changed(unparametrized, z, 'unparametrized ', 'parametrized ');
+        if (c)
+          throw new TorchValueError(
+            `Registering a parametrization may not change the ${c.kind} of the tensor, unless \`unsafe\` flag is enabled.\n${c.values}`,
+          );
+      });
     }
   }
   /** The parametrised tensor: the first module applied to the original(s), then each next one. */
@@ -125,6 +132,42 @@ function injectClass(module: Module): void {
 const parametrizationsOf = (m: Module) => getattr(m, 'parametrizations') as ModuleDict;
 const listOf = (m: Module, name: string) => parametrizationsOf(m).get(name) as ParametrizationList;
 
+/** Which of dtype and shape `y` changes from `x` (dtype first, as Python checks), with both values under Python's labels (`${xLabel}dtype: …`). */
+type Kind = { dtype: string; shape: number[] };
+function changed(x: Kind, y: Kind, xLabel: string, yLabel: string): { kind: 'dtype' | 'shape'; values: string } | null {
+  const size = (t: Kind) => `torch.Size([${t.shape.join(', ')}])`;
+  if (x.dtype !== y.dtype) return { kind: 'dtype', values: `${xLabel}dtype: torch.${x.dtype}\n${yLabel}dtype: torch.${y.dtype}` };
+  if (x.shape.join() !== y.shape.join()) return { kind: 'shape', values: `${xLabel}shape: ${size(x)}\n${yLabel}shape: ${size(y)}` };
+  return null;
+}
+
+/**
+ * Python's checks on a parametrization added to a chain (unless `unsafe`): it maps the parametrised tensor to
+ * a tensor of the same dtype and shape, and so does its right inverse where it has one.
+ */
+function checkChained(module: Module, tensorName: string, parametrization: Parametrization): void {
+  scope(() => {
+    const y = getattr(module, tensorName) as Tensor;
+    const x: unknown = (parametrization as AnyModule)(y);
+    if (!(x instanceof Tensor)) throw new TorchValueError(`A parametrization must return a tensor. Got ${describe(x)}.`);
+    const mod = `module.${tensorName}`;
+    const c = changed(y, x, `${mod}.`, `parametrization(${mod}).`);
+    if (c)
+      throw new TorchValueError(
+        `Registering a parametrization may not change the ${c.kind} of the tensor, unless the \`unsafe\` flag is enabled.\n${c.values}`,
+      );
+    if (!parametrization.rightInverse) return;
+    const z: unknown = noGrad(() => parametrization.rightInverse!(x));
+    if (!(z instanceof Tensor)) throw new TorchValueError(`parametrization.right_inverse must return a tensor. Got: ${describe(z)}`);
+    const r = changed(y, z, `${mod}.`, 'returned ');
+    if (r) {
+      throw new TorchValueError(
+        `The tensor returned by parametrization.right_inverse must have the same ${r.kind} as ${mod}, unless the \`unsafe\` flag is enabled.\n${r.values}`,
+      );
+    }
+  });
+}
+
 /**
  * Makes `module[tensorName]` computed by `parametrization` from stored tensors (its rightInverse of the current
  * value, when it has one), as Python's register_parametrization; a second one chains after the first.
@@ -139,6 +182,7 @@ export function registerParametrization<M extends Module>(
   const unsafe = options.unsafe ?? false;
   parametrization.train(module.training);
   if (isParametrized(module, tensorName)) {
+    if (!unsafe) checkChained(module, tensorName, parametrization);
     const list = listOf(module, tensorName);
     list.append(parametrization);
     list.unsafe ||= unsafe;
