@@ -976,13 +976,14 @@ out = [F.scaled_mm(a, b, torch.tensor(0.5), T, torch.tensor(2.0), T).float(), F.
     got.forEach((t, i) => expectClose(t.float(), ref[i], { rtol: 0, atol: 0 }));
   });
 
+  // LibTorch 2.14 reaches the kernel through the .out overload, so its message names that one
   it("F.scaledGroupedMm on the CPU: Python's error (its kernel is CUDA's only)", () => {
     const x = torch.randn([16, 32]).to('bfloat16');
     const w = torch.randn([2, 32, 16]).to('bfloat16');
     const { RowWise } = F.ScalingType;
     expect(() =>
       F.scaledGroupedMm(x, w, torch.ones([16]), RowWise, torch.ones([2, 16]), RowWise, { offs: torch.tensor([8, 16], { dtype: 'int32' }) }),
-    ).toThrow(/Could not run 'aten::_scaled_grouped_mm_v2' with arguments from the 'CPU' backend/);
+    ).toThrow(/Could not run 'aten::_scaled_grouped_mm_v2(\.out)?' with arguments from the 'CPU' backend/);
   });
 });
 
