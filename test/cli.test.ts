@@ -73,9 +73,9 @@ describe('torchnode CLI', () => {
     expect(r.stdout).toContain('Total params: 26,059,514');
   });
 
-  it('train on synthetic data writes the run; eval and predict use its checkpoint', async () => {
-    const out = path.join(dir, 'run');
-    const t = run(
+  // `train` on the synthetic dataset with a small SE-ResNet-18, `epochs` epochs, into `out`, then `more` flags
+  const trainSynthetic = (epochs: number, out: string, ...more: string[]) =>
+    run(
       'train',
       '--dataset',
       'synthetic',
@@ -86,16 +86,19 @@ describe('torchnode CLI', () => {
       '--reduction',
       '4',
       '--epochs',
-      '2',
+      String(epochs),
       '--batch-size',
       '32',
       '--device',
       'cpu',
       '--out',
       out,
-      '--seed',
-      '1',
+      ...more,
     );
+
+  it('train on synthetic data writes the run; eval and predict use its checkpoint', async () => {
+    const out = path.join(dir, 'run');
+    const t = trainSynthetic(2, out, '--seed', '1');
     expect(t.status, t.stderr).toBe(0);
     expect(t.stderr).toContain('steps run off the JS thread, traced'); // the default
     for (const f of [
@@ -121,28 +124,7 @@ describe('torchnode CLI', () => {
     const evalOut = path.join(dir, 'eval-charts');
     expect(run('eval', '--checkpoint', out, '--dataset', 'synthetic', '--device', 'cpu', '--out', evalOut).status).toBe(0);
     expect(fs.readdirSync(evalOut).sort()).toEqual(['confusion.html', 'confusion.svg', 'se-weights.html', 'se-weights.svg']);
-    const resumed = run(
-      'train',
-      '--dataset',
-      'synthetic',
-      '--model',
-      'se_resnet18',
-      '--width',
-      '8',
-      '--reduction',
-      '4',
-      '--epochs',
-      '3',
-      '--batch-size',
-      '32',
-      '--device',
-      'cpu',
-      '--out',
-      out,
-      '--resume',
-      out,
-      '--no-off-thread',
-    );
+    const resumed = trainSynthetic(3, out, '--resume', out, '--no-off-thread');
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).not.toContain('steps run off the JS thread');
     const history = JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8')) as { lr: number }[];
