@@ -15,7 +15,9 @@
 
 #include <algorithm>
 #include <map>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <tuple>
 #include <optional>
 #include <set>
@@ -41,13 +43,48 @@ struct PackageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The loader extracts its package into a temporary folder (/tmp/aotinductor_*) that only its destructor
+// removes. Node frees a package's External at a normal exit, but process.exit() frees none, so every live
+// box is listed here and an atexit handler releases their loaders. That handler is registered at the
+// first load, after LibTorch's static objects were made, so it runs before their destructors.
 struct PackageBox {
   std::shared_ptr<AOTIModelPackageLoader> loader;  // null once disposed; a running worker holds its own
+  explicit PackageBox(std::shared_ptr<AOTIModelPackageLoader> l);
+  ~PackageBox();
+  PackageBox(const PackageBox&) = delete;
+  PackageBox& operator=(const PackageBox&) = delete;
 };
+
+struct LiveBoxes {
+  std::mutex mutex;
+  std::set<PackageBox*> boxes;
+};
+
+LiveBoxes& Live() {
+  static LiveBoxes* live = [] {
+    std::atexit([] {
+      std::lock_guard<std::mutex> lock(Live().mutex);
+      for (PackageBox* box : Live().boxes) box->loader.reset();
+    });
+    return new LiveBoxes;  // never destroyed: a box may still leave it while the process ends
+  }();
+  return *live;
+}
+
+PackageBox::PackageBox(std::shared_ptr<AOTIModelPackageLoader> l) : loader(std::move(l)) {
+  std::lock_guard<std::mutex> lock(Live().mutex);
+  Live().boxes.insert(this);
+}
+
+PackageBox::~PackageBox() {
+  std::lock_guard<std::mutex> lock(Live().mutex);
+  Live().boxes.erase(this);
+}
+
 const TaggedExternal<PackageBox> kPackages{0x616f7469706b6721ULL};
 
 Napi::Value WrapPackage(Napi::Env env, std::shared_ptr<AOTIModelPackageLoader> loader) {
-  return kPackages.Make(env, new PackageBox{std::move(loader)});
+  return kPackages.Make(env, new PackageBox(std::move(loader)));
 }
 
 const std::shared_ptr<AOTIModelPackageLoader>& PackageArg(const Args& a, size_t i) {

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
+import { startChild } from './helpers/child';
 import { PyTorch, expectClose } from './helpers/pytorch';
 
 let py: PyTorch;
@@ -99,6 +100,33 @@ describe('torch.aoti: AOTInductor packages', () => {
     expect(() => model.loadConstants({ nope: torch.zeros(1) })).toThrow(/has no constant 'nope' \(its constants: /);
     expect(() => model.loadConstants({ [ref.fqns[0]]: 3 } as never)).toThrow(TypeError);
     expect(() => model.loadConstants(ref.swapped, { checkFull: true } as never)).toThrow(/unknown option 'checkFull'/);
+  });
+
+  it('leaves no extracted package behind in the temporary folder, also when the process ends by process.exit()', async () => {
+    // LibTorch's loader unpacks the package into $TMPDIR/aotinductor_* and removes it in its destructor.
+    const tmp = fs.mkdtempSync(path.join(dir, 'tmpdir-'));
+    torch.save(ref.inputs, path.join(dir, 'inputs.pt'));
+    const endings = {
+      'a normal exit': '',
+      'process.exit()': 'process.exit(0);',
+      'dispose()': 'm.dispose();',
+      'an async load and run, then process.exit()': 'void (async () => { const n = await torch.aoti.loadPackageAsync(pkg); await n.runAsync(...args); process.exit(0); })();',
+    };
+    for (const [ending, code] of Object.entries(endings)) {
+      const child = await startChild(
+        `const pkg = ${JSON.stringify(pkg)};
+const [x, a, b, scale] = torch.load(${JSON.stringify(path.join(dir, 'inputs.pt'))});
+const args = [x, [a, b], { scale }];
+const m = torch.aoti.loadPackage(pkg);
+m(...args);
+console.log(require('fs').readdirSync(${JSON.stringify(tmp)}).length);
+${code}`,
+        { env: { TMPDIR: tmp } },
+      );
+      expect(child.status, `${ending}: ${child.stderr}`).toBe(0);
+      expect(child.stdout.trim(), ending).toBe('1'); // the package was unpacked there while it lived
+      expect(fs.readdirSync(tmp), ending).toEqual([]);
+    }
   });
 
   it('wrong inputs are errors naming them, before anything reads past a tensor', () => {
