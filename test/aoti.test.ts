@@ -110,7 +110,8 @@ describe('torch.aoti: AOTInductor packages', () => {
       'a normal exit': '',
       'process.exit()': 'process.exit(0);',
       'dispose()': 'm.dispose();',
-      'an async load and run, then process.exit()': 'void (async () => { const n = await torch.aoti.loadPackageAsync(pkg); await n.runAsync(...args); process.exit(0); })();',
+      'an async load and run, then process.exit()':
+        'void (async () => { const n = await torch.aoti.loadPackageAsync(pkg); await n.runAsync(...args); process.exit(0); })();',
     };
     for (const [ending, code] of Object.entries(endings)) {
       const child = await startChild(
