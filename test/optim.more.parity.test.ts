@@ -48,6 +48,13 @@ const cases: Case[] = [
     'lr=0.01, momentum=0.5, centered=True, foreach=True',
   ],
   ['Adagrad foreach', (p) => new optim.Adagrad(p, { lr: 0.1, lrDecay: 0.01, foreach: true }), 'lr=0.1, lr_decay=0.01, foreach=True'],
+  // fused: LibTorch's _fused_adagrad_ kernel, as Python's
+  ['Adagrad fused', (p) => new optim.Adagrad(p, { lr: 0.1, fused: true }), 'lr=0.1, fused=True'],
+  [
+    'Adagrad fused lr decay, wd, accumulator, maximize',
+    (p) => new optim.Adagrad(p, 0.1, 0.01, 1e-3, 0.5, 1e-8, { fused: true, maximize: true }),
+    '0.1, 0.01, 1e-3, 0.5, 1e-8, fused=True, maximize=True',
+  ],
   ['Adadelta foreach', (p) => new optim.Adadelta(p, { weightDecay: 1e-2, foreach: true }), 'weight_decay=1e-2, foreach=True'],
   ['Adamax foreach', (p) => new optim.Adamax(p, { lr: 0.01, foreach: true }), 'lr=0.01, foreach=True'],
   ['Rprop foreach', (p) => new optim.Rprop(p, { foreach: true }), 'foreach=True'],
@@ -163,6 +170,7 @@ describe("bad options are Python's errors", () => {
     ['RMSprop negative lr', () => new optim.RMSprop(model().parameters(), -1), /Invalid learning rate: -1/],
     ['RMSprop alpha', () => new optim.RMSprop(model().parameters(), 0.01, -0.5), /Invalid alpha value: -0.5/],
     ['Adagrad lr_decay', () => new optim.Adagrad(model().parameters(), 0.01, -1), /Invalid lr_decay value: -1/],
+    ['Adagrad fused and foreach', () => new optim.Adagrad(model().parameters(), { fused: true, foreach: true }), /`fused` and `foreach` cannot be/],
     ['Adadelta rho', () => new optim.Adadelta(model().parameters(), 1, 1.5), /Invalid rho value: 1.5/],
     ['Adamax beta', () => new optim.Adamax(model().parameters(), 0.01, [1, 0.9]), /Invalid beta parameter at index 0: 1/],
     ['NAdam momentum_decay', () => new optim.NAdam(model().parameters(), { momentumDecay: -1 }), /Invalid momentum_decay value: -1/],

@@ -3,8 +3,15 @@ import type { Tensor } from '../core/tensor';
 import { pyOptions, type PyRest } from '../core/tensor';
 import { fullLike, zeros } from '../generated/torch';
 import { keep } from '../core/scope';
-import { optimizerOptions, type ParamGroup, type ParamsArg } from './optimizer';
+import { noGrad } from '../core/autograd';
+import { bindFunction } from '../core/dispatch';
+import { optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import { SingleTensorOptimizer, nonNegative, type CommonOptions } from './single-tensor';
+
+// LibTorch's fused kernel (CPU and CUDA), which Python's Adagrad(fused=True) calls
+const fusedAdagrad = bindFunction('torch._fused_adagrad_', [
+  '_fused_adagrad_(Tensor(a!)[] self, Tensor(b!)[] grads, Tensor(c!)[] state_sums, Tensor(d!)[] state_steps, *, float lr, float lr_decay, float weight_decay, float eps, bool maximize, Tensor? grad_scale=None, Tensor? found_inf=None) -> ()',
+]);
 
 export interface AdagradOptions extends CommonOptions {
   lrDecay: number;
@@ -42,9 +49,13 @@ export class Adagrad extends SingleTensorOptimizer<AdagradOptions> {
         pyOptions('Adagrad', rest, POSITIONAL),
       ),
     );
-    // as Python's Adagrad: every parameter's state is made now, not at its first gradient
+    // as Python's Adagrad: every parameter's state is made now, not at its first gradient (a fused
+    // group's step on the parameter's device, where its kernel reads it)
     for (const g of this.paramGroups) {
-      for (const p of g.params) this.state.set(p, { step: keep(zeros([], { dtype: 'float32' })), sum: keep(fullLike(p, g.initialAccumulatorValue)) });
+      for (const p of g.params) {
+        const step = zeros([], { dtype: 'float32', device: g.fused ? p.device : 'cpu' });
+        this.state.set(p, { step: keep(step), sum: keep(fullLike(p, g.initialAccumulatorValue)) });
+      }
     }
   }
   protected validate(g: ParamGroup<AdagradOptions>): void {
@@ -53,7 +64,31 @@ export class Adagrad extends SingleTensorOptimizer<AdagradOptions> {
     nonNegative(g.weightDecay, 'weight_decay');
     nonNegative(g.initialAccumulatorValue, 'initial_accumulator_value');
     nonNegative(g.eps, 'epsilon');
-    if (g.fused) throw new RangeError('fused: true is not supported by Adagrad in torchnode');
+    validateKernelOptions({ foreach: g.foreach, fused: g.fused, differentiable: g.differentiable });
+  }
+  protected prepareStep(group: ParamGroup<AdagradOptions>, params: Tensor[], grads: Tensor[]): PreparedStep {
+    if (!group.fused) return super.prepareStep(group, params, grads);
+    stepKernel(group, params); // its checks of the parameters' devices and dtypes
+    const run = () => {
+      const states = params.map((p) => {
+        let s = this.state.get(p);
+        if (!s) this.state.set(p, (s = { step: keep(zeros([], { dtype: 'float32', device: p.device })), sum: keep(this.initState(group, p).sum) }));
+        return s;
+      });
+      noGrad(() => {
+        for (const s of states) s.step.add_(1);
+        const { lr, lrDecay, weightDecay, eps, maximize } = group;
+        fusedAdagrad(
+          params,
+          grads,
+          states.map((s) => s.sum),
+          states.map((s) => s.step),
+          { lr, lrDecay, weightDecay, eps, maximize: Boolean(maximize) },
+        );
+      });
+      return [];
+    };
+    return { run, runAsync: async () => run(), finish: () => {} };
   }
   protected initState(g: ParamGroup<AdagradOptions>, p: Tensor): Record<string, Tensor> {
     return { sum: fullLike(p, g.initialAccumulatorValue) };
