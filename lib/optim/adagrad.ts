@@ -66,7 +66,7 @@ export class Adagrad extends SingleTensorOptimizer<AdagradOptions> {
     nonNegative(g.eps, 'epsilon');
     validateKernelOptions({ foreach: g.foreach, fused: g.fused, differentiable: g.differentiable });
   }
-  protected prepareStep(group: ParamGroup<AdagradOptions>, params: Tensor[], grads: Tensor[]): PreparedStep {
+  protected override prepareStep(group: ParamGroup<AdagradOptions>, params: Tensor[], grads: Tensor[]): PreparedStep {
     if (!group.fused) return super.prepareStep(group, params, grads);
     stepKernel(group, params); // its checks of the parameters' devices and dtypes
     const run = () => {
