@@ -25,7 +25,7 @@ export type { Index, Slice } from './core/indexing';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './core/autograd';
 export { scope, scopeAsync, keep } from './core/scope';
 export type { Disposable } from './core/scope';
-export { memory } from './core/memory';
+export { memory, emptyCpuCache } from './core/memory';
 export type { MemoryReport } from './core/memory';
 export { DTYPES } from './core/dtype';
 export type { Dtype, Device } from './core/dtype';

@@ -47,6 +47,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterAutogradGraph(env, exports);
   RegisterAoti(env, exports);
   RegisterMemory(env, exports);
+  RegisterCpuCache(env, exports);
   RegisterCollector(env, exports);
   RegisterNn(env, exports);
   RegisterInit(env, exports);

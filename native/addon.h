@@ -46,6 +46,7 @@ void RegisterAutograd(Napi::Env env, Napi::Object exports);
 void RegisterAutogradGraph(Napi::Env env, Napi::Object exports);
 void RegisterAoti(Napi::Env env, Napi::Object exports);
 void RegisterMemory(Napi::Env env, Napi::Object exports);
+void RegisterCpuCache(Napi::Env env, Napi::Object exports);
 void RegisterCollector(Napi::Env env, Napi::Object exports);
 void RegisterNn(Napi::Env env, Napi::Object exports);
 void RegisterInit(Napi::Env env, Napi::Object exports);

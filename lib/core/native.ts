@@ -237,6 +237,9 @@ export interface NativeAddon extends Partial<CudaBuildNative> {
   // memory.cc
   memory(): { handles: N; devices: Record<string, { tensors: N; bytes: N }> };
   liveHandles(): N;
+  // cpu_cache.cc
+  cpuCacheInfo(): { bytes: N; blocks: N; limit: N };
+  cpuCacheEmpty(): void;
   // collector.cc
   attachCollector(tensorsAndHandles: unknown[]): void;
   // shape.cc

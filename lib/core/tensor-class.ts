@@ -285,6 +285,10 @@ export class Tensor {
   isContiguous(): boolean {
     return native.isContiguous(this.handle);
   }
+  /** The address of the first element, as Python's `data_ptr()` (0 for a tensor with no storage). */
+  dataPtr(): number {
+    return Number(native.memoryOf(this.handle)[1]);
+  }
   /** True if the data is in page-locked host memory. */
   isPinned(): boolean {
     return native.isPinned(this.handle);
