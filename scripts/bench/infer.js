@@ -12,8 +12,8 @@
  *
  * Each form runs in a process of its own (so no form's thread pool or memory sits beside another's), all
  * on the same input; the forms take turns, repeat after repeat, with a pause before each turn. Printed
- * are the median ms per forward and the ratios: each torchnode form against its Python twin, and
- * torchnode's fastest against onnxruntime-node. Every form's output is checked against Python eager's.
+ * are the median ms per forward and the ratios (the median of each round's): each torchnode form against
+ * its Python twin, and torchnode's fastest against onnxruntime-node. Every form's output is checked against Python eager's.
  *
  *     node scripts/bench/infer.js [--model seResNet18|seResNet50] [--steps N] [--reps N] [--warmup N]
  *
@@ -159,15 +159,18 @@ async function bench(name, ortInstalled) {
   fs.rmSync(dir, { recursive: true, force: true });
 
   const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  // A ratio is the median over the rounds of that round's ratio: the two forms' turns in one round are a
+  // few seconds apart, so a shared machine's slow minutes weigh on both sides of it.
+  const ratio = (a, b) => median(times[a].map((t, r) => t / times[b][r]));
   console.log(
     `\n${name}, CPU (${c.threads} threads), batch ${c.batch} at ${c.size}x${c.size}: median ms per forward ` +
       `(${c.reps} repeats of ${c.steps}, each form in its own process; PyTorch ${version})`,
   );
   for (const [k, v] of Object.entries(ms)) console.log(`  ${k.padEnd(18)} ${v.toFixed(2).padStart(8)}`);
-  for (const f of PYTHON_FORMS) console.log(`  torchnode ${f} / Python ${f}: ${(ms[`torchnode ${f}`] / ms[`Python ${f}`]).toFixed(2)}×`);
+  for (const f of PYTHON_FORMS) console.log(`  torchnode ${f} / Python ${f}: ${ratio(`torchnode ${f}`, `Python ${f}`).toFixed(2)}×`);
   const fastest = PYTHON_FORMS.map((f) => `torchnode ${f}`).reduce((a, b) => (ms[a] <= ms[b] ? a : b));
   if (ms['onnxruntime-node'] !== undefined) {
-    console.log(`  ${fastest} / onnxruntime-node: ${(ms[fastest] / ms['onnxruntime-node']).toFixed(2)}×`);
+    console.log(`  ${fastest} / onnxruntime-node: ${ratio(fastest, 'onnxruntime-node').toFixed(2)}×`);
   } else {
     console.log('  onnxruntime-node: not measured (install onnxruntime-node for Node and onnx for Python; see the header)');
   }
