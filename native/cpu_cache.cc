@@ -79,8 +79,10 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   c10::DataPtr Take(size_t n) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto kept = kept_.find(n);
-    if (kept == kept_.end()) return {};
+    // the block freed last: the likeliest still in the CPU's caches
+    auto [first, last] = kept_.equal_range(n);
+    if (first == last) return {};
+    auto kept = std::prev(last);
     c10::DataPtr block = std::move(kept->second);
     kept_.erase(kept);
     keptBytes_ -= n;
