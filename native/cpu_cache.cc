@@ -1,7 +1,7 @@
 // A cache of large CPU blocks under LibTorch's CPU allocator, as PyTorch's CUDA caching allocator keeps
 // GPU memory and onnxruntime its arena. glibc returns large freed blocks to the system (they are mmapped,
 // or trimmed off the heap's top), so a forward pass at 224×224 touched about 110 MB of fresh pages each
-// time: page faults cost 10–20% of an AOTInductor forward of SE-ResNet-50. Blocks of at least 256 KiB
+// time: page faults cost up to 20% of an AOTInductor forward of SE-ResNet-50. Blocks of at least 256 KiB
 // are kept when freed, by size, and handed out again for a request of the same size; smaller ones go
 // straight to LibTorch's default allocator, which still allocates every block.
 //
