@@ -10,6 +10,8 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -26,12 +28,16 @@ namespace {
 constexpr size_t kMinCached = 256 * 1024;
 
 size_t LimitFromEnvironment() {
+  constexpr size_t kDefaultMb = 1024;
   const char* v = std::getenv("TORCHNODE_CPU_CACHE_MB");
-  if (v == nullptr || *v == '\0') return size_t{1024} << 20;
+  if (v == nullptr || *v == '\0') return kDefaultMb << 20;
   char* end = nullptr;
   unsigned long long mb = std::strtoull(v, &end, 10);
-  if (*end != '\0') return size_t{1024} << 20;  // not a number: the default
-  return static_cast<size_t>(mb) << 20;
+  if (*v < '0' || *v > '9' || *end != '\0') {
+    std::fprintf(stderr, "torchnode: TORCHNODE_CPU_CACHE_MB must be a whole number of megabytes (got '%s'); using %zu\n", v, kDefaultMb);
+    return kDefaultMb << 20;
+  }
+  return mb >= (SIZE_MAX >> 20) ? SIZE_MAX : static_cast<size_t>(mb) << 20;
 }
 
 class CachingCpuAllocator final : public c10::Allocator {

@@ -71,6 +71,13 @@ console.log(JSON.stringify(torch.memory().cpuCache));`;
     expect(await child(script, { TORCHNODE_CPU_CACHE_MB: '0' })).toEqual({ bytes: 0, blocks: 0, limit: 0 });
   });
 
+  it('a TORCHNODE_CPU_CACHE_MB that is not a whole number is named on stderr, and the default is used', async () => {
+    const r = await startChild('console.log(JSON.stringify(torch.memory().cpuCache));', { env: { TORCHNODE_CPU_CACHE_MB: '-5' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("TORCHNODE_CPU_CACHE_MB must be a whole number of megabytes (got '-5'); using 1024");
+    expect(JSON.parse(r.stdout)).toEqual({ bytes: 0, blocks: 0, limit: 1024 * MB });
+  });
+
   it('tensors in reused blocks hold their own values: what a freed tensor held does not leak into the math', () => {
     // fill a block, free it, and build on blocks of that size again: every result must be the fresh one
     for (let i = 0; i < 5; i++) {
