@@ -165,6 +165,35 @@ out = [m.weight, opt.state_dict(), m.state_dict()]`,
   });
 });
 
+describe('Adagrad fused', () => {
+  it("one kernel call per dtype, and state made for a group added later: Python's fused steps to the bit", async () => {
+    const a = torch.tensor([0.5, -1.25, 2], { requiresGrad: true });
+    const b = torch.tensor([3, -0.75], { dtype: 'float64', requiresGrad: true });
+    const opt = new optim.Adagrad([a], { lr: 0.1, lrDecay: 0.01, fused: true });
+    opt.addParamGroup({ params: [b], weightDecay: 0.1 });
+    for (let i = 0; i < 3; i++) {
+      opt.zeroGrad();
+      a.pow(3).sum().add(b.mul(b).sum()).backward();
+      opt.step();
+    }
+    const ref = await py.run<torch.Tensor[]>(`
+a = torch.tensor([0.5, -1.25, 2.0], requires_grad=True)
+b = torch.tensor([3.0, -0.75], dtype=torch.float64, requires_grad=True)
+opt = torch.optim.Adagrad([a], lr=0.1, lr_decay=0.01, fused=True)
+opt.add_param_group({'params': [b], 'weight_decay': 0.1})
+for _ in range(3):
+    opt.zero_grad()
+    ((a ** 3).sum() + (b * b).sum()).backward()
+    opt.step()
+out = [a, b, opt.state[a]['sum'], opt.state[b]['step']]`);
+    expectClose(a.detach(), ref[0], EXACT);
+    expectClose(b.detach(), ref[1], EXACT);
+    const sd = opt.stateDict();
+    expectClose(sd.state['0'].sum, ref[2], EXACT);
+    expectClose(sd.state['1'].step, ref[3], EXACT);
+  });
+});
+
 describe("bad options are Python's errors", () => {
   it.each([
     ['RMSprop negative lr', () => new optim.RMSprop(model().parameters(), -1), /Invalid learning rate: -1/],

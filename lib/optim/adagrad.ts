@@ -4,6 +4,7 @@ import { pyOptions, type PyRest } from '../core/tensor';
 import { fullLike, zeros } from '../generated/torch';
 import { keep } from '../core/scope';
 import { noGrad } from '../core/autograd';
+import { native } from '../core/native';
 import { bindFunction } from '../core/dispatch';
 import { optimizerOptions, stepKernel, validateKernelOptions, type ParamGroup, type ParamsArg, type PreparedStep } from './optimizer';
 import { SingleTensorOptimizer, nonNegative, type CommonOptions } from './single-tensor';
@@ -75,16 +76,20 @@ export class Adagrad extends SingleTensorOptimizer<AdagradOptions> {
         if (!s) this.state.set(p, (s = { step: keep(zeros([], { dtype: 'float32', device: p.device })), sum: keep(this.initState(group, p).sum) }));
         return s;
       });
+      const { lr, lrDecay, weightDecay, eps, maximize } = group;
       noGrad(() => {
-        for (const s of states) s.step.add_(1);
-        const { lr, lrDecay, weightDecay, eps, maximize } = group;
-        fusedAdagrad(
-          params,
-          grads,
-          states.map((s) => s.sum),
-          states.map((s) => s.step),
-          { lr, lrDecay, weightDecay, eps, maximize: Boolean(maximize) },
-        );
+        // one kernel call per (device, dtype), as Python's _fused_adagrad groups them
+        for (const idx of native.foreachGroups(params.map((p) => p.handle))) {
+          const ss = idx.map((i) => states[i]);
+          for (const s of ss) s.step.add_(1);
+          fusedAdagrad(
+            idx.map((i) => params[i]),
+            idx.map((i) => grads[i]),
+            ss.map((s) => s.sum),
+            ss.map((s) => s.step),
+            { lr, lrDecay, weightDecay, eps, maximize: Boolean(maximize) },
+          );
+        }
       });
       return [];
     };
