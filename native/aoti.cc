@@ -45,8 +45,9 @@ struct PackageError : std::runtime_error {
 
 // The loader extracts its package into a temporary folder (/tmp/aotinductor_*) that only its destructor
 // removes. Node frees a package's External at a normal exit, but process.exit() frees none, so every live
-// box is listed here and an atexit handler releases their loaders. That handler is registered at the
-// first load, after LibTorch's static objects were made, so it runs before their destructors.
+// box is listed here and an atexit handler releases their loaders. The handler is registered at the first
+// load, so it runs before the destructors of the static objects made until then (LibTorch's own). A loader
+// that only a worker holds at that moment (a load not yet handed to JS, a run in flight) keeps its folder.
 struct PackageBox {
   std::shared_ptr<AOTIModelPackageLoader> loader;  // null once disposed; a running worker holds its own
   explicit PackageBox(std::shared_ptr<AOTIModelPackageLoader> l);

@@ -9,6 +9,7 @@
 // the largest kept blocks are freed. cpuCacheInfo() -> {bytes, blocks, limit}, cpuCacheEmpty().
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
+#include <c10/util/Exception.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -44,14 +45,24 @@ class CachingCpuAllocator final : public c10::Allocator {
  public:
   CachingCpuAllocator(c10::Allocator* base, size_t limit) : base_(base), limit_(limit) {}
 
+  // Small blocks come back with the base allocator's own deleter (nothing in LibTorch compares deleters);
+  // raw_deleter() below frees them too.
   c10::DataPtr allocate(size_t n) override {
     if (n < kMinCached || limit_ == 0) return base_->allocate(n);
     c10::DataPtr block = Take(n);
-    if (!block) block = base_->allocate(n);
+    if (!block) {
+      try {
+        block = base_->allocate(n);
+      } catch (const c10::Error&) {
+        empty();  // out of memory: what is kept goes back first, as PyTorch's CUDA caching allocator does
+        block = base_->allocate(n);
+      }
+    }
     void* data = block.get();
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      live_.emplace(data, Block{std::move(block), n});
+      bool inserted = live_.try_emplace(data, Block{std::move(block), n}).second;
+      TORCH_INTERNAL_ASSERT(inserted, "torchnode's CPU cache was handed an address it already holds");
     }
     // the context is the data, as the default allocator's: raw_allocate and copy-on-write rely on it
     return {data, data, &Return, c10::Device(c10::DeviceType::CPU)};
@@ -97,10 +108,11 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   void Release(void* data) {
     std::vector<c10::DataPtr> dropped;  // freed when this returns, outside the lock
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     auto live = live_.find(data);
     if (live == live_.end()) {
       // a small block, made by the base allocator, released through raw_deleter()
+      lock.unlock();
       base_->raw_deleter()(data);
       return;
     }
