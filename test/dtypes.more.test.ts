@@ -3,31 +3,19 @@
 // and kinds, creation from JS values and TypedArrays, conversions bit for bit, repr, which ops work and which
 // fail with Python's error, torch.save/load and safetensors files both ways (the files torchnode writes
 // byte for byte Python's).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../lib/index';
-import { PyTorch } from './helpers/pytorch';
+import { usePyTorch } from './helpers/pytorch';
+import { useTempDir } from './helpers/tmp';
 
 type Dtype = torch.Dtype;
 const UINT: Dtype[] = ['uint16', 'uint32', 'uint64'];
 const FLOAT8: Dtype[] = ['float8_e5m2', 'float8_e4m3fn', 'float8_e5m2fnuz', 'float8_e4m3fnuz', 'float8_e8m0fnu'];
 const NEW: Dtype[] = [...UINT, ...FLOAT8];
 
-let py: PyTorch;
-let dir: string;
-const file = (name: string) => path.join(dir, name);
+const py = usePyTorch({ packages: ['safetensors', 'numpy'] }); // safetensors.torch imports numpy
+const file = useTempDir('torchnode-dtypes-');
 const q = (s: string) => JSON.stringify(s); // a Python string literal
-
-beforeAll(async () => {
-  py = await PyTorch.start({ packages: ['safetensors', 'numpy'] }); // safetensors.torch imports numpy
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-dtypes-'));
-}, 120_000);
-afterAll(() => {
-  py?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 /** The raw bytes of a tensor's elements, in row-major order: equal bytes are equal values, bit for bit. */
 function bytesOf(t: torch.Tensor): number[] {

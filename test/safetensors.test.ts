@@ -1,27 +1,17 @@
 // safetensors against Python's own `safetensors` package (installed into .reference/, with numpy, by the test
 // helper when the reference Python lacks it): files both ways, byte-identical writes, safe_open's
 // partial reads, sharded checkpoints into a model, and hundreds of damaged files.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as torch from '../lib/index';
-import { PyTorch, expectClose } from './helpers/pytorch';
+import { usePyTorch, expectClose } from './helpers/pytorch';
+import { useTempDir } from './helpers/tmp';
 
 const st = torch.safetensors;
-let py: PyTorch;
-let dir: string;
-const file = (name: string) => path.join(dir, name);
+const py = usePyTorch({ packages: ['safetensors', 'numpy'] }); // safetensors.torch imports numpy
+const file = useTempDir('torchnode-safetensors-');
 const q = (s: string) => JSON.stringify(s);
-
-beforeAll(async () => {
-  py = await PyTorch.start({ packages: ['safetensors', 'numpy'] }); // safetensors.torch imports numpy
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-safetensors-'));
-}, 120_000);
-afterAll(() => {
-  py?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 // Every dtype the format and torchnode share, 0-d, empty and n-d, with values that survive each dtype.
 const PY_TENSORS = `
@@ -170,7 +160,7 @@ describe('reading part of a file', () => {
   });
 
   it("a sharded checkpoint (model.safetensors.index.json) written by Python loads into the model with Python's outputs", async () => {
-    const shards = path.join(dir, 'sharded');
+    const shards = file('sharded');
     const expected = await py.run<torch.Tensor>(`
 import sys, os, json
 sys.path.insert(0, ${q(path.resolve(__dirname, '../scripts/reference'))})
@@ -225,7 +215,7 @@ describe('bad input', () => {
     expect(() => st.loadFile(target, { map_location: 'cpu' } as never)).toThrow(/unknown option 'map_location'/);
     expect(fs.existsSync(target)).toBe(false);
     expect(() => st.loadFile(file('missing.safetensors'))).toThrow(/cannot open .*missing\.safetensors \(ENOENT\)/);
-    expect(() => st.loadFile(dir)).toThrow(st.SafetensorError);
+    expect(() => st.loadFile(file())).toThrow(st.SafetensorError);
     expect(() => st.load('abc' as never)).toThrow(/data must be a Buffer/);
   });
 
