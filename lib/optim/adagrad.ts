@@ -50,14 +50,12 @@ export class Adagrad extends SingleTensorOptimizer<AdagradOptions> {
         pyOptions('Adagrad', rest, POSITIONAL),
       ),
     );
-    // as Python's Adagrad: every parameter's state is made now, not at its first gradient (a fused
-    // group's step on the parameter's device, where its kernel reads it)
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        const step = zeros([], { dtype: 'float32', device: g.fused ? p.device : 'cpu' });
-        this.state.set(p, { step: keep(step), sum: keep(fullLike(p, g.initialAccumulatorValue)) });
-      }
-    }
+    // as Python's Adagrad: every parameter's state is made now, not at its first gradient
+    for (const g of this.paramGroups) for (const p of g.params) this.state.set(p, this.newState(g, p));
+  }
+  /** A parameter's state before its first step; a fused group's step lives on the parameter's device, where its kernel reads it. */
+  private newState(g: ParamGroup<AdagradOptions>, p: Tensor): Record<string, Tensor> {
+    return { step: keep(zeros([], { dtype: 'float32', device: g.fused ? p.device : 'cpu' })), sum: keep(this.initState(g, p).sum) };
   }
   protected validate(g: ParamGroup<AdagradOptions>): void {
     this.validateCommon(g);
@@ -73,7 +71,7 @@ export class Adagrad extends SingleTensorOptimizer<AdagradOptions> {
     const run = () => {
       const states = params.map((p) => {
         let s = this.state.get(p);
-        if (!s) this.state.set(p, (s = { step: keep(zeros([], { dtype: 'float32', device: p.device })), sum: keep(this.initState(group, p).sum) }));
+        if (!s) this.state.set(p, (s = this.newState(group, p)));
         return s;
       });
       const { lr, lrDecay, weightDecay, eps, maximize } = group;
