@@ -7,47 +7,36 @@
 //   aotiCallSpec(p) -> [in, out], aotiMetadata(p), aotiConstantFqns(p)
 //   aotiLoadConstants(p, names, tensors, checkFullUpdate, userManaged), aotiDispose(p)
 //
-// The package is checked before LibTorch sees it (a zip holding the model asked for), so a wrong or
-// damaged file is a message naming what is wrong; what the loader itself refuses (a package for another
-// device, a shared library this LibTorch cannot load) comes back as its error, never a crash.
-#include <caffe2/serialize/inline_container.h>
+// The package is checked before LibTorch sees it (a zip holding the model asked for, each record it uses
+// matching its CRC-32: aoti_archive.h), so a wrong or damaged file is a message naming what is wrong; what the loader itself refuses (a
+// package for another device, a shared library this LibTorch cannot load) comes back as its error, never a crash.
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
+#include <torch/version.h>
 
-#include <algorithm>
-#include <map>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-#include <tuple>
-#include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "aoti_archive.h"
 #include "args.h"
 #include "async.h"
 #include "errors.h"
-#include "files.h"
 #include "handle.h"
 #include "tagged_external.h"
-#include "zip_crc.h"
 
 namespace tn {
 namespace {
 
 using torch::inductor::AOTIModelPackageLoader;
 
-struct PackageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// The loader extracts its package into a temporary folder (/tmp/aotinductor_*) that only its destructor
-// removes. Node frees a package's External at a normal exit, but process.exit() frees none, so every live
-// box is listed here and an atexit handler releases their loaders. The handler is registered at the first
-// load, so it runs before the destructors of the static objects made until then (LibTorch's own). A loader
-// that only a worker holds at that moment (a load not yet handed to JS, a run in flight) keeps its folder.
+// A package lives unpacked in a temporary folder (LoadImpl) that goes with its loader. Node frees a package's External at a normal exit,
+// but process.exit() frees none, so every live box is listed here and an atexit handler releases their loaders. The handler is registered
+// at the first load, so it runs before the destructors of the static objects made until then (LibTorch's own). A loader that only a worker
+// holds at that moment (a load not yet handed to JS, a run in flight) keeps its folder.
 struct PackageBox {
   std::shared_ptr<AOTIModelPackageLoader> loader;  // null once disposed; a running worker holds its own
   explicit PackageBox(std::shared_ptr<AOTIModelPackageLoader> l);
@@ -113,69 +102,30 @@ LoadRequest RequestOf(const Args& a) {
   return r;
 }
 
-// The archive's models: the names under data/aotinductor/ (PyTorchStreamReader drops the archive's own
-// top folder from record names).
-std::set<std::string> ModelsIn(const std::string& path) {
-  auto adapter = OpenForReading<PackageError>(path);
-  if (adapter->size() == 0) throw PackageError("the file is empty (not an AOTInductor package)");
-  unsigned char head[4] = {0, 0, 0, 0};
-  if (adapter->read(0, head, 4, "") < 4 || !(head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)) {
-    throw PackageError(
-        "not an AOTInductor package (aoti_compile_and_package writes a zip archive; this file does not start with a zip header)");
-  }
-  std::vector<std::string> records;
-  try {
-    caffe2::serialize::PyTorchStreamReader reader(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(adapter));
-    records = reader.getAllRecords();
-  } catch (...) {
-    throw PackageError("not a valid AOTInductor package (corrupt or truncated zip archive): " + CaptureCurrent().message);
-  }
-  const std::string prefix = "data/aotinductor/";
-  std::set<std::string> models;
-  for (const auto& name : records) {
-    if (name.rfind(prefix, 0) != 0) continue;
-    auto slash = name.find('/', prefix.size());
-    if (slash != std::string::npos) models.insert(name.substr(prefix.size(), slash - prefix.size()));
-  }
-  return models;
+// LibTorch 2.13 loads a package unpacked into a folder and leaves that folder alone; the loader checks
+// the records it reads, unpacks them into a folder of its own and removes that folder with the loader,
+// whether the load succeeds or not. Older loaders unpack the package themselves, into a folder only
+// their destructor removes, so a package they refuse after unpacking leaves it behind.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 13)
+constexpr bool kLoaderTakesFolders = true;
+#else
+constexpr bool kLoaderTakesFolders = false;
+#endif
+
+// The loader's message names files in the folder about to be removed: name them in the package instead.
+std::string InPackage(std::string message, const TempFolder* folder, const std::string& path) {
+  if (!folder) return message;
+  const std::string unpacked = folder->path() + "/";
+  for (size_t at; (at = message.find(unpacked)) != std::string::npos;) message.replace(at, unpacked.size(), path + ":");
+  return message;
 }
 
-// Checks each compiled library against the CRC-32 the archive records for it: a damaged .so would
-// otherwise be dlopen'ed and run, and LibTorch's zip reader checks no CRC (zip_crc.h). Weights, being
-// data, are not read here: damaged ones give wrong numbers, not a crash, and can be large.
-void CheckLibraries(const std::string& path) {
-  auto adapter = OpenForReading<PackageError>(path);
-  std::map<std::string, uint32_t> crcs;
-  try {
-    crcs = ZipCrcs(*adapter);
-  } catch (const std::exception& e) {
-    throw PackageError(std::string("not a valid AOTInductor package (corrupt zip archive): ") + e.what());
-  }
-  caffe2::serialize::PyTorchStreamReader reader(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(adapter));
-  for (const auto& name : reader.getAllRecords()) {
-    if (name.size() < 3 || name.compare(name.size() - 3, 3, ".so") != 0) continue;
-    // The directory names entries with the archive's top folder first ("m/data/…"); the reader drops it.
-    auto expected = std::find_if(crcs.begin(), crcs.end(), [&](const auto& e) {
-      auto slash = e.first.find('/');
-      return slash != std::string::npos && e.first.compare(slash + 1, std::string::npos, name) == 0;
-    });
-    if (expected == crcs.end()) throw PackageError("not a valid AOTInductor package: " + name + " is missing from the zip directory");
-    at::DataPtr data;
-    size_t size = 0;
-    try {
-      std::tie(data, size) = reader.getRecord(name);
-    } catch (...) {
-      throw PackageError("not a valid AOTInductor package: its compiled library " + name + " cannot be read (" + CaptureCurrent().message +
-                         ")");
-    }
-    if (Crc32(data.get(), size) != expected->second) {
-      throw PackageError("not a valid AOTInductor package: its compiled library " + name +
-                         " is damaged (its CRC-32 does not match the archive's)");
-    }
-  }
-}
+struct LoadedPackage {
+  std::unique_ptr<TempFolder> folder;  // declared first: removed after the loader is gone
+  std::unique_ptr<AOTIModelPackageLoader> loader;
+};
 
-std::unique_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
+std::shared_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
   std::set<std::string> models = ModelsIn(r.path);
   if (models.empty()) {
     throw PackageError(
@@ -187,12 +137,21 @@ std::unique_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
     for (const auto& m : models) names += (names.empty() ? "'" : ", '") + m + "'";
     throw PackageError("the package has no model '" + r.modelName + "' (it has " + names + "): pass modelName");
   }
-  CheckLibraries(r.path);
+  auto loaded = std::make_shared<LoadedPackage>();
+  if (kLoaderTakesFolders) loaded->folder = std::make_unique<TempFolder>("torchnode-aoti-");
+  // A damaged compiled library would otherwise be dlopen'ed and run.
+  CheckRecords(r.path, r.modelName, loaded->folder.get());
   try {
-    return std::make_unique<AOTIModelPackageLoader>(r.path, r.modelName, r.runSingleThreaded, r.numRunners, r.deviceIndex);
+    loaded->loader = std::make_unique<AOTIModelPackageLoader>(loaded->folder ? loaded->folder->path() : r.path, r.modelName,
+                                                              r.runSingleThreaded, r.numRunners, r.deviceIndex);
   } catch (...) {
-    throw PackageError(CaptureCurrent().message);
+    throw PackageError(InPackage(CaptureCurrent().message, loaded->folder.get(), r.path));
   }
+  // A CPU package is in memory once loaded (its library mapped, its weights read), so its folder goes
+  // now, and a process killed by a signal leaves nothing behind. A CUDA package loads kernels from the
+  // folder on first use, so it keeps it while it lives.
+  if (loaded->folder && loaded->loader->get_metadata()["AOTI_DEVICE_KEY"] == "cpu") loaded->folder.reset();
+  return std::shared_ptr<AOTIModelPackageLoader>(loaded, loaded->loader.get());  // shares the folder's life
 }
 
 Napi::Value AotiLoad(const Napi::CallbackInfo& info) {

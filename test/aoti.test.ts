@@ -24,7 +24,7 @@ let ref: {
 };
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-aoti-'));
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-aoti-test-'));
   pkg = path.join(dir, 'model.pt2');
   py = await PyTorch.start();
   ref = await py.run(`
@@ -102,8 +102,13 @@ describe('torch.aoti: AOTInductor packages', () => {
     expect(() => model.loadConstants(ref.swapped, { checkFull: true } as never)).toThrow(/unknown option 'checkFull'/);
   });
 
-  it('leaves no extracted package behind in the temporary folder, also when the process ends by process.exit()', async () => {
-    // LibTorch's loader unpacks the package into $TMPDIR/aotinductor_* and removes it in its destructor.
+  // From LibTorch 2.13 the package is unpacked into a folder of torchnode's own, removed also when the
+  // loader refuses the package; older loaders unpack it themselves and leave it behind then.
+  const [major, minor] = torch.version.torch.split('.').map(Number);
+  const unpacksItself = major > 2 || (major === 2 && minor >= 13);
+  it('leaves no extracted package behind in the temporary folder, also when the process is killed', async () => {
+    // The package is unpacked under $TMPDIR to be loaded; a CPU package needs the folder no longer once
+    // it is (from LibTorch 2.13; older loaders keep it while the package lives).
     const tmp = fs.mkdtempSync(path.join(dir, 'tmpdir-'));
     torch.save(ref.inputs, path.join(dir, 'inputs.pt'));
     const endings = {
@@ -112,6 +117,7 @@ describe('torch.aoti: AOTInductor packages', () => {
       'dispose()': 'm.dispose();',
       'an async load and run, then process.exit()':
         'void (async () => { const n = await torch.aoti.loadPackageAsync(pkg); await n.runAsync(...args); process.exit(0); })();',
+      SIGKILL: "process.kill(process.pid, 'SIGKILL');",
     };
     for (const [ending, code] of Object.entries(endings)) {
       const child = await startChild(
@@ -124,10 +130,54 @@ console.log(require('fs').readdirSync(${JSON.stringify(tmp)}).length);
 ${code}`,
         { env: { TMPDIR: tmp } },
       );
-      expect(child.status, `${ending}: ${child.stderr}`).toBe(0);
-      expect(child.stdout.trim(), ending).toBe('1'); // the package was unpacked there while it lived
-      expect(fs.readdirSync(tmp), ending).toEqual([]);
+      if (ending === 'SIGKILL') expect(child.signal, child.stderr).toBe('SIGKILL');
+      else expect(child.status, `${ending}: ${child.stderr}`).toBe(0);
+      expect(child.stdout.trim(), ending).toBe(unpacksItself ? '0' : '1');
+      if (unpacksItself || ending !== 'SIGKILL') expect(fs.readdirSync(tmp), ending).toEqual([]);
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.mkdirSync(tmp);
     }
+  });
+
+  it.skipIf(!unpacksItself)('a package the loader refuses after unpacking, or a damaged one, leaves nothing behind (LibTorch >= 2.13)', async () => {
+    // intact zips: one whose library is not a library, one with a file named to land outside the folder
+    const [broken, escape] = [path.join(dir, 'broken.pt2'), path.join(dir, 'escape.pt2')];
+    await py.run(`
+import zipfile
+src = zipfile.ZipFile(${JSON.stringify(pkg)})
+names = src.namelist()
+with zipfile.ZipFile(${JSON.stringify(broken)}, 'w') as z:
+    for name in names:
+        z.writestr(name, b'not a shared library' if name.endswith('.so') else src.read(name))
+with zipfile.ZipFile(${JSON.stringify(escape)}, 'w') as z:
+    for name in names:
+        z.writestr(name, src.read(name))
+    z.writestr(names[0].split('/')[0] + '/data/../../escape.txt', b'x')
+out = True`);
+    const good = fs.readFileSync(pkg);
+    const damaged = [0.3, 0.6, 0.9].map((where, i) => {
+      const copy = Buffer.from(good);
+      copy[Math.floor(good.length * where)] ^= 0x5a;
+      const f = path.join(dir, `damaged${i}.pt2`);
+      fs.writeFileSync(f, copy);
+      return f;
+    });
+    const tmp = fs.mkdtempSync(path.join(dir, 'tmpdir-'));
+    const child = await startChild(
+      `for (const f of ${JSON.stringify([broken, escape, ...damaged])}) {
+  try { torch.aoti.loadPackage(f).dispose(); console.log('loaded'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }
+}`,
+      { env: { TMPDIR: tmp } },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    const lines = child.stdout.trim().split('\n');
+    // the loader's message names the file inside the package, not inside the folder it was unpacked to
+    expect(lines[0]).toMatch(/^TorchError: .*dlopen.*broken\.pt2:data\/aotinductor\/model\/\w+\.wrapper\.so/);
+    expect(lines[1]).toMatch(/holds a file named 'data\/\.\.\/\.\.\/escape\.txt', outside the package/);
+    for (const line of lines.slice(2)) expect(line).toMatch(/^TorchError: .* is damaged \(its CRC-32 does not match/);
+    expect(lines).toHaveLength(5);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+    expect(fs.existsSync(path.join(dir, 'escape.txt'))).toBe(false);
   });
 
   it('wrong inputs are errors naming them, before anything reads past a tensor', () => {
