@@ -1,8 +1,9 @@
 // AOTInductor packages (torch.aoti): a package compiled by Python in this run (torch.export +
 // aoti_compile_and_package, about 30 s on 2 cores) runs in Node with Python's inputs and gives Python's
 // outputs, sync and async, with pytree inputs and outputs (a tuple argument, a keyword argument, a dict
-// holding a tuple), and again after its weights are swapped (a state dict, a safetensors file). Wrong or
-// damaged files and wrong inputs are TorchErrors naming the problem, never a crash.
+// holding a tuple), and again after its weights are swapped (a state dict, a safetensors file); one model
+// of a package holding two, by modelName. Wrong or damaged files and wrong inputs are TorchErrors naming
+// the problem, never a crash, and none leaves an unpacked package behind.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -82,6 +83,28 @@ describe('torch.aoti: AOTInductor packages', () => {
     expect(() => again(x, [a, b], { scale })).toThrow(/disposed/);
     model.dispose();
   });
+
+  it('picks one model of a package that holds several by modelName, as aoti_load_package(path, model_name)', async () => {
+    // two models packaged together (package_aoti), each compiled on its own: about 30 s on 2 cores
+    const multi = path.join(dir, 'multi.pt2');
+    const r = await py.run<{ x: torch.Tensor; first: torch.Tensor; second: torch.Tensor }>(`
+import warnings
+warnings.simplefilter('ignore')
+from torch._inductor.package import package_aoti, load_package
+torch.manual_seed(0)
+first, second = torch.nn.Linear(4, 3).eval(), torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Tanh()).eval()
+x = torch.randn(2, 4)
+files = {name: torch._inductor.aot_compile(torch.export.export(m, (x,)).module(), (x,), options={'aot_inductor.package': True})
+         for name, m in [('first', first), ('second', second)]}
+path = package_aoti(${JSON.stringify(multi)}, files)
+out = {'x': x, 'first': load_package(path, 'first')(x), 'second': load_package(path, 'second')(x)}`);
+    for (const name of ['first', 'second'] as const) {
+      const model = torch.aoti.loadPackage(multi, { modelName: name });
+      expectClose(model(r.x) as torch.Tensor, r[name], { rtol: 0, atol: 0 });
+      model.dispose();
+    }
+    expect(() => torch.aoti.loadPackage(multi)).toThrow(/has no model 'model' \(it has 'first', 'second'\): pass modelName/);
+  }, 300_000);
 
   it("swaps in new weights from a state dict or a safetensors file, as Python's load_constants", async () => {
     const [x, a, b, scale] = ref.inputs;
