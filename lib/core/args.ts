@@ -16,6 +16,12 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
+/** A CUDA device string's index: 'cuda:N' → N, 'cuda' → undefined (the current device), anything else → null. */
+export function cudaIndexOf(device: string): number | undefined | null {
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  return m ? (m[1] === undefined ? undefined : Number(m[1])) : null;
+}
+
 export function intArg(v: unknown, argName: string): number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   throw new TypeError(`${argName} must be an integer (got ${describe(v)})`);

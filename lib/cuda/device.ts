@@ -13,6 +13,7 @@ import { native, type CudaEventHandle } from '../core/native';
 import { Tensor, wrap } from '../core/tensor';
 import { TorchError } from '../core/errors';
 import { describe } from '../core/dtype';
+import { cudaIndexOf } from '../core/args';
 
 /** A device: an index, 'cuda:N', or undefined for the current device. */
 export type DeviceArg = number | string | undefined;
@@ -21,8 +22,8 @@ function deviceIndex(d: DeviceArg, fn: string): number | undefined {
   if (d === undefined || d === null) return undefined;
   if (typeof d === 'number' && Number.isInteger(d) && d >= 0) return d;
   if (typeof d === 'string') {
-    const m = /^cuda(?::(\d+))?$/.exec(d);
-    if (m) return m[1] === undefined ? undefined : Number(m[1]);
+    const index = cudaIndexOf(d);
+    if (index !== null) return index;
   }
   throw new TypeError(`torch.cuda.${fn}: device must be an index, 'cuda' or 'cuda:N' (got ${describe(d)})`);
 }

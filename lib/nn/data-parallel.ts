@@ -13,7 +13,7 @@ import { Tensor } from '../core/tensor';
 import { native } from '../core/native';
 import { describe } from '../core/dtype';
 import { TorchError } from '../core/errors';
-import { intArg } from '../core/args';
+import { cudaIndexOf, intArg } from '../core/args';
 import { signature, type ArgsOf } from '../core/signature';
 import { Module } from './module';
 
@@ -28,9 +28,9 @@ const DATA_PARALLEL = signature<DataParallelFields>()('DataParallel', ['deviceId
 // Python's _get_device_index: an index, 'cuda:N', or 'cuda' (the current device, 0 here).
 function deviceIndex(d: unknown, argName: string): number {
   if (typeof d === 'number') return intArg(d, argName);
-  const m = typeof d === 'string' ? /^cuda(?::(\d+))?$/.exec(d) : null;
-  if (!m) throw new TypeError(`DataParallel: ${argName} must be a CUDA device index or 'cuda:N' (got ${describe(d)})`);
-  return m[1] === undefined ? 0 : Number(m[1]);
+  const index = typeof d === 'string' ? cudaIndexOf(d) : null;
+  if (index === null) throw new TypeError(`DataParallel: ${argName} must be a CUDA device index or 'cuda:N' (got ${describe(d)})`);
+  return index ?? 0;
 }
 
 // Tensors moved to `device`, in arrays and plain objects too (Python's scatter onto one device); other values as they are.
