@@ -8,17 +8,24 @@
 namespace tn {
 namespace {
 
-const std::array<uint32_t, 256>& Table() {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
+// Slicing-by-8: table k gives the CRC of a byte followed by k zero bytes, so eight bytes fold in at once
+// (several times faster than a byte at a time; a package's weights can be hundreds of MB).
+using Tables = std::array<std::array<uint32_t, 256>, 8>;
+
+const Tables& CrcTables() {
+  static const Tables tables = [] {
+    Tables t{};
     for (uint32_t i = 0; i < 256; ++i) {
       uint32_t c = i;
       for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
+      t[0][i] = c;
+    }
+    for (size_t k = 1; k < 8; ++k) {
+      for (uint32_t i = 0; i < 256; ++i) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
     }
     return t;
   }();
-  return table;
+  return tables;
 }
 
 uint64_t Le(const unsigned char* p, int bytes) {
@@ -37,10 +44,15 @@ std::vector<unsigned char> ReadAt(const caffe2::serialize::ReadAdapterInterface&
 }  // namespace
 
 uint32_t Crc32(const void* data, size_t n, uint32_t crc) {
-  const auto& table = Table();
+  const Tables& t = CrcTables();
   const auto* p = static_cast<const unsigned char*>(data);
   crc = ~crc;
-  for (size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  for (; n >= 8; p += 8, n -= 8) {
+    const uint32_t lo = crc ^ static_cast<uint32_t>(Le(p, 4)), hi = static_cast<uint32_t>(Le(p + 4, 4));
+    crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^
+          t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+  }
+  for (; n > 0; ++p, --n) crc = t[0][(crc ^ *p) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 
