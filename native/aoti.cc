@@ -13,6 +13,7 @@
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -84,7 +85,7 @@ const std::shared_ptr<AOTIModelPackageLoader>& PackageArg(const Args& a, size_t 
 }
 
 struct LoadRequest {
-  std::string path, modelName;
+  std::string path, modelName, tempBase;
   bool runSingleThreaded = false;
   size_t numRunners = 1;
   c10::DeviceIndex deviceIndex = -1;
@@ -99,13 +100,15 @@ LoadRequest RequestOf(const Args& a) {
   if (runners < 1) a.fail(3, "a positive number of runners");
   r.numRunners = static_cast<size_t>(runners);
   r.deviceIndex = static_cast<c10::DeviceIndex>(a.int64(4));
+  r.tempBase = TempBase();
   return r;
 }
 
-// LibTorch 2.13 loads a package unpacked into a folder and leaves that folder alone; the loader checks
-// the records it reads, unpacks them into a folder of its own and removes that folder with the loader,
-// whether the load succeeds or not. Older loaders unpack the package themselves, into a folder only
-// their destructor removes, so a package they refuse after unpacking leaves it behind.
+// LibTorch 2.13's loader takes a package unpacked into a folder and leaves the folder alone. torchnode
+// unpacks CPU packages itself (CheckRecords, which checks each record as it writes it) and removes the
+// folder with the loader, also when loading fails. CUDA packages, whose kernels are read from the folder
+// later, and every package under older LibTorch are unpacked by the loader itself, into a folder only its
+// destructor removes: a package it refuses after unpacking leaves that folder behind.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 13)
 constexpr bool kLoaderTakesFolders = true;
 #else
@@ -115,8 +118,10 @@ constexpr bool kLoaderTakesFolders = false;
 // The loader's message names files in the folder about to be removed: name them in the package instead.
 std::string InPackage(std::string message, const TempFolder* folder, const std::string& path) {
   if (!folder) return message;
-  const std::string unpacked = folder->path() + "/";
-  for (size_t at; (at = message.find(unpacked)) != std::string::npos;) message.replace(at, unpacked.size(), path + ":");
+  const std::string unpacked = folder->path() + "/", inPackage = path + ":";
+  for (size_t at = 0; (at = message.find(unpacked, at)) != std::string::npos; at += inPackage.size()) {
+    message.replace(at, unpacked.size(), inPackage);
+  }
   return message;
 }
 
@@ -138,19 +143,23 @@ std::shared_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
     throw PackageError("the package has no model '" + r.modelName + "' (it has " + names + "): pass modelName");
   }
   auto loaded = std::make_shared<LoadedPackage>();
-  if (kLoaderTakesFolders) loaded->folder = std::make_unique<TempFolder>("torchnode-aoti-");
+  if (kLoaderTakesFolders && ModelDevice(r.path, r.modelName) == "cpu") {
+    loaded->folder = std::make_unique<TempFolder>(r.tempBase, "torchnode-aoti-");
+  }
   // A damaged compiled library would otherwise be dlopen'ed and run.
-  CheckRecords(r.path, r.modelName, loaded->folder.get());
+  std::vector<std::string> records = CheckRecords(r.path, r.modelName, loaded->folder.get());
   try {
     loaded->loader = std::make_unique<AOTIModelPackageLoader>(loaded->folder ? loaded->folder->path() : r.path, r.modelName,
                                                               r.runSingleThreaded, r.numRunners, r.deviceIndex);
   } catch (...) {
     throw PackageError(InPackage(CaptureCurrent().message, loaded->folder.get(), r.path));
   }
-  // A CPU package is in memory once loaded (its library mapped, its weights read), so its folder goes
-  // now, and a process killed by a signal leaves nothing behind. A CUDA package loads kernels from the
-  // folder on first use, so it keeps it while it lives.
-  if (loaded->folder && loaded->loader->get_metadata()["AOTI_DEVICE_KEY"] == "cpu") loaded->folder.reset();
+  // Once loaded, a CPU package whose one library is the model's own is in memory (the library mapped, its
+  // weights read), so its folder goes now and a process killed by a signal leaves nothing behind. Other
+  // libraries (Triton CPU kernels) are loaded from the folder at the first run, so it stays.
+  auto libraries = std::count_if(records.begin(), records.end(),
+                                 [](const std::string& n) { return n.size() > 3 && n.compare(n.size() - 3, 3, ".so") == 0; });
+  if (loaded->folder && libraries == 1) loaded->folder.reset();
   return std::shared_ptr<AOTIModelPackageLoader>(loaded, loaded->loader.get());  // shares the folder's life
 }
 

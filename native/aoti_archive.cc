@@ -19,13 +19,19 @@ namespace tn {
 namespace fs = std::filesystem;
 using caffe2::serialize::PyTorchStreamReader;
 
-TempFolder::TempFolder(const std::string& prefix) {
+std::string TempBase() {
   std::error_code ec;
-  fs::path base = fs::temp_directory_path(ec);  // $TMPDIR, else /tmp
+  fs::path base = fs::temp_directory_path(ec);
   if (ec) base = "/tmp";
-  std::string pattern = (base / (prefix + "XXXXXX")).string();
+  fs::path absolute = fs::absolute(base, ec);  // so that a later process.chdir() changes nothing
+  return (ec ? base : absolute).string();
+}
+
+TempFolder::TempFolder(const std::string& base, const std::string& prefix) {
+  std::string pattern = (fs::path(base) / (prefix + "XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw PackageError("cannot make a temporary folder under " + base.string() + " to unpack the package: " + ErrnoText(errno));
+    int e = errno;
+    throw PackageError("cannot make a temporary folder under " + base + " to unpack the package: " + ErrnoText(e));
   }
   path_ = pattern;
 }
@@ -55,14 +61,14 @@ bool SafeRecordName(const std::string& name) {
   return true;
 }
 
+// One record being unpacked; errors name the record, since the folder goes with the failure.
 class OutFile {
  public:
-  OutFile(const fs::path& path) {
+  OutFile(const fs::path& path, const std::string& record) : record_(record) {
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw PackageError("cannot write " + path.string() + " while unpacking the package: " + ErrnoText(errno));
-    path_ = path.string();
+    if (fd_ < 0) Fail(errno);
   }
   ~OutFile() {
     if (fd_ >= 0) ::close(fd_);
@@ -73,16 +79,48 @@ class OutFile {
     while (n > 0) {
       ssize_t w = ::write(fd_, data, n);
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) throw PackageError("cannot write " + path_ + " while unpacking the package: " + ErrnoText(errno));
+      if (w <= 0) Fail(w < 0 ? errno : EIO);
       data += w;
       n -= static_cast<size_t>(w);
     }
   }
+  void Close() {
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) Fail(errno);
+  }
 
  private:
+  [[noreturn]] void Fail(int e) const {
+    throw PackageError("cannot unpack " + record_ + " from the package into the temporary folder: " + ErrnoText(e));
+  }
   int fd_ = -1;
-  std::string path_;
+  std::string record_;
 };
+
+bool EndsWith(const std::string& s, const std::string& end) {
+  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+std::vector<std::string> RecordsOf(PyTorchStreamReader& reader) {
+  try {
+    return reader.getAllRecords();
+  } catch (...) {
+    throw PackageError("not a valid AOTInductor package (corrupt zip archive): " + CaptureCurrent().message);
+  }
+}
+
+// The string value of "key" in a flat JSON object as Python's json.dump writes it; empty when absent.
+std::string JsonString(const std::string& json, const std::string& key) {
+  size_t at = json.find('"' + key + '"');
+  if (at == std::string::npos) return "";
+  at = json.find_first_not_of(" \t\r\n", at + key.size() + 2);
+  if (at == std::string::npos || json[at] != ':') return "";
+  at = json.find_first_not_of(" \t\r\n", at + 1);
+  if (at == std::string::npos || json[at] != '"') return "";
+  size_t end = json.find('"', at + 1);
+  return end == std::string::npos ? "" : json.substr(at + 1, end - at - 1);
+}
 
 }  // namespace
 
@@ -97,7 +135,7 @@ std::set<std::string> ModelsIn(const std::string& path) {
   // PyTorchStreamReader drops the archive's own top folder from record names.
   const std::string prefix = "data/aotinductor/";
   std::set<std::string> models;
-  for (const auto& name : OpenArchive(path)->getAllRecords()) {
+  for (const auto& name : RecordsOf(*OpenArchive(path))) {
     if (name.rfind(prefix, 0) != 0) continue;
     auto slash = name.find('/', prefix.size());
     if (slash != std::string::npos) models.insert(name.substr(prefix.size(), slash - prefix.size()));
@@ -105,7 +143,22 @@ std::set<std::string> ModelsIn(const std::string& path) {
   return models;
 }
 
-void CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into) {
+std::string ModelDevice(const std::string& path, const std::string& modelName) {
+  auto reader = OpenArchive(path);
+  const std::string ours = "data/aotinductor/" + modelName + "/";
+  for (const auto& name : RecordsOf(*reader)) {
+    if (name.rfind(ours, 0) != 0 || !EndsWith(name, "wrapper_metadata.json")) continue;
+    try {
+      auto [data, size] = reader->getRecord(name);
+      return JsonString(std::string(static_cast<const char*>(data.get()), size), "AOTI_DEVICE_KEY");
+    } catch (...) {
+      return "";  // CheckRecords names the damage
+    }
+  }
+  return "";
+}
+
+std::vector<std::string> CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into) {
   std::map<std::string, uint32_t> crcs;  // by record name: the directory's names start with the top folder
   try {
     for (const auto& [name, crc] : ZipCrcs(*OpenForReading<PackageError>(path))) {
@@ -118,16 +171,24 @@ void CheckRecords(const std::string& path, const std::string& modelName, const T
     throw PackageError(std::string("not a valid AOTInductor package (corrupt zip archive): ") + e.what());
   }
   auto reader = OpenArchive(path);
-  const std::string models = "data/aotinductor/", ours = models + modelName + "/";
+  // LibTorch's own unpacking (older loaders) takes every name that starts with the model's folder without
+  // its slash (model "m" takes "m2/…" too), so without `into` those are checked as well.
+  const std::string ours = "data/aotinductor/" + modelName + "/", used = into ? ours : ours.substr(0, ours.size() - 1);
+  const std::string constants = "data/constants/";
   constexpr size_t kChunk = size_t{4} << 20;
   std::vector<char> buffer(kChunk);
-  for (const auto& name : reader->getAllRecords()) {
-    if (name.rfind(models, 0) == 0 && name.rfind(ours, 0) != 0) continue;  // another model's
-    if (!SafeRecordName(name))
+  std::set<std::string> seen;
+  std::vector<std::string> own;
+  for (const auto& name : RecordsOf(*reader)) {
+    if (name.rfind(used, 0) != 0 && name.rfind(constants, 0) != 0) continue;  // not read by the loader
+    if (EndsWith(name, "/")) continue;                                        // a folder entry
+    if (!SafeRecordName(name)) {
       throw PackageError("not a valid AOTInductor package: it holds a file named '" + name + "', outside the package");
+    }
+    if (!seen.insert(name).second) throw PackageError("not a valid AOTInductor package: it holds two files named " + name);
     auto expected = crcs.find(name);
     if (expected == crcs.end()) throw PackageError("not a valid AOTInductor package: " + name + " is missing from the zip directory");
-    std::unique_ptr<OutFile> out = into ? std::make_unique<OutFile>(fs::path(into->path()) / name) : nullptr;
+    std::unique_ptr<OutFile> out = into ? std::make_unique<OutFile>(fs::path(into->path()) / name, name) : nullptr;
     uint32_t crc = 0;
     try {
       auto chunks = reader->createChunkReaderIter(name, reader->getRecordSize(name), kChunk);
@@ -140,12 +201,14 @@ void CheckRecords(const std::string& path, const std::string& modelName, const T
     } catch (...) {
       throw PackageError("not a valid AOTInductor package: " + name + " cannot be read (" + CaptureCurrent().message + ")");
     }
+    if (out) out->Close();
     if (crc != expected->second) {
-      bool library = name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0;
-      throw PackageError("not a valid AOTInductor package: " + std::string(library ? "its compiled library " : "") + name +
+      throw PackageError("not a valid AOTInductor package: " + std::string(EndsWith(name, ".so") ? "its compiled library " : "") + name +
                          " is damaged (its CRC-32 does not match the archive's)");
     }
+    if (name.rfind(ours, 0) == 0) own.push_back(name);
   }
+  return own;
 }
 
 }  // namespace tn

@@ -1,11 +1,13 @@
 // An AOTInductor package as a zip archive, before LibTorch's loader sees it: which models it holds, and
 // each record the loader will use checked against the CRC-32 the archive records for it (LibTorch's zip
-// reader checks none), unpacked into a folder of torchnode's own when the loader can take one.
+// reader checks none), and for LibTorch 2.13's loader, which takes a folder, unpacked into one of
+// torchnode's own as it is checked (native/aoti.cc says which packages).
 #pragma once
 #include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tn {
 
@@ -14,10 +16,14 @@ struct PackageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A new folder under $TMPDIR (mkdtemp), removed with all it holds when this is destroyed.
+// The folder temporary files go in: $TMPDIR (or TMP, TEMP, TEMPDIR), else /tmp, made absolute. Read it on
+// the JS thread: getenv on another thread races a write to process.env.
+std::string TempBase();
+
+// A new folder under `base` (mkdtemp), removed with all it holds when this is destroyed.
 class TempFolder {
  public:
-  explicit TempFolder(const std::string& prefix);
+  TempFolder(const std::string& base, const std::string& prefix);
   ~TempFolder();
   TempFolder(const TempFolder&) = delete;
   TempFolder& operator=(const TempFolder&) = delete;
@@ -31,9 +37,14 @@ class TempFolder {
 // readable zip archive.
 std::set<std::string> ModelsIn(const std::string& path);
 
-// Reads every record of the package except other models' folders, checking each against its CRC-32, and
-// writes them under `into` (the archive's layout, without its top folder) when it is not null. Throws
-// PackageError naming the first damaged or unsafe record.
-void CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into);
+// The device a model was compiled for ("cpu", "cuda", …) as its wrapper_metadata.json records it; empty
+// when the package does not say. Not yet checked against its CRC-32 (CheckRecords does that).
+std::string ModelDevice(const std::string& path, const std::string& modelName);
+
+// Reads each record LibTorch's loader uses for `modelName` (its folder under data/aotinductor/, and
+// data/constants/), checking it against its CRC-32, and writes it under `into` (the archive's layout,
+// without its top folder) when that is not null. Returns the names of the model's own records. Throws
+// PackageError naming the first damaged, duplicated or unsafe record.
+std::vector<std::string> CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into);
 
 }  // namespace tn

@@ -125,10 +125,10 @@ out = {'x': x, 'first': load_package(path, 'first')(x), 'second': load_package(p
     expect(() => model.loadConstants(ref.swapped, { checkFull: true } as never)).toThrow(/unknown option 'checkFull'/);
   });
 
-  // From LibTorch 2.13 the package is unpacked into a folder of torchnode's own, removed also when the
+  // From LibTorch 2.13 torchnode unpacks a CPU package into a folder of its own, removed also when the
   // loader refuses the package; older loaders unpack it themselves and leave it behind then.
   const [major, minor] = torch.version.torch.split('.').map(Number);
-  const unpacksItself = major > 2 || (major === 2 && minor >= 13);
+  const torchnodeUnpacks = major > 2 || (major === 2 && minor >= 13);
   it('leaves no extracted package behind in the temporary folder, also when the process is killed', async () => {
     // The package is unpacked under $TMPDIR to be loaded; a CPU package needs the folder no longer once
     // it is (from LibTorch 2.13; older loaders keep it while the package lives).
@@ -155,17 +155,20 @@ ${code}`,
       );
       if (ending === 'SIGKILL') expect(child.signal, child.stderr).toBe('SIGKILL');
       else expect(child.status, `${ending}: ${child.stderr}`).toBe(0);
-      expect(child.stdout.trim(), ending).toBe(unpacksItself ? '0' : '1');
-      if (unpacksItself || ending !== 'SIGKILL') expect(fs.readdirSync(tmp), ending).toEqual([]);
+      expect(child.stdout.trim(), ending).toBe(torchnodeUnpacks ? '0' : '1');
+      if (torchnodeUnpacks || ending !== 'SIGKILL') expect(fs.readdirSync(tmp), ending).toEqual([]);
       fs.rmSync(tmp, { recursive: true, force: true });
       fs.mkdirSync(tmp);
     }
   });
 
-  it.skipIf(!unpacksItself)('a package the loader refuses after unpacking, or a damaged one, leaves nothing behind (LibTorch >= 2.13)', async () => {
-    // intact zips: one whose library is not a library, one with a file named to land outside the folder
-    const [broken, escape] = [path.join(dir, 'broken.pt2'), path.join(dir, 'escape.pt2')];
-    await py.run(`
+  it.skipIf(!torchnodeUnpacks)(
+    'a package the loader refuses after unpacking, or a damaged one, leaves nothing behind (LibTorch >= 2.13)',
+    async () => {
+      // intact zips: one whose library is not a library, one with a file named to land outside the folder,
+      // one holding a file twice
+      const [broken, escape, twice] = ['broken', 'escape', 'twice'].map((n) => path.join(dir, `${n}.pt2`));
+      await py.run(`
 import zipfile
 src = zipfile.ZipFile(${JSON.stringify(pkg)})
 names = src.namelist()
@@ -175,33 +178,39 @@ with zipfile.ZipFile(${JSON.stringify(broken)}, 'w') as z:
 with zipfile.ZipFile(${JSON.stringify(escape)}, 'w') as z:
     for name in names:
         z.writestr(name, src.read(name))
-    z.writestr(names[0].split('/')[0] + '/data/../../escape.txt', b'x')
+    z.writestr(names[0].split('/')[0] + '/data/aotinductor/model/../../../../escape.txt', b'x')
+with zipfile.ZipFile(${JSON.stringify(twice)}, 'w') as z:
+    for name in names:
+        z.writestr(name, src.read(name))
+    again = next(n for n in names if '/aotinductor/model/' in n)
+    z.writestr(again, src.read(again))
 out = True`);
-    const good = fs.readFileSync(pkg);
-    const damaged = [0.3, 0.6, 0.9].map((where, i) => {
-      const copy = Buffer.from(good);
-      copy[Math.floor(good.length * where)] ^= 0x5a;
-      const f = path.join(dir, `damaged${i}.pt2`);
-      fs.writeFileSync(f, copy);
-      return f;
-    });
-    const tmp = fs.mkdtempSync(path.join(dir, 'tmpdir-'));
-    const child = await startChild(
-      `for (const f of ${JSON.stringify([broken, escape, ...damaged])}) {
+      const good = fs.readFileSync(pkg);
+      const damaged = [0.3, 0.6, 0.9].map((where, i) => {
+        const copy = Buffer.from(good);
+        copy[Math.floor(good.length * where)] ^= 0x5a;
+        const f = path.join(dir, `damaged${i}.pt2`);
+        fs.writeFileSync(f, copy);
+        return f;
+      });
+      const tmp = fs.mkdtempSync(path.join(dir, 'tmpdir-'));
+      const child = await startChild(
+        `for (const f of ${JSON.stringify([broken, escape, twice, ...damaged])}) {
   try { torch.aoti.loadPackage(f).dispose(); console.log('loaded'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }
 }`,
-      { env: { TMPDIR: tmp } },
-    );
-    expect(child.status, child.stderr).toBe(0);
-    const lines = child.stdout.trim().split('\n');
-    // the loader's message names the file inside the package, not inside the folder it was unpacked to
-    expect(lines[0]).toMatch(/^TorchError: .*dlopen.*broken\.pt2:data\/aotinductor\/model\/\w+\.wrapper\.so/);
-    expect(lines[1]).toMatch(/holds a file named 'data\/\.\.\/\.\.\/escape\.txt', outside the package/);
-    for (const line of lines.slice(2)) expect(line).toMatch(/^TorchError: .* is damaged \(its CRC-32 does not match/);
-    expect(lines).toHaveLength(5);
-    expect(fs.readdirSync(tmp)).toEqual([]);
-    expect(fs.existsSync(path.join(dir, 'escape.txt'))).toBe(false);
-  });
+        { env: { TMPDIR: tmp } },
+      );
+      expect(child.status, child.stderr).toBe(0);
+      const lines = child.stdout.trim().split('\n');
+      // the loader's message names the file inside the package, not inside the folder it was unpacked to
+      expect(lines[0]).toMatch(/^TorchError: .*dlopen.*broken\.pt2:data\/aotinductor\/model\/\w+\.wrapper\.so/);
+      expect(lines[1]).toMatch(/holds a file named 'data\/aotinductor\/model\/(\.\.\/){4}escape\.txt', outside the package/);
+      expect(lines[2]).toMatch(/holds two files named data\/aotinductor\/model\//);
+      for (const line of lines.slice(3)) expect(line).toMatch(/^TorchError: .* is damaged \(its CRC-32 does not match/);
+      expect(lines).toHaveLength(6);
+      expect(fs.readdirSync(tmp)).toEqual([]); // escape.txt would have landed here
+    },
+  );
 
   it('wrong inputs are errors naming them, before anything reads past a tensor', () => {
     const [x, a, b, scale] = ref.inputs;
