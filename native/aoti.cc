@@ -125,6 +125,13 @@ std::string InPackage(std::string message, const TempFolder* folder, const std::
   return message;
 }
 
+// LibTorch's loader parses a package's metadata into a function-static JSON object (load_json_file in
+// model_package_loader.cpp), so two loads at once (loadPackageAsync twice) would race on it: one at a time.
+std::mutex& LoaderConstruction() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 struct LoadedPackage {
   std::unique_ptr<TempFolder> folder;  // declared first: removed after the loader is gone
   std::unique_ptr<AOTIModelPackageLoader> loader;
@@ -149,6 +156,7 @@ std::shared_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
   // A damaged compiled library would otherwise be dlopen'ed and run.
   std::vector<std::string> records = CheckRecords(r.path, r.modelName, loaded->folder.get());
   try {
+    std::lock_guard<std::mutex> lock(LoaderConstruction());
     loaded->loader = std::make_unique<AOTIModelPackageLoader>(loaded->folder ? loaded->folder->path() : r.path, r.modelName,
                                                               r.runSingleThreaded, r.numRunners, r.deviceIndex);
   } catch (...) {
