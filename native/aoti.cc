@@ -7,9 +7,10 @@
 //   aotiCallSpec(p) -> [in, out], aotiMetadata(p), aotiConstantFqns(p)
 //   aotiLoadConstants(p, names, tensors, checkFullUpdate, userManaged), aotiDispose(p)
 //
-// The package is checked before LibTorch sees it (a zip holding the model asked for, each record it uses
-// matching its CRC-32: aoti_archive.h), so a wrong or damaged file is a message naming what is wrong; what the loader itself refuses (a
-// package for another device, a shared library this LibTorch cannot load) comes back as its error, never a crash.
+// The package is checked before LibTorch sees it (a zip holding the model asked for, each record the loader
+// uses matching its CRC-32: aoti_archive.h), so a wrong or damaged file is a message naming what is wrong;
+// what the loader itself refuses (a package for another device, a shared library this LibTorch cannot
+// load) comes back as its error, never a crash.
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/version.h>
 
@@ -34,10 +35,12 @@ namespace {
 
 using torch::inductor::AOTIModelPackageLoader;
 
-// A package lives unpacked in a temporary folder (LoadImpl) that goes with its loader. Node frees a package's External at a normal exit,
-// but process.exit() frees none, so every live box is listed here and an atexit handler releases their loaders. The handler is registered
-// at the first load, so it runs before the destructors of the static objects made until then (LibTorch's own). A loader that only a worker
-// holds at that moment (a load not yet handed to JS, a run in flight) keeps its folder.
+// A package may live unpacked in a temporary folder that goes with its loader (a CUDA package, any package
+// under LibTorch before 2.13, a CPU package with kernel libraries: LoadImpl). Node frees a package's External
+// at a normal exit, but process.exit() frees none, so every live box is listed here and an atexit handler
+// releases their loaders. The handler is registered at the first load, so it runs before the destructors
+// of the static objects made until then (LibTorch's own). A loader that only a worker holds at that moment
+// (a load not yet handed to JS, a run in flight) keeps its folder.
 struct PackageBox {
   std::shared_ptr<AOTIModelPackageLoader> loader;  // null once disposed; a running worker holds its own
   explicit PackageBox(std::shared_ptr<AOTIModelPackageLoader> l);
