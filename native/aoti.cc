@@ -14,7 +14,6 @@
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/version.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -157,7 +156,7 @@ std::shared_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
     loaded->folder = std::make_unique<TempFolder>(r.tempBase, "torchnode-aoti-");
   }
   // A damaged compiled library would otherwise be dlopen'ed and run.
-  std::vector<std::string> records = CheckRecords(r.path, r.modelName, loaded->folder.get());
+  size_t libraries = CheckRecords(r.path, r.modelName, loaded->folder.get());
   try {
     std::lock_guard<std::mutex> lock(LoaderConstruction());
     loaded->loader = std::make_unique<AOTIModelPackageLoader>(loaded->folder ? loaded->folder->path() : r.path, r.modelName,
@@ -168,8 +167,6 @@ std::shared_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
   // Once loaded, a CPU package whose one library is the model's own is in memory (the library mapped, its
   // weights read), so its folder goes now and a process killed by a signal leaves nothing behind. Other
   // libraries (Triton CPU kernels) are loaded from the folder at the first run, so it stays.
-  auto libraries = std::count_if(records.begin(), records.end(),
-                                 [](const std::string& n) { return n.size() > 3 && n.compare(n.size() - 3, 3, ".so") == 0; });
   if (loaded->folder && libraries == 1) loaded->folder.reset();
   return std::shared_ptr<AOTIModelPackageLoader>(loaded, loaded->loader.get());  // shares the folder's life
 }

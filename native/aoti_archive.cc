@@ -158,7 +158,7 @@ std::string ModelDevice(const std::string& path, const std::string& modelName) {
   return "";
 }
 
-std::vector<std::string> CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into) {
+size_t CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into) {
   std::map<std::string, uint32_t> crcs;  // by record name: the directory's names start with the top folder
   try {
     for (const auto& [name, crc] : ZipCrcs(*OpenForReading<PackageError>(path))) {
@@ -178,7 +178,7 @@ std::vector<std::string> CheckRecords(const std::string& path, const std::string
   constexpr size_t kChunk = size_t{4} << 20;
   std::vector<char> buffer(kChunk);
   std::set<std::string> seen;
-  std::vector<std::string> own;
+  size_t libraries = 0;
   for (const auto& name : RecordsOf(*reader)) {
     if (name.rfind(used, 0) != 0 && name.rfind(constants, 0) != 0) continue;  // not read by the loader
     if (EndsWith(name, "/")) continue;                                        // a folder entry
@@ -206,9 +206,9 @@ std::vector<std::string> CheckRecords(const std::string& path, const std::string
       throw PackageError("not a valid AOTInductor package: " + std::string(EndsWith(name, ".so") ? "its compiled library " : "") + name +
                          " is damaged (its CRC-32 does not match the archive's)");
     }
-    if (name.rfind(ours, 0) == 0) own.push_back(name);
+    if (name.rfind(ours, 0) == 0 && EndsWith(name, ".so")) ++libraries;
   }
-  return own;
+  return libraries;
 }
 
 }  // namespace tn

@@ -3,11 +3,11 @@
 // reader checks none), and for LibTorch 2.13's loader, which takes a folder, unpacked into one of
 // torchnode's own as it is checked (native/aoti.cc says which packages).
 #pragma once
+#include <cstddef>
 #include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 namespace tn {
 
@@ -43,8 +43,8 @@ std::string ModelDevice(const std::string& path, const std::string& modelName);
 
 // Reads each record LibTorch's loader uses for `modelName` (its folder under data/aotinductor/, and
 // data/constants/), checking it against its CRC-32, and writes it under `into` (the archive's layout,
-// without its top folder) when that is not null. Returns the names of the model's own records. Throws
-// PackageError naming the first damaged, duplicated or unsafe record.
-std::vector<std::string> CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into);
+// without its top folder) when that is not null. Returns how many shared libraries (.so) the model's own
+// folder holds. Throws PackageError naming the first damaged, duplicated or unsafe record.
+size_t CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into);
 
 }  // namespace tn
