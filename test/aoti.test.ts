@@ -183,18 +183,16 @@ ${code}`,
 import zipfile
 src = zipfile.ZipFile(${JSON.stringify(pkg)})
 names = src.namelist()
-with zipfile.ZipFile(${JSON.stringify(broken)}, 'w') as z:
-    for name in names:
-        z.writestr(name, b'not a shared library' if name.endswith('.so') else src.read(name))
-with zipfile.ZipFile(${JSON.stringify(escape)}, 'w') as z:
-    for name in names:
-        z.writestr(name, src.read(name))
-    z.writestr(names[0].split('/')[0] + '/data/aotinductor/model/../../../../escape.txt', b'x')
-with zipfile.ZipFile(${JSON.stringify(twice)}, 'w') as z:
-    for name in names:
-        z.writestr(name, src.read(name))
-    again = next(n for n in names if '/aotinductor/model/' in n)
-    z.writestr(again, src.read(again))
+def repack(dst, data=src.read, extra=()):
+    with zipfile.ZipFile(dst, 'w') as z:
+        for name in names:
+            z.writestr(name, data(name))
+        for name, d in extra:
+            z.writestr(name, d)
+repack(${JSON.stringify(broken)}, data=lambda name: b'not a shared library' if name.endswith('.so') else src.read(name))
+repack(${JSON.stringify(escape)}, extra=[(names[0].split('/')[0] + '/data/aotinductor/model/../../../../escape.txt', b'x')])
+again = next(n for n in names if '/aotinductor/model/' in n)
+repack(${JSON.stringify(twice)}, extra=[(again, src.read(again))])
 out = True`);
       const good = fs.readFileSync(pkg);
       const damaged = [0.3, 0.6, 0.9].map((where, i) => {
