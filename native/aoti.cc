@@ -140,23 +140,27 @@ struct LoadedPackage {
 };
 
 std::shared_ptr<AOTIModelPackageLoader> LoadImpl(const LoadRequest& r) {
-  std::set<std::string> models = ModelsIn(r.path);
-  if (models.empty()) {
-    throw PackageError(
-        "not an AOTInductor package: the archive has no data/aotinductor/ (a torch.export.save file, or a "
-        "TorchScript or torch.save archive? compile it with torch._inductor.aoti_compile_and_package)");
-  }
-  if (!models.count(r.modelName)) {
-    std::string names;
-    for (const auto& m : models) names += (names.empty() ? "'" : ", '") + m + "'";
-    throw PackageError("the package has no model '" + r.modelName + "' (it has " + names + "): pass modelName");
-  }
   auto loaded = std::make_shared<LoadedPackage>();
-  if (kLoaderTakesFolders && ModelDevice(r.path, r.modelName) == "cpu") {
-    loaded->folder = std::make_unique<TempFolder>(r.tempBase, "torchnode-aoti-");
+  size_t libraries = 0;
+  {
+    PackageArchive archive(r.path);
+    std::set<std::string> models = archive.Models();
+    if (models.empty()) {
+      throw PackageError(
+          "not an AOTInductor package: the archive has no data/aotinductor/ (a torch.export.save file, or a "
+          "TorchScript or torch.save archive? compile it with torch._inductor.aoti_compile_and_package)");
+    }
+    if (!models.count(r.modelName)) {
+      std::string names;
+      for (const auto& m : models) names += (names.empty() ? "'" : ", '") + m + "'";
+      throw PackageError("the package has no model '" + r.modelName + "' (it has " + names + "): pass modelName");
+    }
+    if (kLoaderTakesFolders && archive.ModelDevice(r.modelName) == "cpu") {
+      loaded->folder = std::make_unique<TempFolder>(r.tempBase, "torchnode-aoti-");
+    }
+    // A damaged compiled library would otherwise be dlopen'ed and run.
+    libraries = archive.CheckRecords(r.modelName, loaded->folder.get());
   }
-  // A damaged compiled library would otherwise be dlopen'ed and run.
-  size_t libraries = CheckRecords(r.path, r.modelName, loaded->folder.get());
   try {
     std::lock_guard<std::mutex> lock(LoaderConstruction());
     loaded->loader = std::make_unique<AOTIModelPackageLoader>(loaded->folder ? loaded->folder->path() : r.path, r.modelName,

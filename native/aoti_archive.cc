@@ -43,10 +43,9 @@ TempFolder::~TempFolder() {
 
 namespace {
 
-std::unique_ptr<PyTorchStreamReader> OpenArchive(const std::string& path) {
-  auto adapter = OpenForReading<PackageError>(path);
+std::unique_ptr<PyTorchStreamReader> OpenArchive(const std::shared_ptr<FdReader>& file) {
   try {
-    return std::make_unique<PyTorchStreamReader>(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(adapter));
+    return std::make_unique<PyTorchStreamReader>(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(file));
   } catch (...) {
     throw PackageError("not a valid AOTInductor package (corrupt or truncated zip archive): " + CaptureCurrent().message);
   }
@@ -124,18 +123,30 @@ std::string JsonString(const std::string& json, const std::string& key) {
 
 }  // namespace
 
-std::set<std::string> ModelsIn(const std::string& path) {
-  auto adapter = OpenForReading<PackageError>(path);
-  if (adapter->size() == 0) throw PackageError("the file is empty (not an AOTInductor package)");
+struct PackageArchive::Open {
+  std::shared_ptr<FdReader> file;
+  std::unique_ptr<PyTorchStreamReader> reader;
+  std::vector<std::string> records;  // without the archive's own top folder, as the reader names them
+};
+
+PackageArchive::PackageArchive(const std::string& path) : open_(std::make_unique<Open>()) {
+  open_->file = OpenForReading<PackageError>(path);
+  if (open_->file->size() == 0) throw PackageError("the file is empty (not an AOTInductor package)");
   unsigned char head[4] = {0, 0, 0, 0};
-  if (adapter->read(0, head, 4, "") < 4 || !(head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)) {
+  if (open_->file->read(0, head, 4, "") < 4 || !(head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)) {
     throw PackageError(
         "not an AOTInductor package (aoti_compile_and_package writes a zip archive; this file does not start with a zip header)");
   }
-  // PyTorchStreamReader drops the archive's own top folder from record names.
+  open_->reader = OpenArchive(open_->file);
+  open_->records = RecordsOf(*open_->reader);
+}
+
+PackageArchive::~PackageArchive() = default;
+
+std::set<std::string> PackageArchive::Models() const {
   const std::string prefix = "data/aotinductor/";
   std::set<std::string> models;
-  for (const auto& name : RecordsOf(*OpenArchive(path))) {
+  for (const auto& name : open_->records) {
     if (name.rfind(prefix, 0) != 0) continue;
     auto slash = name.find('/', prefix.size());
     if (slash != std::string::npos) models.insert(name.substr(prefix.size(), slash - prefix.size()));
@@ -143,13 +154,12 @@ std::set<std::string> ModelsIn(const std::string& path) {
   return models;
 }
 
-std::string ModelDevice(const std::string& path, const std::string& modelName) {
-  auto reader = OpenArchive(path);
+std::string PackageArchive::ModelDevice(const std::string& modelName) const {
   const std::string ours = "data/aotinductor/" + modelName + "/";
-  for (const auto& name : RecordsOf(*reader)) {
+  for (const auto& name : open_->records) {
     if (name.rfind(ours, 0) != 0 || !EndsWith(name, "wrapper_metadata.json")) continue;
     try {
-      auto [data, size] = reader->getRecord(name);
+      auto [data, size] = open_->reader->getRecord(name);
       return JsonString(std::string(static_cast<const char*>(data.get()), size), "AOTI_DEVICE_KEY");
     } catch (...) {
       return "";  // CheckRecords names the damage
@@ -158,10 +168,10 @@ std::string ModelDevice(const std::string& path, const std::string& modelName) {
   return "";
 }
 
-size_t CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into) {
+size_t PackageArchive::CheckRecords(const std::string& modelName, const TempFolder* into) const {
   std::map<std::string, uint32_t> crcs;  // by record name: the directory's names start with the top folder
   try {
-    for (const auto& [name, crc] : ZipCrcs(*OpenForReading<PackageError>(path))) {
+    for (const auto& [name, crc] : ZipCrcs(*open_->file)) {
       auto slash = name.find('/');
       if (slash != std::string::npos) crcs[name.substr(slash + 1)] = crc;
     }
@@ -170,7 +180,7 @@ size_t CheckRecords(const std::string& path, const std::string& modelName, const
   } catch (const std::exception& e) {
     throw PackageError(std::string("not a valid AOTInductor package (corrupt zip archive): ") + e.what());
   }
-  auto reader = OpenArchive(path);
+  PyTorchStreamReader& reader = *open_->reader;
   // LibTorch's own unpacking (older loaders) takes every name that starts with the model's folder without
   // its slash (model "m" takes "m2/…" too), so without `into` those are checked as well.
   const std::string ours = "data/aotinductor/" + modelName + "/", used = into ? ours : ours.substr(0, ours.size() - 1);
@@ -179,7 +189,7 @@ size_t CheckRecords(const std::string& path, const std::string& modelName, const
   std::vector<char> buffer(kChunk);
   std::set<std::string> seen;
   size_t libraries = 0;
-  for (const auto& name : RecordsOf(*reader)) {
+  for (const auto& name : open_->records) {
     if (name.rfind(used, 0) != 0 && name.rfind(constants, 0) != 0) continue;  // not read by the loader
     if (EndsWith(name, "/")) continue;                                        // a folder entry
     if (!SafeRecordName(name)) {
@@ -191,7 +201,7 @@ size_t CheckRecords(const std::string& path, const std::string& modelName, const
     std::unique_ptr<OutFile> out = into ? std::make_unique<OutFile>(fs::path(into->path()) / name, name) : nullptr;
     uint32_t crc = 0;
     try {
-      auto chunks = reader->createChunkReaderIter(name, reader->getRecordSize(name), kChunk);
+      auto chunks = reader.createChunkReaderIter(name, reader.getRecordSize(name), kChunk);
       for (size_t n; (n = chunks.next(buffer.data())) > 0;) {
         crc = Crc32(buffer.data(), n, crc);
         if (out) out->Write(buffer.data(), n);

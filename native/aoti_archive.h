@@ -33,18 +33,31 @@ class TempFolder {
   std::string path_;
 };
 
-// The archive's models: the names under data/aotinductor/. Throws PackageError for a file that is not a
-// readable zip archive.
-std::set<std::string> ModelsIn(const std::string& path);
+// The package file, opened once: the loader's checks all read the same open file.
+class PackageArchive {
+ public:
+  // Throws PackageError for a file that cannot be opened or is not a readable zip archive.
+  explicit PackageArchive(const std::string& path);
+  ~PackageArchive();
+  PackageArchive(const PackageArchive&) = delete;
+  PackageArchive& operator=(const PackageArchive&) = delete;
 
-// The device a model was compiled for ("cpu", "cuda", …) as its wrapper_metadata.json records it; empty
-// when the package does not say. Not yet checked against its CRC-32 (CheckRecords does that).
-std::string ModelDevice(const std::string& path, const std::string& modelName);
+  // The names under data/aotinductor/.
+  std::set<std::string> Models() const;
 
-// Reads each record LibTorch's loader uses for `modelName` (its folder under data/aotinductor/, and
-// data/constants/), checking it against its CRC-32, and writes it under `into` (the archive's layout,
-// without its top folder) when that is not null. Returns how many shared libraries (.so) the model's own
-// folder holds. Throws PackageError naming the first damaged, duplicated or unsafe record.
-size_t CheckRecords(const std::string& path, const std::string& modelName, const TempFolder* into);
+  // The device a model was compiled for ("cpu", "cuda", …) as its wrapper_metadata.json records it; empty
+  // when the package does not say. Not yet checked against its CRC-32 (CheckRecords does that).
+  std::string ModelDevice(const std::string& modelName) const;
+
+  // Reads each record LibTorch's loader uses for `modelName` (its folder under data/aotinductor/, and
+  // data/constants/), checking it against its CRC-32, and writes it under `into` (the archive's layout,
+  // without its top folder) when that is not null. Returns how many shared libraries (.so) the model's
+  // own folder holds. Throws PackageError naming the first damaged, duplicated or unsafe record.
+  size_t CheckRecords(const std::string& modelName, const TempFolder* into) const;
+
+ private:
+  struct Open;
+  std::unique_ptr<Open> open_;
+};
 
 }  // namespace tn
