@@ -1143,6 +1143,16 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`,
     expect(replaced!.shape).toEqual([2, 8, 8, 8]);
     expect(replaced!.sum().item()).toEqual(expect.any(Number));
   });
+
+  // Bug: SEModule left its expanded scale (one per block) for the collector, so an inference loop
+  // reported memory to V8 until it ran a full collection every few dozen forwards.
+  it.each(torch.models.listModels())('an inference forward of %s leaves no tensor for the collector', (name) => {
+    const m = torch.models.getModel(name, { stem: 'cifar', numClasses: 10, width: 16 }).eval();
+    const x = torch.randn([2, 3, 8, 8]);
+    const before = torch.memory().handles;
+    torch.noGrad(() => m(x)).dispose();
+    expect(torch.memory().handles).toBe(before);
+  });
 });
 
 describe('a module call is typed by its forward (Module<In, Out>)', () => {

@@ -56,7 +56,9 @@ export class SEModule extends Module {
   forward(x: Tensor): Tensor {
     const flatten = this.impl === 'linear' ? [(t: Tensor) => t.flatten(1)] : [];
     const y = pipe(x, this.avg_pool, ...flatten, this.fc1, this.relu, this.fc2, this.gate, (t) => t.view(-1, this.channels, 1, 1));
-    const out = x.mul(y.expandAs(x));
+    const scale = y.expandAs(x);
+    const out = x.mul(scale);
+    release(scale);
     release(y);
     return out;
   }
