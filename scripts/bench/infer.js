@@ -11,9 +11,11 @@
  *   onnxruntime-node  the ONNX export (when onnxruntime-node and Python's onnx package are installed)
  *
  * Each form runs in a process of its own (so no form's thread pool or memory sits beside another's), all
- * on the same input; the forms take turns, repeat after repeat, with a pause before each turn. Printed
- * are the median ms per forward and the ratios (the median of each round's): each torchnode form against
- * its Python twin, and torchnode's fastest against onnxruntime-node. Every form's output is checked against Python eager's.
+ * on the same input; the forms take turns, repeat after repeat, with a pause before each turn. Twins take
+ * theirs back to back (onnxruntime-node next to torchnode's AOTInductor form), swapping places each round.
+ * Printed are the median ms per forward and the ratios (the median of each round's): each torchnode form
+ * against its Python twin, and torchnode's fastest against onnxruntime-node. Every form's output is
+ * checked against Python eager's.
  *
  *     node scripts/bench/infer.js [--model seResNet18|seResNet50] [--steps N] [--reps N] [--warmup N]
  *
@@ -31,8 +33,8 @@ const { createInterface } = require('node:readline');
 const { findReferencePython } = require('../python');
 
 const MODELS = {
-  seResNet18: { batch: 32, size: 32, steps: 20, options: { numClasses: 10 } },
-  seResNet50: { batch: 8, size: 224, steps: 3, options: { numClasses: 1000 } },
+  seResNet18: { batch: 32, size: 32, steps: 20, reps: 15, options: { numClasses: 10 } },
+  seResNet50: { batch: 8, size: 224, steps: 3, reps: 9, options: { numClasses: 1000 } },
 };
 const NODE_FORMS = ['torchnode eager', 'torchnode script', 'torchnode aoti', 'onnxruntime-node'];
 const PYTHON_FORMS = ['eager', 'script', 'aoti'];
@@ -126,7 +128,7 @@ async function bench(name, ortInstalled) {
     dir,
     threads: torch.getNumThreads(),
     steps: arg('steps', spec.steps),
-    reps: arg('reps', 7),
+    reps: arg('reps', spec.reps),
     warmup: arg('warmup', 3),
   };
   const python = findReferencePython();
@@ -149,18 +151,25 @@ async function bench(name, ortInstalled) {
     if (!(diff < 1e-3)) throw new Error(`${form}: its output differs from Python eager's (max |diff| ${diff})`);
   }
   const times = Object.fromEntries(Object.keys(forms).map((k) => [k, []]));
+  // Forms compared with each other take their turns one right after the other and swap places each round,
+  // so that neither the machine's drift nor the place in the round favours one side; torchnode's AOTInductor
+  // form (its fastest) sits between its Python twin and onnxruntime-node.
+  const groups = PYTHON_FORMS.map((f) => (f === 'aoti' ? ['Python aoti', 'torchnode aoti', 'onnxruntime-node'] : [`torchnode ${f}`, `Python ${f}`]));
   for (let r = 0; r < c.reps; r++) {
-    for (const [form, p] of Object.entries(forms)) {
-      await settle();
-      times[form].push(await p.repeat());
+    for (const group of groups) {
+      for (const form of r % 2 ? [...group].reverse() : group) {
+        if (!forms[form]) continue;
+        await settle();
+        times[form].push(await forms[form].repeat());
+      }
     }
   }
   for (const p of Object.values(forms)) p.close();
   fs.rmSync(dir, { recursive: true, force: true });
 
   const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-  // A ratio is the median over the rounds of that round's ratio: the two forms' turns in one round are a
-  // few seconds apart, so a shared machine's slow minutes weigh on both sides of it.
+  // A ratio is the median over the rounds of that round's ratio: the two forms' turns in one round are
+  // close together (adjacent for the twins), so a shared machine's slow minutes weigh on both sides of it.
   const ratio = (a, b) => median(times[a].map((t, r) => t / times[b][r]));
   console.log(
     `\n${name}, CPU (${c.threads} threads), batch ${c.batch} at ${c.size}x${c.size}: median ms per forward ` +
