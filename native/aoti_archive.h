@@ -33,7 +33,7 @@ class TempFolder {
   std::string path_;
 };
 
-// The package file, opened once: the loader's checks all read the same open file.
+// The package file, opened once: torchnode's checks all read the same open file.
 class PackageArchive {
  public:
   // Throws PackageError for a file that cannot be opened or is not a readable zip archive.

@@ -1149,9 +1149,14 @@ out = {'y': y, 'n': len(torch.nn.ModuleList([l, l])), 'repr': repr(s)}`,
   it.each(torch.models.listModels())('an inference forward of %s leaves no tensor for the collector', (name) => {
     const m = torch.models.getModel(name, { stem: 'cifar', numClasses: 10, width: 16 }).eval();
     const x = torch.randn([2, 3, 8, 8]);
-    const before = torch.memory().handles;
-    torch.noGrad(() => m(x)).dispose();
-    expect(torch.memory().handles).toBe(before);
+    // Three tries: a collection during one (of earlier tests' tensors) can only lower that try's count,
+    // and a leak raises every try's.
+    const added = [0, 1, 2].map(() => {
+      const before = torch.memory().handles;
+      torch.noGrad(() => m(x)).dispose();
+      return torch.memory().handles - before;
+    });
+    expect(Math.max(...added)).toBeLessThanOrEqual(0);
   });
 });
 
