@@ -13,9 +13,9 @@
  * Each form runs in a process of its own (so no form's thread pool or memory sits beside another's), all
  * on the same input; the forms take turns, repeat after repeat, with a pause before each turn. Twins take
  * theirs back to back (onnxruntime-node next to torchnode's AOTInductor form), swapping places each round.
- * Printed are the median ms per forward and the ratios (the median of each round's): each torchnode form
- * against its Python twin, and torchnode's fastest against onnxruntime-node. Every form's output is
- * checked against Python eager's.
+ * Printed are the median ms per forward and the ratios (the median of each round's, with the range a
+ * bootstrap over the rounds gives it, 95%): each torchnode form against its Python twin, and torchnode's
+ * fastest against onnxruntime-node. Every form's output is checked against Python eager's.
  *
  *     node scripts/bench/infer.js [--model seResNet18|seResNet50] [--steps N] [--reps N] [--warmup N]
  *
@@ -46,6 +46,22 @@ function arg(name, fallback) {
   return typeof fallback === 'number' ? Number(v) : v;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// How far a median of per-round ratios could move with other rounds on this machine: the 2.5th and 97.5th
+// percentiles of that median over 2,000 resamplings of the rounds (a bootstrap). Seeded, so that the same
+// times print the same range.
+function bootstrap(values) {
+  let seed = 0x2545f491;
+  const random = () => {
+    // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const medians = Array.from({ length: 2000 }, () => median(values.map(() => values[Math.floor(random() * values.length)])));
+  medians.sort((a, b) => a - b);
+  return [medians[50], medians[1949]];
+}
 // A pause before each turn: the thread pools of the form before (OpenMP's, onnxruntime's) spin a while
 // after their work, and on a 2-core machine that spinning would be charged to the next form.
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
@@ -170,16 +186,20 @@ async function bench(name, ortInstalled) {
   const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
   // A ratio is the median over the rounds of that round's ratio: the two forms' turns in one round are
   // close together (adjacent for the twins), so a shared machine's slow minutes weigh on both sides of it.
-  const ratio = (a, b) => median(times[a].map((t, r) => t / times[b][r]));
+  const ratio = (a, b) => {
+    const rounds = times[a].map((t, r) => t / times[b][r]);
+    const [lo, hi] = bootstrap(rounds);
+    return `${median(rounds).toFixed(2)}× (${lo.toFixed(2)}–${hi.toFixed(2)})`;
+  };
   console.log(
     `\n${name}, CPU (${c.threads} threads), batch ${c.batch} at ${c.size}x${c.size}: median ms per forward ` +
       `(${c.reps} repeats of ${c.steps}, each form in its own process; PyTorch ${version})`,
   );
   for (const [k, v] of Object.entries(ms)) console.log(`  ${k.padEnd(18)} ${v.toFixed(2).padStart(8)}`);
-  for (const f of PYTHON_FORMS) console.log(`  torchnode ${f} / Python ${f}: ${ratio(`torchnode ${f}`, `Python ${f}`).toFixed(2)}×`);
+  for (const f of PYTHON_FORMS) console.log(`  torchnode ${f} / Python ${f}: ${ratio(`torchnode ${f}`, `Python ${f}`)}`);
   const fastest = PYTHON_FORMS.map((f) => `torchnode ${f}`).reduce((a, b) => (ms[a] <= ms[b] ? a : b));
   if (ms['onnxruntime-node'] !== undefined) {
-    console.log(`  ${fastest} / onnxruntime-node: ${ratio(fastest, 'onnxruntime-node').toFixed(2)}×`);
+    console.log(`  ${fastest} / onnxruntime-node: ${ratio(fastest, 'onnxruntime-node')}`);
   } else {
     console.log('  onnxruntime-node: not measured (install onnxruntime-node for Node and onnx for Python; see the header)');
   }
