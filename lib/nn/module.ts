@@ -656,19 +656,30 @@ function forwardInScope(module: Module, inputs: unknown[]): unknown {
   }
 }
 
+// Without hooks (nearly every call) nothing is iterated, as Python's _call_impl skips its hook machinery:
+// a forward makes no garbage of its own for the collector.
 function run(module: Module, inputs: unknown[]): unknown {
   const inner = internals(module);
-  if (inner.forwardPreHooks.size) observe(inputs);
-  for (const hook of inner.forwardPreHooks.values()) {
+  if (inner.forwardPreHooks.size) inputs = runPreHooks(module, inner.forwardPreHooks, inputs);
+  const output = traceScopes === null ? (module as AnyModule).forward(...inputs) : forwardInScope(module, inputs);
+  return inner.forwardHooks.size ? runHooks(module, inner.forwardHooks, inputs, output) : output;
+}
+
+function runPreHooks(module: Module, hooks: Internals['forwardPreHooks'], inputs: unknown[]): unknown[] {
+  observe(inputs);
+  for (const hook of hooks.values()) {
     const r = hook(module, inputs);
     if (r !== undefined) {
       inputs = Array.isArray(r) ? r : [r];
       observe(inputs);
     }
   }
-  let output = traceScopes === null ? (module as AnyModule).forward(...inputs) : forwardInScope(module, inputs);
-  if (inner.forwardHooks.size) observe([inputs, output]);
-  for (const hook of inner.forwardHooks.values()) {
+  return inputs;
+}
+
+function runHooks(module: Module, hooks: Internals['forwardHooks'], inputs: unknown[], output: unknown): unknown {
+  observe([inputs, output]);
+  for (const hook of hooks.values()) {
     const r = hook(module, inputs, output);
     if (r !== undefined) {
       output = r;
