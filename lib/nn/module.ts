@@ -657,7 +657,7 @@ function forwardInScope(module: Module, inputs: unknown[]): unknown {
 }
 
 // Without hooks (nearly every call) nothing is iterated, as Python's _call_impl skips its hook machinery:
-// a forward makes no garbage of its own for the collector.
+// no hook iterators are allocated on the way to forward.
 function run(module: Module, inputs: unknown[]): unknown {
   const inner = internals(module);
   if (inner.forwardPreHooks.size) inputs = runPreHooks(module, inner.forwardPreHooks, inputs);
