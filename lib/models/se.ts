@@ -55,11 +55,19 @@ export class SEModule extends Module {
   // in JS, so that torch.jit.trace keeps it free (a number read from x.shape becomes a constant).
   forward(x: Tensor): Tensor {
     const flatten = this.impl === 'linear' ? [(t: Tensor) => t.flatten(1)] : [];
-    const y = pipe(x, this.avg_pool, ...flatten, this.fc1, this.relu, this.fc2, this.gate, (t) => t.view(-1, this.channels, 1, 1));
-    const scale = y.expandAs(x);
+    const scale = pipe(
+      x,
+      this.avg_pool,
+      ...flatten,
+      this.fc1,
+      this.relu,
+      this.fc2,
+      this.gate,
+      (t) => t.view(-1, this.channels, 1, 1),
+      (t) => t.expandAs(x),
+    );
     const out = x.mul(scale);
     release(scale);
-    release(y);
     return out;
   }
 }
